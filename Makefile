@@ -1,0 +1,55 @@
+# The two commands of the README's quick start are `make run` and `make test`.
+# Everything else here is what they need, runnable on its own.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup database lint check-deploy clean
+
+## make run: set everything up, then serve the app with demo data at http://127.0.0.1:8000
+run: setup database
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## make test: set up what the tests need, then run the whole suite on PostgreSQL
+test: setup
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+## make setup: project-local virtual environment, Python and npm dependencies, .env
+setup: $(STAMP) node_modules/.package-lock.json .env
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Bootstrap comes from the npm registry, pinned by package-lock.json, and is served by the app.
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to install Bootstrap (Debian/Ubuntu: sudo apt-get install npm; macOS: brew install node)"; exit 1; }
+	npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+	touch $@
+
+.env:
+	cp .env.example .env
+
+## make database: find or start PostgreSQL (see clinic/database.py), then migrate
+database: setup
+	$(BIN)/python manage.py migrate --no-input
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## make check-deploy: Django's deployment checklist with production settings
+check-deploy: setup
+	DEBUG=false SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))') \
+	ALLOWED_HOSTS=booking.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles

@@ -1,0 +1,88 @@
+"""Forms of the clinic app: they validate and convert input; the rules live in models and services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import BaseUserCreationForm
+
+from clinic.models import Patient, User
+from clinic.validators import validate_not_in_future, validate_phone
+
+
+class DateInput(forms.DateInput):
+    """The browser's own date picker; the value travels as YYYY-MM-DD."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class PatientSignUpForm(BaseUserCreationForm):
+    """A patient creates their own account: the login and the patient record in one go."""
+
+    date_of_birth = forms.DateField(
+        widget=DateInput(),
+        validators=[validate_not_in_future],
+        input_formats=["%Y-%m-%d"],
+        help_text="We use it to tell apart patients with the same name.",
+    )
+    phone = forms.CharField(
+        max_length=30,
+        validators=[validate_phone],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "email")
+        widgets = {
+            "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
+
+    field_order = [
+        "first_name",
+        "last_name",
+        "email",
+        "date_of_birth",
+        "phone",
+        "password1",
+        "password2",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].widget.attrs["autocomplete"] = "new-password"
+        self.fields["password2"].widget.attrs["autocomplete"] = "new-password"
+        # BaseUserCreationForm offers "usable password" choices meant for the admin only.
+        self.fields.pop("usable_password", None)
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError(
+                "An account with this email already exists. Log in, or reset your password.",
+                code="email_taken",
+            )
+        return email
+
+    def patient_details(self) -> dict:
+        return {
+            "date_of_birth": self.cleaned_data["date_of_birth"],
+            "phone": self.cleaned_data["phone"].strip(),
+        }
+
+
+class PatientDetailsForm(forms.ModelForm):
+    """A patient's own contact details and emergency contact (the email is their login)."""
+
+    class Meta:
+        model = Patient
+        fields = (
+            "phone",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "preferred_location",
+        )

@@ -1,0 +1,29 @@
+"""Root URLs, and the clinic app's own pages under the `clinic:` namespace."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from clinic import views
+
+clinic_patterns = [
+    path("", views.welcome, name="welcome"),
+    path("home/", views.home, name="home"),
+    path("locations/", views.location_list, name="location_list"),
+    path("locations/<slug:slug>/", views.location_detail, name="location_detail"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("me/", views.patient_home, name="patient_home"),
+    path("me/details/", views.patient_details, name="patient_details"),
+    path("desk/", views.front_desk_home, name="front_desk_home"),
+    path("practitioner/", views.practitioner_home, name="practitioner_home"),
+    path("manager/", views.manager_home, name="manager_home"),
+]
+
+admin.site.site_header = "Heel Pain Clinics administration"
+admin.site.site_title = "Clinic administration"
+admin.site.index_title = "Locations, staff, services and records"
+
+urlpatterns = [
+    path("", include((clinic_patterns, "clinic"))),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

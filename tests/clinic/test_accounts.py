@@ -1,0 +1,130 @@
+"""Patient sign-up, logging in by email, logging out and resetting a password."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import Patient, Role, User
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SIGNUP = reverse("clinic:signup")
+
+
+def _signup_data(**overrides) -> dict:
+    data = {
+        "first_name": "Jordan",
+        "last_name": "Miles",
+        "email": "Jordan.Miles@Example.org",
+        "date_of_birth": "1979-04-12",
+        "phone": "(416) 555-0190",
+        "password1": "heel-pain-2026!",
+        "password2": "heel-pain-2026!",
+    }
+    return data | overrides
+
+
+def test_a_patient_signs_up_and_lands_on_their_home(client):
+    response = client.post(SIGNUP, _signup_data(), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("clinic:patient_home")
+    user = User.objects.get()
+    assert user.email == "jordan.miles@example.org"
+    assert user.role == Role.PATIENT
+    patient = Patient.objects.get(user=user)
+    assert (patient.first_name, patient.last_name) == ("Jordan", "Miles")
+    assert patient.date_of_birth == dt.date(1979, 4, 12)
+    assert "Hello, Jordan" in response.content.decode()
+
+
+def test_the_sign_up_page_labels_every_input(client):
+    html = client.get(SIGNUP).content.decode()
+    inputs = re.findall(r'<input[^>]*id="(id_[a-z0-9_]+)"', html)
+    assert inputs, "the form has inputs"
+    for input_id in inputs:
+        assert f'for="{input_id}"' in html, f"{input_id} has no label"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "JORDAN@example.org", "already exists"),
+        ("password1", "password123", "too common"),
+        ("phone", "555-01", "Enter a phone number"),
+        (
+            "date_of_birth",
+            (timezone.localdate() + dt.timedelta(days=2)).isoformat(),
+            "in the future",
+        ),
+        ("date_of_birth", "12/04/1979", "Enter a valid date"),
+    ],
+)
+def test_sign_up_refuses_bad_input_on_the_field_and_saves_nothing(client, field, value, message):
+    UserFactory(email="jordan@example.org")
+    data = _signup_data(**{field: value})
+    if field == "password1":
+        data["password2"] = value
+
+    response = client.post(SIGNUP, data)
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    error_field = "password2" if field == "password1" else field  # Django reports it there
+    assert error_field in errors, errors
+    assert message in " ".join(errors[error_field])
+    assert User.objects.count() == 1  # only the one that existed
+    assert Patient.objects.count() == 0
+
+
+def test_a_user_logs_in_with_their_email_in_any_case(client):
+    UserFactory(email="ava@example.org", role=Role.FRONT_DESK)
+    response = client.post(
+        reverse("login"), {"username": "AVA@Example.org", "password": PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("clinic:front_desk_home")
+
+
+def test_a_wrong_password_is_refused_with_a_message(client):
+    UserFactory(email="ava@example.org")
+    response = client.post(reverse("login"), {"username": "ava@example.org", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct email address and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_logging_out_ends_the_session(client, patient):
+    client.force_login(patient.user)
+    assert client.get(reverse("logout")).status_code == 405  # only by POST, so links cannot log out
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("clinic:patient_home")).status_code == 302
+
+
+def test_password_reset_emails_a_working_link(client, patient):
+    response = client.post(reverse("password_reset"), {"email": patient.user.email.upper()})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+
+    form_page = client.get(link, follow=True)
+    assert form_page.context["validlink"]
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a-new-heel-pass-7", "new_password2": "a-new-heel-pass-7"},
+    )
+    patient.user.refresh_from_db()
+    assert patient.user.check_password("a-new-heel-pass-7")
+
+
+def test_password_reset_says_the_same_for_an_unknown_email(client):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
+    assert response.status_code == 302
+    assert response.url == reverse("password_reset_done")
+    assert mail.outbox == []

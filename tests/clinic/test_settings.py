@@ -1,0 +1,68 @@
+"""Settings come from the environment and fail loudly on bad values; production is safe by default."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from clinic.env import env_bool, env_int, env_list, load_dotenv
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_typed_readers_refuse_values_they_cannot_read(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG must be true or false"):
+        env_bool("SOME_FLAG", False)
+    monkeypatch.setenv("SOME_NUMBER", "ten")
+    with pytest.raises(ImproperlyConfigured, match="whole number"):
+        env_int("SOME_NUMBER", 1)
+    monkeypatch.setenv("SOME_LIST", "a.org, b.org,")
+    assert env_list("SOME_LIST", []) == ["a.org", "b.org"]
+
+
+def test_a_dotenv_file_never_overrides_the_real_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("FROM_ENV", "real")
+    monkeypatch.delenv("FROM_FILE", raising=False)
+    (tmp_path / ".env").write_text('# comment\nFROM_ENV=file\nexport FROM_FILE="yes"\n')
+    load_dotenv(tmp_path / ".env")
+    assert os.environ["FROM_ENV"] == "real"
+    assert os.environ["FROM_FILE"] == "yes"
+    monkeypatch.delenv("FROM_FILE")
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", DEBUG="false", ALLOWED_HOSTS="booking.example.org")
+    assert result.returncode != 0
+    assert "Set the environment variable SECRET_KEY" in result.stderr
+
+
+def test_the_deployment_checklist_is_clean_with_production_settings():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="x" * 64 + "-production-like-secret",
+        ALLOWED_HOSTS="booking.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,135 @@
+"""Factories for test data. Tests ask for what matters to them and let these fill the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from clinic.models import (
+    Certification,
+    Location,
+    OpeningHours,
+    Patient,
+    Practitioner,
+    Role,
+    Service,
+    ServiceKind,
+    User,
+    WorkingHours,
+)
+
+PASSWORD = "correct-horse-battery"
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    slug = factory.Sequence(lambda n: f"clinic-{n}")
+    street_address = "1 Main Street"
+    city = "Toronto"
+    region = "Ontario"
+    postal_code = "M4G 1A1"
+    phone = "416-555-0100"
+    time_zone = "America/Toronto"
+
+
+class OpeningHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OpeningHours
+
+    location = factory.SubFactory(LocationFactory)
+    weekday = 0
+    opens_at = dt.time(8, 0)
+    closes_at = dt.time(18, 0)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    first_name = "Alex"
+    last_name = factory.Sequence(lambda n: f"Person{n}")
+    role = Role.PATIENT
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def locations(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.locations.set(extracted)
+        if create:
+            self.save()
+
+
+class PractitionerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Practitioner
+
+    user = factory.SubFactory(UserFactory, role=Role.PRACTITIONER, first_name="Pat")
+    title = "Registered Physiotherapist"
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Certification
+
+    practitioner = factory.SubFactory(PractitionerFactory)
+    issued_by = "Dry Needling Institute"
+    certificate_number = factory.Sequence(lambda n: f"DN-{n}")
+    valid_from = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=365))
+    valid_until = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=365))
+
+
+class WorkingHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkingHours
+
+    practitioner = factory.SubFactory(PractitionerFactory)
+    location = factory.SubFactory(LocationFactory)
+    weekday = 0
+    starts_at = dt.time(9, 0)
+    ends_at = dt.time(17, 0)
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory, role=Role.PATIENT)
+    first_name = factory.SelfAttribute("user.first_name")
+    last_name = factory.SelfAttribute("user.last_name")
+    email = factory.SelfAttribute("user.email")
+    date_of_birth = dt.date(1975, 5, 17)
+    phone = "416-555-0199"
+
+    @factory.post_generation
+    def locations(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.locations.set(extracted)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+        django_get_or_create = ("kind",)
+
+    kind = ServiceKind.ASSESSMENT
+    name = "Initial assessment"
+    allowed_minutes = [45, 60]
+    default_minutes = 60
+
+
+def certified_practitioner(*, locations: list[Location], **user_fields) -> Practitioner:
+    """A practitioner working at `locations` with a dry-needling certification current today."""
+    practitioner = PractitionerFactory(
+        user__locations=locations, **{f"user__{name}": value for name, value in user_fields.items()}
+    )
+    CertificationFactory(practitioner=practitioner)
+    return practitioner
