@@ -601,3 +601,34 @@ class Patient(models.Model):
     def age_on(self, on: dt.date) -> int:
         born = self.date_of_birth
         return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+# --- The access log of personal health information (written through clinic.audit) ----------
+
+
+class AccessLog(models.Model):
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        CREATE = "create", "Created"
+        CHANGE = "change", "Changed"
+        SIGN = "sign", "Signed"
+        EXPORT = "export", "Exported"
+        DELETE = "delete", "Deleted"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_role = models.CharField(max_length=20)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    record_type = models.CharField(max_length=60, help_text="For example intake.submission.")
+    record_id = models.CharField(max_length=40, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["patient", "-at"]), models.Index(fields=["actor", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_role} {self.action} {self.record_type}"

@@ -24,6 +24,8 @@ admin.site.index_title = "Locations, staff, services and records"
 
 urlpatterns = [
     path("", include((clinic_patterns, "clinic"))),
+    path("intake/", include("intake.urls")),
+    path("", include("booking.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

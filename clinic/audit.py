@@ -1,0 +1,49 @@
+"""The access log of personal health information: who did what to whose record, and when.
+
+Every view, creation, change, signing, export or deletion of a patient's health
+information calls `record_access(...)`. Rows are append-only: PostgreSQL refuses to
+update or delete them (a trigger made by the migration that creates the table). The
+log holds no health content itself, only which record was touched.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.http import HttpRequest
+
+from clinic.models import AccessLog, Patient, User
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record_access(
+    *,
+    actor: User | None,
+    patient: Patient,
+    record: models.Model | None = None,
+    record_type: str | None = None,
+    action: str = AccessLog.Action.VIEW,
+    request: HttpRequest | None = None,
+) -> AccessLog:
+    """Append one row to the access log. `record` names the record touched (its model
+    label and id); pass `record_type` instead when there is no single row."""
+    if record is not None:
+        record_type = record_type or record._meta.label_lower
+        record_id = str(record.pk)
+    else:
+        record_id = ""
+    if not record_type:
+        raise ValueError("record_access needs a record or a record_type.")
+    return AccessLog.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_role=getattr(actor, "role", "") or "system",
+        patient=patient,
+        record_type=record_type,
+        record_id=record_id,
+        action=action,
+        ip_address=client_ip(request),
+    )
