@@ -232,6 +232,10 @@ class Appointment(models.Model):
         return self.status in ACTIVE_STATUSES
 
     @property
+    def is_movable(self) -> bool:
+        return self.status in MOVABLE_STATUSES
+
+    @property
     def session_label(self) -> str:
         """'DN 3/6' for a course session, '' otherwise."""
         if self.course_id and self.session_number:
