@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
+from booking import gates
 from booking.availability import Slot, SlotQuery, aware, slot_problems
-from booking.gates import course_gate
 from booking.models import (
     Appointment,
     AppointmentEvent,
@@ -729,7 +729,7 @@ def book_course(
     it does not allow a course, or any session cannot be booked, nothing is saved and the
     error names the reason or the session."""
     now = now or timezone.now()
-    gate = course_gate(patient)
+    gate = gates.course_gate(patient)
     if not gate.allowed:
         raise CourseNotAllowed(gate.reason)
     prescription = gate.prescription

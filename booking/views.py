@@ -13,7 +13,7 @@ from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import access as booking_access
-from booking import services
+from booking import gates, services
 from booking.availability import Slot, SlotQuery
 from booking.forms import (
     CancelForm,
@@ -25,7 +25,6 @@ from booking.forms import (
     WaitlistForm,
     slot_choice_value,
 )
-from booking.gates import course_gate
 from booking.models import (
     Appointment,
     Status,
@@ -500,7 +499,7 @@ def course_book(request, patient_pk: int):
     """Propose the sessions of a prescribed course, show conflicts with alternatives, let any
     session move, then book all of them or none."""
     patient = access.get_visible_patient(request.user, patient_pk)
-    gate = course_gate(patient)
+    gate = gates.course_gate(patient)
     context = {"patient": patient, "gate": gate}
     if not gate.allowed:
         return render(request, "booking/course_book.html", context, status=200)

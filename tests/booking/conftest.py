@@ -57,8 +57,7 @@ def prescribe(monkeypatch):
             return FakeGate(False, "No signed assessment recommends dry needling yet.", None)
         return FakeGate(True, "", prescription)
 
-    monkeypatch.setattr("booking.services.course_gate", gate)
-    monkeypatch.setattr("booking.gates.course_gate", gate, raising=False)
+    monkeypatch.setattr("booking.gates.course_gate", gate)
 
     def _prescribe(patient, practitioner, sessions=6, minutes=30, interval_days=7):
         prescriptions[patient.pk] = FakePrescription(
