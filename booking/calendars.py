@@ -10,15 +10,19 @@ Emails carry METHOD:REQUEST (new or changed) or METHOD:CANCEL invites for one ap
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Iterable
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from booking.links import site_domain
-from booking.models import Appointment, Status
+from booking.models import ACTIVE_STATUSES, Appointment, CalendarFeed, Status
+from clinic.models import Practitioner
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -124,3 +128,85 @@ def published(
             )
         )
     return _finish(calendar, appointments)
+
+
+def practitioner_feed(
+    appointments: Iterable[Appointment], *, name: str, now: dt.datetime | None = None
+) -> bytes:
+    """A practitioner's schedule as a subscribable feed. Patients appear by first name and
+    initial only: the feed lives on phones and in third-party calendar services."""
+    now = now or timezone.now()
+    appointments = list(appointments)
+    calendar = _calendar(PUBLISH, name)
+    calendar.add("refresh-interval", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    for appointment in appointments:
+        patient = appointment.patient
+        who = f"{patient.first_name} {patient.last_name[:1]}."
+        what = appointment.service.name
+        if appointment.session_label:
+            what = f"{what} {appointment.session_number}/{appointment.course.sessions_planned}"
+        calendar.add_component(
+            appointment_event(
+                appointment,
+                now=now,
+                summary=f"{what} · {who} · {appointment.room.name}",
+                with_attendee=False,
+            )
+        )
+    return _finish(calendar, appointments)
+
+
+# --- Practitioners' private feeds ----------------------------------------------------------------
+
+# How much of a schedule a feed carries: the last two weeks and the next three months.
+FEED_PAST = dt.timedelta(days=14)
+FEED_AHEAD = dt.timedelta(days=92)
+# A feed is fetched every hour or so; its last use is written down at most this often.
+FEED_USE_RECORDED_EVERY = dt.timedelta(minutes=30)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def new_feed(practitioner: Practitioner, *, now: dt.datetime | None = None) -> str:
+    """Make (or remake) the practitioner's feed and return the secret for its address; the
+    previous address stops working."""
+    token = secrets.token_urlsafe(32)
+    CalendarFeed.objects.update_or_create(
+        practitioner=practitioner,
+        defaults={
+            "token_hash": _token_hash(token),
+            "created_at": now or timezone.now(),
+            "last_used_at": None,
+        },
+    )
+    return token
+
+
+def revoke_feed(practitioner: Practitioner) -> bool:
+    deleted, _ = CalendarFeed.objects.filter(practitioner=practitioner).delete()
+    return bool(deleted)
+
+
+def feed_for(token: str) -> CalendarFeed | None:
+    return (
+        CalendarFeed.objects.select_related("practitioner__user")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+
+
+def feed_appointments(practitioner: Practitioner, *, now: dt.datetime) -> list[Appointment]:
+    return list(
+        Appointment.objects.filter(
+            practitioner=practitioner,
+            status__in=ACTIVE_STATUSES,
+            starts_at__gte=now - FEED_PAST,
+            starts_at__lt=now + FEED_AHEAD,
+        )
+        .select_related("location", "patient", "service", "course", "room", "practitioner__user")
+        .order_by("starts_at")
+    )

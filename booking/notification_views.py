@@ -1,8 +1,9 @@
 """Pages around the emails: the manage-this-appointment links they carry (public, opened by
-a signed token instead of a login) and calendar downloads.
+a signed token instead of a login), calendar downloads and practitioners' feeds, a patient's
+reminder choice, and the messages staff need to follow up.
 
 Views that need no login are marked `@login_not_required` one by one; everything they open is
-checked by the token (see booking.links)."""
+checked by the token (see booking.links) or the feed's secret."""
 
 from __future__ import annotations
 
@@ -10,18 +11,20 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_safe
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import access as booking_access
-from booking import calendars, links, services
-from booking.forms import CancelForm, SlotChoiceForm
+from booking import calendars, links, notifications, services
+from booking.forms import CancelForm, ReminderPreferenceForm, SlotChoiceForm
 from booking.models import ACTIVE_STATUSES, Appointment
 from booking.views import _int, _slot_page_context
+from clinic import access
 from clinic.audit import record_access
-from clinic.models import Location, Practitioner
+from clinic.models import Location, Practitioner, Role
 
 # --- Manage-this-appointment links (no login) -----------------------------------------------------
 
@@ -254,3 +257,128 @@ def course_ics(request, pk: int):
         calendars.published(sessions, name="Dry-needling course"),
         f"dry-needling-course-{course.pk}.ics",
     )
+
+
+@login_not_required
+@require_safe
+def practitioner_feed(request, token: str):
+    """A practitioner's schedule for their calendar app, opened by the secret in its address."""
+    feed = calendars.feed_for(token)
+    if feed is None:
+        raise Http404("No calendar feed at this address (it may have been turned off).")
+    now = timezone.now()
+    practitioner = feed.practitioner
+    appointments = calendars.feed_appointments(practitioner, now=now)
+    for patient in {a.patient_id: a.patient for a in appointments}.values():
+        record_access(
+            actor=practitioner.user,
+            patient=patient,
+            record=feed,
+            request=request,
+        )
+    if feed.last_used_at is None or now - feed.last_used_at > calendars.FEED_USE_RECORDED_EVERY:
+        feed.last_used_at = now
+        feed.save(update_fields=["last_used_at"])
+    return _calendar_response(
+        calendars.practitioner_feed(appointments, name=f"{practitioner.name} — clinic schedule"),
+        "schedule.ics",
+        download=False,
+    )
+
+
+@access.role_required(Role.PRACTITIONER)
+@require_safe
+def calendar_feed(request):
+    practitioner = access.own_practitioner_record(request.user)
+    feed = getattr(practitioner, "calendar_feed", None)
+    return render(request, "booking/calendar_feed.html", {"feed": feed, "feed_url": ""})
+
+
+@access.role_required(Role.PRACTITIONER)
+@require_POST
+def calendar_feed_new(request):
+    """Make a new feed address and show it once (only a hash of it is kept)."""
+    practitioner = access.own_practitioner_record(request.user)
+    token = calendars.new_feed(practitioner)
+    practitioner.refresh_from_db()
+    return render(
+        request,
+        "booking/calendar_feed.html",
+        {
+            "feed": practitioner.calendar_feed,
+            "feed_url": links.absolute(reverse("booking:practitioner_feed", args=[token])),
+        },
+    )
+
+
+@access.role_required(Role.PRACTITIONER)
+@require_POST
+def calendar_feed_revoke(request):
+    practitioner = access.own_practitioner_record(request.user)
+    if calendars.revoke_feed(practitioner):
+        messages.success(request, "Your calendar feed is turned off; its address no longer works.")
+    return redirect("booking:calendar_feed")
+
+
+# --- A patient's choice about reminders -------------------------------------------------------------
+
+
+@access.patient_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def reminder_settings(request):
+    patient = access.own_patient_record(request.user)
+    choice = notifications.preference(patient)
+    form = ReminderPreferenceForm(
+        request.POST if request.method == "POST" else None,
+        initial={"reminders": choice.reminders},
+    )
+    if request.method == "POST" and form.is_valid():
+        wanted = form.cleaned_data["reminders"]
+        notifications.set_reminders(patient, wanted=wanted)
+        messages.success(
+            request,
+            "We will email you reminders before your appointments."
+            if wanted
+            else "We will not send you reminders. Confirmations and changes still come by email.",
+        )
+        return redirect("booking:reminder_settings")
+    address = notifications.recipient(patient)
+    return render(
+        request,
+        "booking/reminder_settings.html",
+        {
+            "form": form,
+            "address": address,
+            "address_problem": notifications.address_problem(patient, address),
+        },
+    )
+
+
+# --- Messages staff follow up --------------------------------------------------------------------------
+
+
+@access.staff_required
+@require_safe
+def email_problems(request):
+    locations = (
+        None if request.user.role == Role.MANAGER else access.visible_locations(request.user)
+    )
+    failed = list(notifications.failures(locations)[:200])
+    return render(request, "booking/email_problems.html", {"failed": failed})
+
+
+@access.staff_required
+@require_POST
+def notification_send_again(request, pk: int):
+    notification = booking_access.get_visible_notification(request.user, pk)
+    try:
+        notifications.send_again(notification)
+    except notifications.NotificationError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request, f"The {notification.get_kind_display().lower()} will be sent again shortly."
+        )
+    if request.POST.get("back") == "appointment" and notification.appointment_id:
+        return redirect("booking:appointment_detail", pk=notification.appointment_id)
+    return redirect("booking:email_problems")

@@ -35,7 +35,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import SafeMIMEText
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -67,6 +67,10 @@ SCHEDULED_KINDS = (Kind.REMINDER, Kind.INTAKE_MISSING)
 INTAKE_NUDGE_DELAY = dt.timedelta(hours=1)
 # ...unless that leaves less than this before the visit (the counter does it then).
 INTAKE_NUDGE_MARGIN = dt.timedelta(hours=3)
+
+
+class NotificationError(Exception):
+    """A request about a message that cannot be met; `str()` says why, for staff."""
 
 
 # --- Settings (read here so that clinic/settings.py needs none of them) ------------------------
@@ -410,6 +414,33 @@ def record_bounce(address: str, *, reason: str, now: dt.datetime | None = None) 
         )
         count += 1
     return count
+
+
+@transaction.atomic
+def send_again(notification: Notification, *, now: dt.datetime | None = None) -> Notification:
+    """Staff send a failed message again (after checking the address with the patient): the
+    address is trusted again, and the attempts start from zero."""
+    now = now or timezone.now()
+    row = Notification.objects.select_for_update().select_related("patient").get(pk=notification.pk)
+    if row.state != State.FAILED:
+        raise NotificationError("Only a message that failed can be sent again.")
+    NotificationPreference.objects.filter(patient=row.patient).update(
+        bounced_email="", bounced_at=None, bounce_reason=""
+    )
+    row.state = State.PENDING
+    row.attempts = 0
+    row.send_after = now
+    row.claimed_until = None
+    row.claimed_by = ""
+    row.last_error = ""
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        raise NotificationError(
+            "A newer message of this kind is already waiting to be sent for this appointment."
+        ) from None
+    return row
 
 
 # --- Rendering ----------------------------------------------------------------------------------
@@ -764,3 +795,24 @@ def send_due(
     finally:
         _close_quietly(connection)
     return outcome
+
+
+# --- What staff see ---------------------------------------------------------------------------------
+
+
+def history(appointment: Appointment) -> list[Notification]:
+    """Every message about the appointment (and its course), oldest first."""
+    about = Q(appointment=appointment)
+    if appointment.course_id:
+        about |= Q(course_id=appointment.course_id)
+    return list(Notification.objects.filter(about).order_by("created_at", "id"))
+
+
+def failures(locations: QuerySet[Location] | None) -> QuerySet[Notification]:
+    """Messages that could not be sent, at `locations` (None: everywhere), newest first."""
+    rows = Notification.objects.filter(state=State.FAILED)
+    if locations is not None:
+        rows = rows.filter(location__in=locations)
+    return rows.select_related("patient", "location", "appointment__service").order_by(
+        "-created_at", "-id"
+    )

@@ -53,4 +53,28 @@ urlpatterns = [
         name="appointment_ics",
     ),
     path("courses/<int:pk>/calendar.ics", notification_views.course_ics, name="course_ics"),
+    path(
+        "calendar/<str:token>/schedule.ics",
+        notification_views.practitioner_feed,
+        name="practitioner_feed",
+    ),
+    path("practitioner/calendar-feed/", notification_views.calendar_feed, name="calendar_feed"),
+    path(
+        "practitioner/calendar-feed/new/",
+        notification_views.calendar_feed_new,
+        name="calendar_feed_new",
+    ),
+    path(
+        "practitioner/calendar-feed/turn-off/",
+        notification_views.calendar_feed_revoke,
+        name="calendar_feed_revoke",
+    ),
+    # A patient's reminders, and the emails staff follow up.
+    path("me/reminders/", notification_views.reminder_settings, name="reminder_settings"),
+    path("desk/email-problems/", notification_views.email_problems, name="email_problems"),
+    path(
+        "notifications/<int:pk>/send-again/",
+        notification_views.notification_send_again,
+        name="notification_send_again",
+    ),
 ]

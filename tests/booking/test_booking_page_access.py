@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 PATIENT = {Role.PATIENT}
 STAFF = {Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER}
 EVERYONE = PATIENT | STAFF
+PRACTITIONER = {Role.PRACTITIONER}
 # No login: the page is opened by a secret in its address (a signed link, a feed's token).
 PUBLIC = "public"
 
@@ -41,6 +42,13 @@ PAGES = {
     "booking:link_ics": (PUBLIC, True),
     "booking:appointment_ics": (EVERYONE, True),
     "booking:course_ics": (EVERYONE, True),
+    "booking:practitioner_feed": (PUBLIC, True),
+    "booking:calendar_feed": (PRACTITIONER, True),
+    "booking:calendar_feed_new": (PRACTITIONER, False),
+    "booking:calendar_feed_revoke": (PRACTITIONER, False),
+    "booking:reminder_settings": (PATIENT, True),
+    "booking:email_problems": (STAFF, True),
+    "booking:notification_send_again": (STAFF, False),
 }
 PERSONAS = {
     Role.PATIENT: "patient",
@@ -70,8 +78,8 @@ def test_every_booking_page_is_in_the_access_table():
 
 @pytest.fixture
 def urls(clinic, patient):
-    from booking import links, services
-    from booking.models import Course, SlotHold, WaitlistEntry, WaitlistOffer
+    from booking import calendars, links, services
+    from booking.models import Course, Notification, SlotHold, WaitlistEntry, WaitlistOffer
 
     start = next_weekday(clinic.location, 1, 10)
     appointment = AppointmentFactory(
@@ -125,7 +133,15 @@ def urls(clinic, patient):
         minutes=30,
         created_by=clinic.practitioner.user,
     )
+    notification = Notification.objects.create(
+        kind=Notification.Kind.CONFIRMED,
+        appointment=appointment,
+        patient=patient,
+        location=clinic.location,
+        state=Notification.State.FAILED,
+    )
     link = [appointment.pk, links.make_token(appointment)]
+    feed_token = calendars.new_feed(clinic.practitioner)
     slug = clinic.location.slug
     return {
         "booking:request_start": reverse("booking:request_start"),
@@ -150,6 +166,15 @@ def urls(clinic, patient):
         "booking:link_ics": reverse("booking:link_ics", args=link),
         "booking:appointment_ics": reverse("booking:appointment_ics", args=[appointment.pk]),
         "booking:course_ics": reverse("booking:course_ics", args=[course.pk]),
+        "booking:practitioner_feed": reverse("booking:practitioner_feed", args=[feed_token]),
+        "booking:calendar_feed": reverse("booking:calendar_feed"),
+        "booking:calendar_feed_new": reverse("booking:calendar_feed_new"),
+        "booking:calendar_feed_revoke": reverse("booking:calendar_feed_revoke"),
+        "booking:reminder_settings": reverse("booking:reminder_settings"),
+        "booking:email_problems": reverse("booking:email_problems"),
+        "booking:notification_send_again": reverse(
+            "booking:notification_send_again", args=[notification.pk]
+        ),
     }
 
 
