@@ -86,3 +86,37 @@ class PatientDetailsForm(forms.ModelForm):
             "emergency_contact_phone",
             "preferred_location",
         )
+
+
+class SecondFactorForm(forms.Form):
+    token = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+        error_messages={"required": "Type the code from your authenticator app."},
+    )
+
+    def clean_token(self) -> str:
+        return "".join(self.cleaned_data["token"].split())
+
+
+class PasswordCheckForm(forms.Form):
+    """Re-entering the password before a sensitive change."""
+
+    password = forms.CharField(
+        label="Your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if self.user is None or not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
