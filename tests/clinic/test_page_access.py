@@ -25,6 +25,7 @@ PAGES = {
     "clinic:two_factor_setup": set(Role),
     "clinic:two_factor_verify": set(Role),
     "clinic:two_factor_manage": set(Role),
+    "clinic:access_log": {Role.MANAGER},
 }
 PAGES_WITH_ARGUMENTS = {"clinic:location_detail": (ANYONE, {"slug": "leaside"})}
 
