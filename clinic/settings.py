@@ -192,6 +192,9 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
 ]
+if TESTING:
+    # The browser tests load axe-core from the app's own origin, so the CSP stays enforced.
+    STATICFILES_DIRS.append(("vendor/axe-core", BASE_DIR / "node_modules" / "axe-core"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

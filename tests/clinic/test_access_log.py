@@ -69,8 +69,11 @@ def test_a_patients_access_report_exports_as_csv_and_is_itself_logged(
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:3] == ["time (UTC)", "staff or user", "role"]
     # Newest first: the export itself, then the two views.
-    assert [(r[1], r[7]) for r in rows[1:]] == [(manager.email, "export"), (front_desk.email, "view"),
-                                                (front_desk.email, "view")]
+    assert [(r[1], r[7]) for r in rows[1:]] == [
+        (manager.email, "export"),
+        (front_desk.email, "view"),
+        (front_desk.email, "view"),
+    ]
 
 
 def test_only_managers_open_the_log(login, front_desk):
