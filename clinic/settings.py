@@ -141,6 +141,7 @@ AXES_USERNAME_CALLABLE = "clinic.security.login_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False  # lockouts are still logged as warnings (logger "axes")
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "token"]
 AXES_CLIENT_IP_CALLABLE = "clinic.security.client_ip"
 # How many proxies in front of the app append to X-Forwarded-For (the TLS proxy: 1). The
@@ -250,7 +251,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 CLINIC_NAME = env_str("CLINIC_NAME", "Stride Clinics")
