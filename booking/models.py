@@ -442,7 +442,7 @@ class WaitlistOffer(models.Model):
 class EveryElement(Func):
     """`bound <op> ALL(array)`: true when every element of an array compares so with `bound`
     (written with the bound first: `1 <= ALL(hours)` reads "every hour is at least 1").
-    Migration 0004 refers to this class by name."""
+    Migration 0005 refers to this class by name."""
 
     template = "(%(bound)s %(op)s ALL(%(expressions)s::integer[]))"
     output_field = models.BooleanField()

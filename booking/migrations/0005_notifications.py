@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0003_bounded_appointment_length'),
+        ('booking', '0004_travel_time_check_uses_the_start_index'),
         ('clinic', '0003_location_coordinates_and_travel_times'),
     ]
 
