@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import access as booking_access
@@ -69,7 +70,12 @@ def appointment_link(view):
         )
         if appointment is None:
             return _link_refused(request, links.LinkRefused("This appointment no longer exists."))
-        return view(request, appointment, token)
+        response = view(request, appointment, token)
+        # The page shows a patient's appointment to whoever holds the link: no browser or
+        # proxy may keep a copy (pages behind a login get the same from clinic.middleware).
+        add_never_cache_headers(response)
+        patch_cache_control(response, private=True)
+        return response
 
     return wrapped
 

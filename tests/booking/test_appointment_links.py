@@ -34,6 +34,7 @@ def test_a_valid_link_shows_the_appointment_without_a_login(client, book, patien
     assert "10:00 AM E" in html and appointment.location.phone in html
     assert "Move to another time" in html and "Cancel" in html
     assert AccessLog.objects.filter(patient=patient, record_id=str(appointment.pk)).exists()
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 
 def test_the_link_pages_are_the_only_public_ones_and_say_so():
