@@ -106,6 +106,7 @@ def link_manage(request, appointment: Appointment, token: str):
         {
             "appointment": appointment,
             "may_change_online": appointment.patient_may_change_online(),
+            "is_past": appointment.ends_at <= timezone.now(),
             **_link_urls(appointment, token),
         },
     )

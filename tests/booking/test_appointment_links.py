@@ -205,3 +205,15 @@ def test_the_link_offers_the_appointment_as_a_calendar_file(client, book, patien
 def test_link_pages_refuse_the_wrong_method(client, book, patient, name, method):
     appointment = book(patient)
     assert getattr(client, method)(_url(name, appointment)).status_code == 405
+
+
+def test_a_link_to_an_appointment_that_has_passed_says_so(client, book, patient):
+    appointment = book(patient)
+    gone = timezone.now() - dt.timedelta(hours=3)
+    type(appointment).objects.filter(pk=appointment.pk).update(
+        starts_at=gone,
+        ends_at=gone + dt.timedelta(hours=1),
+        blocks_until=gone + dt.timedelta(hours=1),
+    )
+    page = client.get(_url("booking:link_manage", appointment)).content.decode()
+    assert "This appointment has passed" in page and "Move to another time" not in page
