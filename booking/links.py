@@ -23,8 +23,15 @@ MANAGE = "manage"
 
 
 def site_url() -> str:
-    """The address patients reach the app at, e.g. https://booking.example.org (no slash)."""
-    return getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    """The address patients reach the app at, e.g. https://booking.example.org (no slash):
+    settings.SITE_URL, else in production the first allowed host over HTTPS."""
+    configured = getattr(settings, "SITE_URL", "")
+    if configured:
+        return configured.rstrip("/")
+    hosts = [h for h in settings.ALLOWED_HOSTS if h and "*" not in h and not h.startswith(".")]
+    if not settings.DEBUG and hosts:
+        return f"https://{hosts[0]}"
+    return "http://127.0.0.1:8000"
 
 
 def absolute(path: str) -> str:

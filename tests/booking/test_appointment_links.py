@@ -217,3 +217,13 @@ def test_a_link_to_an_appointment_that_has_passed_says_so(client, book, patient)
     )
     page = client.get(_url("booking:link_manage", appointment)).content.decode()
     assert "This appointment has passed" in page and "Move to another time" not in page
+
+
+def test_links_point_at_the_configured_site_or_the_production_host(settings, book, patient):
+    appointment = book(patient)
+    settings.SITE_URL = "https://booking.example.org/"
+    assert links.manage_url(appointment).startswith("https://booking.example.org/appointments/")
+    settings.SITE_URL = ""
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = [".example.org", "clinic.example.org"]
+    assert links.site_url() == "https://clinic.example.org"
