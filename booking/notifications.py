@@ -443,6 +443,28 @@ def send_again(notification: Notification, *, now: dt.datetime | None = None) ->
     return row
 
 
+def record_late_bounce(
+    address: str, *, reason: str, now: dt.datetime | None = None
+) -> Notification | None:
+    """A bounce that came back after the message was handed over (a delivery-status email):
+    remember the address as refused, and mark the last message sent to it in the past week
+    as failed, so that staff see which message the patient missed. Returns that message."""
+    now = now or timezone.now()
+    record_bounce(address, reason=reason, now=now)
+    last = (
+        Notification.objects.filter(
+            state=State.SENT, to_email__iexact=address, sent_at__gte=now - dt.timedelta(days=7)
+        )
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+    if last is not None:
+        Notification.objects.filter(pk=last.pk).update(
+            state=State.FAILED, last_error=f"Bounced after it was sent: {reason}"[:500]
+        )
+    return last
+
+
 # --- Rendering ----------------------------------------------------------------------------------
 
 
