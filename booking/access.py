@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from booking.models import Appointment, Course, SlotHold, WaitlistEntry, WaitlistOffer
+from booking.models import (
+    Appointment,
+    Course,
+    Notification,
+    SlotHold,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from clinic.access import visible_locations, visible_patients
 from clinic.models import STAFF_ROLES, Role, User
 
@@ -66,3 +73,14 @@ def get_own_waitlist_entry(user: User, pk: int) -> WaitlistEntry:
         return WaitlistEntry.objects.get(pk=pk, patient__user=user)
     except WaitlistEntry.DoesNotExist:
         raise Http404("No such waitlist entry among yours.") from None
+
+
+def get_visible_notification(user: User, pk: int) -> Notification:
+    """A message in the outbox, for staff who see its location."""
+    messages = Notification.objects.all()
+    if user.role != Role.MANAGER:
+        messages = messages.filter(location__in=visible_locations(user))
+    try:
+        return messages.select_related("patient", "appointment").get(pk=pk)
+    except Notification.DoesNotExist:
+        raise Http404("No such message at your locations.") from None

@@ -154,3 +154,11 @@ class WaitlistForm(forms.Form):
                 "latest_time", "The end of the times that suit you must be after the start."
             )
         return data
+
+
+class ReminderPreferenceForm(forms.Form):
+    reminders = forms.BooleanField(
+        label="Email me reminders before my appointments",
+        required=False,
+        help_text="Confirmations, changes and cancellations are always emailed.",
+    )

@@ -11,3 +11,31 @@ def course_gate(patient: Patient):
     from intake.selectors import course_gate as intake_course_gate
 
     return intake_course_gate(patient)
+
+
+def intake_submitted(patient_ids) -> dict[int, bool] | None:
+    """Whether each patient has a submitted intake questionnaire (intake's `intake_overview`),
+    or None while the intake app does not offer that question yet."""
+    try:
+        from intake.selectors import intake_overview
+    except ModuleNotFoundError as missing:
+        if missing.name != "intake.selectors":
+            raise
+        return None
+    return {pk: overview.submitted for pk, overview in intake_overview(patient_ids).items()}
+
+
+def intake_form_path(patient: Patient) -> str:
+    """Where a patient fills in their questionnaire (their home page until intake has one)."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("intake:my_intake")
+    except NoReverseMatch:
+        return reverse("clinic:patient_home")
+
+
+def aftercare_checkin_path(appointment) -> str | None:
+    """The 24–48 h after-care check-in for a needling session, once outcomes (issue 8)
+    offers one; until then the after-care email goes without the link."""
+    return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from booking import gates
+from booking import gates, notifications
 from booking.availability import Slot, SlotQuery, aware, slot_problems
 from booking.models import (
     Appointment,
@@ -312,6 +312,7 @@ def request_appointment(
             reason="Confirmed automatically (location policy)",
             at=now,
         )
+    notifications.appointment_created(appointment, now=now)
     return appointment
 
 
@@ -370,6 +371,7 @@ def book_appointment(
         reason=reason,
         at=now,
     )
+    notifications.appointment_created(appointment, now=now)
     return appointment
 
 
@@ -431,6 +433,7 @@ def change_status(
         reason=reason,
         at=now,
     )
+    notifications.status_changed(current, previous=previous, now=now)
     return current
 
 
@@ -473,6 +476,7 @@ def cancel_appointment(
         details={"by": by},
         at=now,
     )
+    notifications.appointment_cancelled(current, previous=previous, now=now)
     if offer_to_waitlist and current.starts_at > now:
         offer_freed_slot(current, now=now)
     return current
@@ -493,6 +497,36 @@ def patient_cancel(
         by=CancelledBy.PATIENT,
         actor=actor,
         reason=reason or "Cancelled by the patient online",
+        now=now,
+    )
+
+
+@transaction.atomic
+def decline_request(
+    appointment: Appointment,
+    *,
+    actor: User,
+    reason: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """The clinic declines an online request, saying why; the patient is told the reason.
+
+    A decline is the clinic cancelling a requested appointment: the time is freed (and
+    offered to the waitlist) like any cancellation."""
+    now = now or timezone.now()
+    current = _locked(appointment, expected_version)
+    if current.status != Status.REQUESTED:
+        raise TransitionRefused(
+            f"Only a requested appointment can be declined; this one is "
+            f"{current.get_status_display().lower()}."
+        )
+    return cancel_appointment(
+        current,
+        by=CancelledBy.CLINIC,
+        actor=actor,
+        reason=reason,
+        expected_version=expected_version,
         now=now,
     )
 
@@ -539,6 +573,12 @@ def reschedule_appointment(
         ignore_appointment_ids=(current.pk,),
         now=now,
     )
+    # Where it was, for the patient's email.
+    moved_from = {
+        "from_starts_at": current.starts_at,
+        "from_location": current.location,
+        "from_practitioner": str(current.practitioner),
+    }
     before = {
         "starts_at": current.starts_at.isoformat(),
         "location": current.location.name,
@@ -571,6 +611,7 @@ def reschedule_appointment(
         at=now,
     )
     current.patient.locations.add(location)
+    notifications.appointment_moved(current, **moved_from, now=now)
     return current
 
 
@@ -816,6 +857,7 @@ def book_course(
         )
     AppointmentEvent.objects.bulk_create(events)
     patient.locations.add(*{c.location for c in choices})
+    notifications.course_booked(course, now=now)
     return course
 
 
@@ -892,9 +934,11 @@ def _offer(
     )
     entry.state = WaitlistEntry.State.OFFERED
     entry.save(update_fields=["state"])
-    return WaitlistOffer.objects.create(
+    offer = WaitlistOffer.objects.create(
         entry=entry, hold=hold, expires_at=expires_at, offered_by=actor, offered_at=now
     )
+    notifications.slot_offered(offer, now=now)
+    return offer
 
 
 @transaction.atomic
@@ -978,6 +1022,8 @@ def accept_offer(
         reason="Accepted a waitlist offer",
         at=now,
     )
+    notifications.offer_ended(offer)
+    notifications.appointment_created(appointment, now=now)
     return appointment
 
 
@@ -997,6 +1043,7 @@ def decline_offer(
         return None
     offer.state = state
     offer.save(update_fields=["state"])
+    notifications.offer_ended(offer)
     hold = offer.hold
     hold.expires_at = min(hold.expires_at, now)
     hold.save(update_fields=["expires_at"])
@@ -1109,5 +1156,6 @@ def leave_waitlist(entry: WaitlistEntry) -> None:
     for offer in entry.offers.filter(state=WaitlistOffer.State.OPEN):
         offer.state = WaitlistOffer.State.WITHDRAWN
         offer.save(update_fields=["state"])
+        notifications.offer_ended(offer)
         offer.hold.expires_at = timezone.now()
         offer.hold.save(update_fields=["expires_at"])

@@ -13,7 +13,7 @@ from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import access as booking_access
-from booking import gates, services
+from booking import gates, notifications, services
 from booking.availability import Slot, SlotQuery
 from booking.forms import (
     CancelForm,
@@ -303,12 +303,14 @@ def appointment_detail(request, pk: int):
     events = (
         appointment.events.select_related("actor") if request.user.role != Role.PATIENT else None
     )
+    sent = notifications.history(appointment) if request.user.role != Role.PATIENT else None
     return render(
         request,
         "booking/appointment_detail.html",
         {
             "appointment": appointment,
             "events": events,
+            "notifications": sent,
             "may_change_online": appointment.patient_may_change_online(),
             "is_patient": request.user.role == Role.PATIENT,
         },
