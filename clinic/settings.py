@@ -255,3 +255,12 @@ LOGGING = {
 }
 
 CLINIC_NAME = env_str("CLINIC_NAME", "Stride Clinics")
+# The address patients reach the app at, for links in emails (e.g. https://booking.example.org).
+# Unset: in production, https:// and the first ALLOWED_HOSTS entry; in development, 127.0.0.1:8000.
+SITE_URL = env_str("SITE_URL", "")
+
+# The notification worker (python manage.py send_notifications).
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8)
+NOTIFICATIONS_RETRY_SECONDS = env_int("NOTIFICATIONS_RETRY_SECONDS", 60)
+NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 300)
+APPOINTMENT_LINK_MAX_DAYS = env_int("APPOINTMENT_LINK_MAX_DAYS", 90)

@@ -77,3 +77,40 @@ def test_in_development_the_console_backend_prints_the_emails(book, patient, set
 def test_it_refuses_nonsense_options(args):
     with pytest.raises(CommandError):
         _run(*args)
+
+
+def test_each_round_passes_lapsed_waitlist_offers_to_the_next_patient(
+    clinic, patient, other_patient
+):
+    import datetime as dt
+
+    from booking import services
+    from booking.models import WaitlistOffer
+    from tests.booking.conftest import next_weekday
+    from tests.factories import PatientFactory
+
+    booked = services.book_appointment(
+        patient=PatientFactory(),
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=next_weekday(clinic.location, 1, 10),
+        minutes=60,
+        actor=clinic.practitioner.user,
+    )
+    for waiting in (patient, other_patient):
+        services.join_waitlist(
+            patient=waiting,
+            location=clinic.location,
+            service=clinic.assessment,
+            minutes=60,
+            weekdays=[0, 1, 2, 3, 4],
+            earliest_time=dt.time(8),
+            latest_time=dt.time(18),
+            actor=waiting.user,
+        )
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    WaitlistOffer.objects.update(expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    output = _run()
+    assert "1 waitlist offer(s) expired and passed on." in output
+    assert WaitlistOffer.objects.get(state="open").entry.patient == other_patient

@@ -8,7 +8,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
-from booking import notifications
+from booking import notifications, services
 
 
 class Command(BaseCommand):
@@ -18,7 +18,8 @@ class Command(BaseCommand):
         "by one worker (SELECT ... FOR UPDATE SKIP LOCKED, then a lease), failures are retried "
         "with back-off, and a worker killed mid-send leaves its messages to be claimed again "
         "once the lease runs out. Without --loop it sends what is due and stops (for cron); "
-        "with --loop it keeps going (for systemd) until stopped with SIGTERM or Ctrl-C."
+        "with --loop it keeps going (for systemd) until stopped with SIGTERM or Ctrl-C. Each "
+        "round also passes lapsed waitlist offers on to the next waiting patient."
     )
 
     def add_arguments(self, parser):
@@ -71,6 +72,12 @@ class Command(BaseCommand):
         done = 0
         total = notifications.Outcome()
         while True:
+            # The same periodic worker passes lapsed waitlist offers to the next patient (which
+            # queues their offer email); each offer is locked while it is handled, so several
+            # workers doing this at once hand each one on once.
+            expired = services.expire_offers()
+            if expired:
+                self.stdout.write(f"{expired} waitlist offer(s) expired and passed on.")
             outcome = notifications.send_due(worker=worker, limit=batch)
             for name in ("claimed", "sent", "retrying", "failed", "skipped"):
                 setattr(total, name, getattr(total, name) + getattr(outcome, name))
