@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from booking.models import Appointment, Course, SlotHold, WaitlistEntry, WaitlistOffer
+from booking.models import (
+    Appointment,
+    Course,
+    Notification,
+    SlotHold,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from clinic.access import visible_locations, visible_patients
 from clinic.models import STAFF_ROLES, Practitioner, Role, User
 
@@ -89,3 +96,14 @@ def get_visible_practitioner(user: User, pk: int) -> Practitioner:
         )
     except Practitioner.DoesNotExist:
         raise Http404("No such practitioner at your locations.") from None
+
+
+def get_visible_notification(user: User, pk: int) -> Notification:
+    """A message in the outbox, for staff who see its location."""
+    messages = Notification.objects.all()
+    if user.role != Role.MANAGER:
+        messages = messages.filter(location__in=visible_locations(user))
+    try:
+        return messages.select_related("patient", "appointment").get(pk=pk)
+    except Notification.DoesNotExist:
+        raise Http404("No such message at your locations.") from None

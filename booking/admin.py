@@ -2,7 +2,18 @@
 
 from django.contrib import admin
 
-from booking.models import Appointment, AppointmentEvent, Course, Room, WaitlistEntry
+from booking import notifications
+from booking.models import (
+    Appointment,
+    AppointmentEvent,
+    CalendarFeed,
+    Course,
+    LocationReminderPolicy,
+    Notification,
+    NotificationPreference,
+    Room,
+    WaitlistEntry,
+)
 
 
 @admin.register(Room)
@@ -69,3 +80,64 @@ class CourseAdmin(admin.ModelAdmin):
 class WaitlistEntryAdmin(admin.ModelAdmin):
     list_display = ["patient", "location", "practitioner", "state", "created_at"]
     list_filter = ["location", "state"]
+
+
+# --- Notifications -----------------------------------------------------------------------------
+
+
+@admin.register(LocationReminderPolicy)
+class LocationReminderPolicyAdmin(admin.ModelAdmin):
+    """When each location reminds its patients; saving re-plans the reminders already waiting."""
+
+    list_display = ["location", "hours", "intake_reminder_hours"]
+    list_select_related = ["location"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        count = notifications.reminder_policy_changed(obj.location)
+        self.message_user(request, f"Reminders re-planned for {count} upcoming appointments.")
+
+    def delete_model(self, request, obj):
+        location = obj.location
+        super().delete_model(request, obj)
+        # Back to the default reminder times.
+        notifications.reminder_policy_changed(location)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The outbox, read-only: messages are written by the booking services and sent by
+    `manage.py send_notifications`; failed ones are sent again from the staff pages."""
+
+    list_display = ["created_at", "kind", "state", "patient", "location", "send_after", "attempts"]
+    list_filter = ["state", "kind", "location"]
+    search_fields = ["to_email", "patient__last_name", "patient__first_name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["patient", "location"]
+    readonly_fields = [field.name for field in Notification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["patient", "reminders", "bounced_email", "bounced_at"]
+    list_filter = ["reminders"]
+    search_fields = ["patient__last_name", "patient__first_name", "bounced_email"]
+    list_select_related = ["patient"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Practitioners' feeds; deleting one turns it off (the practitioner can make a new one)."""
+
+    list_display = ["practitioner", "created_at", "last_used_at"]
+    list_select_related = ["practitioner__user"]
+    readonly_fields = ["practitioner", "token_hash", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -6,12 +6,16 @@ import datetime as dt
 
 from django.utils import timezone
 
+from booking import notifications
 from booking.availability import aware
 from booking.models import (
     ACTIVE_STATUSES,
+    MOVABLE_STATUSES,
     Appointment,
     AppointmentEvent,
     CancelledBy,
+    LocationReminderPolicy,
+    Notification,
     Room,
     Status,
     WaitlistEntry,
@@ -21,6 +25,8 @@ from clinic.models import Location, Patient, Practitioner, Service, ServiceKind,
 
 ROOMS = {"leaside": 3, "danforth": 2, "rockville": 3, "largo": 2}
 TRAVEL = [("leaside", "danforth", 20), ("rockville", "largo", 40)]
+# Rockville reminds once, the day before; the others two days and one day before.
+DEMO_REMINDER_HOURS = {"rockville": [24]}
 
 
 def seed_bookings(story: DemoStory) -> None:
@@ -71,8 +77,32 @@ def seed_bookings(story: DemoStory) -> None:
             Status.CONFIRMED,
             "Booked by phone",
         )
-
     seed_front_desk_week(story)
+    seed_notifications(story)
+
+
+def seed_notifications(story: DemoStory) -> None:
+    """Reminder policies, and the outbox the demo appointments would have: the message each
+    one started with, and their reminders waiting for their time. `python manage.py
+    send_notifications` then prints the due ones (console email backend in development)."""
+    for slug, location in story.locations.items():
+        LocationReminderPolicy.objects.get_or_create(
+            location=location, defaults={"hours": DEMO_REMINDER_HOURS.get(slug, [48, 24])}
+        )
+    now = timezone.now()
+    upcoming = Appointment.objects.filter(
+        patient__in=[patient.pk for patient in story.patients.values()],
+        status__in=MOVABLE_STATUSES,
+        starts_at__gt=now,
+    ).select_related("location", "service", "patient__user")
+    for appointment in upcoming:
+        first = Notification.Kind.CONFIRMED
+        if appointment.status == Status.REQUESTED:
+            first = Notification.Kind.REQUEST_RECEIVED
+        if appointment.notifications.filter(kind=first).exists():
+            notifications.schedule(appointment, now=now)
+        else:
+            notifications.appointment_created(appointment, now=now)
 
 
 # Patients who phoned in, for the front desk's week (no login; found by the desk's search).

@@ -269,3 +269,11 @@ class DeskWaitlistForm(WaitlistForm):
             allowed = ", ".join(str(m) for m in service.allowed_minutes)
             self.add_error("minutes", f"{service.name} lasts {allowed} minutes.")
         return data
+
+
+class ReminderPreferenceForm(forms.Form):
+    reminders = forms.BooleanField(
+        label="Email me reminders before my appointments",
+        required=False,
+        help_text="Confirmations, changes and cancellations are always emailed.",
+    )

@@ -3,7 +3,7 @@ of case and accents ("cote" finds Robert Côté) and of small misspellings ("had
 Haddad).
 
 PostgreSQL does the work on an indexed, folded text of each patient's name, email and phone
-digits (migration `booking.0005_patient_search`): every word typed must appear in it; when
+digits (migration `booking.0007_patient_search`): every word typed must appear in it; when
 nothing matches that way, the closest names by trigram similarity are offered instead.
 """
 

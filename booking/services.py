@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from booking import gates, intake_status
+from booking import gates, intake_status, notifications
 from booking.availability import Slot, SlotQuery, aware, slot_problems
 from booking.models import (
     Appointment,
@@ -321,6 +321,7 @@ def request_appointment(
             reason="Confirmed automatically (location policy)",
             at=now,
         )
+    notifications.appointment_created(appointment, now=now)
     return appointment
 
 
@@ -379,6 +380,7 @@ def book_appointment(
         reason=reason,
         at=now,
     )
+    notifications.appointment_created(appointment, now=now)
     return appointment
 
 
@@ -446,6 +448,7 @@ def change_status(
         reason=reason,
         at=now,
     )
+    notifications.status_changed(current, previous=previous, now=now)
     return current
 
 
@@ -495,22 +498,14 @@ def cancel_appointment(
     expected_version: int | None = None,
     now: dt.datetime | None = None,
     offer_to_waitlist: bool = True,
-    only_from: tuple[str, ...] | None = None,
     details: dict | None = None,
 ) -> Appointment:
-    """Cancel, recording who asked, why and whether it is late; offer the freed slot.
-
-    `only_from` refuses the cancellation unless the appointment is still in one of those
-    statuses (declining a request that was confirmed meanwhile must not cancel the visit)."""
+    """Cancel, recording who asked, why and whether it is late; offer the freed slot."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
         raise TransitionRefused("Say why the appointment is cancelled.")
     current = _locked(appointment, expected_version)
-    if only_from is not None and current.status not in only_from:
-        raise TransitionRefused(
-            f"This appointment is now {current.get_status_display().lower()}; nothing was changed."
-        )
     if not current.can_change_to(Status.CANCELLED):
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be cancelled."
@@ -533,6 +528,7 @@ def cancel_appointment(
         details={"by": by} | (details or {}),
         at=now,
     )
+    notifications.appointment_cancelled(current, previous=previous, now=now)
     if offer_to_waitlist and current.starts_at > now:
         offer_freed_slot(current, now=now)
     return current
@@ -554,6 +550,40 @@ def patient_cancel(
         actor=actor,
         reason=reason or "Cancelled by the patient online",
         now=now,
+    )
+
+
+@transaction.atomic
+def decline_request(
+    appointment: Appointment,
+    *,
+    actor: User,
+    reason: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """The clinic declines an online request, saying why; the patient is told the reason (by
+    email, and on their appointment page).
+
+    A decline is the clinic cancelling a requested appointment: the time is freed (and
+    offered to the waitlist) like any cancellation."""
+    now = now or timezone.now()
+    if not (reason or "").strip():
+        raise TransitionRefused("Write the reason the patient will read.")
+    current = _locked(appointment, expected_version)
+    if current.status != Status.REQUESTED:
+        raise TransitionRefused(
+            f"Only a requested appointment can be declined; this one is "
+            f"{current.get_status_display().lower()}."
+        )
+    return cancel_appointment(
+        current,
+        by=CancelledBy.CLINIC,
+        actor=actor,
+        reason=reason,
+        expected_version=expected_version,
+        now=now,
+        details={"declined": True},
     )
 
 
@@ -600,6 +630,12 @@ def reschedule_appointment(
         ignore_appointment_ids=(current.pk,),
         now=now,
     )
+    # Where it was, for the patient's email.
+    moved_from = {
+        "from_starts_at": current.starts_at,
+        "from_location": current.location,
+        "from_practitioner": str(current.practitioner),
+    }
     before = {
         "starts_at": current.starts_at.isoformat(),
         "location": current.location.name,
@@ -641,6 +677,7 @@ def reschedule_appointment(
         at=now,
     )
     current.patient.locations.add(location)
+    notifications.appointment_moved(current, **moved_from, now=now)
     return current
 
 
@@ -662,30 +699,6 @@ def confirm_request(
         reason="Confirmed by the clinic",
         expected_version=expected_version,
         now=now,
-    )
-
-
-@transaction.atomic
-def decline_request(
-    appointment: Appointment,
-    *,
-    actor: User,
-    reason: str,
-    expected_version: int | None = None,
-    now: dt.datetime | None = None,
-) -> Appointment:
-    """Say no to an online request; the patient reads `reason` on their appointment page."""
-    if not (reason or "").strip():
-        raise TransitionRefused("Write the reason the patient will read.")
-    return cancel_appointment(
-        appointment,
-        by=CancelledBy.CLINIC,
-        actor=actor,
-        reason=reason,
-        expected_version=expected_version,
-        now=now,
-        only_from=(Status.REQUESTED,),
-        details={"declined": True},
     )
 
 
@@ -1023,6 +1036,7 @@ def book_course(
         )
     AppointmentEvent.objects.bulk_create(events)
     patient.locations.add(*{c.location for c in choices})
+    notifications.course_booked(course, now=now)
     return course
 
 
@@ -1099,9 +1113,11 @@ def _offer(
     )
     entry.state = WaitlistEntry.State.OFFERED
     entry.save(update_fields=["state"])
-    return WaitlistOffer.objects.create(
+    offer = WaitlistOffer.objects.create(
         entry=entry, hold=hold, expires_at=expires_at, offered_by=actor, offered_at=now
     )
+    notifications.slot_offered(offer, now=now)
+    return offer
 
 
 @transaction.atomic
@@ -1185,6 +1201,8 @@ def accept_offer(
         reason="Accepted a waitlist offer",
         at=now,
     )
+    notifications.offer_ended(offer)
+    notifications.appointment_created(appointment, now=now)
     return appointment
 
 
@@ -1204,6 +1222,7 @@ def decline_offer(
         return None
     offer.state = state
     offer.save(update_fields=["state"])
+    notifications.offer_ended(offer)
     hold = offer.hold
     hold.expires_at = min(hold.expires_at, now)
     hold.save(update_fields=["expires_at"])
@@ -1316,5 +1335,6 @@ def leave_waitlist(entry: WaitlistEntry) -> None:
     for offer in entry.offers.filter(state=WaitlistOffer.State.OPEN):
         offer.state = WaitlistOffer.State.WITHDRAWN
         offer.save(update_fields=["state"])
+        notifications.offer_ended(offer)
         offer.hold.expires_at = timezone.now()
         offer.hold.save(update_fields=["expires_at"])

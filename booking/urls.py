@@ -1,6 +1,6 @@
 from django.urls import path
 
-from booking import desk_views, views
+from booking import desk_views, notification_views, views
 
 app_name = "booking"
 
@@ -77,4 +77,56 @@ urlpatterns = [
     ),
     path("schedule/waitlist/<int:pk>/offer/", desk_views.waitlist_offer, name="waitlist_offer"),
     path("schedule/waitlist/<int:pk>/remove/", desk_views.waitlist_remove, name="waitlist_remove"),
+    # Emails: manage-this-appointment links (no login; a signed token instead).
+    path(
+        "appointments/<int:pk>/link/<str:token>/",
+        notification_views.link_manage,
+        name="link_manage",
+    ),
+    path(
+        "appointments/<int:pk>/link/<str:token>/cancel/",
+        notification_views.link_cancel,
+        name="link_cancel",
+    ),
+    path(
+        "appointments/<int:pk>/link/<str:token>/move/",
+        notification_views.link_reschedule,
+        name="link_reschedule",
+    ),
+    path(
+        "appointments/<int:pk>/link/<str:token>/calendar.ics",
+        notification_views.link_ics,
+        name="link_ics",
+    ),
+    # Calendar files and feeds.
+    path(
+        "appointments/<int:pk>/calendar.ics",
+        notification_views.appointment_ics,
+        name="appointment_ics",
+    ),
+    path("courses/<int:pk>/calendar.ics", notification_views.course_ics, name="course_ics"),
+    path(
+        "calendar/<str:token>/schedule.ics",
+        notification_views.practitioner_feed,
+        name="practitioner_feed",
+    ),
+    path("practitioner/calendar-feed/", notification_views.calendar_feed, name="calendar_feed"),
+    path(
+        "practitioner/calendar-feed/new/",
+        notification_views.calendar_feed_new,
+        name="calendar_feed_new",
+    ),
+    path(
+        "practitioner/calendar-feed/turn-off/",
+        notification_views.calendar_feed_revoke,
+        name="calendar_feed_revoke",
+    ),
+    # A patient's reminders, and the emails staff follow up.
+    path("me/reminders/", notification_views.reminder_settings, name="reminder_settings"),
+    path("desk/email-problems/", notification_views.email_problems, name="email_problems"),
+    path(
+        "notifications/<int:pk>/send-again/",
+        notification_views.notification_send_again,
+        name="notification_send_again",
+    ),
 ]

@@ -13,7 +13,7 @@ from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import access as booking_access
-from booking import desk_views, gates, services
+from booking import desk_views, gates, notifications, services
 from booking.availability import Slot, SlotQuery
 from booking.forms import (
     CancelForm,
@@ -302,12 +302,14 @@ def appointment_detail(request, pk: int):
     )
     is_patient = request.user.role == Role.PATIENT
     events = appointment.events.select_related("actor") if not is_patient else None
+    sent = notifications.history(appointment) if not is_patient else None
     return render(
         request,
         "booking/appointment_detail.html",
         {
             "appointment": appointment,
             "events": events,
+            "notifications": sent,
             "may_change_online": appointment.patient_may_change_online(),
             "is_patient": is_patient,
             "panel": None if is_patient else desk_views.staff_panel(appointment, request.user),

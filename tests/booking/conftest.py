@@ -118,3 +118,28 @@ def intake(monkeypatch):
     monkeypatch.setattr("booking.intake_status.intake_overview", fake.overview)
     monkeypatch.setattr("booking.intake_status.consent_is_current", fake.consent_is_current)
     return fake
+
+
+@pytest.fixture
+def book(clinic, front_desk):
+    """`book(patient, starts_at, status=..., service=..., minutes=..., now=...)`: an appointment
+    booked by the front desk at the `clinic`, through the service (so its emails are written)."""
+    from booking import services
+    from booking.models import Status
+
+    def _book(
+        patient, starts_at=None, *, status=Status.CONFIRMED, service=None, minutes=60, now=None
+    ):
+        return services.book_appointment(
+            patient=patient,
+            location=clinic.location,
+            practitioner=clinic.practitioner,
+            service=service or clinic.assessment,
+            starts_at=starts_at or next_weekday(clinic.location, 1, 10),
+            minutes=minutes,
+            actor=front_desk,
+            status=status,
+            now=now,
+        )
+
+    return _book

@@ -16,6 +16,9 @@ pytestmark = pytest.mark.django_db
 PATIENT = {Role.PATIENT}
 STAFF = {Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER}
 EVERYONE = PATIENT | STAFF
+PRACTITIONER = {Role.PRACTITIONER}
+# No login: the page is opened by a secret in its address (a signed link, a feed's token).
+PUBLIC = "public"
 
 # name -> (roles allowed, GET allowed?)
 PAGES = {
@@ -33,6 +36,19 @@ PAGES = {
     "booking:offer_decline": (PATIENT, False),
     "booking:course_book": (STAFF, True),
     "booking:course_detail": (STAFF, True),
+    "booking:link_manage": (PUBLIC, True),
+    "booking:link_cancel": (PUBLIC, True),
+    "booking:link_reschedule": (PUBLIC, True),
+    "booking:link_ics": (PUBLIC, True),
+    "booking:appointment_ics": (EVERYONE, True),
+    "booking:course_ics": (EVERYONE, True),
+    "booking:practitioner_feed": (PUBLIC, True),
+    "booking:calendar_feed": (PRACTITIONER, True),
+    "booking:calendar_feed_new": (PRACTITIONER, False),
+    "booking:calendar_feed_revoke": (PRACTITIONER, False),
+    "booking:reminder_settings": (PATIENT, True),
+    "booking:email_problems": (STAFF, True),
+    "booking:notification_send_again": (STAFF, False),
     "booking:proposal_accept": (PATIENT, False),
     # The front desk's schedule and actions.
     "booking:schedule": (STAFF, True),
@@ -115,8 +131,8 @@ def test_every_booking_page_is_in_the_access_table():
 
 @pytest.fixture
 def urls(clinic, patient, practitioner):
-    from booking import services
-    from booking.models import Course, SlotHold, WaitlistEntry, WaitlistOffer
+    from booking import calendars, links, services
+    from booking.models import Course, Notification, SlotHold, WaitlistEntry, WaitlistOffer
 
     start = next_weekday(clinic.location, 1, 10)
     appointment = AppointmentFactory(
@@ -170,6 +186,15 @@ def urls(clinic, patient, practitioner):
         minutes=30,
         created_by=clinic.practitioner.user,
     )
+    notification = Notification.objects.create(
+        kind=Notification.Kind.CONFIRMED,
+        appointment=appointment,
+        patient=patient,
+        location=clinic.location,
+        state=Notification.State.FAILED,
+    )
+    link = [appointment.pk, links.make_token(appointment)]
+    feed_token = calendars.new_feed(clinic.practitioner)
     slug = clinic.location.slug
     return {
         "booking:request_start": reverse("booking:request_start"),
@@ -188,6 +213,21 @@ def urls(clinic, patient, practitioner):
         "booking:offer_decline": reverse("booking:offer_decline", args=[offer.pk]),
         "booking:course_book": reverse("booking:course_book", args=[patient.pk]),
         "booking:course_detail": reverse("booking:course_detail", args=[course.pk]),
+        "booking:link_manage": reverse("booking:link_manage", args=link),
+        "booking:link_cancel": reverse("booking:link_cancel", args=link),
+        "booking:link_reschedule": reverse("booking:link_reschedule", args=link),
+        "booking:link_ics": reverse("booking:link_ics", args=link),
+        "booking:appointment_ics": reverse("booking:appointment_ics", args=[appointment.pk]),
+        "booking:course_ics": reverse("booking:course_ics", args=[course.pk]),
+        "booking:practitioner_feed": reverse("booking:practitioner_feed", args=[feed_token]),
+        "booking:calendar_feed": reverse("booking:calendar_feed"),
+        "booking:calendar_feed_new": reverse("booking:calendar_feed_new"),
+        "booking:calendar_feed_revoke": reverse("booking:calendar_feed_revoke"),
+        "booking:reminder_settings": reverse("booking:reminder_settings"),
+        "booking:email_problems": reverse("booking:email_problems"),
+        "booking:notification_send_again": reverse(
+            "booking:notification_send_again", args=[notification.pk]
+        ),
         "booking:proposal_accept": reverse("booking:proposal_accept", args=[appointment.pk]),
         "booking:schedule": reverse("booking:schedule"),
         "booking:location_day": reverse("booking:location_day", args=[slug]),
@@ -223,7 +263,10 @@ def urls(clinic, patient, practitioner):
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_anonymous_visitors_are_sent_to_log_in(client, urls, name):
     response = client.get(urls[name])
-    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    if PAGES[name][0] == PUBLIC:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 
 @pytest.mark.parametrize("role", list(PERSONAS))
@@ -233,7 +276,9 @@ def test_each_role_is_allowed_or_refused(client, request, urls, role, name, pres
     client.force_login(getattr(person, "user", person))
     allowed, get_allowed = PAGES[name]
     response = client.get(urls[name])
-    if role not in allowed:
+    if allowed == PUBLIC:
+        assert response.status_code == 200
+    elif role not in allowed:
         assert response.status_code == 403
     elif get_allowed:
         assert response.status_code in (200, 302)
@@ -248,6 +293,8 @@ def test_each_role_is_allowed_or_refused(client, request, urls, role, name, pres
         "booking:appointment_cancel",
         "booking:request_confirm",
         "booking:offer_accept",
+        "booking:appointment_ics",
+        "booking:course_ics",
         "booking:proposal_accept",
     ],
 )
@@ -264,11 +311,12 @@ def test_front_desk_of_another_location_gets_404(client, urls, front_desk_elsewh
     assert method(urls[name]).status_code == 404
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
+@pytest.mark.parametrize(
+    "name", sorted(name for name, (roles, _) in PAGES.items() if roles != PUBLIC)
+)
 def test_a_wrong_method_is_refused(client, request, urls, name, prescribe):
     """PUT is no method of any booking page: 405 for the roles allowed in."""
     allowed, _ = PAGES[name]
-    role = sorted(allowed)[0]
-    person = request.getfixturevalue(PERSONAS[role])
+    person = request.getfixturevalue(PERSONAS[sorted(allowed)[0]])
     client.force_login(getattr(person, "user", person))
     assert client.put(urls[name]).status_code == 405

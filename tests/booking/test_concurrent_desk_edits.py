@@ -8,7 +8,6 @@ import threading
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from booking import services
@@ -17,6 +16,7 @@ from booking.models import Appointment, AppointmentEvent, Status
 from clinic.models import Role
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import AppointmentFactory, a_clinic
+from tests.conftest import VerifiedClient
 from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def _messages(response) -> str:
 def second_desk(location):
     """Another front-desk person at the same location, with their own browser."""
     person = UserFactory(role=Role.FRONT_DESK, first_name="Noor", locations=[location])
-    browser = Client()
+    browser = VerifiedClient()
     browser.force_login(person)
     return browser
 

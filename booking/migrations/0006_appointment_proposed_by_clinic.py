@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0003_bounded_appointment_length'),
+        ('booking', '0005_notifications'),
     ]
 
     operations = [

@@ -41,8 +41,8 @@ DROP FUNCTION IF EXISTS public.booking_fold(text);
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0004_appointment_proposed_by_clinic"),
-        ("clinic", "0003_location_coordinates_and_travel_times"),
+        ("booking", "0006_appointment_proposed_by_clinic"),
+        ("clinic", "0004_travel_time_at_most_8_hours"),
     ]
 
     operations = [

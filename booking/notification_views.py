@@ -1,0 +1,391 @@
+"""Pages around the emails: the manage-this-appointment links they carry (public, opened by
+a signed token instead of a login), calendar downloads and practitioners' feeds, a patient's
+reminder choice, and the messages staff need to follow up.
+
+Views that need no login are marked `@login_not_required` one by one; everything they open is
+checked by the token (see booking.links) or the feed's secret."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from booking import access as booking_access
+from booking import calendars, links, notifications, services
+from booking.forms import CancelForm, ReminderPreferenceForm, SlotChoiceForm
+from booking.models import ACTIVE_STATUSES, Appointment
+from booking.views import _int, _slot_page_context
+from clinic import access
+from clinic.audit import record_access
+from clinic.models import Location, Practitioner, Role
+
+# --- Manage-this-appointment links (no login) -----------------------------------------------------
+
+
+def _link_refused(request, refused: links.LinkRefused):
+    """A clear page instead of an error: why the link does not open, and whom to phone."""
+    appointment = (
+        Appointment.objects.select_related("location").filter(pk=refused.appointment_id).first()
+        if refused.appointment_id
+        else None
+    )
+    locations = (
+        [appointment.location] if appointment else list(Location.objects.filter(is_active=True))
+    )
+    return render(
+        request,
+        "booking/link_refused.html",
+        {
+            "reason": str(refused),
+            "expired": isinstance(refused, links.LinkExpired),
+            "locations": locations,
+        },
+        status=410 if isinstance(refused, links.LinkExpired) else 400,
+    )
+
+
+def appointment_link(view):
+    """Open the appointment named by a signed link, or say why the link does not work."""
+
+    @wraps(view)
+    def wrapped(request, pk: int, token: str):
+        try:
+            links.read_token(token, appointment_id=pk)
+        except links.LinkRefused as refused:
+            return _link_refused(request, refused)
+        appointment = (
+            Appointment.objects.select_related(
+                "location", "practitioner__user", "room", "patient__user", "service", "course"
+            )
+            .filter(pk=pk)
+            .first()
+        )
+        if appointment is None:
+            return _link_refused(request, links.LinkRefused("This appointment no longer exists."))
+        response = view(request, appointment, token)
+        # The page shows a patient's appointment to whoever holds the link: no browser or
+        # proxy may keep a copy (pages behind a login get the same from clinic.middleware).
+        add_never_cache_headers(response)
+        patch_cache_control(response, private=True)
+        return response
+
+    return wrapped
+
+
+def _link_urls(appointment: Appointment, token: str) -> dict:
+    args = [appointment.pk, token]
+    return {
+        "manage_url": reverse("booking:link_manage", args=args),
+        "cancel_url": reverse("booking:link_cancel", args=args),
+        "reschedule_url": reverse("booking:link_reschedule", args=args),
+        "ics_url": reverse("booking:link_ics", args=args),
+    }
+
+
+@login_not_required
+@require_safe
+@appointment_link
+def link_manage(request, appointment: Appointment, token: str):
+    record_access(
+        actor=appointment.patient.user,
+        patient=appointment.patient,
+        record=appointment,
+        request=request,
+    )
+    return render(
+        request,
+        "booking/link_manage.html",
+        {
+            "appointment": appointment,
+            "may_change_online": appointment.patient_may_change_online(),
+            "is_past": appointment.ends_at <= timezone.now(),
+            **_link_urls(appointment, token),
+        },
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@appointment_link
+def link_cancel(request, appointment: Appointment, token: str):
+    urls = _link_urls(appointment, token)
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_cancel(
+                appointment,
+                actor=appointment.patient.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except services.BookingError as refused:
+            messages.error(request, str(refused))
+        else:
+            record_access(
+                actor=appointment.patient.user,
+                patient=appointment.patient,
+                record=appointment,
+                action="change",
+                request=request,
+            )
+            messages.success(request, "Your appointment is cancelled. We have emailed you.")
+        return redirect(urls["manage_url"])
+    return render(
+        request,
+        "booking/link_cancel.html",
+        {
+            "appointment": appointment,
+            "form": form,
+            "may_change_online": appointment.patient_may_change_online(),
+            **urls,
+        },
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@appointment_link
+def link_reschedule(request, appointment: Appointment, token: str):
+    urls = _link_urls(appointment, token)
+    if not appointment.patient_may_change_online():
+        messages.error(
+            request,
+            f"This appointment can no longer be changed online. Please phone "
+            f"{appointment.location.name} at {appointment.location.phone}.",
+        )
+        return redirect(urls["manage_url"])
+    if request.method == "POST":
+        form = SlotChoiceForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(form.errors["slot"]))
+            return redirect(urls["reschedule_url"])
+        practitioner_id, starts_at = form.cleaned_data["slot"]
+        practitioner = get_object_or_404(
+            Practitioner.objects.at(appointment.location), pk=practitioner_id
+        )
+        try:
+            services.reschedule_appointment(
+                appointment,
+                starts_at=starts_at,
+                practitioner=practitioner,
+                actor=appointment.patient.user,
+                reason="Moved by the patient from an email link",
+                for_patient=True,
+                expected_version=_int(request.POST.get("version")),
+            )
+        except services.BookingError as refused:
+            messages.error(request, f"{refused} Here are the times free now.")
+            return redirect(urls["reschedule_url"])
+        record_access(
+            actor=appointment.patient.user,
+            patient=appointment.patient,
+            record=appointment,
+            action="change",
+            request=request,
+        )
+        messages.success(request, "Your appointment is moved. We have emailed you the new time.")
+        return redirect(urls["manage_url"])
+    context = _slot_page_context(
+        request,
+        location=appointment.location,
+        service=appointment.service,
+        minutes=appointment.minutes,
+        patient=appointment.patient,
+        practitioner_param=request.GET.get("practitioner", str(appointment.practitioner_id)),
+        needs_certification=True,
+        ignore_appointment_ids=(appointment.pk,),
+    )
+    context |= {
+        "appointment": appointment,
+        "form_action": urls["reschedule_url"],
+        "page_url": urls["reschedule_url"],
+        **urls,
+    }
+    return render(request, "booking/link_reschedule.html", context)
+
+
+# --- Calendar files -----------------------------------------------------------------------------
+
+
+def _calendar_response(content: bytes, filename: str, *, download: bool = True) -> HttpResponse:
+    response = HttpResponse(content, content_type=calendars.CONTENT_TYPE)
+    if download:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Private schedules: never kept by shared caches.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _appointment_filename(appointment: Appointment) -> str:
+    return f"appointment-{appointment.local_starts_at:%Y-%m-%d}.ics"
+
+
+@login_not_required
+@require_safe
+@appointment_link
+def link_ics(request, appointment: Appointment, token: str):
+    return _calendar_response(
+        calendars.published([appointment], name=f"{appointment.location.name} appointment"),
+        _appointment_filename(appointment),
+    )
+
+
+@require_safe
+def appointment_ics(request, pk: int):
+    """One appointment as a calendar file (the patient's own, or staff's at their locations)."""
+    appointment = booking_access.get_visible_appointment(request.user, pk)
+    record_access(
+        actor=request.user, patient=appointment.patient, record=appointment, request=request
+    )
+    return _calendar_response(
+        calendars.published([appointment], name=f"{appointment.location.name} appointment"),
+        _appointment_filename(appointment),
+    )
+
+
+@require_safe
+def course_ics(request, pk: int):
+    """Every session of a course as one calendar file."""
+    course = booking_access.get_visible_course(request.user, pk)
+    sessions = (
+        course.appointments.filter(status__in=ACTIVE_STATUSES)
+        .select_related("location", "practitioner__user", "room", "patient__user", "service")
+        .order_by("session_number")
+    )
+    record_access(actor=request.user, patient=course.patient, record=course, request=request)
+    return _calendar_response(
+        calendars.published(sessions, name="Dry-needling course"),
+        f"dry-needling-course-{course.pk}.ics",
+    )
+
+
+@login_not_required
+@require_safe
+def practitioner_feed(request, token: str):
+    """A practitioner's schedule for their calendar app, opened by the secret in its address."""
+    feed = calendars.feed_for(token)
+    if feed is None:
+        raise Http404("No calendar feed at this address (it may have been turned off).")
+    now = timezone.now()
+    practitioner = feed.practitioner
+    appointments = calendars.feed_appointments(practitioner, now=now)
+    for patient in {a.patient_id: a.patient for a in appointments}.values():
+        record_access(
+            actor=practitioner.user,
+            patient=patient,
+            record=feed,
+            request=request,
+        )
+    if feed.last_used_at is None or now - feed.last_used_at > calendars.FEED_USE_RECORDED_EVERY:
+        feed.last_used_at = now
+        feed.save(update_fields=["last_used_at"])
+    return _calendar_response(
+        calendars.practitioner_feed(appointments, name=f"{practitioner.name} — clinic schedule"),
+        "schedule.ics",
+        download=False,
+    )
+
+
+@access.role_required(Role.PRACTITIONER)
+@require_safe
+def calendar_feed(request):
+    practitioner = access.own_practitioner_record(request.user)
+    feed = getattr(practitioner, "calendar_feed", None)
+    return render(request, "booking/calendar_feed.html", {"feed": feed, "feed_url": ""})
+
+
+@access.role_required(Role.PRACTITIONER)
+@require_POST
+def calendar_feed_new(request):
+    """Make a new feed address and show it once (only a hash of it is kept)."""
+    practitioner = access.own_practitioner_record(request.user)
+    token = calendars.new_feed(practitioner)
+    practitioner.refresh_from_db()
+    return render(
+        request,
+        "booking/calendar_feed.html",
+        {
+            "feed": practitioner.calendar_feed,
+            "feed_url": links.absolute(reverse("booking:practitioner_feed", args=[token])),
+        },
+    )
+
+
+@access.role_required(Role.PRACTITIONER)
+@require_POST
+def calendar_feed_revoke(request):
+    practitioner = access.own_practitioner_record(request.user)
+    if calendars.revoke_feed(practitioner):
+        messages.success(request, "Your calendar feed is turned off; its address no longer works.")
+    return redirect("booking:calendar_feed")
+
+
+# --- A patient's choice about reminders -------------------------------------------------------------
+
+
+@access.patient_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def reminder_settings(request):
+    patient = access.own_patient_record(request.user)
+    choice = notifications.preference(patient)
+    form = ReminderPreferenceForm(
+        request.POST if request.method == "POST" else None,
+        initial={"reminders": choice.reminders},
+    )
+    if request.method == "POST" and form.is_valid():
+        wanted = form.cleaned_data["reminders"]
+        notifications.set_reminders(patient, wanted=wanted)
+        messages.success(
+            request,
+            "We will email you reminders before your appointments."
+            if wanted
+            else "We will not send you reminders. Confirmations and changes still come by email.",
+        )
+        return redirect("booking:reminder_settings")
+    address = notifications.recipient(patient)
+    return render(
+        request,
+        "booking/reminder_settings.html",
+        {
+            "form": form,
+            "address": address,
+            "address_problem": notifications.address_problem(patient, address),
+        },
+    )
+
+
+# --- Messages staff follow up --------------------------------------------------------------------------
+
+
+@access.staff_required
+@require_safe
+def email_problems(request):
+    locations = (
+        None if request.user.role == Role.MANAGER else access.visible_locations(request.user)
+    )
+    failed = list(notifications.failures(locations)[:200])
+    return render(request, "booking/email_problems.html", {"failed": failed})
+
+
+@access.staff_required
+@require_POST
+def notification_send_again(request, pk: int):
+    notification = booking_access.get_visible_notification(request.user, pk)
+    try:
+        notifications.send_again(notification)
+    except notifications.NotificationError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request, f"The {notification.get_kind_display().lower()} will be sent again shortly."
+        )
+    if request.POST.get("back") == "appointment" and notification.appointment_id:
+        return redirect("booking:appointment_detail", pk=notification.appointment_id)
+    return redirect("booking:email_problems")

@@ -1,0 +1,337 @@
+"""The booking services write their emails to the outbox in the same transaction as the change:
+one message per event, nothing when the change is rolled back, and reminders scheduled as rows
+that follow their appointment (created, moved, withdrawn)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from booking import notifications, services
+from booking.models import (
+    LocationReminderPolicy,
+    Notification,
+    SlotHold,
+    Status,
+    WaitlistEntry,
+)
+from tests.booking.conftest import next_weekday
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+Kind = Notification.Kind
+State = Notification.State
+
+
+def _kinds(**filters) -> list[str]:
+    return list(
+        Notification.objects.filter(**filters).order_by("id").values_list("kind", flat=True)
+    )
+
+
+def _pending_reminders(appointment) -> dict[int, dt.datetime]:
+    return dict(
+        appointment.notifications.filter(kind=Kind.REMINDER, state=State.PENDING).values_list(
+            "reminder_hours", "send_after"
+        )
+    )
+
+
+def test_a_confirmed_booking_writes_its_confirmation_and_schedules_reminders(book, patient):
+    appointment = book(patient)
+    # Written in the order they fall due: now, 72 hours before (intake), 48 and 24 hours before.
+    assert _kinds(appointment=appointment, state=State.PENDING) == [
+        Kind.CONFIRMED,
+        Kind.INTAKE_MISSING,
+        Kind.REMINDER,
+        Kind.REMINDER,
+    ]
+    assert _pending_reminders(appointment) == {
+        48: appointment.starts_at - dt.timedelta(hours=48),
+        24: appointment.starts_at - dt.timedelta(hours=24),
+    }
+    confirmation = appointment.notifications.get(kind=Kind.CONFIRMED)
+    assert confirmation.to_email == patient.email
+    assert confirmation.location == appointment.location
+
+
+def test_a_rolled_back_booking_leaves_no_message(book, patient):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        book(patient)
+        assert Notification.objects.count() == 4
+        raise RuntimeError("the surrounding work failed")
+    assert Notification.objects.count() == 0
+
+
+def test_a_course_that_fails_on_one_session_writes_nothing(clinic, patient, prescribe, front_desk):
+    prescribe(patient, clinic.practitioner, sessions=4)
+    first = next_weekday(clinic.location, 1, 10)
+    choices = [
+        services.SessionChoice(
+            n + 1, clinic.location, clinic.practitioner, first + dt.timedelta(weeks=n)
+        )
+        for n in range(4)
+    ]
+    choices[3] = services.SessionChoice(
+        4, clinic.location, clinic.practitioner, first.replace(hour=3)
+    )
+    with pytest.raises(services.BookingError):
+        services.book_course(patient=patient, choices=choices, actor=front_desk)
+    assert Notification.objects.count() == 0
+
+
+def test_an_online_request_says_received_until_the_front_desk_confirms(clinic, patient, front_desk):
+    hold = services.place_hold(
+        patient=patient,
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=next_weekday(clinic.location, 2, 10),
+        minutes=60,
+    )
+    appointment = services.request_appointment(hold=hold, actor=patient.user)
+    # Requested: no reminders yet (the time is not confirmed), but the intake nudge is set.
+    assert _kinds(appointment=appointment) == [Kind.REQUEST_RECEIVED, Kind.INTAKE_MISSING]
+    services.change_status(appointment, to=Status.CONFIRMED, actor=front_desk)
+    assert _kinds(appointment=appointment)[2:] == [Kind.CONFIRMED, Kind.REMINDER, Kind.REMINDER]
+
+
+def test_a_location_that_confirms_automatically_sends_the_confirmation_only(clinic, patient):
+    clinic.location.confirms_requests_automatically = True
+    clinic.location.save()
+    hold = services.place_hold(
+        patient=patient,
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=next_weekday(clinic.location, 2, 10),
+        minutes=60,
+    )
+    appointment = services.request_appointment(hold=hold, actor=patient.user)
+    assert Kind.REQUEST_RECEIVED not in _kinds(appointment=appointment)
+    assert _kinds(appointment=appointment)[0] == Kind.CONFIRMED
+
+
+def test_moving_an_appointment_moves_its_reminders_and_says_where_from(book, patient, front_desk):
+    appointment = book(patient)
+    old_start = appointment.starts_at
+    new_start = old_start + dt.timedelta(days=1, hours=2)
+    services.reschedule_appointment(appointment, starts_at=new_start, actor=front_desk)
+    assert _pending_reminders(appointment) == {
+        48: new_start - dt.timedelta(hours=48),
+        24: new_start - dt.timedelta(hours=24),
+    }
+    withdrawn = appointment.notifications.filter(kind=Kind.REMINDER, state=State.SKIPPED)
+    assert withdrawn.count() == 2
+    assert "moved" in withdrawn.first().last_error
+    moved = appointment.notifications.get(kind=Kind.RESCHEDULED)
+    assert moved.context["from_starts_at"] == old_start.isoformat()
+    assert moved.context["from_location"] == appointment.location.name
+
+
+def test_moving_twice_before_the_email_goes_sends_one_message_from_the_first_time(
+    book, patient, front_desk
+):
+    appointment = book(patient)
+    original = appointment.starts_at
+    for hours in (1, 2):
+        services.reschedule_appointment(
+            appointment, starts_at=original + dt.timedelta(hours=hours), actor=front_desk
+        )
+    waiting = appointment.notifications.filter(kind=Kind.RESCHEDULED, state=State.PENDING)
+    assert waiting.count() == 1
+    assert waiting.get().context["from_starts_at"] == original.isoformat()
+
+
+def test_cancelling_withdraws_what_waits_and_writes_the_cancellation(book, patient, front_desk):
+    appointment = book(patient)
+    services.cancel_appointment(
+        appointment, by="clinic", actor=front_desk, reason="Practitioner unwell"
+    )
+    assert _kinds(appointment=appointment, state=State.PENDING) == [Kind.CANCELLED]
+    assert set(_kinds(appointment=appointment, state=State.SKIPPED)) == {
+        Kind.CONFIRMED,
+        Kind.REMINDER,
+        Kind.INTAKE_MISSING,
+    }
+
+
+def test_declining_a_request_tells_the_patient_why(clinic, patient, front_desk, book):
+    appointment = book(patient, status=Status.REQUESTED)
+    services.decline_request(appointment, actor=front_desk, reason="Priya is away that week")
+    declined = appointment.notifications.get(kind=Kind.DECLINED)
+    assert declined.state == State.PENDING
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.cancelled_by) == (Status.CANCELLED, "clinic")
+    assert appointment.cancellation_reason == "Priya is away that week"
+
+
+def test_only_a_request_can_be_declined(book, patient, front_desk):
+    appointment = book(patient)
+    with pytest.raises(services.TransitionRefused, match="Only a requested appointment"):
+        services.decline_request(appointment, actor=front_desk, reason="No")
+
+
+def test_a_patient_cancelling_writes_a_cancellation_not_a_decline(book, patient):
+    appointment = book(patient, status=Status.REQUESTED)
+    services.patient_cancel(appointment, actor=patient.user, reason="Feeling better")
+    assert Kind.CANCELLED in _kinds(appointment=appointment)
+    assert Kind.DECLINED not in _kinds(appointment=appointment)
+
+
+def test_a_completed_needling_session_sends_after_care_and_an_assessment_does_not(
+    clinic, patient, front_desk, book, intake
+):
+    intake.ready(patient)  # check-in needs the current consent
+    needling = book(
+        patient, next_weekday(clinic.location, 3, 10), service=clinic.needling, minutes=30
+    )
+    assessment = book(patient, next_weekday(clinic.location, 4, 10))
+    for appointment in (needling, assessment):
+        at = appointment.starts_at + dt.timedelta(minutes=5)
+        services.change_status(appointment, to=Status.CHECKED_IN, actor=front_desk, now=at)
+        services.change_status(appointment, to=Status.COMPLETED, actor=front_desk, now=at)
+    assert Kind.AFTER_CARE in _kinds(appointment=needling)
+    assert Kind.AFTER_CARE not in _kinds(appointment=assessment)
+
+
+def test_a_booked_course_writes_one_message_and_reminders_for_every_session(
+    clinic, patient, prescribe, front_desk
+):
+    prescribe(patient, clinic.practitioner, sessions=4)
+    first = next_weekday(clinic.location, 1, 10)
+    course = services.book_course(
+        patient=patient,
+        choices=[
+            services.SessionChoice(
+                n + 1, clinic.location, clinic.practitioner, first + dt.timedelta(weeks=n)
+            )
+            for n in range(4)
+        ],
+        actor=front_desk,
+    )
+    assert _kinds(course=course) == [Kind.COURSE_BOOKED]
+    assert Notification.objects.filter(kind=Kind.REMINDER, appointment__course=course).count() == 8
+    # Needling sessions need no intake nudge, and no separate confirmations are written.
+    assert not Notification.objects.filter(kind__in=[Kind.INTAKE_MISSING, Kind.CONFIRMED]).exists()
+
+
+def test_a_waitlist_offer_is_emailed_and_withdrawn_when_the_offer_ends(clinic, patient, book):
+    waiting = PatientFactory()
+    start = next_weekday(clinic.location, 1, 10)
+    entry = WaitlistEntry.objects.create(
+        patient=waiting,
+        location=clinic.location,
+        service=clinic.assessment,
+        minutes=60,
+        weekdays=[start.astimezone(clinic.location.zone).weekday()],
+        earliest_time=dt.time(9),
+        latest_time=dt.time(12),
+        created_by=waiting.user,
+    )
+    appointment = book(patient, start)
+    services.patient_cancel(appointment, actor=patient.user, reason="Away")
+    offer = entry.offers.get()
+    message = offer.notifications.get()
+    assert (message.kind, message.patient, message.state) == (
+        Kind.WAITLIST_OFFER,
+        waiting,
+        State.PENDING,
+    )
+    services.decline_offer(offer)
+    message.refresh_from_db()
+    assert message.state == State.SKIPPED
+
+
+def test_accepting_an_offer_confirms_the_new_appointment(clinic, patient):
+    hold = SlotHold.objects.create(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        service=clinic.assessment,
+        patient=patient,
+        starts_at=next_weekday(clinic.location, 2, 10),
+        ends_at=next_weekday(clinic.location, 2, 11),
+        blocks_until=next_weekday(clinic.location, 2, 11),
+        expires_at=timezone.now() + dt.timedelta(hours=2),
+    )
+    entry = WaitlistEntry.objects.create(
+        patient=patient,
+        location=clinic.location,
+        service=clinic.assessment,
+        minutes=60,
+        weekdays=[2],
+        earliest_time=dt.time(9),
+        latest_time=dt.time(12),
+        created_by=patient.user,
+    )
+    offer = entry.offers.create(hold=hold, expires_at=hold.expires_at)
+    appointment = services.accept_offer(offer, actor=patient.user)
+    assert _kinds(appointment=appointment)[0] == Kind.CONFIRMED
+
+
+def test_reminders_booked_too_late_for_them_are_not_written(book, patient, clinic):
+    appointment = book(patient)
+    # Booked 30 hours ahead: the 48-hour reminder's time has passed; the 24-hour one is set.
+    now = appointment.starts_at - dt.timedelta(hours=30)
+    other = book(PatientFactory(), appointment.starts_at + dt.timedelta(hours=3), now=now)
+    assert set(_pending_reminders(other)) == {24}
+
+
+def test_a_patient_who_turns_reminders_off_gets_none_and_turning_them_on_brings_them_back(
+    book, patient
+):
+    appointment = book(patient)
+    notifications.set_reminders(patient, wanted=False)
+    assert _pending_reminders(appointment) == {}
+    skipped = appointment.notifications.filter(kind=Kind.REMINDER, state=State.SKIPPED)
+    assert skipped.first().last_error == "The patient turned reminders off."
+    # Confirmations still go, and new bookings get no reminders.
+    assert appointment.notifications.get(kind=Kind.CONFIRMED).state == State.PENDING
+    assert _pending_reminders(book(patient, appointment.starts_at + dt.timedelta(days=1))) == {}
+    notifications.set_reminders(patient, wanted=True)
+    assert set(_pending_reminders(appointment)) == {48, 24}
+
+
+def test_a_location_policy_sets_the_reminders_and_re_plans_waiting_ones(book, patient, clinic):
+    appointment = book(patient)
+    policy = LocationReminderPolicy.objects.create(location=clinic.location, hours=[72, 2])
+    notifications.reminder_policy_changed(clinic.location)
+    assert set(_pending_reminders(appointment)) == {72, 2}
+    policy.hours = []
+    policy.save()
+    notifications.reminder_policy_changed(clinic.location)
+    assert _pending_reminders(appointment) == {}
+
+
+def test_scheduling_again_changes_nothing(book, patient):
+    appointment = book(patient)
+    before = list(Notification.objects.values_list("id", "state", "send_after"))
+    notifications.schedule(appointment, now=timezone.now())
+    notifications.schedule(appointment, now=timezone.now() + dt.timedelta(minutes=5))
+    assert list(Notification.objects.values_list("id", "state", "send_after")) == before
+
+
+def test_the_database_allows_one_waiting_reminder_per_lead_time(book, patient):
+    from django.db import IntegrityError
+
+    appointment = book(patient)
+    with pytest.raises(IntegrityError, match="notification_one_pending_reminder_per_lead_time"):
+        Notification.objects.create(
+            kind=Kind.REMINDER,
+            appointment=appointment,
+            patient=patient,
+            location=appointment.location,
+            reminder_hours=24,
+        )
+
+
+def test_the_database_refuses_a_policy_outside_one_hour_to_two_weeks(clinic):
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError, match="reminder_policy_hours_at_most_336"):
+        LocationReminderPolicy.objects.create(location=clinic.location, hours=[24, 400])

@@ -1,0 +1,116 @@
+"""`python manage.py send_notifications`: once (cron) or as a loop (systemd)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core import mail
+from django.core.management import call_command, get_commands, load_command_class
+from django.core.management.base import CommandError
+
+from booking.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(*args) -> str:
+    out = io.StringIO()
+    call_command("send_notifications", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_has_a_help_text_saying_how_it_is_run():
+    command = load_command_class(get_commands()["send_notifications"], "send_notifications")
+    assert "SKIP LOCKED" in command.help and "--loop" in command.help
+
+
+def test_run_once_it_sends_what_is_due_and_says_so(book, patient):
+    book(patient)
+    output = _run()
+    assert "Done: sent 1, retrying 0, failed 0, skipped 0." in output
+    assert len(mail.outbox) == 1
+    assert Notification.objects.filter(state=Notification.State.SENT).count() == 1
+    assert "Done: sent 0" in _run()
+
+
+def test_small_batches_still_send_everything_due(book, patient, clinic):
+    from tests.booking.conftest import next_weekday
+    from tests.factories import PatientFactory
+
+    for day in range(3):
+        book(PatientFactory(), next_weekday(clinic.location, day, 10))
+    assert "Done: sent 3" in _run("--batch", "1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_as_a_loop_it_keeps_going_until_told_to_stop(location, practitioner, patient):
+    from booking import services
+    from tests.booking.conftest import next_weekday
+    from tests.booking.factories import a_clinic
+    from tests.factories import UserFactory
+
+    clinic = a_clinic(location=location, practitioner=practitioner)
+    services.book_appointment(
+        patient=patient,
+        location=location,
+        practitioner=practitioner,
+        service=clinic.assessment,
+        starts_at=next_weekday(location, 1, 10),
+        minutes=60,
+        actor=UserFactory(role="front_desk"),
+    )
+    output = _run("--loop", "--interval", "0", "--rounds", "2")
+    assert "Sending notifications as" in output and "Done: sent 1" in output
+
+
+def test_in_development_the_console_backend_prints_the_emails(book, patient, settings, capsys):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    book(patient)
+    _run()
+    printed = capsys.readouterr().out
+    assert "Subject: Confirmed: Initial assessment" in printed
+    assert "BEGIN:VCALENDAR" in printed and "METHOD:REQUEST" in printed
+
+
+@pytest.mark.parametrize("args", [["--batch", "0"], ["--interval", "-1"], ["--rounds", "-2"]])
+def test_it_refuses_nonsense_options(args):
+    with pytest.raises(CommandError):
+        _run(*args)
+
+
+def test_each_round_passes_lapsed_waitlist_offers_to_the_next_patient(
+    clinic, patient, other_patient
+):
+    import datetime as dt
+
+    from booking import services
+    from booking.models import WaitlistOffer
+    from tests.booking.conftest import next_weekday
+    from tests.factories import PatientFactory
+
+    booked = services.book_appointment(
+        patient=PatientFactory(),
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=next_weekday(clinic.location, 1, 10),
+        minutes=60,
+        actor=clinic.practitioner.user,
+    )
+    for waiting in (patient, other_patient):
+        services.join_waitlist(
+            patient=waiting,
+            location=clinic.location,
+            service=clinic.assessment,
+            minutes=60,
+            weekdays=[0, 1, 2, 3, 4],
+            earliest_time=dt.time(8),
+            latest_time=dt.time(18),
+            actor=waiting.user,
+        )
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    WaitlistOffer.objects.update(expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    output = _run()
+    assert "1 waitlist offer(s) expired and passed on." in output
+    assert WaitlistOffer.objects.get(state="open").entry.patient == other_patient
