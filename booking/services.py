@@ -677,7 +677,10 @@ def reschedule_appointment(
         at=now,
     )
     current.patient.locations.add(location)
-    notifications.appointment_moved(current, **moved_from, now=now)
+    proposal = (
+        (event_details or {}).get("message", "") if (event_details or {}).get("proposal") else ""
+    )
+    notifications.appointment_moved(current, **moved_from, now=now, proposal=proposal)
     return current
 
 
