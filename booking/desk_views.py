@@ -34,6 +34,7 @@ from booking.forms import (
     NewPatientForm,
     PatientSearchForm,
     ProposeMessageForm,
+    parse_slot_choice,
     slot_choice_value,
 )
 from booking.models import (
@@ -594,6 +595,9 @@ def _slot_page(
         picked_day = dt.datetime.fromisoformat(at).astimezone(location.zone).date()
     except (ValueError, TypeError):
         picked_day = None
+    posted = parse_slot_choice(request.POST.get("slot", "")) if request.method == "POST" else None
+    if posted is not None:  # a refused choice: show that day again, with the times free now
+        picked_day = posted[1].astimezone(location.zone).date()
     day = _date_param(request, "date", picked_day or default_day or location.today())
     param = request.GET.get("practitioner", "")
     if not param and default_practitioner:

@@ -256,7 +256,7 @@ def test_a_move_into_a_time_just_taken_is_refused_with_the_times_free_now(
     login, front_desk, clinic, patient
 ):
     appointment = _book(clinic, patient, next_weekday(clinic.location, 1, 10))
-    target = next_weekday(clinic.location, 1, 14)
+    target = next_weekday(clinic.location, 3, 14)  # another day than the appointment's
     client = login(front_desk)
     client.get(reverse("booking:desk_move", args=[appointment.pk]))
     _book(clinic, PatientFactory(), target, room=clinic.rooms[1])  # someone else, a moment ago
@@ -270,6 +270,9 @@ def test_a_move_into_a_time_just_taken_is_refused_with_the_times_free_now(
     )
     assert response.status_code == 200
     assert "Nothing was changed; here are the times free now." in _messages(response)
+    html = response.content.decode()
+    assert f"on <strong>{target.astimezone(clinic.location.zone):%A %-d %B %Y}</strong>" in html
+    assert slot_choice_value(clinic.practitioner.pk, target) not in html
     appointment.refresh_from_db()
     assert appointment.starts_at != target and not appointment.events.exists()
 
