@@ -1,0 +1,80 @@
+"""The demo story's intakes: one of each state, and the demo patient can finish theirs in the
+browser."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from clinic.demo import DEMO_PASSWORD
+from clinic.models import Patient
+from intake.models import ConsentVersion, Intake
+from intake.questionnaire import QUESTION_STEPS
+from intake.selectors import intake_overview
+from tests.intake.factories import step_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo")
+    return {p.last_name: p for p in Patient.objects.all()}
+
+
+def test_the_demo_has_an_intake_in_each_state(demo):
+    overview = intake_overview(p.pk for p in demo.values())
+    jordan, ellen = overview[demo["Miles"].pk], overview[demo["Park"].pk]
+    marcus, grace = overview[demo["Reid"].pk], overview[demo["Liu"].pk]
+    assert jordan.draft_in_progress and not jordan.submitted
+    assert ellen.submitted and ellen.flagged_for_review
+    assert ellen.flag_reasons == (
+        "Fear of needles or fainting with needles",
+        "Anticoagulant or antiplatelet medication",
+    )
+    assert marcus.submitted and not marcus.consent_current  # signed only the older text
+    assert grace.submitted and grace.consent_current
+    assert not overview[demo["Côté"].pk].submitted
+
+
+def test_consent_has_a_current_and_an_older_version(demo):
+    numbers = ConsentVersion.objects.published().values_list("document__kind", "number")
+    assert set(numbers) == {("dry_needling", 1), ("dry_needling", 2), ("privacy", 1)}
+    assert {v.number for v in ConsentVersion.objects.current()} == {1, 2}
+
+
+def test_the_flagged_demo_patient_waits_for_review_on_the_practitioners_home(client, demo):
+    client.post(
+        reverse("login"), {"username": "practitioner@example.org", "password": DEMO_PASSWORD}
+    )
+    html = client.get(reverse("clinic:practitioner_home")).content.decode()
+    assert "Ellen Park" in html and "Anticoagulant or antiplatelet medication" in html
+
+
+def test_the_demo_patient_completes_their_intake_in_the_browser(client, demo):
+    jordan = demo["Miles"]
+    client.post(reverse("login"), {"username": "patient@example.org", "password": DEMO_PASSWORD})
+    page = client.get(reverse("intake:my_intake")).content.decode()
+    assert "You are at step 2 of 8" in page
+    for step in QUESTION_STEPS[1:]:
+        revision = Intake.objects.get(patient=jordan).revision
+        response = client.post(
+            reverse("intake:step", args=[step.slug]),
+            step_data(jordan, step.slug, revision=revision),
+        )
+        assert response.status_code == 302
+    draft = Intake.objects.get(patient=jordan)
+    versions = list(ConsentVersion.objects.current())
+    response = client.post(
+        reverse("intake:review"),
+        {
+            "revision": draft.revision,
+            "consent_versions": ",".join(str(v.pk) for v in versions),
+            "signed_name": "jordan miles",
+            **{f"agree_{v.document.kind}": "on" for v in versions},
+        },
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == Intake.Status.SUBMITTED
