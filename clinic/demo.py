@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -45,6 +46,8 @@ class DemoStory:
 LOCATIONS = [
     {
         "slug": "leaside",
+        "latitude": Decimal("43.70460"),
+        "longitude": Decimal("-79.36620"),
         "name": "Leaside",
         "street_address": "1590 Bayview Avenue",
         "city": "Toronto",
@@ -59,6 +62,8 @@ LOCATIONS = [
     },
     {
         "slug": "danforth",
+        "latitude": Decimal("43.67840"),
+        "longitude": Decimal("-79.34800"),
         "name": "Danforth",
         "street_address": "720 Danforth Avenue",
         "city": "Toronto",
@@ -72,6 +77,8 @@ LOCATIONS = [
     },
     {
         "slug": "rockville",
+        "latitude": Decimal("39.04960"),
+        "longitude": Decimal("-77.11970"),
         "name": "Rockville",
         "street_address": "11921 Rockville Pike",
         "city": "Rockville",
@@ -85,6 +92,8 @@ LOCATIONS = [
     },
     {
         "slug": "largo",
+        "latitude": Decimal("38.90090"),
+        "longitude": Decimal("-76.84700"),
         "name": "Largo",
         "street_address": "9200 Basil Court",
         "city": "Largo",
@@ -169,7 +178,10 @@ PRACTITIONERS = {
     "practitioner": (
         "Registered Physiotherapist",
         "current",
-        {"leaside": {d: ("08:00", "16:00") for d in (MON, TUE, WED, THU, FRI)}},
+        {
+            "leaside": {d: ("08:00", "16:00") for d in (MON, TUE, WED, THU, FRI)}
+            | {SAT: ("09:00", "13:00")}
+        },
     ),
     "okafor": (
         "Physical Therapist, DPT",
@@ -238,6 +250,15 @@ PATIENTS = [
         "largo",
     ),
     ("phone_patient", None, "Robert", "Côté", dt.date(1958, 11, 30), "416-555-0151", "leaside"),
+    (
+        "new_request",
+        "nadia.haddad@example.org",
+        "Nadia",
+        "Haddad",
+        dt.date(1983, 2, 9),
+        "416-555-0172",
+        "leaside",
+    ),
 ]
 
 

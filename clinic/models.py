@@ -76,6 +76,8 @@ class Location(models.Model):
         validators=[validate_time_zone],
         help_text="IANA name, for example America/Toronto. Pages show times in this zone.",
     )
+    latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     is_active = models.BooleanField(default=True)
 
     # Booking policy.
@@ -137,6 +139,48 @@ class Location(models.Model):
     @property
     def one_line_address(self) -> str:
         return f"{self.street_address}, {self.city}, {self.region} {self.postal_code}"
+
+
+# Minutes a practitioner needs between two locations when no travel time is set for the pair.
+# The booking app's travel-time trigger holds the same number (booking migration 0002).
+DEFAULT_TRAVEL_MINUTES = 30
+
+
+class TravelTime(models.Model):
+    """How long a practitioner needs to get from one location to another on the same day.
+    Stored once per pair (the lower id first); pairs not listed take DEFAULT_TRAVEL_MINUTES."""
+
+    from_location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    to_location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    minutes = models.PositiveSmallIntegerField(validators=[MaxValueValidator(480)])
+
+    class Meta:
+        verbose_name = "travel time between locations"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_location", "to_location"], name="travel_time_once_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=Q(from_location__lt=F("to_location")),
+                name="travel_time_pair_in_id_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_location} ↔ {self.to_location}: {self.minutes} min"
+
+    def save(self, *args, **kwargs) -> None:
+        if (
+            self.from_location_id
+            and self.to_location_id
+            and self.from_location_id > self.to_location_id
+        ):
+            self.from_location_id, self.to_location_id = self.to_location_id, self.from_location_id
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.from_location_id and self.from_location_id == self.to_location_id:
+            raise ValidationError({"to_location": "Choose two different locations."})
 
 
 class OpeningHours(models.Model):

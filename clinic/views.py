@@ -97,7 +97,7 @@ def location_detail(request, slug: str):
 def signup(request):
     if request.user.is_authenticated:
         return redirect("clinic:home")
-    form = PatientSignUpForm(request.POST or None)
+    form = PatientSignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -140,7 +140,7 @@ def patient_home(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def patient_details(request):
     patient = access.own_patient_record(request.user)
-    form = PatientDetailsForm(request.POST or None, instance=patient)
+    form = PatientDetailsForm(request.POST if request.method == "POST" else None, instance=patient)
     form.fields["preferred_location"].queryset = Location.objects.filter(is_active=True)
     if request.method == "POST" and form.is_valid():
         form.save()

@@ -1,0 +1,156 @@
+"""Booking forms: they read and convert what was typed or chosen; the rules live in services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+
+from booking.availability import NonexistentLocalTime, aware_strict
+from clinic.forms import DateInput
+from clinic.models import Location, Practitioner, Weekday
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%H:%M")
+
+
+class NearestForm(forms.Form):
+    near = forms.CharField(
+        label="Your postal code, ZIP code or town",
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "postal-code", "placeholder": "e.g. M4G 1A1, 20852, Bethesda"}
+        ),
+    )
+
+
+def parse_slot_choice(value: str) -> tuple[int, dt.datetime] | None:
+    """A slot radio's value, '<practitioner id>|<ISO start in UTC>', or None if malformed."""
+    practitioner, _, start = (value or "").partition("|")
+    try:
+        starts_at = dt.datetime.fromisoformat(start)
+        practitioner_id = int(practitioner)
+    except ValueError:
+        return None
+    if starts_at.tzinfo is None:
+        return None
+    return practitioner_id, starts_at.astimezone(dt.UTC)
+
+
+def slot_choice_value(practitioner_id: int, starts_at: dt.datetime) -> str:
+    return f"{practitioner_id}|{starts_at.astimezone(dt.UTC).isoformat()}"
+
+
+class SlotChoiceForm(forms.Form):
+    """The slot a patient picked from the list (a radio per free time)."""
+
+    slot = forms.CharField(error_messages={"required": "Choose a time first."})
+
+    def clean_slot(self) -> tuple[int, dt.datetime]:
+        parsed = parse_slot_choice(self.cleaned_data["slot"])
+        if parsed is None:
+            raise forms.ValidationError("That time could not be read; please choose it again.")
+        return parsed
+
+
+class RequestConfirmForm(forms.Form):
+    note = forms.CharField(
+        label="Anything the clinic should know before your visit? (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you cancelling?",
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. I am unwell"}),
+        error_messages={"required": "Please give a reason, so the clinic can help."},
+    )
+
+
+class LocalDateTimeMixin:
+    """Combine a local date and time at a location into an aware instant."""
+
+    def aware_at(
+        self, location: Location, day: dt.date, wall: dt.time, field: str
+    ) -> dt.datetime | None:
+        try:
+            return aware_strict(day, wall, location.zone)
+        except NonexistentLocalTime as gap:
+            self.add_error(field, str(gap))
+            return None
+
+
+class SessionForm(LocalDateTimeMixin, forms.Form):
+    """One session of a course as set by the person booking it."""
+
+    date = forms.DateField(widget=DateInput(), input_formats=["%Y-%m-%d"])
+    time = forms.TimeField(widget=TimeInput(), input_formats=["%H:%M", "%H:%M:%S"])
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), empty_label=None)
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), empty_label=None)
+
+    def __init__(self, *args, locations=None, practitioners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = (
+            locations if locations is not None else Location.objects.none()
+        )
+        self.fields["practitioner"].queryset = (
+            practitioners if practitioners is not None else Practitioner.objects.none()
+        )
+        self.fields["practitioner"].label_from_instance = lambda p: p.name
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date") and data.get("time") and data.get("location"):
+            data["starts_at"] = self.aware_at(data["location"], data["date"], data["time"], "time")
+        return data
+
+
+SessionFormSet = forms.formset_factory(
+    SessionForm, extra=0, min_num=4, max_num=6, validate_min=True, validate_max=True
+)
+
+
+class FirstSessionForm(SessionForm):
+    """Where and when the first session of a course should be; the rest follow the plan."""
+
+
+class WaitlistForm(forms.Form):
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.none(),
+        required=False,
+        empty_label="Anyone",
+        label="With",
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=Weekday.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        label="Days that suit you",
+        error_messages={"required": "Choose at least one day."},
+    )
+    earliest_time = forms.TimeField(widget=TimeInput(), label="From", initial=dt.time(8))
+    latest_time = forms.TimeField(widget=TimeInput(), label="Until", initial=dt.time(18))
+
+    def __init__(self, *args, practitioners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if practitioners is not None:
+            self.fields["practitioner"].queryset = practitioners
+        self.fields["practitioner"].label_from_instance = lambda p: p.name
+
+    def clean(self):
+        data = super().clean()
+        earliest, latest = data.get("earliest_time"), data.get("latest_time")
+        if earliest and latest and earliest >= latest:
+            self.add_error(
+                "latest_time", "The end of the times that suit you must be after the start."
+            )
+        return data

@@ -1,0 +1,56 @@
+"""Booking's links and home-page panels (see clinic.pages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from clinic.models import Role
+from clinic.pages import HomeSection, add_home_section, add_nav_link
+
+
+def patient_appointments(request: HttpRequest) -> HomeSection | None:
+    from booking.models import ACTIVE_STATUSES, Appointment, WaitlistOffer
+
+    now = timezone.now()
+    upcoming = list(
+        Appointment.objects.filter(
+            patient__user=request.user, status__in=ACTIVE_STATUSES, ends_at__gte=now
+        )
+        .select_related("location", "practitioner__user", "service", "course")
+        .order_by("starts_at")[:3]
+    )
+    offers = WaitlistOffer.objects.filter(
+        entry__patient__user=request.user, state=WaitlistOffer.State.OPEN, expires_at__gt=now
+    ).count()
+    return HomeSection("booking/_home_patient.html", {"upcoming": upcoming, "offers": offers})
+
+
+def practitioner_today(request: HttpRequest) -> HomeSection | None:
+    from booking.models import ACTIVE_STATUSES, Appointment
+
+    practitioner = getattr(request.user, "practitioner", None)
+    if practitioner is None:
+        return None
+    now = timezone.now()
+    appointments = list(
+        Appointment.objects.filter(
+            practitioner=practitioner,
+            status__in=ACTIVE_STATUSES,
+            starts_at__gte=now - dt.timedelta(hours=14),
+            starts_at__lt=now + dt.timedelta(hours=24),
+        )
+        .select_related("location", "patient", "service", "course", "room")
+        .order_by("starts_at")
+    )
+    today = [a for a in appointments if a.local_starts_at.date() == a.location.today()]
+    return HomeSection("booking/_home_practitioner.html", {"appointments": today})
+
+
+def register_booking_pages() -> None:
+    add_nav_link(Role.PATIENT, "Request an assessment", "booking:request_start", order=10)
+    add_nav_link(Role.PATIENT, "My appointments", "booking:my_appointments", order=20)
+    add_home_section(Role.PATIENT, patient_appointments, order=10)
+    add_home_section(Role.PRACTITIONER, practitioner_today, order=10)

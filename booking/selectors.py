@@ -1,0 +1,213 @@
+"""Loading what the availability functions need, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from booking.availability import (
+    Busy,
+    Interval,
+    LocationRules,
+    PractitionerCalendar,
+    Rooms,
+    Slot,
+    SlotQuery,
+    free_slots,
+)
+from booking.models import ACTIVE, Appointment, Room, SlotHold
+from clinic.models import (
+    DEFAULT_TRAVEL_MINUTES,
+    Certification,
+    Holiday,
+    Location,
+    OpeningHours,
+    Patient,
+    Practitioner,
+    ScheduleException,
+    Service,
+    TravelTime,
+    WorkingHours,
+)
+
+# The widest travel time we may need to look around the window for.
+MAX_TRAVEL = dt.timedelta(hours=8)
+
+
+@dataclass
+class Availability:
+    """Everything known about one location's schedule for a window, ready for the pure functions."""
+
+    location: Location
+    rules: LocationRules
+    calendars: dict[int, PractitionerCalendar]
+    rooms: Rooms
+    patient_busy: Busy | None
+    practitioners: dict[int, Practitioner]
+
+    def slots(self, query: SlotQuery, practitioner_ids: list[int] | None = None) -> list[Slot]:
+        calendars = [
+            c
+            for pid, c in self.calendars.items()
+            if practitioner_ids is None or pid in practitioner_ids
+        ]
+        return free_slots(query, self.rules, calendars, self.rooms, self.patient_busy)
+
+
+def location_rules(
+    location: Location, opening: list[OpeningHours], holidays: list[Holiday]
+) -> LocationRules:
+    return LocationRules(
+        location_id=location.pk,
+        zone=location.zone,
+        opening={o.weekday: (o.opens_at, o.closes_at) for o in opening},
+        holidays=frozenset(h.date for h in holidays),
+        buffer=dt.timedelta(minutes=location.buffer_minutes),
+        min_notice=dt.timedelta(minutes=location.min_notice_minutes),
+        horizon=dt.timedelta(days=location.booking_horizon_days),
+    )
+
+
+def load_availability(
+    *,
+    location: Location,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    service: Service | None = None,
+    practitioner_ids: list[int] | None = None,
+    patient: Patient | None = None,
+    ignore_appointment_ids: tuple[int, ...] = (),
+    now: dt.datetime | None = None,
+) -> Availability:
+    """Load the location's rules, its practitioners' hours, exceptions, certifications, the
+    appointments and live holds that make them or the rooms busy, and the patient's own
+    appointments, for the window — in nine queries whatever the window or the data size.
+
+    `ignore_appointment_ids` leaves out appointments being moved, so that a session can move
+    to a time overlapping its old one. The patient's own live holds do not block them."""
+    now = now or timezone.now()
+    # Local dates can start up to a day before the UTC window; appointments at other
+    # locations matter up to the longest travel time around it.
+    load_start = window_start - dt.timedelta(days=1) - MAX_TRAVEL
+    load_end = window_end + dt.timedelta(days=1) + MAX_TRAVEL
+
+    opening = list(OpeningHours.objects.filter(location=location))  # 1
+    holidays = list(  # 2
+        Holiday.objects.filter(
+            location=location, date__gte=load_start.date(), date__lte=load_end.date()
+        )
+    )
+    practitioners_qs = Practitioner.objects.at(location).select_related("user")  # 3
+    if practitioner_ids is not None:
+        practitioners_qs = practitioners_qs.filter(pk__in=practitioner_ids)
+    practitioners = {p.pk: p for p in practitioners_qs}
+    ids = list(practitioners)
+
+    certified: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    for pid, start, end in Certification.objects.filter(practitioner_id__in=ids).values_list(  # 4
+        "practitioner_id", "valid_from", "valid_until"
+    ):
+        certified[pid].append((start, end))
+
+    weekly: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for pid, weekday, start, end in WorkingHours.objects.filter(  # 5
+        location=location, practitioner_id__in=ids
+    ).values_list("practitioner_id", "weekday", "starts_at", "ends_at"):
+        weekly[pid][weekday].append((start, end))
+
+    extra: dict[int, list[Interval]] = defaultdict(list)
+    time_off: dict[int, list[Interval]] = defaultdict(list)
+    for pid, kind, loc_id, start, end in ScheduleException.objects.filter(  # 6
+        practitioner_id__in=ids, starts_at__lt=load_end, ends_at__gt=load_start
+    ).values_list("practitioner_id", "kind", "location_id", "starts_at", "ends_at"):
+        if kind == ScheduleException.Kind.TIME_OFF:
+            time_off[pid].append(Interval(start, end))
+        elif loc_id == location.pk:
+            extra[pid].append(Interval(start, end))
+
+    rooms = list(Room.objects.filter(location=location, is_active=True).order_by("name", "pk"))  # 7
+    room_ids = [r.pk for r in rooms]
+
+    travel = {  # 8
+        frozenset((a, b)): minutes
+        for a, b, minutes in TravelTime.objects.filter(
+            Q(from_location=location) | Q(to_location=location)
+        ).values_list("from_location_id", "to_location_id", "minutes")
+    }
+
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    room_busy: dict[int, list[Interval]] = defaultdict(list)
+    patient_busy: list[Interval] = []
+    who = Q(practitioner_id__in=ids) | Q(room_id__in=room_ids)
+    if patient is not None:
+        who |= Q(patient=patient)
+    appointments = (  # 9
+        Appointment.objects.filter(ACTIVE, who, starts_at__lt=load_end, blocks_until__gt=load_start)
+        .exclude(pk__in=ignore_appointment_ids)
+        .values_list(
+            "practitioner_id",
+            "room_id",
+            "patient_id",
+            "location_id",
+            "starts_at",
+            "ends_at",
+            "blocks_until",
+        )
+    )
+    holds = SlotHold.objects.filter(  # 10
+        Q(practitioner_id__in=ids) | Q(room_id__in=room_ids),
+        appointment__isnull=True,
+        expires_at__gt=now,
+        starts_at__lt=load_end,
+        blocks_until__gt=load_start,
+    ).values_list(
+        "practitioner_id",
+        "room_id",
+        "patient_id",
+        "location_id",
+        "starts_at",
+        "ends_at",
+        "blocks_until",
+    )
+    for rows, is_hold in ((appointments, False), (holds, True)):
+        for pid, rid, patient_id, loc_id, start, end, blocks in rows:
+            if is_hold and patient is not None and patient_id == patient.pk:
+                continue  # your own hold does not hide the slot from you
+            if pid in practitioners:
+                if loc_id == location.pk:
+                    busy[pid].append(Interval(start, blocks))
+                else:
+                    gap = dt.timedelta(
+                        minutes=travel.get(frozenset((loc_id, location.pk)), DEFAULT_TRAVEL_MINUTES)
+                    )
+                    busy[pid].append(Interval(start - gap, blocks + gap))
+            if rid in room_busy or rid in room_ids:
+                room_busy[rid].append(Interval(start, blocks))
+            if patient is not None and patient_id == patient.pk and not is_hold:
+                patient_busy.append(Interval(start, end))
+
+    calendars = {
+        pid: PractitionerCalendar(
+            practitioner_id=pid,
+            weekly=dict(weekly[pid]),
+            extra=extra[pid],
+            time_off=time_off[pid],
+            certified=certified[pid],
+            busy=Busy(busy[pid]),
+        )
+        for pid in ids
+    }
+    return Availability(
+        location=location,
+        rules=location_rules(location, opening, holidays),
+        calendars=calendars,
+        rooms=Rooms({rid: Busy(room_busy[rid]) for rid in room_ids}),
+        patient_busy=Busy(patient_busy) if patient is not None else None,
+        practitioners=practitioners,
+    )

@@ -1,0 +1,92 @@
+"""Factories for booking tests: rooms, services, appointments, and a ready-made location."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import factory
+
+from booking.models import Appointment, Room, Status
+from clinic.models import Location, OpeningHours, Practitioner, Service, ServiceKind, WorkingHours
+from tests.factories import LocationFactory, PatientFactory, ServiceFactory, certified_practitioner
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    location = factory.SubFactory(LocationFactory)
+    name = factory.Sequence(lambda n: f"Room {n}")
+
+
+def assessment_service() -> Service:
+    return ServiceFactory(
+        kind=ServiceKind.ASSESSMENT,
+        name="Initial assessment",
+        allowed_minutes=[45, 60],
+        default_minutes=60,
+    )
+
+
+def needling_service() -> Service:
+    return ServiceFactory(
+        kind=ServiceKind.DRY_NEEDLING,
+        name="Dry-needling session",
+        allowed_minutes=[15, 20, 30],
+        default_minutes=30,
+    )
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Appointment
+
+    location = factory.SubFactory(LocationFactory)
+    practitioner = factory.LazyAttribute(lambda o: certified_practitioner(locations=[o.location]))
+    room = factory.LazyAttribute(lambda o: RoomFactory(location=o.location))
+    patient = factory.SubFactory(PatientFactory)
+    service = factory.LazyFunction(assessment_service)
+    starts_at = dt.datetime(2030, 1, 7, 15, 0, tzinfo=dt.UTC)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(minutes=60))
+    blocks_until = factory.LazyAttribute(lambda o: o.ends_at + dt.timedelta(minutes=5))
+    status = Status.CONFIRMED
+
+
+@dataclass
+class Clinic:
+    """A location open Monday to Saturday 8:00–18:00 with two rooms and a certified
+    practitioner working Monday to Friday 9:00–17:00, all in America/Toronto."""
+
+    location: Location
+    practitioner: Practitioner
+    rooms: list[Room]
+    assessment: Service
+    needling: Service
+
+
+def a_clinic(
+    *,
+    location: Location | None = None,
+    practitioner: Practitioner | None = None,
+    rooms: int = 2,
+    **location_fields,
+) -> Clinic:
+    location = location or LocationFactory(**location_fields)
+    for weekday in range(6):
+        OpeningHours.objects.get_or_create(
+            location=location,
+            weekday=weekday,
+            defaults={"opens_at": dt.time(8), "closes_at": dt.time(18)},
+        )
+    practitioner = practitioner or certified_practitioner(locations=[location])
+    for weekday in range(5):
+        WorkingHours.objects.create(
+            practitioner=practitioner,
+            location=location,
+            weekday=weekday,
+            starts_at=dt.time(9),
+            ends_at=dt.time(17),
+        )
+    room_list = [RoomFactory(location=location, name=f"Room {n + 1}") for n in range(rooms)]
+    return Clinic(location, practitioner, room_list, assessment_service(), needling_service())

@@ -1,0 +1,319 @@
+"""A prescribed course of 4–6 sessions is proposed, checked, adjusted and booked all at once —
+or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from booking import services
+from booking.models import Appointment, Course, Status
+from booking.services import SessionChoice
+from clinic.models import WorkingHours
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import RoomFactory, a_clinic
+from tests.factories import PatientFactory, certified_practitioner
+
+pytestmark = pytest.mark.django_db
+
+
+def _weekly(clinic, first: dt.datetime, sessions: int = 6) -> list[SessionChoice]:
+    times = services.proposed_dates(
+        first=first, zone=clinic.location.zone, sessions=sessions, interval_days=7
+    )
+    return [
+        SessionChoice(n + 1, clinic.location, clinic.practitioner, t) for n, t in enumerate(times)
+    ]
+
+
+def test_it_books_every_session_of_the_course(clinic, patient, prescribe):
+    prescribe(patient, clinic.practitioner, sessions=6, minutes=30)
+    first = next_weekday(clinic.location, 1, 10)
+    course = services.book_course(
+        patient=patient, choices=_weekly(clinic, first), actor=clinic.practitioner.user
+    )
+    sessions = list(course.appointments.order_by("session_number"))
+    assert [a.session_number for a in sessions] == [1, 2, 3, 4, 5, 6]
+    assert all(a.status == Status.CONFIRMED and a.minutes == 30 for a in sessions)
+    assert [a.local_starts_at.strftime("%a %H:%M") for a in sessions] == ["Tue 10:00"] * 6
+    assert sessions[0].session_label == "DN 1/6"
+
+
+def test_a_course_is_refused_until_intake_says_needling_is_appropriate(clinic, patient, prescribe):
+    with pytest.raises(services.CourseNotAllowed, match="No signed assessment"):
+        services.book_course(
+            patient=patient,
+            choices=_weekly(clinic, next_weekday(clinic.location, 1, 10)),
+            actor=clinic.practitioner.user,
+        )
+    assert Course.objects.count() == 0
+
+
+def test_one_conflicting_session_means_nothing_is_booked(clinic, patient, prescribe):
+    prescribe(patient, clinic.practitioner, sessions=6, minutes=30)
+    first = next_weekday(clinic.location, 1, 10)
+    # Someone else already has the practitioner on the fourth Tuesday.
+    services.book_appointment(
+        patient=PatientFactory(),
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.needling,
+        starts_at=first + dt.timedelta(weeks=3),
+        minutes=30,
+        actor=clinic.practitioner.user,
+    )
+    with pytest.raises(services.SlotUnavailable, match="Session 4"):
+        services.book_course(
+            patient=patient, choices=_weekly(clinic, first), actor=clinic.practitioner.user
+        )
+    assert Course.objects.count() == 0
+    assert Appointment.objects.filter(patient=patient).count() == 0
+
+
+def test_checking_a_course_shows_each_conflict_with_nearest_alternatives(
+    clinic, patient, prescribe
+):
+    prescribe(patient, clinic.practitioner)
+    first = next_weekday(clinic.location, 1, 10)
+    services.book_appointment(
+        patient=PatientFactory(),
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.needling,
+        starts_at=first + dt.timedelta(weeks=2),
+        minutes=30,
+        actor=clinic.practitioner.user,
+    )
+    proposals = services.check_course(
+        patient=patient, service=clinic.needling, minutes=30, choices=_weekly(clinic, first)
+    )
+    assert [p.ok for p in proposals] == [True, True, False, True, True, True]
+    conflict = proposals[2]
+    assert "busy" in conflict.problems[0]
+    assert conflict.alternatives
+    assert all(
+        abs(a.starts_at - conflict.choice.starts_at) <= dt.timedelta(days=4)
+        for a in conflict.alternatives
+    )
+
+
+def test_one_session_can_move_to_another_location(clinic, other_location, patient, prescribe):
+    prescribe(patient, clinic.practitioner)
+    there = a_clinic(location=other_location)
+    first = next_weekday(clinic.location, 1, 10)
+    choices = _weekly(clinic, first)
+    choices[3] = SessionChoice(4, other_location, there.practitioner, choices[3].starts_at)
+    course = services.book_course(patient=patient, choices=choices, actor=clinic.practitioner.user)
+    fourth = course.appointments.get(session_number=4)
+    assert fourth.location == other_location
+    assert (
+        fourth.local_starts_at.strftime("%H:%M") == "10:00"
+    )  # Toronto and New York share a zone offset
+    assert other_location in patient.locations.all()
+
+
+def test_weekly_sessions_keep_their_wall_clock_time_across_daylight_saving():
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("America/Toronto")
+    first = dt.datetime(2026, 10, 20, 10, tzinfo=zone)
+    times = services.proposed_dates(first=first, zone=zone, sessions=4, interval_days=7)
+    assert [t.astimezone(zone).strftime("%m-%d %H:%M") for t in times] == [
+        "10-20 10:00",
+        "10-27 10:00",
+        "11-03 10:00",
+        "11-10 10:00",
+    ]
+    assert times[1] - times[0] == dt.timedelta(days=7)
+    assert times[2] - times[1] == dt.timedelta(days=7, hours=1)  # the clocks fell back
+
+
+def test_moving_or_cancelling_one_session_keeps_the_others_and_the_numbering(
+    clinic, patient, prescribe
+):
+    prescribe(patient, clinic.practitioner)
+    course = services.book_course(
+        patient=patient,
+        choices=_weekly(clinic, next_weekday(clinic.location, 1, 10)),
+        actor=clinic.practitioner.user,
+    )
+    third = course.appointments.get(session_number=3)
+    services.reschedule_appointment(
+        third,
+        starts_at=third.starts_at + dt.timedelta(days=1),
+        actor=clinic.practitioner.user,
+        reason="Patient away",
+    )
+    fifth = course.appointments.get(session_number=5)
+    services.cancel_appointment(fifth, by="patient", actor=patient.user, reason="Travelling")
+    third.refresh_from_db()
+    assert third.session_number == 3 and third.local_starts_at.strftime("%a") == "Wed"
+    assert course.appointments.filter(status=Status.CONFIRMED).count() == 5
+    # Session 5 can be booked again under the same number.
+    services.book_appointment(
+        patient=patient,
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.needling,
+        starts_at=fifth.starts_at + dt.timedelta(days=2),
+        minutes=30,
+        actor=clinic.practitioner.user,
+    )
+
+
+def test_the_database_refuses_a_course_of_3_or_7_and_other_lengths(clinic, patient):
+    for sessions, minutes in [(3, 30), (7, 30), (6, 25)]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Course.objects.create(
+                patient=patient,
+                practitioner=clinic.practitioner,
+                assessment_id=1,
+                sessions_planned=sessions,
+                minutes=minutes,
+                created_by=clinic.practitioner.user,
+            )
+
+
+def test_a_course_with_the_wrong_number_of_sessions_is_refused(clinic, patient, prescribe):
+    prescribe(patient, clinic.practitioner, sessions=4)
+    with pytest.raises(services.CourseNotAllowed, match="prescribes 4 sessions"):
+        services.book_course(
+            patient=patient,
+            choices=_weekly(clinic, next_weekday(clinic.location, 1, 10), 6),
+            actor=clinic.practitioner.user,
+        )
+
+
+def test_an_uncertified_practitioner_cannot_take_a_needling_session(
+    clinic, patient, prescribe, location
+):
+    prescribe(patient, clinic.practitioner)
+    uncertified = certified_practitioner(locations=[location])
+    uncertified.certifications.all().delete()
+    for weekday in range(5):
+        WorkingHours.objects.create(
+            practitioner=uncertified,
+            location=location,
+            weekday=weekday,
+            starts_at=dt.time(9),
+            ends_at=dt.time(17),
+        )
+    choices = _weekly(clinic, next_weekday(clinic.location, 1, 10))
+    choices[0] = SessionChoice(1, location, uncertified, choices[0].starts_at)
+    with pytest.raises(services.SlotUnavailable, match="no dry-needling certification"):
+        services.book_course(patient=patient, choices=choices, actor=clinic.practitioner.user)
+
+
+# --- The page ---
+
+
+def _session_post(choices, action="book") -> dict:
+    data = {
+        "action": action,
+        "session-TOTAL_FORMS": len(choices),
+        "session-INITIAL_FORMS": len(choices),
+        "session-MIN_NUM_FORMS": 4,
+        "session-MAX_NUM_FORMS": 6,
+    }
+    for n, choice in enumerate(choices):
+        local = choice.starts_at.astimezone(choice.location.zone)
+        data |= {
+            f"session-{n}-date": local.date().isoformat(),
+            f"session-{n}-time": local.strftime("%H:%M"),
+            f"session-{n}-location": choice.location.pk,
+            f"session-{n}-practitioner": choice.practitioner.pk,
+        }
+    return data
+
+
+def test_the_page_says_why_a_course_cannot_be_booked(
+    login, clinic, patient, practitioner, prescribe
+):
+    html = (
+        login(practitioner.user)
+        .get(reverse("booking:course_book", args=[patient.pk]))
+        .content.decode()
+    )
+    assert "A course cannot be booked yet" in html and "No signed assessment" in html
+
+
+def test_the_page_proposes_then_books_all_sessions(login, clinic, patient, practitioner, prescribe):
+    prescribe(patient, practitioner)
+    client = login(practitioner.user)
+    url = reverse("booking:course_book", args=[patient.pk])
+    first = next_weekday(clinic.location, 1, 10).astimezone(clinic.location.zone)
+    proposed = client.post(
+        url,
+        {
+            "action": "propose",
+            "first-date": first.date().isoformat(),
+            "first-time": "10:00",
+            "first-location": clinic.location.pk,
+            "first-practitioner": practitioner.pk,
+        },
+    )
+    assert proposed.content.decode().count("Free</span>") == 6
+    response = client.post(url, _session_post(_weekly(clinic, first)))
+    course = Course.objects.get()
+    assert response.url == reverse("booking:course_detail", args=[course.pk])
+    assert course.appointments.count() == 6
+
+
+def test_a_double_clicked_book_button_books_the_course_once(
+    login, clinic, patient, practitioner, prescribe
+):
+    prescribe(patient, practitioner)
+    client = login(practitioner.user)
+    url = reverse("booking:course_book", args=[patient.pk])
+    data = _session_post(_weekly(clinic, next_weekday(clinic.location, 1, 10)))
+    client.post(url, data)
+    second = client.post(url, data)
+    assert Course.objects.count() == 1
+    assert "Nothing was booked" in second.content.decode() or second.status_code == 302
+
+
+def test_an_alternative_can_replace_a_conflicting_session(
+    login, clinic, patient, practitioner, prescribe
+):
+    prescribe(patient, practitioner)
+    first = next_weekday(clinic.location, 1, 10)
+    choices = _weekly(clinic, first)
+    busy = services.book_appointment(
+        patient=PatientFactory(),
+        location=clinic.location,
+        practitioner=practitioner,
+        service=clinic.needling,
+        starts_at=choices[1].starts_at,
+        minutes=30,
+        actor=practitioner.user,
+    )
+    client = login(practitioner.user)
+    url = reverse("booking:course_book", args=[patient.pk])
+    checked = client.post(url, _session_post(choices, "check")).content.decode()
+    assert "Move the sessions marked in yellow" in checked
+    later = busy.blocks_until + dt.timedelta(minutes=10)
+    use = f"use:1:{clinic.location.pk}:{practitioner.pk}:{later.isoformat()}"
+    rechecked = client.post(url, _session_post(choices, use)).content.decode()
+    assert rechecked.count("Free</span>") == 6
+    assert Course.objects.count() == 0  # checking books nothing
+
+
+def test_front_desk_of_another_location_cannot_book_a_course(
+    login, front_desk_elsewhere, patient, prescribe, clinic
+):
+    prescribe(patient, clinic.practitioner)
+    response = login(front_desk_elsewhere).get(reverse("booking:course_book", args=[patient.pk]))
+    assert response.status_code == 404
+
+
+def test_patients_cannot_book_courses(login, patient):
+    assert (
+        login(patient.user).get(reverse("booking:course_book", args=[patient.pk])).status_code
+        == 403
+    )
+
+
+__all__ = ["RoomFactory"]

@@ -1,0 +1,174 @@
+"""Who may open each booking page: every URL in the `booking` namespace is listed here."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from clinic.models import Role
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import AppointmentFactory
+
+pytestmark = pytest.mark.django_db
+
+PATIENT = {Role.PATIENT}
+STAFF = {Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER}
+EVERYONE = PATIENT | STAFF
+
+# name -> (roles allowed, GET allowed?)
+PAGES = {
+    "booking:request_start": (PATIENT, True),
+    "booking:request_slots": (PATIENT, True),
+    "booking:request_hold": (PATIENT, False),
+    "booking:request_confirm": (PATIENT, True),
+    "booking:my_appointments": (PATIENT, True),
+    "booking:appointment_detail": (EVERYONE, True),
+    "booking:appointment_cancel": (PATIENT, True),
+    "booking:appointment_reschedule": (PATIENT, True),
+    "booking:waitlist_join": (PATIENT, True),
+    "booking:waitlist_leave": (PATIENT, False),
+    "booking:offer_accept": (PATIENT, False),
+    "booking:offer_decline": (PATIENT, False),
+    "booking:course_book": (STAFF, True),
+    "booking:course_detail": (STAFF, True),
+}
+PERSONAS = {
+    Role.PATIENT: "patient",
+    Role.FRONT_DESK: "front_desk",
+    Role.PRACTITIONER: "practitioner",
+    Role.MANAGER: "manager",
+}
+
+
+def _booking_url_names() -> set[str]:
+    names = set()
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name and namespace == "booking":
+                names.add(f"booking:{pattern.name}")
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_booking_page_is_in_the_access_table():
+    assert _booking_url_names() == set(PAGES)
+
+
+@pytest.fixture
+def urls(clinic, patient):
+    from booking import services
+    from booking.models import Course, SlotHold, WaitlistEntry, WaitlistOffer
+
+    start = next_weekday(clinic.location, 1, 10)
+    appointment = AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        patient=patient,
+        service=clinic.assessment,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        blocks_until=start + dt.timedelta(minutes=65),
+    )
+    hold = services.place_hold(
+        patient=patient,
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=next_weekday(clinic.location, 2, 10),
+        minutes=60,
+    )
+    entry = WaitlistEntry.objects.create(
+        patient=patient,
+        location=clinic.location,
+        service=clinic.assessment,
+        minutes=60,
+        weekdays=[1],
+        earliest_time="09:00",
+        latest_time="12:00",
+        created_by=patient.user,
+    )
+    offer = WaitlistOffer.objects.create(
+        entry=entry,
+        hold=SlotHold.objects.create(
+            location=clinic.location,
+            practitioner=clinic.practitioner,
+            room=clinic.rooms[1],
+            service=clinic.assessment,
+            patient=patient,
+            starts_at=next_weekday(clinic.location, 3, 10),
+            ends_at=next_weekday(clinic.location, 3, 11),
+            blocks_until=next_weekday(clinic.location, 3, 11),
+            expires_at=next_weekday(clinic.location, 3, 9),
+        ),
+        expires_at=next_weekday(clinic.location, 3, 9),
+    )
+    course = Course.objects.create(
+        patient=patient,
+        practitioner=clinic.practitioner,
+        assessment_id=1,
+        sessions_planned=6,
+        minutes=30,
+        created_by=clinic.practitioner.user,
+    )
+    slug = clinic.location.slug
+    return {
+        "booking:request_start": reverse("booking:request_start"),
+        "booking:request_slots": reverse("booking:request_slots", args=[slug]),
+        "booking:request_hold": reverse("booking:request_hold", args=[slug]),
+        "booking:request_confirm": reverse("booking:request_confirm", args=[hold.pk]),
+        "booking:my_appointments": reverse("booking:my_appointments"),
+        "booking:appointment_detail": reverse("booking:appointment_detail", args=[appointment.pk]),
+        "booking:appointment_cancel": reverse("booking:appointment_cancel", args=[appointment.pk]),
+        "booking:appointment_reschedule": reverse(
+            "booking:appointment_reschedule", args=[appointment.pk]
+        ),
+        "booking:waitlist_join": reverse("booking:waitlist_join", args=[slug]),
+        "booking:waitlist_leave": reverse("booking:waitlist_leave", args=[entry.pk]),
+        "booking:offer_accept": reverse("booking:offer_accept", args=[offer.pk]),
+        "booking:offer_decline": reverse("booking:offer_decline", args=[offer.pk]),
+        "booking:course_book": reverse("booking:course_book", args=[patient.pk]),
+        "booking:course_detail": reverse("booking:course_detail", args=[course.pk]),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_anonymous_visitors_are_sent_to_log_in(client, urls, name):
+    response = client.get(urls[name])
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("role", list(PERSONAS))
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_each_role_is_allowed_or_refused(client, request, urls, role, name, prescribe):
+    person = request.getfixturevalue(PERSONAS[role])
+    client.force_login(getattr(person, "user", person))
+    allowed, get_allowed = PAGES[name]
+    response = client.get(urls[name])
+    if role not in allowed:
+        assert response.status_code == 403
+    elif get_allowed:
+        assert response.status_code in (200, 302)
+    else:
+        assert response.status_code == 405  # actions are POST only
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "booking:appointment_detail",
+        "booking:appointment_cancel",
+        "booking:request_confirm",
+        "booking:offer_accept",
+    ],
+)
+def test_another_patient_gets_404(client, urls, other_patient, name):
+    client.force_login(other_patient.user)
+    method = client.post if name == "booking:offer_accept" else client.get
+    assert method(urls[name]).status_code == 404

@@ -1,0 +1,258 @@
+"""PostgreSQL itself refuses overlapping appointments for a practitioner, a room or a patient,
+and keeps a practitioner's travel time between locations; racing bookers get one winner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import IntegrityError, close_old_connections, connection, transaction
+
+from booking import services
+from booking.models import Appointment, Status
+from clinic.models import TravelTime, WorkingHours
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import AppointmentFactory, RoomFactory
+from tests.factories import PatientFactory, certified_practitioner
+
+pytestmark = pytest.mark.django_db
+
+
+def _insert(appointment: Appointment, **changes) -> None:
+    """A raw INSERT copying `appointment` with `changes`, bypassing every Python check."""
+    row = {
+        "location_id": appointment.location_id,
+        "practitioner_id": appointment.practitioner_id,
+        "room_id": appointment.room_id,
+        "patient_id": appointment.patient_id,
+        "service_id": appointment.service_id,
+        "starts_at": appointment.starts_at,
+        "ends_at": appointment.ends_at,
+        "blocks_until": appointment.blocks_until,
+        "status": "confirmed",
+    } | changes
+    columns = (
+        ", ".join(row)
+        + ", cancelled_by, cancellation_reason, late_cancellation, patient_note, created_at, version"
+    )
+    values = ", ".join(["%s"] * len(row)) + ", %s, '', false, '', now(), 1"
+    cancelled_by = "clinic" if row["status"] == "cancelled" else ""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO booking_appointment ({columns}) VALUES ({values})",
+            [*row.values(), cancelled_by],
+        )
+
+
+@pytest.fixture
+def booked(clinic):
+    return AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        service=clinic.assessment,
+    )
+
+
+def test_the_database_refuses_two_appointments_for_one_practitioner(booked, clinic):
+    with pytest.raises(IntegrityError, match="appointment_no_overlap_per_practitioner"):
+        _insert(
+            booked,
+            room_id=clinic.rooms[1].pk,
+            patient_id=PatientFactory().pk,
+            starts_at=booked.starts_at + dt.timedelta(minutes=30),
+            ends_at=booked.ends_at + dt.timedelta(minutes=30),
+            blocks_until=booked.blocks_until + dt.timedelta(minutes=30),
+        )
+
+
+def test_the_database_refuses_two_appointments_in_one_room(booked, clinic):
+    other = certified_practitioner(locations=[clinic.location])
+    with pytest.raises(IntegrityError, match="appointment_no_overlap_per_room"):
+        _insert(booked, practitioner_id=other.pk, patient_id=PatientFactory().pk)
+
+
+def test_the_database_refuses_two_appointments_for_one_patient(booked, clinic):
+    other = certified_practitioner(locations=[clinic.location])
+    with pytest.raises(IntegrityError, match="appointment_no_overlap_per_patient"):
+        _insert(booked, practitioner_id=other.pk, room_id=clinic.rooms[1].pk)
+
+
+def test_the_buffer_belongs_to_the_practitioner_and_room(booked):
+    # Starting inside the previous appointment's 5-minute buffer is refused...
+    with pytest.raises(IntegrityError, match="no_overlap_per_practitioner"):
+        _insert(
+            booked,
+            patient_id=PatientFactory().pk,
+            starts_at=booked.ends_at,
+            ends_at=booked.ends_at + dt.timedelta(minutes=30),
+            blocks_until=booked.ends_at + dt.timedelta(minutes=35),
+        )
+    # ...and back to back after the buffer is fine.
+    _insert(
+        booked,
+        patient_id=PatientFactory().pk,
+        starts_at=booked.blocks_until,
+        ends_at=booked.blocks_until + dt.timedelta(minutes=30),
+        blocks_until=booked.blocks_until + dt.timedelta(minutes=35),
+    )
+
+
+def test_cancelled_appointments_free_their_time(booked):
+    Appointment.objects.filter(pk=booked.pk).update(status=Status.CANCELLED, cancelled_by="clinic")
+    _insert(booked, patient_id=PatientFactory().pk)
+    assert Appointment.objects.filter(status="confirmed").count() == 1
+
+
+def test_the_database_refuses_an_end_before_the_start(booked):
+    with pytest.raises(IntegrityError, match="appointment_starts_before_it_ends"):
+        _insert(
+            booked,
+            patient_id=PatientFactory().pk,
+            starts_at=booked.ends_at,
+            ends_at=booked.starts_at,
+            blocks_until=booked.ends_at,
+        )
+
+
+def test_the_database_keeps_travel_time_between_locations(booked, clinic, other_location):
+    clinic.practitioner.user.locations.add(other_location)
+    room = RoomFactory(location=other_location)
+    TravelTime.objects.create(from_location=clinic.location, to_location=other_location, minutes=40)
+    patient = PatientFactory()
+    # 30 minutes after the first appointment's buffer: not enough to travel 40 minutes.
+    start = booked.blocks_until + dt.timedelta(minutes=30)
+    with pytest.raises(IntegrityError, match="appointment_travel_time_between_locations"):
+        _insert(
+            booked,
+            location_id=other_location.pk,
+            room_id=room.pk,
+            patient_id=patient.pk,
+            starts_at=start,
+            ends_at=start + dt.timedelta(minutes=30),
+            blocks_until=start + dt.timedelta(minutes=35),
+        )
+    later = booked.blocks_until + dt.timedelta(minutes=40)
+    _insert(
+        booked,
+        location_id=other_location.pk,
+        room_id=room.pk,
+        patient_id=patient.pk,
+        starts_at=later,
+        ends_at=later + dt.timedelta(minutes=30),
+        blocks_until=later + dt.timedelta(minutes=35),
+    )
+
+
+def test_the_service_turns_a_database_conflict_into_slot_taken(clinic, django_user_model):
+    start = next_weekday(clinic.location, 1, 10)
+    first, second = PatientFactory(), PatientFactory()
+    staff = django_user_model.objects.create_user("desk@example.org", "x", role="front_desk")
+    services.book_appointment(
+        patient=first,
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=start,
+        minutes=60,
+        actor=staff,
+    )
+    with pytest.raises(services.SlotUnavailable, match="busy"):
+        services.book_appointment(
+            patient=second,
+            location=clinic.location,
+            practitioner=clinic.practitioner,
+            service=clinic.assessment,
+            starts_at=start,
+            minutes=60,
+            actor=staff,
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_bookers_racing_for_one_slot_get_exactly_one_winner(
+    location, practitioner, django_user_model
+):
+    from tests.booking.factories import a_clinic
+
+    clinic = a_clinic(location=location, practitioner=practitioner, rooms=3)
+    start = next_weekday(location, 2, 11)
+    staff = django_user_model.objects.create_user("desk@example.org", "x", role="front_desk")
+    patients = [PatientFactory() for _ in range(8)]
+    barrier = threading.Barrier(len(patients))
+    outcomes: list[str] = []
+
+    def book(patient):
+        try:
+            barrier.wait()
+            services.book_appointment(
+                patient=patient,
+                location=location,
+                practitioner=practitioner,
+                service=clinic.assessment,
+                starts_at=start,
+                minutes=60,
+                actor=staff,
+            )
+            outcomes.append("booked")
+        except services.BookingError:
+            outcomes.append("taken")
+        except Exception as error:  # noqa: BLE001 - any other outcome is the bug we look for
+            outcomes.append(f"error: {error!r}")
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(p,)) for p in patients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["booked"] + ["taken"] * 7
+    assert Appointment.objects.filter(starts_at=start).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_inserts_that_bypass_the_service_still_get_one_winner(location, practitioner):
+    """Without the service's row lock, PostgreSQL's exclusion constraint alone decides; a
+    deadlock between the two inserts is reported as the slot being taken."""
+    from tests.booking.factories import a_clinic
+
+    clinic = a_clinic(location=location, practitioner=practitioner, rooms=8)
+    start = next_weekday(location, 3, 10)
+    patients = [PatientFactory() for _ in range(6)]
+    barrier = threading.Barrier(len(patients))
+    outcomes: list[str] = []
+    WorkingHours.objects.all()  # the clinic is set up
+
+    def insert(n, patient):
+        try:
+            barrier.wait()
+            services._write(
+                lambda: Appointment.objects.create(
+                    location=location,
+                    practitioner=practitioner,
+                    room=clinic.rooms[n],
+                    patient=patient,
+                    service=clinic.assessment,
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(hours=1),
+                    blocks_until=start + dt.timedelta(minutes=65),
+                    status=Status.CONFIRMED,
+                )
+            )
+            outcomes.append("booked")
+        except services.SlotTaken:
+            outcomes.append("taken")
+        except Exception as error:  # noqa: BLE001
+            outcomes.append(f"error: {error!r}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=insert, args=(n, p)) for n, p in enumerate(patients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["booked"] + ["taken"] * 5

@@ -1,0 +1,191 @@
+"""A patient requests an assessment online: location, a free time, a short hold, the request."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from booking import services
+from booking.forms import slot_choice_value
+from booking.models import Appointment, AppointmentEvent, SlotHold, Status
+from tests.booking.conftest import next_weekday
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _hold(client, clinic, start):
+    return client.post(
+        reverse("booking:request_hold", args=[clinic.location.slug]),
+        {"slot": slot_choice_value(clinic.practitioner.pk, start)},
+    )
+
+
+def test_the_slot_list_shows_free_times_in_the_locations_zone(login, patient, clinic):
+    start = next_weekday(clinic.location, 1, 9)  # a Tuesday, 9:00 Toronto time
+    response = login(patient.user).get(
+        reverse("booking:request_slots", args=[clinic.location.slug]),
+        {"from": start.astimezone(clinic.location.zone).date().isoformat()},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert slot_choice_value(clinic.practitioner.pk, start) in html
+    assert "9:00 AM" in html and "America/Toronto" in html
+
+
+def test_the_slot_search_runs_a_fixed_number_of_queries(
+    login, patient, clinic, django_assert_max_num_queries
+):
+    client = login(patient.user)
+    url = reverse("booking:request_slots", args=[clinic.location.slug])
+    client.get(url)  # warm up sessions and the like
+    with django_assert_max_num_queries(16):
+        client.get(url)
+    for n in range(20):  # many more appointments change nothing
+        services.book_appointment(
+            patient=PatientFactory(),
+            location=clinic.location,
+            practitioner=clinic.practitioner,
+            service=clinic.assessment,
+            starts_at=next_weekday(clinic.location, n % 5, 9 + (n // 5) * 2),
+            minutes=60,
+            actor=clinic.practitioner.user,
+        )
+    with django_assert_max_num_queries(16):
+        client.get(url)
+
+
+def test_a_patient_holds_a_time_then_requests_it(login, patient, clinic):
+    client = login(patient.user)
+    start = next_weekday(clinic.location, 2, 10)
+    response = _hold(client, clinic, start)
+    hold = SlotHold.objects.get()
+    assert response.url == reverse("booking:request_confirm", args=[hold.pk])
+    assert hold.expires_at > timezone.now()
+
+    page = client.get(response.url).content.decode()
+    assert "We keep this time for you until" in page
+
+    response = client.post(response.url, {"note": "Left heel"})
+    appointment = Appointment.objects.get()
+    assert response.url == reverse("booking:appointment_detail", args=[appointment.pk])
+    assert (appointment.status, appointment.starts_at, appointment.patient) == (
+        Status.REQUESTED,
+        start,
+        patient,
+    )
+    assert appointment.patient_note == "Left heel"
+    assert appointment.events.get().kind == AppointmentEvent.Kind.CREATED
+
+
+def test_a_double_submitted_request_makes_one_appointment(login, patient, clinic):
+    client = login(patient.user)
+    _hold(client, clinic, next_weekday(clinic.location, 2, 10))
+    url = reverse("booking:request_confirm", args=[SlotHold.objects.get().pk])
+    first = client.post(url, {"note": ""})
+    second = client.post(url, {"note": ""})
+    assert Appointment.objects.count() == 1
+    assert second.url == first.url
+
+
+def test_a_location_that_confirms_automatically_confirms_the_request(login, patient, clinic):
+    clinic.location.confirms_requests_automatically = True
+    clinic.location.save()
+    client = login(patient.user)
+    _hold(client, clinic, next_weekday(clinic.location, 2, 10))
+    client.post(reverse("booking:request_confirm", args=[SlotHold.objects.get().pk]))
+    appointment = Appointment.objects.get()
+    assert appointment.status == Status.CONFIRMED
+    assert [e.to_status for e in appointment.events.all()] == ["requested", "confirmed"]
+
+
+def test_a_time_held_by_someone_else_is_not_offered(login, patient, other_patient, clinic):
+    start = next_weekday(clinic.location, 2, 10)
+    services.place_hold(
+        patient=other_patient,
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=start,
+        minutes=60,
+    )
+    # Two rooms, but one practitioner: the time is gone for everyone else.
+    client = login(patient.user)
+    day = start.astimezone(clinic.location.zone).date().isoformat()
+    html = client.get(
+        reverse("booking:request_slots", args=[clinic.location.slug]), {"from": day}
+    ).content.decode()
+    assert slot_choice_value(clinic.practitioner.pk, start) not in html
+    response = _hold(client, clinic, start)
+    assert response.url == reverse("booking:request_slots", args=[clinic.location.slug])
+    assert SlotHold.objects.filter(patient=patient).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        (lambda loc: timezone.now() + dt.timedelta(minutes=30), "too soon to book online"),
+        (lambda loc: next_weekday(loc, 1, 10, weeks_ahead=12), "too far ahead"),
+        (lambda loc: next_weekday(loc, 1, 7), "not working"),
+        (lambda loc: next_weekday(loc, 6, 10), "not working"),  # Sunday: a day off
+        (lambda loc: timezone.now() - dt.timedelta(days=1), "too soon"),  # in the past
+    ],
+)
+def test_a_forbidden_time_is_refused_with_a_message(login, patient, clinic, start, message):
+    client = login(patient.user)
+    response = _hold(client, clinic, start(clinic.location))
+    assert SlotHold.objects.count() == 0
+    page = client.get(response.url).content.decode()
+    assert message in page
+
+
+def test_a_tampered_slot_is_refused_with_a_message(login, patient, clinic):
+    client = login(patient.user)
+    response = client.post(
+        reverse("booking:request_hold", args=[clinic.location.slug]), {"slot": "7|tomorrow"}
+    )
+    assert "could not be read" in client.get(response.url).content.decode()
+    response = client.post(
+        reverse("booking:request_hold", args=[clinic.location.slug]),
+        {"slot": f"999999|{next_weekday(clinic.location, 2, 10).isoformat()}"},
+    )
+    assert response.status_code == 404
+
+
+def test_a_patient_cannot_confirm_someone_elses_hold(login, patient, other_patient, clinic):
+    hold = services.place_hold(
+        patient=other_patient,
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=next_weekday(clinic.location, 2, 10),
+        minutes=60,
+    )
+    response = login(patient.user).post(reverse("booking:request_confirm", args=[hold.pk]))
+    assert response.status_code == 404
+    assert Appointment.objects.count() == 0
+
+
+def test_locations_without_dry_needling_cannot_be_requested(login, patient, other_location):
+    response = login(patient.user).get(reverse("booking:request_slots", args=[other_location.slug]))
+    assert response.status_code == 404
+
+
+def test_nearest_first_puts_the_closer_location_first(login, patient, clinic, other_location):
+    from tests.factories import certified_practitioner
+
+    certified_practitioner(locations=[other_location])
+    clinic.location.latitude, clinic.location.longitude = 43.7046, -79.3662
+    clinic.location.save()
+    other_location.latitude, other_location.longitude = 39.0496, -77.1197
+    other_location.save()
+    client = login(patient.user)
+    html = client.get(reverse("booking:request_start"), {"near": "20852"}).content.decode()
+    assert html.index("Rockville") < html.index("Leaside")
+    html = client.get(reverse("booking:request_start"), {"near": "M4G 1A1"}).content.decode()
+    assert html.index("Leaside") < html.index("Rockville")
+    html = client.get(reverse("booking:request_start"), {"near": "Atlantis"}).content.decode()
+    assert "do not recognise" in html

@@ -1,0 +1,172 @@
+"""Patients see their appointments in the location's time zone, and cancel or move them
+online until the location's cancellation notice; after that, they are told to phone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from booking import services
+from booking.forms import slot_choice_value
+from booking.models import Status
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import AppointmentFactory
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _appointment(clinic, patient, start, **fields):
+    return AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        patient=patient,
+        service=clinic.assessment,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        blocks_until=start + dt.timedelta(minutes=65),
+        **fields,
+    )
+
+
+def test_my_appointments_shows_local_times_and_runs_few_queries(
+    login, patient, clinic, django_assert_max_num_queries
+):
+    start = next_weekday(clinic.location, 1, 10)
+    for week in range(5):
+        _appointment(clinic, patient, start + dt.timedelta(weeks=week))
+    client = login(patient.user)
+    with django_assert_max_num_queries(8):
+        html = client.get(reverse("booking:my_appointments")).content.decode()
+    assert html.count("10:00 AM E") == 5  # EST or EDT, the location's own time
+
+
+def test_a_patient_cancels_outside_the_cut_off(login, patient, clinic):
+    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    response = login(patient.user).post(
+        reverse("booking:appointment_cancel", args=[appointment.pk]), {"reason": "Feeling better"}
+    )
+    assert response.url == reverse("booking:my_appointments")
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.cancelled_by, appointment.late_cancellation) == (
+        "cancelled",
+        "patient",
+        False,
+    )
+
+
+def test_inside_the_cut_off_the_patient_is_told_to_phone(login, patient, clinic):
+    appointment = _appointment(clinic, patient, timezone.now() + dt.timedelta(hours=5))
+    client = login(patient.user)
+    page = client.get(reverse("booking:appointment_detail", args=[appointment.pk])).content.decode()
+    assert "please phone" in page and clinic.location.phone in page
+    response = client.post(
+        reverse("booking:appointment_cancel", args=[appointment.pk]), {"reason": "Busy"}
+    )
+    assert clinic.location.phone in client.get(response.url).content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CONFIRMED
+
+
+def test_a_cancellation_without_a_reason_gets_a_message_on_the_field(login, patient, clinic):
+    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    response = login(patient.user).post(
+        reverse("booking:appointment_cancel", args=[appointment.pk]), {}
+    )
+    assert "Please give a reason" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CONFIRMED
+
+
+def test_a_patient_moves_an_appointment_to_another_free_time(login, patient, clinic):
+    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    new_start = next_weekday(clinic.location, 3, 14)
+    client = login(patient.user)
+    response = client.post(
+        reverse("booking:appointment_reschedule", args=[appointment.pk]),
+        {
+            "slot": slot_choice_value(clinic.practitioner.pk, new_start),
+            "version": appointment.version,
+        },
+    )
+    assert response.url == reverse("booking:appointment_detail", args=[appointment.pk])
+    appointment.refresh_from_db()
+    assert appointment.starts_at == new_start
+    assert appointment.events.get().kind == "moved"
+
+
+def test_moving_into_a_time_just_taken_says_so_and_keeps_the_old_time(login, patient, clinic):
+    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    taken = next_weekday(clinic.location, 3, 14)
+    services.book_appointment(
+        patient=PatientFactory(),
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=taken,
+        minutes=60,
+        actor=clinic.practitioner.user,
+    )
+    client = login(patient.user)
+    response = client.post(
+        reverse("booking:appointment_reschedule", args=[appointment.pk]),
+        {"slot": slot_choice_value(clinic.practitioner.pk, taken), "version": appointment.version},
+    )
+    assert "busy" in client.get(response.url).content.decode()
+    old = appointment.starts_at
+    appointment.refresh_from_db()
+    assert appointment.starts_at == old
+
+
+def test_a_patient_cannot_see_or_cancel_another_patients_appointment(
+    login, patient, other_patient, clinic
+):
+    theirs = _appointment(clinic, other_patient, next_weekday(clinic.location, 1, 10))
+    client = login(patient.user)
+    assert client.get(reverse("booking:appointment_detail", args=[theirs.pk])).status_code == 404
+    assert (
+        client.post(
+            reverse("booking:appointment_cancel", args=[theirs.pk]), {"reason": "x"}
+        ).status_code
+        == 404
+    )
+    theirs.refresh_from_db()
+    assert theirs.status == Status.CONFIRMED
+
+
+def test_staff_of_the_location_see_the_appointment_and_its_history_others_do_not(
+    login, patient, clinic, front_desk, front_desk_elsewhere
+):
+    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    services.change_status(
+        appointment,
+        to=Status.NO_SHOW,
+        actor=front_desk,
+        now=appointment.starts_at + dt.timedelta(minutes=30),
+    )
+    page = (
+        login(front_desk)
+        .get(reverse("booking:appointment_detail", args=[appointment.pk]))
+        .content.decode()
+    )
+    assert "History" in page and "no-show" in page
+    assert (
+        login(front_desk_elsewhere)
+        .get(reverse("booking:appointment_detail", args=[appointment.pk]))
+        .status_code
+        == 404
+    )
+
+
+def test_staff_cannot_use_the_patients_cancel_page(login, patient, clinic, front_desk):
+    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    assert (
+        login(front_desk)
+        .post(reverse("booking:appointment_cancel", args=[appointment.pk]), {"reason": "x"})
+        .status_code
+        == 403
+    )

@@ -1,0 +1,119 @@
+"""Appointment statuses change only along the allowed transitions, each change recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from booking import services
+from booking.models import TRANSITIONS, AppointmentEvent, Status
+from tests.booking.factories import AppointmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def appointment(clinic, patient):
+    start = timezone.now() + dt.timedelta(hours=1)
+    return AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        patient=patient,
+        service=clinic.assessment,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        blocks_until=start + dt.timedelta(minutes=65),
+        status=Status.REQUESTED,
+    )
+
+
+def test_the_transition_table_is_the_one_the_clinic_works_by():
+    assert TRANSITIONS == {
+        "requested": {"confirmed", "cancelled"},
+        "confirmed": {"checked_in", "cancelled", "no_show"},
+        "checked_in": {"completed"},
+        "completed": set(),
+        "cancelled": set(),
+        "no_show": set(),
+    }
+
+
+def test_a_visit_goes_from_request_to_completion_with_its_history(
+    appointment, front_desk, practitioner
+):
+    services.change_status(appointment, to=Status.CONFIRMED, actor=front_desk)
+    services.change_status(appointment, to=Status.CHECKED_IN, actor=front_desk)
+    done = services.change_status(
+        appointment, to=Status.COMPLETED, actor=practitioner.user, reason="Seen"
+    )
+    assert done.status == Status.COMPLETED and done.version == 4
+    history = [
+        (e.from_status, e.to_status, e.actor) for e in appointment.events.order_by("at", "id")
+    ]
+    assert history == [
+        ("requested", "confirmed", front_desk),
+        ("confirmed", "checked_in", front_desk),
+        ("checked_in", "completed", practitioner.user),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start_status", "to"),
+    [
+        (Status.REQUESTED, Status.COMPLETED),
+        (Status.REQUESTED, Status.CHECKED_IN),
+        (Status.CONFIRMED, Status.REQUESTED),
+        (Status.CANCELLED, Status.CONFIRMED),
+        (Status.COMPLETED, Status.NO_SHOW),
+    ],
+)
+def test_other_changes_are_refused(appointment, front_desk, start_status, to):
+    appointment.status = start_status
+    appointment.cancelled_by = "clinic" if start_status == Status.CANCELLED else ""
+    appointment.save()
+    with pytest.raises(services.TransitionRefused):
+        services.change_status(appointment, to=to, actor=front_desk)
+    appointment.refresh_from_db()
+    assert appointment.status == start_status
+    assert not AppointmentEvent.objects.filter(appointment=appointment).exists()
+
+
+def test_a_future_appointment_cannot_be_a_no_show(appointment, front_desk):
+    services.change_status(appointment, to=Status.CONFIRMED, actor=front_desk)
+    with pytest.raises(services.TransitionRefused, match="once the appointment has started"):
+        services.change_status(appointment, to=Status.NO_SHOW, actor=front_desk)
+    later = appointment.starts_at + dt.timedelta(minutes=20)
+    assert (
+        services.change_status(appointment, to=Status.NO_SHOW, actor=front_desk, now=later).status
+        == "no_show"
+    )
+
+
+def test_a_change_made_on_an_old_view_of_the_appointment_is_refused(appointment, front_desk):
+    seen_version = appointment.version
+    services.change_status(appointment, to=Status.CONFIRMED, actor=front_desk)
+    with pytest.raises(services.StaleAppointment, match="changed this appointment a moment ago"):
+        services.cancel_appointment(
+            appointment, by="clinic", actor=front_desk, reason="x", expected_version=seen_version
+        )
+
+
+def test_a_cancellation_records_who_why_and_whether_it_was_late(appointment, front_desk):
+    cancelled = services.cancel_appointment(
+        appointment, by="patient", actor=front_desk, reason="Unwell"
+    )
+    assert (cancelled.cancelled_by, cancelled.cancellation_reason, cancelled.late_cancellation) == (
+        "patient",
+        "Unwell",
+        True,
+    )  # an hour before: inside the 24-hour notice
+    event = cancelled.events.get()
+    assert (event.to_status, event.reason, event.late) == ("cancelled", "Unwell", True)
+
+
+def test_a_cancellation_needs_a_reason(appointment, front_desk):
+    with pytest.raises(services.TransitionRefused, match="Say why"):
+        services.cancel_appointment(appointment, by="clinic", actor=front_desk, reason="  ")
