@@ -1,8 +1,8 @@
 """Intake's part of the demo story (../shared/domain.md, "Demo data that tells the story").
 
 Called by `python manage.py seed_demo` through IntakeConfig.seed_demo. Keyed on natural keys
-(document kind and version number, patient): running it again creates nothing new, and it
-never touches a submitted or signed record (the database would refuse anyway).
+(document kind and version number, patient, author, session number): running it again creates
+nothing new, and it never touches a submitted or signed record (the database would refuse).
 """
 
 from __future__ import annotations
@@ -15,14 +15,18 @@ from django.utils import timezone
 from clinic.demo import DemoStory
 from clinic.models import Patient, User
 from intake.models import (
+    AssessmentAmendment,
+    AssessmentNote,
     ConsentDocument,
     ConsentSignature,
     ConsentVersion,
     FootType,
     Intake,
     Onset,
+    TreatmentNote,
     TreatmentOutcome,
     Units,
+    fingerprint_of,
 )
 from intake.questionnaire import QUESTION_STEPS, SCREENING, SYMPTOMS
 
@@ -186,6 +190,8 @@ def seed_intake(story: DemoStory) -> None:
     _signed(grace, [dn_v1, privacy], at=days(75))
     _signed(grace, [dn_v2], at=days(20), collected_by=story.users.get("front_desk_md"))
 
+    seed_notes(story)
+
 
 def _seed_consent(story: DemoStory) -> dict[tuple[str, int], ConsentVersion]:
     found = {}
@@ -243,3 +249,165 @@ def _signed(
             intake=None if collected_by else intake,
             collected_by=collected_by,
         )
+
+
+# --- Issue 4: signed assessments and session notes -------------------------------------------
+
+MID_COURSE_PAIN = [7, 6, 5]
+FINISHED_PAIN = [7, 6, 5, 4, 3, 2]
+
+
+def seed_notes(story: DemoStory) -> None:
+    """Marcus (Rockville, Okafor) is half-way through a course of six; Grace (Largo, Kim)
+    finished hers, with pain falling at each session and one amendment to the plan."""
+    now = timezone.now()
+    marcus = story.patients["mid_course"]
+    okafor = story.practitioners["okafor"]
+    assessment = _signed_assessment(
+        marcus,
+        okafor,
+        story.locations["rockville"],
+        signed_at=now - dt.timedelta(days=35),
+        diagnosis_side="right",
+        trigger_points=["gastrocnemius:right", "soleus:right", "flexor_digitorum_brevis:right"],
+        combined_care=["stretching", "strengthening"],
+        goals=[{"goal": "Run a 10K again", "target": _target(story, 90)}],
+    )
+    for number, pain in enumerate(MID_COURSE_PAIN, start=1):
+        _signed_session(assessment, number, pain, at=_at_ten(assessment, 35 - 7 * number))
+
+    grace = story.patients["finished"]
+    kim = story.practitioners["kim"]
+    assessment = _signed_assessment(
+        grace,
+        kim,
+        story.locations["largo"],
+        signed_at=now - dt.timedelta(days=70),
+        diagnosis_side="both",
+        trigger_points=["soleus:left", "soleus:right", "abductor_hallucis:left"],
+        combined_care=["stretching", "footwear"],
+        goals=[
+            {
+                "goal": "Garden and walk to the market without heel pain",
+                "target": _target(story, -7),
+            }
+        ],
+    )
+    for number, pain in enumerate(FINISHED_PAIN, start=1):
+        _signed_session(assessment, number, pain, at=_at_ten(assessment, 70 - 7 * number))
+    if not assessment.amendments.exists():
+        amend_demo(
+            assessment,
+            kim,
+            at=now - dt.timedelta(days=49),
+            reason="Shockwave added from session 4: first-step pain still 5/10 after three sessions.",
+            combined_care=["stretching", "footwear", "shockwave"],
+        )
+
+
+def _at_ten(assessment: AssessmentNote, days_ago: int) -> dt.datetime:
+    """10 a.m. at the assessment's location, `days_ago` days ago."""
+    zone = assessment.location.zone
+    day = timezone.localdate(timezone=zone) - dt.timedelta(days=days_ago)
+    return dt.datetime.combine(day, dt.time(10), tzinfo=zone)
+
+
+def _target(story: DemoStory, days: int) -> str:
+    return (story.today + dt.timedelta(days=days)).isoformat()
+
+
+def _signed_assessment(patient, author, location, *, signed_at, **fields) -> AssessmentNote:
+    existing = AssessmentNote.objects.filter(
+        patient=patient, author=author, signed_at__isnull=False
+    ).first()
+    if existing is not None:
+        return existing
+    intake = Intake.objects.current_submissions().filter(patient=patient).first()
+    note = AssessmentNote.objects.create(
+        patient=patient,
+        author=author,
+        location=location,
+        intake=intake,
+        created_at=signed_at - dt.timedelta(hours=1),
+        subjective=intake.subjective_summary() if intake else "",
+        tender_heel_left=fields.get("diagnosis_side") in ("left", "both"),
+        tender_heel_right=fields.get("diagnosis_side") in ("right", "both"),
+        windlass_left="positive"
+        if fields.get("diagnosis_side") in ("left", "both")
+        else "negative",
+        windlass_right="positive"
+        if fields.get("diagnosis_side") in ("right", "both")
+        else "negative",
+        dorsiflexion_left=8,
+        dorsiflexion_right=6,
+        calf_tightness="moderate",
+        foot_posture="neutral",
+        gait_observation="Shortened stance on the painful side first thing; normal after warm-up.",
+        diagnosis="plantar_fasciitis",
+        needling_appropriate=True,
+        decision_reason="Chronic plantar fasciitis with active trigger points; stretching alone "
+        "has not been enough and there is no contraindication.",
+        planned_sessions=6,
+        session_minutes=30,
+        interval_days=7,
+        home_exercises="Calf and plantar-fascia stretches twice a day; towel curls.",
+        **fields,
+    )
+    _sign(note, signed_at)
+    return note
+
+
+def _signed_session(assessment: AssessmentNote, number: int, pain: int, *, at) -> None:
+    if assessment.treatment_notes.filter(session_number=number).exists():
+        return
+    side = "right" if assessment.diagnosis_side == "right" else "left"
+    note = TreatmentNote.objects.create(
+        patient=assessment.patient,
+        author=assessment.author,
+        assessment=assessment,
+        location=assessment.location,
+        session_number=number,
+        performed_at=at.replace(second=0, microsecond=0),
+        created_at=at,
+        pre_session_pain=pain,
+        reaction_since_last="First session." if number == 1 else "Mild soreness for a day.",
+        muscles_needled=[
+            {"muscle": "gastrocnemius", "side": side, "needles": 2, "twitch": True},
+            {"muscle": "soleus", "side": side, "needles": 2, "twitch": number < 4},
+        ],
+        technique="pistoning",
+        retention_minutes=10,
+        combined_care_given=["stretching"],
+        tolerance="well",
+        adverse_events=["soreness"] if number == 2 else ["none"],
+        adverse_event_severity="mild" if number == 2 else "",
+        adverse_event_action="Ice and rest advised." if number == 2 else "",
+        advice_given="Ice for 10 minutes if sore; keep up the stretches.",
+        plan_next="Same muscles; review pain."
+        if number < 6
+        else "Course complete; review in 4 weeks.",
+    )
+    _sign(note, at + dt.timedelta(minutes=40))
+
+
+def _sign(note, signed_at) -> None:
+    """Sign a demo note at a time in the past (the sign service signs at the present)."""
+    note.signed_at = signed_at
+    note.fingerprint = note.compute_fingerprint()
+    note.save(update_fields=["signed_at", "fingerprint"])
+
+
+def amend_demo(note: AssessmentNote, author, *, at, reason: str, **changes) -> None:
+    before = note.current_content()
+    amendment = AssessmentAmendment(
+        note=note,
+        author=author,
+        number=1,
+        signed_at=at,
+        reason=reason,
+        changes={name: {"from": before[name], "to": value} for name, value in changes.items()},
+    )
+    amendment.fingerprint = fingerprint_of(
+        amendment.signed_content(previous_fingerprint=note.fingerprint)
+    )
+    amendment.save()

@@ -6,6 +6,9 @@ app's migrations), not only by the application.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import unicodedata
 from decimal import Decimal
 
@@ -15,10 +18,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from clinic.models import Location, Patient
 from clinic.validators import validate_not_in_future, validate_phone
-from intake.questionnaire import SCREENING, SYMPTOMS, TREATMENTS
+from intake.questionnaire import SCREENING, SCREENING_BY_FIELD, SYMPTOMS, TREATMENTS
 
 # --- Consent ---------------------------------------------------------------------------------
 
@@ -507,14 +511,14 @@ class Intake(models.Model):
     def screening_flags(self) -> list[tuple[str, str, str]]:
         """(field, reason, details) for each "yes" in the safety screening."""
         return [
-            (q.field, q.flag, getattr(self, f"{q.field}_details"))
+            (q.field, q.short, getattr(self, f"{q.field}_details"))
             for q in SCREENING
             if getattr(self, q.field) is True
         ]
 
     @property
     def flag_reasons(self) -> tuple[str, ...]:
-        return tuple(q.flag for q in SCREENING if getattr(self, q.field) is True)
+        return tuple(q.short for q in SCREENING if getattr(self, q.field) is True)
 
     @property
     def symptom_answers(self) -> list[tuple[str, bool | None]]:
@@ -544,6 +548,747 @@ class Intake(models.Model):
             if getattr(self, t.field) not in ("", TreatmentOutcome.NOT_TRIED)
         ]
 
+    def subjective_summary(self) -> str:
+        """The questionnaire told as the subjective part of an assessment note, for the
+        practitioner to edit."""
+
+        def yes(name: str) -> bool:
+            return getattr(self, name) is True
+
+        lines = [
+            f"Heel pain, {self.get_affected_foot_display().lower() or '?'} foot, for "
+            f"{self.weeks_of_pain if self.weeks_of_pain is not None else '?'} weeks, started "
+            f"{self.get_onset_display().lower() or '?'}; "
+            + ("has had it before." if yes("had_before") else "first episode."),
+            f"Pain (0–10): first steps {self.pain_first_steps}, average {self.pain_average}, "
+            f"worst {self.pain_worst}.",
+        ]
+        symptoms = [q.short for q in SYMPTOMS if yes(q.field)]
+        if symptoms:
+            lines.append("Reports " + "; ".join(symptoms) + ".")
+        lines.append(
+            f"Walks {self.walking_minutes} min before pain stops them; stands "
+            f"{self.standing_hours} h a day."
+        )
+        if self.activities:
+            lines.append(
+                "Activities (0–10 now): "
+                + "; ".join(f"{name} {score}" for name, score in self.activities)
+                + "."
+            )
+        risks = [f"BMI {self.bmi}"] if self.bmi else []
+        if yes("high_impact_activity"):
+            risks.append(f"high-impact activity ({self.high_impact_details})")
+        risks += [
+            label
+            for name, label in (
+                ("long_hours_standing", "long hours standing"),
+                ("tight_calves", "tight calves or stiff ankles"),
+                ("unsupportive_footwear", "footwear without arch support"),
+            )
+            if yes(name)
+        ]
+        if self.foot_type in (FootType.FLAT, FootType.HIGH_ARCH):
+            risks.append(self.get_foot_type_display().lower())
+        lines.append("Risk factors: " + ", ".join(risks) + ".")
+        if self.treatments_tried:
+            tried = "; ".join(
+                f"{name.lower()} ({result})" for name, result in self.treatments_tried
+            )
+            if self.last_injection_on:
+                tried += f"; last injection {self.last_injection_on:%Y-%m-%d}"
+            lines.append(f"Tried: {tried}.")
+        for _, reason, details in self.screening_flags:
+            lines.append(f"Screening: {reason}: {details}")
+        if self.goals:
+            lines.append(f"Goals: {self.goals}")
+        return "\n".join(lines)
+
     @property
     def injection_tried(self) -> bool:
         return self.tried_injection not in ("", TreatmentOutcome.NOT_TRIED)
+
+
+# --- Clinical notes: the assessment and the treatment sessions -------------------------------
+#
+# A note is a draft while its author writes it; signing (with their password) stores a
+# fingerprint of its content and locks the row: PostgreSQL refuses any UPDATE or DELETE of a
+# signed note (intake_refuse_change_once_locked('signed_at')). Later changes are amendments,
+# appended and signed the same way; the note's current state is its content with every
+# amendment applied in order.
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+
+
+class Muscle(models.TextChoices):
+    GASTROCNEMIUS = "gastrocnemius", "Gastrocnemius"
+    SOLEUS = "soleus", "Soleus"
+    TIBIALIS_POSTERIOR = "tibialis_posterior", "Tibialis posterior"
+    FLEXOR_DIGITORUM_BREVIS = "flexor_digitorum_brevis", "Flexor digitorum brevis"
+    ABDUCTOR_HALLUCIS = "abductor_hallucis", "Abductor hallucis"
+    QUADRATUS_PLANTAE = "quadratus_plantae", "Quadratus plantae"
+    FLEXOR_HALLUCIS_LONGUS = "flexor_hallucis_longus", "Flexor hallucis longus"
+
+
+# "gastrocnemius:left"..., all of the left side first (they are shown in two columns).
+TRIGGER_POINTS = [
+    (f"{muscle.value}:{side.value}", f"{muscle.label}, {side.label.lower()}")
+    for side in Side
+    for muscle in Muscle
+]
+
+
+class CombinedCare(models.TextChoices):
+    STRETCHING = "stretching", "Stretching programme"
+    SHOCKWAVE = "shockwave", "Shockwave therapy"
+    ORTHOTICS = "orthotics", "Orthotics"
+    FOOTWEAR = "footwear", "Footwear advice"
+    STRENGTHENING = "strengthening", "Strengthening"
+    GAIT_TRAINING = "gait_training", "Gait training"
+    WEIGHT_MANAGEMENT = "weight_management", "Weight management"
+
+
+class Windlass(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+    NOT_TESTED = "not_tested", "Not tested"
+
+
+class Severity4(models.TextChoices):
+    NONE = "none", "None"
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    MARKED = "marked", "Marked"
+
+
+class FootPosture(models.TextChoices):
+    PRONATED = "pronated", "Pronated (flat)"
+    NEUTRAL = "neutral", "Neutral"
+    SUPINATED = "supinated", "Supinated (high arch)"
+
+
+class Diagnosis(models.TextChoices):
+    PLANTAR_FASCIITIS = "plantar_fasciitis", "Plantar fasciitis"
+    OTHER = "other", "Other"
+
+
+class DiagnosisSide(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BOTH = "both", "Both"
+
+
+SESSION_CHOICES = [(4, "4 sessions"), (5, "5 sessions"), (6, "6 sessions")]
+MINUTES_CHOICES = [(15, "15 minutes"), (20, "20 minutes"), (30, "30 minutes")]
+INTERVAL_CHOICES = [(3, "Twice a week"), (7, "Weekly"), (14, "Every two weeks")]
+MAX_GOALS = 3
+
+
+def jsonable(value):
+    """A field value as it appears in a note's signed content (and its fingerprint)."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    return value
+
+
+def canonical_json(content: dict) -> str:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def fingerprint_of(content: dict) -> str:
+    """sha256 of the canonical JSON of `content`: what is stored and shown when a note (or an
+    amendment) is signed, so that any later change can be seen."""
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+def describe(model: type[models.Model], name: str, value) -> str:
+    """A note's field value (as stored in its content) in words, for pages and amendments."""
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if name == "goals":
+        return "; ".join(
+            goal["goal"] + (f" (by {goal['target']})" if goal.get("target") else "")
+            for goal in value
+        )
+    if name == "muscles_needled":
+        muscles = dict(Muscle.choices)
+        return "; ".join(
+            f"{muscles.get(row['muscle'], row['muscle'])} {row['side']}: {row['needles']} "
+            f"needle{'s' if row['needles'] != 1 else ''}"
+            + (", twitch response" if row.get("twitch") else "")
+            for row in value
+        )
+    if name == "flag_acknowledgements":
+        return "; ".join(
+            (SCREENING_BY_FIELD[field].short if field in SCREENING_BY_FIELD else field)
+            + (f": {note}" if note else "")
+            for field, note in value.items()
+        )
+    field = model._meta.get_field(name)
+    if isinstance(field, ArrayField):
+        labels = dict(field.base_field.choices or [])
+        return ", ".join(str(labels.get(item, item)) for item in value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField):
+        moment = field.to_python(value)
+        return timezone.localtime(moment).strftime("%-d %B %Y, %H:%M")
+    return str(value)
+
+
+class SignedNote(models.Model):
+    """What assessment and treatment notes share: author, draft revisions, signature."""
+
+    # The clinical content, in the order pages show it; signed, fingerprinted and amendable.
+    CLINICAL_FIELDS: tuple[str, ...] = ()
+    SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey("clinic.Practitioner", on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The booking app's appointment this note records, when there is one (a plain id:
+    # intake never imports booking).
+    appointment_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Every save of the draft adds one; a save from a page opened at an older revision is
+    # refused, so two tabs never silently overwrite each other.
+    revision = models.PositiveIntegerField(default=0)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    def content(self) -> dict:
+        return {name: jsonable(getattr(self, name)) for name in self.CLINICAL_FIELDS}
+
+    def signed_content(self) -> dict:
+        """Everything the signature covers: which record, whose, by whom, when, and what."""
+        return {
+            "record": self._meta.label_lower,
+            "id": self.pk,
+            "patient": self.patient_id,
+            "author": self.author_id,
+            "signed_at": jsonable(self.signed_at),
+            "content": self.content(),
+        }
+
+    def compute_fingerprint(self) -> str:
+        return fingerprint_of(self.signed_content())
+
+    @property
+    def fingerprint_verified(self) -> bool:
+        return bool(self.fingerprint) and self.fingerprint == self.compute_fingerprint()
+
+    def amendments_in_order(self) -> list:
+        return sorted(self.amendments.all(), key=lambda amendment: amendment.number)
+
+    def current_content(self) -> dict:
+        """The note as it stands now: its signed content with each amendment applied."""
+        state = self.content()
+        for amendment in self.amendments_in_order():
+            for name, change in amendment.changes.items():
+                state[name] = change["to"]
+        return state
+
+    def current(self) -> SignedNote:
+        """An unsaved copy of the note holding its current content, to read and show it."""
+        copy = type(self)(
+            **{field.attname: getattr(self, field.attname) for field in self._meta.concrete_fields}
+        )
+        for name, value in self.current_content().items():
+            setattr(copy, name, self._meta.get_field(name).to_python(value))
+        return copy
+
+    def sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The content in words, by section: [(title, [(label, value)])]."""
+        content = self.content()
+        return [
+            (
+                title,
+                [
+                    (
+                        capfirst(self._meta.get_field(name).verbose_name),
+                        describe(type(self), name, content[name]),
+                    )
+                    for name in names
+                ],
+            )
+            for title, names in self.SECTIONS
+        ]
+
+    @property
+    def last_signed_at(self) -> dt.datetime | None:
+        """When the note's current state was signed: its last amendment's time, or its own."""
+        amendments = self.amendments_in_order()
+        return amendments[-1].signed_at if amendments else self.signed_at
+
+
+def _signed_has_fingerprint(prefix: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(signed_at__isnull=True) | Q(fingerprint__regex=r"^[0-9a-f]{64}$"),
+        name=f"{prefix}_signed_has_a_fingerprint",
+    )
+
+
+class AssessmentNote(SignedNote):
+    """The practitioner's initial assessment: findings, the decision whether dry needling is
+    appropriate, and the plan of the course. Its signed decision is what lets a course be
+    booked (`intake.selectors.course_gate`)."""
+
+    CLINICAL_FIELDS = (
+        "subjective",
+        "tender_heel_left",
+        "tender_heel_right",
+        "windlass_left",
+        "windlass_right",
+        "dorsiflexion_left",
+        "dorsiflexion_right",
+        "calf_tightness",
+        "foot_posture",
+        "gait_observation",
+        "trigger_points",
+        "diagnosis",
+        "diagnosis_side",
+        "diagnosis_other",
+        "flag_acknowledgements",
+        "needling_appropriate",
+        "decision_reason",
+        "planned_sessions",
+        "session_minutes",
+        "interval_days",
+        "combined_care",
+        "home_exercises",
+        "goals",
+    )
+    SECTIONS = (
+        ("Subjective", ("subjective",)),
+        ("Objective", CLINICAL_FIELDS[1:11]),
+        ("Assessment", ("diagnosis", "diagnosis_side", "diagnosis_other", "flag_acknowledgements")),
+        ("Decision", ("needling_appropriate", "decision_reason")),
+        ("Plan", CLINICAL_FIELDS[17:]),
+    )
+
+    intake = models.ForeignKey(
+        Intake,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+        help_text="The questionnaire the subjective part was filled in from.",
+    )
+
+    subjective = models.TextField(blank=True)
+    tender_heel_left = models.BooleanField(
+        "Tenderness at the medial heel, left", null=True, blank=True
+    )
+    tender_heel_right = models.BooleanField(
+        "Tenderness at the medial heel, right", null=True, blank=True
+    )
+    windlass_left = models.CharField(
+        "Windlass test, left", max_length=12, blank=True, choices=Windlass.choices
+    )
+    windlass_right = models.CharField(
+        "Windlass test, right", max_length=12, blank=True, choices=Windlass.choices
+    )
+    dorsiflexion_left = models.SmallIntegerField(
+        "Ankle dorsiflexion, left (degrees)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-30), MaxValueValidator(60)],
+    )
+    dorsiflexion_right = models.SmallIntegerField(
+        "Ankle dorsiflexion, right (degrees)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-30), MaxValueValidator(60)],
+    )
+    calf_tightness = models.CharField(max_length=10, blank=True, choices=Severity4.choices)
+    foot_posture = models.CharField(max_length=10, blank=True, choices=FootPosture.choices)
+    gait_observation = models.TextField(blank=True)
+    trigger_points = ArrayField(
+        models.CharField(max_length=40, choices=TRIGGER_POINTS),
+        default=list,
+        blank=True,
+        verbose_name="trigger points found",
+    )
+
+    diagnosis = models.CharField(
+        "working diagnosis", max_length=20, blank=True, choices=Diagnosis.choices
+    )
+    diagnosis_side = models.CharField(
+        "side", max_length=10, blank=True, choices=DiagnosisSide.choices
+    )
+    diagnosis_other = models.CharField("other diagnosis", max_length=200, blank=True)
+    # {screening question field: how the practitioner addressed it}, one entry per flag.
+    flag_acknowledgements = models.JSONField(default=dict, blank=True)
+    needling_appropriate = models.BooleanField(
+        "Is dry needling appropriate?", null=True, blank=True
+    )
+    decision_reason = models.TextField("reason for the decision", blank=True)
+
+    planned_sessions = models.PositiveSmallIntegerField(
+        "number of sessions", null=True, blank=True, choices=SESSION_CHOICES
+    )
+    session_minutes = models.PositiveSmallIntegerField(
+        "minutes per session", null=True, blank=True, choices=MINUTES_CHOICES
+    )
+    interval_days = models.PositiveSmallIntegerField(
+        "frequency", null=True, blank=True, choices=INTERVAL_CHOICES, default=7
+    )
+    combined_care = ArrayField(
+        models.CharField(max_length=20, choices=CombinedCare.choices),
+        default=list,
+        blank=True,
+        verbose_name="combined care",
+    )
+    home_exercises = models.TextField(blank=True)
+    # [{"goal": "...", "target": "YYYY-MM-DD"}]
+    goals = models.JSONField("goals with target dates", default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            _signed_has_fingerprint("assessment"),
+            models.CheckConstraint(
+                condition=Q(planned_sessions__gte=4, planned_sessions__lte=6),
+                name="assessment_course_of_4_to_6_sessions",
+            ),
+            models.CheckConstraint(
+                condition=Q(session_minutes__in=[15, 20, 30]),
+                name="assessment_sessions_of_15_20_or_30_minutes",
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_days__in=[3, 7, 14]),
+                name="assessment_interval_is_a_known_frequency",
+            ),
+            models.CheckConstraint(
+                condition=Q(dorsiflexion_left__gte=-30, dorsiflexion_left__lte=60)
+                & Q(dorsiflexion_right__gte=-30, dorsiflexion_right__lte=60),
+                name="assessment_dorsiflexion_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True) | Q(needling_appropriate__isnull=False),
+                name="assessment_signed_has_a_decision",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True)
+                | Q(needling_appropriate=False)
+                | Q(
+                    planned_sessions__isnull=False,
+                    session_minutes__isnull=False,
+                    interval_days__isnull=False,
+                ),
+                name="assessment_signed_appropriate_has_a_plan",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "author"],
+                condition=Q(signed_at__isnull=True),
+                name="assessment_one_draft_per_patient_and_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assessment of {self.patient} by {self.author}"
+
+    @property
+    def plan_summary(self) -> str:
+        """'6 sessions of 30 minutes, weekly', as the front desk may read it."""
+        if not self.needling_appropriate or not self.planned_sessions:
+            return ""
+        return (
+            f"{self.planned_sessions} sessions of {self.session_minutes} minutes, "
+            f"{self.get_interval_days_display().lower()}"
+        )
+
+    def signing_problems(self, *, flags: list[tuple[str, str, str]]) -> dict[str, str]:
+        """What must be filled in before the note can be signed: {field: message}.
+        `flags` are the screening flags of the patient's current questionnaire."""
+        problems = {}
+        if not self.subjective.strip():
+            problems["subjective"] = "Write the subjective part."
+        if not self.diagnosis:
+            problems["diagnosis"] = "Give a working diagnosis."
+        elif self.diagnosis == Diagnosis.PLANTAR_FASCIITIS and not self.diagnosis_side:
+            problems["diagnosis_side"] = "Say which side."
+        elif self.diagnosis == Diagnosis.OTHER and not self.diagnosis_other.strip():
+            problems["diagnosis_other"] = "Name the diagnosis."
+        for field, reason, _ in flags:
+            if field not in self.flag_acknowledgements:
+                problems[f"ack_{field}"] = f"Acknowledge the screening answer “{reason}”."
+        if self.needling_appropriate is None:
+            problems["needling_appropriate"] = "Decide whether dry needling is appropriate."
+        if not self.decision_reason.strip():
+            problems["decision_reason"] = "Give the reason for the decision."
+        if self.needling_appropriate:
+            if self.planned_sessions is None:
+                problems["planned_sessions"] = "Choose 4, 5 or 6 sessions."
+            if self.session_minutes is None:
+                problems["session_minutes"] = "Choose 15, 20 or 30 minutes per session."
+            if self.interval_days is None:
+                problems["interval_days"] = "Choose how often."
+        return problems
+
+
+class AdverseEvent(models.TextChoices):
+    NONE = "none", "None"
+    SORENESS = "soreness", "Soreness"
+    BRUISING = "bruising", "Bruising"
+    BLEEDING = "bleeding", "Bleeding"
+    FAINTING = "fainting", "Fainting"
+    OTHER = "other", "Other"
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
+class Technique(models.TextChoices):
+    PISTONING = "pistoning", "Fast-in, fast-out (pistoning)"
+    STATIC = "static", "Static (needles left in place)"
+    ELECTRICAL = "electrical", "With electrical stimulation"
+
+
+class Tolerance(models.TextChoices):
+    WELL = "well", "Well"
+    FAIRLY = "fairly", "Fairly well"
+    POORLY = "poorly", "Poorly"
+
+
+MAX_NEEDLES_PER_SITE = 20
+
+
+class TreatmentNote(SignedNote):
+    """The note of one dry-needling session of a course prescribed by a signed assessment."""
+
+    CLINICAL_FIELDS = (
+        "session_number",
+        "performed_at",
+        "pre_session_pain",
+        "reaction_since_last",
+        "muscles_needled",
+        "technique",
+        "retention_minutes",
+        "combined_care_given",
+        "tolerance",
+        "adverse_events",
+        "adverse_event_other",
+        "adverse_event_severity",
+        "adverse_event_action",
+        "advice_given",
+        "plan_next",
+    )
+    SECTIONS = (
+        (
+            "Before the session",
+            ("session_number", "performed_at", "pre_session_pain", "reaction_since_last"),
+        ),
+        ("Needling", ("muscles_needled", "technique", "retention_minutes", "combined_care_given")),
+        (
+            "Tolerance and adverse events",
+            (
+                "tolerance",
+                "adverse_events",
+                "adverse_event_other",
+                "adverse_event_severity",
+                "adverse_event_action",
+            ),
+        ),
+        ("Advice and plan", ("advice_given", "plan_next")),
+    )
+
+    assessment = models.ForeignKey(
+        AssessmentNote,
+        on_delete=models.PROTECT,
+        related_name="treatment_notes",
+        help_text="The signed assessment that prescribed the course.",
+    )
+    session_number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    performed_at = models.DateTimeField("date and time of the session", default=timezone.now)
+    pre_session_pain = models.PositiveSmallIntegerField(
+        "pain before the session (0–10)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10)],
+    )
+    reaction_since_last = models.TextField("reaction since the last session", blank=True)
+    # [{"muscle": "soleus", "side": "left", "needles": 2, "twitch": true}]
+    muscles_needled = models.JSONField(default=list, blank=True)
+    technique = models.CharField(max_length=12, blank=True, choices=Technique.choices)
+    retention_minutes = models.PositiveSmallIntegerField(
+        "retention time (minutes)", null=True, blank=True, validators=[MaxValueValidator(60)]
+    )
+    combined_care_given = ArrayField(
+        models.CharField(max_length=20, choices=CombinedCare.choices),
+        default=list,
+        blank=True,
+        verbose_name="combined care given this session",
+    )
+    tolerance = models.CharField(max_length=10, blank=True, choices=Tolerance.choices)
+    adverse_events = ArrayField(
+        models.CharField(max_length=10, choices=AdverseEvent.choices), default=list, blank=True
+    )
+    adverse_event_other = models.CharField("other adverse event", max_length=200, blank=True)
+    adverse_event_severity = models.CharField(
+        "severity", max_length=10, blank=True, choices=Severity.choices
+    )
+    adverse_event_action = models.TextField("action taken", blank=True)
+    advice_given = models.TextField(blank=True)
+    plan_next = models.TextField("plan for next time", blank=True)
+
+    class Meta:
+        ordering = ["session_number"]
+        constraints = [
+            _signed_has_fingerprint("treatment_note"),
+            models.CheckConstraint(
+                condition=Q(session_number__gte=1), name="treatment_note_session_from_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(pre_session_pain__lte=10), name="treatment_note_pain_0_to_10"
+            ),
+            models.CheckConstraint(
+                condition=Q(retention_minutes__lte=60), name="treatment_note_retention_at_most_1h"
+            ),
+            models.CheckConstraint(
+                condition=Q(adverse_events__contained_by=[AdverseEvent.NONE])
+                | ~Q(adverse_event_severity=""),
+                name="treatment_note_adverse_event_has_a_severity",
+            ),
+            models.UniqueConstraint(
+                fields=["assessment", "session_number"],
+                name="treatment_note_once_per_session_of_a_course",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.session_number} of {self.patient}"
+
+    @property
+    def had_adverse_event(self) -> bool:
+        return any(event != AdverseEvent.NONE for event in self.adverse_events)
+
+    @property
+    def adverse_event_labels(self) -> list[str]:
+        labels = dict(AdverseEvent.choices)
+        return [
+            self.adverse_event_other or labels[e] if e == AdverseEvent.OTHER else labels[e]
+            for e in self.adverse_events
+            if e != AdverseEvent.NONE
+        ]
+
+    @property
+    def muscles_needled_display(self) -> str:
+        return describe(TreatmentNote, "muscles_needled", self.muscles_needled)
+
+    def signing_problems(self, *, planned_sessions: int | None) -> dict[str, str]:
+        problems = {}
+        if self.pre_session_pain is None:
+            problems["pre_session_pain"] = "Record the pain before the session."
+        if not self.muscles_needled:
+            problems["muscles_needled"] = "Record at least one muscle needled."
+        if not self.technique:
+            problems["technique"] = "Record the technique."
+        if not self.tolerance:
+            problems["tolerance"] = "Record how the patient tolerated the session."
+        if not self.adverse_events:
+            problems["adverse_events"] = "Record adverse events, or “None”."
+        elif self.had_adverse_event and not self.adverse_event_action.strip():
+            problems["adverse_event_action"] = "Record the action taken."
+        if planned_sessions and self.session_number > planned_sessions:
+            problems["session_number"] = (
+                f"The plan has {planned_sessions} sessions; amend the assessment to extend it."
+            )
+        return problems
+
+
+class Amendment(models.Model):
+    """A signed change to a signed note: who, when, why, and what changed (old and new value
+    of each field), appended in order. The original stays readable; amendments are
+    append-only in the database."""
+
+    author = models.ForeignKey("clinic.Practitioner", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveSmallIntegerField()
+    signed_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField("reason for the amendment")
+    # {field: {"from": old value, "to": new value}}
+    changes = models.JSONField(default=dict, blank=True)
+    addendum = models.TextField(blank=True)
+    fingerprint = models.CharField(max_length=64)
+
+    class Meta:
+        abstract = True
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"Amendment {self.number} of {self.note}"
+
+    def signed_content(self, *, previous_fingerprint: str) -> dict:
+        """What the amendment's signature covers, chained to the note's (or the previous
+        amendment's) fingerprint so that none can be removed or reordered unseen."""
+        return {
+            "record": self._meta.label_lower,
+            "note": self.note_id,
+            "number": self.number,
+            "previous": previous_fingerprint,
+            "author": self.author_id,
+            "signed_at": jsonable(self.signed_at),
+            "reason": self.reason,
+            "changes": self.changes,
+            "addendum": self.addendum,
+        }
+
+    def change_rows(self) -> list[tuple[str, str, str]]:
+        """(field label, from, to) for each change, in words."""
+        model = self._meta.get_field("note").related_model
+        return [
+            (
+                capfirst(model._meta.get_field(name).verbose_name),
+                describe(model, name, change["from"]),
+                describe(model, name, change["to"]),
+            )
+            for name, change in self.changes.items()
+        ]
+
+
+class AssessmentAmendment(Amendment):
+    note = models.ForeignKey(AssessmentNote, on_delete=models.PROTECT, related_name="amendments")
+
+    class Meta(Amendment.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["note", "number"], name="assessment_amendment_number_once"
+            )
+        ]
+
+
+class TreatmentNoteAmendment(Amendment):
+    note = models.ForeignKey(TreatmentNote, on_delete=models.PROTECT, related_name="amendments")
+
+    class Meta(Amendment.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["note", "number"], name="treatment_note_amendment_number_once"
+            )
+        ]

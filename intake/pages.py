@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from clinic import access
 from clinic.audit import record_access
-from clinic.models import Location, Patient, Role
+from clinic.models import Location, Patient, Practitioner, Role
 from clinic.pages import HomeSection, add_home_section, add_nav_link
 from intake import selectors
 from intake.questionnaire import STEPS
@@ -23,6 +23,7 @@ def register_intake_pages() -> None:
     add_home_section(Role.PATIENT, patient_panel, order=10)
     add_home_section(Role.FRONT_DESK, location_counts_panel, order=10)
     add_home_section(Role.PRACTITIONER, waiting_for_review_panel, order=10)
+    add_home_section(Role.PRACTITIONER, unsigned_notes_panel, order=11)
 
 
 def patient_panel(request: HttpRequest) -> HomeSection | None:
@@ -67,3 +68,14 @@ def waiting_for_review_panel(request: HttpRequest) -> HomeSection | None:
         "intake/_home_practitioner.html",
         {"rows": rows, "more": len(patients) > REVIEW_PANEL_LIMIT},
     )
+
+
+def unsigned_notes_panel(request: HttpRequest) -> HomeSection | None:
+    """For practitioners: the notes they started and have not signed yet."""
+    practitioner = Practitioner.objects.filter(user=request.user).first()
+    if practitioner is None:
+        return None
+    drafts = selectors.unsigned_notes(practitioner)
+    if not drafts:
+        return None
+    return HomeSection("intake/_home_unsigned_notes.html", {"drafts": drafts})

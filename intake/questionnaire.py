@@ -13,19 +13,45 @@ from dataclasses import dataclass
 class YesNoQuestion:
     field: str
     question: str
-    flag: str = ""  # for screening questions: how the reason reads on staff pages
+    short: str  # how the answer reads on staff pages (for screening: the reason for review)
 
 
 SYMPTOMS = (
-    YesNoQuestion("symptom_first_steps", "Sharp pain with your first steps in the morning?"),
-    YesNoQuestion("symptom_after_rest", "Pain after sitting or standing still for a while?"),
-    YesNoQuestion("symptom_eases_when_warm", "Does the pain ease once your foot warms up?"),
-    YesNoQuestion("symptom_after_exercise", "Pain after exercise rather than during it?"),
-    YesNoQuestion("symptom_into_arch", "Discomfort spreading from the heel into the arch?"),
-    YesNoQuestion("symptom_toes_up", "Pain when you pull your toes up towards your shin?"),
-    YesNoQuestion("symptom_stairs", "Pain climbing stairs?"),
-    YesNoQuestion("symptom_swelling", "Swelling or redness at the heel?"),
-    YesNoQuestion("symptom_limping", "Limping, or a change in the way you walk?"),
+    YesNoQuestion(
+        "symptom_first_steps",
+        "Sharp pain with your first steps in the morning?",
+        "sharp pain with the first steps in the morning",
+    ),
+    YesNoQuestion(
+        "symptom_after_rest",
+        "Pain after sitting or standing still for a while?",
+        "pain after sitting or standing still",
+    ),
+    YesNoQuestion(
+        "symptom_eases_when_warm",
+        "Does the pain ease once your foot warms up?",
+        "pain easing once the foot warms up",
+    ),
+    YesNoQuestion(
+        "symptom_after_exercise",
+        "Pain after exercise rather than during it?",
+        "pain after exercise rather than during",
+    ),
+    YesNoQuestion(
+        "symptom_into_arch",
+        "Discomfort spreading from the heel into the arch?",
+        "discomfort spreading into the arch",
+    ),
+    YesNoQuestion(
+        "symptom_toes_up",
+        "Pain when you pull your toes up towards your shin?",
+        "pain pulling the toes up",
+    ),
+    YesNoQuestion("symptom_stairs", "Pain climbing stairs?", "pain climbing stairs"),
+    YesNoQuestion("symptom_swelling", "Swelling or redness at the heel?", "swelling or redness"),
+    YesNoQuestion(
+        "symptom_limping", "Limping, or a change in the way you walk?", "limping or changed gait"
+    ),
 )
 
 # Any "yes" here marks the patient for practitioner review before a course of dry needling.

@@ -6,11 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from clinic.models import Location, Patient
-from intake.models import ConsentSignature, ConsentVersion, Intake
+from intake.models import (
+    AssessmentAmendment,
+    AssessmentNote,
+    ConsentSignature,
+    ConsentVersion,
+    Intake,
+    TreatmentNote,
+)
 from intake.questionnaire import SCREENING, STEPS
 
 # --- What booking reads ----------------------------------------------------------------------
@@ -38,12 +46,101 @@ def consent_is_current(patient: Patient) -> bool:
     return signed.values("version_id").distinct().count() == len(current)
 
 
+@dataclass(frozen=True)
+class Prescription:
+    assessment_id: int
+    patient_id: int
+    practitioner_id: int
+    sessions: int  # 4–6
+    minutes: int  # 15, 20 or 30
+    interval_days: int  # 7 = weekly
+    signed_at: datetime
+
+
+@dataclass(frozen=True)
+class CourseGate:
+    allowed: bool
+    reason: str  # why not, in words the front desk can read ("" when allowed)
+    prescription: Prescription | None
+
+
+def latest_signed_assessment(patient: Patient) -> AssessmentNote | None:
+    return (
+        AssessmentNote.objects.filter(patient=patient, signed_at__isnull=False)
+        .select_related("author__user")
+        .prefetch_related("amendments")
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
+
+
+def course_gate(patient: Patient) -> CourseGate:
+    """Whether a dry-needling course may be booked: only when the latest signed state of the
+    patient's latest assessment (amendments included) says needling is appropriate with a
+    plan, and no screening answer given since waits for review."""
+    assessment = latest_signed_assessment(patient)
+    if assessment is None:
+        waiting = flagged_submissions().filter(patient=patient).first()
+        if AssessmentNote.objects.filter(patient=patient, signed_at__isnull=True).exists():
+            reason = "The assessment note is not signed yet."
+        elif waiting is not None:
+            reason = (
+                "Screening answers wait for practitioner review at the assessment: "
+                + "; ".join(waiting.flag_reasons)
+                + "."
+            )
+        else:
+            reason = "No assessment has been signed yet: an initial assessment comes first."
+        return CourseGate(False, reason, None)
+    when = assessment.last_signed_at
+    current = assessment.current()
+    signed = f"The assessment signed on {when:%-d %B %Y} by {assessment.author.name}"
+    if not current.needling_appropriate:
+        return CourseGate(False, f"{signed} says dry needling is not appropriate.", None)
+    if not (current.planned_sessions and current.session_minutes and current.interval_days):
+        return CourseGate(False, f"{signed} has no plan of sessions.", None)
+    waiting = flagged_submissions().filter(patient=patient).first()
+    if waiting is not None:
+        return CourseGate(
+            False,
+            "New screening answers wait for practitioner review: "
+            + "; ".join(waiting.flag_reasons)
+            + ".",
+            None,
+        )
+    return CourseGate(
+        True,
+        "",
+        Prescription(
+            assessment_id=assessment.pk,
+            patient_id=patient.pk,
+            practitioner_id=assessment.author_id,
+            sessions=current.planned_sessions,
+            minutes=current.session_minutes,
+            interval_days=current.interval_days,
+            signed_at=when,
+        ),
+    )
+
+
 # --- Screening flags and their review --------------------------------------------------------
 
 
 def flagged_submissions() -> QuerySet[Intake]:
-    """Current submissions with a screening "yes" that no practitioner has reviewed since."""
-    return Intake.objects.current_submissions().with_screening_yes()
+    """Current submissions with a screening "yes" that no practitioner has reviewed since.
+
+    Signing an assessment, or amending one, requires acknowledging every flag of the
+    patient's current questionnaire, so any signed after the submission has reviewed it."""
+    reviewed_since = Exists(
+        AssessmentNote.objects.filter(
+            patient=OuterRef("patient"), signed_at__gte=OuterRef("submitted_at")
+        )
+    ) | Exists(
+        AssessmentAmendment.objects.filter(
+            note__patient=OuterRef("patient"), signed_at__gte=OuterRef("submitted_at")
+        )
+    )
+    return Intake.objects.current_submissions().with_screening_yes().exclude(reviewed_since)
 
 
 def flagged_for_review() -> Exists:
@@ -251,3 +348,54 @@ def intake_counts(locations: QuerySet[Location], *, query: str = "", upcoming=No
             locations, "missing", query=query, upcoming=upcoming
         ).count()
     return counts
+
+
+# --- Clinical notes --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A patient's clinical notes, in order, and where their course stands."""
+
+    assessments: list[AssessmentNote]
+    treatment_notes: list[TreatmentNote]
+    gate: CourseGate
+
+    @property
+    def sessions_done(self) -> int:
+        return sum(1 for note in self.treatment_notes if note.is_signed)
+
+    @property
+    def course_assessment(self) -> AssessmentNote | None:
+        if self.gate.prescription is None:
+            return None
+        return next(a for a in self.assessments if a.pk == self.gate.prescription.assessment_id)
+
+
+def chart(patient: Patient) -> Chart:
+    assessments = list(
+        AssessmentNote.objects.filter(patient=patient)
+        .select_related("author__user", "location")
+        .prefetch_related("amendments")
+        .order_by("-created_at")
+    )
+    treatment_notes = list(
+        TreatmentNote.objects.filter(patient=patient)
+        .select_related("author__user", "location")
+        .prefetch_related("amendments")
+        .order_by("performed_at", "session_number")
+    )
+    return Chart(assessments, treatment_notes, course_gate(patient))
+
+
+def unsigned_notes(practitioner) -> list:
+    """The practitioner's drafts, oldest first: what they still have to sign."""
+    drafts = [
+        *AssessmentNote.objects.filter(author=practitioner, signed_at__isnull=True).select_related(
+            "patient"
+        ),
+        *TreatmentNote.objects.filter(author=practitioner, signed_at__isnull=True).select_related(
+            "patient"
+        ),
+    ]
+    return sorted(drafts, key=lambda note: note.created_at)

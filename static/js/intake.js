@@ -5,16 +5,18 @@
   // Questions that apply only to some answers ("details on a yes", the injection date...):
   // without JavaScript they are always shown; with it, they are hidden until they apply.
   function chosen(name) {
-    var checked = document.querySelector('input[name="' + name + '"]:checked');
-    return checked ? checked.value : "";
+    var inputs = document.querySelectorAll('input[name="' + name + '"]:checked');
+    return Array.prototype.map.call(inputs, function (input) { return input.value; });
   }
 
+  // data-value: shown when that answer is chosen (among radios or checkboxes);
+  // data-value-not: shown when any answer but that one is chosen.
   function applies(block) {
-    var value = chosen(block.dataset.revealFor);
+    var values = chosen(block.dataset.revealFor);
     if (block.dataset.value !== undefined) {
-      return value === block.dataset.value;
+      return values.indexOf(block.dataset.value) !== -1;
     }
-    return value !== "" && value !== block.dataset.valueNot;
+    return values.length > 0 && values.indexOf(block.dataset.valueNot) === -1;
   }
 
   document.querySelectorAll("[data-reveal-for]").forEach(function (block) {

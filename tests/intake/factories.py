@@ -10,11 +10,13 @@ from django.utils import timezone
 
 from clinic.models import Patient
 from intake.models import (
+    AssessmentNote,
     ConsentDocument,
     ConsentSignature,
     ConsentVersion,
     Intake,
     Onset,
+    TreatmentNote,
     TreatmentOutcome,
     Units,
 )
@@ -145,3 +147,115 @@ def step_data(patient: Patient, slug: str, *, revision: int, action: str = "next
     answers = complete_answers(patient)
     values = {name: answers.get(name) for name in step.fields} | overrides
     return as_post_data(values) | {"revision": str(revision), "action": action}
+
+
+# --- Clinical notes ---------------------------------------------------------------------------
+
+
+def complete_assessment(**overrides) -> dict:
+    """An assessment's fields, ready to sign: needling appropriate, 6 weekly sessions of 30 min."""
+    fields = {
+        "subjective": "Heel pain, right foot, 12 weeks.",
+        "tender_heel_right": True,
+        "windlass_right": "positive",
+        "dorsiflexion_right": 5,
+        "trigger_points": ["gastrocnemius:right", "soleus:right"],
+        "diagnosis": "plantar_fasciitis",
+        "diagnosis_side": "right",
+        "needling_appropriate": True,
+        "decision_reason": "Active trigger points; no contraindication.",
+        "planned_sessions": 6,
+        "session_minutes": 30,
+        "interval_days": 7,
+        "combined_care": ["stretching"],
+        "goals": [{"goal": "Walk the dog", "target": "2030-01-01"}],
+    }
+    return fields | overrides
+
+
+class AssessmentFactory(factory.django.DjangoModelFactory):
+    """A complete draft assessment (sign it with `sign_note_now`)."""
+
+    class Meta:
+        model = AssessmentNote
+
+    patient = factory.SubFactory("tests.factories.PatientFactory")
+    author = factory.SubFactory("tests.factories.PractitionerFactory")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return super()._create(model_class, *args, **(complete_assessment() | kwargs))
+
+
+def sign_note_now(note, at: dt.datetime | None = None):
+    """Sign a note directly (tests of other things than signing itself)."""
+    note.signed_at = at or timezone.now()
+    note.fingerprint = note.compute_fingerprint()
+    note.save(update_fields=["signed_at", "fingerprint"])
+    return note
+
+
+def signed_assessment(patient: Patient, author, **fields) -> AssessmentNote:
+    return sign_note_now(AssessmentFactory(patient=patient, author=author, **fields))
+
+
+def complete_session(**overrides) -> dict:
+    fields = {
+        "pre_session_pain": 5,
+        "muscles_needled": [{"muscle": "soleus", "side": "right", "needles": 2, "twitch": True}],
+        "technique": "pistoning",
+        "retention_minutes": 10,
+        "tolerance": "well",
+        "adverse_events": ["none"],
+    }
+    return fields | overrides
+
+
+def treatment_note(assessment: AssessmentNote, number: int = 1, **fields) -> TreatmentNote:
+    return TreatmentNote.objects.create(
+        patient=assessment.patient,
+        author=fields.pop("author", assessment.author),
+        assessment=assessment,
+        session_number=number,
+        performed_at=timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=1),
+        **complete_session(**fields),
+    )
+
+
+def assessment_data(*, revision: int, acknowledged: dict | None = None, **overrides) -> dict:
+    """The POST of the assessment form with `complete_assessment()` values (None drops one)."""
+    fields = complete_assessment(**overrides)
+    data = {"revision": str(revision)}
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if name == "goals":
+            for n, goal in enumerate(value, start=1):
+                data[f"goal_{n}"] = goal["goal"]
+                data[f"goal_{n}_target"] = goal["target"]
+        elif isinstance(value, list):
+            data[name] = value
+        else:
+            data[name] = str(value)
+    for field, note in (acknowledged or {}).items():
+        data[f"ack_{field}"] = "on"
+        data[f"ack_{field}_note"] = note
+    return data
+
+
+def session_data(*, revision: int, **overrides) -> dict:
+    """The POST of the session-note form with `complete_session()` values."""
+    fields = {"session_number": 1, **complete_session(**overrides)}
+    if "performed_at" not in fields:
+        an_hour_ago = timezone.localtime(timezone.now() - dt.timedelta(hours=1), dt.UTC)
+        fields["performed_at"] = f"{an_hour_ago:%Y-%m-%dT%H:%M}"
+    data = {"revision": str(revision)}
+    for row in fields.pop("muscles_needled"):
+        data[f"needles_{row['muscle']}_{row['side']}"] = str(row["needles"])
+        if row["twitch"]:
+            data[f"twitch_{row['muscle']}_{row['side']}"] = "on"
+    for name, value in fields.items():
+        if value is None:
+            continue
+        data[name] = value if isinstance(value, list) else str(value)
+    return data

@@ -9,13 +9,20 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clinic.models import AccessLog, Role
 from tests.factories import certified_practitioner
-from tests.intake.factories import IntakeFactory, submitted_intake
+from tests.intake.factories import (
+    IntakeFactory,
+    signed_assessment,
+    submitted_intake,
+    treatment_note,
+)
 
 pytestmark = pytest.mark.django_db
 
 EVERYONE = frozenset(Role)
 STAFF = frozenset({Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER})
 PATIENT = frozenset({Role.PATIENT})
+PRACTITIONER = frozenset({Role.PRACTITIONER})
+CLINICAL = frozenset({Role.PRACTITIONER, Role.MANAGER})
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
 
 # name: (roles allowed, arguments (from the `records` fixture), methods)
@@ -32,6 +39,18 @@ PAGES = {
     "intake:staff_step": (STAFF, {"patient_pk": "patient", "step": "pain"}, BOTH),
     "intake:staff_review": (STAFF, {"patient_pk": "patient"}, BOTH),
     "intake:counter_consent": (STAFF, {"patient_pk": "patient"}, BOTH),
+    "intake:assessment_start": (PRACTITIONER, {"patient_pk": "patient"}, BOTH),
+    "intake:assessment_detail": (CLINICAL, {"pk": "assessment"}, GET),
+    "intake:assessment_edit": (PRACTITIONER, {"pk": "assessment"}, BOTH),
+    "intake:assessment_sign": (PRACTITIONER, {"pk": "assessment"}, BOTH),
+    "intake:assessment_amend": (PRACTITIONER, {"pk": "assessment"}, BOTH),
+    "intake:assessment_discard": (PRACTITIONER, {"pk": "assessment"}, POST),
+    "intake:session_note_start": (PRACTITIONER, {"patient_pk": "patient"}, BOTH),
+    "intake:session_note_detail": (CLINICAL, {"pk": "session"}, GET),
+    "intake:session_note_edit": (PRACTITIONER, {"pk": "session"}, BOTH),
+    "intake:session_note_sign": (PRACTITIONER, {"pk": "session"}, BOTH),
+    "intake:session_note_amend": (PRACTITIONER, {"pk": "session"}, BOTH),
+    "intake:session_note_discard": (PRACTITIONER, {"pk": "session"}, POST),
 }
 
 PERSONAS = {
@@ -44,6 +63,7 @@ PERSONAS = {
 STRANGERS = {
     Role.PATIENT: "other_patient",
     Role.FRONT_DESK: "front_desk_elsewhere",
+    Role.PRACTITIONER: "practitioner_elsewhere",
 }
 
 
@@ -62,11 +82,24 @@ def _intake_url_names() -> set[str]:
 
 
 @pytest.fixture
-def records(patient):
-    """The `patient` persona with a submitted questionnaire and a correction in progress."""
+def records(patient, practitioner):
+    """The `patient` persona with a submitted questionnaire, a correction in progress, a signed
+    assessment by the `practitioner` persona and a draft note of the first session."""
     intake = submitted_intake(patient)
     IntakeFactory(patient=patient)
-    return {"intake": intake.pk, "patient": patient.pk}
+    assessment = signed_assessment(patient, practitioner)
+    session = treatment_note(assessment)
+    return {
+        "intake": intake.pk,
+        "patient": patient.pk,
+        "assessment": assessment.pk,
+        "session": session.pk,
+    }
+
+
+@pytest.fixture
+def practitioner_elsewhere(other_location):
+    return certified_practitioner(locations=[other_location])
 
 
 def _url(name: str, records: dict) -> str:
@@ -140,12 +173,6 @@ def test_a_patient_never_sees_another_patients_draft_through_their_own_pages(
     assert "Not started" in client.get(reverse("intake:my_intake")).content.decode()
 
 
-def test_a_practitioner_elsewhere_gets_404_for_a_chart(login, patient, other_location, records):
-    elsewhere = certified_practitioner(locations=[other_location])
-    response = login(elsewhere.user).get(reverse("intake:patient_chart", args=[patient.pk]))
-    assert response.status_code == 404
-
-
 @pytest.mark.parametrize(
     ("persona", "name"),
     [
@@ -157,6 +184,11 @@ def test_a_practitioner_elsewhere_gets_404_for_a_chart(login, patient, other_loc
         ("front_desk", "intake:staff_step"),
         ("practitioner", "intake:intake_detail"),
         ("manager", "intake:patient_chart"),
+        ("practitioner", "intake:assessment_detail"),
+        ("practitioner", "intake:assessment_amend"),
+        ("practitioner", "intake:session_note_edit"),
+        ("practitioner", "intake:session_note_sign"),
+        ("manager", "intake:session_note_detail"),
     ],
 )
 def test_viewing_answers_is_recorded_in_the_access_log(

@@ -9,10 +9,10 @@ from django.urls import reverse
 
 from clinic.demo import DEMO_PASSWORD
 from clinic.models import Patient
-from intake.models import ConsentVersion, Intake
+from intake.models import AssessmentNote, ConsentVersion, Intake, TreatmentNote
 from intake.questionnaire import QUESTION_STEPS
-from intake.selectors import intake_overview
-from tests.intake.factories import step_data
+from intake.selectors import course_gate, intake_overview
+from tests.intake.factories import assessment_data, step_data
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +78,60 @@ def test_the_demo_patient_completes_their_intake_in_the_browser(client, demo):
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == Intake.Status.SUBMITTED
+
+
+def test_the_mid_course_and_finished_patients_have_signed_notes(demo):
+    marcus, grace = demo["Reid"], demo["Liu"]
+    for patient, author, sessions in ((marcus, "Okafor", 3), (grace, "Kim", 6)):
+        assessment = AssessmentNote.objects.get(patient=patient)
+        assert assessment.is_signed and assessment.fingerprint_verified
+        assert assessment.author.user.last_name == author
+        gate = course_gate(patient)
+        assert gate.allowed
+        assert (gate.prescription.sessions, gate.prescription.minutes) == (6, 30)
+        assert gate.prescription.interval_days == 7
+        notes = TreatmentNote.objects.filter(patient=patient).order_by("session_number")
+        assert [n.session_number for n in notes] == list(range(1, sessions + 1))
+        assert all(n.is_signed and n.fingerprint_verified for n in notes)
+        assert all(n.appointment_id is None for n in notes)
+    pains = list(
+        TreatmentNote.objects.filter(patient=grace)
+        .order_by("session_number")
+        .values_list("pre_session_pain", flat=True)
+    )
+    assert pains == sorted(pains, reverse=True) and pains[0] > pains[-1]
+
+
+def test_a_practitioner_assesses_the_flagged_patient_in_the_browser_and_signs(client, demo):
+    ellen = demo["Park"]
+    client.post(
+        reverse("login"), {"username": "practitioner@example.org", "password": DEMO_PASSWORD}
+    )
+    chart = client.get(reverse("intake:patient_chart", args=[ellen.pk])).content.decode()
+    assert "For practitioner review" in chart
+
+    response = client.post(reverse("intake:assessment_start", args=[ellen.pk]))
+    note = AssessmentNote.objects.get(patient=ellen)
+    assert response.url == reverse("intake:assessment_edit", args=[note.pk])
+    data = assessment_data(
+        revision=note.revision,
+        subjective=note.subjective,
+        diagnosis_side="left",
+        acknowledged={
+            "screen_needle_fear": "Treated lying down",
+            "screen_anticoagulants": "Apixaban: pressure 2 min per site, fewer needles",
+        },
+    )
+    response = client.post(
+        reverse("intake:assessment_edit", args=[note.pk]), data | {"action": "sign"}
+    )
+    assert response.url == reverse("intake:assessment_sign", args=[note.pk])
+    note.refresh_from_db()
+    response = client.post(
+        reverse("intake:assessment_sign", args=[note.pk]),
+        {"password": DEMO_PASSWORD, "revision": note.revision},
+    )
+    note.refresh_from_db()
+    assert note.is_signed
+    assert not intake_overview([ellen.pk])[ellen.pk].flagged_for_review
+    assert course_gate(ellen).allowed

@@ -3,15 +3,26 @@ and whether consent is current."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from intake.selectors import IntakeOverview, consent_is_current, intake_overview
+from intake.models import AssessmentNote
+from intake.selectors import (
+    CourseGate,
+    IntakeOverview,
+    Prescription,
+    consent_is_current,
+    intake_overview,
+)
 from tests.factories import PatientFactory
 from tests.intake.factories import (
+    AssessmentFactory,
     ConsentVersionFactory,
     IntakeFactory,
     complete_answers,
     sign,
+    sign_note_now,
     submitted_intake,
 )
 
@@ -90,3 +101,39 @@ def test_consent_is_current_only_with_every_document_at_its_current_version(pati
 
 def test_with_no_consent_published_nothing_is_missing(patient):
     assert consent_is_current(patient)
+
+
+def test_the_contract_booking_relies_on_has_exactly_these_fields():
+    assert [f.name for f in dataclasses.fields(IntakeOverview)] == [
+        "patient_id",
+        "submitted",
+        "draft_in_progress",
+        "flagged_for_review",
+        "flag_reasons",
+        "consent_current",
+    ]
+    assert [f.name for f in dataclasses.fields(Prescription)] == [
+        "assessment_id",
+        "patient_id",
+        "practitioner_id",
+        "sessions",
+        "minutes",
+        "interval_days",
+        "signed_at",
+    ]
+    assert [f.name for f in dataclasses.fields(CourseGate)] == [
+        "allowed",
+        "reason",
+        "prescription",
+    ]
+
+
+def test_a_signed_assessment_after_the_submission_clears_the_flag(patient, practitioner):
+    submitted_intake(patient, screen_immune=True, screen_immune_details="methotrexate")
+    assert intake_overview([patient.pk])[patient.pk].flagged_for_review
+    AssessmentFactory(patient=patient, author=practitioner)  # a draft reviews nothing yet
+    assert intake_overview([patient.pk])[patient.pk].flagged_for_review
+
+    sign_note_now(AssessmentNote.objects.get())
+    overview = intake_overview([patient.pk])[patient.pk]
+    assert not overview.flagged_for_review and overview.flag_reasons == ()

@@ -22,7 +22,7 @@ def test_each_yes_flags_the_patient_with_its_reason(patient, question):
     overview = intake_overview([patient.pk])[patient.pk]
 
     assert overview.flagged_for_review
-    assert overview.flag_reasons == (question.flag,)
+    assert overview.flag_reasons == (question.short,)
 
 
 def test_all_no_answers_flag_nothing(patient):

@@ -22,7 +22,7 @@ from clinic.audit import record_access
 from clinic.models import AccessLog, Patient, Role
 from intake import selectors, services
 from intake.access import get_visible_intake
-from intake.forms import (
+from intake.forms.questionnaire import (
     STEP_FORMS,
     ConsentForm,
     IntakeListFilterForm,
@@ -473,37 +473,5 @@ def intake_list(request):
             "upcoming": upcoming,
             "tabs": [(key, label, counts[key]) for key, label in IntakeListFilterForm.SHOW_CHOICES],
             "steps_total": len(STEPS),
-        },
-    )
-
-
-# --- The patient's chart ---------------------------------------------------------------------
-
-
-@access.staff_required
-@require_safe
-def patient_chart(request, patient_pk: int):
-    """One page per patient for staff: the questionnaire and its flags, consent, and what to
-    do next."""
-    patient = access.get_visible_patient(request.user, patient_pk)
-    state = selectors.intake_states([patient.pk])[patient.pk]
-    record_access(actor=request.user, patient=patient, record_type="intake.chart", request=request)
-    return render(
-        request,
-        "intake/patient_chart.html",
-        {
-            "patient": patient,
-            "state": state,
-            "intake": Intake.objects.select_related("preferred_location").get(
-                pk=state.submission.pk
-            )
-            if state.submission
-            else None,
-            "history": patient.intakes.filter(status=Intake.Status.SUPERSEDED).order_by(
-                "-submitted_at"
-            ),
-            "consents": selectors.consent_statuses(patient),
-            "resume": selectors.resume_step(state.draft) if state.draft else None,
-            "steps": STEPS,
         },
     )

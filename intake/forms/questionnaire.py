@@ -13,6 +13,7 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.text import capfirst
 
@@ -67,20 +68,36 @@ PAIN_MEANING = "0 means no pain, 10 the worst pain you can imagine"
 ACTIVITY_MEANING = "0 means you cannot do it at all, 10 that you do it as well as before"
 
 
-def _formfield(model_field: models.Field, **kwargs) -> forms.Field | None:
-    """Yes/no questions as radio pairs, choices as radio lists, 0–10 scores as radio rows."""
+def radio_formfield(model_field: models.Field, **kwargs) -> forms.Field | None:
+    """Yes/no questions as radio pairs, choices as radio lists, lists of choices as
+    checkboxes, and everything else as Django makes it."""
     common = {"label": capfirst(model_field.verbose_name), "help_text": model_field.help_text}
     if isinstance(model_field, models.BooleanField) and model_field.null:
         return YesNoField(**common)
+    if isinstance(model_field, ArrayField) and model_field.base_field.choices:
+        return forms.MultipleChoiceField(
+            choices=model_field.base_field.choices, widget=forms.CheckboxSelectMultiple, **common
+        )
+    if model_field.choices and not isinstance(model_field, models.ForeignKey):
+        return forms.TypedChoiceField(
+            choices=model_field.choices,
+            coerce=model_field.to_python,
+            empty_value=None if model_field.null else "",
+            widget=forms.RadioSelect,
+            **common,
+        )
+    return model_field.formfield(**kwargs)
+
+
+def _formfield(model_field: models.Field, **kwargs) -> forms.Field | None:
+    """The questionnaire's fields: 0–10 scores as rows of radio buttons, the rest as
+    `radio_formfield` makes them."""
+    common = {"label": capfirst(model_field.verbose_name), "help_text": model_field.help_text}
     if model_field.name.startswith("pain_"):
         return ScoreField(meaning=PAIN_MEANING, **common)
     if model_field.name.endswith("_score"):
         return ScoreField(meaning=ACTIVITY_MEANING, **common)
-    if model_field.choices and not isinstance(model_field, models.ForeignKey):
-        return forms.TypedChoiceField(
-            choices=model_field.choices, widget=forms.RadioSelect, empty_value="", **common
-        )
-    return model_field.formfield(**kwargs)
+    return radio_formfield(model_field, **kwargs)
 
 
 class StepForm(forms.ModelForm):
@@ -471,7 +488,7 @@ class ScreeningStepForm(StepForm):
         super().__init__(*args, **kwargs)
         for question in SCREENING:
             details = self.fields[f"{question.field}_details"]
-            details.label = f"If yes, please give details ({question.flag.lower()})"
+            details.label = f"If yes, please give details ({question.short.lower()})"
 
     def layout(self) -> Layout:
         return Layout(
