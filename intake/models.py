@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import unicodedata
+import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,6 +24,14 @@ from django.utils.text import capfirst
 from clinic.models import Location, Patient
 from clinic.validators import validate_not_in_future, validate_phone
 from intake.questionnaire import SCREENING, SCREENING_BY_FIELD, SYMPTOMS, TREATMENTS
+
+
+def patient_zone(patient: Patient, location: Location | None = None) -> zoneinfo.ZoneInfo:
+    """The time zone a patient's records are shown in: the location concerned, else their
+    preferred location's, else the server's."""
+    location = location or patient.preferred_location
+    return location.zone if location else zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
 
 # --- Consent ---------------------------------------------------------------------------------
 
@@ -555,8 +564,13 @@ class Intake(models.Model):
         def yes(name: str) -> bool:
             return getattr(self, name) is True
 
+        foot = {
+            Foot.LEFT: "left foot",
+            Foot.RIGHT: "right foot",
+            Foot.BOTH: "both feet",
+        }.get(self.affected_foot, "? foot")
         lines = [
-            f"Heel pain, {self.get_affected_foot_display().lower() or '?'} foot, for "
+            f"Heel pain, {foot}, for "
             f"{self.weeks_of_pain if self.weeks_of_pain is not None else '?'} weeks, started "
             f"{self.get_onset_display().lower() or '?'}; "
             + ("has had it before." if yes("had_before") else "first episode."),
@@ -740,7 +754,7 @@ def describe(model: type[models.Model], name: str, value) -> str:
     field = model._meta.get_field(name)
     if isinstance(field, ArrayField):
         labels = dict(field.base_field.choices or [])
-        return ", ".join(str(labels.get(item, item)) for item in value)
+        return "; ".join(str(labels.get(item, item)) for item in value)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(field, models.DateTimeField):

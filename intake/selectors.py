@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from clinic.models import Location, Patient
 from intake.models import (
@@ -18,6 +19,7 @@ from intake.models import (
     ConsentVersion,
     Intake,
     TreatmentNote,
+    patient_zone,
 )
 from intake.questionnaire import SCREENING, STEPS
 
@@ -94,7 +96,8 @@ def course_gate(patient: Patient) -> CourseGate:
         return CourseGate(False, reason, None)
     when = assessment.last_signed_at
     current = assessment.current()
-    signed = f"The assessment signed on {when:%-d %B %Y} by {assessment.author.name}"
+    local = timezone.localtime(when, patient_zone(patient, assessment.location))
+    signed = f"The assessment signed on {local:%-d %B %Y} by {assessment.author.name}"
     if not current.needling_appropriate:
         return CourseGate(False, f"{signed} says dry needling is not appropriate.", None)
     if not (current.planned_sessions and current.session_minutes and current.interval_days):

@@ -66,7 +66,8 @@ class SignatureMismatch(IntakeError):
 
 # Contact answers that are copied to the patient's record when the intake is submitted.
 CONTACT_FIELDS = ("phone", "emergency_contact_name", "emergency_contact_phone")
-# What a fresh questionnaire starts with: the answers a correction copies are all the others.
+# Columns about the filling-in itself, not the patient's answers: a correction copies every
+# other column from the submission it corrects.
 _BOOKKEEPING_FIELDS = {
     "id",
     "patient",

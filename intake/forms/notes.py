@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 from crispy_forms.bootstrap import InlineCheckboxes, InlineRadios
-from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 from django.utils import timezone
 
 from clinic.forms import DateInput
 from clinic.models import Location
-from intake.forms.questionnaire import radio_formfield
+from intake.forms.fields import form_helper, radio_formfield, reveal
 from intake.models import (
     MAX_GOALS,
     MAX_NEEDLES_PER_SITE,
@@ -28,19 +27,6 @@ from intake.models import (
     Side,
     TreatmentNote,
 )
-
-
-def _helper(layout: Layout) -> FormHelper:
-    helper = FormHelper()
-    helper.form_tag = False
-    helper.disable_csrf = True
-    helper.layout = layout
-    return helper
-
-
-def _reveal(controller: str, value: str, *fields) -> Div:
-    """Shown for one answer of `controller` (static/js/intake.js); always in the page."""
-    return Div(*fields, css_class="conditional ms-4", data_reveal_for=controller, data_value=value)
 
 
 class NoteForm(forms.ModelForm):
@@ -59,7 +45,7 @@ class NoteForm(forms.ModelForm):
         if "location" in self.fields:
             self.fields["location"].queryset = locations or Location.objects.none()
             self.fields["location"].empty_label = "Choose"
-        self.helper = _helper(self.layout())
+        self.helper = form_helper(self.layout())
 
     def layout(self) -> Layout:
         return Layout(*self.fields)
@@ -139,7 +125,7 @@ class AssessmentForm(NoteForm):
                 widget=DateInput(),
                 initial=goal.get("target") or None,
             )
-        self.helper = _helper(self.layout())
+        self.helper = form_helper(self.layout())
 
     def layout(self) -> Layout:
         flags = [
@@ -169,7 +155,7 @@ class AssessmentForm(NoteForm):
                 "Assessment",
                 InlineRadios("diagnosis"),
                 InlineRadios("diagnosis_side"),
-                _reveal("diagnosis", Diagnosis.OTHER, "diagnosis_other"),
+                reveal("diagnosis", Diagnosis.OTHER, "diagnosis_other"),
                 *(
                     [HTML('<h3 class="h6 mt-3">Screening answers to acknowledge</h3>'), *flags]
                     if flags
@@ -183,7 +169,7 @@ class AssessmentForm(NoteForm):
             ),
             Fieldset(
                 "Plan",
-                _reveal(
+                reveal(
                     "needling_appropriate",
                     "True",
                     InlineRadios("planned_sessions"),
@@ -297,7 +283,7 @@ class TreatmentNoteForm(NoteForm):
                 )
                 cells.append((needles, twitch))
             self.grid.append((muscle, cells))
-        self.helper = _helper(self.layout())
+        self.helper = form_helper(self.layout())
 
     def grid_rows(self):
         """[(muscle label, [(needles field, twitch field) for left and right])] for the
@@ -326,7 +312,7 @@ class TreatmentNoteForm(NoteForm):
             Fieldset(
                 "Adverse events",
                 InlineCheckboxes("adverse_events"),
-                _reveal("adverse_events", AdverseEvent.OTHER, "adverse_event_other"),
+                reveal("adverse_events", AdverseEvent.OTHER, "adverse_event_other"),
                 InlineRadios("adverse_event_severity"),
                 "adverse_event_action",
             ),
@@ -418,4 +404,4 @@ class SignForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Layout("password"))
+        self.helper = form_helper(Layout("password"))

@@ -10,15 +10,14 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from crispy_forms.bootstrap import InlineRadios
-from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
-from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.text import capfirst
 
 from clinic.forms import DateInput
 from clinic.models import Location, Patient
+from intake.forms.fields import form_helper, radio_formfield, reveal
 from intake.models import (
     HEIGHT_RANGE_CM,
     MAX_WALKING_MINUTES,
@@ -33,22 +32,9 @@ from intake.questionnaire import SCREENING, STEPS_BY_SLUG, SYMPTOMS, TREATMENTS,
 
 # Error codes that only mean "not answered yet": a draft may be saved with them.
 UNANSWERED = ("required", "answer_needed")
-YES_NO = (("True", "Yes"), ("False", "No"))
 SCORE_CHOICES = [(str(n), str(n)) for n in range(11)]
 CM_PER_INCH = Decimal("2.54")
 KG_PER_LB = Decimal("0.45359237")
-
-
-class YesNoField(forms.TypedChoiceField):
-    """A yes/no question answered with two radio buttons (a fieldset with a legend)."""
-
-    widget = forms.RadioSelect
-
-    def __init__(self, **kwargs):
-        kwargs.pop("max_length", None)
-        super().__init__(
-            choices=YES_NO, coerce=lambda value: value == "True", empty_value=None, **kwargs
-        )
 
 
 class ScoreField(forms.TypedChoiceField):
@@ -66,27 +52,6 @@ class ScoreField(forms.TypedChoiceField):
 
 PAIN_MEANING = "0 means no pain, 10 the worst pain you can imagine"
 ACTIVITY_MEANING = "0 means you cannot do it at all, 10 that you do it as well as before"
-
-
-def radio_formfield(model_field: models.Field, **kwargs) -> forms.Field | None:
-    """Yes/no questions as radio pairs, choices as radio lists, lists of choices as
-    checkboxes, and everything else as Django makes it."""
-    common = {"label": capfirst(model_field.verbose_name), "help_text": model_field.help_text}
-    if isinstance(model_field, models.BooleanField) and model_field.null:
-        return YesNoField(**common)
-    if isinstance(model_field, ArrayField) and model_field.base_field.choices:
-        return forms.MultipleChoiceField(
-            choices=model_field.base_field.choices, widget=forms.CheckboxSelectMultiple, **common
-        )
-    if model_field.choices and not isinstance(model_field, models.ForeignKey):
-        return forms.TypedChoiceField(
-            choices=model_field.choices,
-            coerce=model_field.to_python,
-            empty_value=None if model_field.null else "",
-            widget=forms.RadioSelect,
-            **common,
-        )
-    return model_field.formfield(**kwargs)
 
 
 def _formfield(model_field: models.Field, **kwargs) -> forms.Field | None:
@@ -123,10 +88,7 @@ class StepForm(forms.ModelForm):
         for name, field in self.fields.items():
             field.required = name not in self.optional
             field.error_messages["required"] = "Please answer this question."
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = self.layout()
+        self.helper = form_helper(self.layout())
 
     def layout(self) -> Layout:
         return Layout(*self.fields)
@@ -152,12 +114,6 @@ class StepForm(forms.ModelForm):
     def answers(self) -> dict:
         """The cleaned answers of this step, ready for `save_intake_step`."""
         return {name: self.cleaned_data.get(name) for name in self.step.fields}
-
-
-def _reveal(controller: str, value: str, *fields) -> Div:
-    """Fields that apply only for one answer of `controller`. All are in the page, so it
-    works without JavaScript; static/js/intake.js hides them until that answer is chosen."""
-    return Div(*fields, css_class="conditional ms-4", data_reveal_for=controller, data_value=value)
 
 
 class ContactStepForm(StepForm):
@@ -360,7 +316,7 @@ class RiskStepForm(StepForm):
                 "index from your height and weight.</p>"
             ),
             InlineRadios("measurement_units"),
-            _reveal(
+            reveal(
                 "measurement_units",
                 Units.METRIC,
                 Div(
@@ -369,7 +325,7 @@ class RiskStepForm(StepForm):
                     css_class="row",
                 ),
             ),
-            _reveal(
+            reveal(
                 "measurement_units",
                 Units.US,
                 Div(
@@ -381,7 +337,7 @@ class RiskStepForm(StepForm):
             ),
             InlineRadios("foot_type"),
             InlineRadios("high_impact_activity"),
-            _reveal("high_impact_activity", "True", "high_impact_details"),
+            reveal("high_impact_activity", "True", "high_impact_details"),
             InlineRadios("long_hours_standing"),
             InlineRadios("tight_calves"),
             InlineRadios("unsupportive_footwear"),
@@ -495,7 +451,7 @@ class ScreeningStepForm(StepForm):
             *(
                 Div(
                     InlineRadios(q.field),
-                    _reveal(q.field, "True", f"{q.field}_details"),
+                    reveal(q.field, "True", f"{q.field}_details"),
                     css_class="border-bottom mb-3",
                 )
                 for q in SCREENING
@@ -569,9 +525,7 @@ class ConsentForm(forms.Form):
                 f"(version {version.number}).",
                 error_messages={"required": "Tick this box to agree, or ask us first."},
             )
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = form_helper()
 
     def clean_consent_versions(self) -> list[int]:
         raw = self.cleaned_data["consent_versions"]
@@ -598,9 +552,7 @@ class StaffSubmitForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = form_helper()
 
 
 class IntakeListFilterForm(forms.Form):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django import template
-from django.conf import settings
+
+from intake.models import patient_zone
 
 register = template.Library()
 
@@ -19,10 +20,9 @@ def answer(value) -> str:
 
 
 @register.filter
-def time_zone(patient) -> str:
-    """The zone a patient's times are shown in: their preferred location's."""
-    location = getattr(patient, "preferred_location", None)
-    return location.time_zone if location else settings.TIME_ZONE
+def time_zone(patient):
+    """The zone a patient's times are shown in (for `{% timezone patient|time_zone %}`)."""
+    return patient_zone(patient)
 
 
 @register.filter

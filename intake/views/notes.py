@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from clinic import access
 from clinic.audit import record_access
@@ -30,10 +30,10 @@ from intake.forms.notes import (
     TreatmentNoteForm,
     amendment_form,
 )
-from intake.models import AssessmentNote, SignedNote, TreatmentNote, jsonable
+from intake.models import AssessmentNote, SignedNote, TreatmentNote, jsonable, patient_zone
 from intake.selectors import course_gate
+from intake.views.helpers import GET_OR_POST, log_access, seen_revision
 
-GET_OR_POST = require_http_methods(["GET", "HEAD", "POST"])
 practitioner_required = access.role_required(Role.PRACTITIONER)
 
 
@@ -70,16 +70,9 @@ def _author_only(note: SignedNote, practitioner: Practitioner, doing: str) -> No
         raise PermissionDenied(f"Only the note's author, {note.author.name}, can {doing} it.")
 
 
-def _log(request: HttpRequest, note: SignedNote, action: str = AccessLog.Action.VIEW) -> None:
-    record_access(
-        actor=request.user, patient=note.patient, record=note, action=action, request=request
-    )
-
-
 def _zone(note: SignedNote):
     """Times of a note are shown and typed in its location's time zone."""
-    location = note.location or note.patient.preferred_location
-    return location.zone if location else timezone.get_default_timezone()
+    return patient_zone(note.patient, note.location)
 
 
 def _int(value) -> int | None:
@@ -88,15 +81,6 @@ def _int(value) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if number > 0 else None
-
-
-def _seen_revision(request: HttpRequest) -> int:
-    """The note's revision when the page was opened; a missing or damaged value counts as
-    stale, so it can never overwrite anything."""
-    try:
-        return int(request.POST.get("revision", ""))
-    except ValueError:
-        return -1
 
 
 def _form(kind: NoteKind, request: HttpRequest, note: SignedNote, data=None, *, amend=False):
@@ -155,7 +139,7 @@ def _start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpRespons
         except services.NoteError as problem:
             messages.error(request, problem.message)
             return redirect("intake:patient_chart", patient_pk=patient.pk)
-        _log(request, note, AccessLog.Action.CREATE)
+        log_access(request, note, AccessLog.Action.CREATE)
         return redirect(kind.url("edit", note))
     drafts = kind.model.objects.filter(patient=patient, author=author, signed_at__isnull=True)
     return render(
@@ -211,7 +195,7 @@ def _edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     with timezone.override(_zone(note)):
         status, revision, differences = 200, note.revision, []
         if request.method == "POST":
-            revision = _seen_revision(request)
+            revision = seen_revision(request)
             form = _form(kind, request, note, request.POST)
             if not form.is_valid():
                 if autosave:
@@ -234,7 +218,7 @@ def _edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                     messages.error(request, refused.message)
                     return redirect(kind.url("detail", note))
                 else:
-                    _log(request, note, AccessLog.Action.CHANGE)
+                    log_access(request, note, AccessLog.Action.CHANGE)
                     saved_at = timezone.localtime(note.updated_at)
                     if autosave:
                         return JsonResponse(
@@ -246,7 +230,7 @@ def _edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                     return redirect(kind.url("edit", note))
         else:
             form = _form(kind, request, note)
-        _log(request, note)
+        log_access(request, note)
         return render(
             request,
             "intake/notes/edit.html",
@@ -296,7 +280,7 @@ def _sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
         return redirect(kind.url("detail", note))
     _author_only(note, author, "sign")
     form = SignForm(request.POST if request.method == "POST" else None)
-    revision = note.revision if request.method != "POST" else _seen_revision(request)
+    revision = note.revision if request.method != "POST" else seen_revision(request)
     problems = services.signing_problems(note)
     if request.method == "POST" and form.is_valid():
         try:
@@ -314,10 +298,10 @@ def _sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
             messages.warning(request, refused.message)
             note, revision = refused.note, refused.note.revision
         else:
-            _log(request, note, AccessLog.Action.SIGN)
+            log_access(request, note, AccessLog.Action.SIGN)
             messages.success(request, f"Signed and locked. Fingerprint {note.fingerprint[:16]}…")
             return redirect(kind.url("detail", note))
-    _log(request, note)
+    log_access(request, note)
     with timezone.override(_zone(note)):
         return render(
             request,
@@ -376,10 +360,10 @@ def _amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                 for field, message in refused.problems.items():
                     form.add_error(field if field in form.fields else None, message)
             else:
-                _log(request, note, AccessLog.Action.CHANGE)
+                log_access(request, note, AccessLog.Action.CHANGE)
                 messages.success(request, f"Amendment {amendment.number} signed and added.")
                 return redirect(kind.url("detail", note))
-        _log(request, note)
+        log_access(request, note)
         return render(
             request,
             "intake/notes/amend.html",
@@ -405,7 +389,7 @@ def session_note_detail(request, pk: int):
 def _detail(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     amendments = list(note.amendments.select_related("author__user").order_by("number"))
-    _log(request, note)
+    log_access(request, note)
     with timezone.override(_zone(note)):
         return render(
             request,

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from clinic import access
 from clinic.audit import record_access
@@ -29,10 +29,10 @@ from intake.forms.questionnaire import (
     StaffSubmitForm,
     incomplete_steps,
 )
-from intake.models import ConsentVersion, Intake
+from intake.models import ConsentVersion, Intake, patient_zone
 from intake.questionnaire import STEPS, STEPS_BY_SLUG
+from intake.views.helpers import GET_OR_POST, log_access, seen_revision
 
-GET_OR_POST = require_http_methods(["GET", "HEAD", "POST"])
 any_role = access.role_required(*Role)
 
 
@@ -70,21 +70,6 @@ def _on_behalf(request: HttpRequest, patient_pk: int) -> Filling:
     return Filling(access.get_visible_patient(request.user, patient_pk), on_behalf=True)
 
 
-def _seen_revision(request: HttpRequest) -> int:
-    """The draft's revision when the page was opened (a missing or damaged value counts as
-    the oldest, so it can never overwrite anything)."""
-    try:
-        return int(request.POST.get("revision", ""))
-    except ValueError:
-        return -1
-
-
-def _log(request: HttpRequest, intake: Intake, action: str = AccessLog.Action.VIEW) -> None:
-    record_access(
-        actor=request.user, patient=intake.patient, record=intake, action=action, request=request
-    )
-
-
 # --- The patient's own questionnaire ---------------------------------------------------------
 
 
@@ -96,7 +81,7 @@ def my_intake(request):
     draft = next((i for i in intakes if i.is_draft), None)
     current = next((i for i in intakes if i.status == Intake.Status.SUBMITTED), None)
     if current:
-        _log(request, current)
+        log_access(request, current)
     consents = selectors.consent_statuses(patient)
     return render(
         request,
@@ -148,9 +133,10 @@ def _no_draft(request: HttpRequest, filling: Filling) -> HttpResponse:
     tab, or none was started)."""
     current = Intake.objects.current_submissions().filter(patient=filling.patient).first()
     if current is not None:
+        submitted = timezone.localtime(current.submitted_at, patient_zone(filling.patient))
         messages.info(
             request,
-            f"This questionnaire was submitted on {current.submitted_at:%-d %B %Y}; submitted "
+            f"This questionnaire was submitted on {submitted:%-d %B %Y}; submitted "
             "answers are not changed. To correct something, start a correction.",
         )
         return redirect("intake:intake_detail", pk=current.pk)
@@ -173,7 +159,7 @@ def _step(request: HttpRequest, filling: Filling, slug: str) -> HttpResponse:
     # keeps the one it was opened at, so it still cannot overwrite newer answers.
     revision = draft.revision
     if request.method == "POST":
-        revision = _seen_revision(request)
+        revision = seen_revision(request)
         action = request.POST.get("action", "next")
         complete = action == "next"
         form = form_class(request.POST, instance=draft, complete=complete, **kwargs)
@@ -203,7 +189,7 @@ def _step(request: HttpRequest, filling: Filling, slug: str) -> HttpResponse:
                 status = 409
             else:
                 revision = draft.revision
-                _log(request, draft, AccessLog.Action.CHANGE)
+                log_access(request, draft, AccessLog.Action.CHANGE)
                 if saved_partly:
                     messages.warning(
                         request,
@@ -225,7 +211,7 @@ def _step(request: HttpRequest, filling: Filling, slug: str) -> HttpResponse:
                     return redirect(filling.step_url(target.slug))
     else:
         form = form_class(instance=draft, **kwargs)
-    _log(request, draft)
+    log_access(request, draft)
     return render(
         request,
         "intake/step.html",
@@ -284,7 +270,7 @@ def _review(request: HttpRequest, filling: Filling) -> HttpResponse:
         form = ConsentForm(data, patient=filling.patient, versions=versions)
     missing = [STEPS_BY_SLUG[slug] for slug in incomplete_steps(draft)]
     status = 200
-    revision = draft.revision if request.method != "POST" else _seen_revision(request)
+    revision = draft.revision if request.method != "POST" else seen_revision(request)
     if request.method == "POST":
         if missing:
             messages.error(
@@ -315,14 +301,14 @@ def _review(request: HttpRequest, filling: Filling) -> HttpResponse:
             except services.IntakeError as problem:
                 form.add_error(None, problem.message)
             else:
-                _log(request, submitted, AccessLog.Action.CREATE)
+                log_access(request, submitted, AccessLog.Action.CREATE)
                 messages.success(
                     request,
                     "Thank you: the questionnaire is submitted. Your practitioner will read it "
                     "before your assessment.",
                 )
                 return redirect("intake:intake_detail", pk=submitted.pk)
-    _log(request, draft)
+    log_access(request, draft)
     return render(
         request,
         "intake/review.html",
@@ -348,7 +334,7 @@ def _review(request: HttpRequest, filling: Filling) -> HttpResponse:
 @require_safe
 def intake_detail(request, pk: int):
     intake = get_visible_intake(request.user, pk)
-    _log(request, intake)
+    log_access(request, intake)
     others = (
         intake.patient.intakes.exclude(pk=intake.pk)
         .exclude(status=Intake.Status.DRAFT)

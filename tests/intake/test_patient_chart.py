@@ -72,3 +72,10 @@ def test_the_practitioners_home_lists_their_unsigned_notes(login, practitioner, 
     html = login(practitioner.user).get(reverse("clinic:practitioner_home")).content.decode()
     assert "Your notes to sign" in html
     assert reverse("intake:assessment_edit", args=[assessment.pk]) in html
+
+
+def test_a_finished_course_says_so(login, practitioner, patient, prescribed):
+    for number in range(1, 7):
+        sign_note_now(treatment_note(prescribed, number))
+    html = _chart(login(practitioner.user), patient)
+    assert "Course complete" in html and "<strong>6 of 6</strong>" in html
