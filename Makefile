@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup database lint check-deploy clean
+.PHONY: run test setup database lint check-deploy screenshots benchmark clean
 
 ## make run: set everything up, then serve the app with demo data at http://127.0.0.1:8000
 run: setup database
@@ -50,6 +50,15 @@ lint:
 check-deploy: setup
 	DEBUG=false SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	ALLOWED_HOSTS=booking.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## make screenshots: run the browser journeys and save their screenshots in docs/screenshots/
+screenshots: setup
+	SCREENSHOTS=1 $(BIN)/pytest tests/e2e
+
+## make benchmark: the booking engine's figures at 10,000 and 1,000,000 appointments
+benchmark: setup database
+	$(BIN)/python manage.py benchmark --appointments 10000
+	$(BIN)/python manage.py benchmark --appointments 1000000
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles

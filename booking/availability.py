@@ -16,6 +16,7 @@ import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
@@ -53,38 +54,16 @@ class Interval:
         return self.start < end and start < self.end
 
 
-def merge(intervals: Iterable[Interval]) -> list[Interval]:
-    """Sorted, non-overlapping intervals covering the same time."""
-    merged: list[Interval] = []
-    for interval in sorted(intervals):
-        if merged and interval.start <= merged[-1].end:
-            if interval.end > merged[-1].end:
-                merged[-1] = Interval(merged[-1].start, interval.end)
-        else:
-            merged.append(interval)
-    return merged
-
-
-def subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
-    """`intervals` minus `holes`; both sorted and merged."""
-    result: list[Interval] = []
-    for interval in intervals:
-        start = interval.start
-        for hole in holes:
-            if hole.end <= start or hole.start >= interval.end:
-                continue
-            if hole.start > start:
-                result.append(Interval(start, hole.start))
-            start = max(start, hole.end)
-            if start >= interval.end:
-                break
-        if start < interval.end:
-            result.append(Interval(start, interval.end))
-    return result
-
-
 def _ts(moment: dt.datetime) -> int:
     return int(moment.timestamp())
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_ts(seconds: int) -> dt.datetime:
+    # Several times faster than datetime.fromtimestamp(seconds, UTC) for thousands of slots.
+    return EPOCH + dt.timedelta(seconds=seconds)
 
 
 class Busy:
@@ -93,12 +72,30 @@ class Busy:
     Kept as whole seconds since the epoch: the slot search tests thousands of candidates,
     and integer comparisons are several times faster than datetime ones."""
 
-    __slots__ = ("ends", "intervals", "starts")
+    __slots__ = ("ends", "starts")
 
     def __init__(self, intervals: Iterable[Interval] = ()):
-        self.intervals = merge(intervals)
-        self.starts = [_ts(i.start) for i in self.intervals]
-        self.ends = [_ts(i.end) for i in self.intervals]
+        self.starts, self.ends = self._merged(sorted((_ts(i.start), _ts(i.end)) for i in intervals))
+
+    @classmethod
+    def from_seconds(cls, pairs: Iterable[tuple[int, int]]) -> Busy:
+        """From (start, end) pairs in seconds since the epoch, as the selectors load them."""
+        busy = cls.__new__(cls)
+        busy.starts, busy.ends = cls._merged(sorted(pairs))
+        return busy
+
+    @staticmethod
+    def _merged(pairs: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+        starts: list[int] = []
+        ends: list[int] = []
+        for start, end in pairs:
+            if ends and start <= ends[-1]:
+                if end > ends[-1]:
+                    ends[-1] = end
+            else:
+                starts.append(start)
+                ends.append(end)
+        return starts, ends
 
     def overlaps_ts(self, start: int, end: int) -> bool:
         # The first interval ending after `start` is the only one that can overlap.
@@ -108,8 +105,14 @@ class Busy:
     def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
         return self.overlaps_ts(_ts(start), _ts(end))
 
+    @property
+    def intervals(self) -> list[Interval]:
+        return [
+            Interval(_from_ts(a), _from_ts(b)) for a, b in zip(self.starts, self.ends, strict=True)
+        ]
+
     def __bool__(self) -> bool:
-        return bool(self.intervals)
+        return bool(self.starts)
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,10 @@ class PractitionerCalendar:
     # locations widened by the travel time on both sides.
     busy: Busy = field(default_factory=Busy)
 
+    def __post_init__(self) -> None:
+        self.extra_seconds = Busy(self.extra)
+        self.time_off_seconds = Busy(self.time_off)
+
     def is_certified_on(self, day: dt.date) -> bool:
         return any(start <= day <= end for start, end in self.certified)
 
@@ -151,13 +158,23 @@ class SlotQuery:
     step: dt.timedelta = dt.timedelta(minutes=15)
 
 
-@dataclass(frozen=True, order=True)
-class Slot:
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+class Slot(NamedTuple):
+    """A free time: a practitioner and a room at a location. Kept in seconds since the epoch
+    (a search finds thousands; only the few shown need datetimes)."""
+
+    start: int
+    end: int
     practitioner_id: int
     room_id: int
     location_id: int
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        return _from_ts(self.start)
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return _from_ts(self.end)
 
 
 @dataclass
@@ -176,48 +193,101 @@ class Rooms:
         return self.free_room_ts(_ts(start), _ts(end))
 
 
-def working_intervals(
-    day: dt.date, rules: LocationRules, calendar: PractitionerCalendar
-) -> list[Interval]:
-    """When `calendar`'s practitioner works at the location on the local date `day`."""
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+class _Instants:
+    """Wall-clock times of local dates as (seconds since the epoch, UTC offset in seconds),
+    remembered: every practitioner's 9:00 on a day is the same instant."""
+
+    def __init__(self, zone: ZoneInfo):
+        self.zone = zone
+        self.cache: dict[tuple[dt.date, dt.time], tuple[int, int]] = {}
+
+    def __call__(self, day: dt.date, wall: dt.time) -> tuple[int, int]:
+        key = (day, wall)
+        found = self.cache.get(key)
+        if found is None:
+            seconds = _ts(aware(day, wall, self.zone))
+            naive = (
+                (day.toordinal() - _EPOCH_ORDINAL) * 86400
+                + wall.hour * 3600
+                + wall.minute * 60
+                + wall.second
+            )
+            found = self.cache[key] = (seconds, naive - seconds)
+        return found
+
+    def offset_at(self, seconds: int) -> int:
+        return int(_from_ts(seconds).astimezone(self.zone).utcoffset().total_seconds())
+
+
+def _working_spans(
+    day: dt.date, rules: LocationRules, calendar: PractitionerCalendar, instant: _Instants
+) -> list[tuple[int, int, int]]:
+    """(start, end, UTC offset) spans, in seconds, when the practitioner works at the location
+    on the local date `day`: weekly hours within opening hours unless it is a holiday, plus
+    extra hours, minus time off."""
     weekday = day.weekday()
-    intervals: list[Interval] = []
+    spans: list[tuple[int, int, int]] = []
     opening = rules.opening.get(weekday)
     if opening and day not in rules.holidays:
         opens, closes = opening
         for start, end in calendar.weekly.get(weekday, ()):
             start, end = max(start, opens), min(end, closes)
             if start < end:
-                intervals.append(
-                    Interval(aware(day, start, rules.zone), aware(day, end, rules.zone))
-                )
-    day_start = aware(day, dt.time.min, rules.zone)
-    day_end = aware(day + dt.timedelta(days=1), dt.time.min, rules.zone)
-    # Extra hours are set explicitly for a date, so they count even on a closed day.
-    for extra in calendar.extra:
-        if extra.overlaps(day_start, day_end):
-            intervals.append(Interval(max(extra.start, day_start), min(extra.end, day_end)))
-    return subtract(merge(intervals), merge(calendar.time_off))
+                first, offset = instant(day, start)
+                spans.append((first, instant(day, end)[0], offset))
+    extra = calendar.extra_seconds
+    if extra:
+        day_start = instant(day, dt.time.min)[0]
+        day_end = instant(day + dt.timedelta(days=1), dt.time.min)[0]
+        # Extra hours are set explicitly for a date, so they count even on a closed day.
+        for a, b in zip(extra.starts, extra.ends, strict=True):
+            if a < day_end and day_start < b:
+                a, b = max(a, day_start), min(b, day_end)
+                spans.append((a, b, instant.offset_at(a)))
+        spans.sort()
+        merged: list[tuple[int, int, int]] = []
+        for span in spans:
+            if merged and span[0] <= merged[-1][1]:
+                if span[1] > merged[-1][1]:
+                    merged[-1] = (merged[-1][0], span[1], merged[-1][2])
+            else:
+                merged.append(span)
+        spans = merged
+    off = calendar.time_off_seconds
+    if off:
+        cut: list[tuple[int, int, int]] = []
+        for start, end, offset in spans:
+            for a, b in zip(off.starts, off.ends, strict=True):
+                if b <= start or a >= end:
+                    continue
+                if a > start:
+                    cut.append((start, a, offset))
+                start = max(start, b)
+                if start >= end:
+                    break
+            if start < end:
+                cut.append((start, end, offset))
+        spans = cut
+    return spans
+
+
+def working_intervals(
+    day: dt.date, rules: LocationRules, calendar: PractitionerCalendar
+) -> list[Interval]:
+    """When `calendar`'s practitioner works at the location on the local date `day`."""
+    return [
+        Interval(_from_ts(start), _from_ts(end))
+        for start, end, _ in _working_spans(day, rules, calendar, _Instants(rules.zone))
+    ]
 
 
 def _local_days(query: SlotQuery, zone: ZoneInfo) -> list[dt.date]:
     first = query.window_start.astimezone(zone).date()
     last = query.window_end.astimezone(zone).date()
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def _first_on_grid(start: dt.datetime, step: dt.timedelta, zone: ZoneInfo) -> dt.datetime:
-    """The first instant at or after `start` that falls on the local wall-clock grid of `step`."""
-    local = start.astimezone(zone)
-    step_minutes = int(step.total_seconds() // 60)
-    minutes = local.hour * 60 + local.minute
-    over = minutes % step_minutes
-    if over == 0 and local.second == 0 and local.microsecond == 0:
-        return start
-    bump = dt.timedelta(
-        minutes=step_minutes - over, seconds=-local.second, microseconds=-local.microsecond
-    )
-    return start + bump
 
 
 def free_slots(
@@ -241,41 +311,48 @@ def free_slots(
         latest = min(latest, query.now + rules.horizon)
     if earliest >= latest:
         return []
-    patient_busy = patient_busy or Busy()
     length = int(query.length.total_seconds())
     block = length + int(rules.buffer.total_seconds())
     step = int(query.step.total_seconds())
-    latest_ts = _ts(latest)
+    earliest_ts, latest_ts = _ts(earliest), _ts(latest)
     days = _local_days(query, rules.zone)
+    instant = _Instants(rules.zone)
     found: list[tuple[int, int, int]] = []  # (start, practitioner, room), in seconds
+    append = found.append
+    free_room = rooms.free_room_ts
+    patient_busy = patient_busy if patient_busy else None
     for calendar in calendars:
-        busy = calendar.busy
+        busy_starts, busy_ends = calendar.busy.starts, calendar.busy.ends
+        busy_count = len(busy_starts)
+        practitioner_id = calendar.practitioner_id
         for day in days:
             if query.needs_certification and not calendar.is_certified_on(day):
                 continue
-            for interval in working_intervals(day, rules, calendar):
-                start = _ts(_first_on_grid(max(interval.start, earliest), query.step, rules.zone))
-                last_start = min(_ts(interval.end) - length, latest_ts - 1)
-                while start <= last_start:
-                    if not busy.overlaps_ts(start, start + block) and not patient_busy.overlaps_ts(
-                        start, start + length
-                    ):
-                        room_id = rooms.free_room_ts(start, start + block)
-                        if room_id is not None:
-                            found.append((start, calendar.practitioner_id, room_id))
-                    start += step
+            for span_start, span_end, offset in _working_spans(day, rules, calendar, instant):
+                last_start = min(span_end - length, latest_ts - 1)
+                lower = max(span_start, earliest_ts)
+                index = bisect_right(busy_ends, lower)  # the first busy time ending after `lower`
+                # Walk the free gaps between busy times; in each gap every grid time that
+                # leaves room for the appointment and its buffer is a candidate.
+                while lower <= last_start:
+                    lower += -(lower + offset) % step  # onto the local wall-clock grid
+                    upper = last_start
+                    if index < busy_count:
+                        upper = min(upper, busy_starts[index] - block)
+                    for start in range(lower, upper + 1, step):
+                        if patient_busy is None or not patient_busy.overlaps_ts(
+                            start, start + length
+                        ):
+                            room_id = free_room(start, start + block)
+                            if room_id is not None:
+                                append((start, practitioner_id, room_id))
+                    if index >= busy_count:
+                        break
+                    lower = max(lower, busy_ends[index])
+                    index += 1
     found.sort()
     location_id = rules.location_id
-    return [
-        Slot(
-            starts_at=(moment := dt.datetime.fromtimestamp(start, UTC)),
-            ends_at=moment + query.length,
-            practitioner_id=practitioner_id,
-            room_id=room_id,
-            location_id=location_id,
-        )
-        for start, practitioner_id, room_id in found
-    ]
+    return [Slot(start, start + length, pid, room, location_id) for start, pid, room in found]
 
 
 def slot_problems(

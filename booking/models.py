@@ -153,6 +153,7 @@ class Appointment(models.Model):
             models.Index(fields=["practitioner", "starts_at"], name="appt_practitioner_start"),
             models.Index(fields=["location", "starts_at"], name="appt_location_start"),
             models.Index(fields=["patient", "starts_at"], name="appt_patient_start"),
+            models.Index(fields=["room", "starts_at"], name="appt_room_start"),
             models.Index(
                 fields=["created_at"], condition=Q(status="requested"), name="appt_requests_queue"
             ),
@@ -164,6 +165,11 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=Q(blocks_until__gte=F("ends_at")),
                 name="appointment_blocks_at_least_until_its_end",
+            ),
+            # Bounded length lets a window's appointments be found from an index on the start.
+            models.CheckConstraint(
+                condition=Q(blocks_until__lte=F("starts_at") + dt.timedelta(hours=12)),
+                name="appointment_blocks_under_12_hours",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="appointment_status_is_known"
@@ -282,6 +288,10 @@ class AppointmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()} {self.to_status}"
+
+
+# No appointment (with its buffer) lasts longer than this: see the check constraint above.
+LONGEST_APPOINTMENT = dt.timedelta(hours=12)
 
 
 class SlotHold(models.Model):

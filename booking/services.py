@@ -752,8 +752,23 @@ def book_course(
         interval_days=prescription.interval_days,
         created_by=actor,
     )
+    # One load per location for the whole course, instead of one per session.
+    length = dt.timedelta(minutes=prescription.minutes)
+    availability = {}
+    for location in {c.location.pk: c.location for c in choices}.values():
+        here = [c for c in choices if c.location.pk == location.pk]
+        availability[location.pk] = load_availability(
+            location=location,
+            window_start=min(c.starts_at for c in here),
+            window_end=max(c.starts_at for c in here) + length,
+            practitioner_ids=sorted({c.practitioner.pk for c in here}),
+            patient=patient,
+            now=now,
+        )
+    events = []
     for choice in sorted(choices, key=lambda c: c.number):
-        label = f"Session {choice.number} ({choice.starts_at.astimezone(choice.location.zone):%a %d %b %H:%M})"
+        local = choice.starts_at.astimezone(choice.location.zone)
+        label = f"Session {choice.number} ({local:%a %d %b %H:%M})"
         try:
             checked = check_slot(
                 location=choice.location,
@@ -763,6 +778,7 @@ def book_course(
                 minutes=prescription.minutes,
                 patient=patient,
                 for_patient=False,
+                availability=availability[choice.location.pk],
                 now=now,
             )
             appointment = _write(
@@ -788,15 +804,18 @@ def book_course(
             ) from refused
         except SlotTaken as taken:
             raise SlotTaken(f"{label}: {taken}") from taken
-        patient.locations.add(choice.location)
-        _record(
-            appointment,
-            actor=actor,
-            kind=AppointmentEvent.Kind.CREATED,
-            to_status=Status.CONFIRMED,
-            reason=f"Course session {choice.number} of {prescription.sessions}",
-            at=now,
+        events.append(
+            AppointmentEvent(
+                appointment=appointment,
+                actor=actor,
+                kind=AppointmentEvent.Kind.CREATED,
+                to_status=Status.CONFIRMED,
+                reason=f"Course session {choice.number} of {prescription.sessions}",
+                at=now,
+            )
         )
+    AppointmentEvent.objects.bulk_create(events)
+    patient.locations.add(*{c.location for c in choices})
     return course
 
 

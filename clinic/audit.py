@@ -12,12 +12,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from clinic.models import AccessLog, Patient, User
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+from clinic.security import client_ip
 
 
 def record_access(

@@ -7,10 +7,14 @@ Run through `python manage.py seed_demo`; every write is keyed on a natural key
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.models import (
     Certification,
@@ -352,6 +356,34 @@ def seed_organisation(story: DemoStory) -> None:
         )
         patient.locations.add(location)
         story.patients[key] = patient
+    seed_second_factors(story)
+
+
+def demo_totp_key(email: str) -> str:
+    """A fixed authenticator key per demo account (hex), so re-seeding keeps it working."""
+    return hashlib.sha256(f"demo-second-factor:{email}".encode()).hexdigest()[:40]
+
+
+def seed_second_factors(story: DemoStory) -> None:
+    """Staff must log in in two steps; the demo staff accounts get an authenticator each,
+    whose current code the login page shows while DEBUG is on (see `demo_code_for`)."""
+    for key, email, *_ in STAFF:
+        user = story.users[key]
+        TOTPDevice.objects.update_or_create(
+            user=user,
+            name="Demo authenticator",
+            defaults={"key": demo_totp_key(email), "confirmed": True},
+        )
+
+
+def demo_code_for(user: User) -> str | None:
+    """The current code of a demo account's authenticator — for the login page in development only."""
+    if not settings.DEBUG or user.email not in {email for _, email, *_ in STAFF}:
+        return None
+    device = TOTPDevice.objects.filter(user=user, name="Demo authenticator", confirmed=True).first()
+    if device is None:
+        return None
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():0{device.digits}d}"
 
 
 def _user(email: str, first: str, last: str, role: Role) -> User:

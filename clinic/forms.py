@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import BaseUserCreationForm
 
-from clinic.models import Patient, User
+from clinic.models import AccessLog, Patient, User
 from clinic.validators import validate_not_in_future, validate_phone
 
 
@@ -86,3 +86,72 @@ class PatientDetailsForm(forms.ModelForm):
             "emergency_contact_phone",
             "preferred_location",
         )
+
+
+class SecondFactorForm(forms.Form):
+    token = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+        error_messages={"required": "Type the code from your authenticator app."},
+    )
+
+    def clean_token(self) -> str:
+        return "".join(self.cleaned_data["token"].split())
+
+
+class PasswordCheckForm(forms.Form):
+    """Re-entering the password before a sensitive change."""
+
+    password = forms.CharField(
+        label="Your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if self.user is None or not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
+
+
+class AccessLogFilterForm(forms.Form):
+    """Filters of the access log (all optional)."""
+
+    patient = forms.CharField(
+        label="Patient (name or record number)", required=False, max_length=100
+    )
+    actor = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label="Staff member", empty_label="Anyone"
+    )
+    action = forms.ChoiceField(
+        choices=[("", "Any action"), *AccessLog.Action.choices], required=False
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=DateInput(), input_formats=["%Y-%m-%d"]
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=DateInput(), input_formats=["%Y-%m-%d"]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].queryset = User.objects.exclude(role="patient").order_by(
+            "last_name", "first_name"
+        )
+        self.fields["actor"].label_from_instance = lambda user: (
+            f"{user.full_name} ({user.get_role_display()})"
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "The end of the period must be after its start.")
+        return data

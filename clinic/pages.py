@@ -75,4 +75,7 @@ def register_clinic_pages() -> None:
     add_nav_link(Role.PRACTITIONER, "Locations", "clinic:location_list", order=90)
     add_nav_link(Role.MANAGER, "Overview", "clinic:manager_home", order=0)
     add_nav_link(Role.MANAGER, "Locations", "clinic:location_list", order=80)
+    add_nav_link(Role.MANAGER, "Access log", "clinic:access_log", order=90)
     add_nav_link(Role.MANAGER, "Administration", "admin:index", order=99)
+    for role in Role:
+        add_nav_link(role, "Two-step login", "clinic:two_factor_manage", order=95)

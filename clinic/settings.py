@@ -5,6 +5,7 @@ environment (see `.env.example`); the typed readers in `clinic.env` refuse
 values they cannot understand.
 """
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -45,6 +46,10 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -54,10 +59,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # Deny by default: every view needs a logged-in user unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.middleware.SessionPolicyMiddleware",
+    "clinic.middleware.TwoFactorMiddleware",
+    "clinic.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -99,6 +111,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---
 AUTH_USER_MODEL = "clinic.User"
+AUTHENTICATION_BACKENDS = [
+    # Counts failed logins and refuses locked-out accounts and addresses (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "clinic:home"
 LOGOUT_REDIRECT_URL = "clinic:welcome"
@@ -116,6 +133,53 @@ if TESTING:
     # Hashing passwords properly is slow by design; tests do it hundreds of times.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# --- Throttled logins (django-axes): lock an account, and an address, after 5 failures ---
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "clinic.security.login_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False  # lockouts are still logged as warnings (logger "axes")
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "token"]
+AXES_CLIENT_IP_CALLABLE = "clinic.security.client_ip"
+# How many proxies in front of the app append to X-Forwarded-For (the TLS proxy: 1). The
+# client address is read that many entries from the right; 0 reads REMOTE_ADDR only.
+PROXY_COUNT = env_int("PROXY_COUNT", 0 if DEBUG or TESTING else 1)
+
+# --- Sessions: staff sessions end after 30 minutes idle and 12 hours in all ---
+SESSION_IDLE_MINUTES = {
+    "staff": env_int("STAFF_IDLE_MINUTES", 30),
+    "patient": env_int("PATIENT_IDLE_MINUTES", 120),
+}
+SESSION_MAX_HOURS = {"staff": 12, "patient": 24}
+SESSION_COOKIE_AGE = 60 * 60 * 24  # the longest any session may live; the middleware is stricter
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- Two-factor authentication (django-otp): required for staff, optional for patients ---
+OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Stride Clinics")
+
+# --- Content Security Policy (django-csp): no inline scripts, nothing from other origins ---
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Request size: refuse oversized bodies with a 400 instead of reading them ---
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
 # --- Internationalisation: times are stored in UTC and shown in each location's zone ---
 LANGUAGE_CODE = "en-ca"
 TIME_ZONE = "UTC"
@@ -129,6 +193,9 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
 ]
+if TESTING:
+    # The browser tests load axe-core from the app's own origin, so the CSP stays enforced.
+    STATICFILES_DIRS.append(("vendor/axe-core", BASE_DIR / "node_modules" / "axe-core"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -184,7 +251,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 CLINIC_NAME = env_str("CLINIC_NAME", "Stride Clinics")

@@ -1,5 +1,6 @@
 """Root URLs, and the clinic app's own pages under the `clinic:` namespace."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -16,10 +17,14 @@ clinic_patterns = [
     path("desk/", views.front_desk_home, name="front_desk_home"),
     path("practitioner/", views.practitioner_home, name="practitioner_home"),
     path("manager/", views.manager_home, name="manager_home"),
+    path("accounts/two-step/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("accounts/two-step/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-step/", views.two_factor_manage, name="two_factor_manage"),
+    path("manager/access-log/", views.access_log, name="access_log"),
 ]
 
-admin.site.site_header = "Heel Pain Clinics administration"
-admin.site.site_title = "Clinic administration"
+admin.site.site_header = f"{settings.CLINIC_NAME} administration"
+admin.site.site_title = f"{settings.CLINIC_NAME} administration"
 admin.site.index_title = "Locations, staff, services and records"
 
 urlpatterns = [

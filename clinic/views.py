@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+import base64
+import csv
 import datetime as dt
 
+import segno
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_safe
+from django_otp import login as otp_login
+from django_otp import match_token
 
-from clinic import access, selectors
-from clinic.forms import PatientDetailsForm, PatientSignUpForm
+from clinic import access, security, selectors
+from clinic.audit import record_access
+from clinic.demo import demo_code_for
+from clinic.forms import (
+    AccessLogFilterForm,
+    PasswordCheckForm,
+    PatientDetailsForm,
+    PatientSignUpForm,
+    SecondFactorForm,
+)
 from clinic.models import (
+    STAFF_ROLES,
+    AccessLog,
     Certification,
     Location,
     OpeningHours,
@@ -226,3 +245,216 @@ def manager_home(request):
             "home_sections": home_sections(Role.MANAGER, request),
         },
     )
+
+
+# --- Two-factor authentication ------------------------------------------------------------------
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def two_factor_setup(request):
+    """Link an authenticator app: scan the code, type one code to prove it works, keep the
+    recovery codes."""
+    device = security.pending_totp_device(request.user)
+    form = SecondFactorForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            codes = security.confirm_totp_device(device)
+            otp_login(request, device)
+            request.session[security.SECOND_FACTOR_SESSION_KEY] = True
+            return render(
+                request,
+                "registration/two_factor_codes.html",
+                {"codes": codes, "next": _safe_next(request, reverse("clinic:home"))},
+            )
+        form.add_error(
+            "token",
+            "That code did not match. Check the time on your phone and try the newest code.",
+        )
+    secret = base64.b32encode(device.bin_key).decode()
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_svg": segno.make(device.config_url, error="m").svg_inline(
+                scale=5, dark="#000", light="#fff"
+            ),
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "next": request.GET.get("next", ""),
+            "required": security.second_factor_required(request.user)
+            or request.user.role in STAFF_ROLES,
+        },
+    )
+
+
+def _code_refused_message(user) -> str:
+    """Wrong codes slow down the next tries (django-otp throttling); say how long to wait."""
+    from django_otp import devices_for_user
+
+    waits = []
+    for device in devices_for_user(user):
+        allowed, details = device.verify_is_allowed()
+        if not allowed and details and details.get("locked_until"):
+            waits.append(details["locked_until"])
+    if waits:
+        seconds = max(1, int((max(waits) - timezone.now()).total_seconds()) + 1)
+        return f"That code did not work. After several wrong codes, wait {seconds} seconds before the next try."
+    return "That code did not work. Codes change every 30 seconds; try the newest one."
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def two_factor_verify(request):
+    """The second step of logging in: a code from the authenticator app or a recovery code."""
+    if request.user.is_verified():
+        return redirect(_safe_next(request, reverse("clinic:home")))
+    form = SecondFactorForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_safe_next(request, reverse("clinic:home")))
+        form.add_error("token", _code_refused_message(request.user))
+    return render(
+        request,
+        "registration/two_factor_verify.html",
+        {
+            "form": form,
+            "next": request.GET.get("next", ""),
+            "demo_code": demo_code_for(request.user),
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def two_factor_manage(request):
+    """See whether two-step login is on, get new recovery codes, and — patients only — turn it off."""
+    enabled = security.has_confirmed_device(request.user)
+    may_turn_off = request.user.role == Role.PATIENT
+    form = PasswordCheckForm(request.POST if request.method == "POST" else None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        action = request.POST.get("action")
+        if action == "codes" and enabled:
+            codes = security.new_recovery_codes(request.user)
+            return render(
+                request,
+                "registration/two_factor_codes.html",
+                {"codes": codes, "next": reverse("clinic:two_factor_manage")},
+            )
+        if action == "off" and enabled and may_turn_off:
+            security.turn_off_second_factor(request.user)
+            request.session[security.SECOND_FACTOR_SESSION_KEY] = False
+            messages.success(request, "Two-step login is off.")
+            return redirect("clinic:two_factor_manage")
+        messages.error(request, "That change is not available for your account.")
+    return render(
+        request,
+        "registration/two_factor_manage.html",
+        {"enabled": enabled, "may_turn_off": may_turn_off, "form": form},
+    )
+
+
+# --- The access log (managers) --------------------------------------------------------------------
+
+
+def _filtered_access_log(form: AccessLogFilterForm):
+    rows = AccessLog.objects.select_related("actor", "patient").order_by("-at", "-id")
+    if not form.is_valid():
+        return rows, None
+    data = form.cleaned_data
+    patient = None
+    if data["patient"]:
+        text = data["patient"].strip()
+        if text.isdigit():
+            rows = rows.filter(patient_id=int(text))
+            patient = Patient.objects.filter(pk=int(text)).first()
+        else:
+            for word in text.split():
+                rows = rows.filter(
+                    Q(patient__first_name__icontains=word) | Q(patient__last_name__icontains=word)
+                )
+    if data["actor"]:
+        rows = rows.filter(actor=data["actor"])
+    if data["action"]:
+        rows = rows.filter(action=data["action"])
+    if data["date_from"]:
+        rows = rows.filter(at__date__gte=data["date_from"])
+    if data["date_to"]:
+        rows = rows.filter(at__date__lte=data["date_to"])
+    return rows, patient
+
+
+@access.manager_required
+@require_safe
+def access_log(request):
+    """Who opened or changed whose health record, when and from where — filterable, and
+    exportable as CSV (a patient's access report on request)."""
+    form = AccessLogFilterForm(request.GET or None)
+    rows, patient = _filtered_access_log(form)
+    if request.GET.get("format") == "csv":
+        if patient is not None:
+            record_access(
+                actor=request.user,
+                patient=patient,
+                record_type="clinic.accesslog",
+                action=AccessLog.Action.EXPORT,
+                request=request,
+            )
+        return _access_log_csv(rows)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clinic/access_log.html",
+        {"form": form, "page": page, "query": query.urlencode(), "patient": patient},
+    )
+
+
+def _access_log_csv(rows) -> StreamingHttpResponse:
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield writer.writerow(
+            [
+                "time (UTC)",
+                "staff or user",
+                "role",
+                "patient record",
+                "patient",
+                "record type",
+                "record id",
+                "action",
+                "IP address",
+            ]
+        )
+        for row in rows.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    row.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+                    row.actor.email if row.actor else "system",
+                    row.actor_role,
+                    row.patient_id,
+                    row.patient.full_name,
+                    row.record_type,
+                    row.record_id,
+                    row.action,
+                    row.ip_address or "",
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="access-log.csv"'
+    return response

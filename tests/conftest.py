@@ -10,14 +10,40 @@ Log in with `client.force_login(persona.user)` or the `login` helper.
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.models import Role
+from clinic.models import STAFF_ROLES, Role
 from tests.factories import (
     LocationFactory,
     PatientFactory,
     UserFactory,
     certified_practitioner,
 )
+
+
+class VerifiedClient(Client):
+    """A test client whose `force_login` also gives the second factor for staff, as a real
+    login would after the authenticator code. Tests of two-step login itself use a plain
+    `django.test.Client`."""
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        if user.role in STAFF_ROLES or user.is_superuser:
+            device = TOTPDevice.objects.filter(
+                user=user, confirmed=True
+            ).first() or TOTPDevice.objects.create(
+                user=user, name="Authenticator app", confirmed=True
+            )
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client():
+    return VerifiedClient()
 
 
 @pytest.fixture

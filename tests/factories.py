@@ -133,3 +133,12 @@ def certified_practitioner(*, locations: list[Location], **user_fields) -> Pract
     )
     CertificationFactory(practitioner=practitioner)
     return practitioner
+
+
+def current_code(device) -> str:
+    """The code an authenticator app would show now for `device` (a TOTPDevice)."""
+    from django_otp.oath import TOTP
+
+    return (
+        f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
+    )

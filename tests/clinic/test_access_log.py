@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
+from django.urls import reverse
 
 from clinic.audit import record_access
 from clinic.models import AccessLog
@@ -32,3 +36,52 @@ def test_the_database_refuses_to_change_or_remove_a_row(front_desk, patient, sql
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert AccessLog.objects.filter(action="view").count() == 1
+
+
+def _logged(n, actor, patient):
+    for _ in range(n):
+        record_access(actor=actor, patient=patient, record=patient)
+
+
+def test_managers_see_the_log_filtered_by_patient_and_by_staff_member(
+    login, manager, front_desk, practitioner, patient, other_patient, django_assert_max_num_queries
+):
+    _logged(3, front_desk, patient)
+    _logged(2, practitioner.user, other_patient)
+    client = login(manager)
+    with django_assert_max_num_queries(8):
+        page = client.get(reverse("clinic:access_log"), {"patient": patient.pk})
+    assert page.context["page"].paginator.count == 3
+    assert patient.full_name in page.content.decode()
+    by_staff = client.get(reverse("clinic:access_log"), {"actor": practitioner.user.pk})
+    assert by_staff.context["page"].paginator.count == 2
+    by_name = client.get(reverse("clinic:access_log"), {"patient": other_patient.last_name.upper()})
+    assert by_name.context["page"].paginator.count == 2
+
+
+def test_a_patients_access_report_exports_as_csv_and_is_itself_logged(
+    login, manager, front_desk, patient
+):
+    _logged(2, front_desk, patient)
+    response = login(manager).get(
+        reverse("clinic:access_log"), {"patient": patient.pk, "format": "csv"}
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["time (UTC)", "staff or user", "role"]
+    # Newest first: the export itself, then the two views.
+    assert [(r[1], r[7]) for r in rows[1:]] == [
+        (manager.email, "export"),
+        (front_desk.email, "view"),
+        (front_desk.email, "view"),
+    ]
+
+
+def test_only_managers_open_the_log(login, front_desk):
+    assert login(front_desk).get(reverse("clinic:access_log")).status_code == 403
+
+
+def test_a_reversed_period_gets_a_message(login, manager):
+    page = login(manager).get(
+        reverse("clinic:access_log"), {"date_from": "2026-05-02", "date_to": "2026-05-01"}
+    )
+    assert "must be after its start" in page.content.decode()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import Patient, Role, User
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,11 +84,12 @@ def test_sign_up_refuses_bad_input_on_the_field_and_saves_nothing(client, field,
 
 
 def test_a_user_logs_in_with_their_email_in_any_case(client):
-    UserFactory(email="ava@example.org", role=Role.FRONT_DESK)
+    UserFactory(email="jo@example.org", role=Role.PATIENT)
+    PatientFactory(user=User.objects.get())
     response = client.post(
-        reverse("login"), {"username": "AVA@Example.org", "password": PASSWORD}, follow=True
+        reverse("login"), {"username": "JO@Example.org", "password": PASSWORD}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("clinic:front_desk_home")
+    assert response.redirect_chain[-1][0] == reverse("clinic:patient_home")
 
 
 def test_a_wrong_password_is_refused_with_a_message(client):

@@ -22,6 +22,10 @@ PAGES = {
     "clinic:front_desk_home": {Role.FRONT_DESK},
     "clinic:practitioner_home": {Role.PRACTITIONER},
     "clinic:manager_home": {Role.MANAGER},
+    "clinic:two_factor_setup": set(Role),
+    "clinic:two_factor_verify": set(Role),
+    "clinic:two_factor_manage": set(Role),
+    "clinic:access_log": {Role.MANAGER},
 }
 PAGES_WITH_ARGUMENTS = {"clinic:location_detail": (ANYONE, {"slug": "leaside"})}
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.models import ScheduleException
-from tests.factories import PASSWORD, WorkingHoursFactory
+from tests.factories import PASSWORD, WorkingHoursFactory, current_code
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +25,19 @@ pytestmark = pytest.mark.django_db
         ("manager", "clinic:manager_home"),
     ],
 )
-def test_logging_in_lands_on_the_roles_home(client, request, persona, home):
+def test_logging_in_lands_on_the_roles_home(request, persona, home):
+    client = Client()
     person = request.getfixturevalue(persona)
     user = getattr(person, "user", person)
     response = client.post(
         reverse("login"), {"username": user.email, "password": PASSWORD}, follow=True
     )
+    if user.role != "patient":  # staff set up their second factor first
+        assert response.redirect_chain[-1][0].startswith(reverse("clinic:two_factor_setup"))
+        device = TOTPDevice.objects.get(user=user, confirmed=False)
+        response = client.post(response.redirect_chain[-1][0], {"token": current_code(device)})
+        assert "recovery codes" in response.content.decode()
+        response = client.get(response.context["next"], follow=True)
     assert response.redirect_chain[-1][0] == reverse(home)
     assert response.status_code == 200
 

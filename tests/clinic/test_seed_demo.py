@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.demo import DEMO_PASSWORD
 from clinic.models import Location
+from tests.factories import current_code
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +50,17 @@ def test_the_story_has_a_location_without_dry_needling_and_an_expired_certificat
         ("manager@example.org", "clinic:manager_home"),
     ],
 )
-def test_each_demo_login_lands_on_its_roles_home(client, email, home):
+def test_each_demo_login_lands_on_its_roles_home(email, home, settings):
+    settings.DEBUG = True  # the demo's authenticator code is shown in development only
     call_command("seed_demo")
+    client = Client()
     response = client.post(
         reverse("login"), {"username": email, "password": DEMO_PASSWORD}, follow=True
     )
+    if email != "patient@example.org":
+        assert response.redirect_chain[-1][0].startswith(reverse("clinic:two_factor_verify"))
+        code = response.context["demo_code"]
+        assert code == current_code(TOTPDevice.objects.get(user__email=email))
+        response = client.post(response.redirect_chain[-1][0], {"token": code}, follow=True)
     assert response.redirect_chain[-1][0] == reverse(home)
     assert response.status_code == 200

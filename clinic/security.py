@@ -1,0 +1,96 @@
+"""Authentication hardening shared by the whole app: the client's address behind the proxy,
+login throttling keys, and two-factor devices (django-otp)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinic.models import STAFF_ROLES, User
+
+RECOVERY_CODES = 10
+SECOND_FACTOR_SESSION_KEY = "second_factor_enabled"
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address: read from X-Forwarded-For when the app runs behind proxies
+    (settings.PROXY_COUNT of them, each appending one entry), else REMOTE_ADDR."""
+    if request is None:
+        return None
+    count = getattr(settings, "PROXY_COUNT", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= count:
+            return hops[-count]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def login_username(request: HttpRequest, credentials: dict) -> str:
+    """The account a login attempt is for, as django-axes counts it: emails in any case are
+    one account, so changing the case does not earn more guesses."""
+    return (credentials or {}).get("username", "").strip().lower()
+
+
+def second_factor_required(user: User) -> bool:
+    """Staff (and superusers) always; patients once they have turned it on."""
+    return user.role in STAFF_ROLES or user.is_superuser or has_confirmed_device(user)
+
+
+def has_confirmed_device(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+@receiver(user_logged_in)
+def remember_login(sender, request, user, **kwargs) -> None:
+    """Start the session clocks and note whether this account uses a second factor."""
+    if request is None or not hasattr(request, "session"):
+        return
+    now = int(timezone.now().timestamp())
+    request.session["auth_started"] = now
+    request.session["last_seen"] = now
+    request.session[SECOND_FACTOR_SESSION_KEY] = second_factor_required(user)
+
+
+def pending_totp_device(user: User) -> TOTPDevice:
+    """The authenticator being set up (unconfirmed), created on first visit."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def confirm_totp_device(device: TOTPDevice) -> list[str]:
+    """Confirm the authenticator just verified, drop any older one, and issue recovery codes."""
+    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return new_recovery_codes(device.user)
+
+
+@transaction.atomic
+def new_recovery_codes(user: User) -> list[str]:
+    """Ten single-use codes for when the phone is lost; any older codes stop working."""
+    static, _ = StaticDevice.objects.get_or_create(
+        user=user, name="Recovery codes", defaults={"confirmed": True}
+    )
+    static.token_set.all().delete()
+    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(2)}" for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=static, token=code) for code in codes])
+    return codes
+
+
+@transaction.atomic
+def turn_off_second_factor(user: User) -> None:
+    """For patients who opted in; staff cannot turn it off."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()

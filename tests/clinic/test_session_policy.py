@@ -1,0 +1,60 @@
+"""Sessions end on the server: staff after 30 minutes idle or 12 hours in all."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+
+def _age_session(client, *, idle_minutes=0, started_hours_ago=0):
+    session = client.session
+    now = int(timezone.now().timestamp())
+    session["last_seen"] = now - idle_minutes * 60
+    session["auth_started"] = now - started_hours_ago * 3600
+    session.save()
+
+
+def test_a_staff_session_ends_after_30_minutes_idle(login, front_desk):
+    client = login(front_desk)
+    client.get(reverse("clinic:front_desk_home"))
+    _age_session(client, idle_minutes=31)
+    response = client.get(reverse("clinic:front_desk_home"))
+    assert response.status_code == 302
+    assert response.url == reverse("login") + "?next=%2Fdesk%2F"
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_staff_session_ends_after_12_hours_even_when_busy(login, front_desk):
+    client = login(front_desk)
+    _age_session(client, idle_minutes=1, started_hours_ago=13)
+    assert client.get(reverse("clinic:front_desk_home")).status_code == 302
+
+
+def test_a_patient_may_be_idle_longer(login, patient):
+    client = login(patient.user)
+    _age_session(client, idle_minutes=45)
+    assert client.get(reverse("clinic:patient_home")).status_code == 200
+    _age_session(client, idle_minutes=121)
+    assert client.get(reverse("clinic:patient_home")).status_code == 302
+
+
+def test_an_expired_session_on_a_form_returns_to_that_form_after_logging_in(login, patient):
+    client = login(patient.user)
+    _age_session(client, idle_minutes=200)
+    response = client.post(reverse("clinic:patient_details"), {"phone": "416-555-0111"})
+    assert response.url == reverse("login") + "?next=%2Fme%2Fdetails%2F"
+
+
+def test_logging_out_ends_the_session_on_the_server(login, patient):
+    client = login(patient.user)
+    key = client.session.session_key
+    client.post(reverse("logout"))
+    from django.contrib.sessions.models import Session
+
+    assert not Session.objects.filter(session_key=key).exists()
+    assert timezone.now() - dt.timedelta(seconds=1) < timezone.now()
