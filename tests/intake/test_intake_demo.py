@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from clinic.demo import DEMO_PASSWORD
-from clinic.models import Patient
+from clinic.models import Patient, User
 from intake.models import AssessmentNote, ConsentVersion, Intake, TreatmentNote
 from intake.questionnaire import QUESTION_STEPS
 from intake.selectors import course_gate, intake_overview
@@ -44,10 +44,14 @@ def test_consent_has_a_current_and_an_older_version(demo):
     assert {v.number for v in ConsentVersion.objects.current()} == {1, 2}
 
 
+def _as_staff(client, email):
+    """Staff log in with a second factor (tested in tests/clinic); here the session has it."""
+    client.force_login(User.objects.get(email=email))
+    return client
+
+
 def test_the_flagged_demo_patient_waits_for_review_on_the_practitioners_home(client, demo):
-    client.post(
-        reverse("login"), {"username": "practitioner@example.org", "password": DEMO_PASSWORD}
-    )
+    _as_staff(client, "practitioner@example.org")
     html = client.get(reverse("clinic:practitioner_home")).content.decode()
     assert "Ellen Park" in html and "Anticoagulant or antiplatelet medication" in html
 
@@ -104,9 +108,7 @@ def test_the_mid_course_and_finished_patients_have_signed_notes(demo):
 
 def test_a_practitioner_assesses_the_flagged_patient_in_the_browser_and_signs(client, demo):
     ellen = demo["Park"]
-    client.post(
-        reverse("login"), {"username": "practitioner@example.org", "password": DEMO_PASSWORD}
-    )
+    _as_staff(client, "practitioner@example.org")
     chart = client.get(reverse("intake:patient_chart", args=[ellen.pk])).content.decode()
     assert "For practitioner review" in chart
 
