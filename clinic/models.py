@@ -164,6 +164,10 @@ class TravelTime(models.Model):
                 condition=Q(from_location__lt=F("to_location")),
                 name="travel_time_pair_in_id_order",
             ),
+            # The booking travel-time trigger looks 8 hours around an appointment.
+            models.CheckConstraint(
+                condition=Q(minutes__lte=480), name="travel_time_at_most_8_hours"
+            ),
         ]
 
     def __str__(self) -> str:
