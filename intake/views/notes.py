@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST, require_safe
 
-from clinic import access
+from clinic import access, security
 from clinic.audit import record_access
 from clinic.models import AccessLog, Patient, Practitioner, Role
 from intake import services
@@ -272,6 +272,19 @@ def session_note_sign(request, pk: int):
     return _sign(request, SESSION, pk)
 
 
+def _count_the_password(request: HttpRequest, password: str, note, done: str) -> None:
+    """Wrong passwords at signing count as failed logins (django-axes), so a stolen session
+    cannot be used to guess the password; a locked account cannot sign."""
+    outcome = security.password_check(request, password)
+    if outcome == "locked":
+        raise services.WrongPassword(
+            f"Too many wrong passwords: your account is locked for a while. Nothing was {done}.",
+            note=note,
+        )
+    if outcome == "wrong":
+        raise services.WrongPassword(f"That is not your password. Nothing was {done}.", note=note)
+
+
 def _sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     author = access.own_practitioner_record(request.user)
@@ -284,6 +297,7 @@ def _sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     problems = services.signing_problems(note)
     if request.method == "POST" and form.is_valid():
         try:
+            _count_the_password(request, form.cleaned_data["password"], note, "signed")
             note = services.sign_note(
                 note=note,
                 author=author,
@@ -345,6 +359,7 @@ def _amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
         )
         if request.method == "POST" and form.is_valid():
             try:
+                _count_the_password(request, form.cleaned_data["password"], note, "amended")
                 amendment = services.amend_note(
                     note=note,
                     author=author,

@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 from django.urls import reverse
 
 from clinic.models import AccessLog
@@ -55,9 +56,25 @@ def test_the_author_signs_with_their_password_and_the_fingerprint_is_stored_and_
 def test_a_wrong_password_signs_nothing(login, practitioner, assessment):
     response = _sign(login(practitioner.user), assessment, password="not-my-password")
     assert response.status_code == 200
-    assert "That is not your password. Nothing was signed." in response.content.decode()
+    assert "That is not your password" in response.content.decode()
     assessment.refresh_from_db()
     assert not assessment.is_signed and assessment.fingerprint == ""
+
+
+def test_wrong_passwords_at_signing_count_as_failed_logins_and_lock_the_account(
+    login, practitioner, assessment
+):
+    client = login(practitioner.user)
+    for _ in range(5):
+        _sign(client, assessment, password="guess")
+    # Locked now: even the right password signs nothing, and logging in again is refused.
+    assert "Too many wrong passwords" in _sign(client, assessment).content.decode()
+    assessment.refresh_from_db()
+    assert not assessment.is_signed
+    relogin = Client().post(
+        reverse("login"), {"username": practitioner.user.email, "password": PASSWORD}
+    )
+    assert relogin.status_code == 429
 
 
 def test_nobody_signs_someone_elses_note(login, other_practitioner, assessment):

@@ -31,7 +31,23 @@ def people(location, patient):
     phone = PatientFactory(
         user=None, first_name="Robert", last_name="Cote", email="", locations=[location]
     )
-    return {"flagged": flagged, "done": done, "draft": patient, "none": phone}
+    people = {"flagged": flagged, "done": done, "draft": patient, "none": phone}
+    # Assessments coming up for the patient with a draft and the one with nothing: their
+    # questionnaires are "missing before an assessment" (booking tells intake which).
+    from tests.booking.factories import AppointmentFactory, assessment_service
+
+    start = timezone.now() + dt.timedelta(days=2)
+    for key in ("draft", "none"):
+        AppointmentFactory(
+            location=location,
+            patient=people[key],
+            service=assessment_service(),
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            blocks_until=start + dt.timedelta(minutes=65),
+        )
+        start += dt.timedelta(hours=2)
+    return people
 
 
 @pytest.mark.parametrize(
