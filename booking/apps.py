@@ -7,8 +7,12 @@ class BookingConfig(AppConfig):
 
     def ready(self) -> None:
         from booking.pages import register_booking_pages
+        from booking.selectors import upcoming_assessments
+        from intake.selectors import register_upcoming_assessments
 
         register_booking_pages()
+        # Intake lists questionnaires missing before an assessment; booking knows which.
+        register_upcoming_assessments(upcoming_assessments)
 
     def seed_demo(self, story) -> None:
         from booking.demo import seed_bookings

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from booking import notifications
 from booking.availability import aware
+from booking.demo_courses import seed_courses
 from booking.models import (
     ACTIVE_STATUSES,
     MOVABLE_STATUSES,
@@ -78,6 +79,7 @@ def seed_bookings(story: DemoStory) -> None:
             "Booked by phone",
         )
     seed_front_desk_week(story)
+    seed_courses(story)
     seed_notifications(story)
 
 

@@ -1,17 +1,38 @@
-"""What booking asks intake before it books: the practitioner's decision is the gate."""
+"""What booking asks intake: the practitioner's decision is the gate, and the questionnaire's
+state decides some messages. Booking calls these; intake never imports booking."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from django.urls import reverse
+
 from booking import intake_status
 from clinic.models import Patient
+from intake import selectors as intake
 
 
-def course_gate(patient: Patient):
-    """Intake's `CourseGate` for `patient`: whether a dry-needling course may be booked,
-    why not, and the prescription (sessions, minutes, interval) when it may."""
-    from intake.selectors import course_gate as intake_course_gate
+def course_gate(patient: Patient) -> intake.CourseGate:
+    """Whether a dry-needling course may be booked for `patient`, why not, and the
+    prescription (sessions, minutes, interval) when it may.
 
-    return intake_course_gate(patient)
+    Intake decides from the latest signed state of the latest assessment; booking adds that
+    one assessment prescribes one course — another course needs a new assessment."""
+    from booking.models import Course
+
+    gate = intake.course_gate(patient)
+    if (
+        gate.allowed
+        and Course.objects.filter(assessment_id=gate.prescription.assessment_id).exists()
+    ):
+        return replace(
+            gate,
+            allowed=False,
+            reason="The course this assessment prescribed is already booked; a further course "
+            "needs a re-assessment.",
+            prescription=None,
+        )
+    return gate
 
 
 def course_gate_if_known(patient: Patient):
@@ -36,13 +57,8 @@ def intake_submitted(patient_ids) -> dict[int, bool] | None:
 
 
 def intake_form_path(patient: Patient) -> str:
-    """Where a patient fills in their questionnaire (their home page until intake has one)."""
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        return reverse("intake:my_intake")
-    except NoReverseMatch:
-        return reverse("clinic:patient_home")
+    """Where a patient fills in their questionnaire."""
+    return reverse("intake:my_intake")
 
 
 def aftercare_checkin_path(appointment) -> str | None:

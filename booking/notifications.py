@@ -510,7 +510,7 @@ def _manage_link(appointment: Appointment, now: dt.datetime) -> str:
 
 def _intake_link(n: Notification, appointment: Appointment | None) -> str:
     """The questionnaire link, for an assessment of a patient who can log in and has not
-    submitted it yet (or while intake cannot say)."""
+    submitted it yet."""
     if (
         appointment is None
         or appointment.service.kind != ServiceKind.ASSESSMENT
@@ -518,8 +518,7 @@ def _intake_link(n: Notification, appointment: Appointment | None) -> str:
     ):
         return ""
     if n.kind != Kind.INTAKE_MISSING:
-        submitted = gates.intake_submitted([n.patient_id])
-        if submitted and submitted.get(n.patient_id):
+        if gates.intake_submitted([n.patient_id]).get(n.patient_id):
             return ""
     return links.absolute(gates.intake_form_path(n.patient))
 
@@ -655,10 +654,7 @@ def not_needed(notification: Notification, *, now: dt.datetime) -> str:
     elif n.kind == Kind.INTAKE_MISSING:
         if appointment.status not in MOVABLE_STATUSES or appointment.starts_at <= now:
             return "The appointment is no longer ahead."
-        submitted = gates.intake_submitted([n.patient_id])
-        if submitted is None:
-            return "The intake app cannot tell yet whether the questionnaire is in."
-        if submitted.get(n.patient_id):
+        if gates.intake_submitted([n.patient_id]).get(n.patient_id):
             return "The questionnaire was submitted."
     elif n.kind in (Kind.REQUEST_RECEIVED, Kind.CONFIRMED, Kind.RESCHEDULED):
         if appointment.status == Status.CANCELLED:

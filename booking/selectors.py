@@ -233,3 +233,26 @@ def load_availability(
         practitioners=practitioners,
         room_list=rooms,
     )
+
+
+def upcoming_assessments(
+    location: Location, start: dt.datetime, end: dt.datetime
+) -> dict[int, dt.datetime]:
+    """{patient id: start of their next assessment} at `location` between `start` and `end`,
+    for intake's list of questionnaires missing before an assessment."""
+    from booking.models import MOVABLE_STATUSES
+
+    upcoming: dict[int, dt.datetime] = {}
+    for patient_id, starts_at in (
+        Appointment.objects.filter(
+            location=location,
+            service__kind="assessment",
+            status__in=MOVABLE_STATUSES,
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .order_by("starts_at")
+        .values_list("patient_id", "starts_at")
+    ):
+        upcoming.setdefault(patient_id, starts_at)
+    return upcoming

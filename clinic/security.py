@@ -94,3 +94,20 @@ def turn_off_second_factor(user: User) -> None:
     """For patients who opted in; staff cannot turn it off."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+
+
+def password_check(request: HttpRequest, password: str) -> str:
+    """Check the logged-in user's password again (before signing, say): "ok", "wrong", or
+    "locked". A wrong one counts as a failed login, so repeated guesses lock the account
+    as at the login page (and a locked account cannot sign)."""
+    from axes.handlers.proxy import AxesProxyHandler
+    from django.contrib.auth.signals import user_login_failed
+
+    user = request.user
+    credentials = {"username": user.email}
+    if not AxesProxyHandler.is_allowed(request, credentials):
+        return "locked"
+    if user.check_password(password):
+        return "ok"
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    return "wrong"

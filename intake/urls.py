@@ -1,5 +1,51 @@
-from django.urls import path  # noqa: F401
+"""Intake pages, under /intake/ in the `intake:` namespace."""
+
+from django.urls import path
+
+from intake.views import chart, notes
+from intake.views import questionnaire as views
 
 app_name = "intake"
 
-urlpatterns: list = []
+urlpatterns = [
+    # The patient's own questionnaire and consent.
+    path("me/", views.my_intake, name="my_intake"),
+    path("me/start/", views.start, name="start"),
+    path("me/steps/<slug:step>/", views.step, name="step"),
+    path("me/review/", views.review, name="review"),
+    path("me/consent/", views.consent, name="consent"),
+    # Reading one questionnaire (its patient, or staff who see the patient).
+    path("questionnaires/<int:pk>/", views.intake_detail, name="intake_detail"),
+    # Staff: the list, a patient's chart, filling in on a patient's behalf, consent at the counter.
+    path("", views.intake_list, name="intake_list"),
+    path("patients/<int:patient_pk>/", chart.patient_chart, name="patient_chart"),
+    path("patients/<int:patient_pk>/start/", views.staff_start, name="staff_start"),
+    path("patients/<int:patient_pk>/steps/<slug:step>/", views.staff_step, name="staff_step"),
+    path("patients/<int:patient_pk>/review/", views.staff_review, name="staff_review"),
+    path(
+        "patients/<int:patient_pk>/counter-consent/",
+        views.counter_consent,
+        name="counter_consent",
+    ),
+    # Practitioners: the assessment note and the treatment-session notes.
+    path(
+        "patients/<int:patient_pk>/assessment/",
+        notes.assessment_start,
+        name="assessment_start",
+    ),
+    path("assessments/<int:pk>/", notes.assessment_detail, name="assessment_detail"),
+    path("assessments/<int:pk>/edit/", notes.assessment_edit, name="assessment_edit"),
+    path("assessments/<int:pk>/sign/", notes.assessment_sign, name="assessment_sign"),
+    path("assessments/<int:pk>/amend/", notes.assessment_amend, name="assessment_amend"),
+    path("assessments/<int:pk>/discard/", notes.assessment_discard, name="assessment_discard"),
+    path(
+        "patients/<int:patient_pk>/sessions/new/",
+        notes.session_note_start,
+        name="session_note_start",
+    ),
+    path("sessions/<int:pk>/", notes.session_note_detail, name="session_note_detail"),
+    path("sessions/<int:pk>/edit/", notes.session_note_edit, name="session_note_edit"),
+    path("sessions/<int:pk>/sign/", notes.session_note_sign, name="session_note_sign"),
+    path("sessions/<int:pk>/amend/", notes.session_note_amend, name="session_note_amend"),
+    path("sessions/<int:pk>/discard/", notes.session_note_discard, name="session_note_discard"),
+]

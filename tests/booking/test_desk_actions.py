@@ -65,7 +65,6 @@ def _post(client, name, appointment, **data):
 # --- Check-in and consent -----------------------------------------------------------------------
 
 
-@pytest.mark.urls("tests.booking.urls_with_intake")
 def test_check_in_is_refused_without_the_current_consent_and_offers_to_sign_it(
     login, front_desk, soon, intake
 ):

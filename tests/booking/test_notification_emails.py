@@ -80,7 +80,7 @@ def test_the_confirmation_gives_time_place_practitioner_links_and_an_invite(book
         assert when in body
         assert appointment.practitioner.name in body
         assert f"https://booking.example.org/appointments/{appointment.pk}/link/" in body
-        assert "https://booking.example.org/me/" in body  # the intake questionnaire
+        assert "https://booking.example.org/intake/me/" in body  # the intake questionnaire
     assert "Hello Jordan" in text and "Hello Jordan" in html
     assert _calendar_methods(message) == ["REQUEST"]
 
@@ -286,7 +286,7 @@ def test_the_intake_nudge_links_to_the_questionnaire_or_asks_a_phone_patient_to_
     book(patient)
     message, text, html = _send(Kind.INTAKE_MISSING)
     assert message.subject.startswith("Please fill in your health questionnaire before ")
-    assert "Fill it in here: https://booking.example.org/me/" in text
+    assert "Fill it in here: https://booking.example.org/intake/me/" in text
     phone_patient = PatientFactory(
         user=None, email="robert@example.org", first_name="Robert", last_name="Côté"
     )

@@ -156,7 +156,6 @@ def test_the_front_desk_sees_a_practitioner_elsewhere_only_as_away(
     assert other.patient.full_name not in html
 
 
-@pytest.mark.urls("tests.booking.urls_with_intake")
 def test_a_practitioners_own_day_links_to_the_chart_and_the_note_to_write(
     login, clinic, patient, intake
 ):

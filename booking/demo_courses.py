@@ -1,0 +1,198 @@
+"""The demo's courses: Marcus Reid half-way through six sessions at Rockville, Grace Liu
+finished at Largo. Their assessments and session notes come from intake's demo (which
+runs first); here are the appointments those notes belong to."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from booking.availability import aware
+from booking.models import Appointment, AppointmentEvent, Course, Room, Status
+from clinic.demo import DemoStory
+from clinic.models import Location, Patient, Practitioner, Service, ServiceKind
+from intake.models import AssessmentNote
+
+
+def seed_courses(story: DemoStory) -> None:
+    assessment = story.services[ServiceKind.ASSESSMENT]
+    needling = story.services[ServiceKind.DRY_NEEDLING]
+    for key, practitioner_key, slug, done in [
+        ("mid_course", "okafor", "rockville", 3),
+        ("finished", "kim", "largo", 6),
+    ]:
+        patient = story.patients[key]
+        practitioner = story.practitioners[practitioner_key]
+        location = story.locations[slug]
+        note = (
+            AssessmentNote.objects.filter(patient=patient, signed_at__isnull=False)
+            .order_by("-signed_at")
+            .first()
+        )
+        if note is None:
+            continue
+        room = Room.objects.filter(location=location).order_by("name").first()
+        # The assessment visit itself, an hour before the note was signed.
+        _past(
+            patient,
+            location,
+            practitioner,
+            room,
+            assessment,
+            note.signed_at - dt.timedelta(hours=1),
+            minutes=60,
+            course=None,
+            number=None,
+        )
+        course, _ = Course.objects.get_or_create(
+            assessment_id=note.pk,
+            defaults={
+                "patient": patient,
+                "practitioner": practitioner,
+                "sessions_planned": note.planned_sessions,
+                "minutes": note.session_minutes,
+                "interval_days": note.interval_days,
+                "created_by": practitioner.user,
+            },
+        )
+        for session in note.treatment_notes.filter(session_number__lte=done).order_by(
+            "session_number"
+        ):
+            _past(
+                patient,
+                location,
+                practitioner,
+                room,
+                needling,
+                session.performed_at,
+                minutes=course.minutes,
+                course=course,
+                number=session.session_number,
+            )
+        # The sessions still to come: weekly, on the practitioner's days at this location.
+        day = location.today()
+        for number in range(done + 1, course.sessions_planned + 1):
+            day = _next_day_worked(
+                practitioner, location, day + dt.timedelta(days=1 if number == done + 1 else 6)
+            )
+            _upcoming(
+                patient,
+                location,
+                practitioner,
+                room,
+                needling,
+                aware(day, dt.time(10), location.zone),
+                course=course,
+                number=number,
+            )
+
+
+def _next_day_worked(practitioner: Practitioner, location: Location, day: dt.date) -> dt.date:
+    weekdays = set(
+        practitioner.working_hours.filter(location=location).values_list("weekday", flat=True)
+    )
+    while day.weekday() not in weekdays:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _past(
+    patient: Patient,
+    location: Location,
+    practitioner: Practitioner,
+    room: Room,
+    service: Service,
+    starts_at: dt.datetime,
+    *,
+    minutes: int,
+    course: Course | None,
+    number: int | None,
+) -> None:
+    """A visit that happened (completed), created once."""
+    if Appointment.objects.filter(
+        patient=patient,
+        service=service,
+        course=course,
+        session_number=number,
+        status=Status.COMPLETED,
+    ).exists():
+        return
+    ends_at = starts_at + dt.timedelta(minutes=minutes)
+    appointment = Appointment.objects.create(
+        location=location,
+        practitioner=practitioner,
+        room=room,
+        patient=patient,
+        service=service,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        blocks_until=ends_at + dt.timedelta(minutes=location.buffer_minutes),
+        status=Status.COMPLETED,
+        course=course,
+        session_number=number,
+    )
+    AppointmentEvent.objects.bulk_create(
+        [
+            AppointmentEvent(
+                appointment=appointment,
+                kind=AppointmentEvent.Kind.CREATED,
+                to_status=Status.CONFIRMED,
+                reason="Booked by the clinic",
+                at=starts_at - dt.timedelta(days=7),
+            ),
+            AppointmentEvent(
+                appointment=appointment,
+                kind=AppointmentEvent.Kind.STATUS,
+                from_status=Status.CHECKED_IN,
+                to_status=Status.COMPLETED,
+                reason="Seen",
+                at=ends_at,
+            ),
+        ]
+    )
+    patient.locations.add(location)
+
+
+def _upcoming(
+    patient: Patient,
+    location: Location,
+    practitioner: Practitioner,
+    room: Room,
+    service: Service,
+    starts_at: dt.datetime,
+    *,
+    course: Course,
+    number: int,
+) -> None:
+    """A confirmed session still to come; moved to the new date when the demo is seeded again later."""
+    ends_at = starts_at + dt.timedelta(minutes=course.minutes)
+    fields = {
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "blocks_until": ends_at + dt.timedelta(minutes=location.buffer_minutes),
+    }
+    existing = Appointment.objects.filter(
+        course=course, session_number=number, status__in=[Status.CONFIRMED, Status.REQUESTED]
+    ).first()
+    if existing is not None:
+        if existing.starts_at < timezone.now():
+            Appointment.objects.filter(pk=existing.pk).update(**fields)
+        return
+    appointment = Appointment.objects.create(
+        location=location,
+        practitioner=practitioner,
+        room=room,
+        patient=patient,
+        service=service,
+        status=Status.CONFIRMED,
+        course=course,
+        session_number=number,
+        **fields,
+    )
+    AppointmentEvent.objects.create(
+        appointment=appointment,
+        kind=AppointmentEvent.Kind.CREATED,
+        to_status=Status.CONFIRMED,
+        reason=f"Course session {number} of {course.sessions_planned}",
+    )

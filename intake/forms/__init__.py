@@ -1,0 +1,1 @@
+"""Intake's forms: the questionnaire and consent (questionnaire.py), clinical notes (notes.py)."""

@@ -1,0 +1,81 @@
+"""Intake's links and home-page panels, registered with `clinic.pages` (clinic may not import
+intake, so intake adds itself)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from clinic import access
+from clinic.audit import record_access
+from clinic.models import Location, Patient, Practitioner, Role
+from clinic.pages import HomeSection, add_home_section, add_nav_link
+from intake import selectors
+from intake.questionnaire import STEPS
+
+REVIEW_PANEL_LIMIT = 10
+
+
+def register_intake_pages() -> None:
+    add_nav_link(Role.PATIENT, "Questionnaire", "intake:my_intake", order=20)
+    add_nav_link(Role.FRONT_DESK, "Intakes", "intake:intake_list", order=30)
+    add_nav_link(Role.PRACTITIONER, "Intakes", "intake:intake_list", order=30)
+    add_nav_link(Role.MANAGER, "Intakes", "intake:intake_list", order=30)
+    add_home_section(Role.PATIENT, patient_panel, order=10)
+    add_home_section(Role.FRONT_DESK, location_counts_panel, order=10)
+    add_home_section(Role.PRACTITIONER, waiting_for_review_panel, order=10)
+    add_home_section(Role.PRACTITIONER, unsigned_notes_panel, order=11)
+
+
+def patient_panel(request: HttpRequest) -> HomeSection | None:
+    """'Your intake questionnaire: not started / in progress, step 3 of 8 / submitted'."""
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        return None
+    state = selectors.intake_states([patient.pk])[patient.pk]
+    return HomeSection(
+        "intake/_home_patient.html",
+        {
+            "state": state,
+            "steps_total": len(STEPS),
+            "consents": selectors.consent_statuses(patient),
+        },
+    )
+
+
+def location_counts_panel(request: HttpRequest) -> HomeSection | None:
+    """For the front desk: per location, who waits for review, who is half-way, who has none."""
+    rows = []
+    for location in access.visible_locations(request.user):
+        one = Location.objects.filter(pk=location.pk)
+        upcoming = selectors.upcoming_assessments([location])
+        rows.append((location, selectors.intake_counts(one, upcoming=upcoming)))
+    return HomeSection("intake/_home_front_desk.html", {"rows": rows})
+
+
+def waiting_for_review_panel(request: HttpRequest) -> HomeSection | None:
+    """For practitioners: patients at their locations whose screening waits for review."""
+    waiting = (
+        access.visible_patients(request.user)
+        .filter(selectors.flagged_for_review())
+        .order_by("last_name", "first_name")
+    )
+    patients = list(waiting[: REVIEW_PANEL_LIMIT + 1])
+    states = selectors.intake_states(p.pk for p in patients[:REVIEW_PANEL_LIMIT])
+    rows = [(p, states[p.pk]) for p in patients[:REVIEW_PANEL_LIMIT]]
+    for patient, state in rows:
+        record_access(actor=request.user, patient=patient, record=state.submission, request=request)
+    return HomeSection(
+        "intake/_home_practitioner.html",
+        {"rows": rows, "more": len(patients) > REVIEW_PANEL_LIMIT},
+    )
+
+
+def unsigned_notes_panel(request: HttpRequest) -> HomeSection | None:
+    """For practitioners: the notes they started and have not signed yet."""
+    practitioner = Practitioner.objects.filter(user=request.user).first()
+    if practitioner is None:
+        return None
+    drafts = selectors.unsigned_notes(practitioner)
+    if not drafts:
+        return None
+    return HomeSection("intake/_home_unsigned_notes.html", {"drafts": drafts})

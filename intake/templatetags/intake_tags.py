@@ -1,0 +1,30 @@
+"""Small display helpers for intake pages."""
+
+from __future__ import annotations
+
+from django import template
+
+from intake.models import patient_zone
+
+register = template.Library()
+
+
+@register.filter
+def answer(value) -> str:
+    """A yes/no answer as the patient gave it."""
+    if value is True:
+        return "Yes"
+    if value is False:
+        return "No"
+    return "Not answered"
+
+
+@register.filter
+def time_zone(patient):
+    """The zone a patient's times are shown in (for `{% timezone patient|time_zone %}`)."""
+    return patient_zone(patient)
+
+
+@register.filter
+def or_unanswered(value):
+    return "Not answered" if value in (None, "") else value

@@ -1,0 +1,31 @@
+"""What the intake views share: the methods a form page accepts, the access-log call, and
+reading the revision a page was opened at."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.http import HttpRequest
+from django.views.decorators.http import require_http_methods
+
+from clinic.audit import record_access
+from clinic.models import AccessLog
+
+GET_OR_POST = require_http_methods(["GET", "HEAD", "POST"])
+
+
+def seen_revision(request: HttpRequest) -> int:
+    """The record's revision when the page was opened (a missing or damaged value counts as
+    the oldest, so it can never overwrite anything)."""
+    try:
+        return int(request.POST.get("revision", ""))
+    except ValueError:
+        return -1
+
+
+def log_access(
+    request: HttpRequest, record: models.Model, action: str = AccessLog.Action.VIEW
+) -> None:
+    """One row in the access log for the patient whose record (intake or note) is touched."""
+    record_access(
+        actor=request.user, patient=record.patient, record=record, action=action, request=request
+    )

@@ -1,0 +1,261 @@
+"""Factories for intake records. Tests ask for what matters to them and let these fill the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from clinic.models import Patient
+from intake.models import (
+    AssessmentNote,
+    ConsentDocument,
+    ConsentSignature,
+    ConsentVersion,
+    Intake,
+    Onset,
+    TreatmentNote,
+    TreatmentOutcome,
+    Units,
+)
+from intake.questionnaire import QUESTION_STEPS, SCREENING, SYMPTOMS, TREATMENTS
+
+
+class ConsentDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsentDocument
+        django_get_or_create = ("kind",)
+
+    kind = ConsentDocument.Kind.DRY_NEEDLING
+    title = factory.LazyAttribute(lambda o: ConsentDocument.Kind(o.kind).label)
+
+
+class ConsentVersionFactory(factory.django.DjangoModelFactory):
+    """A published version (pass published_at=None for a draft wording)."""
+
+    class Meta:
+        model = ConsentVersion
+
+    document = factory.SubFactory(ConsentDocumentFactory)
+    number = 1
+    body = "Dry needling may cause soreness, bruising, bleeding, fainting or infection.\n\nYou may stop at any time."
+    published_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
+
+
+def publish_consents() -> list[ConsentVersion]:
+    """Both consent documents, each with version 1 in force."""
+    return [
+        ConsentVersionFactory(document=ConsentDocumentFactory(kind=kind))
+        for kind in ConsentDocument.Kind
+    ]
+
+
+def complete_answers(patient: Patient, **overrides) -> dict:
+    """Answers to every question, as the model stores them: a patient with no screening flag."""
+    answers = {
+        "phone": patient.phone,
+        "email": patient.email,
+        "emergency_contact_name": "Sam Miles",
+        "emergency_contact_phone": "416-555-0191",
+        "preferred_location": patient.locations.first(),
+        "affected_foot": "right",
+        "weeks_of_pain": 12,
+        "onset": Onset.GRADUAL,
+        "had_before": False,
+        **{q.field: True for q in SYMPTOMS},
+        "pain_first_steps": 7,
+        "pain_average": 5,
+        "pain_worst": 8,
+        "walking_minutes": 20,
+        "standing_hours": Decimal("6.5"),
+        "activity_1": "Walking the dog",
+        "activity_1_score": 4,
+        "goals": "Walk the dog without pain",
+        "measurement_units": Units.METRIC,
+        "height_cm": Decimal("170.00"),
+        "weight_kg": Decimal("80.00"),
+        "foot_type": "flat",
+        "high_impact_activity": False,
+        "long_hours_standing": True,
+        "tight_calves": True,
+        "unsupportive_footwear": False,
+        **{t.field: TreatmentOutcome.NOT_TRIED for t in TREATMENTS},
+        **{q.field: False for q in SCREENING},
+    }
+    return answers | overrides
+
+
+class IntakeFactory(factory.django.DjangoModelFactory):
+    """An empty draft of `patient` (see `draft_with_answers` and `submitted_intake`)."""
+
+    class Meta:
+        model = Intake
+
+    patient = factory.SubFactory("tests.factories.PatientFactory")
+    started_by = factory.LazyAttribute(lambda o: o.patient.user)
+
+
+def draft_with_answers(patient: Patient, **overrides) -> Intake:
+    """A draft with every step answered and done, ready to be signed and submitted."""
+    return IntakeFactory(
+        patient=patient,
+        steps_done=[step.slug for step in QUESTION_STEPS],
+        **complete_answers(patient, **overrides),
+    )
+
+
+def submitted_intake(patient: Patient, *, at: dt.datetime | None = None, **overrides) -> Intake:
+    at = at or timezone.now() - dt.timedelta(days=2)
+    return IntakeFactory(
+        patient=patient,
+        status=Intake.Status.SUBMITTED,
+        submitted_at=at,
+        submitted_by=patient.user,
+        created_at=at - dt.timedelta(hours=1),
+        steps_done=[step.slug for step in QUESTION_STEPS],
+        **complete_answers(patient, **overrides),
+    )
+
+
+def sign(patient: Patient, versions: list[ConsentVersion]) -> None:
+    for version in versions:
+        ConsentSignature.objects.create(
+            patient=patient,
+            version=version,
+            signed_name=patient.full_name,
+            method=ConsentSignature.Method.ONLINE,
+        )
+
+
+def as_post_data(answers: dict) -> dict:
+    """Model values as a browser would post them."""
+    data = {}
+    for name, value in answers.items():
+        if value is None:
+            continue
+        if hasattr(value, "pk"):
+            value = value.pk
+        data[name] = str(value)
+    return data
+
+
+def step_data(patient: Patient, slug: str, *, revision: int, action: str = "next", **overrides):
+    """The POST of one step with complete answers (plus `overrides`; None removes a field)."""
+    step = next(s for s in QUESTION_STEPS if s.slug == slug)
+    answers = complete_answers(patient)
+    values = {name: answers.get(name) for name in step.fields} | overrides
+    return as_post_data(values) | {"revision": str(revision), "action": action}
+
+
+# --- Clinical notes ---------------------------------------------------------------------------
+
+
+def complete_assessment(**overrides) -> dict:
+    """An assessment's fields, ready to sign: needling appropriate, 6 weekly sessions of 30 min."""
+    fields = {
+        "subjective": "Heel pain, right foot, 12 weeks.",
+        "tender_heel_right": True,
+        "windlass_right": "positive",
+        "dorsiflexion_right": 5,
+        "trigger_points": ["gastrocnemius:right", "soleus:right"],
+        "diagnosis": "plantar_fasciitis",
+        "diagnosis_side": "right",
+        "needling_appropriate": True,
+        "decision_reason": "Active trigger points; no contraindication.",
+        "planned_sessions": 6,
+        "session_minutes": 30,
+        "interval_days": 7,
+        "combined_care": ["stretching"],
+        "goals": [{"goal": "Walk the dog", "target": "2030-01-01"}],
+    }
+    return fields | overrides
+
+
+class AssessmentFactory(factory.django.DjangoModelFactory):
+    """A complete draft assessment (sign it with `sign_note_now`)."""
+
+    class Meta:
+        model = AssessmentNote
+
+    patient = factory.SubFactory("tests.factories.PatientFactory")
+    author = factory.SubFactory("tests.factories.PractitionerFactory")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return super()._create(model_class, *args, **(complete_assessment() | kwargs))
+
+
+def sign_note_now(note, at: dt.datetime | None = None):
+    """Sign a note directly (tests of other things than signing itself)."""
+    note.signed_at = at or timezone.now()
+    note.fingerprint = note.compute_fingerprint()
+    note.save(update_fields=["signed_at", "fingerprint"])
+    return note
+
+
+def signed_assessment(patient: Patient, author, **fields) -> AssessmentNote:
+    return sign_note_now(AssessmentFactory(patient=patient, author=author, **fields))
+
+
+def complete_session(**overrides) -> dict:
+    fields = {
+        "pre_session_pain": 5,
+        "muscles_needled": [{"muscle": "soleus", "side": "right", "needles": 2, "twitch": True}],
+        "technique": "pistoning",
+        "retention_minutes": 10,
+        "tolerance": "well",
+        "adverse_events": ["none"],
+    }
+    return fields | overrides
+
+
+def treatment_note(assessment: AssessmentNote, number: int = 1, **fields) -> TreatmentNote:
+    return TreatmentNote.objects.create(
+        patient=assessment.patient,
+        author=fields.pop("author", assessment.author),
+        assessment=assessment,
+        session_number=number,
+        performed_at=timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=1),
+        **complete_session(**fields),
+    )
+
+
+def assessment_data(*, revision: int, acknowledged: dict | None = None, **overrides) -> dict:
+    """The POST of the assessment form with `complete_assessment()` values (None drops one)."""
+    fields = complete_assessment(**overrides)
+    data = {"revision": str(revision)}
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if name == "goals":
+            for n, goal in enumerate(value, start=1):
+                data[f"goal_{n}"] = goal["goal"]
+                data[f"goal_{n}_target"] = goal["target"]
+        elif isinstance(value, list):
+            data[name] = value
+        else:
+            data[name] = str(value)
+    for field, note in (acknowledged or {}).items():
+        data[f"ack_{field}"] = "on"
+        data[f"ack_{field}_note"] = note
+    return data
+
+
+def session_data(*, revision: int, **overrides) -> dict:
+    """The POST of the session-note form with `complete_session()` values."""
+    fields = {"session_number": 1, **complete_session(**overrides)}
+    if "performed_at" not in fields:
+        an_hour_ago = timezone.localtime(timezone.now() - dt.timedelta(hours=1), dt.UTC)
+        fields["performed_at"] = f"{an_hour_ago:%Y-%m-%dT%H:%M}"
+    data = {"revision": str(revision)}
+    for row in fields.pop("muscles_needled"):
+        data[f"needles_{row['muscle']}_{row['side']}"] = str(row["needles"])
+        if row["twitch"]:
+            data[f"twitch_{row['muscle']}_{row['side']}"] = "on"
+    for name, value in fields.items():
+        if value is None:
+            continue
+        data[name] = value if isinstance(value, list) else str(value)
+    return data
