@@ -186,7 +186,6 @@ def location_day(request, slug: str):
         "by": by,
         "grid": grid,
         "loaded": loaded,
-        "intake_known": loaded.described.intake_known,
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1),
         "zone_name": dt.datetime.combine(day, dt.time(12), tzinfo=location.zone).tzname(),
@@ -206,7 +205,6 @@ def location_day_list(request, slug: str):
     context = _toolbar(request, location, "list", day) | {
         "day": day,
         "entries": loaded.entries,
-        "intake_known": loaded.described.intake_known,
         "printed_at": timezone.now(),
     }
     response = render(request, "booking/desk_day_list.html", context)
@@ -281,7 +279,6 @@ def _practitioner_page(request, pk: int, *, days: int):
             "grid": grid,
             "loaded": loaded,
             "entries": [loaded.described.entries[a.pk] for a in loaded.appointments],
-            "intake_known": loaded.described.intake_known,
             "previous": first - step,
             "next": first + step,
             "is_own": request.user.pk == practitioner.user_id,
@@ -336,7 +333,6 @@ def requests_queue(request):
             "chosen": chosen,
             "to_confirm": [e for e in entries if not e.appointment.proposed_by_clinic],
             "waiting_for_patient": [e for e in entries if e.appointment.proposed_by_clinic],
-            "intake_known": described.intake_known,
             "now": timezone.now(),
         },
     )
@@ -950,7 +946,7 @@ def book_for_patient(request, slug: str, patient_pk: int):
         .select_related("location", "service", "course", "practitioner__user")
         .order_by("starts_at")[:5]
     )
-    overview = (intake_status.intake_overview([patient.pk]) or {}).get(patient.pk)
+    overview = intake_status.intake_overview([patient.pk])[patient.pk]
     context = _slot_page(
         request,
         location=location,
@@ -968,8 +964,7 @@ def book_for_patient(request, slug: str, patient_pk: int):
         "minutes": minutes,
         "upcoming": upcoming,
         "overview": overview,
-        "intake_known": overview is not None,
-        "gate": gates.course_gate_if_known(patient),
+        "gate": gates.course_gate(patient),
         "page_url": reverse("booking:book_for_patient", args=[location.slug, patient.pk]),
         "channel": request.POST.get("channel", "phone"),
     }
@@ -1172,18 +1167,15 @@ def proposal_accept(request, pk: int):
 def staff_panel(appointment: Appointment, user) -> dict:
     """What staff see on an appointment's page besides its details: the badges (with the
     screening reasons), whether check-in is possible, and the actions open to it."""
-    overviews = intake_status.intake_overview([appointment.patient_id])
-    overview = overviews.get(appointment.patient_id) if overviews is not None else None
+    overview = intake_status.intake_overview([appointment.patient_id])[appointment.patient_id]
     history = schedule.patient_histories([appointment.patient_id]).get(
         appointment.patient_id, schedule.NO_HISTORY
     )
     now = timezone.now()
-    consent_current = overview.consent_current if overview is not None else None
     return {
         "badges": schedule.appointment_badges(appointment, overview, history),
-        "flag_reasons": overview.flag_reasons if overview is not None else (),
-        "intake_known": overview is not None,
-        "consent_current": consent_current,
+        "flag_reasons": overview.flag_reasons,
+        "consent_current": overview.consent_current,
         "counter_consent_url": intake_status.intake_url("counter_consent", appointment.patient_id),
         "chart_url": intake_status.intake_url("patient_chart", appointment.patient_id)
         if user.role == Role.PRACTITIONER

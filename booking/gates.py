@@ -35,24 +35,10 @@ def course_gate(patient: Patient) -> intake.CourseGate:
     return gate
 
 
-def course_gate_if_known(patient: Patient):
-    """Like `course_gate`, but None while intake cannot answer (its side not deployed yet),
-    so that pages which only mention courses still work."""
-    try:
-        return course_gate(patient)
-    except ModuleNotFoundError as error:
-        if error.name in {"intake", "intake.selectors"}:
-            return None
-        raise
-
-
-def intake_submitted(patient_ids) -> dict[int, bool] | None:
-    """Whether each patient has a submitted intake questionnaire, or None while the intake app
-    does not offer that question yet (asked through booking.intake_status, the one module
-    that reads intake's overview)."""
+def intake_submitted(patient_ids) -> dict[int, bool]:
+    """Whether each patient has a submitted intake questionnaire (asked through
+    booking.intake_status, which reads intake's overview for the front desk too)."""
     overviews = intake_status.intake_overview(patient_ids)
-    if overviews is None:
-        return None
     return {pk: overview.submitted for pk, overview in overviews.items()}
 
 

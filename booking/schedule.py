@@ -98,27 +98,26 @@ def patient_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
 
 def appointment_badges(
     appointment: Appointment,
-    overview: intake_status.IntakeOverview | None,
+    overview: intake_status.IntakeOverview,
     history: PatientHistory,
 ) -> list[Badge]:
     """The warnings the front desk needs at a glance. Screening reasons are health information:
     they are shown on the appointment's own page (which is access-logged), not here."""
     badges = []
-    if overview is not None:
-        if not overview.submitted:
-            badges.append(
-                Badge("intake", "Intake not finished")
-                if overview.draft_in_progress
-                else Badge("intake", "Intake missing")
-            )
-        if overview.flagged_for_review:
-            badges.append(Badge("flagged", "Flagged for review"))
-        if not overview.consent_current:
-            badges.append(
-                Badge("consent", "Consent out of date")
-                if overview.submitted
-                else Badge("consent", "Consent not signed")
-            )
+    if not overview.submitted:
+        badges.append(
+            Badge("intake", "Intake not finished")
+            if overview.draft_in_progress
+            else Badge("intake", "Intake missing")
+        )
+    if overview.flagged_for_review:
+        badges.append(Badge("flagged", "Flagged for review"))
+    if not overview.consent_current:
+        badges.append(
+            Badge("consent", "Consent out of date")
+            if overview.submitted
+            else Badge("consent", "Consent not signed")
+        )
     if appointment.status in ON_GRID and (
         history.first_seen_at is None or appointment.starts_at <= history.first_seen_at
     ):
@@ -155,7 +154,6 @@ class Entry:
 @dataclass
 class Described:
     entries: dict[int, Entry]  # by appointment id
-    intake_known: bool  # False while intake cannot answer (no intake badges then)
 
 
 def describe(appointments: list[Appointment], *, clinical_links: bool = False) -> Described:
@@ -167,11 +165,12 @@ def describe(appointments: list[Appointment], *, clinical_links: bool = False) -
     entries = {}
     for appointment in appointments:
         zone = appointment.location.zone
-        overview = overviews.get(appointment.patient_id) if overviews is not None else None
         entry = Entry(
             appointment=appointment,
             badges=appointment_badges(
-                appointment, overview, histories.get(appointment.patient_id, NO_HISTORY)
+                appointment,
+                overviews[appointment.patient_id],
+                histories.get(appointment.patient_id, NO_HISTORY),
             ),
             starts=clock(appointment.starts_at.astimezone(zone)),
             ends=clock(appointment.ends_at.astimezone(zone)),
@@ -179,7 +178,7 @@ def describe(appointments: list[Appointment], *, clinical_links: bool = False) -
         if clinical_links:
             _add_clinical_links(entry)
         entries[appointment.pk] = entry
-    return Described(entries, overviews is not None)
+    return Described(entries)
 
 
 def _add_clinical_links(entry: Entry) -> None:
@@ -637,7 +636,6 @@ class LocationWeek:
     days: list[dt.date]
     rows: list[WeekRow]
     off_grid: list[Entry]
-    intake_known: bool
 
 
 def load_location_week(
@@ -683,7 +681,7 @@ def load_location_week(
         if any(c.working or c.entries for c in cells):
             certified = calendar is not None and any(calendar.is_certified_on(d) for d in days)
             rows.append(WeekRow(practitioner, certified, cells))
-    return LocationWeek(location, days, rows, off_grid, described.intake_known)
+    return LocationWeek(location, days, rows, off_grid)
 
 
 # --- A practitioner's days across their locations -------------------------------------------

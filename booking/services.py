@@ -454,14 +454,7 @@ def change_status(
 
 def _require_current_consent(patient: Patient) -> None:
     """Nobody is checked in for needling without the current consent on file (intake keeps it)."""
-    current = intake_status.consent_is_current(patient)
-    if current is None:
-        raise ConsentNeeded(
-            f"Check-in refused: {patient.full_name}'s consent cannot be checked because the "
-            "intake records are not available. Check the signed consent before treatment.",
-            patient=patient,
-        )
-    if not current:
+    if not intake_status.consent_is_current(patient):
         raise ConsentNeeded(
             f"Check-in refused: {patient.full_name} has not signed the current version of the "
             "consent (it is missing or an older version). They can sign it now at the counter, "

@@ -4,7 +4,6 @@ consent out of date, first visit, late-cancel history — and what stays off the
 from __future__ import annotations
 
 import datetime as dt
-import sys
 
 import pytest
 from django.urls import reverse
@@ -79,10 +78,6 @@ def test_late_cancellations_and_no_shows_make_a_history(upcoming):
     assert late.detail == "2 late cancellations, 1 no-show"
 
 
-def test_without_intake_there_are_no_intake_badges(upcoming):
-    assert _labels(upcoming, None) == ["First visit"]
-
-
 def test_the_day_view_shows_the_badges_from_the_patients_records(
     login, front_desk, clinic, patient, intake
 ):
@@ -149,17 +144,3 @@ def test_screening_reasons_are_on_the_appointments_page_not_the_schedule(
     assert AccessLog.objects.filter(
         actor=front_desk, patient=upcoming.patient, action="view"
     ).exists()
-
-
-def test_pages_say_when_intake_cannot_answer(login, front_desk, upcoming, monkeypatch):
-    monkeypatch.setitem(sys.modules, "intake.selectors", None)
-    html = (
-        login(front_desk)
-        .get(
-            reverse("booking:location_day", args=[upcoming.location.slug]),
-            {"date": upcoming.local_starts_at.date().isoformat()},
-        )
-        .content.decode()
-    )
-    assert "Intake status is not available yet" in html
-    assert "Intake missing" not in html
