@@ -9,8 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from booking.availability import aware
+from booking.forms import slot_choice_value
 from booking.models import Appointment, Status, WaitlistEntry
-from clinic.models import Location, Patient, User
+from clinic.models import Location, Patient, Practitioner, User
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +76,38 @@ def test_the_maryland_front_desk_does_not_see_leaside(client, demo):
     client.force_login(User.objects.get(email="frontdesk.md@example.org"))
     assert client.get(reverse("booking:location_day", args=["leaside"])).status_code == 404
     assert client.get(reverse("booking:location_day", args=["rockville"])).status_code == 200
+
+
+def test_a_session_of_the_mid_course_patient_moves_to_another_location(client, demo):
+    """Marcus Reid's next dry-needling session, at Rockville, moves to Largo (Laura Kim)."""
+    client.force_login(User.objects.get(email="frontdesk.md@example.org"))
+    session = (
+        Appointment.objects.filter(
+            patient__last_name="Reid", status=Status.CONFIRMED, course__isnull=False
+        )
+        .select_related("location", "course")
+        .order_by("starts_at")
+        .first()
+    )
+    largo = Location.objects.get(slug="largo")
+    kim = Practitioner.objects.get(user__email="l.kim@example.org")
+    page = client.get(
+        reverse("booking:desk_move", args=[session.pk]),
+        {"location": "largo", "practitioner": kim.pk, "date": largo.today().isoformat()},
+    ).content.decode()
+    assert f"DN {session.session_number}/{session.course.sessions_planned}" in page
+    day = largo.today() + dt.timedelta(days=1)
+    while day.weekday() not in (0, 2, 4):  # Laura Kim works at Largo Mon, Wed, Fri 8–16
+        day += dt.timedelta(days=1)
+    target = aware(day, dt.time(14), largo.zone)
+    client.post(
+        reverse("booking:desk_move", args=[session.pk]),
+        {
+            "version": session.version,
+            "location": "largo",
+            "slot": slot_choice_value(kim.pk, target),
+        },
+    )
+    session.refresh_from_db()
+    assert (session.location, session.practitioner, session.starts_at) == (largo, kim, target)
+    assert session.events.filter(kind="moved").exists()
