@@ -52,6 +52,7 @@ def practitioner_today(request: HttpRequest) -> HomeSection | None:
 def register_booking_pages() -> None:
     add_nav_link(Role.PATIENT, "Request an assessment", "booking:request_start", order=10)
     add_nav_link(Role.PATIENT, "My appointments", "booking:my_appointments", order=20)
+    add_nav_link(Role.PATIENT, "My record", "booking:my_record", order=92)
     add_nav_link(Role.PATIENT, "Reminders", "booking:reminder_settings", order=85)
     add_nav_link(Role.PRACTITIONER, "Calendar feed", "booking:calendar_feed", order=80)
     add_nav_link(Role.FRONT_DESK, "Email problems", "booking:email_problems", order=80)

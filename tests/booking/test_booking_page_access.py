@@ -49,6 +49,9 @@ PAGES = {
     "booking:reminder_settings": (PATIENT, True),
     "booking:email_problems": (STAFF, True),
     "booking:notification_send_again": (STAFF, False),
+    "booking:my_record": (PATIENT, True),
+    "booking:patient_record": ({Role.MANAGER}, True),
+    "booking:close_account": (PATIENT, True),
 }
 PERSONAS = {
     Role.PATIENT: "patient",
@@ -171,6 +174,9 @@ def urls(clinic, patient):
         "booking:calendar_feed_new": reverse("booking:calendar_feed_new"),
         "booking:calendar_feed_revoke": reverse("booking:calendar_feed_revoke"),
         "booking:reminder_settings": reverse("booking:reminder_settings"),
+        "booking:my_record": reverse("booking:my_record"),
+        "booking:patient_record": reverse("booking:patient_record", args=[patient.pk]),
+        "booking:close_account": reverse("booking:close_account"),
         "booking:email_problems": reverse("booking:email_problems"),
         "booking:notification_send_again": reverse(
             "booking:notification_send_again", args=[notification.pk]
