@@ -49,6 +49,10 @@ def practitioner_today(request: HttpRequest) -> HomeSection | None:
     return HomeSection("booking/_home_practitioner.html", {"appointments": today})
 
 
+def patient_record_links(request: HttpRequest) -> HomeSection:
+    return HomeSection("booking/_home_record.html", {})
+
+
 def register_booking_pages() -> None:
     add_nav_link(Role.PATIENT, "Request an assessment", "booking:request_start", order=10)
     add_nav_link(Role.PATIENT, "My appointments", "booking:my_appointments", order=20)
@@ -58,4 +62,5 @@ def register_booking_pages() -> None:
     add_nav_link(Role.FRONT_DESK, "Email problems", "booking:email_problems", order=80)
     add_nav_link(Role.MANAGER, "Email problems", "booking:email_problems", order=70)
     add_home_section(Role.PATIENT, patient_appointments, order=10)
+    add_home_section(Role.PATIENT, patient_record_links, order=95)
     add_home_section(Role.PRACTITIONER, practitioner_today, order=10)
