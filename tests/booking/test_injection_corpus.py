@@ -11,7 +11,7 @@ from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Appointment
 from clinic.models import Patient
-from tests.booking.conftest import clinic, next_weekday  # noqa: F401 - the `clinic` fixture
+from tests.booking.conftest import next_weekday
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
