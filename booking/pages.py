@@ -93,6 +93,10 @@ def front_desk_today(request: HttpRequest) -> HomeSection | None:
     return HomeSection("booking/_home_front_desk.html", {"rows": rows})
 
 
+def patient_record_links(request: HttpRequest) -> HomeSection:
+    return HomeSection("booking/_home_record.html", {})
+
+
 def register_booking_pages() -> None:
     add_nav_link(Role.PATIENT, "Request an assessment", "booking:request_start", order=10)
     add_nav_link(Role.PATIENT, "My appointments", "booking:my_appointments", order=20)
@@ -101,10 +105,12 @@ def register_booking_pages() -> None:
     add_nav_link(Role.PRACTITIONER, "My schedule", "booking:my_schedule", order=10)
     add_nav_link(Role.MANAGER, "Schedule", "booking:schedule", order=10)
     add_nav_link(Role.MANAGER, "Requests", "booking:requests_queue", order=20)
+    add_nav_link(Role.PATIENT, "My record", "booking:my_record", order=92)
     add_nav_link(Role.PATIENT, "Reminders", "booking:reminder_settings", order=85)
     add_nav_link(Role.PRACTITIONER, "Calendar feed", "booking:calendar_feed", order=80)
     add_nav_link(Role.FRONT_DESK, "Email problems", "booking:email_problems", order=80)
     add_nav_link(Role.MANAGER, "Email problems", "booking:email_problems", order=70)
     add_home_section(Role.PATIENT, patient_appointments, order=10)
+    add_home_section(Role.PATIENT, patient_record_links, order=95)
     add_home_section(Role.PRACTITIONER, practitioner_today, order=10)
     add_home_section(Role.FRONT_DESK, front_desk_today, order=5)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from booking import gates, intake_status, notifications
 from booking.availability import Slot, SlotQuery, aware, slot_problems
 from booking.models import (
+    MOVABLE_STATUSES,
     Appointment,
     AppointmentEvent,
     CancelledBy,
@@ -1334,3 +1335,37 @@ def leave_waitlist(entry: WaitlistEntry) -> None:
         notifications.offer_ended(offer)
         offer.hold.expires_at = timezone.now()
         offer.hold.save(update_fields=["expires_at"])
+
+
+# --- Closing a patient's account ---------------------------------------------------------------
+
+
+@transaction.atomic
+def close_patient_account(patient: Patient, *, actor: User, now: dt.datetime | None = None) -> None:
+    """A patient closes their account: future appointments are cancelled, waitlist places and
+    held times given up, and the login removed (see clinic.services.remove_login). The
+    clinical record stays — questionnaires, consents, notes, appointment history and the
+    access log — for as long as clinical-record retention requires."""
+    from clinic.services import remove_login
+
+    now = now or timezone.now()
+    upcoming = Appointment.objects.filter(
+        patient=patient, status__in=MOVABLE_STATUSES, starts_at__gt=now
+    )
+    for appointment in upcoming:
+        cancel_appointment(
+            appointment,
+            by=CancelledBy.PATIENT,
+            actor=actor,
+            reason="The patient closed their account",
+            now=now,
+        )
+    for entry in WaitlistEntry.objects.filter(patient=patient).exclude(
+        state=WaitlistEntry.State.WITHDRAWN
+    ):
+        leave_waitlist(entry)
+    SlotHold.objects.filter(patient=patient, appointment__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
+    if patient.user_id:
+        remove_login(patient.user)

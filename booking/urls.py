@@ -1,10 +1,18 @@
 from django.urls import path
 
-from booking import desk_views, notification_views, views
+from booking import desk_views, notification_views, record_views, views
 
 app_name = "booking"
 
 urlpatterns = [
+    # A patient's record on request, and closing an account.
+    path("records/mine/", record_views.my_record, name="my_record"),
+    path(
+        "records/patients/<int:patient_pk>/",
+        record_views.patient_record_for_request,
+        name="patient_record",
+    ),
+    path("account/close/", record_views.close_account, name="close_account"),
     # A patient's online request.
     path("book/", views.request_start, name="request_start"),
     path("book/<slug:slug>/", views.request_slots, name="request_slots"),

@@ -74,6 +74,9 @@ PAGES = {
     "booking:waitlist_add": (STAFF, True),
     "booking:waitlist_offer": (STAFF, True),
     "booking:waitlist_remove": (STAFF, False),
+    "booking:my_record": (PATIENT, True),
+    "booking:patient_record": ({Role.MANAGER}, True),
+    "booking:close_account": (PATIENT, True),
 }
 # Pages about one location's schedule, patients or waitlist: staff of another location get a
 # 404, as if it did not exist.
@@ -224,6 +227,9 @@ def urls(clinic, patient, practitioner):
         "booking:calendar_feed_new": reverse("booking:calendar_feed_new"),
         "booking:calendar_feed_revoke": reverse("booking:calendar_feed_revoke"),
         "booking:reminder_settings": reverse("booking:reminder_settings"),
+        "booking:my_record": reverse("booking:my_record"),
+        "booking:patient_record": reverse("booking:patient_record", args=[patient.pk]),
+        "booking:close_account": reverse("booking:close_account"),
         "booking:email_problems": reverse("booking:email_problems"),
         "booking:notification_send_again": reverse(
             "booking:notification_send_again", args=[notification.pk]
