@@ -128,3 +128,72 @@ def test_a_post_without_the_csrf_token_is_refused(patient):
     assert response.status_code == 403
     patient.refresh_from_db()
     assert patient.phone != "416-555-0111"
+
+
+# --- The front desk's pages: the schedule grid is rendered in Python, so it is checked here ---
+
+
+@pytest.mark.parametrize("payload", CORPUS)
+def test_a_hostile_name_is_escaped_on_every_schedule_page(login, clinic, front_desk, payload):
+    patient = Patient.objects.create(
+        first_name=payload[:100], last_name="Doe", date_of_birth="1980-01-01", phone="416-555-0100"
+    )
+    patient.locations.add(clinic.location)
+    start = next_weekday(clinic.location, 1, 10)
+    appointment = services.book_appointment(
+        patient=patient,
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=start,
+        minutes=60,
+        actor=front_desk,
+    )
+    client = login(front_desk)
+    day = {"date": appointment.local_starts_at.date().isoformat()}
+    slug = clinic.location.slug
+    for url, query in [
+        (reverse("booking:location_day", args=[slug]), day),
+        (reverse("booking:location_day", args=[slug]), day | {"by": "rooms"}),
+        (reverse("booking:location_day_list", args=[slug]), day),
+        (reverse("booking:location_week", args=[slug]), {"from": day["date"]}),
+        (reverse("booking:practitioner_day", args=[clinic.practitioner.pk]), day),
+        (
+            reverse("booking:practitioner_week", args=[clinic.practitioner.pk]),
+            {"from": day["date"]},
+        ),
+        (reverse("booking:find_patient", args=[slug]), {"q": "doe"}),
+    ]:
+        response = client.get(url, query)
+        assert response.status_code == 200, url
+        assert _escaped(response.content.decode(), payload), url
+
+
+@pytest.mark.parametrize("payload", CORPUS)
+def test_the_desk_search_and_reasons_take_anything(login, clinic, front_desk, payload):
+    client = login(front_desk)
+    slug = clinic.location.slug
+    found = client.get(reverse("booking:find_patient", args=[slug]), {"q": payload})
+    assert found.status_code == 200 and _escaped(found.content.decode(), payload)
+    new = client.get(reverse("booking:new_patient", args=[slug]), {"q": payload})
+    assert new.status_code == 200 and _escaped(new.content.decode(), payload)
+    request = services.book_appointment(
+        patient=Patient.objects.create(
+            first_name="Ann", last_name="Lee", date_of_birth="1980-01-01", phone="416-555-0100"
+        ),
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=next_weekday(clinic.location, 2, 10),
+        minutes=60,
+        actor=front_desk,
+        status="requested",
+    )
+    client.post(
+        reverse("booking:desk_decline", args=[request.pk]),
+        {"version": request.version, "reason": payload},
+    )
+    request.refresh_from_db()
+    assert request.cancellation_reason == payload[:300]
+    html = client.get(reverse("booking:appointment_detail", args=[request.pk])).content.decode()
+    assert _escaped(html, payload)
