@@ -39,6 +39,7 @@ from booking.forms import (
 )
 from booking.models import (
     ACTIVE_STATUSES,
+    LONGEST_APPOINTMENT,
     Appointment,
     CancelledBy,
     Room,
@@ -941,7 +942,10 @@ def book_for_patient(request, slug: str, patient_pk: int):
     record_access(actor=request.user, patient=patient, record=patient, request=request)
     upcoming = list(
         Appointment.objects.filter(
-            patient=patient, status__in=ACTIVE_STATUSES, ends_at__gte=timezone.now()
+            patient=patient,
+            status__in=ACTIVE_STATUSES,
+            ends_at__gte=timezone.now(),
+            starts_at__gt=timezone.now() - LONGEST_APPOINTMENT,
         )
         .select_related("location", "service", "course", "practitioner__user")
         .order_by("starts_at")[:5]

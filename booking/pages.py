@@ -13,12 +13,15 @@ from clinic.pages import HomeSection, add_home_section, add_nav_link
 
 
 def patient_appointments(request: HttpRequest) -> HomeSection | None:
-    from booking.models import ACTIVE_STATUSES, Appointment, WaitlistOffer
+    from booking.models import ACTIVE_STATUSES, LONGEST_APPOINTMENT, Appointment, WaitlistOffer
 
     now = timezone.now()
     upcoming = list(
         Appointment.objects.filter(
-            patient__user=request.user, status__in=ACTIVE_STATUSES, ends_at__gte=now
+            patient__user=request.user,
+            status__in=ACTIVE_STATUSES,
+            ends_at__gte=now,
+            starts_at__gt=now - LONGEST_APPOINTMENT,
         )
         .select_related("location", "practitioner__user", "service", "course")
         .order_by("starts_at")[:3]

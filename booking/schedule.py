@@ -23,7 +23,7 @@ from django.urls import reverse
 
 from booking import intake_status
 from booking.availability import Busy, Interval, aware, working_intervals
-from booking.models import ACTIVE_STATUSES, Appointment, Status
+from booking.models import ACTIVE_STATUSES, LONGEST_APPOINTMENT, Appointment, Status
 from booking.selectors import Availability, load_availability
 from clinic.models import Location, Practitioner, ServiceKind, User
 
@@ -458,6 +458,8 @@ def load_location_day(
             status__in=ACTIVE_STATUSES,
             starts_at__lt=end,
             ends_at__gt=start,
+            starts_at__gt=start
+            - LONGEST_APPOINTMENT,  # so the (practitioner, starts_at) index applies
         )
         .exclude(location=location)
         .order_by()

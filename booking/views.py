@@ -26,6 +26,7 @@ from booking.forms import (
     slot_choice_value,
 )
 from booking.models import (
+    LONGEST_APPOINTMENT,
     Appointment,
     Status,
     WaitlistEntry,
@@ -270,7 +271,7 @@ def my_appointments(request):
     now = timezone.now()
     mine = _appointment_list(Appointment.objects.filter(patient=patient))
     upcoming = list(
-        mine.filter(ends_at__gte=now)
+        mine.filter(ends_at__gte=now, starts_at__gt=now - LONGEST_APPOINTMENT)
         .exclude(status__in=[Status.CANCELLED, Status.NO_SHOW])
         .order_by("starts_at")
     )
