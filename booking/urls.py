@@ -46,6 +46,11 @@ urlpatterns = [
         notification_views.link_ics,
         name="link_ics",
     ),
+    path(
+        "appointments/<int:pk>/link/<str:token>/check-in/<slug:kind>/",
+        notification_views.link_checkin,
+        name="link_checkin",
+    ),
     # Calendar files and feeds.
     path(
         "appointments/<int:pk>/calendar.ics",

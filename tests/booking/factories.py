@@ -102,8 +102,9 @@ def a_course(
     assessment_id: int = 1,
     practitioner: Practitioner | None = None,
     minutes: int = 30,
+    sessions_planned: int | None = None,
 ):
-    """A course of len(statuses) sessions at the clinic, the first at `first_start` (weekly by
+    """A course of `sessions_planned` sessions (at least 4), of which len(statuses) are booked at the clinic, the first at `first_start` (weekly by
     default), each session with the given status (cancelled ones say by the patient). Written
     directly, without the booking rules: tests of what comes after booking."""
     from booking.models import Course
@@ -113,7 +114,7 @@ def a_course(
         patient=patient,
         practitioner=practitioner,
         assessment_id=assessment_id,
-        sessions_planned=len(statuses),
+        sessions_planned=sessions_planned or max(4, len(statuses)),
         minutes=minutes,
         created_by=practitioner.user,
     )

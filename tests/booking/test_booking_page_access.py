@@ -40,6 +40,7 @@ PAGES = {
     "booking:link_cancel": (PUBLIC, True),
     "booking:link_reschedule": (PUBLIC, True),
     "booking:link_ics": (PUBLIC, True),
+    "booking:link_checkin": (PUBLIC, True),
     "booking:appointment_ics": (EVERYONE, True),
     "booking:course_ics": (EVERYONE, True),
     "booking:practitioner_feed": (PUBLIC, True),
@@ -133,6 +134,24 @@ def urls(clinic, patient):
         minutes=30,
         created_by=clinic.practitioner.user,
     )
+    session_start = next_weekday(clinic.location, 4, 10)
+    session = AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        patient=patient,
+        service=clinic.needling,
+        starts_at=session_start,
+        ends_at=session_start + dt.timedelta(minutes=30),
+        blocks_until=session_start + dt.timedelta(minutes=35),
+        course=course,
+        session_number=1,
+    )
+    checkin_link = [
+        session.pk,
+        links.make_token(session, purpose=links.checkin_purpose("before_session")),
+        "before_session",
+    ]
     notification = Notification.objects.create(
         kind=Notification.Kind.CONFIRMED,
         appointment=appointment,
@@ -164,6 +183,7 @@ def urls(clinic, patient):
         "booking:link_cancel": reverse("booking:link_cancel", args=link),
         "booking:link_reschedule": reverse("booking:link_reschedule", args=link),
         "booking:link_ics": reverse("booking:link_ics", args=link),
+        "booking:link_checkin": reverse("booking:link_checkin", args=checkin_link),
         "booking:appointment_ics": reverse("booking:appointment_ics", args=[appointment.pk]),
         "booking:course_ics": reverse("booking:course_ics", args=[course.pk]),
         "booking:practitioner_feed": reverse("booking:practitioner_feed", args=[feed_token]),
