@@ -17,6 +17,7 @@ PATIENT = {Role.PATIENT}
 STAFF = {Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER}
 EVERYONE = PATIENT | STAFF
 PRACTITIONER = {Role.PRACTITIONER}
+RESULTS = {Role.PRACTITIONER, Role.MANAGER}
 # No login: the page is opened by a secret in its address (a signed link, a feed's token).
 PUBLIC = "public"
 
@@ -50,6 +51,9 @@ PAGES = {
     "booking:reminder_settings": (PATIENT, True),
     "booking:email_problems": (STAFF, True),
     "booking:notification_send_again": (STAFF, False),
+    "booking:reports": (RESULTS, True),
+    "booking:reports_csv": (RESULTS, True),
+    "booking:outcomes_csv": (RESULTS, True),
 }
 PERSONAS = {
     Role.PATIENT: "patient",
@@ -195,6 +199,9 @@ def urls(clinic, patient):
         "booking:notification_send_again": reverse(
             "booking:notification_send_again", args=[notification.pk]
         ),
+        "booking:reports": reverse("booking:reports"),
+        "booking:reports_csv": reverse("booking:reports_csv"),
+        "booking:outcomes_csv": reverse("booking:outcomes_csv"),
     }
 
 
