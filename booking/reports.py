@@ -13,7 +13,7 @@ courses; the ORM can express neither. The queries are fixed text with parameters
 come from the models. Definitions (also written on the page):
 
 - a course counts in the period in which its first session falls (in that location's time),
-  at the location of that first session, for the practitioner who prescribed it;
+  at the location of its session 1, for the practitioner who prescribed it;
 - completed: as many sessions attended as planned; abandoned: fewer attended than planned and
   none left booked (the rest cancelled or missed); the others are still going on;
 - pain at course end: the end-of-course questionnaire's first-step pain, compared with the
@@ -30,8 +30,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 
 from booking.availability import (
     Interval,
@@ -211,34 +212,66 @@ _LINE_OF_ROW = """
 """
 _GROUPS = "GROUP BY GROUPING SETS ((), (location_id), (practitioner_id))"
 
-COURSES_SQL = """
-WITH sessions AS (
+
+def _in_period(moment: str, location: str) -> str:
+    """SQL: `moment` falls in the period in the local time of `location` (an id; 0 or NULL for
+    UTC). Each location's period is passed as UTC instants (its local midnights), so rows are
+    compared with two timestamps instead of being converted to local time one by one."""
+    index = f"array_position(%(bound_ids)s::bigint[], COALESCE({location}, 0))"
+    return (
+        f"{moment} >= (%(bound_lo)s::timestamptz[])[{index}] "
+        f"AND {moment} < (%(bound_hi)s::timestamptz[])[{index}]"
+    )
+
+
+# A course's sessions, all of them (a course's status needs the sessions after the period too).
+_SESSIONS = """
+sessions AS (
     SELECT a.course_id,
            MIN(a.starts_at) AS first_start,
-           (ARRAY_AGG(a.location_id ORDER BY a.starts_at, a.id))[1] AS location_id,
+           MIN(a.location_id) FILTER (WHERE a.session_number = 1) AS location_id,
            COUNT(*) FILTER (WHERE a.status = 'completed') AS attended,
            COUNT(*) FILTER (WHERE a.status IN ('requested', 'confirmed', 'checked_in')) AS booked
       FROM {appointment} a
      WHERE a.course_id IS NOT NULL
      GROUP BY a.course_id
-), courses AS (
-    SELECT c.id, c.patient_id, c.practitioner_id, s.location_id,
-           s.attended >= c.sessions_planned AS completed,
-           s.attended < c.sessions_planned AND s.booked = 0 AS abandoned,
+)"""
+
+COURSES_SQL = (
+    "WITH"
+    + _SESSIONS
+    + """,
+started AS MATERIALIZED (
+    SELECT s.*
+      FROM sessions s
+     WHERE """
+    + _in_period("s.first_start", "s.location_id")
+    + """
+       AND (%(location)s::bigint IS NULL OR s.location_id = %(location)s)
+), facts AS MATERIALIZED (
+    -- Each course's baseline and end-of-course answers, joined in bulk (hash joins): the
+    -- planner cannot know how many courses a period holds, and probing them one by one is
+    -- many times slower.
+    SELECT c.id, c.patient_id, c.practitioner_id, c.sessions_planned,
            i.pain_first_steps AS baseline,
            e.pain_first_steps AS at_end,
+           e.id IS NOT NULL AS answered,
            e.improved_pain_mobility, e.improved_strength, e.improved_walking, e.recommend
-      FROM sessions s
-      JOIN {course} c ON c.id = s.course_id
-      JOIN {location} l ON l.id = s.location_id
+      FROM {course} c
       LEFT JOIN {assessment} n ON n.id = c.assessment_id
       LEFT JOIN {intake} i ON i.id = n.intake_id
       LEFT JOIN {checkin} e ON e.course_id = c.id AND e.kind = 'end_of_course'
            AND NOT EXISTS (SELECT 1 FROM {checkin} x WHERE x.supersedes_id = e.id)
-     WHERE s.first_start >= %(low)s
-       AND (s.first_start AT TIME ZONE l.time_zone)::date BETWEEN %(start)s AND %(end)s
-       AND (%(location)s::bigint IS NULL OR s.location_id = %(location)s)
+     WHERE c.created_at < %(high)s
        AND (%(practitioner)s::bigint IS NULL OR c.practitioner_id = %(practitioner)s)
+), courses AS (
+    SELECT f.id, f.patient_id, f.practitioner_id, s.location_id,
+           s.attended >= f.sessions_planned AS completed,
+           s.attended < f.sessions_planned AND s.booked = 0 AS abandoned,
+           f.baseline, f.at_end, f.answered,
+           f.improved_pain_mobility, f.improved_strength, f.improved_walking, f.recommend
+      FROM started s
+      JOIN facts f ON f.id = s.course_id
 )
 SELECT {line_of_row},
        COUNT(*) AS started,
@@ -252,108 +285,129 @@ SELECT {line_of_row},
        COUNT(*) FILTER (WHERE baseline - at_end >= 2) AS fell_2,
        AVG(at_end - baseline)::float AS mean_change,
        STDDEV_SAMP(at_end - baseline)::float AS sd_change,
+       -- The end-of-course questions are asked together: the patients who answered.
+       COUNT(DISTINCT patient_id) FILTER (WHERE answered) AS answered_patients,
        COUNT(improved_pain_mobility) AS pain_mobility_n,
        COUNT(*) FILTER (WHERE improved_pain_mobility) AS pain_mobility_yes,
-       COUNT(DISTINCT patient_id) FILTER (WHERE improved_pain_mobility IS NOT NULL)
-           AS pain_mobility_patients,
        COUNT(improved_walking) AS walking_n,
        COUNT(*) FILTER (WHERE improved_walking) AS walking_yes,
-       COUNT(DISTINCT patient_id) FILTER (WHERE improved_walking IS NOT NULL) AS walking_patients,
        COUNT(improved_strength) AS strength_n,
        COUNT(*) FILTER (WHERE improved_strength) AS strength_yes,
-       COUNT(DISTINCT patient_id) FILTER (WHERE improved_strength IS NOT NULL)
-           AS strength_patients,
        COUNT(recommend) AS recommend_n,
-       COUNT(*) FILTER (WHERE recommend >= 9) AS recommend_yes,
-       COUNT(DISTINCT patient_id) FILTER (WHERE recommend IS NOT NULL) AS recommend_patients
+       COUNT(*) FILTER (WHERE recommend >= 9) AS recommend_yes
   FROM courses
  {groups}
 """
+)
 
-APPOINTMENTS_SQL = """
-SELECT {line_of_row},
-       COUNT(*) AS appointments,
-       COUNT(DISTINCT patient_id) AS patients,
-       COUNT(*) FILTER (WHERE status IN ('completed', 'no_show')) AS due,
-       COUNT(DISTINCT patient_id) FILTER (WHERE status IN ('completed', 'no_show')) AS due_patients,
-       COUNT(*) FILTER (WHERE status = 'no_show') AS no_shows,
-       COUNT(*) FILTER (WHERE status = 'cancelled' AND late_cancellation) AS late_cancels,
-       COALESCE(SUM(EXTRACT(EPOCH FROM ends_at - starts_at) / 60)
-                FILTER (WHERE status <> 'cancelled'), 0)::bigint AS booked_minutes
-  FROM (
-    SELECT a.location_id, a.practitioner_id, a.patient_id, a.status, a.late_cancellation,
-           a.starts_at, a.ends_at
+# Appointments, sessions and after-care checks are many: they are first summed per patient
+# (and location and practitioner), then the lines count distinct patients over those sums.
+APPOINTMENTS_SQL = (
+    """WITH per_patient AS (
+    SELECT a.location_id, a.practitioner_id, a.patient_id,
+           COUNT(*) AS appointments,
+           COUNT(*) FILTER (WHERE a.status IN ('completed', 'no_show')) AS due,
+           COUNT(*) FILTER (WHERE a.status = 'no_show') AS no_shows,
+           COUNT(*) FILTER (WHERE a.status = 'cancelled' AND a.late_cancellation) AS late_cancels,
+           SUM(EXTRACT(EPOCH FROM a.ends_at - a.starts_at) / 60)
+               FILTER (WHERE a.status <> 'cancelled') AS booked_minutes
       FROM {appointment} a
-      JOIN {location} l ON l.id = a.location_id
      WHERE a.starts_at >= %(low)s AND a.starts_at < %(high)s
-       AND (a.starts_at AT TIME ZONE l.time_zone)::date BETWEEN %(start)s AND %(end)s
+       AND """
+    + _in_period("a.starts_at", "a.location_id")
+    + """
        AND (%(location)s::bigint IS NULL OR a.location_id = %(location)s)
        AND (%(practitioner)s::bigint IS NULL OR a.practitioner_id = %(practitioner)s)
-  ) appointments
+     GROUP BY a.location_id, a.practitioner_id, a.patient_id
+)
+SELECT {line_of_row},
+       SUM(appointments)::bigint AS appointments,
+       COUNT(DISTINCT patient_id) AS patients,
+       SUM(due)::bigint AS due,
+       COUNT(DISTINCT patient_id) FILTER (WHERE due > 0) AS due_patients,
+       SUM(no_shows)::bigint AS no_shows,
+       SUM(late_cancels)::bigint AS late_cancels,
+       COALESCE(SUM(booked_minutes), 0)::bigint AS booked_minutes
+  FROM per_patient
  {groups}
 """
+)
 
 # Adverse events of the sessions recorded in the period: a note's current list is its last
 # amendment's, if an amendment changed it, else its own.
-ADVERSE_SQL = """
-SELECT {line_of_row},
-       COUNT(*) AS sessions,
-       COUNT(DISTINCT patient_id) AS patients,
-       {adverse_columns}
-  FROM (
+ADVERSE_SQL = (
+    """WITH amended AS (
+    SELECT DISTINCT ON (m.note_id) m.note_id,
+           ARRAY(SELECT jsonb_array_elements_text(m.changes -> 'adverse_events' -> 'to'))
+               AS events
+      FROM {amendment} m
+     WHERE m.changes ? 'adverse_events'
+     ORDER BY m.note_id, m.number DESC
+), notes AS (
     SELECT t.location_id, t.author_id AS practitioner_id, t.patient_id,
-           COALESCE(
-               (SELECT m.changes -> 'adverse_events' -> 'to' FROM {amendment} m
-                 WHERE m.note_id = t.id AND m.changes ? 'adverse_events'
-                 ORDER BY m.number DESC LIMIT 1),
-               to_jsonb(t.adverse_events)
-           ) AS events
+           COALESCE(am.events, t.adverse_events::text[]) AS events
       FROM {note} t
-      LEFT JOIN {location} l ON l.id = t.location_id
+      LEFT JOIN amended am ON am.note_id = t.id
      WHERE t.signed_at IS NOT NULL
        AND t.performed_at >= %(low)s AND t.performed_at < %(high)s
-       AND (t.performed_at AT TIME ZONE COALESCE(l.time_zone, 'UTC'))::date
-           BETWEEN %(start)s AND %(end)s
+       AND """
+    + _in_period("t.performed_at", "t.location_id")
+    + """
        AND (%(location)s::bigint IS NULL OR t.location_id = %(location)s)
        AND (%(practitioner)s::bigint IS NULL OR t.author_id = %(practitioner)s)
-  ) notes
+), per_patient AS (
+    SELECT location_id, practitioner_id, patient_id, COUNT(*) AS sessions,
+           {adverse_sums}
+      FROM notes
+     GROUP BY location_id, practitioner_id, patient_id
+)
+SELECT {line_of_row},
+       SUM(sessions)::bigint AS sessions,
+       COUNT(DISTINCT patient_id) AS patients,
+       {adverse_columns}
+  FROM per_patient
  {groups}
 """
+)
 
-AFTERCARE_SQL = """
-SELECT {line_of_row},
-       COUNT(*) AS checks,
-       COUNT(DISTINCT patient_id) AS patients,
-       COUNT(*) FILTER (WHERE soreness IN ('moderate', 'severe')) AS sore,
-       COUNT(DISTINCT patient_id) FILTER (WHERE soreness IN ('moderate', 'severe')) AS sore_p,
-       COUNT(*) FILTER (WHERE bruising) AS bruising,
-       COUNT(DISTINCT patient_id) FILTER (WHERE bruising) AS bruising_p,
-       COUNT(*) FILTER (WHERE worrying) AS worrying,
-       COUNT(DISTINCT patient_id) FILTER (WHERE worrying) AS worrying_p
-  FROM (
-    SELECT c.location_id, c.practitioner_id, c.patient_id, c.soreness, c.bruising, c.worrying
+AFTERCARE_SQL = (
+    """WITH per_patient AS (
+    SELECT c.location_id, c.practitioner_id, c.patient_id,
+           COUNT(*) AS checks,
+           COUNT(*) FILTER (WHERE c.soreness IN ('moderate', 'severe')) AS sore,
+           COUNT(*) FILTER (WHERE c.bruising) AS bruising,
+           COUNT(*) FILTER (WHERE c.worrying) AS worrying
       FROM {checkin} c
-      LEFT JOIN {location} l ON l.id = c.location_id
      WHERE c.kind = 'after_care'
        AND NOT EXISTS (SELECT 1 FROM {checkin} x WHERE x.supersedes_id = c.id)
        AND c.reported_at >= %(low)s AND c.reported_at < %(high)s
-       AND (c.reported_at AT TIME ZONE COALESCE(l.time_zone, 'UTC'))::date
-           BETWEEN %(start)s AND %(end)s
+       AND """
+    + _in_period("c.reported_at", "c.location_id")
+    + """
        AND (%(location)s::bigint IS NULL OR c.location_id = %(location)s)
        AND (%(practitioner)s::bigint IS NULL OR c.practitioner_id = %(practitioner)s)
-  ) checks
+     GROUP BY c.location_id, c.practitioner_id, c.patient_id
+)
+SELECT {line_of_row},
+       SUM(checks)::bigint AS checks,
+       COUNT(DISTINCT patient_id) AS patients,
+       SUM(sore)::bigint AS sore,
+       SUM(bruising)::bigint AS bruising,
+       SUM(worrying)::bigint AS worrying
+  FROM per_patient
  {groups}
 """
+)
+
+
+def _adverse_sums() -> str:
+    return ",\n           ".join(
+        f"COUNT(*) FILTER (WHERE '{e.value}' = ANY(events)) AS {e.value}" for e in ADVERSE_TYPES
+    )
 
 
 def _adverse_columns() -> str:
-    parts = []
-    for event in ADVERSE_TYPES:
-        parts.append(f"COUNT(*) FILTER (WHERE events ? '{event.value}') AS {event.value}")
-        parts.append(
-            f"COUNT(DISTINCT patient_id) FILTER (WHERE events ? '{event.value}') AS {event.value}_p"
-        )
-    return ",\n       ".join(parts)
+    return ",\n       ".join(f"SUM({e.value})::bigint AS {e.value}" for e in ADVERSE_TYPES)
 
 
 def _rows(sql: str, params: dict) -> dict[tuple[str, int | None], dict]:
@@ -361,6 +415,7 @@ def _rows(sql: str, params: dict) -> dict[tuple[str, int | None], dict]:
         **_tables(),
         line_of_row=_LINE_OF_ROW,
         groups=_GROUPS,
+        adverse_sums=_adverse_sums(),
         adverse_columns=_adverse_columns(),
     )
     with connection.cursor() as cursor:
@@ -371,12 +426,21 @@ def _rows(sql: str, params: dict) -> dict[tuple[str, int | None], dict]:
 
 
 def _params(period: Period, scope: Scope) -> dict:
+    """The query parameters: the period as each location's UTC instants (one query for the
+    locations' time zones), and the scope."""
     low, high = period.utc_bounds()
+    zones = [(0, dt.UTC)] + [
+        (pk, ZoneInfo(name)) for pk, name in Location.objects.values_list("pk", "time_zone")
+    ]
+    after = period.end + dt.timedelta(days=1)
     return {
         "low": low,
         "high": high,
         "start": period.start,
         "end": period.end,
+        "bound_ids": [pk for pk, _ in zones],
+        "bound_lo": [dt.datetime.combine(period.start, dt.time.min, tzinfo=z) for _, z in zones],
+        "bound_hi": [dt.datetime.combine(after, dt.time.min, tzinfo=z) for _, z in zones],
         "location": scope.location_id,
         "practitioner": scope.practitioner_id,
     }
@@ -426,6 +490,10 @@ def working_minutes(period: Period, scope: Scope) -> dict[tuple[int, int], int]:
         lid: location_rules(loc, opening[lid], holidays[lid]) for lid, loc in locations.items()
     }
     minutes: dict[tuple[int, int], int] = {}
+    clock_changes: dict[str, set[dt.date]] = {}
+    weekdays: dict[int, int] = defaultdict(int)
+    for day in period.days:
+        weekdays[day.weekday()] += 1
     for (pid, lid), days in weekly.items():
         calendar = PractitionerCalendar(
             practitioner_id=pid,
@@ -433,12 +501,69 @@ def working_minutes(period: Period, scope: Scope) -> dict[tuple[int, int], int]:
             extra=extra[(pid, lid)],
             time_off=time_off[pid],
         )
-        total = 0.0
-        for day in period.days:
+        zone = rules[lid].zone
+        if zone.key not in clock_changes:
+            clock_changes[zone.key] = _clock_changes(period, zone)
+        special = clock_changes[zone.key] | _special_days(
+            period, rules[lid], calendar.extra + calendar.time_off
+        )
+        usual = _usual_minutes(rules[lid], calendar)
+        # Ordinary days count their weekday's usual minutes; the special ones are worked out.
+        total = sum(usual.get(weekday, 0) * count for weekday, count in weekdays.items())
+        for day in special:
+            total -= usual.get(day.weekday(), 0)
             for interval in working_intervals(day, rules[lid], calendar):
                 total += (interval.end - interval.start).total_seconds() / 60
         minutes[(pid, lid)] = int(total)
     return minutes
+
+
+def _usual_minutes(rules: LocationRules, calendar: PractitionerCalendar) -> dict[int, float]:
+    """Minutes worked on an ordinary day of each weekday: weekly hours within opening hours."""
+    usual = {}
+    for weekday, spans in calendar.weekly.items():
+        opening = rules.opening.get(weekday)
+        if not opening:
+            continue
+        opens, closes = opening
+        usual[weekday] = sum(
+            max(
+                0,
+                (
+                    dt.datetime.combine(dt.date.min, min(end, closes))
+                    - dt.datetime.combine(dt.date.min, max(start, opens))
+                ).total_seconds()
+                / 60,
+            )
+            for start, end in spans
+        )
+    return usual
+
+
+def _clock_changes(period: Period, zone) -> set[dt.date]:
+    """The local dates of the period on which the clocks change in `zone`."""
+    changes = set()
+    offset = dt.datetime.combine(period.start, dt.time.min, tzinfo=zone).utcoffset()
+    for day in period.days:
+        following = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        if following.utcoffset() != offset:
+            changes.add(day)
+            offset = following.utcoffset()
+    return changes
+
+
+def _special_days(period: Period, rules: LocationRules, exceptions: list[Interval]) -> set:
+    """Local dates whose minutes are not their weekday's usual ones (besides the days the
+    clocks change): holidays, and days touched by extra hours or time off."""
+    zone = rules.zone
+    special = {day for day in rules.holidays if period.start <= day <= period.end}
+    for interval in exceptions:
+        day = max(interval.start.astimezone(zone).date(), period.start)
+        last = min(interval.end.astimezone(zone).date(), period.end)
+        while day <= last:
+            special.add(day)
+            day += dt.timedelta(days=1)
+    return special
 
 
 # --- The report ------------------------------------------------------------------------------
@@ -465,31 +590,35 @@ def _fill(line: Line, courses, appointments, adverse, aftercare) -> None:
         line.pain_fell_2 = _figure(courses, "fell_2", "pain_n", "pain_patients")
         line.change = Change(courses["mean_change"], courses["sd_change"], courses["pain_patients"])
         line.improved_pain_mobility = _figure(
-            courses, "pain_mobility_yes", "pain_mobility_n", "pain_mobility_patients"
+            courses, "pain_mobility_yes", "pain_mobility_n", "answered_patients"
         )
-        line.improved_walking = _figure(courses, "walking_yes", "walking_n", "walking_patients")
-        line.improved_strength = _figure(courses, "strength_yes", "strength_n", "strength_patients")
-        line.recommend = _figure(courses, "recommend_yes", "recommend_n", "recommend_patients")
+        line.improved_walking = _figure(courses, "walking_yes", "walking_n", "answered_patients")
+        line.improved_strength = _figure(courses, "strength_yes", "strength_n", "answered_patients")
+        line.recommend = _figure(courses, "recommend_yes", "recommend_n", "answered_patients")
     if appointments:
-        line.appointments = appointments["appointments"]
+        line.appointments = int(appointments["appointments"] or 0)
         line.no_show = _figure(appointments, "no_shows", "due", "due_patients")
         line.late_cancel = _figure(appointments, "late_cancels", "appointments", "patients")
     if adverse:
-        line.sessions_recorded = adverse["sessions"]
+        line.sessions_recorded = int(adverse["sessions"] or 0)
         line.adverse = [
             (
                 event.label,
                 Figure(
-                    int(adverse[event.value]), int(adverse["sessions"]), int(adverse["patients"])
+                    int(adverse[event.value] or 0),
+                    int(adverse["sessions"] or 0),
+                    int(adverse["patients"] or 0),
                 ),
             )
             for event in ADVERSE_TYPES
         ]
     if aftercare:
-        line.aftercare_checks = aftercare["checks"]
+        line.aftercare_checks = int(aftercare["checks"] or 0)
         for name in ("sore", "bruising", "worrying"):
             line.aftercare[name] = Figure(
-                int(aftercare[name]), int(aftercare["checks"]), int(aftercare["patients"])
+                int(aftercare[name] or 0),
+                int(aftercare["checks"] or 0),
+                int(aftercare["patients"] or 0),
             )
 
 
@@ -497,10 +626,14 @@ def clinic_report(period: Period, scope: Scope) -> Report:
     """Every figure of the dashboard, for the scope's total, each location and each
     practitioner: four aggregate queries, the working hours (five) and the names (two)."""
     params = _params(period, scope)
-    courses = _rows(COURSES_SQL, params)
-    appointments = _rows(APPOINTMENTS_SQL, params)
-    adverse = _rows(ADVERSE_SQL, params)
-    aftercare = _rows(AFTERCARE_SQL, params)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Room to sort and hash a year of rows in memory rather than on disk (this
+        # transaction only).
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        courses = _rows(COURSES_SQL, params)
+        appointments = _rows(APPOINTMENTS_SQL, params)
+        adverse = _rows(ADVERSE_SQL, params)
+        aftercare = _rows(AFTERCARE_SQL, params)
     worked = working_minutes(period, scope)
     booked = {key: row["booked_minutes"] for key, row in appointments.items()}
 
@@ -571,7 +704,7 @@ OUTCOMES_SQL = """
 WITH sessions AS (
     SELECT a.course_id,
            MIN(a.starts_at) AS first_start,
-           (ARRAY_AGG(a.location_id ORDER BY a.starts_at, a.id))[1] AS location_id,
+           MIN(a.location_id) FILTER (WHERE a.session_number = 1) AS location_id,
            COUNT(*) FILTER (WHERE a.status = 'completed') AS attended,
            COUNT(*) FILTER (WHERE a.status IN ('requested', 'confirmed', 'checked_in')) AS booked
       FROM {appointment} a
