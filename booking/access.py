@@ -14,7 +14,7 @@ from booking.models import (
     WaitlistOffer,
 )
 from clinic.access import visible_locations, visible_patients
-from clinic.models import STAFF_ROLES, Role, User
+from clinic.models import STAFF_ROLES, Practitioner, Role, User
 
 
 def visible_appointments(user: User) -> QuerySet[Appointment]:
@@ -73,6 +73,29 @@ def get_own_waitlist_entry(user: User, pk: int) -> WaitlistEntry:
         return WaitlistEntry.objects.get(pk=pk, patient__user=user)
     except WaitlistEntry.DoesNotExist:
         raise Http404("No such waitlist entry among yours.") from None
+
+
+def get_visible_waitlist_entry(user: User, pk: int) -> WaitlistEntry:
+    """A waitlist entry at one of the staff member's locations."""
+    try:
+        return WaitlistEntry.objects.select_related(
+            "patient", "location", "service", "practitioner__user"
+        ).get(pk=pk, location__in=visible_locations(user))
+    except WaitlistEntry.DoesNotExist:
+        raise Http404("No such waitlist entry at your locations.") from None
+
+
+def get_visible_practitioner(user: User, pk: int) -> Practitioner:
+    """A practitioner working at one of `user`'s locations (every one for a manager)."""
+    try:
+        return (
+            Practitioner.objects.filter(user__locations__in=visible_locations(user))
+            .select_related("user")
+            .distinct()
+            .get(pk=pk)
+        )
+    except Practitioner.DoesNotExist:
+        raise Http404("No such practitioner at your locations.") from None
 
 
 def get_visible_notification(user: User, pk: int) -> Notification:

@@ -216,7 +216,7 @@ HISTORY = [
     ),
     History(
         "Chloé",
-        "Tremblay",
+        "Gagnon",
         dt.date(1980, 1, 7),
         "practitioner",
         "leaside",
@@ -253,7 +253,7 @@ HISTORY = [
     ),
     History(
         "Farid",
-        "Haddad",
+        "Nasser",
         dt.date(1969, 2, 25),
         "okafor",
         "rockville",

@@ -7,8 +7,9 @@ import datetime as dt
 from django import forms
 
 from booking.availability import NonexistentLocalTime, aware_strict
+from booking.models import Room
 from clinic.forms import DateInput
-from clinic.models import Location, Practitioner, Weekday
+from clinic.models import Location, Patient, Practitioner, Service, Weekday
 
 
 class TimeInput(forms.TimeInput):
@@ -185,6 +186,120 @@ class WaitlistForm(forms.Form):
             self.add_error(
                 "latest_time", "The end of the times that suit you must be after the start."
             )
+        return data
+
+
+# --- The front desk -------------------------------------------------------------------------
+
+
+class DeskCancelForm(forms.Form):
+    """A cancellation taken at the desk: who asked, and why (late or not is computed)."""
+
+    cancelled_by = forms.ChoiceField(
+        label="Who asked to cancel?",
+        choices=[("patient", "The patient"), ("clinic", "The clinic")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say who asked to cancel."},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. unwell, practitioner away"}),
+        error_messages={"required": "Give the reason for the cancellation."},
+    )
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (the patient will read this)",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write the reason the patient will read."},
+    )
+
+
+class ProposeMessageForm(forms.Form):
+    message = forms.CharField(
+        label="Message to the patient",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        initial="The time you asked for is not available; would this time suit you?",
+        error_messages={"required": "Write a short message for the patient."},
+    )
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Name, phone or email",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True, "type": "search"}),
+    )
+    born = forms.DateField(
+        label="Date of birth",
+        required=False,
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d"],
+    )
+
+
+class NewPatientForm(forms.ModelForm):
+    """The minimum to book someone who phones or walks in; the rest comes with their intake."""
+
+    class Meta:
+        model = Patient
+        fields = ["first_name", "last_name", "date_of_birth", "phone", "email"]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "phone": forms.TextInput(attrs={"inputmode": "tel"}),
+        }
+        help_texts = {"email": "Optional: for confirmations and to sign up online later."}
+
+
+class DeskBookingForm(forms.Form):
+    """The slot chosen on a staff booking page, with an optional room."""
+
+    slot = forms.CharField(error_messages={"required": "Choose a time first."})
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.none(),
+        required=False,
+        empty_label="Any free room",
+        error_messages={"invalid_choice": "That room is not at this location."},
+    )
+
+    def __init__(self, *args, rooms=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if rooms is not None:
+            self.fields["room"].queryset = rooms
+
+    def clean_slot(self) -> tuple[int, dt.datetime]:
+        parsed = parse_slot_choice(self.cleaned_data["slot"])
+        if parsed is None:
+            raise forms.ValidationError("That time could not be read; please choose it again.")
+        return parsed
+
+
+class DeskWaitlistForm(WaitlistForm):
+    """The front desk puts a patient on the waitlist for them: also which service, how long."""
+
+    service = forms.ModelChoiceField(queryset=Service.objects.none(), empty_label=None)
+    minutes = forms.TypedChoiceField(coerce=int, choices=[], label="Length (minutes)")
+
+    field_order = ["service", "minutes", "practitioner", "weekdays", "earliest_time"]
+
+    def __init__(self, *args, services=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        services = list(services or [])
+        self.fields["service"].queryset = Service.objects.filter(pk__in=[s.pk for s in services])
+        lengths = sorted({m for s in services for m in s.allowed_minutes})
+        self.fields["minutes"].choices = [(m, f"{m} minutes") for m in lengths]
+
+    def clean(self):
+        data = super().clean()
+        service, minutes = data.get("service"), data.get("minutes")
+        if service and minutes and minutes not in service.allowed_minutes:
+            allowed = ", ".join(str(m) for m in service.allowed_minutes)
+            self.add_error("minutes", f"{service.name} lasts {allowed} minutes.")
         return data
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from django.urls import reverse
 
+from booking import intake_status
 from clinic.models import Patient
 from intake import selectors as intake
 
@@ -35,8 +36,10 @@ def course_gate(patient: Patient) -> intake.CourseGate:
 
 
 def intake_submitted(patient_ids) -> dict[int, bool]:
-    """Whether each patient has a submitted intake questionnaire."""
-    return {pk: overview.submitted for pk, overview in intake.intake_overview(patient_ids).items()}
+    """Whether each patient has a submitted intake questionnaire (asked through
+    booking.intake_status, which reads intake's overview for the front desk too)."""
+    overviews = intake_status.intake_overview(patient_ids)
+    return {pk: overview.submitted for pk, overview in overviews.items()}
 
 
 def intake_form_path(patient: Patient) -> str:

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 
-from clinic.models import Location, Patient, Practitioner, Service, User
+from clinic.models import Location, Patient, Practitioner, Service, User, Weekday
 
 
 class TsTzRange(Func):
@@ -136,6 +136,12 @@ class Appointment(models.Model):
     cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
     cancellation_reason = models.CharField(max_length=300, blank=True)
     late_cancellation = models.BooleanField(default=False)
+    proposed_by_clinic = models.BooleanField(
+        default=False,
+        db_default=False,  # so that rows written outside Django get it too
+        help_text="The clinic proposed this time instead of the one the patient asked for; "
+        "the request waits for the patient to accept it.",
+    )
     patient_note = models.CharField(
         "note from the patient",
         max_length=500,
@@ -249,6 +255,11 @@ class Appointment(models.Model):
         if self.course_id and self.session_number:
             return f"DN {self.session_number}/{self.course.sessions_planned}"
         return ""
+
+    @property
+    def is_waiting_for_patient(self) -> bool:
+        """A request the clinic answered with another time, not yet accepted by the patient."""
+        return self.status == Status.REQUESTED and self.proposed_by_clinic
 
     def can_change_to(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]
@@ -378,6 +389,11 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} waiting at {self.location}"
+
+    @property
+    def weekday_names(self) -> str:
+        """'Mon, Wed, Fri'."""
+        return ", ".join(Weekday(day).label[:3] for day in sorted(self.weekdays))
 
     def matches(
         self,

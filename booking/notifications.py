@@ -218,7 +218,10 @@ def appointment_moved(
     from_location: Location,
     from_practitioner: str,
     now: dt.datetime,
+    proposal: str = "",
 ) -> None:
+    """`proposal`: the clinic's message when it answers a request with another time (the
+    patient is asked to accept it rather than told it moved)."""
     context = {
         "from_starts_at": from_starts_at.isoformat(),
         "from_location_id": from_location.pk,
@@ -233,6 +236,9 @@ def appointment_moved(
     if earlier is not None:
         context = earlier.context
         _withdraw(waiting, "Replaced by a newer message about the same appointment.")
+    context = {key: value for key, value in context.items() if key != "proposal"}
+    if proposal:
+        context["proposal"] = proposal
     _about(appointment, Kind.RESCHEDULED, now, context=context)
     schedule(appointment, now=now)
 
@@ -612,6 +618,10 @@ def render_parts(
         context["from_starts_at"] = dt.datetime.fromisoformat(n.context["from_starts_at"])
         context["from_zone"] = zone
         context["location_changed"] = n.context.get("from_location_id") != appointment.location_id
+        if n.context.get("proposal"):
+            context["accept_url"] = links.absolute(
+                reverse("booking:appointment_detail", args=[appointment.pk])
+            )
     elif n.kind == Kind.CANCELLED and n.context.get("was_confirmed", True):
         # Only an appointment the patient had an invite for has an event to cancel.
         attachments.append(

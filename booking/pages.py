@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -49,9 +50,62 @@ def practitioner_today(request: HttpRequest) -> HomeSection | None:
     return HomeSection("booking/_home_practitioner.html", {"appointments": today})
 
 
+def front_desk_today(request: HttpRequest) -> HomeSection | None:
+    """Per location: today's appointments still to arrive, and the requests to confirm."""
+    from booking.models import Appointment, Status
+    from booking.schedule import day_bounds
+    from clinic.access import visible_locations
+
+    locations = list(visible_locations(request.user))
+    if not locations:
+        return None
+    today = Q()
+    for location in locations:
+        start, end = day_bounds(location.today(), location.zone)
+        today |= Q(location=location, starts_at__gte=start, starts_at__lt=end)
+    counts = {
+        row["location_id"]: row
+        for row in Appointment.objects.filter(today)
+        .order_by()
+        .values("location_id")
+        .annotate(
+            booked=Count("pk", filter=Q(status__in=[Status.CONFIRMED, Status.CHECKED_IN])),
+            to_arrive=Count("pk", filter=Q(status=Status.CONFIRMED)),
+        )
+    }
+    requests = dict(
+        Appointment.objects.filter(
+            status=Status.REQUESTED, proposed_by_clinic=False, location__in=locations
+        )
+        .order_by()
+        .values_list("location_id")
+        .annotate(Count("pk"))
+    )
+    rows = [
+        {
+            "location": location,
+            "booked": counts.get(location.pk, {}).get("booked", 0),
+            "to_arrive": counts.get(location.pk, {}).get("to_arrive", 0),
+            "requests": requests.get(location.pk, 0),
+        }
+        for location in locations
+    ]
+    return HomeSection("booking/_home_front_desk.html", {"rows": rows})
+
+
+def patient_record_links(request: HttpRequest) -> HomeSection:
+    return HomeSection("booking/_home_record.html", {})
+
+
 def register_booking_pages() -> None:
     add_nav_link(Role.PATIENT, "Request an assessment", "booking:request_start", order=10)
     add_nav_link(Role.PATIENT, "My appointments", "booking:my_appointments", order=20)
+    add_nav_link(Role.FRONT_DESK, "Schedule", "booking:schedule", order=10)
+    add_nav_link(Role.FRONT_DESK, "Requests", "booking:requests_queue", order=20)
+    add_nav_link(Role.PRACTITIONER, "My schedule", "booking:my_schedule", order=10)
+    add_nav_link(Role.MANAGER, "Schedule", "booking:schedule", order=10)
+    add_nav_link(Role.MANAGER, "Requests", "booking:requests_queue", order=20)
+    add_nav_link(Role.PATIENT, "My record", "booking:my_record", order=92)
     add_nav_link(Role.PATIENT, "Reminders", "booking:reminder_settings", order=85)
     add_nav_link(Role.PRACTITIONER, "Calendar feed", "booking:calendar_feed", order=80)
     add_nav_link(Role.FRONT_DESK, "Email problems", "booking:email_problems", order=80)
@@ -59,4 +113,6 @@ def register_booking_pages() -> None:
     add_nav_link(Role.MANAGER, "Results", "booking:reports", order=40)
     add_nav_link(Role.PRACTITIONER, "My results", "booking:reports", order=60)
     add_home_section(Role.PATIENT, patient_appointments, order=10)
+    add_home_section(Role.PATIENT, patient_record_links, order=95)
     add_home_section(Role.PRACTITIONER, practitioner_today, order=10)
+    add_home_section(Role.FRONT_DESK, front_desk_today, order=5)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BigIntegerField, Func, Q, Value
 from django.utils import timezone
@@ -57,6 +58,7 @@ class Availability:
     rooms: Rooms
     patient_busy: Busy | None
     practitioners: dict[int, Practitioner]
+    room_list: list[Room] = field(default_factory=list)  # active rooms, in the order given out
 
     def slots(self, query: SlotQuery, practitioner_ids: list[int] | None = None) -> list[Slot]:
         calendars = [
@@ -186,10 +188,14 @@ def load_availability(
     )
     # Built by the ORM, fetched through the cursor: thousands of plain integer rows need none
     # of the ORM's per-row converters.
-    sql, params = appointments.union(holds, all=True).query.sql_with_params()
-    with connection.cursor() as cursor:  # 9
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    try:
+        sql, params = appointments.union(holds, all=True).query.sql_with_params()
+    except EmptyResultSet:  # a location with no practitioners and no rooms yet
+        rows = []
+    else:
+        with connection.cursor() as cursor:  # 9
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
     room_set = set(room_ids)
     here = location.pk
     own = patient.pk if patient is not None else None
@@ -225,6 +231,7 @@ def load_availability(
         rooms=Rooms({rid: Busy.from_seconds(room_busy[rid]) for rid in room_ids}),
         patient_busy=Busy.from_seconds(patient_busy) if patient is not None else None,
         practitioners=practitioners,
+        room_list=rooms,
     )
 
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from booking import gates, notifications
+from booking import gates, intake_status, notifications
 from booking.availability import Slot, SlotQuery, aware, slot_problems
 from booking.models import (
+    MOVABLE_STATUSES,
     Appointment,
     AppointmentEvent,
     CancelledBy,
@@ -69,6 +70,15 @@ class TransitionRefused(BookingError):
 
 class StaleAppointment(BookingError):
     """The appointment changed since the form was opened."""
+
+
+class ConsentNeeded(TransitionRefused):
+    """Check-in refused: the patient has not signed the current consent (they can, at the
+    counter, and then be checked in)."""
+
+    def __init__(self, message: str, *, patient: Patient):
+        self.patient = patient
+        super().__init__(message)
 
 
 def is_conflict(error: Exception) -> bool:
@@ -421,9 +431,15 @@ def change_status(
         )
     if to == Status.CHECKED_IN and now < current.starts_at - dt.timedelta(hours=12):
         raise TransitionRefused("Check-in opens on the day of the appointment.")
+    if to == Status.CHECKED_IN:
+        _require_current_consent(current.patient)
     previous = current.status
     current.status = to
-    _bump(current, "status")
+    fields = ["status"]
+    if to == Status.CONFIRMED and current.proposed_by_clinic:
+        current.proposed_by_clinic = False
+        fields.append("proposed_by_clinic")
+    _bump(current, *fields)
     _record(
         current,
         actor=actor,
@@ -437,6 +453,35 @@ def change_status(
     return current
 
 
+def _require_current_consent(patient: Patient) -> None:
+    """Nobody is checked in for needling without the current consent on file (intake keeps it)."""
+    if not intake_status.consent_is_current(patient):
+        raise ConsentNeeded(
+            f"Check-in refused: {patient.full_name} has not signed the current version of the "
+            "consent (it is missing or an older version). They can sign it now at the counter, "
+            "then be checked in.",
+            patient=patient,
+        )
+
+
+def check_in(
+    appointment: Appointment,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """The patient has arrived. Refused with the reason if their consent is not current."""
+    return change_status(
+        appointment,
+        to=Status.CHECKED_IN,
+        actor=actor,
+        reason="Arrived",
+        expected_version=expected_version,
+        now=now,
+    )
+
+
 @transaction.atomic
 def cancel_appointment(
     appointment: Appointment,
@@ -447,6 +492,7 @@ def cancel_appointment(
     expected_version: int | None = None,
     now: dt.datetime | None = None,
     offer_to_waitlist: bool = True,
+    details: dict | None = None,
 ) -> Appointment:
     """Cancel, recording who asked, why and whether it is late; offer the freed slot."""
     now = now or timezone.now()
@@ -473,7 +519,7 @@ def cancel_appointment(
         to_status=Status.CANCELLED,
         reason=reason,
         late=late,
-        details={"by": by},
+        details={"by": by} | (details or {}),
         at=now,
     )
     notifications.appointment_cancelled(current, previous=previous, now=now)
@@ -510,11 +556,14 @@ def decline_request(
     expected_version: int | None = None,
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """The clinic declines an online request, saying why; the patient is told the reason.
+    """The clinic declines an online request, saying why; the patient is told the reason (by
+    email, and on their appointment page).
 
     A decline is the clinic cancelling a requested appointment: the time is freed (and
     offered to the waitlist) like any cancellation."""
     now = now or timezone.now()
+    if not (reason or "").strip():
+        raise TransitionRefused("Write the reason the patient will read.")
     current = _locked(appointment, expected_version)
     if current.status != Status.REQUESTED:
         raise TransitionRefused(
@@ -528,6 +577,7 @@ def decline_request(
         reason=reason,
         expected_version=expected_version,
         now=now,
+        details={"declined": True},
     )
 
 
@@ -544,6 +594,7 @@ def reschedule_appointment(
     for_patient: bool = False,
     expected_version: int | None = None,
     now: dt.datetime | None = None,
+    event_details: dict | None = None,
 ) -> Appointment:
     """Move an appointment to another time, practitioner, room or location, keeping its course
     numbering and history."""
@@ -590,9 +641,18 @@ def reschedule_appointment(
     current.room_id = checked.room_id
     current.starts_at, current.ends_at = checked.starts_at, checked.ends_at
     current.blocks_until = checked.blocks_until
+    # Whoever moves it last chose this time: a time the clinic proposed is no longer pending.
+    current.proposed_by_clinic = False
     _write(
         lambda: _bump(
-            current, "location", "practitioner", "room", "starts_at", "ends_at", "blocks_until"
+            current,
+            "location",
+            "practitioner",
+            "room",
+            "starts_at",
+            "ends_at",
+            "blocks_until",
+            "proposed_by_clinic",
         )
     )
     current.refresh_from_db(fields=["room"])
@@ -607,12 +667,128 @@ def reschedule_appointment(
         actor=actor,
         kind=AppointmentEvent.Kind.MOVED,
         reason=reason,
-        details={"from": before, "to": after},
+        details={"from": before, "to": after} | (event_details or {}),
         at=now,
     )
     current.patient.locations.add(location)
-    notifications.appointment_moved(current, **moved_from, now=now)
+    proposal = (
+        (event_details or {}).get("message", "") if (event_details or {}).get("proposal") else ""
+    )
+    notifications.appointment_moved(current, **moved_from, now=now, proposal=proposal)
     return current
+
+
+# --- Answering online requests (front desk) -----------------------------------------------------
+
+
+@transaction.atomic
+def confirm_request(
+    appointment: Appointment,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    return change_status(
+        appointment,
+        to=Status.CONFIRMED,
+        actor=actor,
+        reason="Confirmed by the clinic",
+        expected_version=expected_version,
+        now=now,
+    )
+
+
+@transaction.atomic
+def propose_time(
+    appointment: Appointment,
+    *,
+    starts_at: dt.datetime,
+    actor: User,
+    message: str,
+    location: Location | None = None,
+    practitioner: Practitioner | None = None,
+    room: Room | None = None,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Answer a request with another time: the request moves there (so the time is kept for the
+    patient) and waits for the patient to accept it; `message` is what the patient reads."""
+    now = now or timezone.now()
+    message = (message or "").strip()
+    if not message:
+        raise TransitionRefused("Write a short message for the patient with the new time.")
+    current = _locked(appointment, expected_version)
+    if current.status != Status.REQUESTED:
+        raise TransitionRefused(
+            f"This appointment is now {current.get_status_display().lower()}: only a request "
+            "waiting for confirmation can be answered with another time."
+        )
+    moved = reschedule_appointment(
+        current,
+        starts_at=starts_at,
+        actor=actor,
+        location=location,
+        practitioner=practitioner,
+        room=room,
+        reason=f"Another time proposed to the patient: {message}"[:300],
+        expected_version=current.version,
+        now=now,
+        event_details={"proposal": True, "message": message[:300]},
+    )
+    moved.proposed_by_clinic = True
+    moved.save(update_fields=["proposed_by_clinic"])
+    return moved
+
+
+@transaction.atomic
+def accept_proposed_time(
+    appointment: Appointment,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """The patient accepts the time the clinic proposed: the appointment is confirmed."""
+    current = _locked(appointment, expected_version)
+    if not current.is_waiting_for_patient:
+        raise TransitionRefused("There is no proposed time waiting for your answer.")
+    if current.starts_at <= (now or timezone.now()):
+        raise TransitionRefused("The proposed time has passed; please choose another time.")
+    return change_status(
+        current,
+        to=Status.CONFIRMED,
+        actor=actor,
+        reason="The patient accepted the time the clinic proposed",
+        now=now,
+    )
+
+
+# --- Patients who phone or walk in --------------------------------------------------------------
+
+
+@transaction.atomic
+def register_patient_at_desk(
+    *,
+    location: Location,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    phone: str,
+    email: str = "",
+) -> Patient:
+    """A patient record with the minimum details, registered at `location` (no login yet:
+    the patient can sign up later with the same email)."""
+    patient = Patient.objects.create(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        phone=phone.strip(),
+        email=(email or "").strip().lower(),
+        preferred_location=location,
+    )
+    patient.locations.add(location)
+    return patient
 
 
 # --- Courses -----------------------------------------------------------------------------------
@@ -1159,3 +1335,37 @@ def leave_waitlist(entry: WaitlistEntry) -> None:
         notifications.offer_ended(offer)
         offer.hold.expires_at = timezone.now()
         offer.hold.save(update_fields=["expires_at"])
+
+
+# --- Closing a patient's account ---------------------------------------------------------------
+
+
+@transaction.atomic
+def close_patient_account(patient: Patient, *, actor: User, now: dt.datetime | None = None) -> None:
+    """A patient closes their account: future appointments are cancelled, waitlist places and
+    held times given up, and the login removed (see clinic.services.remove_login). The
+    clinical record stays — questionnaires, consents, notes, appointment history and the
+    access log — for as long as clinical-record retention requires."""
+    from clinic.services import remove_login
+
+    now = now or timezone.now()
+    upcoming = Appointment.objects.filter(
+        patient=patient, status__in=MOVABLE_STATUSES, starts_at__gt=now
+    )
+    for appointment in upcoming:
+        cancel_appointment(
+            appointment,
+            by=CancelledBy.PATIENT,
+            actor=actor,
+            reason="The patient closed their account",
+            now=now,
+        )
+    for entry in WaitlistEntry.objects.filter(patient=patient).exclude(
+        state=WaitlistEntry.State.WITHDRAWN
+    ):
+        leave_waitlist(entry)
+    SlotHold.objects.filter(patient=patient, appointment__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
+    if patient.user_id:
+        remove_login(patient.user)

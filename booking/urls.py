@@ -1,10 +1,18 @@
 from django.urls import path
 
-from booking import notification_views, report_views, views
+from booking import desk_views, notification_views, record_views, report_views, views
 
 app_name = "booking"
 
 urlpatterns = [
+    # A patient's record on request, and closing an account.
+    path("records/mine/", record_views.my_record, name="my_record"),
+    path(
+        "records/patients/<int:patient_pk>/",
+        record_views.patient_record_for_request,
+        name="patient_record",
+    ),
+    path("account/close/", record_views.close_account, name="close_account"),
     # A patient's online request.
     path("book/", views.request_start, name="request_start"),
     path("book/<slug:slug>/", views.request_slots, name="request_slots"),
@@ -17,6 +25,7 @@ urlpatterns = [
     path(
         "appointments/<int:pk>/move/", views.appointment_reschedule, name="appointment_reschedule"
     ),
+    path("appointments/<int:pk>/accept/", desk_views.proposal_accept, name="proposal_accept"),
     # The waitlist.
     path("waitlist/<slug:slug>/join/", views.waitlist_join, name="waitlist_join"),
     path("waitlist/entries/<int:pk>/leave/", views.waitlist_leave, name="waitlist_leave"),
@@ -25,6 +34,57 @@ urlpatterns = [
     # Courses.
     path("patients/<int:patient_pk>/course/", views.course_book, name="course_book"),
     path("courses/<int:pk>/", views.course_detail, name="course_detail"),
+    # The front desk: schedules.
+    path("schedule/", desk_views.desk, name="schedule"),
+    path("schedule/locations/<slug:slug>/", desk_views.location_day, name="location_day"),
+    path(
+        "schedule/locations/<slug:slug>/list/",
+        desk_views.location_day_list,
+        name="location_day_list",
+    ),
+    path("schedule/locations/<slug:slug>/week/", desk_views.location_week, name="location_week"),
+    path("schedule/practitioners/<int:pk>/", desk_views.practitioner_day, name="practitioner_day"),
+    path(
+        "schedule/practitioners/<int:pk>/week/",
+        desk_views.practitioner_week,
+        name="practitioner_week",
+    ),
+    path("schedule/me/", desk_views.my_schedule, name="my_schedule"),
+    # The front desk: requests and actions on an appointment.
+    path("schedule/requests/", desk_views.requests_queue, name="requests_queue"),
+    path("schedule/appointments/<int:pk>/confirm/", desk_views.desk_confirm, name="desk_confirm"),
+    path("schedule/appointments/<int:pk>/decline/", desk_views.desk_decline, name="desk_decline"),
+    path("schedule/appointments/<int:pk>/propose/", desk_views.desk_propose, name="desk_propose"),
+    path(
+        "schedule/appointments/<int:pk>/check-in/", desk_views.desk_check_in, name="desk_check_in"
+    ),
+    path(
+        "schedule/appointments/<int:pk>/complete/", desk_views.desk_complete, name="desk_complete"
+    ),
+    path("schedule/appointments/<int:pk>/no-show/", desk_views.desk_no_show, name="desk_no_show"),
+    path("schedule/appointments/<int:pk>/cancel/", desk_views.desk_cancel, name="desk_cancel"),
+    path("schedule/appointments/<int:pk>/move/", desk_views.desk_move, name="desk_move"),
+    # The front desk: phone and walk-in bookings.
+    path("schedule/locations/<slug:slug>/patients/", desk_views.find_patient, name="find_patient"),
+    path(
+        "schedule/locations/<slug:slug>/patients/new/", desk_views.new_patient, name="new_patient"
+    ),
+    path(
+        "schedule/locations/<slug:slug>/patients/<int:patient_pk>/book/",
+        desk_views.book_for_patient,
+        name="book_for_patient",
+    ),
+    # The front desk: the waitlist board.
+    path(
+        "schedule/locations/<slug:slug>/waitlist/", desk_views.waitlist_board, name="waitlist_board"
+    ),
+    path(
+        "schedule/locations/<slug:slug>/patients/<int:patient_pk>/waitlist/",
+        desk_views.waitlist_add,
+        name="waitlist_add",
+    ),
+    path("schedule/waitlist/<int:pk>/offer/", desk_views.waitlist_offer, name="waitlist_offer"),
+    path("schedule/waitlist/<int:pk>/remove/", desk_views.waitlist_remove, name="waitlist_remove"),
     # Emails: manage-this-appointment links (no login; a signed token instead).
     path(
         "appointments/<int:pk>/link/<str:token>/",

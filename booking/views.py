@@ -13,7 +13,7 @@ from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import access as booking_access
-from booking import gates, notifications, services
+from booking import desk_views, gates, notifications, services
 from booking.availability import Slot, SlotQuery
 from booking.forms import (
     CancelForm,
@@ -300,10 +300,9 @@ def appointment_detail(request, pk: int):
     record_access(
         actor=request.user, patient=appointment.patient, record=appointment, request=request
     )
-    events = (
-        appointment.events.select_related("actor") if request.user.role != Role.PATIENT else None
-    )
-    sent = notifications.history(appointment) if request.user.role != Role.PATIENT else None
+    is_patient = request.user.role == Role.PATIENT
+    events = appointment.events.select_related("actor") if not is_patient else None
+    sent = notifications.history(appointment) if not is_patient else None
     return render(
         request,
         "booking/appointment_detail.html",
@@ -312,9 +311,19 @@ def appointment_detail(request, pk: int):
             "events": events,
             "notifications": sent,
             "may_change_online": appointment.patient_may_change_online(),
-            "is_patient": request.user.role == Role.PATIENT,
+            "is_patient": is_patient,
+            "panel": None if is_patient else desk_views.staff_panel(appointment, request.user),
+            "proposal": _clinic_message(appointment, "proposal")
+            if appointment.is_waiting_for_patient
+            else None,
         },
     )
+
+
+def _clinic_message(appointment: Appointment, key: str) -> str:
+    """The message the clinic wrote with its latest proposal, for the patient to read."""
+    event = appointment.events.filter(**{f"details__{key}": True}).order_by("-at", "-id").first()
+    return event.details.get("message", "") if event else ""
 
 
 @access.patient_required

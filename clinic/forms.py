@@ -104,20 +104,26 @@ class SecondFactorForm(forms.Form):
 
 
 class PasswordCheckForm(forms.Form):
-    """Re-entering the password before a sensitive change."""
+    """Re-entering the password before a sensitive change. A wrong password counts as a
+    failed login (django-axes), so it cannot be guessed through this form either."""
 
     password = forms.CharField(
         label="Your password",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.request = request
 
     def clean_password(self) -> str:
+        from clinic.security import password_check
+
         password = self.cleaned_data["password"]
-        if self.user is None or not self.user.check_password(password):
+        outcome = password_check(self.request, password)
+        if outcome == "locked":
+            raise forms.ValidationError("Too many wrong passwords: try again later.")
+        if outcome != "ok":
             raise forms.ValidationError("That is not your password.")
         return password
 

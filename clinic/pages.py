@@ -78,4 +78,4 @@ def register_clinic_pages() -> None:
     add_nav_link(Role.MANAGER, "Access log", "clinic:access_log", order=90)
     add_nav_link(Role.MANAGER, "Administration", "admin:index", order=99)
     for role in Role:
-        add_nav_link(role, "Two-step login", "clinic:two_factor_manage", order=95)
+        add_nav_link(role, "Account", "clinic:two_factor_manage", order=95)

@@ -49,3 +49,24 @@ def register_patient(
     if preferred_location:
         patient.locations.add(preferred_location)
     return patient
+
+
+@transaction.atomic
+def remove_login(user: User) -> None:
+    """Remove a login for good, keeping the person's clinical record: the account can no
+    longer log in (its sessions stop working, since the password hash changes), its email
+    is freed for a new sign-up, its two-step devices are deleted, and the patient record
+    no longer points to it. Rows that name the account as their author (the access log,
+    appointment histories) keep pointing to it."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    Patient.objects.filter(user=user).update(user=None)
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    user.email = f"closed-account-{user.pk}@accounts.invalid"
+    user.first_name = ""
+    user.last_name = ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()

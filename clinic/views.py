@@ -339,7 +339,7 @@ def two_factor_manage(request):
     """See whether two-step login is on, get new recovery codes, and — patients only — turn it off."""
     enabled = security.has_confirmed_device(request.user)
     may_turn_off = request.user.role == Role.PATIENT
-    form = PasswordCheckForm(request.POST if request.method == "POST" else None, user=request.user)
+    form = PasswordCheckForm(request.POST if request.method == "POST" else None, request=request)
     if request.method == "POST" and form.is_valid():
         action = request.POST.get("action")
         if action == "codes" and enabled:

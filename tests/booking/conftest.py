@@ -74,6 +74,52 @@ def prescribe(monkeypatch):
     return _prescribe
 
 
+@dataclass(frozen=True)
+class FakeOverview:
+    """The shape of intake's IntakeOverview."""
+
+    patient_id: int
+    submitted: bool = False
+    draft_in_progress: bool = False
+    flagged_for_review: bool = False
+    flag_reasons: tuple[str, ...] = ()
+    consent_current: bool = False
+
+
+class FakeIntake:
+    """Intake's answers about patients, as `booking.intake_status` would get them: nothing
+    submitted and no consent unless a test says otherwise with `record(patient, ...)`."""
+
+    def __init__(self):
+        self.overviews: dict[int, FakeOverview] = {}
+        self.calls = 0
+
+    def record(self, patient, **state) -> FakeOverview:
+        self.overviews[patient.pk] = FakeOverview(patient.pk, **state)
+        return self.overviews[patient.pk]
+
+    def ready(self, patient) -> FakeOverview:
+        """Intake submitted, nothing flagged, the current consent signed."""
+        return self.record(patient, submitted=True, consent_current=True)
+
+    def overview(self, patient_ids):
+        self.calls += 1
+        return {pk: self.overviews.get(pk, FakeOverview(pk)) for pk in patient_ids}
+
+    def consent_is_current(self, patient) -> bool:
+        return self.overviews.get(patient.pk, FakeOverview(patient.pk)).consent_current
+
+
+@pytest.fixture
+def intake(monkeypatch):
+    """Replace intake's side (through booking.intake_status, the only module that calls it):
+    `intake.ready(patient)`, `intake.record(patient, flagged_for_review=True, ...)`."""
+    fake = FakeIntake()
+    monkeypatch.setattr("booking.intake_status.intake_overview", fake.overview)
+    monkeypatch.setattr("booking.intake_status.consent_is_current", fake.consent_is_current)
+    return fake
+
+
 @pytest.fixture
 def book(clinic, front_desk):
     """`book(patient, starts_at, status=..., service=..., minutes=..., now=...)`: an appointment

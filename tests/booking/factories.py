@@ -8,7 +8,15 @@ from dataclasses import dataclass
 import factory
 
 from booking.models import Appointment, Room, Status
-from clinic.models import Location, OpeningHours, Practitioner, Service, ServiceKind, WorkingHours
+from clinic.models import (
+    Location,
+    OpeningHours,
+    Patient,
+    Practitioner,
+    Service,
+    ServiceKind,
+    WorkingHours,
+)
 from tests.factories import LocationFactory, PatientFactory, ServiceFactory, certified_practitioner
 
 
@@ -104,9 +112,10 @@ def a_course(
     minutes: int = 30,
     sessions_planned: int | None = None,
 ):
-    """A course of `sessions_planned` sessions (at least 4), of which len(statuses) are booked at the clinic, the first at `first_start` (weekly by
-    default), each session with the given status (cancelled ones say by the patient). Written
-    directly, without the booking rules: tests of what comes after booking."""
+    """A course of `sessions_planned` sessions (at least 4), of which len(statuses) are booked
+    at the clinic, the first at `first_start` (weekly by default), each with the given status
+    (cancelled ones say by the patient). Written directly, without the booking rules: tests of
+    what comes after booking."""
     from booking.models import Course
 
     practitioner = practitioner or clinic.practitioner
@@ -135,3 +144,64 @@ def a_course(
             cancelled_by="patient" if status == Status.CANCELLED else "",
         )
     return course
+
+
+def busy_day(
+    location: Location,
+    day: dt.date,
+    *,
+    practitioners: int = 30,
+    appointments_each: int = 5,
+) -> list[Appointment]:
+    """A busy day at `location`: `practitioners` certified practitioners working 8:00–18:00,
+    each with their own room and `appointments_each` 45-minute appointments from 9:00,
+    every hour, for patients of their own (made in bulk, so that the test stays fast)."""
+    from booking.availability import aware
+
+    for weekday in range(7):
+        OpeningHours.objects.get_or_create(
+            location=location,
+            weekday=weekday,
+            defaults={"opens_at": dt.time(7), "closes_at": dt.time(19)},
+        )
+    service = assessment_service()
+    people = []
+    for n in range(practitioners):
+        practitioner = certified_practitioner(locations=[location])
+        WorkingHours.objects.create(
+            practitioner=practitioner,
+            location=location,
+            weekday=day.weekday(),
+            starts_at=dt.time(8),
+            ends_at=dt.time(18),
+        )
+        people.append((practitioner, RoomFactory(location=location, name=f"Busy room {n + 1}")))
+    patients = Patient.objects.bulk_create(
+        [
+            Patient(
+                first_name="Busy",
+                last_name=f"Patient {n}",
+                date_of_birth=dt.date(1970, 1, 1),
+                phone="416-555-0100",
+            )
+            for n in range(practitioners * appointments_each)
+        ]
+    )
+    rows = []
+    for n, (practitioner, room) in enumerate(people):
+        for k in range(appointments_each):
+            start = aware(day, dt.time(9 + k), location.zone)
+            rows.append(
+                Appointment(
+                    location=location,
+                    practitioner=practitioner,
+                    room=room,
+                    patient=patients[n * appointments_each + k],
+                    service=service,
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(minutes=45),
+                    blocks_until=start + dt.timedelta(minutes=50),
+                    status=Status.CONFIRMED,
+                )
+            )
+    return Appointment.objects.bulk_create(rows)

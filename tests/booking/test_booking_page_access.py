@@ -51,10 +51,66 @@ PAGES = {
     "booking:reminder_settings": (PATIENT, True),
     "booking:email_problems": (STAFF, True),
     "booking:notification_send_again": (STAFF, False),
+    "booking:proposal_accept": (PATIENT, False),
+    # The front desk's schedule and actions.
+    "booking:schedule": (STAFF, True),
+    "booking:location_day": (STAFF, True),
+    "booking:location_day_list": (STAFF, True),
+    "booking:location_week": (STAFF, True),
+    "booking:practitioner_day": (STAFF, True),
+    "booking:practitioner_week": (STAFF, True),
+    "booking:my_schedule": ({Role.PRACTITIONER}, True),
+    "booking:requests_queue": (STAFF, True),
+    "booking:desk_confirm": (STAFF, False),
+    "booking:desk_decline": (STAFF, True),
+    "booking:desk_propose": (STAFF, True),
+    "booking:desk_check_in": (STAFF, False),
+    "booking:desk_complete": (STAFF, False),
+    "booking:desk_no_show": (STAFF, False),
+    "booking:desk_cancel": (STAFF, True),
+    "booking:desk_move": (STAFF, True),
+    "booking:find_patient": (STAFF, True),
+    "booking:new_patient": (STAFF, True),
+    "booking:book_for_patient": (STAFF, True),
+    "booking:waitlist_board": (STAFF, True),
+    "booking:waitlist_add": (STAFF, True),
+    "booking:waitlist_offer": (STAFF, True),
+    "booking:waitlist_remove": (STAFF, False),
+    "booking:my_record": (PATIENT, True),
+    "booking:patient_record": ({Role.MANAGER}, True),
+    "booking:close_account": (PATIENT, True),
     "booking:reports": (RESULTS, True),
     "booking:reports_csv": (RESULTS, True),
     "booking:outcomes_csv": (RESULTS, True),
 }
+# Pages about one location's schedule, patients or waitlist: staff of another location get a
+# 404, as if it did not exist.
+LOCATION_BOUND = {
+    "booking:location_day",
+    "booking:location_day_list",
+    "booking:location_week",
+    "booking:practitioner_day",
+    "booking:practitioner_week",
+    "booking:desk_confirm",
+    "booking:desk_decline",
+    "booking:desk_propose",
+    "booking:desk_check_in",
+    "booking:desk_complete",
+    "booking:desk_no_show",
+    "booking:desk_cancel",
+    "booking:desk_move",
+    "booking:find_patient",
+    "booking:new_patient",
+    "booking:book_for_patient",
+    "booking:waitlist_board",
+    "booking:waitlist_add",
+    "booking:waitlist_offer",
+    "booking:waitlist_remove",
+    "booking:appointment_detail",
+    "booking:course_book",
+    "booking:course_detail",
+}
+POST_ONLY = {name for name, (_, get_allowed) in PAGES.items() if not get_allowed}
 PERSONAS = {
     Role.PATIENT: "patient",
     Role.FRONT_DESK: "front_desk",
@@ -82,7 +138,7 @@ def test_every_booking_page_is_in_the_access_table():
 
 
 @pytest.fixture
-def urls(clinic, patient):
+def urls(clinic, patient, practitioner):
     from booking import calendars, links, services
     from booking.models import Course, Notification, SlotHold, WaitlistEntry, WaitlistOffer
 
@@ -195,10 +251,42 @@ def urls(clinic, patient):
         "booking:calendar_feed_new": reverse("booking:calendar_feed_new"),
         "booking:calendar_feed_revoke": reverse("booking:calendar_feed_revoke"),
         "booking:reminder_settings": reverse("booking:reminder_settings"),
+        "booking:my_record": reverse("booking:my_record"),
+        "booking:patient_record": reverse("booking:patient_record", args=[patient.pk]),
+        "booking:close_account": reverse("booking:close_account"),
         "booking:email_problems": reverse("booking:email_problems"),
         "booking:notification_send_again": reverse(
             "booking:notification_send_again", args=[notification.pk]
         ),
+        "booking:proposal_accept": reverse("booking:proposal_accept", args=[appointment.pk]),
+        "booking:schedule": reverse("booking:schedule"),
+        "booking:location_day": reverse("booking:location_day", args=[slug]),
+        "booking:location_day_list": reverse("booking:location_day_list", args=[slug]),
+        "booking:location_week": reverse("booking:location_week", args=[slug]),
+        "booking:practitioner_day": reverse("booking:practitioner_day", args=[practitioner.pk]),
+        "booking:practitioner_week": reverse("booking:practitioner_week", args=[practitioner.pk]),
+        "booking:my_schedule": reverse("booking:my_schedule"),
+        "booking:requests_queue": reverse("booking:requests_queue"),
+        **{
+            f"booking:desk_{action}": reverse(f"booking:desk_{action}", args=[appointment.pk])
+            for action in (
+                "confirm",
+                "decline",
+                "propose",
+                "check_in",
+                "complete",
+                "no_show",
+                "cancel",
+                "move",
+            )
+        },
+        "booking:find_patient": reverse("booking:find_patient", args=[slug]),
+        "booking:new_patient": reverse("booking:new_patient", args=[slug]),
+        "booking:book_for_patient": reverse("booking:book_for_patient", args=[slug, patient.pk]),
+        "booking:waitlist_board": reverse("booking:waitlist_board", args=[slug]),
+        "booking:waitlist_add": reverse("booking:waitlist_add", args=[slug, patient.pk]),
+        "booking:waitlist_offer": reverse("booking:waitlist_offer", args=[entry.pk]),
+        "booking:waitlist_remove": reverse("booking:waitlist_remove", args=[entry.pk]),
         "booking:reports": reverse("booking:reports"),
         "booking:reports_csv": reverse("booking:reports_csv"),
         "booking:outcomes_csv": reverse("booking:outcomes_csv"),
@@ -240,9 +328,28 @@ def test_each_role_is_allowed_or_refused(client, request, urls, role, name, pres
         "booking:offer_accept",
         "booking:appointment_ics",
         "booking:course_ics",
+        "booking:proposal_accept",
     ],
 )
 def test_another_patient_gets_404(client, urls, other_patient, name):
     client.force_login(other_patient.user)
-    method = client.post if name == "booking:offer_accept" else client.get
+    method = client.post if name in POST_ONLY else client.get
     assert method(urls[name]).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(LOCATION_BOUND))
+def test_front_desk_of_another_location_gets_404(client, urls, front_desk_elsewhere, name):
+    client.force_login(front_desk_elsewhere)
+    method = client.post if name in POST_ONLY else client.get
+    assert method(urls[name]).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name", sorted(name for name, (roles, _) in PAGES.items() if roles != PUBLIC)
+)
+def test_a_wrong_method_is_refused(client, request, urls, name, prescribe):
+    """PUT is no method of any booking page: 405 for the roles allowed in."""
+    allowed, _ = PAGES[name]
+    person = request.getfixturevalue(PERSONAS[sorted(allowed)[0]])
+    client.force_login(getattr(person, "user", person))
+    assert client.put(urls[name]).status_code == 405

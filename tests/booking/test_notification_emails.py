@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from booking import notifications, services
@@ -206,6 +207,26 @@ def test_a_declined_request_gives_the_reason_and_a_way_to_rebook(book, patient, 
     assert _calendar_methods(message) == []
 
 
+def test_another_time_proposed_asks_the_patient_to_accept_it(book, clinic, patient, front_desk):
+    appointment = book(patient, status=Status.REQUESTED)
+    proposed = next_weekday(clinic.location, 3, 15)
+    services.propose_time(
+        appointment,
+        starts_at=proposed,
+        actor=front_desk,
+        message="Tuesday is full; would Thursday afternoon suit?",
+    )
+    message, text, html = _send(Kind.RESCHEDULED)
+    assert message.subject.startswith("Another time proposed for your initial assessment")
+    detail = reverse("booking:appointment_detail", args=[appointment.pk])
+    for body in (text, html):
+        assert "proposes another time" in body
+        assert "Tuesday is full; would Thursday afternoon suit?" in body
+        assert detail in body
+        assert "has moved" not in body
+    assert _calendar_methods(message) == []  # no invite until the patient accepts
+
+
 def test_a_waitlist_offer_gives_the_time_and_the_deadline(clinic, patient, book):
     waiting = PatientFactory(first_name="Casey")
     start = next_weekday(clinic.location, 1, 10)
@@ -275,8 +296,9 @@ def test_the_intake_nudge_links_to_the_questionnaire_or_asks_a_phone_patient_to_
 
 
 def test_after_care_explains_what_to_expect_and_whom_to_call(
-    clinic, patient, front_desk, book, monkeypatch
+    clinic, patient, front_desk, book, monkeypatch, intake
 ):
+    intake.ready(patient)  # check-in needs the current consent
     session = book(patient, service=clinic.needling, minutes=30)
     at = session.starts_at + dt.timedelta(minutes=5)
     services.change_status(session, to=Status.CHECKED_IN, actor=front_desk, now=at)

@@ -184,8 +184,9 @@ def test_a_patient_cancelling_writes_a_cancellation_not_a_decline(book, patient)
 
 
 def test_a_completed_needling_session_sends_after_care_and_an_assessment_does_not(
-    clinic, patient, front_desk, book
+    clinic, patient, front_desk, book, intake
 ):
+    intake.ready(patient)  # check-in needs the current consent
     needling = book(
         patient, next_weekday(clinic.location, 3, 10), service=clinic.needling, minutes=30
     )

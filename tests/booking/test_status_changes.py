@@ -42,8 +42,9 @@ def test_the_transition_table_is_the_one_the_clinic_works_by():
 
 
 def test_a_visit_goes_from_request_to_completion_with_its_history(
-    appointment, front_desk, practitioner
+    appointment, front_desk, practitioner, intake
 ):
+    intake.ready(appointment.patient)
     services.change_status(appointment, to=Status.CONFIRMED, actor=front_desk)
     services.change_status(appointment, to=Status.CHECKED_IN, actor=front_desk)
     done = services.change_status(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0005_notifications'),
+        ('booking', '0007_patient_search'),
         ('clinic', '0004_travel_time_at_most_8_hours'),
     ]
 

@@ -1,0 +1,152 @@
+"""Two staff changing the same appointment at the same moment: one wins, the other is told what
+happened and sees its current state; nothing is overwritten silently."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from booking import services
+from booking.forms import slot_choice_value
+from booking.models import Appointment, AppointmentEvent, Status
+from clinic.models import Role
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import AppointmentFactory, a_clinic
+from tests.conftest import VerifiedClient
+from tests.factories import PatientFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _request(clinic, start):
+    return AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        patient=PatientFactory(),
+        service=clinic.assessment,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        blocks_until=start + dt.timedelta(minutes=65),
+        status=Status.REQUESTED,
+    )
+
+
+def _messages(response) -> str:
+    return " ".join(str(m) for m in response.context["messages"])
+
+
+@pytest.fixture
+def second_desk(location):
+    """Another front-desk person at the same location, with their own browser."""
+    person = UserFactory(role=Role.FRONT_DESK, first_name="Noor", locations=[location])
+    browser = VerifiedClient()
+    browser.force_login(person)
+    return browser
+
+
+def test_the_second_person_to_act_is_told_and_sees_the_current_state(
+    login, front_desk, second_desk, clinic
+):
+    request = _request(clinic, next_weekday(clinic.location, 1, 10))
+    seen = request.version  # both opened the requests queue
+    first = login(front_desk)
+    first.post(reverse("booking:desk_confirm", args=[request.pk]), {"version": seen})
+    response = second_desk.post(
+        reverse("booking:desk_decline", args=[request.pk]),
+        {"version": seen, "reason": "No room that day"},
+        follow=True,
+    )
+    assert "Someone else changed this appointment a moment ago (it is now confirmed)" in _messages(
+        response
+    )
+    assert response.redirect_chain[-1][0] == reverse(
+        "booking:appointment_detail", args=[request.pk]
+    )
+    assert "Confirmed" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == Status.CONFIRMED
+    assert request.events.count() == 1
+
+
+def test_two_people_moving_one_appointment_do_not_overwrite_each_other(
+    login, front_desk, second_desk, clinic
+):
+    appointment = _request(clinic, next_weekday(clinic.location, 1, 10))
+    seen = appointment.version
+    one, two = next_weekday(clinic.location, 2, 11), next_weekday(clinic.location, 3, 14)
+    move = reverse("booking:desk_move", args=[appointment.pk])
+    login(front_desk).post(
+        move,
+        {
+            "version": seen,
+            "location": clinic.location.slug,
+            "slot": slot_choice_value(clinic.practitioner.pk, one),
+        },
+    )
+    response = second_desk.post(
+        move,
+        {
+            "version": seen,
+            "location": clinic.location.slug,
+            "slot": slot_choice_value(clinic.practitioner.pk, two),
+        },
+        follow=True,
+    )
+    assert "Someone else changed this appointment a moment ago" in _messages(response)
+    appointment.refresh_from_db()
+    assert appointment.starts_at == one
+    assert appointment.events.filter(kind=AppointmentEvent.Kind.MOVED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_connections_acting_at_once_get_one_winner(location, practitioner, django_user_model):
+    """Each person on their own database connection, at the same instant: the row lock makes
+    the second wait for the first, then see the new version and be refused."""
+    clinic = a_clinic(location=location, practitioner=practitioner)
+    staff = [
+        django_user_model.objects.create_user(f"desk{n}@example.org", "x", role="front_desk")
+        for n in range(2)
+    ]
+    request = _request(clinic, next_weekday(location, 1, 10))
+    seen = request.version
+    targets = [next_weekday(location, 2, 11), next_weekday(location, 3, 14)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def act(n: int) -> None:
+        try:
+            barrier.wait()
+            if n == 0:
+                services.confirm_request(request, actor=staff[n], expected_version=seen)
+            else:
+                services.reschedule_appointment(
+                    request,
+                    starts_at=targets[n],
+                    actor=staff[n],
+                    reason="Moved by the clinic",
+                    expected_version=seen,
+                )
+            outcomes.append("won")
+        except services.StaleAppointment:
+            outcomes.append("told")
+        except Exception as error:  # noqa: BLE001 - any other outcome is the bug we look for
+            outcomes.append(f"error: {error!r}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=act, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["told", "won"]
+    final = Appointment.objects.get(pk=request.pk)
+    assert final.version == seen + 1
+    assert final.events.count() == 1
+    won_by_confirm = final.status == Status.CONFIRMED
+    assert won_by_confirm != (final.starts_at == targets[1])

@@ -1,0 +1,113 @@
+"""With the demo data, the front desk at Leaside and Danforth has a day and a week to work
+with: a request to confirm, someone to check in today (when Leaside is open), badges."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from booking.availability import aware
+from booking.forms import slot_choice_value
+from booking.models import Appointment, Status, WaitlistEntry
+from clinic.models import Location, Patient, Practitioner, User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(intake):
+    call_command("seed_demo")
+    return User.objects.get(email="frontdesk@example.org")
+
+
+def test_the_front_desk_sees_the_week_at_leaside_with_badges(client, demo):
+    client.force_login(demo)
+    leaside = Location.objects.get(slug="leaside")
+    html = client.get(reverse("booking:location_week", args=["leaside"])).content.decode()
+    next_week = client.get(
+        reverse("booking:location_week", args=["leaside"]),
+        {"from": (leaside.today() + dt.timedelta(days=7)).isoformat()},
+    ).content.decode()
+    both = html + next_week
+    for name in ("Nadia Haddad", "Ellen Park", "Jordan Miles"):
+        assert name in both
+    assert "Late-cancel history (1)" in both  # Jordan cancelled late last week
+    assert "First visit" in both
+
+
+def test_the_front_desk_confirms_the_pending_online_request(client, demo):
+    client.force_login(demo)
+    nadia = Appointment.objects.get(patient__last_name="Haddad")
+    assert "Nadia Haddad" in client.get(reverse("booking:requests_queue")).content.decode()
+    client.post(reverse("booking:desk_confirm", args=[nadia.pk]), {"version": nadia.version})
+    nadia.refresh_from_db()
+    assert nadia.status == Status.CONFIRMED
+
+
+def test_the_front_desk_checks_in_todays_patient(client, demo, intake):
+    robert = Patient.objects.get(last_name="Côté")
+    today = Appointment.objects.filter(patient=robert).first()
+    if today is None:
+        pytest.skip("Leaside is closed today (Sunday): nobody to check in.")
+    client.force_login(demo)
+    refused = client.post(
+        reverse("booking:desk_check_in", args=[today.pk]), {"version": today.version}, follow=True
+    )
+    assert "has not signed the current version" in refused.content.decode()
+    intake.ready(robert)  # he signs at the counter
+    client.post(reverse("booking:desk_check_in", args=[today.pk]), {"version": today.version})
+    today.refresh_from_db()
+    assert today.status == Status.CHECKED_IN
+
+
+def test_the_waitlist_and_the_phone_patients_are_there(client, demo):
+    client.force_login(demo)
+    board = client.get(reverse("booking:waitlist_board", args=["leaside"])).content.decode()
+    assert "Jordan Miles" in board
+    assert WaitlistEntry.objects.count() == 1
+    found = client.get(reverse("booking:find_patient", args=["danforth"]), {"q": "fernandez"})
+    assert "Lucía Fernández" in found.content.decode()
+
+
+def test_the_maryland_front_desk_does_not_see_leaside(client, demo):
+    client.force_login(User.objects.get(email="frontdesk.md@example.org"))
+    assert client.get(reverse("booking:location_day", args=["leaside"])).status_code == 404
+    assert client.get(reverse("booking:location_day", args=["rockville"])).status_code == 200
+
+
+def test_a_session_of_the_mid_course_patient_moves_to_another_location(client, demo):
+    """Marcus Reid's next dry-needling session, at Rockville, moves to Largo (Laura Kim)."""
+    client.force_login(User.objects.get(email="frontdesk.md@example.org"))
+    session = (
+        Appointment.objects.filter(
+            patient__last_name="Reid", status=Status.CONFIRMED, course__isnull=False
+        )
+        .select_related("location", "course")
+        .order_by("starts_at")
+        .first()
+    )
+    largo = Location.objects.get(slug="largo")
+    kim = Practitioner.objects.get(user__email="l.kim@example.org")
+    page = client.get(
+        reverse("booking:desk_move", args=[session.pk]),
+        {"location": "largo", "practitioner": kim.pk, "date": largo.today().isoformat()},
+    ).content.decode()
+    assert f"DN {session.session_number}/{session.course.sessions_planned}" in page
+    day = largo.today() + dt.timedelta(days=1)
+    while day.weekday() not in (0, 2, 4):  # Laura Kim works at Largo Mon, Wed, Fri 8–16
+        day += dt.timedelta(days=1)
+    target = aware(day, dt.time(14), largo.zone)
+    client.post(
+        reverse("booking:desk_move", args=[session.pk]),
+        {
+            "version": session.version,
+            "location": "largo",
+            "slot": slot_choice_value(kim.pk, target),
+        },
+    )
+    session.refresh_from_db()
+    assert (session.location, session.practitioner, session.starts_at) == (largo, kim, target)
+    assert session.events.filter(kind="moved").exists()

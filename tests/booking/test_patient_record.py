@@ -1,0 +1,84 @@
+"""A patient's complete record on request: JSON and a printable page, for the patient or a
+manager, each export in the access log."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from clinic.models import AccessLog
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import AppointmentFactory
+from tests.intake.factories import publish_consents, sign, signed_assessment, submitted_intake
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history(clinic, patient):
+    submitted_intake(patient)
+    sign(patient, publish_consents())
+    signed_assessment(patient, clinic.practitioner)
+    start = next_weekday(clinic.location, 1, 10)
+    return AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        patient=patient,
+        service=clinic.assessment,
+        starts_at=start,
+    )
+
+
+def test_a_patient_downloads_their_whole_record_as_json(login, patient, history):
+    response = login(patient.user).get(reverse("booking:my_record"), {"format": "json"})
+    assert response["Content-Disposition"].startswith("attachment;")
+    record = json.loads(response.content)
+    assert record["patient"]["last_name"] == patient.last_name
+    assert [a["id"] for a in record["appointments"]] == [history.pk]
+    assert (
+        len(record["questionnaires"]) == 1 and record["questionnaires"][0]["status"] == "submitted"
+    )
+    assert len(record["assessments"]) == 1 and record["assessments"][0]["fingerprint"]
+    assert len(record["consent_signatures"]) >= 1
+    assert AccessLog.objects.filter(actor=patient.user, action="export", patient=patient).exists()
+
+
+def test_the_printable_page_shows_the_same_record(login, patient, history):
+    html = login(patient.user).get(reverse("booking:my_record")).content.decode()
+    assert "Record of" in html and history.service.name in html and "Assessment notes (1)" in html
+
+
+def test_a_manager_exports_any_patients_record_for_a_records_request(
+    login, manager, patient, history
+):
+    response = login(manager).get(
+        reverse("booking:patient_record", args=[patient.pk]), {"format": "json"}
+    )
+    assert json.loads(response.content)["patient"]["record_number"] == patient.pk
+
+
+def test_others_cannot_export_a_record(login, front_desk, practitioner, other_patient, patient):
+    assert (
+        login(front_desk).get(reverse("booking:patient_record", args=[patient.pk])).status_code
+        == 403
+    )
+    assert (
+        login(practitioner.user)
+        .get(reverse("booking:patient_record", args=[patient.pk]))
+        .status_code
+        == 403
+    )
+    # A patient's own record page never takes an id: there is nothing to change in the address.
+    mine = login(other_patient.user).get(reverse("booking:my_record"), {"format": "json"})
+    assert json.loads(mine.content)["patient"]["record_number"] == other_patient.pk
+
+
+def test_the_export_takes_a_fixed_number_of_queries(
+    login, patient, history, django_assert_max_num_queries
+):
+    client = login(patient.user)
+    with django_assert_max_num_queries(22):
+        client.get(reverse("booking:my_record"), {"format": "json"})

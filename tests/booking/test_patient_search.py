@@ -1,0 +1,79 @@
+"""Finding a patient: what the desk types is read as name words, phone digits and dates of
+birth; PostgreSQL matches them on an indexed, folded text, forgiving case and accents."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from booking.patient_search import SearchText, find_patients, parse_terms, possible_duplicates
+from clinic.models import Patient
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _phone_patient(**fields):
+    return PatientFactory(user=None, email=fields.pop("email", ""), **fields)
+
+
+def test_accents_and_capitals_do_not_matter():
+    robert = _phone_patient(first_name="Robert", last_name="Côté")
+    for typed in ("cote", "CÔTÉ", "côte robert", "Rob"):
+        assert find_patients(Patient.objects.all(), parse_terms(typed)) == ([robert], False)
+
+
+def test_every_word_must_match():
+    _phone_patient(first_name="Robert", last_name="Côté")
+    assert find_patients(Patient.objects.all(), parse_terms("robert smith"))[0] == []
+
+
+def test_a_phone_number_matches_whatever_its_punctuation():
+    robert = _phone_patient(first_name="Robert", last_name="Côté", phone="416-555-0151")
+    for typed in ("4165550151", "(416) 555-0151", "416 555 0151", "555-0151"):
+        assert find_patients(Patient.objects.all(), parse_terms(typed))[0] == [robert]
+
+
+def test_a_date_of_birth_narrows_the_search():
+    born = dt.date(1958, 11, 30)
+    robert = _phone_patient(first_name="Robert", last_name="Côté", date_of_birth=born)
+    _phone_patient(first_name="Robert", last_name="Côté", date_of_birth=dt.date(1990, 1, 1))
+    assert find_patients(Patient.objects.all(), parse_terms("cote 30/11/1958"))[0] == [robert]
+    assert find_patients(Patient.objects.all(), parse_terms("", born=born))[0] == [robert]
+
+
+def test_the_search_uses_the_trigram_index():
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    query = Patient.objects.annotate(search_text=SearchText()).filter(search_text__contains="cote")
+    assert "booking_patient_search_trgm" in query.explain()
+
+
+def test_what_was_typed_is_read_as_words_phone_digits_and_dates():
+    terms = parse_terms("Côté 416-555 03/04/1975")
+    assert terms.words == ("Côté",)
+    assert terms.digits == ("416555",)
+    assert terms.dates == (dt.date(1975, 3, 4), dt.date(1975, 4, 3))  # day/month or month/day
+    assert parse_terms("(416) 555-0151").digits == ("4165550151",)
+    assert not parse_terms("   ")
+
+
+def test_search_results_are_capped(location):
+    for n in range(25):
+        PatientFactory(
+            user=None, first_name="Sam", last_name=f"Lee{n}", email="", locations=[location]
+        )
+    found, close = find_patients(Patient.objects.all(), parse_terms("sam"))
+    assert len(found) == 20 and not close
+
+
+def test_a_probable_duplicate_is_born_the_same_day_with_a_close_name():
+    born = dt.date(1958, 11, 30)
+    robert = _phone_patient(first_name="Robert", last_name="Côté", date_of_birth=born)
+    _phone_patient(first_name="Alice", last_name="Wong", date_of_birth=born)
+    found = possible_duplicates(
+        Patient.objects.all(), first_name="Rob", last_name="Cote", date_of_birth=born
+    )
+    assert found == [robert]

@@ -1,0 +1,146 @@
+"""The badges the front desk sees on every appointment: intake missing, flagged for review,
+consent out of date, first visit, late-cancel history — and what stays off the schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from booking.models import Status
+from booking.schedule import NO_HISTORY, PatientHistory, appointment_badges
+from clinic.models import AccessLog
+from tests.booking.conftest import FakeOverview, next_weekday
+from tests.booking.factories import AppointmentFactory
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _book(clinic, patient, start, **fields):
+    return AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=fields.pop("room", clinic.rooms[0]),
+        patient=patient,
+        service=clinic.assessment,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        blocks_until=start + dt.timedelta(minutes=65),
+        **fields,
+    )
+
+
+def _labels(appointment, overview, history=NO_HISTORY) -> list[str]:
+    return [badge.label for badge in appointment_badges(appointment, overview, history)]
+
+
+@pytest.fixture
+def upcoming(clinic, patient):
+    return _book(clinic, patient, next_weekday(clinic.location, 1, 10))
+
+
+def test_a_patient_with_no_intake_and_no_consent(upcoming):
+    overview = FakeOverview(upcoming.patient_id)
+    assert _labels(upcoming, overview) == ["Intake missing", "Consent not signed", "First visit"]
+
+
+def test_an_intake_begun_but_not_sent(upcoming):
+    overview = FakeOverview(upcoming.patient_id, draft_in_progress=True, consent_current=True)
+    assert _labels(upcoming, overview) == ["Intake not finished", "First visit"]
+
+
+def test_a_submitted_intake_flagged_for_review_with_an_older_consent(upcoming):
+    overview = FakeOverview(
+        upcoming.patient_id, submitted=True, flagged_for_review=True, consent_current=False
+    )
+    assert _labels(upcoming, overview) == [
+        "Flagged for review",
+        "Consent out of date",
+        "First visit",
+    ]
+
+
+def test_a_returning_patient_is_not_a_first_visit(upcoming):
+    ready = FakeOverview(upcoming.patient_id, submitted=True, consent_current=True)
+    seen_before = PatientHistory(upcoming.starts_at - dt.timedelta(days=14), 0, 0)
+    assert _labels(upcoming, ready, seen_before) == []
+    seen_later = PatientHistory(upcoming.starts_at + dt.timedelta(days=7), 0, 0)  # came since
+    assert _labels(upcoming, ready, seen_later) == ["First visit"]
+
+
+def test_late_cancellations_and_no_shows_make_a_history(upcoming):
+    ready = FakeOverview(upcoming.patient_id, submitted=True, consent_current=True)
+    badges = appointment_badges(upcoming, ready, PatientHistory(None, 2, 1))
+    late = [b for b in badges if b.key == "late"][0]
+    assert late.label == "Late-cancel history (3)"
+    assert late.detail == "2 late cancellations, 1 no-show"
+
+
+def test_the_day_view_shows_the_badges_from_the_patients_records(
+    login, front_desk, clinic, patient, intake
+):
+    start = next_weekday(clinic.location, 1, 10)
+    # Patient's past: one late cancellation of their own, one cancelled by the clinic (not
+    # counted), one visit completed (so this is not their first).
+    past = start - dt.timedelta(days=21)
+    _book(clinic, patient, past, status=Status.COMPLETED)
+    _book(
+        clinic,
+        patient,
+        past + dt.timedelta(days=7),
+        status=Status.CANCELLED,
+        cancelled_by="patient",
+        late_cancellation=True,
+    )
+    _book(
+        clinic,
+        patient,
+        past + dt.timedelta(days=8),
+        status=Status.CANCELLED,
+        cancelled_by="clinic",
+        late_cancellation=True,
+    )
+    _book(clinic, patient, start)
+    newcomer = PatientFactory()
+    _book(clinic, newcomer, start + dt.timedelta(hours=2), room=clinic.rooms[1])
+    intake.record(patient, submitted=True, consent_current=False, flagged_for_review=True)
+    intake.record(newcomer, draft_in_progress=True, consent_current=True)
+    html = (
+        login(front_desk)
+        .get(
+            reverse("booking:location_day", args=[clinic.location.slug]),
+            {"date": start.astimezone(clinic.location.zone).date().isoformat()},
+        )
+        .content.decode()
+    )
+    assert "Flagged for review" in html
+    assert "Consent out of date" in html
+    assert "Late-cancel history (1)" in html
+    assert "Intake not finished" in html
+    assert html.count("First visit") == 1  # the newcomer only
+
+
+def test_screening_reasons_are_on_the_appointments_page_not_the_schedule(
+    login, front_desk, upcoming, intake
+):
+    intake.record(
+        upcoming.patient,
+        submitted=True,
+        consent_current=True,
+        flagged_for_review=True,
+        flag_reasons=("Takes anticoagulants",),
+    )
+    client = login(front_desk)
+    day = client.get(
+        reverse("booking:location_day", args=[upcoming.location.slug]),
+        {"date": upcoming.local_starts_at.date().isoformat()},
+    ).content.decode()
+    assert "Flagged for review" in day and "Takes anticoagulants" not in day
+    assert not AccessLog.objects.filter(patient=upcoming.patient).exists()
+    detail = client.get(reverse("booking:appointment_detail", args=[upcoming.pk])).content.decode()
+    assert "Takes anticoagulants" in detail
+    assert AccessLog.objects.filter(
+        actor=front_desk, patient=upcoming.patient, action="view"
+    ).exists()

@@ -1,0 +1,156 @@
+"""The waitlist board of a location: who is waiting for what, first come first served; the
+front desk offers a freed time by hand, adds a patient, or takes one off."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from booking import services
+from booking.forms import slot_choice_value
+from booking.models import WaitlistEntry, WaitlistOffer
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import AppointmentFactory, a_clinic
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _wait(clinic, patient, *, days_ago=0, weekdays=(0, 1, 2, 3, 4)):
+    entry = services.join_waitlist(
+        patient=patient,
+        location=clinic.location,
+        service=clinic.assessment,
+        minutes=60,
+        weekdays=list(weekdays),
+        earliest_time=dt.time(9),
+        latest_time=dt.time(17),
+        actor=patient.user or clinic.practitioner.user,
+    )
+    WaitlistEntry.objects.filter(pk=entry.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=days_ago)
+    )
+    return entry
+
+
+def test_the_board_lists_who_waits_first_come_first_served(
+    login, front_desk, clinic, other_location
+):
+    later = _wait(clinic, PatientFactory(last_name="Later"), days_ago=1)
+    first = _wait(clinic, PatientFactory(last_name="First"), days_ago=5, weekdays=(1, 3))
+    elsewhere = a_clinic(location=other_location)
+    _wait(elsewhere, PatientFactory(last_name="Elsewhere"))
+    html = (
+        login(front_desk)
+        .get(reverse("booking:waitlist_board", args=[clinic.location.slug]))
+        .content.decode()
+    )
+    assert html.index(first.patient.full_name) < html.index(later.patient.full_name)
+    assert "Tue, Thu · 9:00 AM–5:00 PM" in html
+    assert "Elsewhere" not in html
+
+
+def test_a_freed_time_is_offered_by_hand_and_the_patient_sees_it(
+    login, client, front_desk, clinic, patient
+):
+    entry = _wait(clinic, patient)
+    target = next_weekday(clinic.location, 2, 10)
+    desk = login(front_desk)
+    page = desk.get(reverse("booking:waitlist_offer", args=[entry.pk])).content.decode()
+    assert slot_choice_value(clinic.practitioner.pk, target) in page
+    response = desk.post(
+        reverse("booking:waitlist_offer", args=[entry.pk]),
+        {"slot": slot_choice_value(clinic.practitioner.pk, target)},
+    )
+    assert response.url == reverse("booking:waitlist_board", args=[clinic.location.slug])
+    offer = WaitlistOffer.objects.get(entry=entry)
+    assert (offer.state, offer.offered_by, offer.hold.starts_at) == ("open", front_desk, target)
+    entry.refresh_from_db()
+    assert entry.state == WaitlistEntry.State.OFFERED
+    board = desk.get(reverse("booking:waitlist_board", args=[clinic.location.slug]))
+    assert "Offered" in board.content.decode()
+    client.force_login(patient.user)
+    assert (
+        "Earlier times offered to you"
+        in client.get(reverse("booking:my_appointments")).content.decode()
+    )
+
+
+def test_only_times_that_suit_the_patient_are_offered(login, front_desk, clinic, patient):
+    entry = _wait(clinic, patient, weekdays=(3,))  # Thursdays only
+    page = (
+        login(front_desk).get(reverse("booking:waitlist_offer", args=[entry.pk])).content.decode()
+    )
+    tuesday = next_weekday(clinic.location, 1, 10, weeks_ahead=0)
+    thursday = next_weekday(clinic.location, 3, 10, weeks_ahead=0)
+    if thursday < timezone.now() + dt.timedelta(hours=2):
+        thursday += dt.timedelta(weeks=1)
+    assert slot_choice_value(clinic.practitioner.pk, thursday) in page
+    assert slot_choice_value(clinic.practitioner.pk, tuesday) not in page
+
+
+def test_a_time_taken_meanwhile_is_not_offered(login, front_desk, clinic, patient):
+    entry = _wait(clinic, patient)
+    target = next_weekday(clinic.location, 2, 10)
+    AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        service=clinic.assessment,
+        starts_at=target,
+        ends_at=target + dt.timedelta(hours=1),
+        blocks_until=target + dt.timedelta(minutes=65),
+    )
+    response = login(front_desk).post(
+        reverse("booking:waitlist_offer", args=[entry.pk]),
+        {"slot": slot_choice_value(clinic.practitioner.pk, target)},
+    )
+    assert "Nothing was offered" in " ".join(str(m) for m in response.context["messages"])
+    assert not WaitlistOffer.objects.exists()
+
+
+def test_a_patient_is_taken_off_the_waitlist(login, front_desk, clinic, patient):
+    entry = _wait(clinic, patient)
+    login(front_desk).post(reverse("booking:waitlist_remove", args=[entry.pk]))
+    entry.refresh_from_db()
+    assert entry.state == WaitlistEntry.State.WITHDRAWN
+
+
+def test_the_desk_puts_a_patient_on_the_waitlist(login, front_desk, clinic, patient):
+    response = login(front_desk).post(
+        reverse("booking:waitlist_add", args=[clinic.location.slug, patient.pk]),
+        {
+            "service": clinic.needling.pk,
+            "minutes": "30",
+            "practitioner": "",
+            "weekdays": ["0", "2"],
+            "earliest_time": "08:00",
+            "latest_time": "12:00",
+        },
+    )
+    assert response.url == reverse("booking:waitlist_board", args=[clinic.location.slug])
+    entry = WaitlistEntry.objects.get(patient=patient)
+    assert (entry.service, entry.minutes, entry.weekdays, entry.created_by) == (
+        clinic.needling,
+        30,
+        [0, 2],
+        front_desk,
+    )
+
+
+def test_a_length_the_service_does_not_have_is_refused(login, front_desk, clinic, patient):
+    response = login(front_desk).post(
+        reverse("booking:waitlist_add", args=[clinic.location.slug, patient.pk]),
+        {
+            "service": clinic.needling.pk,
+            "minutes": "60",
+            "weekdays": ["0"],
+            "earliest_time": "08:00",
+            "latest_time": "12:00",
+        },
+    )
+    assert "Dry-needling session lasts 15, 20, 30 minutes." in response.content.decode()
+    assert not WaitlistEntry.objects.exists()

@@ -1,0 +1,254 @@
+"""The week of a location, a practitioner's day and week across their locations, and the
+printable list of a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from booking import schedule
+from booking.models import Course, Status
+from clinic.models import OpeningHours, Role, WorkingHours
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import AppointmentFactory, RoomFactory, busy_day
+from tests.factories import LocationFactory, PatientFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _book(location, practitioner, room, service, start, minutes=60, **fields):
+    return AppointmentFactory(
+        location=location,
+        practitioner=practitioner,
+        room=room,
+        patient=fields.pop("patient", None) or PatientFactory(),
+        service=service,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=minutes),
+        blocks_until=start + dt.timedelta(minutes=minutes + 5),
+        **fields,
+    )
+
+
+def test_the_week_shows_each_practitioners_days(login, front_desk, clinic, intake):
+    tuesday = next_weekday(clinic.location, 1, 10)
+    appointment = _book(
+        clinic.location, clinic.practitioner, clinic.rooms[0], clinic.assessment, tuesday
+    )
+    monday = schedule.week_start(tuesday.astimezone(clinic.location.zone).date())
+    html = (
+        login(front_desk)
+        .get(
+            reverse("booking:location_week", args=[clinic.location.slug]),
+            {"from": (monday + dt.timedelta(days=3)).isoformat()},  # any day of the week will do
+        )
+        .content.decode()
+    )
+    assert f"week of {monday:%A} {monday.day} {monday:%B %Y}" in html
+    assert appointment.patient.full_name in html and "10:00 AM" in html
+    # Tuesday 9–17 minus the appointment and its buffer: 6 h 55 left; Monday all 8 hours.
+    assert "Free 6 h 55" in html and "Free 8 h 00" in html
+    assert "Off" in html  # Saturday and Sunday
+
+
+def test_the_week_of_a_busy_location_takes_a_fixed_number_of_queries(
+    login, location, intake, django_assert_max_num_queries
+):
+    client = login(UserFactory(role=Role.MANAGER))
+    quiet = LocationFactory(slug="quiet")
+    day = location.today() + dt.timedelta(days=2)
+    busy_day(quiet, day, practitioners=1, appointments_each=1)
+    busy_day(location, day, practitioners=30, appointments_each=5)
+    week = {"from": day.isoformat()}
+    client.get(reverse("booking:location_week", args=[quiet.slug]), week)
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse("booking:location_week", args=[quiet.slug]), week)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        html = client.get(reverse("booking:location_week", args=[location.slug]), week)
+    assert html.content.decode().count("week-appt status-confirmed") == 150
+
+
+def test_the_printable_list_has_every_appointment_of_the_day(login, front_desk, clinic, intake):
+    start = next_weekday(clinic.location, 1, 9)
+    kept = _book(clinic.location, clinic.practitioner, clinic.rooms[0], clinic.assessment, start)
+    cancelled = _book(
+        clinic.location,
+        clinic.practitioner,
+        clinic.rooms[1],
+        clinic.assessment,
+        start + dt.timedelta(hours=2),
+        status=Status.CANCELLED,
+        cancelled_by="patient",
+        late_cancellation=True,
+    )
+    html = (
+        login(front_desk)
+        .get(
+            reverse("booking:location_day_list", args=[clinic.location.slug]),
+            {"date": start.astimezone(clinic.location.zone).date().isoformat()},
+        )
+        .content.decode()
+    )
+    assert html.index(kept.patient.full_name) < html.index(cancelled.patient.full_name)
+    assert kept.patient.phone in html and "Patient, late" in html
+    assert "Intake missing" in html and "First visit" in html
+    assert "sched-free" not in html  # a list, not the grid
+
+
+@pytest.fixture
+def two_locations(clinic, other_location):
+    """`clinic.practitioner` also works Thursdays at `other_location`."""
+    practitioner = clinic.practitioner
+    practitioner.user.locations.add(other_location)
+    WorkingHours.objects.filter(practitioner=practitioner, weekday=3).delete()
+    for weekday in range(5):
+        OpeningHours.objects.create(
+            location=other_location, weekday=weekday, opens_at=dt.time(8), closes_at=dt.time(18)
+        )
+    WorkingHours.objects.create(
+        practitioner=practitioner,
+        location=other_location,
+        weekday=3,
+        starts_at=dt.time(9),
+        ends_at=dt.time(17),
+    )
+    room = RoomFactory(location=other_location, name="Rockville room")
+    return practitioner, other_location, room
+
+
+def test_a_practitioners_week_spans_their_locations(login, manager, clinic, two_locations, intake):
+    practitioner, rockville, room = two_locations
+    tuesday = next_weekday(clinic.location, 1, 10)
+    thursday = next_weekday(rockville, 3, 13)
+    _book(clinic.location, practitioner, clinic.rooms[0], clinic.assessment, tuesday)
+    _book(rockville, practitioner, room, clinic.assessment, thursday)
+    html = (
+        login(manager)
+        .get(
+            reverse("booking:practitioner_week", args=[practitioner.pk]),
+            {"from": tuesday.astimezone(clinic.location.zone).date().isoformat()},
+        )
+        .content.decode()
+    )
+    assert "Leaside 9:00 AM–5:00 PM" in html and "Rockville 9:00 AM–5:00 PM" in html
+    assert "10:00 AM–11:00 AM" in html and "1:00 PM–2:00 PM" in html
+
+
+def test_the_front_desk_sees_a_practitioner_elsewhere_only_as_away(
+    login, front_desk, clinic, two_locations, intake
+):
+    practitioner, rockville, room = two_locations
+    thursday = next_weekday(rockville, 3, 13)
+    other = _book(rockville, practitioner, room, clinic.assessment, thursday)
+    html = (
+        login(front_desk)
+        .get(
+            reverse("booking:practitioner_day", args=[practitioner.pk]),
+            {"date": thursday.astimezone(rockville.zone).date().isoformat()},
+        )
+        .content.decode()
+    )
+    assert "At Rockville" in html
+    assert other.patient.full_name not in html
+
+
+def test_a_practitioners_own_day_links_to_the_chart_and_the_note_to_write(
+    login, clinic, patient, intake
+):
+    practitioner = clinic.practitioner
+    course = Course.objects.create(
+        patient=patient,
+        practitioner=practitioner,
+        assessment_id=3,
+        sessions_planned=6,
+        minutes=30,
+        created_by=practitioner.user,
+    )
+    start = next_weekday(clinic.location, 1, 10)
+    session = _book(
+        clinic.location,
+        practitioner,
+        clinic.rooms[0],
+        clinic.needling,
+        start,
+        minutes=30,
+        patient=patient,
+        course=course,
+        session_number=2,
+    )
+    client = login(practitioner.user)
+    assert client.get(reverse("booking:my_schedule")).url == reverse(
+        "booking:practitioner_day", args=[practitioner.pk]
+    )
+    html = client.get(
+        reverse("booking:practitioner_day", args=[practitioner.pk]),
+        {"date": start.astimezone(clinic.location.zone).date().isoformat()},
+    ).content.decode()
+    assert "My day" in html and "DN 2/6" in html
+    assert reverse("intake:patient_chart", args=[patient.pk]) in html
+    note = reverse("intake:session_note_start", args=[patient.pk])
+    assert f"{note}?appointment={session.pk}&amp;session=2" in html
+
+
+def test_the_front_desk_gets_no_clinical_links(login, front_desk, clinic, patient, intake):
+    start = next_weekday(clinic.location, 1, 10)
+    _book(
+        clinic.location,
+        clinic.practitioner,
+        clinic.rooms[0],
+        clinic.assessment,
+        start,
+        patient=patient,
+    )
+    html = (
+        login(front_desk)
+        .get(
+            reverse("booking:practitioner_day", args=[clinic.practitioner.pk]),
+            {"date": start.astimezone(clinic.location.zone).date().isoformat()},
+        )
+        .content.decode()
+    )
+    assert "Assessment note" not in html and ">Chart<" not in html
+
+
+def test_a_practitioners_week_takes_a_fixed_number_of_queries(
+    login, manager, clinic, two_locations, intake, django_assert_max_num_queries
+):
+    practitioner, rockville, room = two_locations
+    client = login(manager)
+    url = reverse("booking:practitioner_week", args=[practitioner.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as empty:
+        client.get(url)
+    for week in range(3):
+        for day in range(5):
+            _book(
+                clinic.location if day != 3 else rockville,
+                practitioner,
+                clinic.rooms[0] if day != 3 else room,
+                clinic.assessment,
+                next_weekday(clinic.location, day, 10, weeks_ahead=0)
+                + dt.timedelta(weeks=week + 1),
+            )
+    with django_assert_max_num_queries(len(empty.captured_queries)):
+        client.get(url, {"from": (clinic.location.today() + dt.timedelta(weeks=1)).isoformat()})
+
+
+def test_the_front_desk_home_shows_today_and_the_requests(login, front_desk, clinic, intake):
+    AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        service=clinic.assessment,
+        starts_at=next_weekday(clinic.location, 1, 10),
+        ends_at=next_weekday(clinic.location, 1, 11),
+        blocks_until=next_weekday(clinic.location, 1, 11),
+        status=Status.REQUESTED,
+    )
+    html = login(front_desk).get(reverse("clinic:front_desk_home")).content.decode()
+    assert "Leaside: today's schedule" in html and "1 request to confirm" in html
+    assert reverse("booking:location_day", args=[clinic.location.slug]) in html
