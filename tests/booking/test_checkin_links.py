@@ -175,3 +175,46 @@ def test_the_reminder_of_a_course_session_carries_the_pre_session_check_in(
     )
     _, text, html, _ = notifications.render_parts(row, now=timezone.now())
     assert "/check-in/before_session/" in text and "tell us how your heel has been" in html
+
+
+def test_the_appointment_page_offers_the_counter_tablet_before_a_session(
+    login, front_desk, clinic, patient
+):
+    start = timezone.now() + dt.timedelta(hours=1)
+    session = a_course(
+        clinic, patient, statuses=[Status.CONFIRMED], first_start=start
+    ).appointments.get()
+    client = login(front_desk)
+    page = reverse("booking:appointment_detail", args=[session.pk])
+    tablet = reverse("intake:counter_checkin", args=[session.pk])
+    assert tablet in client.get(page).content.decode()
+    client.post(tablet, {"pain_first_steps": "5", "pain_average": "4", "walking_normally": "True"})
+    html = client.get(page).content.decode()
+    assert "Pre-session check-in received" in html and tablet not in html
+
+
+def test_a_practitioners_own_day_shows_worrying_after_care_answers(
+    login, practitioner, clinic, patient
+):
+    start = timezone.now() - dt.timedelta(days=1)
+    session = a_course(
+        clinic, patient, statuses=[Status.COMPLETED], first_start=start
+    ).appointments.get()
+    CheckIn.objects.create(
+        patient=patient,
+        kind=CheckInKind.AFTER_CARE,
+        channel=CheckInChannel.LINK,
+        appointment_id=session.pk,
+        course_id=session.course_id,
+        session_number=1,
+        location=clinic.location,
+        practitioner=practitioner,
+        soreness="severe",
+        bruising=True,
+        worrying=True,
+        worrying_details="Swelling",
+    )
+    html = (
+        login(practitioner.user).get(reverse("booking:my_schedule"), follow=True).content.decode()
+    )
+    assert "Worrying after-care answers" in html and patient.full_name in html
