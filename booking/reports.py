@@ -309,8 +309,7 @@ APPOINTMENTS_SQL = (
            COUNT(*) FILTER (WHERE a.status IN ('completed', 'no_show')) AS due,
            COUNT(*) FILTER (WHERE a.status = 'no_show') AS no_shows,
            COUNT(*) FILTER (WHERE a.status = 'cancelled' AND a.late_cancellation) AS late_cancels,
-           SUM(EXTRACT(EPOCH FROM a.ends_at - a.starts_at) / 60)
-               FILTER (WHERE a.status <> 'cancelled') AS booked_minutes
+           SUM(a.ends_at - a.starts_at) FILTER (WHERE a.status <> 'cancelled') AS booked
       FROM {appointment} a
      WHERE a.starts_at >= %(low)s AND a.starts_at < %(high)s
        AND """
@@ -327,7 +326,7 @@ SELECT {line_of_row},
        COUNT(DISTINCT patient_id) FILTER (WHERE due > 0) AS due_patients,
        SUM(no_shows)::bigint AS no_shows,
        SUM(late_cancels)::bigint AS late_cancels,
-       COALESCE(SUM(booked_minutes), 0)::bigint AS booked_minutes
+       COALESCE(EXTRACT(EPOCH FROM SUM(booked)) / 60, 0)::bigint AS booked_minutes
   FROM per_patient
  {groups}
 """
@@ -338,14 +337,14 @@ SELECT {line_of_row},
 ADVERSE_SQL = (
     """WITH amended AS (
     SELECT DISTINCT ON (m.note_id) m.note_id,
-           ARRAY(SELECT jsonb_array_elements_text(m.changes -> 'adverse_events' -> 'to'))
+           ARRAY(SELECT jsonb_array_elements_text(m.changes -> 'adverse_events' -> 'to'))::varchar[]
                AS events
       FROM {amendment} m
      WHERE m.changes ? 'adverse_events'
      ORDER BY m.note_id, m.number DESC
 ), notes AS (
     SELECT t.location_id, t.author_id AS practitioner_id, t.patient_id,
-           COALESCE(am.events, t.adverse_events::text[]) AS events
+           COALESCE(am.events, t.adverse_events) AS events
       FROM {note} t
       LEFT JOIN amended am ON am.note_id = t.id
      WHERE t.signed_at IS NOT NULL
