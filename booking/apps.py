@@ -7,12 +7,14 @@ class BookingConfig(AppConfig):
 
     def ready(self) -> None:
         from booking.pages import register_booking_pages
-        from booking.selectors import upcoming_assessments
-        from intake.selectors import register_upcoming_assessments
+        from booking.selectors import upcoming_assessments, visits_for_intake
+        from intake.selectors import register_upcoming_assessments, register_visits
 
         register_booking_pages()
         # Intake lists questionnaires missing before an assessment; booking knows which.
         register_upcoming_assessments(upcoming_assessments)
+        # Intake's check-ins are about sessions and courses, which booking knows.
+        register_visits(visits_for_intake)
 
     def seed_demo(self, story) -> None:
         from booking.demo import seed_bookings

@@ -9,6 +9,7 @@ from django.utils import timezone
 from booking import notifications
 from booking.availability import aware
 from booking.demo_courses import seed_courses
+from booking.demo_outcomes import seed_outcomes
 from booking.models import (
     ACTIVE_STATUSES,
     MOVABLE_STATUSES,
@@ -80,6 +81,7 @@ def seed_bookings(story: DemoStory) -> None:
         )
     seed_front_desk_week(story)
     seed_courses(story)
+    seed_outcomes(story)
     seed_notifications(story)
 
 

@@ -51,6 +51,7 @@ from booking.selectors import load_availability
 from clinic import access
 from clinic.audit import record_access
 from clinic.models import Location, Patient, Practitioner, Role, Service, ServiceKind
+from intake.selectors import worrying_aftercare
 
 LOCATION_COOKIE = "desk_location"
 _COOKIE_SALT = "booking.desk.location"
@@ -283,6 +284,10 @@ def _practitioner_page(request, pk: int, *, days: int):
             "previous": first - step,
             "next": first + step,
             "is_own": request.user.pk == practitioner.user_id,
+            # Worrying after-care answers wait for the practitioner on their own day too.
+            "aftercare_alerts": worrying_aftercare([practitioner.pk])
+            if request.user.pk == practitioner.user_id
+            else [],
         },
     )
 
@@ -1192,4 +1197,27 @@ def staff_panel(appointment: Appointment, user) -> dict:
         "can_move": appointment.is_movable,
         "late_now": appointment.is_late_cancellation(now),
         "day_url": _day_url(appointment.location, appointment.local_starts_at.date()),
+        **_counter_checkin(appointment, now),
     }
+
+
+def _counter_checkin(appointment: Appointment, now) -> dict:
+    """For a needling session about to happen: the counter tablet's pre-session check-in, or
+    that the patient has already answered it (never the answers: the front desk sees no
+    clinical content)."""
+    from booking.selectors import visits_for_intake
+    from intake.models import CheckInKind
+    from intake.selectors import checkin_window, current_answer
+
+    if appointment.course_id is None or appointment.status not in (
+        Status.CONFIRMED,
+        Status.CHECKED_IN,
+    ):
+        return {}
+    visit = next(iter(visits_for_intake(appointment_ids=[appointment.pk])), None)
+    window = checkin_window(CheckInKind.BEFORE_SESSION, visit) if visit else None
+    if window is None or not window.is_open(now):
+        return {}
+    if current_answer(CheckInKind.BEFORE_SESSION, visit) is not None:
+        return {"checkin_received": True}
+    return {"checkin_url": reverse("intake:counter_checkin", args=[appointment.pk])}

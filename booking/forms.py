@@ -124,6 +124,38 @@ class FirstSessionForm(SessionForm):
     """Where and when the first session of a course should be; the rest follow the plan."""
 
 
+class ReportFilterForm(forms.Form):
+    """The results dashboard's period and scope. `locations` and `practitioners` are the
+    choices the viewer may make (a practitioner has only themselves)."""
+
+    MAX_DAYS = 366 * 5
+
+    start = forms.DateField(label="From", widget=DateInput)
+    end = forms.DateField(label="To (included)", widget=DateInput)
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(), required=False, empty_label="All locations"
+    )
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.none(), required=False, empty_label="All practitioners"
+    )
+
+    def __init__(self, *args, locations, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations
+        self.fields["practitioner"].queryset = practitioners
+        self.fields["practitioner"].label_from_instance = lambda p: p.name
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", "The end of the period must not be before its start.")
+            elif (end - start).days > self.MAX_DAYS:
+                self.add_error("end", "Choose a period of at most five years.")
+        return data
+
+
 class WaitlistForm(forms.Form):
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.none(),

@@ -48,6 +48,9 @@ def intake_form_path(patient: Patient) -> str:
 
 
 def aftercare_checkin_path(appointment) -> str | None:
-    """The 24–48 h after-care check-in for a needling session, once outcomes (issue 8)
-    offers one; until then the after-care email goes without the link."""
-    return None
+    """The password-free path of the 24–48 h after-care check-in of a completed needling
+    session of a course (None for anything else)."""
+    from booking.links import checkin_path
+    from intake.models import CheckInKind
+
+    return checkin_path(appointment, CheckInKind.AFTER_CARE)

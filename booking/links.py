@@ -65,10 +65,17 @@ def link_expires_at(appointment: Appointment, now: dt.datetime) -> dt.datetime:
 
 
 def make_token(
-    appointment: Appointment, *, purpose: str = MANAGE, now: dt.datetime | None = None
+    appointment: Appointment,
+    *,
+    purpose: str = MANAGE,
+    now: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
 ) -> str:
+    """A signed token opening `appointment`'s page for `purpose`; by default it expires the
+    day after the appointment (`link_expires_at`), or at `expires_at` when the page lives
+    longer (a follow-up questionnaire weeks after the course)."""
     now = now or timezone.now()
-    expires = link_expires_at(appointment, now)
+    expires = expires_at or link_expires_at(appointment, now)
     payload = {"a": appointment.pk, "p": purpose, "e": int(expires.timestamp())}
     return signing.dumps(payload, salt=SALT)
 
@@ -100,3 +107,32 @@ def read_token(
 def manage_url(appointment: Appointment, *, now: dt.datetime | None = None) -> str:
     token = make_token(appointment, now=now)
     return absolute(reverse("booking:link_manage", args=[appointment.pk, token]))
+
+
+# --- Check-in links: the outcome check-ins (intake) without a password ------------------------
+
+
+def checkin_purpose(kind: str) -> str:
+    """Each kind of check-in has its own purpose: a link to one never opens another."""
+    return f"checkin:{kind}"
+
+
+def checkin_path(
+    appointment: Appointment, kind: str, *, now: dt.datetime | None = None
+) -> str | None:
+    """The password-free path of the check-in of `kind` about `appointment` (for the course
+    questionnaires, about its course), valid until that check-in closes; None when no such
+    check-in applies or it has closed."""
+    from booking.selectors import visits_for_intake
+    from intake.selectors import checkin_subject
+
+    now = now or timezone.now()
+    patient_visits = visits_for_intake(patient_ids=[appointment.patient_id])
+    visit = next((v for v in patient_visits if v.appointment_id == appointment.pk), None)
+    subject = checkin_subject(kind, visit, patient_visits) if visit else None
+    if subject is None or subject.window.closes <= now:
+        return None
+    token = make_token(
+        appointment, purpose=checkin_purpose(kind), now=now, expires_at=subject.window.closes
+    )
+    return reverse("booking:link_checkin", args=[appointment.pk, token, kind])

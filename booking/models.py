@@ -563,6 +563,9 @@ class NotificationKind(models.TextChoices):
     COURSE_BOOKED = "course_booked", "Course booked"
     INTAKE_MISSING = "intake_missing", "Intake still missing"
     AFTER_CARE = "after_care", "After-care note"
+    # Sent with the course's last session: end of the course, 4 and 12 weeks later
+    # (context["checkin"] names which; see booking.notifications.schedule_outcome_surveys).
+    OUTCOME_SURVEY = "outcome_survey", "How are you doing (course questionnaire)"
 
 
 class NotificationState(models.TextChoices):

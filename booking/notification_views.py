@@ -389,3 +389,49 @@ def notification_send_again(request, pk: int):
     if request.POST.get("back") == "appointment" and notification.appointment_id:
         return redirect("booking:appointment_detail", pk=notification.appointment_id)
     return redirect("booking:email_problems")
+
+
+# --- Check-in links (no login): the outcome check-ins of intake --------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def link_checkin(request, pk: int, token: str, kind: str):
+    """A check-in opened from an email (before a session, after care, end of course,
+    follow-ups): the token names the appointment and the kind of check-in. Intake's page does
+    the rest, as from the patient's own page; answered twice, it shows what was sent."""
+    from booking.selectors import visits_for_intake
+    from intake.models import CheckInChannel, CheckInKind
+    from intake.selectors import checkin_subject
+    from intake.views.checkins import checkin_page
+
+    if kind not in CheckInKind.values:
+        raise Http404("No such check-in.")
+    try:
+        links.read_token(token, appointment_id=pk, purpose=links.checkin_purpose(kind))
+    except links.LinkRefused as refused:
+        return _link_refused(request, refused)
+    appointment = Appointment.objects.select_related("patient__user").filter(pk=pk).first()
+    if appointment is None:
+        return _link_refused(request, links.LinkRefused("This appointment no longer exists."))
+    patient_visits = visits_for_intake(patient_ids=[appointment.patient_id])
+    visit = next(v for v in patient_visits if v.appointment_id == pk)
+    subject = checkin_subject(kind, visit, patient_visits)
+    if subject is None:
+        return _link_refused(
+            request,
+            links.LinkRefused(
+                "This check-in no longer applies (the session or course changed).",
+                appointment_id=pk,
+            ),
+        )
+    response = checkin_page(
+        request,
+        subject=subject,
+        patient=appointment.patient,
+        channel=CheckInChannel.LINK,
+        by=appointment.patient.user,
+    )
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True)
+    return response

@@ -188,6 +188,8 @@ def status_changed(appointment: Appointment, *, previous: str, now: dt.datetime)
     ):
         _about(appointment, Kind.AFTER_CARE, now)
     schedule(appointment, now=now)
+    if appointment.status in (Status.COMPLETED, Status.NO_SHOW):
+        schedule_outcome_surveys(appointment.course_id, now=now)
 
 
 def appointment_cancelled(appointment: Appointment, *, previous: str, now: dt.datetime) -> None:
@@ -206,6 +208,7 @@ def appointment_cancelled(appointment: Appointment, *, previous: str, now: dt.da
         context={"was_confirmed": previous != Status.REQUESTED},
     )
     schedule(appointment, now=now)
+    schedule_outcome_surveys(appointment.course_id, now=now)
 
 
 def appointment_moved(
@@ -270,6 +273,67 @@ def slot_offered(offer: WaitlistOffer, *, now: dt.datetime) -> None:
 
 def offer_ended(offer: WaitlistOffer) -> None:
     _withdraw(offer.notifications.all(), "The offer ended before this was sent.")
+
+
+# --- The course questionnaires: end of course, 4 and 12 weeks after ---------------------------------
+
+# When each questionnaire's invitation goes, after the course's last attended session.
+OUTCOME_SURVEYS = (
+    ("end_of_course", dt.timedelta(days=1)),
+    ("follow_up_4", dt.timedelta(weeks=4)),
+    ("follow_up_12", dt.timedelta(weeks=12)),
+)
+
+
+def schedule_outcome_surveys(course_id: int | None, *, now: dt.datetime) -> list[Notification]:
+    """Once a course is over (no session left booked, at least one attended), invite the
+    patient to the end-of-course questionnaire the day after the last session and to the
+    follow-ups 4 and 12 weeks after it: scheduled rows, each written once per course."""
+    if course_id is None:
+        return []
+    course = Course.objects.select_for_update().select_related("patient").get(pk=course_id)
+    sessions = list(course.appointments.select_related("location"))
+    if any(s.status in (*MOVABLE_STATUSES, Status.CHECKED_IN) for s in sessions):
+        return []
+    attended = [s for s in sessions if s.status == Status.COMPLETED]
+    if not attended:
+        return []
+    last = max(attended, key=lambda s: s.ends_at)
+    written = set(
+        course.notifications.filter(kind=Kind.OUTCOME_SURVEY)
+        .exclude(state=State.SKIPPED)
+        .values_list("context__checkin", flat=True)
+    )
+    rows = []
+    for checkin, delay in OUTCOME_SURVEYS:
+        if checkin in written:
+            continue
+        rows.append(
+            _enqueue(
+                Kind.OUTCOME_SURVEY,
+                patient=course.patient,
+                location=last.location,
+                appointment=last,
+                course=course,
+                now=now,
+                send_after=max(last.ends_at + delay, now),
+                context={"checkin": checkin},
+            )
+        )
+    return rows
+
+
+def outcome_survey_not_needed(notification: Notification, *, now: dt.datetime) -> str:
+    """Why a course questionnaire's invitation should not go ('' if it should)."""
+    from intake.selectors import current_answer, visits
+
+    checkin = notification.context.get("checkin", "")
+    if links.checkin_path(notification.appointment, checkin, now=now) is None:
+        return "The questionnaire no longer applies (the course went on) or has closed."
+    visit = next(iter(visits(appointment_ids=[notification.appointment_id])), None)
+    if visit is not None and current_answer(checkin, visit) is not None:
+        return "The patient has already answered."
+    return ""
 
 
 # --- Scheduled messages that follow their appointment ---------------------------------------------
@@ -585,6 +649,14 @@ def render_parts(
     elif n.kind == Kind.AFTER_CARE:
         path = gates.aftercare_checkin_path(appointment)
         context["checkin_url"] = links.absolute(path) if path else ""
+    elif n.kind == Kind.OUTCOME_SURVEY:
+        path = links.checkin_path(appointment, n.context["checkin"], now=now)
+        context["checkin_url"] = links.absolute(path) if path else ""
+        context["checkin"] = n.context["checkin"]
+    if n.kind == Kind.REMINDER and appointment.course_id:
+        # Before a needling session: how the heel has been, in a minute, from the reminder.
+        path = links.checkin_path(appointment, "before_session", now=now)
+        context["checkin_url"] = links.absolute(path) if path else ""
     base = f"emails/{n.kind}"
     subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
     text = render_to_string(f"{base}.txt", context)
@@ -662,6 +734,8 @@ def not_needed(notification: Notification, *, now: dt.datetime) -> str:
     elif n.kind == Kind.WAITLIST_OFFER:
         if n.offer.state != WaitlistOffer.State.OPEN or n.offer.expires_at <= now:
             return "The offer ended."
+    elif n.kind == Kind.OUTCOME_SURVEY:
+        return outcome_survey_not_needed(n, now=now)
     return ""
 
 

@@ -113,6 +113,8 @@ def register_booking_pages() -> None:
     add_nav_link(Role.PRACTITIONER, "Calendar feed", "booking:calendar_feed", order=80)
     add_nav_link(Role.FRONT_DESK, "Email problems", "booking:email_problems", order=80)
     add_nav_link(Role.MANAGER, "Email problems", "booking:email_problems", order=70)
+    add_nav_link(Role.MANAGER, "Results", "booking:reports", order=40)
+    add_nav_link(Role.PRACTITIONER, "My results", "booking:reports", order=60)
     add_home_section(Role.PATIENT, patient_appointments, order=10)
     add_home_section(Role.PATIENT, patient_record_links, order=95)
     add_home_section(Role.PRACTITIONER, practitioner_today, order=10)

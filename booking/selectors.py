@@ -256,3 +256,44 @@ def upcoming_assessments(
     ):
         upcoming.setdefault(patient_id, starts_at)
     return upcoming
+
+
+def visits_for_intake(*, patient_ids=None, appointment_ids=None) -> list:
+    """Appointments as intake's check-ins see them (`intake.selectors.Visit`): which session
+    of which course, whether it happened. One query; registered in BookingConfig.ready()."""
+    from booking.models import Status
+    from clinic.models import ServiceKind
+    from intake.selectors import Visit, VisitState
+
+    states = {
+        Status.REQUESTED: VisitState.BOOKED,
+        Status.CONFIRMED: VisitState.BOOKED,
+        Status.CHECKED_IN: VisitState.BOOKED,
+        Status.COMPLETED: VisitState.ATTENDED,
+        Status.NO_SHOW: VisitState.MISSED,
+        Status.CANCELLED: VisitState.CANCELLED,
+    }
+    appointments = Appointment.objects.select_related(
+        "location", "practitioner__user", "service", "course"
+    ).order_by("starts_at", "pk")
+    if patient_ids is not None:
+        appointments = appointments.filter(patient_id__in=patient_ids)
+    if appointment_ids is not None:
+        appointments = appointments.filter(pk__in=appointment_ids)
+    return [
+        Visit(
+            appointment_id=a.pk,
+            patient_id=a.patient_id,
+            location=a.location,
+            practitioner_id=a.practitioner_id,
+            practitioner_name=a.practitioner.name,
+            starts_at=a.starts_at,
+            ends_at=a.ends_at,
+            state=states[a.status],
+            needling=a.service.kind == ServiceKind.DRY_NEEDLING,
+            course_id=a.course_id,
+            session_number=a.session_number,
+            sessions_planned=a.course.sessions_planned if a.course_id else None,
+        )
+        for a in appointments
+    ]

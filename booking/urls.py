@@ -1,6 +1,6 @@
 from django.urls import path
 
-from booking import desk_views, notification_views, record_views, views
+from booking import desk_views, notification_views, record_views, report_views, views
 
 app_name = "booking"
 
@@ -106,6 +106,11 @@ urlpatterns = [
         notification_views.link_ics,
         name="link_ics",
     ),
+    path(
+        "appointments/<int:pk>/link/<str:token>/check-in/<slug:kind>/",
+        notification_views.link_checkin,
+        name="link_checkin",
+    ),
     # Calendar files and feeds.
     path(
         "appointments/<int:pk>/calendar.ics",
@@ -129,6 +134,10 @@ urlpatterns = [
         notification_views.calendar_feed_revoke,
         name="calendar_feed_revoke",
     ),
+    # The clinic's results (managers; practitioners see their own line) and their exports.
+    path("reports/", report_views.dashboard, name="reports"),
+    path("reports/results.csv", report_views.dashboard_csv, name="reports_csv"),
+    path("reports/course-outcomes.csv", report_views.outcomes_csv, name="outcomes_csv"),
     # A patient's reminders, and the emails staff follow up.
     path("me/reminders/", notification_views.reminder_settings, name="reminder_settings"),
     path("desk/email-problems/", notification_views.email_problems, name="email_problems"),

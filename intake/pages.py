@@ -24,6 +24,9 @@ def register_intake_pages() -> None:
     add_home_section(Role.FRONT_DESK, location_counts_panel, order=10)
     add_home_section(Role.PRACTITIONER, waiting_for_review_panel, order=10)
     add_home_section(Role.PRACTITIONER, unsigned_notes_panel, order=11)
+    add_nav_link(Role.PATIENT, "My progress", "intake:my_checkins", order=25)
+    add_home_section(Role.PATIENT, checkins_panel, order=5)
+    add_home_section(Role.PRACTITIONER, aftercare_alerts_panel, order=1)
 
 
 def patient_panel(request: HttpRequest) -> HomeSection | None:
@@ -79,3 +82,32 @@ def unsigned_notes_panel(request: HttpRequest) -> HomeSection | None:
     if not drafts:
         return None
     return HomeSection("intake/_home_unsigned_notes.html", {"drafts": drafts})
+
+
+def checkins_panel(request: HttpRequest) -> HomeSection | None:
+    """For patients: the check-ins they can answer now (before a session, after care, at the
+    end of the course and the follow-ups)."""
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        return None
+    subjects = selectors.open_checkins(patient)
+    if not subjects:
+        return None
+    return HomeSection("intake/_home_checkins.html", {"subjects": subjects})
+
+
+def aftercare_alerts_panel(request: HttpRequest) -> HomeSection | None:
+    """For practitioners, first on their home page: after-care answers of their patients that
+    say something worries them, until someone records a response."""
+    practitioner = Practitioner.objects.filter(user=request.user).first()
+    if practitioner is None:
+        return None
+    alerts = selectors.worrying_aftercare([practitioner.pk])
+    if not alerts:
+        return None
+    for checkin in alerts:
+        record_access(actor=request.user, patient=checkin.patient, record=checkin, request=request)
+    return HomeSection(
+        "intake/_home_aftercare_alerts.html",
+        {"alerts": alerts, "next": request.get_full_path()},
+    )

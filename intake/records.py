@@ -6,7 +6,14 @@ from __future__ import annotations
 from django.db import models
 
 from clinic.models import Patient
-from intake.models import AssessmentNote, ConsentSignature, Intake, TreatmentNote, jsonable
+from intake.models import (
+    AssessmentNote,
+    CheckIn,
+    ConsentSignature,
+    Intake,
+    TreatmentNote,
+    jsonable,
+)
 
 # Bookkeeping that says nothing about the patient.
 _INTERNAL = {"revision", "step_revisions", "steps_done"}
@@ -46,7 +53,8 @@ def _note(note, amendments) -> dict:
 
 def health_record(patient: Patient) -> dict:
     """Every questionnaire (drafts and corrections included), consent signature, assessment
-    and session note of `patient`, with amendments — in a fixed number of queries."""
+    and session note of `patient`, with amendments, and every check-in (corrected answers
+    included) — in a fixed number of queries."""
     intakes = Intake.objects.filter(patient=patient).order_by("created_at")
     signatures = (
         ConsentSignature.objects.filter(patient=patient)
@@ -65,6 +73,11 @@ def health_record(patient: Patient) -> dict:
         .prefetch_related("amendments__author__user")
         .order_by("created_at")
     )
+    checkins = (
+        CheckIn.objects.filter(patient=patient)
+        .select_related("response__by")
+        .order_by("reported_at", "id")
+    )
     return {
         "questionnaires": [
             _fields(intake, skip={"patient", "started_by", "submitted_by"}) for intake in intakes
@@ -81,4 +94,19 @@ def health_record(patient: Patient) -> dict:
         ],
         "assessments": [_note(note, note.amendments_in_order()) for note in assessments],
         "session_notes": [_note(note, note.amendments_in_order()) for note in sessions],
+        "checkins": [
+            {
+                **_fields(checkin, skip={"patient", "submitted_by", "collected_by"}),
+                "kind": checkin.get_kind_display(),
+                "channel": checkin.get_channel_display(),
+                "response": {
+                    "by": checkin.response.by.full_name,
+                    "at": jsonable(checkin.response.at),
+                    "note": checkin.response.note,
+                }
+                if hasattr(checkin, "response")
+                else None,
+            }
+            for checkin in checkins
+        ],
     }

@@ -15,9 +15,14 @@ from django.utils import timezone
 
 from clinic.models import Location, Patient, Practitioner, User
 from intake.models import (
+    CHECKIN_QUESTIONS,
     MAX_GOALS,
+    SESSION_KINDS,
+    AfterCareResponse,
     Amendment,
     AssessmentNote,
+    CheckIn,
+    CheckInKind,
     ConsentDocument,
     ConsentSignature,
     ConsentVersion,
@@ -29,6 +34,7 @@ from intake.models import (
     signature_matches,
 )
 from intake.questionnaire import QUESTION_STEPS, Step
+from intake.selectors import CheckInSubject
 
 
 class IntakeError(Exception):
@@ -572,3 +578,110 @@ def discard_draft(*, note: SignedNote, author: Practitioner) -> None:
     if locked.author_id != author.pk:
         raise NotTheAuthor(f"Only the note's author, {locked.author.name}, can discard it.")
     locked.delete()
+
+
+# --- Outcome check-ins -----------------------------------------------------------------------
+
+
+class CheckInError(Exception):
+    """A check-in that cannot be recorded; `message` says why, in the patient's words."""
+
+    message = "Your answers could not be saved."
+
+    def __init__(self, message: str | None = None, *, answer: CheckIn | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.answer = answer
+
+
+class AlreadyAnswered(CheckInError):
+    message = (
+        "You have already sent these answers; here is what we received. If something is not "
+        "right, correct it below: we keep both."
+    )
+
+
+class CheckInClosed(CheckInError):
+    message = "This check-in is closed. Please tell your practitioner at your next visit."
+
+
+@transaction.atomic
+def record_checkin(
+    *,
+    subject: CheckInSubject,
+    answers: Mapping[str, Any],
+    channel: str,
+    by: User | None,
+    collected_by: User | None = None,
+    corrects: int | None = None,
+    now: dt.datetime | None = None,
+) -> CheckIn:
+    """Record the patient's answers about `subject` (see `intake.selectors.checkin_subject`).
+
+    A first answer is a new row. Answering again is a correction: `corrects` must name the
+    current answer the patient saw, and the new row supersedes it (the old one stays). A
+    second first answer (a link used twice, two tabs) raises `AlreadyAnswered` with what was
+    received, so the page can show it and offer the correction."""
+    now = now or timezone.now()
+    if not subject.window.is_open(now):
+        raise CheckInClosed()
+    visit = subject.visit
+    kind = subject.kind
+    about = (
+        {"appointment_id": visit.appointment_id}
+        if kind in SESSION_KINDS
+        else {"course_id": visit.course_id}
+    )
+    chain = CheckIn.objects.select_for_update().filter(
+        patient_id=visit.patient_id, kind=kind, **about
+    )
+    current = next(iter(chain.current()), None)
+    if current is not None and corrects != current.pk:
+        raise AlreadyAnswered(answer=current)
+    if current is None and corrects is not None:
+        raise CheckInError("The answer you were correcting could not be found; please start again.")
+    checkin = CheckIn(
+        patient_id=visit.patient_id,
+        kind=kind,
+        channel=channel,
+        appointment_id=visit.appointment_id,
+        course_id=visit.course_id,
+        session_number=visit.session_number if kind in SESSION_KINDS else None,
+        location=visit.location,
+        practitioner_id=visit.practitioner_id,
+        supersedes=current,
+        reported_at=current.reported_at if current is not None else now,
+        submitted_at=now,
+        submitted_by=by if by is not None and by.is_authenticated else None,
+        collected_by=collected_by,
+    )
+    for name in CHECKIN_QUESTIONS[kind]:
+        if name in answers:
+            setattr(checkin, name, answers[name])
+    if not checkin.worrying:
+        checkin.worrying_details = ""
+    try:
+        with transaction.atomic():
+            checkin.save()
+    except IntegrityError:
+        # Sent from somewhere else a moment ago (checkin_one_first_answer_per_session, or the
+        # one-to-one `supersedes`): show that answer rather than lose either.
+        raise AlreadyAnswered(answer=chain.current().first()) from None
+    return checkin
+
+
+@transaction.atomic
+def respond_to_worry(*, checkin: CheckIn, by: User, note: str) -> AfterCareResponse:
+    """A practitioner records what they did about a worrying after-care answer; the answer
+    leaves the alert list."""
+    if checkin.kind != CheckInKind.AFTER_CARE or not checkin.worrying:
+        raise CheckInError("Only a worrying after-care answer needs a response.")
+    if not note.strip():
+        raise CheckInError("Say what you did (for example: phoned, advised ice, no concern).")
+    try:
+        with transaction.atomic():
+            return AfterCareResponse.objects.create(
+                checkin=checkin, by=by, at=timezone.now(), note=note.strip()[:300]
+            )
+    except IntegrityError:
+        raise CheckInError("Someone has already responded to this answer.") from None

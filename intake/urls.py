@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from intake.views import chart, notes
+from intake.views import chart, checkins, notes
 from intake.views import questionnaire as views
 
 app_name = "intake"
@@ -14,6 +14,13 @@ urlpatterns = [
     path("me/steps/<slug:step>/", views.step, name="step"),
     path("me/review/", views.review, name="review"),
     path("me/consent/", views.consent, name="consent"),
+    # The patient's check-ins across their course, and their progress.
+    path("me/check-ins/", checkins.my_checkins, name="my_checkins"),
+    path(
+        "me/check-ins/<slug:kind>/<int:appointment_id>/",
+        checkins.my_checkin,
+        name="my_checkin",
+    ),
     # Reading one questionnaire (its patient, or staff who see the patient).
     path("questionnaires/<int:pk>/", views.intake_detail, name="intake_detail"),
     # Staff: the list, a patient's chart, filling in on a patient's behalf, consent at the counter.
@@ -27,6 +34,13 @@ urlpatterns = [
         views.counter_consent,
         name="counter_consent",
     ),
+    # The pre-session check-in on the counter tablet; responding to a worrying after-care answer.
+    path(
+        "appointments/<int:appointment_id>/check-in/",
+        checkins.counter_checkin,
+        name="counter_checkin",
+    ),
+    path("check-ins/<int:pk>/respond/", checkins.aftercare_respond, name="aftercare_respond"),
     # Practitioners: the assessment note and the treatment-session notes.
     path(
         "patients/<int:patient_pk>/assessment/",

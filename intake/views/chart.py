@@ -1,21 +1,28 @@
 """The patient chart: one page per patient for staff.
 
 Practitioners and managers see the questionnaire with its flags, the assessments, the session
-notes in order with adverse events highlighted, the pain trajectory and the course's
-progress. The front desk sees that notes exist and the decision, never their clinical content.
+notes in order with adverse events highlighted, the pain chart with the patient's check-ins,
+and the course's progress. The front desk sees that notes exist and the decision, never their clinical content.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from clinic import access
 from clinic.audit import record_access
 from clinic.models import Role
 from intake import selectors
-from intake.models import Intake
+from intake.models import CheckIn, CheckInKind, Intake
+from intake.progress import chart_geometry, pain_progress
 from intake.questionnaire import STEPS
+
+# The counter tablet offers the pre-session check-in for sessions starting within this time.
+COUNTER_AHEAD = dt.timedelta(hours=12)
 
 
 @access.staff_required
@@ -31,15 +38,27 @@ def patient_chart(request, patient_pk: int):
         else None
     )
     sessions = [(note, note.current()) for note in notes.treatment_notes]
-    pain = []
-    if clinical:
-        if intake is not None:
-            pain.append(("Questionnaire (first steps)", intake.pain_first_steps))
-        pain += [
-            (f"Session {current.session_number}", current.pre_session_pain)
-            for note, current in sessions
-            if note.is_signed and current.pre_session_pain is not None
-        ]
+    progress = pain_progress(patient) if clinical else None
+    checkins = (
+        list(
+            CheckIn.objects.current()
+            .filter(patient=patient)
+            .select_related("response__by")
+            .order_by("-reported_at", "-id")
+        )
+        if clinical
+        else []
+    )
+    now = timezone.now()
+    # Sessions the patient may check in for at the counter now (the front desk sees only
+    # whether it is done, never the answers).
+    counter = [
+        (visit, selectors.current_answer(CheckInKind.BEFORE_SESSION, visit) is not None)
+        for visit in selectors.visits(patient_ids=[patient.pk])
+        if (window := selectors.checkin_window(CheckInKind.BEFORE_SESSION, visit))
+        and window.is_open(now)
+        and visit.starts_at - now < COUNTER_AHEAD
+    ]
     record_access(actor=request.user, patient=patient, record_type="intake.chart", request=request)
     practitioner = (
         getattr(request.user, "practitioner", None) if request.user.is_practitioner else None
@@ -63,7 +82,11 @@ def patient_chart(request, patient_pk: int):
             "sessions": sessions,
             "gate": notes.gate,
             "sessions_done": notes.sessions_done,
-            "pain": pain,
-            "pain_max": 10,
+            "progress": progress,
+            "chart": chart_geometry(progress, patient=patient)
+            if progress and progress.has_data
+            else None,
+            "checkins": checkins,
+            "counter": counter,
         },
     )

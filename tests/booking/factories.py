@@ -100,6 +100,52 @@ def a_clinic(
     return Clinic(location, practitioner, room_list, assessment_service(), needling_service())
 
 
+def a_course(
+    clinic: Clinic,
+    patient,
+    *,
+    statuses: list[str],
+    first_start: dt.datetime,
+    interval: dt.timedelta = dt.timedelta(days=7),
+    assessment_id: int = 1,
+    practitioner: Practitioner | None = None,
+    minutes: int = 30,
+    sessions_planned: int | None = None,
+):
+    """A course of `sessions_planned` sessions (at least 4), of which len(statuses) are booked
+    at the clinic, the first at `first_start` (weekly by default), each with the given status
+    (cancelled ones say by the patient). Written directly, without the booking rules: tests of
+    what comes after booking."""
+    from booking.models import Course
+
+    practitioner = practitioner or clinic.practitioner
+    course = Course.objects.create(
+        patient=patient,
+        practitioner=practitioner,
+        assessment_id=assessment_id,
+        sessions_planned=sessions_planned or max(4, len(statuses)),
+        minutes=minutes,
+        created_by=practitioner.user,
+    )
+    for number, status in enumerate(statuses, start=1):
+        starts_at = first_start + interval * (number - 1)
+        AppointmentFactory(
+            location=clinic.location,
+            practitioner=practitioner,
+            room=clinic.rooms[0],
+            patient=patient,
+            service=clinic.needling,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(minutes=minutes),
+            blocks_until=starts_at + dt.timedelta(minutes=minutes + 5),
+            status=status,
+            course=course,
+            session_number=number,
+            cancelled_by="patient" if status == Status.CANCELLED else "",
+        )
+    return course
+
+
 def busy_day(
     location: Location,
     day: dt.date,

@@ -17,6 +17,7 @@ PATIENT = {Role.PATIENT}
 STAFF = {Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER}
 EVERYONE = PATIENT | STAFF
 PRACTITIONER = {Role.PRACTITIONER}
+RESULTS = {Role.PRACTITIONER, Role.MANAGER}
 # No login: the page is opened by a secret in its address (a signed link, a feed's token).
 PUBLIC = "public"
 
@@ -40,6 +41,7 @@ PAGES = {
     "booking:link_cancel": (PUBLIC, True),
     "booking:link_reschedule": (PUBLIC, True),
     "booking:link_ics": (PUBLIC, True),
+    "booking:link_checkin": (PUBLIC, True),
     "booking:appointment_ics": (EVERYONE, True),
     "booking:course_ics": (EVERYONE, True),
     "booking:practitioner_feed": (PUBLIC, True),
@@ -77,6 +79,9 @@ PAGES = {
     "booking:my_record": (PATIENT, True),
     "booking:patient_record": ({Role.MANAGER}, True),
     "booking:close_account": (PATIENT, True),
+    "booking:reports": (RESULTS, True),
+    "booking:reports_csv": (RESULTS, True),
+    "booking:outcomes_csv": (RESULTS, True),
 }
 # Pages about one location's schedule, patients or waitlist: staff of another location get a
 # 404, as if it did not exist.
@@ -189,6 +194,24 @@ def urls(clinic, patient, practitioner):
         minutes=30,
         created_by=clinic.practitioner.user,
     )
+    session_start = next_weekday(clinic.location, 4, 10)
+    session = AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        patient=patient,
+        service=clinic.needling,
+        starts_at=session_start,
+        ends_at=session_start + dt.timedelta(minutes=30),
+        blocks_until=session_start + dt.timedelta(minutes=35),
+        course=course,
+        session_number=1,
+    )
+    checkin_link = [
+        session.pk,
+        links.make_token(session, purpose=links.checkin_purpose("before_session")),
+        "before_session",
+    ]
     notification = Notification.objects.create(
         kind=Notification.Kind.CONFIRMED,
         appointment=appointment,
@@ -220,6 +243,7 @@ def urls(clinic, patient, practitioner):
         "booking:link_cancel": reverse("booking:link_cancel", args=link),
         "booking:link_reschedule": reverse("booking:link_reschedule", args=link),
         "booking:link_ics": reverse("booking:link_ics", args=link),
+        "booking:link_checkin": reverse("booking:link_checkin", args=checkin_link),
         "booking:appointment_ics": reverse("booking:appointment_ics", args=[appointment.pk]),
         "booking:course_ics": reverse("booking:course_ics", args=[course.pk]),
         "booking:practitioner_feed": reverse("booking:practitioner_feed", args=[feed_token]),
@@ -263,6 +287,9 @@ def urls(clinic, patient, practitioner):
         "booking:waitlist_add": reverse("booking:waitlist_add", args=[slug, patient.pk]),
         "booking:waitlist_offer": reverse("booking:waitlist_offer", args=[entry.pk]),
         "booking:waitlist_remove": reverse("booking:waitlist_remove", args=[entry.pk]),
+        "booking:reports": reverse("booking:reports"),
+        "booking:reports_csv": reverse("booking:reports_csv"),
+        "booking:outcomes_csv": reverse("booking:outcomes_csv"),
     }
 
 

@@ -82,3 +82,36 @@ def test_the_export_takes_a_fixed_number_of_queries(
     client = login(patient.user)
     with django_assert_max_num_queries(22):
         client.get(reverse("booking:my_record"), {"format": "json"})
+
+
+def test_the_record_holds_every_check_in_corrections_included(login, patient, history):
+    from intake.models import AfterCareResponse, CheckIn, CheckInKind
+
+    first = CheckIn.objects.create(
+        patient=patient,
+        kind=CheckInKind.AFTER_CARE,
+        channel="link",
+        appointment_id=history.pk,
+        soreness="mild",
+        bruising=False,
+        worrying=True,
+        worrying_details="Tingling toes",
+    )
+    CheckIn.objects.create(
+        patient=patient,
+        kind=CheckInKind.AFTER_CARE,
+        channel="link",
+        appointment_id=history.pk,
+        soreness="mild",
+        bruising=True,
+        worrying=False,
+        supersedes=first,
+        reported_at=first.reported_at,
+    )
+    AfterCareResponse.objects.create(checkin=first, by=history.practitioner.user, note="Phoned")
+    client = login(patient.user)
+    record = json.loads(client.get(reverse("booking:my_record"), {"format": "json"}).content)
+    assert [c["bruising"] for c in record["checkins"]] == [False, True]
+    assert record["checkins"][0]["response"]["note"] == "Phoned"
+    assert record["checkins"][1]["supersedes"] == first.pk
+    assert "Check-ins (2)" in client.get(reverse("booking:my_record")).content.decode()

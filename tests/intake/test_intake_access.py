@@ -4,10 +4,16 @@ page that shows answers leaves a row in the access log."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from booking.models import Status
 from clinic.models import AccessLog, Role
+from intake.models import CheckIn, CheckInChannel, CheckInKind
+from tests.booking.factories import a_clinic, a_course
 from tests.factories import certified_practitioner
 from tests.intake.factories import (
     IntakeFactory,
@@ -51,6 +57,14 @@ PAGES = {
     "intake:session_note_sign": (PRACTITIONER, {"pk": "session"}, BOTH),
     "intake:session_note_amend": (PRACTITIONER, {"pk": "session"}, BOTH),
     "intake:session_note_discard": (PRACTITIONER, {"pk": "session"}, POST),
+    "intake:my_checkins": (PATIENT, {}, GET),
+    "intake:my_checkin": (
+        PATIENT,
+        {"kind": "before_session", "appointment_id": "next_session"},
+        BOTH,
+    ),
+    "intake:counter_checkin": (STAFF, {"appointment_id": "next_session"}, BOTH),
+    "intake:aftercare_respond": (CLINICAL, {"pk": "worry"}, POST),
 }
 
 PERSONAS = {
@@ -82,18 +96,44 @@ def _intake_url_names() -> set[str]:
 
 
 @pytest.fixture
-def records(patient, practitioner):
+def records(patient, practitioner, location):
     """The `patient` persona with a submitted questionnaire, a correction in progress, a signed
-    assessment by the `practitioner` persona and a draft note of the first session."""
+    assessment by the `practitioner` persona and a draft note of the first session; a course
+    booked at `location` whose second session starts in an hour, with a worrying after-care
+    answer about the first."""
     intake = submitted_intake(patient)
     IntakeFactory(patient=patient)
     assessment = signed_assessment(patient, practitioner)
     session = treatment_note(assessment)
+    course = a_course(
+        a_clinic(location=location, practitioner=practitioner),
+        patient,
+        statuses=[Status.COMPLETED, Status.CONFIRMED, Status.CONFIRMED, Status.CONFIRMED],
+        first_start=timezone.now() - dt.timedelta(days=7) + dt.timedelta(hours=1),
+        assessment_id=assessment.pk,
+    )
+    first, second = course.appointments.order_by("session_number")[:2]
+    worry = CheckIn.objects.create(
+        patient=patient,
+        kind=CheckInKind.AFTER_CARE,
+        channel=CheckInChannel.HOME,
+        appointment_id=first.pk,
+        course_id=course.pk,
+        session_number=1,
+        location=location,
+        practitioner=practitioner,
+        soreness="moderate",
+        bruising=True,
+        worrying=True,
+        worrying_details="Very swollen",
+    )
     return {
         "intake": intake.pk,
         "patient": patient.pk,
         "assessment": assessment.pk,
         "session": session.pk,
+        "next_session": second.pk,
+        "worry": worry.pk,
     }
 
 

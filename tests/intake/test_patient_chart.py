@@ -39,7 +39,7 @@ def test_a_practitioner_sees_the_whole_course(login, practitioner, patient, cour
     assert "Active trigger points" in html  # the decision's reason
     assert "Soleus right: 2 needles, twitch response" in html
     assert 'class="table-warning"' in html and "<strong>Bruising</strong> (mild)" in html
-    assert "Questionnaire (first steps)" in html and 'value="7"' in html  # pain trajectory
+    assert 'role="img"' in html and "Pain over the course" in html  # the pain chart
     assert reverse("intake:session_note_start", args=[patient.pk]) in html
     assert reverse("intake:assessment_detail", args=[course.pk]) in html
 
