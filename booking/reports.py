@@ -226,7 +226,8 @@ def _period_case(moment: str, location: str, location_ids: list[int]) -> str:
     branches = " ".join(
         f"WHEN {pk} THEN {moment} >= %(lo_{pk})s AND {moment} < %(hi_{pk})s" for pk in location_ids
     )
-    return f"(CASE {location} {branches} ELSE {moment} >= %(lo_0)s AND {moment} < %(hi_0)s END)"
+    utc = f"{moment} >= %(lo_0)s AND {moment} < %(hi_0)s"
+    return f"(CASE {location} {branches} ELSE {utc} END)" if branches else f"({utc})"
 
 
 # A course's sessions, all of them (a course's status needs the sessions after the period too).
