@@ -24,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import access as booking_access
-from booking import gates, intake_status, patient_search, schedule, services
+from booking import gates, patient_search, schedule, services
 from booking.availability import SlotQuery
 from booking.forms import (
     DeclineForm,
@@ -955,7 +955,7 @@ def book_for_patient(request, slug: str, patient_pk: int):
         .select_related("location", "service", "course", "practitioner__user")
         .order_by("starts_at")[:5]
     )
-    overview = intake_status.intake_overview([patient.pk])[patient.pk]
+    overview = gates.intake_overview([patient.pk])[patient.pk]
     context = _slot_page(
         request,
         location=location,
@@ -1176,7 +1176,7 @@ def proposal_accept(request, pk: int):
 def staff_panel(appointment: Appointment, user) -> dict:
     """What staff see on an appointment's page besides its details: the badges (with the
     screening reasons), whether check-in is possible, and the actions open to it."""
-    overview = intake_status.intake_overview([appointment.patient_id])[appointment.patient_id]
+    overview = gates.intake_overview([appointment.patient_id])[appointment.patient_id]
     history = schedule.patient_histories([appointment.patient_id]).get(
         appointment.patient_id, schedule.NO_HISTORY
     )
@@ -1185,8 +1185,8 @@ def staff_panel(appointment: Appointment, user) -> dict:
         "badges": schedule.appointment_badges(appointment, overview, history),
         "flag_reasons": overview.flag_reasons,
         "consent_current": overview.consent_current,
-        "counter_consent_url": intake_status.intake_url("counter_consent", appointment.patient_id),
-        "chart_url": intake_status.intake_url("patient_chart", appointment.patient_id)
+        "counter_consent_url": gates.intake_url("counter_consent", appointment.patient_id),
+        "chart_url": gates.intake_url("patient_chart", appointment.patient_id)
         if user.role == Role.PRACTITIONER
         else None,
         "can_confirm": appointment.status == Status.REQUESTED,

@@ -1,13 +1,16 @@
-"""What booking asks intake: the practitioner's decision is the gate, and the questionnaire's
-state decides some messages. Booking calls these; intake never imports booking."""
+"""Everything booking asks intake, in one place: the practitioner's decision (the gate of a
+course), each patient's questionnaire, review and consent status, and where intake's pages
+for a patient are. Booking calls these; intake never imports booking. Tests replace intake's
+answers here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from booking import intake_status
 from clinic.models import Patient
 from intake import selectors as intake
 
@@ -35,10 +38,30 @@ def course_gate(patient: Patient) -> intake.CourseGate:
     return gate
 
 
+IntakeOverview = intake.IntakeOverview
+
+
+def intake_overview(patient_ids: Iterable[int]) -> dict[int, IntakeOverview]:
+    """{patient id: overview} for every patient asked about, in a fixed number of queries."""
+    return intake.intake_overview(list(patient_ids))
+
+
+def consent_is_current(patient: Patient) -> bool:
+    """Whether `patient` signed the current version of every consent document."""
+    return intake.consent_is_current(patient)
+
+
+def intake_url(name: str, patient_pk: int, **query) -> str:
+    """The URL of intake's page `name` for a patient (`counter_consent`, `patient_chart`,
+    `assessment_start`, `session_note_start`), with query parameters."""
+    url = reverse(f"intake:{name}", args=[patient_pk])
+    query = {key: value for key, value in query.items() if value is not None}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
 def intake_submitted(patient_ids) -> dict[int, bool]:
-    """Whether each patient has a submitted intake questionnaire (asked through
-    booking.intake_status, which reads intake's overview for the front desk too)."""
-    overviews = intake_status.intake_overview(patient_ids)
+    """Whether each patient has a submitted intake questionnaire."""
+    overviews = intake_overview(patient_ids)
     return {pk: overview.submitted for pk, overview in overviews.items()}
 
 

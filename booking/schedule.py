@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Min, Q
 from django.urls import reverse
 
-from booking import intake_status
+from booking import gates
 from booking.availability import Busy, Interval, aware, working_intervals
 from booking.models import ACTIVE_STATUSES, LONGEST_APPOINTMENT, Appointment, Status
 from booking.selectors import Availability, load_availability
@@ -98,7 +98,7 @@ def patient_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
 
 def appointment_badges(
     appointment: Appointment,
-    overview: intake_status.IntakeOverview,
+    overview: gates.IntakeOverview,
     history: PatientHistory,
 ) -> list[Badge]:
     """The warnings the front desk needs at a glance. Screening reasons are health information:
@@ -161,7 +161,7 @@ def describe(appointments: list[Appointment], *, clinical_links: bool = False) -
     loaded), in one query plus intake's fixed number."""
     patient_ids = {a.patient_id for a in appointments}
     histories = patient_histories(patient_ids)
-    overviews = intake_status.intake_overview(patient_ids) if patient_ids else {}
+    overviews = gates.intake_overview(patient_ids) if patient_ids else {}
     entries = {}
     for appointment in appointments:
         zone = appointment.location.zone
@@ -185,12 +185,12 @@ def _add_clinical_links(entry: Entry) -> None:
     """The chart and the note to write, for the practitioner's own schedule (links appear once
     intake provides those pages)."""
     appointment = entry.appointment
-    entry.chart_url = intake_status.intake_url("patient_chart", appointment.patient_id)
+    entry.chart_url = gates.intake_url("patient_chart", appointment.patient_id)
     if appointment.status not in ON_GRID:
         return
     kind = appointment.service.kind
     if kind == ServiceKind.DRY_NEEDLING:
-        entry.note_url = intake_status.intake_url(
+        entry.note_url = gates.intake_url(
             "session_note_start",
             appointment.patient_id,
             appointment=appointment.pk,
@@ -198,7 +198,7 @@ def _add_clinical_links(entry: Entry) -> None:
         )
         entry.note_label = "Session note"
     elif kind in (ServiceKind.ASSESSMENT, ServiceKind.REASSESSMENT):
-        entry.note_url = intake_status.intake_url(
+        entry.note_url = gates.intake_url(
             "assessment_start", appointment.patient_id, appointment=appointment.pk
         )
         entry.note_label = "Assessment note"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from booking import gates, intake_status, notifications
+from booking import gates, notifications
 from booking.availability import Slot, SlotQuery, aware, slot_problems
 from booking.models import (
     MOVABLE_STATUSES,
@@ -455,7 +455,7 @@ def change_status(
 
 def _require_current_consent(patient: Patient) -> None:
     """Nobody is checked in for needling without the current consent on file (intake keeps it)."""
-    if not intake_status.consent_is_current(patient):
+    if not gates.consent_is_current(patient):
         raise ConsentNeeded(
             f"Check-in refused: {patient.full_name} has not signed the current version of the "
             "consent (it is missing or an older version). They can sign it now at the counter, "

@@ -87,7 +87,7 @@ class FakeOverview:
 
 
 class FakeIntake:
-    """Intake's answers about patients, as `booking.intake_status` would get them: nothing
+    """Intake's answers about patients, as `booking.gates` would get them: nothing
     submitted and no consent unless a test says otherwise with `record(patient, ...)`."""
 
     def __init__(self):
@@ -112,11 +112,11 @@ class FakeIntake:
 
 @pytest.fixture
 def intake(monkeypatch):
-    """Replace intake's side (through booking.intake_status, the only module that calls it):
+    """Replace intake's side (through booking.gates, the only module that calls it):
     `intake.ready(patient)`, `intake.record(patient, flagged_for_review=True, ...)`."""
     fake = FakeIntake()
-    monkeypatch.setattr("booking.intake_status.intake_overview", fake.overview)
-    monkeypatch.setattr("booking.intake_status.consent_is_current", fake.consent_is_current)
+    monkeypatch.setattr("booking.gates.intake_overview", fake.overview)
+    monkeypatch.setattr("booking.gates.consent_is_current", fake.consent_is_current)
     return fake
 
 

@@ -20,10 +20,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def demo(live_server, monkeypatch):
     call_command("seed_demo")
-    # Intake's side, as booking.intake_status sees it: Ellen's screening waits for review.
+    # Intake's side, as booking.gates sees it: Ellen's screening waits for review.
     intake = FakeIntake()
-    monkeypatch.setattr("booking.intake_status.intake_overview", intake.overview)
-    monkeypatch.setattr("booking.intake_status.consent_is_current", intake.consent_is_current)
+    monkeypatch.setattr("booking.gates.intake_overview", intake.overview)
+    monkeypatch.setattr("booking.gates.consent_is_current", intake.consent_is_current)
     intake.record(
         Patient.objects.get(last_name="Park"),
         submitted=True,
