@@ -30,12 +30,4 @@
     update();
   });
 
-  // Print buttons (no inline scripts: the page's Content-Security-Policy may forbid them).
-  document.querySelectorAll("[data-print]").forEach(function (button) {
-    button.addEventListener("click", function () { window.print(); });
-  });
-
-  // Take focus to the error summary so screen readers announce it.
-  var summary = document.getElementById("form-errors");
-  if (summary) { summary.focus(); }
 })();

@@ -58,3 +58,14 @@ def test_logging_out_ends_the_session_on_the_server(login, patient):
 
     assert not Session.objects.filter(session_key=key).exists()
     assert timezone.now() - dt.timedelta(seconds=1) < timezone.now()
+
+
+def test_a_form_whose_security_token_is_gone_says_it_expired_and_how_to_go_on(patient):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(patient.user)
+    response = client.post(reverse("clinic:patient_details"), {"phone": "416-555-0111"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This form has expired" in page and "answers you had already saved are kept" in page
