@@ -100,6 +100,30 @@ def patient_record_links(request: HttpRequest) -> HomeSection:
     return HomeSection("booking/_home_record.html", {})
 
 
+def courses_to_book(request: HttpRequest) -> HomeSection | None:
+    """Patients whose signed assessment (by this practitioner) prescribes a course that is
+    not booked yet: the next step after signing."""
+    from booking import gates
+    from booking.models import Course
+    from intake.models import AssessmentNote
+
+    practitioner = getattr(request.user, "practitioner", None)
+    if practitioner is None:
+        return None
+    recent = (
+        AssessmentNote.objects.filter(
+            author=practitioner, signed_at__gte=timezone.now() - dt.timedelta(days=90)
+        )
+        .exclude(pk__in=Course.objects.values("assessment_id"))
+        .select_related("patient")
+        .order_by("-signed_at")[:20]
+    )
+    patients = {note.patient_id: note.patient for note in recent}
+    # Few patients: the gate (latest signed state, amendments included) is asked for each.
+    ready = [patient for patient in patients.values() if gates.course_gate(patient).allowed]
+    return HomeSection("booking/_home_courses_to_book.html", {"patients": ready}) if ready else None
+
+
 def register_booking_pages() -> None:
     add_nav_link(Role.PATIENT, "Request an assessment", "booking:request_start", order=10)
     add_nav_link(Role.PATIENT, "My appointments", "booking:my_appointments", order=20)
@@ -118,4 +142,5 @@ def register_booking_pages() -> None:
     add_home_section(Role.PATIENT, patient_appointments, order=10)
     add_home_section(Role.PATIENT, patient_record_links, order=95)
     add_home_section(Role.PRACTITIONER, practitioner_today, order=10)
+    add_home_section(Role.PRACTITIONER, courses_to_book, order=15)
     add_home_section(Role.FRONT_DESK, front_desk_today, order=5)

@@ -316,4 +316,29 @@ def test_patients_cannot_book_courses(login, patient):
     )
 
 
+def test_the_practitioners_home_lists_the_courses_to_book_after_signing(
+    login, clinic, patient, practitioner
+):
+    from tests.intake.factories import signed_assessment, submitted_intake
+
+    submitted_intake(patient)
+    note = signed_assessment(patient, practitioner)
+    client = login(practitioner.user)
+    home = client.get(reverse("clinic:practitioner_home")).content.decode()
+    assert "Courses to book" in home and reverse("booking:course_book", args=[patient.pk]) in home
+    # With the real gate: book the course, and it leaves the list; a second course is refused.
+    first = next_weekday(clinic.location, 1, 10)
+    course = services.book_course(
+        patient=patient, choices=_weekly(clinic, first), actor=practitioner.user
+    )
+    assert course.assessment_id == note.pk
+    assert "Courses to book" not in client.get(reverse("clinic:practitioner_home")).content.decode()
+    with pytest.raises(services.CourseNotAllowed, match="already booked"):
+        services.book_course(
+            patient=patient,
+            choices=_weekly(clinic, first + dt.timedelta(weeks=8)),
+            actor=practitioner.user,
+        )
+
+
 __all__ = ["RoomFactory"]
