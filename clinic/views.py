@@ -377,10 +377,15 @@ def _filtered_access_log(form: AccessLogFilterForm):
             rows = rows.filter(patient_id=int(text))
             patient = Patient.objects.filter(pk=int(text)).first()
         else:
+            named = Patient.objects.all()
             for word in text.split():
-                rows = rows.filter(
-                    Q(patient__first_name__icontains=word) | Q(patient__last_name__icontains=word)
-                )
+                named = named.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+            # One patient by that name: their access report (its export is then recorded
+            # against them); several: every row of any of them.
+            matches = list(named[:2])
+            if len(matches) == 1:
+                patient = matches[0]
+            rows = rows.filter(patient__in=named)
     if data["actor"]:
         rows = rows.filter(actor=data["actor"])
     if data["action"]:

@@ -85,3 +85,22 @@ def test_a_reversed_period_gets_a_message(login, manager):
         reverse("clinic:access_log"), {"date_from": "2026-05-02", "date_to": "2026-05-01"}
     )
     assert "must be after its start" in page.content.decode()
+
+
+def test_a_name_that_finds_one_patient_gives_their_access_report(
+    login, manager, front_desk, patient, other_patient
+):
+    _logged(2, front_desk, patient)
+    _logged(1, front_desk, other_patient)
+    client = login(manager)
+    # Case and word order forgiven; one patient found: their report.
+    words = f"{patient.last_name.lower()} {patient.first_name.upper()}"
+    page = client.get(reverse("clinic:access_log"), {"patient": words})
+    assert page.context["patient"] == patient
+    assert page.context["page"].paginator.count == 2
+    client.get(reverse("clinic:access_log"), {"patient": words, "format": "csv"})
+    assert AccessLog.objects.filter(patient=patient, action="export").count() == 1
+    # Text found in both names (Miles, Casey): all their rows, and no single report.
+    shared = client.get(reverse("clinic:access_log"), {"patient": "e"})
+    assert shared.context["patient"] is None
+    assert shared.context["page"].paginator.count == 4  # three views and the export
