@@ -107,6 +107,10 @@ class SessionForm(LocalDateTimeMixin, forms.Form):
             practitioners if practitioners is not None else Practitioner.objects.none()
         )
         self.fields["practitioner"].label_from_instance = lambda p: p.name
+        # The rows of a course are drawn by hand (a table), not by crispy: style them here.
+        for name, field in self.fields.items():
+            kind = "form-select" if name in {"location", "practitioner"} else "form-control"
+            field.widget.attrs.setdefault("class", f"{kind} {kind}-sm")
 
     def clean(self):
         data = super().clean()
