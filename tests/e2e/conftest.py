@@ -65,11 +65,18 @@ def browser():
 
 @pytest.fixture
 def open_page(browser, live_server):
-    """`open_page(viewport)` gives a fresh browser page (its own cookies) at a viewport size."""
+    """`open_page(viewport, **context_options)` gives a fresh browser page (its own cookies)
+    at a viewport size; options go to Playwright's `new_context` (e.g. `timezone_id`)."""
     contexts = []
 
-    def _open(viewport=DESK):
-        context = browser.new_context(viewport=viewport, base_url=live_server.url, locale="en-CA")
+    def _open(viewport=DESK, **options):
+        context = browser.new_context(
+            viewport=viewport,
+            base_url=live_server.url,
+            locale="en-CA",
+            accept_downloads=True,
+            **options,
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
@@ -85,6 +92,36 @@ def open_page(browser, live_server):
     yield _open
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def demo(live_server):
+    """The demo clinic (`manage.py seed_demo`) in the live server's database."""
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+
+
+def log_in_as_staff(page, live_server, email: str) -> None:
+    """Staff log in with a second factor (its own journey is in tests/e2e/
+    test_front_desk_journey.py and tests/clinic): the browser gets a session that has it."""
+    from clinic.models import User
+    from tests.conftest import VerifiedClient
+
+    client = VerifiedClient()
+    client.force_login(User.objects.get(email=email))
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def log_in_as_patient(page, email: str, password: str, at: str | None = "/accounts/login/") -> None:
+    """Log in on the login page (`at=None`: on the login page the browser is already on)."""
+    if at:
+        page.goto(at)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
 
 
 def check_accessibility(page) -> None:
@@ -104,7 +141,18 @@ def check_accessibility(page) -> None:
 
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # The schedule grid scrolls inside the window (its height follows the window's): for the
+    # picture, a window tall enough to show the whole grid, then the window as it was.
+    viewport = page.viewport_size
+    hidden = page.evaluate(
+        "() => { const s = document.querySelector('.sched');"
+        " return s ? s.scrollHeight - s.clientHeight : 0; }"
+    )
+    if hidden > 0:
+        page.set_viewport_size({**viewport, "height": viewport["height"] + hidden})
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    if hidden > 0:
+        page.set_viewport_size(viewport)
 
 
 def no_browser_errors(page) -> None:

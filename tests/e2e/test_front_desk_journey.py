@@ -1,37 +1,48 @@
 """Journey 2: the front desk, on the counter tablet (1024 px), runs the day: the schedule with
-its badges, a phone booking from a free time on the grid, the online request to confirm, a
-check-in refused until the consent is signed — keyboard and plain links only."""
+its badges from the real intake, a phone booking from a free time on the grid, the online
+request to confirm, and a check-in refused for an out-of-date consent until the patient signs
+the current one on the tablet — keyboard and plain links only."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from django.core.management import call_command
+from django.db.models import Q
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from booking.models import Appointment, Status
-from clinic.models import Patient, User
-from tests.booking.conftest import FakeIntake
+from booking.models import ACTIVE_STATUSES, Appointment, Status
+from clinic.models import User
 from tests.e2e.conftest import TABLET, check_accessibility, no_browser_errors, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def demo(live_server, monkeypatch):
-    call_command("seed_demo")
-    # Intake's side, as booking.gates sees it: Ellen's screening waits for review.
-    intake = FakeIntake()
-    monkeypatch.setattr("booking.gates.intake_overview", intake.overview)
-    monkeypatch.setattr("booking.gates.consent_is_current", intake.consent_is_current)
-    intake.record(
-        Patient.objects.get(last_name="Park"),
-        submitted=True,
-        consent_current=True,
-        flagged_for_review=True,
-        flag_reasons=("Fear of needles",),
+def _marcus_comes_in_now() -> Appointment:
+    """Marcus Reid (signed only the older needling consent) has his next session at Rockville
+    moved to within the hour, whatever the day of the week, so that check-in is open."""
+    session = (
+        Appointment.objects.filter(
+            patient__last_name="Reid", status=Status.CONFIRMED, starts_at__gt=timezone.now()
+        )
+        .order_by("starts_at")
+        .first()
     )
-    return intake
+    length = session.ends_at - session.starts_at
+    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=20)
+    while Appointment.objects.filter(
+        Q(practitioner=session.practitioner) | Q(room=session.room) | Q(patient=session.patient),
+        status__in=ACTIVE_STATUSES,
+        starts_at__lt=start + length + dt.timedelta(minutes=60),
+        blocks_until__gt=start - dt.timedelta(minutes=60),
+    ).exclude(pk=session.pk):
+        start += dt.timedelta(minutes=30)
+    session.starts_at, session.ends_at = start, start + length
+    session.blocks_until = start + length + dt.timedelta(minutes=session.location.buffer_minutes)
+    session.save(update_fields=["starts_at", "ends_at", "blocks_until"])
+    return session
 
 
 def _log_in(page, email: str) -> None:
@@ -46,21 +57,29 @@ def _log_in(page, email: str) -> None:
 
 
 def test_the_front_desk_runs_the_day_on_the_counter_tablet(demo, open_page):
+    marcus = _marcus_comes_in_now()
     page = open_page(TABLET)
     _log_in(page, "frontdesk@example.org")
     page.get_by_role("link", name="Schedule").first.click()
     page.get_by_role("link", name="Leaside", exact=True).click()
     leaside = page.url
 
-    # The next working day: the request, the flagged patient and free time to book.
+    # The day of the flagged patient's assessment (the next working day): her badges, and
+    # free time to book.
     day = next(
         a.local_starts_at.date()
-        for a in Appointment.objects.filter(patient__last_name="Haddad").select_related("location")
+        for a in Appointment.objects.filter(patient__last_name="Park").select_related("location")
     )
     page.goto(f"{leaside}?date={day.isoformat()}")
     page.get_by_text("Flagged for review").first.wait_for()
     check_accessibility(page)
     screenshot(page, "front-desk-day")
+
+    # Ellen's block: her intake's flags, for the practitioner, and the intake itself.
+    page.get_by_role("link", name="Ellen Park").first.click()
+    page.get_by_text("Fear of needles").first.wait_for()
+    check_accessibility(page)
+    page.get_by_role("link", name="Back to the day").click()
 
     # A phone call: book the free time at 8:00 with Priya for Robert Côté.
     page.get_by_role("link", name="Book 8:00 AM with Priya Raman").click()
@@ -81,18 +100,28 @@ def test_the_front_desk_runs_the_day_on_the_counter_tablet(demo, open_page):
     page.get_by_role("button", name="Confirm Nadia Haddad's request").click()
     page.get_by_text("Confirmed: Nadia Haddad").wait_for()
     assert Appointment.objects.get(patient__last_name="Haddad").status == Status.CONFIRMED
-
-    # Check-in is refused until the consent is signed; then it goes through. (The demo has
-    # Robert at the counter today unless Leaside is closed today.)
-    today = Appointment.objects.filter(
-        patient__last_name="Côté", starts_at__lt=robert.starts_at
-    ).first()
-    if today is not None:
-        page.goto(f"/appointments/{today.pk}/")
-        check_accessibility(page)
-        page.get_by_role("button", name="Check in").click()
-        page.get_by_text("has not signed the current version").wait_for()
-        demo.ready(today.patient)  # signed at the counter
-        page.get_by_role("button", name="Check in").click()
-        page.get_by_text("Robert Côté is checked in.").wait_for()
     no_browser_errors(page)
+
+    # Rockville's counter: Marcus arrives; his consent is an older version.
+    counter = open_page(TABLET)
+    _log_in(counter, "frontdesk.md@example.org")
+    counter.goto(f"/appointments/{marcus.pk}/")
+    counter.get_by_text("has not signed the current consent").wait_for()
+    check_accessibility(counter)
+    counter.get_by_role("button", name="Check in").click()
+    counter.get_by_text("has not signed the current version").wait_for()
+    assert Appointment.objects.get(pk=marcus.pk).status == Status.CONFIRMED
+    counter.get_by_role("link", name="Sign the consent at the counter").click()
+    counter.get_by_role("heading", name="Consent for Marcus Reid").wait_for()
+    for box in counter.locator("input[type=checkbox][name^=agree_]").all():
+        box.check()
+    counter.get_by_label("Type your full name to sign").fill("Marcus Reid")
+    counter.get_by_role("button", name="Sign").click()
+    counter.get_by_text("Please hand the tablet back").wait_for()
+    counter.goto(f"/appointments/{marcus.pk}/")
+    check_in = counter.get_by_role("button", name="Check in")
+    check_in.focus()
+    counter.keyboard.press("Enter")
+    counter.get_by_text("Marcus Reid is checked in.").wait_for()
+    assert Appointment.objects.get(pk=marcus.pk).status == Status.CHECKED_IN
+    no_browser_errors(counter)
