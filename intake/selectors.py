@@ -371,7 +371,12 @@ class Chart:
 
     @property
     def sessions_done(self) -> int:
-        return sum(1 for note in self.treatment_notes if note.is_signed)
+        """Signed session notes of the current course (an earlier course's do not count
+        towards this prescription)."""
+        if self.gate.prescription is None:
+            return 0
+        course = self.gate.prescription.assessment_id
+        return sum(1 for n in self.treatment_notes if n.is_signed and n.assessment_id == course)
 
     @property
     def course_assessment(self) -> AssessmentNote | None:

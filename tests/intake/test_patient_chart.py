@@ -79,3 +79,27 @@ def test_a_finished_course_says_so(login, practitioner, patient, prescribed):
         sign_note_now(treatment_note(prescribed, number))
     html = _chart(login(practitioner.user), patient)
     assert "Course complete" in html and "<strong>6 of 6</strong>" in html
+
+
+def test_the_screening_answers_stay_on_the_chart_after_review(login, practitioner, patient):
+    from tests.intake.factories import signed_assessment
+
+    submitted_intake(patient, screen_anticoagulants=True, screen_anticoagulants_details="Apixaban")
+    html = _chart(login(practitioner.user), patient)
+    assert "For practitioner review" in html
+    signed_assessment(patient, practitioner)  # the flags acknowledged, needling appropriate
+    html = _chart(login(practitioner.user), patient)
+    assert "For practitioner review" not in html
+    assert "<strong>Anticoagulant or antiplatelet medication</strong> (reviewed)" in html
+
+
+def test_a_second_course_counts_only_its_own_sessions(login, practitioner, patient, prescribed):
+    from tests.intake.factories import signed_assessment
+
+    submitted_intake(patient)
+    for number in range(1, 7):
+        sign_note_now(treatment_note(prescribed, number))
+    second = signed_assessment(patient, practitioner, planned_sessions=4)
+    sign_note_now(treatment_note(second, 1))
+    html = _chart(login(practitioner.user), patient)
+    assert "<strong>1 of 4</strong>" in html and "Course complete" not in html
