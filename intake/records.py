@@ -61,14 +61,16 @@ def health_record(patient: Patient) -> dict:
         .select_related("version__document")
         .order_by("signed_at")
     )
+    # A note is part of the record once its author has signed it; a draft is still being
+    # written and can change, so it is not released.
     assessments = (
-        AssessmentNote.objects.filter(patient=patient)
+        AssessmentNote.objects.filter(patient=patient, signed_at__isnull=False)
         .select_related("author__user", "location")
         .prefetch_related("amendments__author__user")
         .order_by("created_at")
     )
     sessions = (
-        TreatmentNote.objects.filter(patient=patient)
+        TreatmentNote.objects.filter(patient=patient, signed_at__isnull=False)
         .select_related("author__user", "location")
         .prefetch_related("amendments__author__user")
         .order_by("created_at")

@@ -115,3 +115,20 @@ def test_the_record_holds_every_check_in_corrections_included(login, patient, hi
     assert record["checkins"][0]["response"]["note"] == "Phoned"
     assert record["checkins"][1]["supersedes"] == first.pk
     assert "Check-ins (2)" in client.get(reverse("booking:my_record")).content.decode()
+
+
+def test_unsigned_drafts_are_not_released_with_the_record(login, clinic, patient, history):
+    from tests.intake.factories import AssessmentFactory, treatment_note
+
+    from intake.models import AssessmentNote
+
+    signed = AssessmentNote.objects.get(patient=patient)
+    draft = AssessmentFactory(patient=patient, author=clinic.practitioner)
+    treatment_note(signed, 1)  # a session note not signed yet
+    record = json.loads(
+        login(patient.user).get(reverse("booking:my_record"), {"format": "json"}).content
+    )
+    assert [a["id"] for a in record["assessments"]] == [signed.pk] != [draft.pk]
+    assert record["session_notes"] == []
+    html = login(patient.user).get(reverse("booking:my_record")).content.decode()
+    assert "Assessment notes (1)" in html and "not signed" not in html
