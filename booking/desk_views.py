@@ -1120,7 +1120,7 @@ def waitlist_add(request, slug: str, patient_pk: int):
     """Put a patient on the waitlist for them (they asked by phone or at the counter)."""
     location = access.get_visible_location(request.user, slug)
     patient = access.get_visible_patient(request.user, patient_pk)
-    offered = list(Service.objects.filter(is_active=True).order_by("kind"))
+    offered = _bookable_services()
     form = DeskWaitlistForm(
         request.POST if request.method == "POST" else None,
         practitioners=Practitioner.objects.at(location).select_related("user"),

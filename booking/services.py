@@ -1306,6 +1306,13 @@ def join_waitlist(
     actor: User,
     practitioner: Practitioner | None = None,
 ) -> WaitlistEntry:
+    if service.kind == ServiceKind.DRY_NEEDLING:
+        # Needling is booked as a course from a signed assessment (the gate); a waitlist
+        # place would hand a session to someone nobody has assessed.
+        raise BookingError(
+            "Dry-needling sessions are booked as a course after the assessment; to have a "
+            "session of a course earlier, move it on the schedule."
+        )
     if earliest_time >= latest_time:
         raise BookingError("The earliest time must be before the latest time.")
     if not weekdays:

@@ -123,8 +123,8 @@ def test_the_desk_puts_a_patient_on_the_waitlist(login, front_desk, clinic, pati
     response = login(front_desk).post(
         reverse("booking:waitlist_add", args=[clinic.location.slug, patient.pk]),
         {
-            "service": clinic.needling.pk,
-            "minutes": "30",
+            "service": clinic.assessment.pk,
+            "minutes": "45",
             "practitioner": "",
             "weekdays": ["0", "2"],
             "earliest_time": "08:00",
@@ -134,23 +134,59 @@ def test_the_desk_puts_a_patient_on_the_waitlist(login, front_desk, clinic, pati
     assert response.url == reverse("booking:waitlist_board", args=[clinic.location.slug])
     entry = WaitlistEntry.objects.get(patient=patient)
     assert (entry.service, entry.minutes, entry.weekdays, entry.created_by) == (
-        clinic.needling,
-        30,
+        clinic.assessment,
+        45,
         [0, 2],
         front_desk,
     )
 
 
 def test_a_length_the_service_does_not_have_is_refused(login, front_desk, clinic, patient):
+    from clinic.models import ServiceKind
+    from tests.factories import ServiceFactory
+
+    ServiceFactory(kind=ServiceKind.REASSESSMENT, allowed_minutes=[30], default_minutes=30)
     response = login(front_desk).post(
         reverse("booking:waitlist_add", args=[clinic.location.slug, patient.pk]),
         {
-            "service": clinic.needling.pk,
-            "minutes": "60",
+            "service": clinic.assessment.pk,
+            "minutes": "30",
             "weekdays": ["0"],
             "earliest_time": "08:00",
             "latest_time": "12:00",
         },
     )
-    assert "Dry-needling session lasts 15, 20, 30 minutes." in response.content.decode()
+    assert "Initial assessment lasts 45, 60 minutes." in response.content.decode()
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_needling_sessions_have_no_waitlist_they_come_with_a_course(
+    login, front_desk, clinic, patient
+):
+    """A waitlist place for needling would give a session to a patient nobody has assessed
+    (the course gate): the desk is not offered it, a forged form is refused, and so is the
+    service itself."""
+    url = reverse("booking:waitlist_add", args=[clinic.location.slug, patient.pk])
+    client = login(front_desk)
+    assert "Dry-needling session" not in client.get(url).content.decode()
+    forged = {
+        "service": clinic.needling.pk,
+        "minutes": "30",
+        "weekdays": ["0"],
+        "earliest_time": "08:00",
+        "latest_time": "12:00",
+    }
+    response = client.post(url, forged)
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    with pytest.raises(services.BookingError, match="booked as a course"):
+        services.join_waitlist(
+            patient=patient,
+            location=clinic.location,
+            service=clinic.needling,
+            minutes=30,
+            weekdays=[0],
+            earliest_time=dt.time(8),
+            latest_time=dt.time(12),
+            actor=front_desk,
+        )
     assert not WaitlistEntry.objects.exists()
