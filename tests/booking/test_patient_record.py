@@ -118,9 +118,8 @@ def test_the_record_holds_every_check_in_corrections_included(login, patient, hi
 
 
 def test_unsigned_drafts_are_not_released_with_the_record(login, clinic, patient, history):
-    from tests.intake.factories import AssessmentFactory, treatment_note
-
     from intake.models import AssessmentNote
+    from tests.intake.factories import AssessmentFactory, treatment_note
 
     signed = AssessmentNote.objects.get(patient=patient)
     draft = AssessmentFactory(patient=patient, author=clinic.practitioner)
