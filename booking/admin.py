@@ -14,6 +14,7 @@ from booking.models import (
     Room,
     WaitlistEntry,
 )
+from clinic.audit import AuditedAdmin
 
 
 @admin.register(Room)
@@ -43,7 +44,7 @@ class AppointmentEventInline(admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(AuditedAdmin, admin.ModelAdmin):
     """Appointments change through the booking pages (which check the rules and keep the
     history); the admin shows them."""
 
@@ -65,7 +66,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["patient", "practitioner", "sessions_planned", "minutes", "created_at"]
     list_select_related = ["patient", "practitioner__user"]
 
@@ -77,7 +78,7 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
+class WaitlistEntryAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["patient", "location", "practitioner", "state", "created_at"]
     list_filter = ["location", "state"]
 
@@ -105,7 +106,7 @@ class LocationReminderPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdmin, admin.ModelAdmin):
     """The outbox, read-only: messages are written by the booking services and sent by
     `manage.py send_notifications`; failed ones are sent again from the staff pages."""
 
@@ -124,7 +125,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["patient", "reminders", "bounced_email", "bounced_at"]
     list_filter = ["reminders"]
     search_fields = ["patient__last_name", "patient__first_name", "bounced_email"]

@@ -9,6 +9,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from clinic.audit import AuditedAdmin
 from clinic.models import (
     Certification,
     Holiday,
@@ -203,7 +204,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["__str__", "date_of_birth", "phone", "email", "created_at"]
     list_filter = ["locations", "preferred_location"]
     search_fields = ["first_name", "last_name", "email", "phone"]

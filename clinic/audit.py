@@ -42,3 +42,39 @@ def record_access(
         action=action,
         ip_address=client_ip(request),
     )
+
+
+class AuditedAdmin:
+    """For `ModelAdmin`s of records about one patient: opening, saving and deleting one in
+    the Django admin writes the access log, as the app's own pages do (a manager reading a
+    record in the admin is an access like any other)."""
+
+    def patient_of(self, obj) -> Patient | None:
+        return obj if isinstance(obj, Patient) else getattr(obj, "patient", None)
+
+    def _record(self, request, obj, action: str) -> None:
+        patient = self.patient_of(obj)
+        if patient is not None:
+            record_access(
+                actor=request.user, patient=patient, record=obj, action=action, request=request
+            )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            self._record(request, response.context_data.get("original"), AccessLog.Action.VIEW)
+        return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._record(request, obj, AccessLog.Action.CHANGE if change else AccessLog.Action.CREATE)
+
+    def delete_model(self, request, obj):
+        # Logged first: the row names the record while it still exists (in the same transaction).
+        self._record(request, obj, AccessLog.Action.DELETE)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self._record(request, obj, AccessLog.Action.DELETE)
+        super().delete_queryset(request, queryset)

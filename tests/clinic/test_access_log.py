@@ -104,3 +104,24 @@ def test_a_name_that_finds_one_patient_gives_their_access_report(
     shared = client.get(reverse("clinic:access_log"), {"patient": "e"})
     assert shared.context["patient"] is None
     assert shared.context["page"].paginator.count == 4  # three views and the export
+
+
+def test_opening_and_saving_a_patient_in_the_admin_is_in_the_log(login, manager, patient):
+    client = login(manager)
+    url = reverse("admin:clinic_patient_change", args=[patient.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    viewed = AccessLog.objects.get(actor=manager, patient=patient)
+    assert (viewed.action, viewed.record_type, viewed.record_id) == (
+        "view",
+        "clinic.patient",
+        str(patient.pk),
+    )
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data |= {"phone": "416-555-0199", "locations": [loc.pk for loc in patient.locations.all()]}
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert list(
+        AccessLog.objects.filter(actor=manager, patient=patient).values_list("action", flat=True)
+    ) == ["change", "view"]
