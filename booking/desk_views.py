@@ -1166,6 +1166,13 @@ def proposal_accept(request, pk: int):
     except services.BookingError as refused:
         messages.error(request, str(refused))
     else:
+        record_access(
+            actor=request.user,
+            patient=appointment.patient,
+            record=appointment,
+            action="change",
+            request=request,
+        )
         messages.success(request, "Thank you: your appointment is confirmed at the new time.")
     return redirect(_detail(appointment))
 

@@ -241,6 +241,13 @@ def request_confirm(request, hold_pk: int):
         except services.BookingError as refused:
             messages.error(request, f"This time was just taken: {refused} Please choose another.")
             return redirect("booking:request_slots", slug=hold.location.slug)
+        record_access(
+            actor=request.user,
+            patient=appointment.patient,
+            record=appointment,
+            action="create",
+            request=request,
+        )
         if appointment.status == Status.CONFIRMED:
             messages.success(request, "Your assessment is booked and confirmed.")
         else:
@@ -393,6 +400,13 @@ def appointment_reschedule(request, pk: int):
             except services.BookingError as refused:
                 messages.error(request, f"{refused} Here are the times free now.")
             else:
+                record_access(
+                    actor=request.user,
+                    patient=appointment.patient,
+                    record=appointment,
+                    action="change",
+                    request=request,
+                )
                 messages.success(request, "Your appointment is moved.")
                 return redirect("booking:appointment_detail", pk=appointment.pk)
         else:
@@ -480,6 +494,13 @@ def offer_accept(request, pk: int):
     except services.BookingError as refused:
         messages.error(request, str(refused))
         return redirect("booking:my_appointments")
+    record_access(
+        actor=request.user,
+        patient=appointment.patient,
+        record=appointment,
+        action="create",
+        request=request,
+    )
     messages.success(request, "The earlier time is yours: your appointment is booked.")
     return redirect("booking:appointment_detail", pk=appointment.pk)
 

@@ -79,6 +79,14 @@ def test_a_patient_holds_a_time_then_requests_it(login, patient, clinic):
     )
     assert appointment.patient_note == "Left heel"
     assert appointment.events.get().kind == AppointmentEvent.Kind.CREATED
+    from clinic.models import AccessLog
+
+    created = AccessLog.objects.get(action="create")
+    assert (created.actor, created.patient, created.record_id) == (
+        patient.user,
+        patient,
+        str(appointment.pk),
+    )
 
 
 def test_a_double_submitted_request_makes_one_appointment(login, patient, clinic):

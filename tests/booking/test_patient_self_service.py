@@ -97,6 +97,11 @@ def test_a_patient_moves_an_appointment_to_another_free_time(login, patient, cli
     appointment.refresh_from_db()
     assert appointment.starts_at == new_start
     assert appointment.events.get().kind == "moved"
+    from clinic.models import AccessLog
+
+    assert AccessLog.objects.filter(
+        actor=patient.user, patient=patient, action="change", record_id=str(appointment.pk)
+    ).exists()
 
 
 def test_moving_into_a_time_just_taken_says_so_and_keeps_the_old_time(login, patient, clinic):
