@@ -48,9 +48,11 @@ def intake_overview(patient_ids: Iterable[int]) -> dict[int, IntakeOverview]:
 
 
 def consent_is_current(patient: Patient) -> bool:
+    """Whether the patient has signed the version in force of every consent document. With
+    no consent published at all nobody has consented to anything, so nobody is current."""
     current = [v.pk for v in ConsentVersion.objects.current()]
     signed = ConsentSignature.objects.filter(patient=patient, version_id__in=current)
-    return signed.values("version_id").distinct().count() == len(current)
+    return bool(current) and signed.values("version_id").distinct().count() == len(current)
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,8 @@ def intake_states(patient_ids: Iterable[int]) -> dict[int, IntakeState]:
                 draft_in_progress=draft is not None and submission is None,
                 flagged_for_review=is_flagged,
                 flag_reasons=submission.flag_reasons if is_flagged else (),
-                consent_current=current_versions <= signed.get(pk, set()),
+                consent_current=bool(current_versions)
+                and current_versions <= signed.get(pk, set()),
             ),
             submission=submission,
             draft=draft,

@@ -66,6 +66,13 @@ class ConsentChanged(IntakeError):
     )
 
 
+class ConsentNotPublished(IntakeError):
+    message = (
+        "The clinic has not published its consent forms yet, so the questionnaire cannot be "
+        "signed today. Your answers are saved; please phone the clinic."
+    )
+
+
 class SignatureMismatch(IntakeError):
     message = "The name you typed does not match the name on file."
 
@@ -264,6 +271,9 @@ def _check_consent(
     """The versions being signed, if they are still the current ones and the typed name
     matches the one on file."""
     current = list(ConsentVersion.objects.current())
+    if not current:
+        # Submitting would record answers with no informed consent behind them.
+        raise ConsentNotPublished()
     if {v.pk for v in current} != set(consent_version_ids):
         raise ConsentChanged()
     if not signature_matches(signed_name, patient):

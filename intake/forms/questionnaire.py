@@ -504,7 +504,7 @@ class ConsentForm(forms.Form):
     """The patient agrees to the current version of each consent document and signs by
     typing their full name, which must match the one on file."""
 
-    consent_versions = forms.CharField(widget=forms.HiddenInput)
+    consent_versions = forms.CharField(widget=forms.HiddenInput, required=False)
     signed_name = forms.CharField(
         label="Type your full name to sign",
         max_length=200,

@@ -318,6 +318,7 @@ def _review(request: HttpRequest, filling: Filling) -> HttpResponse:
             "revision": revision,
             "patient": filling.patient,
             "filling": filling,
+            "no_consent_published": services.ConsentNotPublished.message if not versions else "",
             "missing": missing,
             "versions": versions,
             "step": STEPS[-1],

@@ -99,8 +99,10 @@ def test_consent_is_current_only_with_every_document_at_its_current_version(pati
     assert not intake_overview([patient.pk])[patient.pk].consent_current
 
 
-def test_with_no_consent_published_nothing_is_missing(patient):
-    assert consent_is_current(patient)
+def test_with_no_consent_published_nobody_has_consented(patient):
+    # A fresh clinic that has not published its consent texts: check-in waits for them.
+    assert not consent_is_current(patient)
+    assert not intake_overview([patient.pk])[patient.pk].consent_current
 
 
 def test_the_contract_booking_relies_on_has_exactly_these_fields():

@@ -88,6 +88,20 @@ def test_a_signature_that_does_not_match_is_refused_and_nothing_is_lost(login, p
     assert not ConsentSignature.objects.exists()
 
 
+def test_nothing_is_submitted_while_the_clinic_has_no_consent_published(login, patient):
+    draft = draft_with_answers(patient)
+    client = login(patient.user)
+    assert (
+        "has not published its consent forms"
+        in client.get(reverse("intake:review")).content.decode()
+    )
+    response = client.post(reverse("intake:review"), _sign_data(patient, [], draft.revision))
+    assert response.status_code == 200
+    assert "has not published its consent forms yet" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.is_draft and not ConsentSignature.objects.exists()
+
+
 def test_consent_must_be_ticked(login, patient, consents):
     draft = draft_with_answers(patient)
     data = _sign_data(patient, consents, draft.revision)
