@@ -38,11 +38,19 @@ def figure(value: Figure) -> str:
 
 @register.filter
 def share(value: Figure) -> str:
-    """The short form for the table of lines: '62.5%', '< 5 patients' or '—'."""
+    """The short form for the table of lines, still saying what it rests on: '62.5%' over
+    '16 patients', '< 5 patients (3)' or '—'."""
     if not value.patients or (value.share is None and not value.too_few):
         return "—"
     if value.too_few:
         return format_html(
-            '<span class="text-body-secondary">&lt; {} patients</span>', SMALL_NUMBERS
+            '<span class="text-body-secondary">&lt; {} patients ({})</span>',
+            SMALL_NUMBERS,
+            value.patients,
         )
-    return f"{value.share}%"
+    return format_html(
+        '{}% <span class="d-block small text-body-secondary">{} patient{}</span>',
+        value.share,
+        value.patients,
+        "" if value.patients == 1 else "s",
+    )

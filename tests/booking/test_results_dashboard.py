@@ -278,6 +278,8 @@ def test_the_manager_sees_the_articles_figures_beside_the_clinics(login, manager
     assert "-2.0 points" in html and "SD 1.6" in html
     assert "By location and by practitioner" in html
     assert "Abandoned" in html and "How these figures are counted" in html
+    # Each line's figure says how many patients it rests on.
+    assert '60.0% <span class="d-block small text-body-secondary">5 patients</span>' in html
 
 
 def test_a_practitioner_sees_only_their_own_line(login, practitioner, data, other_location):
