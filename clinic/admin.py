@@ -101,7 +101,7 @@ class LocationAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_dry_needling_flag(timezone.localdate())
+        return super().get_queryset(request).with_dry_needling_flag()
 
     @admin.display(boolean=True, description="Offers dry needling")
     def offers_dry_needling(self, location: Location) -> bool:

@@ -47,19 +47,32 @@ class TimeRange(Func):
 
 class LocationQuerySet(models.QuerySet):
     def offering_dry_needling(self, on: dt.date | None = None) -> LocationQuerySet:
-        """Locations where a practitioner with a certification current on `on` works."""
-        on = on or timezone.localdate()
-        certified_here = Practitioner.objects.certified_on(on).filter(
-            user__is_active=True, user__locations=OuterRef("pk")
-        )
-        return self.filter(Exists(certified_here))
+        """Locations where a practitioner with a certification current on `on` works;
+        without `on`, current on each location's own today (not the server's)."""
+        return self.filter(self._certified_practitioner_here(on))
 
     def with_dry_needling_flag(self, on: dt.date | None = None) -> LocationQuerySet:
-        on = on or timezone.localdate()
-        certified_here = Practitioner.objects.certified_on(on).filter(
+        return self.annotate(offers_dry_needling=self._certified_practitioner_here(on))
+
+    def _certified_practitioner_here(self, on: dt.date | None) -> Exists:
+        # Seen from the certification inside the practitioner inside the location.
+        day = on or LocalDate(timezone.now(), OuterRef(OuterRef("time_zone")))
+        certified_here = Practitioner.objects.certified_on(day).filter(
             user__is_active=True, user__locations=OuterRef("pk")
         )
-        return self.annotate(offers_dry_needling=Exists(certified_here))
+        return Exists(certified_here)
+
+
+class LocalDate(Func):
+    """The date an instant falls on in a time zone named by a column (PostgreSQL's
+    `AT TIME ZONE`): each location's own today in one query."""
+
+    template = "((%(expressions)s)::date)"
+    arg_joiner = " AT TIME ZONE "
+    output_field = models.DateField()
+
+    def __init__(self, instant: dt.datetime, zone, **extra):
+        super().__init__(models.Value(instant, models.DateTimeField()), zone, **extra)
 
 
 class Location(models.Model):

@@ -71,10 +71,9 @@ def home(request):
 @login_not_required
 @require_safe
 def location_list(request):
-    today = timezone.localdate()
     locations = (
         Location.objects.filter(is_active=True)
-        .with_dry_needling_flag(today)
+        .with_dry_needling_flag()
         .prefetch_related(
             Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday"))
         )
@@ -213,7 +212,7 @@ def manager_home(request):
     today = timezone.localdate()
     locations = (
         Location.objects.filter(is_active=True)
-        .with_dry_needling_flag(today)
+        .with_dry_needling_flag()
         .annotate(
             staff_count=Count("staff", filter=Q(staff__is_active=True), distinct=True),
             patient_count=Count("patients", distinct=True),

@@ -20,7 +20,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate
 
 
 def _offering() -> set[str]:
@@ -38,8 +37,8 @@ def test_an_expired_certification_does_not_count(location):
     practitioner = PractitionerFactory(user__locations=[location])
     CertificationFactory(
         practitioner=practitioner,
-        valid_from=TODAY() - dt.timedelta(days=800),
-        valid_until=TODAY() - dt.timedelta(days=1),
+        valid_from=location.today() - dt.timedelta(days=800),
+        valid_until=location.today() - dt.timedelta(days=1),
     )
     assert _offering() == set()
 
@@ -48,17 +47,32 @@ def test_a_certification_that_has_not_started_does_not_count(location):
     practitioner = PractitionerFactory(user__locations=[location])
     CertificationFactory(
         practitioner=practitioner,
-        valid_from=TODAY() + dt.timedelta(days=1),
-        valid_until=TODAY() + dt.timedelta(days=400),
+        valid_from=location.today() + dt.timedelta(days=1),
+        valid_until=location.today() + dt.timedelta(days=400),
     )
     assert _offering() == set()
 
 
 def test_a_certification_counts_on_its_last_day(location):
     practitioner = PractitionerFactory(user__locations=[location])
-    CertificationFactory(practitioner=practitioner, valid_until=TODAY())
+    CertificationFactory(practitioner=practitioner, valid_until=location.today())
     assert _offering() == {"leaside"}
-    assert Location.objects.offering_dry_needling(on=TODAY() + dt.timedelta(days=1)).count() == 0
+    assert Location.objects.offering_dry_needling(on=location.today() + dt.timedelta(days=1)).count() == 0
+
+
+def test_a_certification_ends_with_the_locations_own_day_not_the_servers(location, monkeypatch):
+    # 9 PM in Toronto on the certification's last day is already the next day in UTC.
+    last_day = dt.date(2026, 12, 1)
+    evening = dt.datetime(2026, 12, 2, 2, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: evening)
+    practitioner = PractitionerFactory(user__locations=[location])
+    CertificationFactory(
+        practitioner=practitioner, valid_from=dt.date(2025, 1, 1), valid_until=last_day
+    )
+    assert _offering() == {"leaside"}
+    assert Location.objects.with_dry_needling_flag().get().offers_dry_needling
+    monkeypatch.setattr(timezone, "now", lambda: evening + dt.timedelta(hours=4))  # 1 AM there
+    assert _offering() == set()
 
 
 def test_a_practitioner_who_left_does_not_count(location):
