@@ -1,124 +1,25 @@
-"""Journeys 2-4, intake: the demo patient finishes the questionnaire on a phone with
-JavaScript on; a practitioner assesses the flagged patient and signs; the front desk has a
-patient sign the new consent on the counter tablet. Pages are checked with axe-core."""
+"""Journeys 2-3, intake: a practitioner assesses the flagged patient and signs; the front
+desk has a patient sign the new consent on the counter tablet. Pages are checked with axe-core.
+
+(A patient filling in the whole questionnaire on a phone is part of journey 1, in
+test_patient_journey.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
 from clinic.demo import DEMO_PASSWORD
-from intake.models import AssessmentNote, Intake
+from intake.models import AssessmentNote
 from tests.e2e.conftest import (
     DESK,
-    PHONE,
     TABLET,
     check_accessibility,
-    log_in_as_patient,
     log_in_as_staff,
     no_browser_errors,
     screenshot,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def test_the_demo_patient_finishes_the_questionnaire_on_a_phone(demo, open_page):
-    page = open_page(PHONE)
-    log_in_as_patient(page, "patient@example.org", DEMO_PASSWORD)
-    page.get_by_text("step 2 of 8").wait_for()
-    page.get_by_role("link", name="Continue your questionnaire").click()
-    page.get_by_role("link", name="Continue").click()
-
-    page.get_by_role("heading", name="Your heel pain").wait_for()
-    check_accessibility(page)
-    page.get_by_label("Right").check()
-    page.get_by_label("For how many weeks have you had this pain?").fill("10")
-    page.get_by_label("Gradually").check()
-    page.locator("#id_had_before_1").check()
-    page.get_by_role("button", name="Save and continue").click()
-
-    page.get_by_role("heading", name="Symptoms").wait_for()
-    for radio in page.locator("input[type=radio][value=True]").all():
-        radio.check()
-    page.get_by_role("button", name="Save and continue").click()
-
-    page.get_by_role("heading", name="Pain, daily life and goals").wait_for()
-    screenshot(page, "intake-step")
-    page.locator("#id_pain_first_steps_7").check()
-    page.locator("#id_pain_average_5").check()
-    page.locator("#id_pain_worst_3").check()  # a mistake: lower than the average
-    page.get_by_label("How many minutes can you walk before the pain stops you?").fill("20")
-    page.get_by_label("How many hours a day do you spend standing?").fill("6")
-    page.get_by_label("An activity that matters to you").fill("Walking the dog")
-    page.locator("#id_activity_1_score_4").check()
-    page.get_by_label("What would you like to be able to do again?").fill("Walk without pain")
-    page.get_by_role("button", name="Save and continue").click()
-    page.get_by_text("Your worst pain cannot be lower than your average pain").first.wait_for()
-    check_accessibility(page)
-    page.locator("#id_pain_worst_8").check()
-    page.get_by_role("button", name="Save and continue").click()
-
-    page.get_by_role("heading", name="You and your feet").wait_for()
-    # The session ends mid-form (idle too long, or the phone cleared it): the next click asks
-    # to log in again and comes back to this step, with the steps before it kept.
-    page.context.clear_cookies(name="sessionid")
-    page.get_by_role("button", name="Save and continue").click()
-    page.get_by_label("Email address").wait_for()
-    log_in_as_patient(page, "patient@example.org", DEMO_PASSWORD, at=None)
-    page.get_by_role("heading", name="You and your feet").wait_for()
-    assert Intake.objects.get(patient__user__email="patient@example.org").pain_worst == 8
-    # The units not chosen are hidden by the script (they are in the page without it).
-    assert not page.get_by_label("Weight (pounds)").is_visible()
-    page.get_by_label("Feet, inches and pounds").check()
-    page.get_by_label("Height: feet").fill("5")
-    page.get_by_label("and inches").fill("9")
-    page.get_by_label("Weight (pounds)").fill("170")
-    page.get_by_label("Neither (neutral)").check()
-    for name in ("high_impact_activity", "long_hours_standing", "tight_calves"):
-        page.locator(f"input[name={name}][value=False]").check()
-    page.locator("input[name=unsupportive_footwear][value=True]").check()
-    page.get_by_role("button", name="Save and continue").click()
-
-    page.get_by_role("heading", name="Treatments you have tried").wait_for()
-    # Reloading a half-filled step: the page comes back as it was saved; nothing breaks.
-    page.locator("input[name=tried_injection][value=not_tried]").check()
-    page.reload()
-    page.get_by_role("heading", name="Treatments you have tried").wait_for()
-    injection_date = page.get_by_label("Date of your last corticosteroid injection")
-    assert not injection_date.is_visible()
-    for radio in page.locator("input[type=radio][value=not_tried]").all():
-        radio.check()
-    page.locator("input[name=tried_injection][value=a_little]").check()
-    assert injection_date.is_visible()
-    injection_date.fill("2026-01-15")
-    page.get_by_role("button", name="Save and continue").click()
-
-    page.get_by_role("heading", name="Safety questions").wait_for()
-    details = page.get_by_label("If yes, please give details (metal allergy)")
-    for radio in page.locator("input[type=radio][value=False]").all():
-        radio.check()
-    assert not details.is_visible()
-    page.locator("input[name=screen_metal_allergy][value=True]").check()
-    assert details.is_visible()
-    details.fill("Nickel: a rash from a watch strap")
-    check_accessibility(page)
-    page.get_by_role("button", name="Save and continue").click()
-
-    page.get_by_role("heading", name="Check your answers, consent and sign").wait_for()
-    assert page.get_by_text("Nickel: a rash from a watch strap").first.is_visible()
-    check_accessibility(page)
-    for box in page.locator("input[type=checkbox][name^=agree_]").all():
-        box.check()
-    page.get_by_label("Type your full name to sign").fill("jordan  miles")
-    screenshot(page, "intake-review")
-    page.get_by_role("button", name="Sign and submit").click()
-    page.get_by_text("the questionnaire is submitted").wait_for()
-    check_accessibility(page)
-    intake = Intake.objects.get(patient__user__email="patient@example.org")
-    assert intake.status == Intake.Status.SUBMITTED
-    assert intake.flag_reasons == ("Metal allergy",)
-    assert str(intake.height_cm) == "175.26"
-    no_browser_errors(page)
 
 
 def test_a_practitioner_assesses_the_flagged_patient_and_signs(
