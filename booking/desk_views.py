@@ -13,7 +13,7 @@ each other silently.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.contrib import messages
 from django.core import signing
@@ -49,7 +49,7 @@ from booking.models import (
 )
 from booking.selectors import load_availability
 from clinic import access
-from clinic.audit import record_access
+from clinic.audit import record_access, record_views
 from clinic.models import Location, Patient, Practitioner, Role, Service, ServiceKind
 from intake.selectors import worrying_aftercare
 
@@ -115,6 +115,33 @@ def _problems(*forms) -> str:
         for errors in form.errors.values()
         for error in errors
     )
+
+
+def screening_flags(request, patient_ids: Iterable[int]) -> dict[int, list[schedule.Badge]]:
+    """{patient id: ["Flagged for review" badge, its screening reasons as the detail]} for the
+    flagged patients among `patient_ids` (the others are left out), with one call to intake
+    for the whole page.
+
+    The reasons are intake answers, so showing them is a view of each flagged patient's record
+    (clinic.audit): one access-log row per patient, all written in one statement."""
+    ids = set(patient_ids)
+    flagged = [
+        overview
+        for overview in (gates.intake_overview(ids) if ids else {}).values()
+        if overview.flagged_for_review
+    ]
+    record_views(
+        actor=request.user,
+        patient_ids=[overview.patient_id for overview in flagged if overview.flag_reasons],
+        record_type="intake.screening",
+        request=request,
+    )
+    return {
+        overview.patient_id: [
+            schedule.Badge("flagged", "Flagged for review", "; ".join(overview.flag_reasons))
+        ]
+        for overview in flagged
+    }
 
 
 def _viewed(request, appointment: Appointment) -> None:
@@ -793,10 +820,11 @@ def find_patient(request, slug: str):
             results, close = patient_search.find_patients(
                 access.visible_patients(request.user), terms
             )
+    flags = screening_flags(request, (patient.pk for patient in results))
     carried = _carried(request)
     context = _toolbar(request, location, "book") | {
         "form": form,
-        "results": results,
+        "results": [(patient, flags.get(patient.pk, [])) for patient in results],
         "close": close,
         "searched": searched,
         "carried": carried,
@@ -1016,8 +1044,11 @@ def waitlist_board(request, slug: str):
         .order_by("starts_at")
         .distinct()[:20]
     )
+    flags = screening_flags(request, (entry.patient_id for entry in entries))
     context = _toolbar(request, location, "waitlist") | {
-        "rows": [(entry, open_offers.get(entry.pk)) for entry in entries],
+        "rows": [
+            (entry, open_offers.get(entry.pk), flags.get(entry.patient_id, [])) for entry in entries
+        ],
         "freed": freed,
         "now": now,
     }

@@ -33,6 +33,7 @@ def patient_appointments(request: HttpRequest) -> HomeSection | None:
 
 
 def practitioner_today(request: HttpRequest) -> HomeSection | None:
+    from booking.desk_views import screening_flags
     from booking.models import ACTIVE_STATUSES, Appointment
 
     practitioner = getattr(request.user, "practitioner", None)
@@ -50,7 +51,11 @@ def practitioner_today(request: HttpRequest) -> HomeSection | None:
         .order_by("starts_at")
     )
     today = [a for a in appointments if a.local_starts_at.date() == a.location.today()]
-    return HomeSection("booking/_home_practitioner.html", {"appointments": today})
+    flags = screening_flags(request, (a.patient_id for a in today))
+    return HomeSection(
+        "booking/_home_practitioner.html",
+        {"rows": [(a, flags.get(a.patient_id, [])) for a in today]},
+    )
 
 
 def front_desk_today(request: HttpRequest) -> HomeSection | None:

@@ -8,6 +8,8 @@ log holds no health content itself, only which record was touched.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.http import HttpRequest
 
@@ -41,6 +43,29 @@ def record_access(
         record_id=record_id,
         action=action,
         ip_address=client_ip(request),
+    )
+
+
+def record_views(
+    *,
+    actor: User,
+    patient_ids: Iterable[int],
+    record_type: str,
+    request: HttpRequest | None = None,
+) -> None:
+    """One "viewed" row for each patient of a page that shows several patients' records (a
+    list), written in one statement."""
+    ip = client_ip(request)
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            actor=actor,
+            actor_role=actor.role,
+            patient_id=patient_id,
+            record_type=record_type,
+            action=AccessLog.Action.VIEW,
+            ip_address=ip,
+        )
+        for patient_id in patient_ids
     )
 
 

@@ -7,9 +7,17 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from booking.patient_search import SearchText, find_patients, parse_terms, possible_duplicates
-from clinic.models import Patient
+from booking.patient_search import (
+    MAX_RESULTS,
+    SearchText,
+    find_patients,
+    parse_terms,
+    possible_duplicates,
+)
+from clinic.models import AccessLog, Patient
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +85,62 @@ def test_a_probable_duplicate_is_born_the_same_day_with_a_close_name():
         Patient.objects.all(), first_name="Rob", last_name="Cote", date_of_birth=born
     )
     assert found == [robert]
+
+
+# --- The results page -----------------------------------------------------------------------
+
+
+def _search_page(client, location, typed):
+    return client.get(reverse("booking:find_patient", args=[location.slug]), {"q": typed})
+
+
+def test_a_patient_flagged_for_review_is_shown_so_with_the_reasons(
+    login, front_desk, location, intake
+):
+    flagged = PatientFactory(
+        user=None, first_name="Sam", last_name="Lee", email="", locations=[location]
+    )
+    clear = PatientFactory(
+        user=None, first_name="Sam", last_name="Park", email="", locations=[location]
+    )
+    intake.record(
+        flagged,
+        submitted=True,
+        flagged_for_review=True,
+        flag_reasons=("Takes anticoagulants", "Pregnant"),
+    )
+    intake.ready(clear)
+    html = _search_page(login(front_desk), location, "sam").content.decode()
+    assert "Sam Park" in html
+    assert (
+        '<span class="badge badge-flagged">Flagged for review: Takes anticoagulants; Pregnant'
+        in html
+    )
+    assert html.count("Flagged for review") == 1  # Sam Lee's, not Sam Park's
+    # The reasons are intake answers: showing them is a logged view of that patient's record.
+    assert list(AccessLog.objects.values_list("patient", "actor", "action")) == [
+        (flagged.pk, front_desk.pk, "view")
+    ]
+
+
+def test_the_flags_of_a_page_of_results_cost_a_fixed_number_of_queries(
+    login, front_desk, location, intake, django_assert_max_num_queries
+):
+    for n in range(MAX_RESULTS):
+        patient = PatientFactory(
+            user=None, first_name="Sam", last_name=f"Lee{n}", email="", locations=[location]
+        )
+        intake.record(patient, flagged_for_review=True, flag_reasons=("Metal allergy",))
+    alone = PatientFactory(
+        user=None, first_name="Jo", last_name="Quill", email="", locations=[location]
+    )
+    intake.record(alone, flagged_for_review=True, flag_reasons=("Metal allergy",))
+    client = login(front_desk)
+    _search_page(client, location, "quill")  # warm up sessions, templates and the like
+    with CaptureQueriesContext(connection) as one:
+        _search_page(client, location, "quill")
+    intake.calls = 0
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        html = _search_page(client, location, "sam").content.decode()
+    assert html.count("Flagged for review: Metal allergy") == MAX_RESULTS
+    assert intake.calls == 1  # intake is asked once for the whole page

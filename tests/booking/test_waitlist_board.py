@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
 from booking.forms import slot_choice_value
 from booking.models import WaitlistEntry, WaitlistOffer
+from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import AppointmentFactory, a_clinic
 from tests.factories import PatientFactory
@@ -51,6 +54,49 @@ def test_the_board_lists_who_waits_first_come_first_served(
     assert html.index(first.patient.full_name) < html.index(later.patient.full_name)
     assert "Tue, Thu · 9:00 AM–5:00 PM" in html
     assert "Elsewhere" not in html
+
+
+def test_a_waiting_patient_flagged_for_review_is_shown_so_with_the_reasons(
+    login, front_desk, clinic, intake
+):
+    flagged = _wait(clinic, PatientFactory(last_name="Flagged")).patient
+    clear = _wait(clinic, PatientFactory(last_name="Clear")).patient
+    intake.record(flagged, submitted=True, flagged_for_review=True, flag_reasons=("Pacemaker",))
+    intake.ready(clear)
+    html = (
+        login(front_desk)
+        .get(reverse("booking:waitlist_board", args=[clinic.location.slug]))
+        .content.decode()
+    )
+    assert clear.full_name in html
+    assert '<span class="badge badge-flagged">Flagged for review: Pacemaker</span>' in html
+    assert html.count("Flagged for review") == 1
+    # The reasons are intake answers: showing them is a logged view of that patient's record.
+    assert list(AccessLog.objects.values_list("patient", "actor", "action")) == [
+        (flagged.pk, front_desk.pk, "view")
+    ]
+
+
+def test_the_board_costs_a_fixed_number_of_queries_however_many_wait(
+    login, front_desk, clinic, intake, django_assert_max_num_queries
+):
+    def flagged(n):
+        for _ in range(n):
+            patient = _wait(clinic, PatientFactory()).patient
+            intake.record(patient, flagged_for_review=True, flag_reasons=("Pacemaker",))
+
+    url = reverse("booking:waitlist_board", args=[clinic.location.slug])
+    client = login(front_desk)
+    flagged(1)
+    client.get(url)  # warm up sessions, templates and the like
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    flagged(15)
+    intake.calls = 0
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        html = client.get(url).content.decode()
+    assert html.count("Flagged for review: Pacemaker") == 16
+    assert intake.calls == 1  # intake is asked once for the whole board
 
 
 def test_a_freed_time_is_offered_by_hand_and_the_patient_sees_it(
