@@ -302,10 +302,13 @@ class RiskStepForm(StepForm):
         intake = self.instance
         if intake.measurement_units == Units.US:
             if intake.height_cm:
-                inches = intake.height_cm / CM_PER_INCH
+                # Rounded to the inches field's hundredths before splitting, so a stored
+                # 5 ft 11.98 in reads back as typed, and 11.996 in carries into 6 ft 0 in
+                # rather than showing 12 in, which the field would refuse.
+                inches = _round(intake.height_cm / CM_PER_INCH)
                 feet = int(inches // 12)
                 self.initial["height_feet"] = feet
-                self.initial["height_inches"] = _plain(_round(inches - feet * 12, "0.1"))
+                self.initial["height_inches"] = _plain(inches - feet * 12)
             if intake.weight_kg:
                 self.initial["weight_lb"] = _plain(_round(intake.weight_kg / KG_PER_LB, "0.1"))
 

@@ -10,9 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.models import Intake, TreatmentOutcome
+from intake.forms.questionnaire import incomplete_steps, stored_answers_form
+from intake.models import Intake, TreatmentOutcome, Units
 from intake.questionnaire import QUESTION_STEPS, SCREENING
-from tests.intake.factories import step_data
+from tests.intake.factories import draft_with_answers, step_data
 
 pytestmark = pytest.mark.django_db
 
@@ -161,6 +162,44 @@ def test_height_and_weight_in_feet_inches_and_pounds_are_stored_in_metric(login,
     html = client.get(reverse("intake:step", args=["risk"])).content.decode()
     assert 'name="height_feet" value="5"' in html and 'value="9.5"' in html
     assert 'name="weight_lb" value="180"' in html
+
+
+@pytest.mark.parametrize("inches", ["11.95", "11.96", "11.97", "11.98", "11.99"])
+def test_a_height_just_under_the_next_foot_reads_back_as_typed_and_stays_valid(
+    login, patient, draft, inches
+):
+    """Shown back rounded to a tenth, 5 ft 11.98 in became 5 ft 12 in, which the inches
+    field refuses: the saved answers then failed again at submission."""
+    client = login(patient.user)
+    response = _post(
+        client,
+        patient,
+        "risk",
+        draft,
+        measurement_units="us",
+        height_cm=None,
+        weight_kg=None,
+        height_feet="5",
+        height_inches=inches,
+        weight_lb="180",
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    html = client.get(reverse("intake:step", args=["risk"])).content.decode()
+    assert 'name="height_feet" value="5"' in html and f'value="{inches}"' in html
+    assert "risk" not in incomplete_steps(draft)
+
+
+def test_every_stored_height_near_a_whole_foot_reads_back_as_valid_feet_and_inches(patient):
+    """Every height in centimetres from 5 ft 11.9 in to 6 ft 0.1 in, including those that
+    round up to a whole foot (182.87 cm is 71.996 in: 6 ft 0 in, never 5 ft 12 in)."""
+    intake = draft_with_answers(patient, measurement_units=Units.US, weight_kg=Decimal("81.65"))
+    for hundredths in range(18262, 18314):
+        height = intake.height_cm = Decimal(hundredths) / 100
+        form = stored_answers_form("risk", intake)
+        assert form.is_valid(), (height, form.errors)
+        assert form.cleaned_data["height_inches"] < 12
+        assert abs(form.cleaned_data["height_cm"] - height) <= Decimal("0.02"), height
 
 
 def test_a_future_injection_date_is_refused(login, patient, draft):
