@@ -806,11 +806,14 @@ def _carried(request) -> dict:
 
 
 @access.staff_required
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def find_patient(request, slug: str):
-    """Find the patient on the phone or at the counter, or go on to add them."""
+    """Find the patient on the phone or at the counter, or go on to add them.
+
+    What is typed travels in the body of a POST, never in the address: a name, phone number
+    or birth date in a URL would stay in server and proxy logs and the browser's history."""
     location = access.get_visible_location(request.user, slug)
-    form = PatientSearchForm(request.GET or None)
+    form = PatientSearchForm(request.POST if request.method == "POST" else None)
     results, close = [], False
     searched = False
     if form.is_valid():
@@ -849,9 +852,12 @@ def _picked_summary(location: Location, carried: dict) -> str:
 def new_patient(request, slug: str):
     """Add a patient with the minimum details; warn first if they seem to exist already."""
     location = access.get_visible_location(request.user, slug)
-    form = NewPatientForm(request.POST if request.method == "POST" else None)
+    # From the search page's "New patient" button: start with the names that were searched.
+    from_search = request.method == "POST" and "from_search" in request.POST
+    adding = request.method == "POST" and not from_search
+    form = NewPatientForm(request.POST if adding else None)
     duplicates = []
-    if request.method == "POST" and form.is_valid():
+    if adding and form.is_valid():
         data = form.cleaned_data
         duplicates = patient_search.possible_duplicates(
             access.visible_patients(request.user),
@@ -879,8 +885,8 @@ def new_patient(request, slug: str):
             url = reverse("booking:book_for_patient", args=[location.slug, patient.pk])
             carried = _carried(request)
             return redirect(f"{url}?{urlencode(carried)}" if carried else url)
-    elif request.method != "POST":
-        form.initial = _names_from(request.GET.get("q", ""))
+    elif from_search:
+        form.initial = _names_from(request.POST.get("q", ""))
     return render(
         request,
         "booking/new_patient.html",

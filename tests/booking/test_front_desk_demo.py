@@ -68,7 +68,7 @@ def test_the_waitlist_and_the_phone_patients_are_there(client, demo):
     board = client.get(reverse("booking:waitlist_board", args=["leaside"])).content.decode()
     assert "Jordan Miles" in board
     assert WaitlistEntry.objects.count() == 1
-    found = client.get(reverse("booking:find_patient", args=["danforth"]), {"q": "fernandez"})
+    found = client.post(reverse("booking:find_patient", args=["danforth"]), {"q": "fernandez"})
     assert "Lucía Fernández" in found.content.decode()
 
 

@@ -162,20 +162,23 @@ def test_a_hostile_name_is_escaped_on_every_schedule_page(login, clinic, front_d
             reverse("booking:practitioner_week", args=[clinic.practitioner.pk]),
             {"from": day["date"]},
         ),
-        (reverse("booking:find_patient", args=[slug]), {"q": "doe"}),
     ]:
         response = client.get(url, query)
         assert response.status_code == 200, url
         assert _escaped(response.content.decode(), payload), url
+    found = client.post(reverse("booking:find_patient", args=[slug]), {"q": "doe"})
+    assert found.status_code == 200 and _escaped(found.content.decode(), payload)
 
 
 @pytest.mark.parametrize("payload", CORPUS)
 def test_the_desk_search_and_reasons_take_anything(login, clinic, front_desk, payload):
     client = login(front_desk)
     slug = clinic.location.slug
-    found = client.get(reverse("booking:find_patient", args=[slug]), {"q": payload})
+    found = client.post(reverse("booking:find_patient", args=[slug]), {"q": payload})
     assert found.status_code == 200 and _escaped(found.content.decode(), payload)
-    new = client.get(reverse("booking:new_patient", args=[slug]), {"q": payload})
+    new = client.post(
+        reverse("booking:new_patient", args=[slug]), {"q": payload, "from_search": "1"}
+    )
     assert new.status_code == 200 and _escaped(new.content.decode(), payload)
     request = services.book_appointment(
         patient=Patient.objects.create(

@@ -4,6 +4,7 @@ birth; PostgreSQL matches them on an indexed, folded text, forgiving case and ac
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -91,7 +92,7 @@ def test_a_probable_duplicate_is_born_the_same_day_with_a_close_name():
 
 
 def _search_page(client, location, typed):
-    return client.get(reverse("booking:find_patient", args=[location.slug]), {"q": typed})
+    return client.post(reverse("booking:find_patient", args=[location.slug]), {"q": typed})
 
 
 def test_a_patient_flagged_for_review_is_shown_so_with_the_reasons(
@@ -144,3 +145,25 @@ def test_the_flags_of_a_page_of_results_cost_a_fixed_number_of_queries(
         html = _search_page(client, location, "sam").content.decode()
     assert html.count("Flagged for review: Metal allergy") == MAX_RESULTS
     assert intake.calls == 1  # intake is asked once for the whole page
+
+
+def test_what_is_typed_never_goes_into_an_address(login, front_desk, location):
+    """Names, phone numbers and birth dates would stay in server logs and browser history."""
+    PatientFactory(
+        user=None, first_name="Robert", last_name="Côté", email="", locations=[location]
+    )
+    client = login(front_desk)
+    url = reverse("booking:find_patient", args=[location.slug])
+    html = client.get(url).content.decode()
+    assert 'method="post"' in html and 'role="search"' in html
+    found = _search_page(client, location, "cote 416").content.decode()
+    assert "Robert Côté" in found
+    assert "cote" not in " ".join(re.findall(r'(?:href|action|formaction)="([^"]*)"', found))
+    # The search page's "New patient" button starts the form with the names searched for.
+    new = client.post(
+        reverse("booking:new_patient", args=[location.slug]),
+        {"q": "Ann Marie Lee", "from_search": "1"},
+    )
+    assert new.status_code == 200 and not new.context["form"].is_bound
+    assert new.context["form"].initial == {"first_name": "Ann", "last_name": "Marie Lee"}
+    assert not Patient.objects.filter(last_name="Marie Lee").exists()

@@ -46,7 +46,7 @@ def nadia(location):
 
 
 def _find(client, location, **query):
-    return client.get(reverse("booking:find_patient", args=[location.slug]), query)
+    return client.post(reverse("booking:find_patient", args=[location.slug]), query)
 
 
 @pytest.mark.parametrize(
