@@ -49,7 +49,7 @@ from booking.models import (
 )
 from booking.selectors import load_availability
 from clinic import access
-from clinic.audit import record_access, record_views
+from clinic.audit import log_access, record_access, record_accesses
 from clinic.models import Location, Patient, Practitioner, Role, Service, ServiceKind
 from intake.selectors import worrying_aftercare
 
@@ -130,7 +130,7 @@ def screening_flags(request, patient_ids: Iterable[int]) -> dict[int, list[sched
         for overview in (gates.intake_overview(ids) if ids else {}).values()
         if overview.flagged_for_review
     ]
-    record_views(
+    record_accesses(
         actor=request.user,
         patient_ids=[overview.patient_id for overview in flagged if overview.flag_reasons],
         record_type="intake.screening",
@@ -146,9 +146,7 @@ def screening_flags(request, patient_ids: Iterable[int]) -> dict[int, list[sched
 
 def _viewed(request, appointment: Appointment) -> None:
     """A page showing one patient's appointment is a view of their record (clinic.audit)."""
-    record_access(
-        actor=request.user, patient=appointment.patient, record=appointment, request=request
-    )
+    log_access(request, appointment)
 
 
 def _detail(appointment: Appointment) -> str:
@@ -1203,13 +1201,7 @@ def proposal_accept(request, pk: int):
     except services.BookingError as refused:
         messages.error(request, str(refused))
     else:
-        record_access(
-            actor=request.user,
-            patient=appointment.patient,
-            record=appointment,
-            action="change",
-            request=request,
-        )
+        log_access(request, appointment, "change")
         messages.success(request, "Thank you: your appointment is confirmed at the new time.")
     return redirect(_detail(appointment))
 

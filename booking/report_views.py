@@ -18,8 +18,8 @@ from django.views.decorators.http import require_safe
 from booking import reports
 from booking.forms import ReportFilterForm
 from clinic import access
+from clinic.audit import record_accesses
 from clinic.models import AccessLog, Location, Practitioner, Role, User
-from clinic.security import client_ip
 
 report_viewers = access.role_required(Role.MANAGER, Role.PRACTITIONER)
 
@@ -87,24 +87,13 @@ def dashboard(request):
 
 
 def _log_export(request, patient_ids: list[int], record_type: str) -> None:
-    """One access-log row per patient the export rests on, written in one statement (an
-    export may cover thousands of patients; clinic.audit.record_access writes one at a time)."""
-    actor = request.user
-    ip = client_ip(request)
-    AccessLog.objects.bulk_create(
-        [
-            AccessLog(
-                actor=actor,
-                actor_role=actor.role,
-                patient_id=patient_id,
-                record_type=record_type,
-                record_id="",
-                action=AccessLog.Action.EXPORT,
-                ip_address=ip,
-            )
-            for patient_id in patient_ids
-        ],
-        batch_size=2000,
+    """One access-log row per patient the export rests on (an export may cover thousands)."""
+    record_accesses(
+        actor=request.user,
+        patient_ids=patient_ids,
+        record_type=record_type,
+        action=AccessLog.Action.EXPORT,
+        request=request,
     )
 
 

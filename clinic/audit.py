@@ -46,26 +46,40 @@ def record_access(
     )
 
 
-def record_views(
+def log_access(
+    request: HttpRequest, record: models.Model, action: str = AccessLog.Action.VIEW
+) -> AccessLog:
+    """`record_access` from a view: the request's user did `action` to `record`, which
+    belongs to `record.patient`."""
+    return record_access(
+        actor=request.user, patient=record.patient, record=record, action=action, request=request
+    )
+
+
+def record_accesses(
     *,
     actor: User,
     patient_ids: Iterable[int],
     record_type: str,
+    action: str = AccessLog.Action.VIEW,
     request: HttpRequest | None = None,
 ) -> None:
-    """One "viewed" row for each patient of a page that shows several patients' records (a
-    list), written in one statement."""
+    """One row for each patient of a page or an export that covers several patients' records
+    (a list, a report), written in few statements however many patients there are."""
     ip = client_ip(request)
     AccessLog.objects.bulk_create(
-        AccessLog(
-            actor=actor,
-            actor_role=actor.role,
-            patient_id=patient_id,
-            record_type=record_type,
-            action=AccessLog.Action.VIEW,
-            ip_address=ip,
-        )
-        for patient_id in patient_ids
+        (
+            AccessLog(
+                actor=actor,
+                actor_role=actor.role,
+                patient_id=patient_id,
+                record_type=record_type,
+                action=action,
+                ip_address=ip,
+            )
+            for patient_id in patient_ids
+        ),
+        batch_size=2000,
     )
 
 
