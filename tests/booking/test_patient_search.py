@@ -149,9 +149,7 @@ def test_the_flags_of_a_page_of_results_cost_a_fixed_number_of_queries(
 
 def test_what_is_typed_never_goes_into_an_address(login, front_desk, location):
     """Names, phone numbers and birth dates would stay in server logs and browser history."""
-    PatientFactory(
-        user=None, first_name="Robert", last_name="Côté", email="", locations=[location]
-    )
+    PatientFactory(user=None, first_name="Robert", last_name="Côté", email="", locations=[location])
     client = login(front_desk)
     url = reverse("booking:find_patient", args=[location.slug])
     html = client.get(url).content.decode()

@@ -21,7 +21,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-
 def _offering() -> set[str]:
     return set(Location.objects.offering_dry_needling().values_list("slug", flat=True))
 
@@ -57,7 +56,10 @@ def test_a_certification_counts_on_its_last_day(location):
     practitioner = PractitionerFactory(user__locations=[location])
     CertificationFactory(practitioner=practitioner, valid_until=location.today())
     assert _offering() == {"leaside"}
-    assert Location.objects.offering_dry_needling(on=location.today() + dt.timedelta(days=1)).count() == 0
+    assert (
+        Location.objects.offering_dry_needling(on=location.today() + dt.timedelta(days=1)).count()
+        == 0
+    )
 
 
 def test_a_certification_ends_with_the_locations_own_day_not_the_servers(location, monkeypatch):
