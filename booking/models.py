@@ -183,8 +183,14 @@ class Appointment(models.Model):
                 condition=Q(status__in=Status.values), name="appointment_status_is_known"
             ),
             models.CheckConstraint(
+                # session_number IS NOT NULL spelt out: a NULL comparison would pass a CHECK.
                 condition=Q(course__isnull=True, session_number__isnull=True)
-                | Q(course__isnull=False, session_number__gte=1, session_number__lte=6),
+                | Q(
+                    course__isnull=False,
+                    session_number__isnull=False,
+                    session_number__gte=1,
+                    session_number__lte=6,
+                ),
                 name="appointment_course_sessions_numbered_1_to_6",
             ),
             models.CheckConstraint(

@@ -1,0 +1,247 @@
+"""PostgreSQL itself refuses rows that break the booking invariants, whatever writes them.
+
+Each case starts from valid rows made with the factories and breaks one invariant with raw SQL,
+bypassing every Python check; the database must refuse it and name the constraint. The overlap
+constraints and the travel-time trigger have their own module (test_no_double_booking.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from booking.models import Appointment, Course, Room, SlotHold, Status, WaitlistEntry, WaitlistOffer
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import a_course
+
+pytestmark = pytest.mark.django_db
+
+APPOINTMENT_COLUMNS = (
+    "location_id, practitioner_id, room_id, patient_id, service_id, starts_at, ends_at, "
+    "blocks_until, status, course_id, session_number, cancelled_by, cancellation_reason, "
+    "late_cancellation, proposed_by_clinic, patient_note, created_at, version"
+)
+HOLD_COLUMNS = (
+    "location_id, practitioner_id, room_id, service_id, patient_id, starts_at, ends_at, "
+    "blocks_until, expires_at, created_at"
+)
+
+
+@dataclass
+class Rows:
+    appointment: Appointment  # session 1 of `course`, confirmed
+    course: Course
+    room: Room
+    entry: WaitlistEntry
+    hold: SlotHold
+    offer: WaitlistOffer
+
+
+@pytest.fixture
+def rows(clinic, patient, other_patient):
+    start = next_weekday(clinic.location, 1, 10)
+    course = a_course(clinic, patient, statuses=[Status.CONFIRMED], first_start=start)
+    entry = WaitlistEntry.objects.create(
+        patient=other_patient,
+        location=clinic.location,
+        service=clinic.assessment,
+        minutes=60,
+        weekdays=[1, 2],
+        earliest_time=dt.time(9),
+        latest_time=dt.time(12),
+        created_by=clinic.practitioner.user,
+    )
+    later = start + dt.timedelta(days=1)
+    hold = SlotHold.objects.create(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[1],
+        service=clinic.assessment,
+        patient=other_patient,
+        starts_at=later,
+        ends_at=later + dt.timedelta(hours=1),
+        blocks_until=later + dt.timedelta(minutes=65),
+        expires_at=timezone.now() + dt.timedelta(hours=2),
+    )
+    offer = WaitlistOffer.objects.create(
+        entry=entry, hold=hold, expires_at=timezone.now() + dt.timedelta(hours=2)
+    )
+    return Rows(course.appointments.get(), course, clinic.rooms[0], entry, hold, offer)
+
+
+# (constraint, SQL, the row whose id is its only parameter)
+CASES = [
+    (
+        "appointment_blocks_at_least_until_its_end",
+        "UPDATE booking_appointment SET blocks_until = ends_at - interval '1 minute' WHERE id = %s",
+        "appointment",
+    ),
+    (
+        "appointment_blocks_under_12_hours",
+        "UPDATE booking_appointment SET ends_at = starts_at + interval '11 hours', "
+        "blocks_until = starts_at + interval '12 hours 1 minute' WHERE id = %s",
+        "appointment",
+    ),
+    (
+        "appointment_status_is_known",
+        "UPDATE booking_appointment SET status = 'postponed' WHERE id = %s",
+        "appointment",
+    ),
+    (
+        "appointment_course_sessions_numbered_1_to_6",
+        "UPDATE booking_appointment SET session_number = 7 WHERE id = %s",
+        "appointment",
+    ),
+    (
+        "appointment_course_sessions_numbered_1_to_6",
+        "UPDATE booking_appointment SET session_number = 0 WHERE id = %s",
+        "appointment",
+    ),
+    (
+        # `session_number >= 1` is NULL for a NULL number, and a CHECK lets NULL through: the
+        # constraint says `session_number IS NOT NULL` in its course branch.
+        "appointment_course_sessions_numbered_1_to_6",
+        "UPDATE booking_appointment SET session_number = NULL WHERE id = %s",
+        "appointment",
+    ),
+    (
+        "appointment_course_sessions_numbered_1_to_6",
+        "UPDATE booking_appointment SET course_id = NULL WHERE id = %s",
+        "appointment",
+    ),
+    (
+        "appointment_cancellation_says_by_whom",
+        "UPDATE booking_appointment SET status = 'cancelled', cancelled_by = '' WHERE id = %s",
+        "appointment",
+    ),
+    (
+        # A second active session 1 of the same course, a day later (so nothing overlaps).
+        "appointment_one_active_per_course_session",
+        f"INSERT INTO booking_appointment ({APPOINTMENT_COLUMNS}) "
+        "SELECT location_id, practitioner_id, room_id, patient_id, service_id, "
+        "starts_at + interval '1 day', ends_at + interval '1 day', "
+        "blocks_until + interval '1 day', 'confirmed', course_id, session_number, '', '', "
+        "false, false, '', now(), 1 FROM booking_appointment WHERE id = %s",
+        "appointment",
+    ),
+    (
+        "course_has_4_to_6_sessions",
+        "UPDATE booking_course SET sessions_planned = 3 WHERE id = %s",
+        "course",
+    ),
+    (
+        "course_has_4_to_6_sessions",
+        "UPDATE booking_course SET sessions_planned = 7 WHERE id = %s",
+        "course",
+    ),
+    (
+        "course_session_length_15_20_or_30",
+        "UPDATE booking_course SET minutes = 25 WHERE id = %s",
+        "course",
+    ),
+    (
+        "course_interval_1_to_28_days",
+        "UPDATE booking_course SET interval_days = 0 WHERE id = %s",
+        "course",
+    ),
+    (
+        "course_interval_1_to_28_days",
+        "UPDATE booking_course SET interval_days = 29 WHERE id = %s",
+        "course",
+    ),
+    (
+        "room_name_unique_per_location",
+        "INSERT INTO booking_room (location_id, name, is_active) "
+        "SELECT location_id, name, true FROM booking_room WHERE id = %s",
+        "room",
+    ),
+    (
+        "hold_starts_before_it_ends",
+        "UPDATE booking_slothold SET ends_at = starts_at WHERE id = %s",
+        "hold",
+    ),
+    (
+        "waitlist_earliest_before_latest",
+        "UPDATE booking_waitlistentry SET latest_time = earliest_time WHERE id = %s",
+        "entry",
+    ),
+    (
+        "waitlist_earliest_before_latest",
+        "UPDATE booking_waitlistentry SET earliest_time = '13:00', latest_time = '09:00' "
+        "WHERE id = %s",
+        "entry",
+    ),
+    (
+        "waitlist_at_least_one_weekday",
+        "UPDATE booking_waitlistentry SET weekdays = '{}' WHERE id = %s",
+        "entry",
+    ),
+    (
+        # A second open offer for the same waitlist entry (with a hold of its own).
+        "waitlist_one_open_offer_per_entry",
+        f"WITH copy AS (INSERT INTO booking_slothold ({HOLD_COLUMNS}) "
+        "SELECT location_id, practitioner_id, room_id, service_id, patient_id, "
+        "starts_at + interval '1 day', ends_at + interval '1 day', "
+        "blocks_until + interval '1 day', expires_at, now() "
+        "FROM booking_slothold WHERE id = (SELECT hold_id FROM booking_waitlistoffer WHERE id = %s) "
+        "RETURNING id) "
+        "INSERT INTO booking_waitlistoffer (entry_id, hold_id, state, offered_at, expires_at) "
+        "SELECT o.entry_id, copy.id, 'open', now(), o.expires_at "
+        "FROM booking_waitlistoffer o, copy WHERE o.id = %s",
+        "offer",
+    ),
+]
+
+
+def _values(case) -> tuple:
+    return case.values if hasattr(case, "values") else case
+
+
+@pytest.mark.parametrize(
+    ("constraint", "sql", "row"),
+    CASES,
+    ids=[f"{_values(case)[0]}-{n}" for n, case in enumerate(CASES)],
+)
+def test_the_database_refuses_a_row_that_breaks(rows, constraint, sql, row):
+    pk = getattr(rows, row).pk
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [pk] * sql.count("%s"))
+    assert constraint in str(refused.value)
+    assert refused.value.__cause__.diag.constraint_name == constraint
+
+
+def test_the_rows_the_cases_start_from_are_valid(rows):
+    """Each case breaks exactly one rule: the same statements that keep to it go through."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE booking_appointment SET blocks_until = ends_at, session_number = 6, "
+            "status = 'cancelled', cancelled_by = 'clinic' WHERE id = %s",
+            [rows.appointment.pk],
+        )
+        cursor.execute(
+            "UPDATE booking_course SET sessions_planned = 6, minutes = 15, interval_days = 28 "
+            "WHERE id = %s",
+            [rows.course.pk],
+        )
+        cursor.execute(
+            "UPDATE booking_waitlistentry SET weekdays = '{0}', earliest_time = '08:00', "
+            "latest_time = '08:01' WHERE id = %s",
+            [rows.entry.pk],
+        )
+        cursor.execute(
+            "UPDATE booking_waitlistoffer SET state = 'declined' WHERE id = %s", [rows.offer.pk]
+        )
+    # A cancelled session 1 frees its number, and a declined offer lets the entry have another.
+    sql = {_values(case)[0]: _values(case)[1] for case in CASES}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE booking_appointment SET session_number = 1 WHERE id = %s", [rows.appointment.pk]
+        )
+        cursor.execute(sql["appointment_one_active_per_course_session"], [rows.appointment.pk])
+        cursor.execute(sql["waitlist_one_open_offer_per_entry"], [rows.offer.pk] * 2)
+    assert Appointment.objects.filter(course=rows.course, session_number=1).count() == 2
+    assert rows.entry.offers.count() == 2
