@@ -10,7 +10,7 @@ exclusion constraints and travel-time trigger have the last word: a conflict fou
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, transaction
@@ -524,7 +524,7 @@ def cancel_appointment(
     )
     notifications.appointment_cancelled(current, previous=previous, now=now)
     if offer_to_waitlist and current.starts_at > now:
-        offer_freed_slot(current, now=now)
+        offer_freed_slot(FreedSlot.of(current), now=now)
     return current
 
 
@@ -624,6 +624,8 @@ def reschedule_appointment(
         ignore_appointment_ids=(current.pk,),
         now=now,
     )
+    # The time it leaves, taken before the appointment's fields change.
+    freed = FreedSlot.of(current)
     # Where it was, for the patient's email.
     moved_from = {
         "from_starts_at": current.starts_at,
@@ -675,6 +677,9 @@ def reschedule_appointment(
         (event_details or {}).get("message", "") if (event_details or {}).get("proposal") else ""
     )
     notifications.appointment_moved(current, **moved_from, now=now, proposal=proposal)
+    if freed.starts_at > now:
+        # The old time is free again, as after a cancellation (unless the move overlaps it).
+        offer_freed_slot(freed, now=now)
     return current
 
 
@@ -1040,44 +1045,118 @@ def book_course(
 # --- Waitlist --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FreedSlot:
+    """A time an appointment no longer occupies, as it was before it was cancelled or moved
+    (after a move the appointment's own fields hold the new time). Its room is chosen
+    again when it is offered, as for any booking."""
+
+    location: Location
+    practitioner: Practitioner
+    service: Service
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    # The patient who gave the time up: it is not offered back to them.
+    given_up_by_id: int | None = None
+
+    @classmethod
+    def of(cls, appointment: Appointment) -> FreedSlot:
+        return cls(
+            location=appointment.location,
+            practitioner=appointment.practitioner,
+            service=appointment.service,
+            starts_at=appointment.starts_at,
+            ends_at=appointment.ends_at,
+            given_up_by_id=appointment.patient_id,
+        )
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
 @transaction.atomic
-def offer_freed_slot(
-    appointment: Appointment, *, now: dt.datetime | None = None
-) -> WaitlistOffer | None:
+def offer_freed_slot(freed: FreedSlot, *, now: dt.datetime | None = None) -> WaitlistOffer | None:
     """Offer a freed slot to the first waiting patient it suits (first come, first served)."""
     now = now or timezone.now()
-    local_start = appointment.starts_at.astimezone(appointment.location.zone)
-    local_end = appointment.ends_at.astimezone(appointment.location.zone)
     entries = (
-        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        WaitlistEntry.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
-            location=appointment.location,
+            location=freed.location,
             state=WaitlistEntry.State.WAITING,
-            service=appointment.service,
-            minutes=appointment.minutes,
+            service=freed.service,
+            minutes=freed.minutes,
         )
-        .exclude(patient=appointment.patient)
+        .exclude(patient_id=freed.given_up_by_id)
+        .select_related("patient", "service")
         .order_by("created_at", "id")
     )
-    for entry in entries:
-        if not entry.matches(
+    return _offer_to_first_free(entries, freed, now=now)
+
+
+def _offer_to_first_free(
+    entries: Iterable[WaitlistEntry], freed: FreedSlot, *, now: dt.datetime
+) -> WaitlistOffer | None:
+    """Offer `freed` to the first of `entries` whose times it suits and who is free then.
+
+    The slot is checked with the booking rules before anything is held: a time that is not
+    free after all (a move onto part of it, someone's hold) is offered to nobody, and a
+    patient who has another appointment then is passed over for the next one, instead of
+    being held a time they could never accept."""
+    if _offer_deadline(freed.starts_at, now=now) <= now:
+        return None  # too soon for anyone to answer an offer
+    local_start = freed.starts_at.astimezone(freed.location.zone)
+    local_end = freed.ends_at.astimezone(freed.location.zone)
+    suited = [
+        entry
+        for entry in entries
+        if entry.matches(
             local_start=local_start,
             local_end=local_end,
-            practitioner_id=appointment.practitioner_id,
-            service_id=appointment.service_id,
-        ):
+            practitioner_id=freed.practitioner.pk,
+            service_id=freed.service.pk,
+        )
+    ]
+    if not suited:
+        return None
+
+    def check(patient: Patient | None) -> CheckedSlot:
+        return check_slot(
+            location=freed.location,
+            practitioner=freed.practitioner,
+            service=freed.service,
+            starts_at=freed.starts_at,
+            minutes=freed.minutes,
+            patient=patient,
+            for_patient=False,
+            now=now,
+        )
+
+    try:
+        check(None)  # once for the slot itself, rather than once per waiting patient
+    except SlotUnavailable:
+        return None
+    for entry in suited:
+        try:
+            checked = check(entry.patient)
+        except SlotUnavailable:
             continue
         return _offer(
             entry,
-            appointment.location,
-            appointment.practitioner,
-            appointment.room_id,
-            appointment.starts_at,
-            appointment.ends_at,
+            freed.location,
+            freed.practitioner,
+            checked.room_id,
+            checked.starts_at,
+            checked.ends_at,
             actor=None,
             now=now,
         )
     return None
+
+
+def _offer_deadline(starts_at: dt.datetime, *, now: dt.datetime) -> dt.datetime:
+    # An offer lasts until its deadline, but never past an hour before the slot itself.
+    return min(now + dt.timedelta(hours=WAITLIST_OFFER_HOURS), starts_at - dt.timedelta(hours=1))
 
 
 def _offer(
@@ -1091,10 +1170,7 @@ def _offer(
     actor: User | None,
     now: dt.datetime,
 ) -> WaitlistOffer | None:
-    # The offer lasts until its deadline, but never past the slot itself.
-    expires_at = min(
-        now + dt.timedelta(hours=WAITLIST_OFFER_HOURS), starts_at - dt.timedelta(hours=1)
-    )
+    expires_at = _offer_deadline(starts_at, now=now)
     if expires_at <= now:
         return None
     hold = SlotHold.objects.create(
@@ -1232,55 +1308,29 @@ def decline_offer(
 def _pass_on(
     hold: SlotHold, *, exclude_entry: WaitlistEntry, now: dt.datetime
 ) -> WaitlistOffer | None:
-    location = hold.location
-    local_start = hold.starts_at.astimezone(location.zone)
-    local_end = hold.ends_at.astimezone(location.zone)
-    minutes = int((hold.ends_at - hold.starts_at).total_seconds() // 60)
+    freed = FreedSlot(
+        location=hold.location,
+        practitioner=hold.practitioner,
+        service=hold.service,
+        starts_at=hold.starts_at,
+        ends_at=hold.ends_at,
+    )
     entries = (
-        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        WaitlistEntry.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
-            location=location,
+            location=freed.location,
             state=WaitlistEntry.State.WAITING,
-            service=hold.service,
-            minutes=minutes,
+            service=freed.service,
+            minutes=freed.minutes,
         )
         .exclude(pk=exclude_entry.pk)
         .exclude(
             offers__hold__starts_at=hold.starts_at, offers__hold__practitioner=hold.practitioner
         )
+        .select_related("patient", "service")
         .order_by("created_at", "id")
     )
-    for entry in entries:
-        if entry.matches(
-            local_start=local_start,
-            local_end=local_end,
-            practitioner_id=hold.practitioner_id,
-            service_id=hold.service_id,
-        ):
-            try:
-                check_slot(
-                    location=location,
-                    practitioner=hold.practitioner,
-                    service=hold.service,
-                    starts_at=hold.starts_at,
-                    minutes=minutes,
-                    patient=entry.patient,
-                    for_patient=False,
-                    now=now,
-                )
-            except SlotUnavailable:
-                return None
-            return _offer(
-                entry,
-                location,
-                hold.practitioner,
-                hold.room_id,
-                hold.starts_at,
-                hold.ends_at,
-                actor=None,
-                now=now,
-            )
-    return None
+    return _offer_to_first_free(entries, freed, now=now)
 
 
 def expire_offers(*, now: dt.datetime | None = None) -> int:
