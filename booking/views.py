@@ -89,6 +89,10 @@ def _slot_days(
     return {day: list(times.values()) for day, times in days.items()}
 
 
+def _local_days(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
 def _week_start(request, location: Location) -> dt.date:
     try:
         return dt.date.fromisoformat(request.GET.get("from", ""))
@@ -118,11 +122,14 @@ def _slot_page_context(
         ignore_appointment_ids=ignore_appointment_ids,
         now=now,
     )
-    # The practitioners a patient may pick: with needling in view, those holding a certification.
+    # The practitioners a patient may pick: with needling in view, those whose certification
+    # is current on some day they could book (an expired one does not count).
+    days = _local_days(location.today(), horizon_end.astimezone(location.zone).date())
     choices = [
         p
         for p in availability.practitioners.values()
-        if not needs_certification or availability.calendars[p.pk].certified
+        if not needs_certification
+        or any(availability.calendars[p.pk].is_certified_on(day) for day in days)
     ]
     chosen_ids = None
     if practitioner_param and practitioner_param != "anyone":
@@ -612,9 +619,14 @@ def course_book(request, patient_pk: int):
                     messages.success(request, f"All {course.sessions_planned} sessions are booked.")
                     return redirect("booking:course_detail", pk=course.pk)
             proposals = _check(patient, service, prescription, choices)
+    # The menus offer, for each session, only practitioners certified on its date.
+    with_certifications = list(practitioners.prefetch_related("certifications"))
+    _offer_certified_practitioners(first_form, with_certifications, keep_choice=first_form.is_bound)
+    for form in sessions.forms if sessions is not None else ():
+        _offer_certified_practitioners(form, with_certifications, keep_choice=True)
     if sessions is not None and proposals is not None:
         by_id = {loc.pk: loc for loc in locations}
-        names = {p.pk: p.name for p in practitioners}
+        names = {p.pk: p.name for p in with_certifications}
         context["rows"] = [
             (
                 form,
@@ -630,6 +642,28 @@ def course_book(request, patient_pk: int):
         "all_ok": proposals is not None and all(p.ok for p in proposals),
     }
     return render(request, "booking/course_book.html", context)
+
+
+def _offer_certified_practitioners(
+    form, practitioners: list[Practitioner], *, keep_choice: bool
+) -> None:
+    """Limit a session form's practitioner menu to those with a certification current on its
+    date. With `keep_choice`, the practitioner chosen so far stays in the menu, so that the
+    row shows what was chosen and the check says why it cannot be booked, rather than
+    silently showing someone else.
+
+    Only the menu changes: a posted practitioner is still judged by the booking service."""
+    cleaned = getattr(form, "cleaned_data", {})
+    day = cleaned.get("date") or form.initial.get("date") or timezone.localdate()
+    chosen = form["practitioner"].value()
+    chosen = str(getattr(chosen, "pk", chosen))
+    allowed = [
+        p.pk
+        for p in practitioners
+        if p.is_certified_on(day) or (keep_choice and str(p.pk) == chosen)
+    ]
+    field = form.fields["practitioner"]
+    field.queryset = field.queryset.filter(pk__in=allowed)
 
 
 def _alternative_button(row: int, slot: Slot, locations: dict, names: dict) -> dict:

@@ -342,3 +342,73 @@ def test_the_practitioners_home_lists_the_courses_to_book_after_signing(
 
 
 __all__ = ["RoomFactory"]
+
+
+def _menu(html: str, name: str) -> str:
+    start = html.index(f'name="{name}"')
+    return html[start : html.index("</select>", start)]
+
+
+def test_the_course_page_offers_only_practitioners_certified_on_each_sessions_date(
+    login, clinic, patient, practitioner, prescribe
+):
+    prescribe(patient, practitioner)
+    first = next_weekday(clinic.location, 1, 10).astimezone(clinic.location.zone)
+    expired = certified_practitioner(locations=[clinic.location])
+    expired.certifications.update(
+        valid_from=first.date() - dt.timedelta(days=400),
+        valid_until=clinic.location.today() - dt.timedelta(days=1),
+    )
+    # Current for the first two weekly sessions, expired by the third.
+    expiring = certified_practitioner(locations=[clinic.location])
+    expiring.certifications.update(valid_until=first.date() + dt.timedelta(days=8))
+    client = login(practitioner.user)
+    url = reverse("booking:course_book", args=[patient.pk])
+    opened = client.get(url).content.decode()
+    assert f'value="{expired.pk}"' not in _menu(opened, "first-practitioner")
+    html = client.post(
+        url,
+        {
+            "action": "propose",
+            "first-date": first.date().isoformat(),
+            "first-time": "10:00",
+            "first-location": clinic.location.pk,
+            "first-practitioner": practitioner.pk,
+        },
+    ).content.decode()
+    for row in range(6):
+        menu = _menu(html, f"session-{row}-practitioner")
+        assert f'value="{practitioner.pk}"' in menu
+        assert f'value="{expired.pk}"' not in menu
+        assert (f'value="{expiring.pk}"' in menu) == (row < 2), row
+
+
+def test_a_chosen_practitioner_stays_in_the_row_with_the_reason_they_cannot_take_it(
+    login, clinic, patient, practitioner, prescribe
+):
+    prescribe(patient, practitioner)
+    first = next_weekday(clinic.location, 1, 10)
+    expiring = certified_practitioner(locations=[clinic.location])
+    expiring.certifications.update(
+        valid_until=first.astimezone(clinic.location.zone).date() + dt.timedelta(days=8)
+    )
+    for weekday in range(5):
+        WorkingHours.objects.create(
+            practitioner=expiring,
+            location=clinic.location,
+            weekday=weekday,
+            starts_at=dt.time(9),
+            ends_at=dt.time(17),
+        )
+    choices = [
+        SessionChoice(c.number, c.location, expiring, c.starts_at) for c in _weekly(clinic, first)
+    ]
+    html = (
+        login(practitioner.user)
+        .post(reverse("booking:course_book", args=[patient.pk]), _session_post(choices, "check"))
+        .content.decode()
+    )
+    # Not silently replaced by someone else: still chosen, and the check says why not.
+    assert f'value="{expiring.pk}" selected' in _menu(html, "session-3-practitioner")
+    assert "no dry-needling certification current on that date" in html
+    assert Course.objects.count() == 0

@@ -197,3 +197,47 @@ def test_nearest_first_puts_the_closer_location_first(login, patient, clinic, ot
     assert html.index("Leaside") < html.index("Rockville")
     html = client.get(reverse("booking:request_start"), {"near": "Atlantis"}).content.decode()
     assert "do not recognise" in html
+
+
+# --- Who a patient may choose ------------------------------------------------------------
+
+
+def _practitioner_menu(html: str) -> str:
+    start = html.index('id="practitioner-filter"')
+    return html[start : html.index("</select>", start)]
+
+
+def test_a_practitioner_whose_certification_expired_is_not_offered(login, patient, clinic):
+    from tests.factories import certified_practitioner
+
+    today = clinic.location.today()
+    expired = certified_practitioner(locations=[clinic.location])
+    expired.certifications.update(
+        valid_from=today - dt.timedelta(days=400), valid_until=today - dt.timedelta(days=1)
+    )
+    never = certified_practitioner(locations=[clinic.location])
+    never.certifications.all().delete()
+    menu = _practitioner_menu(
+        login(patient.user)
+        .get(reverse("booking:request_slots", args=[clinic.location.slug]))
+        .content.decode()
+    )
+    assert f'value="{clinic.practitioner.pk}"' in menu
+    assert f'value="{expired.pk}"' not in menu
+    assert f'value="{never.pk}"' not in menu
+
+
+def test_a_certification_starting_within_the_booking_horizon_counts(login, patient, clinic):
+    from tests.factories import certified_practitioner
+
+    today = clinic.location.today()
+    soon = certified_practitioner(locations=[clinic.location])
+    soon.certifications.update(
+        valid_from=today + dt.timedelta(days=10), valid_until=today + dt.timedelta(days=400)
+    )
+    menu = _practitioner_menu(
+        login(patient.user)
+        .get(reverse("booking:request_slots", args=[clinic.location.slug]))
+        .content.decode()
+    )
+    assert f'value="{soon.pk}"' in menu
