@@ -35,7 +35,7 @@ from booking.models import (
 from booking.places import nearest_first, position_of
 from booking.selectors import load_availability
 from clinic import access
-from clinic.audit import record_access
+from clinic.audit import log_access
 from clinic.models import Location, Practitioner, Role, Service, ServiceKind
 
 # --- Choosing where and when (patients) ----------------------------------------------------------
@@ -248,13 +248,7 @@ def request_confirm(request, hold_pk: int):
         except services.BookingError as refused:
             messages.error(request, f"This time was just taken: {refused} Please choose another.")
             return redirect("booking:request_slots", slug=hold.location.slug)
-        record_access(
-            actor=request.user,
-            patient=appointment.patient,
-            record=appointment,
-            action="create",
-            request=request,
-        )
+        log_access(request, appointment, "create")
         if appointment.status == Status.CONFIRMED:
             messages.success(request, "Your assessment is booked and confirmed.")
         else:
@@ -312,9 +306,7 @@ def my_appointments(request):
 @require_safe
 def appointment_detail(request, pk: int):
     appointment = booking_access.get_visible_appointment(request.user, pk)
-    record_access(
-        actor=request.user, patient=appointment.patient, record=appointment, request=request
-    )
+    log_access(request, appointment)
     is_patient = request.user.role == Role.PATIENT
     events = appointment.events.select_related("actor") if not is_patient else None
     sent = notifications.history(appointment) if not is_patient else None
@@ -354,13 +346,7 @@ def appointment_cancel(request, pk: int):
         except services.BookingError as refused:
             messages.error(request, str(refused))
         else:
-            record_access(
-                actor=request.user,
-                patient=appointment.patient,
-                record=appointment,
-                action="change",
-                request=request,
-            )
+            log_access(request, appointment, "change")
             messages.success(request, "Your appointment is cancelled.")
             return redirect("booking:my_appointments")
         return redirect("booking:appointment_detail", pk=appointment.pk)
@@ -407,13 +393,7 @@ def appointment_reschedule(request, pk: int):
             except services.BookingError as refused:
                 messages.error(request, f"{refused} Here are the times free now.")
             else:
-                record_access(
-                    actor=request.user,
-                    patient=appointment.patient,
-                    record=appointment,
-                    action="change",
-                    request=request,
-                )
+                log_access(request, appointment, "change")
                 messages.success(request, "Your appointment is moved.")
                 return redirect("booking:appointment_detail", pk=appointment.pk)
         else:
@@ -501,13 +481,7 @@ def offer_accept(request, pk: int):
     except services.BookingError as refused:
         messages.error(request, str(refused))
         return redirect("booking:my_appointments")
-    record_access(
-        actor=request.user,
-        patient=appointment.patient,
-        record=appointment,
-        action="create",
-        request=request,
-    )
+    log_access(request, appointment, "create")
     messages.success(request, "The earlier time is yours: your appointment is booked.")
     return redirect("booking:appointment_detail", pk=appointment.pk)
 
@@ -609,13 +583,7 @@ def course_book(request, patient_pk: int):
                 except services.BookingError as refused:
                     messages.error(request, f"Nothing was booked: {refused}")
                 else:
-                    record_access(
-                        actor=request.user,
-                        patient=patient,
-                        record=course,
-                        action="create",
-                        request=request,
-                    )
+                    log_access(request, course, "create")
                     messages.success(request, f"All {course.sessions_planned} sessions are booked.")
                     return redirect("booking:course_detail", pk=course.pk)
             proposals = _check(patient, service, prescription, choices)
@@ -728,7 +696,7 @@ def course_detail(request, pk: int):
     appointments = course.appointments.select_related(
         "location", "practitioner__user", "room"
     ).order_by("session_number", "starts_at")
-    record_access(actor=request.user, patient=course.patient, record=course, request=request)
+    log_access(request, course)
     return render(
         request, "booking/course_detail.html", {"course": course, "appointments": appointments}
     )
