@@ -23,16 +23,17 @@ def record_access(
     patient: Patient,
     record: models.Model | None = None,
     record_type: str | None = None,
+    record_id: int | str | None = None,
     action: str = AccessLog.Action.VIEW,
     request: HttpRequest | None = None,
 ) -> AccessLog:
     """Append one row to the access log. `record` names the record touched (its model
-    label and id); pass `record_type` instead when there is no single row."""
+    label and id); pass `record_type` instead when there is no single row, with `record_id`
+    for one that no longer exists (deleted)."""
     if record is not None:
         record_type = record_type or record._meta.label_lower
-        record_id = str(record.pk)
-    else:
-        record_id = ""
+        record_id = record.pk
+    record_id = "" if record_id is None else str(record_id)
     if not record_type:
         raise ValueError("record_access needs a record or a record_type.")
     return AccessLog.objects.create(

@@ -438,6 +438,7 @@ def _discard(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     author = access.own_practitioner_record(request.user)
     patient: Patient = note.patient
+    note_id = note.pk  # gone from the note once it is deleted
     try:
         services.discard_draft(note=note, author=author)
     except services.NotTheAuthor as refused:
@@ -449,6 +450,7 @@ def _discard(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
         actor=request.user,
         patient=patient,
         record_type=note._meta.label_lower,
+        record_id=note_id,
         action=AccessLog.Action.DELETE,
         request=request,
     )

@@ -181,7 +181,8 @@ def test_the_author_discards_a_draft(login, practitioner, assessment, patient):
     )
     assert response.url == reverse("intake:patient_chart", args=[patient.pk])
     assert not AssessmentNote.objects.exists()
-    assert AccessLog.objects.filter(action=AccessLog.Action.DELETE, patient=patient).exists()
+    deleted = AccessLog.objects.get(action=AccessLog.Action.DELETE, patient=patient)
+    assert (deleted.record_type, deleted.record_id) == ("intake.assessmentnote", str(assessment.pk))
 
 
 def test_someone_else_cannot_discard_a_draft(login, other_practitioner, assessment):
