@@ -16,7 +16,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_safe
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -364,6 +364,18 @@ def two_factor_manage(request):
 # --- The access log (managers) --------------------------------------------------------------------
 
 
+def _patients_named(text: str):
+    """The patients record numbers (one, or several with commas), or every word of a name
+    (case forgiven), point to."""
+    numbers = [part.strip() for part in text.split(",")]
+    if all(number.isdigit() for number in numbers):
+        return Patient.objects.filter(pk__in=[int(number) for number in numbers])
+    named = Patient.objects.all()
+    for word in text.split():
+        named = named.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return named
+
+
 def _filtered_access_log(form: AccessLogFilterForm):
     rows = AccessLog.objects.select_related("actor", "patient").order_by("-at", "-id")
     if not form.is_valid():
@@ -371,20 +383,13 @@ def _filtered_access_log(form: AccessLogFilterForm):
     data = form.cleaned_data
     patient = None
     if data["patient"]:
-        text = data["patient"].strip()
-        if text.isdigit():
-            rows = rows.filter(patient_id=int(text))
-            patient = Patient.objects.filter(pk=int(text)).first()
-        else:
-            named = Patient.objects.all()
-            for word in text.split():
-                named = named.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
-            # One patient by that name: their access report (its export is then recorded
-            # against them); several: every row of any of them.
-            matches = list(named[:2])
-            if len(matches) == 1:
-                patient = matches[0]
-            rows = rows.filter(patient__in=named)
+        named = _patients_named(data["patient"])
+        # One patient: their access report (its export is then recorded against them);
+        # several: every row of any of them.
+        matches = list(named[:2])
+        if len(matches) == 1:
+            patient = matches[0]
+        rows = rows.filter(patient__in=named)
     if data["actor"]:
         rows = rows.filter(actor=data["actor"])
     if data["action"]:
@@ -397,10 +402,18 @@ def _filtered_access_log(form: AccessLogFilterForm):
 
 
 @access.manager_required
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def access_log(request):
     """Who opened or changed whose health record, when and from where — filterable, and
-    exportable as CSV (a patient's access report on request)."""
+    exportable as CSV (a patient's access report on request).
+
+    The filters are posted, then come back as an address that holds record numbers and
+    dates only: a patient's name typed here never goes into a URL (logs, browser history)."""
+    if request.method == "POST":
+        posted = AccessLogFilterForm(request.POST)
+        if posted.is_valid():
+            return redirect(_access_log_address(posted.cleaned_data, request.POST))
+        return _access_log_page(request, posted, AccessLog.objects.none(), None)
     form = AccessLogFilterForm(request.GET or None)
     rows, patient = _filtered_access_log(form)
     if request.GET.get("format") == "csv":
@@ -413,6 +426,28 @@ def access_log(request):
                 request=request,
             )
         return _access_log_csv(rows)
+    return _access_log_page(request, form, rows, patient)
+
+
+def _access_log_address(data: dict, posted) -> str:
+    """The log's address for posted filters: a name becomes the record numbers it finds."""
+    query = []
+    if data["patient"]:
+        ids = list(_patients_named(data["patient"]).values_list("pk", flat=True)[:50])
+        query += [("patient", ",".join(map(str, ids)) or "0")]
+    if data["actor"]:
+        query.append(("actor", data["actor"].pk))
+    if data["action"]:
+        query.append(("action", data["action"]))
+    for name in ("date_from", "date_to"):
+        if data[name]:
+            query.append((name, data[name].isoformat()))
+    if posted.get("format") == "csv":
+        query.append(("format", "csv"))
+    return f"{reverse('clinic:access_log')}?{urlencode(query)}"
+
+
+def _access_log_page(request, form, rows, patient):
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

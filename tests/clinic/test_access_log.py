@@ -55,7 +55,9 @@ def test_managers_see_the_log_filtered_by_patient_and_by_staff_member(
     assert patient.full_name in page.content.decode()
     by_staff = client.get(reverse("clinic:access_log"), {"actor": practitioner.user.pk})
     assert by_staff.context["page"].paginator.count == 2
-    by_name = client.get(reverse("clinic:access_log"), {"patient": other_patient.last_name.upper()})
+    by_name = client.post(
+        reverse("clinic:access_log"), {"patient": other_patient.last_name.upper()}, follow=True
+    )
     assert by_name.context["page"].paginator.count == 2
 
 
@@ -95,15 +97,22 @@ def test_a_name_that_finds_one_patient_gives_their_access_report(
     client = login(manager)
     # Case and word order forgiven; one patient found: their report.
     words = f"{patient.last_name.lower()} {patient.first_name.upper()}"
-    page = client.get(reverse("clinic:access_log"), {"patient": words})
+    url = reverse("clinic:access_log")
+    page = client.post(url, {"patient": words}, follow=True)
     assert page.context["patient"] == patient
     assert page.context["page"].paginator.count == 2
-    client.get(reverse("clinic:access_log"), {"patient": words, "format": "csv"})
+    # The name was posted; the address it leads to holds the record number only.
+    assert page.redirect_chain == [(f"{url}?patient={patient.pk}", 302)]
+    exported = client.post(url, {"patient": words, "format": "csv"}, follow=True)
+    assert exported.redirect_chain[-1][0] == f"{url}?patient={patient.pk}&format=csv"
     assert AccessLog.objects.filter(patient=patient, action="export").count() == 1
     # Text found in both names (Miles, Casey): all their rows, and no single report.
-    shared = client.get(reverse("clinic:access_log"), {"patient": "e"})
+    shared = client.post(url, {"patient": "e"}, follow=True)
     assert shared.context["patient"] is None
     assert shared.context["page"].paginator.count == 4  # three views and the export
+    nobody = client.post(url, {"patient": "Nobody Here"}, follow=True)
+    assert nobody.context["page"].paginator.count == 0
+    assert "No entries for a patient with that name" in nobody.content.decode()
 
 
 def test_opening_and_saving_a_patient_in_the_admin_is_in_the_log(login, manager, patient):
