@@ -426,11 +426,16 @@ def _consent(request, patient: Patient, *, collected_by, template: str) -> HttpR
 
 
 @access.staff_required
-@require_safe
+@GET_OR_POST
 def intake_list(request):
-    """Patients at the user's locations (or one of them), by the state of their intake."""
+    """Patients at the user's locations (or one of them), by the state of their intake.
+
+    A name to look for is posted, never put in the address (logs, browser history); the
+    tabs and pages carry only the location and the tab."""
     locations = access.visible_locations(request.user)
-    form = IntakeListFilterForm(request.GET, locations=locations)
+    form = IntakeListFilterForm(
+        request.POST if request.method == "POST" else request.GET, locations=locations
+    )
     form.is_valid()  # a damaged parameter falls back to its default
     location = form.cleaned_data.get("location")
     chosen = locations.filter(pk=location.pk) if location else locations

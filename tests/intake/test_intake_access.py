@@ -39,7 +39,7 @@ PAGES = {
     "intake:review": (PATIENT, {}, BOTH),
     "intake:consent": (PATIENT, {}, BOTH),
     "intake:intake_detail": (EVERYONE, {"pk": "intake"}, GET),
-    "intake:intake_list": (STAFF, {}, GET),
+    "intake:intake_list": (STAFF, {}, BOTH),
     "intake:patient_chart": (STAFF, {"patient_pk": "patient"}, GET),
     "intake:staff_start": (STAFF, {"patient_pk": "patient"}, POST),
     "intake:staff_step": (STAFF, {"patient_pk": "patient", "step": "pain"}, BOTH),

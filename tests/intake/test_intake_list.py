@@ -4,6 +4,7 @@ missing (before an upcoming assessment when booking says so)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -103,8 +104,10 @@ def test_one_location_of_several(login, location, other_location, people, other_
 
 
 def test_searching_by_name(login, front_desk, people):
-    response = login(front_desk).get(LIST, {"show": "all", "q": "liu"})
+    response = login(front_desk).post(LIST, {"show": "all", "q": "liu"})
     assert [p for p, _, _ in response.context["rows"]] == [people["done"]]
+    # The name was posted; no link on the page carries it into an address.
+    assert "liu" not in " ".join(re.findall(r'href="([^"]*)"', response.content.decode()))
 
 
 def test_missing_means_before_an_upcoming_assessment_when_booking_provides_them(
