@@ -1,6 +1,6 @@
 """The front desk's pages: a location's day (by practitioner or room), week and printable list,
 a practitioner's day and week, the requests queue, the actions on an appointment, phone and
-walk-in bookings, and the waitlist board.
+walk-in bookings, booking a cancelled session of a course again, and the waitlist board.
 
 One view per action. Locations, appointments, patients, practitioners and waitlist entries
 are fetched through the access helpers (`clinic.access`, `booking.access`), so staff only
@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 
 from django.contrib import messages
 from django.core import signing
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -1010,6 +1011,103 @@ def book_for_patient(request, slug: str, patient_pk: int):
         "channel": request.POST.get("channel", "phone"),
     }
     return render(request, "booking/book_for_patient.html", context)
+
+
+# --- Booking a session of a course again ---------------------------------------------------------
+
+
+@access.staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def course_session_rebook(request, pk: int, number: int):
+    """Book a cancelled (or missed) session of a course again under its number, with the
+    free times of a chosen location and practitioner shown."""
+    course = booking_access.get_visible_course(request.user, pk)
+    if not 1 <= number <= course.sessions_planned:
+        raise Http404("No such session in this course.")
+    course_url = reverse("booking:course_detail", args=[course.pk])
+    already = services.course_session_refusal(course, number)
+    if already:
+        messages.info(request, already)
+        return redirect(course_url)
+    previous = (
+        course.appointments.filter(session_number=number)
+        .select_related("location", "practitioner__user")
+        .order_by("-starts_at", "-pk")
+        .first()
+    )
+    locations = list(access.visible_locations(request.user).offering_dry_needling())
+    data = request.POST if request.method == "POST" else request.GET
+    location = next((loc for loc in locations if loc.slug == data.get("location")), None)
+    if location is None and previous is not None and previous.location in locations:
+        location = previous.location
+    location = location or (locations[0] if locations else None)
+    gate = gates.needling_gate(course.patient)
+    context = {
+        "course": course,
+        "number": number,
+        "previous": previous,
+        "gate": gate,
+        "page_url": reverse("booking:course_session_rebook", args=[course.pk, number]),
+        "course_url": course_url,
+    }
+    if not gate.allowed or location is None:
+        log_access(request, course)
+        return render(request, "booking/course_session_rebook.html", context)
+    if request.method == "POST":
+        form = DeskBookingForm(
+            request.POST, rooms=Room.objects.filter(location=location, is_active=True)
+        )
+        if form.is_valid():
+            practitioner_id, starts_at = form.cleaned_data["slot"]
+            practitioner = _practitioner_for_slot(location, practitioner_id)
+            try:
+                if practitioner is None:
+                    raise services.SlotUnavailable(["That practitioner does not work here."])
+                appointment = services.rebook_course_session(
+                    course=course,
+                    session_number=number,
+                    location=location,
+                    practitioner=practitioner,
+                    starts_at=starts_at,
+                    room=form.cleaned_data["room"],
+                    actor=request.user,
+                )
+            except services.BookingError as refused:
+                booked_meanwhile = services.course_session_refusal(course, number)
+                if booked_meanwhile:
+                    messages.error(request, f"Nothing was booked: {booked_meanwhile}")
+                    return redirect(course_url)
+                messages.error(
+                    request, f"{refused} Nothing was booked; here are the times free now."
+                )
+            else:
+                log_access(request, appointment, "create")
+                local = appointment.local_starts_at
+                messages.success(
+                    request,
+                    f"Session {number} of {course.sessions_planned} is booked again: "
+                    f"{local:%a %-d %b} {schedule.clock(local)} at {location.name} "
+                    f"with {practitioner.name}.",
+                )
+                return redirect(course_url)
+        else:
+            messages.error(request, _problems(form))
+    service = Service.objects.get(kind=ServiceKind.DRY_NEEDLING)
+    same_place = previous is not None and previous.location_id == location.pk
+    context |= _slot_page(
+        request,
+        location=location,
+        locations=locations,
+        service=service,
+        minutes=course.minutes,
+        patient=course.patient,
+        default_practitioner=previous.practitioner_id if same_place else None,
+        default_day=previous.local_starts_at.date()
+        if previous is not None and previous.starts_at > timezone.now()
+        else None,
+    )
+    log_access(request, course)
+    return render(request, "booking/course_session_rebook.html", context)
 
 
 # --- The waitlist board ---------------------------------------------------------------------------

@@ -38,6 +38,14 @@ def course_gate(patient: Patient) -> intake.CourseGate:
     return gate
 
 
+def needling_gate(patient: Patient) -> intake.CourseGate:
+    """Intake's decision alone, without booking's one-course-per-assessment rule: whether
+    dry needling is appropriate for `patient` now (latest signed assessment, no screening
+    answer waiting for review). A session of a course already booked is booked again only
+    while it says so."""
+    return intake.course_gate(patient)
+
+
 IntakeOverview = intake.IntakeOverview
 
 

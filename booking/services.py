@@ -19,6 +19,7 @@ from django.utils import timezone
 from booking import gates, notifications
 from booking.availability import Slot, SlotQuery, aware, slot_problems
 from booking.models import (
+    ACTIVE,
     MOVABLE_STATUSES,
     Appointment,
     AppointmentEvent,
@@ -1040,6 +1041,99 @@ def book_course(
     patient.locations.add(*{c.location for c in choices})
     notifications.course_booked(course, now=now)
     return course
+
+
+def course_session_refusal(course: Course, session_number: int) -> str:
+    """Why session `session_number` of `course` cannot be booked again ('' if it can): it
+    must be one of the course's numbers and have no active appointment (only a cancelled
+    or missed one)."""
+    planned = course.sessions_planned
+    if not 1 <= session_number <= planned:
+        return f"This course has sessions 1 to {planned}; there is no session {session_number}."
+    active = (
+        course.appointments.filter(ACTIVE, session_number=session_number)
+        .select_related("location")
+        .first()
+    )
+    if active is not None:
+        local = active.starts_at.astimezone(active.location.zone)
+        return (
+            f"Session {session_number} of {planned} is already booked "
+            f"({local:%a %-d %b %H:%M} at {active.location.name}, "
+            f"{active.get_status_display().lower()}); move that appointment instead."
+        )
+    return ""
+
+
+@transaction.atomic
+def rebook_course_session(
+    *,
+    course: Course,
+    session_number: int,
+    location: Location,
+    practitioner: Practitioner,
+    starts_at: dt.datetime,
+    actor: User,
+    room: Room | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book a session of a course again under its own number, after its appointment was
+    cancelled (or missed): the other sessions and the numbering stay as they are.
+
+    Refused while that number has an active appointment, and once intake no longer says
+    dry needling is appropriate for the patient; the slot is checked like any needling
+    session (certification on that date, travel time, the patient free, the course's
+    length)."""
+    now = now or timezone.now()
+    # Two people booking the same session again at once: the second waits, then is told.
+    course = Course.objects.select_for_update().select_related("patient").get(pk=course.pk)
+    refusal = course_session_refusal(course, session_number)
+    if refusal:
+        raise BookingError(refusal)
+    gate = gates.needling_gate(course.patient)
+    if not gate.allowed:
+        raise CourseNotAllowed(f"Session {session_number} cannot be booked again: {gate.reason}")
+    service = Service.objects.get(kind=ServiceKind.DRY_NEEDLING)
+    _lock_practitioner(practitioner)
+    checked = check_slot(
+        location=location,
+        practitioner=practitioner,
+        service=service,
+        starts_at=starts_at,
+        minutes=course.minutes,
+        patient=course.patient,
+        for_patient=False,
+        room=room,
+        now=now,
+    )
+    appointment = _write(
+        lambda: Appointment.objects.create(
+            location=location,
+            practitioner=practitioner,
+            room_id=checked.room_id,
+            patient=course.patient,
+            service=service,
+            starts_at=checked.starts_at,
+            ends_at=checked.ends_at,
+            blocks_until=checked.blocks_until,
+            status=Status.CONFIRMED,
+            course=course,
+            session_number=session_number,
+            created_by=actor,
+        )
+    )
+    course.patient.locations.add(location)
+    _record(
+        appointment,
+        actor=actor,
+        kind=AppointmentEvent.Kind.CREATED,
+        to_status=Status.CONFIRMED,
+        reason=f"Course session {session_number} of {course.sessions_planned} booked again",
+        details={"booked_again": True},
+        at=now,
+    )
+    notifications.appointment_created(appointment, now=now)
+    return appointment
 
 
 # --- Waitlist --------------------------------------------------------------------------------

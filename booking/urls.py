@@ -34,6 +34,11 @@ urlpatterns = [
     # Courses.
     path("patients/<int:patient_pk>/course/", views.course_book, name="course_book"),
     path("courses/<int:pk>/", views.course_detail, name="course_detail"),
+    path(
+        "courses/<int:pk>/sessions/<int:number>/book-again/",
+        desk_views.course_session_rebook,
+        name="course_session_rebook",
+    ),
     # The front desk: schedules.
     path("schedule/", desk_views.desk, name="schedule"),
     path("schedule/locations/<slug:slug>/", desk_views.location_day, name="location_day"),

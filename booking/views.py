@@ -693,10 +693,35 @@ def _check(patient, service, prescription, choices):
 @require_safe
 def course_detail(request, pk: int):
     course = booking_access.get_visible_course(request.user, pk)
-    appointments = course.appointments.select_related(
-        "location", "practitioner__user", "room"
-    ).order_by("session_number", "starts_at")
+    appointments = list(
+        course.appointments.select_related("location", "practitioner__user", "room").order_by(
+            "session_number", "starts_at"
+        )
+    )
     log_access(request, course)
     return render(
-        request, "booking/course_detail.html", {"course": course, "appointments": appointments}
+        request,
+        "booking/course_detail.html",
+        {"course": course, "rows": _course_rows(course, appointments)},
     )
+
+
+def _course_rows(course, appointments: list[Appointment]) -> list[dict]:
+    """One row per appointment, in session order; a session left with no active appointment
+    (cancelled or missed) offers "Book session N again" on its latest row, or on a row of
+    its own if it never had one."""
+    active = {a.session_number for a in appointments if a.is_active}
+    latest = {a.session_number: a.pk for a in appointments}  # ordered: the last one wins
+    rows = []
+    for number in range(1, course.sessions_planned + 1):
+        again = (
+            reverse("booking:course_session_rebook", args=[course.pk, number])
+            if number not in active
+            else None
+        )
+        mine = [a for a in appointments if a.session_number == number]
+        rows += [
+            {"number": number, "appointment": a, "again": again if a.pk == latest[number] else None}
+            for a in mine
+        ] or [{"number": number, "appointment": None, "again": again}]
+    return rows

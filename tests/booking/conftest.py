@@ -58,6 +58,8 @@ def prescribe(monkeypatch):
         return FakeGate(True, "", prescription)
 
     monkeypatch.setattr("booking.gates.course_gate", gate)
+    # Booking a session of a booked course again asks intake's decision alone.
+    monkeypatch.setattr("booking.gates.needling_gate", gate)
 
     def _prescribe(patient, practitioner, sessions=6, minutes=30, interval_days=7):
         prescriptions[patient.pk] = FakePrescription(

@@ -152,16 +152,19 @@ def test_moving_or_cancelling_one_session_keeps_the_others_and_the_numbering(
     third.refresh_from_db()
     assert third.session_number == 3 and third.local_starts_at.strftime("%a") == "Wed"
     assert course.appointments.filter(status=Status.CONFIRMED).count() == 5
-    # Session 5 can be booked again under the same number.
-    services.book_appointment(
-        patient=patient,
+    # Session 5 can be booked again under the same number, inside the course.
+    again = services.rebook_course_session(
+        course=course,
+        session_number=5,
         location=clinic.location,
         practitioner=clinic.practitioner,
-        service=clinic.needling,
         starts_at=fifth.starts_at + dt.timedelta(days=2),
-        minutes=30,
         actor=clinic.practitioner.user,
     )
+    assert again.course == course and again.session_number == 5 and again.minutes == 30
+    active = course.appointments.filter(status=Status.CONFIRMED).order_by("session_number")
+    assert [a.session_number for a in active] == [1, 2, 3, 4, 5, 6]
+    assert again.session_label == "DN 5/6"
 
 
 def test_the_database_refuses_a_course_of_3_or_7_and_other_lengths(clinic, patient):

@@ -37,6 +37,7 @@ PAGES = {
     "booking:offer_decline": (PATIENT, False),
     "booking:course_book": (STAFF, True),
     "booking:course_detail": (STAFF, True),
+    "booking:course_session_rebook": (STAFF, True),
     "booking:link_manage": (PUBLIC, True),
     "booking:link_cancel": (PUBLIC, True),
     "booking:link_reschedule": (PUBLIC, True),
@@ -109,6 +110,7 @@ LOCATION_BOUND = {
     "booking:appointment_detail",
     "booking:course_book",
     "booking:course_detail",
+    "booking:course_session_rebook",
 }
 POST_ONLY = {name for name, (_, get_allowed) in PAGES.items() if not get_allowed}
 PERSONAS = {
@@ -239,6 +241,9 @@ def urls(clinic, patient, practitioner):
         "booking:offer_decline": reverse("booking:offer_decline", args=[offer.pk]),
         "booking:course_book": reverse("booking:course_book", args=[patient.pk]),
         "booking:course_detail": reverse("booking:course_detail", args=[course.pk]),
+        "booking:course_session_rebook": reverse(
+            "booking:course_session_rebook", args=[course.pk, 2]
+        ),
         "booking:link_manage": reverse("booking:link_manage", args=link),
         "booking:link_cancel": reverse("booking:link_cancel", args=link),
         "booking:link_reschedule": reverse("booking:link_reschedule", args=link),
