@@ -73,3 +73,20 @@ def test_a_good_password_resets_the_count(patient):
     assert not AccessAttempt.objects.filter(
         username=patient.user.email, failures_since_start__gt=0
     ).exists()
+
+
+def test_the_lock_lifts_after_the_cool_off(patient, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client = Client()
+    for _ in range(5):
+        client.post(reverse("login"), {"username": patient.user.email, "password": "nope"})
+    good = {"username": patient.user.email, "password": PASSWORD}
+    assert client.post(reverse("login"), good).status_code == 429
+    # The failures are as old as the cool-off period: the account opens again.
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - dt.timedelta(seconds=1)
+    )
+    assert client.post(reverse("login"), good).status_code == 302
