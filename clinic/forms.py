@@ -131,9 +131,9 @@ class PasswordCheckForm(forms.Form):
 class AccessLogFilterForm(forms.Form):
     """Filters of the access log (all optional)."""
 
-    # Up to 50 record numbers, once a posted name has been turned into the ones it finds.
+    # Up to 100 record numbers, once a posted name has been turned into the ones it finds.
     patient = forms.CharField(
-        label="Patient (name or record number)", required=False, max_length=400
+        label="Patient (name or record number)", required=False, max_length=1200
     )
     actor = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, label="Staff member", empty_label="Anyone"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
+import re
 
 import segno
 from django.contrib import messages
@@ -368,7 +369,8 @@ def _patients_named(text: str):
     """The patients record numbers (one, or several with commas), or every word of a name
     (case forgiven), point to."""
     numbers = [part.strip() for part in text.split(",")]
-    if all(number.isdigit() for number in numbers):
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if all(re.fullmatch(r"[0-9]{1,12}", number) for number in numbers):
         return Patient.objects.filter(pk__in=[int(number) for number in numbers])
     named = Patient.objects.all()
     for word in text.split():
@@ -412,7 +414,7 @@ def access_log(request):
     if request.method == "POST":
         posted = AccessLogFilterForm(request.POST)
         if posted.is_valid():
-            return redirect(_access_log_address(posted.cleaned_data, request.POST))
+            return redirect(_access_log_address(request, posted.cleaned_data))
         return _access_log_page(request, posted, AccessLog.objects.none(), None)
     form = AccessLogFilterForm(request.GET or None)
     rows, patient = _filtered_access_log(form)
@@ -429,11 +431,23 @@ def access_log(request):
     return _access_log_page(request, form, rows, patient)
 
 
-def _access_log_address(data: dict, posted) -> str:
+# How many patients a posted name may stand for in the log's address.
+NAMED_PATIENTS_AT_MOST = 100
+
+
+def _access_log_address(request, data: dict) -> str:
     """The log's address for posted filters: a name becomes the record numbers it finds."""
     query = []
     if data["patient"]:
-        ids = list(_patients_named(data["patient"]).values_list("pk", flat=True)[:50])
+        found = _patients_named(data["patient"]).order_by("pk").values_list("pk", flat=True)
+        ids = list(found[: NAMED_PATIENTS_AT_MOST + 1])
+        if len(ids) > NAMED_PATIENTS_AT_MOST:
+            ids = ids[:NAMED_PATIENTS_AT_MOST]
+            messages.warning(
+                request,
+                f"More than {NAMED_PATIENTS_AT_MOST} patients match that name: the log shows "
+                f"the first {NAMED_PATIENTS_AT_MOST}. Type more of the name to narrow it.",
+            )
         query += [("patient", ",".join(map(str, ids)) or "0")]
     if data["actor"]:
         query.append(("actor", data["actor"].pk))
@@ -442,7 +456,7 @@ def _access_log_address(data: dict, posted) -> str:
     for name in ("date_from", "date_to"):
         if data[name]:
             query.append((name, data[name].isoformat()))
-    if posted.get("format") == "csv":
+    if request.POST.get("format") == "csv":
         query.append(("format", "csv"))
     return f"{reverse('clinic:access_log')}?{urlencode(query)}"
 

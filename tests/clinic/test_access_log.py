@@ -134,3 +134,26 @@ def test_opening_and_saving_a_patient_in_the_admin_is_in_the_log(login, manager,
     assert list(
         AccessLog.objects.filter(actor=manager, patient=patient).values_list("action", flat=True)
     ) == ["change", "view"]
+
+
+@pytest.mark.parametrize("typed", ["²", "١٢", "3,²", "99999999999999999999"])
+def test_odd_digits_in_the_patient_filter_are_a_name_not_an_error(login, manager, typed):
+    client = login(manager)
+    assert client.get(reverse("clinic:access_log"), {"patient": typed}).status_code == 200
+    assert (
+        client.post(reverse("clinic:access_log"), {"patient": typed}, follow=True).status_code
+        == 200
+    )
+
+
+def test_a_name_shared_by_too_many_patients_says_the_log_is_cut(login, manager):
+    from clinic.views import NAMED_PATIENTS_AT_MOST
+    from tests.factories import PatientFactory
+
+    PatientFactory.create_batch(
+        NAMED_PATIENTS_AT_MOST + 1, user=None, first_name="Sam", last_name="Lee", email=""
+    )
+    page = login(manager).post(reverse("clinic:access_log"), {"patient": "lee"}, follow=True)
+    address = page.redirect_chain[0][0]
+    assert address.count("%2C") == NAMED_PATIENTS_AT_MOST - 1  # commas between the numbers
+    assert f"More than {NAMED_PATIENTS_AT_MOST} patients match" in page.content.decode()
