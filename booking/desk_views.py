@@ -118,28 +118,37 @@ def _problems(*forms) -> str:
     )
 
 
-def screening_flags(request, patient_ids: Iterable[int]) -> dict[int, list[schedule.Badge]]:
-    """{patient id: ["Flagged for review" badge, its screening reasons as the detail]} for the
-    flagged patients among `patient_ids` (the others are left out), with one call to intake
-    for the whole page.
+def screening_flags(
+    request, patient_ids: Iterable[int], *, with_reasons: bool = False
+) -> dict[int, list[schedule.Badge]]:
+    """{patient id: ["Flagged for review" badge]} for the flagged patients among
+    `patient_ids` (the others are left out), with one call to intake for the whole page.
 
-    The reasons are intake answers, so showing them is a view of each flagged patient's record
-    (clinic.audit): one access-log row per patient, all written in one statement."""
+    Lists of patients (the desk's search, with its closest-name guesses; the waitlist) show
+    the flag alone, as the day view does: the screening reasons are health information, shown
+    on the appointment's own page. `with_reasons` puts them in the badge (a practitioner's own
+    patients), and showing them is then a view of each patient's record (clinic.audit): one
+    access-log row per patient, all written at once."""
     ids = set(patient_ids)
     flagged = [
         overview
         for overview in (gates.intake_overview(ids) if ids else {}).values()
         if overview.flagged_for_review
     ]
-    record_accesses(
-        actor=request.user,
-        patient_ids=[overview.patient_id for overview in flagged if overview.flag_reasons],
-        record_type="intake.screening",
-        request=request,
-    )
+    if with_reasons:
+        record_accesses(
+            actor=request.user,
+            patient_ids=[overview.patient_id for overview in flagged if overview.flag_reasons],
+            record_type="intake.screening",
+            request=request,
+        )
     return {
         overview.patient_id: [
-            schedule.Badge("flagged", "Flagged for review", "; ".join(overview.flag_reasons))
+            schedule.Badge(
+                "flagged",
+                "Flagged for review",
+                "; ".join(overview.flag_reasons) if with_reasons else "",
+            )
         ]
         for overview in flagged
     }

@@ -51,7 +51,7 @@ def practitioner_today(request: HttpRequest) -> HomeSection | None:
         .order_by("starts_at")
     )
     today = [a for a in appointments if a.local_starts_at.date() == a.location.today()]
-    flags = screening_flags(request, (a.patient_id for a in today))
+    flags = screening_flags(request, (a.patient_id for a in today), with_reasons=True)
     return HomeSection(
         "booking/_home_practitioner.html",
         {"rows": [(a, flags.get(a.patient_id, [])) for a in today]},
