@@ -105,6 +105,10 @@ def patient_record_links(request: HttpRequest) -> HomeSection:
     return HomeSection("booking/_home_record.html", {})
 
 
+# The practitioner's most recent signed assessments the home page looks at for a course to book.
+COURSES_TO_BOOK_AT_MOST = 8
+
+
 def courses_to_book(request: HttpRequest) -> HomeSection | None:
     """Patients whose signed assessment (by this practitioner) prescribes a course that is
     not booked yet: the next step after signing."""
@@ -121,10 +125,11 @@ def courses_to_book(request: HttpRequest) -> HomeSection | None:
         )
         .exclude(pk__in=Course.objects.values("assessment_id"))
         .select_related("patient")
-        .order_by("-signed_at")[:20]
+        .order_by("-signed_at")[:COURSES_TO_BOOK_AT_MOST]
     )
     patients = {note.patient_id: note.patient for note in recent}
-    # Few patients: the gate (latest signed state, amendments included) is asked for each.
+    # The gate (latest signed state, amendments included, no new screening answer) is asked
+    # for each: a few queries a patient, so the panel lists the most recent few only.
     ready = [patient for patient in patients.values() if gates.course_gate(patient).allowed]
     return HomeSection("booking/_home_courses_to_book.html", {"patients": ready}) if ready else None
 

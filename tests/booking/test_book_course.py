@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booking import services
@@ -342,6 +343,31 @@ def test_the_practitioners_home_lists_the_courses_to_book_after_signing(
             choices=_weekly(clinic, first + dt.timedelta(weeks=8)),
             actor=practitioner.user,
         )
+
+
+def test_the_courses_to_book_panel_costs_a_bounded_number_of_queries(
+    login, practitioner, location, django_assert_max_num_queries
+):
+    from booking.pages import COURSES_TO_BOOK_AT_MOST
+    from tests.factories import PatientFactory
+    from tests.intake.factories import signed_assessment, submitted_intake
+
+    def assessed(n):
+        for _ in range(n):
+            patient = PatientFactory(locations=[location])
+            submitted_intake(patient)
+            signed_assessment(patient, practitioner)
+
+    client = login(practitioner.user)
+    url = reverse("clinic:practitioner_home")
+    assessed(COURSES_TO_BOOK_AT_MOST)
+    client.get(url)
+    with CaptureQueriesContext(connection) as full:
+        client.get(url)
+    assessed(10)  # more than the panel looks at: it costs no more
+    with django_assert_max_num_queries(len(full.captured_queries)):
+        html = client.get(url).content.decode()
+    assert html.count("Book the course") == COURSES_TO_BOOK_AT_MOST
 
 
 __all__ = ["RoomFactory"]
