@@ -444,7 +444,7 @@ def intake_list(request):
     upcoming = selectors.upcoming_assessments(chosen)
     counts = selectors.intake_counts(chosen, query=query, upcoming=upcoming)
     patients = selectors.intake_list_queryset(chosen, show, query=query, upcoming=upcoming)
-    page = Paginator(patients, 50).get_page(request.GET.get("page"))
+    page = Paginator(patients, 50).get_page(form.data.get("page"))
     states = selectors.intake_states(p.pk for p in page)
     rows = [(patient, states[patient.pk], (upcoming or {}).get(patient.pk)) for patient in page]
     for patient, state, _ in rows:

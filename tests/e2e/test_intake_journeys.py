@@ -80,6 +80,14 @@ def test_the_front_desk_has_a_patient_sign_the_new_consent_on_the_counter_tablet
     page.goto("/intake/?show=all")
     page.get_by_role("heading", name="Intake questionnaires").wait_for()
     check_accessibility(page)
+    # Looking him up by name: the name is posted, and stays through a change of tab.
+    page.get_by_label("Patient name").fill("reid")
+    page.get_by_label("Patient name").press("Enter")
+    page.get_by_role("link", name="Reid, Marcus").wait_for()
+    page.get_by_role("button", name="Submitted").click()
+    page.get_by_role("link", name="Reid, Marcus").wait_for()
+    assert "reid" not in page.url and page.locator("tbody tr").count() == 1
+    check_accessibility(page)
     page.get_by_role("link", name="Reid, Marcus").click()
     page.get_by_role("heading", name="Marcus Reid").wait_for()
     assert page.get_by_text("Out of date").is_visible()

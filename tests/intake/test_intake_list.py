@@ -106,8 +106,13 @@ def test_one_location_of_several(login, location, other_location, people, other_
 def test_searching_by_name(login, front_desk, people):
     response = login(front_desk).post(LIST, {"show": "all", "q": "liu"})
     assert [p for p, _, _ in response.context["rows"]] == [people["done"]]
-    # The name was posted; no link on the page carries it into an address.
-    assert "liu" not in " ".join(re.findall(r'href="([^"]*)"', response.content.decode()))
+    # The name was posted; no link on the page carries it into an address, and the tabs
+    # post it again rather than dropping it.
+    html = response.content.decode()
+    assert "liu" not in " ".join(re.findall(r'href="([^"]*)"', html))
+    assert 'form="intake-filter" name="show" value="submitted"' in html
+    again = login(front_desk).post(LIST, {"show": "all", "q": "liu", "page": "1"})
+    assert [p for p, _, _ in again.context["rows"]] == [people["done"]]
 
 
 def test_missing_means_before_an_upcoming_assessment_when_booking_provides_them(
