@@ -1093,6 +1093,12 @@ def rebook_course_session(
     gate = gates.needling_gate(course.patient)
     if not gate.allowed:
         raise CourseNotAllowed(f"Session {session_number} cannot be booked again: {gate.reason}")
+    if gate.prescription.assessment_id != course.assessment_id:
+        # A re-assessment has prescribed since: its plan (and its course) is the one in force.
+        raise CourseNotAllowed(
+            f"Session {session_number} cannot be booked again: a later assessment has "
+            "prescribed a new plan; book the sessions of that plan instead."
+        )
     service = Service.objects.get(kind=ServiceKind.DRY_NEEDLING)
     _lock_practitioner(practitioner)
     checked = check_slot(

@@ -187,6 +187,24 @@ def test_it_refuses_once_intake_no_longer_says_needling_is_appropriate(
     assert _active_numbers(course) == [1, 2, 3, 4, 6]
 
 
+def test_it_refuses_once_a_later_assessment_prescribes_a_new_plan(
+    clinic, course, fifth, monkeypatch
+):
+    from dataclasses import replace
+
+    from booking import gates
+
+    # A re-assessment since: intake's plan in force is another assessment's, not this course's.
+    current = gates.needling_gate(course.patient)
+    later = replace(current.prescription, assessment_id=course.assessment_id + 1, sessions=4)
+    monkeypatch.setattr(
+        "booking.gates.needling_gate", lambda patient: replace(current, prescription=later)
+    )
+    with pytest.raises(services.CourseNotAllowed, match="later assessment"):
+        _again(course, clinic, fifth.starts_at)
+    assert _active_numbers(course) == [1, 2, 3, 4, 6]
+
+
 # --- The pages -----------------------------------------------------------------------------------
 
 
