@@ -1145,6 +1145,12 @@ def rebook_course_session(
 # --- Waitlist --------------------------------------------------------------------------------
 
 
+NEEDLING_HAS_NO_WAITLIST = (
+    "Dry-needling sessions are booked as a course after the assessment; to have a session of "
+    "a course earlier, move it on the schedule."
+)
+
+
 @dataclass(frozen=True)
 class FreedSlot:
     """A time an appointment no longer occupies, as it was before it was cancelled or moved
@@ -1203,6 +1209,8 @@ def _offer_to_first_free(
     free after all (a move onto part of it, someone's hold) is offered to nobody, and a
     patient who has another appointment then is passed over for the next one, instead of
     being held a time they could never accept."""
+    if freed.service.kind == ServiceKind.DRY_NEEDLING:
+        return None  # needling comes as a course (the gate), never from a waitlist place
     if _offer_deadline(freed.starts_at, now=now) <= now:
         return None  # too soon for anyone to answer an offer
     local_start = freed.starts_at.astimezone(freed.location.zone)
@@ -1304,9 +1312,11 @@ def offer_slot_by_hand(
 ) -> WaitlistOffer:
     """The front desk offers a specific free slot to a waiting patient."""
     now = now or timezone.now()
-    entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+    entry = WaitlistEntry.objects.select_for_update().select_related("service").get(pk=entry.pk)
     if entry.state != WaitlistEntry.State.WAITING:
         raise BookingError("This patient already has an open offer or is no longer waiting.")
+    if entry.service.kind == ServiceKind.DRY_NEEDLING:
+        raise BookingError(NEEDLING_HAS_NO_WAITLIST)
     _lock_practitioner(practitioner)
     checked = check_slot(
         location=entry.location,
@@ -1459,10 +1469,7 @@ def join_waitlist(
     if service.kind == ServiceKind.DRY_NEEDLING:
         # Needling is booked as a course from a signed assessment (the gate); a waitlist
         # place would hand a session to someone nobody has assessed.
-        raise BookingError(
-            "Dry-needling sessions are booked as a course after the assessment; to have a "
-            "session of a course earlier, move it on the schedule."
-        )
+        raise BookingError(NEEDLING_HAS_NO_WAITLIST)
     if earliest_time >= latest_time:
         raise BookingError("The earliest time must be before the latest time.")
     if not weekdays:

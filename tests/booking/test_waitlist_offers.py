@@ -174,3 +174,35 @@ def test_when_nobody_waiting_is_free_nothing_is_held(clinic, booked, patient, co
     services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
     assert not WaitlistOffer.objects.exists()
     assert not booked.practitioner.holds.exists()
+
+
+def test_a_needling_place_from_before_is_never_offered_a_time(clinic, patient, front_desk):
+    """Needling places can no longer be made (they would skip the course gate); one left
+    from before gets no automatic offer and cannot be offered a time by hand."""
+    from booking.models import WaitlistEntry
+
+    entry = WaitlistEntry.objects.create(
+        patient=patient,
+        location=clinic.location,
+        service=clinic.needling,
+        minutes=30,
+        weekdays=[0, 1, 2, 3, 4],
+        earliest_time=dt.time(8),
+        latest_time=dt.time(18),
+        created_by=front_desk,
+    )
+    start = next_weekday(clinic.location, 2, 10)
+    freed = services.FreedSlot(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.needling,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+    )
+    assert services.offer_freed_slot(freed) is None
+    with pytest.raises(services.BookingError, match="booked as a course"):
+        services.offer_slot_by_hand(
+            entry=entry, practitioner=clinic.practitioner, starts_at=start, actor=front_desk
+        )
+    entry.refresh_from_db()
+    assert entry.state == WaitlistEntry.State.WAITING and not entry.offers.exists()
