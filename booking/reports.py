@@ -639,6 +639,9 @@ def clinic_report(period: Period, scope: Scope) -> Report:
         # Room to sort and hash a year of rows in memory rather than on disk (this
         # transaction only).
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        # Compiling these queries just in time costs more than it saves at this size
+        # (measured: about 35 ms of a 275 ms dashboard).
+        cursor.execute("SET LOCAL jit = off")
         courses = _rows(COURSES_SQL, params)
         appointments = _rows(APPOINTMENTS_SQL, params)
         adverse = _rows(ADVERSE_SQL, params)
