@@ -343,9 +343,12 @@ def book_appointment(
     room: Room | None = None,
     status: str = Status.CONFIRMED,
     reason: str = "Booked by the clinic",
+    course: Course | None = None,
+    session_number: int | None = None,
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Book an appointment for a patient (by phone, at the counter, or by a practitioner)."""
+    """Book an appointment for a patient (by phone, at the counter, or by a practitioner);
+    with `course`, as that course's session `session_number`."""
     now = now or timezone.now()
     _lock_practitioner(practitioner)
     checked = check_slot(
@@ -370,6 +373,8 @@ def book_appointment(
             ends_at=checked.ends_at,
             blocks_until=checked.blocks_until,
             status=status,
+            course=course,
+            session_number=session_number,
             created_by=actor,
         )
     )
@@ -1099,47 +1104,20 @@ def rebook_course_session(
             f"Session {session_number} cannot be booked again: a later assessment has "
             "prescribed a new plan; book the sessions of that plan instead."
         )
-    service = Service.objects.get(kind=ServiceKind.DRY_NEEDLING)
-    _lock_practitioner(practitioner)
-    checked = check_slot(
+    return book_appointment(
+        patient=course.patient,
         location=location,
         practitioner=practitioner,
-        service=service,
+        service=Service.objects.get(kind=ServiceKind.DRY_NEEDLING),
         starts_at=starts_at,
         minutes=course.minutes,
-        patient=course.patient,
-        for_patient=False,
+        actor=actor,
         room=room,
+        reason=f"Course session {session_number} of {course.sessions_planned} booked again",
+        course=course,
+        session_number=session_number,
         now=now,
     )
-    appointment = _write(
-        lambda: Appointment.objects.create(
-            location=location,
-            practitioner=practitioner,
-            room_id=checked.room_id,
-            patient=course.patient,
-            service=service,
-            starts_at=checked.starts_at,
-            ends_at=checked.ends_at,
-            blocks_until=checked.blocks_until,
-            status=Status.CONFIRMED,
-            course=course,
-            session_number=session_number,
-            created_by=actor,
-        )
-    )
-    course.patient.locations.add(location)
-    _record(
-        appointment,
-        actor=actor,
-        kind=AppointmentEvent.Kind.CREATED,
-        to_status=Status.CONFIRMED,
-        reason=f"Course session {session_number} of {course.sessions_planned} booked again",
-        details={"booked_again": True},
-        at=now,
-    )
-    notifications.appointment_created(appointment, now=now)
-    return appointment
 
 
 # --- Waitlist --------------------------------------------------------------------------------
