@@ -1163,7 +1163,14 @@ class FreedSlot:
 def offer_freed_slot(freed: FreedSlot, *, now: dt.datetime | None = None) -> WaitlistOffer | None:
     """Offer a freed slot to the first waiting patient it suits (first come, first served)."""
     now = now or timezone.now()
-    entries = (
+    entries = _waiting_for(freed).exclude(patient_id=freed.given_up_by_id)
+    return _offer_to_first_free(entries, freed, now=now)
+
+
+def _waiting_for(freed: FreedSlot):
+    """The places waiting for this kind of slot, oldest first, locked (others already being
+    offered by another worker are skipped)."""
+    return (
         WaitlistEntry.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
             location=freed.location,
@@ -1171,11 +1178,9 @@ def offer_freed_slot(freed: FreedSlot, *, now: dt.datetime | None = None) -> Wai
             service=freed.service,
             minutes=freed.minutes,
         )
-        .exclude(patient_id=freed.given_up_by_id)
         .select_related("patient", "service")
         .order_by("created_at", "id")
     )
-    return _offer_to_first_free(entries, freed, now=now)
 
 
 def _offer_to_first_free(
@@ -1404,19 +1409,11 @@ def _pass_on(
         ends_at=hold.ends_at,
     )
     entries = (
-        WaitlistEntry.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(
-            location=freed.location,
-            state=WaitlistEntry.State.WAITING,
-            service=freed.service,
-            minutes=freed.minutes,
-        )
+        _waiting_for(freed)
         .exclude(pk=exclude_entry.pk)
         .exclude(
             offers__hold__starts_at=hold.starts_at, offers__hold__practitioner=hold.practitioner
         )
-        .select_related("patient", "service")
-        .order_by("created_at", "id")
     )
     return _offer_to_first_free(entries, freed, now=now)
 
