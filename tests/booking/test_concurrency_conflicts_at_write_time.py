@@ -61,6 +61,19 @@ def precheck_passes(monkeypatch, clinic):
     monkeypatch.setattr(services, "check_slot", check_slot)
 
 
+def _book_assessment(clinic, start, actor):
+    """A new patient's assessment with the clinic's practitioner at `start`, by the service."""
+    return services.book_appointment(
+        patient=PatientFactory(),
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=start,
+        minutes=60,
+        actor=actor,
+    )
+
+
 def _deadlock(*args, **kwargs):
     """What PostgreSQL reports when two overlapping inserts wait on each other: SQLSTATE
     40P01, raised by the server itself so that psycopg2 and Django wrap it as they would."""
@@ -126,15 +139,7 @@ def test_a_move_onto_a_time_only_the_database_sees_taken_becomes_slot_taken(
 
 def test_a_deadlock_at_write_time_becomes_slot_taken(clinic, start, writes_deadlock, front_desk):
     with pytest.raises(services.SlotTaken, match="just taken") as refused:
-        services.book_appointment(
-            patient=PatientFactory(),
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            service=clinic.assessment,
-            starts_at=start,
-            minutes=60,
-            actor=front_desk,
-        )
+        _book_assessment(clinic, start, front_desk)
     wrapped = refused.value.__cause__
     assert isinstance(wrapped, OperationalError)
     assert isinstance(wrapped.__cause__, psycopg2.errors.DeadlockDetected)
@@ -150,15 +155,7 @@ def test_other_database_errors_are_not_disguised_as_a_taken_slot(
 
     monkeypatch.setattr(Appointment.objects, "create", broken)
     with pytest.raises(DataError):
-        services.book_appointment(
-            patient=PatientFactory(),
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            service=clinic.assessment,
-            starts_at=start,
-            minutes=60,
-            actor=front_desk,
-        )
+        _book_assessment(clinic, start, front_desk)
 
 
 # --- The pages -----------------------------------------------------------------------------

@@ -51,6 +51,20 @@ def fifth(course):
     return course.appointments.get(session_number=5)
 
 
+@pytest.fixture
+def someone_else_then(clinic, fifth, front_desk):
+    """Another patient's assessment with the same practitioner at the fifth session's time."""
+    return services.book_appointment(
+        patient=PatientFactory(),
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=fifth.starts_at,
+        minutes=60,
+        actor=front_desk,
+    )
+
+
 def _again(course, clinic, starts_at, *, number=5, practitioner=None, **kwargs):
     return services.rebook_course_session(
         course=course,
@@ -129,33 +143,15 @@ def test_it_refuses_an_uncertified_practitioner(clinic, course, fifth, location)
     assert _active_numbers(course) == [1, 2, 3, 4, 6]
 
 
-def test_it_refuses_a_time_someone_else_has(clinic, course, fifth, front_desk):
-    services.book_appointment(
-        patient=PatientFactory(),
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=fifth.starts_at,
-        minutes=60,
-        actor=front_desk,
-    )
+def test_it_refuses_a_time_someone_else_has(clinic, course, fifth, someone_else_then):
     with pytest.raises(services.SlotUnavailable):
         _again(course, clinic, fifth.starts_at)
     assert _active_numbers(course) == [1, 2, 3, 4, 6]
 
 
 def test_a_conflict_found_by_postgresql_is_the_usual_slot_taken(
-    clinic, course, fifth, front_desk, monkeypatch
+    clinic, course, fifth, someone_else_then, monkeypatch
 ):
-    services.book_appointment(
-        patient=PatientFactory(),
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=fifth.starts_at,
-        minutes=60,
-        actor=front_desk,
-    )
 
     def passes(*, location, practitioner, starts_at, minutes, **_):
         # As for the second of two bookings racing for one time: the Python check passed.
