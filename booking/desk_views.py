@@ -1318,7 +1318,8 @@ def proposal_accept(request, pk: int):
 
 def staff_panel(appointment: Appointment, user) -> dict:
     """What staff see on an appointment's page besides its details: the badges (with the
-    screening reasons), whether check-in is possible, and the actions open to it."""
+    screening reasons for clinicians; the front desk sees the flag alone), whether check-in is
+    possible, and the actions open to it."""
     overview = gates.intake_overview([appointment.patient_id])[appointment.patient_id]
     history = schedule.patient_histories([appointment.patient_id]).get(
         appointment.patient_id, schedule.NO_HISTORY
@@ -1326,7 +1327,7 @@ def staff_panel(appointment: Appointment, user) -> dict:
     now = timezone.now()
     return {
         "badges": schedule.appointment_badges(appointment, overview, history),
-        "flag_reasons": overview.flag_reasons,
+        "flag_reasons": overview.flag_reasons if gates.sees_intake_answers(user) else (),
         "consent_current": overview.consent_current,
         "counter_consent_url": gates.intake_url("counter_consent", appointment.patient_id),
         "chart_url": gates.intake_url("patient_chart", appointment.patient_id)
