@@ -467,6 +467,13 @@ def _consent(request, patient: Patient, *, collected_by, template: str) -> HttpR
                 + (" Please hand the tablet back to the front desk." if collected_by else ""),
             )
             return redirect(request.path)
+    if collected_by is not None:  # staff at the counter: the page shows the patient's consents
+        record_access(
+            actor=request.user,
+            patient=patient,
+            record_type="intake.consentsignature",
+            request=request,
+        )
     return render(
         request,
         template,
