@@ -98,13 +98,15 @@ def record_listing(
     ids = list(dict.fromkeys(pk for pk in patient_ids if pk is not None))
     if not ids:
         return
-    actor = request.user
+    user = request.user
+    # A user never saved (the day view's benchmark renders as one) is named by role only.
+    actor = user if user.is_authenticated and user.pk is not None else None
     ip = client_ip(request)
     AccessLog.objects.bulk_create(
         [
             AccessLog(
                 actor=actor,
-                actor_role=actor.role,
+                actor_role=getattr(user, "role", "") or "system",
                 patient_id=patient_id,
                 record_type=record_type,
                 action=AccessLog.Action.LIST,
