@@ -844,6 +844,7 @@ def find_patient(request, slug: str):
                 access.visible_patients(request.user), terms
             )
     flags = screening_flags(request, (patient.pk for patient in results))
+    _listed(request, (patient.pk for patient in results), "booking.patient_search")
     carried = _carried(request)
     context = _toolbar(request, location, "book") | {
         "form": form,

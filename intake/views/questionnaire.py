@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic import access
-from clinic.audit import record_access
+from clinic.audit import record_access, record_listing
 from clinic.models import AccessLog, Patient
 from intake import selectors, services
 from intake.access import answer_readers_required, get_visible_intake, sees_answers
@@ -515,11 +515,15 @@ def intake_list(request):
     rows = [(patient, states[patient.pk], (upcoming or {}).get(patient.pk)) for patient in page]
     # The front desk sees the flag alone; the screening reasons are answers.
     reasons_shown = sees_answers(request.user)
+    listed = []
     for patient, state, _ in rows:
         if reasons_shown and state.overview.flag_reasons:  # screening answers: an access
             record_access(
                 actor=request.user, patient=patient, record=state.submission, request=request
             )
+        else:  # the questionnaire's state alone: a list row (in one statement for the page)
+            listed.append(patient.pk)
+    record_listing(request=request, patient_ids=listed, record_type="intake.intake")
     return render(
         request,
         "intake/intake_list.html",

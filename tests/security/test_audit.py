@@ -227,3 +227,14 @@ def test_list_rows_are_marked_as_such(login, front_desk, location, day):
     rows = AccessLog.objects.filter(actor=front_desk)
     assert rows.exists() and {row.action for row in rows} == {Action.LIST}
     assert timezone.now() - rows.first().at < dt.timedelta(minutes=1)
+
+
+def test_the_questionnaire_list_and_the_patient_search_log_each_patient_shown(
+    login, front_desk, location, day
+):
+    client = login(front_desk)
+    assert client.get(reverse("intake:intake_list"), {"show": "all"}).status_code == 200
+    assert _listed(front_desk, day["patients"], "intake.intake")
+    search = reverse("booking:find_patient", args=[location.slug])
+    assert client.post(search, {"q": "Cleo"}).status_code == 200
+    assert _listed(front_desk, day["patients"], "booking.patient_search") == {day["patients"][2].pk}
