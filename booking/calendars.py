@@ -22,7 +22,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from booking.links import site_domain
 from booking.models import ACTIVE_STATUSES, Appointment, CalendarFeed, Status
-from clinic.models import Practitioner
+from clinic.models import Practitioner, Role
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -192,17 +192,28 @@ def revoke_feed(practitioner: Practitioner) -> bool:
 
 
 def feed_for(token: str) -> CalendarFeed | None:
+    """The feed at this secret, if its owner may still read a schedule. Checked on every
+    fetch, not when the address was made: a feed stops with the access that justified it
+    (an account deactivated or closed, or no longer a practitioner's)."""
     return (
         CalendarFeed.objects.select_related("practitioner__user")
-        .filter(token_hash=_token_hash(token))
+        .filter(
+            token_hash=_token_hash(token),
+            # A closed account is inactive too (clinic.services.remove_login).
+            practitioner__user__is_active=True,
+            practitioner__user__role=Role.PRACTITIONER,
+        )
         .first()
     )
 
 
 def feed_appointments(practitioner: Practitioner, *, now: dt.datetime) -> list[Appointment]:
+    """The appointments a feed carries: only at the locations the practitioner works at
+    today (one who left a location no longer reads its patients' times)."""
     return list(
         Appointment.objects.filter(
             practitioner=practitioner,
+            location__staff=practitioner.user,
             status__in=ACTIVE_STATUSES,
             starts_at__gte=now - FEED_PAST,
             starts_at__lt=now + FEED_AHEAD,

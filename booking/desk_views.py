@@ -50,8 +50,8 @@ from booking.models import (
 )
 from booking.selectors import load_availability
 from clinic import access
-from clinic.audit import log_access, record_access, record_accesses
-from clinic.models import Location, Patient, Practitioner, Role, Service, ServiceKind
+from clinic.audit import log_access, record_access, record_accesses, record_listing
+from clinic.models import AccessLog, Location, Patient, Practitioner, Role, Service, ServiceKind
 from intake.selectors import worrying_aftercare
 
 LOCATION_COOKIE = "desk_location"
@@ -154,6 +154,12 @@ def screening_flags(
     }
 
 
+def _listed(request, patient_ids: Iterable[int], what: str) -> None:
+    """A schedule, queue or board showed these patients with their appointments: a list row
+    each in the access log (clinic.audit), in one statement."""
+    record_listing(request=request, patient_ids=patient_ids, record_type=what)
+
+
 def _viewed(request, appointment: Appointment) -> None:
     """A page showing one patient's appointment is a view of their record (clinic.audit)."""
     log_access(request, appointment)
@@ -227,6 +233,7 @@ def location_day(request, slug: str):
         "next_day": day + dt.timedelta(days=1),
         "zone_name": dt.datetime.combine(day, dt.time(12), tzinfo=location.zone).tzname(),
     }
+    _listed(request, (a.patient_id for a in loaded.appointments), "booking.schedule")
     response = render(request, "booking/desk_day.html", context)
     _remember(request, response, location)
     return response
@@ -244,6 +251,7 @@ def location_day_list(request, slug: str):
         "entries": loaded.entries,
         "printed_at": timezone.now(),
     }
+    _listed(request, (a.patient_id for a in loaded.appointments), "booking.schedule")
     response = render(request, "booking/desk_day_list.html", context)
     _remember(request, response, location)
     return response
@@ -262,6 +270,8 @@ def location_week(request, slug: str):
         "previous_week": first - dt.timedelta(days=7),
         "next_week": first + dt.timedelta(days=7),
     }
+    shown = [e for row in week.rows for cell in row.cells for e in cell.entries] + week.off_grid
+    _listed(request, (e.appointment.patient_id for e in shown), "booking.schedule")
     response = render(request, "booking/desk_week.html", context)
     _remember(request, response, location)
     return response
@@ -303,6 +313,7 @@ def _practitioner_page(request, pk: int, *, days: int):
         per="location" if days == 1 else "day",
     )
     step = dt.timedelta(days=days)
+    _listed(request, (a.patient_id for a in loaded.appointments), "booking.schedule")
     return render(
         request,
         "booking/practitioner_schedule.html",
@@ -366,6 +377,7 @@ def requests_queue(request):
     )
     described = schedule.describe(waiting)
     entries = [described.entries[a.pk] for a in waiting]
+    _listed(request, (a.patient_id for a in waiting), "booking.requests")
     return render(
         request,
         "booking/requests_queue.html",
@@ -832,6 +844,7 @@ def find_patient(request, slug: str):
                 access.visible_patients(request.user), terms
             )
     flags = screening_flags(request, (patient.pk for patient in results))
+    _listed(request, (patient.pk for patient in results), "booking.patient_search")
     carried = _carried(request)
     context = _toolbar(request, location, "book") | {
         "form": form,
@@ -1156,6 +1169,7 @@ def waitlist_board(request, slug: str):
         .distinct()[:20]
     )
     flags = screening_flags(request, (entry.patient_id for entry in entries))
+    _listed(request, (entry.patient_id for entry in entries), "booking.waitlistentry")
     context = _toolbar(request, location, "waitlist") | {
         "rows": [
             (entry, open_offers.get(entry.pk), flags.get(entry.patient_id, [])) for entry in entries
@@ -1285,8 +1299,18 @@ def waitlist_add(request, slug: str, patient_pk: int):
         except services.BookingError as refused:
             form.add_error(None, str(refused))
         else:
+            record_access(
+                actor=request.user,
+                patient=patient,
+                record_type="booking.waitlistentry",
+                action=AccessLog.Action.CREATE,
+                request=request,
+            )
             messages.success(request, f"{patient.full_name} is on the waitlist at {location}.")
             return redirect("booking:waitlist_board", slug=location.slug)
+    record_access(
+        actor=request.user, patient=patient, record_type="booking.waitlistentry", request=request
+    )
     return render(
         request,
         "booking/waitlist_add.html",
@@ -1318,7 +1342,8 @@ def proposal_accept(request, pk: int):
 
 def staff_panel(appointment: Appointment, user) -> dict:
     """What staff see on an appointment's page besides its details: the badges (with the
-    screening reasons), whether check-in is possible, and the actions open to it."""
+    screening reasons for clinicians; the front desk sees the flag alone), whether check-in is
+    possible, and the actions open to it."""
     overview = gates.intake_overview([appointment.patient_id])[appointment.patient_id]
     history = schedule.patient_histories([appointment.patient_id]).get(
         appointment.patient_id, schedule.NO_HISTORY
@@ -1326,7 +1351,7 @@ def staff_panel(appointment: Appointment, user) -> dict:
     now = timezone.now()
     return {
         "badges": schedule.appointment_badges(appointment, overview, history),
-        "flag_reasons": overview.flag_reasons,
+        "flag_reasons": overview.flag_reasons if gates.sees_intake_answers(user) else (),
         "consent_current": overview.consent_current,
         "counter_consent_url": gates.intake_url("counter_consent", appointment.patient_id),
         "chart_url": gates.intake_url("patient_chart", appointment.patient_id)

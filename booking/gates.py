@@ -59,6 +59,14 @@ def consent_is_current(patient: Patient) -> bool:
     return intake.consent_is_current(patient)
 
 
+def sees_intake_answers(user) -> bool:
+    """Whether `user` may read questionnaire answers, screening reasons included (the front
+    desk sees only that a questionnaire is done or waits for review)."""
+    from intake.access import sees_answers
+
+    return sees_answers(user)
+
+
 def intake_url(name: str, patient_pk: int, **query) -> str:
     """The URL of intake's page `name` for a patient (`counter_consent`, `patient_chart`,
     `assessment_start`, `session_note_start`), with query parameters."""

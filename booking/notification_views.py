@@ -24,7 +24,7 @@ from booking.forms import CancelForm, ReminderPreferenceForm, SlotChoiceForm
 from booking.models import ACTIVE_STATUSES, Appointment
 from booking.views import _int, _slot_page_context
 from clinic import access
-from clinic.audit import record_access
+from clinic.audit import record_access, record_listing
 from clinic.models import Location, Practitioner, Role
 
 # --- Manage-this-appointment links (no login) -----------------------------------------------------
@@ -371,6 +371,11 @@ def email_problems(request):
         None if request.user.role == Role.MANAGER else access.visible_locations(request.user)
     )
     failed = list(notifications.failures(locations)[:200])
+    record_listing(
+        request=request,
+        patient_ids=(n.patient_id for n in failed),
+        record_type="booking.notification",
+    )
     return render(request, "booking/email_problems.html", {"failed": failed})
 
 

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from clinic.audit import record_listing
 from clinic.models import Role
 from clinic.pages import HomeSection, add_home_section, add_nav_link
 
@@ -52,6 +53,12 @@ def practitioner_today(request: HttpRequest) -> HomeSection | None:
     )
     today = [a for a in appointments if a.local_starts_at.date() == a.location.today()]
     flags = screening_flags(request, (a.patient_id for a in today), with_reasons=True)
+    # The others are shown with their appointments only: a list row each (clinic.audit).
+    record_listing(
+        request=request,
+        patient_ids=(a.patient_id for a in today if a.patient_id not in flags),
+        record_type="booking.schedule",
+    )
     return HomeSection(
         "booking/_home_practitioner.html",
         {"rows": [(a, flags.get(a.patient_id, [])) for a in today]},

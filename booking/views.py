@@ -35,7 +35,7 @@ from booking.models import (
 from booking.places import nearest_first, position_of
 from booking.selectors import load_availability
 from clinic import access
-from clinic.audit import log_access
+from clinic.audit import log_access, record_access
 from clinic.models import Location, Practitioner, Role, Service, ServiceKind
 
 # --- Choosing where and when (patients) ----------------------------------------------------------
@@ -514,6 +514,10 @@ def course_book(request, patient_pk: int):
     session move, then book all of them or none."""
     patient = access.get_visible_patient(request.user, patient_pk)
     gate = gates.course_gate(patient)
+    # The page shows the patient's prescription (or why there is none): a view of their record.
+    record_access(
+        actor=request.user, patient=patient, record_type="booking.course", request=request
+    )
     context = {"patient": patient, "gate": gate}
     if not gate.allowed:
         return render(request, "booking/course_book.html", context, status=200)

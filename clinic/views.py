@@ -11,8 +11,9 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +24,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 
 from clinic import access, security, selectors
-from clinic.audit import record_access
+from clinic.audit import record_export
 from clinic.demo import demo_code_for
 from clinic.forms import (
     AccessLogFilterForm,
@@ -391,7 +392,10 @@ def _filtered_access_log(form: AccessLogFilterForm):
         matches = list(named[:2])
         if len(matches) == 1:
             patient = matches[0]
-        rows = rows.filter(patient__in=named)
+        # Their own rows, and the exports that covered them among others.
+        rows = rows.filter(
+            Q(patient__in=named) | Q(patient_ids__overlap=ArraySubquery(named.values("pk")))
+        )
     if data["actor"]:
         rows = rows.filter(actor=data["actor"])
     if data["action"]:
@@ -419,16 +423,39 @@ def access_log(request):
     form = AccessLogFilterForm(request.GET or None)
     rows, patient = _filtered_access_log(form)
     if request.GET.get("format") == "csv":
-        if patient is not None:
-            record_access(
-                actor=request.user,
-                patient=patient,
-                record_type="clinic.accesslog",
-                action=AccessLog.Action.EXPORT,
-                request=request,
-            )
+        # One entry for the export, naming every patient whose accesses it holds.
+        record_export(
+            request=request,
+            patient_ids=[patient.pk] if patient is not None else _patients_in(rows),
+            record_type="clinic.accesslog",
+        )
         return _access_log_csv(rows)
     return _access_log_page(request, form, rows, patient)
+
+
+def _patients_in(rows) -> set[int]:
+    """Every patient some of `rows` name, exports' lists included."""
+    rows = rows.order_by()
+    named = set(rows.exclude(patient=None).values_list("patient_id", flat=True).distinct())
+    exported = rows.filter(patient=None).values_list("patient_ids", flat=True)
+    return named | {pk for ids in exported.iterator() for pk in ids}
+
+
+def _listed_groups(rows) -> list[dict]:
+    """A patient's list rows (schedules, queues, searches) grouped by who and which list,
+    with how many times and when first and last, so that a schedule reloaded all day does
+    not bury the views of the patient's clinical record."""
+    groups = list(
+        rows.filter(action=AccessLog.Action.LIST)
+        .order_by()
+        .values("actor", "actor_role", "record_type")
+        .annotate(times=Count("id"), first=Min("at"), last=Max("at"))
+        .order_by("-last")
+    )
+    people = User.objects.in_bulk({group["actor"] for group in groups if group["actor"]})
+    for group in groups:
+        group["actor"] = people.get(group["actor"])
+    return groups
 
 
 # How many patients a posted name may stand for in the log's address.
@@ -462,13 +489,23 @@ def _access_log_address(request, data: dict) -> str:
 
 
 def _access_log_page(request, form, rows, patient):
+    listed = None
+    if patient is not None:
+        listed = _listed_groups(rows)
+        rows = rows.exclude(action=AccessLog.Action.LIST)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "clinic/access_log.html",
-        {"form": form, "page": page, "query": query.urlencode(), "patient": patient},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "patient": patient,
+            "listed": listed,
+        },
     )
 
 
@@ -499,8 +536,8 @@ def _access_log_csv(rows) -> StreamingHttpResponse:
                     row.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
                     row.actor.email if row.actor else "system",
                     row.actor_role,
-                    row.patient_id,
-                    row.patient.full_name,
+                    row.patient_id or " ".join(map(str, row.patient_ids)),
+                    row.patient.full_name if row.patient else f"{len(row.patient_ids)} patients",
                     row.record_type,
                     row.record_id,
                     row.action,

@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from clinic.access import visible_patients
-from clinic.models import User
+from clinic.access import role_required, visible_patients
+from clinic.models import Role, User
 from intake.models import Intake
+
+# Who reads a questionnaire's answers: the patient, and the clinicians who decide on their
+# care (and their manager). The front desk needs only to know whether a questionnaire is
+# missing, started, submitted or waiting for review (minimum necessary): never its answers,
+# nor the screening reasons, except what they type themselves while filling it in by phone.
+ANSWER_READERS = frozenset({Role.PATIENT, Role.PRACTITIONER, Role.MANAGER})
+answer_readers_required = role_required(*ANSWER_READERS)
+
+
+def sees_answers(user: User) -> bool:
+    return user.role in ANSWER_READERS
 
 
 def get_visible_intake(user: User, pk: int) -> Intake:

@@ -93,11 +93,9 @@ def course_gate(patient: Patient) -> CourseGate:
         if AssessmentNote.objects.filter(patient=patient, signed_at__isnull=True).exists():
             reason = "The assessment note is not signed yet."
         elif waiting is not None:
-            reason = (
-                "Screening answers wait for practitioner review at the assessment: "
-                + "; ".join(waiting.flag_reasons)
-                + "."
-            )
+            # Not which answers: the reason is shown to the front desk, who book courses
+            # (the practitioner reads the answers on the chart).
+            reason = "Screening answers wait for practitioner review at the assessment."
         else:
             reason = "No assessment has been signed yet: an initial assessment comes first."
         return CourseGate(False, reason, None)
@@ -111,13 +109,7 @@ def course_gate(patient: Patient) -> CourseGate:
         return CourseGate(False, f"{signed} has no plan of sessions.", None)
     waiting = flagged_submissions().filter(patient=patient).first()
     if waiting is not None:
-        return CourseGate(
-            False,
-            "New screening answers wait for practitioner review: "
-            + "; ".join(waiting.flag_reasons)
-            + ".",
-            None,
-        )
+        return CourseGate(False, "New screening answers wait for practitioner review.", None)
     return CourseGate(
         True,
         "",

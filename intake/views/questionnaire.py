@@ -7,6 +7,7 @@ page that shows answers records the access in the health-information access log.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -18,10 +19,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic import access
-from clinic.audit import record_access
-from clinic.models import AccessLog, Patient, Role
+from clinic.audit import record_access, record_listing
+from clinic.models import AccessLog, Patient
 from intake import selectors, services
-from intake.access import get_visible_intake
+from intake.access import answer_readers_required, get_visible_intake, sees_answers
 from intake.forms.questionnaire import (
     STEP_FORMS,
     ConsentForm,
@@ -30,10 +31,8 @@ from intake.forms.questionnaire import (
     incomplete_steps,
 )
 from intake.models import ConsentVersion, Intake, patient_zone
-from intake.questionnaire import STEPS, STEPS_BY_SLUG
+from intake.questionnaire import QUESTION_STEPS, STEPS, STEPS_BY_SLUG
 from intake.views.helpers import GET_OR_POST, log_access, seen_revision
-
-any_role = access.role_required(*Role)
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,55 @@ def _own(request: HttpRequest) -> Filling:
 
 def _on_behalf(request: HttpRequest, patient_pk: int) -> Filling:
     return Filling(access.get_visible_patient(request.user, patient_pk), on_behalf=True)
+
+
+# --- What the front desk sees of a questionnaire they fill in by phone --------------------------
+
+# The steps of each draft the front desk typed in this sitting (their login session).
+SITTING_KEY = "intake_typed_this_sitting"
+# Contact details are on the patient's record, which the front desk sees anyway.
+CONTACT_FIELDS = ("phone", "email", "emergency_contact_name", "emergency_contact_phone")
+
+
+def _typed_this_sitting(request: HttpRequest, intake: Intake) -> set[str]:
+    return set(request.session.get(SITTING_KEY, {}).get(str(intake.pk), ()))
+
+
+def _remember_typed(request: HttpRequest, intake: Intake, slug: str) -> None:
+    if sees_answers(request.user):
+        return
+    typed = request.session.get(SITTING_KEY, {})
+    typed[str(intake.pk)] = sorted({*typed.get(str(intake.pk), ()), slug})
+    request.session[SITTING_KEY] = typed
+
+
+def _as_seen(request: HttpRequest, intake: Intake) -> tuple[Intake, list]:
+    """The draft as `request.user` may see it, and the answered steps hidden from them.
+
+    The patient and clinicians see every answer. The front desk, filling the questionnaire
+    in by phone, sees only the steps they typed in this sitting: answers the patient gave
+    online, or those of the submission a correction starts from, are left out (minimum
+    necessary). An unsaved copy is shown; the draft itself is never changed by this."""
+    if sees_answers(request.user):
+        return intake, []
+    typed = _typed_this_sitting(request, intake)
+    shown = copy.copy(intake)
+    hidden = []
+    for step in QUESTION_STEPS:
+        if step.slug in typed:
+            continue
+        if step.slug in intake.steps_done or step.slug in intake.step_revisions:
+            hidden.append(step)
+        for name in step.fields:
+            field = Intake._meta.get_field(name)
+            if name in CONTACT_FIELDS:
+                value = getattr(intake.patient, name)
+            elif name == "preferred_location":
+                value = intake.patient.preferred_location
+            else:
+                value = None if field.is_relation else field.get_default()
+            setattr(shown, field.name, value)
+    return shown, hidden
 
 
 # --- The patient's own questionnaire ---------------------------------------------------------
@@ -139,6 +187,8 @@ def _no_draft(request: HttpRequest, filling: Filling) -> HttpResponse:
             f"This questionnaire was submitted on {submitted:%-d %B %Y}; submitted "
             "answers are not changed. To correct something, start a correction.",
         )
+        if not sees_answers(request.user):
+            return redirect(filling.home_url)
         return redirect("intake:intake_detail", pk=current.pk)
     messages.info(request, "Start the questionnaire first.")
     return redirect(filling.home_url)
@@ -185,10 +235,11 @@ def _step(request: HttpRequest, filling: Filling, slug: str) -> HttpResponse:
                 messages.warning(request, conflict.message)
                 draft = conflict.intake
                 revision = draft.revision
-                form = form_class(instance=draft, **kwargs)
+                form = form_class(instance=_as_seen(request, draft)[0], **kwargs)
                 status = 409
             else:
                 revision = draft.revision
+                _remember_typed(request, draft, slug)
                 log_access(request, draft, AccessLog.Action.CHANGE)
                 if saved_partly:
                     messages.warning(
@@ -210,14 +261,16 @@ def _step(request: HttpRequest, filling: Filling, slug: str) -> HttpResponse:
                     target = STEPS[index - 1] if action == "back" and index else STEPS[index + 1]
                     return redirect(filling.step_url(target.slug))
     else:
-        form = form_class(instance=draft, **kwargs)
+        form = form_class(instance=_as_seen(request, draft)[0], **kwargs)
     log_access(request, draft)
+    hidden = _as_seen(request, draft)[1]
     return render(
         request,
         "intake/step.html",
         {
             "form": form,
             "intake": draft,
+            "answered_earlier": form.step in hidden,
             "revision": revision,
             "patient": filling.patient,
             "patient_age": filling.patient.age_on(timezone.localdate()),
@@ -307,14 +360,20 @@ def _review(request: HttpRequest, filling: Filling) -> HttpResponse:
                     "Thank you: the questionnaire is submitted. Your practitioner will read it "
                     "before your assessment.",
                 )
+                if not sees_answers(request.user):
+                    request.session.get(SITTING_KEY, {}).pop(str(submitted.pk), None)
+                    request.session.modified = True
+                    return redirect(filling.home_url)
                 return redirect("intake:intake_detail", pk=submitted.pk)
     log_access(request, draft)
+    shown, hidden = _as_seen(request, draft)
     return render(
         request,
         "intake/review.html",
         {
             "form": form,
-            "intake": draft,
+            "intake": shown,
+            "answered_earlier": hidden,
             "revision": revision,
             "patient": filling.patient,
             "filling": filling,
@@ -331,7 +390,7 @@ def _review(request: HttpRequest, filling: Filling) -> HttpResponse:
 # --- Reading a questionnaire -----------------------------------------------------------------
 
 
-@any_role
+@answer_readers_required
 @require_safe
 def intake_detail(request, pk: int):
     intake = get_visible_intake(request.user, pk)
@@ -408,6 +467,13 @@ def _consent(request, patient: Patient, *, collected_by, template: str) -> HttpR
                 + (" Please hand the tablet back to the front desk." if collected_by else ""),
             )
             return redirect(request.path)
+    if collected_by is not None:  # staff at the counter: the page shows the patient's consents
+        record_access(
+            actor=request.user,
+            patient=patient,
+            record_type="intake.consentsignature",
+            request=request,
+        )
     return render(
         request,
         template,
@@ -447,11 +513,17 @@ def intake_list(request):
     page = Paginator(patients, 50).get_page(form.data.get("page"))
     states = selectors.intake_states(p.pk for p in page)
     rows = [(patient, states[patient.pk], (upcoming or {}).get(patient.pk)) for patient in page]
+    # The front desk sees the flag alone; the screening reasons are answers.
+    reasons_shown = sees_answers(request.user)
+    listed = []
     for patient, state, _ in rows:
-        if state.overview.flag_reasons:  # screening answers are shown: an access to the record
+        if reasons_shown and state.overview.flag_reasons:  # screening answers: an access
             record_access(
                 actor=request.user, patient=patient, record=state.submission, request=request
             )
+        else:  # the questionnaire's state alone: a list row (in one statement for the page)
+            listed.append(patient.pk)
+    record_listing(request=request, patient_ids=listed, record_type="intake.intake")
     return render(
         request,
         "intake/intake_list.html",
@@ -465,5 +537,6 @@ def intake_list(request):
             "upcoming": upcoming,
             "tabs": [(key, label, counts[key]) for key, label in IntakeListFilterForm.SHOW_CHOICES],
             "steps_total": len(STEPS),
+            "sees_answers": reasons_shown,
         },
     )

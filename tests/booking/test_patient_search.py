@@ -118,7 +118,9 @@ def test_a_patient_flagged_for_review_is_shown_so_without_the_reasons(
     # The reasons are health information, and a search also lists near misses: they are on
     # the appointment's own page, not in the results.
     assert "anticoagulants" not in html and "Pregnant" not in html
-    assert not AccessLog.objects.exists()
+    # Each patient shown is logged as a list row, never as a view of their record.
+    assert set(AccessLog.objects.values_list("action", flat=True)) == {AccessLog.Action.LIST}
+    assert {flagged.pk, clear.pk} <= set(AccessLog.objects.values_list("patient_id", flat=True))
 
 
 def test_the_flags_of_a_page_of_results_cost_a_fixed_number_of_queries(

@@ -73,7 +73,9 @@ def test_a_waiting_patient_flagged_for_review_is_shown_so_with_the_reasons(
     assert html.count("Flagged for review") == 1
     # The reasons are health information, for the appointment's own page: not on a list.
     assert "Pacemaker" not in html
-    assert not AccessLog.objects.exists()
+    # Each patient shown is logged as a list row, never as a view of their record.
+    assert set(AccessLog.objects.values_list("action", flat=True)) == {AccessLog.Action.LIST}
+    assert set(AccessLog.objects.values_list("patient_id", flat=True)) == {flagged.pk, clear.pk}
 
 
 def test_the_board_costs_a_fixed_number_of_queries_however_many_wait(

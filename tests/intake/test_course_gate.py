@@ -38,7 +38,9 @@ def test_flags_waiting_for_review_are_the_reason_given(patient):
     submitted_intake(patient, screen_anticoagulants=True, screen_anticoagulants_details="x")
     gate = course_gate(patient)
     assert not gate.allowed
-    assert "Anticoagulant or antiplatelet medication" in gate.reason
+    assert "Screening answers wait for practitioner review" in gate.reason
+    # The reason is shown to the front desk, who book courses: not which answers.
+    assert "Anticoagulant" not in gate.reason
 
 
 def test_signed_not_appropriate_keeps_it_closed(patient, practitioner):
@@ -123,7 +125,7 @@ def test_new_screening_answers_after_the_assessment_close_it_until_reviewed(
     )
     gate = course_gate(patient)
     assert not gate.allowed
-    assert gate.reason == "New screening answers wait for practitioner review: Pregnancy."
+    assert gate.reason == "New screening answers wait for practitioner review."
 
     # Amending anything else requires reviewing the new answer first...
     with pytest.raises(services.NoteIncomplete) as refused:

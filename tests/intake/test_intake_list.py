@@ -154,7 +154,15 @@ def test_the_list_takes_the_same_queries_for_few_or_many_patients(
     assert len(response.context["rows"]) == 16
 
 
-def test_showing_screening_reasons_is_recorded_in_the_access_log(login, front_desk, people):
-    login(front_desk).get(LIST, {"show": "review"})
-    row = AccessLog.objects.get(actor=front_desk)
-    assert row.patient == people["flagged"] and row.record_type == "intake.intake"
+def test_showing_screening_reasons_is_recorded_in_the_access_log(login, practitioner, people):
+    login(practitioner.user).get(LIST, {"show": "review"})
+    row = AccessLog.objects.get(actor=practitioner.user, record_type="intake.intake")
+    assert row.patient == people["flagged"]
+
+
+def test_the_front_desk_list_shows_the_flag_without_the_reasons(login, front_desk, people):
+    html = login(front_desk).get(LIST, {"show": "review"}).content.decode()
+    assert "Ellen" in html and "For practitioner review" in html and "Pregnancy" not in html
+    # Shown in a list (the questionnaire's state), never logged as reading its answers.
+    rows = AccessLog.objects.filter(actor=front_desk, record_type="intake.intake")
+    assert set(rows.values_list("action", flat=True)) == {AccessLog.Action.LIST}

@@ -282,7 +282,12 @@ def test_front_desk_fills_in_on_the_phone_and_the_patient_signs_consent_later(
     assert not ConsentSignature.objects.filter(patient=patient).exists()
 
 
-def test_pages_of_a_submitted_questionnaire_cannot_be_reopened_by_staff(login, front_desk, patient):
+def test_pages_of_a_submitted_questionnaire_cannot_be_reopened_by_staff(
+    login, front_desk, practitioner, patient
+):
     intake = submitted_intake(patient)
-    response = login(front_desk).get(reverse("intake:staff_step", args=[patient.pk, "pain"]))
+    response = login(practitioner.user).get(reverse("intake:staff_step", args=[patient.pk, "pain"]))
     assert response.url == reverse("intake:intake_detail", args=[intake.pk])
+    # The front desk does not read the answers: back to the patient's chart.
+    response = login(front_desk).get(reverse("intake:staff_step", args=[patient.pk, "pain"]))
+    assert response.url == reverse("intake:patient_chart", args=[patient.pk])
