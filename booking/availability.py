@@ -247,6 +247,9 @@ def _working_spans(
             if a < day_end and day_start < b:
                 a, b = max(a, day_start), min(b, day_end)
                 spans.append((a, b, instant.offset_at(a)))
+    if len(spans) > 1:
+        # Back-to-back weekly hours (9–12, 12–15) and extra hours next to them are one
+        # stretch of work: an appointment may run across the seam.
         spans.sort()
         merged: list[tuple[int, int, int]] = []
         for span in spans:

@@ -124,6 +124,28 @@ def test_no_slots_on_a_holiday_unless_extra_hours_are_set():
     ]
 
 
+def test_back_to_back_weekly_hours_are_one_stretch_of_work():
+    # A morning and an afternoon entered as 9–12 and 12–15: an hour from 11:30 is working time.
+    back_to_back = PractitionerCalendar(
+        practitioner_id=7,
+        weekly={d: [(dt.time(9), dt.time(12)), (dt.time(12), dt.time(15))] for d in EVERY_DAY},
+    )
+    slots = free_slots(
+        query(local(*MONDAY, 0), local(*MONDAY, 23)), rules(), [back_to_back], rooms()
+    )
+    assert "01-07 11:30" in starts(slots)
+    assert len(slots) == 21  # 9:00 to 14:00, every quarter hour
+    eleven_thirty = local(*MONDAY, 11, 30).astimezone(UTC)
+    problems, _ = slot_problems(
+        starts_at=eleven_thirty,
+        query=query(eleven_thirty, eleven_thirty),
+        rules=rules(),
+        calendar=back_to_back,
+        rooms=rooms(),
+    )
+    assert problems == []
+
+
 def test_time_off_removes_slots():
     off = [Interval(local(*MONDAY, 9).astimezone(UTC), local(*MONDAY, 11).astimezone(UTC))]
     slots = free_slots(
