@@ -305,13 +305,15 @@ def free_slots(
     A slot is free when the practitioner works then at this location (weekly hours within
     opening hours, not a holiday, plus extra hours, minus time off), is certified on that
     local date if the service needs it, is not busy anywhere until the new appointment's
-    buffer ends (nor travelling), a room is free for as long, the patient is free, and —
-    for patients — it respects the minimum notice and the horizon."""
+    buffer ends (nor travelling), a room is free for as long, the patient is free, it is
+    not past, and — for patients — it respects the minimum notice and the horizon."""
     earliest = query.window_start
     latest = query.window_end
     if query.for_patient:
         earliest = max(earliest, query.now + rules.min_notice)
         latest = min(latest, query.now + rules.horizon)
+    else:
+        earliest = max(earliest, query.now)  # staff cannot book the past either
     if earliest >= latest:
         return []
     length = int(query.length.total_seconds())

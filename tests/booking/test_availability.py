@@ -175,7 +175,29 @@ def test_patients_respect_minimum_notice_and_horizon_but_staff_do_not():
         "01-08 09:30",
     ]
     staff = query(local(*MONDAY, 0), local(2030, 1, 9, 23), now=now)
-    assert len(free_slots(staff, rules(notice=60, horizon_days=1), [calendar()], rooms())) == 27
+    # From 9:45 (the first time not yet past) to Wednesday 11:00: 6 + 9 + 9.
+    assert len(free_slots(staff, rules(notice=60, horizon_days=1), [calendar()], rooms())) == 24
+
+
+def test_staff_are_not_offered_a_time_already_past():
+    # Booking checks refuse a past time for staff too, so the search must not offer one, even
+    # for a window that starts before now.
+    now = local(*MONDAY, 9, 40).astimezone(UTC)
+    slots = free_slots(
+        query(local(*MONDAY, 0), local(*MONDAY, 23), now=now), rules(), [calendar()], rooms()
+    )
+    assert starts(slots) == ["01-07 09:45", "01-07 10:00", "01-07 10:15", "01-07 10:30"] + [
+        "01-07 10:45",
+        "01-07 11:00",
+    ]
+    problems, _ = slot_problems(
+        starts_at=local(*MONDAY, 9, 30).astimezone(UTC),
+        query=query(local(*MONDAY, 0), local(*MONDAY, 23), now=now),
+        rules=rules(),
+        calendar=calendar(),
+        rooms=rooms(),
+    )
+    assert problems == ["This time is in the past."]
 
 
 def test_a_free_room_is_needed_and_the_first_free_one_is_given():
