@@ -107,12 +107,14 @@ class World:
 
 # --- Strategies ---------------------------------------------------------------------------
 
-# Wall-clock times on a five-minute grid, with the daylight-saving hours (1:00 to 3:00) drawn
-# often: they are where a wall-clock time can be skipped or happen twice.
+# Wall-clock times on a five-minute grid: mostly in the working day, but the daylight-saving
+# hours (1:00 to 3:00) are drawn often too: they are where a wall-clock time can be skipped or
+# happen twice.
 wall_minutes = st.one_of(
+    st.integers(6 * 12, 21 * 12).map(lambda n: n * 5),
+    st.integers(6 * 4, 21 * 4).map(lambda n: n * 15),
     st.integers(0, DAY // 5 - 1).map(lambda n: n * 5),
     st.integers(60 // 5, 180 // 5).map(lambda n: n * 5),
-    st.sampled_from([7 * 60, 8 * 60, 9 * 60, 12 * 60, 17 * 60, 18 * 60]),
 )
 
 
@@ -124,6 +126,18 @@ def hours(draw, pieces: int) -> list[tuple[dt.time, dt.time]]:
     if len(spans) > 1 and draw(st.booleans()):
         spans = spans[::2]  # with a gap between them, not back to back
     return [(wall(a), wall(b)) for a, b in spans]
+
+
+def sometimes(strategy):
+    """`strategy`, or now and then nothing (Hypothesis favours the first choice)."""
+    return st.one_of(strategy, st.just([]))
+
+
+# A clinic's usual day, its whole day, or any span.
+opening_hours = st.one_of(
+    st.sampled_from([(7, 20), (8, 18), (0, 23)]).map(lambda h: [(dt.time(h[0]), dt.time(h[1]))]),
+    hours(1),
+)
 
 
 anchor_days = st.one_of(
@@ -153,13 +167,24 @@ def worlds(draw) -> World:
     around = (window_start - DAY, window_end + DAY)
     length = draw(st.sampled_from([15, 20, 30, 45, 60]))
     step = draw(st.sampled_from([15, 15, 30]))
-    now = window_start + draw(st.integers(-3 * DAY, 2 * DAY))
+    min_notice = draw(st.sampled_from([0, 60, 120, 24 * 60]))
+    horizon_days = draw(st.integers(1, 10))
+    some_time_in_window = window_start + draw(st.integers(0, window_end - window_start))
+    now = draw(
+        st.sampled_from(
+            [
+                some_time_in_window,
+                # so that the notice or the horizon ends inside the window
+                some_time_in_window - min_notice,
+                some_time_in_window - horizon_days * DAY,
+                window_start + draw(st.integers(-3 * DAY, 2 * DAY)),
+            ]
+        )
+    )
     if draw(st.booleans()):
         now -= now % step  # on the grid, so the notice and horizon edges are slot times
 
-    opening = {
-        weekday: span[0] for weekday in range(7) if (span := draw(st.one_of(st.just([]), hours(1))))
-    }
+    opening = {weekday: span[0] for weekday in range(7) if (span := draw(sometimes(opening_hours)))}
     days = [anchor + dt.timedelta(days=n) for n in range(-2, 5)]
     holidays = frozenset(draw(st.lists(st.sampled_from(days), max_size=2)))
 
@@ -168,7 +193,7 @@ def worlds(draw) -> World:
         weekly = {
             weekday: spans
             for weekday in range(7)
-            if (spans := draw(st.one_of(st.just([]), hours(2), hours(3))))
+            if (spans := draw(sometimes(st.one_of(hours(2), hours(3)))))
         }
         certified = [
             (anchor + dt.timedelta(days=a), anchor + dt.timedelta(days=a + n))
@@ -218,8 +243,8 @@ def worlds(draw) -> World:
         opening=opening,
         holidays=holidays,
         buffer=buffer,
-        min_notice=draw(st.sampled_from([0, 60, 120, 24 * 60])),
-        horizon_days=draw(st.integers(1, 10)),
+        min_notice=min_notice,
+        horizon_days=horizon_days,
         practitioners=practitioners,
         rooms=rooms,
         travel=travel,
