@@ -383,7 +383,8 @@ def slot_problems(
                 "This time is too soon to book online"
                 f" (at least {_describe(rules.min_notice)} notice); please phone the clinic."
             )
-        if starts_at > query.now + rules.horizon:
+        # As in `free_slots` (and the patient pages' windows): the horizon's instant is out.
+        if starts_at >= query.now + rules.horizon:
             problems.append(
                 f"This time is too far ahead: online booking opens {_describe(rules.horizon)} ahead."
             )

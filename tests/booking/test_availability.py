@@ -200,6 +200,24 @@ def test_staff_are_not_offered_a_time_already_past():
     assert problems == ["This time is in the past."]
 
 
+def test_the_horizon_ends_just_before_its_last_instant_for_search_and_check_alike():
+    # Horizon one day from Monday 9:00: the search stops before Tuesday 9:00, so the check
+    # must refuse Tuesday 9:00 too (it used to accept it: "later than", not "at or after").
+    now = local(*MONDAY, 9).astimezone(UTC)
+    window = query(local(*MONDAY, 0), local(2030, 1, 9, 23), now=now, for_patient=True)
+    slots = free_slots(window, rules(horizon_days=1), [calendar()], rooms())
+    assert starts(slots)[-1] == "01-07 11:00"  # Tuesday's hours start at 9:00: too far
+    tuesday_nine = local(2030, 1, 8, 9).astimezone(UTC)
+    problems, _ = slot_problems(
+        starts_at=tuesday_nine,
+        query=window,
+        rules=rules(horizon_days=1),
+        calendar=calendar(),
+        rooms=rooms(),
+    )
+    assert problems == ["This time is too far ahead: online booking opens 1 day ahead."]
+
+
 def test_a_free_room_is_needed_and_the_first_free_one_is_given():
     window = query(local(*MONDAY, 9), local(*MONDAY, 10))
     whole_morning = [

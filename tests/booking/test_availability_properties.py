@@ -30,8 +30,9 @@ The rules, as the oracle reads them:
   travel time between the two (30 minutes unless set).
 - The patient cannot be in two appointments at once (no buffer or travel for them).
 - Needling needs a certification current on the local date the appointment starts.
-- Patients book no sooner than the minimum notice and no later than the horizon after now
-  (both inclusive); staff book anything not in the past.
+- Patients book no sooner than the minimum notice after now, and before the horizon after
+  now (8 weeks ahead is already too far, as the patient pages' windows have it); staff book
+  anything not in the past.
 - Slots are offered on the location's wall-clock grid (every `step` minutes from midnight)
   within the searched window; staff may ask for any minute.
 
@@ -155,7 +156,7 @@ class Oracle:
         if world.for_patient:
             if start < world.now + world.min_notice:
                 broken.add("notice")
-            if start > world.now + world.horizon_days * DAY:
+            if start >= world.now + world.horizon_days * DAY:
                 broken.add("horizon")
         elif start < world.now:
             broken.add("past")
