@@ -29,9 +29,26 @@ class NonexistentLocalTime(ValueError):
 def aware(day: dt.date, wall: dt.time, zone: ZoneInfo) -> dt.datetime:
     """The instant at wall-clock `wall` on `day` in `zone`, in UTC.
 
-    A wall time inside a spring-forward gap maps to the instant just after the gap
-    (fold=0 semantics), which keeps working-hour intervals the right length."""
-    return dt.datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
+    A wall time inside a spring-forward gap maps to the instant just after the gap, when the
+    clocks jump past it (hours "from 2:30" start at 3:00); one that happens twice in the
+    autumn maps to its first occurrence."""
+    local = dt.datetime.combine(day, wall, tzinfo=zone)
+    moment = local.astimezone(UTC)
+    if moment.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return moment
+    # Skipped: read with the offset after the change it falls before the change, read with
+    # the one before it falls after; the change itself is the first second in between that
+    # has the new offset.
+    before = _ts(local.replace(fold=1).astimezone(UTC))
+    after = _ts(moment)
+    offset = moment.astimezone(zone).utcoffset()
+    while before < after:
+        middle = (before + after) // 2
+        if _from_ts(middle).astimezone(zone).utcoffset() == offset:
+            after = middle
+        else:
+            before = middle + 1
+    return _from_ts(after)
 
 
 def aware_strict(day: dt.date, wall: dt.time, zone: ZoneInfo) -> dt.datetime:
@@ -193,9 +210,6 @@ class Rooms:
         return self.free_room_ts(_ts(start), _ts(end))
 
 
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-
-
 class _Instants:
     """Wall-clock times of local dates as (seconds since the epoch, UTC offset in seconds),
     remembered: every practitioner's 9:00 on a day is the same instant."""
@@ -209,13 +223,9 @@ class _Instants:
         found = self.cache.get(key)
         if found is None:
             seconds = _ts(aware(day, wall, self.zone))
-            naive = (
-                (day.toordinal() - _EPOCH_ORDINAL) * 86400
-                + wall.hour * 3600
-                + wall.minute * 60
-                + wall.second
-            )
-            found = self.cache[key] = (seconds, naive - seconds)
+            # The clock's own offset then (not the wall time's: a skipped one is moved to
+            # the change), so that slots sit on the clock's grid.
+            found = self.cache[key] = (seconds, self.offset_at(seconds))
         return found
 
     def offset_at(self, seconds: int) -> int:

@@ -286,6 +286,40 @@ def test_hours_across_the_spring_forward_gap_lose_an_hour():
     )
 
 
+def test_hours_from_a_time_the_clocks_skip_start_when_the_clocks_jump():
+    # Spring forward, 14 March 2027: 2:00 EST is followed by 3:00 EDT. Hours "from 2:05" start
+    # at the change (3:00 EDT), as the docstring of `aware` says, not at 3:05 EDT (2:05 read
+    # with the old offset), and slots stay on the quarter-hour grid.
+    day = dt.date(2027, 3, 14)
+    assert aware(day, dt.time(2, 30), TORONTO) == utc(2027, 3, 14, 7)
+    assert aware(day, dt.time(2, 5), TORONTO) == utc(2027, 3, 14, 7)
+    assert aware(day, dt.time(1, 30), TORONTO) == utc(2027, 3, 14, 6, 30)  # before: unchanged
+    cal = PractitionerCalendar(practitioner_id=7, weekly={6: [(dt.time(2, 5), dt.time(4))]})
+    slots = free_slots(
+        query(local(2027, 3, 14, 0), local(2027, 3, 14, 12), minutes=15),
+        rules(opening=(0, 23)),
+        [cal],
+        rooms(),
+    )
+    assert [s.starts_at.astimezone(TORONTO).strftime("%H:%M %Z") for s in slots] == [
+        "03:00 EDT",
+        "03:15 EDT",
+        "03:30 EDT",
+        "03:45 EDT",
+    ]
+    hourly = free_slots(
+        query(local(2027, 3, 14, 0), local(2027, 3, 14, 12), step=dt.timedelta(hours=1)),
+        rules(opening=(0, 23)),
+        [PractitionerCalendar(practitioner_id=7, weekly={6: [(dt.time(2, 30), dt.time(5))]})],
+        rooms(),
+    )
+    # On the clock's hours (not 3:30 and 4:30, 2:30 read with the old offset).
+    assert [s.starts_at.astimezone(TORONTO).strftime("%H:%M %Z") for s in hourly] == [
+        "03:00 EDT",
+        "04:00 EDT",
+    ]
+
+
 def test_the_hour_that_does_not_exist_is_refused():
     with pytest.raises(NonexistentLocalTime, match="clocks go forward"):
         aware_strict(dt.date(2026, 3, 8), dt.time(2, 30), TORONTO)
