@@ -26,8 +26,10 @@ The rules, as the oracle reads them:
   day's hours on their own; no clinic books across midnight).
 - The practitioner and a room are busy from an appointment's start until its buffer ends
   (its location's buffer). A new appointment needs them until its own buffer ends here.
-  Between an appointment at another location and one here, the practitioner also needs the
-  travel time between the two (30 minutes unless set).
+  Between an appointment at another location and one here, after the earlier one's buffer,
+  the practitioner also needs the travel time between the two (30 minutes unless set).
+  (Turning appointments into busy times is `load_availability`'s job; `engine_inputs` does it
+  the same way here, so these tests prove the pure functions, not that query.)
 - The patient cannot be in two appointments at once (no buffer or travel for them).
 - Needling needs a certification current on the local date the appointment starts.
 - Patients book no sooner than the minimum notice after now, and before the horizon after
