@@ -29,9 +29,26 @@ class NonexistentLocalTime(ValueError):
 def aware(day: dt.date, wall: dt.time, zone: ZoneInfo) -> dt.datetime:
     """The instant at wall-clock `wall` on `day` in `zone`, in UTC.
 
-    A wall time inside a spring-forward gap maps to the instant just after the gap
-    (fold=0 semantics), which keeps working-hour intervals the right length."""
-    return dt.datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
+    A wall time inside a spring-forward gap maps to the instant just after the gap, when the
+    clocks jump past it (hours "from 2:30" start at 3:00); one that happens twice in the
+    autumn maps to its first occurrence."""
+    local = dt.datetime.combine(day, wall, tzinfo=zone)
+    moment = local.astimezone(UTC)
+    if moment.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return moment
+    # Skipped: read with the offset after the change it falls before the change, read with
+    # the one before it falls after; the change itself is the first second in between that
+    # has the new offset.
+    before = _ts(local.replace(fold=1).astimezone(UTC))
+    after = _ts(moment)
+    offset = moment.astimezone(zone).utcoffset()
+    while before < after:
+        middle = (before + after) // 2
+        if _from_ts(middle).astimezone(zone).utcoffset() == offset:
+            after = middle
+        else:
+            before = middle + 1
+    return _from_ts(after)
 
 
 def aware_strict(day: dt.date, wall: dt.time, zone: ZoneInfo) -> dt.datetime:
@@ -193,9 +210,6 @@ class Rooms:
         return self.free_room_ts(_ts(start), _ts(end))
 
 
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-
-
 class _Instants:
     """Wall-clock times of local dates as (seconds since the epoch, UTC offset in seconds),
     remembered: every practitioner's 9:00 on a day is the same instant."""
@@ -209,13 +223,9 @@ class _Instants:
         found = self.cache.get(key)
         if found is None:
             seconds = _ts(aware(day, wall, self.zone))
-            naive = (
-                (day.toordinal() - _EPOCH_ORDINAL) * 86400
-                + wall.hour * 3600
-                + wall.minute * 60
-                + wall.second
-            )
-            found = self.cache[key] = (seconds, naive - seconds)
+            # The clock's own offset then (not the wall time's: a skipped one is moved to
+            # the change), so that slots sit on the clock's grid.
+            found = self.cache[key] = (seconds, self.offset_at(seconds))
         return found
 
     def offset_at(self, seconds: int) -> int:
@@ -247,6 +257,9 @@ def _working_spans(
             if a < day_end and day_start < b:
                 a, b = max(a, day_start), min(b, day_end)
                 spans.append((a, b, instant.offset_at(a)))
+    if len(spans) > 1:
+        # Back-to-back weekly hours (9–12, 12–15) and extra hours next to them are one
+        # stretch of work: an appointment may run across the seam.
         spans.sort()
         merged: list[tuple[int, int, int]] = []
         for span in spans:
@@ -302,13 +315,15 @@ def free_slots(
     A slot is free when the practitioner works then at this location (weekly hours within
     opening hours, not a holiday, plus extra hours, minus time off), is certified on that
     local date if the service needs it, is not busy anywhere until the new appointment's
-    buffer ends (nor travelling), a room is free for as long, the patient is free, and —
-    for patients — it respects the minimum notice and the horizon."""
+    buffer ends (nor travelling), a room is free for as long, the patient is free, it is
+    not past, and — for patients — it respects the minimum notice and the horizon."""
     earliest = query.window_start
     latest = query.window_end
     if query.for_patient:
         earliest = max(earliest, query.now + rules.min_notice)
         latest = min(latest, query.now + rules.horizon)
+    else:
+        earliest = max(earliest, query.now)  # staff cannot book the past either
     if earliest >= latest:
         return []
     length = int(query.length.total_seconds())
@@ -378,7 +393,8 @@ def slot_problems(
                 "This time is too soon to book online"
                 f" (at least {_describe(rules.min_notice)} notice); please phone the clinic."
             )
-        if starts_at > query.now + rules.horizon:
+        # As in `free_slots` (and the patient pages' windows): the horizon's instant is out.
+        if starts_at >= query.now + rules.horizon:
             problems.append(
                 f"This time is too far ahead: online booking opens {_describe(rules.horizon)} ahead."
             )

@@ -124,6 +124,28 @@ def test_no_slots_on_a_holiday_unless_extra_hours_are_set():
     ]
 
 
+def test_back_to_back_weekly_hours_are_one_stretch_of_work():
+    # A morning and an afternoon entered as 9–12 and 12–15: an hour from 11:30 is working time.
+    back_to_back = PractitionerCalendar(
+        practitioner_id=7,
+        weekly={d: [(dt.time(9), dt.time(12)), (dt.time(12), dt.time(15))] for d in EVERY_DAY},
+    )
+    slots = free_slots(
+        query(local(*MONDAY, 0), local(*MONDAY, 23)), rules(), [back_to_back], rooms()
+    )
+    assert "01-07 11:30" in starts(slots)
+    assert len(slots) == 21  # 9:00 to 14:00, every quarter hour
+    eleven_thirty = local(*MONDAY, 11, 30).astimezone(UTC)
+    problems, _ = slot_problems(
+        starts_at=eleven_thirty,
+        query=query(eleven_thirty, eleven_thirty),
+        rules=rules(),
+        calendar=back_to_back,
+        rooms=rooms(),
+    )
+    assert problems == []
+
+
 def test_time_off_removes_slots():
     off = [Interval(local(*MONDAY, 9).astimezone(UTC), local(*MONDAY, 11).astimezone(UTC))]
     slots = free_slots(
@@ -153,7 +175,47 @@ def test_patients_respect_minimum_notice_and_horizon_but_staff_do_not():
         "01-08 09:30",
     ]
     staff = query(local(*MONDAY, 0), local(2030, 1, 9, 23), now=now)
-    assert len(free_slots(staff, rules(notice=60, horizon_days=1), [calendar()], rooms())) == 27
+    # From 9:45 (the first time not yet past) to Wednesday 11:00: 6 + 9 + 9.
+    assert len(free_slots(staff, rules(notice=60, horizon_days=1), [calendar()], rooms())) == 24
+
+
+def test_staff_are_not_offered_a_time_already_past():
+    # Booking checks refuse a past time for staff too, so the search must not offer one, even
+    # for a window that starts before now.
+    now = local(*MONDAY, 9, 40).astimezone(UTC)
+    slots = free_slots(
+        query(local(*MONDAY, 0), local(*MONDAY, 23), now=now), rules(), [calendar()], rooms()
+    )
+    assert starts(slots) == ["01-07 09:45", "01-07 10:00", "01-07 10:15", "01-07 10:30"] + [
+        "01-07 10:45",
+        "01-07 11:00",
+    ]
+    problems, _ = slot_problems(
+        starts_at=local(*MONDAY, 9, 30).astimezone(UTC),
+        query=query(local(*MONDAY, 0), local(*MONDAY, 23), now=now),
+        rules=rules(),
+        calendar=calendar(),
+        rooms=rooms(),
+    )
+    assert problems == ["This time is in the past."]
+
+
+def test_the_horizon_ends_just_before_its_last_instant_for_search_and_check_alike():
+    # Horizon one day from Monday 9:00: the search stops before Tuesday 9:00, so the check
+    # must refuse Tuesday 9:00 too (it used to accept it: "later than", not "at or after").
+    now = local(*MONDAY, 9).astimezone(UTC)
+    window = query(local(*MONDAY, 0), local(2030, 1, 9, 23), now=now, for_patient=True)
+    slots = free_slots(window, rules(horizon_days=1), [calendar()], rooms())
+    assert starts(slots)[-1] == "01-07 11:00"  # Tuesday's hours start at 9:00: too far
+    tuesday_nine = local(2030, 1, 8, 9).astimezone(UTC)
+    problems, _ = slot_problems(
+        starts_at=tuesday_nine,
+        query=window,
+        rules=rules(horizon_days=1),
+        calendar=calendar(),
+        rooms=rooms(),
+    )
+    assert problems == ["This time is too far ahead: online booking opens 1 day ahead."]
 
 
 def test_a_free_room_is_needed_and_the_first_free_one_is_given():
@@ -222,6 +284,40 @@ def test_hours_across_the_spring_forward_gap_lose_an_hour():
     assert aware(day, dt.time(4), TORONTO) - aware(day, dt.time(1), TORONTO) == dt.timedelta(
         hours=2
     )
+
+
+def test_hours_from_a_time_the_clocks_skip_start_when_the_clocks_jump():
+    # Spring forward, 14 March 2027: 2:00 EST is followed by 3:00 EDT. Hours "from 2:05" start
+    # at the change (3:00 EDT), as the docstring of `aware` says, not at 3:05 EDT (2:05 read
+    # with the old offset), and slots stay on the quarter-hour grid.
+    day = dt.date(2027, 3, 14)
+    assert aware(day, dt.time(2, 30), TORONTO) == utc(2027, 3, 14, 7)
+    assert aware(day, dt.time(2, 5), TORONTO) == utc(2027, 3, 14, 7)
+    assert aware(day, dt.time(1, 30), TORONTO) == utc(2027, 3, 14, 6, 30)  # before: unchanged
+    cal = PractitionerCalendar(practitioner_id=7, weekly={6: [(dt.time(2, 5), dt.time(4))]})
+    slots = free_slots(
+        query(local(2027, 3, 14, 0), local(2027, 3, 14, 12), minutes=15),
+        rules(opening=(0, 23)),
+        [cal],
+        rooms(),
+    )
+    assert [s.starts_at.astimezone(TORONTO).strftime("%H:%M %Z") for s in slots] == [
+        "03:00 EDT",
+        "03:15 EDT",
+        "03:30 EDT",
+        "03:45 EDT",
+    ]
+    hourly = free_slots(
+        query(local(2027, 3, 14, 0), local(2027, 3, 14, 12), step=dt.timedelta(hours=1)),
+        rules(opening=(0, 23)),
+        [PractitionerCalendar(practitioner_id=7, weekly={6: [(dt.time(2, 30), dt.time(5))]})],
+        rooms(),
+    )
+    # On the clock's hours (not 3:30 and 4:30, 2:30 read with the old offset).
+    assert [s.starts_at.astimezone(TORONTO).strftime("%H:%M %Z") for s in hourly] == [
+        "03:00 EDT",
+        "04:00 EDT",
+    ]
 
 
 def test_the_hour_that_does_not_exist_is_refused():
