@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.validators import (
+    validate_born_after_1900,
     validate_not_in_future,
     validate_phone,
     validate_time_zone,
@@ -624,7 +625,7 @@ class Patient(models.Model):
     )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField(validators=[validate_not_in_future])
+    date_of_birth = models.DateField(validators=[validate_born_after_1900, validate_not_in_future])
     phone = models.CharField(max_length=30, validators=[validate_phone])
     email = models.EmailField(blank=True)
     emergency_contact_name = models.CharField(max_length=200, blank=True)
