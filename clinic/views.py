@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
 import re
 
@@ -25,6 +24,7 @@ from django_otp import match_token
 from clinic import access, security, selectors
 from clinic.audit import record_access
 from clinic.demo import demo_code_for
+from clinic.exports import csv_response
 from clinic.forms import (
     AccessLogFilterForm,
     PasswordCheckForm,
@@ -475,41 +475,29 @@ def _access_log_page(request, form, rows, patient):
 
 
 def _access_log_csv(rows) -> StreamingHttpResponse:
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-
     def lines():
-        yield writer.writerow(
-            [
-                "time (UTC)",
-                "staff or user",
-                "role",
-                "patient record",
-                "patient",
-                "record type",
-                "record id",
-                "action",
-                "IP address",
-            ]
-        )
+        yield [
+            "time (UTC)",
+            "staff or user",
+            "role",
+            "patient record",
+            "patient",
+            "record type",
+            "record id",
+            "action",
+            "IP address",
+        ]
         for row in rows.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    row.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
-                    row.actor.email if row.actor else "system",
-                    row.actor_role,
-                    row.patient_id,
-                    row.patient.full_name,
-                    row.record_type,
-                    row.record_id,
-                    row.action,
-                    row.ip_address or "",
-                ]
-            )
+            yield [
+                row.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+                row.actor.email if row.actor else "system",
+                row.actor_role,
+                row.patient_id,
+                row.patient.full_name,
+                row.record_type,
+                row.record_id,
+                row.action,
+                row.ip_address or "",
+            ]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="access-log.csv"'
-    return response
+    return csv_response(lines(), "access-log.csv")
