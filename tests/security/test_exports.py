@@ -1,16 +1,24 @@
-"""What leaves the app in files: an attacker's attempts to make an export run code.
+"""What leaves the app: exports an attacker tries to make run code, and log lines that would
+hand them the secrets in patients' and practitioners' links.
 
 A patient (or anyone who can type a name, a location or a staff member's name) who writes
 `=HYPERLINK("http://…")` must not get a live formula into the spreadsheet of the manager who
 opens the export. Every CSV goes through one writer that neutralises cells beginning with
 `=`, `+`, `-`, `@`, tab or carriage return (OWASP: a leading single quote), while real numbers,
 negative ones included, stay numbers.
+
+A manage-this-appointment link or a calendar feed's address is a key: whoever reads it in a
+server log (or in a Referer header sent with a page's images) can cancel the visit or read the
+practitioner's day. The app's own log lines show such secrets as `[redacted]`, and pages opened
+by one send no Referer.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import logging
 import pathlib
 
 import pytest
@@ -20,6 +28,7 @@ from clinic import exports
 from clinic.audit import record_access
 from clinic.models import Location, User
 from tests.booking.conftest import clinic  # noqa: F401 (a fixture the results need)
+from tests.booking.factories import AppointmentFactory
 from tests.booking.test_results_dashboard import data  # noqa: F401 (a fixture: seven courses)
 from tests.factories import PatientFactory
 
@@ -113,3 +122,117 @@ def test_every_csv_the_app_writes_goes_through_the_shared_writer():
         if "csv.writer(" in (text := path.read_text()) or "csv.DictWriter(" in text
     ]
     assert writers == ["clinic/exports.py"]
+
+
+# --- Secrets in addresses stay out of the logs ----------------------------------------------------
+
+
+@pytest.fixture
+def secret_links(clinic, patient):  # noqa: F811
+    from booking import calendars, links
+
+    start = clinic.location.today() + dt.timedelta(days=3)
+    appointment = AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        patient=patient,
+        service=clinic.assessment,
+        starts_at=dt.datetime.combine(start, dt.time(10), tzinfo=clinic.location.zone),
+        ends_at=dt.datetime.combine(start, dt.time(11), tzinfo=clinic.location.zone),
+        blocks_until=dt.datetime.combine(start, dt.time(11, 5), tzinfo=clinic.location.zone),
+    )
+    token = links.make_token(appointment)
+    feed = calendars.new_feed(clinic.practitioner)
+    return {
+        "manage": (reverse("booking:link_manage", args=[appointment.pk, token]), token),
+        "cancel": (reverse("booking:link_cancel", args=[appointment.pk, token]), token),
+        "feed": (reverse("booking:practitioner_feed", args=[feed]), feed),
+    }
+
+
+@pytest.mark.parametrize("which", ["manage", "cancel", "feed"])
+def test_a_link_that_is_not_found_is_logged_without_its_secret(client, secret_links, caplog, which):
+    address, secret = secret_links[which]
+    # The same secret on an address that does not exist: django.request logs "Not Found".
+    with caplog.at_level(logging.INFO):
+        assert client.get(address + "nothing-here/").status_code == 404
+    assert address.split("/")[1] in caplog.text  # the line is there...
+    assert secret not in caplog.text  # ...without the key
+    assert "[redacted]" in caplog.text
+
+
+def test_a_refused_link_is_logged_without_its_secret(client, secret_links, caplog):
+    address, secret = secret_links["manage"]
+    forged = address.replace(secret, secret[:-4] + "AAAA")
+    with caplog.at_level(logging.INFO):
+        client.get(forged)
+        logging.getLogger("django.request").warning("Refused: %s", forged)
+    assert secret[:-4] not in caplog.text
+
+
+@pytest.mark.parametrize("which", ["manage", "feed"])
+def test_the_development_servers_request_lines_hide_the_secret(secret_links, caplog, which):
+    """What runserver writes for each request ("GET <path> HTTP/1.1" 200 …)."""
+    address, secret = secret_links[which]
+    server = logging.getLogger("django.server")
+    server.addHandler(caplog.handler)  # it does not pass its lines up to the root logger
+    try:
+        server.info('"%s" %s %s', f"GET {address}?x=1 HTTP/1.1", "200", "512")
+    finally:
+        server.removeHandler(caplog.handler)
+    assert secret not in caplog.text
+    assert "GET /" in caplog.text and "HTTP/1.1" in caplog.text
+
+
+def test_a_password_reset_link_is_logged_without_its_token(client, caplog):
+    with caplog.at_level(logging.INFO):
+        client.get("/accounts/reset/MQ/cz3abc-0123456789abcdef0123456789abcdef/nothing/")
+    assert "0123456789abcdef0123456789abcdef" not in caplog.text
+
+
+@pytest.mark.parametrize("which", ["manage", "cancel"])
+def test_a_page_opened_by_a_secret_link_sends_no_referer(client, secret_links, which):
+    address, _ = secret_links[which]
+    response = client.get(address)
+    assert response.status_code == 200
+    assert response["Referrer-Policy"] == "no-referrer"
+
+
+def test_other_pages_keep_the_same_origin_referrer_policy(client, location):
+    assert client.get(reverse("clinic:location_list"))["Referrer-Policy"] == "same-origin"
+
+
+SAMPLE_ARGUMENTS = {"kind": "before_session", "uidb64": "MQ"}
+
+
+def test_every_address_with_a_secret_in_it_is_redacted():
+    """A new URL with a `<token>` must be added to clinic.secret_links.SECRET_IN_ADDRESS."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from clinic.secret_links import redact
+
+    secret = "s3cr3t-Value_1234567890"
+    found = []
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and "token" in pattern.pattern.converters:
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                kwargs = {
+                    key: secret if key == "token" else SAMPLE_ARGUMENTS.get(key, "1")
+                    for key in pattern.pattern.converters
+                }
+                found.append(reverse(name, kwargs=kwargs))
+
+    walk(get_resolver().url_patterns, None)
+    assert len(found) >= 7  # five appointment links, the feed, the password reset
+    assert [address for address in found if secret in redact(address)] == []
+
+
+def test_the_password_resets_own_next_step_is_left_readable():
+    from clinic.secret_links import redact
+
+    assert redact("/accounts/reset/MQ/set-password/") == "/accounts/reset/MQ/set-password/"
