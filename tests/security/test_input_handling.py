@@ -268,3 +268,62 @@ def test_a_forged_slot_choice_is_refused_not_a_500(slot):
     from booking.forms import parse_slot_choice
 
     assert parse_slot_choice(slot) is None
+
+
+# --- Free text has a bound, in the form and in the database ---------------------------------------
+
+
+def _our_text_fields():
+    from django.apps import apps
+    from django.db import models
+
+    for model in apps.get_models():
+        if model._meta.app_label in {"clinic", "intake", "booking"}:
+            for field in model._meta.local_fields:
+                if isinstance(field, models.TextField):
+                    yield model, field
+
+
+def test_every_free_text_field_has_a_maximum_the_database_enforces():
+    from django.db import connection
+
+    unbounded, unchecked = [], []
+    with connection.cursor() as cursor:
+        for model, field in _our_text_fields():
+            if not field.max_length:
+                unbounded.append(f"{model.__name__}.{field.name}")
+                continue
+            names = connection.introspection.get_constraints(cursor, model._meta.db_table)
+            if f"{model._meta.model_name}_{field.name}_at_most_{field.max_length}_chars" not in (
+                names
+            ):
+                unchecked.append(f"{model.__name__}.{field.name}")
+    assert (unbounded, unchecked) == ([], [])
+
+
+def test_the_forms_refuse_an_overlong_answer_on_the_field():
+    from intake.forms.notes import AssessmentForm
+
+    form = AssessmentForm(data={"subjective": "x" * 900_000})
+    form.is_valid()
+    assert "at most 5000 characters" in " ".join(form.errors.get("subjective", []))
+
+
+def test_the_database_refuses_a_900_kb_plan_and_900_kb_goals(patient, practitioner):
+    from django.db import IntegrityError, transaction
+
+    from intake.models import AssessmentNote, Intake
+    from tests.intake.factories import IntakeFactory, complete_assessment
+
+    assessment = AssessmentNote.objects.create(
+        patient=patient, author=practitioner, **complete_assessment()
+    )
+    with pytest.raises(IntegrityError, match="assessment_goals_at_most_4000_chars"):
+        with transaction.atomic():
+            AssessmentNote.objects.filter(pk=assessment.pk).update(
+                goals=[{"goal": "x" * 900_000, "target": ""}]
+            )
+    draft = IntakeFactory(patient=patient)
+    with pytest.raises(IntegrityError, match="intake_goals_at_most_2000_chars"):
+        with transaction.atomic():
+            Intake.objects.filter(pk=draft.pk).update(goals="x" * 900_000)
