@@ -49,7 +49,7 @@ from booking.models import (
     WaitlistOffer,
 )
 from booking.selectors import load_availability
-from clinic import access
+from clinic import access, dates
 from clinic.audit import log_access, record_access, record_accesses, record_listing
 from clinic.models import AccessLog, Location, Patient, Practitioner, Role, Service, ServiceKind
 from intake.selectors import worrying_aftercare
@@ -85,10 +85,7 @@ def _remembered_location(request) -> Location | None:
 
 
 def _date_param(request, name: str, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(request.GET.get(name, ""))
-    except ValueError:
-        return default
+    return dates.date_in_query(request.GET, name, default)
 
 
 def _int(value) -> int | None:
@@ -100,7 +97,9 @@ def _int(value) -> int | None:
 
 def _next_url(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path of this site only: redirect() would take a bare word for a URL name to reverse
+    # (a 500 on ?next=anything).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -613,12 +612,9 @@ def _slot_choices(slots, location: Location, names: dict[int, str], *, anyone: b
 
 def _chosen_value(request) -> str:
     """A time picked on the schedule (`?at=` with `?practitioner=`), as a slot radio value."""
-    at, pid = request.GET.get("at", ""), _int(request.GET.get("practitioner"))
-    try:
-        starts_at = dt.datetime.fromisoformat(at)
-    except ValueError:
-        return ""
-    if starts_at.tzinfo is None or pid is None:
+    starts_at = dates.instant_in_query(request.GET, "at")
+    pid = _int(request.GET.get("practitioner"))
+    if starts_at is None or pid is None:
         return ""
     return slot_choice_value(pid, starts_at)
 
@@ -640,10 +636,8 @@ def _slot_page(
     `keep` are query parameters the day and practitioner filters carry along."""
     now = timezone.now()
     at = request.GET.get("at", "")
-    try:
-        picked_day = dt.datetime.fromisoformat(at).astimezone(location.zone).date()
-    except (ValueError, TypeError):
-        picked_day = None
+    picked_at = dates.instant_in_query(request.GET, "at")
+    picked_day = picked_at.astimezone(location.zone).date() if picked_at else None
     posted = parse_slot_choice(request.POST.get("slot", "")) if request.method == "POST" else None
     if posted is not None:  # a refused choice: show that day again, with the times free now
         picked_day = posted[1].astimezone(location.zone).date()
@@ -861,10 +855,10 @@ def find_patient(request, slug: str):
 
 
 def _picked_summary(location: Location, carried: dict) -> str:
-    try:
-        at = dt.datetime.fromisoformat(carried.get("at", "")).astimezone(location.zone)
-    except ValueError:
+    picked = dates.instant_in_query(carried, "at")
+    if picked is None:
         return ""
+    at = picked.astimezone(location.zone)
     return f"{at:%A %-d %B}, {schedule.clock(at)}"
 
 

@@ -8,7 +8,8 @@ from django import forms
 
 from booking.availability import NonexistentLocalTime, aware_strict
 from booking.models import Room
-from clinic.forms import DateInput
+from clinic import dates
+from clinic.forms import CalendarDateField, DateInput
 from clinic.models import Location, Patient, Practitioner, Service, Weekday
 
 
@@ -34,11 +35,9 @@ def parse_slot_choice(value: str) -> tuple[int, dt.datetime] | None:
     """A slot radio's value, '<practitioner id>|<ISO start in UTC>', or None if malformed."""
     practitioner, _, start = (value or "").partition("|")
     try:
-        starts_at = dt.datetime.fromisoformat(start)
+        starts_at = dates.parse_instant(start)
         practitioner_id = int(practitioner)
     except ValueError:
-        return None
-    if starts_at.tzinfo is None:
         return None
     return practitioner_id, starts_at.astimezone(dt.UTC)
 
@@ -93,7 +92,7 @@ class LocalDateTimeMixin:
 class SessionForm(LocalDateTimeMixin, forms.Form):
     """One session of a course as set by the person booking it."""
 
-    date = forms.DateField(widget=DateInput(), input_formats=["%Y-%m-%d"])
+    date = CalendarDateField(widget=DateInput(), input_formats=["%Y-%m-%d"])
     time = forms.TimeField(widget=TimeInput(), input_formats=["%H:%M", "%H:%M:%S"])
     location = forms.ModelChoiceField(queryset=Location.objects.none(), empty_label=None)
     practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), empty_label=None)
@@ -134,8 +133,8 @@ class ReportFilterForm(forms.Form):
 
     MAX_DAYS = 366 * 5
 
-    start = forms.DateField(label="From", widget=DateInput)
-    end = forms.DateField(label="To (included)", widget=DateInput)
+    start = CalendarDateField(label="From", widget=DateInput)
+    end = CalendarDateField(label="To (included)", widget=DateInput)
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), required=False, empty_label="All locations"
     )
@@ -239,7 +238,7 @@ class PatientSearchForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True, "type": "search"}),
     )
-    born = forms.DateField(
+    born = CalendarDateField(
         label="Date of birth",
         required=False,
         widget=DateInput(),

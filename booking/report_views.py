@@ -4,12 +4,10 @@ log (action "export") for each patient whose courses they rest on."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -19,6 +17,7 @@ from booking import reports
 from booking.forms import ReportFilterForm
 from clinic import access
 from clinic.audit import record_export
+from clinic.exports import csv_response
 from clinic.models import Location, Practitioner, Role, User
 
 report_viewers = access.role_required(Role.MANAGER, Role.PRACTITIONER)
@@ -90,20 +89,6 @@ def _log_export(request, patient_ids: list[int], record_type: str) -> None:
     """One access-log entry for the export, naming every patient it rests on (an export may
     cover thousands); each one's access report shows it."""
     record_export(request=request, patient_ids=patient_ids, record_type=record_type)
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_response(rows, filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _share(figure: reports.Figure) -> str:
@@ -187,7 +172,7 @@ def dashboard_csv(request):
             ]
             yield row
 
-    return _csv_response(rows(), f"results-{period.start}-{period.end}.csv")
+    return csv_response(rows(), f"results-{period.start}-{period.end}.csv")
 
 
 def course_reference(course_id: int) -> str:
@@ -221,4 +206,4 @@ def outcomes_csv(request):
                 *("" if row[name] is None else row[name] for name in columns),
             ]
 
-    return _csv_response(lines(), f"course-outcomes-{period.start}-{period.end}.csv")
+    return csv_response(lines(), f"course-outcomes-{period.start}-{period.end}.csv")

@@ -34,7 +34,7 @@ from booking.models import (
 )
 from booking.places import nearest_first, position_of
 from booking.selectors import load_availability
-from clinic import access
+from clinic import access, dates
 from clinic.audit import log_access, record_access
 from clinic.models import Location, Practitioner, Role, Service, ServiceKind
 
@@ -94,10 +94,7 @@ def _local_days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def _week_start(request, location: Location) -> dt.date:
-    try:
-        return dt.date.fromisoformat(request.GET.get("from", ""))
-    except ValueError:
-        return location.today()
+    return dates.date_in_query(request.GET, "from", location.today())
 
 
 def _slot_page_context(
@@ -678,7 +675,7 @@ def _apply_alternative(post, action: str) -> None:
     try:
         _, row, location_id, practitioner_id, start = action.split(":", 4)
         location = Location.objects.get(pk=int(location_id))
-        local = dt.datetime.fromisoformat(start).astimezone(location.zone)
+        local = dates.parse_instant(start).astimezone(location.zone)
     except (ValueError, Location.DoesNotExist):
         return
     post[f"session-{row}-date"] = local.date().isoformat()

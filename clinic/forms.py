@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import BaseUserCreationForm
 
+from clinic.dates import validate_in_calendar
 from clinic.models import AccessLog, Patient, User
-from clinic.validators import validate_not_in_future, validate_phone
+from clinic.validators import validate_born_after_1900, validate_not_in_future, validate_phone
 
 
 class DateInput(forms.DateInput):
@@ -18,12 +19,19 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+class CalendarDateField(forms.DateField):
+    """A date within the clinic's calendar (1900–2100): year 1 or 9999 is a field error here,
+    not an overflow in the page's arithmetic."""
+
+    default_validators = [validate_in_calendar]
+
+
 class PatientSignUpForm(BaseUserCreationForm):
     """A patient creates their own account: the login and the patient record in one go."""
 
     date_of_birth = forms.DateField(
         widget=DateInput(),
-        validators=[validate_not_in_future],
+        validators=[validate_born_after_1900, validate_not_in_future],
         input_formats=["%Y-%m-%d"],
         help_text="We use it to tell apart patients with the same name.",
     )
@@ -141,10 +149,10 @@ class AccessLogFilterForm(forms.Form):
     action = forms.ChoiceField(
         choices=[("", "Any action"), *AccessLog.Action.choices], required=False
     )
-    date_from = forms.DateField(
+    date_from = CalendarDateField(
         label="From", required=False, widget=DateInput(), input_formats=["%Y-%m-%d"]
     )
-    date_to = forms.DateField(
+    date_to = CalendarDateField(
         label="To", required=False, widget=DateInput(), input_formats=["%Y-%m-%d"]
     )
 

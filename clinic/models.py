@@ -18,7 +18,9 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.text_limits import bounded_text
 from clinic.validators import (
+    validate_born_after_1900,
     validate_not_in_future,
     validate_phone,
     validate_time_zone,
@@ -255,10 +257,11 @@ class ServiceKind(models.TextChoices):
     REASSESSMENT = "reassessment", "Re-assessment"
 
 
+@bounded_text
 class Service(models.Model):
     kind = models.CharField(max_length=20, choices=ServiceKind.choices, unique=True)
     name = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=2000)
     allowed_minutes = ArrayField(
         models.PositiveSmallIntegerField(), help_text="Lengths that may be booked, e.g. 15, 20, 30."
     )
@@ -424,6 +427,7 @@ class PractitionerQuerySet(models.QuerySet):
         return self.filter(user__locations=location, user__is_active=True)
 
 
+@bounded_text
 class Practitioner(models.Model):
     user = models.OneToOneField(
         User,
@@ -434,7 +438,7 @@ class Practitioner(models.Model):
     title = models.CharField(
         max_length=100, help_text="As patients see it, e.g. Registered Physiotherapist."
     )
-    bio = models.TextField(blank=True)
+    bio = models.TextField(blank=True, max_length=2000)
 
     objects = PractitionerQuerySet.as_manager()
 
@@ -625,7 +629,7 @@ class Patient(models.Model):
     )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField(validators=[validate_not_in_future])
+    date_of_birth = models.DateField(validators=[validate_born_after_1900, validate_not_in_future])
     phone = models.CharField(max_length=30, validators=[validate_phone])
     email = models.EmailField(blank=True)
     emergency_contact_name = models.CharField(max_length=200, blank=True)

@@ -1,5 +1,6 @@
 """Field validators shared by the clinic's models and forms."""
 
+import datetime as dt
 import re
 import zoneinfo
 
@@ -44,3 +45,15 @@ def validate_time_zone(value: str) -> None:
 def validate_not_in_future(value) -> None:
     if value and value > timezone.localdate():
         raise ValidationError("This date is in the future.", code="future_date")
+
+
+# The database refuses earlier birth dates (constraint patient_born_after_1900); a form says so
+# on the field first.
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
+
+def validate_born_after_1900(value) -> None:
+    if value and value < EARLIEST_BIRTH_DATE:
+        raise ValidationError(
+            "Enter a date of birth from 1 January 1900 on.", code="born_before_1900"
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
 import re
 
@@ -26,6 +25,7 @@ from django_otp import match_token
 from clinic import access, security, selectors
 from clinic.audit import record_export
 from clinic.demo import demo_code_for
+from clinic.exports import csv_response
 from clinic.forms import (
     AccessLogFilterForm,
     PasswordCheckForm,
@@ -253,7 +253,9 @@ def manager_home(request):
 
 def _safe_next(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path of this site only: redirect() would take a bare word for a URL name to reverse
+    # (a 500 on ?next=anything).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -510,41 +512,29 @@ def _access_log_page(request, form, rows, patient):
 
 
 def _access_log_csv(rows) -> StreamingHttpResponse:
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-
     def lines():
-        yield writer.writerow(
-            [
-                "time (UTC)",
-                "staff or user",
-                "role",
-                "patient record",
-                "patient",
-                "record type",
-                "record id",
-                "action",
-                "IP address",
-            ]
-        )
+        yield [
+            "time (UTC)",
+            "staff or user",
+            "role",
+            "patient record",
+            "patient",
+            "record type",
+            "record id",
+            "action",
+            "IP address",
+        ]
         for row in rows.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    row.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
-                    row.actor.email if row.actor else "system",
-                    row.actor_role,
-                    row.patient_id or " ".join(map(str, row.patient_ids)),
-                    row.patient.full_name if row.patient else f"{len(row.patient_ids)} patients",
-                    row.record_type,
-                    row.record_id,
-                    row.action,
-                    row.ip_address or "",
-                ]
-            )
+            yield [
+                row.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+                row.actor.email if row.actor else "system",
+                row.actor_role,
+                row.patient_id or " ".join(map(str, row.patient_ids)),
+                row.patient.full_name if row.patient else f"{len(row.patient_ids)} patients",
+                row.record_type,
+                row.record_id,
+                row.action,
+                row.ip_address or "",
+            ]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="access-log.csv"'
-    return response
+    return csv_response(lines(), "access-log.csv")

@@ -18,10 +18,13 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Cast, Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.text import capfirst
 
 from clinic.models import Location, Patient
+from clinic.text_limits import bounded_text
 from clinic.validators import validate_not_in_future, validate_phone
 from intake.questionnaire import SCREENING, SCREENING_BY_FIELD, SYMPTOMS, TREATMENTS
 
@@ -67,6 +70,7 @@ class ConsentVersionQuerySet(models.QuerySet):
         )
 
 
+@bounded_text
 class ConsentVersion(models.Model):
     """One wording of a consent document. Once published it never changes (the database
     refuses); a new wording is a new version, and signatures keep pointing at theirs."""
@@ -74,7 +78,7 @@ class ConsentVersion(models.Model):
     document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveSmallIntegerField()
     body = models.TextField(
-        help_text="The text the patient reads. Blank lines separate paragraphs."
+        help_text="The text the patient reads. Blank lines separate paragraphs.", max_length=20000
     )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -250,6 +254,7 @@ class IntakeQuerySet(models.QuerySet):
         return self.filter(any_yes)
 
 
+@bounded_text
 class Intake(models.Model):
     """One filling-in of the questionnaire: a draft while the patient answers, then a
     submission, which is locked. A correction is a new intake that supersedes it."""
@@ -346,7 +351,9 @@ class Intake(models.Model):
     activity_2_score = _score("How well can you do it now?")
     activity_3 = models.CharField("Activity 3", max_length=100, blank=True)
     activity_3_score = _score("How well can you do it now?")
-    goals = models.TextField("What would you like to be able to do again?", blank=True)
+    goals = models.TextField(
+        "What would you like to be able to do again?", blank=True, max_length=2000
+    )
 
     # Risk factors (age comes from the date of birth; BMI from height and weight).
     measurement_units = models.CharField(
@@ -391,29 +398,42 @@ class Intake(models.Model):
 
     # Safety screening for dry needling: details are asked for every "yes".
     screen_needle_fear = _yes_no(SCREENING[0].question)
-    screen_needle_fear_details = models.TextField("Please give details", blank=True)
+    screen_needle_fear_details = models.TextField(
+        "Please give details", blank=True, max_length=1000
+    )
     screen_bleeding_disorder = _yes_no(SCREENING[1].question)
-    screen_bleeding_disorder_details = models.TextField("Please give details", blank=True)
+    screen_bleeding_disorder_details = models.TextField(
+        "Please give details", blank=True, max_length=1000
+    )
     screen_anticoagulants = _yes_no(SCREENING[2].question)
     screen_anticoagulants_details = models.TextField(
-        "Please give details", blank=True, help_text="Which medicine, and how much."
+        "Please give details",
+        blank=True,
+        help_text="Which medicine, and how much.",
+        max_length=1000,
     )
     screen_pregnancy = _yes_no(SCREENING[3].question)
-    screen_pregnancy_details = models.TextField("Please give details", blank=True)
+    screen_pregnancy_details = models.TextField("Please give details", blank=True, max_length=1000)
     screen_diabetes = _yes_no(SCREENING[4].question)
-    screen_diabetes_details = models.TextField("Please give details", blank=True)
+    screen_diabetes_details = models.TextField("Please give details", blank=True, max_length=1000)
     screen_immune = _yes_no(SCREENING[5].question)
-    screen_immune_details = models.TextField("Please give details", blank=True)
+    screen_immune_details = models.TextField("Please give details", blank=True, max_length=1000)
     screen_skin = _yes_no(SCREENING[6].question)
-    screen_skin_details = models.TextField("Please give details", blank=True)
+    screen_skin_details = models.TextField("Please give details", blank=True, max_length=1000)
     screen_lymphoedema = _yes_no(SCREENING[7].question)
-    screen_lymphoedema_details = models.TextField("Please give details", blank=True)
+    screen_lymphoedema_details = models.TextField(
+        "Please give details", blank=True, max_length=1000
+    )
     screen_metal_allergy = _yes_no(SCREENING[8].question)
-    screen_metal_allergy_details = models.TextField("Please give details", blank=True)
+    screen_metal_allergy_details = models.TextField(
+        "Please give details", blank=True, max_length=1000
+    )
     screen_recent_surgery = _yes_no(SCREENING[9].question)
-    screen_recent_surgery_details = models.TextField("Please give details", blank=True)
+    screen_recent_surgery_details = models.TextField(
+        "Please give details", blank=True, max_length=1000
+    )
     screen_other = _yes_no(SCREENING[10].question)
-    screen_other_details = models.TextField("Please give details", blank=True)
+    screen_other_details = models.TextField("Please give details", blank=True, max_length=1000)
 
     # Entered by staff on the patient's behalf (for example on the phone).
     read_back_to_patient = models.BooleanField(default=False)
@@ -865,6 +885,7 @@ def _signed_has_fingerprint(prefix: str) -> models.CheckConstraint:
     )
 
 
+@bounded_text
 class AssessmentNote(SignedNote):
     """The practitioner's initial assessment: findings, the decision whether dry needling is
     appropriate, and the plan of the course. Its signed decision is what lets a course be
@@ -912,7 +933,7 @@ class AssessmentNote(SignedNote):
         help_text="The questionnaire the subjective part was filled in from.",
     )
 
-    subjective = models.TextField(blank=True)
+    subjective = models.TextField(blank=True, max_length=5000)
     tender_heel_left = models.BooleanField(
         "Tenderness at the medial heel, left", null=True, blank=True
     )
@@ -939,7 +960,7 @@ class AssessmentNote(SignedNote):
     )
     calf_tightness = models.CharField(max_length=10, blank=True, choices=Severity4.choices)
     foot_posture = models.CharField(max_length=10, blank=True, choices=FootPosture.choices)
-    gait_observation = models.TextField(blank=True)
+    gait_observation = models.TextField(blank=True, max_length=2000)
     trigger_points = ArrayField(
         models.CharField(max_length=40, choices=TRIGGER_POINTS),
         default=list,
@@ -959,7 +980,7 @@ class AssessmentNote(SignedNote):
     needling_appropriate = models.BooleanField(
         "Is dry needling appropriate?", null=True, blank=True
     )
-    decision_reason = models.TextField("reason for the decision", blank=True)
+    decision_reason = models.TextField("reason for the decision", blank=True, max_length=2000)
 
     planned_sessions = models.PositiveSmallIntegerField(
         "number of sessions", null=True, blank=True, choices=SESSION_CHOICES
@@ -976,7 +997,7 @@ class AssessmentNote(SignedNote):
         blank=True,
         verbose_name="combined care",
     )
-    home_exercises = models.TextField(blank=True)
+    home_exercises = models.TextField(blank=True, max_length=5000)
     # [{"goal": "...", "target": "YYYY-MM-DD"}]
     goals = models.JSONField("goals with target dates", default=list, blank=True)
 
@@ -984,6 +1005,12 @@ class AssessmentNote(SignedNote):
         ordering = ["-created_at"]
         constraints = [
             _signed_has_fingerprint("assessment"),
+            # The plan's goals (a few lines of 200 characters each, in JSON): never a
+            # 900 KB document, whoever writes it.
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length(Cast("goals", models.TextField())), 4000),
+                name="assessment_goals_at_most_4000_chars",
+            ),
             models.CheckConstraint(
                 condition=Q(planned_sessions__gte=4, planned_sessions__lte=6),
                 name="assessment_course_of_4_to_6_sessions",
@@ -1094,6 +1121,7 @@ class Tolerance(models.TextChoices):
 MAX_NEEDLES_PER_SITE = 20
 
 
+@bounded_text
 class TreatmentNote(SignedNote):
     """The note of one dry-needling session of a course prescribed by a signed assessment."""
 
@@ -1147,7 +1175,9 @@ class TreatmentNote(SignedNote):
         blank=True,
         validators=[MaxValueValidator(10)],
     )
-    reaction_since_last = models.TextField("reaction since the last session", blank=True)
+    reaction_since_last = models.TextField(
+        "reaction since the last session", blank=True, max_length=2000
+    )
     # [{"muscle": "soleus", "side": "left", "needles": 2, "twitch": true}]
     muscles_needled = models.JSONField(default=list, blank=True)
     technique = models.CharField(max_length=12, blank=True, choices=Technique.choices)
@@ -1168,9 +1198,9 @@ class TreatmentNote(SignedNote):
     adverse_event_severity = models.CharField(
         "severity", max_length=10, blank=True, choices=Severity.choices
     )
-    adverse_event_action = models.TextField("action taken", blank=True)
-    advice_given = models.TextField(blank=True)
-    plan_next = models.TextField("plan for next time", blank=True)
+    adverse_event_action = models.TextField("action taken", blank=True, max_length=2000)
+    advice_given = models.TextField(blank=True, max_length=2000)
+    plan_next = models.TextField("plan for next time", blank=True, max_length=2000)
 
     class Meta:
         ordering = ["session_number"]
@@ -1245,10 +1275,10 @@ class Amendment(models.Model):
     author = models.ForeignKey("clinic.Practitioner", on_delete=models.PROTECT, related_name="+")
     number = models.PositiveSmallIntegerField()
     signed_at = models.DateTimeField(default=timezone.now)
-    reason = models.TextField("reason for the amendment")
+    reason = models.TextField("reason for the amendment", max_length=2000)
     # {field: {"from": old value, "to": new value}}
     changes = models.JSONField(default=dict, blank=True)
-    addendum = models.TextField(blank=True)
+    addendum = models.TextField(blank=True, max_length=5000)
     fingerprint = models.CharField(max_length=64)
 
     class Meta:
@@ -1286,6 +1316,7 @@ class Amendment(models.Model):
         ]
 
 
+@bounded_text
 class AssessmentAmendment(Amendment):
     note = models.ForeignKey(AssessmentNote, on_delete=models.PROTECT, related_name="amendments")
 
@@ -1297,6 +1328,7 @@ class AssessmentAmendment(Amendment):
         ]
 
 
+@bounded_text
 class TreatmentNoteAmendment(Amendment):
     note = models.ForeignKey(TreatmentNote, on_delete=models.PROTECT, related_name="amendments")
 
@@ -1363,6 +1395,7 @@ def _kind_in(kinds) -> Q:
     return Q(kind__in=[str(kind) for kind in kinds])
 
 
+@bounded_text
 class CheckIn(models.Model):
     """One answer of a patient about how they are doing (see the section comment above)."""
 
@@ -1415,7 +1448,9 @@ class CheckIn(models.Model):
     pain_first_steps = _checkin_score("Pain with your first steps this morning")
     pain_average = _checkin_score("Your average pain over the last few days")
     walking_normally = models.BooleanField("Are you walking normally?", null=True, blank=True)
-    after_effects = models.TextField("After-effects since your last session", blank=True)
+    after_effects = models.TextField(
+        "After-effects since your last session", blank=True, max_length=2000
+    )
 
     # The after-care check, 24–48 hours after a needling session.
     soreness = models.CharField(
@@ -1426,7 +1461,7 @@ class CheckIn(models.Model):
     )
     bruising = models.BooleanField("Do you have any bruising?", null=True, blank=True)
     worrying = models.BooleanField("Is anything worrying you?", null=True, blank=True)
-    worrying_details = models.TextField("What is worrying you?", blank=True)
+    worrying_details = models.TextField("What is worrying you?", blank=True, max_length=2000)
 
     # End of the course and follow-ups.
     improved_pain_mobility = models.BooleanField(
@@ -1439,7 +1474,9 @@ class CheckIn(models.Model):
     recommend = _checkin_score(
         "How likely are you to recommend dry needling to a friend or family member?"
     )
-    comments = models.TextField("Anything else you would like to tell us?", blank=True)
+    comments = models.TextField(
+        "Anything else you would like to tell us?", blank=True, max_length=2000
+    )
 
     objects = CheckInQuerySet.as_manager()
 
