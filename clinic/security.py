@@ -34,10 +34,38 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def login_username(request: HttpRequest, credentials: dict) -> str:
+def login_username(request: HttpRequest | None, credentials: dict | None) -> str:
     """The account a login attempt is for, as django-axes counts it: emails in any case are
-    one account, so changing the case does not earn more guesses."""
-    return (credentials or {}).get("username", "").strip().lower()
+    one account, so changing the case does not earn more guesses.
+
+    django-axes asks both when it records a failure (with the login form's credentials) and
+    when it checks a lock (with its own, keyed by AXES_USERNAME_FORM_FIELD); both must name the
+    same account, or the account's count is never checked."""
+    credentials = credentials or {}
+    username = credentials.get("username") or credentials.get(User.USERNAME_FIELD)
+    if not username and request is not None and request.method == "POST":
+        username = request.POST.get("username")
+    return normalised_login(username)
+
+
+def normalised_login(username) -> str:
+    """The email as the login compares it (UserManager.get_by_natural_key)."""
+    return str(username or "").strip().lower()
+
+
+@receiver(user_logged_in)
+def clear_own_failures(sender, request, user, **kwargs) -> None:
+    """After a successful login, forget this account's failures from this address (the
+    owner's typos). Other accounts' failures from the address, and this account's failures
+    from other addresses, still count: a login to one's own account must not buy more guesses
+    at someone else's, and the owner's success must not reset a distributed guesser's tally."""
+    from axes.models import AccessAttempt
+
+    if request is None:
+        return
+    AccessAttempt.objects.filter(
+        username=normalised_login(user.get_username()), ip_address=client_ip(request)
+    ).delete()
 
 
 def second_factor_required(user: User) -> bool:
