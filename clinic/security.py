@@ -88,21 +88,64 @@ def remember_login(sender, request, user, **kwargs) -> None:
     request.session[SECOND_FACTOR_SESSION_KEY] = second_factor_required(user)
 
 
-def pending_totp_device(user: User) -> TOTPDevice:
-    """The authenticator being set up (unconfirmed), created on first visit."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+# The set-up page shows this session's own new secret; its device's id is kept here.
+PENDING_DEVICE_SESSION_KEY = "pending_authenticator"
+# Replacing or removing an authenticator, or new recovery codes, need the password typed
+# again this recently (besides the second step passed in this session).
+PASSWORD_CONFIRMED_SESSION_KEY = "password_confirmed_at"
+PASSWORD_CONFIRMATION_SECONDS = 5 * 60
+
+
+def note_password_confirmed(request: HttpRequest) -> None:
+    request.session[PASSWORD_CONFIRMED_SESSION_KEY] = int(timezone.now().timestamp())
+
+
+def password_recently_confirmed(request: HttpRequest) -> bool:
+    confirmed_at = request.session.get(PASSWORD_CONFIRMED_SESSION_KEY)
+    if not isinstance(confirmed_at, int):
+        return False
+    age = int(timezone.now().timestamp()) - confirmed_at
+    return 0 <= age <= PASSWORD_CONFIRMATION_SECONDS
+
+
+def may_set_up_authenticator(request: HttpRequest) -> bool:
+    """Setting up is for an account with no authenticator yet. Replacing one takes what only
+    its owner has: the second step passed in this session, and the password typed again a
+    few minutes ago (a stolen password, or an unattended verified session, is not enough)."""
+    if not has_confirmed_device(request.user):
+        return True
+    return request.user.is_verified() and password_recently_confirmed(request)
+
+
+def pending_totp_device(request: HttpRequest) -> TOTPDevice:
+    """The authenticator this session is setting up (unconfirmed). Each browser that starts
+    gets a new secret, and any other pending one is dropped: a secret once shown elsewhere
+    (to whoever opened the page with the password alone, before the owner) is never the one
+    the owner confirms."""
+    user = request.user
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False)
+    device = pending.filter(pk=request.session.get(PENDING_DEVICE_SESSION_KEY)).first()
     if device is None:
+        pending.delete()
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        request.session[PENDING_DEVICE_SESSION_KEY] = device.pk
     return device
 
 
 @transaction.atomic
-def confirm_totp_device(device: TOTPDevice) -> list[str]:
-    """Confirm the authenticator just verified, drop any older one, and issue recovery codes."""
-    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+def confirm_totp_device(device: TOTPDevice) -> tuple[list[str], bool]:
+    """Confirm the authenticator just verified; only now drop the older one and its recovery
+    codes, and issue new codes. Sessions that passed the second step with the old device or
+    an old code lose it (django-otp finds their device gone). Returns the codes, and whether
+    an authenticator was replaced."""
+    user = device.user
+    older = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk)
+    replaced = older.filter(confirmed=True).exists()
+    older.delete()
+    StaticDevice.objects.filter(user=user).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    return new_recovery_codes(device.user)
+    return new_recovery_codes(user), replaced
 
 
 @transaction.atomic
@@ -134,6 +177,10 @@ def password_check(request: HttpRequest, password: str) -> str:
     user = request.user
     credentials = {"username": user.email}
     if not AxesProxyHandler.is_allowed(request, credentials):
+        # As at the login page: the attempt counts (and prolongs the lock), whether the
+        # password is right or not, and the page becomes the lockout page (429).
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        request.axes_locked_out = True
         return "locked"
     if user.check_password(password):
         return "ok"

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from clinic import access, security, selectors
+from clinic import access, account_emails, security, selectors
 from clinic.audit import record_access
 from clinic.demo import demo_code_for
 from clinic.forms import (
@@ -259,17 +259,32 @@ def _safe_next(request, default: str) -> str:
     return default
 
 
+def _to_second_step(request):
+    """Pages that change the second step first ask for it, when the account has one."""
+    return redirect(f"{reverse('clinic:two_factor_verify')}?{urlencode({'next': request.path})}")
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def two_factor_setup(request):
     """Link an authenticator app: scan the code, type one code to prove it works, keep the
-    recovery codes."""
-    device = security.pending_totp_device(request.user)
+    recovery codes. For an account that has one already, this replaces it, and only a session
+    that passed the second step and has just typed the password again may (security)."""
+    replacing = security.has_confirmed_device(request.user)
+    if replacing and not request.user.is_verified():
+        return _to_second_step(request)
+    if not security.may_set_up_authenticator(request):
+        messages.info(request, "To replace your authenticator app, type your password again.")
+        return redirect("clinic:two_factor_manage")
+    device = security.pending_totp_device(request)
     form = SecondFactorForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
-            codes = security.confirm_totp_device(device)
+            codes, replaced = security.confirm_totp_device(device)
+            request.session.pop(security.PENDING_DEVICE_SESSION_KEY, None)
+            request.session.pop(security.PASSWORD_CONFIRMED_SESSION_KEY, None)
             otp_login(request, device)
             request.session[security.SECOND_FACTOR_SESSION_KEY] = True
+            account_emails.second_factor_turned_on(request, request.user, replaced=replaced)
             return render(
                 request,
                 "registration/two_factor_codes.html",
@@ -290,6 +305,7 @@ def two_factor_setup(request):
             ),
             "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
             "next": request.GET.get("next", ""),
+            "replacing": replacing,
             "required": security.second_factor_required(request.user)
             or request.user.role in STAFF_ROLES,
         },
@@ -336,14 +352,22 @@ def two_factor_verify(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def two_factor_manage(request):
-    """See whether two-step login is on, get new recovery codes, and — patients only — turn it off."""
+    """See whether two-step login is on; replace the authenticator, get new recovery codes,
+    and — patients only — turn it off. Each change needs the password typed again (throttled
+    as logins are) and, once two-step login is on, the second step passed in this session."""
     enabled = security.has_confirmed_device(request.user)
+    if enabled and not request.user.is_verified():
+        return _to_second_step(request)
     may_turn_off = request.user.role == Role.PATIENT
     form = PasswordCheckForm(request.POST if request.method == "POST" else None, request=request)
     if request.method == "POST" and form.is_valid():
         action = request.POST.get("action")
+        if action == "replace" and enabled:
+            security.note_password_confirmed(request)
+            return redirect("clinic:two_factor_setup")
         if action == "codes" and enabled:
             codes = security.new_recovery_codes(request.user)
+            account_emails.recovery_codes_reissued(request, request.user)
             return render(
                 request,
                 "registration/two_factor_codes.html",
@@ -352,6 +376,7 @@ def two_factor_manage(request):
         if action == "off" and enabled and may_turn_off:
             security.turn_off_second_factor(request.user)
             request.session[security.SECOND_FACTOR_SESSION_KEY] = False
+            account_emails.second_factor_turned_off(request, request.user)
             messages.success(request, "Two-step login is off.")
             return redirect("clinic:two_factor_manage")
         messages.error(request, "That change is not available for your account.")

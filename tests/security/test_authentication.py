@@ -136,3 +136,203 @@ def test_the_owners_own_success_clears_only_their_own_mistakes(victim):
     attempt(browser_at("198.51.100.2"), victim.email, "guess-3")
     attempt(browser_at("198.51.100.3"), victim.email, "guess-4")
     assert attempt(browser_at(home), victim.email, PASSWORD).status_code == 429
+
+
+# --- The second step: skipping it, or replacing it, with a password alone ---------------------
+
+SETUP = reverse("clinic:two_factor_setup")
+VERIFY = reverse("clinic:two_factor_verify")
+MANAGE = reverse("clinic:two_factor_manage")
+
+
+@pytest.fixture
+def staff_with_authenticator(front_desk):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from clinic import security
+
+    device = TOTPDevice.objects.create(user=front_desk, name="Authenticator app", confirmed=False)
+    security.confirm_totp_device(device)
+    return front_desk
+
+
+def _password_only(user, address="198.51.100.20") -> Client:
+    client = browser_at(address)
+    assert attempt(client, user.email, PASSWORD).status_code == 302
+    return client
+
+
+def _verified(user) -> Client:
+    """A browser that logged in with the password and then the authenticator's code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import current_code
+
+    client = _password_only(user, address="203.0.113.30")
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    assert client.post(VERIFY, {"token": current_code(device)}).status_code == 302
+    return client
+
+
+def _devices(user) -> list[tuple[int, bool]]:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return list(TOTPDevice.objects.filter(user=user).order_by("pk").values_list("pk", "confirmed"))
+
+
+def test_a_password_alone_cannot_open_the_set_up_page_of_an_account_with_an_authenticator(
+    staff_with_authenticator,
+):
+    before = _devices(staff_with_authenticator)
+    client = _password_only(staff_with_authenticator)
+    page = client.get(SETUP)
+    assert page.status_code == 302 and page.url.startswith(VERIFY)
+    confirm = client.post(SETUP, {"token": "123456"})
+    assert confirm.status_code == 302 and confirm.url.startswith(VERIFY)
+    assert _devices(staff_with_authenticator) == before  # nothing made, nothing deleted
+    assert client.get(reverse("clinic:front_desk_home")).url.startswith(VERIFY)
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_a_verified_session_must_type_the_password_again_to_replace_the_authenticator(
+    staff_with_authenticator,
+):
+    before = _devices(staff_with_authenticator)
+    client = _verified(staff_with_authenticator)
+    page = client.get(SETUP)
+    assert page.status_code == 302 and page.url.startswith(MANAGE)
+    assert _devices(staff_with_authenticator) == before
+
+
+def test_replacing_the_authenticator_keeps_the_old_one_until_the_new_one_is_confirmed(
+    staff_with_authenticator,
+):
+    import time_machine
+    from django.core import mail
+    from django.utils import timezone
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import current_code
+
+    old = TOTPDevice.objects.get(user=staff_with_authenticator, confirmed=True)
+    client = _verified(staff_with_authenticator)
+    wrong = client.post(MANAGE, {"action": "replace", "password": "not-it"})
+    assert "That is not your password" in wrong.content.decode()
+    assert client.get(SETUP).url.startswith(MANAGE)
+    go = client.post(MANAGE, {"action": "replace", "password": PASSWORD})
+    assert go.status_code == 302 and go.url == SETUP
+    assert client.get(SETUP).status_code == 200
+    new = TOTPDevice.objects.get(user=staff_with_authenticator, confirmed=False)
+    # Abandoned halfway, the old authenticator and the old recovery codes still log in.
+    old_code = StaticToken.objects.filter(device__user=staff_with_authenticator).first().token
+    elsewhere = _password_only(staff_with_authenticator, address="203.0.113.40")
+    assert elsewhere.post(VERIFY, {"token": old_code}).status_code == 302
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=31)):
+        later = _password_only(staff_with_authenticator, address="203.0.113.41")
+        assert later.post(VERIFY, {"token": current_code(old)}).status_code == 302
+    assert mail.outbox == []
+
+    done = client.post(SETUP, {"token": current_code(new)})
+    assert len(done.context["codes"]) == 10
+    assert _devices(staff_with_authenticator) == [(new.pk, True)]
+    [email] = mail.outbox
+    assert email.to == [staff_with_authenticator.email]
+    assert "replaced" in email.subject.lower()
+    # The password given for this replacement does not open another one.
+    assert client.get(SETUP).url.startswith(MANAGE)
+
+
+def test_the_password_typed_again_is_good_for_a_few_minutes_only(staff_with_authenticator):
+    import time_machine
+    from django.utils import timezone
+
+    client = _verified(staff_with_authenticator)
+    client.post(MANAGE, {"action": "replace", "password": PASSWORD})
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=6)):
+        # (the session's own idle limit is longer than this)
+        assert client.get(SETUP).url.startswith(MANAGE)
+
+
+def test_wrong_passwords_when_replacing_count_towards_the_lockout(staff_with_authenticator):
+    client = _verified(staff_with_authenticator)
+    for n in range(5):
+        client.post(MANAGE, {"action": "replace", "password": f"guess-{n}"})
+    locked = client.post(MANAGE, {"action": "replace", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert client.get(SETUP).url.startswith(MANAGE)
+    other = browser_at("203.0.113.99")
+    assert attempt(other, staff_with_authenticator.email, PASSWORD).status_code == 429
+
+
+def _patient_with_a_session_from_before_two_step(patient):
+    """A patient session opened with the password alone; then the owner turns two-step login
+    on from another browser. The old session (an attacker who knew the password, say) must
+    not manage the second step."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from clinic import security
+
+    stale = _password_only(patient.user)
+    device = TOTPDevice.objects.create(user=patient.user, name="Authenticator app")
+    security.confirm_totp_device(device)
+    return stale
+
+
+def test_a_session_without_the_second_step_cannot_turn_it_off(patient):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    stale = _patient_with_a_session_from_before_two_step(patient)
+    response = stale.post(MANAGE, {"action": "off", "password": PASSWORD})
+    assert response.status_code == 302 and response.url.startswith(VERIFY)
+    assert TOTPDevice.objects.filter(user=patient.user, confirmed=True).exists()
+
+
+def test_a_session_without_the_second_step_cannot_get_new_recovery_codes(patient):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    stale = _patient_with_a_session_from_before_two_step(patient)
+    codes = set(StaticToken.objects.values_list("token", flat=True))
+    response = stale.post(MANAGE, {"action": "codes", "password": PASSWORD})
+    assert response.status_code == 302 and response.url.startswith(VERIFY)
+    assert set(StaticToken.objects.values_list("token", flat=True)) == codes
+
+
+def test_the_owner_is_told_when_two_step_login_is_turned_on_off_or_codes_are_reissued(patient):
+    from django.core import mail
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import current_code
+
+    client = _password_only(patient.user)
+    client.get(SETUP)
+    device = TOTPDevice.objects.get(user=patient.user)
+    client.post(SETUP, {"token": current_code(device)})
+    client.post(MANAGE, {"action": "codes", "password": PASSWORD})
+    client.post(MANAGE, {"action": "off", "password": PASSWORD})
+    subjects = [email.subject.lower() for email in mail.outbox]
+    assert {tuple(email.to) for email in mail.outbox} == {(patient.user.email,)}
+    assert len(subjects) == 3
+    assert "is on" in subjects[0]
+    assert "recovery codes" in subjects[1]
+    assert "is off" in subjects[2]
+
+
+def test_a_secret_shown_to_one_browser_is_never_the_one_another_confirms(front_desk):
+    """Before the owner's first set-up, someone with the password alone may open the page;
+    the secret they saw must not be the one the owner then links."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import current_code
+
+    intruder = _password_only(front_desk, address="198.51.100.66")
+    intruder.get(SETUP)
+    seen = TOTPDevice.objects.get(user=front_desk)
+    owner = _password_only(front_desk, address="203.0.113.30")
+    owner.get(SETUP)
+    owners = TOTPDevice.objects.get(user=front_desk)
+    assert owners.key != seen.key
+    assert owner.post(SETUP, {"token": current_code(owners)}).status_code == 200
+    assert TOTPDevice.objects.get(user=front_desk, confirmed=True).key == owners.key
+    # The intruder's code, from the secret they saw, now opens nothing.
+    assert intruder.post(SETUP, {"token": current_code(seen)}).url.startswith(VERIFY)
