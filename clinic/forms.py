@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import BaseUserCreationForm, PasswordChangeForm
 
 from clinic.models import AccessLog, Patient, User
 from clinic.validators import validate_not_in_future, validate_phone
@@ -126,6 +126,28 @@ class PasswordCheckForm(forms.Form):
         if outcome != "ok":
             raise forms.ValidationError("That is not your password.")
         return password
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, with the old password checked as a login is: a wrong one
+    counts as a failed login, so an unattended browser cannot be used to guess it."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        from clinic.security import password_check
+
+        old_password = self.cleaned_data["old_password"]
+        outcome = password_check(self.request, old_password)
+        if outcome == "locked":
+            raise forms.ValidationError("Too many wrong passwords: try again later.")
+        if outcome != "ok":
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
 
 
 class AccessLogFilterForm(forms.Form):

@@ -11,6 +11,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import PasswordChangeView
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import StreamingHttpResponse
@@ -31,6 +32,7 @@ from clinic.forms import (
     PatientDetailsForm,
     PatientSignUpForm,
     SecondFactorForm,
+    ThrottledPasswordChangeForm,
 )
 from clinic.models import (
     STAFF_ROLES,
@@ -385,6 +387,15 @@ def two_factor_manage(request):
         "registration/two_factor_manage.html",
         {"enabled": enabled, "may_turn_off": may_turn_off, "form": form},
     )
+
+
+class PasswordChange(PasswordChangeView):
+    """Django's password change page; the old password is throttled as logins are (forms)."""
+
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return super().get_form_kwargs() | {"request": self.request}
 
 
 # --- The access log (managers) --------------------------------------------------------------------

@@ -336,3 +336,134 @@ def test_a_secret_shown_to_one_browser_is_never_the_one_another_confirms(front_d
     assert TOTPDevice.objects.get(user=front_desk, confirmed=True).key == owners.key
     # The intruder's code, from the secret they saw, now opens nothing.
     assert intruder.post(SETUP, {"token": current_code(seen)}).url.startswith(VERIFY)
+
+
+# --- Guessing through the password-change form ---------------------------------------------------
+
+PASSWORD_CHANGE = reverse("password_change")
+
+
+def _change(client: Client, old: str):
+    return client.post(
+        PASSWORD_CHANGE,
+        {
+            "old_password": old,
+            "new_password1": "a-new-heel-pass-7",
+            "new_password2": "a-new-heel-pass-7",
+        },
+    )
+
+
+def test_guessing_the_old_password_locks_the_account_as_at_the_login(victim):
+    """Someone at an unattended, logged-in browser tries to learn the password."""
+    client = _password_only(victim)
+    statuses = [_change(client, f"guess-{n}").status_code for n in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+    right = _change(client, PASSWORD)
+    assert right.status_code == 429
+    assert "Too many failed attempts" in right.content.decode()
+    victim.refresh_from_db()
+    assert victim.check_password(PASSWORD)  # unchanged
+    assert attempt(browser_at("203.0.113.7"), victim.email, PASSWORD).status_code == 429
+
+
+def test_the_admins_password_change_leads_to_the_throttled_one(manager):
+    from tests.conftest import VerifiedClient
+
+    client = VerifiedClient(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.5")
+    client.force_login(manager)
+    page = client.get(reverse("admin:password_change"))
+    assert page.status_code == 302 and page.url == PASSWORD_CHANGE
+    # Posted there directly, nothing is checked or changed.
+    posted = client.post(
+        reverse("admin:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "x-new-pass-77",
+            "new_password2": "x-new-pass-77",
+        },
+    )
+    assert posted.status_code == 302 and posted.url == PASSWORD_CHANGE
+    manager.refresh_from_db()
+    assert manager.check_password(PASSWORD)
+
+
+# --- Sign-up: which emails have an account? --------------------------------------------------------
+
+SIGNUP = reverse("clinic:signup")
+
+
+def _sign_up(client: Client, email: str, **changes):
+    data = {
+        "first_name": "Sam",
+        "last_name": "Prober",
+        "email": email,
+        "date_of_birth": "1980-01-01",
+        "phone": "416-555-0100",
+        "password1": "plantar-heel-2026",
+        "password2": "plantar-heel-2026",
+    }
+    return client.post(SIGNUP, data | changes)
+
+
+def test_sign_up_answers_the_same_for_a_known_and_an_unknown_email(victim):
+    from django.core import mail
+
+    from clinic.models import User
+
+    first, second = browser_at("198.51.100.1"), browser_at("198.51.100.2")
+    known = _sign_up(first, victim.email.upper())
+    unknown = _sign_up(second, "nobody-yet@example.org")
+    assert known.status_code == unknown.status_code == 200
+    assert _page_text(known) == _page_text(unknown)
+    assert "_auth_user_id" not in first.session and "_auth_user_id" not in second.session
+    # Nobody is logged in, and no account exists before the address is confirmed.
+    assert not User.objects.filter(email="nobody-yet@example.org").exists()
+    # Each address's owner hears about it, by email.
+    assert sorted(email.to[0] for email in mail.outbox) == [
+        "nobody-yet@example.org",
+        victim.email,
+    ]
+    [to_owner] = [email for email in mail.outbox if email.to == [victim.email]]
+    assert "already" in to_owner.body and "reset" in to_owner.body
+    victim.refresh_from_db()
+    assert victim.check_password(PASSWORD)  # nothing about the account changed
+
+
+def test_sign_up_is_throttled_per_address(victim):
+    prober = browser_at("198.51.100.70")
+    statuses = [_sign_up(prober, f"guess{n}@example.org").status_code for n in range(6)]
+    assert statuses[:4] == [200] * 4
+    assert statuses[-1] == 429
+    # Known or not, a locked address gets the same lockout page.
+    assert _sign_up(prober, victim.email).status_code == 429
+
+
+def test_nobody_can_hold_an_address_they_do_not_read(victim):
+    """An attacker signs up with someone else's email and a password of their own: the
+    account does not exist until the address's owner confirms it, with that password."""
+    from django.core import mail
+
+    from clinic.models import User
+
+    _sign_up(
+        browser_at("198.51.100.1"),
+        "someone@example.org",
+        password1="attackers-pass-1",
+        password2="attackers-pass-1",
+    )
+    assert not User.objects.filter(email="someone@example.org").exists()
+    assert (
+        attempt(browser_at("198.51.100.1"), "someone@example.org", "attackers-pass-1").status_code
+        == 200
+    )
+    link = re.search(r"https?://[^/\s]+(/\S+)", mail.outbox[0].body).group(1)
+    owner = browser_at("203.0.113.7")
+    page = owner.get(link, follow=True)
+    assert page.status_code == 200
+    # A mail scanner that opens the link confirms nothing; the owner, not knowing the
+    # attacker's password, cannot confirm either.
+    assert not User.objects.filter(email="someone@example.org").exists()
+    refused = owner.post(page.redirect_chain[-1][0], {"password": "owners-guess"})
+    assert refused.status_code == 200
+    assert not User.objects.filter(email="someone@example.org").exists()
