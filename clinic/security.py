@@ -186,3 +186,21 @@ def password_check(request: HttpRequest, password: str) -> str:
         return "ok"
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
     return "wrong"
+
+
+def sign_up_allowed(request: HttpRequest, email: str, *, count: bool) -> bool:
+    """Sign-up goes through the login's throttle: each one sent counts as an attempt from
+    the address (and for the address asked about, so nobody's mailbox can be flooded), and
+    a locked address or email gets the lockout page (429) whatever the email is. `count`
+    False only looks (a form with mistakes, which sends nothing)."""
+    from axes.handlers.proxy import AxesProxyHandler
+    from django.contrib.auth.signals import user_login_failed
+
+    credentials = {"username": f"sign-up:{normalised_login(email)}"}
+    if count:
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        return not getattr(request, "axes_locked_out", False)
+    if AxesProxyHandler.is_allowed(request, credentials):
+        return True
+    request.axes_locked_out = True
+    return False

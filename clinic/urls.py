@@ -13,6 +13,12 @@ clinic_patterns = [
     path("locations/", views.location_list, name="location_list"),
     path("locations/<slug:slug>/", views.location_detail, name="location_detail"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/signup/confirm/", views.signup_confirm, name="signup_confirm"),
+    path(
+        "accounts/signup/confirm/<str:token>/",
+        views.signup_confirm_link,
+        name="signup_confirm_link",
+    ),
     path("me/", views.patient_home, name="patient_home"),
     path("me/details/", views.patient_details, name="patient_details"),
     path("desk/", views.front_desk_home, name="front_desk_home"),

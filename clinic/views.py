@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from clinic import access, account_emails, security, selectors
+from clinic import access, account_emails, security, selectors, services
 from clinic.audit import record_access
 from clinic.demo import demo_code_for
 from clinic.forms import (
@@ -32,6 +32,7 @@ from clinic.forms import (
     PatientDetailsForm,
     PatientSignUpForm,
     SecondFactorForm,
+    SignUpConfirmForm,
     ThrottledPasswordChangeForm,
 )
 from clinic.models import (
@@ -43,10 +44,11 @@ from clinic.models import (
     Patient,
     Practitioner,
     Role,
+    SignUpRequest,
     User,
 )
 from clinic.pages import home_sections
-from clinic.services import EmailAlreadyUsed, register_patient
+from clinic.services import EmailAlreadyUsed
 
 ROLE_HOMES = {
     Role.PATIENT: "clinic:patient_home",
@@ -116,26 +118,83 @@ def location_detail(request, slug: str):
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request):
+    """A patient signs up; the account exists once the emailed link is used. The page says
+    the same whether the address has an account or not (its owner is emailed either way)."""
     if request.user.is_authenticated:
         return redirect("clinic:home")
     form = PatientSignUpForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        valid = form.is_valid()
+        email = form.cleaned_data["email"] if valid else request.POST.get("email", "")
+        # A locked page is replaced by the lockout page (AxesMiddleware).
+        if not security.sign_up_allowed(request, email, count=valid) or not valid:
+            return render(request, "registration/signup.html", {"form": form})
         data = form.cleaned_data
-        try:
-            patient = register_patient(
-                email=data["email"],
-                password=data["password1"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                **form.patient_details(),
+        sign_up = services.request_sign_up(
+            email=email,
+            password=data["password1"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            **form.patient_details(),
+        )
+        if sign_up is None:
+            account_emails.send_account_email(
+                "signup_existing",
+                to=email,
+                request=request,
+                login_url=request.build_absolute_uri(reverse("login")),
+                reset_url=request.build_absolute_uri(reverse("password_reset")),
             )
-        except EmailAlreadyUsed:
-            form.add_error("email", "An account with this email already exists.")
         else:
-            login(request, patient.user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {patient.first_name}. Your account is ready.")
-            return redirect("clinic:patient_home")
+            link = reverse("clinic:signup_confirm_link", args=[services.sign_up_token(sign_up)])
+            account_emails.send_account_email(
+                "signup_confirm",
+                to=email,
+                request=request,
+                sign_up=sign_up,
+                confirm_url=request.build_absolute_uri(link),
+                days=services.SIGN_UP_LINK_MAX_AGE.days,
+            )
+        return render(
+            request,
+            "registration/signup_sent.html",
+            {"email": email, "days": services.SIGN_UP_LINK_MAX_AGE.days},
+        )
     return render(request, "registration/signup.html", {"form": form})
+
+
+SIGN_UP_TOKEN_SESSION_KEY = "sign_up_token"
+
+
+@login_not_required
+@require_safe
+def signup_confirm_link(request, token: str):
+    """The emailed link: keep its token in the session and move to an address without it,
+    so it is not left in the browser's history or sent on as a Referer (as Django's password
+    reset does). Opening the link confirms nothing (mail scanners open links)."""
+    request.session[SIGN_UP_TOKEN_SESSION_KEY] = token
+    return redirect("clinic:signup_confirm")
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def signup_confirm(request):
+    sign_up = services.sign_up_for_token(request.session.get(SIGN_UP_TOKEN_SESSION_KEY, ""))
+    if sign_up is None:
+        return render(request, "registration/signup_confirm.html", {"sign_up": None})
+    form = SignUpConfirmForm(request.POST if request.method == "POST" else None, sign_up=sign_up)
+    if request.method == "POST" and form.is_valid():
+        request.session.pop(SIGN_UP_TOKEN_SESSION_KEY, None)
+        try:
+            patient = services.confirm_sign_up(sign_up)
+        except EmailAlreadyUsed:
+            SignUpRequest.objects.filter(pk=sign_up.pk).delete()
+            messages.info(request, "This address has an account already: log in with it.")
+            return redirect("login")
+        login(request, patient.user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {patient.first_name}. Your account is ready.")
+        return redirect("clinic:patient_home")
+    return render(request, "registration/signup_confirm.html", {"sign_up": sign_up, "form": form})
 
 
 # --- Role homes --------------------------------------------------------------------------------

@@ -415,7 +415,10 @@ def test_sign_up_answers_the_same_for_a_known_and_an_unknown_email(victim):
     known = _sign_up(first, victim.email.upper())
     unknown = _sign_up(second, "nobody-yet@example.org")
     assert known.status_code == unknown.status_code == 200
-    assert _page_text(known) == _page_text(unknown)
+    # The same page, but for the address typed (shown back to whoever typed it).
+    assert _page_text(known).replace(victim.email, "@") == _page_text(unknown).replace(
+        "nobody-yet@example.org", "@"
+    )
     assert "_auth_user_id" not in first.session and "_auth_user_id" not in second.session
     # Nobody is logged in, and no account exists before the address is confirmed.
     assert not User.objects.filter(email="nobody-yet@example.org").exists()
@@ -467,3 +470,48 @@ def test_nobody_can_hold_an_address_they_do_not_read(victim):
     refused = owner.post(page.redirect_chain[-1][0], {"password": "owners-guess"})
     assert refused.status_code == 200
     assert not User.objects.filter(email="someone@example.org").exists()
+
+
+def test_the_owner_confirms_with_their_password_and_the_link_then_dies():
+    from django.core import mail
+
+    from clinic.models import User
+    from tests.factories import confirm_sign_up
+
+    browser = browser_at("203.0.113.7")
+    _sign_up(browser, "new.patient@example.org")
+    link = re.search(r"https?://[^/\s]+(/\S+)", mail.outbox[-1].body).group(1)
+    done = confirm_sign_up(browser, "plantar-heel-2026")
+    assert done.redirect_chain[-1][0] == reverse("clinic:patient_home")
+    assert User.objects.get(email="new.patient@example.org").check_password("plantar-heel-2026")
+    # The same link, again, in another browser: nothing to confirm.
+    again = browser_at("198.51.100.9").get(link, follow=True)
+    assert "no longer works" in again.content.decode()
+
+
+def test_a_newer_sign_up_for_the_address_retires_the_older_link():
+    from django.core import mail
+
+    from clinic.models import User
+
+    _sign_up(
+        browser_at("198.51.100.1"),
+        "someone@example.org",
+        password1="attackers-pass-1",
+        password2="attackers-pass-1",
+    )
+    older = re.search(r"https?://[^/\s]+(/\S+)", mail.outbox[-1].body).group(1)
+    _sign_up(browser_at("203.0.113.7"), "someone@example.org")
+    page = browser_at("203.0.113.7").get(older, follow=True)
+    assert "no longer works" in page.content.decode()
+    assert not User.objects.filter(email="someone@example.org").exists()
+
+
+@pytest.mark.parametrize(
+    "token", ["x", "a" * 300, "WzEsImFiYyJd:1tXyZ:forged", "<script>alert(1)<%2Fscript>"]
+)
+def test_a_forged_confirmation_link_confirms_nothing(token):
+    browser = browser_at("198.51.100.1")
+    page = browser.get(reverse("clinic:signup_confirm_link", args=[token]), follow=True)
+    assert page.status_code == 200 and "no longer works" in page.content.decode()
+    assert browser.post(reverse("clinic:signup_confirm"), {"password": "x"}).status_code == 200
