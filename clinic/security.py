@@ -18,6 +18,7 @@ from clinic.models import STAFF_ROLES, User
 
 RECOVERY_CODES = 10
 SECOND_FACTOR_SESSION_KEY = "second_factor_enabled"
+SECOND_FACTOR_CHECKED_SESSION_KEY = "second_factor_checked_at"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -86,6 +87,7 @@ def remember_login(sender, request, user, **kwargs) -> None:
     request.session["auth_started"] = now
     request.session["last_seen"] = now
     request.session[SECOND_FACTOR_SESSION_KEY] = second_factor_required(user)
+    request.session[SECOND_FACTOR_CHECKED_SESSION_KEY] = now
 
 
 # The set-up page shows this session's own new secret; its device's id is kept here.
@@ -115,6 +117,15 @@ def may_set_up_authenticator(request: HttpRequest) -> bool:
     if not has_confirmed_device(request.user):
         return True
     return request.user.is_verified() and password_recently_confirmed(request)
+
+
+def second_step_passed(request: HttpRequest, device) -> None:
+    """Mark the session verified, under a new session key: a key seen before the second
+    step (as after the password, by Django) is not the one that opens the records."""
+    from django_otp import login as otp_login
+
+    request.session.cycle_key()
+    otp_login(request, device)
 
 
 def pending_totp_device(request: HttpRequest) -> TOTPDevice:

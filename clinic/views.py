@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_safe
-from django_otp import login as otp_login
 from django_otp import match_token
 
 from clinic import access, account_emails, security, selectors, services
@@ -343,7 +342,7 @@ def two_factor_setup(request):
             codes, replaced = security.confirm_totp_device(device)
             request.session.pop(security.PENDING_DEVICE_SESSION_KEY, None)
             request.session.pop(security.PASSWORD_CONFIRMED_SESSION_KEY, None)
-            otp_login(request, device)
+            security.second_step_passed(request, device)
             request.session[security.SECOND_FACTOR_SESSION_KEY] = True
             account_emails.second_factor_turned_on(request, request.user, replaced=replaced)
             return render(
@@ -397,7 +396,7 @@ def two_factor_verify(request):
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["token"])
         if device is not None:
-            otp_login(request, device)
+            security.second_step_passed(request, device)
             return redirect(_safe_next(request, reverse("clinic:home")))
         form.add_error("token", _code_refused_message(request.user))
     return render(
