@@ -13,11 +13,25 @@ from __future__ import annotations
 import re
 
 import pytest
+import time_machine
 from axes.models import AccessAttempt
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import PASSWORD, PatientFactory, UserFactory
+from clinic import security
+from clinic.models import User
+from tests.conftest import VerifiedClient
+from tests.factories import (
+    PASSWORD,
+    PatientFactory,
+    UserFactory,
+    confirm_sign_up,
+    current_code,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,10 +161,6 @@ MANAGE = reverse("clinic:two_factor_manage")
 
 @pytest.fixture
 def staff_with_authenticator(front_desk):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from clinic import security
-
     device = TOTPDevice.objects.create(user=front_desk, name="Authenticator app", confirmed=False)
     security.confirm_totp_device(device)
     return front_desk
@@ -164,9 +174,6 @@ def _password_only(user, address="198.51.100.20") -> Client:
 
 def _verified(user) -> Client:
     """A browser that logged in with the password and then the authenticator's code."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from tests.factories import current_code
 
     client = _password_only(user, address="203.0.113.30")
     device = TOTPDevice.objects.get(user=user, confirmed=True)
@@ -175,8 +182,6 @@ def _verified(user) -> Client:
 
 
 def _devices(user) -> list[tuple[int, bool]]:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     return list(TOTPDevice.objects.filter(user=user).order_by("pk").values_list("pk", "confirmed"))
 
 
@@ -207,13 +212,6 @@ def test_a_verified_session_must_type_the_password_again_to_replace_the_authenti
 def test_replacing_the_authenticator_keeps_the_old_one_until_the_new_one_is_confirmed(
     staff_with_authenticator,
 ):
-    import time_machine
-    from django.core import mail
-    from django.utils import timezone
-    from django_otp.plugins.otp_static.models import StaticToken
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from tests.factories import current_code
 
     old = TOTPDevice.objects.get(user=staff_with_authenticator, confirmed=True)
     client = _verified(staff_with_authenticator)
@@ -244,9 +242,6 @@ def test_replacing_the_authenticator_keeps_the_old_one_until_the_new_one_is_conf
 
 
 def test_the_password_typed_again_is_good_for_a_few_minutes_only(staff_with_authenticator):
-    import time_machine
-    from django.utils import timezone
-
     client = _verified(staff_with_authenticator)
     client.post(MANAGE, {"action": "replace", "password": PASSWORD})
     with time_machine.travel(timezone.now() + timezone.timedelta(minutes=6)):
@@ -269,9 +264,6 @@ def _patient_with_a_session_from_before_two_step(patient):
     """A patient session opened with the password alone; then the owner turns two-step login
     on from another browser. The old session (an attacker who knew the password, say) must
     not manage the second step."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from clinic import security
 
     stale = _password_only(patient.user)
     device = TOTPDevice.objects.create(user=patient.user, name="Authenticator app")
@@ -280,8 +272,6 @@ def _patient_with_a_session_from_before_two_step(patient):
 
 
 def test_a_session_without_the_second_step_cannot_turn_it_off(patient):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     stale = _patient_with_a_session_from_before_two_step(patient)
     response = stale.post(MANAGE, {"action": "off", "password": PASSWORD})
     assert response.status_code == 302 and response.url.startswith(VERIFY)
@@ -289,8 +279,6 @@ def test_a_session_without_the_second_step_cannot_turn_it_off(patient):
 
 
 def test_a_session_without_the_second_step_cannot_get_new_recovery_codes(patient):
-    from django_otp.plugins.otp_static.models import StaticToken
-
     stale = _patient_with_a_session_from_before_two_step(patient)
     codes = set(StaticToken.objects.values_list("token", flat=True))
     response = stale.post(MANAGE, {"action": "codes", "password": PASSWORD})
@@ -299,11 +287,6 @@ def test_a_session_without_the_second_step_cannot_get_new_recovery_codes(patient
 
 
 def test_the_owner_is_told_when_two_step_login_is_turned_on_off_or_codes_are_reissued(patient):
-    from django.core import mail
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from tests.factories import current_code
-
     client = _password_only(patient.user)
     client.get(SETUP)
     device = TOTPDevice.objects.get(user=patient.user)
@@ -321,9 +304,6 @@ def test_the_owner_is_told_when_two_step_login_is_turned_on_off_or_codes_are_rei
 def test_a_secret_shown_to_one_browser_is_never_the_one_another_confirms(front_desk):
     """Before the owner's first set-up, someone with the password alone may open the page;
     the secret they saw must not be the one the owner then links."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from tests.factories import current_code
 
     intruder = _password_only(front_desk, address="198.51.100.66")
     intruder.get(SETUP)
@@ -368,8 +348,6 @@ def test_guessing_the_old_password_locks_the_account_as_at_the_login(victim):
 
 
 def test_the_admins_password_change_leads_to_the_throttled_one(manager):
-    from tests.conftest import VerifiedClient
-
     client = VerifiedClient(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.5")
     client.force_login(manager)
     page = client.get(reverse("admin:password_change"))
@@ -407,10 +385,6 @@ def _sign_up(client: Client, email: str, **changes):
 
 
 def test_sign_up_answers_the_same_for_a_known_and_an_unknown_email(victim):
-    from django.core import mail
-
-    from clinic.models import User
-
     first, second = browser_at("198.51.100.1"), browser_at("198.51.100.2")
     known = _sign_up(first, victim.email.upper())
     unknown = _sign_up(second, "nobody-yet@example.org")
@@ -445,9 +419,6 @@ def test_sign_up_is_throttled_per_address(victim):
 def test_nobody_can_hold_an_address_they_do_not_read(victim):
     """An attacker signs up with someone else's email and a password of their own: the
     account does not exist until the address's owner confirms it, with that password."""
-    from django.core import mail
-
-    from clinic.models import User
 
     _sign_up(
         browser_at("198.51.100.1"),
@@ -473,11 +444,6 @@ def test_nobody_can_hold_an_address_they_do_not_read(victim):
 
 
 def test_the_owner_confirms_with_their_password_and_the_link_then_dies():
-    from django.core import mail
-
-    from clinic.models import User
-    from tests.factories import confirm_sign_up
-
     browser = browser_at("203.0.113.7")
     _sign_up(browser, "new.patient@example.org")
     link = re.search(r"https?://[^/\s]+(/\S+)", mail.outbox[-1].body).group(1)
@@ -490,10 +456,6 @@ def test_the_owner_confirms_with_their_password_and_the_link_then_dies():
 
 
 def test_a_newer_sign_up_for_the_address_retires_the_older_link():
-    from django.core import mail
-
-    from clinic.models import User
-
     _sign_up(
         browser_at("198.51.100.1"),
         "someone@example.org",
