@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import BaseUserCreationForm, PasswordChangeForm
 
 from clinic.dates import validate_in_calendar
 from clinic.models import AccessLog, Patient, User
@@ -68,19 +68,41 @@ class PatientSignUpForm(BaseUserCreationForm):
         self.fields.pop("usable_password", None)
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Log in, or reset your password.",
-                code="email_taken",
-            )
-        return email
+        # Whether the address has an account is never said here (sign-up would tell anyone
+        # who asks): its owner is told by email instead (views.signup).
+        return self.cleaned_data["email"].strip().lower()
+
+    def validate_unique(self) -> None:
+        """Not the model's unique check either, for the same reason; the form saves nothing
+        itself (services.request_sign_up)."""
 
     def patient_details(self) -> dict:
         return {
             "date_of_birth": self.cleaned_data["date_of_birth"],
             "phone": self.cleaned_data["phone"].strip(),
         }
+
+
+class SignUpConfirmForm(forms.Form):
+    """Confirming a sign-up from the emailed link takes the password chosen at sign-up: the
+    owner of an address cannot be handed an account someone else chose the password of."""
+
+    password = forms.CharField(
+        label="The password you chose",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, sign_up, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sign_up = sign_up
+
+    def clean_password(self) -> str:
+        from django.contrib.auth.hashers import check_password
+
+        password = self.cleaned_data["password"]
+        if not check_password(password, self.sign_up.password):
+            raise forms.ValidationError("That is not the password chosen at sign-up.")
+        return password
 
 
 class PatientDetailsForm(forms.ModelForm):
@@ -134,6 +156,28 @@ class PasswordCheckForm(forms.Form):
         if outcome != "ok":
             raise forms.ValidationError("That is not your password.")
         return password
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, with the old password checked as a login is: a wrong one
+    counts as a failed login, so an unattended browser cannot be used to guess it."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        from clinic.security import password_check
+
+        old_password = self.cleaned_data["old_password"]
+        outcome = password_check(self.request, old_password)
+        if outcome == "locked":
+            raise forms.ValidationError("Too many wrong passwords: try again later.")
+        if outcome != "ok":
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
 
 
 class AccessLogFilterForm(forms.Form):

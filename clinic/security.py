@@ -18,6 +18,7 @@ from clinic.models import STAFF_ROLES, User
 
 RECOVERY_CODES = 10
 SECOND_FACTOR_SESSION_KEY = "second_factor_enabled"
+SECOND_FACTOR_CHECKED_SESSION_KEY = "second_factor_checked_at"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -34,10 +35,38 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def login_username(request: HttpRequest, credentials: dict) -> str:
+def login_username(request: HttpRequest | None, credentials: dict | None) -> str:
     """The account a login attempt is for, as django-axes counts it: emails in any case are
-    one account, so changing the case does not earn more guesses."""
-    return (credentials or {}).get("username", "").strip().lower()
+    one account, so changing the case does not earn more guesses.
+
+    django-axes asks both when it records a failure (with the login form's credentials) and
+    when it checks a lock (with its own, keyed by AXES_USERNAME_FORM_FIELD); both must name the
+    same account, or the account's count is never checked."""
+    credentials = credentials or {}
+    username = credentials.get("username") or credentials.get(User.USERNAME_FIELD)
+    if not username and request is not None and request.method == "POST":
+        username = request.POST.get("username")
+    return normalised_login(username)
+
+
+def normalised_login(username) -> str:
+    """The email as the login compares it (UserManager.get_by_natural_key)."""
+    return str(username or "").strip().lower()
+
+
+@receiver(user_logged_in)
+def clear_own_failures(sender, request, user, **kwargs) -> None:
+    """After a successful login, forget this account's failures from this address (the
+    owner's typos). Other accounts' failures from the address, and this account's failures
+    from other addresses, still count: a login to one's own account must not buy more guesses
+    at someone else's, and the owner's success must not reset a distributed guesser's tally."""
+    from axes.models import AccessAttempt
+
+    if request is None:
+        return
+    AccessAttempt.objects.filter(
+        username=normalised_login(user.get_username()), ip_address=client_ip(request)
+    ).delete()
 
 
 def second_factor_required(user: User) -> bool:
@@ -58,23 +87,76 @@ def remember_login(sender, request, user, **kwargs) -> None:
     request.session["auth_started"] = now
     request.session["last_seen"] = now
     request.session[SECOND_FACTOR_SESSION_KEY] = second_factor_required(user)
+    request.session[SECOND_FACTOR_CHECKED_SESSION_KEY] = now
 
 
-def pending_totp_device(user: User) -> TOTPDevice:
-    """The authenticator being set up (unconfirmed), created on first visit."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+# The set-up page shows this session's own new secret; its device's id is kept here.
+PENDING_DEVICE_SESSION_KEY = "pending_authenticator"
+# Replacing or removing an authenticator, or new recovery codes, need the password typed
+# again this recently (besides the second step passed in this session).
+PASSWORD_CONFIRMED_SESSION_KEY = "password_confirmed_at"
+PASSWORD_CONFIRMATION_SECONDS = 5 * 60
+
+
+def note_password_confirmed(request: HttpRequest) -> None:
+    request.session[PASSWORD_CONFIRMED_SESSION_KEY] = int(timezone.now().timestamp())
+
+
+def password_recently_confirmed(request: HttpRequest) -> bool:
+    confirmed_at = request.session.get(PASSWORD_CONFIRMED_SESSION_KEY)
+    if not isinstance(confirmed_at, int):
+        return False
+    age = int(timezone.now().timestamp()) - confirmed_at
+    return 0 <= age <= PASSWORD_CONFIRMATION_SECONDS
+
+
+def may_set_up_authenticator(request: HttpRequest) -> bool:
+    """Setting up is for an account with no authenticator yet. Replacing one takes what only
+    its owner has: the second step passed in this session, and the password typed again a
+    few minutes ago (a stolen password, or an unattended verified session, is not enough)."""
+    if not has_confirmed_device(request.user):
+        return True
+    return request.user.is_verified() and password_recently_confirmed(request)
+
+
+def second_step_passed(request: HttpRequest, device) -> None:
+    """Mark the session verified, under a new session key: a key seen before the second
+    step (as after the password, by Django) is not the one that opens the records."""
+    from django_otp import login as otp_login
+
+    request.session.cycle_key()
+    otp_login(request, device)
+
+
+def pending_totp_device(request: HttpRequest) -> TOTPDevice:
+    """The authenticator this session is setting up (unconfirmed). Each browser that starts
+    gets a new secret, and any other pending one is dropped: a secret once shown elsewhere
+    (to whoever opened the page with the password alone, before the owner) is never the one
+    the owner confirms."""
+    user = request.user
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False)
+    device = pending.filter(pk=request.session.get(PENDING_DEVICE_SESSION_KEY)).first()
     if device is None:
+        pending.delete()
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        request.session[PENDING_DEVICE_SESSION_KEY] = device.pk
     return device
 
 
 @transaction.atomic
-def confirm_totp_device(device: TOTPDevice) -> list[str]:
-    """Confirm the authenticator just verified, drop any older one, and issue recovery codes."""
-    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+def confirm_totp_device(device: TOTPDevice) -> tuple[list[str], bool]:
+    """Confirm the authenticator just verified; only now drop the older one and its recovery
+    codes, and issue new codes. Sessions that passed the second step with the old device or
+    an old code lose it (django-otp finds their device gone). Returns the codes, and whether
+    an authenticator was replaced."""
+    user = device.user
+    older = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk)
+    replaced = older.filter(confirmed=True).exists()
+    older.delete()
+    StaticDevice.objects.filter(user=user).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    return new_recovery_codes(device.user)
+    return new_recovery_codes(user), replaced
 
 
 @transaction.atomic
@@ -106,8 +188,30 @@ def password_check(request: HttpRequest, password: str) -> str:
     user = request.user
     credentials = {"username": user.email}
     if not AxesProxyHandler.is_allowed(request, credentials):
+        # As at the login page: the attempt counts (and prolongs the lock), whether the
+        # password is right or not, and the page becomes the lockout page (429).
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        request.axes_locked_out = True
         return "locked"
     if user.check_password(password):
         return "ok"
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
     return "wrong"
+
+
+def sign_up_allowed(request: HttpRequest, email: str, *, count: bool) -> bool:
+    """Sign-up goes through the login's throttle: each one sent counts as an attempt from
+    the address (and for the address asked about, so nobody's mailbox can be flooded), and
+    a locked address or email gets the lockout page (429) whatever the email is. `count`
+    False only looks (a form with mistakes, which sends nothing)."""
+    from axes.handlers.proxy import AxesProxyHandler
+    from django.contrib.auth.signals import user_login_failed
+
+    credentials = {"username": f"sign-up:{normalised_login(email)}"}
+    if count:
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        return not getattr(request, "axes_locked_out", False)
+    if AxesProxyHandler.is_allowed(request, credentials):
+        return True
+    request.axes_locked_out = True
+    return False

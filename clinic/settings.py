@@ -138,9 +138,17 @@ if TESTING:
 # --- Throttled logins (django-axes): lock an account, and an address, after 5 failures ---
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+# Each on its own: 5 failures for one account lock that account from every address, and 5
+# failures from one address (across any accounts) lock that address.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The login form's field. Unset, django-axes would look for "email" (USERNAME_FIELD) when it
+# checks a lock, find nothing, and never check the account's own count.
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "clinic.security.login_username"
-AXES_RESET_ON_SUCCESS = True
+# A success clears that account's failures from that address only (clinic.security), not
+# every failure from the address: logging into one's own account must not wipe the guesses
+# made at someone else's.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False  # lockouts are still logged as warnings (logger "axes")

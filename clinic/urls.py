@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from clinic import views
 
@@ -12,6 +13,12 @@ clinic_patterns = [
     path("locations/", views.location_list, name="location_list"),
     path("locations/<slug:slug>/", views.location_detail, name="location_detail"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/signup/confirm/", views.signup_confirm, name="signup_confirm"),
+    path(
+        "accounts/signup/confirm/<str:token>/",
+        views.signup_confirm_link,
+        name="signup_confirm_link",
+    ),
     path("me/", views.patient_home, name="patient_home"),
     path("me/details/", views.patient_details, name="patient_details"),
     path("desk/", views.front_desk_home, name="front_desk_home"),
@@ -31,6 +38,14 @@ urlpatterns = [
     path("", include((clinic_patterns, "clinic"))),
     path("intake/", include("intake.urls")),
     path("", include("booking.urls")),
+    # Before Django's own: the same name and address, with the old password throttled.
+    path("accounts/password_change/", views.PasswordChange.as_view(), name="password_change"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # The admin's own password change would check the old password unthrottled.
+    path(
+        "admin/password_change/",
+        RedirectView.as_view(pattern_name="password_change"),
+        name="admin_password_change",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import PasswordChangeView
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Prefetch, Q
@@ -19,10 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_safe
-from django_otp import login as otp_login
 from django_otp import match_token
 
-from clinic import access, security, selectors
+from clinic import access, account_emails, security, selectors, services
 from clinic.audit import record_export
 from clinic.demo import demo_code_for
 from clinic.exports import csv_response
@@ -32,6 +32,8 @@ from clinic.forms import (
     PatientDetailsForm,
     PatientSignUpForm,
     SecondFactorForm,
+    SignUpConfirmForm,
+    ThrottledPasswordChangeForm,
 )
 from clinic.models import (
     STAFF_ROLES,
@@ -42,10 +44,11 @@ from clinic.models import (
     Patient,
     Practitioner,
     Role,
+    SignUpRequest,
     User,
 )
 from clinic.pages import home_sections
-from clinic.services import EmailAlreadyUsed, register_patient
+from clinic.services import EmailAlreadyUsed
 
 ROLE_HOMES = {
     Role.PATIENT: "clinic:patient_home",
@@ -115,26 +118,83 @@ def location_detail(request, slug: str):
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request):
+    """A patient signs up; the account exists once the emailed link is used. The page says
+    the same whether the address has an account or not (its owner is emailed either way)."""
     if request.user.is_authenticated:
         return redirect("clinic:home")
     form = PatientSignUpForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        valid = form.is_valid()
+        email = form.cleaned_data["email"] if valid else request.POST.get("email", "")
+        # A locked page is replaced by the lockout page (AxesMiddleware).
+        if not security.sign_up_allowed(request, email, count=valid) or not valid:
+            return render(request, "registration/signup.html", {"form": form})
         data = form.cleaned_data
-        try:
-            patient = register_patient(
-                email=data["email"],
-                password=data["password1"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                **form.patient_details(),
+        sign_up = services.request_sign_up(
+            email=email,
+            password=data["password1"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            **form.patient_details(),
+        )
+        if sign_up is None:
+            account_emails.send_account_email(
+                "signup_existing",
+                to=email,
+                request=request,
+                login_url=request.build_absolute_uri(reverse("login")),
+                reset_url=request.build_absolute_uri(reverse("password_reset")),
             )
-        except EmailAlreadyUsed:
-            form.add_error("email", "An account with this email already exists.")
         else:
-            login(request, patient.user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {patient.first_name}. Your account is ready.")
-            return redirect("clinic:patient_home")
+            link = reverse("clinic:signup_confirm_link", args=[services.sign_up_token(sign_up)])
+            account_emails.send_account_email(
+                "signup_confirm",
+                to=email,
+                request=request,
+                sign_up=sign_up,
+                confirm_url=request.build_absolute_uri(link),
+                days=services.SIGN_UP_LINK_MAX_AGE.days,
+            )
+        return render(
+            request,
+            "registration/signup_sent.html",
+            {"email": email, "days": services.SIGN_UP_LINK_MAX_AGE.days},
+        )
     return render(request, "registration/signup.html", {"form": form})
+
+
+SIGN_UP_TOKEN_SESSION_KEY = "sign_up_token"
+
+
+@login_not_required
+@require_safe
+def signup_confirm_link(request, token: str):
+    """The emailed link: keep its token in the session and move to an address without it,
+    so it is not left in the browser's history or sent on as a Referer (as Django's password
+    reset does). Opening the link confirms nothing (mail scanners open links)."""
+    request.session[SIGN_UP_TOKEN_SESSION_KEY] = token
+    return redirect("clinic:signup_confirm")
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def signup_confirm(request):
+    sign_up = services.sign_up_for_token(request.session.get(SIGN_UP_TOKEN_SESSION_KEY, ""))
+    if sign_up is None:
+        return render(request, "registration/signup_confirm.html", {"sign_up": None})
+    form = SignUpConfirmForm(request.POST if request.method == "POST" else None, sign_up=sign_up)
+    if request.method == "POST" and form.is_valid():
+        request.session.pop(SIGN_UP_TOKEN_SESSION_KEY, None)
+        try:
+            patient = services.confirm_sign_up(sign_up)
+        except EmailAlreadyUsed:
+            SignUpRequest.objects.filter(pk=sign_up.pk).delete()
+            messages.info(request, "This address has an account already: log in with it.")
+            return redirect("login")
+        login(request, patient.user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {patient.first_name}. Your account is ready.")
+        return redirect("clinic:patient_home")
+    return render(request, "registration/signup_confirm.html", {"sign_up": sign_up, "form": form})
 
 
 # --- Role homes --------------------------------------------------------------------------------
@@ -262,17 +322,32 @@ def _safe_next(request, default: str) -> str:
     return default
 
 
+def _to_second_step(request):
+    """Pages that change the second step first ask for it, when the account has one."""
+    return redirect(f"{reverse('clinic:two_factor_verify')}?{urlencode({'next': request.path})}")
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def two_factor_setup(request):
     """Link an authenticator app: scan the code, type one code to prove it works, keep the
-    recovery codes."""
-    device = security.pending_totp_device(request.user)
+    recovery codes. For an account that has one already, this replaces it, and only a session
+    that passed the second step and has just typed the password again may (security)."""
+    replacing = security.has_confirmed_device(request.user)
+    if replacing and not request.user.is_verified():
+        return _to_second_step(request)
+    if not security.may_set_up_authenticator(request):
+        messages.info(request, "To replace your authenticator app, type your password again.")
+        return redirect("clinic:two_factor_manage")
+    device = security.pending_totp_device(request)
     form = SecondFactorForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
-            codes = security.confirm_totp_device(device)
-            otp_login(request, device)
+            codes, replaced = security.confirm_totp_device(device)
+            request.session.pop(security.PENDING_DEVICE_SESSION_KEY, None)
+            request.session.pop(security.PASSWORD_CONFIRMED_SESSION_KEY, None)
+            security.second_step_passed(request, device)
             request.session[security.SECOND_FACTOR_SESSION_KEY] = True
+            account_emails.second_factor_turned_on(request, request.user, replaced=replaced)
             return render(
                 request,
                 "registration/two_factor_codes.html",
@@ -293,6 +368,7 @@ def two_factor_setup(request):
             ),
             "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
             "next": request.GET.get("next", ""),
+            "replacing": replacing,
             "required": security.second_factor_required(request.user)
             or request.user.role in STAFF_ROLES,
         },
@@ -323,7 +399,7 @@ def two_factor_verify(request):
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["token"])
         if device is not None:
-            otp_login(request, device)
+            security.second_step_passed(request, device)
             return redirect(_safe_next(request, reverse("clinic:home")))
         form.add_error("token", _code_refused_message(request.user))
     return render(
@@ -339,14 +415,22 @@ def two_factor_verify(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def two_factor_manage(request):
-    """See whether two-step login is on, get new recovery codes, and — patients only — turn it off."""
+    """See whether two-step login is on; replace the authenticator, get new recovery codes,
+    and — patients only — turn it off. Each change needs the password typed again (throttled
+    as logins are) and, once two-step login is on, the second step passed in this session."""
     enabled = security.has_confirmed_device(request.user)
+    if enabled and not request.user.is_verified():
+        return _to_second_step(request)
     may_turn_off = request.user.role == Role.PATIENT
     form = PasswordCheckForm(request.POST if request.method == "POST" else None, request=request)
     if request.method == "POST" and form.is_valid():
         action = request.POST.get("action")
+        if action == "replace" and enabled:
+            security.note_password_confirmed(request)
+            return redirect("clinic:two_factor_setup")
         if action == "codes" and enabled:
             codes = security.new_recovery_codes(request.user)
+            account_emails.recovery_codes_reissued(request, request.user)
             return render(
                 request,
                 "registration/two_factor_codes.html",
@@ -355,6 +439,7 @@ def two_factor_manage(request):
         if action == "off" and enabled and may_turn_off:
             security.turn_off_second_factor(request.user)
             request.session[security.SECOND_FACTOR_SESSION_KEY] = False
+            account_emails.second_factor_turned_off(request, request.user)
             messages.success(request, "Two-step login is off.")
             return redirect("clinic:two_factor_manage")
         messages.error(request, "That change is not available for your account.")
@@ -363,6 +448,15 @@ def two_factor_manage(request):
         "registration/two_factor_manage.html",
         {"enabled": enabled, "may_turn_off": may_turn_off, "form": form},
     )
+
+
+class PasswordChange(PasswordChangeView):
+    """Django's password change page; the old password is throttled as logins are (forms)."""
+
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return super().get_form_kwargs() | {"request": self.request}
 
 
 # --- The access log (managers) --------------------------------------------------------------------

@@ -142,3 +142,15 @@ def current_code(device) -> str:
     return (
         f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
     )
+
+
+def confirm_sign_up(client, password: str, *, follow: bool = True):
+    """Do what a new patient does after signing up: open the link in the newest email
+    (django.core.mail.outbox) and type the password chosen at sign-up."""
+    import re
+
+    from django.core import mail
+
+    link = re.search(r"https?://[^/\s]+(/accounts/signup/confirm/\S+)", mail.outbox[-1].body)
+    page = client.get(link.group(1), follow=True)
+    return client.post(page.redirect_chain[-1][0], {"password": password}, follow=follow)

@@ -12,7 +12,7 @@ from booking.forms import slot_choice_value
 from booking.models import Appointment
 from clinic.models import Patient
 from tests.booking.conftest import next_weekday
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, confirm_sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +45,9 @@ def test_names_at_sign_up_are_stored_as_typed_and_shown_escaped(payload):
             "password1": "plantar-heel-2026",
             "password2": "plantar-heel-2026",
         },
-        follow=True,
     )
+    assert response.status_code == 200
+    response = confirm_sign_up(client, "plantar-heel-2026")
     assert response.status_code == 200
     assert Patient.objects.get(last_name="Doe").first_name == payload[:100]
     assert _escaped(response.content.decode(), payload)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import Patient, Role, User
-from tests.factories import PASSWORD, PatientFactory, UserFactory
+from tests.factories import PASSWORD, PatientFactory, UserFactory, confirm_sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +31,14 @@ def _signup_data(**overrides) -> dict:
     return data | overrides
 
 
-def test_a_patient_signs_up_and_lands_on_their_home(client):
-    response = client.post(SIGNUP, _signup_data(), follow=True)
+def test_a_patient_signs_up_confirms_the_email_and_lands_on_their_home(client):
+    sent = client.post(SIGNUP, _signup_data())
+    assert "Check your email" in sent.content.decode()
+    assert User.objects.count() == 0  # not before the address is confirmed
+    [email] = mail.outbox
+    assert email.to == ["jordan.miles@example.org"]
+
+    response = confirm_sign_up(client, "heel-pain-2026!")
 
     assert response.redirect_chain[-1][0] == reverse("clinic:patient_home")
     user = User.objects.get()
@@ -55,7 +61,7 @@ def test_the_sign_up_page_labels_every_input(client):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("email", "JORDAN@example.org", "already exists"),
+        ("email", "not-an-address", "Enter a valid email address"),
         ("password1", "password123", "too common"),
         ("phone", "555-01", "Enter a phone number"),
         (
@@ -81,6 +87,7 @@ def test_sign_up_refuses_bad_input_on_the_field_and_saves_nothing(client, field,
     assert message in " ".join(errors[error_field])
     assert User.objects.count() == 1  # only the one that existed
     assert Patient.objects.count() == 0
+    assert mail.outbox == []
 
 
 def test_a_user_logs_in_with_their_email_in_any_case(client):

@@ -17,6 +17,7 @@ PAGES = {
     "clinic:home": {Role.PATIENT, Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER},
     "clinic:location_list": ANYONE,
     "clinic:signup": ANYONE,
+    "clinic:signup_confirm": ANYONE,  # without the emailed link: "this link no longer works"
     "clinic:patient_home": {Role.PATIENT},
     "clinic:patient_details": {Role.PATIENT},
     "clinic:front_desk_home": {Role.FRONT_DESK},
@@ -27,7 +28,10 @@ PAGES = {
     "clinic:two_factor_manage": set(Role),
     "clinic:access_log": {Role.MANAGER},
 }
-PAGES_WITH_ARGUMENTS = {"clinic:location_detail": (ANYONE, {"slug": "leaside"})}
+PAGES_WITH_ARGUMENTS = {
+    "clinic:location_detail": (ANYONE, {"slug": "leaside"}),
+    "clinic:signup_confirm_link": (ANYONE, {"token": "x"}),
+}
 
 PERSONAS = {
     Role.PATIENT: "patient",

@@ -9,7 +9,10 @@ keyboard alone; every page the journey visits is checked with axe-core."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core import mail
 
 from booking.models import Appointment
 from intake.models import Intake
@@ -86,6 +89,16 @@ def sign_up(page) -> None:
     page.locator("#id_password1").fill(PASSWORD)
     page.get_by_label("Password confirmation").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+    check_accessibility(page)
+
+    # Morgan opens the link in the email and confirms with the password just chosen.
+    link = re.search(r"https?://[^/\s]+(/accounts/signup/confirm/\S+)", mail.outbox[-1].body)
+    page.goto(link.group(1))
+    page.get_by_role("heading", name="Confirm your account").wait_for()
+    check_accessibility(page)
+    page.get_by_label("The password you chose").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm my account").click()
     page.get_by_role("heading", name="Hello, Morgan").wait_for()
     check_accessibility(page)
 

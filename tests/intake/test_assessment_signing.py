@@ -67,8 +67,11 @@ def test_wrong_passwords_at_signing_count_as_failed_logins_and_lock_the_account(
     client = login(practitioner.user)
     for _ in range(5):
         _sign(client, assessment, password="guess")
-    # Locked now: even the right password signs nothing, and logging in again is refused.
-    assert "Too many wrong passwords" in _sign(client, assessment).content.decode()
+    # Locked now: even the right password signs nothing (the login's lockout page), and
+    # logging in again is refused.
+    locked = _sign(client, assessment)
+    assert locked.status_code == 429
+    assert "Too many failed attempts" in locked.content.decode()
     assessment.refresh_from_db()
     assert not assessment.is_signed
     relogin = Client().post(
