@@ -1,5 +1,5 @@
 """Addresses that carry a secret: a patient's manage-this-appointment link, a practitioner's
-calendar feed, a password-reset link. Whoever reads one can act on it, so:
+calendar feed, a password-reset link, a sign-up confirmation link. Whoever reads one can act on it, so:
 
 - the app's log lines show the secret as `[redacted]` (`RedactSecretLinks`, a logging filter
   set in settings.LOGGING on Django's request and development-server loggers and on every
@@ -28,6 +28,8 @@ SECRET_IN_ADDRESS = [
     re.compile(rf"(/calendar/){_NOT_SECRET}(?=/)"),
     # django.contrib.auth: /accounts/reset/<uidb64>/<token>/ (not its own set-password step)
     re.compile(rf"(/accounts/reset/{_NOT_SECRET}/)(?!set-password\b){_NOT_SECRET}"),
+    # clinic: /accounts/signup/confirm/<token>/ (the link that confirms a new account)
+    re.compile(rf"(/accounts/signup/confirm/){_NOT_SECRET}"),
     # A secret in a query string, should one ever be sent that way.
     re.compile(r"([?&](?:token|key|signature|code)=)[^&#\s\"']+", re.IGNORECASE),
 ]
