@@ -276,7 +276,8 @@ def _attempt(case, *, clinic, patient, practitioner, theirs):  # noqa: C901 - on
         Course.objects.create(
             patient=patient,
             practitioner=practitioner,
-            assessment_id=theirs["assessment"].pk,
+            # One with no course yet: the refusal is for whose it is, not for a second course.
+            assessment_id=signed_assessment(theirs["visit"].patient, practitioner).pk,
             sessions_planned=6,
             minutes=30,
             created_by=practitioner.user,
@@ -429,6 +430,7 @@ def test_two_people_booking_one_plan_at_the_same_instant_get_one_course(location
     second_started = threading.Event()
     second_pid: list[int] = []
     outcomes: dict[int, str] = {}
+    seen_waiting: list[bool] = []
 
     def second_is_waiting_or_done() -> None:
         deadline = time.monotonic() + 10
@@ -439,6 +441,7 @@ def test_two_people_booking_one_plan_at_the_same_instant_get_one_course(location
                 )
                 row = cursor.fetchone()
                 if row and row[0] == "Lock":
+                    seen_waiting.append(True)
                     return
                 time.sleep(0.02)
 
@@ -481,6 +484,8 @@ def test_two_people_booking_one_plan_at_the_same_instant_get_one_course(location
     assert outcomes[1].startswith("told:") and "already been booked" in outcomes[1], outcomes
     assert Course.objects.filter(patient=patient).count() == 1
     assert Appointment.objects.filter(patient=patient).count() == 6
+    # The second really was in the race: it waited for the first's lock, then was told.
+    assert seen_waiting == [True]
 
 
 def _in_own_connection(action):
