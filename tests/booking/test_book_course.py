@@ -337,7 +337,7 @@ def test_the_practitioners_home_lists_the_courses_to_book_after_signing(
     )
     assert course.assessment_id == note.pk
     assert "Courses to book" not in client.get(reverse("clinic:practitioner_home")).content.decode()
-    with pytest.raises(services.CourseNotAllowed, match="already booked"):
+    with pytest.raises(services.CourseNotAllowed, match="already been booked from this assessment"):
         services.book_course(
             patient=patient,
             choices=_weekly(clinic, first + dt.timedelta(weeks=8)),
