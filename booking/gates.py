@@ -13,6 +13,11 @@ from django.urls import reverse
 
 from clinic.models import Patient
 from intake import selectors as intake
+from intake import services as intake_services
+
+COURSE_ALREADY_BOOKED = (
+    "A course has already been booked from this assessment; a further course needs a re-assessment."
+)
 
 
 def course_gate(patient: Patient) -> intake.CourseGate:
@@ -31,11 +36,16 @@ def course_gate(patient: Patient) -> intake.CourseGate:
         return replace(
             gate,
             allowed=False,
-            reason="The course this assessment prescribed is already booked; a further course "
-            "needs a re-assessment.",
+            reason=COURSE_ALREADY_BOOKED,
             prescription=None,
         )
     return gate
+
+
+def lock_prescription(assessment_id: int) -> None:
+    """Hold the assessment that prescribes a course until the transaction ends, so that two
+    people booking its course at once take turns (`services.book_course`)."""
+    intake_services.lock_assessment(assessment_id)
 
 
 def needling_gate(patient: Patient) -> intake.CourseGate:

@@ -108,6 +108,13 @@ class Course(models.Model):
                 condition=Q(interval_days__gte=1, interval_days__lte=28),
                 name="course_interval_1_to_28_days",
             ),
+            # One assessment's plan yields one course: another course needs a re-assessment.
+            # (Courses are never cancelled as a whole; their sessions are.) Two bookings at the
+            # same moment are also serialised by a row lock in `services.book_course`.
+            models.UniqueConstraint(fields=["assessment_id"], name="course_one_per_assessment"),
+            # What the composite foreign keys naming a course *and its patient* refer to (see
+            # migration 0010_record_integrity_across_patients).
+            models.UniqueConstraint(fields=["id", "patient"], name="course_id_with_patient"),
         ]
 
     def __str__(self) -> str:
@@ -204,6 +211,9 @@ class Appointment(models.Model):
                 condition=ACTIVE,
                 name="appointment_one_active_per_course_session",
             ),
+            # What the composite foreign keys naming an appointment *and its patient* refer to
+            # (notes, check-ins, emails, holds: migration 0010_record_integrity_across_patients).
+            models.UniqueConstraint(fields=["id", "patient"], name="appointment_id_with_patient"),
             ExclusionConstraint(
                 name="appointment_no_overlap_per_practitioner",
                 expressions=[

@@ -947,6 +947,31 @@ class CourseNotAllowed(BookingError):
     pass
 
 
+def _create_course(*, patient: Patient, prescription, actor: User) -> Course:
+    """The course row; what the database refuses (a second course of one assessment, an
+    assessment of another patient's) becomes a clear refusal, never a 500."""
+    try:
+        with transaction.atomic():
+            return Course.objects.create(
+                patient=patient,
+                practitioner_id=prescription.practitioner_id,
+                assessment_id=prescription.assessment_id,
+                sessions_planned=prescription.sessions,
+                minutes=prescription.minutes,
+                interval_days=prescription.interval_days,
+                created_by=actor,
+            )
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
+        if constraint == "course_one_per_assessment":
+            raise CourseNotAllowed(gates.COURSE_ALREADY_BOOKED) from error
+        if constraint == "course_assessment_is_the_patients":
+            raise CourseNotAllowed(
+                "The assessment prescribing this course is not this patient's; nothing was booked."
+            ) from error
+        raise
+
+
 @transaction.atomic
 def book_course(
     *, patient: Patient, choices: list[SessionChoice], actor: User, now: dt.datetime | None = None
@@ -965,21 +990,18 @@ def book_course(
         raise CourseNotAllowed(
             f"The plan prescribes {prescription.sessions} sessions; {len(choices)} were given."
         )
+    # Two people booking from one assessment at the same moment both passed the gate: the
+    # second waits here until the first commits, then finds its course and is told.
+    gates.lock_prescription(prescription.assessment_id)
+    if Course.objects.filter(assessment_id=prescription.assessment_id).exists():
+        raise CourseNotAllowed(gates.COURSE_ALREADY_BOOKED)
     service = Service.objects.get(kind=ServiceKind.DRY_NEEDLING)
     # Lock practitioners in a fixed order so that two course bookings cannot deadlock.
     for practitioner in sorted(
         {c.practitioner.pk: c.practitioner for c in choices}.values(), key=lambda p: p.pk
     ):
         _lock_practitioner(practitioner)
-    course = Course.objects.create(
-        patient=patient,
-        practitioner_id=prescription.practitioner_id,
-        assessment_id=prescription.assessment_id,
-        sessions_planned=prescription.sessions,
-        minutes=prescription.minutes,
-        interval_days=prescription.interval_days,
-        created_by=actor,
-    )
+    course = _create_course(patient=patient, prescription=prescription, actor=actor)
     # One load per location for the whole course, instead of one per session.
     length = dt.timedelta(minutes=prescription.minutes)
     availability = {}

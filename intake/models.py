@@ -494,6 +494,9 @@ class Intake(models.Model):
                 condition=Q(status="draft") | _every_yes_has_details(),
                 name="intake_submitted_yes_answers_have_details",
             ),
+            # Referred to by (intake, patient) from corrections, assessments and consent
+            # signatures: none can name another patient's questionnaire (migration 0006).
+            models.UniqueConstraint(fields=["id", "patient"], name="intake_id_with_patient"),
         ]
 
     def __str__(self) -> str:
@@ -1047,6 +1050,11 @@ class AssessmentNote(SignedNote):
                 condition=Q(signed_at__isnull=True),
                 name="assessment_one_draft_per_patient_and_author",
             ),
+            # Referred to by (assessment, patient) from session notes and courses, so that
+            # neither can name another patient's assessment (migration 0006).
+            models.UniqueConstraint(
+                fields=["id", "patient"], name="assessment_note_id_with_patient"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1534,6 +1542,8 @@ class CheckIn(models.Model):
                 condition=Q(supersedes__isnull=True) & _kind_in(COURSE_KINDS),
                 name="checkin_one_first_answer_per_course",
             ),
+            # Referred to by (supersedes, patient): a correction is of the patient's own answer.
+            models.UniqueConstraint(fields=["id", "patient"], name="checkin_id_with_patient"),
         ]
 
     def __str__(self) -> str:

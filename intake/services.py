@@ -34,7 +34,7 @@ from intake.models import (
     signature_matches,
 )
 from intake.questionnaire import QUESTION_STEPS, Step
-from intake.selectors import CheckInSubject
+from intake.selectors import CheckInSubject, find_visit
 
 
 class IntakeError(Exception):
@@ -349,12 +349,48 @@ class NoCourse(NoteError):
     message = "No signed assessment prescribes a course of dry needling for this patient."
 
 
+class NotThePatientsVisit(NoteError):
+    message = (
+        "That appointment is not one of this patient's: the note was not started. Start it "
+        "from the patient's own appointment, or from their chart."
+    )
+
+
+def _check_visit_is_the_patients(appointment_id: int | None, patient: Patient) -> None:
+    """A note records one of the patient's own visits (or none): a note started from another
+    patient's appointment would put this patient's findings in that patient's visit. The
+    database refuses it as well (the `..._appointment_is_the_patients` constraints)."""
+    if appointment_id is None:
+        return
+    visit = find_visit(appointment_id)
+    if visit is None or visit.patient_id != patient.pk:
+        raise NotThePatientsVisit()
+
+
+def _same_patient_refusal(error: IntegrityError) -> bool:
+    """Whether PostgreSQL refused a record for naming another patient's visit (a race with
+    the check above, or a caller that skipped it)."""
+    name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
+    return name.endswith("_is_the_patients")
+
+
 def _minute(moment: dt.datetime) -> dt.datetime:
     return moment.replace(second=0, microsecond=0)
 
 
 def _lock(note: SignedNote) -> SignedNote:
     return type(note).objects.select_for_update().select_related("author__user").get(pk=note.pk)
+
+
+def lock_assessment(assessment_id: int) -> None:
+    """Lock an assessment note's row until the transaction ends (FOR NO KEY UPDATE: records
+    that refer to it can still be written meanwhile). Booking takes it while it books the
+    course the assessment prescribes."""
+    list(
+        AssessmentNote.objects.select_for_update(no_key=True)
+        .filter(pk=assessment_id)
+        .values_list("pk", flat=True)
+    )
 
 
 def current_flags(patient: Patient) -> list[tuple[str, str, str]]:
@@ -374,6 +410,7 @@ def start_assessment(
 ) -> AssessmentNote:
     """The author's draft assessment of `patient`: the one in progress, or a new one whose
     subjective part and goals are filled in from the current questionnaire."""
+    _check_visit_is_the_patients(appointment_id, patient)
     draft = AssessmentNote.objects.filter(
         patient=patient, author=author, signed_at__isnull=True
     ).first()
@@ -397,7 +434,9 @@ def start_assessment(
     try:
         with transaction.atomic():
             note.save()
-    except IntegrityError:
+    except IntegrityError as error:
+        if _same_patient_refusal(error):
+            raise NotThePatientsVisit() from error
         # Started a moment ago in another tab (assessment_one_draft_per_patient_and_author).
         return AssessmentNote.objects.get(patient=patient, author=author, signed_at__isnull=True)
     return note
@@ -422,6 +461,7 @@ def start_treatment_note(
             "Only a practitioner with a current dry-needling certification records needling "
             "sessions."
         )
+    _check_visit_is_the_patients(appointment_id, patient)
     gate = course_gate(patient)
     if not gate.allowed:
         raise NoCourse(f"{NoCourse.message} {gate.reason}")
@@ -453,7 +493,9 @@ def start_treatment_note(
     try:
         with transaction.atomic():
             note.save()
-    except IntegrityError:
+    except IntegrityError as error:
+        if _same_patient_refusal(error):
+            raise NotThePatientsVisit() from error
         raise NoteError(f"Session {session_number} already has a note.") from None
     return note
 

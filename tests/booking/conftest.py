@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from booking.availability import aware
 from tests.booking.factories import a_clinic
+from tests.intake.factories import signed_assessment
 
 
 @pytest.fixture
@@ -47,8 +48,9 @@ class FakeGate:
 
 @pytest.fixture
 def prescribe(monkeypatch):
-    """`prescribe(patient, practitioner, sessions=6, minutes=30)` makes intake's gate say a
-    course may be booked for `patient`; others stay refused."""
+    """`prescribe(patient, practitioner, sessions=6, minutes=30)` signs an assessment of
+    `patient` with that plan and makes intake's gate say a course may be booked from it (whatever
+    else intake would check); others stay refused."""
     prescriptions: dict[int, FakePrescription] = {}
 
     def gate(patient):
@@ -62,8 +64,16 @@ def prescribe(monkeypatch):
     monkeypatch.setattr("booking.gates.needling_gate", gate)
 
     def _prescribe(patient, practitioner, sessions=6, minutes=30, interval_days=7):
+        # A real signed assessment of the patient's: the database refuses a course without one.
+        assessment = signed_assessment(
+            patient,
+            practitioner,
+            planned_sessions=sessions,
+            session_minutes=minutes,
+            interval_days=interval_days,
+        )
         prescriptions[patient.pk] = FakePrescription(
-            assessment_id=1000 + patient.pk,
+            assessment_id=assessment.pk,
             patient_id=patient.pk,
             practitioner_id=practitioner.pk,
             sessions=sessions,

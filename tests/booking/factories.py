@@ -100,6 +100,14 @@ def a_clinic(
     return Clinic(location, practitioner, room_list, assessment_service(), needling_service())
 
 
+def prescribing_assessment(patient: Patient, practitioner: Practitioner):
+    """A signed assessment of `patient` by `practitioner` that prescribes a course (6 weekly
+    sessions of 30 minutes): the database refuses a course without one of the patient's own."""
+    from tests.intake.factories import signed_assessment
+
+    return signed_assessment(patient, practitioner)
+
+
 def a_course(
     clinic: Clinic,
     patient,
@@ -107,7 +115,7 @@ def a_course(
     statuses: list[str],
     first_start: dt.datetime,
     interval: dt.timedelta = dt.timedelta(days=7),
-    assessment_id: int = 1,
+    assessment=None,
     practitioner: Practitioner | None = None,
     minutes: int = 30,
     sessions_planned: int | None = None,
@@ -115,14 +123,15 @@ def a_course(
     """A course of `sessions_planned` sessions (at least 4), of which len(statuses) are booked
     at the clinic, the first at `first_start` (weekly by default), each with the given status
     (cancelled ones say by the patient). Written directly, without the booking rules: tests of
-    what comes after booking."""
+    what comes after booking. Prescribed by `assessment`, or a new signed one of the patient's."""
     from booking.models import Course
 
     practitioner = practitioner or clinic.practitioner
+    assessment = assessment or prescribing_assessment(patient, practitioner)
     course = Course.objects.create(
         patient=patient,
         practitioner=practitioner,
-        assessment_id=assessment_id,
+        assessment_id=assessment.pk,
         sessions_planned=sessions_planned or max(4, len(statuses)),
         minutes=minutes,
         created_by=practitioner.user,

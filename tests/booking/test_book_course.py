@@ -15,7 +15,7 @@ from booking.models import Appointment, Course, Status
 from booking.services import SessionChoice
 from clinic.models import WorkingHours
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import RoomFactory, a_clinic
+from tests.booking.factories import RoomFactory, a_clinic, prescribing_assessment
 from tests.factories import PatientFactory, certified_practitioner
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +174,7 @@ def test_the_database_refuses_a_course_of_3_or_7_and_other_lengths(clinic, patie
             Course.objects.create(
                 patient=patient,
                 practitioner=clinic.practitioner,
-                assessment_id=1,
+                assessment_id=prescribing_assessment(patient, clinic.practitioner).pk,
                 sessions_planned=sessions,
                 minutes=minutes,
                 created_by=clinic.practitioner.user,
@@ -337,7 +337,7 @@ def test_the_practitioners_home_lists_the_courses_to_book_after_signing(
     )
     assert course.assessment_id == note.pk
     assert "Courses to book" not in client.get(reverse("clinic:practitioner_home")).content.decode()
-    with pytest.raises(services.CourseNotAllowed, match="already booked"):
+    with pytest.raises(services.CourseNotAllowed, match="already been booked from this assessment"):
         services.book_course(
             patient=patient,
             choices=_weekly(clinic, first + dt.timedelta(weeks=8)),

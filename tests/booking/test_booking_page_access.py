@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clinic.models import Role
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory
+from tests.booking.factories import AppointmentFactory, prescribing_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -191,7 +191,7 @@ def urls(clinic, patient, practitioner):
     course = Course.objects.create(
         patient=patient,
         practitioner=clinic.practitioner,
-        assessment_id=1,
+        assessment_id=prescribing_assessment(patient, clinic.practitioner).pk,
         sessions_planned=6,
         minutes=30,
         created_by=clinic.practitioner.user,

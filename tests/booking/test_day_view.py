@@ -24,6 +24,7 @@ from tests.booking.factories import (
     a_clinic,
     busy_day,
     needling_service,
+    prescribing_assessment,
 )
 from tests.factories import LocationFactory, PatientFactory, UserFactory
 
@@ -80,7 +81,7 @@ def test_a_course_session_shows_its_number(login, front_desk, clinic, patient, i
     course = Course.objects.create(
         patient=patient,
         practitioner=clinic.practitioner,
-        assessment_id=1,
+        assessment_id=prescribing_assessment(patient, clinic.practitioner).pk,
         sessions_planned=6,
         minutes=30,
         created_by=front_desk,

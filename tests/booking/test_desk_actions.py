@@ -15,7 +15,7 @@ from booking.forms import slot_choice_value
 from booking.models import AppointmentEvent, Status
 from clinic.models import AccessLog, WorkingHours
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic
+from tests.booking.factories import AppointmentFactory, a_clinic, prescribing_assessment
 from tests.factories import PatientFactory, certified_practitioner
 
 pytestmark = pytest.mark.django_db
@@ -292,7 +292,7 @@ def test_a_course_session_moves_to_another_location_keeping_its_number(
     course = Course.objects.create(
         patient=patient,
         practitioner=clinic.practitioner,
-        assessment_id=7,
+        assessment_id=prescribing_assessment(patient, clinic.practitioner).pk,
         sessions_planned=6,
         minutes=30,
         created_by=front_desk,

@@ -87,7 +87,7 @@ def _course_for(clinic, name, statuses, baseline, *, days_ago, practitioner=None
         patient,
         statuses=statuses,
         first_start=timezone.now() - dt.timedelta(days=days_ago, hours=next(_hours) % 20),
-        assessment_id=assessment.pk,
+        assessment=assessment,
         practitioner=practitioner,
     )
     course.appointments.filter(status=CANCELLED).update(late_cancellation=True)

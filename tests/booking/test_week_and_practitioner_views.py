@@ -14,7 +14,12 @@ from booking import schedule
 from booking.models import Appointment, Course, Status
 from clinic.models import OpeningHours, Role, WorkingHours
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, RoomFactory, busy_day
+from tests.booking.factories import (
+    AppointmentFactory,
+    RoomFactory,
+    busy_day,
+    prescribing_assessment,
+)
 from tests.factories import LocationFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +168,7 @@ def test_a_practitioners_own_day_links_to_the_chart_and_the_note_to_write(
     course = Course.objects.create(
         patient=patient,
         practitioner=practitioner,
-        assessment_id=3,
+        assessment_id=prescribing_assessment(patient, practitioner).pk,
         sessions_planned=6,
         minutes=30,
         created_by=practitioner.user,

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from clinic.models import AccessLog
 from intake.models import AssessmentNote
+from tests.booking.factories import AppointmentFactory
 from tests.intake.factories import assessment_data, submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -46,12 +47,13 @@ def test_starting_fills_the_subjective_and_goals_from_the_questionnaire(
 
 
 def test_starting_again_resumes_the_draft_and_links_the_appointment(login, practitioner, patient):
+    visit = AppointmentFactory(patient=patient)
     client = login(practitioner.user)
     url = reverse("intake:assessment_start", args=[patient.pk])
     client.post(url)
-    client.post(url + "?appointment=42", {"appointment": "42"})
+    client.post(url + f"?appointment={visit.pk}", {"appointment": str(visit.pk)})
     note = AssessmentNote.objects.get(patient=patient)
-    assert note.appointment_id == 42
+    assert note.appointment_id == visit.pk
     assert "You have a draft assessment note" in client.get(url).content.decode()
 
 

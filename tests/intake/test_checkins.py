@@ -273,7 +273,6 @@ def test_the_end_of_course_questionnaire_opens_when_the_course_is_finished(login
         patient,
         statuses=[DONE, DONE, DONE, Status.NO_SHOW],
         first_start=start,
-        assessment_id=2,
     )
     client = login(patient.user)
     last_attended = _session(course, 3)

@@ -111,7 +111,7 @@ def records(patient, practitioner, location):
         patient,
         statuses=[Status.COMPLETED, Status.CONFIRMED, Status.CONFIRMED, Status.CONFIRMED],
         first_start=timezone.now() - dt.timedelta(days=7) + dt.timedelta(hours=1),
-        assessment_id=assessment.pk,
+        assessment=assessment,
     )
     first, second = course.appointments.order_by("session_number")[:2]
     worry = CheckIn.objects.create(

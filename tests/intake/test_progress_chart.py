@@ -11,21 +11,26 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from booking.models import Course, Status
 from intake.models import CheckIn, CheckInKind
 from intake.progress import chart_geometry, pain_progress
+from tests.booking.factories import a_clinic, a_course
 from tests.intake.factories import sign_note_now, submitted_intake, treatment_note
 
 pytestmark = pytest.mark.django_db
 
 
 def _checkin(patient, days_ago, first, average, *, kind=CheckInKind.BEFORE_SESSION, n=1, **more):
+    """An answer about session `n` of the patient's course (the database refuses one about
+    sessions or courses that are not the patient's)."""
     at = timezone.now() - dt.timedelta(days=days_ago)
+    course = Course.objects.get(patient=patient)
     return CheckIn.objects.create(
         patient=patient,
         kind=kind,
         channel="home",
-        appointment_id=100 + n,
-        course_id=7,
+        appointment_id=course.appointments.get(session_number=n).pk,
+        course_id=course.pk,
         session_number=n if kind == CheckInKind.BEFORE_SESSION else None,
         pain_first_steps=first,
         pain_average=average,
@@ -45,6 +50,13 @@ def history(patient, prescribed):
         pain_first_steps=8,
         pain_average=6,
         pain_worst=9,
+    )
+    a_course(
+        a_clinic(),
+        patient,
+        statuses=[Status.COMPLETED] * 6,
+        first_start=timezone.now() - dt.timedelta(days=31),
+        assessment=prescribed,
     )
     _checkin(patient, 30, 7, 5, n=1)
     first = _checkin(patient, 23, 6, 5, n=2)
@@ -81,7 +93,7 @@ def test_the_chart_data_starts_at_the_baseline_and_follows_the_check_ins(patient
 
 
 def test_check_ins_before_the_baseline_are_left_out(patient, history):
-    _checkin(patient, 60, 9, 9, n=9)
+    _checkin(patient, 60, 9, 9, n=4)
     assert len(pain_progress(patient).points) == 5
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import TreatmentNote
+from tests.booking.factories import AppointmentFactory
 from tests.factories import PASSWORD, PractitionerFactory
 from tests.intake.factories import session_data, sign_note_now, treatment_note
 
@@ -36,15 +37,18 @@ def test_no_session_note_without_a_signed_prescription(login, practitioner, pati
 def test_starting_from_an_appointment_prefills_its_id_and_session_number(
     login, practitioner, patient, prescribed
 ):
+    visit = AppointmentFactory(patient=patient).pk
     client = login(practitioner.user)
-    url = reverse("intake:session_note_start", args=[patient.pk]) + "?appointment=77&session=3"
+    url = (
+        reverse("intake:session_note_start", args=[patient.pk]) + f"?appointment={visit}&session=3"
+    )
     assert "this is session 3" in client.get(url).content.decode()
-    response = client.post(url, {"appointment": "77", "session": "3"})
+    response = client.post(url, {"appointment": str(visit), "session": "3"})
     note = TreatmentNote.objects.get()
     assert response.url == _edit(note)
-    assert (note.appointment_id, note.session_number, note.assessment) == (77, 3, prescribed)
+    assert (note.appointment_id, note.session_number, note.assessment) == (visit, 3, prescribed)
     # Starting again from the same appointment resumes the same draft.
-    client.post(url, {"appointment": "77", "session": "3"})
+    client.post(url, {"appointment": str(visit), "session": "3"})
     assert TreatmentNote.objects.count() == 1
 
 

@@ -492,7 +492,7 @@ def measure_course_booking(world, courses: int, figures: Figures) -> None:
         choices = _free_course(world, patient, location, rng)
         if choices is None:
             continue
-        gates.course_gate = _bench_gate(choices[0].practitioner)
+        gates.course_gate = _bench_gate(_bench_assessment(patient, choices[0].practitioner))
         try:
             start = time.perf_counter()
             services.book_course(patient=patient, choices=choices, actor=booker)
@@ -510,8 +510,28 @@ def measure_course_booking(world, courses: int, figures: Figures) -> None:
     figures.add("courses_booked", len(timings), "courses")
 
 
-def _bench_gate(practitioner):
-    """Intake's decision for synthetic patients: a signed plan of 6 weekly 30-minute sessions."""
+def _bench_assessment(patient, practitioner):
+    """A signed assessment of the synthetic patient's prescribing 6 weekly 30-minute sessions:
+    the database refuses a course without one of the patient's own."""
+    from intake.models import AssessmentNote
+
+    return AssessmentNote.objects.create(
+        patient=patient,
+        author=practitioner,
+        signed_at=timezone.now(),
+        fingerprint="0" * 64,
+        diagnosis="plantar_fasciitis",
+        diagnosis_side="right",
+        needling_appropriate=True,
+        decision_reason="Synthetic",
+        planned_sessions=6,
+        session_minutes=30,
+        interval_days=7,
+    )
+
+
+def _bench_gate(assessment):
+    """Intake's decision for a synthetic patient: their signed plan (`_bench_assessment`)."""
     from types import SimpleNamespace
 
     def gate(patient):
@@ -519,9 +539,9 @@ def _bench_gate(practitioner):
             allowed=True,
             reason="",
             prescription=SimpleNamespace(
-                assessment_id=patient.pk,
+                assessment_id=assessment.pk,
                 patient_id=patient.pk,
-                practitioner_id=practitioner.pk,
+                practitioner_id=assessment.author_id,
                 sessions=6,
                 minutes=30,
                 interval_days=7,
