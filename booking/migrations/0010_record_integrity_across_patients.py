@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("booking", "0009_course_session_number_required"),
         ("clinic", "0004_travel_time_at_most_8_hours"),
-        ("intake", "0006_record_integrity_within_intake"),
+        ("intake", "0007_record_integrity_within_intake"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

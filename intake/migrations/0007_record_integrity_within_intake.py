@@ -70,7 +70,7 @@ def same_patient_sql(rows) -> migrations.RunSQL:
 class Migration(migrations.Migration):
     dependencies = [
         ("clinic", "0004_travel_time_at_most_8_hours"),
-        ("intake", "0005_outcome_checkins"),
+        ("intake", "0006_free_text_bounded_in_form_and_database"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
