@@ -2,7 +2,7 @@
 the assessment that prescribed a course names one of *that patient's*: PostgreSQL refuses a
 note, check-in, course, session, email or hold that mixes two patients, whoever writes it.
 
-As in intake's migration 0006_record_integrity_within_intake: a FOREIGN KEY on
+As in intake's migration 0007_record_integrity_within_intake: a FOREIGN KEY on
 (x_id, patient_id) referring to a UNIQUE (id, patient_id) of the record named
 (`appointment_id_with_patient`, `course_id_with_patient`, `assessment_note_id_with_patient`),
 not deferred, unchecked while x_id is NULL. Changing an appointment's or a course's patient
