@@ -22,13 +22,9 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.models import STAFF_ROLES, Role
-from tests.factories import (
-    LocationFactory,
-    PatientFactory,
-    UserFactory,
-    certified_practitioner,
-)
+from clinic.models import STAFF_ROLES
+from tests import worlds
+from tests.factories import certified_practitioner
 
 # A Wednesday, 10:00 in Toronto and Maryland: the suite's "now" unless told otherwise.
 DEFAULT_AT = "2027-06-09T14:00:00Z"
@@ -135,41 +131,32 @@ def client():
 
 @pytest.fixture
 def location(db):
-    return LocationFactory(name="Leaside", slug="leaside", time_zone="America/Toronto")
+    return worlds.leaside()
 
 
 @pytest.fixture
 def other_location(db):
-    return LocationFactory(
-        name="Rockville",
-        slug="rockville",
-        city="Rockville",
-        region="Maryland",
-        postal_code="20852",
-        time_zone="America/New_York",
-    )
+    return worlds.rockville()
 
 
 @pytest.fixture
 def patient(location):
-    return PatientFactory(user__first_name="Jordan", user__last_name="Miles", locations=[location])
+    return worlds.jordan(location)
 
 
 @pytest.fixture
 def other_patient(other_location):
-    return PatientFactory(
-        user__first_name="Casey", user__last_name="Other", locations=[other_location]
-    )
+    return worlds.casey(other_location)
 
 
 @pytest.fixture
 def front_desk(location):
-    return UserFactory(role=Role.FRONT_DESK, first_name="Ava", locations=[location])
+    return worlds.ava(location)
 
 
 @pytest.fixture
 def front_desk_elsewhere(other_location):
-    return UserFactory(role=Role.FRONT_DESK, first_name="Keisha", locations=[other_location])
+    return worlds.keisha(other_location)
 
 
 @pytest.fixture
@@ -179,7 +166,7 @@ def practitioner(location):
 
 @pytest.fixture
 def manager(db):
-    return UserFactory(role=Role.MANAGER, first_name="Helen")
+    return worlds.helen()
 
 
 @pytest.fixture
