@@ -124,7 +124,12 @@ def two_locations(clinic, other_location):
 def test_a_practitioners_week_spans_their_locations(login, manager, clinic, two_locations, intake):
     practitioner, rockville, room = two_locations
     tuesday = next_weekday(clinic.location, 1, 10)
-    thursday = next_weekday(rockville, 3, 13)
+    # The Thursday of the same week, whatever day it is today.
+    thursday = aware(
+        tuesday.astimezone(clinic.location.zone).date() + dt.timedelta(days=2),
+        dt.time(13),
+        rockville.zone,
+    )
     _book(clinic.location, practitioner, clinic.rooms[0], clinic.assessment, tuesday)
     _book(rockville, practitioner, room, clinic.assessment, thursday)
     html = (
