@@ -15,13 +15,21 @@ from booking.availability import aware
 from booking.forms import slot_choice_value
 from booking.models import Appointment, Status, WaitlistEntry
 from clinic.models import Location, Patient, Practitioner, User
+from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The demo, seeded once for the module (each test's changes are rolled back)."""
+    with built_once(django_db_blocker):
+        call_command("seed_demo")
+        yield
+
+
 @pytest.fixture
-def demo(intake):
-    call_command("seed_demo")
+def demo(intake, seeded):
     return User.objects.get(email="frontdesk@example.org")
 
 
