@@ -5,22 +5,105 @@
 - `front_desk` (works at `location`) and `front_desk_elsewhere` (works at `other_location`);
 - `practitioner` (certified, works at `location`) and `manager`.
 Log in with `client.force_login(persona.user)` or the `login` helper.
+
+Time is an input: every test runs at one known instant (see `pytest_configure` below), chosen
+with `pytest --at=2027-03-14T06:30:00Z` or `TEST_AT=...`, else `DEFAULT_AT`. Build dates from
+`timezone.now()` or a location's `today()`, never from the wall clock.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+
 import pytest
+import time_machine
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.models import STAFF_ROLES, Role
-from tests.factories import (
-    LocationFactory,
-    PatientFactory,
-    UserFactory,
-    certified_practitioner,
-)
+from clinic.models import STAFF_ROLES
+from tests import worlds
+from tests.factories import certified_practitioner
+
+# A Wednesday, 10:00 in Toronto and Maryland: the suite's "now" unless told otherwise.
+DEFAULT_AT = "2027-06-09T14:00:00Z"
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """An ISO 8601 instant with its offset (`Z` or `+hh:mm`): a local time without one would
+    mean a different instant on every machine."""
+    try:
+        instant = dt.datetime.fromisoformat(text.strip())
+    except ValueError as error:
+        raise pytest.UsageError(f"--at/TEST_AT: {text!r} is not an ISO 8601 instant") from error
+    if instant.tzinfo is None:
+        raise pytest.UsageError(f"--at/TEST_AT: {text!r} needs an offset, e.g. Z or -05:00")
+    return instant.astimezone(dt.UTC)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--at",
+        default=None,
+        metavar="INSTANT",
+        help="run every test at this instant (ISO 8601 with offset, e.g. 2027-03-14T06:30:00Z); "
+        f"also TEST_AT; default {DEFAULT_AT}",
+    )
+
+
+def pytest_configure(config):
+    text = config.getoption("--at") or os.environ.get("TEST_AT") or DEFAULT_AT
+    config.test_instant = parse_instant(text)
+    # From here on (collection and import time included) the clock reads the chosen instant;
+    # each test and each module- or session-wide fixture starts again from it (below).
+    config.test_clock = time_machine.travel(config.test_instant, tick=True)
+    config.test_clock.start()
+
+
+def pytest_unconfigure(config):
+    clock = getattr(config, "test_clock", None)
+    if clock is not None:
+        clock.stop()
+
+
+def _replay_line(config) -> str:
+    at = config.test_instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"Tests run at {at} (replay: pytest --at={at} or TEST_AT={at})"
+
+
+def pytest_sessionstart(session):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(_replay_line(session.config))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    terminalreporter.write_line(_replay_line(config))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """A world built once per module or session is built at the instant too, not minutes
+    after it."""
+    if fixturedef.scope == "function":
+        return (yield)
+    with time_machine.travel(request.config.test_instant, tick=True):
+        return (yield)
+
+
+@pytest.fixture(autouse=True)
+def _at_the_instant(request, time_machine):
+    """Each test starts at the suite's instant, with the clock ticking from there. A test that
+    cares about another time moves the same `time_machine` (or uses its marker)."""
+    if request.node.get_closest_marker("time_machine") is None:
+        time_machine.move_to(request.config.test_instant, tick=True)
+
+
+@pytest.fixture
+def test_instant(request) -> dt.datetime:
+    """The instant the suite runs at (UTC)."""
+    return request.config.test_instant
 
 
 class VerifiedClient(Client):
@@ -48,41 +131,32 @@ def client():
 
 @pytest.fixture
 def location(db):
-    return LocationFactory(name="Leaside", slug="leaside", time_zone="America/Toronto")
+    return worlds.leaside()
 
 
 @pytest.fixture
 def other_location(db):
-    return LocationFactory(
-        name="Rockville",
-        slug="rockville",
-        city="Rockville",
-        region="Maryland",
-        postal_code="20852",
-        time_zone="America/New_York",
-    )
+    return worlds.rockville()
 
 
 @pytest.fixture
 def patient(location):
-    return PatientFactory(user__first_name="Jordan", user__last_name="Miles", locations=[location])
+    return worlds.jordan(location)
 
 
 @pytest.fixture
 def other_patient(other_location):
-    return PatientFactory(
-        user__first_name="Casey", user__last_name="Other", locations=[other_location]
-    )
+    return worlds.casey(other_location)
 
 
 @pytest.fixture
 def front_desk(location):
-    return UserFactory(role=Role.FRONT_DESK, first_name="Ava", locations=[location])
+    return worlds.ava(location)
 
 
 @pytest.fixture
 def front_desk_elsewhere(other_location):
-    return UserFactory(role=Role.FRONT_DESK, first_name="Keisha", locations=[other_location])
+    return worlds.keisha(other_location)
 
 
 @pytest.fixture
@@ -92,7 +166,7 @@ def practitioner(location):
 
 @pytest.fixture
 def manager(db):
-    return UserFactory(role=Role.MANAGER, first_name="Helen")
+    return worlds.helen()
 
 
 @pytest.fixture

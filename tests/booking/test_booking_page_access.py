@@ -9,7 +9,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clinic.models import Role
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, prescribing_assessment
+from tests.booking.factories import AppointmentFactory, a_clinic, prescribing_assessment
+from tests.worlds import built_once, fresh, personas
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +113,15 @@ LOCATION_BOUND = {
     "booking:course_detail",
     "booking:course_session_rebook",
 }
+# Pages that send the roles allowed in on to another page, and where: every other page a role
+# may open answers 200 itself.
+REDIRECTS = {
+    # The schedule opens on the day of the first location the person works at.
+    "booking:schedule": lambda world: reverse("booking:location_day", args=["leaside"]),
+    "booking:my_schedule": lambda world: reverse(
+        "booking:practitioner_day", args=[world.practitioner.pk]
+    ),
+}
 POST_ONLY = {name for name, (_, get_allowed) in PAGES.items() if not get_allowed}
 PERSONAS = {
     Role.PATIENT: "patient",
@@ -139,8 +149,58 @@ def test_every_booking_page_is_in_the_access_table():
     assert _booking_url_names() == set(PAGES)
 
 
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The personas, a clinic and one record behind each page, written once for the module."""
+    with built_once(django_db_blocker):
+        world = personas()
+        clinic = a_clinic(location=world.location, practitioner=world.practitioner)
+        world.urls = _urls(clinic, world.patient, world.practitioner)
+        yield world
+
+
+# In this module the personas are the world's, read afresh for each test.
 @pytest.fixture
-def urls(clinic, patient, practitioner):
+def location(world):
+    return fresh(world.location)
+
+
+@pytest.fixture
+def patient(world):
+    return fresh(world.patient)
+
+
+@pytest.fixture
+def other_patient(world):
+    return fresh(world.other_patient)
+
+
+@pytest.fixture
+def front_desk(world):
+    return fresh(world.front_desk)
+
+
+@pytest.fixture
+def front_desk_elsewhere(world):
+    return fresh(world.front_desk_elsewhere)
+
+
+@pytest.fixture
+def practitioner(world):
+    return fresh(world.practitioner)
+
+
+@pytest.fixture
+def manager(world):
+    return fresh(world.manager)
+
+
+@pytest.fixture
+def urls(world):
+    return world.urls
+
+
+def _urls(clinic, patient, practitioner) -> dict[str, str]:
     from booking import calendars, links, services
     from booking.models import Course, Notification, SlotHold, WaitlistEntry, WaitlistOffer
 
@@ -309,7 +369,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, urls, name):
 
 @pytest.mark.parametrize("role", list(PERSONAS))
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_each_role_is_allowed_or_refused(client, request, urls, role, name, prescribe):
+def test_each_role_is_allowed_or_refused(client, request, world, urls, role, name, prescribe):
     person = request.getfixturevalue(PERSONAS[role])
     client.force_login(getattr(person, "user", person))
     allowed, get_allowed = PAGES[name]
@@ -318,8 +378,11 @@ def test_each_role_is_allowed_or_refused(client, request, urls, role, name, pres
         assert response.status_code == 200
     elif role not in allowed:
         assert response.status_code == 403
+    elif get_allowed and name in REDIRECTS:
+        assert response.status_code == 302
+        assert response.url == REDIRECTS[name](world)
     elif get_allowed:
-        assert response.status_code in (200, 302)
+        assert response.status_code == 200
     else:
         assert response.status_code == 405  # actions are POST only
 

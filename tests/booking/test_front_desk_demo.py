@@ -4,22 +4,32 @@ with: a request to confirm, someone to check in today (when Leaside is open), ba
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from booking.availability import aware
 from booking.forms import slot_choice_value
 from booking.models import Appointment, Status, WaitlistEntry
 from clinic.models import Location, Patient, Practitioner, User
+from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The demo, seeded once for the module (each test's changes are rolled back)."""
+    with built_once(django_db_blocker):
+        call_command("seed_demo")
+        yield
+
+
 @pytest.fixture
-def demo(intake):
-    call_command("seed_demo")
+def demo(intake, seeded):
     return User.objects.get(email="frontdesk@example.org")
 
 
@@ -47,11 +57,20 @@ def test_the_front_desk_confirms_the_pending_online_request(client, demo):
     assert nadia.status == Status.CONFIRMED
 
 
-def test_the_front_desk_checks_in_todays_patient(client, demo, intake):
+def _leaside_morning(day: dt.date) -> dt.datetime:
+    return aware(day, dt.time(9), ZoneInfo("America/Toronto"))
+
+
+def test_the_front_desk_checks_in_todays_patient(client, intake, time_machine):
+    # Leaside opens Monday to Saturday: on a Sunday the demo is seeded the next morning.
+    today = timezone.localdate(timezone=ZoneInfo("America/Toronto"))
+    if today.weekday() == 6:
+        time_machine.move_to(_leaside_morning(today + dt.timedelta(days=1)))
+    call_command("seed_demo")
+    demo = User.objects.get(email="frontdesk@example.org")
     robert = Patient.objects.get(last_name="Côté")
-    today = Appointment.objects.filter(patient=robert).first()
-    if today is None:
-        pytest.skip("Leaside is closed today (Sunday): nobody to check in.")
+    leaside = Location.objects.get(slug="leaside")
+    today = Appointment.objects.get(patient=robert, starts_at__date=leaside.today())
     client.force_login(demo)
     refused = client.post(
         reverse("booking:desk_check_in", args=[today.pk]), {"version": today.version}, follow=True
@@ -61,6 +80,17 @@ def test_the_front_desk_checks_in_todays_patient(client, demo, intake):
     client.post(reverse("booking:desk_check_in", args=[today.pk]), {"version": today.version})
     today.refresh_from_db()
     assert today.status == Status.CHECKED_IN
+
+
+def test_on_a_sunday_the_demo_has_nobody_at_the_closed_counter(intake, time_machine):
+    today = timezone.localdate(timezone=ZoneInfo("America/Toronto"))
+    sunday = today + dt.timedelta(days=(6 - today.weekday()) % 7)
+    time_machine.move_to(_leaside_morning(sunday))
+    call_command("seed_demo")
+    robert = Patient.objects.get(last_name="Côté")
+    assert not Appointment.objects.filter(
+        patient=robert, starts_at__date=sunday, location__slug="leaside"
+    ).exists()
 
 
 def test_the_waitlist_and_the_phone_patients_are_there(client, demo):

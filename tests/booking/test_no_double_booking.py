@@ -8,10 +8,11 @@ import threading
 
 import pytest
 from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.utils import timezone
 
 from booking import services
 from booking.models import Appointment, Status
-from clinic.models import TravelTime, WorkingHours
+from clinic.models import TravelTime
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import AppointmentFactory, RoomFactory
 from tests.factories import PatientFactory, certified_practitioner
@@ -36,12 +37,12 @@ def _insert(appointment: Appointment, **changes) -> None:
         ", ".join(row)
         + ", cancelled_by, cancellation_reason, late_cancellation, patient_note, created_at, version"
     )
-    values = ", ".join(["%s"] * len(row)) + ", %s, '', false, '', now(), 1"
+    values = ", ".join(["%s"] * len(row)) + ", %s, '', false, '', %s, 1"
     cancelled_by = "clinic" if row["status"] == "cancelled" else ""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO booking_appointment ({columns}) VALUES ({values})",
-            [*row.values(), cancelled_by],
+            [*row.values(), cancelled_by, timezone.now()],
         )
 
 
@@ -145,29 +146,30 @@ def test_the_database_keeps_travel_time_between_locations(booked, clinic, other_
     )
 
 
-def test_the_service_turns_a_database_conflict_into_slot_taken(clinic, django_user_model):
+def test_the_service_turns_a_database_conflict_into_slot_taken(
+    clinic, django_user_model, monkeypatch
+):
+    """The Python check passed a moment before another booking was written (a race): the
+    exclusion constraint, not the check, finds the conflict, and the booker reads "taken"."""
     start = next_weekday(clinic.location, 1, 10)
     first, second = PatientFactory(), PatientFactory()
     staff = django_user_model.objects.create_user("desk@example.org", "x", role="front_desk")
-    services.book_appointment(
-        patient=first,
+    slot = dict(
         location=clinic.location,
         practitioner=clinic.practitioner,
         service=clinic.assessment,
         starts_at=start,
         minutes=60,
-        actor=staff,
     )
-    with pytest.raises(services.SlotUnavailable, match="busy"):
-        services.book_appointment(
-            patient=second,
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            service=clinic.assessment,
-            starts_at=start,
-            minutes=60,
-            actor=staff,
-        )
+    # What the check said for the second booker while the time was still free.
+    stale = services.check_slot(**slot, patient=second, for_patient=False, room=None, now=None)
+    services.book_appointment(patient=first, actor=staff, **slot)
+    monkeypatch.setattr(services, "check_slot", lambda **kwargs: stale)
+    with pytest.raises(services.SlotTaken, match="just taken") as refused:
+        services.book_appointment(patient=second, actor=staff, **slot)
+    assert isinstance(refused.value.__cause__, IntegrityError)
+    assert "appointment_no_overlap" in str(refused.value.__cause__)
+    assert list(Appointment.objects.values_list("patient", flat=True)) == [first.pk]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -224,7 +226,6 @@ def test_racing_inserts_that_bypass_the_service_still_get_one_winner(location, p
     patients = [PatientFactory() for _ in range(6)]
     barrier = threading.Barrier(len(patients))
     outcomes: list[str] = []
-    WorkingHours.objects.all()  # the clinic is set up
 
     def insert(n, patient):
         try:

@@ -15,13 +15,22 @@ from booking import reports
 from clinic.models import Patient, User
 from intake.models import CheckIn, CheckInKind
 from intake.progress import pain_progress
+from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The demo, seeded once for the module (each test's changes are rolled back)."""
+    with built_once(django_db_blocker):
+        call_command("seed_demo")
+        yield
+
+
 @pytest.fixture
-def demo():
-    call_command("seed_demo")
+def demo(seeded):
+    pass
 
 
 def _patient(last_name: str) -> Patient:

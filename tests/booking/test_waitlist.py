@@ -228,7 +228,8 @@ def test_a_time_already_past_is_not_offered_after_a_move(clinic, booked, patient
     _wait(patient, clinic)
     services.reschedule_appointment(
         booked,
-        starts_at=next_weekday(clinic.location, 3, 14),
+        # Thursday of the same week: after the "now" of the move, whatever today is.
+        starts_at=booked.starts_at + dt.timedelta(days=2, hours=4),
         actor=clinic.practitioner.user,
         now=booked.starts_at + dt.timedelta(minutes=5),
     )

@@ -6,7 +6,9 @@ import datetime as dt
 import re
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
 
@@ -112,12 +114,17 @@ def test_logging_out_ends_the_session(client, patient):
     assert client.get(reverse("logout")).status_code == 405  # only by POST, so links cannot log out
     response = client.post(reverse("logout"))
     assert response.status_code == 302
-    assert client.get(reverse("clinic:patient_home")).status_code == 302
+    assert response.url == resolve_url(settings.LOGOUT_REDIRECT_URL)
+    assert "_auth_user_id" not in client.session
+    home = client.get(reverse("clinic:patient_home"))
+    assert home.status_code == 302
+    assert home.url == reverse("login") + "?next=" + reverse("clinic:patient_home")
 
 
 def test_password_reset_emails_a_working_link(client, patient):
     response = client.post(reverse("password_reset"), {"email": patient.user.email.upper()})
     assert response.status_code == 302
+    assert response.url == reverse("password_reset_done")
     assert len(mail.outbox) == 1
     link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
 

@@ -13,13 +13,21 @@ from intake.models import AssessmentNote, ConsentVersion, Intake, TreatmentNote
 from intake.questionnaire import QUESTION_STEPS
 from intake.selectors import course_gate, intake_overview
 from tests.intake.factories import assessment_data, step_data
+from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The demo, seeded once for the module (each test's changes are rolled back)."""
+    with built_once(django_db_blocker):
+        call_command("seed_demo")
+        yield
+
+
 @pytest.fixture
-def demo(db):
-    call_command("seed_demo")
+def demo(db, seeded):
     return {p.last_name: p for p in Patient.objects.all()}
 
 
