@@ -19,7 +19,7 @@ from clinic.models import Patient, Role, User
 from tests.booking.conftest import clinic  # noqa: F401 (a fixture the booking pages need)
 from tests.booking.test_booking_page_access import PAGES as BOOKING_PAGES
 from tests.booking.test_booking_page_access import PUBLIC
-from tests.booking.test_booking_page_access import urls as booking_urls  # noqa: F401
+from tests.booking.test_booking_page_access import _urls as booking_page_urls
 from tests.clinic.test_page_access import ANYONE
 from tests.clinic.test_page_access import PAGES as CLINIC_PAGES
 from tests.factories import confirm_sign_up
@@ -179,6 +179,12 @@ def _user(request, persona: str):
 
 
 @pytest.fixture
+def booking_urls(clinic, patient, practitioner):  # noqa: F811 (`clinic` is the booking fixture)
+    """The booking access table's addresses, with its records written for this test."""
+    return booking_page_urls(clinic, patient, practitioner)
+
+
+@pytest.fixture
 def address_of(request, location):
     """`address_of(name)`: the page's address with the records the access tables use."""
 
@@ -186,7 +192,7 @@ def address_of(request, location):
         if name.startswith("booking:"):
             return request.getfixturevalue("booking_urls")[name]
         if name.startswith("intake:"):
-            return intake_url(name, request.getfixturevalue("records"))
+            return intake_url(name, records=request.getfixturevalue("records"))
         if name == "clinic:location_detail":
             return reverse(name, args=[location.slug])
         return reverse(name)
