@@ -45,6 +45,12 @@ REDIRECTS = {
     **{("clinic:home", role): home for role, home in HOMES.items()},
     # Staff logged in with their second factor have nothing left to verify.
     **{("clinic:two_factor_verify", role): "clinic:home" for role in HOMES if role != Role.PATIENT},
+    # Staff already have an authenticator: replacing it first asks for the password again.
+    **{
+        ("clinic:two_factor_setup", role): "clinic:two_factor_manage"
+        for role in HOMES
+        if role != Role.PATIENT
+    },
 }
 PERSONAS = {
     Role.PATIENT: "patient",
