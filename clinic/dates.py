@@ -10,7 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from django import forms
 from django.core.exceptions import BadRequest, ValidationError
+from django.forms.fields import BaseTemporalField
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 # The calendar the clinic works in: patients are born from 1900 on (the database refuses earlier
 # birth dates), and nothing is booked or reported beyond 2100. Far enough from year 1 and 9999
@@ -77,3 +81,46 @@ def instant_in_query(query: Mapping, name: str) -> dt.datetime | None:
         return parse_instant(text)
     except ValueError:
         raise BadRequest(f"The {name!r} in the address is not a time we can show.") from None
+
+
+def local_instant(naive: dt.datetime, zone, *, known: dt.datetime | None = None) -> dt.datetime:
+    """The instant a wall-clock time names in `zone`. In the hour the clocks go back the time
+    happens twice: it is `known` when that is one of the two (an unchanged saved value), else
+    the first. In the hour the clocks go forward it never happens: ValidationError."""
+    # In UTC at once: Python never finds a time of the repeated hour equal to one in another zone.
+    first = naive.replace(tzinfo=zone, fold=0).astimezone(dt.UTC)
+    second = naive.replace(tzinfo=zone, fold=1).astimezone(dt.UTC)
+    if first.astimezone(zone).replace(tzinfo=None) != naive:
+        raise ValidationError(
+            "%(time)s does not exist here: the clocks go forward an hour that night. "
+            "Enter the time on the clock after the change.",
+            code="nonexistent",
+            params={"time": f"{naive:%Y-%m-%d %H:%M}"},
+        )
+    if known is not None and known.astimezone(dt.UTC) in (first, second):
+        return known.astimezone(dt.UTC)
+    return first
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time typed on the location's clock (the current time zone). Django's own field
+    refuses a time in the hour the clocks go back as ambiguous, so a session held then could not
+    be recorded, nor its note amended; this one reads it as `local_instant` does. Set `known` to
+    the saved value so an unchanged time keeps its instant."""
+
+    known: dt.datetime | None = None
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.datetime):
+            naive = value
+        else:
+            try:
+                naive = parse_datetime(value.strip())
+            except ValueError:
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+            naive = naive or BaseTemporalField.to_python(self, value)
+        if timezone.is_aware(naive):
+            return naive
+        return local_instant(naive, timezone.get_current_timezone(), known=self.known)

@@ -14,6 +14,7 @@ from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 from django.utils import timezone
 
+from clinic.dates import LocalDateTimeField
 from clinic.forms import DateInput
 from clinic.models import Location
 from intake.forms.fields import form_helper, radio_formfield, reveal
@@ -228,6 +229,7 @@ class TreatmentNoteForm(NoteForm):
             *(name for name in TreatmentNote.CLINICAL_FIELDS if name != "muscles_needled"),
         )
         labels = {"location": "Location"}
+        field_classes = {"performed_at": LocalDateTimeField}
         widgets = {
             "performed_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
@@ -257,6 +259,8 @@ class TreatmentNoteForm(NoteForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["performed_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        # A session in the hour the clocks go back keeps its instant when the time is unchanged.
+        self.fields["performed_at"].known = self.instance.performed_at
         needled = {
             (row["muscle"], row["side"]): row for row in (self.instance.muscles_needled or [])
         }

@@ -3,6 +3,8 @@ a password; the original stays readable and the note page shows the amendments i
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
@@ -115,10 +117,8 @@ def test_a_draft_is_not_amended(login, practitioner, assessment):
     assert response.url == reverse("intake:assessment_detail", args=[assessment.pk])
 
 
-def test_session_notes_are_amended_the_same_way(login, practitioner, prescribed, location):
-    note = sign_note_now(treatment_note(prescribed, location=location))
+def _amend_a_signed_session_note(client, note, location):
     performed_here = timezone.localtime(note.performed_at, location.zone)
-    client = login(practitioner.user)
     response = client.post(
         reverse("intake:session_note_amend", args=[note.pk]),
         {
@@ -138,14 +138,31 @@ def test_session_notes_are_amended_the_same_way(login, practitioner, prescribed,
             "adverse_event_action": "Ice advised by phone",
         },
     )
-    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response.status_code == 302
     amendment = note.amendments.get()
+    # The time shown and sent back unchanged is not a change, whatever the clock did that night.
     assert set(amendment.changes) == {
         "adverse_events",
         "adverse_event_severity",
         "adverse_event_action",
     }
     assert note.current().had_adverse_event
+    assert note.current().performed_at == note.performed_at
+
+
+def test_session_notes_are_amended_the_same_way(login, practitioner, prescribed, location):
+    note = sign_note_now(treatment_note(prescribed, location=location))
+    _amend_a_signed_session_note(login(practitioner.user), note, location)
+
+
+# 01:30 in Toronto on the night the clocks go back happens twice (05:30 and 06:30 UTC); a note
+# of the second 01:30 is amended without the time being refused as ambiguous or moved an hour.
+@pytest.mark.time_machine(dt.datetime(2027, 11, 7, 6, 30, tzinfo=dt.UTC), tick=True)
+def test_a_session_in_the_hour_the_clocks_go_back_is_amended_too(
+    login, practitioner, prescribed, location
+):
+    note = sign_note_now(treatment_note(prescribed, location=location))
+    _amend_a_signed_session_note(login(practitioner.user), note, location)
 
 
 @pytest.mark.parametrize(
