@@ -223,7 +223,7 @@ def appointment_moved(
     """`proposal`: the clinic's message when it answers a request with another time (the
     patient is asked to accept it rather than told it moved)."""
     context = {
-        "from_starts_at": from_starts_at.isoformat(),
+        "from_starts_at": from_starts_at.astimezone(dt.UTC).isoformat(),
         "from_location_id": from_location.pk,
         "from_location": from_location.name,
         "from_time_zone": from_location.time_zone,
@@ -344,21 +344,30 @@ def _wanted(
 ) -> dict[tuple[str, int | None], dt.datetime]:
     """The scheduled messages the appointment should have now, and when each is due."""
     wanted: dict[tuple[str, int | None], dt.datetime] = {}
-    if appointment.starts_at <= now:
+    # "24 hours before" is 24 real hours, also across the night the clocks change (arithmetic on
+    # a time given on the location's clock would count wall-clock hours).
+    starts_at = appointment.starts_at.astimezone(dt.UTC)
+    if starts_at <= now:
         return wanted
     if appointment.status == Status.CONFIRMED and wants_reminders(appointment.patient):
         for hours in policy.hours:
-            wanted[(Kind.REMINDER, hours)] = appointment.starts_at - dt.timedelta(hours=hours)
+            wanted[(Kind.REMINDER, hours)] = starts_at - dt.timedelta(hours=hours)
     if (
         appointment.service.kind == ServiceKind.ASSESSMENT
         and appointment.status in MOVABLE_STATUSES
     ):
-        at = appointment.starts_at - dt.timedelta(hours=policy.intake_reminder_hours)
+        at = starts_at - dt.timedelta(hours=policy.intake_reminder_hours)
         if at <= now:
             at = now + INTAKE_NUDGE_DELAY
-        if at <= appointment.starts_at - INTAKE_NUDGE_MARGIN:
+        if at <= starts_at - INTAKE_NUDGE_MARGIN:
             wanted[(Kind.INTAKE_MISSING, None)] = at
     return wanted
+
+
+def _scheduled_for(appointment: Appointment) -> str:
+    """The appointment's start as the scheduled messages remember it: always in UTC, so that a
+    start given on the location's clock (same instant, other offset) is not taken for a move."""
+    return appointment.starts_at.astimezone(dt.UTC).isoformat()
 
 
 def _why_withdrawn(appointment: Appointment, row: Notification, scheduled_for: str) -> str:
@@ -383,7 +392,7 @@ def schedule(
     are withdrawn, and the missing ones created if their time is still ahead."""
     policy = policy or reminder_policy(appointment.location)
     wanted = _wanted(appointment, now, policy)
-    scheduled_for = appointment.starts_at.isoformat()
+    scheduled_for = _scheduled_for(appointment)
     waiting = appointment.notifications.select_for_update().filter(
         state=State.PENDING, kind__in=SCHEDULED_KINDS
     )
@@ -719,7 +728,7 @@ def not_needed(notification: Notification, *, now: dt.datetime) -> str:
             return f"The appointment is {appointment.get_status_display().lower()}."
         if appointment.starts_at <= now:
             return "The appointment had already started when the reminder was due to go."
-        if n.context.get("starts_at") != appointment.starts_at.isoformat():
+        if n.context.get("starts_at") != _scheduled_for(appointment):
             return "The appointment moved."
         if not wants_reminders(n.patient):
             return "The patient turned reminders off."

@@ -22,10 +22,14 @@ def clinic(location, practitioner):
 def next_weekday(
     location, weekday: int, hour: int, minute: int = 0, weeks_ahead: int = 1
 ) -> dt.datetime:
-    """The instant of `hour:minute` local time on the given weekday, at least a few days ahead."""
+    """The instant of `hour:minute` local time on the given weekday, at least a few days ahead.
+
+    On the location's clock, so that `+ timedelta(weeks=n)` is the same wall time n weeks on
+    even across the night the clocks change (added to a UTC time it would be an hour off)."""
     today = location.today()
     days = (weekday - today.weekday()) % 7 + 7 * weeks_ahead
-    return aware(today + dt.timedelta(days=days), dt.time(hour, minute), location.zone)
+    day = today + dt.timedelta(days=days)
+    return aware(day, dt.time(hour, minute), location.zone).astimezone(location.zone)
 
 
 @dataclass(frozen=True)

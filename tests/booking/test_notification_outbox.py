@@ -59,6 +59,28 @@ def test_a_confirmed_booking_writes_its_confirmation_and_schedules_reminders(boo
     assert confirmation.location == appointment.location
 
 
+@pytest.mark.time_machine(dt.datetime(2028, 3, 1, 15, tzinfo=dt.UTC), tick=True)
+def test_a_time_given_on_the_locations_clock_keeps_its_reminders(clinic, patient, front_desk):
+    # The same instant as a UTC time, with the location's offset: not a move, and 24 hours
+    # before is 24 real hours even when the clocks change in between (Toronto, 12 March 2028).
+    starts_at = dt.datetime(2028, 3, 13, 10, tzinfo=clinic.location.zone)
+    appointment = services.book_appointment(
+        patient=patient,
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=starts_at,
+        minutes=60,
+        actor=front_desk,
+    )
+    assert _pending_reminders(appointment) == {
+        48: dt.datetime(2028, 3, 11, 14, tzinfo=dt.UTC),  # 09:00 EST, before the change
+        24: dt.datetime(2028, 3, 12, 14, tzinfo=dt.UTC),
+    }
+    notifications.send_due(worker="test", now=dt.datetime(2028, 3, 12, 14, tzinfo=dt.UTC))
+    assert appointment.notifications.filter(kind=Kind.REMINDER, state=State.SENT).count() == 2
+
+
 def test_a_rolled_back_booking_leaves_no_message(book, patient):
     with pytest.raises(RuntimeError), transaction.atomic():
         book(patient)
@@ -129,7 +151,7 @@ def test_moving_an_appointment_moves_its_reminders_and_says_where_from(book, pat
     assert withdrawn.count() == 2
     assert "moved" in withdrawn.first().last_error
     moved = appointment.notifications.get(kind=Kind.RESCHEDULED)
-    assert moved.context["from_starts_at"] == old_start.isoformat()
+    assert dt.datetime.fromisoformat(moved.context["from_starts_at"]) == old_start
     assert moved.context["from_location"] == appointment.location.name
 
 
@@ -144,7 +166,7 @@ def test_moving_twice_before_the_email_goes_sends_one_message_from_the_first_tim
         )
     waiting = appointment.notifications.filter(kind=Kind.RESCHEDULED, state=State.PENDING)
     assert waiting.count() == 1
-    assert waiting.get().context["from_starts_at"] == original.isoformat()
+    assert dt.datetime.fromisoformat(waiting.get().context["from_starts_at"]) == original
 
 
 def test_cancelling_withdraws_what_waits_and_writes_the_cancellation(book, patient, front_desk):

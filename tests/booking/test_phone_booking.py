@@ -195,7 +195,7 @@ def test_free_time_chosen_on_the_schedule_is_carried_to_the_booking(
     login, front_desk, clinic, robert, intake
 ):
     start = next_weekday(clinic.location, 1, 14)
-    at = f"{start:%Y-%m-%dT%H:%M:%SZ}"
+    at = f"{start.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
     client = login(front_desk)
     found = _find(client, clinic.location, q="cote", practitioner=clinic.practitioner.pk, at=at)
     html = found.content.decode()
