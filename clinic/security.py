@@ -69,6 +69,15 @@ def clear_own_failures(sender, request, user, **kwargs) -> None:
     ).delete()
 
 
+def forget_account_failures(user: User) -> None:
+    """The owner read the reset email sent to the account and chose a new password: the
+    guesses at the old one no longer matter, from whichever address, so the account's lock is
+    lifted (an address that guessed at other accounts stays locked)."""
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.filter(username=normalised_login(user.get_username())).delete()
+
+
 def second_factor_required(user: User) -> bool:
     """Staff (and superusers) always; patients once they have turned it on."""
     return user.role in STAFF_ROLES or user.is_superuser or has_confirmed_device(user)

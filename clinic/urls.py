@@ -40,6 +40,12 @@ urlpatterns = [
     path("", include("booking.urls")),
     # Before Django's own: the same name and address, with the old password throttled.
     path("accounts/password_change/", views.PasswordChange.as_view(), name="password_change"),
+    # Before Django's own: a new password set from the emailed link lifts the account's lock.
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirm.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     # The admin's own password change would check the old password unthrottled.
     path(

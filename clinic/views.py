@@ -10,7 +10,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.views import PasswordChangeView
+from django.contrib.auth.views import PasswordChangeView, PasswordResetConfirmView
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Prefetch, Q
@@ -457,6 +457,16 @@ class PasswordChange(PasswordChangeView):
 
     def get_form_kwargs(self):
         return super().get_form_kwargs() | {"request": self.request}
+
+
+class PasswordResetConfirm(PasswordResetConfirmView):
+    """Django's page behind the emailed reset link. The locked-out page offers it as the way
+    back in, so a new password set through it lifts the account's lockout."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        security.forget_account_failures(form.user)
+        return response
 
 
 # --- The access log (managers) --------------------------------------------------------------------

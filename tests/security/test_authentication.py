@@ -152,6 +152,43 @@ def test_the_owners_own_success_clears_only_their_own_mistakes(victim):
     assert attempt(browser_at(home), victim.email, PASSWORD).status_code == 429
 
 
+def _reset_password_by_email(client: Client, email: str, new_password: str) -> None:
+    client.post(reverse("password_reset"), {"email": email})
+    link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[-1].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.context["validlink"]
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+    )
+
+
+def test_the_owner_who_resets_the_password_by_email_is_let_back_in(victim):
+    for n in range(5):
+        attempt(browser_at(f"198.51.100.{n}"), victim.email, f"guess-{n}")
+    home = browser_at("203.0.113.7")
+    assert attempt(home, victim.email, PASSWORD).status_code == 429
+    _reset_password_by_email(home, victim.email, "a-new-heel-pass-7")
+    assert attempt(home, victim.email, "a-new-heel-pass-7").status_code == 302
+    # The attacker's guesses at the old password bought them nothing towards the new one.
+    assert AccessAttempt.objects.filter(username=victim.email).count() == 0
+
+
+def test_an_address_that_guessed_at_many_accounts_stays_locked_after_one_resets(victim):
+    attacker = browser_at("198.51.100.70")
+    for n in range(5):
+        attempt(attacker, f"someone-{n}@example.org", "guess")
+    _reset_password_by_email(browser_at("203.0.113.7"), victim.email, "a-new-heel-pass-7")
+    assert attempt(attacker, victim.email, "a-new-heel-pass-7").status_code == 429
+
+
+def test_asking_for_a_reset_link_alone_lifts_no_lock(victim):
+    for n in range(5):
+        attempt(browser_at(f"198.51.100.{n}"), victim.email, f"guess-{n}")
+    browser_at("198.51.100.9").post(reverse("password_reset"), {"email": victim.email})
+    assert attempt(browser_at("203.0.113.7"), victim.email, PASSWORD).status_code == 429
+
+
 # --- The second step: skipping it, or replacing it, with a password alone ---------------------
 
 SETUP = reverse("clinic:two_factor_setup")
