@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.db.models import QuerySet
 from django.shortcuts import render
 from django.utils import timezone
@@ -85,6 +86,20 @@ def dashboard(request):
     )
 
 
+def _export_filters(request) -> tuple[reports.Period, reports.Scope]:
+    """The filters of an export: as the dashboard's, but never silently widened. A damaged or
+    hand-made address (a location the viewer may not see, an end before the start) is a 400,
+    not an export of everything for the last twelve months."""
+    form, period, scope = _filters(request)
+    if form.is_bound and not form.is_valid():
+        problems = "; ".join(
+            f"{form[name].label if name in form.fields else 'Filters'}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        )
+        raise BadRequest(f"The export's filters are not valid ({problems}). Nothing was exported.")
+    return period, scope
+
+
 def _log_export(request, patient_ids: list[int], record_type: str) -> None:
     """One access-log entry for the export, naming every patient it rests on (an export may
     cover thousands); each one's access report shows it."""
@@ -114,7 +129,7 @@ DASHBOARD_FIGURES = [
 @require_safe
 def dashboard_csv(request):
     """The dashboard's lines (the total, each location, each practitioner) as CSV."""
-    _, period, scope = _filters(request)
+    period, scope = _export_filters(request)
     report = reports.clinic_report(period, scope)
     _log_export(request, reports.cohort_patient_ids(period, scope), "booking.report.dashboard")
     lines = report.lines if request.user.role == Role.MANAGER else [report.total]
@@ -191,7 +206,7 @@ def course_reference(course_id: int) -> str:
 def outcomes_csv(request):
     """One de-identified row per course of the period: no name, contact detail, birth date or
     free text — an age band, the year the course started, and the answers on scales."""
-    _, period, scope = _filters(request)
+    period, scope = _export_filters(request)
     rows = reports.course_outcomes(period, scope)
     _log_export(request, sorted({row.pop("patient_id") for row in rows}), "booking.report.outcomes")
     columns = [name for name in reports.OUTCOME_COLUMNS if name != "course_id"]

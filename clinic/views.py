@@ -12,6 +12,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import PasswordChangeView, PasswordResetConfirmView
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import StreamingHttpResponse
@@ -457,6 +458,15 @@ class PasswordChange(PasswordChangeView):
 
     def get_form_kwargs(self):
         return super().get_form_kwargs() | {"request": self.request}
+
+
+@login_not_required
+def bad_request(request, exception):
+    """The 400 page. For the app's own refusals (`BadRequest("...")`: a date no calendar holds,
+    an export's damaged filters) it says what was wrong; other 400s (a forged Host header…)
+    say nothing about themselves."""
+    reason = str(exception) if type(exception) is BadRequest else ""
+    return render(request, "400.html", {"reason": reason}, status=400)
 
 
 class PasswordResetConfirm(PasswordResetConfirmView):

@@ -30,7 +30,7 @@ from clinic.models import Location, User
 from tests.booking.conftest import clinic  # noqa: F401 (a fixture the results need)
 from tests.booking.factories import AppointmentFactory
 from tests.booking.test_results_dashboard import data  # noqa: F401 (a fixture: seven courses)
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, certified_practitioner
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +110,43 @@ def test_the_outcomes_export_quotes_a_formula_but_keeps_negative_numbers(
     assert {row[header.index("location")] for row in rows} == {"'" + FORMULAS[1]}
     changes = sorted(row[header.index("first_step_change")] for row in rows)
     assert changes == ["", "", "-1", "-2", "-3", "-4", "0"]
+
+
+@pytest.mark.parametrize("export", ["booking:reports_csv", "booking:outcomes_csv"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"start": "2027-05-01", "end": "2027-01-01"},  # the end before the start
+        {"location": "999999"},  # no such location
+        {"practitioner": "not-a-number"},
+    ],
+)
+def test_an_export_with_damaged_filters_is_refused_not_widened_to_everything(
+    login,
+    manager,
+    data,  # noqa: F811
+    export,
+    query,
+):
+    from clinic.models import AccessLog
+
+    response = login(manager).get(reverse(export), query)
+    assert response.status_code == 400
+    assert b"Nothing was exported" in response.content
+    assert not AccessLog.objects.filter(record_type__startswith="booking.report").exists()
+
+
+def test_a_practitioner_cannot_export_a_colleagues_results_by_naming_them(
+    login,
+    practitioner,
+    location,
+    data,  # noqa: F811
+):
+    colleague = certified_practitioner(locations=[location])
+    response = login(practitioner.user).get(
+        reverse("booking:outcomes_csv"), {"practitioner": colleague.pk}
+    )
+    assert response.status_code == 400
 
 
 def test_every_csv_the_app_writes_goes_through_the_shared_writer():
