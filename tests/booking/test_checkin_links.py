@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import links, notifications, services
-from booking.models import Notification, Status
+from booking.models import CancelledBy, Notification, Status
 from intake.models import CheckIn, CheckInChannel, CheckInKind
 from tests.booking.factories import a_course
 
@@ -133,7 +133,7 @@ def test_a_course_with_sessions_ahead_schedules_no_questionnaire(clinic, patient
     services.cancel_appointment(
         course.appointments.get(session_number=2),
         actor=patient.user,
-        by=services.CancelledBy.PATIENT,
+        by=CancelledBy.PATIENT,
         reason="Feeling better",
     )
     assert Notification.objects.filter(kind=Kind.OUTCOME_SURVEY).count() == 3

@@ -18,6 +18,7 @@ from django.urls import reverse
 from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Appointment, Course, SlotHold
+from booking.services import appointments, courses, waitlist
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import AppointmentFactory
 from tests.factories import PatientFactory, certified_practitioner
@@ -58,7 +59,9 @@ def precheck_passes(monkeypatch, clinic):
             blocks_until=starts_at + length + dt.timedelta(minutes=location.buffer_minutes),
         )
 
-    monkeypatch.setattr(services, "check_slot", check_slot)
+    # Every workflow module that books calls its own imported `check_slot`.
+    for workflow in (appointments, courses, waitlist):
+        monkeypatch.setattr(workflow, "check_slot", check_slot)
 
 
 def _book_assessment(clinic, start, actor):

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from booking import services
 from booking.models import Appointment, Status
+from booking.services import appointments
+from booking.services.writing import write
 from clinic.models import TravelTime
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import AppointmentFactory, RoomFactory
@@ -164,7 +166,7 @@ def test_the_service_turns_a_database_conflict_into_slot_taken(
     # What the check said for the second booker while the time was still free.
     stale = services.check_slot(**slot, patient=second, for_patient=False, room=None, now=None)
     services.book_appointment(patient=first, actor=staff, **slot)
-    monkeypatch.setattr(services, "check_slot", lambda **kwargs: stale)
+    monkeypatch.setattr(appointments, "check_slot", lambda **kwargs: stale)
     with pytest.raises(services.SlotTaken, match="just taken") as refused:
         services.book_appointment(patient=second, actor=staff, **slot)
     assert isinstance(refused.value.__cause__, IntegrityError)
@@ -230,7 +232,7 @@ def test_racing_inserts_that_bypass_the_service_still_get_one_winner(location, p
     def insert(n, patient):
         try:
             barrier.wait()
-            services._write(
+            write(
                 lambda: Appointment.objects.create(
                     location=location,
                     practitioner=practitioner,

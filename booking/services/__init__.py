@@ -1,0 +1,117 @@
+"""The booking workflows, one module a kind: `writing` (errors, one savepoint per write, the
+appointment's history), `slots` (checking a slot, holds, online requests), `appointments`
+(staff bookings, status changes, moving and cancelling), `courses`, `waitlist` and `accounts`
+(closing a patient's account).
+
+Services take domain objects and keyword arguments, never a request; each runs in one
+transaction. Callers use this package's names (`services.book_appointment`); the modules
+import each other directly, in the order above.
+"""
+
+from booking.services.accounts import (
+    close_patient_account,
+)
+from booking.services.appointments import (
+    accept_proposed_time,
+    book_appointment,
+    cancel_appointment,
+    change_status,
+    check_in,
+    confirm_request,
+    decline_request,
+    patient_cancel,
+    propose_time,
+    register_patient_at_desk,
+    reschedule_appointment,
+)
+from booking.services.courses import (
+    CourseNotAllowed,
+    SessionChoice,
+    SessionProposal,
+    book_course,
+    check_course,
+    course_session_refusal,
+    nearest_alternatives,
+    proposed_dates,
+    rebook_course_session,
+)
+from booking.services.slots import (
+    HOLD_MINUTES,
+    CheckedSlot,
+    check_slot,
+    lock_practitioner,
+    place_hold,
+    request_appointment,
+)
+from booking.services.waitlist import (
+    NEEDLING_HAS_NO_WAITLIST,
+    WAITLIST_OFFER_HOURS,
+    FreedSlot,
+    accept_offer,
+    decline_offer,
+    expire_offers,
+    join_waitlist,
+    leave_waitlist,
+    offer_freed_slot,
+    offer_slot_by_hand,
+)
+from booking.services.writing import (
+    BookingError,
+    ConsentNeeded,
+    SlotTaken,
+    SlotUnavailable,
+    StaleAppointment,
+    TransitionRefused,
+    is_conflict,
+    record_event,
+    write,
+)
+
+__all__ = [
+    "BookingError",
+    "ConsentNeeded",
+    "SlotTaken",
+    "SlotUnavailable",
+    "StaleAppointment",
+    "TransitionRefused",
+    "is_conflict",
+    "record_event",
+    "write",
+    "CheckedSlot",
+    "HOLD_MINUTES",
+    "check_slot",
+    "lock_practitioner",
+    "place_hold",
+    "request_appointment",
+    "accept_proposed_time",
+    "book_appointment",
+    "cancel_appointment",
+    "change_status",
+    "check_in",
+    "confirm_request",
+    "decline_request",
+    "patient_cancel",
+    "propose_time",
+    "register_patient_at_desk",
+    "reschedule_appointment",
+    "CourseNotAllowed",
+    "SessionChoice",
+    "SessionProposal",
+    "book_course",
+    "check_course",
+    "course_session_refusal",
+    "nearest_alternatives",
+    "proposed_dates",
+    "rebook_course_session",
+    "FreedSlot",
+    "NEEDLING_HAS_NO_WAITLIST",
+    "WAITLIST_OFFER_HOURS",
+    "accept_offer",
+    "decline_offer",
+    "expire_offers",
+    "join_waitlist",
+    "leave_waitlist",
+    "offer_freed_slot",
+    "offer_slot_by_hand",
+    "close_patient_account",
+]

@@ -1,0 +1,54 @@
+"""Closing a patient's account: their future appointments are cancelled and they leave every
+waitlist before the login goes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from booking.models import (
+    MOVABLE_STATUSES,
+    Appointment,
+    CancelledBy,
+    SlotHold,
+    WaitlistEntry,
+)
+from booking.services.appointments import cancel_appointment
+from booking.services.waitlist import leave_waitlist
+from clinic.models import Patient, User
+
+# --- Closing a patient's account ---------------------------------------------------------------
+
+
+@transaction.atomic
+def close_patient_account(patient: Patient, *, actor: User, now: dt.datetime | None = None) -> None:
+    """A patient closes their account: future appointments are cancelled, waitlist places and
+    held times given up, and the login removed (see clinic.services.remove_login). The
+    clinical record stays — questionnaires, consents, notes, appointment history and the
+    access log — for as long as clinical-record retention requires."""
+    from clinic.services import remove_login
+
+    now = now or timezone.now()
+    upcoming = Appointment.objects.filter(
+        patient=patient, status__in=MOVABLE_STATUSES, starts_at__gt=now
+    )
+    for appointment in upcoming:
+        cancel_appointment(
+            appointment,
+            by=CancelledBy.PATIENT,
+            actor=actor,
+            reason="The patient closed their account",
+            now=now,
+        )
+    for entry in WaitlistEntry.objects.filter(patient=patient).exclude(
+        state=WaitlistEntry.State.WITHDRAWN
+    ):
+        leave_waitlist(entry)
+    SlotHold.objects.filter(patient=patient, appointment__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
+    if patient.user_id:
+        remove_login(patient.user)

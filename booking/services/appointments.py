@@ -1,0 +1,505 @@
+"""One appointment's life after it is asked for: staff bookings, status changes (check-in,
+no-show, ...), cancelling and moving, the front desk's answer to an online request, and the
+patient who phones or walks in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from booking import gates, notifications
+from booking.models import (
+    Appointment,
+    AppointmentEvent,
+    CancelledBy,
+    Course,
+    Room,
+    Status,
+)
+from booking.services.slots import check_slot, lock_practitioner
+from booking.services.waitlist import FreedSlot, offer_freed_slot
+from booking.services.writing import (
+    ConsentNeeded,
+    StaleAppointment,
+    TransitionRefused,
+    record_event,
+    write,
+)
+from clinic.models import Location, Patient, Practitioner, Service, User
+
+# --- Staff bookings ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def book_appointment(
+    *,
+    patient: Patient,
+    location: Location,
+    practitioner: Practitioner,
+    service: Service,
+    starts_at: dt.datetime,
+    minutes: int,
+    actor: User,
+    room: Room | None = None,
+    status: str = Status.CONFIRMED,
+    reason: str = "Booked by the clinic",
+    course: Course | None = None,
+    session_number: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book an appointment for a patient (by phone, at the counter, or by a practitioner);
+    with `course`, as that course's session `session_number`."""
+    now = now or timezone.now()
+    lock_practitioner(practitioner)
+    checked = check_slot(
+        location=location,
+        practitioner=practitioner,
+        service=service,
+        starts_at=starts_at,
+        minutes=minutes,
+        patient=patient,
+        for_patient=False,
+        room=room,
+        now=now,
+    )
+    appointment = write(
+        lambda: Appointment.objects.create(
+            location=location,
+            practitioner=practitioner,
+            room_id=checked.room_id,
+            patient=patient,
+            service=service,
+            starts_at=checked.starts_at,
+            ends_at=checked.ends_at,
+            blocks_until=checked.blocks_until,
+            status=status,
+            course=course,
+            session_number=session_number,
+            created_by=actor,
+        )
+    )
+    patient.locations.add(location)
+    record_event(
+        appointment,
+        actor=actor,
+        kind=AppointmentEvent.Kind.CREATED,
+        to_status=status,
+        reason=reason,
+        at=now,
+    )
+    notifications.appointment_created(appointment, now=now)
+    return appointment
+
+
+# --- Status changes ------------------------------------------------------------------------------
+
+
+def _locked(appointment: Appointment, expected_version: int | None) -> Appointment:
+    current = (
+        Appointment.objects.select_for_update().select_related("location").get(pk=appointment.pk)
+    )
+    if expected_version is not None and current.version != expected_version:
+        raise StaleAppointment(
+            "Someone else changed this appointment a moment ago "
+            f"(it is now {current.get_status_display().lower()}); here is its current state."
+        )
+    return current
+
+
+def _bump(appointment: Appointment, *fields: str) -> None:
+    appointment.version += 1
+    appointment.save(update_fields=[*fields, "version"])
+
+
+@transaction.atomic
+def change_status(
+    appointment: Appointment,
+    *,
+    to: str,
+    actor: User | None,
+    reason: str = "",
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Apply one allowed status change and record it. Cancelling goes through `cancel_appointment`."""
+    now = now or timezone.now()
+    if to == Status.CANCELLED:
+        raise TransitionRefused("Use cancel_appointment to cancel.")
+    current = _locked(appointment, expected_version)
+    if not current.can_change_to(to):
+        raise TransitionRefused(
+            f"A {current.get_status_display().lower()} appointment cannot be marked "
+            f"{Status(to).label.lower()}."
+        )
+    if to == Status.NO_SHOW and now < current.starts_at:
+        raise TransitionRefused(
+            "A patient can only be marked as a no-show once the appointment has started."
+        )
+    if to == Status.CHECKED_IN and now < current.starts_at - dt.timedelta(hours=12):
+        raise TransitionRefused("Check-in opens on the day of the appointment.")
+    if to == Status.CHECKED_IN:
+        _require_current_consent(current.patient)
+    previous = current.status
+    current.status = to
+    fields = ["status"]
+    if to == Status.CONFIRMED and current.proposed_by_clinic:
+        current.proposed_by_clinic = False
+        fields.append("proposed_by_clinic")
+    _bump(current, *fields)
+    record_event(
+        current,
+        actor=actor,
+        kind=AppointmentEvent.Kind.STATUS,
+        from_status=previous,
+        to_status=to,
+        reason=reason,
+        at=now,
+    )
+    notifications.status_changed(current, previous=previous, now=now)
+    return current
+
+
+def _require_current_consent(patient: Patient) -> None:
+    """Nobody is checked in for needling without the current consent on file (intake keeps it)."""
+    if not gates.consent_is_current(patient):
+        raise ConsentNeeded(
+            f"Check-in refused: {patient.full_name} has not signed the current version of the "
+            "consent (it is missing or an older version). They can sign it now at the counter, "
+            "then be checked in.",
+            patient=patient,
+        )
+
+
+def check_in(
+    appointment: Appointment,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """The patient has arrived. Refused with the reason if their consent is not current."""
+    return change_status(
+        appointment,
+        to=Status.CHECKED_IN,
+        actor=actor,
+        reason="Arrived",
+        expected_version=expected_version,
+        now=now,
+    )
+
+
+@transaction.atomic
+def cancel_appointment(
+    appointment: Appointment,
+    *,
+    by: str,
+    actor: User | None,
+    reason: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+    offer_to_waitlist: bool = True,
+    details: dict | None = None,
+) -> Appointment:
+    """Cancel, recording who asked, why and whether it is late; offer the freed slot."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionRefused("Say why the appointment is cancelled.")
+    current = _locked(appointment, expected_version)
+    if not current.can_change_to(Status.CANCELLED):
+        raise TransitionRefused(
+            f"A {current.get_status_display().lower()} appointment cannot be cancelled."
+        )
+    late = current.is_late_cancellation(now)
+    previous = current.status
+    current.status = Status.CANCELLED
+    current.cancelled_by = CancelledBy(by)
+    current.cancellation_reason = reason[:300]
+    current.late_cancellation = late
+    _bump(current, "status", "cancelled_by", "cancellation_reason", "late_cancellation")
+    record_event(
+        current,
+        actor=actor,
+        kind=AppointmentEvent.Kind.STATUS,
+        from_status=previous,
+        to_status=Status.CANCELLED,
+        reason=reason,
+        late=late,
+        details={"by": by} | (details or {}),
+        at=now,
+    )
+    notifications.appointment_cancelled(current, previous=previous, now=now)
+    if offer_to_waitlist and current.starts_at > now:
+        offer_freed_slot(FreedSlot.of(current), now=now)
+    return current
+
+
+def patient_cancel(
+    appointment: Appointment, *, actor: User, reason: str, now: dt.datetime | None = None
+) -> Appointment:
+    """A patient cancels online; inside the notice period they must phone instead."""
+    now = now or timezone.now()
+    if not appointment.patient_may_change_online(now):
+        raise TransitionRefused(
+            f"It is too late to cancel online (less than {appointment.location.cancellation_notice_hours} "
+            f"hours before). Please phone {appointment.location.name} at {appointment.location.phone}."
+        )
+    return cancel_appointment(
+        appointment,
+        by=CancelledBy.PATIENT,
+        actor=actor,
+        reason=reason or "Cancelled by the patient online",
+        now=now,
+    )
+
+
+@transaction.atomic
+def decline_request(
+    appointment: Appointment,
+    *,
+    actor: User,
+    reason: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """The clinic declines an online request, saying why; the patient is told the reason (by
+    email, and on their appointment page).
+
+    A decline is the clinic cancelling a requested appointment: the time is freed (and
+    offered to the waitlist) like any cancellation."""
+    now = now or timezone.now()
+    if not (reason or "").strip():
+        raise TransitionRefused("Write the reason the patient will read.")
+    current = _locked(appointment, expected_version)
+    if current.status != Status.REQUESTED:
+        raise TransitionRefused(
+            f"Only a requested appointment can be declined; this one is "
+            f"{current.get_status_display().lower()}."
+        )
+    return cancel_appointment(
+        current,
+        by=CancelledBy.CLINIC,
+        actor=actor,
+        reason=reason,
+        expected_version=expected_version,
+        now=now,
+        details={"declined": True},
+    )
+
+
+@transaction.atomic
+def reschedule_appointment(
+    appointment: Appointment,
+    *,
+    starts_at: dt.datetime,
+    actor: User,
+    location: Location | None = None,
+    practitioner: Practitioner | None = None,
+    room: Room | None = None,
+    reason: str = "",
+    for_patient: bool = False,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+    event_details: dict | None = None,
+) -> Appointment:
+    """Move an appointment to another time, practitioner, room or location, keeping its course
+    numbering and history."""
+    now = now or timezone.now()
+    current = _locked(appointment, expected_version)
+    if current.status not in (Status.REQUESTED, Status.CONFIRMED):
+        raise TransitionRefused(
+            f"A {current.get_status_display().lower()} appointment cannot be moved."
+        )
+    if for_patient and not current.patient_may_change_online(now):
+        raise TransitionRefused(
+            f"It is too late to change this appointment online. Please phone "
+            f"{current.location.name} at {current.location.phone}."
+        )
+    location = location or current.location
+    practitioner = practitioner or current.practitioner
+    lock_practitioner(practitioner)
+    checked = check_slot(
+        location=location,
+        practitioner=practitioner,
+        service=current.service,
+        starts_at=starts_at,
+        minutes=current.minutes,
+        patient=current.patient,
+        for_patient=for_patient,
+        room=room,
+        ignore_appointment_ids=(current.pk,),
+        now=now,
+    )
+    # The time it leaves, taken before the appointment's fields change.
+    freed = FreedSlot.of(current)
+    # Where it was, for the patient's email.
+    moved_from = {
+        "from_starts_at": current.starts_at,
+        "from_location": current.location,
+        "from_practitioner": str(current.practitioner),
+    }
+    before = {
+        "starts_at": current.starts_at.isoformat(),
+        "location": current.location.name,
+        "practitioner": str(current.practitioner),
+        "room": str(current.room.name),
+    }
+    current.location = location
+    current.practitioner = practitioner
+    current.room_id = checked.room_id
+    current.starts_at, current.ends_at = checked.starts_at, checked.ends_at
+    current.blocks_until = checked.blocks_until
+    # Whoever moves it last chose this time: a time the clinic proposed is no longer pending.
+    current.proposed_by_clinic = False
+    write(
+        lambda: _bump(
+            current,
+            "location",
+            "practitioner",
+            "room",
+            "starts_at",
+            "ends_at",
+            "blocks_until",
+            "proposed_by_clinic",
+        )
+    )
+    current.refresh_from_db(fields=["room"])
+    after = {
+        "starts_at": current.starts_at.isoformat(),
+        "location": location.name,
+        "practitioner": str(practitioner),
+        "room": str(current.room.name),
+    }
+    record_event(
+        current,
+        actor=actor,
+        kind=AppointmentEvent.Kind.MOVED,
+        reason=reason,
+        details={"from": before, "to": after} | (event_details or {}),
+        at=now,
+    )
+    current.patient.locations.add(location)
+    proposal = (
+        (event_details or {}).get("message", "") if (event_details or {}).get("proposal") else ""
+    )
+    notifications.appointment_moved(current, **moved_from, now=now, proposal=proposal)
+    if freed.starts_at > now:
+        # The old time is free again, as after a cancellation (unless the move overlaps it).
+        offer_freed_slot(freed, now=now)
+    return current
+
+
+# --- Answering online requests (front desk) -----------------------------------------------------
+
+
+@transaction.atomic
+def confirm_request(
+    appointment: Appointment,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    return change_status(
+        appointment,
+        to=Status.CONFIRMED,
+        actor=actor,
+        reason="Confirmed by the clinic",
+        expected_version=expected_version,
+        now=now,
+    )
+
+
+@transaction.atomic
+def propose_time(
+    appointment: Appointment,
+    *,
+    starts_at: dt.datetime,
+    actor: User,
+    message: str,
+    location: Location | None = None,
+    practitioner: Practitioner | None = None,
+    room: Room | None = None,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Answer a request with another time: the request moves there (so the time is kept for the
+    patient) and waits for the patient to accept it; `message` is what the patient reads."""
+    now = now or timezone.now()
+    message = (message or "").strip()
+    if not message:
+        raise TransitionRefused("Write a short message for the patient with the new time.")
+    current = _locked(appointment, expected_version)
+    if current.status != Status.REQUESTED:
+        raise TransitionRefused(
+            f"This appointment is now {current.get_status_display().lower()}: only a request "
+            "waiting for confirmation can be answered with another time."
+        )
+    moved = reschedule_appointment(
+        current,
+        starts_at=starts_at,
+        actor=actor,
+        location=location,
+        practitioner=practitioner,
+        room=room,
+        reason=f"Another time proposed to the patient: {message}"[:300],
+        expected_version=current.version,
+        now=now,
+        event_details={"proposal": True, "message": message[:300]},
+    )
+    moved.proposed_by_clinic = True
+    moved.save(update_fields=["proposed_by_clinic"])
+    return moved
+
+
+@transaction.atomic
+def accept_proposed_time(
+    appointment: Appointment,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """The patient accepts the time the clinic proposed: the appointment is confirmed."""
+    current = _locked(appointment, expected_version)
+    if not current.is_waiting_for_patient:
+        raise TransitionRefused("There is no proposed time waiting for your answer.")
+    if current.starts_at <= (now or timezone.now()):
+        raise TransitionRefused("The proposed time has passed; please choose another time.")
+    return change_status(
+        current,
+        to=Status.CONFIRMED,
+        actor=actor,
+        reason="The patient accepted the time the clinic proposed",
+        now=now,
+    )
+
+
+# --- Patients who phone or walk in --------------------------------------------------------------
+
+
+@transaction.atomic
+def register_patient_at_desk(
+    *,
+    location: Location,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    phone: str,
+    email: str = "",
+) -> Patient:
+    """A patient record with the minimum details, registered at `location` (no login yet:
+    the patient can sign up later with the same email)."""
+    patient = Patient.objects.create(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        phone=phone.strip(),
+        email=(email or "").strip().lower(),
+        preferred_location=location,
+    )
+    patient.locations.add(location)
+    return patient

@@ -1,0 +1,367 @@
+"""A course of dry-needling sessions, booked all at once from a signed plan: proposed dates,
+the check of every session before anything is written, nearest alternatives, and booking one
+session again under its number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from booking import gates, notifications
+from booking.availability import Slot, SlotQuery, aware
+from booking.models import (
+    ACTIVE,
+    Appointment,
+    AppointmentEvent,
+    Course,
+    Room,
+    Status,
+)
+from booking.selectors import load_availability
+from booking.services.appointments import book_appointment
+from booking.services.slots import check_slot, lock_practitioner
+from booking.services.writing import BookingError, SlotTaken, SlotUnavailable, write
+from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, User
+
+# --- Courses -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SessionChoice:
+    """One session of a course as the person booking it has set it."""
+
+    number: int
+    location: Location
+    practitioner: Practitioner
+    starts_at: dt.datetime
+
+
+@dataclass
+class SessionProposal:
+    choice: SessionChoice
+    problems: list[str] = field(default_factory=list)
+    alternatives: list[Slot] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def proposed_dates(
+    *, first: dt.datetime, zone, sessions: int, interval_days: int
+) -> list[dt.datetime]:
+    """Session times at the same local wall-clock time every `interval_days` (DST-safe)."""
+    local = first.astimezone(zone)
+    return [
+        aware(
+            local.date() + dt.timedelta(days=interval_days * n),
+            local.time().replace(tzinfo=None),
+            zone,
+        )
+        for n in range(sessions)
+    ]
+
+
+def check_course(
+    *,
+    patient: Patient,
+    service: Service,
+    minutes: int,
+    choices: list[SessionChoice],
+    now: dt.datetime | None = None,
+    alternatives: int = 4,
+) -> list[SessionProposal]:
+    """Check every session of a proposed course, with the nearest free alternatives for each
+    session that cannot be booked as set. Sessions must not clash with each other either."""
+    now = now or timezone.now()
+    proposals: list[SessionProposal] = []
+    taken: list[tuple[dt.datetime, dt.datetime]] = []
+    length = dt.timedelta(minutes=minutes)
+    for choice in choices:
+        proposal = SessionProposal(choice)
+        try:
+            check_slot(
+                location=choice.location,
+                practitioner=choice.practitioner,
+                service=service,
+                starts_at=choice.starts_at,
+                minutes=minutes,
+                patient=patient,
+                for_patient=False,
+                now=now,
+            )
+        except SlotUnavailable as refused:
+            proposal.problems = refused.problems
+        if any(s < choice.starts_at + length and choice.starts_at < e for s, e in taken):
+            proposal.problems.append("This session overlaps another session of the course.")
+        if proposal.problems:
+            proposal.alternatives = nearest_alternatives(
+                location=choice.location,
+                practitioner=choice.practitioner,
+                service=service,
+                minutes=minutes,
+                around=choice.starts_at,
+                patient=patient,
+                now=now,
+                exclude=taken,
+                limit=alternatives,
+            )
+        else:
+            taken.append((choice.starts_at, choice.starts_at + length))
+        proposals.append(proposal)
+    return proposals
+
+
+def nearest_alternatives(
+    *,
+    location: Location,
+    practitioner: Practitioner | None,
+    service: Service,
+    minutes: int,
+    around: dt.datetime,
+    patient: Patient | None,
+    now: dt.datetime,
+    limit: int = 4,
+    exclude: list[tuple[dt.datetime, dt.datetime]] = (),
+    days: int = 4,
+) -> list[Slot]:
+    """Free slots closest in time to `around` (within `days` either side): with the same
+    practitioner first, then anyone at the location."""
+    length = dt.timedelta(minutes=minutes)
+    start = max(around - dt.timedelta(days=days), now)
+    availability = load_availability(
+        location=location,
+        window_start=start,
+        window_end=around + dt.timedelta(days=days),
+        patient=patient,
+        now=now,
+    )
+    query = SlotQuery(
+        window_start=start,
+        window_end=around + dt.timedelta(days=days),
+        length=length,
+        now=now,
+        needs_certification=service.needs_dry_needling_certification,
+        for_patient=False,
+        step=dt.timedelta(minutes=30),
+    )
+    slots = [
+        s
+        for s in availability.slots(query)
+        if not any(a < s.ends_at and s.starts_at < b for a, b in exclude)
+    ]
+
+    def distance(slot: Slot) -> tuple:
+        same = practitioner is not None and slot.practitioner_id == practitioner.pk
+        return (not same, abs((slot.starts_at - around).total_seconds()))
+
+    chosen: list[Slot] = []
+    for slot in sorted(slots, key=distance):
+        if all(slot.starts_at != c.starts_at for c in chosen):
+            chosen.append(slot)
+        if len(chosen) == limit:
+            break
+    return sorted(chosen)
+
+
+class CourseNotAllowed(BookingError):
+    pass
+
+
+def _create_course(*, patient: Patient, prescription, actor: User) -> Course:
+    """The course row; what the database refuses (a second course of one assessment, an
+    assessment of another patient's) becomes a clear refusal, never a 500."""
+    try:
+        with transaction.atomic():
+            return Course.objects.create(
+                patient=patient,
+                practitioner_id=prescription.practitioner_id,
+                assessment_id=prescription.assessment_id,
+                sessions_planned=prescription.sessions,
+                minutes=prescription.minutes,
+                interval_days=prescription.interval_days,
+                created_by=actor,
+            )
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
+        if constraint == "course_one_per_assessment":
+            raise CourseNotAllowed(gates.COURSE_ALREADY_BOOKED) from error
+        if constraint == "course_assessment_is_the_patients":
+            raise CourseNotAllowed(
+                "The assessment prescribing this course is not this patient's; nothing was booked."
+            ) from error
+        raise
+
+
+@transaction.atomic
+def book_course(
+    *, patient: Patient, choices: list[SessionChoice], actor: User, now: dt.datetime | None = None
+) -> Course:
+    """Book all the sessions of a prescribed course in one transaction, or none of them.
+
+    The prescription comes from the patient's latest signed assessment (intake decides); if
+    it does not allow a course, or any session cannot be booked, nothing is saved and the
+    error names the reason or the session."""
+    now = now or timezone.now()
+    gate = gates.course_gate(patient)
+    if not gate.allowed:
+        raise CourseNotAllowed(gate.reason)
+    prescription = gate.prescription
+    if len(choices) != prescription.sessions:
+        raise CourseNotAllowed(
+            f"The plan prescribes {prescription.sessions} sessions; {len(choices)} were given."
+        )
+    # Two people booking from one assessment at the same moment both passed the gate: the
+    # second waits here until the first commits, then finds its course and is told.
+    gates.lock_prescription(prescription.assessment_id)
+    if Course.objects.filter(assessment_id=prescription.assessment_id).exists():
+        raise CourseNotAllowed(gates.COURSE_ALREADY_BOOKED)
+    service = Service.objects.get(kind=ServiceKind.DRY_NEEDLING)
+    # Lock practitioners in a fixed order so that two course bookings cannot deadlock.
+    for practitioner in sorted(
+        {c.practitioner.pk: c.practitioner for c in choices}.values(), key=lambda p: p.pk
+    ):
+        lock_practitioner(practitioner)
+    course = _create_course(patient=patient, prescription=prescription, actor=actor)
+    # One load per location for the whole course, instead of one per session.
+    length = dt.timedelta(minutes=prescription.minutes)
+    availability = {}
+    for location in {c.location.pk: c.location for c in choices}.values():
+        here = [c for c in choices if c.location.pk == location.pk]
+        availability[location.pk] = load_availability(
+            location=location,
+            window_start=min(c.starts_at for c in here),
+            window_end=max(c.starts_at for c in here) + length,
+            practitioner_ids=sorted({c.practitioner.pk for c in here}),
+            patient=patient,
+            now=now,
+        )
+    events = []
+    for choice in sorted(choices, key=lambda c: c.number):
+        local = choice.starts_at.astimezone(choice.location.zone)
+        label = f"Session {choice.number} ({local:%a %d %b %H:%M})"
+        try:
+            checked = check_slot(
+                location=choice.location,
+                practitioner=choice.practitioner,
+                service=service,
+                starts_at=choice.starts_at,
+                minutes=prescription.minutes,
+                patient=patient,
+                for_patient=False,
+                availability=availability[choice.location.pk],
+                now=now,
+            )
+            appointment = write(
+                lambda checked=checked, choice=choice: Appointment.objects.create(
+                    location=choice.location,
+                    practitioner=choice.practitioner,
+                    room_id=checked.room_id,
+                    patient=patient,
+                    service=service,
+                    starts_at=checked.starts_at,
+                    ends_at=checked.ends_at,
+                    blocks_until=checked.blocks_until,
+                    status=Status.CONFIRMED,
+                    course=course,
+                    session_number=choice.number,
+                    created_by=actor,
+                )
+            )
+        except SlotUnavailable as refused:
+            # Raising rolls back the whole course: no partial course is ever left behind.
+            raise SlotUnavailable(
+                [f"{label}: {problem}" for problem in refused.problems]
+            ) from refused
+        except SlotTaken as taken:
+            raise SlotTaken(f"{label}: {taken}") from taken
+        events.append(
+            AppointmentEvent(
+                appointment=appointment,
+                actor=actor,
+                kind=AppointmentEvent.Kind.CREATED,
+                to_status=Status.CONFIRMED,
+                reason=f"Course session {choice.number} of {prescription.sessions}",
+                at=now,
+            )
+        )
+    AppointmentEvent.objects.bulk_create(events)
+    patient.locations.add(*{c.location for c in choices})
+    notifications.course_booked(course, now=now)
+    return course
+
+
+def course_session_refusal(course: Course, session_number: int) -> str:
+    """Why session `session_number` of `course` cannot be booked again ('' if it can): it
+    must be one of the course's numbers and have no active appointment (only a cancelled
+    or missed one)."""
+    planned = course.sessions_planned
+    if not 1 <= session_number <= planned:
+        return f"This course has sessions 1 to {planned}; there is no session {session_number}."
+    active = (
+        course.appointments.filter(ACTIVE, session_number=session_number)
+        .select_related("location")
+        .first()
+    )
+    if active is not None:
+        local = active.starts_at.astimezone(active.location.zone)
+        return (
+            f"Session {session_number} of {planned} is already booked "
+            f"({local:%a %-d %b %H:%M} at {active.location.name}, "
+            f"{active.get_status_display().lower()}); move that appointment instead."
+        )
+    return ""
+
+
+@transaction.atomic
+def rebook_course_session(
+    *,
+    course: Course,
+    session_number: int,
+    location: Location,
+    practitioner: Practitioner,
+    starts_at: dt.datetime,
+    actor: User,
+    room: Room | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book a session of a course again under its own number, after its appointment was
+    cancelled (or missed): the other sessions and the numbering stay as they are.
+
+    Refused while that number has an active appointment, and once intake no longer says
+    dry needling is appropriate for the patient; the slot is checked like any needling
+    session (certification on that date, travel time, the patient free, the course's
+    length)."""
+    now = now or timezone.now()
+    # Two people booking the same session again at once: the second waits, then is told.
+    course = Course.objects.select_for_update().select_related("patient").get(pk=course.pk)
+    refusal = course_session_refusal(course, session_number)
+    if refusal:
+        raise BookingError(refusal)
+    gate = gates.needling_gate(course.patient)
+    if not gate.allowed:
+        raise CourseNotAllowed(f"Session {session_number} cannot be booked again: {gate.reason}")
+    if gate.prescription.assessment_id != course.assessment_id:
+        # A re-assessment has prescribed since: its plan (and its course) is the one in force.
+        raise CourseNotAllowed(
+            f"Session {session_number} cannot be booked again: a later assessment has "
+            "prescribed a new plan; book the sessions of that plan instead."
+        )
+    return book_appointment(
+        patient=course.patient,
+        location=location,
+        practitioner=practitioner,
+        service=Service.objects.get(kind=ServiceKind.DRY_NEEDLING),
+        starts_at=starts_at,
+        minutes=course.minutes,
+        actor=actor,
+        room=room,
+        reason=f"Course session {session_number} of {course.sessions_planned} booked again",
+        course=course,
+        session_number=session_number,
+        now=now,
+    )

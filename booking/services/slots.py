@@ -1,0 +1,216 @@
+"""Checking one slot with the rules the slot search uses, holding it for a patient, and the
+patient's online request that follows the hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from booking import notifications
+from booking.availability import SlotQuery, slot_problems
+from booking.models import (
+    Appointment,
+    AppointmentEvent,
+    Room,
+    SlotHold,
+    Status,
+)
+from booking.selectors import Availability, load_availability
+from booking.services.writing import SlotUnavailable, record_event, write
+from clinic.models import Location, Patient, Practitioner, Service, User
+
+HOLD_MINUTES = 10
+# --- Checking one slot ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckedSlot:
+    location: Location
+    practitioner: Practitioner
+    room_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    blocks_until: dt.datetime
+
+
+def check_slot(
+    *,
+    location: Location,
+    practitioner: Practitioner,
+    service: Service,
+    starts_at: dt.datetime,
+    minutes: int,
+    patient: Patient | None,
+    for_patient: bool,
+    room: Room | None = None,
+    ignore_appointment_ids: tuple[int, ...] = (),
+    availability: Availability | None = None,
+    now: dt.datetime | None = None,
+) -> CheckedSlot:
+    """The slot if every booking rule allows it; `SlotUnavailable` with the reasons if not."""
+    now = now or timezone.now()
+    if minutes not in service.allowed_minutes:
+        allowed = ", ".join(str(m) for m in service.allowed_minutes)
+        raise SlotUnavailable([f"{service.name} lasts {allowed} minutes, not {minutes}."])
+    length = dt.timedelta(minutes=minutes)
+    if availability is None:
+        availability = load_availability(
+            location=location,
+            window_start=starts_at,
+            window_end=starts_at + length,
+            practitioner_ids=[practitioner.pk],
+            patient=patient,
+            ignore_appointment_ids=ignore_appointment_ids,
+            now=now,
+        )
+    calendar = availability.calendars.get(practitioner.pk)
+    if calendar is None:
+        raise SlotUnavailable([f"{practitioner} does not work at {location}."])
+    query = SlotQuery(
+        window_start=starts_at,
+        window_end=starts_at + length,
+        length=length,
+        now=now,
+        needs_certification=service.needs_dry_needling_certification,
+        for_patient=for_patient,
+    )
+    problems, room_id = slot_problems(
+        starts_at=starts_at,
+        query=query,
+        rules=availability.rules,
+        calendar=calendar,
+        rooms=availability.rooms,
+        patient_busy=availability.patient_busy,
+        room_id=room.pk if room else None,
+    )
+    if problems:
+        raise SlotUnavailable(problems)
+    return CheckedSlot(
+        location=location,
+        practitioner=practitioner,
+        room_id=room_id,
+        starts_at=starts_at,
+        ends_at=starts_at + length,
+        blocks_until=starts_at + length + dt.timedelta(minutes=location.buffer_minutes),
+    )
+
+
+def lock_practitioner(practitioner: Practitioner) -> None:
+    """Serialise bookings of one practitioner (the travel-time trigger does the same)."""
+    Practitioner.objects.select_for_update().filter(pk=practitioner.pk).first()
+
+
+# --- Online requests: hold, then confirm ------------------------------------------------------
+
+
+@transaction.atomic
+def place_hold(
+    *,
+    patient: Patient,
+    location: Location,
+    practitioner: Practitioner,
+    service: Service,
+    starts_at: dt.datetime,
+    minutes: int,
+    now: dt.datetime | None = None,
+) -> SlotHold:
+    """Keep a slot for `patient` for a few minutes while they confirm their request."""
+    now = now or timezone.now()
+    lock_practitioner(practitioner)
+    # A patient holds one slot at a time: choosing another releases the previous one.
+    SlotHold.objects.filter(patient=patient, appointment__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
+    checked = check_slot(
+        location=location,
+        practitioner=practitioner,
+        service=service,
+        starts_at=starts_at,
+        minutes=minutes,
+        patient=patient,
+        for_patient=True,
+        now=now,
+    )
+    return SlotHold.objects.create(
+        location=location,
+        practitioner=practitioner,
+        room_id=checked.room_id,
+        service=service,
+        patient=patient,
+        starts_at=checked.starts_at,
+        ends_at=checked.ends_at,
+        blocks_until=checked.blocks_until,
+        expires_at=now + dt.timedelta(minutes=HOLD_MINUTES),
+    )
+
+
+@transaction.atomic
+def request_appointment(
+    *, hold: SlotHold, actor: User, note: str = "", now: dt.datetime | None = None
+) -> Appointment:
+    """Turn a hold into a requested appointment (confirmed at once if the location says so).
+
+    Confirming the same hold twice returns the appointment made the first time."""
+    now = now or timezone.now()
+    hold = (
+        SlotHold.objects.select_for_update()
+        .select_related("location", "practitioner", "service", "patient")
+        .get(pk=hold.pk)
+    )
+    if hold.appointment_id:
+        return hold.appointment
+    if hold.expires_at <= now:
+        # The hold ran out: the slot is still theirs if nobody else took it.
+        check_slot(
+            location=hold.location,
+            practitioner=hold.practitioner,
+            service=hold.service,
+            starts_at=hold.starts_at,
+            minutes=int((hold.ends_at - hold.starts_at).total_seconds() // 60),
+            patient=hold.patient,
+            for_patient=True,
+            now=now,
+        )
+    status = Status.CONFIRMED if hold.location.confirms_requests_automatically else Status.REQUESTED
+    appointment = write(
+        lambda: Appointment.objects.create(
+            location=hold.location,
+            practitioner=hold.practitioner,
+            room_id=hold.room_id,
+            patient=hold.patient,
+            service=hold.service,
+            starts_at=hold.starts_at,
+            ends_at=hold.ends_at,
+            blocks_until=hold.blocks_until,
+            status=status,
+            patient_note=note.strip()[:500],
+            created_by=actor,
+        )
+    )
+    hold.appointment = appointment
+    hold.save(update_fields=["appointment"])
+    hold.patient.locations.add(hold.location)
+    record_event(
+        appointment,
+        actor=actor,
+        kind=AppointmentEvent.Kind.CREATED,
+        to_status=Status.REQUESTED,
+        reason="Requested online",
+        at=now,
+    )
+    if status == Status.CONFIRMED:
+        record_event(
+            appointment,
+            actor=None,
+            kind=AppointmentEvent.Kind.STATUS,
+            from_status=Status.REQUESTED,
+            to_status=Status.CONFIRMED,
+            reason="Confirmed automatically (location policy)",
+            at=now,
+        )
+    notifications.appointment_created(appointment, now=now)
+    return appointment

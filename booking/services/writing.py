@@ -1,0 +1,118 @@
+"""How every booking workflow writes: the errors it raises, one savepoint per write, and the
+appointment's history.
+
+PostgreSQL's exclusion constraints and travel-time trigger have the last word on a slot: a
+conflict found there (or a deadlock between two simultaneous bookings) becomes `SlotTaken`,
+never a 500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from booking.models import (
+    Appointment,
+    AppointmentEvent,
+)
+from clinic.models import Patient, User
+
+# PostgreSQL error codes that mean "someone else took this time first".
+_CONFLICT_CODES = {
+    "23P01",  # exclusion_violation (overlap constraints, travel-time trigger)
+    "23505",  # unique_violation (one active appointment per course session)
+    "40P01",  # deadlock_detected: two overlapping inserts waiting on each other
+    "40001",  # serialization_failure
+}
+
+
+class BookingError(Exception):
+    """A booking that the rules refuse; `str()` is a message for the person booking."""
+
+
+class SlotUnavailable(BookingError):
+    """The chosen slot breaks a booking rule (outside hours, too soon, uncertified...)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(" ".join(problems))
+
+
+class SlotTaken(BookingError):
+    """Someone else booked the time a moment ago (found by PostgreSQL at write time)."""
+
+    def __init__(self, message: str = "This time was just taken by another booking."):
+        super().__init__(message)
+
+
+class TransitionRefused(BookingError):
+    pass
+
+
+class StaleAppointment(BookingError):
+    """The appointment changed since the form was opened."""
+
+
+class ConsentNeeded(TransitionRefused):
+    """Check-in refused: the patient has not signed the current consent (they can, at the
+    counter, and then be checked in)."""
+
+    def __init__(self, message: str, *, patient: Patient):
+        self.patient = patient
+        super().__init__(message)
+
+
+def is_conflict(error: Exception) -> bool:
+    cause = getattr(error, "__cause__", None)
+    return getattr(cause, "pgcode", None) in _CONFLICT_CODES
+
+
+def _conflict_message(error: Exception) -> str:
+    diag = getattr(error.__cause__, "diag", None)
+    text = f"{getattr(diag, 'constraint_name', '') or ''} {error}"
+    if "appointment_no_overlap_per_patient" in text:
+        return "The patient already has an appointment at that time."
+    if "appointment_travel_time_between_locations" in text:
+        return "The practitioner would not have time to travel from another location."
+    if "appointment_one_active_per_course_session" in text:
+        return "That session of the course is already booked."
+    return "This time was just taken by another booking."
+
+
+def write(action: Callable[[], object]):
+    """Run a write in a savepoint, turning a conflict PostgreSQL found into `SlotTaken`."""
+    try:
+        with transaction.atomic():
+            return action()
+    except (IntegrityError, OperationalError) as error:
+        if is_conflict(error):
+            raise SlotTaken(_conflict_message(error)) from error
+        raise
+
+
+def record_event(
+    appointment: Appointment,
+    *,
+    actor: User | None,
+    kind: str,
+    reason: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    late: bool | None = None,
+    details: dict | None = None,
+    at: dt.datetime | None = None,
+) -> AppointmentEvent:
+    return AppointmentEvent.objects.create(
+        appointment=appointment,
+        actor=actor,
+        kind=kind,
+        reason=reason,
+        from_status=from_status,
+        to_status=to_status,
+        late=late,
+        details=details or {},
+        at=at or timezone.now(),
+    )
