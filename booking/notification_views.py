@@ -22,10 +22,11 @@ from booking import access as booking_access
 from booking import calendars, links, notifications, services
 from booking.forms import CancelForm, ReminderPreferenceForm, SlotChoiceForm
 from booking.models import ACTIVE_STATUSES, Appointment
-from booking.views import _int, _slot_page_context
+from booking.views.requests import slot_page_context
 from clinic import access
 from clinic.audit import record_access, record_listing
 from clinic.models import Location, Practitioner, Role
+from clinic.params import whole_number
 
 # --- Manage-this-appointment links (no login) -----------------------------------------------------
 
@@ -178,7 +179,7 @@ def link_reschedule(request, appointment: Appointment, token: str):
                 actor=appointment.patient.user,
                 reason="Moved by the patient from an email link",
                 for_patient=True,
-                expected_version=_int(request.POST.get("version")),
+                expected_version=whole_number(request.POST.get("version")),
             )
         except services.BookingError as refused:
             messages.error(request, f"{refused} Here are the times free now.")
@@ -192,7 +193,7 @@ def link_reschedule(request, appointment: Appointment, token: str):
         )
         messages.success(request, "Your appointment is moved. We have emailed you the new time.")
         return redirect(urls["manage_url"])
-    context = _slot_page_context(
+    context = slot_page_context(
         request,
         location=appointment.location,
         service=appointment.service,

@@ -34,7 +34,7 @@ def patient_appointments(request: HttpRequest) -> HomeSection | None:
 
 
 def practitioner_today(request: HttpRequest) -> HomeSection | None:
-    from booking.desk_views import screening_flags
+    from booking.desk.badges import screening_flags
     from booking.models import ACTIVE_STATUSES, Appointment
 
     practitioner = getattr(request.user, "practitioner", None)
@@ -67,8 +67,8 @@ def practitioner_today(request: HttpRequest) -> HomeSection | None:
 
 def front_desk_today(request: HttpRequest) -> HomeSection | None:
     """Per location: today's appointments still to arrive, and the requests to confirm."""
+    from booking.desk.grid import day_bounds
     from booking.models import Appointment, Status
-    from booking.schedule import day_bounds
     from clinic.access import visible_locations
 
     locations = list(visible_locations(request.user))

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from booking import desk_views, notification_views, record_views, report_views, views
+from booking import notification_views, record_views, report_views
+from booking.desk import move_views, phone_views, request_views, schedule_views, waitlist_views
+from booking.views import appointments, courses, requests, waitlist
 
 app_name = "booking"
 
@@ -14,82 +16,104 @@ urlpatterns = [
     ),
     path("account/close/", record_views.close_account, name="close_account"),
     # A patient's online request.
-    path("book/", views.request_start, name="request_start"),
-    path("book/<slug:slug>/", views.request_slots, name="request_slots"),
-    path("book/<slug:slug>/hold/", views.request_hold, name="request_hold"),
-    path("book/held/<int:hold_pk>/", views.request_confirm, name="request_confirm"),
+    path("book/", requests.request_start, name="request_start"),
+    path("book/<slug:slug>/", requests.request_slots, name="request_slots"),
+    path("book/<slug:slug>/hold/", requests.request_hold, name="request_hold"),
+    path("book/held/<int:hold_pk>/", requests.request_confirm, name="request_confirm"),
     # A patient's appointments.
-    path("appointments/", views.my_appointments, name="my_appointments"),
-    path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),
-    path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment_cancel"),
+    path("appointments/", appointments.my_appointments, name="my_appointments"),
+    path("appointments/<int:pk>/", appointments.appointment_detail, name="appointment_detail"),
     path(
-        "appointments/<int:pk>/move/", views.appointment_reschedule, name="appointment_reschedule"
+        "appointments/<int:pk>/cancel/", appointments.appointment_cancel, name="appointment_cancel"
     ),
-    path("appointments/<int:pk>/accept/", desk_views.proposal_accept, name="proposal_accept"),
+    path(
+        "appointments/<int:pk>/move/",
+        appointments.appointment_reschedule,
+        name="appointment_reschedule",
+    ),
+    path("appointments/<int:pk>/accept/", appointments.proposal_accept, name="proposal_accept"),
     # The waitlist.
-    path("waitlist/<slug:slug>/join/", views.waitlist_join, name="waitlist_join"),
-    path("waitlist/entries/<int:pk>/leave/", views.waitlist_leave, name="waitlist_leave"),
-    path("waitlist/offers/<int:pk>/accept/", views.offer_accept, name="offer_accept"),
-    path("waitlist/offers/<int:pk>/decline/", views.offer_decline, name="offer_decline"),
+    path("waitlist/<slug:slug>/join/", waitlist.waitlist_join, name="waitlist_join"),
+    path("waitlist/entries/<int:pk>/leave/", waitlist.waitlist_leave, name="waitlist_leave"),
+    path("waitlist/offers/<int:pk>/accept/", waitlist.offer_accept, name="offer_accept"),
+    path("waitlist/offers/<int:pk>/decline/", waitlist.offer_decline, name="offer_decline"),
     # Courses.
-    path("patients/<int:patient_pk>/course/", views.course_book, name="course_book"),
-    path("courses/<int:pk>/", views.course_detail, name="course_detail"),
+    path("patients/<int:patient_pk>/course/", courses.course_book, name="course_book"),
+    path("courses/<int:pk>/", courses.course_detail, name="course_detail"),
     path(
         "courses/<int:pk>/sessions/<int:number>/book-again/",
-        desk_views.course_session_rebook,
+        move_views.course_session_rebook,
         name="course_session_rebook",
     ),
     # The front desk: schedules.
-    path("schedule/", desk_views.desk, name="schedule"),
-    path("schedule/locations/<slug:slug>/", desk_views.location_day, name="location_day"),
+    path("schedule/", schedule_views.desk, name="schedule"),
+    path("schedule/locations/<slug:slug>/", schedule_views.location_day, name="location_day"),
     path(
         "schedule/locations/<slug:slug>/list/",
-        desk_views.location_day_list,
+        schedule_views.location_day_list,
         name="location_day_list",
     ),
-    path("schedule/locations/<slug:slug>/week/", desk_views.location_week, name="location_week"),
-    path("schedule/practitioners/<int:pk>/", desk_views.practitioner_day, name="practitioner_day"),
+    path(
+        "schedule/locations/<slug:slug>/week/", schedule_views.location_week, name="location_week"
+    ),
+    path(
+        "schedule/practitioners/<int:pk>/", schedule_views.practitioner_day, name="practitioner_day"
+    ),
     path(
         "schedule/practitioners/<int:pk>/week/",
-        desk_views.practitioner_week,
+        schedule_views.practitioner_week,
         name="practitioner_week",
     ),
-    path("schedule/me/", desk_views.my_schedule, name="my_schedule"),
+    path("schedule/me/", schedule_views.my_schedule, name="my_schedule"),
     # The front desk: requests and actions on an appointment.
-    path("schedule/requests/", desk_views.requests_queue, name="requests_queue"),
-    path("schedule/appointments/<int:pk>/confirm/", desk_views.desk_confirm, name="desk_confirm"),
-    path("schedule/appointments/<int:pk>/decline/", desk_views.desk_decline, name="desk_decline"),
-    path("schedule/appointments/<int:pk>/propose/", desk_views.desk_propose, name="desk_propose"),
+    path("schedule/requests/", request_views.requests_queue, name="requests_queue"),
     path(
-        "schedule/appointments/<int:pk>/check-in/", desk_views.desk_check_in, name="desk_check_in"
+        "schedule/appointments/<int:pk>/confirm/", request_views.desk_confirm, name="desk_confirm"
     ),
     path(
-        "schedule/appointments/<int:pk>/complete/", desk_views.desk_complete, name="desk_complete"
+        "schedule/appointments/<int:pk>/decline/", request_views.desk_decline, name="desk_decline"
     ),
-    path("schedule/appointments/<int:pk>/no-show/", desk_views.desk_no_show, name="desk_no_show"),
-    path("schedule/appointments/<int:pk>/cancel/", desk_views.desk_cancel, name="desk_cancel"),
-    path("schedule/appointments/<int:pk>/move/", desk_views.desk_move, name="desk_move"),
+    path("schedule/appointments/<int:pk>/propose/", move_views.desk_propose, name="desk_propose"),
+    path(
+        "schedule/appointments/<int:pk>/check-in/",
+        request_views.desk_check_in,
+        name="desk_check_in",
+    ),
+    path(
+        "schedule/appointments/<int:pk>/complete/",
+        request_views.desk_complete,
+        name="desk_complete",
+    ),
+    path(
+        "schedule/appointments/<int:pk>/no-show/", request_views.desk_no_show, name="desk_no_show"
+    ),
+    path("schedule/appointments/<int:pk>/cancel/", request_views.desk_cancel, name="desk_cancel"),
+    path("schedule/appointments/<int:pk>/move/", move_views.desk_move, name="desk_move"),
     # The front desk: phone and walk-in bookings.
-    path("schedule/locations/<slug:slug>/patients/", desk_views.find_patient, name="find_patient"),
+    path("schedule/locations/<slug:slug>/patients/", phone_views.find_patient, name="find_patient"),
     path(
-        "schedule/locations/<slug:slug>/patients/new/", desk_views.new_patient, name="new_patient"
+        "schedule/locations/<slug:slug>/patients/new/", phone_views.new_patient, name="new_patient"
     ),
     path(
         "schedule/locations/<slug:slug>/patients/<int:patient_pk>/book/",
-        desk_views.book_for_patient,
+        phone_views.book_for_patient,
         name="book_for_patient",
     ),
     # The front desk: the waitlist board.
     path(
-        "schedule/locations/<slug:slug>/waitlist/", desk_views.waitlist_board, name="waitlist_board"
+        "schedule/locations/<slug:slug>/waitlist/",
+        waitlist_views.waitlist_board,
+        name="waitlist_board",
     ),
     path(
         "schedule/locations/<slug:slug>/patients/<int:patient_pk>/waitlist/",
-        desk_views.waitlist_add,
+        waitlist_views.waitlist_add,
         name="waitlist_add",
     ),
-    path("schedule/waitlist/<int:pk>/offer/", desk_views.waitlist_offer, name="waitlist_offer"),
-    path("schedule/waitlist/<int:pk>/remove/", desk_views.waitlist_remove, name="waitlist_remove"),
+    path("schedule/waitlist/<int:pk>/offer/", waitlist_views.waitlist_offer, name="waitlist_offer"),
+    path(
+        "schedule/waitlist/<int:pk>/remove/", waitlist_views.waitlist_remove, name="waitlist_remove"
+    ),
     # Emails: manage-this-appointment links (no login; a signed token instead).
     path(
         "appointments/<int:pk>/link/<str:token>/",

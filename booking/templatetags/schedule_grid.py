@@ -1,4 +1,4 @@
-"""`{% schedule_grid grid ... %}`: the body of a schedule grid (booking.schedule.Grid).
+"""`{% schedule_grid grid ... %}`: the body of a schedule grid (booking.desk.grid.Grid).
 
 Rendered in plain Python rather than with template tags or `format_html`: a busy day has a
 thousand items (150 appointments, free-time links every half hour in 30 columns), and the
@@ -14,7 +14,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from booking.schedule import Grid, Item
+from booking.desk.grid import Grid, Item
 
 register = template.Library()
 

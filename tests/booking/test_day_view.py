@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import schedule
 from booking.availability import aware
+from booking.desk import grid, schedule, timing
 from booking.models import Course, Status
 from clinic.models import Holiday, Role
 from tests.booking.conftest import next_weekday
@@ -227,14 +227,14 @@ def test_a_busy_day_renders_in_a_fixed_number_of_queries(
 def test_day_view_timing_measures_the_day_view_for_the_benchmark(location, intake):
     day = location.today() + dt.timedelta(days=2)
     busy_day(location, day, practitioners=3, appointments_each=2)
-    timings, queries = schedule.day_view_timing(location, repeats=3)
+    timings, queries = timing.day_view_timing(location, repeats=3)
     assert len(timings) == 3 and all(t > 0 for t in timings)
     assert 10 <= queries <= 20
 
 
 def test_the_grid_stylesheet_is_in_step_with_the_grid():
     css = Path(settings.BASE_DIR, "static", "css", "schedule-grid.css").read_text()
-    assert css == schedule.grid_css()
+    assert css == grid.grid_css()
 
 
 def test_the_day_view_works_without_scripts_or_inline_styles(login, front_desk, clinic, intake):

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from booking.patient_search import (
+from booking.desk.patient_search import (
     MAX_RESULTS,
     SearchText,
     find_patients,

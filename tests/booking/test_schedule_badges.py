@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from booking.desk.badges import NO_HISTORY, PatientHistory, appointment_badges
 from booking.models import Status
-from booking.schedule import NO_HISTORY, PatientHistory, appointment_badges
 from clinic.models import AccessLog
 from tests.booking.conftest import FakeOverview, next_weekday
 from tests.booking.factories import AppointmentFactory

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from booking import schedule
 from booking.availability import aware
+from booking.desk import grid
 from booking.models import Appointment, Course, Status
 from clinic.models import OpeningHours, Role, WorkingHours
 from tests.booking.conftest import next_weekday
@@ -45,7 +45,7 @@ def test_the_week_shows_each_practitioners_days(login, front_desk, clinic, intak
     appointment = _book(
         clinic.location, clinic.practitioner, clinic.rooms[0], clinic.assessment, tuesday
     )
-    monday = schedule.week_start(tuesday.astimezone(clinic.location.zone).date())
+    monday = grid.week_start(tuesday.astimezone(clinic.location.zone).date())
     html = (
         login(front_desk)
         .get(
@@ -234,7 +234,7 @@ def test_a_practitioners_week_takes_a_fixed_number_of_queries(
     url = reverse("booking:practitioner_week", args=[practitioner.pk])
 
     # Weeks counted from this week's Monday, whatever day and hour it is now.
-    this_monday = schedule.week_start(clinic.location.today())
+    this_monday = grid.week_start(clinic.location.today())
 
     def week_from(weeks_ahead: int) -> dict:
         return {"from": (this_monday + dt.timedelta(weeks=weeks_ahead)).isoformat()}
@@ -269,8 +269,8 @@ def test_a_practitioners_week_takes_a_fixed_number_of_queries(
     monday = this_monday + dt.timedelta(weeks=1)
     that_week = Appointment.objects.filter(
         practitioner=practitioner,
-        starts_at__gte=schedule.day_bounds(monday, clinic.location.zone)[0],
-        starts_at__lt=schedule.day_bounds(monday + dt.timedelta(days=6), clinic.location.zone)[1],
+        starts_at__gte=grid.day_bounds(monday, clinic.location.zone)[0],
+        starts_at__lt=grid.day_bounds(monday + dt.timedelta(days=6), clinic.location.zone)[1],
     )
     assert that_week.count() == 5
     assert all(f"/appointments/{a.pk}/" in html for a in that_week)

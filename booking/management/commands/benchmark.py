@@ -555,7 +555,7 @@ def _bench_gate(assessment):
 def measure_day_view(world, figures: Figures) -> None:
     """The front desk's day view of the busiest location, if the front-desk module is present."""
     try:
-        from booking.schedule import day_view_timing
+        from booking.desk.timing import day_view_timing
     except ImportError:
         return
     timings, queries = day_view_timing(world["locations"][0], repeats=20)

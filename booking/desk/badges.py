@@ -1,0 +1,132 @@
+"""The warnings the front desk needs at a glance on every appointment (intake missing, flagged
+for review, consent out of date, first visit, late-cancel history), and the flag alone on the
+lists of patients (search, waitlist).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Min, Q
+
+from booking import gates
+from booking.models import ACTIVE_STATUSES, Appointment, Status
+from clinic.audit import record_accesses
+
+# --- Badges ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    key: str  # a CSS class suffix, and what tests look for
+    label: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PatientHistory:
+    first_seen_at: dt.datetime | None  # the first visit the patient came to
+    late_cancellations: int  # cancelled by the patient inside the notice period
+    no_shows: int
+
+
+NO_HISTORY = PatientHistory(None, 0, 0)
+
+
+def patient_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
+    """What the badges need from each patient's past appointments, in one query."""
+    ids = set(patient_ids)
+    if not ids:
+        return {}
+    rows = (
+        Appointment.objects.filter(patient_id__in=ids)
+        .order_by()
+        .values("patient_id")
+        .annotate(
+            first_seen_at=Min(
+                "starts_at", filter=Q(status__in=[Status.CHECKED_IN, Status.COMPLETED])
+            ),
+            late=Count("pk", filter=Q(late_cancellation=True, cancelled_by="patient")),
+            no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
+        )
+    )
+    return {
+        row["patient_id"]: PatientHistory(row["first_seen_at"], row["late"], row["no_shows"])
+        for row in rows
+    }
+
+
+def appointment_badges(
+    appointment: Appointment,
+    overview: gates.IntakeOverview,
+    history: PatientHistory,
+) -> list[Badge]:
+    """The warnings the front desk needs at a glance. Screening reasons are health information:
+    they are shown on the appointment's own page (which is access-logged), not here."""
+    badges = []
+    if not overview.submitted:
+        badges.append(
+            Badge("intake", "Intake not finished")
+            if overview.draft_in_progress
+            else Badge("intake", "Intake missing")
+        )
+    if overview.flagged_for_review:
+        badges.append(Badge("flagged", "Flagged for review"))
+    if not overview.consent_current:
+        badges.append(
+            Badge("consent", "Consent out of date")
+            if overview.submitted
+            else Badge("consent", "Consent not signed")
+        )
+    if appointment.status in ACTIVE_STATUSES and (
+        history.first_seen_at is None or appointment.starts_at <= history.first_seen_at
+    ):
+        badges.append(Badge("first", "First visit"))
+    missed = history.late_cancellations + history.no_shows
+    if missed:
+        parts = []
+        if history.late_cancellations:
+            n = history.late_cancellations
+            parts.append(f"{n} late cancellation{'s' if n != 1 else ''}")
+        if history.no_shows:
+            parts.append(f"{history.no_shows} no-show{'s' if history.no_shows != 1 else ''}")
+        badges.append(Badge("late", f"Late-cancel history ({missed})", ", ".join(parts)))
+    return badges
+
+
+def screening_flags(
+    request, patient_ids: Iterable[int], *, with_reasons: bool = False
+) -> dict[int, list[Badge]]:
+    """{patient id: ["Flagged for review" badge]} for the flagged patients among
+    `patient_ids` (the others are left out), with one call to intake for the whole page.
+
+    Lists of patients (the desk's search, with its closest-name guesses; the waitlist) show
+    the flag alone, as the day view does: the screening reasons are health information, shown
+    on the appointment's own page. `with_reasons` puts them in the badge (a practitioner's own
+    patients), and showing them is then a view of each patient's record (clinic.audit): one
+    access-log row per patient, all written at once."""
+    ids = set(patient_ids)
+    flagged = [
+        overview
+        for overview in (gates.intake_overview(ids) if ids else {}).values()
+        if overview.flagged_for_review
+    ]
+    if with_reasons:
+        record_accesses(
+            actor=request.user,
+            patient_ids=[overview.patient_id for overview in flagged if overview.flag_reasons],
+            record_type="intake.screening",
+            request=request,
+        )
+    return {
+        overview.patient_id: [
+            Badge(
+                "flagged",
+                "Flagged for review",
+                "; ".join(overview.flag_reasons) if with_reasons else "",
+            )
+        ]
+        for overview in flagged
+    }

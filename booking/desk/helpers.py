@@ -1,0 +1,113 @@
+"""What the front desk's pages share: the location a counter tablet remembers, the toolbar
+linking a location's pages, reading dates and numbers from a request, and the access-log rows
+of a list or a view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core import signing
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+
+from booking.models import (
+    Appointment,
+    Status,
+)
+from clinic import access, dates
+from clinic.audit import log_access, record_listing
+from clinic.models import Location
+
+LOCATION_COOKIE = "desk_location"
+_COOKIE_SALT = "booking.desk.location"
+_COOKIE_AGE = 60 * 60 * 24 * 365  # a counter tablet stays at its location
+NEXT_DAYS_SEARCHED = 14  # "next day with free time" looks this far ahead
+
+
+# --- Helpers -----------------------------------------------------------------------------------
+
+
+def remember_location(request, response, location: Location) -> None:
+    """The location last looked at is where the desk opens next time, on this device."""
+    response.set_signed_cookie(
+        LOCATION_COOKIE,
+        location.slug,
+        salt=_COOKIE_SALT,
+        max_age=_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+
+
+def remembered_location(request) -> Location | None:
+    try:
+        slug = request.get_signed_cookie(LOCATION_COOKIE, salt=_COOKIE_SALT)
+    except (KeyError, signing.BadSignature):
+        return None
+    return access.visible_locations(request.user).filter(slug=slug).first()
+
+
+def date_param(request, name: str, default: dt.date) -> dt.date:
+    return dates.date_in_query(request.GET, name, default)
+
+
+def safe_next_url(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    # A path of this site only: redirect() would take a bare word for a URL name to reverse
+    # (a 500 on ?next=anything).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def form_problems(*forms) -> str:
+    """Every error of the forms, as one message (the slot pickers have no field to put them on)."""
+    return " ".join(
+        error
+        for form in forms
+        if form is not None
+        for errors in form.errors.values()
+        for error in errors
+    )
+
+
+def record_listed(request, patient_ids: Iterable[int], what: str) -> None:
+    """A schedule, queue or board showed these patients with their appointments: a list row
+    each in the access log (clinic.audit), in one statement."""
+    record_listing(request=request, patient_ids=patient_ids, record_type=what)
+
+
+def record_viewed(request, appointment: Appointment) -> None:
+    """A page showing one patient's appointment is a view of their record (clinic.audit)."""
+    log_access(request, appointment)
+
+
+def appointment_url(appointment: Appointment) -> str:
+    return reverse("booking:appointment_detail", args=[appointment.pk])
+
+
+def day_url(location: Location, day: dt.date, **query) -> str:
+    query = {"date": day.isoformat()} | {k: v for k, v in query.items() if v}
+    return f"{reverse('booking:location_day', args=[location.slug])}?{urlencode(query)}"
+
+
+def toolbar(request, location: Location, page: str, day: dt.date | None = None) -> dict:
+    """The location switcher and the links between the desk's pages for one location."""
+    locations = list(access.visible_locations(request.user))
+    return {
+        "location": location,
+        "locations": locations,
+        "page": page,
+        "toolbar_day": day or location.today(),
+        "requests_waiting": Appointment.objects.filter(
+            status=Status.REQUESTED, proposed_by_clinic=False, location__in=locations
+        ).count(),
+    }
+
+
+# --- Where the desk opens ----------------------------------------------------------------------

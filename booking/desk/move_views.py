@@ -1,0 +1,433 @@
+"""Choosing a time as staff: the free times of a location for a service, moving an
+appointment or proposing another time to the patient, and booking a cancelled or missed
+session of a course again under its number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
+
+from booking import access as booking_access
+from booking import gates, services
+from booking.availability import SlotQuery
+from booking.desk import grid
+from booking.desk.helpers import (
+    NEXT_DAYS_SEARCHED,
+    appointment_url,
+    date_param,
+    form_problems,
+    record_viewed,
+    safe_next_url,
+)
+from booking.forms import (
+    DeskBookingForm,
+    ProposeMessageForm,
+    parse_slot_choice,
+    slot_choice_value,
+)
+from booking.models import (
+    Room,
+)
+from booking.selectors import load_availability
+from clinic import access, dates
+from clinic.audit import log_access, record_access
+from clinic.models import Location, Patient, Practitioner, Service, ServiceKind
+from clinic.params import whole_number
+
+
+def staff_slots(
+    *,
+    location: Location,
+    service: Service,
+    minutes: int,
+    day: dt.date,
+    practitioner_id: int | None,
+    patient: Patient | None,
+    ignore: tuple[int, ...] = (),
+    now: dt.datetime,
+):
+    """Free times on `day` at `location` for staff (no online notice or horizon), and the next
+    day with free time if that day has none. 9 queries, or 18 when looking further."""
+    start, end = grid.day_bounds(day, location.zone)
+    length = dt.timedelta(minutes=minutes)
+
+    def search(window_start, window_end):
+        window_start = max(window_start, now)
+        if window_start >= window_end:
+            return [], {}
+        availability = load_availability(
+            location=location,
+            window_start=window_start,
+            window_end=window_end,
+            patient=patient,
+            ignore_appointment_ids=ignore,
+            now=now,
+        )
+        query = SlotQuery(
+            window_start=window_start,
+            window_end=window_end,
+            length=length,
+            now=now,
+            needs_certification=service.needs_dry_needling_certification,
+            for_patient=False,
+        )
+        ids = [practitioner_id] if practitioner_id else None
+        return availability.slots(query, ids), availability.practitioners
+
+    slots, practitioners = search(start, end)
+    next_free = None
+    if not slots:
+        later, _ = search(end, end + dt.timedelta(days=NEXT_DAYS_SEARCHED))
+        if later:
+            next_free = later[0].starts_at.astimezone(location.zone).date()
+    return slots, practitioners, next_free
+
+
+def slot_choices(slots, location: Location, names: dict[int, str], *, anyone: bool, chosen: str):
+    """Radio choices: with "anyone", one per time (the first practitioner free then)."""
+    choices, seen = [], set()
+    for slot in slots:
+        if anyone and slot.start in seen:
+            continue
+        seen.add(slot.start)
+        value = slot_choice_value(slot.practitioner_id, slot.starts_at)
+        choices.append(
+            {
+                "value": value,
+                "time": grid.clock(slot.starts_at.astimezone(location.zone)),
+                "practitioner": names.get(slot.practitioner_id, ""),
+                "checked": value == chosen,
+            }
+        )
+    return choices
+
+
+def chosen_value(request) -> str:
+    """A time picked on the schedule (`?at=` with `?practitioner=`), as a slot radio value."""
+    starts_at = dates.instant_in_query(request.GET, "at")
+    pid = whole_number(request.GET.get("practitioner"))
+    if starts_at is None or pid is None:
+        return ""
+    return slot_choice_value(pid, starts_at)
+
+
+def slot_page(
+    request,
+    *,
+    location: Location,
+    locations: list[Location],
+    service: Service,
+    minutes: int,
+    patient: Patient | None,
+    ignore: tuple[int, ...] = (),
+    default_practitioner: int | None = None,
+    default_day: dt.date | None = None,
+    keep: dict | None = None,
+) -> dict:
+    """What a staff page needs to show the free times of one day and let one be picked;
+    `keep` are query parameters the day and practitioner filters carry along."""
+    now = timezone.now()
+    at = request.GET.get("at", "")
+    picked_at = dates.instant_in_query(request.GET, "at")
+    picked_day = picked_at.astimezone(location.zone).date() if picked_at else None
+    posted = parse_slot_choice(request.POST.get("slot", "")) if request.method == "POST" else None
+    if posted is not None:  # a refused choice: show that day again, with the times free now
+        picked_day = posted[1].astimezone(location.zone).date()
+    day = date_param(request, "date", picked_day or default_day or location.today())
+    param = request.GET.get("practitioner", "")
+    if not param and default_practitioner:
+        param = str(default_practitioner)
+    practitioner_id = whole_number(param) if param != "anyone" else None
+    if (
+        practitioner_id
+        and not Practitioner.objects.at(location).filter(pk=practitioner_id).exists()
+    ):
+        practitioner_id = None  # chosen at another location: anyone here
+    slots, practitioners, next_free = staff_slots(
+        location=location,
+        service=service,
+        minutes=minutes,
+        day=day,
+        practitioner_id=practitioner_id,
+        patient=patient,
+        ignore=ignore,
+        now=now,
+    )
+    names = {p.pk: p.name for p in practitioners.values()}
+    chosen = chosen_value(request)
+    choices = slot_choices(slots, location, names, anyone=practitioner_id is None, chosen=chosen)
+    return {
+        "slot_unavailable": picked_summary(location, {"at": at})
+        if chosen and not any(c["checked"] for c in choices)
+        else "",
+        "slot_location": location,
+        "slot_locations": locations,
+        "slot_day": day,
+        "slot_previous_day": day - dt.timedelta(days=1),
+        "slot_next_day": day + dt.timedelta(days=1),
+        "slot_next_free": next_free,
+        "slot_practitioners": sorted(practitioners.values(), key=lambda p: p.name),
+        "slot_practitioner": str(practitioner_id) if practitioner_id else "anyone",
+        "slot_choices": choices,
+        "slot_rooms": list(Room.objects.filter(location=location, is_active=True)),
+        "slot_room": whole_number(request.GET.get("room")),
+        "slot_minutes": minutes,
+        "slot_service": service,
+        "slot_today": location.today(),
+        "slot_keep": keep or {},
+        "slot_keep_query": f"{urlencode(keep)}&" if keep else "",
+    }
+
+
+def practitioner_for_slot(location: Location, practitioner_id: int) -> Practitioner | None:
+    return (
+        Practitioner.objects.at(location).select_related("user").filter(pk=practitioner_id).first()
+    )
+
+
+@access.staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def desk_move(request, pk: int):
+    """Move an appointment to another time, practitioner, room or location, with the free
+    times shown."""
+    return _another_time(request, pk, propose=False)
+
+
+@access.staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def desk_propose(request, pk: int):
+    """Answer an online request with another time; it waits for the patient to accept."""
+    return _another_time(request, pk, propose=True)
+
+
+def _another_time(request, pk: int, *, propose: bool):
+    appointment = booking_access.get_visible_appointment(request.user, pk)
+    locations = list(access.visible_locations(request.user))
+    data = request.POST if request.method == "POST" else request.GET
+    location = next(
+        (loc for loc in locations if loc.slug == data.get("location")), appointment.location
+    )
+    if location not in locations:
+        location = appointment.location  # a manager may see every location; staff theirs
+    message_form = ProposeMessageForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        form = DeskBookingForm(
+            request.POST, rooms=Room.objects.filter(location=location, is_active=True)
+        )
+        if form.is_valid() and (not propose or message_form.is_valid()):
+            practitioner_id, starts_at = form.cleaned_data["slot"]
+            practitioner = practitioner_for_slot(location, practitioner_id)
+            version = whole_number(request.POST.get("version"))
+            if practitioner is None or version is None:
+                messages.error(request, "That time could not be read; please choose it again.")
+            else:
+                try:
+                    if propose:
+                        moved = services.propose_time(
+                            appointment,
+                            starts_at=starts_at,
+                            location=location,
+                            practitioner=practitioner,
+                            room=form.cleaned_data["room"],
+                            actor=request.user,
+                            message=message_form.cleaned_data["message"],
+                            expected_version=version,
+                        )
+                    else:
+                        moved = services.reschedule_appointment(
+                            appointment,
+                            starts_at=starts_at,
+                            location=location,
+                            practitioner=practitioner,
+                            room=form.cleaned_data["room"],
+                            actor=request.user,
+                            reason="Moved by the clinic",
+                            expected_version=version,
+                        )
+                except services.StaleAppointment as stale:
+                    messages.error(request, str(stale))
+                    return redirect(appointment_url(appointment))
+                except services.BookingError as refused:
+                    messages.error(
+                        request, f"{refused} Nothing was changed; here are the times free now."
+                    )
+                else:
+                    record_access(
+                        actor=request.user,
+                        patient=moved.patient,
+                        record=moved,
+                        action="change",
+                        request=request,
+                    )
+                    local = moved.local_starts_at
+                    when = f"{local:%a %-d %b} {grid.clock(local)} at {moved.location.name}"
+                    messages.success(
+                        request,
+                        f"Proposed {when}; waiting for the patient to accept."
+                        if propose
+                        else f"Moved to {when} with {moved.practitioner.name}.",
+                    )
+                    return redirect(safe_next_url(request, appointment_url(moved)))
+        else:
+            messages.error(request, form_problems(form, message_form if propose else None))
+        appointment.refresh_from_db()
+    context = slot_page(
+        request,
+        location=location,
+        locations=locations,
+        service=appointment.service,
+        minutes=appointment.minutes,
+        patient=appointment.patient,
+        ignore=(appointment.pk,),
+        default_practitioner=appointment.practitioner_id
+        if location.pk == appointment.location_id
+        else None,
+        default_day=appointment.local_starts_at.date()
+        if appointment.starts_at > timezone.now()
+        else None,
+        keep={"next": next_url} if (next_url := safe_next_url(request, "")) else None,
+    )
+    context |= {
+        "appointment": appointment,
+        "propose": propose,
+        "message_form": message_form,
+        "page_url": reverse(
+            "booking:desk_propose" if propose else "booking:desk_move", args=[appointment.pk]
+        ),
+        "next": safe_next_url(request, ""),
+    }
+    record_viewed(request, appointment)
+    return render(request, "booking/desk_slots.html", context)
+
+
+# --- Phone and walk-in bookings ------------------------------------------------------------------
+
+CARRIED = ("practitioner", "at", "room", "service")
+
+
+def carried_from_schedule(request) -> dict:
+    """What was picked on the schedule, carried from the search to the booking page."""
+    data = request.POST if request.method == "POST" else request.GET
+    return {key: data[key] for key in CARRIED if data.get(key)}
+
+
+def picked_summary(location: Location, carried: dict) -> str:
+    picked = dates.instant_in_query(carried, "at")
+    if picked is None:
+        return ""
+    at = picked.astimezone(location.zone)
+    return f"{at:%A %-d %B}, {grid.clock(at)}"
+
+
+def bookable_services() -> list[Service]:
+    """What the desk books directly; needling sessions are booked as a course."""
+    return list(
+        Service.objects.filter(
+            is_active=True, kind__in=[ServiceKind.ASSESSMENT, ServiceKind.REASSESSMENT]
+        ).order_by("kind")
+    )
+
+
+@access.staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def course_session_rebook(request, pk: int, number: int):
+    """Book a cancelled (or missed) session of a course again under its number, with the
+    free times of a chosen location and practitioner shown."""
+    course = booking_access.get_visible_course(request.user, pk)
+    if not 1 <= number <= course.sessions_planned:
+        raise Http404("No such session in this course.")
+    course_url = reverse("booking:course_detail", args=[course.pk])
+    already = services.course_session_refusal(course, number)
+    if already:
+        messages.info(request, already)
+        return redirect(course_url)
+    previous = (
+        course.appointments.filter(session_number=number)
+        .select_related("location", "practitioner__user")
+        .order_by("-starts_at", "-pk")
+        .first()
+    )
+    locations = list(access.visible_locations(request.user).offering_dry_needling())
+    data = request.POST if request.method == "POST" else request.GET
+    location = next((loc for loc in locations if loc.slug == data.get("location")), None)
+    if location is None and previous is not None and previous.location in locations:
+        location = previous.location
+    location = location or (locations[0] if locations else None)
+    gate = gates.needling_gate(course.patient)
+    context = {
+        "course": course,
+        "number": number,
+        "previous": previous,
+        "gate": gate,
+        "page_url": reverse("booking:course_session_rebook", args=[course.pk, number]),
+        "course_url": course_url,
+    }
+    if not gate.allowed or location is None:
+        log_access(request, course)
+        return render(request, "booking/course_session_rebook.html", context)
+    if request.method == "POST":
+        form = DeskBookingForm(
+            request.POST, rooms=Room.objects.filter(location=location, is_active=True)
+        )
+        if form.is_valid():
+            practitioner_id, starts_at = form.cleaned_data["slot"]
+            practitioner = practitioner_for_slot(location, practitioner_id)
+            try:
+                if practitioner is None:
+                    raise services.SlotUnavailable(["That practitioner does not work here."])
+                appointment = services.rebook_course_session(
+                    course=course,
+                    session_number=number,
+                    location=location,
+                    practitioner=practitioner,
+                    starts_at=starts_at,
+                    room=form.cleaned_data["room"],
+                    actor=request.user,
+                )
+            except services.BookingError as refused:
+                booked_meanwhile = services.course_session_refusal(course, number)
+                if booked_meanwhile:
+                    messages.error(request, f"Nothing was booked: {booked_meanwhile}")
+                    return redirect(course_url)
+                messages.error(
+                    request, f"{refused} Nothing was booked; here are the times free now."
+                )
+            else:
+                log_access(request, appointment, "create")
+                local = appointment.local_starts_at
+                messages.success(
+                    request,
+                    f"Session {number} of {course.sessions_planned} is booked again: "
+                    f"{local:%a %-d %b} {grid.clock(local)} at {location.name} "
+                    f"with {practitioner.name}.",
+                )
+                return redirect(course_url)
+        else:
+            messages.error(request, form_problems(form))
+    service = Service.objects.get(kind=ServiceKind.DRY_NEEDLING)
+    same_place = previous is not None and previous.location_id == location.pk
+    context |= slot_page(
+        request,
+        location=location,
+        locations=locations,
+        service=service,
+        minutes=course.minutes,
+        patient=course.patient,
+        default_practitioner=previous.practitioner_id if same_place else None,
+        default_day=previous.local_starts_at.date()
+        if previous is not None and previous.starts_at > timezone.now()
+        else None,
+    )
+    log_access(request, course)
+    return render(request, "booking/course_session_rebook.html", context)
+
+
+# --- The waitlist board ---------------------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""The staff side of an appointment's page: badges, whether check-in is possible, the actions
+open to it, and the counter tablet's pre-session check-in.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+
+from booking import gates
+from booking.desk import badges
+from booking.desk.helpers import day_url
+from booking.models import (
+    Appointment,
+    Status,
+)
+from clinic.models import Role
+
+
+def staff_panel(appointment: Appointment, user) -> dict:
+    """What staff see on an appointment's page besides its details: the badges (with the
+    screening reasons for clinicians; the front desk sees the flag alone), whether check-in is
+    possible, and the actions open to it."""
+    overview = gates.intake_overview([appointment.patient_id])[appointment.patient_id]
+    history = badges.patient_histories([appointment.patient_id]).get(
+        appointment.patient_id, badges.NO_HISTORY
+    )
+    now = timezone.now()
+    return {
+        "badges": badges.appointment_badges(appointment, overview, history),
+        "flag_reasons": overview.flag_reasons if gates.sees_intake_answers(user) else (),
+        "consent_current": overview.consent_current,
+        "counter_consent_url": gates.intake_url("counter_consent", appointment.patient_id),
+        "chart_url": gates.intake_url("patient_chart", appointment.patient_id)
+        if user.role == Role.PRACTITIONER
+        else None,
+        "can_confirm": appointment.status == Status.REQUESTED,
+        "can_check_in": appointment.status == Status.CONFIRMED,
+        "can_complete": appointment.status == Status.CHECKED_IN,
+        "can_no_show": appointment.status == Status.CONFIRMED and appointment.starts_at <= now,
+        "can_cancel": appointment.can_change_to(Status.CANCELLED),
+        "can_move": appointment.is_movable,
+        "late_now": appointment.is_late_cancellation(now),
+        "day_url": day_url(appointment.location, appointment.local_starts_at.date()),
+        **_counter_checkin(appointment, now),
+    }
+
+
+def _counter_checkin(appointment: Appointment, now) -> dict:
+    """For a needling session about to happen: the counter tablet's pre-session check-in, or
+    that the patient has already answered it (never the answers: the front desk sees no
+    clinical content)."""
+    from booking.selectors import visits_for_intake
+    from intake.models import CheckInKind
+    from intake.selectors import checkin_window, current_answer
+
+    if appointment.course_id is None or appointment.status not in (
+        Status.CONFIRMED,
+        Status.CHECKED_IN,
+    ):
+        return {}
+    visit = next(iter(visits_for_intake(appointment_ids=[appointment.pk])), None)
+    window = checkin_window(CheckInKind.BEFORE_SESSION, visit) if visit else None
+    if window is None or not window.is_open(now):
+        return {}
+    if current_answer(CheckInKind.BEFORE_SESSION, visit) is not None:
+        return {"checkin_received": True}
+    return {"checkin_url": reverse("intake:counter_checkin", args=[appointment.pk])}

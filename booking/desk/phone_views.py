@@ -1,0 +1,234 @@
+"""Patients who phone or walk in: finding them (or registering a new patient) and booking them
+into the time picked on the schedule.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
+
+from booking import gates, services
+from booking.desk import grid, patient_search
+from booking.desk.badges import screening_flags
+from booking.desk.helpers import day_url, form_problems, record_listed, remember_location, toolbar
+from booking.desk.move_views import (
+    bookable_services,
+    carried_from_schedule,
+    picked_summary,
+    practitioner_for_slot,
+    slot_page,
+)
+from booking.forms import (
+    DeskBookingForm,
+    NewPatientForm,
+    PatientSearchForm,
+)
+from booking.models import (
+    ACTIVE_STATUSES,
+    LONGEST_APPOINTMENT,
+    Appointment,
+    Room,
+)
+from clinic import access
+from clinic.audit import record_access
+from clinic.params import whole_number
+
+
+@access.staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def find_patient(request, slug: str):
+    """Find the patient on the phone or at the counter, or go on to add them.
+
+    What is typed travels in the body of a POST, never in the address: a name, phone number
+    or birth date in a URL would stay in server and proxy logs and the browser's history."""
+    location = access.get_visible_location(request.user, slug)
+    form = PatientSearchForm(request.POST if request.method == "POST" else None)
+    results, close = [], False
+    searched = False
+    if form.is_valid():
+        terms = patient_search.parse_terms(form.cleaned_data["q"], form.cleaned_data["born"])
+        if terms:
+            searched = True
+            results, close = patient_search.find_patients(
+                access.visible_patients(request.user), terms
+            )
+    flags = screening_flags(request, (patient.pk for patient in results))
+    record_listed(request, (patient.pk for patient in results), "booking.patient_search")
+    carried = carried_from_schedule(request)
+    context = toolbar(request, location, "book") | {
+        "form": form,
+        "results": [(patient, flags.get(patient.pk, [])) for patient in results],
+        "close": close,
+        "searched": searched,
+        "carried": carried,
+        "carried_query": urlencode(carried),
+        "picked": picked_summary(location, carried),
+    }
+    response = render(request, "booking/find_patient.html", context)
+    remember_location(request, response, location)
+    return response
+
+
+@access.staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def new_patient(request, slug: str):
+    """Add a patient with the minimum details; warn first if they seem to exist already."""
+    location = access.get_visible_location(request.user, slug)
+    # From the search page's "New patient" button: start with the names that were searched.
+    from_search = request.method == "POST" and "from_search" in request.POST
+    adding = request.method == "POST" and not from_search
+    form = NewPatientForm(request.POST if adding else None)
+    duplicates = []
+    if adding and form.is_valid():
+        data = form.cleaned_data
+        duplicates = patient_search.possible_duplicates(
+            access.visible_patients(request.user),
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            date_of_birth=data["date_of_birth"],
+        )
+        if not duplicates or request.POST.get("confirm_new") == "1":
+            patient = services.register_patient_at_desk(
+                location=location,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                date_of_birth=data["date_of_birth"],
+                phone=data["phone"],
+                email=data["email"],
+            )
+            record_access(
+                actor=request.user,
+                patient=patient,
+                record=patient,
+                action="create",
+                request=request,
+            )
+            messages.success(request, f"{patient.full_name} is added at {location.name}.")
+            url = reverse("booking:book_for_patient", args=[location.slug, patient.pk])
+            carried = carried_from_schedule(request)
+            return redirect(f"{url}?{urlencode(carried)}" if carried else url)
+    elif from_search:
+        form.initial = _names_from(request.POST.get("q", ""))
+    return render(
+        request,
+        "booking/new_patient.html",
+        {
+            "location": location,
+            "form": form,
+            "duplicates": duplicates,
+            "carried": carried_from_schedule(request),
+        },
+    )
+
+
+def _names_from(typed: str) -> dict:
+    words = [w for w in typed.split() if not any(c.isdigit() for c in w) and "@" not in w]
+    if len(words) >= 2:
+        return {"first_name": words[0].title(), "last_name": " ".join(words[1:]).title()}
+    return {"last_name": words[0].title()} if words else {}
+
+
+@access.staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def book_for_patient(request, slug: str, patient_pk: int):
+    """Book an assessment (or re-assessment) for a patient on the phone or at the counter; for
+    an assessed patient, go on to book their course."""
+    location = access.get_visible_location(request.user, slug)
+    patient = access.get_visible_patient(request.user, patient_pk)
+    offered = bookable_services()
+    data = request.POST if request.method == "POST" else request.GET
+    service = next((s for s in offered if s.kind == data.get("service")), None) or (
+        offered[0] if offered else None
+    )
+    if service is None:
+        messages.error(request, "No service can be booked yet: ask a manager to set them up.")
+        return redirect("booking:location_day", slug=location.slug)
+    minutes = whole_number(data.get("minutes"))
+    if minutes not in service.allowed_minutes:
+        minutes = service.default_minutes
+    if request.method == "POST":
+        form = DeskBookingForm(
+            request.POST, rooms=Room.objects.filter(location=location, is_active=True)
+        )
+        if form.is_valid():
+            practitioner_id, starts_at = form.cleaned_data["slot"]
+            practitioner = practitioner_for_slot(location, practitioner_id)
+            how = "walk-in" if request.POST.get("channel") == "walk_in" else "phone"
+            try:
+                if practitioner is None:
+                    raise services.SlotUnavailable(["That practitioner does not work here."])
+                appointment = services.book_appointment(
+                    patient=patient,
+                    location=location,
+                    practitioner=practitioner,
+                    service=service,
+                    starts_at=starts_at,
+                    minutes=minutes,
+                    room=form.cleaned_data["room"],
+                    actor=request.user,
+                    reason="Booked at the counter (walk-in)"
+                    if how == "walk-in"
+                    else "Booked by phone",
+                )
+            except services.BookingError as refused:
+                messages.error(
+                    request, f"{refused} Nothing was booked; here are the times free now."
+                )
+            else:
+                record_access(
+                    actor=request.user,
+                    patient=patient,
+                    record=appointment,
+                    action="create",
+                    request=request,
+                )
+                local = appointment.local_starts_at
+                messages.success(
+                    request,
+                    f"Booked: {patient.full_name}, {service.name}, {local:%a %-d %b} "
+                    f"{grid.clock(local)} with {practitioner.name}.",
+                )
+                return redirect(day_url(location, local.date()))
+        else:
+            messages.error(request, form_problems(form))
+    record_access(actor=request.user, patient=patient, record=patient, request=request)
+    upcoming = list(
+        Appointment.objects.filter(
+            patient=patient,
+            status__in=ACTIVE_STATUSES,
+            ends_at__gte=timezone.now(),
+            starts_at__gt=timezone.now() - LONGEST_APPOINTMENT,
+        )
+        .select_related("location", "service", "course", "practitioner__user")
+        .order_by("starts_at")[:5]
+    )
+    overview = gates.intake_overview([patient.pk])[patient.pk]
+    context = slot_page(
+        request,
+        location=location,
+        locations=[location],
+        service=service,
+        minutes=minutes,
+        patient=patient,
+        keep={"service": service.kind, "minutes": minutes},
+    )
+    context |= {
+        "location": location,
+        "patient": patient,
+        "services": offered,
+        "service": service,
+        "minutes": minutes,
+        "upcoming": upcoming,
+        "overview": overview,
+        "gate": gates.course_gate(patient),
+        "page_url": reverse("booking:book_for_patient", args=[location.slug, patient.pk]),
+        "channel": request.POST.get("channel", "phone"),
+    }
+    return render(request, "booking/book_for_patient.html", context)
+
+
+# --- Booking a session of a course again ---------------------------------------------------------

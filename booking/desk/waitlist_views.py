@@ -1,0 +1,228 @@
+"""A location's waitlist board: who is waiting for what, offering a freed time by hand,
+adding a patient and taking them off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from booking import access as booking_access
+from booking import services
+from booking.availability import SlotQuery
+from booking.desk import grid
+from booking.desk.badges import screening_flags
+from booking.desk.helpers import (
+    NEXT_DAYS_SEARCHED,
+    form_problems,
+    record_listed,
+    remember_location,
+    toolbar,
+)
+from booking.desk.move_views import bookable_services, practitioner_for_slot
+from booking.forms import (
+    DeskBookingForm,
+    DeskWaitlistForm,
+    slot_choice_value,
+)
+from booking.models import (
+    Appointment,
+    Status,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+from booking.selectors import load_availability
+from clinic import access
+from clinic.audit import record_access
+from clinic.models import AccessLog, Practitioner
+
+
+@access.staff_required
+@require_safe
+def waitlist_board(request, slug: str):
+    """Who is waiting for an earlier time at the location, first come first served, and the
+    times freed lately."""
+    location = access.get_visible_location(request.user, slug)
+    now = timezone.now()
+    entries = list(
+        WaitlistEntry.objects.filter(
+            location=location,
+            state__in=[WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED],
+        )
+        .select_related("patient", "service", "practitioner__user")
+        .order_by("created_at", "pk")
+    )
+    open_offers = {
+        offer.entry_id: offer
+        for offer in WaitlistOffer.objects.filter(
+            entry__in=entries, state=WaitlistOffer.State.OPEN
+        ).select_related("hold__practitioner__user")
+    }
+    freed = list(
+        Appointment.objects.filter(
+            location=location,
+            status=Status.CANCELLED,
+            starts_at__gt=now,
+            events__to_status=Status.CANCELLED,
+            events__at__gte=now - dt.timedelta(days=7),
+        )
+        .select_related("service", "practitioner__user")
+        .order_by("starts_at")
+        .distinct()[:20]
+    )
+    flags = screening_flags(request, (entry.patient_id for entry in entries))
+    record_listed(request, (entry.patient_id for entry in entries), "booking.waitlistentry")
+    context = toolbar(request, location, "waitlist") | {
+        "rows": [
+            (entry, open_offers.get(entry.pk), flags.get(entry.patient_id, [])) for entry in entries
+        ],
+        "freed": freed,
+        "now": now,
+    }
+    response = render(request, "booking/waitlist_board.html", context)
+    remember_location(request, response, location)
+    return response
+
+
+@access.staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def waitlist_offer(request, pk: int):
+    """Offer a waiting patient a free time that suits them, by hand."""
+    entry = booking_access.get_visible_waitlist_entry(request.user, pk)
+    board = reverse("booking:waitlist_board", args=[entry.location.slug])
+    if request.method == "POST":
+        form = DeskBookingForm(request.POST)
+        if form.is_valid():
+            practitioner_id, starts_at = form.cleaned_data["slot"]
+            practitioner = practitioner_for_slot(entry.location, practitioner_id)
+            try:
+                if practitioner is None:
+                    raise services.SlotUnavailable(["That practitioner does not work here."])
+                offer = services.offer_slot_by_hand(
+                    entry=entry, practitioner=practitioner, starts_at=starts_at, actor=request.user
+                )
+            except services.BookingError as refused:
+                messages.error(request, f"{refused} Nothing was offered.")
+            else:
+                local = offer.hold.starts_at.astimezone(entry.location.zone)
+                messages.success(
+                    request,
+                    f"Offered {local:%a %-d %b} {grid.clock(local)} to "
+                    f"{entry.patient.full_name}; it is kept for them until the offer ends.",
+                )
+                return redirect(board)
+        else:
+            messages.error(request, form_problems(form))
+        entry.refresh_from_db()
+    now = timezone.now()
+    location = entry.location
+    availability = load_availability(
+        location=location,
+        window_start=now,
+        window_end=now + dt.timedelta(days=NEXT_DAYS_SEARCHED),
+        patient=entry.patient,
+        practitioner_ids=[entry.practitioner_id] if entry.practitioner_id else None,
+        now=now,
+    )
+    slots = availability.slots(
+        SlotQuery(
+            window_start=now,
+            window_end=now + dt.timedelta(days=NEXT_DAYS_SEARCHED),
+            length=dt.timedelta(minutes=entry.minutes),
+            now=now,
+            needs_certification=entry.service.needs_dry_needling_certification,
+            for_patient=False,
+        )
+    )
+    names = {p.pk: p.name for p in availability.practitioners.values()}
+    days: dict[dt.date, list] = {}
+    seen = set()
+    for slot in slots:
+        local_start = slot.starts_at.astimezone(location.zone)
+        local_end = slot.ends_at.astimezone(location.zone)
+        suits = entry.matches(
+            local_start=local_start,
+            local_end=local_end,
+            practitioner_id=slot.practitioner_id,
+            service_id=entry.service_id,
+        )
+        if not suits or slot.start in seen or slot.starts_at < now + dt.timedelta(hours=1):
+            continue
+        seen.add(slot.start)
+        days.setdefault(local_start.date(), []).append(
+            {
+                "value": slot_choice_value(slot.practitioner_id, slot.starts_at),
+                "time": grid.clock(local_start),
+                "practitioner": names.get(slot.practitioner_id, ""),
+            }
+        )
+    return render(
+        request,
+        "booking/waitlist_offer.html",
+        {"entry": entry, "days": days, "board": board, "searched_days": NEXT_DAYS_SEARCHED},
+    )
+
+
+@access.staff_required
+@require_POST
+def waitlist_remove(request, pk: int):
+    entry = booking_access.get_visible_waitlist_entry(request.user, pk)
+    services.leave_waitlist(entry)
+    messages.success(request, f"{entry.patient.full_name} is off the waitlist.")
+    return redirect("booking:waitlist_board", slug=entry.location.slug)
+
+
+@access.staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def waitlist_add(request, slug: str, patient_pk: int):
+    """Put a patient on the waitlist for them (they asked by phone or at the counter)."""
+    location = access.get_visible_location(request.user, slug)
+    patient = access.get_visible_patient(request.user, patient_pk)
+    offered = bookable_services()
+    form = DeskWaitlistForm(
+        request.POST if request.method == "POST" else None,
+        practitioners=Practitioner.objects.at(location).select_related("user"),
+        services=offered,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.join_waitlist(
+                patient=patient,
+                location=location,
+                service=data["service"],
+                minutes=data["minutes"],
+                weekdays=data["weekdays"],
+                earliest_time=data["earliest_time"],
+                latest_time=data["latest_time"],
+                practitioner=data["practitioner"],
+                actor=request.user,
+            )
+        except services.BookingError as refused:
+            form.add_error(None, str(refused))
+        else:
+            record_access(
+                actor=request.user,
+                patient=patient,
+                record_type="booking.waitlistentry",
+                action=AccessLog.Action.CREATE,
+                request=request,
+            )
+            messages.success(request, f"{patient.full_name} is on the waitlist at {location}.")
+            return redirect("booking:waitlist_board", slug=location.slug)
+    record_access(
+        actor=request.user, patient=patient, record_type="booking.waitlistentry", request=request
+    )
+    return render(
+        request,
+        "booking/waitlist_add.html",
+        {"location": location, "patient": patient, "form": form},
+    )
+
+
+# --- The patient's answer to a proposed time ----------------------------------------------------

@@ -1,0 +1,90 @@
+"""A patient's side of the waitlist: joining it, leaving it, and answering an offer of a
+freed time.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from booking import access as booking_access
+from booking import services
+from booking.forms import (
+    WaitlistForm,
+)
+from booking.views.requests import assessment_service, offering_locations
+from clinic import access
+from clinic.audit import log_access
+from clinic.models import Practitioner
+
+
+@access.patient_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def waitlist_join(request, slug: str):
+    location = get_object_or_404(offering_locations(), slug=slug)
+    patient = access.own_patient_record(request.user)
+    practitioners = Practitioner.objects.at(location).select_related("user")
+    form = WaitlistForm(
+        request.POST if request.method == "POST" else None, practitioners=practitioners
+    )
+    service = assessment_service()
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.join_waitlist(
+                patient=patient,
+                location=location,
+                service=service,
+                minutes=service.default_minutes,
+                weekdays=data["weekdays"],
+                earliest_time=data["earliest_time"],
+                latest_time=data["latest_time"],
+                practitioner=data["practitioner"],
+                actor=request.user,
+            )
+        except services.BookingError as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"You are on the waitlist at {location}. If an earlier time frees "
+                "up, we will offer it to you here.",
+            )
+            return redirect("booking:my_appointments")
+    return render(request, "booking/waitlist_join.html", {"form": form, "location": location})
+
+
+@access.patient_required
+@require_POST
+def waitlist_leave(request, pk: int):
+    entry = booking_access.get_own_waitlist_entry(request.user, pk)
+    services.leave_waitlist(entry)
+    messages.success(request, "You have left the waitlist.")
+    return redirect("booking:my_appointments")
+
+
+@access.patient_required
+@require_POST
+def offer_accept(request, pk: int):
+    offer = booking_access.get_own_offer(request.user, pk)
+    try:
+        appointment = services.accept_offer(offer, actor=request.user)
+    except services.BookingError as refused:
+        messages.error(request, str(refused))
+        return redirect("booking:my_appointments")
+    log_access(request, appointment, "create")
+    messages.success(request, "The earlier time is yours: your appointment is booked.")
+    return redirect("booking:appointment_detail", pk=appointment.pk)
+
+
+@access.patient_required
+@require_POST
+def offer_decline(request, pk: int):
+    offer = booking_access.get_own_offer(request.user, pk)
+    services.decline_offer(offer)
+    messages.info(request, "Offer declined. You keep your place on the waitlist.")
+    return redirect("booking:my_appointments")
+
+
+# --- Booking a course (practitioners and front desk) ----------------------------------------------
