@@ -24,15 +24,15 @@ from booking.availability import aware
 from booking.models import Appointment, AppointmentEvent, Course, Room, Status
 from clinic.demo import DemoStory
 from clinic.models import Location, Patient, Practitioner, ServiceKind
-from intake.models import (
+from intake.clinical.models import (
     AssessmentNote,
     CheckIn,
     CheckInChannel,
     CheckInKind,
-    Intake,
     TreatmentNote,
 )
-from intake.questionnaire import QUESTION_STEPS
+from intake.questionnaire.models import Intake
+from intake.questionnaire.questions import QUESTION_STEPS
 
 
 def seed_outcomes(story: DemoStory) -> None:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from booking.models import Appointment, AppointmentEvent, Course
 from clinic.models import Patient
-from intake.models import jsonable
+from intake.clinical.models import jsonable
 from intake.records import health_record
 
 

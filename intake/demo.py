@@ -14,21 +14,23 @@ from django.utils import timezone
 
 from clinic.demo import DemoStory
 from clinic.models import Patient, User
-from intake.models import (
+from intake.clinical.models import (
     AssessmentAmendment,
     AssessmentNote,
+    TreatmentNote,
+    fingerprint_of,
+)
+from intake.questionnaire.models import (
     ConsentDocument,
     ConsentSignature,
     ConsentVersion,
     FootType,
     Intake,
     Onset,
-    TreatmentNote,
     TreatmentOutcome,
     Units,
-    fingerprint_of,
 )
-from intake.questionnaire import QUESTION_STEPS, SCREENING, SYMPTOMS
+from intake.questionnaire.questions import QUESTION_STEPS, SCREENING, SYMPTOMS
 
 DRY_NEEDLING_V1 = """\
 Dry needling places thin, sterile, single-use needles into trigger points of the muscles of your calf and foot, to ease pain and help you move better. It is one part of your care plan and is always done by a practitioner trained in it.

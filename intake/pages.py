@@ -10,7 +10,7 @@ from clinic.audit import record_access
 from clinic.models import Location, Patient, Practitioner, Role
 from clinic.pages import HomeSection, add_home_section, add_nav_link
 from intake import selectors
-from intake.questionnaire import STEPS
+from intake.questionnaire.questions import STEPS
 
 REVIEW_PANEL_LIMIT = 10
 

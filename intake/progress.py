@@ -16,15 +16,9 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from clinic.models import Patient
-from intake.models import (
-    PAIN_KINDS,
-    AssessmentNote,
-    CheckIn,
-    CheckInKind,
-    Intake,
-    TreatmentNote,
-    patient_zone,
-)
+from intake.clinical.models import PAIN_KINDS, AssessmentNote, CheckIn, CheckInKind, TreatmentNote
+from intake.questionnaire.models import Intake
+from intake.zones import patient_zone
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,8 @@ from __future__ import annotations
 from django.db import models
 
 from clinic.models import Patient
-from intake.models import (
-    AssessmentNote,
-    CheckIn,
-    ConsentSignature,
-    Intake,
-    TreatmentNote,
-    jsonable,
-)
+from intake.clinical.models import AssessmentNote, CheckIn, TreatmentNote, jsonable
+from intake.questionnaire.models import ConsentSignature, Intake
 
 # Bookkeeping that says nothing about the patient.
 _INTERNAL = {"revision", "step_revisions", "steps_done"}

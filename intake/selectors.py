@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from clinic.models import Location, Patient
-from intake.models import (
+from intake.clinical.models import (
     COURSE_KINDS,
     FOLLOW_UP_WEEKS,
     SESSION_KINDS,
@@ -20,13 +20,11 @@ from intake.models import (
     AssessmentNote,
     CheckIn,
     CheckInKind,
-    ConsentSignature,
-    ConsentVersion,
-    Intake,
     TreatmentNote,
-    patient_zone,
 )
-from intake.questionnaire import SCREENING, STEPS
+from intake.questionnaire.models import ConsentSignature, ConsentVersion, Intake
+from intake.questionnaire.questions import SCREENING, STEPS
+from intake.zones import patient_zone
 
 # --- What booking reads ----------------------------------------------------------------------
 

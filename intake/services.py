@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.models import Location, Patient, Practitioner, User
-from intake.models import (
+from intake.clinical.models import (
     CHECKIN_QUESTIONS,
     MAX_GOALS,
     SESSION_KINDS,
@@ -23,17 +23,19 @@ from intake.models import (
     AssessmentNote,
     CheckIn,
     CheckInKind,
-    ConsentDocument,
-    ConsentSignature,
-    ConsentVersion,
-    Intake,
     SignedNote,
     TreatmentNote,
     fingerprint_of,
     jsonable,
+)
+from intake.questionnaire.models import (
+    ConsentDocument,
+    ConsentSignature,
+    ConsentVersion,
+    Intake,
     signature_matches,
 )
-from intake.questionnaire import QUESTION_STEPS, Step
+from intake.questionnaire.questions import QUESTION_STEPS, Step
 from intake.selectors import CheckInSubject, find_visit
 
 

@@ -8,8 +8,8 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.layout import Field, Layout
 from django import forms
 
+from intake.clinical.models import CHECKIN_QUESTIONS, CheckIn, CheckInKind
 from intake.forms.fields import form_helper, radio_formfield, reveal
-from intake.models import CHECKIN_QUESTIONS, CheckIn, CheckInKind
 
 SCALE_ERROR = "Choose a number from 0 to 10."
 SCALE_HELP = {

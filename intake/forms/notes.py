@@ -17,8 +17,7 @@ from django.utils import timezone
 from clinic.dates import LocalDateTimeField
 from clinic.forms import DateInput
 from clinic.models import Location
-from intake.forms.fields import form_helper, radio_formfield, reveal
-from intake.models import (
+from intake.clinical.models import (
     MAX_GOALS,
     MAX_NEEDLES_PER_SITE,
     AdverseEvent,
@@ -28,6 +27,7 @@ from intake.models import (
     Side,
     TreatmentNote,
 )
+from intake.forms.fields import form_helper, radio_formfield, reveal
 
 
 class NoteForm(forms.ModelForm):

@@ -18,7 +18,7 @@ from django.utils.text import capfirst
 from clinic.forms import DateInput
 from clinic.models import Location, Patient
 from intake.forms.fields import form_helper, radio_formfield, reveal
-from intake.models import (
+from intake.questionnaire.models import (
     HEIGHT_RANGE_CM,
     MAX_WALKING_MINUTES,
     WEIGHT_RANGE_KG,
@@ -28,7 +28,7 @@ from intake.models import (
     Units,
     signature_matches,
 )
-from intake.questionnaire import SCREENING, STEPS_BY_SLUG, SYMPTOMS, TREATMENTS, Step
+from intake.questionnaire.questions import SCREENING, STEPS_BY_SLUG, SYMPTOMS, TREATMENTS, Step
 
 # Error codes that only mean "not answered yet": a draft may be saved with them.
 UNANSWERED = ("required", "answer_needed")

@@ -17,9 +17,10 @@ from clinic import access
 from clinic.audit import record_access
 from clinic.models import Role
 from intake import selectors
-from intake.models import CheckIn, CheckInKind, Intake
+from intake.clinical.models import CheckIn, CheckInKind
 from intake.progress import chart_geometry, pain_progress
-from intake.questionnaire import STEPS
+from intake.questionnaire.models import Intake
+from intake.questionnaire.questions import STEPS
 
 # The counter tablet offers the pre-session check-in for sessions starting within this time.
 COUNTER_AHEAD = dt.timedelta(hours=12)

@@ -19,11 +19,12 @@ from clinic import access
 from clinic.audit import record_access
 from clinic.models import AccessLog, Patient, Role, User
 from intake import selectors, services
+from intake.clinical.models import CHECKIN_QUESTIONS, CheckIn, CheckInChannel, CheckInKind
 from intake.forms.checkins import checkin_form
-from intake.models import CHECKIN_QUESTIONS, CheckIn, CheckInChannel, CheckInKind, patient_zone
 from intake.progress import chart_geometry, pain_progress
 from intake.selectors import CheckInSubject
 from intake.views.helpers import GET_OR_POST
+from intake.zones import patient_zone
 
 THANKS = {
     CheckInKind.BEFORE_SESSION: "Thank you. Your practitioner will see your answers before your session.",

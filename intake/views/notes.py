@@ -23,6 +23,7 @@ from clinic import access, security
 from clinic.audit import record_access
 from clinic.models import AccessLog, Patient, Practitioner, Role
 from intake import services
+from intake.clinical.models import AssessmentNote, SignedNote, TreatmentNote, jsonable
 from intake.forms.notes import (
     AssessmentForm,
     NoteForm,
@@ -30,9 +31,9 @@ from intake.forms.notes import (
     TreatmentNoteForm,
     amendment_form,
 )
-from intake.models import AssessmentNote, SignedNote, TreatmentNote, jsonable, patient_zone
 from intake.selectors import course_gate
 from intake.views.helpers import GET_OR_POST, log_access, seen_revision
+from intake.zones import patient_zone
 
 practitioner_required = access.role_required(Role.PRACTITIONER)
 

@@ -30,9 +30,10 @@ from intake.forms.questionnaire import (
     StaffSubmitForm,
     incomplete_steps,
 )
-from intake.models import ConsentVersion, Intake, patient_zone
-from intake.questionnaire import QUESTION_STEPS, STEPS, STEPS_BY_SLUG
+from intake.questionnaire.models import ConsentVersion, Intake
+from intake.questionnaire.questions import QUESTION_STEPS, STEPS, STEPS_BY_SLUG
 from intake.views.helpers import GET_OR_POST, log_access, seen_revision
+from intake.zones import patient_zone
 
 
 @dataclass(frozen=True)

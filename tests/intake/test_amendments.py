@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.models import AssessmentAmendment, fingerprint_of
+from intake.clinical.models import AssessmentAmendment, fingerprint_of
 from tests.factories import PASSWORD
 from tests.intake.factories import assessment_data, sign_note_now, treatment_note
 

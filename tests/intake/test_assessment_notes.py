@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from clinic.models import AccessLog
-from intake.models import AssessmentNote
+from intake.clinical.models import AssessmentNote
 from tests.booking.factories import AppointmentFactory
 from tests.intake.factories import assessment_data, submitted_intake
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clinic.models import AccessLog
-from intake.models import AssessmentNote, TreatmentNote, canonical_json
+from intake.clinical.models import AssessmentNote, TreatmentNote, canonical_json
 from intake.selectors import intake_overview
 from tests.factories import PASSWORD
 from tests.intake.factories import (

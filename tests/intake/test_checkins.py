@@ -14,7 +14,7 @@ from django.utils import timezone
 from booking.models import Status
 from clinic.models import AccessLog
 from intake import selectors
-from intake.models import AfterCareResponse, CheckIn, CheckInChannel, CheckInKind
+from intake.clinical.models import AfterCareResponse, CheckIn, CheckInChannel, CheckInKind
 from tests.booking.factories import a_clinic, a_course
 
 pytestmark = pytest.mark.django_db

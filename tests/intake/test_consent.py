@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AccessLog
-from intake.models import ConsentSignature, ConsentVersion, Intake, signature_matches
+from intake.questionnaire.models import ConsentSignature, ConsentVersion, Intake, signature_matches
 from intake.selectors import consent_is_current
 from intake.services import IntakeError, publish_consent_version
 from tests.intake.factories import (

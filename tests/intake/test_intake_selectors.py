@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from intake.models import AssessmentNote
+from intake.clinical.models import AssessmentNote
 from intake.selectors import (
     CourseGate,
     IntakeOverview,

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from intake.forms.questionnaire import incomplete_steps, stored_answers_form
-from intake.models import Intake, TreatmentOutcome, Units
-from intake.questionnaire import QUESTION_STEPS, SCREENING
+from intake.questionnaire.models import Intake, TreatmentOutcome, Units
+from intake.questionnaire.questions import QUESTION_STEPS, SCREENING
 from tests.intake.factories import draft_with_answers, step_data
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from clinic.models import AccessLog
-from intake.models import ConsentSignature, Intake
-from intake.questionnaire import QUESTION_STEPS
+from intake.questionnaire.models import ConsentSignature, Intake
+from intake.questionnaire.questions import QUESTION_STEPS
 from tests.intake.factories import draft_with_answers, step_data, submitted_intake
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Course, Status
-from intake.models import CheckIn, CheckInKind
+from intake.clinical.models import CheckIn, CheckInKind
 from intake.progress import chart_geometry, pain_progress
 from tests.booking.factories import a_clinic, a_course
 from tests.intake.factories import sign_note_now, submitted_intake, treatment_note

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.models import Intake
-from intake.questionnaire import SCREENING
+from intake.questionnaire.models import Intake
+from intake.questionnaire.questions import SCREENING
 from intake.selectors import intake_overview
 from tests.intake.factories import IntakeFactory, complete_answers, submitted_intake
 

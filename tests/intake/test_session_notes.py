@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.models import TreatmentNote
+from intake.clinical.models import TreatmentNote
 from tests.booking.factories import AppointmentFactory
 from tests.factories import PASSWORD, PractitionerFactory
 from tests.intake.factories import session_data, sign_note_now, treatment_note
