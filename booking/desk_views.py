@@ -52,7 +52,7 @@ from booking.selectors import load_availability
 from clinic import access, dates
 from clinic.audit import log_access, record_access, record_accesses, record_listing
 from clinic.models import AccessLog, Location, Patient, Practitioner, Role, Service, ServiceKind
-from intake.selectors import worrying_aftercare
+from intake.clinical.selectors import worrying_aftercare
 
 LOCATION_COOKIE = "desk_location"
 _COOKIE_SALT = "booking.desk.location"
@@ -1369,7 +1369,7 @@ def _counter_checkin(appointment: Appointment, now) -> dict:
     clinical content)."""
     from booking.selectors import visits_for_intake
     from intake.clinical.models import CheckInKind
-    from intake.selectors import checkin_window, current_answer
+    from intake.clinical.selectors import checkin_window, current_answer
 
     if appointment.course_id is None or appointment.status not in (
         Status.CONFIRMED,

@@ -407,8 +407,8 @@ def link_checkin(request, pk: int, token: str, kind: str):
     the rest, as from the patient's own page; answered twice, it shows what was sent."""
     from booking.selectors import visits_for_intake
     from intake.clinical.models import CheckInChannel, CheckInKind
-    from intake.selectors import checkin_subject
-    from intake.views.checkins import checkin_page
+    from intake.clinical.selectors import checkin_subject
+    from intake.clinical.views.checkins import checkin_page
 
     if kind not in CheckInKind.values:
         raise Http404("No such check-in.")

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from clinic.models import AccessLog
 from intake.clinical.models import AssessmentNote, TreatmentNote, canonical_json
-from intake.selectors import intake_overview
+from intake.questionnaire.selectors import intake_overview
 from tests.factories import PASSWORD
 from tests.intake.factories import (
     AssessmentFactory,

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from booking.models import Status
 from clinic.models import AccessLog
-from intake import selectors
+from intake.clinical import selectors
 from intake.clinical.models import AfterCareResponse, CheckIn, CheckInChannel, CheckInKind
 from tests.booking.factories import a_clinic, a_course
 
@@ -341,7 +341,7 @@ def test_the_counter_tablet_is_only_for_the_staff_of_the_sessions_location(
 
 
 def test_check_in_windows():
-    from intake.selectors import Visit, VisitState, checkin_window, course_end
+    from intake.clinical.selectors import Visit, VisitState, checkin_window, course_end
 
     now = timezone.now()
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from clinic.models import AccessLog
 from intake.questionnaire.models import ConsentSignature, ConsentVersion, Intake, signature_matches
-from intake.selectors import consent_is_current
-from intake.services import IntakeError, publish_consent_version
+from intake.questionnaire.selectors import consent_is_current
+from intake.questionnaire.services import IntakeError, publish_consent_version
 from tests.intake.factories import (
     ConsentVersionFactory,
     draft_with_answers,

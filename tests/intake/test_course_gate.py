@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from intake import services
-from intake.selectors import CourseGate, Prescription, course_gate
+from intake.clinical import services
+from intake.clinical.selectors import CourseGate, Prescription, course_gate
 from tests.factories import PASSWORD
 from tests.intake.factories import AssessmentFactory, sign_note_now, submitted_intake
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AccessLog, Role
-from intake import selectors
+from intake.questionnaire import selectors
 from tests.factories import PatientFactory, UserFactory
 from tests.intake.factories import IntakeFactory, submitted_intake
 

@@ -8,13 +8,8 @@ import dataclasses
 import pytest
 
 from intake.clinical.models import AssessmentNote
-from intake.selectors import (
-    CourseGate,
-    IntakeOverview,
-    Prescription,
-    consent_is_current,
-    intake_overview,
-)
+from intake.clinical.selectors import CourseGate, Prescription
+from intake.questionnaire.selectors import IntakeOverview, consent_is_current, intake_overview
 from tests.factories import PatientFactory
 from tests.intake.factories import (
     AssessmentFactory,

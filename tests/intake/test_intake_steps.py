@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.forms.questionnaire import incomplete_steps, stored_answers_form
+from intake.questionnaire.forms import incomplete_steps, stored_answers_form
 from intake.questionnaire.models import Intake, TreatmentOutcome, Units
 from intake.questionnaire.questions import QUESTION_STEPS, SCREENING
 from tests.intake.factories import draft_with_answers, step_data

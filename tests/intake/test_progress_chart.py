@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from booking.models import Course, Status
 from intake.clinical.models import CheckIn, CheckInKind
-from intake.progress import chart_geometry, pain_progress
+from intake.clinical.progress import chart_geometry, pain_progress
 from tests.booking.factories import a_clinic, a_course
 from tests.intake.factories import sign_note_now, submitted_intake, treatment_note
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from intake.questionnaire.models import Intake
 from intake.questionnaire.questions import SCREENING
-from intake.selectors import intake_overview
+from intake.questionnaire.selectors import intake_overview
 from tests.intake.factories import IntakeFactory, complete_answers, submitted_intake
 
 pytestmark = pytest.mark.django_db

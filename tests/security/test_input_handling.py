@@ -310,7 +310,7 @@ def test_every_free_text_field_has_a_maximum_the_database_enforces():
 
 
 def test_the_forms_refuse_an_overlong_answer_on_the_field():
-    from intake.forms.notes import AssessmentForm
+    from intake.clinical.forms.notes import AssessmentForm
 
     form = AssessmentForm(data={"subjective": "x" * 900_000})
     form.is_valid()

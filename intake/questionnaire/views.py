@@ -21,9 +21,9 @@ from django.views.decorators.http import require_POST, require_safe
 from clinic import access
 from clinic.audit import record_access, record_listing
 from clinic.models import AccessLog, Patient
-from intake import selectors, services
 from intake.access import answer_readers_required, get_visible_intake, sees_answers
-from intake.forms.questionnaire import (
+from intake.questionnaire import selectors, services
+from intake.questionnaire.forms import (
     STEP_FORMS,
     ConsentForm,
     IntakeListFilterForm,
@@ -32,7 +32,7 @@ from intake.forms.questionnaire import (
 )
 from intake.questionnaire.models import ConsentVersion, Intake
 from intake.questionnaire.questions import QUESTION_STEPS, STEPS, STEPS_BY_SLUG
-from intake.views.helpers import GET_OR_POST, log_access, seen_revision
+from intake.view_helpers import GET_OR_POST, log_access, seen_revision
 from intake.zones import patient_zone
 
 

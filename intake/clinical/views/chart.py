@@ -16,9 +16,10 @@ from django.views.decorators.http import require_safe
 from clinic import access
 from clinic.audit import record_access
 from clinic.models import Role
-from intake import selectors
+from intake.clinical import selectors as clinical_selectors
 from intake.clinical.models import CheckIn, CheckInKind
-from intake.progress import chart_geometry, pain_progress
+from intake.clinical.progress import chart_geometry, pain_progress
+from intake.questionnaire import selectors as questionnaire
 from intake.questionnaire.models import Intake
 from intake.questionnaire.questions import STEPS
 
@@ -30,8 +31,8 @@ COUNTER_AHEAD = dt.timedelta(hours=12)
 @require_safe
 def patient_chart(request, patient_pk: int):
     patient = access.get_visible_patient(request.user, patient_pk)
-    state = selectors.intake_states([patient.pk])[patient.pk]
-    notes = selectors.chart(patient)
+    state = questionnaire.intake_states([patient.pk])[patient.pk]
+    notes = clinical_selectors.chart(patient)
     clinical = request.user.role in (Role.PRACTITIONER, Role.MANAGER)
     intake = (
         Intake.objects.select_related("preferred_location").get(pk=state.submission.pk)
@@ -54,9 +55,9 @@ def patient_chart(request, patient_pk: int):
     # Sessions the patient may check in for at the counter now (the front desk sees only
     # whether it is done, never the answers).
     counter = [
-        (visit, selectors.current_answer(CheckInKind.BEFORE_SESSION, visit) is not None)
-        for visit in selectors.visits(patient_ids=[patient.pk])
-        if (window := selectors.checkin_window(CheckInKind.BEFORE_SESSION, visit))
+        (visit, clinical_selectors.current_answer(CheckInKind.BEFORE_SESSION, visit) is not None)
+        for visit in clinical_selectors.visits(patient_ids=[patient.pk])
+        if (window := clinical_selectors.checkin_window(CheckInKind.BEFORE_SESSION, visit))
         and window.is_open(now)
         and visit.starts_at - now < COUNTER_AHEAD
     ]
@@ -74,8 +75,8 @@ def patient_chart(request, patient_pk: int):
             "history": patient.intakes.filter(status=Intake.Status.SUPERSEDED).order_by(
                 "-submitted_at"
             ),
-            "consents": selectors.consent_statuses(patient),
-            "resume": selectors.resume_step(state.draft) if state.draft else None,
+            "consents": questionnaire.consent_statuses(patient),
+            "resume": questionnaire.resume_step(state.draft) if state.draft else None,
             "steps": STEPS,
             "clinical": clinical,
             "practitioner": practitioner,

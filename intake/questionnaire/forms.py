@@ -1,5 +1,5 @@
 """Forms of intake: they validate and convert what people type; the rules of the workflow
-(locking, revisions, consent versions) live in `intake.services`.
+(locking, revisions, consent versions) live in `intake.questionnaire.services`.
 
 Every form is laid out with a crispy FormHelper (bootstrap5): radio groups are fieldsets with a
 legend, every input has a label, and errors appear on the field they concern.
@@ -17,7 +17,7 @@ from django.utils.text import capfirst
 
 from clinic.forms import DateInput
 from clinic.models import Location, Patient
-from intake.forms.fields import form_helper, radio_formfield, reveal
+from intake.form_fields import form_helper, radio_formfield, reveal
 from intake.questionnaire.models import (
     HEIGHT_RANGE_CM,
     MAX_WALKING_MINUTES,

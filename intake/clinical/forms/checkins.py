@@ -9,7 +9,7 @@ from crispy_forms.layout import Field, Layout
 from django import forms
 
 from intake.clinical.models import CHECKIN_QUESTIONS, CheckIn, CheckInKind
-from intake.forms.fields import form_helper, radio_formfield, reveal
+from intake.form_fields import form_helper, radio_formfield, reveal
 
 SCALE_ERROR = "Choose a number from 0 to 10."
 SCALE_HELP = {

@@ -27,7 +27,7 @@ from intake.clinical.models import (
     Side,
     TreatmentNote,
 )
-from intake.forms.fields import form_helper, radio_formfield, reveal
+from intake.form_fields import form_helper, radio_formfield, reveal
 
 
 class NoteForm(forms.ModelForm):

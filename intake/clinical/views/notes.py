@@ -22,17 +22,17 @@ from django.views.decorators.http import require_POST, require_safe
 from clinic import access, security
 from clinic.audit import record_access
 from clinic.models import AccessLog, Patient, Practitioner, Role
-from intake import services
-from intake.clinical.models import AssessmentNote, SignedNote, TreatmentNote, jsonable
-from intake.forms.notes import (
+from intake.clinical import services
+from intake.clinical.forms.notes import (
     AssessmentForm,
     NoteForm,
     SignForm,
     TreatmentNoteForm,
     amendment_form,
 )
-from intake.selectors import course_gate
-from intake.views.helpers import GET_OR_POST, log_access, seen_revision
+from intake.clinical.models import AssessmentNote, SignedNote, TreatmentNote, jsonable
+from intake.clinical.selectors import course_gate
+from intake.view_helpers import GET_OR_POST, log_access, seen_revision
 from intake.zones import patient_zone
 
 practitioner_required = access.role_required(Role.PRACTITIONER)

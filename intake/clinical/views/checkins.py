@@ -18,12 +18,12 @@ from django.views.decorators.http import require_POST, require_safe
 from clinic import access
 from clinic.audit import record_access
 from clinic.models import AccessLog, Patient, Role, User
-from intake import selectors, services
+from intake.clinical import selectors, services
+from intake.clinical.forms.checkins import checkin_form
 from intake.clinical.models import CHECKIN_QUESTIONS, CheckIn, CheckInChannel, CheckInKind
-from intake.forms.checkins import checkin_form
-from intake.progress import chart_geometry, pain_progress
-from intake.selectors import CheckInSubject
-from intake.views.helpers import GET_OR_POST
+from intake.clinical.progress import chart_geometry, pain_progress
+from intake.clinical.selectors import CheckInSubject
+from intake.view_helpers import GET_OR_POST
 from intake.zones import patient_zone
 
 THANKS = {
