@@ -37,7 +37,7 @@ def patient_panel(request: HttpRequest) -> HomeSection | None:
         return None
     state = questionnaire.intake_states([patient.pk])[patient.pk]
     return HomeSection(
-        "intake/_home_patient.html",
+        "intake/questionnaire/_home_patient.html",
         {
             "state": state,
             "steps_total": len(STEPS),
@@ -53,7 +53,7 @@ def location_counts_panel(request: HttpRequest) -> HomeSection | None:
         one = Location.objects.filter(pk=location.pk)
         upcoming = questionnaire.upcoming_assessments([location])
         rows.append((location, questionnaire.intake_counts(one, upcoming=upcoming)))
-    return HomeSection("intake/_home_front_desk.html", {"rows": rows})
+    return HomeSection("intake/questionnaire/_home_front_desk.html", {"rows": rows})
 
 
 def waiting_for_review_panel(request: HttpRequest) -> HomeSection | None:
@@ -69,7 +69,7 @@ def waiting_for_review_panel(request: HttpRequest) -> HomeSection | None:
     for patient, state in rows:
         record_access(actor=request.user, patient=patient, record=state.submission, request=request)
     return HomeSection(
-        "intake/_home_practitioner.html",
+        "intake/questionnaire/_home_practitioner.html",
         {"rows": rows, "more": len(patients) > REVIEW_PANEL_LIMIT},
     )
 
@@ -82,7 +82,7 @@ def unsigned_notes_panel(request: HttpRequest) -> HomeSection | None:
     drafts = clinical.unsigned_notes(practitioner)
     if not drafts:
         return None
-    return HomeSection("intake/_home_unsigned_notes.html", {"drafts": drafts})
+    return HomeSection("intake/clinical/_home_unsigned_notes.html", {"drafts": drafts})
 
 
 def checkins_panel(request: HttpRequest) -> HomeSection | None:
@@ -94,7 +94,7 @@ def checkins_panel(request: HttpRequest) -> HomeSection | None:
     subjects = clinical.open_checkins(patient)
     if not subjects:
         return None
-    return HomeSection("intake/_home_checkins.html", {"subjects": subjects})
+    return HomeSection("intake/clinical/_home_checkins.html", {"subjects": subjects})
 
 
 def aftercare_alerts_panel(request: HttpRequest) -> HomeSection | None:
@@ -109,6 +109,6 @@ def aftercare_alerts_panel(request: HttpRequest) -> HomeSection | None:
     for checkin in alerts:
         record_access(actor=request.user, patient=checkin.patient, record=checkin, request=request)
     return HomeSection(
-        "intake/_home_aftercare_alerts.html",
+        "intake/clinical/_home_aftercare_alerts.html",
         {"alerts": alerts, "next": request.get_full_path()},
     )

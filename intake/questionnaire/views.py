@@ -134,7 +134,7 @@ def my_intake(request):
     consents = selectors.consent_statuses(patient)
     return render(
         request,
-        "intake/my_intake.html",
+        "intake/questionnaire/my_intake.html",
         {
             "patient": patient,
             "draft": draft,
@@ -267,7 +267,7 @@ def _step(request: HttpRequest, filling: Filling, slug: str) -> HttpResponse:
     hidden = _as_seen(request, draft)[1]
     return render(
         request,
-        "intake/step.html",
+        "intake/questionnaire/step.html",
         {
             "form": form,
             "intake": draft,
@@ -370,7 +370,7 @@ def _review(request: HttpRequest, filling: Filling) -> HttpResponse:
     shown, hidden = _as_seen(request, draft)
     return render(
         request,
-        "intake/review.html",
+        "intake/questionnaire/review.html",
         {
             "form": form,
             "intake": shown,
@@ -403,7 +403,7 @@ def intake_detail(request, pk: int):
     )
     return render(
         request,
-        "intake/intake_detail.html",
+        "intake/questionnaire/intake_detail.html",
         {
             "intake": intake,
             "patient": intake.patient,
@@ -421,7 +421,9 @@ def intake_detail(request, pk: int):
 @GET_OR_POST
 def consent(request):
     patient = access.own_patient_record(request.user)
-    return _consent(request, patient, collected_by=None, template="intake/consent.html")
+    return _consent(
+        request, patient, collected_by=None, template="intake/questionnaire/consent.html"
+    )
 
 
 @access.staff_required
@@ -431,7 +433,10 @@ def counter_consent(request, patient_pk: int):
     consent; the signature records who collected it."""
     patient = access.get_visible_patient(request.user, patient_pk)
     return _consent(
-        request, patient, collected_by=request.user, template="intake/counter_consent.html"
+        request,
+        patient,
+        collected_by=request.user,
+        template="intake/questionnaire/counter_consent.html",
     )
 
 
@@ -527,7 +532,7 @@ def intake_list(request):
     record_listing(request=request, patient_ids=listed, record_type="intake.intake")
     return render(
         request,
-        "intake/intake_list.html",
+        "intake/questionnaire/intake_list.html",
         {
             "locations": locations,
             "location": location,

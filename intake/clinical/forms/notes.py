@@ -308,7 +308,7 @@ class TreatmentNoteForm(NoteForm):
             InlineRadios("pre_session_pain"),
             "reaction_since_last",
             # A table: needles and twitch response for each muscle and side.
-            HTML('{% include "intake/notes/_muscle_grid.html" %}'),
+            HTML('{% include "intake/clinical/notes/_muscle_grid.html" %}'),
             InlineRadios("technique"),
             Field("retention_minutes", css_class="w-auto"),
             InlineCheckboxes("combined_care_given"),

@@ -67,7 +67,7 @@ def patient_chart(request, patient_pk: int):
     )
     return render(
         request,
-        "intake/patient_chart.html",
+        "intake/clinical/patient_chart.html",
         {
             "patient": patient,
             "state": state,

@@ -59,7 +59,7 @@ def checkin_page(
     by: User | None,
     collected_by: User | None = None,
     back_url: str = "",
-    template: str = "intake/checkins/checkin.html",
+    template: str = "intake/clinical/checkins/checkin.html",
     show_answers: bool = True,
 ) -> HttpResponse:
     """Show and take one check-in, whichever way the patient reached it. Once answered, the
@@ -184,7 +184,7 @@ def my_checkins(request):
     )
     return render(
         request,
-        "intake/checkins/my_checkins.html",
+        "intake/clinical/checkins/my_checkins.html",
         {
             "patient": patient,
             "open": [s for s in subjects if s.answer is None and s.window.is_open(now)],
@@ -237,7 +237,7 @@ def counter_checkin(request, appointment_id: int):
         by=request.user,
         collected_by=request.user,
         back_url=reverse("intake:patient_chart", args=[patient.pk]),
-        template="intake/checkins/counter.html",
+        template="intake/clinical/checkins/counter.html",
         show_answers=request.user.role in (Role.PRACTITIONER, Role.MANAGER),
     )
 

@@ -145,7 +145,7 @@ def _start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpRespons
     drafts = kind.model.objects.filter(patient=patient, author=author, signed_at__isnull=True)
     return render(
         request,
-        "intake/notes/start.html",
+        "intake/clinical/notes/start.html",
         {
             "kind": kind,
             "patient": patient,
@@ -234,7 +234,7 @@ def _edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
         log_access(request, note)
         return render(
             request,
-            "intake/notes/edit.html",
+            "intake/clinical/notes/edit.html",
             {
                 "kind": kind,
                 "note": note,
@@ -320,7 +320,7 @@ def _sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     with timezone.override(_zone(note)):
         return render(
             request,
-            "intake/notes/sign.html",
+            "intake/clinical/notes/sign.html",
             {
                 "kind": kind,
                 "note": note,
@@ -382,7 +382,7 @@ def _amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
         log_access(request, note)
         return render(
             request,
-            "intake/notes/amend.html",
+            "intake/clinical/notes/amend.html",
             {"kind": kind, "note": note, "patient": note.patient, "form": form},
         )
 
@@ -409,7 +409,7 @@ def _detail(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     with timezone.override(_zone(note)):
         return render(
             request,
-            "intake/notes/detail.html",
+            "intake/clinical/notes/detail.html",
             {
                 "kind": kind,
                 "note": note,
