@@ -8,7 +8,8 @@ class BookingConfig(AppConfig):
     def ready(self) -> None:
         from booking.pages import register_booking_pages
         from booking.selectors import upcoming_assessments, visits_for_intake
-        from intake.selectors import register_upcoming_assessments, register_visits
+        from intake.clinical.selectors import register_visits
+        from intake.questionnaire.selectors import register_upcoming_assessments
 
         register_booking_pages()
         # Intake lists questionnaires missing before an assessment; booking knows which.

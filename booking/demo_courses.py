@@ -12,7 +12,7 @@ from booking.availability import aware
 from booking.models import Appointment, AppointmentEvent, Course, Room, Status
 from clinic.demo import DemoStory
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind
-from intake.models import AssessmentNote
+from intake.clinical.models import AssessmentNote
 
 
 def seed_courses(story: DemoStory) -> None:

@@ -24,15 +24,15 @@ from booking.availability import aware
 from booking.models import Appointment, AppointmentEvent, Course, Room, Status
 from clinic.demo import DemoStory
 from clinic.models import Location, Patient, Practitioner, ServiceKind
-from intake.models import (
+from intake.clinical.models import (
     AssessmentNote,
     CheckIn,
     CheckInChannel,
     CheckInKind,
-    Intake,
     TreatmentNote,
 )
-from intake.questionnaire import QUESTION_STEPS
+from intake.questionnaire.models import Intake
+from intake.questionnaire.questions import QUESTION_STEPS
 
 
 def seed_outcomes(story: DemoStory) -> None:
@@ -389,7 +389,7 @@ def _history_course(story: DemoStory, index: int, h: History) -> None:
     first_start = aware(days[0], at, location.zone)
     intake = Intake.objects.filter(patient=patient, status=Intake.Status.SUBMITTED).first()
     if intake is None:
-        from intake.demo import _complete_answers
+        from intake.demo import complete_answers as _complete_answers
 
         submitted = first_start - dt.timedelta(days=10)
         intake = Intake.objects.create(
@@ -410,7 +410,7 @@ def _history_course(story: DemoStory, index: int, h: History) -> None:
                 pain_worst=min(h.baseline + 1, 10),
             ),
         )
-    from intake.demo import _sign
+    from intake.demo import sign_in_the_past as _sign
 
     assessment = AssessmentNote.objects.create(
         patient=patient,

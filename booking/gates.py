@@ -12,15 +12,16 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from clinic.models import Patient
-from intake import selectors as intake
-from intake import services as intake_services
+from intake.clinical import selectors as clinical
+from intake.clinical import services as intake_services
+from intake.questionnaire import selectors as intake
 
 COURSE_ALREADY_BOOKED = (
     "A course has already been booked from this assessment; a further course needs a re-assessment."
 )
 
 
-def course_gate(patient: Patient) -> intake.CourseGate:
+def course_gate(patient: Patient) -> clinical.CourseGate:
     """Whether a dry-needling course may be booked for `patient`, why not, and the
     prescription (sessions, minutes, interval) when it may.
 
@@ -28,7 +29,7 @@ def course_gate(patient: Patient) -> intake.CourseGate:
     one assessment prescribes one course — another course needs a new assessment."""
     from booking.models import Course
 
-    gate = intake.course_gate(patient)
+    gate = clinical.course_gate(patient)
     if (
         gate.allowed
         and Course.objects.filter(assessment_id=gate.prescription.assessment_id).exists()
@@ -48,12 +49,12 @@ def lock_prescription(assessment_id: int) -> None:
     intake_services.lock_assessment(assessment_id)
 
 
-def needling_gate(patient: Patient) -> intake.CourseGate:
+def needling_gate(patient: Patient) -> clinical.CourseGate:
     """Intake's decision alone, without booking's one-course-per-assessment rule: whether
     dry needling is appropriate for `patient` now (latest signed assessment, no screening
     answer waiting for review). A session of a course already booked is booked again only
     while it says so."""
-    return intake.course_gate(patient)
+    return clinical.course_gate(patient)
 
 
 IntakeOverview = intake.IntakeOverview
@@ -100,6 +101,6 @@ def aftercare_checkin_path(appointment) -> str | None:
     """The password-free path of the 24–48 h after-care check-in of a completed needling
     session of a course (None for anything else)."""
     from booking.links import checkin_path
-    from intake.models import CheckInKind
+    from intake.clinical.models import CheckInKind
 
     return checkin_path(appointment, CheckInKind.AFTER_CARE)

@@ -124,7 +124,7 @@ def checkin_path(
     questionnaires, about its course), valid until that check-in closes; None when no such
     check-in applies or it has closed."""
     from booking.selectors import visits_for_intake
-    from intake.selectors import checkin_subject
+    from intake.clinical.selectors import checkin_subject
 
     now = now or timezone.now()
     patient_visits = visits_for_intake(patient_ids=[appointment.patient_id])

@@ -407,9 +407,9 @@ def link_checkin(request, pk: int, token: str, kind: str):
     follow-ups): the token names the appointment and the kind of check-in. Intake's page does
     the rest, as from the patient's own page; answered twice, it shows what was sent."""
     from booking.selectors import visits_for_intake
-    from intake.models import CheckInChannel, CheckInKind
-    from intake.selectors import checkin_subject
-    from intake.views.checkins import checkin_page
+    from intake.clinical.models import CheckInChannel, CheckInKind
+    from intake.clinical.selectors import checkin_subject
+    from intake.clinical.views.checkins import checkin_page
 
     if kind not in CheckInKind.values:
         raise Http404("No such check-in.")

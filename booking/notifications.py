@@ -325,7 +325,7 @@ def schedule_outcome_surveys(course_id: int | None, *, now: dt.datetime) -> list
 
 def outcome_survey_not_needed(notification: Notification, *, now: dt.datetime) -> str:
     """Why a course questionnaire's invitation should not go ('' if it should)."""
-    from intake.selectors import current_answer, visits
+    from intake.clinical.selectors import current_answer, visits
 
     checkin = notification.context.get("checkin", "")
     if links.checkin_path(notification.appointment, checkin, now=now) is None:

@@ -121,7 +121,7 @@ def courses_to_book(request: HttpRequest) -> HomeSection | None:
     not booked yet: the next step after signing."""
     from booking import gates
     from booking.models import Course
-    from intake.models import AssessmentNote
+    from intake.clinical.models import AssessmentNote
 
     practitioner = getattr(request.user, "practitioner", None)
     if practitioner is None:

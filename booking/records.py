@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from booking.models import Appointment, AppointmentEvent, Course
 from clinic.models import Patient
-from intake.models import jsonable
-from intake.records import health_record
+from intake.clinical.health_record import health_record
+from intake.clinical.models import jsonable
 
 
 def patient_record(patient: Patient) -> dict:

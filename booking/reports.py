@@ -52,7 +52,8 @@ from clinic.models import (
     ScheduleException,
     WorkingHours,
 )
-from intake.models import AdverseEvent, AssessmentNote, CheckIn, Intake, TreatmentNote
+from intake.clinical.models import AdverseEvent, AssessmentNote, CheckIn, TreatmentNote
+from intake.questionnaire.models import Intake
 
 SMALL_NUMBERS = 5
 

@@ -263,7 +263,7 @@ def visits_for_intake(*, patient_ids=None, appointment_ids=None) -> list:
     of which course, whether it happened. One query; registered in BookingConfig.ready()."""
     from booking.models import Status
     from clinic.models import ServiceKind
-    from intake.selectors import Visit, VisitState
+    from intake.clinical.selectors import Visit, VisitState
 
     states = {
         Status.REQUESTED: VisitState.BOOKED,

@@ -7,7 +7,7 @@ from django.http import Http404
 
 from clinic.access import role_required, visible_patients
 from clinic.models import Role, User
-from intake.models import Intake
+from intake.questionnaire.models import Intake
 
 # Who reads a questionnaire's answers: the patient, and the clinicians who decide on their
 # care (and their manager). The front desk needs only to know whether a questionnaire is

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from intake.models import ConsentDocument, ConsentVersion
-from intake.services import IntakeError, next_consent_version, publish_consent_version
+from intake.questionnaire.models import ConsentDocument, ConsentVersion
+from intake.questionnaire.services import IntakeError, next_consent_version, publish_consent_version
 
 
 class ConsentVersionInline(admin.TabularInline):

@@ -14,21 +14,23 @@ from django.utils import timezone
 
 from clinic.demo import DemoStory
 from clinic.models import Patient, User
-from intake.models import (
+from intake.clinical.models import (
     AssessmentAmendment,
     AssessmentNote,
+    TreatmentNote,
+    fingerprint_of,
+)
+from intake.questionnaire.models import (
     ConsentDocument,
     ConsentSignature,
     ConsentVersion,
     FootType,
     Intake,
     Onset,
-    TreatmentNote,
     TreatmentOutcome,
     Units,
-    fingerprint_of,
 )
-from intake.questionnaire import QUESTION_STEPS, SCREENING, SYMPTOMS
+from intake.questionnaire.questions import QUESTION_STEPS, SCREENING, SYMPTOMS
 
 DRY_NEEDLING_V1 = """\
 Dry needling places thin, sterile, single-use needles into trigger points of the muscles of your calf and foot, to ease pain and help you move better. It is one part of your care plan and is always done by a practitioner trained in it.
@@ -72,7 +74,7 @@ CONSENTS = [
 ]
 
 
-def _complete_answers(patient: Patient, **overrides) -> dict:
+def complete_answers(patient: Patient, **overrides) -> dict:
     answers = {
         "phone": patient.phone,
         "email": patient.email,
@@ -127,7 +129,7 @@ def seed_intake(story: DemoStory) -> None:
     jordan = story.patients["patient"]
     if not jordan.intakes.exists():
         draft = Intake(patient=jordan, started_by=jordan.user, created_at=days(1))
-        for name, value in _complete_answers(jordan).items():
+        for name, value in complete_answers(jordan).items():
             if name in QUESTION_STEPS[0].fields:
                 setattr(draft, name, value)
         draft.revision = 1
@@ -223,7 +225,7 @@ def _submitted(patient: Patient, *, submitted_at: dt.datetime, answers: dict) ->
         submitted_at=submitted_at,
         revision=len(QUESTION_STEPS),
         steps_done=[step.slug for step in QUESTION_STEPS],
-        **_complete_answers(patient, **answers),
+        **complete_answers(patient, **answers),
     )
 
 
@@ -353,7 +355,7 @@ def _signed_assessment(patient, author, location, *, signed_at, **fields) -> Ass
         home_exercises="Calf and plantar-fascia stretches twice a day; towel curls.",
         **fields,
     )
-    _sign(note, signed_at)
+    sign_in_the_past(note, signed_at)
     return note
 
 
@@ -387,10 +389,10 @@ def _signed_session(assessment: AssessmentNote, number: int, pain: int, *, at) -
         if number < 6
         else "Course complete; review in 4 weeks.",
     )
-    _sign(note, at + dt.timedelta(minutes=40))
+    sign_in_the_past(note, at + dt.timedelta(minutes=40))
 
 
-def _sign(note, signed_at) -> None:
+def sign_in_the_past(note, signed_at) -> None:
     """Sign a demo note at a time in the past (the sign service signs at the present)."""
     note.signed_at = signed_at
     note.fingerprint = note.compute_fingerprint()

@@ -9,8 +9,9 @@ from clinic import access
 from clinic.audit import record_access
 from clinic.models import Location, Patient, Practitioner, Role
 from clinic.pages import HomeSection, add_home_section, add_nav_link
-from intake import selectors
-from intake.questionnaire import STEPS
+from intake.clinical import selectors as clinical
+from intake.questionnaire import selectors as questionnaire
+from intake.questionnaire.questions import STEPS
 
 REVIEW_PANEL_LIMIT = 10
 
@@ -34,13 +35,13 @@ def patient_panel(request: HttpRequest) -> HomeSection | None:
     patient = Patient.objects.filter(user=request.user).first()
     if patient is None:
         return None
-    state = selectors.intake_states([patient.pk])[patient.pk]
+    state = questionnaire.intake_states([patient.pk])[patient.pk]
     return HomeSection(
-        "intake/_home_patient.html",
+        "intake/questionnaire/_home_patient.html",
         {
             "state": state,
             "steps_total": len(STEPS),
-            "consents": selectors.consent_statuses(patient),
+            "consents": questionnaire.consent_statuses(patient),
         },
     )
 
@@ -50,25 +51,25 @@ def location_counts_panel(request: HttpRequest) -> HomeSection | None:
     rows = []
     for location in access.visible_locations(request.user):
         one = Location.objects.filter(pk=location.pk)
-        upcoming = selectors.upcoming_assessments([location])
-        rows.append((location, selectors.intake_counts(one, upcoming=upcoming)))
-    return HomeSection("intake/_home_front_desk.html", {"rows": rows})
+        upcoming = questionnaire.upcoming_assessments([location])
+        rows.append((location, questionnaire.intake_counts(one, upcoming=upcoming)))
+    return HomeSection("intake/questionnaire/_home_front_desk.html", {"rows": rows})
 
 
 def waiting_for_review_panel(request: HttpRequest) -> HomeSection | None:
     """For practitioners: patients at their locations whose screening waits for review."""
     waiting = (
         access.visible_patients(request.user)
-        .filter(selectors.flagged_for_review())
+        .filter(questionnaire.flagged_for_review())
         .order_by("last_name", "first_name")
     )
     patients = list(waiting[: REVIEW_PANEL_LIMIT + 1])
-    states = selectors.intake_states(p.pk for p in patients[:REVIEW_PANEL_LIMIT])
+    states = questionnaire.intake_states(p.pk for p in patients[:REVIEW_PANEL_LIMIT])
     rows = [(p, states[p.pk]) for p in patients[:REVIEW_PANEL_LIMIT]]
     for patient, state in rows:
         record_access(actor=request.user, patient=patient, record=state.submission, request=request)
     return HomeSection(
-        "intake/_home_practitioner.html",
+        "intake/questionnaire/_home_practitioner.html",
         {"rows": rows, "more": len(patients) > REVIEW_PANEL_LIMIT},
     )
 
@@ -78,10 +79,10 @@ def unsigned_notes_panel(request: HttpRequest) -> HomeSection | None:
     practitioner = Practitioner.objects.filter(user=request.user).first()
     if practitioner is None:
         return None
-    drafts = selectors.unsigned_notes(practitioner)
+    drafts = clinical.unsigned_notes(practitioner)
     if not drafts:
         return None
-    return HomeSection("intake/_home_unsigned_notes.html", {"drafts": drafts})
+    return HomeSection("intake/clinical/_home_unsigned_notes.html", {"drafts": drafts})
 
 
 def checkins_panel(request: HttpRequest) -> HomeSection | None:
@@ -90,10 +91,10 @@ def checkins_panel(request: HttpRequest) -> HomeSection | None:
     patient = Patient.objects.filter(user=request.user).first()
     if patient is None:
         return None
-    subjects = selectors.open_checkins(patient)
+    subjects = clinical.open_checkins(patient)
     if not subjects:
         return None
-    return HomeSection("intake/_home_checkins.html", {"subjects": subjects})
+    return HomeSection("intake/clinical/_home_checkins.html", {"subjects": subjects})
 
 
 def aftercare_alerts_panel(request: HttpRequest) -> HomeSection | None:
@@ -102,12 +103,12 @@ def aftercare_alerts_panel(request: HttpRequest) -> HomeSection | None:
     practitioner = Practitioner.objects.filter(user=request.user).first()
     if practitioner is None:
         return None
-    alerts = selectors.worrying_aftercare([practitioner.pk])
+    alerts = clinical.worrying_aftercare([practitioner.pk])
     if not alerts:
         return None
     for checkin in alerts:
         record_access(actor=request.user, patient=checkin.patient, record=checkin, request=request)
     return HomeSection(
-        "intake/_home_aftercare_alerts.html",
+        "intake/clinical/_home_aftercare_alerts.html",
         {"alerts": alerts, "next": request.get_full_path()},
     )

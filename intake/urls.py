@@ -2,18 +2,18 @@
 
 from django.urls import path
 
-from intake.views import chart, checkins, notes
-from intake.views import questionnaire as views
+from intake.clinical.views import chart, checkins, notes
+from intake.questionnaire import views as questionnaire
 
 app_name = "intake"
 
 urlpatterns = [
     # The patient's own questionnaire and consent.
-    path("me/", views.my_intake, name="my_intake"),
-    path("me/start/", views.start, name="start"),
-    path("me/steps/<slug:step>/", views.step, name="step"),
-    path("me/review/", views.review, name="review"),
-    path("me/consent/", views.consent, name="consent"),
+    path("me/", questionnaire.my_intake, name="my_intake"),
+    path("me/start/", questionnaire.start, name="start"),
+    path("me/steps/<slug:step>/", questionnaire.step, name="step"),
+    path("me/review/", questionnaire.review, name="review"),
+    path("me/consent/", questionnaire.consent, name="consent"),
     # The patient's check-ins across their course, and their progress.
     path("me/check-ins/", checkins.my_checkins, name="my_checkins"),
     path(
@@ -22,16 +22,18 @@ urlpatterns = [
         name="my_checkin",
     ),
     # Reading one questionnaire (its patient, or staff who see the patient).
-    path("questionnaires/<int:pk>/", views.intake_detail, name="intake_detail"),
+    path("questionnaires/<int:pk>/", questionnaire.intake_detail, name="intake_detail"),
     # Staff: the list, a patient's chart, filling in on a patient's behalf, consent at the counter.
-    path("", views.intake_list, name="intake_list"),
+    path("", questionnaire.intake_list, name="intake_list"),
     path("patients/<int:patient_pk>/", chart.patient_chart, name="patient_chart"),
-    path("patients/<int:patient_pk>/start/", views.staff_start, name="staff_start"),
-    path("patients/<int:patient_pk>/steps/<slug:step>/", views.staff_step, name="staff_step"),
-    path("patients/<int:patient_pk>/review/", views.staff_review, name="staff_review"),
+    path("patients/<int:patient_pk>/start/", questionnaire.staff_start, name="staff_start"),
+    path(
+        "patients/<int:patient_pk>/steps/<slug:step>/", questionnaire.staff_step, name="staff_step"
+    ),
+    path("patients/<int:patient_pk>/review/", questionnaire.staff_review, name="staff_review"),
     path(
         "patients/<int:patient_pk>/counter-consent/",
-        views.counter_consent,
+        questionnaire.counter_consent,
         name="counter_consent",
     ),
     # The pre-session check-in on the counter tablet; responding to a worrying after-care answer.

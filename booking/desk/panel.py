@@ -51,8 +51,8 @@ def _counter_checkin(appointment: Appointment, now) -> dict:
     that the patient has already answered it (never the answers: the front desk sees no
     clinical content)."""
     from booking.selectors import visits_for_intake
-    from intake.models import CheckInKind
-    from intake.selectors import checkin_window, current_answer
+    from intake.clinical.models import CheckInKind
+    from intake.clinical.selectors import checkin_window, current_answer
 
     if appointment.course_id is None or appointment.status not in (
         Status.CONFIRMED,

@@ -24,7 +24,7 @@ from booking.desk.helpers import (
 )
 from clinic import access
 from clinic.models import Location, Practitioner, Role
-from intake.selectors import worrying_aftercare
+from intake.clinical.selectors import worrying_aftercare
 
 
 @access.staff_required

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from intake.models import patient_zone
+from intake.zones import patient_zone
 
 register = template.Library()
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from booking import links, notifications, services
 from booking.models import CancelledBy, Notification, Status
-from intake.models import CheckIn, CheckInChannel, CheckInKind
+from intake.clinical.models import CheckIn, CheckInChannel, CheckInKind
 from tests.booking.factories import a_course
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from booking import reports
 from clinic.models import Patient, User
-from intake.models import CheckIn, CheckInKind
-from intake.progress import pain_progress
+from intake.clinical.models import CheckIn, CheckInKind
+from intake.clinical.progress import pain_progress
 from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db

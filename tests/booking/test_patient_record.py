@@ -85,7 +85,7 @@ def test_the_export_takes_a_fixed_number_of_queries(
 
 
 def test_the_record_holds_every_check_in_corrections_included(login, patient, history):
-    from intake.models import AfterCareResponse, CheckIn, CheckInKind
+    from intake.clinical.models import AfterCareResponse, CheckIn, CheckInKind
 
     first = CheckIn.objects.create(
         patient=patient,
@@ -118,7 +118,7 @@ def test_the_record_holds_every_check_in_corrections_included(login, patient, hi
 
 
 def test_unsigned_drafts_are_not_released_with_the_record(login, clinic, patient, history):
-    from intake.models import AssessmentNote
+    from intake.clinical.models import AssessmentNote
     from tests.intake.factories import AssessmentFactory, treatment_note
 
     signed = AssessmentNote.objects.get(patient=patient)

@@ -35,7 +35,7 @@ from django.utils import timezone
 from booking import reports
 from booking.models import Status
 from clinic.models import AccessLog, Holiday
-from intake.models import CheckIn, CheckInKind, TreatmentNoteAmendment
+from intake.clinical.models import CheckIn, CheckInKind, TreatmentNoteAmendment
 from tests.booking.factories import AppointmentFactory, a_clinic, a_course
 from tests.factories import PatientFactory
 from tests.intake.factories import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from clinic.demo import DEMO_PASSWORD
-from intake.models import AssessmentNote
+from intake.clinical.models import AssessmentNote
 from tests.e2e.conftest import (
     DESK,
     TABLET,

@@ -15,7 +15,8 @@ from booking.availability import aware
 from booking.models import Appointment, Course, Status
 from clinic.models import Holiday, Location, Practitioner
 from clinic.templatetags.clinic_time import at_location
-from intake.models import CheckIn, CheckInKind, ConsentVersion
+from intake.clinical.models import CheckIn, CheckInKind
+from intake.questionnaire.models import ConsentVersion
 from tests.e2e.conftest import (
     PHONE,
     check_accessibility,

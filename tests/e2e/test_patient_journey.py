@@ -15,7 +15,7 @@ import pytest
 from django.core import mail
 
 from booking.models import Appointment
-from intake.models import Intake
+from intake.questionnaire.models import Intake
 from tests.e2e.conftest import (
     PHONE,
     check_accessibility,

@@ -14,7 +14,8 @@ from booking.availability import aware
 from booking.models import Appointment, Course, Status
 from clinic.demo import DEMO_PASSWORD
 from clinic.models import Holiday, Location, Patient, Practitioner, Service, ServiceKind
-from intake.models import AssessmentNote, ConsentVersion
+from intake.clinical.models import AssessmentNote
+from intake.questionnaire.models import ConsentVersion
 from tests.e2e.conftest import (
     DESK,
     check_accessibility,

@@ -9,18 +9,17 @@ import factory
 from django.utils import timezone
 
 from clinic.models import Patient
-from intake.models import (
-    AssessmentNote,
+from intake.clinical.models import AssessmentNote, TreatmentNote
+from intake.questionnaire.models import (
     ConsentDocument,
     ConsentSignature,
     ConsentVersion,
     Intake,
     Onset,
-    TreatmentNote,
     TreatmentOutcome,
     Units,
 )
-from intake.questionnaire import QUESTION_STEPS, SCREENING, SYMPTOMS, TREATMENTS
+from intake.questionnaire.questions import QUESTION_STEPS, SCREENING, SYMPTOMS, TREATMENTS
 
 
 class ConsentDocumentFactory(factory.django.DjangoModelFactory):

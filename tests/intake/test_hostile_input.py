@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from clinic.models import Patient
-from intake.models import AssessmentNote, CheckIn, CheckInKind, Intake
+from intake.clinical.models import AssessmentNote, CheckIn, CheckInKind
+from intake.questionnaire.models import Intake
 from tests.booking.factories import a_clinic, a_course
 from tests.booking.test_injection_corpus import CORPUS, _escaped
 from tests.intake.factories import signed_assessment, step_data, submitted_intake

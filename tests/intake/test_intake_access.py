@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from booking.models import Status
 from clinic.models import AccessLog, Role
-from intake.models import CheckIn, CheckInChannel, CheckInKind
+from intake.clinical.models import CheckIn, CheckInChannel, CheckInKind
 from tests.booking.factories import a_clinic, a_course
 from tests.factories import certified_practitioner
 from tests.intake.factories import (

@@ -9,9 +9,11 @@ from django.urls import reverse
 
 from clinic.demo import DEMO_PASSWORD
 from clinic.models import Patient, User
-from intake.models import AssessmentNote, ConsentVersion, Intake, TreatmentNote
-from intake.questionnaire import QUESTION_STEPS
-from intake.selectors import course_gate, intake_overview
+from intake.clinical.models import AssessmentNote, TreatmentNote
+from intake.clinical.selectors import course_gate
+from intake.questionnaire.models import ConsentVersion, Intake
+from intake.questionnaire.questions import QUESTION_STEPS
+from intake.questionnaire.selectors import intake_overview
 from tests.intake.factories import assessment_data, step_data
 from tests.worlds import built_once
 

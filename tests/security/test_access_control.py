@@ -208,7 +208,7 @@ def test_filling_in_by_phone_shows_only_what_the_front_desk_typed_in_this_sittin
 ):
     """The patient started online; the front desk takes over on the phone. The answers the
     patient typed are not shown; what the desk types now is shown back to them."""
-    from intake.models import Intake
+    from intake.questionnaire.models import Intake
     from tests.intake.factories import IntakeFactory, step_data
 
     IntakeFactory(
@@ -258,8 +258,8 @@ def test_a_correction_started_by_the_front_desk_does_not_show_the_submitted_answ
 def test_after_submitting_by_phone_the_front_desk_is_not_shown_the_answers(
     login, front_desk, patient
 ):
-    from intake.models import Intake
-    from intake.questionnaire import QUESTION_STEPS
+    from intake.questionnaire.models import Intake
+    from intake.questionnaire.questions import QUESTION_STEPS
     from tests.intake.factories import step_data
 
     desk = login(front_desk)

@@ -310,7 +310,7 @@ def test_every_free_text_field_has_a_maximum_the_database_enforces():
 
 
 def test_the_forms_refuse_an_overlong_answer_on_the_field():
-    from intake.forms.notes import AssessmentForm
+    from intake.clinical.forms.notes import AssessmentForm
 
     form = AssessmentForm(data={"subjective": "x" * 900_000})
     form.is_valid()
@@ -320,7 +320,8 @@ def test_the_forms_refuse_an_overlong_answer_on_the_field():
 def test_the_database_refuses_a_900_kb_plan_and_900_kb_goals(patient, practitioner):
     from django.db import IntegrityError, transaction
 
-    from intake.models import AssessmentNote, Intake
+    from intake.clinical.models import AssessmentNote
+    from intake.questionnaire.models import Intake
     from tests.intake.factories import IntakeFactory, complete_assessment
 
     assessment = AssessmentNote.objects.create(

@@ -30,14 +30,14 @@ from booking.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from intake.models import (
+from intake.clinical.models import (
     AssessmentNote,
     CheckIn,
     CheckInChannel,
     CheckInKind,
-    ConsentSignature,
     TreatmentNote,
 )
+from intake.questionnaire.models import ConsentSignature
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import AppointmentFactory, a_clinic, a_course
 from tests.factories import PatientFactory, certified_practitioner

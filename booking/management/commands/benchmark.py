@@ -513,7 +513,7 @@ def measure_course_booking(world, courses: int, figures: Figures) -> None:
 def _bench_assessment(patient, practitioner):
     """A signed assessment of the synthetic patient's prescribing 6 weekly 30-minute sessions:
     the database refuses a course without one of the patient's own."""
-    from intake.models import AssessmentNote
+    from intake.clinical.models import AssessmentNote
 
     return AssessmentNote.objects.create(
         patient=patient,
@@ -778,7 +778,8 @@ def build_course_outcomes(world, courses: int) -> dict:
     courses, the end-of-course questionnaire. INSERT … SELECT generate_series: seconds."""
     from booking.models import Appointment, Course
     from clinic.models import Patient
-    from intake.models import AssessmentNote, CheckIn, Intake, TreatmentNote
+    from intake.clinical.models import AssessmentNote, CheckIn, TreatmentNote
+    from intake.questionnaire.models import Intake
 
     today = world["today"]
     author = world["practitioners"][0][0].user

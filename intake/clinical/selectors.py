@@ -1,0 +1,359 @@
+"""Read-only questions about patients' clinical records, each answered in a fixed number of
+queries: whether a course may be booked (`course_gate`, which the booking app relies on), the
+chart, unsigned notes, and the outcome check-ins with the sessions they are about."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from clinic.models import Location, Patient
+from intake.clinical.models import (
+    COURSE_KINDS,
+    FOLLOW_UP_WEEKS,
+    SESSION_KINDS,
+    AssessmentNote,
+    CheckIn,
+    CheckInKind,
+    TreatmentNote,
+)
+from intake.questionnaire.selectors import flagged_submissions
+from intake.zones import patient_zone
+
+# --- What booking reads ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prescription:
+    assessment_id: int
+    patient_id: int
+    practitioner_id: int
+    sessions: int  # 4–6
+    minutes: int  # 15, 20 or 30
+    interval_days: int  # 7 = weekly
+    signed_at: datetime
+
+
+@dataclass(frozen=True)
+class CourseGate:
+    allowed: bool
+    reason: str  # why not, in words the front desk can read ("" when allowed)
+    prescription: Prescription | None
+
+
+def latest_signed_assessment(patient: Patient) -> AssessmentNote | None:
+    return (
+        AssessmentNote.objects.filter(patient=patient, signed_at__isnull=False)
+        .select_related("author__user")
+        .prefetch_related("amendments")
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
+
+
+def course_gate(patient: Patient) -> CourseGate:
+    """Whether a dry-needling course may be booked: only when the latest signed state of the
+    patient's latest assessment (amendments included) says needling is appropriate with a
+    plan, and no screening answer given since waits for review."""
+    assessment = latest_signed_assessment(patient)
+    if assessment is None:
+        waiting = flagged_submissions().filter(patient=patient).first()
+        if AssessmentNote.objects.filter(patient=patient, signed_at__isnull=True).exists():
+            reason = "The assessment note is not signed yet."
+        elif waiting is not None:
+            # Not which answers: the reason is shown to the front desk, who book courses
+            # (the practitioner reads the answers on the chart).
+            reason = "Screening answers wait for practitioner review at the assessment."
+        else:
+            reason = "No assessment has been signed yet: an initial assessment comes first."
+        return CourseGate(False, reason, None)
+    when = assessment.last_signed_at
+    current = assessment.current()
+    local = timezone.localtime(when, patient_zone(patient, assessment.location))
+    signed = f"The assessment signed on {local:%-d %B %Y} by {assessment.author.name}"
+    if not current.needling_appropriate:
+        return CourseGate(False, f"{signed} says dry needling is not appropriate.", None)
+    if not (current.planned_sessions and current.session_minutes and current.interval_days):
+        return CourseGate(False, f"{signed} has no plan of sessions.", None)
+    waiting = flagged_submissions().filter(patient=patient).first()
+    if waiting is not None:
+        return CourseGate(False, "New screening answers wait for practitioner review.", None)
+    return CourseGate(
+        True,
+        "",
+        Prescription(
+            assessment_id=assessment.pk,
+            patient_id=patient.pk,
+            practitioner_id=assessment.author_id,
+            sessions=current.planned_sessions,
+            minutes=current.session_minutes,
+            interval_days=current.interval_days,
+            signed_at=when,
+        ),
+    )
+
+
+# --- Clinical notes --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A patient's clinical notes, in order, and where their course stands."""
+
+    assessments: list[AssessmentNote]
+    treatment_notes: list[TreatmentNote]
+    gate: CourseGate
+
+    @property
+    def sessions_done(self) -> int:
+        """Signed session notes of the current course (an earlier course's do not count
+        towards this prescription)."""
+        if self.gate.prescription is None:
+            return 0
+        course = self.gate.prescription.assessment_id
+        return sum(1 for n in self.treatment_notes if n.is_signed and n.assessment_id == course)
+
+    @property
+    def course_assessment(self) -> AssessmentNote | None:
+        if self.gate.prescription is None:
+            return None
+        return next(a for a in self.assessments if a.pk == self.gate.prescription.assessment_id)
+
+
+def chart(patient: Patient) -> Chart:
+    assessments = list(
+        AssessmentNote.objects.filter(patient=patient)
+        .select_related("author__user", "location")
+        .prefetch_related("amendments")
+        .order_by("-created_at")
+    )
+    treatment_notes = list(
+        TreatmentNote.objects.filter(patient=patient)
+        .select_related("author__user", "location")
+        .prefetch_related("amendments")
+        .order_by("performed_at", "session_number")
+    )
+    return Chart(assessments, treatment_notes, course_gate(patient))
+
+
+def unsigned_notes(practitioner) -> list:
+    """The practitioner's drafts, oldest first: what they still have to sign."""
+    drafts = [
+        *AssessmentNote.objects.filter(author=practitioner, signed_at__isnull=True).select_related(
+            "patient"
+        ),
+        *TreatmentNote.objects.filter(author=practitioner, signed_at__isnull=True).select_related(
+            "patient"
+        ),
+    ]
+    return sorted(drafts, key=lambda note: note.created_at)
+
+
+# --- Outcome check-ins: the sessions they are about (provided by the booking app) ------------
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One appointment as check-ins need to know it. Booking provides these (intake never
+    imports booking): `register_visits(provider)` from its AppConfig.ready()."""
+
+    appointment_id: int
+    patient_id: int
+    location: Location
+    practitioner_id: int
+    practitioner_name: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    state: str  # one of VisitState
+    needling: bool  # a dry-needling session
+    course_id: int | None = None
+    session_number: int | None = None
+    sessions_planned: int | None = None
+
+
+class VisitState:
+    BOOKED = "booked"  # still to happen (requested, confirmed or checked in)
+    ATTENDED = "attended"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+VisitProvider = Callable[..., list[Visit]]
+_visit_providers: list[VisitProvider] = []
+
+
+def register_visits(provider: VisitProvider) -> None:
+    """`provider(patient_ids=..., appointment_ids=...)` returns the matching visits (either
+    filter may be None)."""
+    if provider not in _visit_providers:
+        _visit_providers.append(provider)
+
+
+def visits(
+    *, patient_ids: Iterable[int] | None = None, appointment_ids: Iterable[int] | None = None
+) -> list[Visit]:
+    found: list[Visit] = []
+    for provider in _visit_providers:
+        found += provider(
+            patient_ids=None if patient_ids is None else list(patient_ids),
+            appointment_ids=None if appointment_ids is None else list(appointment_ids),
+        )
+    return sorted(found, key=lambda v: (v.starts_at, v.appointment_id))
+
+
+def find_visit(appointment_id: int) -> Visit | None:
+    found = visits(appointment_ids=[appointment_id])
+    return found[0] if found else None
+
+
+# --- When each check-in may be answered (plain functions, no queries) -----------------------
+
+BEFORE_SESSION_OPENS = dt.timedelta(days=3)  # the pre-session check-in opens 3 days ahead
+AFTER_CARE_DUE = dt.timedelta(hours=24)  # asked 24–48 hours after the session...
+AFTER_CARE_CLOSES = dt.timedelta(days=7)  # ...and still welcome for a week
+END_OF_COURSE_CLOSES = dt.timedelta(weeks=4)  # then the 4-week follow-up takes over
+FOLLOW_UP_OPEN_FOR = dt.timedelta(weeks=4)
+
+
+@dataclass(frozen=True)
+class Window:
+    opens: dt.datetime
+    closes: dt.datetime
+
+    def is_open(self, at: dt.datetime) -> bool:
+        return self.opens <= at < self.closes
+
+
+def course_end(course_visits: Iterable[Visit]) -> Visit | None:
+    """The last attended session of a finished course (no session of it left booked), or None
+    while the course goes on or if no session was attended."""
+    course_visits = list(course_visits)
+    if any(v.state == VisitState.BOOKED for v in course_visits):
+        return None
+    attended = [v for v in course_visits if v.state == VisitState.ATTENDED]
+    return max(attended, key=lambda v: v.ends_at) if attended else None
+
+
+def checkin_window(kind: str, visit: Visit, *, last_session: Visit | None = None) -> Window | None:
+    """When a check-in of `kind` about `visit` may be answered; None when it does not apply.
+    For the end-of-course and follow-up questionnaires, `last_session` is the course's end
+    (`course_end`) and `visit` any session of the course."""
+    if not visit.needling or visit.course_id is None:
+        return None
+    if kind == CheckInKind.BEFORE_SESSION:
+        if visit.state not in (VisitState.BOOKED, VisitState.ATTENDED):
+            return None
+        return Window(visit.starts_at - BEFORE_SESSION_OPENS, visit.ends_at)
+    if kind == CheckInKind.AFTER_CARE:
+        if visit.state != VisitState.ATTENDED:
+            return None
+        return Window(visit.ends_at, visit.ends_at + AFTER_CARE_CLOSES)
+    if last_session is None or last_session.course_id != visit.course_id:
+        return None
+    end = last_session.ends_at
+    if kind == CheckInKind.END_OF_COURSE:
+        return Window(end, end + END_OF_COURSE_CLOSES)
+    weeks = FOLLOW_UP_WEEKS.get(kind)
+    if weeks is None:
+        return None
+    opens = end + dt.timedelta(weeks=weeks)
+    return Window(opens, opens + FOLLOW_UP_OPEN_FOR)
+
+
+@dataclass(frozen=True)
+class CheckInSubject:
+    """What one check-in is about: its kind, the session (for a course questionnaire, the
+    course's last session), when it may be answered, and the current answer if any."""
+
+    kind: str
+    visit: Visit
+    window: Window
+    answer: CheckIn | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind in SESSION_KINDS:
+            return f"{CheckInKind(self.kind).label}: session {self.visit.session_number}"
+        return CheckInKind(self.kind).label
+
+
+def checkin_subject(kind: str, visit: Visit, course_visits: list[Visit]) -> CheckInSubject | None:
+    """The subject of a check-in of `kind` about `visit` (with the other sessions of its
+    course), or None when such a check-in does not apply to it."""
+    if kind in SESSION_KINDS:
+        window = checkin_window(kind, visit)
+        return CheckInSubject(kind, visit, window) if window else None
+    last = course_end(v for v in course_visits if v.course_id == visit.course_id)
+    window = checkin_window(kind, visit, last_session=last)
+    return CheckInSubject(kind, last, window) if window else None
+
+
+def current_answer(kind: str, visit: Visit) -> CheckIn | None:
+    """The patient's current (not corrected) answer of `kind` about the visit or its course."""
+    answers = CheckIn.objects.current().filter(kind=kind, patient_id=visit.patient_id)
+    if kind in SESSION_KINDS:
+        answers = answers.filter(appointment_id=visit.appointment_id)
+    else:
+        answers = answers.filter(course_id=visit.course_id)
+    return answers.select_related("submitted_by", "collected_by").first()
+
+
+def checkins_of(patient: Patient, *, now: dt.datetime | None = None) -> list[CheckInSubject]:
+    """Every check-in the patient has been or is asked, with its answer if given: open ones
+    (window open now), past ones answered, and those coming soon. Three queries."""
+    now = now or timezone.now()
+    patient_visits = visits(patient_ids=[patient.pk])
+    answers = {
+        (a.kind, a.appointment_id if a.kind in SESSION_KINDS else a.course_id): a
+        for a in CheckIn.objects.current().filter(patient=patient)
+    }
+    subjects: list[CheckInSubject] = []
+    courses_done: set[int] = set()
+    for visit in patient_visits:
+        if not visit.needling or visit.course_id is None:
+            continue
+        for kind in SESSION_KINDS:
+            window = checkin_window(kind, visit)
+            if window is not None:
+                answer = answers.get((kind, visit.appointment_id))
+                subjects.append(CheckInSubject(kind, visit, window, answer))
+        if visit.course_id in courses_done:
+            continue
+        courses_done.add(visit.course_id)
+        last = course_end(v for v in patient_visits if v.course_id == visit.course_id)
+        if last is None:
+            continue
+        for kind in COURSE_KINDS:
+            window = checkin_window(kind, last, last_session=last)
+            subjects.append(CheckInSubject(kind, last, window, answers.get((kind, last.course_id))))
+    return sorted(subjects, key=lambda s: (s.window.opens, s.kind))
+
+
+def open_checkins(patient: Patient, *, now: dt.datetime | None = None) -> list[CheckInSubject]:
+    """The check-ins the patient can answer now and has not answered yet."""
+    now = now or timezone.now()
+    return [s for s in checkins_of(patient, now=now) if s.answer is None and s.window.is_open(now)]
+
+
+# --- Worrying after-care answers: what practitioners must see -------------------------------
+
+
+def worrying_aftercare(practitioner_ids: Iterable[int]) -> list[CheckIn]:
+    """Current after-care answers saying something worries the patient, about a session with
+    one of `practitioner_ids`, that no one has responded to yet — oldest first. One query;
+    the booking app's day view reads it too."""
+    return list(
+        CheckIn.objects.current()
+        .filter(
+            kind=CheckInKind.AFTER_CARE,
+            worrying=True,
+            practitioner_id__in=list(practitioner_ids),
+            response__isnull=True,
+        )
+        .select_related("patient", "location", "practitioner__user")
+        .order_by("reported_at", "id")
+    )

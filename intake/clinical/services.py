@@ -1,0 +1,465 @@
+"""Workflows of the clinical records: starting, saving, signing, amending and discarding
+assessment and session notes, and recording outcome check-ins and the response to a worrying one.
+
+Services take domain objects and keyword arguments, never a request or a form, run in one
+transaction and lock the rows they change, so that two tabs or two devices cannot interleave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.models import Location, Patient, Practitioner, User
+from intake.clinical.models import (
+    CHECKIN_QUESTIONS,
+    MAX_GOALS,
+    SESSION_KINDS,
+    AfterCareResponse,
+    Amendment,
+    AssessmentNote,
+    CheckIn,
+    CheckInKind,
+    SignedNote,
+    TreatmentNote,
+    fingerprint_of,
+    jsonable,
+)
+from intake.clinical.selectors import CheckInSubject, course_gate, find_visit
+from intake.questionnaire.models import (
+    Intake,
+)
+
+# --- Clinical notes --------------------------------------------------------------------------
+
+
+class NoteError(Exception):
+    """A change to a clinical note that is refused; `message` says why."""
+
+    message = "This could not be done."
+
+    def __init__(self, message: str | None = None, *, note=None, problems=None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.note = note
+        self.problems: dict[str, str] = problems or {}
+
+
+class NotTheAuthor(NoteError):
+    message = "Only the note's author can change, sign or discard it."
+
+
+class WrongPassword(NoteError):
+    message = "That is not your password. Nothing was signed."
+
+
+class NoteLocked(NoteError):
+    message = "This note is signed and locked. To change it, add an amendment."
+
+
+class NoteChangedElsewhere(NoteError):
+    message = (
+        "This note was saved from another tab or window after you opened this page. Your "
+        "version is shown below and has NOT been saved; compare it with the saved version, "
+        "then save again to replace it."
+    )
+
+
+class NoteIncomplete(NoteError):
+    message = "The note cannot be signed yet: complete the parts listed."
+
+
+class NoCourse(NoteError):
+    message = "No signed assessment prescribes a course of dry needling for this patient."
+
+
+class NotThePatientsVisit(NoteError):
+    message = (
+        "That appointment is not one of this patient's: the note was not started. Start it "
+        "from the patient's own appointment, or from their chart."
+    )
+
+
+def _check_visit_is_the_patients(appointment_id: int | None, patient: Patient) -> None:
+    """A note records one of the patient's own visits (or none): a note started from another
+    patient's appointment would put this patient's findings in that patient's visit. The
+    database refuses it as well (the `..._appointment_is_the_patients` constraints)."""
+    if appointment_id is None:
+        return
+    visit = find_visit(appointment_id)
+    if visit is None or visit.patient_id != patient.pk:
+        raise NotThePatientsVisit()
+
+
+def _same_patient_refusal(error: IntegrityError) -> bool:
+    """Whether PostgreSQL refused a record for naming another patient's visit (a race with
+    the check above, or a caller that skipped it)."""
+    name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
+    return name.endswith("_is_the_patients")
+
+
+def _minute(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _lock(note: SignedNote) -> SignedNote:
+    return type(note).objects.select_for_update().select_related("author__user").get(pk=note.pk)
+
+
+def lock_assessment(assessment_id: int) -> None:
+    """Lock an assessment note's row until the transaction ends (FOR NO KEY UPDATE: records
+    that refer to it can still be written meanwhile). Booking takes it while it books the
+    course the assessment prescribes."""
+    list(
+        AssessmentNote.objects.select_for_update(no_key=True)
+        .filter(pk=assessment_id)
+        .values_list("pk", flat=True)
+    )
+
+
+def current_flags(patient: Patient) -> list[tuple[str, str, str]]:
+    """(field, reason, details) of each screening "yes" in the patient's current
+    questionnaire: every one must be acknowledged in an assessment note."""
+    current = Intake.objects.current_submissions().filter(patient=patient).first()
+    return current.screening_flags if current else []
+
+
+@transaction.atomic
+def start_assessment(
+    *,
+    patient: Patient,
+    author: Practitioner,
+    appointment_id: int | None = None,
+    location: Location | None = None,
+) -> AssessmentNote:
+    """The author's draft assessment of `patient`: the one in progress, or a new one whose
+    subjective part and goals are filled in from the current questionnaire."""
+    _check_visit_is_the_patients(appointment_id, patient)
+    draft = AssessmentNote.objects.filter(
+        patient=patient, author=author, signed_at__isnull=True
+    ).first()
+    if draft is not None:
+        if appointment_id and not draft.appointment_id:
+            draft.appointment_id = appointment_id
+            draft.save(update_fields=["appointment_id", "updated_at"])
+        return draft
+    intake = Intake.objects.current_submissions().filter(patient=patient).first()
+    note = AssessmentNote(
+        patient=patient,
+        author=author,
+        location=location,
+        appointment_id=appointment_id,
+        intake=intake,
+    )
+    if intake is not None:
+        note.subjective = intake.subjective_summary()
+        lines = [line.strip() for line in intake.goals.splitlines() if line.strip()]
+        note.goals = [{"goal": line, "target": ""} for line in lines[:MAX_GOALS]]
+    try:
+        with transaction.atomic():
+            note.save()
+    except IntegrityError as error:
+        if _same_patient_refusal(error):
+            raise NotThePatientsVisit() from error
+        # Started a moment ago in another tab (assessment_one_draft_per_patient_and_author).
+        return AssessmentNote.objects.get(patient=patient, author=author, signed_at__isnull=True)
+    return note
+
+
+@transaction.atomic
+def start_treatment_note(
+    *,
+    patient: Patient,
+    author: Practitioner,
+    appointment_id: int | None = None,
+    session_number: int | None = None,
+    location: Location | None = None,
+) -> TreatmentNote:
+    """The author's draft note of one session of the patient's prescribed course: the one in
+    progress for that appointment or session if there is one, otherwise a new one numbered
+    after the last."""
+    if not author.is_certified_on(timezone.localdate()):
+        raise NoteError(
+            "Only a practitioner with a current dry-needling certification records needling "
+            "sessions."
+        )
+    _check_visit_is_the_patients(appointment_id, patient)
+    gate = course_gate(patient)
+    if not gate.allowed:
+        raise NoCourse(f"{NoCourse.message} {gate.reason}")
+    assessment = AssessmentNote.objects.get(pk=gate.prescription.assessment_id)
+    notes = TreatmentNote.objects.filter(assessment=assessment)
+    drafts = notes.filter(author=author, signed_at__isnull=True)
+    if appointment_id:
+        drafts = drafts.filter(appointment_id=appointment_id)
+    if session_number:
+        drafts = drafts.filter(session_number=session_number)
+    draft = drafts.order_by("session_number").first()
+    if draft is not None:
+        return draft
+    if session_number is None:
+        last = notes.order_by("-session_number").values_list("session_number", flat=True).first()
+        session_number = (last or 0) + 1
+    taken = notes.filter(session_number=session_number).select_related("author__user").first()
+    if taken is not None:
+        raise NoteError(f"Session {session_number} already has a note, by {taken.author.name}.")
+    note = TreatmentNote(
+        patient=patient,
+        author=author,
+        assessment=assessment,
+        session_number=session_number,
+        appointment_id=appointment_id,
+        location=location or assessment.location,
+        performed_at=_minute(timezone.now()),
+    )
+    try:
+        with transaction.atomic():
+            note.save()
+    except IntegrityError as error:
+        if _same_patient_refusal(error):
+            raise NotThePatientsVisit() from error
+        raise NoteError(f"Session {session_number} already has a note.") from None
+    return note
+
+
+@transaction.atomic
+def save_note_draft(
+    *, note: SignedNote, author: Practitioner, content: Mapping[str, Any], seen_revision: int
+) -> SignedNote:
+    """Save the author's changes to a draft note. A page opened at an older revision (another
+    tab, another window) is refused with `NoteChangedElsewhere`, never silently applied."""
+    locked = _lock(note)
+    if locked.is_signed:
+        raise NoteLocked(note=locked)
+    if locked.author_id != author.pk:
+        raise NotTheAuthor(f"Only the note's author, {locked.author.name}, can change it.")
+    if locked.revision != seen_revision:
+        raise NoteChangedElsewhere(note=locked)
+    for name in (*locked.CLINICAL_FIELDS, "location"):
+        if name in content:
+            setattr(locked, name, content[name])
+    locked.revision += 1
+    locked.save()
+    return locked
+
+
+def signing_problems(note: SignedNote, state: SignedNote | None = None) -> dict[str, str]:
+    """What the note still lacks before it can be signed: {field: message}. `state` is the
+    content to check when it is not the note's own (an amendment's result)."""
+    current = state or (note.current() if note.is_signed else note)
+    if isinstance(note, AssessmentNote):
+        return current.signing_problems(flags=current_flags(note.patient))
+    problems = current.signing_problems(planned_sessions=note.assessment.current().planned_sessions)
+    performed = current.performed_at
+    if performed and not note.author.is_certified_on(timezone.localdate(performed)):
+        problems["performed_at"] = (
+            f"{note.author.name} had no current dry-needling certification on that date."
+        )
+    return problems
+
+
+@transaction.atomic
+def sign_note(
+    *, note: SignedNote, author: Practitioner, password: str, seen_revision: int
+) -> SignedNote:
+    """The author signs the note as they last saw it, by entering their password again: its
+    fingerprint is stored and the database locks the row for good."""
+    locked = _lock(note)
+    if locked.is_signed:
+        raise NoteLocked("This note is already signed.", note=locked)
+    if locked.author_id != author.pk:
+        raise NotTheAuthor(f"Only the note's author, {locked.author.name}, can sign it.")
+    if not author.user.check_password(password):
+        raise WrongPassword(note=locked)
+    if locked.revision != seen_revision:
+        raise NoteChangedElsewhere(
+            "The note was changed after you opened this page. Read it again, then sign.",
+            note=locked,
+        )
+    problems = signing_problems(locked)
+    if problems:
+        raise NoteIncomplete(note=locked, problems=problems)
+    locked.signed_at = timezone.now()
+    locked.fingerprint = locked.compute_fingerprint()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def amend_note(
+    *,
+    note: SignedNote,
+    author: Practitioner,
+    password: str,
+    reason: str,
+    content: Mapping[str, Any],
+    addendum: str = "",
+) -> Amendment:
+    """Append a signed amendment to a signed note: the fields whose value differs from the
+    note's current state, why, and an optional addendum. The amended note must still be
+    complete; its signature chains to the note's and the previous amendments'."""
+    locked = _lock(note)
+    if not locked.is_signed:
+        raise NoteError("This note is still a draft: change it directly, then sign it.")
+    if not author.user.check_password(password):
+        raise WrongPassword("That is not your password. Nothing was amended.", note=locked)
+    if not reason.strip():
+        raise NoteError("Say why you amend the note.", problems={"reason": "Say why."})
+    before = locked.current_content()
+    changes = {}
+    for name in locked.CLINICAL_FIELDS:
+        if name in content:
+            value = jsonable(content[name])
+            if value != before[name]:
+                changes[name] = {"from": before[name], "to": value}
+    if not changes and not addendum.strip():
+        raise NoteError("Nothing to amend: change a field or write an addendum.")
+    amended = locked.current()
+    for name, change in changes.items():
+        setattr(amended, name, locked._meta.get_field(name).to_python(change["to"]))
+    problems = signing_problems(locked, amended)
+    if problems:
+        raise NoteIncomplete(
+            "The amended note would be incomplete: complete the parts listed.",
+            note=locked,
+            problems=problems,
+        )
+    previous = list(locked.amendments.order_by("number"))
+    amendment = locked.amendments.model(
+        note=locked,
+        author=author,
+        number=len(previous) + 1,
+        signed_at=timezone.now(),
+        reason=reason.strip(),
+        changes=changes,
+        addendum=addendum.strip(),
+    )
+    amendment.fingerprint = fingerprint_of(
+        amendment.signed_content(
+            previous_fingerprint=previous[-1].fingerprint if previous else locked.fingerprint
+        )
+    )
+    amendment.save()
+    return amendment
+
+
+@transaction.atomic
+def discard_draft(*, note: SignedNote, author: Practitioner) -> None:
+    """The author throws away a draft they started by mistake; signed notes stay forever."""
+    locked = _lock(note)
+    if locked.is_signed:
+        raise NoteLocked("A signed note cannot be discarded.", note=locked)
+    if locked.author_id != author.pk:
+        raise NotTheAuthor(f"Only the note's author, {locked.author.name}, can discard it.")
+    locked.delete()
+
+
+# --- Outcome check-ins -----------------------------------------------------------------------
+
+
+class CheckInError(Exception):
+    """A check-in that cannot be recorded; `message` says why, in the patient's words."""
+
+    message = "Your answers could not be saved."
+
+    def __init__(self, message: str | None = None, *, answer: CheckIn | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.answer = answer
+
+
+class AlreadyAnswered(CheckInError):
+    message = (
+        "You have already sent these answers; here is what we received. If something is not "
+        "right, correct it below: we keep both."
+    )
+
+
+class CheckInClosed(CheckInError):
+    message = "This check-in is closed. Please tell your practitioner at your next visit."
+
+
+@transaction.atomic
+def record_checkin(
+    *,
+    subject: CheckInSubject,
+    answers: Mapping[str, Any],
+    channel: str,
+    by: User | None,
+    collected_by: User | None = None,
+    corrects: int | None = None,
+    now: dt.datetime | None = None,
+) -> CheckIn:
+    """Record the patient's answers about `subject` (see `intake.clinical.selectors.checkin_subject`).
+
+    A first answer is a new row. Answering again is a correction: `corrects` must name the
+    current answer the patient saw, and the new row supersedes it (the old one stays). A
+    second first answer (a link used twice, two tabs) raises `AlreadyAnswered` with what was
+    received, so the page can show it and offer the correction."""
+    now = now or timezone.now()
+    if not subject.window.is_open(now):
+        raise CheckInClosed()
+    visit = subject.visit
+    kind = subject.kind
+    about = (
+        {"appointment_id": visit.appointment_id}
+        if kind in SESSION_KINDS
+        else {"course_id": visit.course_id}
+    )
+    chain = CheckIn.objects.select_for_update().filter(
+        patient_id=visit.patient_id, kind=kind, **about
+    )
+    current = next(iter(chain.current()), None)
+    if current is not None and corrects != current.pk:
+        raise AlreadyAnswered(answer=current)
+    if current is None and corrects is not None:
+        raise CheckInError("The answer you were correcting could not be found; please start again.")
+    checkin = CheckIn(
+        patient_id=visit.patient_id,
+        kind=kind,
+        channel=channel,
+        appointment_id=visit.appointment_id,
+        course_id=visit.course_id,
+        session_number=visit.session_number if kind in SESSION_KINDS else None,
+        location=visit.location,
+        practitioner_id=visit.practitioner_id,
+        supersedes=current,
+        reported_at=current.reported_at if current is not None else now,
+        submitted_at=now,
+        submitted_by=by if by is not None and by.is_authenticated else None,
+        collected_by=collected_by,
+    )
+    for name in CHECKIN_QUESTIONS[kind]:
+        if name in answers:
+            setattr(checkin, name, answers[name])
+    if not checkin.worrying:
+        checkin.worrying_details = ""
+    try:
+        with transaction.atomic():
+            checkin.save()
+    except IntegrityError:
+        # Sent from somewhere else a moment ago (checkin_one_first_answer_per_session, or the
+        # one-to-one `supersedes`): show that answer rather than lose either.
+        raise AlreadyAnswered(answer=chain.current().first()) from None
+    return checkin
+
+
+@transaction.atomic
+def respond_to_worry(*, checkin: CheckIn, by: User, note: str) -> AfterCareResponse:
+    """A practitioner records what they did about a worrying after-care answer; the answer
+    leaves the alert list."""
+    if checkin.kind != CheckInKind.AFTER_CARE or not checkin.worrying:
+        raise CheckInError("Only a worrying after-care answer needs a response.")
+    if not note.strip():
+        raise CheckInError("Say what you did (for example: phoned, advised ice, no concern).")
+    try:
+        with transaction.atomic():
+            return AfterCareResponse.objects.create(
+                checkin=checkin, by=by, at=timezone.now(), note=note.strip()[:300]
+            )
+    except IntegrityError:
+        raise CheckInError("Someone has already responded to this answer.") from None

@@ -1,0 +1,459 @@
+"""Pages of the clinical notes: start, write (with autosave), sign, amend, read, discard.
+
+Assessment notes and treatment-session notes go through the same views, told apart by a
+`NoteKind`. Only practitioners write notes and only a note's author edits, signs or discards
+it; practitioners and managers read notes of patients they may see. Every page that shows a
+note records the access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.views.decorators.http import require_POST, require_safe
+
+from clinic import access, security
+from clinic.audit import record_access
+from clinic.models import AccessLog, Patient, Practitioner, Role
+from intake.clinical import services
+from intake.clinical.forms.notes import (
+    AssessmentForm,
+    NoteForm,
+    SignForm,
+    TreatmentNoteForm,
+    amendment_form,
+)
+from intake.clinical.models import AssessmentNote, SignedNote, TreatmentNote, jsonable
+from intake.clinical.selectors import course_gate
+from intake.view_helpers import GET_OR_POST, log_access, seen_revision
+from intake.zones import patient_zone
+
+practitioner_required = access.role_required(Role.PRACTITIONER)
+
+
+@dataclass(frozen=True)
+class NoteKind:
+    model: type[SignedNote]
+    form: type[NoteForm]
+    name: str  # the prefix of its URL names
+    title: str
+
+    def url(self, action: str, note: SignedNote) -> str:
+        return reverse(f"intake:{self.name}_{action}", args=[note.pk])
+
+
+ASSESSMENT = NoteKind(AssessmentNote, AssessmentForm, "assessment", "Assessment note")
+SESSION = NoteKind(TreatmentNote, TreatmentNoteForm, "session_note", "Session note")
+
+
+def _get_note(request: HttpRequest, kind: NoteKind, pk: int) -> SignedNote:
+    """A note of a patient the user may see; 404 otherwise."""
+    related = ["patient__preferred_location", "author__user", "location"]
+    if kind is SESSION:
+        related.append("assessment")
+    try:
+        return kind.model.objects.select_related(*related).get(
+            pk=pk, patient__in=access.visible_patients(request.user)
+        )
+    except kind.model.DoesNotExist:
+        raise Http404("No such note among your patients.") from None
+
+
+def _author_only(note: SignedNote, practitioner: Practitioner, doing: str) -> None:
+    if note.author_id != practitioner.pk:
+        raise PermissionDenied(f"Only the note's author, {note.author.name}, can {doing} it.")
+
+
+def _zone(note: SignedNote):
+    """Times of a note are shown and typed in its location's time zone."""
+    return patient_zone(note.patient, note.location)
+
+
+def _int(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def _form(kind: NoteKind, request: HttpRequest, note: SignedNote, data=None, *, amend=False):
+    form_class = amendment_form(kind.form) if amend else kind.form
+    kwargs = {
+        "instance": note.current() if amend else note,
+        "locations": access.visible_locations(request.user),
+    }
+    if kind is ASSESSMENT:
+        kwargs["flags"] = services.current_flags(note.patient)
+    return form_class(data, **kwargs)
+
+
+# --- Starting a note -------------------------------------------------------------------------
+
+
+@practitioner_required
+@GET_OR_POST
+def assessment_start(request, patient_pk: int):
+    return _start(request, ASSESSMENT, patient_pk)
+
+
+@practitioner_required
+@GET_OR_POST
+def session_note_start(request, patient_pk: int):
+    return _start(request, SESSION, patient_pk)
+
+
+def _start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpResponse:
+    """GET shows what will be started (and the practitioner's drafts to resume); POST starts
+    or resumes. `?appointment=<id>&session=<n>` come from the booking app's pages."""
+    patient = access.get_visible_patient(request.user, patient_pk)
+    author = access.own_practitioner_record(request.user)
+
+    def given(name: str):
+        return request.POST.get(name) or request.GET.get(name)
+
+    appointment_id, session = _int(given("appointment")), _int(given("session"))
+    if request.method == "POST":
+        try:
+            if kind is ASSESSMENT:
+                note = services.start_assessment(
+                    patient=patient,
+                    author=author,
+                    appointment_id=appointment_id,
+                    location=_location(request, given("location")),
+                )
+            else:
+                note = services.start_treatment_note(
+                    patient=patient,
+                    author=author,
+                    appointment_id=appointment_id,
+                    session_number=session,
+                    location=_location(request, given("location")),
+                )
+        except services.NoteError as problem:
+            messages.error(request, problem.message)
+            return redirect("intake:patient_chart", patient_pk=patient.pk)
+        log_access(request, note, AccessLog.Action.CREATE)
+        return redirect(kind.url("edit", note))
+    drafts = kind.model.objects.filter(patient=patient, author=author, signed_at__isnull=True)
+    return render(
+        request,
+        "intake/clinical/notes/start.html",
+        {
+            "kind": kind,
+            "patient": patient,
+            "drafts": drafts,
+            "appointment_id": appointment_id,
+            "session": session,
+            "gate": course_gate(patient) if kind is SESSION else None,
+            "certified": author.is_certified_on(timezone.localdate()),
+            "locations": access.visible_locations(request.user),
+        },
+    )
+
+
+def _location(request: HttpRequest, slug: str | None):
+    return access.visible_locations(request.user).filter(slug=slug).first() if slug else None
+
+
+# --- Writing a draft -------------------------------------------------------------------------
+
+
+@practitioner_required
+@GET_OR_POST
+def assessment_edit(request, pk: int):
+    return _edit(request, ASSESSMENT, pk)
+
+
+@practitioner_required
+@GET_OR_POST
+def session_note_edit(request, pk: int):
+    return _edit(request, SESSION, pk)
+
+
+def _edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+    note = _get_note(request, kind, pk)
+    author = access.own_practitioner_record(request.user)
+    autosave = request.headers.get("X-Autosave") == "1"
+    if note.is_signed:
+        message = services.NoteLocked.message
+        if autosave:
+            return JsonResponse({"error": message}, status=409)
+        if request.method == "POST":
+            messages.error(request, f"Not saved. {message}")
+        return redirect(kind.url("detail", note))
+    if autosave and note.author_id != author.pk:
+        return JsonResponse({"error": "Only the note's author can change it."}, status=403)
+    _author_only(note, author, "change")
+
+    with timezone.override(_zone(note)):
+        status, revision, differences = 200, note.revision, []
+        if request.method == "POST":
+            revision = seen_revision(request)
+            form = _form(kind, request, note, request.POST)
+            if not form.is_valid():
+                if autosave:
+                    return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+            else:
+                try:
+                    note = services.save_note_draft(
+                        note=note, author=author, content=form.content(), seen_revision=revision
+                    )
+                except services.NoteChangedElsewhere as conflict:
+                    if autosave:
+                        return JsonResponse({"error": conflict.message}, status=409)
+                    messages.warning(request, conflict.message)
+                    differences = _differences(form, conflict.note)
+                    # Saving this page again now replaces the other version, knowingly.
+                    revision, status = conflict.note.revision, 409
+                except services.NoteError as refused:
+                    if autosave:
+                        return JsonResponse({"error": refused.message}, status=409)
+                    messages.error(request, refused.message)
+                    return redirect(kind.url("detail", note))
+                else:
+                    log_access(request, note, AccessLog.Action.CHANGE)
+                    saved_at = timezone.localtime(note.updated_at)
+                    if autosave:
+                        return JsonResponse(
+                            {"revision": note.revision, "saved_at": f"{saved_at:%H:%M:%S}"}
+                        )
+                    if request.POST.get("action") == "sign":
+                        return redirect(kind.url("sign", note))
+                    messages.success(request, f"Draft saved at {saved_at:%H:%M}.")
+                    return redirect(kind.url("edit", note))
+        else:
+            form = _form(kind, request, note)
+        log_access(request, note)
+        return render(
+            request,
+            "intake/clinical/notes/edit.html",
+            {
+                "kind": kind,
+                "note": note,
+                "patient": note.patient,
+                "form": form,
+                "revision": revision,
+                "differences": differences,
+            },
+            status=status,
+        )
+
+
+def _differences(form: NoteForm, saved: SignedNote) -> list[str]:
+    """Labels of the fields where this page's version and the saved one differ."""
+    mine = form.content()
+    theirs = saved.content()
+    return [
+        capfirst(saved._meta.get_field(name).verbose_name)
+        for name in saved.CLINICAL_FIELDS
+        if name in mine and jsonable(mine[name]) != theirs[name]
+    ]
+
+
+# --- Signing ---------------------------------------------------------------------------------
+
+
+@practitioner_required
+@GET_OR_POST
+def assessment_sign(request, pk: int):
+    return _sign(request, ASSESSMENT, pk)
+
+
+@practitioner_required
+@GET_OR_POST
+def session_note_sign(request, pk: int):
+    return _sign(request, SESSION, pk)
+
+
+def _count_the_password(request: HttpRequest, password: str, note, done: str) -> None:
+    """Wrong passwords at signing count as failed logins (django-axes), so a stolen session
+    cannot be used to guess the password; a locked account cannot sign."""
+    outcome = security.password_check(request, password)
+    if outcome == "locked":
+        raise services.WrongPassword(
+            f"Too many wrong passwords: your account is locked for a while. Nothing was {done}.",
+            note=note,
+        )
+    if outcome == "wrong":
+        raise services.WrongPassword(f"That is not your password. Nothing was {done}.", note=note)
+
+
+def _sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+    note = _get_note(request, kind, pk)
+    author = access.own_practitioner_record(request.user)
+    if note.is_signed:
+        messages.info(request, "This note is already signed.")
+        return redirect(kind.url("detail", note))
+    _author_only(note, author, "sign")
+    form = SignForm(request.POST if request.method == "POST" else None)
+    revision = note.revision if request.method != "POST" else seen_revision(request)
+    problems = services.signing_problems(note)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _count_the_password(request, form.cleaned_data["password"], note, "signed")
+            note = services.sign_note(
+                note=note,
+                author=author,
+                password=form.cleaned_data["password"],
+                seen_revision=revision,
+            )
+        except services.WrongPassword as refused:
+            form.add_error("password", refused.message)
+        except services.NoteIncomplete as refused:
+            problems = refused.problems
+        except services.NoteChangedElsewhere as refused:
+            messages.warning(request, refused.message)
+            note, revision = refused.note, refused.note.revision
+        else:
+            log_access(request, note, AccessLog.Action.SIGN)
+            messages.success(request, f"Signed and locked. Fingerprint {note.fingerprint[:16]}…")
+            return redirect(kind.url("detail", note))
+    log_access(request, note)
+    with timezone.override(_zone(note)):
+        return render(
+            request,
+            "intake/clinical/notes/sign.html",
+            {
+                "kind": kind,
+                "note": note,
+                "shown": note,
+                "patient": note.patient,
+                "form": form,
+                "problems": problems,
+                "revision": revision,
+            },
+        )
+
+
+# --- Amending --------------------------------------------------------------------------------
+
+
+@practitioner_required
+@GET_OR_POST
+def assessment_amend(request, pk: int):
+    return _amend(request, ASSESSMENT, pk)
+
+
+@practitioner_required
+@GET_OR_POST
+def session_note_amend(request, pk: int):
+    return _amend(request, SESSION, pk)
+
+
+def _amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+    note = _get_note(request, kind, pk)
+    author = access.own_practitioner_record(request.user)
+    if not note.is_signed:
+        messages.info(request, "This note is still a draft: change it directly.")
+        return redirect(kind.url("detail", note))
+    with timezone.override(_zone(note)):
+        form = _form(
+            kind, request, note, request.POST if request.method == "POST" else None, amend=True
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                _count_the_password(request, form.cleaned_data["password"], note, "amended")
+                amendment = services.amend_note(
+                    note=note,
+                    author=author,
+                    password=form.cleaned_data["password"],
+                    reason=form.cleaned_data["reason"],
+                    addendum=form.cleaned_data["addendum"],
+                    content=form.content(),
+                )
+            except services.WrongPassword as refused:
+                form.add_error("password", refused.message)
+            except services.NoteError as refused:
+                form.add_error(None, refused.message)
+                for field, message in refused.problems.items():
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                log_access(request, note, AccessLog.Action.CHANGE)
+                messages.success(request, f"Amendment {amendment.number} signed and added.")
+                return redirect(kind.url("detail", note))
+        log_access(request, note)
+        return render(
+            request,
+            "intake/clinical/notes/amend.html",
+            {"kind": kind, "note": note, "patient": note.patient, "form": form},
+        )
+
+
+# --- Reading and discarding ------------------------------------------------------------------
+
+
+@access.clinical_staff_required
+@require_safe
+def assessment_detail(request, pk: int):
+    return _detail(request, ASSESSMENT, pk)
+
+
+@access.clinical_staff_required
+@require_safe
+def session_note_detail(request, pk: int):
+    return _detail(request, SESSION, pk)
+
+
+def _detail(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+    note = _get_note(request, kind, pk)
+    amendments = list(note.amendments.select_related("author__user").order_by("number"))
+    log_access(request, note)
+    with timezone.override(_zone(note)):
+        return render(
+            request,
+            "intake/clinical/notes/detail.html",
+            {
+                "kind": kind,
+                "note": note,
+                "shown": note,
+                "current": note.current() if amendments else None,
+                "amendments": amendments,
+                "patient": note.patient,
+                "is_author": getattr(request.user, "practitioner", None) is not None
+                and note.author_id == request.user.practitioner.pk,
+            },
+        )
+
+
+@practitioner_required
+@require_POST
+def assessment_discard(request, pk: int):
+    return _discard(request, ASSESSMENT, pk)
+
+
+@practitioner_required
+@require_POST
+def session_note_discard(request, pk: int):
+    return _discard(request, SESSION, pk)
+
+
+def _discard(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+    note = _get_note(request, kind, pk)
+    author = access.own_practitioner_record(request.user)
+    patient: Patient = note.patient
+    note_id = note.pk  # gone from the note once it is deleted
+    try:
+        services.discard_draft(note=note, author=author)
+    except services.NotTheAuthor as refused:
+        raise PermissionDenied(refused.message) from None
+    except services.NoteError as refused:
+        messages.error(request, refused.message)
+        return redirect(kind.url("detail", note))
+    record_access(
+        actor=request.user,
+        patient=patient,
+        record_type=note._meta.label_lower,
+        record_id=note_id,
+        action=AccessLog.Action.DELETE,
+        request=request,
+    )
+    messages.success(request, f"The draft {kind.title.lower()} was discarded.")
+    return redirect("intake:patient_chart", patient_pk=patient.pk)

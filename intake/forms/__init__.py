@@ -1,1 +1,0 @@
-"""Intake's forms: the questionnaire and consent (questionnaire.py), clinical notes (notes.py)."""

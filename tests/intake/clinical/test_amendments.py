@@ -1,0 +1,180 @@
+"""Amendments: after signing, changes are appended (who, when, why, what), each signed with
+a password; the original stays readable and the note page shows the amendments in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from intake.clinical.models import AssessmentAmendment, fingerprint_of
+from tests.factories import PASSWORD
+from tests.intake.factories import assessment_data, sign_note_now, treatment_note
+
+pytestmark = pytest.mark.django_db
+
+
+def _amend(client, note, *, reason="Reviewed with the patient", password=PASSWORD, **fields):
+    data = assessment_data(revision=0, **fields) | {"reason": reason, "password": password}
+    return client.post(reverse("intake:assessment_amend", args=[note.pk]), data)
+
+
+def test_an_amendment_records_who_when_why_and_what_and_keeps_the_original(
+    login, practitioner, prescribed
+):
+    client = login(practitioner.user)
+    form = client.get(reverse("intake:assessment_amend", args=[prescribed.pk])).content.decode()
+    assert "Active trigger points" in form  # the form starts from the note as it stands
+
+    response = _amend(client, prescribed, reason="Four sessions are enough", planned_sessions="4")
+
+    assert response.url == reverse("intake:assessment_detail", args=[prescribed.pk])
+    amendment = AssessmentAmendment.objects.get()
+    assert (amendment.number, amendment.author) == (1, practitioner)
+    assert amendment.reason == "Four sessions are enough"
+    assert amendment.changes == {"planned_sessions": {"from": 6, "to": 4}}
+    prescribed.refresh_from_db()
+    assert prescribed.planned_sessions == 6  # the original is untouched
+    assert prescribed.current().planned_sessions == 4
+
+
+def test_the_note_page_shows_the_original_then_the_amendments_in_order(
+    login, practitioner, other_practitioner, prescribed
+):
+    _amend(login(practitioner.user), prescribed, reason="First change", session_minutes="20")
+    _amend(
+        login(other_practitioner.user),
+        prescribed,
+        reason="Second change",
+        session_minutes="20",
+        home_exercises="Towel curls",
+    )
+    html = (
+        login(practitioner.user)
+        .get(reverse("intake:assessment_detail", args=[prescribed.pk]))
+        .content.decode()
+    )
+    original = html.index("The original note, as signed")
+    first, second = html.index("Amendment 1 —"), html.index("Amendment 2 —")
+    assert original < first < second
+    assert "First change" in html and "Second change" in html
+    assert other_practitioner.name in html[second:]
+    assert "30 minutes" in html[original:first] and "20 minutes" in html[first:second]
+    assert "The note as it stands after the amendments" in html
+
+
+def test_amendments_are_signed_and_chained(login, practitioner, prescribed):
+    client = login(practitioner.user)
+    _amend(client, prescribed, addendum="", home_exercises="Calf raises")
+    _amend(client, prescribed, home_exercises="Calf raises", addendum="Seen again: improving")
+    first, second = AssessmentAmendment.objects.order_by("number")
+    assert first.fingerprint == fingerprint_of(
+        first.signed_content(previous_fingerprint=prescribed.fingerprint)
+    )
+    assert second.fingerprint == fingerprint_of(
+        second.signed_content(previous_fingerprint=first.fingerprint)
+    )
+    assert second.changes == {} and second.addendum == "Seen again: improving"
+
+
+def test_a_wrong_password_amends_nothing(login, practitioner, prescribed):
+    response = _amend(login(practitioner.user), prescribed, password="wrong", planned_sessions="4")
+    assert "That is not your password. Nothing was amended." in response.content.decode()
+    assert not AssessmentAmendment.objects.exists()
+
+
+def test_an_amendment_needs_a_reason(login, practitioner, prescribed):
+    response = _amend(login(practitioner.user), prescribed, reason="", planned_sessions="4")
+    assert "Say why you amend the note." in response.content.decode()
+    assert not AssessmentAmendment.objects.exists()
+
+
+def test_an_amendment_that_changes_nothing_is_refused(login, practitioner, prescribed):
+    response = _amend(login(practitioner.user), prescribed)
+    assert "Nothing to amend" in response.content.decode()
+    assert not AssessmentAmendment.objects.exists()
+
+
+def test_an_amendment_cannot_leave_the_note_incomplete(login, practitioner, prescribed):
+    response = _amend(login(practitioner.user), prescribed, decision_reason="")
+    assert "Give the reason for the decision." in response.content.decode()
+    assert not AssessmentAmendment.objects.exists()
+
+
+def test_an_amendment_keeps_the_plan_rules(login, practitioner, prescribed):
+    response = _amend(login(practitioner.user), prescribed, planned_sessions="8")
+    assert "A course has 4, 5 or 6 sessions." in response.content.decode()
+    assert not AssessmentAmendment.objects.exists()
+
+
+def test_a_draft_is_not_amended(login, practitioner, assessment):
+    response = login(practitioner.user).get(
+        reverse("intake:assessment_amend", args=[assessment.pk])
+    )
+    assert response.url == reverse("intake:assessment_detail", args=[assessment.pk])
+
+
+def _amend_a_signed_session_note(client, note, location):
+    performed_here = timezone.localtime(note.performed_at, location.zone)
+    response = client.post(
+        reverse("intake:session_note_amend", args=[note.pk]),
+        {
+            "reason": "Bruise reported the next day",
+            "password": PASSWORD,
+            "session_number": "1",
+            "performed_at": f"{performed_here:%Y-%m-%dT%H:%M}",
+            "location": location.pk,
+            "pre_session_pain": "5",
+            "needles_soleus_right": "2",
+            "twitch_soleus_right": "on",
+            "technique": "pistoning",
+            "retention_minutes": "10",
+            "tolerance": "well",
+            "adverse_events": ["bruising"],
+            "adverse_event_severity": "mild",
+            "adverse_event_action": "Ice advised by phone",
+        },
+    )
+    assert response.status_code == 302
+    amendment = note.amendments.get()
+    # The time shown and sent back unchanged is not a change, whatever the clock did that night.
+    assert set(amendment.changes) == {
+        "adverse_events",
+        "adverse_event_severity",
+        "adverse_event_action",
+    }
+    assert note.current().had_adverse_event
+    assert note.current().performed_at == note.performed_at
+
+
+def test_session_notes_are_amended_the_same_way(login, practitioner, prescribed, location):
+    note = sign_note_now(treatment_note(prescribed, location=location))
+    _amend_a_signed_session_note(login(practitioner.user), note, location)
+
+
+# 01:30 in Toronto on the night the clocks go back happens twice (05:30 and 06:30 UTC); a note
+# of the second 01:30 is amended without the time being refused as ambiguous or moved an hour.
+@pytest.mark.time_machine(dt.datetime(2027, 11, 7, 6, 30, tzinfo=dt.UTC), tick=True)
+def test_a_session_in_the_hour_the_clocks_go_back_is_amended_too(
+    login, practitioner, prescribed, location
+):
+    note = sign_note_now(treatment_note(prescribed, location=location))
+    _amend_a_signed_session_note(login(practitioner.user), note, location)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE intake_assessmentamendment SET reason = 'x'",
+        "DELETE FROM intake_assessmentamendment",
+    ],
+)
+def test_the_database_refuses_to_change_an_amendment(login, practitioner, prescribed, sql):
+    _amend(login(practitioner.user), prescribed, planned_sessions="5")
+    with pytest.raises(DatabaseError, match="append-only"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert AssessmentAmendment.objects.get().reason == "Reviewed with the patient"

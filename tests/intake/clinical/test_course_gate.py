@@ -1,0 +1,144 @@
+"""The decision is the gate: only the latest signed state of the latest assessment, saying
+dry needling is appropriate with a plan, lets booking book a course."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from intake.clinical import services
+from intake.clinical.selectors import CourseGate, Prescription, course_gate
+from tests.factories import PASSWORD
+from tests.intake.factories import AssessmentFactory, sign_note_now, submitted_intake
+
+pytestmark = pytest.mark.django_db
+
+
+def _amend(note, author, **content):
+    return services.amend_note(
+        note=note, author=author, password=PASSWORD, reason="Reviewed", content=content
+    )
+
+
+def test_nothing_signed_nothing_booked(patient):
+    gate = course_gate(patient)
+    assert gate == CourseGate(
+        False, "No assessment has been signed yet: an initial assessment comes first.", None
+    )
+
+
+def test_an_unsigned_assessment_does_not_open_the_gate(patient, assessment):
+    gate = course_gate(patient)
+    assert not gate.allowed and gate.reason == "The assessment note is not signed yet."
+
+
+def test_flags_waiting_for_review_are_the_reason_given(patient):
+    submitted_intake(patient, screen_anticoagulants=True, screen_anticoagulants_details="x")
+    gate = course_gate(patient)
+    assert not gate.allowed
+    assert "Screening answers wait for practitioner review" in gate.reason
+    # The reason is shown to the front desk, who book courses: not which answers.
+    assert "Anticoagulant" not in gate.reason
+
+
+def test_signed_not_appropriate_keeps_it_closed(patient, practitioner):
+    note = sign_note_now(
+        AssessmentFactory(
+            patient=patient,
+            author=practitioner,
+            needling_appropriate=False,
+            planned_sessions=None,
+            session_minutes=None,
+        )
+    )
+    gate = course_gate(patient)
+    assert not gate.allowed and gate.prescription is None
+    assert gate.reason == (
+        f"The assessment signed on {timezone.localtime(note.signed_at):%-d %B %Y} by "
+        f"{practitioner.name} says dry needling is not appropriate."
+    )
+
+
+def test_signed_appropriate_opens_it_with_the_prescription(patient, practitioner, prescribed):
+    assert course_gate(patient) == CourseGate(
+        True,
+        "",
+        Prescription(
+            assessment_id=prescribed.pk,
+            patient_id=patient.pk,
+            practitioner_id=practitioner.pk,
+            sessions=6,
+            minutes=30,
+            interval_days=7,
+            signed_at=prescribed.signed_at,
+        ),
+    )
+
+
+def test_an_amendment_can_close_and_reopen_the_gate(patient, practitioner, prescribed):
+    closing = _amend(prescribed, practitioner, needling_appropriate=False, planned_sessions=None)
+    gate = course_gate(patient)
+    assert not gate.allowed and "not appropriate" in gate.reason
+
+    reopening = _amend(
+        prescribed,
+        practitioner,
+        needling_appropriate=True,
+        planned_sessions=4,
+        session_minutes=20,
+        interval_days=14,
+    )
+    gate = course_gate(patient)
+    assert gate.allowed
+    assert (gate.prescription.sessions, gate.prescription.minutes) == (4, 20)
+    assert gate.prescription.interval_days == 14
+    assert gate.prescription.signed_at == reopening.signed_at > closing.signed_at
+
+
+def test_the_latest_signed_assessment_decides(patient, practitioner, other_practitioner):
+    earlier = timezone.now() - dt.timedelta(days=30)
+    sign_note_now(AssessmentFactory(patient=patient, author=practitioner), at=earlier)
+    latest = sign_note_now(
+        AssessmentFactory(
+            patient=patient,
+            author=other_practitioner,
+            needling_appropriate=False,
+            planned_sessions=None,
+            session_minutes=None,
+        )
+    )
+    gate = course_gate(patient)
+    assert not gate.allowed and other_practitioner.name in gate.reason
+    assert "not appropriate" in gate.reason and latest.is_signed
+
+
+def test_new_screening_answers_after_the_assessment_close_it_until_reviewed(
+    patient, practitioner, prescribed
+):
+    submitted_intake(
+        patient,
+        at=timezone.now(),  # after the assessment was signed
+        screen_pregnancy=True,
+        screen_pregnancy_details="just found out",
+    )
+    gate = course_gate(patient)
+    assert not gate.allowed
+    assert gate.reason == "New screening answers wait for practitioner review."
+
+    # Amending anything else requires reviewing the new answer first...
+    with pytest.raises(services.NoteIncomplete) as refused:
+        _amend(prescribed, practitioner, home_exercises="Calf raises")
+    assert refused.value.problems == {
+        "ack_screen_pregnancy": "Acknowledge the screening answer “Pregnancy”."
+    }
+    # ...and an amendment acknowledging it is the review; the decision stands.
+    _amend(prescribed, practitioner, flag_acknowledgements={"screen_pregnancy": "Discussed"})
+    assert course_gate(patient).allowed
+
+
+def test_booking_reads_the_gate_through_its_own_module(patient, prescribed):
+    from booking import gates
+
+    assert gates.course_gate(patient).prescription.assessment_id == prescribed.pk

@@ -1,0 +1,200 @@
+"""Treatment-session notes: one per dry-needling session of a prescribed course, started from
+an appointment or the chart, checked, signed and locked like the assessment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from intake.clinical.models import TreatmentNote
+from tests.booking.factories import AppointmentFactory
+from tests.factories import PASSWORD, PractitionerFactory
+from tests.intake.factories import session_data, sign_note_now, treatment_note
+
+pytestmark = pytest.mark.django_db
+
+
+def _start(client, patient, query=""):
+    return client.post(reverse("intake:session_note_start", args=[patient.pk]) + query)
+
+
+def _edit(note):
+    return reverse("intake:session_note_edit", args=[note.pk])
+
+
+def test_no_session_note_without_a_signed_prescription(login, practitioner, patient, assessment):
+    client = login(practitioner.user)
+    page = client.get(reverse("intake:session_note_start", args=[patient.pk])).content.decode()
+    assert "The assessment note is not signed yet." in page
+    response = _start(client, patient)
+    assert response.url == reverse("intake:patient_chart", args=[patient.pk])
+    assert not TreatmentNote.objects.exists()
+
+
+def test_starting_from_an_appointment_prefills_its_id_and_session_number(
+    login, practitioner, patient, prescribed
+):
+    visit = AppointmentFactory(patient=patient).pk
+    client = login(practitioner.user)
+    url = (
+        reverse("intake:session_note_start", args=[patient.pk]) + f"?appointment={visit}&session=3"
+    )
+    assert "this is session 3" in client.get(url).content.decode()
+    response = client.post(url, {"appointment": str(visit), "session": "3"})
+    note = TreatmentNote.objects.get()
+    assert response.url == _edit(note)
+    assert (note.appointment_id, note.session_number, note.assessment) == (visit, 3, prescribed)
+    # Starting again from the same appointment resumes the same draft.
+    client.post(url, {"appointment": str(visit), "session": "3"})
+    assert TreatmentNote.objects.count() == 1
+
+
+def test_sessions_are_numbered_after_the_last(login, practitioner, patient, prescribed):
+    sign_note_now(treatment_note(prescribed, 1))
+    sign_note_now(treatment_note(prescribed, 2))
+    _start(login(practitioner.user), patient)
+    assert TreatmentNote.objects.order_by("-session_number").first().session_number == 3
+
+
+def test_a_session_number_already_noted_is_refused(login, practitioner, patient, prescribed):
+    sign_note_now(treatment_note(prescribed, 2))
+    response = _start(login(practitioner.user), patient, "?session=2")
+    assert TreatmentNote.objects.count() == 1
+    follow = login(practitioner.user).get(response.url).content.decode()
+    assert "Session 2 already has a note" in follow
+
+
+def test_a_practitioner_without_a_current_certification_cannot_record_needling(
+    login, location, patient, prescribed
+):
+    uncertified = PractitionerFactory(user__locations=[location])
+    _start(login(uncertified.user), patient)
+    assert not TreatmentNote.objects.exists()
+
+
+def test_a_session_note_saves_the_muscle_grid(login, practitioner, prescribed):
+    note = treatment_note(prescribed, pre_session_pain=None, muscles_needled=[])
+    data = session_data(
+        revision=0,
+        muscles_needled=[
+            {"muscle": "gastrocnemius", "side": "left", "needles": 3, "twitch": True},
+            {"muscle": "abductor_hallucis", "side": "right", "needles": 1, "twitch": False},
+        ],
+    )
+    response = login(practitioner.user).post(_edit(note), data)
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.muscles_needled == [
+        {"muscle": "gastrocnemius", "side": "left", "needles": 3, "twitch": True},
+        {"muscle": "abductor_hallucis", "side": "right", "needles": 1, "twitch": False},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"adverse_events": ["bruising"]}, "Give the severity of the adverse event."),
+        ({"adverse_events": ["none", "bleeding"]}, "“None” cannot go with an adverse event."),
+        (
+            {"adverse_events": ["other"], "adverse_event_severity": "mild"},
+            "Name the other adverse event.",
+        ),
+        ({"pre_session_pain": "11"}, "Choose a pain score from 0 to 10."),
+        ({"retention_minutes": "90"}, "Enter at most 60 minutes."),
+        ({"session_number": "0"}, "Sessions are numbered from 1."),
+        ({"session_number": None}, "This field is required."),
+        ({"performed_at": "yesterday"}, "Enter a valid date/time."),
+        (
+            {
+                "muscles_needled": [
+                    {"muscle": "soleus", "side": "left", "needles": 0, "twitch": True}
+                ]
+            },
+            "Record the needles where you saw a twitch response.",
+        ),
+        (
+            {
+                "muscles_needled": [
+                    {"muscle": "soleus", "side": "left", "needles": 50, "twitch": False}
+                ]
+            },
+            "At most 20 needles.",
+        ),
+    ],
+)
+def test_bad_input_is_refused_on_the_field_and_nothing_is_lost(
+    login, practitioner, prescribed, overrides, message
+):
+    note = treatment_note(prescribed)
+    data = session_data(revision=0, advice_given="Typed before the mistake", **overrides)
+    response = login(practitioner.user).post(_edit(note), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html and "Typed before the mistake" in html
+    note.refresh_from_db()
+    assert note.revision == 0
+
+
+def test_a_session_in_the_future_is_refused(login, practitioner, prescribed):
+    note = treatment_note(prescribed)
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    data = session_data(revision=0, performed_at=f"{tomorrow:%Y-%m-%dT%H:%M}")
+    response = login(practitioner.user).post(_edit(note), data)
+    assert "The session cannot be in the future." in response.content.decode()
+
+
+def test_an_adverse_event_with_its_severity_and_action_is_saved(login, practitioner, prescribed):
+    note = treatment_note(prescribed)
+    data = session_data(
+        revision=0,
+        adverse_events=["fainting"],
+        adverse_event_severity="moderate",
+        adverse_event_action="Lay down, legs raised; recovered in 5 minutes.",
+    )
+    login(practitioner.user).post(_edit(note), data)
+    note.refresh_from_db()
+    assert note.adverse_events == ["fainting"] and note.adverse_event_severity == "moderate"
+
+
+def test_signing_a_session_note(login, practitioner, prescribed):
+    note = treatment_note(prescribed)
+    client = login(practitioner.user)
+    response = client.post(
+        reverse("intake:session_note_sign", args=[note.pk]),
+        {"password": PASSWORD, "revision": note.revision},
+    )
+    assert response.url == reverse("intake:session_note_detail", args=[note.pk])
+    note.refresh_from_db()
+    assert note.is_signed and note.fingerprint_verified
+
+
+def test_signing_needs_the_adverse_events_answered_and_the_action_taken(
+    login, practitioner, prescribed
+):
+    note = treatment_note(prescribed, adverse_events=[])
+    page = login(practitioner.user).get(reverse("intake:session_note_sign", args=[note.pk]))
+    assert "Record adverse events, or “None”." in page.content.decode()
+
+    note = treatment_note(prescribed, 2, adverse_events=["soreness"], adverse_event_severity="mild")
+    page = login(practitioner.user).get(reverse("intake:session_note_sign", args=[note.pk]))
+    assert "Record the action taken." in page.content.decode()
+
+
+def test_a_session_beyond_the_plan_is_not_signed(login, practitioner, prescribed):
+    note = treatment_note(prescribed, 7)
+    page = login(practitioner.user).get(reverse("intake:session_note_sign", args=[note.pk]))
+    assert "The plan has 6 sessions; amend the assessment to extend it." in page.content.decode()
+
+
+def test_only_the_author_signs_a_session_note(login, other_practitioner, prescribed):
+    note = treatment_note(prescribed)
+    response = login(other_practitioner.user).post(
+        reverse("intake:session_note_sign", args=[note.pk]),
+        {"password": PASSWORD, "revision": note.revision},
+    )
+    assert response.status_code == 403
+    note.refresh_from_db()
+    assert not note.is_signed
