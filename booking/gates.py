@@ -100,7 +100,7 @@ def intake_form_path(patient: Patient) -> str:
 def aftercare_checkin_path(appointment) -> str | None:
     """The password-free path of the 24–48 h after-care check-in of a completed needling
     session of a course (None for anything else)."""
-    from booking.links import checkin_path
+    from booking.notifications.links import checkin_path
     from intake.clinical.models import CheckInKind
 
     return checkin_path(appointment, CheckInKind.AFTER_CARE)

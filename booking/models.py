@@ -468,7 +468,7 @@ class WaitlistOffer(models.Model):
 
 
 # --- Notifications: reminder policy, patients' choices, the outbox, practitioners' feeds -------
-# (booking/notifications.py writes and sends these; see issue 7)
+# (booking/notifications/ writes and sends these)
 
 
 class EveryElement(Func):

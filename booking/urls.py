@@ -1,7 +1,8 @@
 from django.urls import path
 
-from booking import notification_views, record_views, report_views
+from booking import record_views, report_views
 from booking.desk import move_views, phone_views, request_views, schedule_views, waitlist_views
+from booking.notifications import views as notification_views
 from booking.views import appointments, courses, requests, waitlist
 
 app_name = "booking"

@@ -11,10 +11,10 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import links
 from booking.forms import slot_choice_value
 from booking.models import Notification, Status
-from booking.notification_views import link_cancel, link_ics, link_manage, link_reschedule
+from booking.notifications import links
+from booking.notifications.views import link_cancel, link_ics, link_manage, link_reschedule
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
 from tests.factories import LocationFactory, PatientFactory

@@ -201,8 +201,9 @@ def urls(world):
 
 
 def _urls(clinic, patient, practitioner) -> dict[str, str]:
-    from booking import calendars, links, services
+    from booking import services
     from booking.models import Course, Notification, SlotHold, WaitlistEntry, WaitlistOffer
+    from booking.notifications import calendars, links
 
     start = next_weekday(clinic.location, 1, 10)
     appointment = AppointmentFactory(

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from booking import calendars, notifications, services
+from booking import notifications, services
 from booking.models import Notification
+from booking.notifications import calendars
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
 from tests.factories import PatientFactory

@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import links, notifications, services
+from booking import notifications, services
 from booking.models import CancelledBy, Notification, Status
+from booking.notifications import links
 from intake.clinical.models import CheckIn, CheckInChannel, CheckInKind
 from tests.booking.factories import a_course
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from booking import notifications, services
 from booking.models import Notification, NotificationPreference, Status
+from booking.notifications import rendering
 from tests.booking import email_backends
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import AppointmentFactory
@@ -310,7 +311,7 @@ def test_a_message_that_cannot_be_rendered_is_retried_then_given_up_not_looped_o
     def broken(*args, **kwargs):
         raise ValueError("template bug")
 
-    monkeypatch.setattr(notifications, "render_parts", broken)
+    monkeypatch.setattr(rendering, "render_parts", broken)
     row = _confirmation(confirmed)
     assert notifications.send_due(worker="w", now=timezone.now()).retrying == 1
     row.refresh_from_db()

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from booking import calendars
+from booking.notifications import calendars
 from clinic.models import AccessLog, Role
 from clinic.services import remove_login
 from tests.booking.factories import AppointmentFactory

@@ -166,7 +166,7 @@ def test_every_csv_the_app_writes_goes_through_the_shared_writer():
 
 @pytest.fixture
 def secret_links(clinic, patient):  # noqa: F811
-    from booking import calendars, links
+    from booking.notifications import calendars, links
 
     start = clinic.location.today() + dt.timedelta(days=3)
     appointment = AppointmentFactory(

@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from booking.links import site_domain
 from booking.models import ACTIVE_STATUSES, Appointment, CalendarFeed, Status
+from booking.notifications.links import site_domain
 from clinic.models import Practitioner, Role
 
 REQUEST = "REQUEST"

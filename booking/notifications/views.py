@@ -3,7 +3,7 @@ a signed token instead of a login), calendar downloads and practitioners' feeds,
 reminder choice, and the messages staff need to follow up.
 
 Views that need no login are marked `@login_not_required` one by one; everything they open is
-checked by the token (see booking.links) or the feed's secret."""
+checked by the token (see booking.notifications.links) or the feed's secret."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import access as booking_access
-from booking import calendars, links, notifications, services
+from booking import notifications, services
 from booking.forms import CancelForm, ReminderPreferenceForm, SlotChoiceForm
 from booking.models import ACTIVE_STATUSES, Appointment
+from booking.notifications import calendars, links
 from booking.views.requests import slot_page_context
 from clinic import access
 from clinic.audit import record_access, record_listing

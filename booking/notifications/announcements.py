@@ -1,0 +1,125 @@
+"""The messages a change announces, written by the booking services inside their own
+transaction: a rolled-back booking leaves no message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from booking.models import (
+    Appointment,
+    CancelledBy,
+    Course,
+    Status,
+    WaitlistOffer,
+)
+from booking.notifications.outbox import Kind, State, enqueue, enqueue_about, withdraw
+from booking.notifications.reminders import schedule
+from booking.notifications.surveys import schedule_outcome_surveys
+from clinic.models import Location, ServiceKind
+
+
+def appointment_created(appointment: Appointment, *, now: dt.datetime) -> None:
+    """A new appointment: 'request received' while the front desk has to confirm it, the
+    confirmation (with the invite) when it is confirmed straight away."""
+    if appointment.status == Status.CONFIRMED:
+        enqueue_about(appointment, Kind.CONFIRMED, now)
+    elif appointment.status == Status.REQUESTED:
+        enqueue_about(appointment, Kind.REQUEST_RECEIVED, now)
+    schedule(appointment, now=now)
+
+
+def status_changed(appointment: Appointment, *, previous: str, now: dt.datetime) -> None:
+    if appointment.status == Status.CONFIRMED and previous == Status.REQUESTED:
+        enqueue_about(appointment, Kind.CONFIRMED, now)
+    elif (
+        appointment.status == Status.COMPLETED
+        and appointment.service.kind == ServiceKind.DRY_NEEDLING
+    ):
+        enqueue_about(appointment, Kind.AFTER_CARE, now)
+    schedule(appointment, now=now)
+    if appointment.status in (Status.COMPLETED, Status.NO_SHOW):
+        schedule_outcome_surveys(appointment.course_id, now=now)
+
+
+def appointment_cancelled(appointment: Appointment, *, previous: str, now: dt.datetime) -> None:
+    """Cancelled by the patient or the clinic; a request the clinic cancels is declined."""
+    withdraw(
+        appointment.notifications.filter(
+            kind__in=[Kind.REQUEST_RECEIVED, Kind.CONFIRMED, Kind.RESCHEDULED]
+        ),
+        "The appointment was cancelled before this was sent.",
+    )
+    declined = previous == Status.REQUESTED and appointment.cancelled_by == CancelledBy.CLINIC
+    enqueue_about(
+        appointment,
+        Kind.DECLINED if declined else Kind.CANCELLED,
+        now,
+        context={"was_confirmed": previous != Status.REQUESTED},
+    )
+    schedule(appointment, now=now)
+    schedule_outcome_surveys(appointment.course_id, now=now)
+
+
+def appointment_moved(
+    appointment: Appointment,
+    *,
+    from_starts_at: dt.datetime,
+    from_location: Location,
+    from_practitioner: str,
+    now: dt.datetime,
+    proposal: str = "",
+) -> None:
+    """`proposal`: the clinic's message when it answers a request with another time (the
+    patient is asked to accept it rather than told it moved)."""
+    context = {
+        "from_starts_at": from_starts_at.astimezone(dt.UTC).isoformat(),
+        "from_location_id": from_location.pk,
+        "from_location": from_location.name,
+        "from_time_zone": from_location.time_zone,
+        "from_practitioner": from_practitioner,
+    }
+    # Moved again before the first message went out: one message, from the time the
+    # patient last heard about to the new one.
+    waiting = appointment.notifications.filter(state=State.PENDING, kind=Kind.RESCHEDULED)
+    earlier = waiting.order_by("created_at", "id").first()
+    if earlier is not None:
+        context = earlier.context
+        withdraw(waiting, "Replaced by a newer message about the same appointment.")
+    context = {key: value for key, value in context.items() if key != "proposal"}
+    if proposal:
+        context["proposal"] = proposal
+    enqueue_about(appointment, Kind.RESCHEDULED, now, context=context)
+    schedule(appointment, now=now)
+
+
+def course_booked(course: Course, *, now: dt.datetime) -> None:
+    """One message listing every session (each with its invite), and each session's reminders."""
+    sessions = list(
+        course.appointments.select_related("location", "service", "patient").order_by(
+            "session_number"
+        )
+    )
+    enqueue(
+        Kind.COURSE_BOOKED,
+        patient=course.patient,
+        location=sessions[0].location,
+        course=course,
+        now=now,
+    )
+    for appointment in sessions:
+        schedule(appointment, now=now)
+
+
+def slot_offered(offer: WaitlistOffer, *, now: dt.datetime) -> None:
+    enqueue(
+        Kind.WAITLIST_OFFER,
+        patient=offer.entry.patient,
+        location=offer.hold.location,
+        offer=offer,
+        now=now,
+    )
+
+
+def offer_ended(offer: WaitlistOffer) -> None:
+    withdraw(offer.notifications.all(), "The offer ended before this was sent.")
