@@ -1,8 +1,9 @@
 from django.urls import path
 
-from booking import record_views, report_views
 from booking.desk import move_views, phone_views, request_views, schedule_views, waitlist_views
 from booking.notifications import views as notification_views
+from booking.reports import record_views
+from booking.reports import views as report_views
 from booking.views import appointments, courses, requests, waitlist
 
 app_name = "booking"

@@ -7,7 +7,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from booking.reports import SMALL_NUMBERS, Figure
+from booking.reports.figures import SMALL_NUMBERS, Figure
 
 register = template.Library()
 

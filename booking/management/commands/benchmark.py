@@ -1031,7 +1031,7 @@ def measure_dashboard(world, courses: int, figures: Figures, repeats: int = 20) 
     view renders it (template included), over `courses` synthetic courses."""
     from django.test import RequestFactory
 
-    from booking.report_views import dashboard
+    from booking.reports.views import dashboard
     from clinic.models import Role, User
 
     started = time.perf_counter()

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from booking import services
-from booking.records import patient_record
+from booking.reports.patient_record import patient_record
 from clinic import access
 from clinic.audit import record_access
 from clinic.forms import PasswordCheckForm
