@@ -18,6 +18,6 @@ class BookingConfig(AppConfig):
         register_visits(visits_for_intake)
 
     def seed_demo(self, story) -> None:
-        from booking.demo import seed_bookings
+        from booking.demo.bookings import seed_bookings
 
         seed_bookings(story)

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from booking import notifications
 from booking.availability import aware
-from booking.demo_courses import seed_courses
-from booking.demo_outcomes import seed_outcomes
+from booking.demo.courses import seed_courses
+from booking.demo.outcomes import seed_outcomes
 from booking.models import (
     ACTIVE_STATUSES,
     MOVABLE_STATUSES,
