@@ -305,7 +305,7 @@ def _another_time(request, pk: int, *, propose: bool):
         "next": safe_next_url(request, ""),
     }
     record_viewed(request, appointment)
-    return render(request, "booking/desk_slots.html", context)
+    return render(request, "booking/desk/slots.html", context)
 
 
 # --- Phone and walk-in bookings ------------------------------------------------------------------
@@ -372,7 +372,7 @@ def course_session_rebook(request, pk: int, number: int):
     }
     if not gate.allowed or location is None:
         log_access(request, course)
-        return render(request, "booking/course_session_rebook.html", context)
+        return render(request, "booking/desk/course_session_rebook.html", context)
     if request.method == "POST":
         form = DeskBookingForm(
             request.POST, rooms=Room.objects.filter(location=location, is_active=True)
@@ -427,7 +427,7 @@ def course_session_rebook(request, pk: int, number: int):
         else None,
     )
     log_access(request, course)
-    return render(request, "booking/course_session_rebook.html", context)
+    return render(request, "booking/desk/course_session_rebook.html", context)
 
 
 # --- The waitlist board ---------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def find_patient(request, slug: str):
         "carried_query": urlencode(carried),
         "picked": picked_summary(location, carried),
     }
-    response = render(request, "booking/find_patient.html", context)
+    response = render(request, "booking/desk/find_patient.html", context)
     remember_location(request, response, location)
     return response
 
@@ -115,7 +115,7 @@ def new_patient(request, slug: str):
         form.initial = _names_from(request.POST.get("q", ""))
     return render(
         request,
-        "booking/new_patient.html",
+        "booking/desk/new_patient.html",
         {
             "location": location,
             "form": form,
@@ -228,7 +228,7 @@ def book_for_patient(request, slug: str, patient_pk: int):
         "page_url": reverse("booking:book_for_patient", args=[location.slug, patient.pk]),
         "channel": request.POST.get("channel", "phone"),
     }
-    return render(request, "booking/book_for_patient.html", context)
+    return render(request, "booking/desk/book_for_patient.html", context)
 
 
 # --- Booking a session of a course again ---------------------------------------------------------

@@ -48,7 +48,7 @@ def requests_queue(request):
     record_listed(request, (a.patient_id for a in waiting), "booking.requests")
     return render(
         request,
-        "booking/requests_queue.html",
+        "booking/desk/requests_queue.html",
         {
             "locations": locations,
             "chosen": chosen,
@@ -176,7 +176,7 @@ def desk_cancel(request, pk: int):
     record_viewed(request, appointment)
     return render(
         request,
-        "booking/desk_cancel.html",
+        "booking/desk/cancel.html",
         {
             "appointment": appointment,
             "form": form,
@@ -204,7 +204,7 @@ def desk_decline(request, pk: int):
     record_viewed(request, appointment)
     return render(
         request,
-        "booking/desk_decline.html",
+        "booking/desk/decline.html",
         {"appointment": appointment, "form": form, "next": safe_next_url(request, "")},
     )
 

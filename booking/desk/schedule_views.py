@@ -33,7 +33,7 @@ def desk(request):
     """The schedule of the location chosen last on this device (or the first one)."""
     location = remembered_location(request) or access.visible_locations(request.user).first()
     if location is None:
-        return render(request, "booking/desk_no_location.html")
+        return render(request, "booking/desk/no_location.html")
     return redirect("booking:location_day", slug=location.slug)
 
 
@@ -70,7 +70,7 @@ def location_day(request, slug: str):
         "zone_name": dt.datetime.combine(day, dt.time(12), tzinfo=location.zone).tzname(),
     }
     record_listed(request, (a.patient_id for a in loaded.appointments), "booking.schedule")
-    response = render(request, "booking/desk_day.html", context)
+    response = render(request, "booking/desk/day.html", context)
     remember_location(request, response, location)
     return response
 
@@ -88,7 +88,7 @@ def location_day_list(request, slug: str):
         "printed_at": timezone.now(),
     }
     record_listed(request, (a.patient_id for a in loaded.appointments), "booking.schedule")
-    response = render(request, "booking/desk_day_list.html", context)
+    response = render(request, "booking/desk/day_list.html", context)
     remember_location(request, response, location)
     return response
 
@@ -108,7 +108,7 @@ def location_week(request, slug: str):
     }
     shown = [e for row in week.rows for cell in row.cells for e in cell.entries] + week.off_grid
     record_listed(request, (e.appointment.patient_id for e in shown), "booking.schedule")
-    response = render(request, "booking/desk_week.html", context)
+    response = render(request, "booking/desk/week.html", context)
     remember_location(request, response, location)
     return response
 
@@ -152,7 +152,7 @@ def _practitioner_page(request, pk: int, *, days: int):
     record_listed(request, (a.patient_id for a in loaded.appointments), "booking.schedule")
     return render(
         request,
-        "booking/practitioner_schedule.html",
+        "booking/desk/practitioner_schedule.html",
         {
             "practitioner": practitioner,
             "locations": locations,

@@ -84,7 +84,7 @@ def waitlist_board(request, slug: str):
         "freed": freed,
         "now": now,
     }
-    response = render(request, "booking/waitlist_board.html", context)
+    response = render(request, "booking/desk/waitlist_board.html", context)
     remember_location(request, response, location)
     return response
 
@@ -163,7 +163,7 @@ def waitlist_offer(request, pk: int):
         )
     return render(
         request,
-        "booking/waitlist_offer.html",
+        "booking/desk/waitlist_offer.html",
         {"entry": entry, "days": days, "board": board, "searched_days": NEXT_DAYS_SEARCHED},
     )
 
@@ -220,7 +220,7 @@ def waitlist_add(request, slug: str, patient_pk: int):
     )
     return render(
         request,
-        "booking/waitlist_add.html",
+        "booking/desk/waitlist_add.html",
         {"location": location, "patient": patient, "form": form},
     )
 

@@ -44,7 +44,7 @@ def _link_refused(request, refused: links.LinkRefused):
     )
     return render(
         request,
-        "booking/link_refused.html",
+        "booking/notifications/link_refused.html",
         {
             "reason": str(refused),
             "expired": isinstance(refused, links.LinkExpired),
@@ -104,7 +104,7 @@ def link_manage(request, appointment: Appointment, token: str):
     )
     return render(
         request,
-        "booking/link_manage.html",
+        "booking/notifications/link_manage.html",
         {
             "appointment": appointment,
             "may_change_online": appointment.patient_may_change_online(),
@@ -141,7 +141,7 @@ def link_cancel(request, appointment: Appointment, token: str):
         return redirect(urls["manage_url"])
     return render(
         request,
-        "booking/link_cancel.html",
+        "booking/notifications/link_cancel.html",
         {
             "appointment": appointment,
             "form": form,
@@ -210,7 +210,7 @@ def link_reschedule(request, appointment: Appointment, token: str):
         "page_url": urls["reschedule_url"],
         **urls,
     }
-    return render(request, "booking/link_reschedule.html", context)
+    return render(request, "booking/notifications/link_reschedule.html", context)
 
 
 # --- Calendar files -----------------------------------------------------------------------------
@@ -300,7 +300,7 @@ def practitioner_feed(request, token: str):
 def calendar_feed(request):
     practitioner = access.own_practitioner_record(request.user)
     feed = getattr(practitioner, "calendar_feed", None)
-    return render(request, "booking/calendar_feed.html", {"feed": feed, "feed_url": ""})
+    return render(request, "booking/notifications/calendar_feed.html", {"feed": feed, "feed_url": ""})
 
 
 @access.role_required(Role.PRACTITIONER)
@@ -312,7 +312,7 @@ def calendar_feed_new(request):
     practitioner.refresh_from_db()
     return render(
         request,
-        "booking/calendar_feed.html",
+        "booking/notifications/calendar_feed.html",
         {
             "feed": practitioner.calendar_feed,
             "feed_url": links.absolute(reverse("booking:practitioner_feed", args=[token])),
@@ -354,7 +354,7 @@ def reminder_settings(request):
     address = notifications.recipient(patient)
     return render(
         request,
-        "booking/reminder_settings.html",
+        "booking/notifications/reminder_settings.html",
         {
             "form": form,
             "address": address,
@@ -378,7 +378,7 @@ def email_problems(request):
         patient_ids=(n.patient_id for n in failed),
         record_type="booking.notification",
     )
-    return render(request, "booking/email_problems.html", {"failed": failed})
+    return render(request, "booking/notifications/email_problems.html", {"failed": failed})
 
 
 @access.staff_required

@@ -35,7 +35,7 @@ def _record_response(request, patient: Patient):
         )
         response["Content-Disposition"] = f'attachment; filename="patient-record-{patient.pk}.json"'
         return response
-    return render(request, "booking/patient_record.html", {"record": record, "patient": patient})
+    return render(request, "booking/reports/patient_record.html", {"record": record, "patient": patient})
 
 
 @access.patient_required
@@ -73,4 +73,4 @@ def close_account(request):
             "phone the clinic if you need a copy.",
         )
         return redirect("clinic:welcome")
-    return render(request, "booking/close_account.html", {"form": form, "patient": patient})
+    return render(request, "booking/reports/close_account.html", {"form": form, "patient": patient})
