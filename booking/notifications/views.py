@@ -300,7 +300,9 @@ def practitioner_feed(request, token: str):
 def calendar_feed(request):
     practitioner = access.own_practitioner_record(request.user)
     feed = getattr(practitioner, "calendar_feed", None)
-    return render(request, "booking/notifications/calendar_feed.html", {"feed": feed, "feed_url": ""})
+    return render(
+        request, "booking/notifications/calendar_feed.html", {"feed": feed, "feed_url": ""}
+    )
 
 
 @access.role_required(Role.PRACTITIONER)

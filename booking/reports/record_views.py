@@ -35,7 +35,9 @@ def _record_response(request, patient: Patient):
         )
         response["Content-Disposition"] = f'attachment; filename="patient-record-{patient.pk}.json"'
         return response
-    return render(request, "booking/reports/patient_record.html", {"record": record, "patient": patient})
+    return render(
+        request, "booking/reports/patient_record.html", {"record": record, "patient": patient}
+    )
 
 
 @access.patient_required

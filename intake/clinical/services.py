@@ -95,6 +95,21 @@ def _check_visit_is_the_patients(appointment_id: int | None, patient: Patient) -
         raise NotThePatientsVisit()
 
 
+class NotACourseSession(NoteError):
+    message = (
+        "That appointment is not a dry-needling session of the course this patient's "
+        "assessment prescribed: the note was not started. Start it from a session of that "
+        "course, or from their chart."
+    )
+
+
+def _not_a_session_refusal(error: IntegrityError) -> bool:
+    """Whether PostgreSQL refused a session note for recording a visit that is not a session
+    of the course its assessment prescribed (intake migration 0008)."""
+    name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
+    return name == "treatment_note_appointment_is_a_session_of_the_course"
+
+
 def _same_patient_refusal(error: IntegrityError) -> bool:
     """Whether PostgreSQL refused a record for naming another patient's visit (a race with
     the check above, or a caller that skipped it)."""
@@ -222,6 +237,8 @@ def start_treatment_note(
     except IntegrityError as error:
         if _same_patient_refusal(error):
             raise NotThePatientsVisit() from error
+        if _not_a_session_refusal(error):
+            raise NotACourseSession() from error
         raise NoteError(f"Session {session_number} already has a note.") from None
     return note
 

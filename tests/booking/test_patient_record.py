@@ -3,14 +3,16 @@ manager, each export in the access log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from django.urls import reverse
 
+from booking.models import Status
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory
+from tests.booking.factories import AppointmentFactory, a_course
 from tests.intake.factories import publish_consents, sign, signed_assessment, submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -84,14 +86,24 @@ def test_the_export_takes_a_fixed_number_of_queries(
         client.get(reverse("booking:my_record"), {"format": "json"})
 
 
-def test_the_record_holds_every_check_in_corrections_included(login, patient, history):
-    from intake.clinical.models import AfterCareResponse, CheckIn, CheckInKind
+def test_the_record_holds_every_check_in_corrections_included(login, clinic, patient, history):
+    from intake.clinical.models import AfterCareResponse, AssessmentNote, CheckIn, CheckInKind
 
+    # After care of the first session of the course the signed assessment prescribed.
+    course = a_course(
+        clinic,
+        patient,
+        statuses=[Status.COMPLETED],
+        first_start=history.starts_at - dt.timedelta(days=7),
+        assessment=AssessmentNote.objects.get(patient=patient),
+    )
+    session = course.appointments.get()
     first = CheckIn.objects.create(
         patient=patient,
         kind=CheckInKind.AFTER_CARE,
         channel="link",
-        appointment_id=history.pk,
+        appointment_id=session.pk,
+        course_id=course.pk,
         soreness="mild",
         bruising=False,
         worrying=True,
@@ -101,7 +113,8 @@ def test_the_record_holds_every_check_in_corrections_included(login, patient, hi
         patient=patient,
         kind=CheckInKind.AFTER_CARE,
         channel="link",
-        appointment_id=history.pk,
+        appointment_id=session.pk,
+        course_id=course.pk,
         soreness="mild",
         bruising=True,
         worrying=False,

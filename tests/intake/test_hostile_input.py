@@ -88,6 +88,7 @@ def test_check_in_comments_reach_the_practitioner_escaped(
         kind=CheckInKind.AFTER_CARE,
         channel="home",
         appointment_id=session.pk,
+        course_id=course.pk,
         soreness="mild",
         bruising=False,
         worrying=True,

@@ -94,6 +94,7 @@ def test_the_database_refuses_a_score_above_10(patient, course):
             kind=BEFORE,
             channel="home",
             appointment_id=_session(course, 3).pk,
+            course_id=course.pk,
             pain_first_steps=11,
             pain_average=3,
         )
@@ -148,6 +149,7 @@ def test_check_ins_are_append_only_in_the_database(patient, course):
         kind=BEFORE,
         channel="home",
         appointment_id=_session(course, 3).pk,
+        course_id=course.pk,
         pain_first_steps=5,
         pain_average=3,
     )
@@ -209,6 +211,7 @@ def test_a_response_needs_a_note_and_comes_from_staff_of_the_patient(
         kind=AFTER,
         channel="home",
         appointment_id=_session(course, 2).pk,
+        course_id=course.pk,
         soreness="mild",
         bruising=False,
         worrying=True,
@@ -233,6 +236,7 @@ def test_worrying_after_care_lists_only_that_practitioners_current_unanswered_wo
     calm = CheckIn.objects.create(
         **common,
         appointment_id=_session(course, 1).pk,
+        course_id=course.pk,
         bruising=False,
         worrying=False,
         practitioner=practitioner,
@@ -240,6 +244,7 @@ def test_worrying_after_care_lists_only_that_practitioners_current_unanswered_wo
     corrected = CheckIn.objects.create(
         **common,
         appointment_id=_session(course, 2).pk,
+        course_id=course.pk,
         bruising=False,
         worrying=True,
         worrying_details="Swollen",
@@ -248,6 +253,7 @@ def test_worrying_after_care_lists_only_that_practitioners_current_unanswered_wo
     CheckIn.objects.create(
         **common,
         appointment_id=_session(course, 2).pk,
+        course_id=course.pk,
         bruising=False,
         worrying=False,
         practitioner=practitioner,
@@ -257,6 +263,7 @@ def test_worrying_after_care_lists_only_that_practitioners_current_unanswered_wo
     theirs = CheckIn.objects.create(
         **common,
         appointment_id=_session(course, 3).pk,
+        course_id=course.pk,
         bruising=True,
         worrying=True,
         worrying_details="Bruise spreading",

@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from booking.models import Status
 from intake.clinical.models import TreatmentNote
-from tests.booking.factories import AppointmentFactory
+from tests.booking.factories import a_clinic, a_course
 from tests.factories import PASSWORD, PractitionerFactory
 from tests.intake.factories import session_data, sign_note_now, treatment_note
 
@@ -35,9 +36,17 @@ def test_no_session_note_without_a_signed_prescription(login, practitioner, pati
 
 
 def test_starting_from_an_appointment_prefills_its_id_and_session_number(
-    login, practitioner, patient, prescribed
+    login, location, practitioner, patient, prescribed
 ):
-    visit = AppointmentFactory(patient=patient).pk
+    # The third session of the course the signed assessment prescribed.
+    course = a_course(
+        a_clinic(location=location, practitioner=practitioner),
+        patient,
+        statuses=[Status.COMPLETED, Status.COMPLETED, Status.CONFIRMED],
+        first_start=timezone.now() - dt.timedelta(days=13, hours=2),
+        assessment=prescribed,
+    )
+    visit = course.appointments.get(session_number=3).pk
     client = login(practitioner.user)
     url = (
         reverse("intake:session_note_start", args=[patient.pk]) + f"?appointment={visit}&session=3"
