@@ -30,7 +30,7 @@ clinic_patterns = [
     path("manager/access-log/", views.access_log, name="access_log"),
 ]
 
-handler400 = "clinic.views.bad_request"
+handler400 = "clinic.views.accounts.bad_request"
 
 admin.site.site_header = f"{settings.CLINIC_NAME} administration"
 admin.site.site_title = f"{settings.CLINIC_NAME} administration"

@@ -147,7 +147,7 @@ def test_odd_digits_in_the_patient_filter_are_a_name_not_an_error(login, manager
 
 
 def test_a_name_shared_by_too_many_patients_says_the_log_is_cut(login, manager):
-    from clinic.views import NAMED_PATIENTS_AT_MOST
+    from clinic.views.access_log import NAMED_PATIENTS_AT_MOST
     from tests.factories import PatientFactory
 
     PatientFactory.create_batch(

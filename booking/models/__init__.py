@@ -1,0 +1,60 @@
+"""The booking app's models, one module a part: `appointments` (rooms, appointments and their
+history, courses), `waitlist` (holds, entries, offers) and `notifications` (reminder policies,
+preferences, the outbox, calendar feeds). Django finds them here; code imports them from here.
+"""
+
+from booking.models.appointments import (
+    ACTIVE,
+    ACTIVE_STATUSES,
+    LONGEST_APPOINTMENT,
+    MOVABLE_STATUSES,
+    TRANSITIONS,
+    Appointment,
+    AppointmentEvent,
+    CancelledBy,
+    Course,
+    Room,
+    Status,
+    TsTzRange,
+)
+from booking.models.notifications import (
+    CalendarFeed,
+    EveryElement,
+    LocationReminderPolicy,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    NotificationState,
+    default_reminder_hours,
+)
+from booking.models.waitlist import (
+    SlotHold,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+
+__all__ = [
+    "ACTIVE",
+    "ACTIVE_STATUSES",
+    "Appointment",
+    "AppointmentEvent",
+    "CancelledBy",
+    "Course",
+    "LONGEST_APPOINTMENT",
+    "MOVABLE_STATUSES",
+    "Room",
+    "Status",
+    "TRANSITIONS",
+    "TsTzRange",
+    "SlotHold",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "CalendarFeed",
+    "EveryElement",
+    "LocationReminderPolicy",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "NotificationState",
+    "default_reminder_hours",
+]

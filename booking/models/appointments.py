@@ -1,0 +1,321 @@
+"""Rooms, appointments and their history, and courses.
+
+No two active appointments may overlap for one practitioner, one room or one patient:
+PostgreSQL guarantees it with exclusion constraints, and a trigger (see the migration
+`0002_travel_time_trigger`) keeps a practitioner's travel time between locations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils import timezone
+
+from clinic.models import Location, Patient, Practitioner, Service, User
+
+
+class TsTzRange(Func):
+    """`tstzrange(start, end)`, half-open: back-to-back appointments do not overlap."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class Room(models.Model):
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=50)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "name"], name="room_name_unique_per_location"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.location})"
+
+
+class Status(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    CONFIRMED = "confirmed", "Confirmed"
+    CHECKED_IN = "checked_in", "Checked in"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+# The only status changes there are. Anything else is refused by `booking.services`.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.REQUESTED: frozenset({Status.CONFIRMED, Status.CANCELLED}),
+    Status.CONFIRMED: frozenset({Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW}),
+    Status.CHECKED_IN: frozenset({Status.COMPLETED}),
+    Status.COMPLETED: frozenset(),
+    Status.CANCELLED: frozenset(),
+    Status.NO_SHOW: frozenset(),
+}
+
+# Appointments that occupy their time (cancelled ones and no-shows free it).
+ACTIVE_STATUSES = (Status.REQUESTED, Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED)
+ACTIVE = Q(status__in=ACTIVE_STATUSES)
+# Appointments whose time and people may still be changed.
+MOVABLE_STATUSES = (Status.REQUESTED, Status.CONFIRMED)
+
+
+class CancelledBy(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CLINIC = "clinic", "Clinic"
+
+
+class Course(models.Model):
+    """A prescribed course of dry-needling sessions, booked all at once from a signed assessment."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.PROTECT,
+        related_name="courses",
+        help_text="The practitioner who prescribed the course.",
+    )
+    assessment_id = models.BigIntegerField(
+        help_text="The signed assessment note (intake) that prescribed the course."
+    )
+    sessions_planned = models.PositiveSmallIntegerField()
+    minutes = models.PositiveSmallIntegerField()
+    interval_days = models.PositiveSmallIntegerField(default=7)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sessions_planned__gte=4, sessions_planned__lte=6),
+                name="course_has_4_to_6_sessions",
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__in=[15, 20, 30]), name="course_session_length_15_20_or_30"
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_days__gte=1, interval_days__lte=28),
+                name="course_interval_1_to_28_days",
+            ),
+            # One assessment's plan yields one course: another course needs a re-assessment.
+            # (Courses are never cancelled as a whole; their sessions are.) Two bookings at the
+            # same moment are also serialised by a row lock in `services.book_course`.
+            models.UniqueConstraint(fields=["assessment_id"], name="course_one_per_assessment"),
+            # What the composite foreign keys naming a course *and its patient* refer to (see
+            # migration 0010_record_integrity_across_patients).
+            models.UniqueConstraint(fields=["id", "patient"], name="course_id_with_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dry-needling course of {self.sessions_planned} for {self.patient}"
+
+
+class Appointment(models.Model):
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="appointments"
+    )
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    blocks_until = models.DateTimeField(
+        help_text="The end plus the location's buffer: the practitioner and room are busy until then."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    session_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Cancellation details (also in the history), kept here for the lists that show them.
+    cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    cancellation_reason = models.CharField(max_length=300, blank=True)
+    late_cancellation = models.BooleanField(default=False)
+    proposed_by_clinic = models.BooleanField(
+        default=False,
+        db_default=False,  # so that rows written outside Django get it too
+        help_text="The clinic proposed this time instead of the one the patient asked for; "
+        "the request waits for the patient to accept it.",
+    )
+    patient_note = models.CharField(
+        "note from the patient",
+        max_length=500,
+        blank=True,
+        help_text="What the patient wrote when requesting the appointment.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Bumped by every change, so a form that was opened on an older state is refused.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["practitioner", "starts_at"], name="appt_practitioner_start"),
+            models.Index(fields=["location", "starts_at"], name="appt_location_start"),
+            models.Index(fields=["patient", "starts_at"], name="appt_patient_start"),
+            models.Index(fields=["room", "starts_at"], name="appt_room_start"),
+            models.Index(
+                fields=["created_at"], condition=Q(status="requested"), name="appt_requests_queue"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("ends_at")), name="appointment_starts_before_it_ends"
+            ),
+            models.CheckConstraint(
+                condition=Q(blocks_until__gte=F("ends_at")),
+                name="appointment_blocks_at_least_until_its_end",
+            ),
+            # Bounded length lets a window's appointments be found from an index on the start.
+            models.CheckConstraint(
+                condition=Q(blocks_until__lte=F("starts_at") + dt.timedelta(hours=12)),
+                name="appointment_blocks_under_12_hours",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="appointment_status_is_known"
+            ),
+            models.CheckConstraint(
+                # session_number IS NOT NULL spelt out: a NULL comparison would pass a CHECK.
+                condition=Q(course__isnull=True, session_number__isnull=True)
+                | Q(
+                    course__isnull=False,
+                    session_number__isnull=False,
+                    session_number__gte=1,
+                    session_number__lte=6,
+                ),
+                name="appointment_course_sessions_numbered_1_to_6",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(cancelled_by=""),
+                name="appointment_cancellation_says_by_whom",
+            ),
+            # One active appointment per session number of a course: moving or cancelling a
+            # session keeps the numbering of the others.
+            models.UniqueConstraint(
+                fields=["course", "session_number"],
+                condition=ACTIVE,
+                name="appointment_one_active_per_course_session",
+            ),
+            # What the composite foreign keys naming an appointment *and its patient* refer to
+            # (notes, check-ins, emails, holds: migration 0010_record_integrity_across_patients).
+            models.UniqueConstraint(fields=["id", "patient"], name="appointment_id_with_patient"),
+            ExclusionConstraint(
+                name="appointment_no_overlap_per_practitioner",
+                expressions=[
+                    (TsTzRange("starts_at", "blocks_until"), RangeOperators.OVERLAPS),
+                    ("practitioner", RangeOperators.EQUAL),
+                ],
+                condition=ACTIVE,
+            ),
+            ExclusionConstraint(
+                name="appointment_no_overlap_per_room",
+                expressions=[
+                    (TsTzRange("starts_at", "blocks_until"), RangeOperators.OVERLAPS),
+                    ("room", RangeOperators.EQUAL),
+                ],
+                condition=ACTIVE,
+            ),
+            ExclusionConstraint(
+                name="appointment_no_overlap_per_patient",
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                    ("patient", RangeOperators.EQUAL),
+                ],
+                condition=ACTIVE,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} for {self.patient} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+    # --- Reading the appointment ------------------------------------------------------------
+
+    @property
+    def local_starts_at(self) -> dt.datetime:
+        return self.starts_at.astimezone(self.location.zone)
+
+    @property
+    def local_ends_at(self) -> dt.datetime:
+        return self.ends_at.astimezone(self.location.zone)
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_movable(self) -> bool:
+        return self.status in MOVABLE_STATUSES
+
+    @property
+    def session_label(self) -> str:
+        """'DN 3/6' for a course session, '' otherwise."""
+        if self.course_id and self.session_number:
+            return f"DN {self.session_number}/{self.course.sessions_planned}"
+        return ""
+
+    @property
+    def is_waiting_for_patient(self) -> bool:
+        """A request the clinic answered with another time, not yet accepted by the patient."""
+        return self.status == Status.REQUESTED and self.proposed_by_clinic
+
+    def can_change_to(self, status: str) -> bool:
+        return status in TRANSITIONS[self.status]
+
+    def cancellation_deadline(self) -> dt.datetime:
+        return self.starts_at - dt.timedelta(hours=self.location.cancellation_notice_hours)
+
+    def is_late_cancellation(self, at: dt.datetime) -> bool:
+        return at > self.cancellation_deadline()
+
+    def patient_may_change_online(self, at: dt.datetime | None = None) -> bool:
+        """Whether the patient may cancel or move it themselves (before the location's notice)."""
+        at = at or timezone.now()
+        return self.status in MOVABLE_STATUSES and not self.is_late_cancellation(at)
+
+
+class AppointmentEvent(models.Model):
+    """One line of an appointment's history: who did what, when and why."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STATUS = "status", "Status changed"
+        MOVED = "moved", "Moved"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    late = models.BooleanField(null=True, help_text="For cancellations: inside the notice period?")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()} {self.to_status}"
+
+
+# No appointment (with its buffer) lasts longer than this: see the check constraint above.
+LONGEST_APPOINTMENT = dt.timedelta(hours=12)

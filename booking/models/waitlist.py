@@ -1,0 +1,159 @@
+"""Held times and the waitlist: a slot held for a patient while they confirm, a patient
+waiting for a time, and the time offered to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from booking.models.appointments import Appointment, Room
+from clinic.models import Location, Patient, Practitioner, Service, User, Weekday
+
+
+class SlotHold(models.Model):
+    """A slot kept for one patient for a few minutes while they confirm a request.
+
+    Holds stop others from being offered the same time; the appointment's exclusion
+    constraints remain the guarantee. A hold that became an appointment keeps a link to
+    it, so that confirming twice (a double click, a resubmitted form) finds the same
+    appointment instead of making another."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="holds")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="holds")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="holds")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    blocks_until = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="hold"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["practitioner", "starts_at"], name="hold_practitioner_start")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("ends_at")), name="hold_starts_before_it_ends"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold for {self.patient} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+    def is_live(self, at: dt.datetime | None = None) -> bool:
+        return self.appointment_id is None and self.expires_at > (at or timezone.now())
+
+
+class WaitlistEntry(models.Model):
+    """A patient asking for an earlier slot: where, optionally with whom, and when suits."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered a slot"
+        BOOKED = "booked", "Booked"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="waitlist")
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: anyone suitable.",
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    minutes = models.PositiveSmallIntegerField()
+    weekdays = ArrayField(models.PositiveSmallIntegerField(), help_text="0 = Monday … 6 = Sunday")
+    earliest_time = models.TimeField(help_text="Local time at the location.")
+    latest_time = models.TimeField(help_text="Latest end, local time at the location.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(earliest_time__lt=F("latest_time")),
+                name="waitlist_earliest_before_latest",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekdays__len__gte=1), name="waitlist_at_least_one_weekday"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} waiting at {self.location}"
+
+    @property
+    def weekday_names(self) -> str:
+        """'Mon, Wed, Fri'."""
+        return ", ".join(Weekday(day).label[:3] for day in sorted(self.weekdays))
+
+    def matches(
+        self,
+        *,
+        local_start: dt.datetime,
+        local_end: dt.datetime,
+        practitioner_id: int,
+        service_id: int,
+    ) -> bool:
+        return (
+            self.service_id == service_id
+            and local_start.weekday() in self.weekdays
+            and self.earliest_time <= local_start.time()
+            and local_end.time() <= self.latest_time
+            and local_end.date() == local_start.date()
+            and (self.practitioner_id is None or self.practitioner_id == practitioner_id)
+        )
+
+
+class WaitlistOffer(models.Model):
+    """A freed slot offered to a waiting patient, held until the deadline."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn (slot taken)"
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    hold = models.OneToOneField(SlotHold, on_delete=models.CASCADE, related_name="offer")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    offered_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    offered_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when offered automatically after a cancellation.",
+    )
+
+    class Meta:
+        ordering = ["-offered_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry"],
+                condition=Q(state="open"),
+                name="waitlist_one_open_offer_per_entry",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer to {self.entry.patient} until {self.expires_at:%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,217 @@
+"""Practitioners: their dry-needling certifications, working hours at each location, and time
+off or extra hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeOperators
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q
+
+from clinic.models.locations import Location, TimeRange, Weekday
+from clinic.models.people import Role, User
+from clinic.text_limits import bounded_text
+
+
+class PractitionerQuerySet(models.QuerySet):
+    def certified_on(self, on: dt.date) -> PractitionerQuerySet:
+        """Practitioners holding a dry-needling certification that is current on `on`."""
+        current = Certification.objects.filter(
+            practitioner=OuterRef("pk"), valid_from__lte=on, valid_until__gte=on
+        )
+        return self.filter(Exists(current))
+
+    def at(self, location: Location) -> PractitionerQuerySet:
+        return self.filter(user__locations=location, user__is_active=True)
+
+
+@bounded_text
+class Practitioner(models.Model):
+    user = models.OneToOneField(
+        User,
+        on_delete=models.PROTECT,
+        related_name="practitioner",
+        limit_choices_to={"role": Role.PRACTITIONER},
+    )
+    title = models.CharField(
+        max_length=100, help_text="As patients see it, e.g. Registered Physiotherapist."
+    )
+    bio = models.TextField(blank=True, max_length=2000)
+
+    objects = PractitionerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self) -> str:
+        return self.user.full_name
+
+    @property
+    def name(self) -> str:
+        return self.user.full_name
+
+    def clean(self) -> None:
+        if self.user_id and self.user.role != Role.PRACTITIONER:
+            raise ValidationError({"user": "Only a user with the practitioner role can be linked."})
+
+    def certification_on(self, on: dt.date) -> Certification | None:
+        """The certification that is current on `on`, if any (uses prefetched rows if present)."""
+        for certification in self.certifications.all():
+            if certification.is_current_on(on):
+                return certification
+        return None
+
+    def is_certified_on(self, on: dt.date) -> bool:
+        return self.certification_on(on) is not None
+
+
+class Certification(models.Model):
+    """A dry-needling certification. Only a certification current on a session's date
+    lets a practitioner be booked for needling."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="certifications"
+    )
+    issued_by = models.CharField(max_length=200)
+    certificate_number = models.CharField(max_length=100, blank=True)
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+
+    class Meta:
+        ordering = ["-valid_until"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gt=F("valid_from")),
+                name="certification_expires_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dry needling, {self.issued_by} ({self.valid_from} – {self.valid_until})"
+
+    def clean(self) -> None:
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise ValidationError(
+                {"valid_until": "A certification must expire after the date it starts."}
+            )
+
+    def is_current_on(self, on: dt.date) -> bool:
+        return self.valid_from <= on <= self.valid_until
+
+
+class WorkingHours(models.Model):
+    """A practitioner's regular weekly hours at one location, in that location's wall-clock time."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts_at = models.TimeField()
+    ends_at = models.TimeField()
+
+    class Meta:
+        ordering = ["practitioner", "weekday", "starts_at"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("ends_at")), name="working_hours_start_before_end"
+            ),
+            # A practitioner cannot be in two places during the same hours of a weekday.
+            ExclusionConstraint(
+                name="working_hours_no_overlap_per_practitioner",
+                expressions=[
+                    ("practitioner", RangeOperators.EQUAL),
+                    ("weekday", RangeOperators.EQUAL),
+                    (TimeRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.practitioner} at {self.location}: {self.get_weekday_display()} "
+            f"{self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+        )
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "The end of the working hours must be after their start."
+        if (
+            self.practitioner_id
+            and self.location_id
+            and not self.practitioner.user.locations.filter(pk=self.location_id).exists()
+        ):
+            errors["location"] = "The practitioner does not work at this location."
+        if not errors and self.practitioner_id and self.weekday is not None and self.starts_at:
+            clash = (
+                WorkingHours.objects.filter(
+                    practitioner_id=self.practitioner_id,
+                    weekday=self.weekday,
+                    starts_at__lt=self.ends_at,
+                    ends_at__gt=self.starts_at,
+                )
+                .exclude(pk=self.pk)
+                .select_related("location")
+                .first()
+            )
+            if clash:
+                errors["starts_at"] = (
+                    f"These hours overlap hours already set at {clash.location} "
+                    f"({clash.starts_at:%H:%M}–{clash.ends_at:%H:%M})."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ScheduleException(models.Model):
+    """A change to a practitioner's regular hours: time off, or extra hours at a location."""
+
+    class Kind(models.TextChoices):
+        TIME_OFF = "time_off", "Time off"
+        EXTRA_HOURS = "extra_hours", "Extra hours"
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="schedule_exceptions"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="schedule_exceptions",
+        help_text="Required for extra hours; leave empty for time off at every location.",
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("ends_at")), name="schedule_exception_start_before_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="time_off") | Q(location__isnull=False),
+                name="schedule_exception_extra_hours_have_a_location",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.practitioner} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "The end must be after the start."
+        if self.kind == self.Kind.EXTRA_HOURS and not self.location_id:
+            errors["location"] = "Say at which location the extra hours are."
+        if errors:
+            raise ValidationError(errors)

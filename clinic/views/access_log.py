@@ -1,0 +1,204 @@
+"""The access log, for managers: who opened which patient's record, filtered, grouped, and
+exported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.contrib import messages
+from django.contrib.postgres.expressions import ArraySubquery
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Min, Q
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
+
+from clinic import access
+from clinic.audit import record_export
+from clinic.exports import csv_response
+from clinic.forms import (
+    AccessLogFilterForm,
+)
+from clinic.models import (
+    AccessLog,
+    Patient,
+    User,
+)
+
+# --- The access log (managers) --------------------------------------------------------------------
+
+
+def _patients_named(text: str):
+    """The patients record numbers (one, or several with commas), or every word of a name
+    (case forgiven), point to."""
+    numbers = [part.strip() for part in text.split(",")]
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if all(re.fullmatch(r"[0-9]{1,12}", number) for number in numbers):
+        return Patient.objects.filter(pk__in=[int(number) for number in numbers])
+    named = Patient.objects.all()
+    for word in text.split():
+        named = named.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return named
+
+
+def _filtered_access_log(form: AccessLogFilterForm):
+    rows = AccessLog.objects.select_related("actor", "patient").order_by("-at", "-id")
+    if not form.is_valid():
+        return rows, None
+    data = form.cleaned_data
+    patient = None
+    if data["patient"]:
+        named = _patients_named(data["patient"])
+        # One patient: their access report (its export is then recorded against them);
+        # several: every row of any of them.
+        matches = list(named[:2])
+        if len(matches) == 1:
+            patient = matches[0]
+        # Their own rows, and the exports that covered them among others.
+        rows = rows.filter(
+            Q(patient__in=named) | Q(patient_ids__overlap=ArraySubquery(named.values("pk")))
+        )
+    if data["actor"]:
+        rows = rows.filter(actor=data["actor"])
+    if data["action"]:
+        rows = rows.filter(action=data["action"])
+    if data["date_from"]:
+        rows = rows.filter(at__date__gte=data["date_from"])
+    if data["date_to"]:
+        rows = rows.filter(at__date__lte=data["date_to"])
+    return rows, patient
+
+
+@access.manager_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def access_log(request):
+    """Who opened or changed whose health record, when and from where — filterable, and
+    exportable as CSV (a patient's access report on request).
+
+    The filters are posted, then come back as an address that holds record numbers and
+    dates only: a patient's name typed here never goes into a URL (logs, browser history)."""
+    if request.method == "POST":
+        posted = AccessLogFilterForm(request.POST)
+        if posted.is_valid():
+            return redirect(_access_log_address(request, posted.cleaned_data))
+        return _access_log_page(request, posted, AccessLog.objects.none(), None)
+    form = AccessLogFilterForm(request.GET or None)
+    rows, patient = _filtered_access_log(form)
+    if request.GET.get("format") == "csv":
+        # One entry for the export, naming every patient whose accesses it holds.
+        record_export(
+            request=request,
+            patient_ids=[patient.pk] if patient is not None else _patients_in(rows),
+            record_type="clinic.accesslog",
+        )
+        return _access_log_csv(rows)
+    return _access_log_page(request, form, rows, patient)
+
+
+def _patients_in(rows) -> set[int]:
+    """Every patient some of `rows` name, exports' lists included."""
+    rows = rows.order_by()
+    named = set(rows.exclude(patient=None).values_list("patient_id", flat=True).distinct())
+    exported = rows.filter(patient=None).values_list("patient_ids", flat=True)
+    return named | {pk for ids in exported.iterator() for pk in ids}
+
+
+def _listed_groups(rows) -> list[dict]:
+    """A patient's list rows (schedules, queues, searches) grouped by who and which list,
+    with how many times and when first and last, so that a schedule reloaded all day does
+    not bury the views of the patient's clinical record."""
+    groups = list(
+        rows.filter(action=AccessLog.Action.LIST)
+        .order_by()
+        .values("actor", "actor_role", "record_type")
+        .annotate(times=Count("id"), first=Min("at"), last=Max("at"))
+        .order_by("-last")
+    )
+    people = User.objects.in_bulk({group["actor"] for group in groups if group["actor"]})
+    for group in groups:
+        group["actor"] = people.get(group["actor"])
+    return groups
+
+
+# How many patients a posted name may stand for in the log's address.
+NAMED_PATIENTS_AT_MOST = 100
+
+
+def _access_log_address(request, data: dict) -> str:
+    """The log's address for posted filters: a name becomes the record numbers it finds."""
+    query = []
+    if data["patient"]:
+        found = _patients_named(data["patient"]).order_by("pk").values_list("pk", flat=True)
+        ids = list(found[: NAMED_PATIENTS_AT_MOST + 1])
+        if len(ids) > NAMED_PATIENTS_AT_MOST:
+            ids = ids[:NAMED_PATIENTS_AT_MOST]
+            messages.warning(
+                request,
+                f"More than {NAMED_PATIENTS_AT_MOST} patients match that name: the log shows "
+                f"the first {NAMED_PATIENTS_AT_MOST}. Type more of the name to narrow it.",
+            )
+        query += [("patient", ",".join(map(str, ids)) or "0")]
+    if data["actor"]:
+        query.append(("actor", data["actor"].pk))
+    if data["action"]:
+        query.append(("action", data["action"]))
+    for name in ("date_from", "date_to"):
+        if data[name]:
+            query.append((name, data[name].isoformat()))
+    if request.POST.get("format") == "csv":
+        query.append(("format", "csv"))
+    return f"{reverse('clinic:access_log')}?{urlencode(query)}"
+
+
+def _access_log_page(request, form, rows, patient):
+    listed = None
+    if patient is not None:
+        listed = _listed_groups(rows)
+        rows = rows.exclude(action=AccessLog.Action.LIST)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clinic/access_log.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "patient": patient,
+            "listed": listed,
+        },
+    )
+
+
+def _access_log_csv(rows) -> StreamingHttpResponse:
+    def lines():
+        yield [
+            "time (UTC)",
+            "staff or user",
+            "role",
+            "patient record",
+            "patient",
+            "record type",
+            "record id",
+            "action",
+            "IP address",
+        ]
+        for row in rows.iterator(chunk_size=2000):
+            yield [
+                row.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+                row.actor.email if row.actor else "system",
+                row.actor_role,
+                row.patient_id or " ".join(map(str, row.patient_ids)),
+                row.patient.full_name if row.patient else f"{len(row.patient_ids)} patients",
+                row.record_type,
+                row.record_id,
+                row.action,
+                row.ip_address or "",
+            ]
+
+    return csv_response(lines(), "access-log.csv")
