@@ -185,3 +185,37 @@ def test_no_module_is_longer_than_it_says_it_has_to_be():
         f"modules over {MAX_LINES} lines (split them, or say why in the opening docstring, "
         f"starting with {LONG_BECAUSE!r}):\n" + "\n".join(long)
     )
+
+
+def module_map() -> str:
+    """docs/architecture.txt: every module of the three apps, in its room, with the first line
+    of what its docstring says it holds. Regenerate with
+    `.venv/bin/python -m tests.test_architecture > docs/architecture.txt`."""
+    lines = [
+        "Every module of the three apps, room by room, with the first line of its docstring.",
+        "Imports point booking -> intake -> clinic (tests/test_architecture.py checks it).",
+        "Generated: .venv/bin/python -m tests.test_architecture > docs/architecture.txt",
+    ]
+    for app in APPS:
+        lines.append("")
+        for name in sorted(n for n in modules() if n.split(".")[0] == app):
+            path = modules()[name]
+            first = (ast.get_docstring(tree(name)) or "").strip().split("\n")[0]
+            if path.name == "__init__.py" and not first:
+                continue  # an empty package marker says nothing
+            shown = str(path.relative_to(ROOT))
+            depth = shown.count("/")
+            lines.append(f"{'  ' * depth}{shown:<{52 - 2 * depth}} {first}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def test_the_module_map_next_to_the_readme_is_current():
+    written = (ROOT / "docs" / "architecture.txt").read_text()
+    assert written == module_map(), (
+        "docs/architecture.txt is out of date: "
+        ".venv/bin/python -m tests.test_architecture > docs/architecture.txt"
+    )
+
+
+if __name__ == "__main__":
+    print(module_map(), end="")
