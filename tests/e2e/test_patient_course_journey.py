@@ -100,6 +100,9 @@ def test_the_patient_follows_their_course_on_a_phone(patient_with_a_course, open
 
     # The whole course as one calendar file.
     page.get_by_role("link", name=at_location(first.starts_at, first.location)).click()
+    # The appointment's page has loaded (axe on a half-loaded page finds a document without
+    # a <head>, which is not what the patient sees).
+    page.get_by_role("link", name="All sessions of the course (.ics)").wait_for()
     check_accessibility(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="All sessions of the course (.ics)").click()
