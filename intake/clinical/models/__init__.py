@@ -11,10 +11,10 @@ from intake.clinical.models.assessments import (
     SESSION_CHOICES,
     AssessmentAmendment,
     AssessmentNote,
+    CalfTightness,
     Diagnosis,
     DiagnosisSide,
     FootPosture,
-    Severity4,
     Windlass,
 )
 from intake.clinical.models.checkins import (
@@ -45,7 +45,7 @@ from intake.clinical.models.notes import (
 from intake.clinical.models.session_notes import (
     MAX_NEEDLES_PER_SITE,
     AdverseEvent,
-    Severity,
+    AdverseEventSeverity,
     Technique,
     Tolerance,
     TreatmentNote,
@@ -64,7 +64,7 @@ __all__ = [
     "SignedNote",
     "Amendment",
     "Windlass",
-    "Severity4",
+    "CalfTightness",
     "FootPosture",
     "Diagnosis",
     "DiagnosisSide",
@@ -75,7 +75,7 @@ __all__ = [
     "AssessmentNote",
     "AssessmentAmendment",
     "AdverseEvent",
-    "Severity",
+    "AdverseEventSeverity",
     "Technique",
     "Tolerance",
     "MAX_NEEDLES_PER_SITE",
