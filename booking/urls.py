@@ -40,7 +40,7 @@ urlpatterns = [
     path("waitlist/offers/<int:pk>/accept/", waitlist.offer_accept, name="offer_accept"),
     path("waitlist/offers/<int:pk>/decline/", waitlist.offer_decline, name="offer_decline"),
     # Courses.
-    path("patients/<int:patient_pk>/course/", courses.course_book, name="course_book"),
+    path("patients/<int:patient_pk>/course/", courses.book_course_page, name="course_book"),
     path("courses/<int:pk>/", courses.course_detail, name="course_detail"),
     path(
         "courses/<int:pk>/sessions/<int:number>/book-again/",
