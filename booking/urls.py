@@ -26,7 +26,9 @@ urlpatterns = [
     path("appointments/", appointments.my_appointments, name="my_appointments"),
     path("appointments/<int:pk>/", appointments.appointment_detail, name="appointment_detail"),
     path(
-        "appointments/<int:pk>/cancel/", appointments.appointment_cancel, name="appointment_cancel"
+        "appointments/<int:pk>/cancel/",
+        appointments.cancel_appointment_page,
+        name="appointment_cancel",
     ),
     path(
         "appointments/<int:pk>/move/",
