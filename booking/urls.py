@@ -32,7 +32,7 @@ urlpatterns = [
     ),
     path(
         "appointments/<int:pk>/move/",
-        appointments.appointment_reschedule,
+        appointments.reschedule_appointment_page,
         name="appointment_reschedule",
     ),
     path("appointments/<int:pk>/accept/", appointments.proposal_accept, name="proposal_accept"),
