@@ -46,7 +46,7 @@ urlpatterns = [
     path("courses/<int:pk>/", courses.course_detail, name="course_detail"),
     path(
         "courses/<int:pk>/sessions/<int:number>/book-again/",
-        move_views.course_session_rebook,
+        move_views.rebook_course_session_page,
         name="course_session_rebook",
     ),
     # The front desk: schedules.
