@@ -66,7 +66,7 @@ def waitlist_leave(request, pk: int):
 
 @access.patient_required
 @require_POST
-def offer_accept(request, pk: int):
+def accept_offer_page(request, pk: int):
     offer = booking_access.get_own_offer(request.user, pk)
     try:
         appointment = services.accept_offer(offer, actor=request.user)
