@@ -40,7 +40,7 @@ urlpatterns = [
     path("waitlist/<slug:slug>/join/", waitlist.waitlist_join, name="waitlist_join"),
     path("waitlist/entries/<int:pk>/leave/", waitlist.waitlist_leave, name="waitlist_leave"),
     path("waitlist/offers/<int:pk>/accept/", waitlist.accept_offer_page, name="offer_accept"),
-    path("waitlist/offers/<int:pk>/decline/", waitlist.offer_decline, name="offer_decline"),
+    path("waitlist/offers/<int:pk>/decline/", waitlist.decline_offer_page, name="offer_decline"),
     # Courses.
     path("patients/<int:patient_pk>/course/", courses.book_course_page, name="course_book"),
     path("courses/<int:pk>/", courses.course_detail, name="course_detail"),

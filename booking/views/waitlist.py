@@ -80,7 +80,7 @@ def accept_offer_page(request, pk: int):
 
 @access.patient_required
 @require_POST
-def offer_decline(request, pk: int):
+def decline_offer_page(request, pk: int):
     offer = booking_access.get_own_offer(request.user, pk)
     services.decline_offer(offer)
     messages.info(request, "Offer declined. You keep your place on the waitlist.")
