@@ -21,7 +21,7 @@ from clinic.models import Practitioner
 
 @access.patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def waitlist_join(request, slug: str):
+def join_waitlist_page(request, slug: str):
     location = get_object_or_404(offering_locations(), slug=slug)
     patient = access.own_patient_record(request.user)
     practitioners = Practitioner.objects.at(location).select_related("user")
