@@ -38,7 +38,7 @@ urlpatterns = [
     path("appointments/<int:pk>/accept/", appointments.proposal_accept, name="proposal_accept"),
     # The waitlist.
     path("waitlist/<slug:slug>/join/", waitlist.join_waitlist_page, name="waitlist_join"),
-    path("waitlist/entries/<int:pk>/leave/", waitlist.waitlist_leave, name="waitlist_leave"),
+    path("waitlist/entries/<int:pk>/leave/", waitlist.leave_waitlist_page, name="waitlist_leave"),
     path("waitlist/offers/<int:pk>/accept/", waitlist.accept_offer_page, name="offer_accept"),
     path("waitlist/offers/<int:pk>/decline/", waitlist.decline_offer_page, name="offer_decline"),
     # Courses.

@@ -57,7 +57,7 @@ def join_waitlist_page(request, slug: str):
 
 @access.patient_required
 @require_POST
-def waitlist_leave(request, pk: int):
+def leave_waitlist_page(request, pk: int):
     entry = booking_access.get_own_waitlist_entry(request.user, pk)
     services.leave_waitlist(entry)
     messages.success(request, "You have left the waitlist.")
