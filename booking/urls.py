@@ -21,7 +21,7 @@ urlpatterns = [
     path("book/", requests.request_start, name="request_start"),
     path("book/<slug:slug>/", requests.request_slots, name="request_slots"),
     path("book/<slug:slug>/hold/", requests.request_hold, name="request_hold"),
-    path("book/held/<int:hold_pk>/", requests.request_confirm, name="request_confirm"),
+    path("book/held/<int:hold_pk>/", requests.request_appointment_page, name="request_confirm"),
     # A patient's appointments.
     path("appointments/", appointments.my_appointments, name="my_appointments"),
     path("appointments/<int:pk>/", appointments.appointment_detail, name="appointment_detail"),
