@@ -46,7 +46,7 @@ urlpatterns = [
     # Practitioners: the assessment note and the treatment-session notes.
     path(
         "patients/<int:patient_pk>/assessment/",
-        notes.assessment_start,
+        notes.start_assessment_page,
         name="assessment_start",
     ),
     path("assessments/<int:pk>/", notes.assessment_detail, name="assessment_detail"),

@@ -100,7 +100,7 @@ def _form(kind: NoteKind, request: HttpRequest, note: SignedNote, data=None, *, 
 
 @practitioner_required
 @GET_OR_POST
-def assessment_start(request, patient_pk: int):
+def start_assessment_page(request, patient_pk: int):
     return _start(request, ASSESSMENT, patient_pk)
 
 
