@@ -56,7 +56,7 @@ urlpatterns = [
     path("assessments/<int:pk>/discard/", notes.assessment_discard, name="assessment_discard"),
     path(
         "patients/<int:patient_pk>/sessions/new/",
-        notes.session_note_start,
+        notes.start_session_note_page,
         name="session_note_start",
     ),
     path("sessions/<int:pk>/", notes.session_note_detail, name="session_note_detail"),

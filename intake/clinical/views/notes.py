@@ -106,7 +106,7 @@ def start_assessment_page(request, patient_pk: int):
 
 @practitioner_required
 @GET_OR_POST
-def session_note_start(request, patient_pk: int):
+def start_session_note_page(request, patient_pk: int):
     return _start(request, SESSION, patient_pk)
 
 
