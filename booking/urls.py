@@ -153,7 +153,7 @@ urlpatterns = [
     path("courses/<int:pk>/calendar.ics", notification_views.course_ics, name="course_ics"),
     path(
         "calendar/<str:token>/schedule.ics",
-        notification_views.practitioner_feed,
+        notification_views.practitioner_feed_page,
         name="practitioner_feed",
     ),
     path("practitioner/calendar-feed/", notification_views.calendar_feed, name="calendar_feed"),

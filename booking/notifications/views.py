@@ -270,7 +270,7 @@ def course_ics(request, pk: int):
 
 @login_not_required
 @require_safe
-def practitioner_feed(request, token: str):
+def practitioner_feed_page(request, token: str):
     """A practitioner's schedule for their calendar app, opened by the secret in its address."""
     feed = calendars.feed_for(token)
     if feed is None:
