@@ -21,7 +21,7 @@ from clinic.models import AccessLog, Patient, Role, User
 from intake.clinical import selectors, services
 from intake.clinical.forms.checkins import checkin_form
 from intake.clinical.models import CHECKIN_QUESTIONS, CheckIn, CheckInChannel, CheckInKind
-from intake.clinical.progress import chart_geometry, pain_progress
+from intake.clinical.pain_chart import chart_geometry, pain_trajectory
 from intake.clinical.selectors import CheckInSubject
 from intake.view_helpers import GET_OR_POST
 from intake.zones import patient_zone
@@ -174,11 +174,12 @@ def _subject_or_404(kind: str, appointment_id: int, patient: Patient) -> CheckIn
 @require_safe
 def my_checkins(request):
     """What we ask the patient across their course: open check-ins first, then answered ones,
-    with their progress chart."""
+    with their pain chart."""
     patient = access.own_patient_record(request.user)
     subjects = selectors.checkins_of(patient)
     now = timezone.now()
-    progress = pain_progress(patient)
+    trajectory = pain_trajectory(patient)
+    # "intake.progress" names this page in the access log; earlier rows carry it, so it stays.
     record_access(
         actor=request.user, patient=patient, record_type="intake.progress", request=request
     )
@@ -190,8 +191,8 @@ def my_checkins(request):
             "open": [s for s in subjects if s.answer is None and s.window.is_open(now)],
             "answered": [s for s in reversed(subjects) if s.answer is not None],
             "coming": [s for s in subjects if s.answer is None and s.window.opens > now][:3],
-            "progress": progress,
-            "chart": chart_geometry(progress, patient=patient) if progress.has_data else None,
+            "trajectory": trajectory,
+            "chart": chart_geometry(trajectory, patient=patient) if trajectory.has_data else None,
         },
     )
 
