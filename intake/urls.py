@@ -42,7 +42,7 @@ urlpatterns = [
         checkins.counter_checkin,
         name="counter_checkin",
     ),
-    path("check-ins/<int:pk>/respond/", checkins.aftercare_respond, name="aftercare_respond"),
+    path("check-ins/<int:pk>/respond/", checkins.respond_to_worry_page, name="aftercare_respond"),
     # Practitioners: the assessment note and the treatment-session notes.
     path(
         "patients/<int:patient_pk>/assessment/",

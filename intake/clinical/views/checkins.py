@@ -248,7 +248,7 @@ def counter_checkin(request, appointment_id: int):
 
 @access.clinical_staff_required
 @require_POST
-def aftercare_respond(request, pk: int):
+def respond_to_worry_page(request, pk: int):
     try:
         checkin = CheckIn.objects.select_related("patient").get(
             pk=pk, patient__in=access.visible_patients(request.user)
