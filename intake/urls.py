@@ -15,7 +15,7 @@ urlpatterns = [
     path("me/review/", questionnaire.review, name="review"),
     path("me/consent/", questionnaire.consent, name="consent"),
     # The patient's check-ins across their course, and their progress.
-    path("me/check-ins/", checkins.my_checkins, name="my_checkins"),
+    path("me/check-ins/", checkins.my_outcome_surveys, name="my_checkins"),
     path(
         "me/check-ins/<slug:kind>/<int:appointment_id>/",
         checkins.my_checkin,

@@ -172,7 +172,7 @@ def _subject_or_404(kind: str, appointment_id: int, patient: Patient) -> CheckIn
 
 @access.patient_required
 @require_safe
-def my_checkins(request):
+def my_outcome_surveys(request):
     """What we ask the patient across their course: open check-ins first, then answered ones,
     with their pain chart."""
     patient = access.own_patient_record(request.user)
