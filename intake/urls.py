@@ -18,7 +18,7 @@ urlpatterns = [
     path("me/check-ins/", checkins.my_outcome_surveys, name="my_checkins"),
     path(
         "me/check-ins/<slug:kind>/<int:appointment_id>/",
-        checkins.my_checkin,
+        checkins.my_outcome_survey,
         name="my_checkin",
     ),
     # Reading one questionnaire (its patient, or staff who see the patient).

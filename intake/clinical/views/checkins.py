@@ -199,7 +199,7 @@ def my_outcome_surveys(request):
 
 @access.patient_required
 @GET_OR_POST
-def my_checkin(request, kind: str, appointment_id: int):
+def my_outcome_survey(request, kind: str, appointment_id: int):
     patient = access.own_patient_record(request.user)
     subject = _subject_or_404(kind, appointment_id, patient)
     return checkin_page(
