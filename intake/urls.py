@@ -39,7 +39,7 @@ urlpatterns = [
     # The pre-session check-in on the counter tablet; responding to a worrying after-care answer.
     path(
         "appointments/<int:appointment_id>/check-in/",
-        checkins.counter_checkin,
+        checkins.counter_outcome_survey,
         name="counter_checkin",
     ),
     path("check-ins/<int:pk>/respond/", checkins.respond_to_worry_page, name="aftercare_respond"),

@@ -217,7 +217,7 @@ def my_outcome_survey(request, kind: str, appointment_id: int):
 
 @access.staff_required
 @GET_OR_POST
-def counter_checkin(request, appointment_id: int):
+def counter_outcome_survey(request, appointment_id: int):
     """The front desk hands the tablet to a patient checking in for a needling session: the
     pre-session check-in, recorded as collected by the staff member."""
     visit = selectors.find_visit(appointment_id)
