@@ -141,7 +141,7 @@ urlpatterns = [
     ),
     path(
         "appointments/<int:pk>/link/<str:token>/check-in/<slug:kind>/",
-        notification_views.link_checkin,
+        notification_views.link_outcome_survey,
         name="link_checkin",
     ),
     # Calendar files and feeds.

@@ -405,7 +405,7 @@ def notification_send_again(request, pk: int):
 
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def link_checkin(request, pk: int, token: str, kind: str):
+def link_outcome_survey(request, pk: int, token: str, kind: str):
     """A check-in opened from an email (before a session, after care, end of course,
     follow-ups): the token names the appointment and the kind of check-in. Intake's page does
     the rest, as from the patient's own page; answered twice, it shows what was sent."""
