@@ -1,5 +1,5 @@
 """Outcome check-ins: the patient answers from their own page (or from an email link, a page
-of the booking app that uses `checkin_page` below), or on the counter tablet at check-in;
+of the booking app that uses `outcome_survey_page` below), or on the counter tablet at check-in;
 practitioners respond to worrying after-care answers; patients see their own progress.
 
 Which appointment a check-in is about comes from the booking app as a `Visit`; a visit that
@@ -50,7 +50,7 @@ def _corrects(request: HttpRequest) -> int | None:
         return None
 
 
-def checkin_page(
+def outcome_survey_page(
     request: HttpRequest,
     *,
     subject: CheckInSubject,
@@ -202,7 +202,7 @@ def my_outcome_surveys(request):
 def my_outcome_survey(request, kind: str, appointment_id: int):
     patient = access.own_patient_record(request.user)
     subject = _subject_or_404(kind, appointment_id, patient)
-    return checkin_page(
+    return outcome_survey_page(
         request,
         subject=subject,
         patient=patient,
@@ -230,7 +230,7 @@ def counter_outcome_survey(request, appointment_id: int):
     subject = selectors.checkin_subject(CheckInKind.BEFORE_SESSION, visit, [visit])
     if subject is None:
         raise Http404("This appointment has no pre-session check-in.")
-    return checkin_page(
+    return outcome_survey_page(
         request,
         subject=subject,
         patient=patient,
