@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from intake.clinical.views import chart, checkins, notes
+from intake.clinical.views import chart, notes, outcome_surveys
 from intake.questionnaire import views as questionnaire
 
 app_name = "intake"
@@ -15,10 +15,10 @@ urlpatterns = [
     path("me/review/", questionnaire.review, name="review"),
     path("me/consent/", questionnaire.consent, name="consent"),
     # The patient's check-ins across their course, and their progress.
-    path("me/check-ins/", checkins.my_outcome_surveys, name="my_checkins"),
+    path("me/check-ins/", outcome_surveys.my_outcome_surveys, name="my_checkins"),
     path(
         "me/check-ins/<slug:kind>/<int:appointment_id>/",
-        checkins.my_outcome_survey,
+        outcome_surveys.my_outcome_survey,
         name="my_checkin",
     ),
     # Reading one questionnaire (its patient, or staff who see the patient).
@@ -39,10 +39,14 @@ urlpatterns = [
     # The pre-session check-in on the counter tablet; responding to a worrying after-care answer.
     path(
         "appointments/<int:appointment_id>/check-in/",
-        checkins.counter_outcome_survey,
+        outcome_surveys.counter_outcome_survey,
         name="counter_checkin",
     ),
-    path("check-ins/<int:pk>/respond/", checkins.respond_to_worry_page, name="aftercare_respond"),
+    path(
+        "check-ins/<int:pk>/respond/",
+        outcome_surveys.respond_to_worry_page,
+        name="aftercare_respond",
+    ),
     # Practitioners: the assessment note and the treatment-session notes.
     path(
         "patients/<int:patient_pk>/assessment/",

@@ -412,7 +412,7 @@ def link_outcome_survey(request, pk: int, token: str, kind: str):
     from booking.selectors import visits_for_intake
     from intake.clinical.models import CheckInChannel, CheckInKind
     from intake.clinical.selectors import checkin_subject
-    from intake.clinical.views.checkins import outcome_survey_page
+    from intake.clinical.views.outcome_surveys import outcome_survey_page
 
     if kind not in CheckInKind.values:
         raise Http404("No such check-in.")
