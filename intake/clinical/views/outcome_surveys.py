@@ -19,7 +19,7 @@ from clinic import access
 from clinic.audit import record_access
 from clinic.models import AccessLog, Patient, Role, User
 from intake.clinical import selectors, services
-from intake.clinical.forms.checkins import checkin_form
+from intake.clinical.forms.outcome_surveys import checkin_form
 from intake.clinical.models import CHECKIN_QUESTIONS, CheckIn, CheckInChannel, CheckInKind
 from intake.clinical.pain_chart import chart_geometry, pain_trajectory
 from intake.clinical.selectors import CheckInSubject
