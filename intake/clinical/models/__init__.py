@@ -1,5 +1,5 @@
 """The clinical room's models: what notes share (`notes.py`), the assessment
-(`assessments.py`), session notes (`session_notes.py`) and outcome check-ins (`checkins.py`).
+(`assessments.py`), session notes (`session_notes.py`) and outcome check-ins (`outcome_surveys.py`).
 Import them from here: `from intake.clinical.models import AssessmentNote`."""
 
 from __future__ import annotations
@@ -17,19 +17,6 @@ from intake.clinical.models.assessments import (
     FootPosture,
     Windlass,
 )
-from intake.clinical.models.checkins import (
-    CHECKIN_QUESTIONS,
-    COURSE_KINDS,
-    FOLLOW_UP_WEEKS,
-    PAIN_KINDS,
-    SESSION_KINDS,
-    AfterCareResponse,
-    CheckIn,
-    CheckInChannel,
-    CheckInKind,
-    CheckInQuerySet,
-    Soreness,
-)
 from intake.clinical.models.notes import (
     TRIGGER_POINTS,
     Amendment,
@@ -41,6 +28,19 @@ from intake.clinical.models.notes import (
     describe,
     fingerprint_of,
     jsonable,
+)
+from intake.clinical.models.outcome_surveys import (
+    CHECKIN_QUESTIONS,
+    COURSE_KINDS,
+    FOLLOW_UP_WEEKS,
+    PAIN_KINDS,
+    SESSION_KINDS,
+    AfterCareResponse,
+    CheckIn,
+    CheckInChannel,
+    CheckInKind,
+    CheckInQuerySet,
+    Soreness,
 )
 from intake.clinical.models.session_notes import (
     MAX_NEEDLES_PER_SITE,
