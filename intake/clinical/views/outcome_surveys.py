@@ -59,7 +59,7 @@ def outcome_survey_page(
     by: User | None,
     collected_by: User | None = None,
     back_url: str = "",
-    template: str = "intake/clinical/checkins/checkin.html",
+    template: str = "intake/clinical/outcome_surveys/outcome_survey.html",
     show_answers: bool = True,
 ) -> HttpResponse:
     """Show and take one check-in, whichever way the patient reached it. Once answered, the
@@ -185,7 +185,7 @@ def my_outcome_surveys(request):
     )
     return render(
         request,
-        "intake/clinical/checkins/my_checkins.html",
+        "intake/clinical/outcome_surveys/my_outcome_surveys.html",
         {
             "patient": patient,
             "open": [s for s in subjects if s.answer is None and s.window.is_open(now)],
@@ -238,7 +238,7 @@ def counter_outcome_survey(request, appointment_id: int):
         by=request.user,
         collected_by=request.user,
         back_url=reverse("intake:patient_chart", args=[patient.pk]),
-        template="intake/clinical/checkins/counter.html",
+        template="intake/clinical/outcome_surveys/counter.html",
         show_answers=request.user.role in (Role.PRACTITIONER, Role.MANAGER),
     )
 
