@@ -1,5 +1,5 @@
 """The clinical room's models: what notes share (`notes.py`), the assessment
-(`assessments.py`), session notes (`session_notes.py`) and outcome check-ins (`outcome_surveys.py`).
+(`assessments.py`), session notes (`session_notes.py`) and outcome surveys (`outcome_surveys.py`).
 Import them from here: `from intake.clinical.models import AssessmentNote`."""
 
 from __future__ import annotations

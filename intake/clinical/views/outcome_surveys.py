@@ -1,9 +1,10 @@
-"""Outcome check-ins: the patient answers from their own page (or from an email link, a page
+"""Outcome surveys (the model is still `CheckIn`; "check-in" also means arriving at the desk, so
+these pages say survey): the patient answers from their own page (or from an email link, a page
 of the booking app that uses `outcome_survey_page` below), or on the counter tablet at check-in;
 practitioners respond to worrying after-care answers; patients see their own progress.
 
-Which appointment a check-in is about comes from the booking app as a `Visit`; a visit that
-is not the patient's (or not at the staff member's locations) is a 404, never a hint."""
+Which appointment a check-in is about comes from the booking app as a `Visit`; a visit that is not
+the patient's (or not at the staff member's locations) is a 404, never a hint."""
 
 from __future__ import annotations
 
