@@ -1,15 +1,12 @@
 """Everything booking asks intake, in one place: the practitioner's decision (the gate of a
-course), each patient's questionnaire, review and consent status, and where intake's pages
-for a patient are. Booking calls these; intake never imports booking. Tests replace intake's
-answers here."""
+course), each patient's questionnaire, review and consent status. Booking calls these; intake
+never imports booking. Tests replace intake's answers here. Where intake's pages are is in
+`booking/intake_links.py`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from urllib.parse import urlencode
-
-from django.urls import reverse
 
 from clinic.models import Patient
 from intake.clinical import selectors as clinical
@@ -78,29 +75,7 @@ def sees_intake_answers(user) -> bool:
     return sees_answers(user)
 
 
-def intake_url(name: str, patient_pk: int, **query) -> str:
-    """The URL of intake's page `name` for a patient (`counter_consent`, `patient_chart`,
-    `assessment_start`, `session_note_start`), with query parameters."""
-    url = reverse(f"intake:{name}", args=[patient_pk])
-    query = {key: value for key, value in query.items() if value is not None}
-    return f"{url}?{urlencode(query)}" if query else url
-
-
 def intake_submitted(patient_ids) -> dict[int, bool]:
     """Whether each patient has a submitted intake questionnaire."""
     overviews = intake_overview(patient_ids)
     return {pk: overview.submitted for pk, overview in overviews.items()}
-
-
-def intake_form_path(patient: Patient) -> str:
-    """Where a patient fills in their questionnaire."""
-    return reverse("intake:my_intake")
-
-
-def aftercare_checkin_path(appointment) -> str | None:
-    """The password-free path of the 24–48 h after-care check-in of a completed needling
-    session of a course (None for anything else)."""
-    from booking.notifications.links import checkin_path
-    from intake.clinical.models import CheckInKind
-
-    return checkin_path(appointment, CheckInKind.AFTER_CARE)

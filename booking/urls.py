@@ -21,30 +21,32 @@ urlpatterns = [
     path("book/", requests.request_start, name="request_start"),
     path("book/<slug:slug>/", requests.request_slots, name="request_slots"),
     path("book/<slug:slug>/hold/", requests.request_hold, name="request_hold"),
-    path("book/held/<int:hold_pk>/", requests.request_confirm, name="request_confirm"),
+    path("book/held/<int:hold_pk>/", requests.request_appointment_page, name="request_confirm"),
     # A patient's appointments.
     path("appointments/", appointments.my_appointments, name="my_appointments"),
     path("appointments/<int:pk>/", appointments.appointment_detail, name="appointment_detail"),
     path(
-        "appointments/<int:pk>/cancel/", appointments.appointment_cancel, name="appointment_cancel"
+        "appointments/<int:pk>/cancel/",
+        appointments.cancel_appointment_page,
+        name="appointment_cancel",
     ),
     path(
         "appointments/<int:pk>/move/",
-        appointments.appointment_reschedule,
+        appointments.reschedule_appointment_page,
         name="appointment_reschedule",
     ),
     path("appointments/<int:pk>/accept/", appointments.proposal_accept, name="proposal_accept"),
     # The waitlist.
-    path("waitlist/<slug:slug>/join/", waitlist.waitlist_join, name="waitlist_join"),
-    path("waitlist/entries/<int:pk>/leave/", waitlist.waitlist_leave, name="waitlist_leave"),
-    path("waitlist/offers/<int:pk>/accept/", waitlist.offer_accept, name="offer_accept"),
-    path("waitlist/offers/<int:pk>/decline/", waitlist.offer_decline, name="offer_decline"),
+    path("waitlist/<slug:slug>/join/", waitlist.join_waitlist_page, name="waitlist_join"),
+    path("waitlist/entries/<int:pk>/leave/", waitlist.leave_waitlist_page, name="waitlist_leave"),
+    path("waitlist/offers/<int:pk>/accept/", waitlist.accept_offer_page, name="offer_accept"),
+    path("waitlist/offers/<int:pk>/decline/", waitlist.decline_offer_page, name="offer_decline"),
     # Courses.
-    path("patients/<int:patient_pk>/course/", courses.course_book, name="course_book"),
+    path("patients/<int:patient_pk>/course/", courses.book_course_page, name="course_book"),
     path("courses/<int:pk>/", courses.course_detail, name="course_detail"),
     path(
         "courses/<int:pk>/sessions/<int:number>/book-again/",
-        move_views.course_session_rebook,
+        move_views.rebook_course_session_page,
         name="course_session_rebook",
     ),
     # The front desk: schedules.
@@ -139,7 +141,7 @@ urlpatterns = [
     ),
     path(
         "appointments/<int:pk>/link/<str:token>/check-in/<slug:kind>/",
-        notification_views.link_checkin,
+        notification_views.link_outcome_survey,
         name="link_checkin",
     ),
     # Calendar files and feeds.
@@ -151,7 +153,7 @@ urlpatterns = [
     path("courses/<int:pk>/calendar.ics", notification_views.course_ics, name="course_ics"),
     path(
         "calendar/<str:token>/schedule.ics",
-        notification_views.practitioner_feed,
+        notification_views.practitioner_feed_page,
         name="practitioner_feed",
     ),
     path("practitioner/calendar-feed/", notification_views.calendar_feed, name="calendar_feed"),

@@ -11,3 +11,10 @@ def whole_number(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def positive_whole_number(value) -> int | None:
+    """`value` as an int of 1 or more (a record id, a session number), or None otherwise: no
+    record or session is numbered 0 or below, so such a value is as good as missing."""
+    number = whole_number(value)
+    return number if number is not None and number > 0 else None

@@ -27,7 +27,7 @@ clinic_patterns = [
     path("accounts/two-step/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("accounts/two-step/verify/", views.two_factor_verify, name="two_factor_verify"),
     path("accounts/two-step/", views.two_factor_manage, name="two_factor_manage"),
-    path("manager/access-log/", views.access_log, name="access_log"),
+    path("manager/access-log/", views.access_log_page, name="access_log"),
 ]
 
 handler400 = "clinic.views.accounts.bad_request"

@@ -94,7 +94,7 @@ def checkins_panel(request: HttpRequest) -> HomeSection | None:
     subjects = clinical.open_checkins(patient)
     if not subjects:
         return None
-    return HomeSection("intake/clinical/_home_checkins.html", {"subjects": subjects})
+    return HomeSection("intake/clinical/_home_outcome_surveys.html", {"subjects": subjects})
 
 
 def aftercare_alerts_panel(request: HttpRequest) -> HomeSection | None:

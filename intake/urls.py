@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from intake.clinical.views import chart, checkins, notes
+from intake.clinical.views import chart, notes, outcome_surveys
 from intake.questionnaire import views as questionnaire
 
 app_name = "intake"
@@ -15,10 +15,10 @@ urlpatterns = [
     path("me/review/", questionnaire.review, name="review"),
     path("me/consent/", questionnaire.consent, name="consent"),
     # The patient's check-ins across their course, and their progress.
-    path("me/check-ins/", checkins.my_checkins, name="my_checkins"),
+    path("me/check-ins/", outcome_surveys.my_outcome_surveys, name="my_checkins"),
     path(
         "me/check-ins/<slug:kind>/<int:appointment_id>/",
-        checkins.my_checkin,
+        outcome_surveys.my_outcome_survey,
         name="my_checkin",
     ),
     # Reading one questionnaire (its patient, or staff who see the patient).
@@ -39,14 +39,18 @@ urlpatterns = [
     # The pre-session check-in on the counter tablet; responding to a worrying after-care answer.
     path(
         "appointments/<int:appointment_id>/check-in/",
-        checkins.counter_checkin,
+        outcome_surveys.counter_outcome_survey,
         name="counter_checkin",
     ),
-    path("check-ins/<int:pk>/respond/", checkins.aftercare_respond, name="aftercare_respond"),
+    path(
+        "check-ins/<int:pk>/respond/",
+        outcome_surveys.respond_to_worry_page,
+        name="aftercare_respond",
+    ),
     # Practitioners: the assessment note and the treatment-session notes.
     path(
         "patients/<int:patient_pk>/assessment/",
-        notes.assessment_start,
+        notes.start_assessment_page,
         name="assessment_start",
     ),
     path("assessments/<int:pk>/", notes.assessment_detail, name="assessment_detail"),
@@ -56,7 +60,7 @@ urlpatterns = [
     path("assessments/<int:pk>/discard/", notes.assessment_discard, name="assessment_discard"),
     path(
         "patients/<int:patient_pk>/sessions/new/",
-        notes.session_note_start,
+        notes.start_session_note_page,
         name="session_note_start",
     ),
     path("sessions/<int:pk>/", notes.session_note_detail, name="session_note_detail"),

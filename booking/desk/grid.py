@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from booking import gates
+from booking import gates, intake_links
 from booking.availability import Busy, Interval, aware
 from booking.desk.badges import NO_HISTORY, Badge, appointment_badges, patient_histories
 from booking.models import ACTIVE_STATUSES, Appointment
@@ -97,12 +97,12 @@ def _add_clinical_links(entry: Entry) -> None:
     """The chart and the note to write, for the practitioner's own schedule (links appear once
     intake provides those pages)."""
     appointment = entry.appointment
-    entry.chart_url = gates.intake_url("patient_chart", appointment.patient_id)
+    entry.chart_url = intake_links.intake_url("patient_chart", appointment.patient_id)
     if appointment.status not in ON_GRID:
         return
     kind = appointment.service.kind
     if kind == ServiceKind.DRY_NEEDLING:
-        entry.note_url = gates.intake_url(
+        entry.note_url = intake_links.intake_url(
             "session_note_start",
             appointment.patient_id,
             appointment=appointment.pk,
@@ -110,7 +110,7 @@ def _add_clinical_links(entry: Entry) -> None:
         )
         entry.note_label = "Session note"
     elif kind in (ServiceKind.ASSESSMENT, ServiceKind.REASSESSMENT):
-        entry.note_url = gates.intake_url(
+        entry.note_url = intake_links.intake_url(
             "assessment_start", appointment.patient_id, appointment=appointment.pk
         )
         entry.note_label = "Assessment note"

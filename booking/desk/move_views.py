@@ -338,7 +338,7 @@ def bookable_services() -> list[Service]:
 
 @access.staff_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def course_session_rebook(request, pk: int, number: int):
+def rebook_course_session_page(request, pk: int, number: int):
     """Book a cancelled (or missed) session of a course again under its number, with the
     free times of a chosen location and practitioner shown."""
     course = booking_access.get_visible_course(request.user, pk)

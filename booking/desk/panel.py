@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import gates
+from booking import gates, intake_links
 from booking.desk import badges
 from booking.desk.helpers import day_url
 from booking.models import (
@@ -30,8 +30,8 @@ def staff_panel(appointment: Appointment, user) -> dict:
         "badges": badges.appointment_badges(appointment, overview, history),
         "flag_reasons": overview.flag_reasons if gates.sees_intake_answers(user) else (),
         "consent_current": overview.consent_current,
-        "counter_consent_url": gates.intake_url("counter_consent", appointment.patient_id),
-        "chart_url": gates.intake_url("patient_chart", appointment.patient_id)
+        "counter_consent_url": intake_links.intake_url("counter_consent", appointment.patient_id),
+        "chart_url": intake_links.intake_url("patient_chart", appointment.patient_id)
         if user.role == Role.PRACTITIONER
         else None,
         "can_confirm": appointment.status == Status.REQUESTED,

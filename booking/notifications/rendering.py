@@ -15,7 +15,7 @@ from django.core.mail.message import SafeMIMEText
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from booking import gates
+from booking import gates, intake_links
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -76,7 +76,7 @@ def _intake_link(n: Notification, appointment: Appointment | None) -> str:
     if n.kind != Kind.INTAKE_MISSING:
         if gates.intake_submitted([n.patient_id]).get(n.patient_id):
             return ""
-    return links.absolute(gates.intake_form_path(n.patient))
+    return links.absolute(intake_links.intake_form_path(n.patient))
 
 
 def render_parts(
@@ -139,7 +139,7 @@ def render_parts(
                 )
             )
     elif n.kind == Kind.AFTER_CARE:
-        path = gates.aftercare_checkin_path(appointment)
+        path = intake_links.aftercare_checkin_path(appointment)
         context["checkin_url"] = links.absolute(path) if path else ""
     elif n.kind == Kind.OUTCOME_SURVEY:
         path = links.checkin_path(appointment, n.context["checkin"], now=now)

@@ -270,7 +270,7 @@ def course_ics(request, pk: int):
 
 @login_not_required
 @require_safe
-def practitioner_feed(request, token: str):
+def practitioner_feed_page(request, token: str):
     """A practitioner's schedule for their calendar app, opened by the secret in its address."""
     feed = calendars.feed_for(token)
     if feed is None:
@@ -405,14 +405,14 @@ def notification_send_again(request, pk: int):
 
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def link_checkin(request, pk: int, token: str, kind: str):
+def link_outcome_survey(request, pk: int, token: str, kind: str):
     """A check-in opened from an email (before a session, after care, end of course,
     follow-ups): the token names the appointment and the kind of check-in. Intake's page does
     the rest, as from the patient's own page; answered twice, it shows what was sent."""
     from booking.selectors import visits_for_intake
     from intake.clinical.models import CheckInChannel, CheckInKind
     from intake.clinical.selectors import checkin_subject
-    from intake.clinical.views.checkins import checkin_page
+    from intake.clinical.views.outcome_surveys import outcome_survey_page
 
     if kind not in CheckInKind.values:
         raise Http404("No such check-in.")
@@ -434,7 +434,7 @@ def link_checkin(request, pk: int, token: str, kind: str):
                 appointment_id=pk,
             ),
         )
-    response = checkin_page(
+    response = outcome_survey_page(
         request,
         subject=subject,
         patient=appointment.patient,

@@ -98,7 +98,7 @@ def _clinic_message(appointment: Appointment, key: str) -> str:
 
 @access.patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def appointment_cancel(request, pk: int):
+def cancel_appointment_page(request, pk: int):
     appointment = booking_access.get_visible_appointment(request.user, pk)
     form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -126,7 +126,7 @@ def appointment_cancel(request, pk: int):
 
 @access.patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def appointment_reschedule(request, pk: int):
+def reschedule_appointment_page(request, pk: int):
     """A patient moves their appointment to another free time at the same location."""
     appointment = booking_access.get_visible_appointment(request.user, pk)
     if not appointment.patient_may_change_online():

@@ -38,7 +38,7 @@ def _session_formset(*, locations, practitioners, data=None, initial=None):
 
 @access.role_required(Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER)
 @require_http_methods(["GET", "HEAD", "POST"])
-def course_book(request, patient_pk: int):
+def book_course_page(request, patient_pk: int):
     """Propose the sessions of a prescribed course, show conflicts with alternatives, let any
     session move, then book all of them or none."""
     patient = access.get_visible_patient(request.user, patient_pk)

@@ -220,7 +220,7 @@ def request_hold(request, slug: str):
 
 @access.patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def request_confirm(request, hold_pk: int):
+def request_appointment_page(request, hold_pk: int):
     """Step 4: confirm the request. Submitting twice finds the appointment made the first time."""
     hold = booking_access.get_own_hold(request.user, hold_pk)
     if hold.appointment_id:

@@ -21,7 +21,7 @@ from clinic.models import Practitioner
 
 @access.patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def waitlist_join(request, slug: str):
+def join_waitlist_page(request, slug: str):
     location = get_object_or_404(offering_locations(), slug=slug)
     patient = access.own_patient_record(request.user)
     practitioners = Practitioner.objects.at(location).select_related("user")
@@ -57,7 +57,7 @@ def waitlist_join(request, slug: str):
 
 @access.patient_required
 @require_POST
-def waitlist_leave(request, pk: int):
+def leave_waitlist_page(request, pk: int):
     entry = booking_access.get_own_waitlist_entry(request.user, pk)
     services.leave_waitlist(entry)
     messages.success(request, "You have left the waitlist.")
@@ -66,7 +66,7 @@ def waitlist_leave(request, pk: int):
 
 @access.patient_required
 @require_POST
-def offer_accept(request, pk: int):
+def accept_offer_page(request, pk: int):
     offer = booking_access.get_own_offer(request.user, pk)
     try:
         appointment = services.accept_offer(offer, actor=request.user)
@@ -80,7 +80,7 @@ def offer_accept(request, pk: int):
 
 @access.patient_required
 @require_POST
-def offer_decline(request, pk: int):
+def decline_offer_page(request, pk: int):
     offer = booking_access.get_own_offer(request.user, pk)
     services.decline_offer(offer)
     messages.info(request, "Offer declined. You keep your place on the waitlist.")

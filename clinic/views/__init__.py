@@ -4,7 +4,7 @@ home), `accounts` (the authenticator, passwords, the 400 page) and `access_log` 
 
 from clinic.views.access_log import (
     NAMED_PATIENTS_AT_MOST,
-    access_log,
+    access_log_page,
 )
 from clinic.views.accounts import (
     PasswordChange,
@@ -53,5 +53,5 @@ __all__ = [
     "two_factor_setup",
     "two_factor_verify",
     "NAMED_PATIENTS_AT_MOST",
-    "access_log",
+    "access_log_page",
 ]

@@ -75,7 +75,7 @@ def _filtered_access_log(form: AccessLogFilterForm):
 
 @access.manager_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def access_log(request):
+def access_log_page(request):
     """Who opened or changed whose health record, when and from where — filterable, and
     exportable as CSV (a patient's access report on request).
 

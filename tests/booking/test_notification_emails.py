@@ -309,7 +309,8 @@ def test_after_care_explains_what_to_expect_and_whom_to_call(
     assert "tell us how you are doing" not in text  # no check-in until outcomes offers one
     # Once outcomes (issue 8) offers the 24-48 h check-in, the email links to it.
     monkeypatch.setattr(
-        "booking.gates.aftercare_checkin_path", lambda appointment: f"/check-in/{appointment.pk}/"
+        "booking.intake_links.aftercare_checkin_path",
+        lambda appointment: f"/check-in/{appointment.pk}/",
     )
     row = Notification.objects.get(kind=Kind.AFTER_CARE)
     _, text, html = notifications.render_parts(row, now=at)[:3]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from booking import reports
 from clinic.models import Patient, User
 from intake.clinical.models import CheckIn, CheckInKind
-from intake.clinical.progress import pain_progress
+from intake.clinical.pain_chart import pain_trajectory
 from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
@@ -38,15 +38,15 @@ def _patient(last_name: str) -> Patient:
 
 
 def test_graces_chart_shows_pain_falling_across_six_sessions(demo):
-    progress = pain_progress(_patient("Liu"))
-    labels = [point.label for point in progress.points]
+    trajectory = pain_trajectory(_patient("Liu"))
+    labels = [point.label for point in trajectory.points]
     assert labels[0] == "Questionnaire (baseline)"
     assert [f"Before session {n}" for n in range(1, 7)] == labels[1:7]
     assert labels[7:] == ["End of the course", "4-week follow-up"]
-    first_steps = [point.first_steps for point in progress.points]
+    first_steps = [point.first_steps for point in trajectory.points]
     assert first_steps == sorted(first_steps, reverse=True) and first_steps[-1] < first_steps[0]
-    assert [session.number for session in progress.sessions] == [1, 2, 3, 4, 5, 6]
-    assert progress.sessions[1].adverse_events == ("Soreness",)
+    assert [session.number for session in trajectory.sessions] == [1, 2, 3, 4, 5, 6]
+    assert trajectory.sessions[1].adverse_events == ("Soreness",)
 
 
 def test_marcus_has_his_check_ins_so_far(demo):

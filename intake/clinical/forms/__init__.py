@@ -1,2 +1,2 @@
 """The clinical room's forms: assessment and session notes, amendments and signing (notes.py),
-outcome check-ins (checkins.py)."""
+outcome surveys (outcome_surveys.py)."""

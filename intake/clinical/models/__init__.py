@@ -1,5 +1,5 @@
 """The clinical room's models: what notes share (`notes.py`), the assessment
-(`assessments.py`), session notes (`session_notes.py`) and outcome check-ins (`checkins.py`).
+(`assessments.py`), session notes (`session_notes.py`) and outcome surveys (`outcome_surveys.py`).
 Import them from here: `from intake.clinical.models import AssessmentNote`."""
 
 from __future__ import annotations
@@ -11,24 +11,11 @@ from intake.clinical.models.assessments import (
     SESSION_CHOICES,
     AssessmentAmendment,
     AssessmentNote,
+    CalfTightness,
     Diagnosis,
     DiagnosisSide,
     FootPosture,
-    Severity4,
     Windlass,
-)
-from intake.clinical.models.checkins import (
-    CHECKIN_QUESTIONS,
-    COURSE_KINDS,
-    FOLLOW_UP_WEEKS,
-    PAIN_KINDS,
-    SESSION_KINDS,
-    AfterCareResponse,
-    CheckIn,
-    CheckInChannel,
-    CheckInKind,
-    CheckInQuerySet,
-    Soreness,
 )
 from intake.clinical.models.notes import (
     TRIGGER_POINTS,
@@ -42,10 +29,23 @@ from intake.clinical.models.notes import (
     fingerprint_of,
     jsonable,
 )
+from intake.clinical.models.outcome_surveys import (
+    CHECKIN_QUESTIONS,
+    COURSE_KINDS,
+    FOLLOW_UP_WEEKS,
+    PAIN_KINDS,
+    SESSION_KINDS,
+    AfterCareResponse,
+    CheckIn,
+    CheckInChannel,
+    CheckInKind,
+    CheckInQuerySet,
+    Soreness,
+)
 from intake.clinical.models.session_notes import (
     MAX_NEEDLES_PER_SITE,
     AdverseEvent,
-    Severity,
+    AdverseEventSeverity,
     Technique,
     Tolerance,
     TreatmentNote,
@@ -64,7 +64,7 @@ __all__ = [
     "SignedNote",
     "Amendment",
     "Windlass",
-    "Severity4",
+    "CalfTightness",
     "FootPosture",
     "Diagnosis",
     "DiagnosisSide",
@@ -75,7 +75,7 @@ __all__ = [
     "AssessmentNote",
     "AssessmentAmendment",
     "AdverseEvent",
-    "Severity",
+    "AdverseEventSeverity",
     "Technique",
     "Tolerance",
     "MAX_NEEDLES_PER_SITE",

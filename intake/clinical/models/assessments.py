@@ -27,7 +27,7 @@ class Windlass(models.TextChoices):
     NOT_TESTED = "not_tested", "Not tested"
 
 
-class Severity4(models.TextChoices):
+class CalfTightness(models.TextChoices):
     NONE = "none", "None"
     MILD = "mild", "Mild"
     MODERATE = "moderate", "Moderate"
@@ -130,7 +130,7 @@ class AssessmentNote(SignedNote):
         blank=True,
         validators=[MinValueValidator(-30), MaxValueValidator(60)],
     )
-    calf_tightness = models.CharField(max_length=10, blank=True, choices=Severity4.choices)
+    calf_tightness = models.CharField(max_length=10, blank=True, choices=CalfTightness.choices)
     foot_posture = models.CharField(max_length=10, blank=True, choices=FootPosture.choices)
     gait_observation = models.TextField(blank=True, max_length=2000)
     trigger_points = ArrayField(

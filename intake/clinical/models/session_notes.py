@@ -29,7 +29,7 @@ class AdverseEvent(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Severity(models.TextChoices):
+class AdverseEventSeverity(models.TextChoices):
     MILD = "mild", "Mild"
     MODERATE = "moderate", "Moderate"
     SEVERE = "severe", "Severe"
@@ -125,7 +125,7 @@ class TreatmentNote(SignedNote):
     )
     adverse_event_other = models.CharField("other adverse event", max_length=200, blank=True)
     adverse_event_severity = models.CharField(
-        "severity", max_length=10, blank=True, choices=Severity.choices
+        "severity", max_length=10, blank=True, choices=AdverseEventSeverity.choices
     )
     adverse_event_action = models.TextField("action taken", blank=True, max_length=2000)
     advice_given = models.TextField(blank=True, max_length=2000)

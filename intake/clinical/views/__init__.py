@@ -1,2 +1,2 @@
-"""The clinical room's pages: assessment and session notes (notes.py), outcome check-ins
-(checkins.py) and the patient chart (chart.py)."""
+"""The clinical room's pages: assessment and session notes (notes.py), outcome surveys
+(outcome_surveys.py) and the patient chart (chart.py)."""

@@ -18,7 +18,7 @@ from clinic.audit import record_access
 from clinic.models import Role
 from intake.clinical import selectors as clinical_selectors
 from intake.clinical.models import CheckIn, CheckInKind
-from intake.clinical.progress import chart_geometry, pain_progress
+from intake.clinical.pain_chart import chart_geometry, pain_trajectory
 from intake.questionnaire import selectors as questionnaire
 from intake.questionnaire.models import Intake
 from intake.questionnaire.questions import STEPS
@@ -40,7 +40,7 @@ def patient_chart(request, patient_pk: int):
         else None
     )
     sessions = [(note, note.current()) for note in notes.treatment_notes]
-    progress = pain_progress(patient) if clinical else None
+    trajectory = pain_trajectory(patient) if clinical else None
     checkins = (
         list(
             CheckIn.objects.current()
@@ -84,9 +84,9 @@ def patient_chart(request, patient_pk: int):
             "sessions": sessions,
             "gate": notes.gate,
             "sessions_done": notes.sessions_done,
-            "progress": progress,
-            "chart": chart_geometry(progress, patient=patient)
-            if progress and progress.has_data
+            "trajectory": trajectory,
+            "chart": chart_geometry(trajectory, patient=patient)
+            if trajectory and trajectory.has_data
             else None,
             "checkins": checkins,
             "counter": counter,

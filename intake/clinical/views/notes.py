@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from clinic import access, security
 from clinic.audit import record_access
 from clinic.models import AccessLog, Patient, Practitioner, Role
+from clinic.params import positive_whole_number
 from intake.clinical import services
 from intake.clinical.forms.notes import (
     AssessmentForm,
@@ -76,14 +77,6 @@ def _zone(note: SignedNote):
     return patient_zone(note.patient, note.location)
 
 
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
-
-
 def _form(kind: NoteKind, request: HttpRequest, note: SignedNote, data=None, *, amend=False):
     form_class = amendment_form(kind.form) if amend else kind.form
     kwargs = {
@@ -100,13 +93,13 @@ def _form(kind: NoteKind, request: HttpRequest, note: SignedNote, data=None, *, 
 
 @practitioner_required
 @GET_OR_POST
-def assessment_start(request, patient_pk: int):
+def start_assessment_page(request, patient_pk: int):
     return _start(request, ASSESSMENT, patient_pk)
 
 
 @practitioner_required
 @GET_OR_POST
-def session_note_start(request, patient_pk: int):
+def start_session_note_page(request, patient_pk: int):
     return _start(request, SESSION, patient_pk)
 
 
@@ -119,7 +112,8 @@ def _start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpRespons
     def given(name: str):
         return request.POST.get(name) or request.GET.get(name)
 
-    appointment_id, session = _int(given("appointment")), _int(given("session"))
+    appointment_id = positive_whole_number(given("appointment"))
+    session = positive_whole_number(given("session"))
     if request.method == "POST":
         try:
             if kind is ASSESSMENT:

@@ -1,4 +1,4 @@
-"""The patient's progress chart: pain since the baseline questionnaire, from check-ins (a
+"""The patient's pain chart: pain since the baseline questionnaire, from check-ins (a
 correction replacing what it corrects), sessions and their adverse events on the axis; drawn
 as accessible SVG by our own code, with the numbers as a table."""
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from booking.models import Course, Status
 from intake.clinical.models import CheckIn, CheckInKind
-from intake.clinical.progress import chart_geometry, pain_progress
+from intake.clinical.pain_chart import chart_geometry, pain_trajectory
 from tests.booking.factories import a_clinic, a_course
 from tests.intake.factories import sign_note_now, submitted_intake, treatment_note
 
@@ -76,29 +76,29 @@ def history(patient, prescribed):
 
 
 def test_the_chart_data_starts_at_the_baseline_and_follows_the_check_ins(patient, history):
-    progress = pain_progress(patient)
-    assert [(p.label, p.first_steps, p.average) for p in progress.points] == [
+    trajectory = pain_trajectory(patient)
+    assert [(p.label, p.first_steps, p.average) for p in trajectory.points] == [
         ("Questionnaire (baseline)", 8, 6),
         ("Before session 1", 7, 5),
         ("Before session 2", 5, 4),  # the correction, at the time of the first answer
         ("Before session 3", 4, 3),
         ("End of the course", 2, 2),
     ]
-    assert [(s.number, s.adverse_events) for s in progress.sessions] == [
+    assert [(s.number, s.adverse_events) for s in trajectory.sessions] == [
         (1, ()),
         (2, ("Bruising",)),
         (3, ()),
     ]
-    assert progress.first_step_change == -6
+    assert trajectory.first_step_change == -6
 
 
 def test_check_ins_before_the_baseline_are_left_out(patient, history):
     _checkin(patient, 60, 9, 9, n=4)
-    assert len(pain_progress(patient).points) == 5
+    assert len(pain_trajectory(patient).points) == 5
 
 
 def test_the_geometry_puts_pain_10_at_the_top_and_time_left_to_right(patient, history):
-    chart = chart_geometry(pain_progress(patient), patient=patient)
+    chart = chart_geometry(pain_trajectory(patient), patient=patient)
     ys = [m.y for m in chart.first_step_markers]
     xs = [m.x for m in chart.first_step_markers]
     assert xs == sorted(xs) and xs[0] == chart.plot_left and xs[-1] == chart.plot_right
@@ -113,7 +113,7 @@ def test_the_geometry_puts_pain_10_at_the_top_and_time_left_to_right(patient, hi
 
 def test_a_single_point_still_draws(patient):
     submitted_intake(patient, pain_first_steps=5, pain_average=4, pain_worst=6)
-    chart = chart_geometry(pain_progress(patient), patient=patient)
+    chart = chart_geometry(pain_trajectory(patient), patient=patient)
     assert len(chart.first_step_markers) == 1 and chart.first_steps
 
 

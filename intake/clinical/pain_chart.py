@@ -1,5 +1,5 @@
-"""A patient's progress across their course: the pain they reported over time, the sessions
-and the adverse events recorded at them — as data (`pain_progress`) and as the geometry of a
+"""A patient's pain chart across their course: the pain they reported over time, the sessions
+and the adverse events recorded at them — as data (`pain_trajectory`) and as the geometry of a
 server-drawn SVG chart (`chart_geometry`), with no chart library and no script.
 
 The baseline is the questionnaire the course was prescribed from (else the current one);
@@ -38,7 +38,7 @@ class SessionMark:
 
 
 @dataclass
-class Progress:
+class PainTrajectory:
     points: list[PainPoint] = field(default_factory=list)
     sessions: list[SessionMark] = field(default_factory=list)
 
@@ -68,7 +68,7 @@ def _label(checkin: CheckIn) -> str:
     return CheckInKind(checkin.kind).label
 
 
-def pain_progress(patient: Patient) -> Progress:
+def pain_trajectory(patient: Patient) -> PainTrajectory:
     """The patient's pain over time since the baseline, the sessions recorded and their
     adverse events (signed notes, amendments applied). Four queries."""
     assessment = (
@@ -80,11 +80,11 @@ def pain_progress(patient: Patient) -> Progress:
     intake = assessment.intake if assessment and assessment.intake_id else None
     if intake is None:
         intake = Intake.objects.current_submissions().filter(patient=patient).first()
-    progress = Progress()
+    trajectory = PainTrajectory()
     since = None
     if intake is not None and intake.pain_first_steps is not None:
         since = intake.submitted_at
-        progress.points.append(
+        trajectory.points.append(
             PainPoint(
                 at=intake.submitted_at,
                 label="Questionnaire (baseline)",
@@ -96,7 +96,7 @@ def pain_progress(patient: Patient) -> Progress:
     checkins = CheckIn.objects.current().filter(patient=patient, kind__in=PAIN_KINDS)
     if since is not None:
         checkins = checkins.filter(reported_at__gte=since)
-    progress.points += [
+    trajectory.points += [
         PainPoint(
             at=checkin.reported_at,
             label=_label(checkin),
@@ -110,14 +110,14 @@ def pain_progress(patient: Patient) -> Progress:
         notes = notes.filter(assessment=assessment)
     for note in notes.prefetch_related("amendments").order_by("performed_at", "session_number"):
         current = note.current()
-        progress.sessions.append(
+        trajectory.sessions.append(
             SessionMark(
                 at=current.performed_at,
                 number=current.session_number,
                 adverse_events=tuple(current.adverse_event_labels),
             )
         )
-    return progress
+    return trajectory
 
 
 # --- The chart's geometry ----------------------------------------------------------------------
@@ -194,12 +194,12 @@ def _ordinal_day(moment: dt.datetime, zone) -> float:
 
 
 def chart_geometry(
-    progress: Progress, *, zone=None, patient: Patient | None = None
+    trajectory: PainTrajectory, *, zone=None, patient: Patient | None = None
 ) -> ChartGeometry:
     """Where everything goes in the SVG: x is time (days), y is pain 0–10 (0 at the bottom).
     `zone` (or the patient's) decides the dates written under the axis."""
     zone = zone or (patient_zone(patient) if patient else timezone.get_current_timezone())
-    times = [p.at for p in progress.points] + [s.at for s in progress.sessions]
+    times = [p.at for p in trajectory.points] + [s.at for s in trajectory.sessions]
     plot_left, plot_right = LEFT, WIDTH - RIGHT
     plot_top, plot_bottom = TOP, HEIGHT - BOTTOM
     if times:
@@ -216,10 +216,10 @@ def chart_geometry(
     def y(pain: int) -> float:
         return round(plot_bottom - pain / 10 * (plot_bottom - plot_top), 1)
 
-    first = [Marker(x(p.at), y(p.first_steps), p.first_steps, p.label) for p in progress.points]
-    average = [Marker(x(p.at), y(p.average), p.average, p.label) for p in progress.points]
+    first = [Marker(x(p.at), y(p.first_steps), p.first_steps, p.label) for p in trajectory.points]
+    average = [Marker(x(p.at), y(p.average), p.average, p.label) for p in trajectory.points]
     sessions = [
-        Tick(x(s.at), f"S{s.number}", ", ".join(s.adverse_events)) for s in progress.sessions
+        Tick(x(s.at), f"S{s.number}", ", ".join(s.adverse_events)) for s in trajectory.sessions
     ]
     dates = []
     if times:
@@ -255,23 +255,23 @@ def chart_geometry(
         dates=dates,
         first_steps_label_y=first_end + 4,
         average_label_y=average_end + 4,
-        description=describe_progress(progress, zone),
+        description=describe_trajectory(trajectory, zone),
     )
 
 
-def describe_progress(progress: Progress, zone) -> str:
+def describe_trajectory(trajectory: PainTrajectory, zone) -> str:
     """The chart in one or two sentences, for its <desc> (screen readers)."""
-    if not progress.points:
+    if not trajectory.points:
         return "No pain scores reported yet."
-    first, last = progress.points[0], progress.points[-1]
+    first, last = trajectory.points[0], trajectory.points[-1]
     when = lambda p: f"{timezone.localtime(p.at, zone):%-d %B %Y}"  # noqa: E731
     text = (
         f"First-step pain went from {first.first_steps} ({first.label}, {when(first)}) to "
         f"{last.first_steps} ({last.label}, {when(last)}); average pain from {first.average} "
-        f"to {last.average}. {len(progress.points)} reports"
+        f"to {last.average}. {len(trajectory.points)} reports"
     )
-    text += f", {len(progress.sessions)} sessions recorded" if progress.sessions else ""
-    adverse = [s for s in progress.sessions if s.adverse_events]
+    text += f", {len(trajectory.sessions)} sessions recorded" if trajectory.sessions else ""
+    adverse = [s for s in trajectory.sessions if s.adverse_events]
     if adverse:
         text += "; adverse events at " + "; ".join(
             f"session {s.number} ({', '.join(s.adverse_events).lower()})" for s in adverse

@@ -1,6 +1,6 @@
-"""The check-in forms: the same questions whether the patient answers from an email link,
-from their own page or on the counter tablet. They validate and convert; when a check-in may
-be answered, and corrections, are the services' business."""
+"""The outcome survey forms: the same questions whether the patient answers from an email link,
+from their own page or on the counter tablet. They validate and convert; when a check-in may be
+answered, and corrections, are the services' business."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""Outcome check-ins: the patient answers from their own page (or from an email link, a page
-of the booking app that uses `checkin_page` below), or on the counter tablet at check-in;
+"""Outcome surveys (the model is still `CheckIn`; "check-in" also means arriving at the desk, so
+these pages say survey): the patient answers from their own page (or from an email link, a page
+of the booking app that uses `outcome_survey_page` below), or on the counter tablet at check-in;
 practitioners respond to worrying after-care answers; patients see their own progress.
 
-Which appointment a check-in is about comes from the booking app as a `Visit`; a visit that
-is not the patient's (or not at the staff member's locations) is a 404, never a hint."""
+Which appointment a check-in is about comes from the booking app as a `Visit`; a visit that is not
+the patient's (or not at the staff member's locations) is a 404, never a hint."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from clinic import access
 from clinic.audit import record_access
 from clinic.models import AccessLog, Patient, Role, User
 from intake.clinical import selectors, services
-from intake.clinical.forms.checkins import checkin_form
+from intake.clinical.forms.outcome_surveys import checkin_form
 from intake.clinical.models import CHECKIN_QUESTIONS, CheckIn, CheckInChannel, CheckInKind
-from intake.clinical.progress import chart_geometry, pain_progress
+from intake.clinical.pain_chart import chart_geometry, pain_trajectory
 from intake.clinical.selectors import CheckInSubject
 from intake.view_helpers import GET_OR_POST
 from intake.zones import patient_zone
@@ -50,7 +51,7 @@ def _corrects(request: HttpRequest) -> int | None:
         return None
 
 
-def checkin_page(
+def outcome_survey_page(
     request: HttpRequest,
     *,
     subject: CheckInSubject,
@@ -59,7 +60,7 @@ def checkin_page(
     by: User | None,
     collected_by: User | None = None,
     back_url: str = "",
-    template: str = "intake/clinical/checkins/checkin.html",
+    template: str = "intake/clinical/outcome_surveys/outcome_survey.html",
     show_answers: bool = True,
 ) -> HttpResponse:
     """Show and take one check-in, whichever way the patient reached it. Once answered, the
@@ -172,36 +173,37 @@ def _subject_or_404(kind: str, appointment_id: int, patient: Patient) -> CheckIn
 
 @access.patient_required
 @require_safe
-def my_checkins(request):
+def my_outcome_surveys(request):
     """What we ask the patient across their course: open check-ins first, then answered ones,
-    with their progress chart."""
+    with their pain chart."""
     patient = access.own_patient_record(request.user)
     subjects = selectors.checkins_of(patient)
     now = timezone.now()
-    progress = pain_progress(patient)
+    trajectory = pain_trajectory(patient)
+    # "intake.progress" names this page in the access log; earlier rows carry it, so it stays.
     record_access(
         actor=request.user, patient=patient, record_type="intake.progress", request=request
     )
     return render(
         request,
-        "intake/clinical/checkins/my_checkins.html",
+        "intake/clinical/outcome_surveys/my_outcome_surveys.html",
         {
             "patient": patient,
             "open": [s for s in subjects if s.answer is None and s.window.is_open(now)],
             "answered": [s for s in reversed(subjects) if s.answer is not None],
             "coming": [s for s in subjects if s.answer is None and s.window.opens > now][:3],
-            "progress": progress,
-            "chart": chart_geometry(progress, patient=patient) if progress.has_data else None,
+            "trajectory": trajectory,
+            "chart": chart_geometry(trajectory, patient=patient) if trajectory.has_data else None,
         },
     )
 
 
 @access.patient_required
 @GET_OR_POST
-def my_checkin(request, kind: str, appointment_id: int):
+def my_outcome_survey(request, kind: str, appointment_id: int):
     patient = access.own_patient_record(request.user)
     subject = _subject_or_404(kind, appointment_id, patient)
-    return checkin_page(
+    return outcome_survey_page(
         request,
         subject=subject,
         patient=patient,
@@ -216,7 +218,7 @@ def my_checkin(request, kind: str, appointment_id: int):
 
 @access.staff_required
 @GET_OR_POST
-def counter_checkin(request, appointment_id: int):
+def counter_outcome_survey(request, appointment_id: int):
     """The front desk hands the tablet to a patient checking in for a needling session: the
     pre-session check-in, recorded as collected by the staff member."""
     visit = selectors.find_visit(appointment_id)
@@ -229,7 +231,7 @@ def counter_checkin(request, appointment_id: int):
     subject = selectors.checkin_subject(CheckInKind.BEFORE_SESSION, visit, [visit])
     if subject is None:
         raise Http404("This appointment has no pre-session check-in.")
-    return checkin_page(
+    return outcome_survey_page(
         request,
         subject=subject,
         patient=patient,
@@ -237,7 +239,7 @@ def counter_checkin(request, appointment_id: int):
         by=request.user,
         collected_by=request.user,
         back_url=reverse("intake:patient_chart", args=[patient.pk]),
-        template="intake/clinical/checkins/counter.html",
+        template="intake/clinical/outcome_surveys/counter.html",
         show_answers=request.user.role in (Role.PRACTITIONER, Role.MANAGER),
     )
 
@@ -247,7 +249,7 @@ def counter_checkin(request, appointment_id: int):
 
 @access.clinical_staff_required
 @require_POST
-def aftercare_respond(request, pk: int):
+def respond_to_worry_page(request, pk: int):
     try:
         checkin = CheckIn.objects.select_related("patient").get(
             pk=pk, patient__in=access.visible_patients(request.user)

@@ -1,5 +1,6 @@
-"""Outcome check-ins: what the patient reports across the course (see the section comment
-below), and what a practitioner did about a worrying after-care answer."""
+"""Outcome surveys (class `CheckIn`, table intake_checkin; named survey here because "check-in"
+is also arriving at the desk): what the patient reports across the course (see the section
+comment below), and what a practitioner did about a worrying after-care answer."""
 
 from __future__ import annotations
 

@@ -1,0 +1,34 @@
+"""Where intake's pages are, for booking's pages and emails: a patient's chart, the desk's
+consent page, note pages, the questionnaire and the after-care check-in. Booking's questions to
+intake (may a course be booked, is the questionnaire done) are in `booking/gates.py`; this
+module only builds addresses. Tests replace a link here."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from clinic.models import Patient
+
+
+def intake_url(name: str, patient_pk: int, **query) -> str:
+    """The URL of intake's page `name` for a patient (`counter_consent`, `patient_chart`,
+    `assessment_start`, `session_note_start`), with query parameters."""
+    url = reverse(f"intake:{name}", args=[patient_pk])
+    query = {key: value for key, value in query.items() if value is not None}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def intake_form_path(patient: Patient) -> str:
+    """Where a patient fills in their questionnaire."""
+    return reverse("intake:my_intake")
+
+
+def aftercare_checkin_path(appointment) -> str | None:
+    """The password-free path of the 24–48 h after-care check-in of a completed needling
+    session of a course (None for anything else)."""
+    from booking.notifications.links import checkin_path
+    from intake.clinical.models import CheckInKind
+
+    return checkin_path(appointment, CheckInKind.AFTER_CARE)
