@@ -155,18 +155,19 @@ def _calendar_response(content: bytes, filename: str, *, download: bool = True) 
     return response
 
 
-def _appointment_filename(appointment: Appointment) -> str:
-    return f"appointment-{appointment.local_starts_at:%Y-%m-%d}.ics"
+def _appointment_calendar(appointment: Appointment) -> HttpResponse:
+    """One appointment's calendar file, the same from the email's link and from a login."""
+    return _calendar_response(
+        calendars.published([appointment], name=f"{appointment.location.name} appointment"),
+        f"appointment-{appointment.local_starts_at:%Y-%m-%d}.ics",
+    )
 
 
 @login_not_required
 @require_safe
 @appointment_link
 def link_ics(request, appointment: Appointment, token: str):
-    return _calendar_response(
-        calendars.published([appointment], name=f"{appointment.location.name} appointment"),
-        _appointment_filename(appointment),
-    )
+    return _appointment_calendar(appointment)
 
 
 @require_safe
@@ -176,10 +177,7 @@ def appointment_ics(request, pk: int):
     record_access(
         actor=request.user, patient=appointment.patient, record=appointment, request=request
     )
-    return _calendar_response(
-        calendars.published([appointment], name=f"{appointment.location.name} appointment"),
-        _appointment_filename(appointment),
-    )
+    return _appointment_calendar(appointment)
 
 
 @require_safe
