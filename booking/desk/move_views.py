@@ -193,6 +193,15 @@ def practitioner_for_slot(location: Location, practitioner_id: int) -> Practitio
     )
 
 
+def slot_practitioner(location: Location, practitioner_id: int) -> Practitioner:
+    """The practitioner a chosen time names, refused like any time that cannot be booked when
+    they do not work at `location` (a form posted from an old page, or tampered with)."""
+    practitioner = practitioner_for_slot(location, practitioner_id)
+    if practitioner is None:
+        raise services.SlotUnavailable(["That practitioner does not work here."])
+    return practitioner
+
+
 @access.staff_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def desk_move(request, pk: int):
@@ -379,10 +388,8 @@ def rebook_course_session_page(request, pk: int, number: int):
         )
         if form.is_valid():
             practitioner_id, starts_at = form.cleaned_data["slot"]
-            practitioner = practitioner_for_slot(location, practitioner_id)
             try:
-                if practitioner is None:
-                    raise services.SlotUnavailable(["That practitioner does not work here."])
+                practitioner = slot_practitioner(location, practitioner_id)
                 appointment = services.rebook_course_session(
                     course=course,
                     session_number=number,

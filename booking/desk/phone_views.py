@@ -19,8 +19,8 @@ from booking.desk.move_views import (
     bookable_services,
     carried_from_schedule,
     picked_summary,
-    practitioner_for_slot,
     slot_page,
+    slot_practitioner,
 )
 from booking.forms import (
     DeskBookingForm,
@@ -156,11 +156,9 @@ def book_for_patient(request, slug: str, patient_pk: int):
         )
         if form.is_valid():
             practitioner_id, starts_at = form.cleaned_data["slot"]
-            practitioner = practitioner_for_slot(location, practitioner_id)
             how = "walk-in" if request.POST.get("channel") == "walk_in" else "phone"
             try:
-                if practitioner is None:
-                    raise services.SlotUnavailable(["That practitioner does not work here."])
+                practitioner = slot_practitioner(location, practitioner_id)
                 appointment = services.book_appointment(
                     patient=patient,
                     location=location,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from booking.availability import aware, working_intervals
+from booking.availability import Interval, PractitionerCalendar, aware, working_intervals
 from booking.desk.grid import (
     ON_GRID,
     SHORTEST_BOOKING,
@@ -172,6 +172,32 @@ def day_grid(
     return lay_out(columns, hours=day.opening)
 
 
+def _shift_hours(shifts: list[Interval], zone: ZoneInfo) -> str:
+    """A practitioner's working hours that day, as a column's subtitle names them."""
+    return ", ".join(
+        f"{clock(i.start.astimezone(zone))}–{clock(i.end.astimezone(zone))}" for i in shifts
+    )
+
+
+def _free_time(
+    shifts: list[Interval],
+    calendar: PractitionerCalendar,
+    not_before: int,
+    zone: ZoneInfo,
+    day: dt.date,
+    url: Callable[[dt.datetime], str],
+    hint: Callable[[str], str],
+) -> list[Item]:
+    """The free time in a practitioner's shifts (the day's and the practitioner's pages show
+    it the same way), each piece a link to book it."""
+    free = intervals_minus(
+        [(int(i.start.timestamp()), int(i.end.timestamp())) for i in shifts],
+        calendar.busy,
+        not_before,
+    )
+    return free_items(free, zone, day, url, hint)
+
+
 def _practitioner_columns(
     day: LocationDay, book_url: str, practitioner_url: Callable | None
 ) -> list[Column]:
@@ -188,9 +214,7 @@ def _practitioner_columns(
         shifts = working_intervals(day.day, rules, calendar) if calendar else []
         if not shifts and not booked[pid]:
             continue
-        hours = ", ".join(
-            f"{clock(i.start.astimezone(zone))}–{clock(i.end.astimezone(zone))}" for i in shifts
-        )
+        hours = _shift_hours(shifts, zone)
         certified = calendar is not None and calendar.is_certified_on(day.day)
         column = Column(
             title=practitioner.name,
@@ -211,13 +235,10 @@ def _practitioner_columns(
             )
         column.items += [appointment_item(e, zone, day.day) for e in booked[pid]]
         if calendar and book_url:
-            free = intervals_minus(
-                [(int(i.start.timestamp()), int(i.end.timestamp())) for i in shifts],
-                calendar.busy,
+            column.items += _free_time(
+                shifts,
+                calendar,
                 not_before,
-            )
-            column.items += free_items(
-                free,
                 zone,
                 day.day,
                 booking_link(book_url, practitioner=pid),
@@ -443,9 +464,7 @@ def practitioner_grid(
                 column = day_columns[key] = Column(
                     title=location.name if per == "location" else f"{day:%a %-d %b}",
                 )
-            hours = ", ".join(
-                f"{clock(i.start.astimezone(zone))}–{clock(i.end.astimezone(zone))}" for i in shifts
-            )
+            hours = _shift_hours(shifts, zone)
             if per == "location":
                 column.subtitle = hours or "Not working"
             elif hours:
@@ -456,13 +475,10 @@ def practitioner_grid(
                 column.items += time_off_items(calendar, zone, day)
             column.items += [appointment_item(e, zone, day) for e in here]
             if calendar and book_url:
-                free = intervals_minus(
-                    [(int(i.start.timestamp()), int(i.end.timestamp())) for i in shifts],
-                    calendar.busy,
+                column.items += _free_time(
+                    shifts,
+                    calendar,
                     not_before,
-                )
-                column.items += free_items(
-                    free,
                     zone,
                     day,
                     booking_link(book_url(location), practitioner=pid),

@@ -24,7 +24,7 @@ from booking.desk.helpers import (
     remember_location,
     toolbar,
 )
-from booking.desk.move_views import bookable_services, practitioner_for_slot
+from booking.desk.move_views import bookable_services, slot_practitioner
 from booking.forms import (
     DeskBookingForm,
     DeskWaitlistForm,
@@ -99,10 +99,8 @@ def waitlist_offer(request, pk: int):
         form = DeskBookingForm(request.POST)
         if form.is_valid():
             practitioner_id, starts_at = form.cleaned_data["slot"]
-            practitioner = practitioner_for_slot(entry.location, practitioner_id)
             try:
-                if practitioner is None:
-                    raise services.SlotUnavailable(["That practitioner does not work here."])
+                practitioner = slot_practitioner(entry.location, practitioner_id)
                 offer = services.offer_slot_by_hand(
                     entry=entry, practitioner=practitioner, starts_at=starts_at, actor=request.user
                 )

@@ -12,22 +12,21 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import access as booking_access
-from booking import notifications, services
-from booking.forms import CancelForm, ReminderPreferenceForm, SlotChoiceForm
+from booking import notifications
+from booking.forms import ReminderPreferenceForm
 from booking.models import ACTIVE_STATUSES, Appointment
 from booking.notifications import calendars, links
-from booking.views.requests import slot_page_context
+from booking.views.changes import WayIn, cancel_page, reschedule_page
 from clinic import access
 from clinic.audit import record_access, record_listing
-from clinic.models import Location, Practitioner, Role
-from clinic.params import whole_number
+from clinic.models import Location, Role
 
 # --- Manage-this-appointment links (no login) -----------------------------------------------------
 
@@ -114,103 +113,34 @@ def link_manage(request, appointment: Appointment, token: str):
     )
 
 
+def _by_link(appointment: Appointment, token: str) -> WayIn:
+    urls = _link_urls(appointment, token)
+    return WayIn(
+        # The signed link stands for the patient: the change is theirs.
+        actor=appointment.patient.user,
+        appointment_url=urls["manage_url"],
+        cancel_url=urls["cancel_url"],
+        reschedule_url=urls["reschedule_url"],
+        after_cancel_url=urls["manage_url"],
+        moved_reason="Moved by the patient from an email link",
+        moved_message="Your appointment is moved. We have emailed you the new time.",
+        cancelled_message="Your appointment is cancelled. We have emailed you.",
+        by_link=True,
+    )
+
+
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
 @appointment_link
 def link_cancel(request, appointment: Appointment, token: str):
-    urls = _link_urls(appointment, token)
-    form = CancelForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.patient_cancel(
-                appointment,
-                actor=appointment.patient.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except services.BookingError as refused:
-            messages.error(request, str(refused))
-        else:
-            record_access(
-                actor=appointment.patient.user,
-                patient=appointment.patient,
-                record=appointment,
-                action="change",
-                request=request,
-            )
-            messages.success(request, "Your appointment is cancelled. We have emailed you.")
-        return redirect(urls["manage_url"])
-    return render(
-        request,
-        "booking/notifications/link_cancel.html",
-        {
-            "appointment": appointment,
-            "form": form,
-            "may_change_online": appointment.patient_may_change_online(),
-            **urls,
-        },
-    )
+    return cancel_page(request, appointment, _by_link(appointment, token))
 
 
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
 @appointment_link
 def link_reschedule(request, appointment: Appointment, token: str):
-    urls = _link_urls(appointment, token)
-    if not appointment.patient_may_change_online():
-        messages.error(
-            request,
-            f"This appointment can no longer be changed online. Please phone "
-            f"{appointment.location.name} at {appointment.location.phone}.",
-        )
-        return redirect(urls["manage_url"])
-    if request.method == "POST":
-        form = SlotChoiceForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, " ".join(form.errors["slot"]))
-            return redirect(urls["reschedule_url"])
-        practitioner_id, starts_at = form.cleaned_data["slot"]
-        practitioner = get_object_or_404(
-            Practitioner.objects.at(appointment.location), pk=practitioner_id
-        )
-        try:
-            services.reschedule_appointment(
-                appointment,
-                starts_at=starts_at,
-                practitioner=practitioner,
-                actor=appointment.patient.user,
-                reason="Moved by the patient from an email link",
-                for_patient=True,
-                expected_version=whole_number(request.POST.get("version")),
-            )
-        except services.BookingError as refused:
-            messages.error(request, f"{refused} Here are the times free now.")
-            return redirect(urls["reschedule_url"])
-        record_access(
-            actor=appointment.patient.user,
-            patient=appointment.patient,
-            record=appointment,
-            action="change",
-            request=request,
-        )
-        messages.success(request, "Your appointment is moved. We have emailed you the new time.")
-        return redirect(urls["manage_url"])
-    context = slot_page_context(
-        request,
-        location=appointment.location,
-        service=appointment.service,
-        minutes=appointment.minutes,
-        patient=appointment.patient,
-        practitioner_param=request.GET.get("practitioner", str(appointment.practitioner_id)),
-        needs_certification=True,
-        ignore_appointment_ids=(appointment.pk,),
-    )
-    context |= {
-        "appointment": appointment,
-        "form_action": urls["reschedule_url"],
-        "page_url": urls["reschedule_url"],
-        **urls,
-    }
-    return render(request, "booking/notifications/link_reschedule.html", context)
+    return reschedule_page(request, appointment, _by_link(appointment, token))
 
 
 # --- Calendar files -----------------------------------------------------------------------------
@@ -225,18 +155,19 @@ def _calendar_response(content: bytes, filename: str, *, download: bool = True) 
     return response
 
 
-def _appointment_filename(appointment: Appointment) -> str:
-    return f"appointment-{appointment.local_starts_at:%Y-%m-%d}.ics"
+def _appointment_calendar(appointment: Appointment) -> HttpResponse:
+    """One appointment's calendar file, the same from the email's link and from a login."""
+    return _calendar_response(
+        calendars.published([appointment], name=f"{appointment.location.name} appointment"),
+        f"appointment-{appointment.local_starts_at:%Y-%m-%d}.ics",
+    )
 
 
 @login_not_required
 @require_safe
 @appointment_link
 def link_ics(request, appointment: Appointment, token: str):
-    return _calendar_response(
-        calendars.published([appointment], name=f"{appointment.location.name} appointment"),
-        _appointment_filename(appointment),
-    )
+    return _appointment_calendar(appointment)
 
 
 @require_safe
@@ -246,10 +177,7 @@ def appointment_ics(request, pk: int):
     record_access(
         actor=request.user, patient=appointment.patient, record=appointment, request=request
     )
-    return _calendar_response(
-        calendars.published([appointment], name=f"{appointment.location.name} appointment"),
-        _appointment_filename(appointment),
-    )
+    return _appointment_calendar(appointment)
 
 
 @require_safe

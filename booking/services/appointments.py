@@ -19,7 +19,7 @@ from booking.models import (
     Room,
     Status,
 )
-from booking.services.slots import check_slot, lock_practitioner
+from booking.services.slots import check_slot, lock_practitioner, write_appointment
 from booking.services.waitlist import FreedSlot, offer_freed_slot
 from booking.services.writing import (
     ConsentNeeded,
@@ -65,21 +65,14 @@ def book_appointment(
         room=room,
         now=now,
     )
-    appointment = write(
-        lambda: Appointment.objects.create(
-            location=location,
-            practitioner=practitioner,
-            room_id=checked.room_id,
-            patient=patient,
-            service=service,
-            starts_at=checked.starts_at,
-            ends_at=checked.ends_at,
-            blocks_until=checked.blocks_until,
-            status=status,
-            course=course,
-            session_number=session_number,
-            created_by=actor,
-        )
+    appointment = write_appointment(
+        checked,
+        patient=patient,
+        service=service,
+        status=status,
+        actor=actor,
+        course=course,
+        session_number=session_number,
     )
     patient.locations.add(location)
     record_event(

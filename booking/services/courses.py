@@ -23,8 +23,8 @@ from booking.models import (
 )
 from booking.selectors import load_availability
 from booking.services.appointments import book_appointment
-from booking.services.slots import check_slot, lock_practitioner
-from booking.services.writing import BookingError, SlotTaken, SlotUnavailable, write
+from booking.services.slots import check_slot, lock_practitioner, write_appointment
+from booking.services.writing import BookingError, SlotTaken, SlotUnavailable
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, User
 
 # --- Courses -----------------------------------------------------------------------------------
@@ -256,21 +256,14 @@ def book_course(
                 availability=availability[choice.location.pk],
                 now=now,
             )
-            appointment = write(
-                lambda checked=checked, choice=choice: Appointment.objects.create(
-                    location=choice.location,
-                    practitioner=choice.practitioner,
-                    room_id=checked.room_id,
-                    patient=patient,
-                    service=service,
-                    starts_at=checked.starts_at,
-                    ends_at=checked.ends_at,
-                    blocks_until=checked.blocks_until,
-                    status=Status.CONFIRMED,
-                    course=course,
-                    session_number=choice.number,
-                    created_by=actor,
-                )
+            appointment = write_appointment(
+                checked,
+                patient=patient,
+                service=service,
+                status=Status.CONFIRMED,
+                actor=actor,
+                course=course,
+                session_number=choice.number,
             )
         except SlotUnavailable as refused:
             # Raising rolls back the whole course: no partial course is ever left behind.

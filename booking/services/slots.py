@@ -15,6 +15,7 @@ from booking.availability import SlotQuery, slot_problems
 from booking.models import (
     Appointment,
     AppointmentEvent,
+    Course,
     Room,
     SlotHold,
     Status,
@@ -104,6 +105,59 @@ def lock_practitioner(practitioner: Practitioner) -> None:
     Practitioner.objects.select_for_update().filter(pk=practitioner.pk).first()
 
 
+# --- Writing the appointment into a slot ---------------------------------------------------------
+
+
+def write_appointment(
+    slot: CheckedSlot | SlotHold,
+    *,
+    patient: Patient,
+    service: Service,
+    status: str,
+    actor: User,
+    course: Course | None = None,
+    session_number: int | None = None,
+    patient_note: str = "",
+) -> Appointment:
+    """The appointment in a slot that `check_slot` passed, or that a hold kept, written in
+    its own savepoint: every booking workflow writes through here, so PostgreSQL's last word
+    on the slot (`SlotTaken`) reads the same everywhere. The caller records the history and
+    sends the email (each workflow says it in its own words)."""
+    return write(
+        lambda: Appointment.objects.create(
+            location=slot.location,
+            practitioner=slot.practitioner,
+            room_id=slot.room_id,
+            patient=patient,
+            service=service,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            blocks_until=slot.blocks_until,
+            status=status,
+            course=course,
+            session_number=session_number,
+            patient_note=patient_note,
+            created_by=actor,
+        )
+    )
+
+
+def book_hold(hold: SlotHold, *, status: str, actor: User, patient_note: str = "") -> Appointment:
+    """The appointment in the slot `hold` kept for its patient; the hold then names it, so
+    booking the same hold twice finds the first appointment."""
+    appointment = write_appointment(
+        hold,
+        patient=hold.patient,
+        service=hold.service,
+        status=status,
+        actor=actor,
+        patient_note=patient_note,
+    )
+    hold.appointment = appointment
+    hold.save(update_fields=["appointment"])
+    return appointment
+
+
 # --- Online requests: hold, then confirm ------------------------------------------------------
 
 
@@ -176,23 +230,7 @@ def request_appointment(
             now=now,
         )
     status = Status.CONFIRMED if hold.location.confirms_requests_automatically else Status.REQUESTED
-    appointment = write(
-        lambda: Appointment.objects.create(
-            location=hold.location,
-            practitioner=hold.practitioner,
-            room_id=hold.room_id,
-            patient=hold.patient,
-            service=hold.service,
-            starts_at=hold.starts_at,
-            ends_at=hold.ends_at,
-            blocks_until=hold.blocks_until,
-            status=status,
-            patient_note=note.strip()[:500],
-            created_by=actor,
-        )
-    )
-    hold.appointment = appointment
-    hold.save(update_fields=["appointment"])
+    appointment = book_hold(hold, status=status, actor=actor, patient_note=note.strip()[:500])
     hold.patient.locations.add(hold.location)
     record_event(
         appointment,

@@ -20,8 +20,8 @@ from booking.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from booking.services.slots import CheckedSlot, check_slot, lock_practitioner
-from booking.services.writing import BookingError, SlotUnavailable, record_event, write
+from booking.services.slots import CheckedSlot, book_hold, check_slot, lock_practitioner
+from booking.services.writing import BookingError, SlotUnavailable, record_event
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, User
 
 WAITLIST_OFFER_HOURS = 12
@@ -244,22 +244,7 @@ def accept_offer(
     if offer.state != WaitlistOffer.State.OPEN or offer.expires_at <= now:
         raise BookingError("This offer has ended; the slot may have gone to someone else.")
     hold = offer.hold
-    appointment = write(
-        lambda: Appointment.objects.create(
-            location=hold.location,
-            practitioner=hold.practitioner,
-            room_id=hold.room_id,
-            patient=hold.patient,
-            service=hold.service,
-            starts_at=hold.starts_at,
-            ends_at=hold.ends_at,
-            blocks_until=hold.blocks_until,
-            status=Status.CONFIRMED,
-            created_by=actor,
-        )
-    )
-    hold.appointment = appointment
-    hold.save(update_fields=["appointment"])
+    appointment = book_hold(hold, status=Status.CONFIRMED, actor=actor)
     offer.state = WaitlistOffer.State.ACCEPTED
     offer.save(update_fields=["state"])
     offer.entry.state = WaitlistEntry.State.BOOKED

@@ -5,7 +5,7 @@ staff), cancelling, moving, and accepting a time the clinic proposed.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -13,10 +13,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from booking import access as booking_access
 from booking import notifications, services
 from booking.desk.panel import staff_panel
-from booking.forms import (
-    CancelForm,
-    SlotChoiceForm,
-)
 from booking.models import (
     LONGEST_APPOINTMENT,
     Appointment,
@@ -24,10 +20,10 @@ from booking.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from booking.views.requests import slot_page_context
+from booking.views.changes import WayIn, cancel_page, reschedule_page
 from clinic import access
 from clinic.audit import log_access
-from clinic.models import Practitioner, Role
+from clinic.models import Role
 from clinic.params import whole_number
 
 
@@ -96,32 +92,24 @@ def _clinic_message(appointment: Appointment, key: str) -> str:
     return event.details.get("message", "") if event else ""
 
 
+def _logged_in(request, appointment: Appointment) -> WayIn:
+    return WayIn(
+        actor=request.user,
+        appointment_url=reverse("booking:appointment_detail", args=[appointment.pk]),
+        cancel_url=reverse("booking:appointment_cancel", args=[appointment.pk]),
+        reschedule_url=reverse("booking:appointment_reschedule", args=[appointment.pk]),
+        after_cancel_url=reverse("booking:my_appointments"),
+        moved_reason="Moved by the patient online",
+        moved_message="Your appointment is moved.",
+        cancelled_message="Your appointment is cancelled.",
+    )
+
+
 @access.patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def cancel_appointment_page(request, pk: int):
     appointment = booking_access.get_visible_appointment(request.user, pk)
-    form = CancelForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.patient_cancel(
-                appointment, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except services.BookingError as refused:
-            messages.error(request, str(refused))
-        else:
-            log_access(request, appointment, "change")
-            messages.success(request, "Your appointment is cancelled.")
-            return redirect("booking:my_appointments")
-        return redirect("booking:appointment_detail", pk=appointment.pk)
-    return render(
-        request,
-        "booking/appointment_cancel.html",
-        {
-            "appointment": appointment,
-            "form": form,
-            "may_change_online": appointment.patient_may_change_online(),
-        },
-    )
+    return cancel_page(request, appointment, _logged_in(request, appointment))
 
 
 @access.patient_required
@@ -129,55 +117,7 @@ def cancel_appointment_page(request, pk: int):
 def reschedule_appointment_page(request, pk: int):
     """A patient moves their appointment to another free time at the same location."""
     appointment = booking_access.get_visible_appointment(request.user, pk)
-    if not appointment.patient_may_change_online():
-        messages.error(
-            request,
-            f"This appointment can no longer be changed online. Please phone "
-            f"{appointment.location.name} at {appointment.location.phone}.",
-        )
-        return redirect("booking:appointment_detail", pk=appointment.pk)
-    if request.method == "POST":
-        form = SlotChoiceForm(request.POST)
-        if form.is_valid():
-            practitioner_id, starts_at = form.cleaned_data["slot"]
-            practitioner = get_object_or_404(
-                Practitioner.objects.at(appointment.location), pk=practitioner_id
-            )
-            try:
-                services.reschedule_appointment(
-                    appointment,
-                    starts_at=starts_at,
-                    practitioner=practitioner,
-                    actor=request.user,
-                    reason="Moved by the patient online",
-                    for_patient=True,
-                    expected_version=whole_number(request.POST.get("version")),
-                )
-            except services.BookingError as refused:
-                messages.error(request, f"{refused} Here are the times free now.")
-            else:
-                log_access(request, appointment, "change")
-                messages.success(request, "Your appointment is moved.")
-                return redirect("booking:appointment_detail", pk=appointment.pk)
-        else:
-            messages.error(request, " ".join(form.errors["slot"]))
-        return redirect("booking:appointment_reschedule", pk=appointment.pk)
-    context = slot_page_context(
-        request,
-        location=appointment.location,
-        service=appointment.service,
-        minutes=appointment.minutes,
-        patient=appointment.patient,
-        practitioner_param=request.GET.get("practitioner", str(appointment.practitioner_id)),
-        needs_certification=True,
-        ignore_appointment_ids=(appointment.pk,),
-    )
-    context |= {
-        "appointment": appointment,
-        "form_action": reverse("booking:appointment_reschedule", args=[appointment.pk]),
-        "page_url": reverse("booking:appointment_reschedule", args=[appointment.pk]),
-    }
-    return render(request, "booking/appointment_reschedule.html", context)
+    return reschedule_page(request, appointment, _logged_in(request, appointment))
 
 
 @access.patient_required
