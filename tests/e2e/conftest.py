@@ -127,11 +127,24 @@ def log_in_as_patient(page, email: str, password: str, at: str | None = "/accoun
 def check_accessibility(page) -> None:
     """Run axe-core in the page (served from the app's own origin, so the CSP stays on) and
     fail on any WCAG 2.1 A or AA violation."""
-    page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
-    result = page.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
-        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
+    from playwright.sync_api import Error as PlaywrightError
+
+    # A click or an Enter that navigates returns before the next page has loaded; axe must
+    # check the page the person ends up on, not the one being replaced (under load the old
+    # document can vanish mid-check). So wait for the load, and start again if the page
+    # changed under the check.
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
+            result = page.evaluate(
+                "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+                "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+            )
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
     problems = [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"]
