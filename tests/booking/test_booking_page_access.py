@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
 
@@ -11,7 +9,11 @@ from clinic.models import Role
 from tests import access_matrix as matrix
 from tests.access_matrix import ANONYMOUS, PATIENT, POST, PUBLIC, ROLES, STAFF, Page
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic, prescribing_assessment
+from tests.booking.factories import (
+    a_clinic,
+    an_appointment,
+    prescribing_assessment,
+)
 from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
@@ -155,16 +157,7 @@ def _urls(clinic, patient, practitioner) -> dict[str, str]:
     from booking.notifications import calendars, links
 
     start = next_weekday(clinic.location, 1, 10)
-    appointment = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        blocks_until=start + dt.timedelta(minutes=65),
-    )
+    appointment = an_appointment(clinic, patient, start)
     hold = services.place_hold(
         patient=patient,
         location=clinic.location,
@@ -207,17 +200,8 @@ def _urls(clinic, patient, practitioner) -> dict[str, str]:
         created_by=clinic.practitioner.user,
     )
     session_start = next_weekday(clinic.location, 4, 10)
-    session = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.needling,
-        starts_at=session_start,
-        ends_at=session_start + dt.timedelta(minutes=30),
-        blocks_until=session_start + dt.timedelta(minutes=35),
-        course=course,
-        session_number=1,
+    session = an_appointment(
+        clinic, patient, session_start, service=clinic.needling, course=course, session_number=1
     )
     checkin_link = [
         session.pk,
