@@ -18,6 +18,7 @@ import os
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -167,6 +168,15 @@ def practitioner(location):
 @pytest.fixture
 def manager(db):
     return worlds.helen()
+
+
+@pytest.fixture(scope="module")
+def seeded_demo(django_db_setup, django_db_blocker):
+    """`seed_demo`'s story, seeded once for the module that asks for it (each test's changes are
+    rolled back; the story itself at the end of the module)."""
+    with worlds.built_once(django_db_blocker):
+        call_command("seed_demo")
+        yield
 
 
 @pytest.fixture

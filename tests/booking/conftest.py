@@ -159,3 +159,27 @@ def book(clinic, front_desk):
         )
 
     return _book
+
+
+@pytest.fixture
+def book_course(clinic, front_desk, prescribe):
+    """`book_course(patient, sessions)`: a course prescribed for `patient` by the `clinic`'s
+    practitioner and booked by the front desk, one session a week on Mondays at 10:00 from next
+    week (through the service, so its emails are written)."""
+    from booking import services
+
+    def _book_course(patient, sessions):
+        prescribe(patient, clinic.practitioner, sessions=sessions)
+        first = next_weekday(clinic.location, 1, 10)
+        return services.book_course(
+            patient=patient,
+            choices=[
+                services.SessionChoice(
+                    n + 1, clinic.location, clinic.practitioner, first + dt.timedelta(weeks=n)
+                )
+                for n in range(sessions)
+            ],
+            actor=front_desk,
+        )
+
+    return _book_course

@@ -100,6 +100,28 @@ def a_clinic(
     return Clinic(location, practitioner, room_list, assessment_service(), needling_service())
 
 
+def an_appointment(
+    clinic: Clinic, patient, starts_at: dt.datetime, *, service=None, room=None, **fields
+):
+    """An appointment of `patient` at the clinic with its practitioner, in its first room unless
+    `room` says otherwise: an assessment (60 minutes) unless `service` says otherwise (a
+    needling session: 30), blocking 5 minutes more. Written directly, without the booking
+    rules; `fields` for the rest."""
+    service = service or clinic.assessment
+    minutes = 60 if service == clinic.assessment else 30
+    return AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=room or clinic.rooms[0],
+        patient=patient,
+        service=service,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=minutes),
+        blocks_until=starts_at + dt.timedelta(minutes=minutes + 5),
+        **fields,
+    )
+
+
 def prescribing_assessment(patient: Patient, practitioner: Practitioner):
     """A signed assessment of `patient` by `practitioner` that prescribes a course (6 weekly
     sessions of 30 minutes): the database refuses a course without one of the patient's own."""

@@ -2,89 +2,106 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from clinic.models import Role
+from tests import access_matrix as matrix
+from tests.access_matrix import ANONYMOUS, PATIENT, POST, PUBLIC, ROLES, STAFF, Page
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic, prescribing_assessment
-from tests.worlds import built_once, fresh, personas
+from tests.booking.factories import (
+    a_clinic,
+    an_appointment,
+    prescribing_assessment,
+)
+from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
-PATIENT = {Role.PATIENT}
-STAFF = {Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER}
-EVERYONE = PATIENT | STAFF
-PRACTITIONER = {Role.PRACTITIONER}
-RESULTS = {Role.PRACTITIONER, Role.MANAGER}
-# No login: the page is opened by a secret in its address (a signed link, a feed's token).
-PUBLIC = "public"
+# The personas of this module are a world written once for it, and so are the records behind
+# its pages.
+globals().update(matrix.world_fixtures())
 
-# name -> (roles allowed, GET allowed?)
-PAGES = {
-    "booking:request_start": (PATIENT, True),
-    "booking:request_slots": (PATIENT, True),
-    "booking:request_hold": (PATIENT, False),
-    "booking:request_confirm": (PATIENT, True),
-    "booking:my_appointments": (PATIENT, True),
-    "booking:appointment_detail": (EVERYONE, True),
-    "booking:appointment_cancel": (PATIENT, True),
-    "booking:appointment_reschedule": (PATIENT, True),
-    "booking:waitlist_join": (PATIENT, True),
-    "booking:waitlist_leave": (PATIENT, False),
-    "booking:offer_accept": (PATIENT, False),
-    "booking:offer_decline": (PATIENT, False),
-    "booking:course_book": (STAFF, True),
-    "booking:course_detail": (STAFF, True),
-    "booking:course_session_rebook": (STAFF, True),
-    "booking:link_manage": (PUBLIC, True),
-    "booking:link_cancel": (PUBLIC, True),
-    "booking:link_reschedule": (PUBLIC, True),
-    "booking:link_ics": (PUBLIC, True),
-    "booking:link_checkin": (PUBLIC, True),
-    "booking:appointment_ics": (EVERYONE, True),
-    "booking:course_ics": (EVERYONE, True),
-    "booking:practitioner_feed": (PUBLIC, True),
-    "booking:calendar_feed": (PRACTITIONER, True),
-    "booking:calendar_feed_new": (PRACTITIONER, False),
-    "booking:calendar_feed_revoke": (PRACTITIONER, False),
-    "booking:reminder_settings": (PATIENT, True),
-    "booking:email_problems": (STAFF, True),
-    "booking:notification_send_again": (STAFF, False),
-    "booking:proposal_accept": (PATIENT, False),
-    # The front desk's schedule and actions.
-    "booking:schedule": (STAFF, True),
-    "booking:location_day": (STAFF, True),
-    "booking:location_day_list": (STAFF, True),
-    "booking:location_week": (STAFF, True),
-    "booking:practitioner_day": (STAFF, True),
-    "booking:practitioner_week": (STAFF, True),
-    "booking:my_schedule": ({Role.PRACTITIONER}, True),
-    "booking:requests_queue": (STAFF, True),
-    "booking:desk_confirm": (STAFF, False),
-    "booking:desk_decline": (STAFF, True),
-    "booking:desk_propose": (STAFF, True),
-    "booking:desk_check_in": (STAFF, False),
-    "booking:desk_complete": (STAFF, False),
-    "booking:desk_no_show": (STAFF, False),
-    "booking:desk_cancel": (STAFF, True),
-    "booking:desk_move": (STAFF, True),
-    "booking:find_patient": (STAFF, True),
-    "booking:new_patient": (STAFF, True),
-    "booking:book_for_patient": (STAFF, True),
-    "booking:waitlist_board": (STAFF, True),
-    "booking:waitlist_add": (STAFF, True),
-    "booking:waitlist_offer": (STAFF, True),
-    "booking:waitlist_remove": (STAFF, False),
-    "booking:my_record": (PATIENT, True),
-    "booking:patient_record": ({Role.MANAGER}, True),
-    "booking:close_account": (PATIENT, True),
-    "booking:reports": (RESULTS, True),
-    "booking:reports_csv": (RESULTS, True),
-    "booking:outcomes_csv": (RESULTS, True),
-}
+EVERYONE = PATIENT | STAFF
+PRACTITIONER = frozenset({Role.PRACTITIONER})
+RESULTS = frozenset({Role.PRACTITIONER, Role.MANAGER})
+
+# Every page is opened with GET: the actions, POST only, answer 405 to the roles allowed in.
+MATRIX = matrix.Matrix(
+    namespace="booking",
+    pages={
+        "booking:request_start": Page(PATIENT),
+        "booking:request_slots": Page(PATIENT),
+        "booking:request_hold": Page(PATIENT, POST),
+        "booking:request_confirm": Page(PATIENT),
+        "booking:my_appointments": Page(PATIENT),
+        "booking:appointment_detail": Page(EVERYONE),
+        "booking:appointment_cancel": Page(PATIENT),
+        "booking:appointment_reschedule": Page(PATIENT),
+        "booking:waitlist_join": Page(PATIENT),
+        "booking:waitlist_leave": Page(PATIENT, POST),
+        "booking:offer_accept": Page(PATIENT, POST),
+        "booking:offer_decline": Page(PATIENT, POST),
+        "booking:course_book": Page(STAFF),
+        "booking:course_detail": Page(STAFF),
+        "booking:course_session_rebook": Page(STAFF),
+        "booking:link_manage": Page(PUBLIC),
+        "booking:link_cancel": Page(PUBLIC),
+        "booking:link_reschedule": Page(PUBLIC),
+        "booking:link_ics": Page(PUBLIC),
+        "booking:link_checkin": Page(PUBLIC),
+        "booking:appointment_ics": Page(EVERYONE),
+        "booking:course_ics": Page(EVERYONE),
+        "booking:practitioner_feed": Page(PUBLIC),
+        "booking:calendar_feed": Page(PRACTITIONER),
+        "booking:calendar_feed_new": Page(PRACTITIONER, POST),
+        "booking:calendar_feed_revoke": Page(PRACTITIONER, POST),
+        "booking:reminder_settings": Page(PATIENT),
+        "booking:email_problems": Page(STAFF),
+        "booking:notification_send_again": Page(STAFF, POST),
+        "booking:proposal_accept": Page(PATIENT, POST),
+        # The front desk's schedule and actions.
+        "booking:schedule": Page(STAFF),
+        "booking:location_day": Page(STAFF),
+        "booking:location_day_list": Page(STAFF),
+        "booking:location_week": Page(STAFF),
+        "booking:practitioner_day": Page(STAFF),
+        "booking:practitioner_week": Page(STAFF),
+        "booking:my_schedule": Page(PRACTITIONER),
+        "booking:requests_queue": Page(STAFF),
+        "booking:desk_confirm": Page(STAFF, POST),
+        "booking:desk_decline": Page(STAFF),
+        "booking:desk_propose": Page(STAFF),
+        "booking:desk_check_in": Page(STAFF, POST),
+        "booking:desk_complete": Page(STAFF, POST),
+        "booking:desk_no_show": Page(STAFF, POST),
+        "booking:desk_cancel": Page(STAFF),
+        "booking:desk_move": Page(STAFF),
+        "booking:find_patient": Page(STAFF),
+        "booking:new_patient": Page(STAFF),
+        "booking:book_for_patient": Page(STAFF),
+        "booking:waitlist_board": Page(STAFF),
+        "booking:waitlist_add": Page(STAFF),
+        "booking:waitlist_offer": Page(STAFF),
+        "booking:waitlist_remove": Page(STAFF, POST),
+        "booking:my_record": Page(PATIENT),
+        "booking:patient_record": Page(frozenset({Role.MANAGER})),
+        "booking:close_account": Page(PATIENT),
+        "booking:reports": Page(RESULTS),
+        "booking:reports_csv": Page(RESULTS),
+        "booking:outcomes_csv": Page(RESULTS),
+    },
+    # Pages that send the roles allowed in on to another page, and where: every other page a
+    # role may open answers 200 itself.
+    redirects={
+        # The schedule opens on the day of the first location the person works at.
+        **{("booking:schedule", role): "booking:location_day" for role in STAFF},
+        # A practitioner's own schedule is their day.
+        ("booking:my_schedule", Role.PRACTITIONER): "booking:practitioner_day",
+    },
+    visit="GET",
+)
+PAGES = MATRIX.pages
 # Pages about one location's schedule, patients or waitlist: staff of another location get a
 # 404, as if it did not exist.
 LOCATION_BOUND = {
@@ -113,91 +130,25 @@ LOCATION_BOUND = {
     "booking:course_detail",
     "booking:course_session_rebook",
 }
-# Pages that send the roles allowed in on to another page, and where: every other page a role
-# may open answers 200 itself.
-REDIRECTS = {
-    # The schedule opens on the day of the first location the person works at.
-    "booking:schedule": lambda world: reverse("booking:location_day", args=["leaside"]),
-    "booking:my_schedule": lambda world: reverse(
-        "booking:practitioner_day", args=[world.practitioner.pk]
-    ),
-}
-POST_ONLY = {name for name, (_, get_allowed) in PAGES.items() if not get_allowed}
-PERSONAS = {
-    Role.PATIENT: "patient",
-    Role.FRONT_DESK: "front_desk",
-    Role.PRACTITIONER: "practitioner",
-    Role.MANAGER: "manager",
-}
-
-
-def _booking_url_names() -> set[str]:
-    names = set()
-
-    def walk(patterns, namespace):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and pattern.name and namespace == "booking":
-                names.add(f"booking:{pattern.name}")
-
-    walk(get_resolver().url_patterns, None)
-    return names
+POST_ONLY = {name for name, page in PAGES.items() if page.methods == POST}
 
 
 def test_every_booking_page_is_in_the_access_table():
-    assert _booking_url_names() == set(PAGES)
+    assert MATRIX.url_names() == set(PAGES)
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    """The personas, a clinic and one record behind each page, written once for the module."""
+def urls(world, django_db_blocker):
+    """A clinic and one record behind each page, written once for the module: each page's
+    address."""
     with built_once(django_db_blocker):
-        world = personas()
         clinic = a_clinic(location=world.location, practitioner=world.practitioner)
-        world.urls = _urls(clinic, world.patient, world.practitioner)
-        yield world
-
-
-# In this module the personas are the world's, read afresh for each test.
-@pytest.fixture
-def location(world):
-    return fresh(world.location)
+        yield _urls(clinic, world.patient, world.practitioner)
 
 
 @pytest.fixture
-def patient(world):
-    return fresh(world.patient)
-
-
-@pytest.fixture
-def other_patient(world):
-    return fresh(world.other_patient)
-
-
-@pytest.fixture
-def front_desk(world):
-    return fresh(world.front_desk)
-
-
-@pytest.fixture
-def front_desk_elsewhere(world):
-    return fresh(world.front_desk_elsewhere)
-
-
-@pytest.fixture
-def practitioner(world):
-    return fresh(world.practitioner)
-
-
-@pytest.fixture
-def manager(world):
-    return fresh(world.manager)
-
-
-@pytest.fixture
-def urls(world):
-    return world.urls
+def address(urls):
+    return urls.__getitem__
 
 
 def _urls(clinic, patient, practitioner) -> dict[str, str]:
@@ -206,16 +157,7 @@ def _urls(clinic, patient, practitioner) -> dict[str, str]:
     from booking.notifications import calendars, links
 
     start = next_weekday(clinic.location, 1, 10)
-    appointment = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        blocks_until=start + dt.timedelta(minutes=65),
-    )
+    appointment = an_appointment(clinic, patient, start)
     hold = services.place_hold(
         patient=patient,
         location=clinic.location,
@@ -258,17 +200,8 @@ def _urls(clinic, patient, practitioner) -> dict[str, str]:
         created_by=clinic.practitioner.user,
     )
     session_start = next_weekday(clinic.location, 4, 10)
-    session = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.needling,
-        starts_at=session_start,
-        ends_at=session_start + dt.timedelta(minutes=30),
-        blocks_until=session_start + dt.timedelta(minutes=35),
-        course=course,
-        session_number=1,
+    session = an_appointment(
+        clinic, patient, session_start, service=clinic.needling, course=course, session_number=1
     )
     checkin_link = [
         session.pk,
@@ -359,33 +292,16 @@ def _urls(clinic, patient, practitioner) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
-def test_anonymous_visitors_are_sent_to_log_in(client, urls, name):
-    response = client.get(urls[name])
-    if PAGES[name][0] == PUBLIC:
-        assert response.status_code == 200
-    else:
-        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(ANONYMOUS))
+def test_anonymous_visitors_are_sent_to_log_in(client, request, address, name, visitor, answer):
+    matrix.check(MATRIX, client, request, address, name, visitor, answer)
 
 
-@pytest.mark.parametrize("role", list(PERSONAS))
-@pytest.mark.parametrize("name", sorted(PAGES))
-def test_each_role_is_allowed_or_refused(client, request, world, urls, role, name, prescribe):
-    person = request.getfixturevalue(PERSONAS[role])
-    client.force_login(getattr(person, "user", person))
-    allowed, get_allowed = PAGES[name]
-    response = client.get(urls[name])
-    if allowed == PUBLIC:
-        assert response.status_code == 200
-    elif role not in allowed:
-        assert response.status_code == 403
-    elif get_allowed and name in REDIRECTS:
-        assert response.status_code == 302
-        assert response.url == REDIRECTS[name](world)
-    elif get_allowed:
-        assert response.status_code == 200
-    else:
-        assert response.status_code == 405  # actions are POST only
+@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(*ROLES))
+def test_each_role_is_allowed_or_refused(
+    client, request, address, name, visitor, answer, prescribe
+):
+    matrix.check(MATRIX, client, request, address, name, visitor, answer)
 
 
 @pytest.mark.parametrize(
@@ -414,11 +330,10 @@ def test_front_desk_of_another_location_gets_404(client, urls, front_desk_elsewh
 
 
 @pytest.mark.parametrize(
-    "name", sorted(name for name, (roles, _) in PAGES.items() if roles != PUBLIC)
+    "name", sorted(name for name, page in PAGES.items() if page.allowed != PUBLIC)
 )
-def test_a_wrong_method_is_refused(client, request, urls, name, prescribe):
+def test_a_wrong_method_is_refused(client, request, address, name, prescribe):
     """PUT is no method of any booking page: 405 for the roles allowed in."""
-    allowed, _ = PAGES[name]
-    person = request.getfixturevalue(PERSONAS[sorted(allowed)[0]])
-    client.force_login(getattr(person, "user", person))
-    assert client.put(urls[name]).status_code == 405
+    role = sorted(PAGES[name].allowed)[0]
+    response = matrix.visit(client, request, role, "PUT", address(name))
+    matrix.assert_answer(response, matrix.Answer(405), address)

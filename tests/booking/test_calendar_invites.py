@@ -17,7 +17,6 @@ from booking import notifications, services
 from booking.models import Notification
 from booking.notifications import calendars
 from clinic.models import AccessLog
-from tests.booking.conftest import next_weekday
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,21 +93,8 @@ def test_a_cancellation_cancels_the_same_event(book, patient, front_desk):
     assert str(_event(cancel)["STATUS"]) == "CANCELLED"
 
 
-def test_a_course_email_carries_one_request_per_session_each_with_its_own_uid(
-    clinic, patient, prescribe, front_desk
-):
-    prescribe(patient, clinic.practitioner, sessions=4)
-    first = next_weekday(clinic.location, 1, 10)
-    course = services.book_course(
-        patient=patient,
-        choices=[
-            services.SessionChoice(
-                n + 1, clinic.location, clinic.practitioner, first + dt.timedelta(weeks=n)
-            )
-            for n in range(4)
-        ],
-        actor=front_desk,
-    )
+def test_a_course_email_carries_one_request_per_session_each_with_its_own_uid(patient, book_course):
+    course = book_course(patient, sessions=4)
     invites = _invites(Kind.COURSE_BOOKED)
     assert [c["METHOD"] for c in invites] == ["REQUEST"] * 4
     sessions = course.appointments.order_by("session_number")
@@ -128,19 +114,8 @@ def test_a_patient_downloads_one_appointment(login, patient, book):
     assert AccessLog.objects.filter(patient=patient, record_type="booking.appointment").exists()
 
 
-def test_a_patient_downloads_their_whole_course(login, patient, clinic, prescribe, front_desk):
-    prescribe(patient, clinic.practitioner, sessions=4)
-    first = next_weekday(clinic.location, 1, 10)
-    course = services.book_course(
-        patient=patient,
-        choices=[
-            services.SessionChoice(
-                n + 1, clinic.location, clinic.practitioner, first + dt.timedelta(weeks=n)
-            )
-            for n in range(4)
-        ],
-        actor=front_desk,
-    )
+def test_a_patient_downloads_their_whole_course(login, patient, book_course):
+    course = book_course(patient, sessions=4)
     response = login(patient.user).get(reverse("booking:course_ics", args=[course.pk]))
     assert response.status_code == 200
     events = Calendar.from_ical(response.content).walk("VEVENT")

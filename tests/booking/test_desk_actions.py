@@ -15,7 +15,12 @@ from booking.forms import slot_choice_value
 from booking.models import AppointmentEvent, Status
 from clinic.models import AccessLog, WorkingHours
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic, prescribing_assessment
+from tests.booking.factories import (
+    AppointmentFactory,
+    a_clinic,
+    an_appointment,
+    prescribing_assessment,
+)
 from tests.factories import PatientFactory, certified_practitioner
 
 pytestmark = pytest.mark.django_db
@@ -298,17 +303,8 @@ def test_a_course_session_moves_to_another_location_keeping_its_number(
         created_by=front_desk,
     )
     start = next_weekday(clinic.location, 1, 10)
-    session = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.needling,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=30),
-        blocks_until=start + dt.timedelta(minutes=35),
-        course=course,
-        session_number=3,
+    session = an_appointment(
+        clinic, patient, start, service=clinic.needling, course=course, session_number=3
     )
     target = next_weekday(elsewhere.location, 2, 11)
     _post(
@@ -340,16 +336,7 @@ def test_a_needling_session_cannot_move_to_an_uncertified_practitioner(
             ends_at=dt.time(17),
         )
     start = next_weekday(clinic.location, 1, 10)
-    session = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.needling,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=30),
-        blocks_until=start + dt.timedelta(minutes=35),
-    )
+    session = an_appointment(clinic, patient, start, service=clinic.needling)
     response = _post(
         login(front_desk),
         "desk_move",

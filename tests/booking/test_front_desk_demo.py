@@ -15,21 +15,12 @@ from booking.availability import aware
 from booking.forms import slot_choice_value
 from booking.models import Appointment, Status, WaitlistEntry
 from clinic.models import Location, Patient, Practitioner, User
-from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """The demo, seeded once for the module (each test's changes are rolled back)."""
-    with built_once(django_db_blocker):
-        call_command("seed_demo")
-        yield
-
-
 @pytest.fixture
-def demo(intake, seeded):
+def demo(intake, seeded_demo):
     return User.objects.get(email="frontdesk@example.org")
 
 
@@ -62,7 +53,7 @@ def _leaside_morning(day: dt.date) -> dt.datetime:
 
 
 def test_the_front_desk_checks_in_todays_patient(client, intake, time_machine):
-    # Leaside opens Monday to Saturday: on a Sunday the demo is seeded the next morning.
+    # Leaside opens Monday to Saturday: on a Sunday the demo is seeded_demo the next morning.
     today = timezone.localdate(timezone=ZoneInfo("America/Toronto"))
     if today.weekday() == 6:
         time_machine.move_to(_leaside_morning(today + dt.timedelta(days=1)))

@@ -254,21 +254,8 @@ def test_a_waitlist_offer_gives_the_time_and_the_deadline(clinic, patient, book)
         assert "https://booking.example.org/appointments/" in body
 
 
-def test_a_booked_course_lists_every_session_with_an_invite_each(
-    clinic, patient, prescribe, front_desk
-):
-    prescribe(patient, clinic.practitioner, sessions=5)
-    first = next_weekday(clinic.location, 1, 10)
-    course = services.book_course(
-        patient=patient,
-        choices=[
-            services.SessionChoice(
-                n + 1, clinic.location, clinic.practitioner, first + dt.timedelta(weeks=n)
-            )
-            for n in range(5)
-        ],
-        actor=front_desk,
-    )
+def test_a_booked_course_lists_every_session_with_an_invite_each(patient, book_course):
+    course = book_course(patient, sessions=5)
     message, text, html = _send(Kind.COURSE_BOOKED)
     assert message.subject == "Your 5 dry-needling sessions are booked"
     for session in course.appointments.all():

@@ -221,21 +221,8 @@ def test_a_completed_needling_session_sends_after_care_and_an_assessment_does_no
     assert Kind.AFTER_CARE not in _kinds(appointment=assessment)
 
 
-def test_a_booked_course_writes_one_message_and_reminders_for_every_session(
-    clinic, patient, prescribe, front_desk
-):
-    prescribe(patient, clinic.practitioner, sessions=4)
-    first = next_weekday(clinic.location, 1, 10)
-    course = services.book_course(
-        patient=patient,
-        choices=[
-            services.SessionChoice(
-                n + 1, clinic.location, clinic.practitioner, first + dt.timedelta(weeks=n)
-            )
-            for n in range(4)
-        ],
-        actor=front_desk,
-    )
+def test_a_booked_course_writes_one_message_and_reminders_for_every_session(patient, book_course):
+    course = book_course(patient, sessions=4)
     assert _kinds(course=course) == [Kind.COURSE_BOOKED]
     assert Notification.objects.filter(kind=Kind.REMINDER, appointment__course=course).count() == 8
     # Needling sessions need no intake nudge, and no separate confirmations are written.

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,21 +14,12 @@ from booking import reports
 from clinic.models import Patient, User
 from intake.clinical.models import CheckIn, CheckInKind
 from intake.clinical.pain_chart import pain_trajectory
-from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """The demo, seeded once for the module (each test's changes are rolled back)."""
-    with built_once(django_db_blocker):
-        call_command("seed_demo")
-        yield
-
-
 @pytest.fixture
-def demo(seeded):
+def demo(seeded_demo):
     pass
 
 

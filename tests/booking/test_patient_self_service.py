@@ -13,24 +13,14 @@ from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Status
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory
+from tests.booking.factories import an_appointment
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _appointment(clinic, patient, start, **fields):
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        blocks_until=start + dt.timedelta(minutes=65),
-        **fields,
-    )
+    return an_appointment(clinic, patient, start, **fields)
 
 
 def test_my_appointments_shows_local_times_and_runs_few_queries(

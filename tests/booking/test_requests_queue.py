@@ -13,25 +13,14 @@ from booking import services
 from booking.forms import slot_choice_value
 from booking.models import AppointmentEvent, Status
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic
+from tests.booking.factories import a_clinic, an_appointment
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _request(clinic, patient, start, *, age_hours=1, note=""):
-    appointment = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        blocks_until=start + dt.timedelta(minutes=65),
-        status=Status.REQUESTED,
-        patient_note=note,
-    )
+    appointment = an_appointment(clinic, patient, start, status=Status.REQUESTED, patient_note=note)
     appointment.created_at = start - dt.timedelta(days=3, hours=age_hours)
     appointment.save(update_fields=["created_at"])
     return appointment

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from booking import services
 from booking.models import Appointment, AppointmentEvent, Status
-from tests.booking.factories import AppointmentFactory
+from tests.booking.factories import an_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -17,17 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def appointment(clinic, patient):
     start = timezone.now() + dt.timedelta(hours=1)
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        blocks_until=start + dt.timedelta(minutes=65),
-        status=Status.REQUESTED,
-    )
+    return an_appointment(clinic, patient, start, status=Status.REQUESTED)
 
 
 def test_the_service_allows_exactly_the_changes_the_clinic_works_by(

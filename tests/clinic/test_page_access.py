@@ -3,105 +3,89 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from clinic.models import Role
+from tests import access_matrix as matrix
+from tests.access_matrix import ANONYMOUS, PUBLIC, ROLES, Page
 
 pytestmark = pytest.mark.django_db
 
-ANYONE = "anyone"
+# The personas of this module are a world written once for it.
+globals().update(matrix.world_fixtures())
 
-# Every clinic page without arguments, and who may open it. A new page must be added here.
-PAGES = {
-    "clinic:welcome": ANYONE,
-    "clinic:home": {Role.PATIENT, Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER},
-    "clinic:location_list": ANYONE,
-    "clinic:signup": ANYONE,
-    "clinic:signup_confirm": ANYONE,  # without the emailed link: "this link no longer works"
-    "clinic:patient_home": {Role.PATIENT},
-    "clinic:patient_details": {Role.PATIENT},
-    "clinic:front_desk_home": {Role.FRONT_DESK},
-    "clinic:practitioner_home": {Role.PRACTITIONER},
-    "clinic:manager_home": {Role.MANAGER},
-    "clinic:two_factor_setup": set(Role),
-    "clinic:two_factor_verify": set(Role),
-    "clinic:two_factor_manage": set(Role),
-    "clinic:access_log": {Role.MANAGER},
-}
-PAGES_WITH_ARGUMENTS = {
-    "clinic:location_detail": (ANYONE, {"slug": "leaside"}),
-    "clinic:signup_confirm_link": (ANYONE, {"token": "x"}),
-}
-
-# The pages that send a role allowed in on to another page, and where; every other page a
-# role may open answers 200 itself.
 HOMES = {
     Role.PATIENT: "clinic:patient_home",
     Role.FRONT_DESK: "clinic:front_desk_home",
     Role.PRACTITIONER: "clinic:practitioner_home",
     Role.MANAGER: "clinic:manager_home",
 }
-REDIRECTS = {
-    **{("clinic:home", role): home for role, home in HOMES.items()},
-    # Staff logged in with their second factor have nothing left to verify.
-    **{("clinic:two_factor_verify", role): "clinic:home" for role in HOMES if role != Role.PATIENT},
-    # Staff already have an authenticator: replacing it first asks for the password again.
-    **{
-        ("clinic:two_factor_setup", role): "clinic:two_factor_manage"
-        for role in HOMES
-        if role != Role.PATIENT
+# Every clinic page and who may open it. A new page must be added here.
+MATRIX = matrix.Matrix(
+    namespace="clinic",
+    pages={
+        "clinic:welcome": Page(PUBLIC),
+        "clinic:home": Page(frozenset(ROLES)),
+        "clinic:location_list": Page(PUBLIC),
+        "clinic:location_detail": Page(PUBLIC, arguments={"slug": "leaside"}),
+        "clinic:signup": Page(PUBLIC),
+        # Without the emailed link, or with a wrong one: "this link no longer works".
+        "clinic:signup_confirm": Page(PUBLIC),
+        "clinic:signup_confirm_link": Page(PUBLIC, arguments={"token": "x"}),
+        "clinic:patient_home": Page(frozenset({Role.PATIENT})),
+        "clinic:patient_details": Page(frozenset({Role.PATIENT})),
+        "clinic:front_desk_home": Page(frozenset({Role.FRONT_DESK})),
+        "clinic:practitioner_home": Page(frozenset({Role.PRACTITIONER})),
+        "clinic:manager_home": Page(frozenset({Role.MANAGER})),
+        "clinic:two_factor_setup": Page(frozenset(ROLES)),
+        "clinic:two_factor_verify": Page(frozenset(ROLES)),
+        "clinic:two_factor_manage": Page(frozenset(ROLES)),
+        "clinic:access_log": Page(frozenset({Role.MANAGER})),
     },
-}
-PERSONAS = {
-    Role.PATIENT: "patient",
-    Role.FRONT_DESK: "front_desk",
-    Role.PRACTITIONER: "practitioner",
-    Role.MANAGER: "manager",
-}
+    # The pages that send a visitor let in on to another page, and where.
+    redirects={
+        # Someone logged in has no account to sign up for: their home instead.
+        **{
+            (name, role): "clinic:home"
+            for name in ("clinic:welcome", "clinic:signup")
+            for role in ROLES
+        },
+        # A link that is no longer good is explained on the page the link would have led to.
+        **{
+            ("clinic:signup_confirm_link", visitor): "clinic:signup_confirm"
+            for visitor in (ANONYMOUS, *ROLES)
+        },
+        **{("clinic:home", role): home for role, home in HOMES.items()},
+        # Staff logged in with their second factor have nothing left to verify.
+        **{("clinic:two_factor_verify", role): "clinic:home" for role in matrix.STAFF},
+        # Staff already have an authenticator: replacing it first asks for the password again.
+        **{("clinic:two_factor_setup", role): "clinic:two_factor_manage" for role in matrix.STAFF},
+    },
+    visit="GET",
+)
+PAGES = MATRIX.pages
 
 
-def _clinic_url_names() -> set[str]:
-    names = set()
-
-    def walk(patterns, namespace):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and pattern.name and namespace == "clinic":
-                names.add(f"clinic:{pattern.name}")
-
-    walk(get_resolver().url_patterns, None)
-    return names
+@pytest.fixture
+def address(world):
+    """A page's address, in the module's world (the location `leaside`)."""
+    return MATRIX.url
 
 
 def test_every_clinic_page_is_in_the_access_table():
-    assert _clinic_url_names() == set(PAGES) | set(PAGES_WITH_ARGUMENTS)
+    assert MATRIX.url_names() == set(PAGES)
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
-def test_anonymous_visitors_see_public_pages_and_are_sent_to_log_in_elsewhere(client, name):
-    response = client.get(reverse(name))
-    if PAGES[name] == ANYONE:
-        assert response.status_code == 200
-    else:
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("login") + "?next=")
+@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(ANONYMOUS))
+def test_anonymous_visitors_see_public_pages_and_are_sent_to_log_in_elsewhere(
+    client, request, address, name, visitor, answer
+):
+    matrix.check(MATRIX, client, request, address, name, visitor, answer)
 
 
-@pytest.mark.parametrize("role", list(PERSONAS))
-@pytest.mark.parametrize("name", sorted(n for n, who in PAGES.items() if who != ANYONE))
-def test_each_role_is_allowed_or_refused(client, request, location, role, name):
-    person = request.getfixturevalue(PERSONAS[role])
-    client.force_login(getattr(person, "user", person))
-    response = client.get(reverse(name))
-    if (name, role) in REDIRECTS:
-        assert response.status_code == 302
-        assert response.url == reverse(REDIRECTS[name, role])
-    elif role in PAGES[name]:
-        assert response.status_code == 200
-    else:
-        assert response.status_code == 403
-        assert "You do not have access to this page" in response.content.decode()
+@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(*ROLES))
+def test_each_role_is_allowed_or_refused(client, request, address, name, visitor, answer):
+    matrix.check(MATRIX, client, request, address, name, visitor, answer)
 
 
 def test_role_pages_refuse_the_wrong_method(login, manager):

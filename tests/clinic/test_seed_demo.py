@@ -25,16 +25,14 @@ def _counts() -> dict[str, int]:
     }
 
 
-def test_running_it_twice_gives_the_same_counts():
-    call_command("seed_demo", stdout=None)
+def test_running_it_twice_gives_the_same_counts(seeded_demo):
     first = _counts()
     call_command("seed_demo")
     assert _counts() == first
     assert first["clinic.Location"] == 4
 
 
-def test_the_story_has_a_location_without_dry_needling_and_an_expired_certification():
-    call_command("seed_demo")
+def test_the_story_has_a_location_without_dry_needling_and_an_expired_certification(seeded_demo):
     offering = set(Location.objects.offering_dry_needling().values_list("name", flat=True))
     assert offering == {"Leaside", "Rockville", "Largo"}
     assert Location.objects.get(name="Danforth").time_zone == "America/Toronto"
@@ -50,9 +48,8 @@ def test_the_story_has_a_location_without_dry_needling_and_an_expired_certificat
         ("manager@example.org", "clinic:manager_home"),
     ],
 )
-def test_each_demo_login_lands_on_its_roles_home(email, home, settings):
+def test_each_demo_login_lands_on_its_roles_home(seeded_demo, email, home, settings):
     settings.DEBUG = True  # the demo's authenticator code is shown in development only
-    call_command("seed_demo")
     client = Client()
     response = client.post(
         reverse("login"), {"username": email, "password": DEMO_PASSWORD}, follow=True

@@ -7,12 +7,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Status
 from clinic.models import AccessLog, Role
 from intake.clinical.models import CheckIn, CheckInChannel, CheckInKind
+from intake.questionnaire.models import Intake
+from tests import access_matrix as matrix
+from tests.access_matrix import ANONYMOUS, BOTH, GET, PATIENT, POST, ROLES, STAFF, Page
 from tests.booking.factories import a_clinic, a_course
 from tests.factories import certified_practitioner
 from tests.intake.factories import (
@@ -21,92 +24,82 @@ from tests.intake.factories import (
     submitted_intake,
     treatment_note,
 )
+from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
-STAFF = frozenset({Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER})
-PATIENT = frozenset({Role.PATIENT})
+# The personas of this module are a world written once for it, and so are their records.
+globals().update(matrix.world_fixtures())
+
 PRACTITIONER = frozenset({Role.PRACTITIONER})
 CLINICAL = frozenset({Role.PRACTITIONER, Role.MANAGER})
 # Who reads a questionnaire's answers (the front desk sees only its state: minimum necessary).
 ANSWER_READERS = PATIENT | CLINICAL
-GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
 
-# name: (roles allowed, arguments (from the `records` fixture), methods)
-PAGES = {
-    "intake:my_intake": (PATIENT, {}, GET),
-    "intake:start": (PATIENT, {}, POST),
-    "intake:step": (PATIENT, {"step": "pain"}, BOTH),
-    "intake:review": (PATIENT, {}, BOTH),
-    "intake:consent": (PATIENT, {}, BOTH),
-    "intake:intake_detail": (ANSWER_READERS, {"pk": "intake"}, GET),
-    "intake:intake_list": (STAFF, {}, BOTH),
-    "intake:patient_chart": (STAFF, {"patient_pk": "patient"}, GET),
-    "intake:staff_start": (STAFF, {"patient_pk": "patient"}, POST),
-    "intake:staff_step": (STAFF, {"patient_pk": "patient", "step": "pain"}, BOTH),
-    "intake:staff_review": (STAFF, {"patient_pk": "patient"}, BOTH),
-    "intake:counter_consent": (STAFF, {"patient_pk": "patient"}, BOTH),
-    "intake:assessment_start": (PRACTITIONER, {"patient_pk": "patient"}, BOTH),
-    "intake:assessment_detail": (CLINICAL, {"pk": "assessment"}, GET),
-    "intake:assessment_edit": (PRACTITIONER, {"pk": "assessment"}, BOTH),
-    "intake:assessment_sign": (PRACTITIONER, {"pk": "assessment"}, BOTH),
-    "intake:assessment_amend": (PRACTITIONER, {"pk": "assessment"}, BOTH),
-    "intake:assessment_discard": (PRACTITIONER, {"pk": "assessment"}, POST),
-    "intake:session_note_start": (PRACTITIONER, {"patient_pk": "patient"}, BOTH),
-    "intake:session_note_detail": (CLINICAL, {"pk": "session"}, GET),
-    "intake:session_note_edit": (PRACTITIONER, {"pk": "session"}, BOTH),
-    "intake:session_note_sign": (PRACTITIONER, {"pk": "session"}, BOTH),
-    "intake:session_note_amend": (PRACTITIONER, {"pk": "session"}, BOTH),
-    "intake:session_note_discard": (PRACTITIONER, {"pk": "session"}, POST),
-    "intake:my_checkins": (PATIENT, {}, GET),
-    "intake:my_checkin": (
-        PATIENT,
-        {"kind": "before_session", "appointment_id": "next_session"},
-        BOTH,
-    ),
-    "intake:counter_checkin": (STAFF, {"appointment_id": "next_session"}, BOTH),
-    "intake:aftercare_respond": (CLINICAL, {"pk": "worry"}, POST),
-}
-
-# Where a role allowed in is sent on (page name, its arguments), for the pages that do not
-# answer 200 themselves: a signed record is shown rather than edited again, a new questionnaire
-# opens on its first step, an answered after-care question goes back home.
-REDIRECTS = {
-    **{
-        ("intake:aftercare_respond", role): ("clinic:home", {})
-        for role in (Role.PRACTITIONER, Role.MANAGER)
+MATRIX = matrix.Matrix(
+    namespace="intake",
+    # name: roles allowed, methods, arguments (values naming one of the `records`)
+    pages={
+        "intake:my_intake": Page(PATIENT, GET),
+        "intake:start": Page(PATIENT, POST),
+        "intake:step": Page(PATIENT, BOTH, {"step": "pain"}),
+        "intake:review": Page(PATIENT, BOTH),
+        "intake:consent": Page(PATIENT, BOTH),
+        "intake:intake_detail": Page(ANSWER_READERS, GET, {"pk": "intake"}),
+        "intake:intake_list": Page(STAFF, BOTH),
+        "intake:patient_chart": Page(STAFF, GET, {"patient_pk": "patient"}),
+        "intake:staff_start": Page(STAFF, POST, {"patient_pk": "patient"}),
+        "intake:staff_step": Page(STAFF, BOTH, {"patient_pk": "patient", "step": "pain"}),
+        "intake:staff_review": Page(STAFF, BOTH, {"patient_pk": "patient"}),
+        "intake:counter_consent": Page(STAFF, BOTH, {"patient_pk": "patient"}),
+        "intake:assessment_start": Page(PRACTITIONER, BOTH, {"patient_pk": "patient"}),
+        "intake:assessment_detail": Page(CLINICAL, GET, {"pk": "assessment"}),
+        "intake:assessment_edit": Page(PRACTITIONER, BOTH, {"pk": "assessment"}),
+        "intake:assessment_sign": Page(PRACTITIONER, BOTH, {"pk": "assessment"}),
+        "intake:assessment_amend": Page(PRACTITIONER, BOTH, {"pk": "assessment"}),
+        "intake:assessment_discard": Page(PRACTITIONER, POST, {"pk": "assessment"}),
+        "intake:session_note_start": Page(PRACTITIONER, BOTH, {"patient_pk": "patient"}),
+        "intake:session_note_detail": Page(CLINICAL, GET, {"pk": "session"}),
+        "intake:session_note_edit": Page(PRACTITIONER, BOTH, {"pk": "session"}),
+        "intake:session_note_sign": Page(PRACTITIONER, BOTH, {"pk": "session"}),
+        "intake:session_note_amend": Page(PRACTITIONER, BOTH, {"pk": "session"}),
+        "intake:session_note_discard": Page(PRACTITIONER, POST, {"pk": "session"}),
+        "intake:my_checkins": Page(PATIENT, GET),
+        "intake:my_checkin": Page(
+            PATIENT, BOTH, {"kind": "before_session", "appointment_id": "next_session"}
+        ),
+        "intake:counter_checkin": Page(STAFF, BOTH, {"appointment_id": "next_session"}),
+        "intake:aftercare_respond": Page(CLINICAL, POST, {"pk": "worry"}),
     },
-    **{
-        (name, Role.PRACTITIONER): ("intake:assessment_detail", {"pk": "assessment"})
-        for name in (
-            "intake:assessment_discard",
-            "intake:assessment_edit",
-            "intake:assessment_sign",
-        )
+    # Where a role allowed in is sent on, for the pages that do not answer 200 themselves: a
+    # signed record is shown rather than edited again, a new questionnaire opens on its first
+    # step, an answered after-care question goes back home.
+    redirects={
+        **{
+            ("intake:aftercare_respond", role): ("clinic:home", {})
+            for role in (Role.PRACTITIONER, Role.MANAGER)
+        },
+        **{
+            (name, Role.PRACTITIONER): "intake:assessment_detail"
+            for name in (
+                "intake:assessment_discard",
+                "intake:assessment_edit",
+                "intake:assessment_sign",
+            )
+        },
+        ("intake:session_note_amend", Role.PRACTITIONER): "intake:session_note_detail",
+        ("intake:session_note_discard", Role.PRACTITIONER): "intake:patient_chart",
+        **{
+            ("intake:staff_start", role): (
+                "intake:staff_step",
+                {"patient_pk": "patient", "step": "contact"},
+            )
+            for role in STAFF
+        },
+        ("intake:start", Role.PATIENT): ("intake:step", {"step": "contact"}),
     },
-    ("intake:session_note_amend", Role.PRACTITIONER): (
-        "intake:session_note_detail",
-        {"pk": "session"},
-    ),
-    ("intake:session_note_discard", Role.PRACTITIONER): (
-        "intake:patient_chart",
-        {"patient_pk": "patient"},
-    ),
-    **{
-        ("intake:staff_start", role): (
-            "intake:staff_step",
-            {"patient_pk": "patient", "step": "contact"},
-        )
-        for role in STAFF
-    },
-    ("intake:start", Role.PATIENT): ("intake:step", {"step": "contact"}),
-}
-PERSONAS = {
-    Role.PATIENT: "patient",
-    Role.FRONT_DESK: "front_desk",
-    Role.PRACTITIONER: "practitioner",
-    Role.MANAGER: "manager",
-}
+)
+PAGES = MATRIX.pages
 # For a record of `patient` (at `location`): someone of the same role who must not see it.
 STRANGERS = {
     Role.PATIENT: "other_patient",
@@ -115,22 +108,7 @@ STRANGERS = {
 }
 
 
-def _intake_url_names() -> set[str]:
-    names = set()
-
-    def walk(patterns, namespace):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and pattern.name and namespace == "intake":
-                names.add(f"intake:{pattern.name}")
-
-    walk(get_resolver().url_patterns, None)
-    return names
-
-
-@pytest.fixture
-def records(patient, practitioner, location):
+def build_records(patient, practitioner, location) -> dict:
     """The `patient` persona with a submitted questionnaire, a correction in progress, a signed
     assessment by the `practitioner` persona and a draft note of the first session; a course
     booked at `location` whose second session starts in an hour, with a worrying after-care
@@ -171,80 +149,68 @@ def records(patient, practitioner, location):
     }
 
 
+@pytest.fixture(scope="module")
+def records(world, django_db_blocker):
+    """The records of `build_records`, written once for the module."""
+    with built_once(django_db_blocker):
+        yield build_records(world.patient, world.practitioner, world.location)
+
+
+@pytest.fixture
+def address(records):
+    """`address(target)`: a page's address (or a (name, arguments) one's) with the records."""
+    return lambda target: MATRIX.url(target, records)
+
+
 @pytest.fixture
 def practitioner_elsewhere(other_location):
     return certified_practitioner(locations=[other_location])
 
 
-def _url(name: str, arguments: dict | None = None, *, records: dict) -> str:
-    if arguments is None:
-        arguments = PAGES[name][1]
-    kwargs = {
-        key: records[value] if value in records else value for key, value in arguments.items()
-    }
-    return reverse(name, kwargs=kwargs)
-
-
-def _user(request, key):
-    person = request.getfixturevalue(key)
-    return getattr(person, "user", person)
-
-
 def test_every_intake_url_is_in_the_access_table():
-    assert _intake_url_names() == set(PAGES)
+    assert MATRIX.url_names() == set(PAGES)
+
+
+@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(ANONYMOUS))
+def test_anonymous_visitors_are_sent_to_log_in(client, request, address, name, visitor, answer):
+    matrix.check(MATRIX, client, request, address, name, visitor, answer)
+
+
+@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(*ROLES))
+def test_each_role_is_allowed_or_refused(client, request, address, name, visitor, answer):
+    matrix.check(MATRIX, client, request, address, name, visitor, answer)
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_anonymous_visitors_are_sent_to_log_in(client, records, name):
-    response = client.get(_url(name, records=records))
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login") + "?next=")
-
-
-@pytest.mark.parametrize("role", list(PERSONAS))
-@pytest.mark.parametrize("name", sorted(PAGES))
-def test_each_role_is_allowed_or_refused(client, request, records, role, name):
-    allowed, _, methods = PAGES[name]
-    client.force_login(_user(request, PERSONAS[role]))
-    method = methods[0].lower()
-    response = getattr(client, method)(_url(name, records=records))
-    if (name, role) in REDIRECTS:
-        assert response.status_code == 302
-        assert response.url == _url(*REDIRECTS[name, role], records=records)
-    elif role in allowed:
-        assert response.status_code == 200
-    else:
-        assert response.status_code == 403
-
-
-@pytest.mark.parametrize("name", sorted(PAGES))
-def test_the_wrong_method_is_refused(client, request, records, name):
-    allowed, _, methods = PAGES[name]
-    role = sorted(allowed)[0]
-    client.force_login(_user(request, PERSONAS[role]))
-    wrong = "post" if methods == GET else "get" if methods == POST else "put"
-    assert getattr(client, wrong)(_url(name, records=records)).status_code == 405
+def test_the_wrong_method_is_refused(client, request, address, name):
+    methods = PAGES[name].methods
+    role = sorted(PAGES[name].allowed)[0]
+    wrong = "POST" if methods == GET else "GET" if methods == POST else "PUT"
+    response = matrix.visit(client, request, role, wrong, address(name))
+    matrix.assert_answer(response, matrix.Answer(405), address)
 
 
 @pytest.mark.parametrize(
     ("role", "name"),
     [
         (role, name)
-        for name, (allowed, arguments, _) in sorted(PAGES.items())
+        for name, page in sorted(PAGES.items())
         for role in STRANGERS
-        if role in allowed and arguments.keys() - {"step"}  # pages about one record
+        if role in page.allowed and page.arguments.keys() - {"step"}  # pages about one record
     ],
 )
-def test_someone_of_another_patient_or_location_gets_404(client, request, records, role, name):
-    client.force_login(_user(request, STRANGERS[role]))
-    response = getattr(client, PAGES[name][2][0].lower())(_url(name, records=records))
+def test_someone_of_another_patient_or_location_gets_404(client, request, address, role, name):
+    client.force_login(matrix.user_of(request, STRANGERS[role]))
+    response = getattr(client, MATRIX.method(name).lower())(address(name))
     assert response.status_code == 404
 
 
 def test_a_patient_never_sees_another_patients_draft_through_their_own_pages(
-    login, patient, other_patient
+    login, records, patient, other_patient
 ):
-    IntakeFactory(patient=patient, goals="Jordan's private goal", steps_done=["contact"])
+    # The patient's correction in progress (one of the `records`).
+    drafts = Intake.objects.filter(patient=patient, status=Intake.Status.DRAFT)
+    assert drafts.update(goals="Jordan's private goal", steps_done=["contact"]) == 1
     client = login(other_patient.user)
     for url in (reverse("intake:step", args=["pain"]), reverse("intake:review")):
         response = client.get(url, follow=True)
@@ -271,11 +237,11 @@ def test_a_patient_never_sees_another_patients_draft_through_their_own_pages(
     ],
 )
 def test_viewing_answers_is_recorded_in_the_access_log(
-    client, request, records, patient, persona, name
+    client, request, address, patient, persona, name
 ):
-    user = _user(request, persona)
+    user = matrix.user_of(request, persona)
     client.force_login(user)
-    assert client.get(_url(name, records=records)).status_code == 200
+    assert client.get(address(name)).status_code == 200
     row = AccessLog.objects.get(actor=user)
     assert row.patient == patient
     assert row.action == AccessLog.Action.VIEW

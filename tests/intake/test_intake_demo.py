@@ -4,7 +4,6 @@ browser."""
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from clinic.demo import DEMO_PASSWORD
@@ -15,21 +14,12 @@ from intake.questionnaire.models import ConsentVersion, Intake
 from intake.questionnaire.questions import QUESTION_STEPS
 from intake.questionnaire.selectors import intake_overview
 from tests.intake.factories import assessment_data, step_data
-from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """The demo, seeded once for the module (each test's changes are rolled back)."""
-    with built_once(django_db_blocker):
-        call_command("seed_demo")
-        yield
-
-
 @pytest.fixture
-def demo(db, seeded):
+def demo(db, seeded_demo):
     return {p.last_name: p for p in Patient.objects.all()}
 
 

@@ -15,26 +15,17 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clinic.models import Patient, Role, User
+from clinic.models import Patient, User
+from tests.access_matrix import PERSONAS, PUBLIC, user_of
 from tests.booking.conftest import clinic  # noqa: F401 (a fixture the booking pages need)
-from tests.booking.test_booking_page_access import PAGES as BOOKING_PAGES
-from tests.booking.test_booking_page_access import PUBLIC
+from tests.booking.test_booking_page_access import MATRIX as BOOKING
 from tests.booking.test_booking_page_access import _urls as booking_page_urls
-from tests.clinic.test_page_access import ANYONE
-from tests.clinic.test_page_access import PAGES as CLINIC_PAGES
+from tests.clinic.test_page_access import MATRIX as CLINIC
 from tests.factories import confirm_sign_up
-from tests.intake.test_intake_access import PAGES as INTAKE_PAGES
-from tests.intake.test_intake_access import _url as intake_url
-from tests.intake.test_intake_access import records  # noqa: F401 (a fixture)
+from tests.intake.test_intake_access import MATRIX as INTAKE
+from tests.intake.test_intake_access import build_records
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = {
-    Role.PATIENT: "patient",
-    Role.FRONT_DESK: "front_desk",
-    Role.PRACTITIONER: "practitioner",
-    Role.MANAGER: "manager",
-}
 
 # --- Dates the database would refuse -------------------------------------------------------------
 
@@ -158,30 +149,30 @@ hostile_queries = st.dictionaries(
 def _get_pages() -> list[tuple[str, str | None]]:
     """(URL name, persona) for each page a GET may open, as each role allowed to open it."""
     pages: list[tuple[str, str | None]] = []
-    for name, (roles, get_allowed) in BOOKING_PAGES.items():
-        if get_allowed:
-            pages += [(name, None)] if roles == PUBLIC else [(name, PERSONAS[r]) for r in roles]
-    for name, (roles, _, methods) in INTAKE_PAGES.items():
-        if "GET" in methods:
-            pages += [(name, PERSONAS[r]) for r in roles]
-    for name, roles in CLINIC_PAGES.items():
-        pages += [(name, None)] if roles == ANYONE else [(name, PERSONAS[r]) for r in roles]
-    pages.append(("clinic:location_detail", None))
+    for table in (BOOKING, INTAKE, CLINIC):
+        for name, page in table.pages.items():
+            if "GET" in page.methods:
+                pages += (
+                    [(name, None)]
+                    if page.allowed == PUBLIC
+                    else [(name, PERSONAS[r]) for r in page.allowed]
+                )
     return sorted(pages, key=lambda page: (page[0], page[1] or ""))
 
 
 PAGES = _get_pages()
 
 
-def _user(request, persona: str):
-    person = request.getfixturevalue(persona)
-    return getattr(person, "user", person)
-
-
 @pytest.fixture
 def booking_urls(clinic, patient, practitioner):  # noqa: F811 (`clinic` is the booking fixture)
     """The booking access table's addresses, with its records written for this test."""
     return booking_page_urls(clinic, patient, practitioner)
+
+
+@pytest.fixture
+def records(patient, practitioner, location):
+    """The intake access table's records, written for this test."""
+    return build_records(patient, practitioner, location)
 
 
 @pytest.fixture
@@ -192,10 +183,8 @@ def address_of(request, location):
         if name.startswith("booking:"):
             return request.getfixturevalue("booking_urls")[name]
         if name.startswith("intake:"):
-            return intake_url(name, records=request.getfixturevalue("records"))
-        if name == "clinic:location_detail":
-            return reverse(name, args=[location.slug])
-        return reverse(name)
+            return INTAKE.url(name, request.getfixturevalue("records"))
+        return CLINIC.url(name)
 
     return _address
 
@@ -203,7 +192,7 @@ def address_of(request, location):
 def _open(client, request, address: str, persona: str | None, query: dict):
     client.logout()
     if persona:
-        client.force_login(_user(request, persona))
+        client.force_login(user_of(request, persona))
     return client.get(address, query)
 
 

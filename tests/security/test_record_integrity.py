@@ -39,7 +39,7 @@ from intake.clinical.models import (
 )
 from intake.questionnaire.models import ConsentSignature
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic, a_course
+from tests.booking.factories import AppointmentFactory, a_clinic, a_course, an_appointment
 from tests.factories import PatientFactory, certified_practitioner
 from tests.intake.factories import (
     ConsentVersionFactory,
@@ -60,25 +60,13 @@ def clinic(location, practitioner):
 @pytest.fixture
 def others_visit(clinic, other_patient):
     """The other patient's assessment appointment, at the practitioner's own location."""
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=other_patient,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 1, 10),
-    )
+    return an_appointment(clinic, other_patient, next_weekday(clinic.location, 1, 10))
 
 
 @pytest.fixture
 def own_visit(clinic, patient):
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[1],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 2, 10),
+    return an_appointment(
+        clinic, patient, next_weekday(clinic.location, 2, 10), room=clinic.rooms[1]
     )
 
 

@@ -31,7 +31,7 @@ from intake.clinical.models import (
     TreatmentNote,
 )
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic, a_course
+from tests.booking.factories import AppointmentFactory, a_clinic, a_course, an_appointment
 from tests.intake.factories import signed_assessment, treatment_note
 
 pytestmark = pytest.mark.django_db
@@ -80,13 +80,8 @@ def second_course(clinic, patient, practitioner):
 @pytest.fixture
 def assessment_visit(clinic, patient):
     """The patient's own initial-assessment appointment: not a needling session."""
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[1],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 1, 10, weeks_ahead=-3),
+    return an_appointment(
+        clinic, patient, next_weekday(clinic.location, 1, 10, weeks_ahead=-3), room=clinic.rooms[1]
     )
 
 
