@@ -165,7 +165,10 @@ def world_fixtures() -> dict:
     """A module-wide `world` of personas and the persona fixtures read afresh from it, to add to
     a module's names: `globals().update(world_fixtures())`."""
 
-    @pytest.fixture(scope="module", name="world")
+    # Autouse, so the world is written before any test's own transaction opens: a persona
+    # first asked for inside a test (`request.getfixturevalue`) would otherwise build the
+    # world inside that test's transaction, and the rollback after it would take the world.
+    @pytest.fixture(scope="module", name="world", autouse=True)
     def _world(django_db_setup, django_db_blocker):
         with built_once(django_db_blocker):
             yield personas()
