@@ -259,8 +259,9 @@ def upcoming_assessments(
 
 
 def visits_for_intake(*, patient_ids=None, appointment_ids=None) -> list:
-    """Appointments as intake's check-ins see them (`intake.selectors.Visit`): which session
-    of which course, whether it happened. One query; registered in BookingConfig.ready()."""
+    """Appointments as intake's outcome surveys see them (`intake.clinical.selectors.Visit`):
+    which session of which course, whether it happened. One query; registered in
+    BookingConfig.ready()."""
     from booking.models import Status
     from clinic.models import ServiceKind
     from intake.clinical.selectors import Visit, VisitState
