@@ -213,8 +213,7 @@ def find_visit(appointment_id: int) -> Visit | None:
 # --- When each check-in may be answered (plain functions, no queries) -----------------------
 
 BEFORE_SESSION_OPENS = dt.timedelta(days=3)  # the pre-session check-in opens 3 days ahead
-AFTER_CARE_DUE = dt.timedelta(hours=24)  # asked 24–48 hours after the session...
-AFTER_CARE_CLOSES = dt.timedelta(days=7)  # ...and still welcome for a week
+AFTER_CARE_CLOSES = dt.timedelta(days=7)  # asked when the session ends, welcome for a week
 END_OF_COURSE_CLOSES = dt.timedelta(weeks=4)  # then the 4-week follow-up takes over
 FOLLOW_UP_OPEN_FOR = dt.timedelta(weeks=4)
 
