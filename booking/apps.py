@@ -14,7 +14,7 @@ class BookingConfig(AppConfig):
         register_booking_pages()
         # Intake lists questionnaires missing before an assessment; booking knows which.
         register_upcoming_assessments(upcoming_assessments)
-        # Intake's check-ins are about sessions and courses, which booking knows.
+        # Intake's surveys are about sessions and courses, which booking knows.
         register_visits(visits_for_intake)
 
     def seed_demo(self, story) -> None:

@@ -1,5 +1,5 @@
 """Where intake's pages are, for booking's pages and emails: a patient's chart, the desk's
-consent page, note pages, the questionnaire and the after-care check-in. Booking's questions to
+consent page, note pages, the questionnaire and the after-care survey. Booking's questions to
 intake (may a course be booked, is the questionnaire done) are in `booking/gates.py`; this
 module only builds addresses. Tests replace a link here."""
 
@@ -25,10 +25,10 @@ def intake_form_path(patient: Patient) -> str:
     return reverse("intake:my_intake")
 
 
-def aftercare_checkin_path(appointment) -> str | None:
-    """The password-free path of the 24–48 h after-care check-in of a completed needling
+def aftercare_survey_path(appointment) -> str | None:
+    """The password-free path of the 24–48 h after-care survey of a completed needling
     session of a course (None for anything else)."""
-    from booking.notifications.links import checkin_path
-    from intake.clinical.models import CheckInKind
+    from booking.notifications.links import survey_path
+    from intake.clinical.models import SurveyKind
 
-    return checkin_path(appointment, CheckInKind.AFTER_CARE)
+    return survey_path(appointment, SurveyKind.AFTER_CARE)

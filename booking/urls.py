@@ -142,7 +142,7 @@ urlpatterns = [
     path(
         "appointments/<int:pk>/link/<str:token>/check-in/<slug:kind>/",
         notification_views.link_outcome_survey,
-        name="link_checkin",
+        name="link_outcome_survey",
     ),
     # Calendar files and feeds.
     path(

@@ -17,6 +17,15 @@ from clinic.models import AccessLog, Patient, User
 from clinic.security import client_ip
 
 
+def record_label(record: models.Model | type[models.Model]) -> str:
+    """The name a record goes by in the access log and in signed content: app and table, not
+    class. A model renamed with its table kept (TreatmentNote -> SessionNote on
+    intake_treatmentnote) keeps its name in logs already written and in signatures already
+    made, so old and new rows read alike and old signatures still verify."""
+    meta = record._meta
+    return f"{meta.app_label}.{meta.db_table.removeprefix(f'{meta.app_label}_')}"
+
+
 def record_access(
     *,
     actor: User | None,
@@ -31,7 +40,7 @@ def record_access(
     label and id); pass `record_type` instead when there is no single row, with `record_id`
     for one that no longer exists (deleted)."""
     if record is not None:
-        record_type = record_type or record._meta.label_lower
+        record_type = record_type or record_label(record)
         record_id = record.pk
     record_id = "" if record_id is None else str(record_id)
     if not record_type:
@@ -166,7 +175,7 @@ class AuditedAdmin:
             record_listing(
                 request=request,
                 patient_ids=(self.patient_id_of(obj) for obj in changelist.result_list),
-                record_type=self.model._meta.label_lower,
+                record_type=record_label(self.model),
             )
         return response
 

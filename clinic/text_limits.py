@@ -25,7 +25,9 @@ def text_at_most(field: str, chars: int, *, prefix: str) -> models.CheckConstrai
 def bounded_text(model: type[models.Model]) -> type[models.Model]:
     """Class decorator: a length CHECK for each TextField of `model` (each must have a
     max_length; a TextField without one is a mistake caught at import)."""
-    prefix = model._meta.model_name
+    # Named after the table, not the class: a model renamed with its table kept (SessionNote
+    # on intake_treatmentnote) keeps its constraints' names.
+    prefix = model._meta.db_table.removeprefix(f"{model._meta.app_label}_")
     # Local fields include those of abstract parents (SignedNote, Amendment).
     for field in model._meta.local_fields:
         if isinstance(field, models.TextField):

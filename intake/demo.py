@@ -17,7 +17,7 @@ from clinic.models import Patient, User
 from intake.clinical.models import (
     AssessmentAmendment,
     AssessmentNote,
-    TreatmentNote,
+    SessionNote,
     fingerprint_of,
 )
 from intake.questionnaire.models import (
@@ -360,10 +360,10 @@ def _signed_assessment(patient, author, location, *, signed_at, **fields) -> Ass
 
 
 def _signed_session(assessment: AssessmentNote, number: int, pain: int, *, at) -> None:
-    if assessment.treatment_notes.filter(session_number=number).exists():
+    if assessment.session_notes.filter(session_number=number).exists():
         return
     side = "right" if assessment.diagnosis_side == "right" else "left"
-    note = TreatmentNote.objects.create(
+    note = SessionNote.objects.create(
         patient=assessment.patient,
         author=assessment.author,
         assessment=assessment,

@@ -13,9 +13,9 @@ from intake.clinical.models import (
     AfterCareResponse,
     AssessmentAmendment,
     AssessmentNote,
-    CheckIn,
-    TreatmentNote,
-    TreatmentNoteAmendment,
+    OutcomeSurvey,
+    SessionNote,
+    SessionNoteAmendment,
 )
 from intake.questionnaire.models import ConsentDocument, ConsentSignature, ConsentVersion, Intake
 
@@ -28,8 +28,8 @@ __all__ = [
     # The clinical room.
     "AssessmentNote",
     "AssessmentAmendment",
-    "TreatmentNote",
-    "TreatmentNoteAmendment",
-    "CheckIn",
+    "SessionNote",
+    "SessionNoteAmendment",
+    "OutcomeSurvey",
     "AfterCareResponse",
 ]

@@ -25,8 +25,8 @@ def register_intake_pages() -> None:
     add_home_section(Role.FRONT_DESK, location_counts_panel, order=10)
     add_home_section(Role.PRACTITIONER, waiting_for_review_panel, order=10)
     add_home_section(Role.PRACTITIONER, unsigned_notes_panel, order=11)
-    add_nav_link(Role.PATIENT, "My progress", "intake:my_checkins", order=25)
-    add_home_section(Role.PATIENT, checkins_panel, order=5)
+    add_nav_link(Role.PATIENT, "My progress", "intake:my_outcome_surveys", order=25)
+    add_home_section(Role.PATIENT, surveys_panel, order=5)
     add_home_section(Role.PRACTITIONER, aftercare_alerts_panel, order=1)
 
 
@@ -85,13 +85,13 @@ def unsigned_notes_panel(request: HttpRequest) -> HomeSection | None:
     return HomeSection("intake/clinical/_home_unsigned_notes.html", {"drafts": drafts})
 
 
-def checkins_panel(request: HttpRequest) -> HomeSection | None:
-    """For patients: the check-ins they can answer now (before a session, after care, at the
+def surveys_panel(request: HttpRequest) -> HomeSection | None:
+    """For patients: the surveys they can answer now (before a session, after care, at the
     end of the course and the follow-ups)."""
     patient = Patient.objects.filter(user=request.user).first()
     if patient is None:
         return None
-    subjects = clinical.open_checkins(patient)
+    subjects = clinical.open_surveys(patient)
     if not subjects:
         return None
     return HomeSection("intake/clinical/_home_outcome_surveys.html", {"subjects": subjects})

@@ -14,12 +14,12 @@ urlpatterns = [
     path("me/steps/<slug:step>/", questionnaire.step, name="step"),
     path("me/review/", questionnaire.review, name="review"),
     path("me/consent/", questionnaire.consent, name="consent"),
-    # The patient's check-ins across their course, and their progress.
-    path("me/check-ins/", outcome_surveys.my_outcome_surveys, name="my_checkins"),
+    # The patient's surveys across their course, and their progress.
+    path("me/check-ins/", outcome_surveys.my_outcome_surveys, name="my_outcome_surveys"),
     path(
         "me/check-ins/<slug:kind>/<int:appointment_id>/",
         outcome_surveys.my_outcome_survey,
-        name="my_checkin",
+        name="my_outcome_survey",
     ),
     # Reading one questionnaire (its patient, or staff who see the patient).
     path("questionnaires/<int:pk>/", questionnaire.intake_detail, name="intake_detail"),
@@ -36,11 +36,11 @@ urlpatterns = [
         questionnaire.counter_consent,
         name="counter_consent",
     ),
-    # The pre-session check-in on the counter tablet; responding to a worrying after-care answer.
+    # The pre-session survey on the counter tablet; responding to a worrying after-care answer.
     path(
         "appointments/<int:appointment_id>/check-in/",
         outcome_surveys.counter_outcome_survey,
-        name="counter_checkin",
+        name="counter_outcome_survey",
     ),
     path(
         "check-ins/<int:pk>/respond/",

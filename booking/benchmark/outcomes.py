@@ -51,7 +51,7 @@ def build_course_outcomes(world, courses: int) -> dict:
     courses, the end-of-course questionnaire. INSERT … SELECT generate_series: seconds."""
     from booking.models import Appointment, Course
     from clinic.models import Patient
-    from intake.clinical.models import AssessmentNote, CheckIn, TreatmentNote
+    from intake.clinical.models import AssessmentNote, OutcomeSurvey, SessionNote
     from intake.questionnaire.models import Intake
 
     today = world["today"]
@@ -235,7 +235,7 @@ def build_course_outcomes(world, courses: int) -> dict:
         )
         _insert_select(
             cursor,
-            TreatmentNote,
+            SessionNote,
             {
                 "patient_id": "a.patient_id",
                 "author_id": "a.practitioner_id",
@@ -265,7 +265,7 @@ def build_course_outcomes(world, courses: int) -> dict:
         )
         _insert_select(
             cursor,
-            CheckIn,
+            OutcomeSurvey,
             {
                 "patient_id": "patient_id",
                 "kind": "'end_of_course'",
@@ -294,7 +294,7 @@ def build_course_outcomes(world, courses: int) -> dict:
             f"SELECT count(*) FROM {Appointment._meta.db_table} WHERE course_id IS NOT NULL"
         )
         sessions = cursor.fetchone()[0]
-        cursor.execute(f"SELECT count(*) FROM {CheckIn._meta.db_table}")
+        cursor.execute(f"SELECT count(*) FROM {OutcomeSurvey._meta.db_table}")
         answers = cursor.fetchone()[0]
     return {"courses": courses, "sessions": sessions, "checkins": answers}
 

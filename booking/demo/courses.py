@@ -56,7 +56,7 @@ def seed_courses(story: DemoStory) -> None:
                 "created_by": practitioner.user,
             },
         )
-        for session in note.treatment_notes.filter(session_number__lte=done).order_by(
+        for session in note.session_notes.filter(session_number__lte=done).order_by(
             "session_number"
         ):
             _past(

@@ -1,9 +1,9 @@
-"""The demo's outcome check-ins and results (issue 8).
+"""The demo's outcome surveys and results (issue 8).
 
 - Grace Liu (finished at Largo) answered before each of her six sessions, after two of them,
   at the end of the course and at the 4-week follow-up: her chart shows pain falling.
 - Marcus Reid (mid-course at Rockville) answered before his three sessions so far; his fourth
-  session's check-in is open on his home page.
+  session's survey is open on his home page.
 - Sixteen earlier courses across Leaside, Rockville and Largo, with baselines, session notes
   (a few adverse events) and end-of-course answers, so the manager's dashboard has figures
   beside the articles'; the last of Priya Raman's patients finished yesterday and worries
@@ -26,10 +26,10 @@ from clinic.demo import DemoStory
 from clinic.models import Location, Patient, Practitioner, ServiceKind
 from intake.clinical.models import (
     AssessmentNote,
-    CheckIn,
-    CheckInChannel,
-    CheckInKind,
-    TreatmentNote,
+    OutcomeSurvey,
+    SessionNote,
+    SurveyChannel,
+    SurveyKind,
 )
 from intake.questionnaire.models import Intake
 from intake.questionnaire.questions import QUESTION_STEPS
@@ -67,7 +67,7 @@ def _grace(story: DemoStory) -> None:
         last = sessions[-1]
         _course_answer(
             last,
-            CheckInKind.END_OF_COURSE,
+            SurveyKind.END_OF_COURSE,
             at=last.ends_at + dt.timedelta(days=1),
             pain=(2, 1),
             improved=(True, True, True),
@@ -76,7 +76,7 @@ def _grace(story: DemoStory) -> None:
         )
         _course_answer(
             last,
-            CheckInKind.FOLLOW_UP_4,
+            SurveyKind.FOLLOW_UP_4,
             at=min(last.ends_at + dt.timedelta(weeks=4), timezone.now() - dt.timedelta(hours=1)),
             pain=(1, 1),
             improved=(True, True, True),
@@ -93,19 +93,19 @@ def _marcus(story: DemoStory) -> None:
         _after_care(done[0], soreness="moderate", bruising=False)
 
 
-def _checkin(session: Appointment, kind: str, at: dt.datetime, **answers) -> CheckIn | None:
+def _checkin(session: Appointment, kind: str, at: dt.datetime, **answers) -> OutcomeSurvey | None:
     """One answer, created once (keyed on the session or course and the kind)."""
     about = (
         {"appointment_id": session.pk}
-        if kind in (CheckInKind.BEFORE_SESSION, CheckInKind.AFTER_CARE)
+        if kind in (SurveyKind.BEFORE_SESSION, SurveyKind.AFTER_CARE)
         else {"course_id": session.course_id}
     )
-    if CheckIn.objects.filter(kind=kind, **about).exists():
+    if OutcomeSurvey.objects.filter(kind=kind, **about).exists():
         return None
-    return CheckIn.objects.create(
+    return OutcomeSurvey.objects.create(
         patient=session.patient,
         kind=kind,
-        channel=answers.pop("channel", CheckInChannel.LINK),
+        channel=answers.pop("channel", SurveyChannel.LINK),
         appointment_id=session.pk,
         course_id=session.course_id,
         session_number=session.session_number if "appointment_id" in about else None,
@@ -121,7 +121,7 @@ def _checkin(session: Appointment, kind: str, at: dt.datetime, **answers) -> Che
 def _before(session: Appointment, first: int, average: int, *, walking: bool = False) -> None:
     _checkin(
         session,
-        CheckInKind.BEFORE_SESSION,
+        SurveyKind.BEFORE_SESSION,
         session.starts_at - dt.timedelta(hours=14),
         pain_first_steps=first,
         pain_average=average,
@@ -133,7 +133,7 @@ def _before(session: Appointment, first: int, average: int, *, walking: bool = F
 def _after_care(session: Appointment, *, soreness: str, bruising: bool, worry: str = "") -> None:
     _checkin(
         session,
-        CheckInKind.AFTER_CARE,
+        SurveyKind.AFTER_CARE,
         min(session.ends_at + dt.timedelta(hours=26), timezone.now() - dt.timedelta(minutes=10)),
         soreness=soreness,
         bruising=bruising,
@@ -478,7 +478,7 @@ def _history_course(story: DemoStory, index: int, h: History) -> None:
             continue
         pain = max(h.baseline - number, 1)
         event = h.adverse if number == 2 and h.adverse else "none"
-        note = TreatmentNote.objects.create(
+        note = SessionNote.objects.create(
             patient=patient,
             author=practitioner,
             assessment=assessment,
@@ -505,7 +505,7 @@ def _history_course(story: DemoStory, index: int, h: History) -> None:
         first, pain_mobility, strength, walking, recommend = h.end
         _course_answer(
             attended[-1],
-            CheckInKind.END_OF_COURSE,
+            SurveyKind.END_OF_COURSE,
             at=attended[-1].ends_at + dt.timedelta(days=1, hours=3),
             pain=(first, max(first - 1, 0)),
             improved=(pain_mobility, strength, walking),

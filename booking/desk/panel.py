@@ -42,17 +42,17 @@ def staff_panel(appointment: Appointment, user) -> dict:
         "can_move": appointment.is_movable,
         "late_now": appointment.is_late_cancellation(now),
         "day_url": day_url(appointment.location, appointment.local_starts_at.date()),
-        **_counter_checkin(appointment, now),
+        **_counter_survey(appointment, now),
     }
 
 
-def _counter_checkin(appointment: Appointment, now) -> dict:
+def _counter_survey(appointment: Appointment, now) -> dict:
     """For a needling session about to happen: the counter tablet's pre-session check-in, or
     that the patient has already answered it (never the answers: the front desk sees no
     clinical content)."""
     from booking.selectors import visits_for_intake
-    from intake.clinical.models import CheckInKind
-    from intake.clinical.selectors import checkin_window, current_answer
+    from intake.clinical.models import SurveyKind
+    from intake.clinical.selectors import current_answer, survey_window
 
     if appointment.course_id is None or appointment.status not in (
         Status.CONFIRMED,
@@ -60,9 +60,9 @@ def _counter_checkin(appointment: Appointment, now) -> dict:
     ):
         return {}
     visit = next(iter(visits_for_intake(appointment_ids=[appointment.pk])), None)
-    window = checkin_window(CheckInKind.BEFORE_SESSION, visit) if visit else None
+    window = survey_window(SurveyKind.BEFORE_SESSION, visit) if visit else None
     if window is None or not window.is_open(now):
         return {}
-    if current_answer(CheckInKind.BEFORE_SESSION, visit) is not None:
-        return {"checkin_received": True}
-    return {"checkin_url": reverse("intake:counter_checkin", args=[appointment.pk])}
+    if current_answer(SurveyKind.BEFORE_SESSION, visit) is not None:
+        return {"survey_received": True}
+    return {"survey_url": reverse("intake:counter_outcome_survey", args=[appointment.pk])}

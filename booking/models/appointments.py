@@ -210,7 +210,7 @@ class Appointment(models.Model):
                 name="appointment_one_active_per_course_session",
             ),
             # What the composite foreign keys naming an appointment *and its patient* refer to
-            # (notes, check-ins, emails, holds: migration 0010_record_integrity_across_patients).
+            # (notes, surveys, emails, holds: migration 0010_record_integrity_across_patients).
             models.UniqueConstraint(fields=["id", "patient"], name="appointment_id_with_patient"),
             ExclusionConstraint(
                 name="appointment_no_overlap_per_practitioner",

@@ -109,30 +109,30 @@ def manage_url(appointment: Appointment, *, now: dt.datetime | None = None) -> s
     return absolute(reverse("booking:link_manage", args=[appointment.pk, token]))
 
 
-# --- Check-in links: the outcome check-ins (intake) without a password ------------------------
+# --- Survey links: the outcome surveys (intake) without a password ------------------------
 
 
-def checkin_purpose(kind: str) -> str:
-    """Each kind of check-in has its own purpose: a link to one never opens another."""
+def survey_purpose(kind: str) -> str:
+    """Each kind of survey has its own purpose: a link to one never opens another."""
     return f"checkin:{kind}"
 
 
-def checkin_path(
+def survey_path(
     appointment: Appointment, kind: str, *, now: dt.datetime | None = None
 ) -> str | None:
-    """The password-free path of the check-in of `kind` about `appointment` (for the course
-    questionnaires, about its course), valid until that check-in closes; None when no such
-    check-in applies or it has closed."""
+    """The password-free path of the survey of `kind` about `appointment` (for the course
+    questionnaires, about its course), valid until that survey closes; None when no such
+    survey applies or it has closed."""
     from booking.selectors import visits_for_intake
-    from intake.clinical.selectors import checkin_subject
+    from intake.clinical.selectors import survey_subject
 
     now = now or timezone.now()
     patient_visits = visits_for_intake(patient_ids=[appointment.patient_id])
     visit = next((v for v in patient_visits if v.appointment_id == appointment.pk), None)
-    subject = checkin_subject(kind, visit, patient_visits) if visit else None
+    subject = survey_subject(kind, visit, patient_visits) if visit else None
     if subject is None or subject.window.closes <= now:
         return None
     token = make_token(
-        appointment, purpose=checkin_purpose(kind), now=now, expires_at=subject.window.closes
+        appointment, purpose=survey_purpose(kind), now=now, expires_at=subject.window.closes
     )
-    return reverse("booking:link_checkin", args=[appointment.pk, token, kind])
+    return reverse("booking:link_outcome_survey", args=[appointment.pk, token, kind])

@@ -139,16 +139,16 @@ def render_parts(
                 )
             )
     elif n.kind == Kind.AFTER_CARE:
-        path = intake_links.aftercare_checkin_path(appointment)
-        context["checkin_url"] = links.absolute(path) if path else ""
+        path = intake_links.aftercare_survey_path(appointment)
+        context["survey_url"] = links.absolute(path) if path else ""
     elif n.kind == Kind.OUTCOME_SURVEY:
-        path = links.checkin_path(appointment, n.context["checkin"], now=now)
-        context["checkin_url"] = links.absolute(path) if path else ""
+        path = links.survey_path(appointment, n.context["checkin"], now=now)
+        context["survey_url"] = links.absolute(path) if path else ""
         context["checkin"] = n.context["checkin"]
     if n.kind == Kind.REMINDER and appointment.course_id:
         # Before a needling session: how the heel has been, in a minute, from the reminder.
-        path = links.checkin_path(appointment, "before_session", now=now)
-        context["checkin_url"] = links.absolute(path) if path else ""
+        path = links.survey_path(appointment, "before_session", now=now)
+        context["survey_url"] = links.absolute(path) if path else ""
     base = f"emails/{n.kind}"
     subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
     text = render_to_string(f"{base}.txt", context)

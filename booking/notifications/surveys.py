@@ -66,7 +66,7 @@ def outcome_survey_not_needed(notification: Notification, *, now: dt.datetime) -
     from intake.clinical.selectors import current_answer, visits
 
     checkin = notification.context.get("checkin", "")
-    if links.checkin_path(notification.appointment, checkin, now=now) is None:
+    if links.survey_path(notification.appointment, checkin, now=now) is None:
         return "The questionnaire no longer applies (the course went on) or has closed."
     visit = next(iter(visits(appointment_ids=[notification.appointment_id])), None)
     if visit is not None and current_answer(checkin, visit) is not None:

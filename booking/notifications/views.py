@@ -328,24 +328,24 @@ def notification_send_again(request, pk: int):
     return redirect("booking:email_problems")
 
 
-# --- Check-in links (no login): the outcome check-ins of intake --------------------------------
+# --- Survey links (no login): the outcome surveys of intake --------------------------------
 
 
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def link_outcome_survey(request, pk: int, token: str, kind: str):
-    """A check-in opened from an email (before a session, after care, end of course,
-    follow-ups): the token names the appointment and the kind of check-in. Intake's page does
+    """A survey opened from an email (before a session, after care, end of course,
+    follow-ups): the token names the appointment and the kind of survey. Intake's page does
     the rest, as from the patient's own page; answered twice, it shows what was sent."""
     from booking.selectors import visits_for_intake
-    from intake.clinical.models import CheckInChannel, CheckInKind
-    from intake.clinical.selectors import checkin_subject
+    from intake.clinical.models import SurveyChannel, SurveyKind
+    from intake.clinical.selectors import survey_subject
     from intake.clinical.views.outcome_surveys import outcome_survey_page
 
-    if kind not in CheckInKind.values:
-        raise Http404("No such check-in.")
+    if kind not in SurveyKind.values:
+        raise Http404("No such survey.")
     try:
-        links.read_token(token, appointment_id=pk, purpose=links.checkin_purpose(kind))
+        links.read_token(token, appointment_id=pk, purpose=links.survey_purpose(kind))
     except links.LinkRefused as refused:
         return _link_refused(request, refused)
     appointment = Appointment.objects.select_related("patient__user").filter(pk=pk).first()
@@ -353,12 +353,12 @@ def link_outcome_survey(request, pk: int, token: str, kind: str):
         return _link_refused(request, links.LinkRefused("This appointment no longer exists."))
     patient_visits = visits_for_intake(patient_ids=[appointment.patient_id])
     visit = next(v for v in patient_visits if v.appointment_id == pk)
-    subject = checkin_subject(kind, visit, patient_visits)
+    subject = survey_subject(kind, visit, patient_visits)
     if subject is None:
         return _link_refused(
             request,
             links.LinkRefused(
-                "This check-in no longer applies (the session or course changed).",
+                "This survey no longer applies (the session or course changed).",
                 appointment_id=pk,
             ),
         )
@@ -366,7 +366,7 @@ def link_outcome_survey(request, pk: int, token: str, kind: str):
         request,
         subject=subject,
         patient=appointment.patient,
-        channel=CheckInChannel.LINK,
+        channel=SurveyChannel.LINK,
         by=appointment.patient.user,
     )
     add_never_cache_headers(response)

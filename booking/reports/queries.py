@@ -17,7 +17,7 @@ from clinic.models import (
     Location,
     Patient,
 )
-from intake.clinical.models import AssessmentNote, CheckIn, TreatmentNote
+from intake.clinical.models import AssessmentNote, OutcomeSurvey, SessionNote
 from intake.questionnaire.models import Intake
 
 # --- The queries -----------------------------------------------------------------------------
@@ -30,9 +30,9 @@ def table_names() -> dict[str, str]:
         "location": Location._meta.db_table,
         "assessment": AssessmentNote._meta.db_table,
         "intake": Intake._meta.db_table,
-        "checkin": CheckIn._meta.db_table,
-        "note": TreatmentNote._meta.db_table,
-        "amendment": TreatmentNote.amendments.field.model._meta.db_table,
+        "checkin": OutcomeSurvey._meta.db_table,
+        "note": SessionNote._meta.db_table,
+        "amendment": SessionNote.amendments.field.model._meta.db_table,
         "patient": Patient._meta.db_table,
     }
 

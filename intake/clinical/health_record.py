@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 
 from clinic.models import Patient
-from intake.clinical.models import AssessmentNote, CheckIn, TreatmentNote, jsonable
+from intake.clinical.models import AssessmentNote, OutcomeSurvey, SessionNote, jsonable
 from intake.questionnaire.models import ConsentSignature, Intake
 
 # Bookkeeping that says nothing about the patient.
@@ -47,7 +47,7 @@ def _note(note, amendments) -> dict:
 
 def health_record(patient: Patient) -> dict:
     """Every questionnaire (drafts and corrections included), consent signature, assessment
-    and session note of `patient`, with amendments, and every check-in (corrected answers
+    and session note of `patient`, with amendments, and every survey (corrected answers
     included) — in a fixed number of queries."""
     intakes = Intake.objects.filter(patient=patient).order_by("created_at")
     signatures = (
@@ -64,13 +64,13 @@ def health_record(patient: Patient) -> dict:
         .order_by("created_at")
     )
     sessions = (
-        TreatmentNote.objects.filter(patient=patient, signed_at__isnull=False)
+        SessionNote.objects.filter(patient=patient, signed_at__isnull=False)
         .select_related("author__user", "location")
         .prefetch_related("amendments__author__user")
         .order_by("created_at")
     )
     checkins = (
-        CheckIn.objects.filter(patient=patient)
+        OutcomeSurvey.objects.filter(patient=patient)
         .select_related("response__by")
         .order_by("reported_at", "id")
     )

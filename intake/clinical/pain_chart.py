@@ -3,7 +3,7 @@ and the adverse events recorded at them — as data (`pain_trajectory`) and as t
 server-drawn SVG chart (`chart_geometry`), with no chart library and no script.
 
 The baseline is the questionnaire the course was prescribed from (else the current one);
-each point after it is a check-in that asks the two pain scales (before a session, at the end
+each point after it is a survey that asks the two pain scales (before a session, at the end
 of the course, at the follow-ups). Corrections replace the answer they correct, at the time of
 the first answer.
 """
@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from clinic.models import Patient
-from intake.clinical.models import PAIN_KINDS, AssessmentNote, CheckIn, CheckInKind, TreatmentNote
+from intake.clinical.models import (
+    PAIN_KINDS,
+    AssessmentNote,
+    OutcomeSurvey,
+    SessionNote,
+    SurveyKind,
+)
 from intake.questionnaire.models import Intake
 from intake.zones import patient_zone
 
@@ -62,10 +68,10 @@ class PainTrajectory:
         return bool(self.points)
 
 
-def _label(checkin: CheckIn) -> str:
-    if checkin.kind == CheckInKind.BEFORE_SESSION:
+def _label(checkin: OutcomeSurvey) -> str:
+    if checkin.kind == SurveyKind.BEFORE_SESSION:
         return f"Before session {checkin.session_number}"
-    return CheckInKind(checkin.kind).label
+    return SurveyKind(checkin.kind).label
 
 
 def pain_trajectory(patient: Patient) -> PainTrajectory:
@@ -93,7 +99,7 @@ def pain_trajectory(patient: Patient) -> PainTrajectory:
                 is_baseline=True,
             )
         )
-    checkins = CheckIn.objects.current().filter(patient=patient, kind__in=PAIN_KINDS)
+    checkins = OutcomeSurvey.objects.current().filter(patient=patient, kind__in=PAIN_KINDS)
     if since is not None:
         checkins = checkins.filter(reported_at__gte=since)
     trajectory.points += [
@@ -105,7 +111,7 @@ def pain_trajectory(patient: Patient) -> PainTrajectory:
         )
         for checkin in checkins.order_by("reported_at", "id")
     ]
-    notes = TreatmentNote.objects.filter(patient=patient, signed_at__isnull=False)
+    notes = SessionNote.objects.filter(patient=patient, signed_at__isnull=False)
     if assessment is not None:
         notes = notes.filter(assessment=assessment)
     for note in notes.prefetch_related("amendments").order_by("performed_at", "session_number"):

@@ -1,6 +1,6 @@
 """Read-only questions about patients' clinical records, each answered in a fixed number of
 queries: whether a course may be booked (`course_gate`, which the booking app relies on), the
-chart, unsigned notes, and the outcome check-ins with the sessions they are about."""
+chart, unsigned notes, and the outcome surveys with the sessions they are about."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from intake.clinical.models import (
     FOLLOW_UP_WEEKS,
     SESSION_KINDS,
     AssessmentNote,
-    CheckIn,
-    CheckInKind,
-    TreatmentNote,
+    OutcomeSurvey,
+    SessionNote,
+    SurveyKind,
 )
 from intake.questionnaire.selectors import flagged_submissions
 from intake.zones import patient_zone
@@ -105,7 +105,7 @@ class Chart:
     """A patient's clinical notes, in order, and where their course stands."""
 
     assessments: list[AssessmentNote]
-    treatment_notes: list[TreatmentNote]
+    session_notes: list[SessionNote]
     gate: CourseGate
 
     @property
@@ -115,7 +115,7 @@ class Chart:
         if self.gate.prescription is None:
             return 0
         course = self.gate.prescription.assessment_id
-        return sum(1 for n in self.treatment_notes if n.is_signed and n.assessment_id == course)
+        return sum(1 for n in self.session_notes if n.is_signed and n.assessment_id == course)
 
     @property
     def course_assessment(self) -> AssessmentNote | None:
@@ -131,13 +131,13 @@ def chart(patient: Patient) -> Chart:
         .prefetch_related("amendments")
         .order_by("-created_at")
     )
-    treatment_notes = list(
-        TreatmentNote.objects.filter(patient=patient)
+    session_notes = list(
+        SessionNote.objects.filter(patient=patient)
         .select_related("author__user", "location")
         .prefetch_related("amendments")
         .order_by("performed_at", "session_number")
     )
-    return Chart(assessments, treatment_notes, course_gate(patient))
+    return Chart(assessments, session_notes, course_gate(patient))
 
 
 def unsigned_notes(practitioner) -> list:
@@ -146,19 +146,19 @@ def unsigned_notes(practitioner) -> list:
         *AssessmentNote.objects.filter(author=practitioner, signed_at__isnull=True).select_related(
             "patient"
         ),
-        *TreatmentNote.objects.filter(author=practitioner, signed_at__isnull=True).select_related(
+        *SessionNote.objects.filter(author=practitioner, signed_at__isnull=True).select_related(
             "patient"
         ),
     ]
     return sorted(drafts, key=lambda note: note.created_at)
 
 
-# --- Outcome check-ins: the sessions they are about (provided by the booking app) ------------
+# --- Outcome surveys: the sessions they are about (provided by the booking app) ------------
 
 
 @dataclass(frozen=True)
 class Visit:
-    """One appointment as check-ins need to know it. Booking provides these (intake never
+    """One appointment as surveys need to know it. Booking provides these (intake never
     imports booking): `register_visits(provider)` from its AppConfig.ready()."""
 
     appointment_id: int
@@ -210,9 +210,9 @@ def find_visit(appointment_id: int) -> Visit | None:
     return found[0] if found else None
 
 
-# --- When each check-in may be answered (plain functions, no queries) -----------------------
+# --- When each survey may be answered (plain functions, no queries) -----------------------
 
-BEFORE_SESSION_OPENS = dt.timedelta(days=3)  # the pre-session check-in opens 3 days ahead
+BEFORE_SESSION_OPENS = dt.timedelta(days=3)  # the pre-session survey opens 3 days ahead
 AFTER_CARE_CLOSES = dt.timedelta(days=7)  # asked when the session ends, welcome for a week
 END_OF_COURSE_CLOSES = dt.timedelta(weeks=4)  # then the 4-week follow-up takes over
 FOLLOW_UP_OPEN_FOR = dt.timedelta(weeks=4)
@@ -237,24 +237,24 @@ def course_end(course_visits: Iterable[Visit]) -> Visit | None:
     return max(attended, key=lambda v: v.ends_at) if attended else None
 
 
-def checkin_window(kind: str, visit: Visit, *, last_session: Visit | None = None) -> Window | None:
-    """When a check-in of `kind` about `visit` may be answered; None when it does not apply.
+def survey_window(kind: str, visit: Visit, *, last_session: Visit | None = None) -> Window | None:
+    """When a survey of `kind` about `visit` may be answered; None when it does not apply.
     For the end-of-course and follow-up questionnaires, `last_session` is the course's end
     (`course_end`) and `visit` any session of the course."""
     if not visit.needling or visit.course_id is None:
         return None
-    if kind == CheckInKind.BEFORE_SESSION:
+    if kind == SurveyKind.BEFORE_SESSION:
         if visit.state not in (VisitState.BOOKED, VisitState.ATTENDED):
             return None
         return Window(visit.starts_at - BEFORE_SESSION_OPENS, visit.ends_at)
-    if kind == CheckInKind.AFTER_CARE:
+    if kind == SurveyKind.AFTER_CARE:
         if visit.state != VisitState.ATTENDED:
             return None
         return Window(visit.ends_at, visit.ends_at + AFTER_CARE_CLOSES)
     if last_session is None or last_session.course_id != visit.course_id:
         return None
     end = last_session.ends_at
-    if kind == CheckInKind.END_OF_COURSE:
+    if kind == SurveyKind.END_OF_COURSE:
         return Window(end, end + END_OF_COURSE_CLOSES)
     weeks = FOLLOW_UP_WEEKS.get(kind)
     if weeks is None:
@@ -264,36 +264,36 @@ def checkin_window(kind: str, visit: Visit, *, last_session: Visit | None = None
 
 
 @dataclass(frozen=True)
-class CheckInSubject:
-    """What one check-in is about: its kind, the session (for a course questionnaire, the
+class SurveySubject:
+    """What one survey is about: its kind, the session (for a course questionnaire, the
     course's last session), when it may be answered, and the current answer if any."""
 
     kind: str
     visit: Visit
     window: Window
-    answer: CheckIn | None = None
+    answer: OutcomeSurvey | None = None
 
     @property
     def label(self) -> str:
         if self.kind in SESSION_KINDS:
-            return f"{CheckInKind(self.kind).label}: session {self.visit.session_number}"
-        return CheckInKind(self.kind).label
+            return f"{SurveyKind(self.kind).label}: session {self.visit.session_number}"
+        return SurveyKind(self.kind).label
 
 
-def checkin_subject(kind: str, visit: Visit, course_visits: list[Visit]) -> CheckInSubject | None:
-    """The subject of a check-in of `kind` about `visit` (with the other sessions of its
-    course), or None when such a check-in does not apply to it."""
+def survey_subject(kind: str, visit: Visit, course_visits: list[Visit]) -> SurveySubject | None:
+    """The subject of a survey of `kind` about `visit` (with the other sessions of its
+    course), or None when such a survey does not apply to it."""
     if kind in SESSION_KINDS:
-        window = checkin_window(kind, visit)
-        return CheckInSubject(kind, visit, window) if window else None
+        window = survey_window(kind, visit)
+        return SurveySubject(kind, visit, window) if window else None
     last = course_end(v for v in course_visits if v.course_id == visit.course_id)
-    window = checkin_window(kind, visit, last_session=last)
-    return CheckInSubject(kind, last, window) if window else None
+    window = survey_window(kind, visit, last_session=last)
+    return SurveySubject(kind, last, window) if window else None
 
 
-def current_answer(kind: str, visit: Visit) -> CheckIn | None:
+def current_answer(kind: str, visit: Visit) -> OutcomeSurvey | None:
     """The patient's current (not corrected) answer of `kind` about the visit or its course."""
-    answers = CheckIn.objects.current().filter(kind=kind, patient_id=visit.patient_id)
+    answers = OutcomeSurvey.objects.current().filter(kind=kind, patient_id=visit.patient_id)
     if kind in SESSION_KINDS:
         answers = answers.filter(appointment_id=visit.appointment_id)
     else:
@@ -301,25 +301,25 @@ def current_answer(kind: str, visit: Visit) -> CheckIn | None:
     return answers.select_related("submitted_by", "collected_by").first()
 
 
-def checkins_of(patient: Patient, *, now: dt.datetime | None = None) -> list[CheckInSubject]:
-    """Every check-in the patient has been or is asked, with its answer if given: open ones
+def surveys_of(patient: Patient, *, now: dt.datetime | None = None) -> list[SurveySubject]:
+    """Every survey the patient has been or is asked, with its answer if given: open ones
     (window open now), past ones answered, and those coming soon. Three queries."""
     now = now or timezone.now()
     patient_visits = visits(patient_ids=[patient.pk])
     answers = {
         (a.kind, a.appointment_id if a.kind in SESSION_KINDS else a.course_id): a
-        for a in CheckIn.objects.current().filter(patient=patient)
+        for a in OutcomeSurvey.objects.current().filter(patient=patient)
     }
-    subjects: list[CheckInSubject] = []
+    subjects: list[SurveySubject] = []
     courses_done: set[int] = set()
     for visit in patient_visits:
         if not visit.needling or visit.course_id is None:
             continue
         for kind in SESSION_KINDS:
-            window = checkin_window(kind, visit)
+            window = survey_window(kind, visit)
             if window is not None:
                 answer = answers.get((kind, visit.appointment_id))
-                subjects.append(CheckInSubject(kind, visit, window, answer))
+                subjects.append(SurveySubject(kind, visit, window, answer))
         if visit.course_id in courses_done:
             continue
         courses_done.add(visit.course_id)
@@ -327,28 +327,28 @@ def checkins_of(patient: Patient, *, now: dt.datetime | None = None) -> list[Che
         if last is None:
             continue
         for kind in COURSE_KINDS:
-            window = checkin_window(kind, last, last_session=last)
-            subjects.append(CheckInSubject(kind, last, window, answers.get((kind, last.course_id))))
+            window = survey_window(kind, last, last_session=last)
+            subjects.append(SurveySubject(kind, last, window, answers.get((kind, last.course_id))))
     return sorted(subjects, key=lambda s: (s.window.opens, s.kind))
 
 
-def open_checkins(patient: Patient, *, now: dt.datetime | None = None) -> list[CheckInSubject]:
-    """The check-ins the patient can answer now and has not answered yet."""
+def open_surveys(patient: Patient, *, now: dt.datetime | None = None) -> list[SurveySubject]:
+    """The surveys the patient can answer now and has not answered yet."""
     now = now or timezone.now()
-    return [s for s in checkins_of(patient, now=now) if s.answer is None and s.window.is_open(now)]
+    return [s for s in surveys_of(patient, now=now) if s.answer is None and s.window.is_open(now)]
 
 
 # --- Worrying after-care answers: what practitioners must see -------------------------------
 
 
-def worrying_aftercare(practitioner_ids: Iterable[int]) -> list[CheckIn]:
+def worrying_aftercare(practitioner_ids: Iterable[int]) -> list[OutcomeSurvey]:
     """Current after-care answers saying something worries the patient, about a session with
     one of `practitioner_ids`, that no one has responded to yet — oldest first. One query;
     the booking app's day view reads it too."""
     return list(
-        CheckIn.objects.current()
+        OutcomeSurvey.objects.current()
         .filter(
-            kind=CheckInKind.AFTER_CARE,
+            kind=SurveyKind.AFTER_CARE,
             worrying=True,
             practitioner_id__in=list(practitioner_ids),
             response__isnull=True,

@@ -1,5 +1,5 @@
 """Workflows of the clinical records: starting, saving, signing, amending and discarding
-assessment and session notes, and recording outcome check-ins and the response to a worrying one.
+assessment and session notes, and recording outcome surveys and the response to a worrying one.
 
 Services take domain objects and keyword arguments, never a request or a form, run in one
 transaction and lock the rows they change, so that two tabs or two devices cannot interleave.
@@ -16,20 +16,20 @@ from django.utils import timezone
 
 from clinic.models import Location, Patient, Practitioner, User
 from intake.clinical.models import (
-    CHECKIN_QUESTIONS,
     MAX_GOALS,
     SESSION_KINDS,
+    SURVEY_QUESTIONS,
     AfterCareResponse,
     Amendment,
     AssessmentNote,
-    CheckIn,
-    CheckInKind,
+    OutcomeSurvey,
+    SessionNote,
     SignedNote,
-    TreatmentNote,
+    SurveyKind,
     fingerprint_of,
     jsonable,
 )
-from intake.clinical.selectors import CheckInSubject, course_gate, find_visit
+from intake.clinical.selectors import SurveySubject, course_gate, find_visit
 from intake.questionnaire.models import (
     Intake,
 )
@@ -186,14 +186,14 @@ def start_assessment(
 
 
 @transaction.atomic
-def start_treatment_note(
+def start_session_note(
     *,
     patient: Patient,
     author: Practitioner,
     appointment_id: int | None = None,
     session_number: int | None = None,
     location: Location | None = None,
-) -> TreatmentNote:
+) -> SessionNote:
     """The author's draft note of one session of the patient's prescribed course: the one in
     progress for that appointment or session if there is one, otherwise a new one numbered
     after the last."""
@@ -207,7 +207,7 @@ def start_treatment_note(
     if not gate.allowed:
         raise NoCourse(f"{NoCourse.message} {gate.reason}")
     assessment = AssessmentNote.objects.get(pk=gate.prescription.assessment_id)
-    notes = TreatmentNote.objects.filter(assessment=assessment)
+    notes = SessionNote.objects.filter(assessment=assessment)
     drafts = notes.filter(author=author, signed_at__isnull=True)
     if appointment_id:
         drafts = drafts.filter(appointment_id=appointment_id)
@@ -222,7 +222,7 @@ def start_treatment_note(
     taken = notes.filter(session_number=session_number).select_related("author__user").first()
     if taken is not None:
         raise NoteError(f"Session {session_number} already has a note, by {taken.author.name}.")
-    note = TreatmentNote(
+    note = SessionNote(
         patient=patient,
         author=author,
         assessment=assessment,
@@ -375,43 +375,43 @@ def discard_draft(*, note: SignedNote, author: Practitioner) -> None:
     locked.delete()
 
 
-# --- Outcome check-ins -----------------------------------------------------------------------
+# --- Outcome surveys -----------------------------------------------------------------------
 
 
-class CheckInError(Exception):
-    """A check-in that cannot be recorded; `message` says why, in the patient's words."""
+class SurveyError(Exception):
+    """A survey that cannot be recorded; `message` says why, in the patient's words."""
 
     message = "Your answers could not be saved."
 
-    def __init__(self, message: str | None = None, *, answer: CheckIn | None = None):
+    def __init__(self, message: str | None = None, *, answer: OutcomeSurvey | None = None):
         super().__init__(message or self.message)
         self.message = message or self.message
         self.answer = answer
 
 
-class AlreadyAnswered(CheckInError):
+class AlreadyAnswered(SurveyError):
     message = (
         "You have already sent these answers; here is what we received. If something is not "
         "right, correct it below: we keep both."
     )
 
 
-class CheckInClosed(CheckInError):
-    message = "This check-in is closed. Please tell your practitioner at your next visit."
+class SurveyClosed(SurveyError):
+    message = "This survey is closed. Please tell your practitioner at your next visit."
 
 
 @transaction.atomic
-def record_checkin(
+def record_survey(
     *,
-    subject: CheckInSubject,
+    subject: SurveySubject,
     answers: Mapping[str, Any],
     channel: str,
     by: User | None,
     collected_by: User | None = None,
     corrects: int | None = None,
     now: dt.datetime | None = None,
-) -> CheckIn:
-    """Record the patient's answers about `subject` (see `intake.clinical.selectors.checkin_subject`).
+) -> OutcomeSurvey:
+    """Record the patient's answers about `subject` (see `intake.clinical.selectors.survey_subject`).
 
     A first answer is a new row. Answering again is a correction: `corrects` must name the
     current answer the patient saw, and the new row supersedes it (the old one stays). A
@@ -419,7 +419,7 @@ def record_checkin(
     received, so the page can show it and offer the correction."""
     now = now or timezone.now()
     if not subject.window.is_open(now):
-        raise CheckInClosed()
+        raise SurveyClosed()
     visit = subject.visit
     kind = subject.kind
     about = (
@@ -427,15 +427,15 @@ def record_checkin(
         if kind in SESSION_KINDS
         else {"course_id": visit.course_id}
     )
-    chain = CheckIn.objects.select_for_update().filter(
+    chain = OutcomeSurvey.objects.select_for_update().filter(
         patient_id=visit.patient_id, kind=kind, **about
     )
     current = next(iter(chain.current()), None)
     if current is not None and corrects != current.pk:
         raise AlreadyAnswered(answer=current)
     if current is None and corrects is not None:
-        raise CheckInError("The answer you were correcting could not be found; please start again.")
-    checkin = CheckIn(
+        raise SurveyError("The answer you were correcting could not be found; please start again.")
+    checkin = OutcomeSurvey(
         patient_id=visit.patient_id,
         kind=kind,
         channel=channel,
@@ -450,7 +450,7 @@ def record_checkin(
         submitted_by=by if by is not None and by.is_authenticated else None,
         collected_by=collected_by,
     )
-    for name in CHECKIN_QUESTIONS[kind]:
+    for name in SURVEY_QUESTIONS[kind]:
         if name in answers:
             setattr(checkin, name, answers[name])
     if not checkin.worrying:
@@ -466,17 +466,17 @@ def record_checkin(
 
 
 @transaction.atomic
-def respond_to_worry(*, checkin: CheckIn, by: User, note: str) -> AfterCareResponse:
+def respond_to_worry(*, checkin: OutcomeSurvey, by: User, note: str) -> AfterCareResponse:
     """A practitioner records what they did about a worrying after-care answer; the answer
     leaves the alert list."""
-    if checkin.kind != CheckInKind.AFTER_CARE or not checkin.worrying:
-        raise CheckInError("Only a worrying after-care answer needs a response.")
+    if checkin.kind != SurveyKind.AFTER_CARE or not checkin.worrying:
+        raise SurveyError("Only a worrying after-care answer needs a response.")
     if not note.strip():
-        raise CheckInError("Say what you did (for example: phoned, advised ice, no concern).")
+        raise SurveyError("Say what you did (for example: phoned, advised ice, no concern).")
     try:
         with transaction.atomic():
             return AfterCareResponse.objects.create(
                 checkin=checkin, by=by, at=timezone.now(), note=note.strip()[:300]
             )
     except IntegrityError:
-        raise CheckInError("Someone has already responded to this answer.") from None
+        raise SurveyError("Someone has already responded to this answer.") from None

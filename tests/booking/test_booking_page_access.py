@@ -49,7 +49,7 @@ MATRIX = matrix.Matrix(
         "booking:link_cancel": Page(PUBLIC),
         "booking:link_reschedule": Page(PUBLIC),
         "booking:link_ics": Page(PUBLIC),
-        "booking:link_checkin": Page(PUBLIC),
+        "booking:link_outcome_survey": Page(PUBLIC),
         "booking:appointment_ics": Page(EVERYONE),
         "booking:course_ics": Page(EVERYONE),
         "booking:practitioner_feed": Page(PUBLIC),
@@ -203,9 +203,9 @@ def _urls(clinic, patient, practitioner) -> dict[str, str]:
     session = an_appointment(
         clinic, patient, session_start, service=clinic.needling, course=course, session_number=1
     )
-    checkin_link = [
+    survey_link = [
         session.pk,
-        links.make_token(session, purpose=links.checkin_purpose("before_session")),
+        links.make_token(session, purpose=links.survey_purpose("before_session")),
         "before_session",
     ]
     notification = Notification.objects.create(
@@ -242,7 +242,7 @@ def _urls(clinic, patient, practitioner) -> dict[str, str]:
         "booking:link_cancel": reverse("booking:link_cancel", args=link),
         "booking:link_reschedule": reverse("booking:link_reschedule", args=link),
         "booking:link_ics": reverse("booking:link_ics", args=link),
-        "booking:link_checkin": reverse("booking:link_checkin", args=checkin_link),
+        "booking:link_outcome_survey": reverse("booking:link_outcome_survey", args=survey_link),
         "booking:appointment_ics": reverse("booking:appointment_ics", args=[appointment.pk]),
         "booking:course_ics": reverse("booking:course_ics", args=[course.pk]),
         "booking:practitioner_feed": reverse("booking:practitioner_feed", args=[feed_token]),

@@ -296,7 +296,7 @@ def test_after_care_explains_what_to_expect_and_whom_to_call(
     assert "tell us how you are doing" not in text  # no check-in until outcomes offers one
     # Once outcomes (issue 8) offers the 24-48 h check-in, the email links to it.
     monkeypatch.setattr(
-        "booking.intake_links.aftercare_checkin_path",
+        "booking.intake_links.aftercare_survey_path",
         lambda appointment: f"/check-in/{appointment.pk}/",
     )
     row = Notification.objects.get(kind=Kind.AFTER_CARE)

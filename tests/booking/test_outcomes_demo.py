@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from booking import reports
 from clinic.models import Patient, User
-from intake.clinical.models import CheckIn, CheckInKind
+from intake.clinical.models import OutcomeSurvey, SurveyKind
 from intake.clinical.pain_chart import pain_trajectory
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +41,9 @@ def test_graces_chart_shows_pain_falling_across_six_sessions(demo):
 
 def test_marcus_has_his_check_ins_so_far(demo):
     marcus = _patient("Reid")
-    before = CheckIn.objects.filter(patient=marcus, kind=CheckInKind.BEFORE_SESSION)
+    before = OutcomeSurvey.objects.filter(patient=marcus, kind=SurveyKind.BEFORE_SESSION)
     assert sorted(before.values_list("session_number", flat=True)) == [1, 2, 3]
-    assert not CheckIn.objects.filter(patient=marcus, kind=CheckInKind.END_OF_COURSE).exists()
+    assert not OutcomeSurvey.objects.filter(patient=marcus, kind=SurveyKind.END_OF_COURSE).exists()
 
 
 def test_the_demo_practitioner_sees_a_worrying_after_care_answer(demo, login):

@@ -87,7 +87,7 @@ def test_the_export_takes_a_fixed_number_of_queries(
 
 
 def test_the_record_holds_every_check_in_corrections_included(login, clinic, patient, history):
-    from intake.clinical.models import AfterCareResponse, AssessmentNote, CheckIn, CheckInKind
+    from intake.clinical.models import AfterCareResponse, AssessmentNote, OutcomeSurvey, SurveyKind
 
     # After care of the first session of the course the signed assessment prescribed.
     course = a_course(
@@ -98,9 +98,9 @@ def test_the_record_holds_every_check_in_corrections_included(login, clinic, pat
         assessment=AssessmentNote.objects.get(patient=patient),
     )
     session = course.appointments.get()
-    first = CheckIn.objects.create(
+    first = OutcomeSurvey.objects.create(
         patient=patient,
-        kind=CheckInKind.AFTER_CARE,
+        kind=SurveyKind.AFTER_CARE,
         channel="link",
         appointment_id=session.pk,
         course_id=course.pk,
@@ -109,9 +109,9 @@ def test_the_record_holds_every_check_in_corrections_included(login, clinic, pat
         worrying=True,
         worrying_details="Tingling toes",
     )
-    CheckIn.objects.create(
+    OutcomeSurvey.objects.create(
         patient=patient,
-        kind=CheckInKind.AFTER_CARE,
+        kind=SurveyKind.AFTER_CARE,
         channel="link",
         appointment_id=session.pk,
         course_id=course.pk,
@@ -127,16 +127,16 @@ def test_the_record_holds_every_check_in_corrections_included(login, clinic, pat
     assert [c["bruising"] for c in record["checkins"]] == [False, True]
     assert record["checkins"][0]["response"]["note"] == "Phoned"
     assert record["checkins"][1]["supersedes"] == first.pk
-    assert "Check-ins (2)" in client.get(reverse("booking:my_record")).content.decode()
+    assert "Outcome surveys (2)" in client.get(reverse("booking:my_record")).content.decode()
 
 
 def test_unsigned_drafts_are_not_released_with_the_record(login, clinic, patient, history):
     from intake.clinical.models import AssessmentNote
-    from tests.intake.factories import AssessmentFactory, treatment_note
+    from tests.intake.factories import AssessmentFactory, session_note
 
     signed = AssessmentNote.objects.get(patient=patient)
     draft = AssessmentFactory(patient=patient, author=clinic.practitioner)
-    treatment_note(signed, 1)  # a session note not signed yet
+    session_note(signed, 1)  # a session note not signed yet
     record = json.loads(
         login(patient.user).get(reverse("booking:my_record"), {"format": "json"}).content
     )

@@ -35,14 +35,14 @@ from django.utils import timezone
 from booking import reports
 from booking.models import Status
 from clinic.models import AccessLog, Holiday
-from intake.clinical.models import CheckIn, CheckInKind, TreatmentNoteAmendment
+from intake.clinical.models import OutcomeSurvey, SessionNoteAmendment, SurveyKind
 from tests.booking.factories import AppointmentFactory, a_clinic, a_course
 from tests.factories import PatientFactory
 from tests.intake.factories import (
+    session_note,
     sign_note_now,
     signed_assessment,
     submitted_intake,
-    treatment_note,
 )
 
 pytestmark = pytest.mark.django_db
@@ -95,9 +95,9 @@ def _course_for(clinic, name, statuses, baseline, *, days_ago, practitioner=None
 
 
 def _end(patient, course, first, walking, strength, pain_mobility, recommend, **fields):
-    return CheckIn.objects.create(
+    return OutcomeSurvey.objects.create(
         patient=patient,
-        kind=CheckInKind.END_OF_COURSE,
+        kind=SurveyKind.END_OF_COURSE,
         channel="home",
         course_id=course.pk,
         pain_first_steps=first,
@@ -128,7 +128,7 @@ def data(clinic):
                 _end(patient, course, *end)
         if adverse is not None:
             events = [adverse] if adverse in ("bruising", "soreness") else ["none"]
-            note = treatment_note(
+            note = session_note(
                 assessment,
                 1,
                 adverse_events=events,
@@ -140,7 +140,7 @@ def data(clinic):
             note.save()
             sign_note_now(note)
             if adverse.startswith("amended"):
-                TreatmentNoteAmendment.objects.create(
+                SessionNoteAmendment.objects.create(
                     note=note,
                     author=clinic.practitioner,
                     number=1,

@@ -15,7 +15,7 @@ from booking.availability import aware
 from booking.models import Appointment, Course, Status
 from clinic.models import Holiday, Location, Practitioner
 from clinic.templatetags.clinic_time import at_location
-from intake.clinical.models import CheckIn, CheckInKind
+from intake.clinical.models import OutcomeSurvey, SurveyKind
 from intake.questionnaire.models import ConsentVersion
 from tests.e2e.conftest import (
     PHONE,
@@ -137,7 +137,7 @@ def test_the_patient_follows_their_course_on_a_phone(patient_with_a_course, open
     page.get_by_role("button", name="Send").click()
     page.get_by_text("Your practitioner will see your answers before your session").wait_for()
     check_accessibility(page)
-    answer = CheckIn.objects.get(patient=course.patient, kind=CheckInKind.BEFORE_SESSION)
+    answer = OutcomeSurvey.objects.get(patient=course.patient, kind=SurveyKind.BEFORE_SESSION)
     assert (answer.appointment_id, answer.pain_first_steps, answer.pain_average) == (
         first.pk,
         6,

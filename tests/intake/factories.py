@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 
 from clinic.models import Patient
-from intake.clinical.models import AssessmentNote, TreatmentNote
+from intake.clinical.models import AssessmentNote, SessionNote
 from intake.questionnaire.models import (
     ConsentDocument,
     ConsentSignature,
@@ -210,8 +210,8 @@ def complete_session(**overrides) -> dict:
     return fields | overrides
 
 
-def treatment_note(assessment: AssessmentNote, number: int = 1, **fields) -> TreatmentNote:
-    return TreatmentNote.objects.create(
+def session_note(assessment: AssessmentNote, number: int = 1, **fields) -> SessionNote:
+    return SessionNote.objects.create(
         patient=assessment.patient,
         author=fields.pop("author", assessment.author),
         assessment=assessment,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from clinic.models import Patient
-from intake.clinical.models import AssessmentNote, CheckIn, CheckInKind
+from intake.clinical.models import AssessmentNote, OutcomeSurvey, SurveyKind
 from intake.questionnaire.models import Intake
 from tests.booking.factories import a_clinic, a_course
 from tests.booking.test_injection_corpus import CORPUS, _escaped
@@ -83,9 +83,9 @@ def test_check_in_comments_reach_the_practitioner_escaped(
         interval=dt.timedelta(days=7, hours=1),
     )
     session = course.appointments.get(session_number=2)
-    CheckIn.objects.create(
+    OutcomeSurvey.objects.create(
         patient=patient,
-        kind=CheckInKind.AFTER_CARE,
+        kind=SurveyKind.AFTER_CARE,
         channel="home",
         appointment_id=session.pk,
         course_id=course.pk,
@@ -100,4 +100,4 @@ def test_check_in_comments_reach_the_practitioner_escaped(
         .content.decode()
     )
     assert _shown_as_typed(html, payload)
-    assert CheckIn.objects.get().worrying_details == payload
+    assert OutcomeSurvey.objects.get().worrying_details == payload

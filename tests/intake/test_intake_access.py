@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from booking.models import Status
 from clinic.models import AccessLog, Role
-from intake.clinical.models import CheckIn, CheckInChannel, CheckInKind
+from intake.clinical.models import OutcomeSurvey, SurveyChannel, SurveyKind
 from intake.questionnaire.models import Intake
 from tests import access_matrix as matrix
 from tests.access_matrix import ANONYMOUS, BOTH, GET, PATIENT, POST, ROLES, STAFF, Page
@@ -20,9 +20,9 @@ from tests.booking.factories import a_clinic, a_course
 from tests.factories import certified_practitioner
 from tests.intake.factories import (
     IntakeFactory,
+    session_note,
     signed_assessment,
     submitted_intake,
-    treatment_note,
 )
 from tests.worlds import built_once
 
@@ -64,11 +64,11 @@ MATRIX = matrix.Matrix(
         "intake:session_note_sign": Page(PRACTITIONER, BOTH, {"pk": "session"}),
         "intake:session_note_amend": Page(PRACTITIONER, BOTH, {"pk": "session"}),
         "intake:session_note_discard": Page(PRACTITIONER, POST, {"pk": "session"}),
-        "intake:my_checkins": Page(PATIENT, GET),
-        "intake:my_checkin": Page(
+        "intake:my_outcome_surveys": Page(PATIENT, GET),
+        "intake:my_outcome_survey": Page(
             PATIENT, BOTH, {"kind": "before_session", "appointment_id": "next_session"}
         ),
-        "intake:counter_checkin": Page(STAFF, BOTH, {"appointment_id": "next_session"}),
+        "intake:counter_outcome_survey": Page(STAFF, BOTH, {"appointment_id": "next_session"}),
         "intake:aftercare_respond": Page(CLINICAL, POST, {"pk": "worry"}),
     },
     # Where a role allowed in is sent on, for the pages that do not answer 200 themselves: a
@@ -116,7 +116,7 @@ def build_records(patient, practitioner, location) -> dict:
     intake = submitted_intake(patient)
     IntakeFactory(patient=patient)
     assessment = signed_assessment(patient, practitioner)
-    session = treatment_note(assessment)
+    session = session_note(assessment)
     course = a_course(
         a_clinic(location=location, practitioner=practitioner),
         patient,
@@ -125,10 +125,10 @@ def build_records(patient, practitioner, location) -> dict:
         assessment=assessment,
     )
     first, second = course.appointments.order_by("session_number")[:2]
-    worry = CheckIn.objects.create(
+    worry = OutcomeSurvey.objects.create(
         patient=patient,
-        kind=CheckInKind.AFTER_CARE,
-        channel=CheckInChannel.HOME,
+        kind=SurveyKind.AFTER_CARE,
+        channel=SurveyChannel.HOME,
         appointment_id=first.pk,
         course_id=course.pk,
         session_number=1,

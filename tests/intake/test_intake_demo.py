@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from clinic.demo import DEMO_PASSWORD
 from clinic.models import Patient, User
-from intake.clinical.models import AssessmentNote, TreatmentNote
+from intake.clinical.models import AssessmentNote, SessionNote
 from intake.clinical.selectors import course_gate
 from intake.questionnaire.models import ConsentVersion, Intake
 from intake.questionnaire.questions import QUESTION_STEPS
@@ -94,12 +94,12 @@ def test_the_mid_course_and_finished_patients_have_signed_notes(demo):
         assert gate.allowed
         assert (gate.prescription.sessions, gate.prescription.minutes) == (6, 30)
         assert gate.prescription.interval_days == 7
-        notes = TreatmentNote.objects.filter(patient=patient).order_by("session_number")
+        notes = SessionNote.objects.filter(patient=patient).order_by("session_number")
         assert [n.session_number for n in notes] == list(range(1, sessions + 1))
         assert all(n.is_signed and n.fingerprint_verified for n in notes)
         assert all(n.appointment_id is None for n in notes)
     pains = list(
-        TreatmentNote.objects.filter(patient=grace)
+        SessionNote.objects.filter(patient=grace)
         .order_by("session_number")
         .values_list("pre_session_pain", flat=True)
     )

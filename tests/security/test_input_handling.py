@@ -291,8 +291,9 @@ def test_every_free_text_field_has_a_maximum_the_database_enforces():
                 unbounded.append(f"{model.__name__}.{field.name}")
                 continue
             names = connection.introspection.get_constraints(cursor, model._meta.db_table)
-            if f"{model._meta.model_name}_{field.name}_at_most_{field.max_length}_chars" not in (
-                names
+            if (
+                f"{model._meta.db_table.removeprefix(model._meta.app_label + '_')}_{field.name}_at_most_{field.max_length}_chars"
+                not in (names)
             ):
                 unchecked.append(f"{model.__name__}.{field.name}")
     assert (unbounded, unchecked) == ([], [])

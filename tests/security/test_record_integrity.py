@@ -32,10 +32,10 @@ from booking.models import (
 )
 from intake.clinical.models import (
     AssessmentNote,
-    CheckIn,
-    CheckInChannel,
-    CheckInKind,
-    TreatmentNote,
+    OutcomeSurvey,
+    SessionNote,
+    SurveyChannel,
+    SurveyKind,
 )
 from intake.questionnaire.models import ConsentSignature
 from tests.booking.conftest import next_weekday
@@ -44,9 +44,9 @@ from tests.factories import PatientFactory, certified_practitioner
 from tests.intake.factories import (
     ConsentVersionFactory,
     IntakeFactory,
+    session_note,
     signed_assessment,
     submitted_intake,
-    treatment_note,
 )
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +123,7 @@ def test_a_session_note_cannot_be_started_from_another_patients_appointment(
     response = client.post(f"{url}?appointment={others_visit.pk}&session=1", follow=True)
     assert response.status_code == 200
     assert "That appointment is not one of this patient's" in _messages(response)
-    assert not TreatmentNote.objects.exists()
+    assert not SessionNote.objects.exists()
 
 
 # --- In the database, past every page --------------------------------------------------------
@@ -149,11 +149,11 @@ def test_the_database_accepts_records_that_name_the_patients_own_visits(
         assessment=prescribed,
     )
     session = course.appointments.get()
-    assert treatment_note(prescribed, 1, appointment_id=session.pk).pk
-    CheckIn.objects.create(
+    assert session_note(prescribed, 1, appointment_id=session.pk).pk
+    OutcomeSurvey.objects.create(
         patient=patient,
-        kind=CheckInKind.BEFORE_SESSION,
-        channel=CheckInChannel.HOME,
+        kind=SurveyKind.BEFORE_SESSION,
+        channel=SurveyChannel.HOME,
         appointment_id=session.pk,
         course_id=course.pk,
         pain_first_steps=4,
@@ -191,10 +191,10 @@ def theirs(clinic, other_patient, practitioner, others_visit):
         first_start=others_visit.starts_at + dt.timedelta(days=7),
         assessment=prescribed,
     )
-    answer = CheckIn.objects.create(
+    answer = OutcomeSurvey.objects.create(
         patient=other_patient,
-        kind=CheckInKind.BEFORE_SESSION,
-        channel=CheckInChannel.HOME,
+        kind=SurveyKind.BEFORE_SESSION,
+        channel=SurveyChannel.HOME,
         appointment_id=course.appointments.get().pk,
         course_id=course.pk,
         pain_first_steps=4,
@@ -216,35 +216,35 @@ def _attempt(case, *, clinic, patient, practitioner, theirs):  # noqa: C901 - on
     elif case == "assessment note from another patient's questionnaire":
         AssessmentNote.objects.create(patient=patient, author=practitioner, intake=theirs["intake"])
     elif case == "session note on another patient's appointment":
-        treatment_note(mine, 1, appointment_id=theirs["visit"].pk)
+        session_note(mine, 1, appointment_id=theirs["visit"].pk)
     elif case == "session note under another patient's assessment":
-        TreatmentNote.objects.create(
+        SessionNote.objects.create(
             patient=patient, author=practitioner, assessment=theirs["assessment"], session_number=1
         )
     elif case == "check-in about another patient's appointment":
-        CheckIn.objects.create(
+        OutcomeSurvey.objects.create(
             patient=patient,
-            kind=CheckInKind.AFTER_CARE,
-            channel=CheckInChannel.HOME,
+            kind=SurveyKind.AFTER_CARE,
+            channel=SurveyChannel.HOME,
             appointment_id=theirs["visit"].pk,
             soreness="mild",
             bruising=False,
             worrying=False,
         )
     elif case == "check-in about another patient's course":
-        CheckIn.objects.create(
+        OutcomeSurvey.objects.create(
             patient=patient,
-            kind=CheckInKind.END_OF_COURSE,
-            channel=CheckInChannel.HOME,
+            kind=SurveyKind.END_OF_COURSE,
+            channel=SurveyChannel.HOME,
             course_id=theirs["course"].pk,
             pain_first_steps=2,
             pain_average=2,
         )
     elif case == "check-in correcting another patient's answer":
-        CheckIn.objects.create(
+        OutcomeSurvey.objects.create(
             patient=patient,
-            kind=CheckInKind.BEFORE_SESSION,
-            channel=CheckInChannel.HOME,
+            kind=SurveyKind.BEFORE_SESSION,
+            channel=SurveyChannel.HOME,
             appointment_id=theirs["answer"].appointment_id,
             supersedes=theirs["answer"],
             pain_first_steps=1,

@@ -54,7 +54,7 @@ class Command(BaseCommand):
             "--report-courses",
             type=int,
             default=20_000,
-            help="Courses (with sessions, notes and check-ins) behind the results dashboard.",
+            help="Courses (with sessions, notes and surveys) behind the results dashboard.",
         )
         parser.add_argument("--seed", type=int, default=2026)
 

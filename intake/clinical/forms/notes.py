@@ -24,8 +24,8 @@ from intake.clinical.models import (
     AssessmentNote,
     Diagnosis,
     Muscle,
+    SessionNote,
     Side,
-    TreatmentNote,
 )
 from intake.form_fields import form_helper, radio_formfield, reveal
 
@@ -218,15 +218,15 @@ class AssessmentForm(NoteForm):
         return data
 
 
-class TreatmentNoteForm(NoteForm):
+class SessionNoteForm(NoteForm):
     """One session's note. Muscles needled are a grid: needles and twitch response for each
     muscle and side of the brief's list."""
 
     class Meta(NoteForm.Meta):
-        model = TreatmentNote
+        model = SessionNote
         fields = (
             "location",
-            *(name for name in TreatmentNote.CLINICAL_FIELDS if name != "muscles_needled"),
+            *(name for name in SessionNote.CLINICAL_FIELDS if name != "muscles_needled"),
         )
         labels = {"location": "Location"}
         field_classes = {"performed_at": LocalDateTimeField}

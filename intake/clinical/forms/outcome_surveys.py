@@ -1,5 +1,5 @@
 """The outcome survey forms: the same questions whether the patient answers from an email link,
-from their own page or on the counter tablet. They validate and convert; when a check-in may be
+from their own page or on the counter tablet. They validate and convert; when a survey may be
 answered, and corrections, are the services' business."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.layout import Field, Layout
 from django import forms
 
-from intake.clinical.models import CHECKIN_QUESTIONS, CheckIn, CheckInKind
+from intake.clinical.models import SURVEY_QUESTIONS, OutcomeSurvey, SurveyKind
 from intake.form_fields import form_helper, radio_formfield, reveal
 
 SCALE_ERROR = "Choose a number from 0 to 10."
@@ -53,13 +53,13 @@ WIDGETS = {
 }
 
 
-class CheckInForm(forms.ModelForm):
-    """The questions of one kind of check-in; make one with `checkin_form(kind, ...)`."""
+class OutcomeSurveyForm(forms.ModelForm):
+    """The questions of one kind of survey; make one with `survey_form(kind, ...)`."""
 
     kind: str = ""
 
     class Meta:
-        model = CheckIn
+        model = OutcomeSurvey
         fields = ()
 
     def __init__(self, *args, **kwargs):
@@ -99,16 +99,16 @@ class CheckInForm(forms.ModelForm):
         return {name: self.cleaned_data.get(name) for name in self.fields}
 
 
-_classes: dict[str, type[CheckInForm]] = {}
+_classes: dict[str, type[OutcomeSurveyForm]] = {}
 
 
-def checkin_form(kind: str, *args, **kwargs) -> CheckInForm:
-    """The form of one kind of check-in, with the questions `CHECKIN_QUESTIONS` lists."""
+def survey_form(kind: str, *args, **kwargs) -> OutcomeSurveyForm:
+    """The form of one kind of survey, with the questions `SURVEY_QUESTIONS` lists."""
     if kind not in _classes:
         _classes[kind] = forms.modelform_factory(
-            CheckIn,
-            form=CheckInForm,
-            fields=CHECKIN_QUESTIONS[CheckInKind(kind)],
+            OutcomeSurvey,
+            form=OutcomeSurveyForm,
+            fields=SURVEY_QUESTIONS[SurveyKind(kind)],
             formfield_callback=_formfield,
             widgets=WIDGETS,
         )

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from clinic.audit import record_label
 from clinic.models import Location, Patient
 from intake.questionnaire.questions import SCREENING_BY_FIELD
 
@@ -159,7 +160,7 @@ class SignedNote(models.Model):
     def signed_content(self) -> dict:
         """Everything the signature covers: which record, whose, by whom, when, and what."""
         return {
-            "record": self._meta.label_lower,
+            "record": record_label(self),
             "id": self.pk,
             "patient": self.patient_id,
             "author": self.author_id,
@@ -250,7 +251,7 @@ class Amendment(models.Model):
         """What the amendment's signature covers, chained to the note's (or the previous
         amendment's) fingerprint so that none can be removed or reordered unseen."""
         return {
-            "record": self._meta.label_lower,
+            "record": record_label(self),
             "note": self.note_id,
             "number": self.number,
             "previous": previous_fingerprint,

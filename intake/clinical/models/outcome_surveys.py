@@ -1,4 +1,4 @@
-"""Outcome surveys (class `CheckIn`, table intake_checkin; named survey here because "check-in"
+"""Outcome surveys (class `OutcomeSurvey`, table intake_checkin; named survey here because "check-in"
 is also arriving at the desk): what the patient reports across the course (see the section
 comment below), and what a practitioner did about a worrying after-care answer."""
 
@@ -14,16 +14,16 @@ from django.utils.text import capfirst
 from clinic.models import Location, Patient
 from clinic.text_limits import bounded_text
 
-# --- Outcome check-ins ------------------------------------------------------------------------
+# --- Outcome surveys ------------------------------------------------------------------------
 #
 # What the patient reports across the course: before each session, 24–48 hours after it, at
 # the end of the course and at the 4- and 12-week follow-ups. Intake never imports booking, so
-# a check-in names its appointment and course by plain ids, like the notes do. Rows are
+# a survey names its appointment and course by plain ids, like the notes do. Rows are
 # append-only (the database refuses UPDATE and DELETE): a correction is a new row that
 # supersedes the one it corrects, and both are kept.
 
 
-class CheckInKind(models.TextChoices):
+class SurveyKind(models.TextChoices):
     BEFORE_SESSION = "before_session", "Before a session"
     AFTER_CARE = "after_care", "After-care check"
     END_OF_COURSE = "end_of_course", "End of the course"
@@ -32,15 +32,15 @@ class CheckInKind(models.TextChoices):
 
 
 # About one appointment (a session) / about a course as a whole.
-SESSION_KINDS = (CheckInKind.BEFORE_SESSION, CheckInKind.AFTER_CARE)
-COURSE_KINDS = (CheckInKind.END_OF_COURSE, CheckInKind.FOLLOW_UP_4, CheckInKind.FOLLOW_UP_12)
+SESSION_KINDS = (SurveyKind.BEFORE_SESSION, SurveyKind.AFTER_CARE)
+COURSE_KINDS = (SurveyKind.END_OF_COURSE, SurveyKind.FOLLOW_UP_4, SurveyKind.FOLLOW_UP_12)
 # The kinds that ask the two pain scales (the after-care check asks about after-effects only).
-PAIN_KINDS = (CheckInKind.BEFORE_SESSION, *COURSE_KINDS)
+PAIN_KINDS = (SurveyKind.BEFORE_SESSION, *COURSE_KINDS)
 # Weeks after the course's last session at which each follow-up is asked.
-FOLLOW_UP_WEEKS = {CheckInKind.FOLLOW_UP_4: 4, CheckInKind.FOLLOW_UP_12: 12}
+FOLLOW_UP_WEEKS = {SurveyKind.FOLLOW_UP_4: 4, SurveyKind.FOLLOW_UP_12: 12}
 
 
-class CheckInChannel(models.TextChoices):
+class SurveyChannel(models.TextChoices):
     LINK = "link", "From an email link"
     HOME = "home", "From the patient's own page"
     COUNTER = "counter", "On the counter tablet"
@@ -53,13 +53,15 @@ class Soreness(models.TextChoices):
     SEVERE = "severe", "Severe"
 
 
-class CheckInQuerySet(models.QuerySet):
-    def current(self) -> CheckInQuerySet:
+class OutcomeSurveyQuerySet(models.QuerySet):
+    def current(self) -> OutcomeSurveyQuerySet:
         """Answers not replaced by a correction."""
-        return self.exclude(models.Exists(CheckIn.objects.filter(supersedes=models.OuterRef("pk"))))
+        return self.exclude(
+            models.Exists(OutcomeSurvey.objects.filter(supersedes=models.OuterRef("pk")))
+        )
 
 
-def _checkin_score(label: str) -> models.PositiveSmallIntegerField:
+def _survey_score(label: str) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
         label, null=True, blank=True, validators=[MaxValueValidator(10)]
     )
@@ -70,12 +72,12 @@ def _kind_in(kinds) -> Q:
 
 
 @bounded_text
-class CheckIn(models.Model):
+class OutcomeSurvey(models.Model):
     """One answer of a patient about how they are doing (see the section comment above)."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="checkins")
-    kind = models.CharField(max_length=20, choices=CheckInKind.choices)
-    channel = models.CharField(max_length=10, choices=CheckInChannel.choices)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outcome_surveys")
+    kind = models.CharField(max_length=20, choices=SurveyKind.choices)
+    channel = models.CharField(max_length=10, choices=SurveyChannel.choices)
     # The booking app's appointment: the session asked about, or for the end-of-course and
     # follow-up questionnaires, the course's last session.
     appointment_id = models.BigIntegerField(null=True, blank=True, db_index=True)
@@ -119,8 +121,8 @@ class CheckIn(models.Model):
     )
 
     # Pain scales (before a session, at the end of the course and at follow-ups).
-    pain_first_steps = _checkin_score("Pain with your first steps this morning")
-    pain_average = _checkin_score("Your average pain over the last few days")
+    pain_first_steps = _survey_score("Pain with your first steps this morning")
+    pain_average = _survey_score("Your average pain over the last few days")
     walking_normally = models.BooleanField("Are you walking normally?", null=True, blank=True)
     after_effects = models.TextField(
         "After-effects since your last session", blank=True, max_length=2000
@@ -145,24 +147,26 @@ class CheckIn(models.Model):
     improved_walking = models.BooleanField(
         "Has your walking (gait) improved?", null=True, blank=True
     )
-    recommend = _checkin_score(
+    recommend = _survey_score(
         "How likely are you to recommend dry needling to a friend or family member?"
     )
     comments = models.TextField(
         "Anything else you would like to tell us?", blank=True, max_length=2000
     )
 
-    objects = CheckInQuerySet.as_manager()
+    objects = OutcomeSurveyQuerySet.as_manager()
 
     class Meta:
+        # The table keeps the model's first name (CheckIn); see the module's opening comment.
+        db_table = "intake_checkin"
         ordering = ["reported_at", "id"]
         indexes = [models.Index(fields=["patient", "reported_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=CheckInKind.values), name="checkin_kind_is_known"
+                condition=Q(kind__in=SurveyKind.values), name="checkin_kind_is_known"
             ),
             models.CheckConstraint(
-                condition=Q(channel__in=CheckInChannel.values), name="checkin_channel_is_known"
+                condition=Q(channel__in=SurveyChannel.values), name="checkin_channel_is_known"
             ),
             models.CheckConstraint(
                 condition=Q(pain_first_steps__lte=10)
@@ -184,7 +188,7 @@ class CheckIn(models.Model):
                 name="checkin_pain_scales_answered",
             ),
             models.CheckConstraint(
-                condition=~Q(kind=CheckInKind.AFTER_CARE)
+                condition=~Q(kind=SurveyKind.AFTER_CARE)
                 | (~Q(soreness="") & Q(bruising__isnull=False, worrying__isnull=False)),
                 name="checkin_after_care_answered",
             ),
@@ -226,7 +230,7 @@ class CheckIn(models.Model):
     def answers(self) -> list[tuple[str, str]]:
         """(question, answer in words) for each question this kind asks, in order."""
         rows = []
-        for name in CHECKIN_QUESTIONS[self.kind]:
+        for name in SURVEY_QUESTIONS[self.kind]:
             field = self._meta.get_field(name)
             value = getattr(self, name)
             if isinstance(value, bool):
@@ -253,17 +257,17 @@ _COURSE_QUESTIONS = (
     "recommend",
     "comments",
 )
-CHECKIN_QUESTIONS: dict[str, tuple[str, ...]] = {
-    CheckInKind.BEFORE_SESSION: (
+SURVEY_QUESTIONS: dict[str, tuple[str, ...]] = {
+    SurveyKind.BEFORE_SESSION: (
         "pain_first_steps",
         "pain_average",
         "walking_normally",
         "after_effects",
     ),
-    CheckInKind.AFTER_CARE: ("soreness", "bruising", "worrying", "worrying_details"),
-    CheckInKind.END_OF_COURSE: _COURSE_QUESTIONS,
-    CheckInKind.FOLLOW_UP_4: _COURSE_QUESTIONS,
-    CheckInKind.FOLLOW_UP_12: _COURSE_QUESTIONS,
+    SurveyKind.AFTER_CARE: ("soreness", "bruising", "worrying", "worrying_details"),
+    SurveyKind.END_OF_COURSE: _COURSE_QUESTIONS,
+    SurveyKind.FOLLOW_UP_4: _COURSE_QUESTIONS,
+    SurveyKind.FOLLOW_UP_12: _COURSE_QUESTIONS,
 }
 
 
@@ -272,7 +276,7 @@ class AfterCareResponse(models.Model):
     them in...). Its existence takes the answer off the practitioners' alert list.
     Append-only in the database."""
 
-    checkin = models.OneToOneField(CheckIn, on_delete=models.PROTECT, related_name="response")
+    checkin = models.OneToOneField(OutcomeSurvey, on_delete=models.PROTECT, related_name="response")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     note = models.CharField("what was done", max_length=300)

@@ -1,4 +1,4 @@
-"""Session notes: the note of one dry-needling session (`TreatmentNote`) of a course that a
+"""Session notes: the note of one dry-needling session (`SessionNote`) of a course that a
 signed assessment prescribed, its adverse events, and its amendments."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ MAX_NEEDLES_PER_SITE = 20
 
 
 @bounded_text
-class TreatmentNote(SignedNote):
+class SessionNote(SignedNote):
     """The note of one dry-needling session of a course prescribed by a signed assessment."""
 
     CLINICAL_FIELDS = (
@@ -93,7 +93,7 @@ class TreatmentNote(SignedNote):
     assessment = models.ForeignKey(
         AssessmentNote,
         on_delete=models.PROTECT,
-        related_name="treatment_notes",
+        related_name="session_notes",
         help_text="The signed assessment that prescribed the course.",
     )
     session_number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
@@ -132,6 +132,9 @@ class TreatmentNote(SignedNote):
     plan_next = models.TextField("plan for next time", blank=True, max_length=2000)
 
     class Meta:
+        # The table keeps the model's first name (TreatmentNote): renaming a table holding
+        # signed notes, its triggers and constraints buys nothing.
+        db_table = "intake_treatmentnote"
         ordering = ["session_number"]
         constraints = [
             signed_has_fingerprint("treatment_note"),
@@ -173,7 +176,7 @@ class TreatmentNote(SignedNote):
 
     @property
     def muscles_needled_display(self) -> str:
-        return describe(TreatmentNote, "muscles_needled", self.muscles_needled)
+        return describe(SessionNote, "muscles_needled", self.muscles_needled)
 
     def signing_problems(self, *, planned_sessions: int | None) -> dict[str, str]:
         problems = {}
@@ -197,10 +200,11 @@ class TreatmentNote(SignedNote):
 
 
 @bounded_text
-class TreatmentNoteAmendment(Amendment):
-    note = models.ForeignKey(TreatmentNote, on_delete=models.PROTECT, related_name="amendments")
+class SessionNoteAmendment(Amendment):
+    note = models.ForeignKey(SessionNote, on_delete=models.PROTECT, related_name="amendments")
 
     class Meta(Amendment.Meta):
+        db_table = "intake_treatmentnoteamendment"
         constraints = [
             models.UniqueConstraint(
                 fields=["note", "number"], name="treatment_note_amendment_number_once"

@@ -1,7 +1,7 @@
 """The patient chart: one page per patient for staff.
 
 Practitioners and managers see the questionnaire with its flags, the assessments, the session
-notes in order with adverse events highlighted, the pain chart with the patient's check-ins,
+notes in order with adverse events highlighted, the pain chart with the patient's surveys,
 and the course's progress. The front desk sees that notes exist and the decision, never their clinical content.
 """
 
@@ -17,13 +17,13 @@ from clinic import access
 from clinic.audit import record_access
 from clinic.models import Role
 from intake.clinical import selectors as clinical_selectors
-from intake.clinical.models import CheckIn, CheckInKind
+from intake.clinical.models import OutcomeSurvey, SurveyKind
 from intake.clinical.pain_chart import chart_geometry, pain_trajectory
 from intake.questionnaire import selectors as questionnaire
 from intake.questionnaire.models import Intake
 from intake.questionnaire.questions import STEPS
 
-# The counter tablet offers the pre-session check-in for sessions starting within this time.
+# The counter tablet offers the pre-session survey for sessions starting within this time.
 COUNTER_AHEAD = dt.timedelta(hours=12)
 
 
@@ -39,11 +39,11 @@ def patient_chart(request, patient_pk: int):
         if state.submission
         else None
     )
-    sessions = [(note, note.current()) for note in notes.treatment_notes]
+    sessions = [(note, note.current()) for note in notes.session_notes]
     trajectory = pain_trajectory(patient) if clinical else None
     checkins = (
         list(
-            CheckIn.objects.current()
+            OutcomeSurvey.objects.current()
             .filter(patient=patient)
             .select_related("response__by")
             .order_by("-reported_at", "-id")
@@ -55,9 +55,9 @@ def patient_chart(request, patient_pk: int):
     # Sessions the patient may check in for at the counter now (the front desk sees only
     # whether it is done, never the answers).
     counter = [
-        (visit, clinical_selectors.current_answer(CheckInKind.BEFORE_SESSION, visit) is not None)
+        (visit, clinical_selectors.current_answer(SurveyKind.BEFORE_SESSION, visit) is not None)
         for visit in clinical_selectors.visits(patient_ids=[patient.pk])
-        if (window := clinical_selectors.checkin_window(CheckInKind.BEFORE_SESSION, visit))
+        if (window := clinical_selectors.survey_window(SurveyKind.BEFORE_SESSION, visit))
         and window.is_open(now)
         and visit.starts_at - now < COUNTER_AHEAD
     ]

@@ -20,18 +20,18 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic import access, security
-from clinic.audit import record_access
+from clinic.audit import record_access, record_label
 from clinic.models import AccessLog, Patient, Practitioner, Role
 from clinic.params import positive_whole_number
 from intake.clinical import services
 from intake.clinical.forms.notes import (
     AssessmentForm,
     NoteForm,
+    SessionNoteForm,
     SignForm,
-    TreatmentNoteForm,
     amendment_form,
 )
-from intake.clinical.models import AssessmentNote, SignedNote, TreatmentNote, jsonable
+from intake.clinical.models import AssessmentNote, SessionNote, SignedNote, jsonable
 from intake.clinical.selectors import course_gate
 from intake.view_helpers import GET_OR_POST, log_access, seen_revision
 from intake.zones import patient_zone
@@ -51,7 +51,7 @@ class NoteKind:
 
 
 ASSESSMENT = NoteKind(AssessmentNote, AssessmentForm, "assessment", "Assessment note")
-SESSION = NoteKind(TreatmentNote, TreatmentNoteForm, "session_note", "Session note")
+SESSION = NoteKind(SessionNote, SessionNoteForm, "session_note", "Session note")
 
 
 def _get_note(request: HttpRequest, kind: NoteKind, pk: int) -> SignedNote:
@@ -124,7 +124,7 @@ def _start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpRespons
                     location=_location(request, given("location")),
                 )
             else:
-                note = services.start_treatment_note(
+                note = services.start_session_note(
                     patient=patient,
                     author=author,
                     appointment_id=appointment_id,
@@ -444,7 +444,7 @@ def _discard(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     record_access(
         actor=request.user,
         patient=patient,
-        record_type=note._meta.label_lower,
+        record_type=record_label(note),
         record_id=note_id,
         action=AccessLog.Action.DELETE,
         request=request,

@@ -1,9 +1,9 @@
-"""Outcome surveys (the model is still `CheckIn`; "check-in" also means arriving at the desk, so
+"""Outcome surveys (the model is still `OutcomeSurvey`; "survey" also means arriving at the desk, so
 these pages say survey): the patient answers from their own page (or from an email link, a page
 of the booking app that uses `outcome_survey_page` below), or on the counter tablet at check-in;
 practitioners respond to worrying after-care answers; patients see their own progress.
 
-Which appointment a check-in is about comes from the booking app as a `Visit`; a visit that is not
+Which appointment a survey is about comes from the booking app as a `Visit`; a visit that is not
 the patient's (or not at the staff member's locations) is a 404, never a hint."""
 
 from __future__ import annotations
@@ -20,25 +20,25 @@ from clinic import access
 from clinic.audit import record_access
 from clinic.models import AccessLog, Patient, Role, User
 from intake.clinical import selectors, services
-from intake.clinical.forms.outcome_surveys import checkin_form
-from intake.clinical.models import CHECKIN_QUESTIONS, CheckIn, CheckInChannel, CheckInKind
+from intake.clinical.forms.outcome_surveys import survey_form
+from intake.clinical.models import SURVEY_QUESTIONS, OutcomeSurvey, SurveyChannel, SurveyKind
 from intake.clinical.pain_chart import chart_geometry, pain_trajectory
-from intake.clinical.selectors import CheckInSubject
+from intake.clinical.selectors import SurveySubject
 from intake.view_helpers import GET_OR_POST
 from intake.zones import patient_zone
 
 THANKS = {
-    CheckInKind.BEFORE_SESSION: "Thank you. Your practitioner will see your answers before your session.",
-    CheckInKind.AFTER_CARE: "Thank you for letting us know how you are.",
-    CheckInKind.END_OF_COURSE: "Thank you for telling us how your course went.",
-    CheckInKind.FOLLOW_UP_4: "Thank you for your follow-up answers.",
-    CheckInKind.FOLLOW_UP_12: "Thank you for your follow-up answers.",
+    SurveyKind.BEFORE_SESSION: "Thank you. Your practitioner will see your answers before your session.",
+    SurveyKind.AFTER_CARE: "Thank you for letting us know how you are.",
+    SurveyKind.END_OF_COURSE: "Thank you for telling us how your course went.",
+    SurveyKind.FOLLOW_UP_4: "Thank you for your follow-up answers.",
+    SurveyKind.FOLLOW_UP_12: "Thank you for your follow-up answers.",
 }
 
 
-def _initial(answer: CheckIn) -> dict:
+def _initial(answer: OutcomeSurvey) -> dict:
     values = {}
-    for name in CHECKIN_QUESTIONS[answer.kind]:
+    for name in SURVEY_QUESTIONS[answer.kind]:
         value = getattr(answer, name)
         values[name] = str(value) if isinstance(value, bool | int) else value
     return values
@@ -54,7 +54,7 @@ def _corrects(request: HttpRequest) -> int | None:
 def outcome_survey_page(
     request: HttpRequest,
     *,
-    subject: CheckInSubject,
+    subject: SurveySubject,
     patient: Patient,
     channel: str,
     by: User | None,
@@ -63,7 +63,7 @@ def outcome_survey_page(
     template: str = "intake/clinical/outcome_surveys/outcome_survey.html",
     show_answers: bool = True,
 ) -> HttpResponse:
-    """Show and take one check-in, whichever way the patient reached it. Once answered, the
+    """Show and take one survey, whichever way the patient reached it. Once answered, the
     page shows what was sent and offers a correction, which is kept beside the first answer.
     `show_answers` False (the front desk's counter tablet) says only that answers arrived:
     the front desk sees no clinical content, and corrections are made elsewhere."""
@@ -76,14 +76,14 @@ def outcome_survey_page(
         messages.info(request, "Answers were already received for this session.")
         return redirect(request.path)
     if request.method == "POST":
-        form = checkin_form(kind, request.POST)
+        form = survey_form(kind, request.POST)
         correcting = answer is not None
         if not is_open:
-            messages.error(request, services.CheckInClosed.message)
+            messages.error(request, services.SurveyClosed.message)
             status = 409
         elif form.is_valid():
             try:
-                saved = services.record_checkin(
+                saved = services.record_survey(
                     subject=subject,
                     answers=form.answers(),
                     channel=channel,
@@ -94,10 +94,10 @@ def outcome_survey_page(
             except services.AlreadyAnswered as refused:
                 messages.warning(request, refused.message)
                 answer = refused.answer
-                form = checkin_form(kind, initial=_initial(answer)) if answer else form
+                form = survey_form(kind, initial=_initial(answer)) if answer else form
                 correcting = True
                 status = 409
-            except services.CheckInError as refused:
+            except services.SurveyError as refused:
                 messages.error(request, refused.message)
                 status = 409
             else:
@@ -119,7 +119,7 @@ def outcome_survey_page(
         else:
             status = 400
     else:
-        form = checkin_form(kind, initial=_initial(answer) if answer else None)
+        form = survey_form(kind, initial=_initial(answer) if answer else None)
     if answer is not None and show_answers:
         record_access(actor=by or collected_by, patient=patient, record=answer, request=request)
     return render(
@@ -142,7 +142,7 @@ def outcome_survey_page(
     )
 
 
-def _earlier_answers(answer: CheckIn | None) -> list[CheckIn]:
+def _earlier_answers(answer: OutcomeSurvey | None) -> list[OutcomeSurvey]:
     """The answers `answer` corrected, newest first (kept, and shown as such)."""
     earlier = []
     while answer is not None and answer.supersedes_id:
@@ -152,19 +152,19 @@ def _earlier_answers(answer: CheckIn | None) -> list[CheckIn]:
 
 
 def _kind(kind: str) -> str:
-    if kind not in CheckInKind.values:
-        raise Http404("No such check-in.")
+    if kind not in SurveyKind.values:
+        raise Http404("No such survey.")
     return kind
 
 
-def _subject_or_404(kind: str, appointment_id: int, patient: Patient) -> CheckInSubject:
-    """The check-in of `kind` about the appointment, if it is `patient`'s and such a check-in
+def _subject_or_404(kind: str, appointment_id: int, patient: Patient) -> SurveySubject:
+    """The survey of `kind` about the appointment, if it is `patient`'s and such a survey
     applies to it (a needling session of a course; a finished course for the questionnaires)."""
     patient_visits = selectors.visits(patient_ids=[patient.pk])
     visit = next((v for v in patient_visits if v.appointment_id == appointment_id), None)
-    subject = selectors.checkin_subject(_kind(kind), visit, patient_visits) if visit else None
+    subject = selectors.survey_subject(_kind(kind), visit, patient_visits) if visit else None
     if subject is None:
-        raise Http404("No such check-in among yours.")
+        raise Http404("No such survey among yours.")
     return subject
 
 
@@ -174,10 +174,10 @@ def _subject_or_404(kind: str, appointment_id: int, patient: Patient) -> CheckIn
 @access.patient_required
 @require_safe
 def my_outcome_surveys(request):
-    """What we ask the patient across their course: open check-ins first, then answered ones,
+    """What we ask the patient across their course: open surveys first, then answered ones,
     with their pain chart."""
     patient = access.own_patient_record(request.user)
-    subjects = selectors.checkins_of(patient)
+    subjects = selectors.surveys_of(patient)
     now = timezone.now()
     trajectory = pain_trajectory(patient)
     # "intake.progress" names this page in the access log; earlier rows carry it, so it stays.
@@ -207,9 +207,9 @@ def my_outcome_survey(request, kind: str, appointment_id: int):
         request,
         subject=subject,
         patient=patient,
-        channel=CheckInChannel.HOME,
+        channel=SurveyChannel.HOME,
         by=request.user,
-        back_url=reverse("intake:my_checkins"),
+        back_url=reverse("intake:my_outcome_surveys"),
     )
 
 
@@ -220,7 +220,7 @@ def my_outcome_survey(request, kind: str, appointment_id: int):
 @GET_OR_POST
 def counter_outcome_survey(request, appointment_id: int):
     """The front desk hands the tablet to a patient checking in for a needling session: the
-    pre-session check-in, recorded as collected by the staff member."""
+    pre-session survey, recorded as collected by the staff member."""
     visit = selectors.find_visit(appointment_id)
     if (
         visit is None
@@ -228,14 +228,14 @@ def counter_outcome_survey(request, appointment_id: int):
     ):
         raise Http404("No such appointment at your locations.")
     patient = access.get_visible_patient(request.user, visit.patient_id)
-    subject = selectors.checkin_subject(CheckInKind.BEFORE_SESSION, visit, [visit])
+    subject = selectors.survey_subject(SurveyKind.BEFORE_SESSION, visit, [visit])
     if subject is None:
-        raise Http404("This appointment has no pre-session check-in.")
+        raise Http404("This appointment has no pre-session survey.")
     return outcome_survey_page(
         request,
         subject=subject,
         patient=patient,
-        channel=CheckInChannel.COUNTER,
+        channel=SurveyChannel.COUNTER,
         by=request.user,
         collected_by=request.user,
         back_url=reverse("intake:patient_chart", args=[patient.pk]),
@@ -251,16 +251,16 @@ def counter_outcome_survey(request, appointment_id: int):
 @require_POST
 def respond_to_worry_page(request, pk: int):
     try:
-        checkin = CheckIn.objects.select_related("patient").get(
+        checkin = OutcomeSurvey.objects.select_related("patient").get(
             pk=pk, patient__in=access.visible_patients(request.user)
         )
-    except CheckIn.DoesNotExist:
+    except OutcomeSurvey.DoesNotExist:
         raise Http404("No such answer among your patients'.") from None
     try:
         services.respond_to_worry(
             checkin=checkin, by=request.user, note=request.POST.get("note", "")
         )
-    except services.CheckInError as refused:
+    except services.SurveyError as refused:
         messages.error(request, refused.message)
     else:
         record_access(

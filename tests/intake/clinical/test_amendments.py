@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from intake.clinical.models import AssessmentAmendment, fingerprint_of
 from tests.factories import PASSWORD
-from tests.intake.factories import assessment_data, sign_note_now, treatment_note
+from tests.intake.factories import assessment_data, session_note, sign_note_now
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +151,7 @@ def _amend_a_signed_session_note(client, note, location):
 
 
 def test_session_notes_are_amended_the_same_way(login, practitioner, prescribed, location):
-    note = sign_note_now(treatment_note(prescribed, location=location))
+    note = sign_note_now(session_note(prescribed, location=location))
     _amend_a_signed_session_note(login(practitioner.user), note, location)
 
 
@@ -161,7 +161,7 @@ def test_session_notes_are_amended_the_same_way(login, practitioner, prescribed,
 def test_a_session_in_the_hour_the_clocks_go_back_is_amended_too(
     login, practitioner, prescribed, location
 ):
-    note = sign_note_now(treatment_note(prescribed, location=location))
+    note = sign_note_now(session_note(prescribed, location=location))
     _amend_a_signed_session_note(login(practitioner.user), note, location)
 
 

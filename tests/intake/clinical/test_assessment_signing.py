@@ -11,15 +11,15 @@ from django.test import Client
 from django.urls import reverse
 
 from clinic.models import AccessLog
-from intake.clinical.models import AssessmentNote, TreatmentNote, canonical_json
+from intake.clinical.models import AssessmentNote, SessionNote, canonical_json
 from intake.questionnaire.selectors import intake_overview
 from tests.factories import PASSWORD
 from tests.intake.factories import (
     AssessmentFactory,
     assessment_data,
+    session_note,
     sign_note_now,
     submitted_intake,
-    treatment_note,
 )
 
 pytestmark = pytest.mark.django_db
@@ -208,11 +208,11 @@ def test_the_database_refuses_to_change_a_signed_assessment(assessment, sql):
     ],
 )
 def test_the_database_refuses_to_change_a_signed_session_note(prescribed, sql):
-    note = sign_note_now(treatment_note(prescribed))
+    note = sign_note_now(session_note(prescribed))
     with pytest.raises(DatabaseError, match="locked"):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
-    assert TreatmentNote.objects.get(pk=note.pk).pre_session_pain == 5
+    assert SessionNote.objects.get(pk=note.pk).pre_session_pain == 5
 
 
 def test_the_database_lets_a_draft_note_change(assessment):

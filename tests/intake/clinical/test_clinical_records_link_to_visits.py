@@ -25,21 +25,21 @@ from booking.models import Appointment, Course, Status
 from clinic.models import Service
 from intake.clinical.models import (
     AssessmentNote,
-    CheckIn,
-    CheckInChannel,
-    CheckInKind,
-    TreatmentNote,
+    OutcomeSurvey,
+    SessionNote,
+    SurveyChannel,
+    SurveyKind,
 )
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import AppointmentFactory, a_clinic, a_course, an_appointment
-from tests.intake.factories import signed_assessment, treatment_note
+from tests.intake.factories import session_note, signed_assessment
 
 pytestmark = pytest.mark.django_db
 
 SAME_PATIENT_NOTE = "treatment_note_appointment_is_the_patients"
-SAME_PATIENT_CHECKIN = "checkin_appointment_is_the_patients"
+SAME_PATIENT_SURVEY = "checkin_appointment_is_the_patients"
 SESSION_NOTE = "treatment_note_appointment_is_a_session_of_the_course"
-SESSION_CHECKIN = "checkin_appointment_is_a_session_of_the_course"
+SESSION_SURVEY = "checkin_appointment_is_a_session_of_the_course"
 NO_SUCH_ID = 2_000_000_000
 
 
@@ -109,22 +109,22 @@ def _refused(constraint: str):
     assert refused.value.__cause__.diag.constraint_name == constraint
 
 
-def _before_session(patient, **link) -> CheckIn:
-    return CheckIn.objects.create(
+def _before_session(patient, **link) -> OutcomeSurvey:
+    return OutcomeSurvey.objects.create(
         patient=patient,
-        kind=CheckInKind.BEFORE_SESSION,
-        channel=CheckInChannel.HOME,
+        kind=SurveyKind.BEFORE_SESSION,
+        channel=SurveyChannel.HOME,
         pain_first_steps=5,
         pain_average=4,
         **link,
     )
 
 
-def _end_of_course(patient, **link) -> CheckIn:
-    return CheckIn.objects.create(
+def _end_of_course(patient, **link) -> OutcomeSurvey:
+    return OutcomeSurvey.objects.create(
         patient=patient,
-        kind=CheckInKind.END_OF_COURSE,
-        channel=CheckInChannel.LINK,
+        kind=SurveyKind.END_OF_COURSE,
+        channel=SurveyChannel.LINK,
         pain_first_steps=2,
         pain_average=1,
         **link,
@@ -137,13 +137,13 @@ def _end_of_course(patient, **link) -> CheckIn:
 def test_records_of_the_patients_own_sessions_of_the_right_course_are_accepted(
     patient, prescribed, course
 ):
-    assert treatment_note(prescribed, 1, appointment_id=_session(course, 1).pk).pk
-    assert treatment_note(prescribed, 2).pk  # from the chart, no appointment: not checked
+    assert session_note(prescribed, 1, appointment_id=_session(course, 1).pk).pk
+    assert session_note(prescribed, 2).pk  # from the chart, no appointment: not checked
     assert _before_session(patient, appointment_id=_session(course, 3).pk, course_id=course.pk).pk
-    assert CheckIn.objects.create(
+    assert OutcomeSurvey.objects.create(
         patient=patient,
-        kind=CheckInKind.AFTER_CARE,
-        channel=CheckInChannel.COUNTER,
+        kind=SurveyKind.AFTER_CARE,
+        channel=SurveyChannel.COUNTER,
         appointment_id=_session(course, 2).pk,
         course_id=course.pk,
         soreness="mild",
@@ -152,10 +152,10 @@ def test_records_of_the_patients_own_sessions_of_the_right_course_are_accepted(
     ).pk
     # A course questionnaire names the course and its last session, or the course alone.
     assert _end_of_course(patient, appointment_id=_session(course, 2).pk, course_id=course.pk).pk
-    assert CheckIn.objects.create(
+    assert OutcomeSurvey.objects.create(
         patient=patient,
-        kind=CheckInKind.FOLLOW_UP_4,
-        channel=CheckInChannel.LINK,
+        kind=SurveyKind.FOLLOW_UP_4,
+        channel=SurveyChannel.LINK,
         course_id=course.pk,
         pain_first_steps=1,
         pain_average=1,
@@ -180,11 +180,11 @@ def test_an_assessment_note_may_record_any_visit_of_the_patients_own(
 
 def test_a_session_note_of_a_visit_that_does_not_exist_is_refused(prescribed):
     with _refused(SAME_PATIENT_NOTE):
-        treatment_note(prescribed, 1, appointment_id=NO_SUCH_ID)
+        session_note(prescribed, 1, appointment_id=NO_SUCH_ID)
 
 
 def test_a_check_in_about_a_visit_or_course_that_does_not_exist_is_refused(patient, course):
-    with _refused(SAME_PATIENT_CHECKIN):
+    with _refused(SAME_PATIENT_SURVEY):
         _before_session(patient, appointment_id=NO_SUCH_ID, course_id=course.pk)
     with _refused("checkin_course_is_the_patients"):
         _end_of_course(patient, course_id=NO_SUCH_ID)
@@ -212,11 +212,11 @@ def test_a_course_from_an_assessment_that_does_not_exist_is_refused(patient, pra
 
 def test_a_session_note_of_another_patients_session_is_refused(prescribed, theirs):
     with _refused(SAME_PATIENT_NOTE):
-        treatment_note(prescribed, 1, appointment_id=_session(theirs).pk)
+        session_note(prescribed, 1, appointment_id=_session(theirs).pk)
 
 
 def test_a_check_in_about_another_patients_session_or_course_is_refused(patient, course, theirs):
-    with _refused(SAME_PATIENT_CHECKIN):
+    with _refused(SAME_PATIENT_SURVEY):
         _before_session(patient, appointment_id=_session(theirs).pk, course_id=course.pk)
     with _refused("checkin_course_is_the_patients"):
         _end_of_course(patient, course_id=theirs.pk)
@@ -239,7 +239,7 @@ def test_a_course_from_another_patients_assessment_is_refused(patient, other_pat
 
 def test_a_session_note_of_the_assessment_visit_is_refused(prescribed, assessment_visit):
     with _refused(SESSION_NOTE):
-        treatment_note(prescribed, 1, appointment_id=assessment_visit.pk)
+        session_note(prescribed, 1, appointment_id=assessment_visit.pk)
 
 
 def test_a_session_note_of_a_needling_visit_outside_any_course_is_refused(
@@ -255,7 +255,7 @@ def test_a_session_note_of_a_needling_visit_outside_any_course_is_refused(
         ends_at=next_weekday(clinic.location, 3, 9, 30),
     )
     with _refused(SESSION_NOTE):
-        treatment_note(prescribed, 1, appointment_id=one_off.pk)
+        session_note(prescribed, 1, appointment_id=one_off.pk)
 
 
 def test_a_session_note_of_a_session_of_another_course_is_refused(
@@ -264,34 +264,34 @@ def test_a_session_note_of_a_session_of_another_course_is_refused(
     """The second course's session, noted under the first course's assessment (as a note
     started from the chart after a re-assessment would be), is refused both ways round."""
     with _refused(SESSION_NOTE):
-        treatment_note(prescribed, 1, appointment_id=_session(second_course).pk)
+        session_note(prescribed, 1, appointment_id=_session(second_course).pk)
     later = AssessmentNote.objects.get(pk=second_course.assessment_id)
     with _refused(SESSION_NOTE):
-        treatment_note(later, 1, appointment_id=_session(course).pk)
+        session_note(later, 1, appointment_id=_session(course).pk)
 
 
 def test_a_check_in_about_a_session_outside_its_course_is_refused(
     patient, course, second_course, assessment_visit
 ):
-    with _refused(SESSION_CHECKIN):
+    with _refused(SESSION_SURVEY):
         _before_session(patient, appointment_id=_session(second_course).pk, course_id=course.pk)
-    with _refused(SESSION_CHECKIN):
+    with _refused(SESSION_SURVEY):
         _end_of_course(patient, appointment_id=_session(course, 2).pk, course_id=second_course.pk)
     # A session without the course it belongs to, and a visit that is not a session at all.
-    with _refused(SESSION_CHECKIN):
+    with _refused(SESSION_SURVEY):
         _before_session(patient, appointment_id=_session(course, 3).pk)
-    with _refused(SESSION_CHECKIN):
+    with _refused(SESSION_SURVEY):
         _before_session(patient, appointment_id=assessment_visit.pk, course_id=course.pk)
 
 
 def test_the_database_refuses_them_in_plain_sql_too(patient, prescribed, course, second_course):
-    note = treatment_note(prescribed, 1, appointment_id=_session(course, 1).pk)  # a draft
+    note = session_note(prescribed, 1, appointment_id=_session(course, 1).pk)  # a draft
     with _refused(SESSION_NOTE), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE intake_treatmentnote SET appointment_id = %s WHERE id = %s",
             [_session(second_course).pk, note.pk],
         )
-    with _refused(SESSION_CHECKIN), connection.cursor() as cursor:
+    with _refused(SESSION_SURVEY), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO intake_checkin (patient_id, kind, channel, appointment_id, course_id, "
             "reported_at, submitted_at, pain_first_steps, pain_average, after_effects, "
@@ -308,14 +308,14 @@ def test_a_recorded_session_stays_in_its_course_and_stays_a_needling_session(
     clinic, patient, prescribed, course, second_course
 ):
     noted = _session(course, 1)
-    treatment_note(prescribed, 1, appointment_id=noted.pk)
+    session_note(prescribed, 1, appointment_id=noted.pk)
     with _refused(SESSION_NOTE):
         Appointment.objects.filter(pk=noted.pk).update(course=second_course, session_number=2)
     with _refused(SESSION_NOTE):
         Appointment.objects.filter(pk=noted.pk).update(service=clinic.assessment)
     asked = _session(course, 3)
     _before_session(patient, appointment_id=asked.pk, course_id=course.pk)
-    with _refused(SESSION_CHECKIN):
+    with _refused(SESSION_SURVEY):
         Appointment.objects.filter(pk=asked.pk).update(course=None, session_number=None)
     # What nothing records may still change (the rule is about recorded sessions).
     free = _session(course, 2)
@@ -325,7 +325,7 @@ def test_a_recorded_session_stays_in_its_course_and_stays_a_needling_session(
 def test_a_course_whose_sessions_have_notes_keeps_its_assessment(
     patient, practitioner, prescribed, course
 ):
-    treatment_note(prescribed, 1, appointment_id=_session(course, 1).pk)
+    session_note(prescribed, 1, appointment_id=_session(course, 1).pk)
     with _refused(SESSION_NOTE):
         Course.objects.filter(pk=course.pk).update(
             assessment_id=signed_assessment(patient, practitioner).pk
@@ -336,16 +336,16 @@ def test_the_needling_service_stays_the_needling_service_while_sessions_are_reco
     clinic, patient, course
 ):
     _before_session(patient, appointment_id=_session(course, 3).pk, course_id=course.pk)
-    with _refused(SESSION_CHECKIN):
+    with _refused(SESSION_SURVEY):
         Service.objects.filter(pk=clinic.needling.pk).update(kind="needling_retired")
 
 
 def test_a_visit_a_note_records_is_never_deleted(prescribed, course):
     noted = _session(course, 1)
-    treatment_note(prescribed, 1, appointment_id=noted.pk)
+    session_note(prescribed, 1, appointment_id=noted.pk)
     with _refused(SAME_PATIENT_NOTE):
         noted.delete()
-    assert TreatmentNote.objects.filter(appointment_id=noted.pk).exists()
+    assert SessionNote.objects.filter(appointment_id=noted.pk).exists()
 
 
 def test_a_course_a_check_in_names_is_never_deleted(clinic, patient, practitioner):
@@ -388,7 +388,7 @@ def test_a_session_note_started_from_the_assessment_visit_is_refused_with_a_mess
     assert response.status_code == 200
     said = " ".join(str(m) for m in response.context["messages"])
     assert "not a dry-needling session of the course" in said
-    assert not TreatmentNote.objects.exists()
+    assert not SessionNote.objects.exists()
 
 
 def test_a_session_note_started_from_a_session_of_the_course_is_linked(
@@ -398,13 +398,13 @@ def test_a_session_note_started_from_a_session_of_the_course_is_linked(
     client = login(practitioner.user)
     url = reverse("intake:session_note_start", args=[patient.pk])
     client.post(f"{url}?appointment={session.pk}&session=3")
-    assert TreatmentNote.objects.get().appointment_id == session.pk
+    assert SessionNote.objects.get().appointment_id == session.pk
 
 
 def test_session_links_hold_for_a_moved_session_too(prescribed, course):
     """Moving a session in time keeps it the same session of the same course."""
     noted = _session(course, 3)
-    treatment_note(prescribed, 3, appointment_id=noted.pk)
+    session_note(prescribed, 3, appointment_id=noted.pk)
     Appointment.objects.filter(pk=noted.pk).update(
         starts_at=noted.starts_at + dt.timedelta(days=1),
         ends_at=noted.ends_at + dt.timedelta(days=1),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.intake.factories import sign_note_now, submitted_intake, treatment_note
+from tests.intake.factories import session_note, sign_note_now, submitted_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 def course(patient, prescribed):
     submitted_intake(patient, pain_first_steps=8, pain_worst=9)
     for number, pain in ((1, 7), (2, 5)):
-        sign_note_now(treatment_note(prescribed, number, pre_session_pain=pain))
-    treatment_note(
+        sign_note_now(session_note(prescribed, number, pre_session_pain=pain))
+    session_note(
         prescribed,
         3,
         pre_session_pain=4,
@@ -54,7 +54,7 @@ def test_the_front_desk_sees_notes_exist_and_the_decision_but_no_clinical_conten
     for clinical in ("Active trigger points", "Soleus", "Bruising", "Pain over the course"):
         assert clinical not in html
     assert reverse("intake:assessment_detail", args=[course.pk]) not in html
-    note = course.treatment_notes.first()
+    note = course.session_notes.first()
     response = login(front_desk).get(reverse("intake:session_note_detail", args=[note.pk]))
     assert response.status_code == 403
 
@@ -75,7 +75,7 @@ def test_the_practitioners_home_lists_their_unsigned_notes(login, practitioner, 
 
 def test_a_finished_course_says_so(login, practitioner, patient, prescribed):
     for number in range(1, 7):
-        sign_note_now(treatment_note(prescribed, number))
+        sign_note_now(session_note(prescribed, number))
     html = _chart(login(practitioner.user), patient)
     assert "Course complete" in html and "<strong>6 of 6</strong>" in html
 
@@ -97,8 +97,8 @@ def test_a_second_course_counts_only_its_own_sessions(login, practitioner, patie
 
     submitted_intake(patient)
     for number in range(1, 7):
-        sign_note_now(treatment_note(prescribed, number))
+        sign_note_now(session_note(prescribed, number))
     second = signed_assessment(patient, practitioner, planned_sessions=4)
-    sign_note_now(treatment_note(second, 1))
+    sign_note_now(session_note(second, 1))
     html = _chart(login(practitioner.user), patient)
     assert "<strong>1 of 4</strong>" in html and "Course complete" not in html

@@ -12,26 +12,26 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Course, Status
-from intake.clinical.models import CheckIn, CheckInKind
+from intake.clinical.models import OutcomeSurvey, SurveyKind
 from intake.clinical.pain_chart import chart_geometry, pain_trajectory
 from tests.booking.factories import a_clinic, a_course
-from tests.intake.factories import sign_note_now, submitted_intake, treatment_note
+from tests.intake.factories import session_note, sign_note_now, submitted_intake
 
 pytestmark = pytest.mark.django_db
 
 
-def _checkin(patient, days_ago, first, average, *, kind=CheckInKind.BEFORE_SESSION, n=1, **more):
+def _checkin(patient, days_ago, first, average, *, kind=SurveyKind.BEFORE_SESSION, n=1, **more):
     """An answer about session `n` of the patient's course (the database refuses one about
     sessions or courses that are not the patient's)."""
     at = timezone.now() - dt.timedelta(days=days_ago)
     course = Course.objects.get(patient=patient)
-    return CheckIn.objects.create(
+    return OutcomeSurvey.objects.create(
         patient=patient,
         kind=kind,
         channel="home",
         appointment_id=course.appointments.get(session_number=n).pk,
         course_id=course.pk,
-        session_number=n if kind == CheckInKind.BEFORE_SESSION else None,
+        session_number=n if kind == SurveyKind.BEFORE_SESSION else None,
         pain_first_steps=first,
         pain_average=average,
         reported_at=at,
@@ -62,9 +62,9 @@ def history(patient, prescribed):
     first = _checkin(patient, 23, 6, 5, n=2)
     _checkin(patient, 23, 5, 4, n=2, supersedes=first, submitted_at=timezone.now())
     _checkin(patient, 16, 4, 3, n=3)
-    _checkin(patient, 2, 2, 2, kind=CheckInKind.END_OF_COURSE)
+    _checkin(patient, 2, 2, 2, kind=SurveyKind.END_OF_COURSE)
     for number, days in ((1, 30), (2, 23), (3, 16)):
-        note = treatment_note(prescribed, number)
+        note = session_note(prescribed, number)
         note.performed_at = timezone.now() - dt.timedelta(days=days)
         if number == 2:
             note.adverse_events = ["bruising"]
@@ -135,7 +135,7 @@ def test_the_practitioners_chart_is_accessible_svg_with_a_table(
 
 
 def test_a_patient_sees_their_own_progress_only(login, patient, other_patient, history):
-    page = login(patient.user).get(reverse("intake:my_checkins")).content.decode()
+    page = login(patient.user).get(reverse("intake:my_outcome_surveys")).content.decode()
     assert 'role="img"' in page and "Before session 3" in page
-    other = login(other_patient.user).get(reverse("intake:my_checkins")).content.decode()
+    other = login(other_patient.user).get(reverse("intake:my_outcome_surveys")).content.decode()
     assert 'role="img"' not in other and "Before session 3" not in other

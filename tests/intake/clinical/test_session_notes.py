@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Status
-from intake.clinical.models import TreatmentNote
+from intake.clinical.models import SessionNote
 from tests.booking.factories import a_clinic, a_course
 from tests.factories import PASSWORD, PractitionerFactory
-from tests.intake.factories import session_data, sign_note_now, treatment_note
+from tests.intake.factories import session_data, session_note, sign_note_now
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_no_session_note_without_a_signed_prescription(login, practitioner, pati
     assert "The assessment note is not signed yet." in page
     response = _start(client, patient)
     assert response.url == reverse("intake:patient_chart", args=[patient.pk])
-    assert not TreatmentNote.objects.exists()
+    assert not SessionNote.objects.exists()
 
 
 def test_starting_from_an_appointment_prefills_its_id_and_session_number(
@@ -53,25 +53,25 @@ def test_starting_from_an_appointment_prefills_its_id_and_session_number(
     )
     assert "this is session 3" in client.get(url).content.decode()
     response = client.post(url, {"appointment": str(visit), "session": "3"})
-    note = TreatmentNote.objects.get()
+    note = SessionNote.objects.get()
     assert response.url == _edit(note)
     assert (note.appointment_id, note.session_number, note.assessment) == (visit, 3, prescribed)
     # Starting again from the same appointment resumes the same draft.
     client.post(url, {"appointment": str(visit), "session": "3"})
-    assert TreatmentNote.objects.count() == 1
+    assert SessionNote.objects.count() == 1
 
 
 def test_sessions_are_numbered_after_the_last(login, practitioner, patient, prescribed):
-    sign_note_now(treatment_note(prescribed, 1))
-    sign_note_now(treatment_note(prescribed, 2))
+    sign_note_now(session_note(prescribed, 1))
+    sign_note_now(session_note(prescribed, 2))
     _start(login(practitioner.user), patient)
-    assert TreatmentNote.objects.order_by("-session_number").first().session_number == 3
+    assert SessionNote.objects.order_by("-session_number").first().session_number == 3
 
 
 def test_a_session_number_already_noted_is_refused(login, practitioner, patient, prescribed):
-    sign_note_now(treatment_note(prescribed, 2))
+    sign_note_now(session_note(prescribed, 2))
     response = _start(login(practitioner.user), patient, "?session=2")
-    assert TreatmentNote.objects.count() == 1
+    assert SessionNote.objects.count() == 1
     follow = login(practitioner.user).get(response.url).content.decode()
     assert "Session 2 already has a note" in follow
 
@@ -81,11 +81,11 @@ def test_a_practitioner_without_a_current_certification_cannot_record_needling(
 ):
     uncertified = PractitionerFactory(user__locations=[location])
     _start(login(uncertified.user), patient)
-    assert not TreatmentNote.objects.exists()
+    assert not SessionNote.objects.exists()
 
 
 def test_a_session_note_saves_the_muscle_grid(login, practitioner, prescribed):
-    note = treatment_note(prescribed, pre_session_pain=None, muscles_needled=[])
+    note = session_note(prescribed, pre_session_pain=None, muscles_needled=[])
     data = session_data(
         revision=0,
         muscles_needled=[
@@ -137,7 +137,7 @@ def test_a_session_note_saves_the_muscle_grid(login, practitioner, prescribed):
 def test_bad_input_is_refused_on_the_field_and_nothing_is_lost(
     login, practitioner, prescribed, overrides, message
 ):
-    note = treatment_note(prescribed)
+    note = session_note(prescribed)
     data = session_data(revision=0, advice_given="Typed before the mistake", **overrides)
     response = login(practitioner.user).post(_edit(note), data)
     assert response.status_code == 200
@@ -148,7 +148,7 @@ def test_bad_input_is_refused_on_the_field_and_nothing_is_lost(
 
 
 def test_a_session_in_the_future_is_refused(login, practitioner, prescribed):
-    note = treatment_note(prescribed)
+    note = session_note(prescribed)
     tomorrow = timezone.now() + dt.timedelta(days=1)
     data = session_data(revision=0, performed_at=f"{tomorrow:%Y-%m-%dT%H:%M}")
     response = login(practitioner.user).post(_edit(note), data)
@@ -156,7 +156,7 @@ def test_a_session_in_the_future_is_refused(login, practitioner, prescribed):
 
 
 def test_an_adverse_event_with_its_severity_and_action_is_saved(login, practitioner, prescribed):
-    note = treatment_note(prescribed)
+    note = session_note(prescribed)
     data = session_data(
         revision=0,
         adverse_events=["fainting"],
@@ -169,7 +169,7 @@ def test_an_adverse_event_with_its_severity_and_action_is_saved(login, practitio
 
 
 def test_signing_a_session_note(login, practitioner, prescribed):
-    note = treatment_note(prescribed)
+    note = session_note(prescribed)
     client = login(practitioner.user)
     response = client.post(
         reverse("intake:session_note_sign", args=[note.pk]),
@@ -183,23 +183,23 @@ def test_signing_a_session_note(login, practitioner, prescribed):
 def test_signing_needs_the_adverse_events_answered_and_the_action_taken(
     login, practitioner, prescribed
 ):
-    note = treatment_note(prescribed, adverse_events=[])
+    note = session_note(prescribed, adverse_events=[])
     page = login(practitioner.user).get(reverse("intake:session_note_sign", args=[note.pk]))
     assert "Record adverse events, or “None”." in page.content.decode()
 
-    note = treatment_note(prescribed, 2, adverse_events=["soreness"], adverse_event_severity="mild")
+    note = session_note(prescribed, 2, adverse_events=["soreness"], adverse_event_severity="mild")
     page = login(practitioner.user).get(reverse("intake:session_note_sign", args=[note.pk]))
     assert "Record the action taken." in page.content.decode()
 
 
 def test_a_session_beyond_the_plan_is_not_signed(login, practitioner, prescribed):
-    note = treatment_note(prescribed, 7)
+    note = session_note(prescribed, 7)
     page = login(practitioner.user).get(reverse("intake:session_note_sign", args=[note.pk]))
     assert "The plan has 6 sessions; amend the assessment to extend it." in page.content.decode()
 
 
 def test_only_the_author_signs_a_session_note(login, other_practitioner, prescribed):
-    note = treatment_note(prescribed)
+    note = session_note(prescribed)
     response = login(other_practitioner.user).post(
         reverse("intake:session_note_sign", args=[note.pk]),
         {"password": PASSWORD, "revision": note.revision},

@@ -14,14 +14,14 @@ from django.utils import timezone
 from booking.models import Status
 from clinic.models import AccessLog
 from intake.clinical import selectors
-from intake.clinical.models import AfterCareResponse, CheckIn, CheckInChannel, CheckInKind
+from intake.clinical.models import AfterCareResponse, OutcomeSurvey, SurveyChannel, SurveyKind
 from tests.booking.factories import a_clinic, a_course
 
 pytestmark = pytest.mark.django_db
 
 DONE, BOOKED = Status.COMPLETED, Status.CONFIRMED
-BEFORE = CheckInKind.BEFORE_SESSION
-AFTER = CheckInKind.AFTER_CARE
+BEFORE = SurveyKind.BEFORE_SESSION
+AFTER = SurveyKind.AFTER_CARE
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def _session(course, number):
 
 
 def _url(kind, appointment):
-    return reverse("intake:my_checkin", args=[kind, appointment.pk])
+    return reverse("intake:my_outcome_survey", args=[kind, appointment.pk])
 
 
 PAIN = {"pain_first_steps": "6", "pain_average": "4", "walking_normally": "False"}
@@ -59,10 +59,10 @@ def test_a_patient_answers_before_a_session_from_their_page(login, patient, cour
     session = _session(course, 3)
     response = client.post(_url(BEFORE, session), PAIN | {"after_effects": "Sore calf"})
     assert response.status_code == 302
-    checkin = CheckIn.objects.get()
+    checkin = OutcomeSurvey.objects.get()
     assert (checkin.kind, checkin.channel, checkin.appointment_id) == (
         BEFORE,
-        CheckInChannel.HOME,
+        SurveyChannel.HOME,
         session.pk,
     )
     assert (checkin.pain_first_steps, checkin.pain_average, checkin.walking_normally) == (
@@ -84,12 +84,12 @@ def test_scores_outside_0_to_10_are_refused_with_a_message(login, patient, cours
     )
     assert response.status_code == 400
     assert "Choose a number from 0 to 10." in response.content.decode()
-    assert not CheckIn.objects.exists()
+    assert not OutcomeSurvey.objects.exists()
 
 
 def test_the_database_refuses_a_score_above_10(patient, course):
     with pytest.raises(DatabaseError), transaction.atomic():
-        CheckIn.objects.create(
+        OutcomeSurvey.objects.create(
             patient=patient,
             kind=BEFORE,
             channel="home",
@@ -105,25 +105,25 @@ def test_a_check_in_for_someone_elses_appointment_is_not_found(login, other_pati
     url = _url(BEFORE, _session(course, 3))
     assert client.get(url).status_code == 404
     assert client.post(url, PAIN).status_code == 404
-    assert not CheckIn.objects.exists()
+    assert not OutcomeSurvey.objects.exists()
 
 
 def test_answering_twice_shows_what_was_sent_and_a_correction_keeps_both(login, patient, course):
     client = login(patient.user)
     url = _url(BEFORE, _session(course, 3))
     client.post(url, PAIN)
-    first = CheckIn.objects.get()
+    first = OutcomeSurvey.objects.get()
 
     # The same form sent again (a link used twice, a second tab): nothing is overwritten.
     again = client.post(url, PAIN | {"pain_first_steps": "2"})
     assert again.status_code == 409
     assert "You have already sent these answers" in again.content.decode()
-    assert CheckIn.objects.count() == 1
+    assert OutcomeSurvey.objects.count() == 1
 
     corrected = client.post(url, PAIN | {"pain_first_steps": "5", "corrects": str(first.pk)})
     assert corrected.status_code == 302
-    assert CheckIn.objects.count() == 2
-    current = CheckIn.objects.current().get()
+    assert OutcomeSurvey.objects.count() == 2
+    current = OutcomeSurvey.objects.current().get()
     assert current.supersedes == first and current.pain_first_steps == 5
     assert current.reported_at == first.reported_at  # the chart keeps the first time
     first.refresh_from_db()
@@ -136,15 +136,15 @@ def test_a_correction_of_an_answer_already_corrected_is_refused(login, patient, 
     client = login(patient.user)
     url = _url(BEFORE, _session(course, 3))
     client.post(url, PAIN)
-    first = CheckIn.objects.get()
+    first = OutcomeSurvey.objects.get()
     client.post(url, PAIN | {"corrects": str(first.pk)})
     stale = client.post(url, PAIN | {"pain_average": "9", "corrects": str(first.pk)})
     assert stale.status_code == 409
-    assert CheckIn.objects.count() == 2
+    assert OutcomeSurvey.objects.count() == 2
 
 
 def test_check_ins_are_append_only_in_the_database(patient, course):
-    checkin = CheckIn.objects.create(
+    checkin = OutcomeSurvey.objects.create(
         patient=patient,
         kind=BEFORE,
         channel="home",
@@ -154,17 +154,17 @@ def test_check_ins_are_append_only_in_the_database(patient, course):
         pain_average=3,
     )
     with pytest.raises(DatabaseError), transaction.atomic():
-        CheckIn.objects.filter(pk=checkin.pk).update(pain_first_steps=1)
+        OutcomeSurvey.objects.filter(pk=checkin.pk).update(pain_first_steps=1)
     with pytest.raises(DatabaseError), transaction.atomic():
-        CheckIn.objects.filter(pk=checkin.pk).delete()
+        OutcomeSurvey.objects.filter(pk=checkin.pk).delete()
 
 
 def test_a_closed_check_in_says_so_and_refuses_answers(login, patient, course):
     client = login(patient.user)
     url = _url(BEFORE, _session(course, 1))  # that session is over
-    assert "This check-in is closed" in client.get(url).content.decode()
+    assert "This survey is closed" in client.get(url).content.decode()
     assert client.post(url, PAIN).status_code == 409
-    assert not CheckIn.objects.exists()
+    assert not OutcomeSurvey.objects.exists()
 
 
 def test_after_care_is_asked_only_after_an_attended_session(login, patient, course):
@@ -182,7 +182,7 @@ def test_a_worry_needs_details_and_alerts_the_practitioner_until_they_respond(
     assert missing.status_code == 400
     assert "Tell us what is worrying you" in missing.content.decode()
     client.post(url, WORRY | {"worrying_details": "Red and warm around the needle site"})
-    checkin = CheckIn.objects.get()
+    checkin = OutcomeSurvey.objects.get()
     assert selectors.worrying_aftercare([practitioner.pk]) == [checkin]
 
     staff = login(practitioner.user)
@@ -206,7 +206,7 @@ def test_a_response_needs_a_note_and_comes_from_staff_of_the_patient(
 ):
     from tests.factories import certified_practitioner
 
-    checkin = CheckIn.objects.create(
+    checkin = OutcomeSurvey.objects.create(
         patient=patient,
         kind=AFTER,
         channel="home",
@@ -233,7 +233,7 @@ def test_worrying_after_care_lists_only_that_practitioners_current_unanswered_wo
 
     other = certified_practitioner(locations=[course.appointments.first().location])
     common = {"patient": patient, "kind": AFTER, "channel": "home", "soreness": "mild"}
-    calm = CheckIn.objects.create(
+    calm = OutcomeSurvey.objects.create(
         **common,
         appointment_id=_session(course, 1).pk,
         course_id=course.pk,
@@ -241,7 +241,7 @@ def test_worrying_after_care_lists_only_that_practitioners_current_unanswered_wo
         worrying=False,
         practitioner=practitioner,
     )
-    corrected = CheckIn.objects.create(
+    corrected = OutcomeSurvey.objects.create(
         **common,
         appointment_id=_session(course, 2).pk,
         course_id=course.pk,
@@ -250,7 +250,7 @@ def test_worrying_after_care_lists_only_that_practitioners_current_unanswered_wo
         worrying_details="Swollen",
         practitioner=practitioner,
     )
-    CheckIn.objects.create(
+    OutcomeSurvey.objects.create(
         **common,
         appointment_id=_session(course, 2).pk,
         course_id=course.pk,
@@ -260,7 +260,7 @@ def test_worrying_after_care_lists_only_that_practitioners_current_unanswered_wo
         supersedes=corrected,
         reported_at=corrected.reported_at,
     )
-    theirs = CheckIn.objects.create(
+    theirs = OutcomeSurvey.objects.create(
         **common,
         appointment_id=_session(course, 3).pk,
         course_id=course.pk,
@@ -283,7 +283,7 @@ def test_the_end_of_course_questionnaire_opens_when_the_course_is_finished(login
     )
     client = login(patient.user)
     last_attended = _session(course, 3)
-    url = _url(CheckInKind.END_OF_COURSE, _session(course, 1))  # any session names the course
+    url = _url(SurveyKind.END_OF_COURSE, _session(course, 1))  # any session names the course
     answers = {
         "pain_first_steps": "3",
         "pain_average": "2",
@@ -294,17 +294,17 @@ def test_the_end_of_course_questionnaire_opens_when_the_course_is_finished(login
         "comments": "Much better",
     }
     assert client.post(url, answers).status_code == 302
-    checkin = CheckIn.objects.get()
+    checkin = OutcomeSurvey.objects.get()
     assert checkin.course_id == course.pk and checkin.appointment_id == last_attended.pk
     assert checkin.recommend == 9 and checkin.improved_strength is False
     # The 4-week follow-up opens four weeks after the last attended session, not before.
-    follow_up = _url(CheckInKind.FOLLOW_UP_4, _session(course, 1))
-    assert "This check-in is closed" in client.get(follow_up).content.decode()
+    follow_up = _url(SurveyKind.FOLLOW_UP_4, _session(course, 1))
+    assert "This survey is closed" in client.get(follow_up).content.decode()
 
 
 def test_course_questionnaires_do_not_apply_while_sessions_remain(login, patient, course):
     client = login(patient.user)
-    assert client.get(_url(CheckInKind.END_OF_COURSE, _session(course, 1))).status_code == 404
+    assert client.get(_url(SurveyKind.END_OF_COURSE, _session(course, 1))).status_code == 404
 
 
 def test_the_patients_home_lists_open_check_ins(login, patient, course):
@@ -326,29 +326,29 @@ def test_the_front_desk_hands_over_the_counter_tablet(login, front_desk, patient
     client = login(front_desk)
     session = _session(arriving, 3)
     chart = client.get(reverse("intake:patient_chart", args=[patient.pk])).content.decode()
-    url = reverse("intake:counter_checkin", args=[session.pk])
+    url = reverse("intake:counter_outcome_survey", args=[session.pk])
     assert url in chart
     response = client.post(url, PAIN)
     assert response.status_code == 302
-    checkin = CheckIn.objects.get()
-    assert checkin.channel == CheckInChannel.COUNTER and checkin.collected_by == front_desk
+    checkin = OutcomeSurvey.objects.get()
+    assert checkin.channel == SurveyChannel.COUNTER and checkin.collected_by == front_desk
     # Handed back, the front desk sees that answers arrived, not what they are.
     page = client.get(url).content.decode()
     assert "Answers received" in page and "6 out of 10" not in page
     assert client.post(url, PAIN | {"corrects": str(checkin.pk)}).status_code == 302
-    assert CheckIn.objects.count() == 1
+    assert OutcomeSurvey.objects.count() == 1
 
 
 def test_the_counter_tablet_is_only_for_the_staff_of_the_sessions_location(
     login, front_desk_elsewhere, patient, arriving
 ):
-    url = reverse("intake:counter_checkin", args=[_session(arriving, 3).pk])
+    url = reverse("intake:counter_outcome_survey", args=[_session(arriving, 3).pk])
     assert login(front_desk_elsewhere).get(url).status_code == 404
     assert login(patient.user).get(url).status_code == 403
 
 
 def test_check_in_windows():
-    from intake.clinical.selectors import Visit, VisitState, checkin_window, course_end
+    from intake.clinical.selectors import Visit, VisitState, course_end, survey_window
 
     now = timezone.now()
 
@@ -372,15 +372,15 @@ def test_check_in_windows():
     missed = visit(2, VisitState.MISSED, -13)
     last = visit(3, VisitState.ATTENDED, -6)
     booked = visit(3, VisitState.BOOKED, 1)
-    assert checkin_window(BEFORE, booked).is_open(now)
-    assert not checkin_window(BEFORE, visit(3, VisitState.BOOKED, 4)).is_open(now)
-    assert checkin_window(BEFORE, missed) is None
-    assert checkin_window(AFTER, booked) is None
-    assert checkin_window(AFTER, last).is_open(now)
-    assert not checkin_window(AFTER, done).is_open(now)  # 20 days ago: closed after a week
+    assert survey_window(BEFORE, booked).is_open(now)
+    assert not survey_window(BEFORE, visit(3, VisitState.BOOKED, 4)).is_open(now)
+    assert survey_window(BEFORE, missed) is None
+    assert survey_window(AFTER, booked) is None
+    assert survey_window(AFTER, last).is_open(now)
+    assert not survey_window(AFTER, done).is_open(now)  # 20 days ago: closed after a week
     assert course_end([done, missed, booked]) is None
     assert course_end([done, missed, last]) == last
-    end = checkin_window(CheckInKind.END_OF_COURSE, done, last_session=last)
+    end = survey_window(SurveyKind.END_OF_COURSE, done, last_session=last)
     assert end.opens == last.ends_at and end.is_open(now)
-    twelve = checkin_window(CheckInKind.FOLLOW_UP_12, done, last_session=last)
+    twelve = survey_window(SurveyKind.FOLLOW_UP_12, done, last_session=last)
     assert twelve.opens == last.ends_at + dt.timedelta(weeks=12)

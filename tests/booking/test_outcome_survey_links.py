@@ -12,7 +12,7 @@ from django.utils import timezone
 from booking import notifications, services
 from booking.models import CancelledBy, Notification, Status
 from booking.notifications import links
-from intake.clinical.models import CheckIn, CheckInChannel, CheckInKind
+from intake.clinical.models import OutcomeSurvey, SurveyChannel, SurveyKind
 from tests.booking.factories import a_course
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +56,8 @@ def test_the_after_care_email_links_to_the_after_care_check_in(client, course, f
     assert "no-store" in page["Cache-Control"]
 
     assert client.post(_path(url), AFTER).status_code == 302
-    checkin = CheckIn.objects.get()
-    assert checkin.channel == CheckInChannel.LINK and checkin.kind == CheckInKind.AFTER_CARE
+    checkin = OutcomeSurvey.objects.get()
+    assert checkin.channel == SurveyChannel.LINK and checkin.kind == SurveyKind.AFTER_CARE
     assert checkin.submitted_by == session.patient.user
 
     # The link used twice: what was sent is shown, and a correction keeps both.
@@ -66,14 +66,14 @@ def test_the_after_care_email_links_to_the_after_care_check_in(client, course, f
     assert client.post(_path(url), AFTER | {"bruising": "True"}).status_code == 409
     corrected = client.post(_path(url), AFTER | {"bruising": "True", "corrects": checkin.pk})
     assert corrected.status_code == 302
-    assert CheckIn.objects.count() == 2
-    assert CheckIn.objects.current().get().bruising is True
+    assert OutcomeSurvey.objects.count() == 2
+    assert OutcomeSurvey.objects.current().get().bruising is True
 
 
 def test_a_check_in_link_opens_only_its_appointment_and_kind(client, course, front_desk):
     session = services.change_status(_last(course), to=Status.COMPLETED, actor=front_desk)
     other = course.appointments.get(session_number=1)
-    after = links.make_token(session, purpose=links.checkin_purpose("after_care"))
+    after = links.make_token(session, purpose=links.survey_purpose("after_care"))
     manage = links.make_token(session)
     cases = [
         ([session.pk, after + "x", "after_care"], 400),  # tampered
@@ -82,12 +82,12 @@ def test_a_check_in_link_opens_only_its_appointment_and_kind(client, course, fro
         ([other.pk, after, "after_care"], 400),  # another appointment
     ]
     for args, status in cases:
-        response = client.get(reverse("booking:link_checkin", args=args))
+        response = client.get(reverse("booking:link_outcome_survey", args=args))
         assert response.status_code == status, args
-        assert not CheckIn.objects.exists()
+        assert not OutcomeSurvey.objects.exists()
     assert (
         client.get(
-            reverse("booking:link_checkin", args=[session.pk, after, "after_care"])
+            reverse("booking:link_outcome_survey", args=[session.pk, after, "after_care"])
         ).status_code
         == 200
     )
@@ -98,11 +98,13 @@ def test_an_expired_check_in_link_says_so(client, course, front_desk):
     long_ago = timezone.now() - dt.timedelta(days=30)
     token = links.make_token(
         session,
-        purpose=links.checkin_purpose("after_care"),
+        purpose=links.survey_purpose("after_care"),
         now=long_ago,
         expires_at=long_ago + dt.timedelta(days=7),
     )
-    response = client.get(reverse("booking:link_checkin", args=[session.pk, token, "after_care"]))
+    response = client.get(
+        reverse("booking:link_outcome_survey", args=[session.pk, token, "after_care"])
+    )
     assert response.status_code == 410
     assert "expired" in response.content.decode()
 
@@ -187,11 +189,11 @@ def test_the_appointment_page_offers_the_counter_tablet_before_a_session(
     ).appointments.get()
     client = login(front_desk)
     page = reverse("booking:appointment_detail", args=[session.pk])
-    tablet = reverse("intake:counter_checkin", args=[session.pk])
+    tablet = reverse("intake:counter_outcome_survey", args=[session.pk])
     assert tablet in client.get(page).content.decode()
     client.post(tablet, {"pain_first_steps": "5", "pain_average": "4", "walking_normally": "True"})
     html = client.get(page).content.decode()
-    assert "Pre-session check-in received" in html and tablet not in html
+    assert "Pre-session survey received" in html and tablet not in html
 
 
 def test_a_practitioners_own_day_shows_worrying_after_care_answers(
@@ -201,10 +203,10 @@ def test_a_practitioners_own_day_shows_worrying_after_care_answers(
     session = a_course(
         clinic, patient, statuses=[Status.COMPLETED], first_start=start
     ).appointments.get()
-    CheckIn.objects.create(
+    OutcomeSurvey.objects.create(
         patient=patient,
-        kind=CheckInKind.AFTER_CARE,
-        channel=CheckInChannel.LINK,
+        kind=SurveyKind.AFTER_CARE,
+        channel=SurveyChannel.LINK,
         appointment_id=session.pk,
         course_id=session.course_id,
         session_number=1,
