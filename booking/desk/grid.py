@@ -21,8 +21,7 @@ from booking.selectors import Availability
 from clinic.models import ServiceKind
 
 ROW_MINUTES = 5  # one grid row
-FREE_PIECE_MINUTES = 30  # free time is offered in pieces starting on the hour and half hour
-SHORTEST_BOOKING = 15  # minutes: free time shorter than the shortest service is not offered
+SHORTEST_BOOKING = 15  # minutes: the week view counts no free time shorter than this
 DAY_MINUTES = 24 * 60
 DEFAULT_HOURS = (8 * 60, 18 * 60)  # shown when a day has nothing in it
 
@@ -231,35 +230,10 @@ def intervals_minus(
     return free
 
 
-def free_items(
-    free: list[tuple[int, int]],
-    zone: ZoneInfo,
-    day: dt.date,
-    url: Callable[[dt.datetime], str],
-    hint: Callable[[str], str],
-) -> list[Item]:
-    """Free time cut into pieces starting on the hour and half hour (the first one at the next
-    5 minutes), each a link to book from that time; a piece is offered only if at least the
-    shortest service fits from its start before the free time ends."""
-    items = []
-    for start, end in free:
-        origin = dt.datetime.fromtimestamp(start, tz=zone)
-        first = minute_of_day(origin, zone, day)
-        last = first + (end - start) // 60
-        cursor = -(-first // ROW_MINUTES) * ROW_MINUTES
-        while last - cursor >= SHORTEST_BOOKING:
-            boundary = min((cursor // FREE_PIECE_MINUTES + 1) * FREE_PIECE_MINUTES, last)
-            at = dt.datetime.fromtimestamp(start + (cursor - first) * 60, tz=dt.UTC)
-            label = clock(dt.time(cursor // 60 % 24, cursor % 60))
-            items.append(Item("free", cursor, boundary, label=label, hint=hint(label), url=url(at)))
-            cursor = boundary
-    return items
-
-
 def booking_link(base: str, **fixed) -> Callable[[dt.datetime], str]:
     """`base?practitioner=…&at=2026-11-24T14:30:00Z` (UTC; a query string needs no escaping
     of it, which matters for the hundreds of links of a busy day)."""
-    prefix = f"{base}?{urlencode(fixed)}&at="
+    prefix = f"{base}{'&' if '?' in base else '?'}{urlencode(fixed)}&at="
 
     def link(at: dt.datetime) -> str:
         return f"{prefix}{at.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"

@@ -319,7 +319,7 @@ def _another_time(request, pk: int, *, propose: bool):
 
 # --- Phone and walk-in bookings ------------------------------------------------------------------
 
-CARRIED = ("practitioner", "at", "room", "service")
+CARRIED = ("practitioner", "at", "room", "service", "minutes")
 
 
 def carried_from_schedule(request) -> dict:

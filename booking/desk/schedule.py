@@ -9,9 +9,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from booking.availability import Interval, PractitionerCalendar, aware, working_intervals
+from booking.availability import Interval, working_intervals
+from booking.desk.free_time import FreeStarts, Offer, free_starts, start_items
 from booking.desk.grid import (
     ON_GRID,
     SHORTEST_BOOKING,
@@ -25,7 +27,6 @@ from booking.desk.grid import (
     clock,
     day_bounds,
     describe,
-    free_items,
     intervals_minus,
     lay_out,
     minute_of_day,
@@ -163,13 +164,27 @@ def day_grid(
     by: str = "practitioners",
     book_url: str = "",
     practitioner_url: Callable[[Practitioner], str] | None = None,
+    offer: Offer | None = None,
 ) -> Grid:
-    """The day as columns: one per practitioner working or booked that day, or one per room."""
+    """The day as columns: one per practitioner working or booked that day, or one per room.
+    With `book_url` and an `offer`, free boxes link to booking the offer where it fits
+    (`booking.desk.free_time`)."""
+    free = None
+    if book_url and offer is not None:
+        start, end = day_bounds(day.day, day.location.zone)
+        free = free_starts(day.availability, offer, start, end, day.now)
+        book_url = (
+            f"{book_url}?{urlencode({'service': offer.service.kind, 'minutes': offer.minutes})}"
+        )
     if by == "rooms":
-        columns = _room_columns(day, book_url)
+        columns = _room_columns(day, book_url, offer, free)
     else:
-        columns = _practitioner_columns(day, book_url, practitioner_url)
+        columns = _practitioner_columns(day, book_url, practitioner_url, offer, free)
     return lay_out(columns, hours=day.opening)
+
+
+def _offer_url(book_url: str, offer: Offer) -> str:
+    return f"{book_url}?{urlencode({'service': offer.service.kind, 'minutes': offer.minutes})}"
 
 
 def _shift_hours(shifts: list[Interval], zone: ZoneInfo) -> str:
@@ -179,27 +194,12 @@ def _shift_hours(shifts: list[Interval], zone: ZoneInfo) -> str:
     )
 
 
-def _free_time(
-    shifts: list[Interval],
-    calendar: PractitionerCalendar,
-    not_before: int,
-    zone: ZoneInfo,
-    day: dt.date,
-    url: Callable[[dt.datetime], str],
-    hint: Callable[[str], str],
-) -> list[Item]:
-    """The free time in a practitioner's shifts (the day's and the practitioner's pages show
-    it the same way), each piece a link to book it."""
-    free = intervals_minus(
-        [(int(i.start.timestamp()), int(i.end.timestamp())) for i in shifts],
-        calendar.busy,
-        not_before,
-    )
-    return free_items(free, zone, day, url, hint)
-
-
 def _practitioner_columns(
-    day: LocationDay, book_url: str, practitioner_url: Callable | None
+    day: LocationDay,
+    book_url: str,
+    practitioner_url: Callable | None,
+    offer: Offer | None,
+    free: FreeStarts | None,
 ) -> list[Column]:
     zone, rules = day.location.zone, day.availability.rules
     practitioners = dict(day.availability.practitioners)
@@ -207,7 +207,6 @@ def _practitioner_columns(
     for entry in day.on_grid:
         practitioners.setdefault(entry.appointment.practitioner_id, entry.appointment.practitioner)
         booked[entry.appointment.practitioner_id].append(entry)
-    not_before = int(day.now.timestamp())
     columns = []
     for pid, practitioner in sorted(practitioners.items(), key=lambda p: (p[1].name, p[0])):
         calendar = day.availability.calendars.get(pid)
@@ -234,49 +233,40 @@ def _practitioner_columns(
                 )
             )
         column.items += [appointment_item(e, zone, day.day) for e in booked[pid]]
-        if calendar and book_url:
-            column.items += _free_time(
-                shifts,
-                calendar,
-                not_before,
-                zone,
+        if offer is not None and free is not None:
+            column.items += start_items(
+                free.by_practitioner.get(pid, []),
+                offer,
+                day.availability,
                 day.day,
                 booking_link(book_url, practitioner=pid),
-                lambda at, name=practitioner.name: f"Book {at} with {name}",
+                f"with {practitioner.name}",
             )
         columns.append(column)
     return columns
 
 
-def _room_columns(day: LocationDay, book_url: str) -> list[Column]:
+def _room_columns(
+    day: LocationDay, book_url: str, offer: Offer | None, free: FreeStarts | None
+) -> list[Column]:
     zone = day.location.zone
     booked: dict[int, list[Entry]] = defaultdict(list)
     rooms = {room.pk: room for room in day.availability.room_list}
     for entry in day.on_grid:
         rooms.setdefault(entry.appointment.room_id, entry.appointment.room)
         booked[entry.appointment.room_id].append(entry)
-    hours = day.availability.rules.opening.get(day.day.weekday())
-    open_span = []
-    if not day.is_closed and hours:
-        open_span = [
-            (
-                int(aware(day.day, hours[0], zone).timestamp()),
-                int(aware(day.day, hours[1], zone).timestamp()),
-            )
-        ]
-    not_before = int(day.now.timestamp())
     columns = []
     for rid, room in sorted(rooms.items(), key=lambda r: (r[1].name, r[0])):
         column = Column(title=room.name)
         column.items += [appointment_item(e, zone, day.day) for e in booked[rid]]
-        busy = day.availability.rooms.busy.get(rid)
-        if busy is not None and book_url:
-            column.items += free_items(
-                intervals_minus(open_span, busy, not_before),
-                zone,
+        if offer is not None and free is not None:
+            column.items += start_items(
+                free.by_room.get(rid, []),
+                offer,
+                day.availability,
                 day.day,
                 booking_link(book_url, room=rid),
-                lambda at, name=room.name: f"Book {at} in {name}",
+                f"in {room.name}",
             )
         columns.append(column)
     return columns
@@ -434,11 +424,11 @@ def practitioner_grid(
     *,
     book_url: Callable[[Location], str] | None = None,
     per: str = "location",
+    offer: Offer | None = None,
 ) -> Grid:
     """`per="location"`: one column per location for a single day; `per="day"`: one column
     per day (a week), items from all the practitioner's locations."""
     pid = loaded.practitioner.pk
-    not_before = int(loaded.now.timestamp())
     columns: list[Column] = []
     opening: list[tuple[int, int]] = []
     multi = len(loaded.locations) > 1
@@ -474,15 +464,16 @@ def practitioner_grid(
             if calendar:
                 column.items += time_off_items(calendar, zone, day)
             column.items += [appointment_item(e, zone, day) for e in here]
-            if calendar and book_url:
-                column.items += _free_time(
-                    shifts,
-                    calendar,
-                    not_before,
-                    zone,
+            if calendar and book_url and offer is not None:
+                start, end = day_bounds(day, zone)
+                free = free_starts(availability, offer, start, end, loaded.now)
+                column.items += start_items(
+                    free.by_practitioner.get(pid, []),
+                    offer,
+                    availability,
                     day,
-                    booking_link(book_url(location), practitioner=pid),
-                    lambda at, where=location.name: f"Book {at} at {where}",
+                    booking_link(_offer_url(book_url(location), offer), practitioner=pid),
+                    f"at {location.name}",
                 )
             if (minutes := opening_minutes(availability, day)) is not None:
                 opening.append(minutes)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from booking import access as booking_access
-from booking.desk import schedule
+from booking.desk import free_time, schedule
 from booking.desk.grid import week_start
 from booking.desk.helpers import (
     date_param,
@@ -49,6 +49,8 @@ def location_day(request, slug: str):
     today = location.today()
     day = date_param(request, "date", today)
     by = "rooms" if request.GET.get("by") == "rooms" else "practitioners"
+    choices = free_time.offers()
+    offer = free_time.chosen_offer(request, choices)
     loaded = schedule.load_location_day(location, day)
     bookable = day >= today
     grid = schedule.day_grid(
@@ -58,11 +60,14 @@ def location_day(request, slug: str):
         practitioner_url=lambda p: (
             f"{reverse('booking:practitioner_day', args=[p.pk])}?date={day.isoformat()}"
         ),
+        offer=offer,
     )
     context = toolbar(request, location, "day", day) | {
         "day": day,
         "today": today,
         "by": by,
+        "offers": choices,
+        "offer": offer,
         "grid": grid,
         "loaded": loaded,
         "previous_day": day - dt.timedelta(days=1),
@@ -72,6 +77,7 @@ def location_day(request, slug: str):
     record_listed(request, (a.patient_id for a in loaded.appointments), "booking.schedule")
     response = render(request, "booking/desk/day.html", context)
     remember_location(request, response, location)
+    free_time.remember_offer(request, response, offer)
     return response
 
 
@@ -141,19 +147,24 @@ def _practitioner_page(request, pk: int, *, days: int):
         clinical_links=request.user.role == Role.PRACTITIONER,
     )
     bookable = first + dt.timedelta(days=days - 1) >= today
+    choices = free_time.offers()
+    offer = free_time.chosen_offer(request, choices)
     grid = schedule.practitioner_grid(
         loaded,
         book_url=(lambda loc: reverse("booking:find_patient", args=[loc.slug]))
         if bookable
         else None,
         per="location" if days == 1 else "day",
+        offer=offer,
     )
     step = dt.timedelta(days=days)
     record_listed(request, (a.patient_id for a in loaded.appointments), "booking.schedule")
-    return render(
+    response = render(
         request,
         "booking/desk/practitioner_schedule.html",
         {
+            "offers": choices,
+            "offer": offer,
             "practitioner": practitioner,
             "locations": locations,
             "first": first,
@@ -172,6 +183,8 @@ def _practitioner_page(request, pk: int, *, days: int):
             else [],
         },
     )
+    free_time.remember_offer(request, response, offer)
+    return response
 
 
 @access.staff_required

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.availability import aware
-from booking.desk import grid, schedule, timing
+from booking.desk import free_time, grid, schedule, timing
 from booking.models import Course, Status
 from clinic.models import Holiday, Role
 from tests.booking.conftest import next_weekday
@@ -108,21 +108,22 @@ def test_rooms_can_be_the_columns(login, front_desk, clinic, patient, intake):
     assert f"Initial assessment · {clinic.practitioner.name}" in html
 
 
-def test_free_time_starts_after_the_buffer_and_links_to_booking(
+def test_free_time_links_to_booking_the_service_at_that_time(
     login, front_desk, clinic, patient, intake
 ):
     start = next_weekday(clinic.location, 1, 10)
     _book(clinic, patient, start)
     day = start.astimezone(clinic.location.zone).date()
-    grid = schedule.day_grid(schedule.load_location_day(clinic.location, day), book_url="/book/")
+    offer = free_time.offers()[-1]  # the assessment's 60 minutes
+    loaded = schedule.load_location_day(clinic.location, day)
+    grid = schedule.day_grid(loaded, book_url="/book/", offer=offer)
     free = [item for item in grid.columns[0].items if item.kind == "free"]
-    labels = [item.label for item in free]
-    # 9:00–10:00 free, the appointment until 11:00 and its 5-minute buffer, then free again.
-    assert labels[:3] == ["9:00 AM", "9:30 AM", "11:05 AM"]
-    assert "10:00 AM" not in labels and "10:30 AM" not in labels
-    after = aware(day, dt.time(11, 5), clinic.location.zone)
-    assert free[2].url == (
-        f"/book/?practitioner={clinic.practitioner.pk}&at={after:%Y-%m-%dT%H:%M:%SZ}"
+    # The appointment until 11:00 and its 5-minute buffer: the next start is 11:15.
+    assert free[0].label == "11:15 AM"
+    after = aware(day, dt.time(11, 15), clinic.location.zone)
+    assert free[0].url == (
+        f"/book/?service=assessment&minutes=60&practitioner={clinic.practitioner.pk}"
+        f"&at={after:%Y-%m-%dT%H:%M:%SZ}"
     )
 
 
@@ -132,7 +133,7 @@ def test_no_free_time_is_offered_in_the_past(login, front_desk, clinic, intake):
     assert "sched-free" not in html
     now = timezone.now()
     loaded = schedule.load_location_day(clinic.location, clinic.location.today(), now=now)
-    grid = schedule.day_grid(loaded, book_url="/book/")
+    grid = schedule.day_grid(loaded, book_url="/book/", offer=free_time.offers()[0])
     for column in grid.columns:
         for item in column.items:
             if item.kind == "free":
