@@ -24,6 +24,24 @@ class Badge:
     label: str
     detail: str = ""
 
+    @property
+    def short(self) -> str:
+        """The badge as the schedule's boxes show it, however short the box: a mark of a few
+        characters (its label is there for screen readers, and in the box's tooltip)."""
+        if self.key == "late":
+            return f"LC{self.label.rsplit('(', 1)[-1].rstrip(')')}"
+        return SHORT[self.key]
+
+    @property
+    def blocks_check_in(self) -> bool:
+        """A problem that will stop the check-in (or needs the practitioner first): it stands
+        out from the other badges."""
+        return self.key in BLOCKING
+
+
+SHORT = {"intake": "Intake", "flagged": "⚑ Flag", "consent": "Consent", "first": "New"}
+BLOCKING = frozenset({"consent", "flagged"})
+
 
 @dataclass(frozen=True)
 class PatientHistory:

@@ -22,30 +22,67 @@ register = template.Library()
 _PLACEHOLDER = "987654321"
 
 
+# Each status as a box shows it, however short the box: a mark, its name in words for screen
+# readers and in the box's tooltip.
+STATUS_SHORT = {
+    "requested": "Req",
+    "confirmed": "Conf",
+    "checked_in": "In",
+    "completed": "Done",
+    "cancelled": "Canc",
+    "no_show": "No-show",
+}
+
+
 def _appointment(item: Item, by: str, detail_base: str) -> str:
+    """One appointment's box. Its first line holds what a short box must still show: the
+    status and every badge as compact marks (their words hidden for screen readers), a
+    problem that stops the check-in marked apart; the box's colour is the service's. The rest
+    follows, and all of it shows on hover or keyboard focus (schedule.css)."""
     entry = item.entry
     a = entry.appointment
     status = _e(a.status)
+    proposed = " (time proposed)" if a.proposed_by_clinic else ""
+    status_words = f"{a.get_status_display()}{proposed}"
+    blocking = [b for b in entry.badges if b.blocks_check_in]
+    marks = [
+        f'<span class="flag status-{status}" aria-hidden="true">'
+        f"{_e(STATUS_SHORT.get(a.status, a.status))}</span>"
+    ]
+    marks += [
+        f'<span class="flag badge-{_e(b.key)}" aria-hidden="true">{_e(b.short)}</span>'
+        for b in entry.badges
+    ]
+    stop = '<span class="flag flag-stop" aria-hidden="true">!</span>' if blocking else ""
+    words = ". ".join([status_words, *(b.label for b in entry.badges)])
     session = f" · <strong>{_e(a.session_label)}</strong>" if a.course_id else ""
-    where = _e(a.practitioner.name if by == "rooms" else a.room.name)
-    badges = " ".join(
-        f'<span class="badge badge-{_e(b.key)}">{_e(b.label)}</span>' for b in entry.badges
-    )
+    where = a.practitioner.name if by == "rooms" else a.room.name
     links = []
     if entry.chart_url:
         links.append(f'<a href="{_e(entry.chart_url)}">Chart</a>')
     if entry.note_url:
         links.append(f'<a href="{_e(entry.note_url)}">{_e(entry.note_label)}</a>')
     more = f'<span class="d-block mt-1">{" · ".join(links)}</span>' if links else ""
-    proposed = " (time proposed)" if a.proposed_by_clinic else ""
     url = _e(detail_base.replace(_PLACEHOLDER, str(a.pk)))
+    tooltip = " · ".join(
+        [
+            f"{entry.starts}–{entry.ends} {a.patient.full_name}",
+            a.service.name + (f" {a.session_label}" if a.course_id else ""),
+            where,
+            status_words,
+            *(f"{b.label}: {b.detail}" if b.detail else b.label for b in entry.badges),
+        ]
+    )
+    blocked = " sched-blocked" if blocking else ""
     return (
-        f'<div class="sched-appt status-{status} gr-{item.row} gs-{item.span}">'
+        f'<div class="sched-appt status-{status} svc-{_e(a.service.kind)}{blocked} '
+        f'gr-{item.row} gs-{item.span}" title="{_e(tooltip)}">'
+        f'<span class="sched-flags">{stop}{"".join(marks)}</span>'
         f'<a href="{url}"><span class="sched-time">{_e(entry.starts)}–{_e(entry.ends)}</span> '
-        f'<strong class="d-block">{_e(a.patient.full_name)}</strong></a>'
-        f'<span class="d-block">{_e(a.service.name)}{session} · {where}</span>'
-        f'<span class="badge status-{status}">{_e(a.get_status_display())}{proposed}</span> '
-        f"{badges}{more}</div>"
+        f'<strong class="d-block">{_e(a.patient.full_name)}</strong>'
+        f'<span class="visually-hidden">{_e(words)}.</span></a>'
+        f'<span class="d-block">{_e(a.service.name)}{session} · {_e(where)}</span>'
+        f"{more}</div>"
     )
 
 

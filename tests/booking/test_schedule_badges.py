@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from booking.desk.badges import NO_HISTORY, PatientHistory, appointment_badges
+from booking.desk.badges import NO_HISTORY, Badge, PatientHistory, appointment_badges
 from booking.models import Status
 from clinic.models import AccessLog
 from tests.booking.conftest import FakeOverview, next_weekday
@@ -119,7 +119,7 @@ def test_the_day_view_shows_the_badges_from_the_patients_records(
     assert "Consent out of date" in html
     assert "Late-cancel history (1)" in html
     assert "Intake not finished" in html
-    assert html.count("First visit") == 1  # the newcomer only
+    assert html.count('<span class="flag badge-first" aria-hidden="true">') == 1  # the newcomer
 
 
 def test_screening_reasons_are_on_the_appointments_page_not_the_schedule(
@@ -154,3 +154,51 @@ def test_screening_reasons_are_on_the_appointments_page_not_the_schedule(
         .content.decode()
     )
     assert "Takes anticoagulants" in detail
+
+
+def test_a_short_box_shows_its_status_and_every_badge_with_the_blocking_one_apart(
+    login, front_desk, clinic, patient, intake
+):
+    """A 15-minute box has room for one line: the status and each badge are compact marks on
+    it, their words there for screen readers and in the tooltip; a consent that will stop
+    the check-in outlines the box and puts "!" first."""
+    start = next_weekday(clinic.location, 2, 11)
+    AppointmentFactory(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=clinic.rooms[0],
+        patient=patient,
+        service=clinic.needling,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=15),
+        blocks_until=start + dt.timedelta(minutes=20),
+    )
+    intake.record(patient, submitted=True, consent_current=False)
+    html = (
+        login(front_desk)
+        .get(
+            reverse("booking:location_day", args=[clinic.location.slug]),
+            {"date": start.date().isoformat()},
+        )
+        .content.decode()
+    )
+    box = html[html.index('<div class="sched-appt') :]
+    box = box[: box.index("</div>")]
+    assert "svc-dry_needling" in box and "sched-blocked" in box
+    flags = box[box.index('<span class="sched-flags">') : box.index("<a ")]
+    assert flags.index("flag-stop") < flags.index("status-confirmed") < flags.index("badge-consent")
+    assert ">Conf</span>" in flags and ">Consent</span>" in flags and ">New</span>" in flags
+    assert (
+        '<span class="visually-hidden">Confirmed. Consent out of date. First visit.</span>' in box
+    )
+    assert 'title="11:00 AM–11:15 AM ' in box and "Consent out of date" in box
+
+
+def test_only_the_consent_and_the_screening_flag_block_the_check_in():
+    blocking = {
+        key
+        for key in ("intake", "flagged", "consent", "first", "late")
+        if Badge(key, "x (1)").blocks_check_in
+    }
+    assert blocking == {"flagged", "consent"}
+    assert Badge("late", "Late-cancel history (3)").short == "LC3"
