@@ -47,11 +47,11 @@ lint:
 	$(BIN)/ruff format --check .
 
 ## make check-deploy: Django's deployment checklist with production settings
-# Production serves Bootstrap from node_modules: if it went missing after setup (a removed or
+# Production serves Bootstrap and htmx from node_modules: if it went missing after setup (a removed or
 # partial node_modules), install it again rather than fail on a missing static directory.
 check-deploy: setup
-	@test -f node_modules/bootstrap/dist/css/bootstrap.min.css || { \
-	  echo "node_modules/bootstrap is missing: installing it (npm ci)"; \
+	@test -f node_modules/bootstrap/dist/css/bootstrap.min.css -a -f node_modules/htmx.org/dist/htmx.min.js || { \
+	  echo "node_modules/bootstrap or htmx.org is missing: installing it (npm ci)"; \
 	  rm -f node_modules/.package-lock.json; $(MAKE) node_modules/.package-lock.json; }
 	DEBUG=false SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	ALLOWED_HOSTS=booking.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING

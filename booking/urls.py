@@ -93,6 +93,11 @@ urlpatterns = [
     ),
     path("schedule/appointments/<int:pk>/cancel/", request_views.desk_cancel, name="desk_cancel"),
     path("schedule/appointments/<int:pk>/move/", move_views.desk_move, name="desk_move"),
+    path(
+        "schedule/appointments/<int:pk>/move/drop/",
+        move_views.desk_move_drop,
+        name="desk_move_drop",
+    ),
     # The front desk: phone and walk-in bookings.
     path("schedule/locations/<slug:slug>/patients/", phone_views.find_patient, name="find_patient"),
     path(

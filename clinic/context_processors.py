@@ -14,3 +14,22 @@ def navigation(request):
         url = reverse(link.url_name)
         items.append({"label": link.label, "url": url, "current": request.path == url})
     return {"clinic_name": settings.CLINIC_NAME, "nav_items": items}
+
+
+# The id of the element a page opened in place is put in (the front desk's panel; htmx sends
+# it as HX-Target).
+PANEL_TARGET = "desk-panel-body"
+
+
+def in_panel(request) -> bool:
+    """Whether the page is asked for by the panel of a page opened in place, rather than as a
+    page of its own (htmx's request headers; django_htmx.middleware reads them)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and htmx.target == PANEL_TARGET
+
+
+def page_frame(request):
+    """`base_template`: the whole page (base.html), or its content alone (panel.html) when a
+    panel opened in place asks for it. Pages that can open in place extend it."""
+    panel = in_panel(request)
+    return {"base_template": "panel.html" if panel else "base.html", "in_panel": panel}

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     # Deny by default: every view needs a logged-in user unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "clinic.middleware.SessionPolicyMiddleware",
     "clinic.middleware.TwoFactorMiddleware",
     "clinic.middleware.NoStoreMiddleware",
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.navigation",
+                "clinic.context_processors.page_frame",
             ],
         },
     },
@@ -202,6 +204,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
 if TESTING:
     # The browser tests load axe-core from the app's own origin, so the CSP stays enforced.

@@ -140,6 +140,7 @@ class Column:
     subtitle: str = ""
     url: str = ""
     items: list[Item] = field(default_factory=list)
+    drop: str = ""  # what an appointment dropped here moves to: "practitioner=5", "room=3"
 
     @property
     def appointments(self) -> list[Item]:

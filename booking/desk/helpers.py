@@ -8,9 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.contrib import messages
 from django.core import signing
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django_htmx.http import trigger_client_event
 
 from booking.models import (
     Appointment,
@@ -18,6 +22,7 @@ from booking.models import (
 )
 from clinic import access, dates
 from clinic.audit import log_access, record_listing
+from clinic.context_processors import in_panel
 from clinic.models import Location
 
 LOCATION_COOKIE = "desk_location"
@@ -63,6 +68,16 @@ def safe_next_url(request, default: str) -> str:
     ):
         return target
     return default
+
+
+def done(request, message: str, next_url: str) -> HttpResponse:
+    """A booking or a move went through. Asked for by the schedule's panel (opened in place),
+    answer "nothing to show" and tell the page (the `deskChanged` event, with the message) to
+    close the panel and draw the grid again; asked for as a page, say so and go to `next_url`."""
+    if in_panel(request):
+        return trigger_client_event(HttpResponse(status=204), "deskChanged", {"message": message})
+    messages.success(request, message)
+    return redirect(next_url)
 
 
 def form_problems(*forms) -> str:

@@ -13,16 +13,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from booking import access as booking_access
 from booking import gates, services
-from booking.availability import SlotQuery
+from booking.availability import SlotQuery, aware
 from booking.desk import grid
 from booking.desk.helpers import (
     NEXT_DAYS_SEARCHED,
     appointment_url,
     date_param,
+    done,
     form_problems,
     record_viewed,
     safe_next_url,
@@ -217,6 +218,75 @@ def desk_propose(request, pk: int):
     return _another_time(request, pk, propose=True)
 
 
+@access.staff_required
+@require_safe
+def desk_move_drop(request, pk: int):
+    """An appointment dropped on the day view (drag and drop) at `date` and `minute` (local
+    minutes after midnight), on a practitioner's or a room's column: the same rules as the
+    move form, asked before anything changes. A drop that breaks one is refused with the
+    reasons (the box stays where it was); one that keeps them all asks for confirmation, which
+    posts to the move form, so the patient is told as for any move."""
+    appointment = booking_access.get_visible_appointment(request.user, pk)
+    location = appointment.location
+    day = date_param(request, "date", location.today())
+    minute = whole_number(request.GET.get("minute"))
+    room_id = whole_number(request.GET.get("room"))
+    practitioner = practitioner_for_slot(
+        location, whole_number(request.GET.get("practitioner")) or appointment.practitioner_id
+    )
+    room = (
+        Room.objects.filter(location=location, pk=room_id, is_active=True).first()
+        if room_id
+        else None
+    )
+    problems, checked, starts_at = [], None, None
+    if not appointment.is_movable:
+        problems.append(
+            f"A {appointment.get_status_display().lower()} appointment cannot be moved."
+        )
+    elif minute is None or minute >= 24 * 60:
+        problems.append("That time could not be read; drop the appointment again.")
+    elif practitioner is None:
+        problems.append("That practitioner does not work here.")
+    elif room_id and room is None:
+        problems.append("That room is not at this location.")
+    else:
+        starts_at = aware(day, dt.time(minute // 60, minute % 60), location.zone)
+        try:
+            checked = services.check_slot(
+                location=location,
+                practitioner=practitioner,
+                service=appointment.service,
+                starts_at=starts_at,
+                minutes=appointment.minutes,
+                patient=appointment.patient,
+                for_patient=False,
+                room=room,
+                ignore_appointment_ids=(appointment.pk,),
+            )
+        except services.SlotUnavailable as refused:
+            problems = refused.problems
+    record_viewed(request, appointment)
+    back = reverse("booking:location_day", args=[location.slug])
+    return render(
+        request,
+        "booking/desk/move_drop.html",
+        {
+            "appointment": appointment,
+            "problems": problems,
+            "checked": checked,
+            "when": f"{starts_at.astimezone(location.zone):%a %-d %b} "
+            f"{grid.clock(starts_at.astimezone(location.zone))}"
+            if starts_at
+            else "",
+            "slot": slot_choice_value(practitioner.pk, starts_at) if checked else "",
+            "room": Room.objects.get(pk=checked.room_id) if checked else None,
+            "practitioner": practitioner,
+            "back": f"{back}?date={day.isoformat()}",
+        },
+    )
+
+
 def _another_time(request, pk: int, *, propose: bool):
     appointment = booking_access.get_visible_appointment(request.user, pk)
     locations = list(access.visible_locations(request.user))
@@ -278,13 +348,13 @@ def _another_time(request, pk: int, *, propose: bool):
                     )
                     local = moved.local_starts_at
                     when = f"{local:%a %-d %b} {grid.clock(local)} at {moved.location.name}"
-                    messages.success(
+                    return done(
                         request,
                         f"Proposed {when}; waiting for the patient to accept."
                         if propose
                         else f"Moved to {when} with {moved.practitioner.name}.",
+                        safe_next_url(request, appointment_url(moved)),
                     )
-                    return redirect(safe_next_url(request, appointment_url(moved)))
         else:
             messages.error(request, form_problems(form, message_form if propose else None))
         appointment.refresh_from_db()

@@ -14,7 +14,14 @@ from django.views.decorators.http import require_http_methods
 from booking import gates, services
 from booking.desk import grid, patient_search
 from booking.desk.badges import screening_flags
-from booking.desk.helpers import day_url, form_problems, record_listed, remember_location, toolbar
+from booking.desk.helpers import (
+    day_url,
+    done,
+    form_problems,
+    record_listed,
+    remember_location,
+    toolbar,
+)
 from booking.desk.move_views import (
     bookable_services,
     carried_from_schedule,
@@ -185,12 +192,12 @@ def book_for_patient(request, slug: str, patient_pk: int):
                     request=request,
                 )
                 local = appointment.local_starts_at
-                messages.success(
+                return done(
                     request,
                     f"Booked: {patient.full_name}, {service.name}, {local:%a %-d %b} "
                     f"{grid.clock(local)} with {practitioner.name}.",
+                    day_url(location, local.date()),
                 )
-                return redirect(day_url(location, local.date()))
         else:
             messages.error(request, form_problems(form))
     record_access(actor=request.user, patient=patient, record=patient, request=request)

@@ -219,6 +219,7 @@ def _practitioner_columns(
             title=practitioner.name,
             subtitle=" · ".join(filter(None, [hours or "Not working", "DN" if certified else ""])),
             url=practitioner_url(practitioner) if practitioner_url else "",
+            drop=f"practitioner={pid}",
         )
         column.items += shift_items(shifts, zone, day.day)
         if calendar:
@@ -257,7 +258,7 @@ def _room_columns(
         booked[entry.appointment.room_id].append(entry)
     columns = []
     for rid, room in sorted(rooms.items(), key=lambda r: (r[1].name, r[0])):
-        column = Column(title=room.name)
+        column = Column(title=room.name, drop=f"room={rid}")
         column.items += [appointment_item(e, zone, day.day) for e in booked[rid]]
         if offer is not None and free is not None:
             column.items += start_items(

@@ -68,6 +68,7 @@ def location_day(request, slug: str):
         "by": by,
         "offers": choices,
         "offer": offer,
+        "bookable": bookable,
         "grid": grid,
         "loaded": loaded,
         "previous_day": day - dt.timedelta(days=1),

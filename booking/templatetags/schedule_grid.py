@@ -34,7 +34,7 @@ STATUS_SHORT = {
 }
 
 
-def _appointment(item: Item, by: str, detail_base: str) -> str:
+def _appointment(item: Item, by: str, detail_base: str, drop_base: str) -> str:
     """One appointment's box. Its first line holds what a short box must still show: the
     status and every badge as compact marks (their words hidden for screen readers), a
     problem that stops the check-in marked apart; the box's colour is the service's. The rest
@@ -74,9 +74,12 @@ def _appointment(item: Item, by: str, detail_base: str) -> str:
         ]
     )
     blocked = " sched-blocked" if blocking else ""
+    drag = ""
+    if drop_base and a.is_movable:
+        drag = f' draggable="true" data-move="{_e(drop_base.replace(_PLACEHOLDER, str(a.pk)))}"'
     return (
         f'<div class="sched-appt status-{status} svc-{_e(a.service.kind)}{blocked} '
-        f'gr-{item.row} gs-{item.span}" title="{_e(tooltip)}">'
+        f'gr-{item.row} gs-{item.span}" title="{_e(tooltip)}"{drag}>'
         f'<span class="sched-flags">{stop}{"".join(marks)}</span>'
         f'<a href="{url}"><span class="sched-time">{_e(entry.starts)}–{_e(entry.ends)}</span> '
         f'<strong class="d-block">{_e(a.patient.full_name)}</strong>'
@@ -86,10 +89,10 @@ def _appointment(item: Item, by: str, detail_base: str) -> str:
     )
 
 
-def _item(item: Item, by: str, detail_base: str) -> str:
+def _item(item: Item, by: str, detail_base: str, drop_base: str) -> str:
     place = f"gr-{item.row} gs-{item.span}"
     if item.kind == "appointment":
-        return _appointment(item, by, detail_base)
+        return _appointment(item, by, detail_base, drop_base)
     if item.kind == "free":
         return (
             f'<a class="sched-free {place}" href="{_e(item.url)}"><span aria-hidden="true">'
@@ -104,8 +107,18 @@ def _item(item: Item, by: str, detail_base: str) -> str:
 
 
 @register.simple_tag
-def schedule_grid(grid: Grid, *, label: str, zone_name: str, by: str = "", wide: bool = False):
-    """The grid: the hours down the side, then one column per practitioner, room or day."""
+def schedule_grid(
+    grid: Grid,
+    *,
+    label: str,
+    zone_name: str,
+    by: str = "",
+    wide: bool = False,
+    movable: bool = False,
+):
+    """The grid: the hours down the side, then one column per practitioner, room or day.
+    `movable`: appointments can be dragged onto another time or column (the day view; the
+    script in static/js/desk-schedule.js asks `desk_move_drop` before anything moves)."""
     fill = f'<div class="sched-fill gr-1 gs-{grid.rows}"></div>'
     hours = "".join(
         f'<div class="sched-hour gr-{h.row} gs-{h.span}">{_e(h.label)}</div>' for h in grid.hours
@@ -117,16 +130,19 @@ def schedule_grid(grid: Grid, *, label: str, zone_name: str, by: str = "", wide:
     ]
     width = " sched-col-wide" if wide else ""
     detail_base = reverse("booking:appointment_detail", args=[_PLACEHOLDER])
+    drop_base = reverse("booking:desk_move_drop", args=[_PLACEHOLDER]) if movable else ""
+    rows = f' data-rows="{grid.rows}" data-first-minute="{grid.first_minute}"' if movable else ""
     for n, column in enumerate(grid.columns, start=1):
         title = _e(column.title)
         if column.url:
             title = f'<a href="{_e(column.url)}">{title}</a>'
-        items = "".join(_item(item, by, detail_base) for item in column.items)
+        items = "".join(_item(item, by, detail_base, drop_base) for item in column.items)
+        drop = f' data-drop="{_e(column.drop)}"' if movable and column.drop else ""
         parts.append(
-            f'<section class="sched-col{width}" aria-labelledby="col-{n}">'
+            f'<section class="sched-col{width}" aria-labelledby="col-{n}"{drop}>'
             f'<div class="sched-head"><h2 id="col-{n}">{title}</h2>'
             f'<div class="text-body-secondary">{_e(column.subtitle)}</div></div>'
-            f'<div class="sched-body">{fill}{items}</div></section>'
+            f'<div class="sched-body"{rows}>{fill}{items}</div></section>'
         )
     parts.append("</div>")
     return mark_safe("".join(parts))  # every data value above is escaped with _e

@@ -77,6 +77,7 @@ MATRIX = matrix.Matrix(
         "booking:desk_no_show": Page(STAFF, POST),
         "booking:desk_cancel": Page(STAFF),
         "booking:desk_move": Page(STAFF),
+        "booking:desk_move_drop": Page(STAFF),
         "booking:find_patient": Page(STAFF),
         "booking:new_patient": Page(STAFF),
         "booking:book_for_patient": Page(STAFF),
@@ -118,6 +119,7 @@ LOCATION_BOUND = {
     "booking:desk_no_show",
     "booking:desk_cancel",
     "booking:desk_move",
+    "booking:desk_move_drop",
     "booking:find_patient",
     "booking:new_patient",
     "booking:book_for_patient",
@@ -277,6 +279,7 @@ def _urls(clinic, patient, practitioner) -> dict[str, str]:
                 "no_show",
                 "cancel",
                 "move",
+                "move_drop",
             )
         },
         "booking:find_patient": reverse("booking:find_patient", args=[slug]),

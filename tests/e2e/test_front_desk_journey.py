@@ -1,7 +1,7 @@
 """Journey 2: the front desk, on the counter tablet (1024 px), runs the day: the schedule with
-its badges from the real intake, a phone booking from a free time on the grid, the online
-request to confirm, and a check-in refused for an out-of-date consent until the patient signs
-the current one on the tablet — keyboard and plain links only."""
+its badges from the real intake, a phone booking from a free time on the grid (in a panel on
+the same page), moving it by drag and drop, the online request to confirm, and a check-in
+refused for an out-of-date consent until the patient signs the current one on the tablet."""
 
 from __future__ import annotations
 
@@ -48,11 +48,17 @@ def _marcus_comes_in_now() -> Appointment:
     return session
 
 
-def _free_for_an_assessment(day: dt.date, patient_last_name: str) -> dt.datetime:
-    """The first time on `day` at Leaside, on the hour or half hour (where the grid's free
-    pieces start), when Priya and the patient are free for a whole initial assessment. The
-    demo's week is laid out from "now", so which morning hour is free depends on the day the
-    suite runs (at 8:00 on some days only 45 minutes are)."""
+def _free_for_an_assessment(
+    day: dt.date,
+    patient_last_name: str,
+    *,
+    after: dt.datetime | None = None,
+    moving: Appointment | None = None,
+) -> dt.datetime:
+    """The first time on `day` at Leaside (from `after`), on the hour or half hour, when Priya
+    and the patient are free for a whole initial assessment (`moving` left out). The demo's
+    week is laid out from "now", so which morning hour is free depends on the day the suite
+    runs (at 8:00 on some days only 45 minutes are)."""
     location = Location.objects.get(slug="leaside")
     priya = Practitioner.objects.get(user__first_name="Priya")
     service = Service.objects.get(name="Initial assessment")
@@ -64,6 +70,7 @@ def _free_for_an_assessment(day: dt.date, patient_last_name: str) -> dt.datetime
         service=service,
         practitioner_ids=[priya.pk],
         patient=Patient.objects.get(last_name=patient_last_name),
+        ignore_appointment_ids=(moving.pk,) if moving else (),
     )
     query = SlotQuery(
         window_start=start,
@@ -76,7 +83,31 @@ def _free_for_an_assessment(day: dt.date, patient_last_name: str) -> dt.datetime
         slot.starts_at
         for slot in availability.slots(query, [priya.pk])
         if slot.starts_at.astimezone(location.zone).minute in (0, 30)
+        and (after is None or slot.starts_at >= after)
     )
+
+
+def _drag_to(page, appointment: Appointment, starts_at: dt.datetime) -> None:
+    """Drag the appointment's box (taken by its middle) so that its top lands at `starts_at`
+    in Priya's column. The drag events are dispatched, with a real DataTransfer and the
+    pointer's positions, because the grid scrolls inside the page and a pointer cannot scroll
+    it while dragging; what the page does with them is what it does for a mouse."""
+    box = page.locator(f'.sched-appt[data-move$="/{appointment.pk}/move/drop/"]')
+    column = page.locator(".sched-col", has=page.get_by_role("heading", name="Priya Raman"))
+    body = column.locator(".sched-body")
+    rows = int(body.get_attribute("data-rows"))
+    first = int(body.get_attribute("data-first-minute"))
+    local = starts_at.astimezone(Location.objects.get(slug="leaside").zone)
+    taken = box.bounding_box()
+    grid = body.bounding_box()
+    grab = taken["height"] / 2
+    row_height = grid["height"] / rows
+    drop_y = grid["y"] + (local.hour * 60 + local.minute - first) / 5 * row_height + grab
+    data = page.evaluate_handle("() => new DataTransfer()")
+    box.dispatch_event("dragstart", {"dataTransfer": data, "clientY": taken["y"] + grab})
+    body.dispatch_event("dragover", {"dataTransfer": data, "clientY": drop_y})
+    body.dispatch_event("drop", {"dataTransfer": data, "clientY": drop_y})
+    box.dispatch_event("dragend", {"dataTransfer": data})
 
 
 def _log_in(page, email: str) -> None:
@@ -120,17 +151,32 @@ def test_the_front_desk_runs_the_day_on_the_counter_tablet(demo, open_page):
     # A phone call: book a free time with Priya for Robert Côté.
     free = _free_for_an_assessment(day, "Côté")
     when = clock(free.astimezone(Location.objects.get(slug="leaside").zone))
+    day_url = page.url
     page.get_by_role("link", name=f"Book {when} with Priya Raman").click()
-    page.get_by_label("Name, phone or email").fill("cote")
-    page.get_by_label("Name, phone or email").press("Enter")
+    panel = page.get_by_role("dialog")
+    panel.get_by_label("Name, phone or email").fill("cote")
+    panel.get_by_label("Name, phone or email").press("Enter")
+    panel.get_by_role("link", name="Book for Robert").wait_for()
     check_accessibility(page)
-    page.get_by_role("link", name="Book for Robert").click()
-    page.get_by_text("Picked on the schedule").wait_for()
+    panel.get_by_role("link", name="Book for Robert").click()
+    panel.get_by_role("button", name="Book this time").first.wait_for()
     check_accessibility(page)
-    page.get_by_role("button", name="Book this time").first.press("Enter")
+    panel.get_by_role("button", name="Book this time").first.press("Enter")
     page.get_by_text("Booked: Robert Côté").wait_for()
     robert = Appointment.objects.filter(patient__last_name="Côté").latest("created_at")
     assert robert.starts_at == free
+    assert page.url == day_url and not panel.is_visible()  # booked without leaving the day
+
+    # Robert asks for later that day: drag his box down the column; the panel asks first.
+    later = _free_for_an_assessment(day, "Côté", after=free + dt.timedelta(hours=2), moving=robert)
+    _drag_to(page, robert, later)
+    panel.get_by_text("Move Robert Côté's appointment?").wait_for()
+    check_accessibility(page)
+    panel.get_by_role("button", name="Move it").click()
+    page.get_by_text("Moved to").wait_for()
+    robert.refresh_from_db()
+    assert robert.starts_at == later
+    assert robert.events.filter(kind="moved").exists()
 
     # The online request: confirm it from the queue.
     page.get_by_role("link", name="Requests").first.click()
