@@ -183,3 +183,28 @@ def book_course(clinic, front_desk, prescribe):
         )
 
     return _book_course
+
+
+@pytest.fixture
+def freed_for(clinic, book):
+    """`freed_for(waiting, patient)`: `waiting` is on the waitlist for Tuesdays 9:00–12:00;
+    `patient`'s assessment next Tuesday at 10:00 is booked and then cancelled by the patient,
+    so the freed time is offered to `waiting`. Returns the cancelled appointment and the
+    offer (through the services, so the emails are written)."""
+    from booking import services
+    from tests.booking.factories import a_waitlist_entry
+
+    def _freed_for(waiting, patient):
+        start = next_weekday(clinic.location, 1, 10)
+        entry = a_waitlist_entry(
+            clinic,
+            waiting,
+            weekdays=[start.astimezone(clinic.location.zone).weekday()],
+            earliest=dt.time(9),
+            latest=dt.time(12),
+        )
+        appointment = book(patient, start)
+        services.patient_cancel(appointment, actor=patient.user, reason="Away")
+        return appointment, entry.offers.get()
+
+    return _freed_for
