@@ -21,15 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
-from booking.models import (
-    Appointment,
-    Course,
-    Notification,
-    SlotHold,
-    Status,
-    WaitlistEntry,
-    WaitlistOffer,
-)
+from booking.models import Appointment, Course, Notification, Status
 from intake.clinical.models import (
     AssessmentNote,
     OutcomeSurvey,
@@ -39,7 +31,16 @@ from intake.clinical.models import (
 )
 from intake.questionnaire.models import ConsentSignature
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic, a_course, an_appointment
+from tests.booking.factories import (
+    AppointmentFactory,
+    a_clinic,
+    a_course,
+    a_course_record,
+    a_slot_hold,
+    a_waitlist_entry,
+    a_waitlist_offer,
+    an_appointment,
+)
 from tests.factories import PatientFactory, certified_practitioner
 from tests.intake.factories import (
     ConsentVersionFactory,
@@ -261,14 +262,11 @@ def _attempt(case, *, clinic, patient, practitioner, theirs):  # noqa: C901 - on
             intake=theirs["intake"],
         )
     elif case == "course from another patient's assessment":
-        Course.objects.create(
-            patient=patient,
-            practitioner=practitioner,
+        a_course_record(
+            patient,
+            practitioner,
             # One with no course yet: the refusal is for whose it is, not for a second course.
             assessment_id=signed_assessment(theirs["visit"].patient, practitioner).pk,
-            sessions_planned=6,
-            minutes=30,
-            created_by=practitioner.user,
         )
     elif case == "appointment in another patient's course":
         AppointmentFactory(
@@ -295,36 +293,17 @@ def _attempt(case, *, clinic, patient, practitioner, theirs):  # noqa: C901 - on
     elif case == "hold turned into another patient's appointment":
         _hold(clinic, patient, appointment=theirs["visit"])
     elif case == "waitlist offer of a slot held for another patient":
-        entry = WaitlistEntry.objects.create(
-            patient=patient,
-            location=clinic.location,
-            service=clinic.assessment,
-            minutes=60,
-            weekdays=[0, 1, 2, 3, 4],
-            earliest_time=dt.time(8),
-            latest_time=dt.time(18),
-            created_by=practitioner.user,
-        )
-        WaitlistOffer.objects.create(
-            entry=entry,
-            hold=_hold(clinic, theirs["visit"].patient),
-            expires_at=timezone.now() + dt.timedelta(hours=2),
-        )
+        entry = a_waitlist_entry(clinic, patient, created_by=practitioner.user)
+        a_waitlist_offer(entry, _hold(clinic, theirs["visit"].patient))
     else:  # pragma: no cover
         raise AssertionError(case)
 
 
 def _hold(clinic, patient, appointment=None):
-    starts_at = next_weekday(clinic.location, 4, 9)
-    return SlotHold.objects.create(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        service=clinic.assessment,
-        patient=patient,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=1),
-        blocks_until=starts_at + dt.timedelta(minutes=65),
+    return a_slot_hold(
+        clinic,
+        patient,
+        next_weekday(clinic.location, 4, 9),
         expires_at=timezone.now() + dt.timedelta(minutes=10),
         appointment=appointment,
     )
