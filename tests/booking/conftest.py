@@ -139,19 +139,19 @@ def intake(monkeypatch):
 @pytest.fixture
 def book(clinic, front_desk):
     """`book(patient, starts_at, status=..., service=..., minutes=..., now=...)`: an appointment
-    booked by the front desk at the `clinic`, through the service (so its emails are written)."""
-    from booking import services
+    booked by the front desk at the `clinic` (next Tuesday at 10:00 unless `starts_at` says
+    otherwise), through the service (so its emails are written)."""
     from booking.models import Status
+    from tests.booking.factories import a_booking
 
     def _book(
         patient, starts_at=None, *, status=Status.CONFIRMED, service=None, minutes=60, now=None
     ):
-        return services.book_appointment(
+        return a_booking(
+            clinic,
+            starts_at or next_weekday(clinic.location, 1, 10),
             patient=patient,
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            service=service or clinic.assessment,
-            starts_at=starts_at or next_weekday(clinic.location, 1, 10),
+            service=service,
             minutes=minutes,
             actor=front_desk,
             status=status,

@@ -227,7 +227,7 @@ def a_slot_hold(
     )
 
 
-def a_waitlist_entry(
+def _waiting(
     clinic: Clinic,
     patient,
     *,
@@ -235,51 +235,38 @@ def a_waitlist_entry(
     earliest: dt.time = dt.time(8),
     latest: dt.time = dt.time(18),
     service=None,
-    created_by=None,
-) -> WaitlistEntry:
-    """`patient` waiting for an hour's assessment at the clinic (or a needling session of 30
-    minutes, if `service` says so) on `weekdays` between `earliest` and `latest`, written by
-    `created_by` (the patient unless given). Written directly, without the booking rules."""
+    **fields,
+) -> dict:
     service = service or clinic.assessment
+    return fields | {
+        "patient": patient,
+        "location": clinic.location,
+        "service": service,
+        "minutes": 60 if service == clinic.assessment else 30,
+        "weekdays": list(weekdays),
+        "earliest_time": earliest,
+        "latest_time": latest,
+    }
+
+
+def a_waitlist_entry(clinic: Clinic, patient, *, created_by=None, **wish) -> WaitlistEntry:
+    """`patient` waiting for an hour's assessment at the clinic on weekdays between 8:00 and
+    18:00, unless `wish` says other `weekdays`, `earliest` and `latest` times or a `service`
+    (needling: 30 minutes), or more fields (a `practitioner`), written by `created_by` (the patient unless given). Written
+    directly, without the booking rules."""
     return WaitlistEntry.objects.create(
-        patient=patient,
-        location=clinic.location,
-        service=service,
-        minutes=60 if service == clinic.assessment else 30,
-        weekdays=list(weekdays),
-        earliest_time=earliest,
-        latest_time=latest,
-        created_by=created_by or patient.user,
+        **_waiting(clinic, patient, **wish), created_by=created_by or patient.user
     )
 
 
-def joined_waitlist(
-    clinic: Clinic,
-    patient,
-    *,
-    weekdays=(0, 1, 2, 3, 4),
-    earliest: dt.time = dt.time(8),
-    latest: dt.time = dt.time(18),
-    service=None,
-    actor=None,
-    **fields,
-) -> WaitlistEntry:
+def joined_waitlist(clinic: Clinic, patient, *, actor=None, **wish) -> WaitlistEntry:
     """`patient` put on the waitlist through `services.join_waitlist` (its rules checked), as
     `a_waitlist_entry` says, by `actor` (the patient, or for a patient without an account the
     clinic's practitioner, unless given)."""
     from booking import services
 
-    service = service or clinic.assessment
     return services.join_waitlist(
-        patient=patient,
-        location=clinic.location,
-        service=service,
-        minutes=60 if service == clinic.assessment else 30,
-        weekdays=list(weekdays),
-        earliest_time=earliest,
-        latest_time=latest,
-        actor=actor or patient.user or clinic.practitioner.user,
-        **fields,
+        **_waiting(clinic, patient, **wish), actor=actor or patient.user or clinic.practitioner.user
     )
 
 

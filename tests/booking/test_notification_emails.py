@@ -86,7 +86,7 @@ def test_the_confirmation_gives_time_place_practitioner_links_and_an_invite(book
     assert _calendar_methods(message) == ["REQUEST"]
 
 
-def test_times_are_the_locations_own_across_a_daylight_saving_change(clinic, patient, front_desk):
+def test_times_are_the_locations_own_across_a_daylight_saving_change(clinic, patient, book):
     zone = clinic.location.zone
     change = _next_clock_change(zone, clinic.location.today())
     day = change + dt.timedelta(days=1)
@@ -96,16 +96,7 @@ def test_times_are_the_locations_own_across_a_daylight_saving_change(clinic, pat
     booked_at = max(
         timezone.now(), dt.datetime.combine(change - dt.timedelta(days=4), dt.time(12), zone)
     )
-    appointment = services.book_appointment(
-        patient=patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=starts_at,
-        minutes=60,
-        actor=front_desk,
-        now=booked_at,
-    )
+    appointment = book(patient, starts_at, now=booked_at)
     then, later = (
         dateformat.format(moment.astimezone(zone), "T") for moment in (booked_at, starts_at)
     )

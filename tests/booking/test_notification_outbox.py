@@ -55,19 +55,11 @@ def test_a_confirmed_booking_writes_its_confirmation_and_schedules_reminders(boo
 
 
 @pytest.mark.time_machine(dt.datetime(2028, 3, 1, 15, tzinfo=dt.UTC), tick=True)
-def test_a_time_given_on_the_locations_clock_keeps_its_reminders(clinic, patient, front_desk):
+def test_a_time_given_on_the_locations_clock_keeps_its_reminders(clinic, patient, book):
     # The same instant as a UTC time, with the location's offset: not a move, and 24 hours
     # before is 24 real hours even when the clocks change in between (Toronto, 12 March 2028).
     starts_at = dt.datetime(2028, 3, 13, 10, tzinfo=clinic.location.zone)
-    appointment = services.book_appointment(
-        patient=patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=starts_at,
-        minutes=60,
-        actor=front_desk,
-    )
+    appointment = book(patient, starts_at)
     assert _pending_reminders(appointment) == {
         48: dt.datetime(2028, 3, 11, 14, tzinfo=dt.UTC),  # 09:00 EST, before the change
         24: dt.datetime(2028, 3, 12, 14, tzinfo=dt.UTC),

@@ -32,7 +32,6 @@ from intake.clinical.models import (
 from intake.questionnaire.models import ConsentSignature
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
-    AppointmentFactory,
     a_clinic,
     a_course,
     a_course_record,
@@ -269,13 +268,13 @@ def _attempt(case, *, clinic, patient, practitioner, theirs):  # noqa: C901 - on
             assessment_id=signed_assessment(theirs["visit"].patient, practitioner).pk,
         )
     elif case == "appointment in another patient's course":
-        AppointmentFactory(
-            location=clinic.location,
-            practitioner=practitioner,
-            room=clinic.rooms[1],
-            patient=patient,
+        an_appointment(
+            clinic,
+            patient,
+            next_weekday(clinic.location, 3, 11, weeks_ahead=4),
             service=clinic.needling,
-            starts_at=next_weekday(clinic.location, 3, 11, weeks_ahead=4),
+            room=clinic.rooms[1],
+            practitioner=practitioner,
             course=theirs["course"],
             session_number=2,
         )
