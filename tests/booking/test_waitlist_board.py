@@ -16,7 +16,7 @@ from booking.forms import slot_choice_value
 from booking.models import WaitlistEntry, WaitlistOffer
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic, joined_waitlist
+from tests.booking.factories import a_clinic, an_appointment, joined_waitlist
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -135,15 +135,7 @@ def test_only_times_that_suit_the_patient_are_offered(login, front_desk, clinic,
 def test_a_time_taken_meanwhile_is_not_offered(login, front_desk, clinic, patient):
     entry = _wait(clinic, patient)
     target = next_weekday(clinic.location, 2, 10)
-    AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        service=clinic.assessment,
-        starts_at=target,
-        ends_at=target + dt.timedelta(hours=1),
-        blocks_until=target + dt.timedelta(minutes=65),
-    )
+    an_appointment(clinic, PatientFactory(), target)  # someone else's
     response = login(front_desk).post(
         reverse("booking:waitlist_offer", args=[entry.pk]),
         {"slot": slot_choice_value(clinic.practitioner.pk, target)},
