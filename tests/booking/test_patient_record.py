@@ -87,7 +87,8 @@ def test_the_export_takes_a_fixed_number_of_queries(
 
 
 def test_the_record_holds_every_check_in_corrections_included(login, clinic, patient, history):
-    from intake.clinical.models import AfterCareResponse, AssessmentNote, OutcomeSurvey, SurveyKind
+    from intake.clinical.models import AfterCareResponse, AssessmentNote
+    from tests.intake.factories import a_correction, a_survey_answer
 
     # After care of the first session of the course the signed assessment prescribed.
     course = a_course(
@@ -98,29 +99,10 @@ def test_the_record_holds_every_check_in_corrections_included(login, clinic, pat
         assessment=AssessmentNote.objects.get(patient=patient),
     )
     session = course.appointments.get()
-    first = OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.AFTER_CARE,
-        channel="link",
-        appointment_id=session.pk,
-        course_id=course.pk,
-        soreness="mild",
-        bruising=False,
-        worrying=True,
-        worrying_details="Tingling toes",
+    first = a_survey_answer(
+        session, channel="link", worrying=True, worrying_details="Tingling toes"
     )
-    OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.AFTER_CARE,
-        channel="link",
-        appointment_id=session.pk,
-        course_id=course.pk,
-        soreness="mild",
-        bruising=True,
-        worrying=False,
-        supersedes=first,
-        reported_at=first.reported_at,
-    )
+    a_correction(first, bruising=True)
     AfterCareResponse.objects.create(checkin=first, by=history.practitioner.user, note="Phoned")
     client = login(patient.user)
     record = json.loads(client.get(reverse("booking:my_record"), {"format": "json"}).content)

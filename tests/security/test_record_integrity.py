@@ -44,6 +44,8 @@ from tests.factories import PatientFactory, certified_practitioner
 from tests.intake.factories import (
     ConsentVersionFactory,
     IntakeFactory,
+    a_correction,
+    a_survey_answer,
     session_note,
     signed_assessment,
     submitted_intake,
@@ -150,15 +152,7 @@ def test_the_database_accepts_records_that_name_the_patients_own_visits(
     )
     session = course.appointments.get()
     assert session_note(prescribed, 1, appointment_id=session.pk).pk
-    OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.BEFORE_SESSION,
-        channel=SurveyChannel.HOME,
-        appointment_id=session.pk,
-        course_id=course.pk,
-        pain_first_steps=4,
-        pain_average=3,
-    )
+    a_survey_answer(session, SurveyKind.BEFORE_SESSION, pain_first_steps=4)
 
 
 CASES = {
@@ -191,14 +185,8 @@ def theirs(clinic, other_patient, practitioner, others_visit):
         first_start=others_visit.starts_at + dt.timedelta(days=7),
         assessment=prescribed,
     )
-    answer = OutcomeSurvey.objects.create(
-        patient=other_patient,
-        kind=SurveyKind.BEFORE_SESSION,
-        channel=SurveyChannel.HOME,
-        appointment_id=course.appointments.get().pk,
-        course_id=course.pk,
-        pain_first_steps=4,
-        pain_average=3,
+    answer = a_survey_answer(
+        course.appointments.get(), SurveyKind.BEFORE_SESSION, pain_first_steps=4
     )
     return {
         "visit": others_visit,
@@ -222,15 +210,7 @@ def _attempt(case, *, clinic, patient, practitioner, theirs):  # noqa: C901 - on
             patient=patient, author=practitioner, assessment=theirs["assessment"], session_number=1
         )
     elif case == "check-in about another patient's appointment":
-        OutcomeSurvey.objects.create(
-            patient=patient,
-            kind=SurveyKind.AFTER_CARE,
-            channel=SurveyChannel.HOME,
-            appointment_id=theirs["visit"].pk,
-            soreness="mild",
-            bruising=False,
-            worrying=False,
-        )
+        a_survey_answer(theirs["visit"], patient=patient)
     elif case == "check-in about another patient's course":
         OutcomeSurvey.objects.create(
             patient=patient,
@@ -241,14 +221,8 @@ def _attempt(case, *, clinic, patient, practitioner, theirs):  # noqa: C901 - on
             pain_average=2,
         )
     elif case == "check-in correcting another patient's answer":
-        OutcomeSurvey.objects.create(
-            patient=patient,
-            kind=SurveyKind.BEFORE_SESSION,
-            channel=SurveyChannel.HOME,
-            appointment_id=theirs["answer"].appointment_id,
-            supersedes=theirs["answer"],
-            pain_first_steps=1,
-            pain_average=1,
+        a_correction(
+            theirs["answer"], patient=patient, course_id=None, pain_first_steps=1, pain_average=1
         )
     elif case == "questionnaire correcting another patient's":
         IntakeFactory(patient=patient, supersedes=theirs["intake"])

@@ -32,7 +32,7 @@ from intake.clinical.models import (
 )
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import AppointmentFactory, a_clinic, a_course, an_appointment
-from tests.intake.factories import session_note, signed_assessment
+from tests.intake.factories import a_survey_answer, session_note, signed_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -140,16 +140,7 @@ def test_records_of_the_patients_own_sessions_of_the_right_course_are_accepted(
     assert session_note(prescribed, 1, appointment_id=_session(course, 1).pk).pk
     assert session_note(prescribed, 2).pk  # from the chart, no appointment: not checked
     assert _before_session(patient, appointment_id=_session(course, 3).pk, course_id=course.pk).pk
-    assert OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.AFTER_CARE,
-        channel=SurveyChannel.COUNTER,
-        appointment_id=_session(course, 2).pk,
-        course_id=course.pk,
-        soreness="mild",
-        bruising=False,
-        worrying=False,
-    ).pk
+    assert a_survey_answer(_session(course, 2), channel=SurveyChannel.COUNTER).pk
     # A course questionnaire names the course and its last session, or the course alone.
     assert _end_of_course(patient, appointment_id=_session(course, 2).pk, course_id=course.pk).pk
     assert OutcomeSurvey.objects.create(
