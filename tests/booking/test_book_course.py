@@ -219,12 +219,10 @@ def test_the_page_says_why_a_course_cannot_be_booked(
     assert "A course cannot be booked yet" in html and "No signed assessment" in html
 
 
-def test_the_page_proposes_then_books_all_sessions(login, clinic, patient, practitioner, prescribe):
-    prescribe(patient, practitioner)
-    client = login(practitioner.user)
-    url = reverse("booking:course_book", args=[patient.pk])
-    first = next_weekday(clinic.location, 1, 10).astimezone(clinic.location.zone)
-    proposed = client.post(
+def _propose(client, url, clinic, first: dt.datetime, practitioner):
+    """Ask the course page for weekly sessions from `first` (local) at 10:00 with
+    `practitioner` at the clinic."""
+    return client.post(
         url,
         {
             "action": "propose",
@@ -234,6 +232,14 @@ def test_the_page_proposes_then_books_all_sessions(login, clinic, patient, pract
             "first-practitioner": practitioner.pk,
         },
     )
+
+
+def test_the_page_proposes_then_books_all_sessions(login, clinic, patient, practitioner, prescribe):
+    prescribe(patient, practitioner)
+    client = login(practitioner.user)
+    url = reverse("booking:course_book", args=[patient.pk])
+    first = next_weekday(clinic.location, 1, 10).astimezone(clinic.location.zone)
+    proposed = _propose(client, url, clinic, first, practitioner)
     assert proposed.content.decode().count("Free</span>") == 6
     response = client.post(url, _session_post(_weekly(clinic, first)))
     course = Course.objects.get()
@@ -366,16 +372,7 @@ def test_the_course_page_offers_only_practitioners_certified_on_each_sessions_da
     url = reverse("booking:course_book", args=[patient.pk])
     opened = client.get(url).content.decode()
     assert f'value="{expired.pk}"' not in _menu(opened, "first-practitioner")
-    html = client.post(
-        url,
-        {
-            "action": "propose",
-            "first-date": first.date().isoformat(),
-            "first-time": "10:00",
-            "first-location": clinic.location.pk,
-            "first-practitioner": practitioner.pk,
-        },
-    ).content.decode()
+    html = _propose(client, url, clinic, first, practitioner).content.decode()
     for row in range(6):
         menu = _menu(html, f"session-{row}-practitioner")
         assert f'value="{practitioner.pk}"' in menu
