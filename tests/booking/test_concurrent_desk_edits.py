@@ -3,8 +3,6 @@ happened and sees its current state; nothing is overwritten silently."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
 
@@ -13,7 +11,7 @@ from booking.forms import slot_choice_value
 from booking.models import Appointment, AppointmentEvent, Status
 from clinic.models import Role
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic
+from tests.booking.factories import a_clinic, an_appointment
 from tests.booking.races import at_once
 from tests.conftest import VerifiedClient
 from tests.factories import PatientFactory, UserFactory
@@ -22,17 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _request(clinic, start):
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=PatientFactory(),
-        service=clinic.assessment,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        blocks_until=start + dt.timedelta(minutes=65),
-        status=Status.REQUESTED,
-    )
+    return an_appointment(clinic, PatientFactory(), start, status=Status.REQUESTED)
 
 
 def _messages(response) -> str:

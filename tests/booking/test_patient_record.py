@@ -12,7 +12,7 @@ from django.urls import reverse
 from booking.models import Status
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_course
+from tests.booking.factories import a_course, an_appointment
 from tests.intake.factories import publish_consents, sign, signed_assessment, submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -24,14 +24,7 @@ def history(clinic, patient):
     sign(patient, publish_consents())
     signed_assessment(patient, clinic.practitioner)
     start = next_weekday(clinic.location, 1, 10)
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=start,
-    )
+    return an_appointment(clinic, patient, start)
 
 
 def test_a_patient_downloads_their_whole_record_as_json(login, patient, history):

@@ -31,7 +31,7 @@ from intake.clinical.models import (
     SurveyKind,
 )
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic, a_course, an_appointment
+from tests.booking.factories import a_clinic, a_course, an_appointment
 from tests.intake.factories import a_survey_answer, session_note, signed_assessment
 
 pytestmark = pytest.mark.django_db
@@ -236,14 +236,8 @@ def test_a_session_note_of_the_assessment_visit_is_refused(prescribed, assessmen
 def test_a_session_note_of_a_needling_visit_outside_any_course_is_refused(
     clinic, patient, prescribed
 ):
-    one_off = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.needling,
-        starts_at=next_weekday(clinic.location, 3, 9),
-        ends_at=next_weekday(clinic.location, 3, 9, 30),
+    one_off = an_appointment(
+        clinic, patient, next_weekday(clinic.location, 3, 9), service=clinic.needling
     )
     with _refused(SESSION_NOTE):
         session_note(prescribed, 1, appointment_id=one_off.pk)
