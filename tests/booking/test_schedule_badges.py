@@ -72,22 +72,15 @@ def test_the_day_view_shows_the_badges_from_the_patients_records(
     # counted), one visit completed (so this is not their first).
     past = start - dt.timedelta(days=21)
     an_appointment(clinic, patient, past, status=Status.COMPLETED)
-    an_appointment(
-        clinic,
-        patient,
-        past + dt.timedelta(days=7),
-        status=Status.CANCELLED,
-        cancelled_by="patient",
-        late_cancellation=True,
-    )
-    an_appointment(
-        clinic,
-        patient,
-        past + dt.timedelta(days=8),
-        status=Status.CANCELLED,
-        cancelled_by="clinic",
-        late_cancellation=True,
-    )
+    for days_later, by in ((7, "patient"), (8, "clinic")):
+        an_appointment(
+            clinic,
+            patient,
+            past + dt.timedelta(days=days_later),
+            status=Status.CANCELLED,
+            cancelled_by=by,
+            late_cancellation=True,
+        )
     an_appointment(clinic, patient, start)
     newcomer = PatientFactory()
     an_appointment(clinic, newcomer, start + dt.timedelta(hours=2), room=clinic.rooms[1])

@@ -12,7 +12,13 @@ from django.utils import timezone
 from booking import services
 from booking.models import Appointment, Status, WaitlistEntry, WaitlistOffer
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_booking, a_colleague, a_waitlist_entry, joined_waitlist
+from tests.booking.factories import (
+    a_booking,
+    a_colleague,
+    a_placed_hold,
+    a_waitlist_entry,
+    joined_waitlist,
+)
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,14 +50,7 @@ def test_the_offer_holds_the_slot_from_others(login, clinic, booked, patient, ot
     _wait(patient, clinic)
     services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
     with pytest.raises(services.SlotUnavailable):
-        services.place_hold(
-            patient=other_patient,
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            service=clinic.assessment,
-            starts_at=booked.starts_at,
-            minutes=60,
-        )
+        a_placed_hold(clinic, other_patient, booked.starts_at)
 
 
 def test_accepting_books_the_slot(login, clinic, booked, patient):
