@@ -9,14 +9,7 @@ import pytest
 from django.utils import timezone
 
 from booking.availability import aware
-from tests.booking.factories import a_clinic
 from tests.intake.factories import signed_assessment
-
-
-@pytest.fixture
-def clinic(location, practitioner):
-    """`location` open Mon–Sat 8–18 with two rooms; `practitioner` (certified) works Mon–Fri 9–17."""
-    return a_clinic(location=location, practitioner=practitioner)
 
 
 def next_weekday(

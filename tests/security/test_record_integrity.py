@@ -55,11 +55,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clinic(location, practitioner):
-    return a_clinic(location=location, practitioner=practitioner)
-
-
-@pytest.fixture
 def others_visit(clinic, other_patient):
     """The other patient's assessment appointment, at the practitioner's own location."""
     return an_appointment(clinic, other_patient, next_weekday(clinic.location, 1, 10))

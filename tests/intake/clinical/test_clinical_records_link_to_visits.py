@@ -31,7 +31,7 @@ from intake.clinical.models import (
     SurveyKind,
 )
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_clinic, a_course, an_appointment
+from tests.booking.factories import a_course, an_appointment
 from tests.intake.factories import a_survey_answer, session_note, signed_assessment
 
 pytestmark = pytest.mark.django_db
@@ -41,16 +41,6 @@ SAME_PATIENT_SURVEY = "checkin_appointment_is_the_patients"
 SESSION_NOTE = "treatment_note_appointment_is_a_session_of_the_course"
 SESSION_SURVEY = "checkin_appointment_is_a_session_of_the_course"
 NO_SUCH_ID = 2_000_000_000
-
-
-@pytest.fixture
-def clinic(location, practitioner):
-    return a_clinic(location=location, practitioner=practitioner)
-
-
-@pytest.fixture
-def prescribed(patient, practitioner):
-    return signed_assessment(patient, practitioner)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from booking.models import Status
 from clinic.models import AccessLog
 from intake.clinical import selectors
 from intake.clinical.models import AfterCareResponse, OutcomeSurvey, SurveyChannel, SurveyKind
-from tests.booking.factories import a_clinic, a_course
+from tests.booking.factories import a_course
 from tests.intake.factories import a_correction, a_survey_answer
 
 pytestmark = pytest.mark.django_db
@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 DONE, BOOKED = Status.COMPLETED, Status.CONFIRMED
 BEFORE = SurveyKind.BEFORE_SESSION
 AFTER = SurveyKind.AFTER_CARE
-
-
-@pytest.fixture
-def clinic(location, practitioner):
-    return a_clinic(location=location, practitioner=practitioner)
 
 
 @pytest.fixture
