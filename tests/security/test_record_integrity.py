@@ -132,22 +132,31 @@ def _note_on(visit, patient, practitioner):
     )
 
 
+def _treated_after(visit, clinic, practitioner):
+    """After `visit`, its patient's signed assessment by `practitioner`, the course it
+    prescribed (one session, done a week later) and the patient's answer before that session."""
+    prescribed = signed_assessment(visit.patient, practitioner)
+    course = a_course(
+        clinic,
+        visit.patient,
+        statuses=[Status.COMPLETED],
+        first_start=visit.starts_at + dt.timedelta(days=7),
+        assessment=prescribed,
+    )
+    answer = a_survey_answer(
+        course.appointments.get(), SurveyKind.BEFORE_SESSION, pain_first_steps=4
+    )
+    return prescribed, course, answer
+
+
 def test_the_database_accepts_records_that_name_the_patients_own_visits(
     clinic, patient, practitioner, own_visit
 ):
     """The cases below are refused for whose visit it is, not for being written directly."""
-    prescribed = signed_assessment(patient, practitioner)
+    prescribed, _, answer = _treated_after(own_visit, clinic, practitioner)
     assert _note_on(own_visit, patient, practitioner).pk
-    course = a_course(
-        clinic,
-        patient,
-        statuses=[Status.COMPLETED],
-        first_start=own_visit.starts_at + dt.timedelta(days=7),
-        assessment=prescribed,
-    )
-    session = course.appointments.get()
-    assert session_note(prescribed, 1, appointment_id=session.pk).pk
-    a_survey_answer(session, SurveyKind.BEFORE_SESSION, pain_first_steps=4)
+    assert session_note(prescribed, 1, appointment_id=answer.appointment_id).pk
+    assert answer.pk
 
 
 CASES = {
@@ -172,17 +181,7 @@ CASES = {
 @pytest.fixture
 def theirs(clinic, other_patient, practitioner, others_visit):
     """The other patient's records, which an attacker tries to attach to `patient`'s."""
-    prescribed = signed_assessment(other_patient, practitioner)
-    course = a_course(
-        clinic,
-        other_patient,
-        statuses=[Status.COMPLETED],
-        first_start=others_visit.starts_at + dt.timedelta(days=7),
-        assessment=prescribed,
-    )
-    answer = a_survey_answer(
-        course.appointments.get(), SurveyKind.BEFORE_SESSION, pain_first_steps=4
-    )
+    prescribed, course, answer = _treated_after(others_visit, clinic, practitioner)
     return {
         "visit": others_visit,
         "assessment": prescribed,
