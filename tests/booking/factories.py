@@ -1,4 +1,8 @@
-"""Factories for booking tests: rooms, services, appointments, and a ready-made location."""
+"""Factories for booking tests: rooms, services, a ready-made location (`a_clinic`) and the
+rows booked there: appointments, holds, waitlist places and offers, courses. `an_appointment`,
+`a_slot_hold`, `a_waitlist_entry`, `a_course` write rows directly (tests of what comes after);
+`a_booking`, `a_placed_hold`, `joined_waitlist` go through the booking services (their rules
+checked, their emails written)."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import factory
+from django.utils import timezone
 
 from booking.models import (
     Appointment,
@@ -211,8 +216,6 @@ def a_slot_hold(
     """A hold on an hour's assessment for `patient` with the clinic's practitioner, in its first
     room unless `room` says otherwise, blocking 5 minutes more, until `expires_at` (two hours
     from now unless given). Written directly, without the booking rules."""
-    from django.utils import timezone
-
     return SlotHold.objects.create(
         location=clinic.location,
         practitioner=clinic.practitioner,
@@ -251,9 +254,9 @@ def _waiting(
 
 def a_waitlist_entry(clinic: Clinic, patient, *, created_by=None, **wish) -> WaitlistEntry:
     """`patient` waiting for an hour's assessment at the clinic on weekdays between 8:00 and
-    18:00, unless `wish` says other `weekdays`, `earliest` and `latest` times or a `service`
-    (needling: 30 minutes), or more fields (a `practitioner`), written by `created_by` (the patient unless given). Written
-    directly, without the booking rules."""
+    18:00, unless `wish` says other `weekdays`, `earliest` and `latest` times, a `service`
+    (needling: 30 minutes) or more fields (a `practitioner`); written by `created_by` (the
+    patient unless given). Written directly, without the booking rules."""
     return WaitlistEntry.objects.create(
         **_waiting(clinic, patient, **wish), created_by=created_by or patient.user
     )
