@@ -3,7 +3,8 @@
 - `location` and `other_location`: two clinics, each with its own staff;
 - `patient` (a logged-in patient's record) and `other_patient`;
 - `front_desk` (works at `location`) and `front_desk_elsewhere` (works at `other_location`);
-- `practitioner` (certified, works at `location`) and `manager`.
+- `practitioner` (certified, works at `location`) and `manager`;
+- `clinic`: `location` ready to book, with rooms and `practitioner`'s working hours.
 Log in with `client.force_login(persona.user)` or the `login` helper.
 
 Time is an input: every test runs at one known instant (see `pytest_configure` below), chosen
@@ -168,6 +169,15 @@ def practitioner(location):
 @pytest.fixture
 def manager(db):
     return worlds.helen()
+
+
+@pytest.fixture
+def clinic(location, practitioner):
+    """`location` open Mon–Sat 8–18 with two rooms; `practitioner` (certified) works Mon–Fri 9–17
+    (see tests/booking/factories.py)."""
+    from tests.booking.factories import a_clinic
+
+    return a_clinic(location=location, practitioner=practitioner)
 
 
 @pytest.fixture(scope="module")

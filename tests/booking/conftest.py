@@ -9,14 +9,7 @@ import pytest
 from django.utils import timezone
 
 from booking.availability import aware
-from tests.booking.factories import a_clinic
 from tests.intake.factories import signed_assessment
-
-
-@pytest.fixture
-def clinic(location, practitioner):
-    """`location` open Mon–Sat 8–18 with two rooms; `practitioner` (certified) works Mon–Fri 9–17."""
-    return a_clinic(location=location, practitioner=practitioner)
 
 
 def next_weekday(
@@ -139,19 +132,19 @@ def intake(monkeypatch):
 @pytest.fixture
 def book(clinic, front_desk):
     """`book(patient, starts_at, status=..., service=..., minutes=..., now=...)`: an appointment
-    booked by the front desk at the `clinic`, through the service (so its emails are written)."""
-    from booking import services
+    booked by the front desk at the `clinic` (next Tuesday at 10:00 unless `starts_at` says
+    otherwise), through the service (so its emails are written)."""
     from booking.models import Status
+    from tests.booking.factories import a_booking
 
     def _book(
         patient, starts_at=None, *, status=Status.CONFIRMED, service=None, minutes=60, now=None
     ):
-        return services.book_appointment(
+        return a_booking(
+            clinic,
+            starts_at or next_weekday(clinic.location, 1, 10),
             patient=patient,
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            service=service or clinic.assessment,
-            starts_at=starts_at or next_weekday(clinic.location, 1, 10),
+            service=service,
             minutes=minutes,
             actor=front_desk,
             status=status,
@@ -183,3 +176,28 @@ def book_course(clinic, front_desk, prescribe):
         )
 
     return _book_course
+
+
+@pytest.fixture
+def freed_for(clinic, book):
+    """`freed_for(waiting, patient)`: `waiting` is on the waitlist for Tuesdays 9:00–12:00;
+    `patient`'s assessment next Tuesday at 10:00 is booked and then cancelled by the patient,
+    so the freed time is offered to `waiting`. Returns the cancelled appointment and the
+    offer (through the services, so the emails are written)."""
+    from booking import services
+    from tests.booking.factories import a_waitlist_entry
+
+    def _freed_for(waiting, patient):
+        start = next_weekday(clinic.location, 1, 10)
+        entry = a_waitlist_entry(
+            clinic,
+            waiting,
+            weekdays=[start.astimezone(clinic.location.zone).weekday()],
+            earliest=dt.time(9),
+            latest=dt.time(12),
+        )
+        appointment = book(patient, start)
+        services.patient_cancel(appointment, actor=patient.user, reason="Away")
+        return appointment, entry.offers.get()
+
+    return _freed_for

@@ -1,4 +1,8 @@
-"""Factories for booking tests: rooms, services, appointments, and a ready-made location."""
+"""Factories for booking tests: rooms, services, a ready-made location (`a_clinic`) and the
+rows booked there: appointments, holds, waitlist places and offers, courses. `an_appointment`,
+`a_slot_hold`, `a_waitlist_entry`, `a_course` write rows directly (tests of what comes after);
+`a_booking`, `a_placed_hold`, `joined_waitlist` go through the booking services (their rules
+checked, their emails written)."""
 
 from __future__ import annotations
 
@@ -6,8 +10,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 import factory
+from django.utils import timezone
 
-from booking.models import Appointment, Room, Status
+from booking.models import (
+    Appointment,
+    Course,
+    Room,
+    SlotHold,
+    Status,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from clinic.models import (
     Location,
     OpeningHours,
@@ -88,6 +101,13 @@ def a_clinic(
             defaults={"opens_at": dt.time(8), "closes_at": dt.time(18)},
         )
     practitioner = practitioner or certified_practitioner(locations=[location])
+    _works_weekdays(practitioner, location)
+    room_list = [RoomFactory(location=location, name=f"Room {n + 1}") for n in range(rooms)]
+    return Clinic(location, practitioner, room_list, assessment_service(), needling_service())
+
+
+def _works_weekdays(practitioner: Practitioner, location: Location) -> None:
+    """`practitioner` works at `location` Monday to Friday, 9:00–17:00."""
     for weekday in range(5):
         WorkingHours.objects.create(
             practitioner=practitioner,
@@ -96,22 +116,37 @@ def a_clinic(
             starts_at=dt.time(9),
             ends_at=dt.time(17),
         )
-    room_list = [RoomFactory(location=location, name=f"Room {n + 1}") for n in range(rooms)]
-    return Clinic(location, practitioner, room_list, assessment_service(), needling_service())
+
+
+def a_colleague(clinic: Clinic, *, certified: bool = True) -> Practitioner:
+    """A second practitioner at the clinic, working the same hours (Monday to Friday 9–17);
+    with `certified=False`, one without any dry-needling certification."""
+    colleague = certified_practitioner(locations=[clinic.location])
+    if not certified:
+        colleague.certifications.all().delete()
+    _works_weekdays(colleague, clinic.location)
+    return colleague
 
 
 def an_appointment(
-    clinic: Clinic, patient, starts_at: dt.datetime, *, service=None, room=None, **fields
+    clinic: Clinic,
+    patient,
+    starts_at: dt.datetime,
+    *,
+    service=None,
+    room=None,
+    practitioner=None,
+    **fields,
 ):
-    """An appointment of `patient` at the clinic with its practitioner, in its first room unless
-    `room` says otherwise: an assessment (60 minutes) unless `service` says otherwise (a
-    needling session: 30), blocking 5 minutes more. Written directly, without the booking
-    rules; `fields` for the rest."""
+    """An appointment of `patient` at the clinic with its practitioner (unless `practitioner`
+    says otherwise), in its first room unless `room` says otherwise: an assessment (60 minutes)
+    unless `service` says otherwise (a needling session: 30), blocking 5 minutes more. Written
+    directly, without the booking rules; `fields` for the rest."""
     service = service or clinic.assessment
     minutes = 60 if service == clinic.assessment else 30
     return AppointmentFactory(
         location=clinic.location,
-        practitioner=clinic.practitioner,
+        practitioner=practitioner or clinic.practitioner,
         room=room or clinic.rooms[0],
         patient=patient,
         service=service,
@@ -119,6 +154,149 @@ def an_appointment(
         ends_at=starts_at + dt.timedelta(minutes=minutes),
         blocks_until=starts_at + dt.timedelta(minutes=minutes + 5),
         **fields,
+    )
+
+
+def a_booking(
+    clinic: Clinic,
+    starts_at: dt.datetime,
+    *,
+    patient=None,
+    practitioner=None,
+    service=None,
+    minutes=None,
+    actor=None,
+    **fields,
+) -> Appointment:
+    """An appointment booked through `services.book_appointment` (its rules checked, its emails
+    written), unlike `an_appointment`: for `patient` (a new patient unless given) at the clinic
+    with its practitioner (unless `practitioner`), by `actor` (that practitioner unless given):
+    an assessment of 60 minutes unless `service` says a needling session (30) or `minutes`
+    says otherwise; `fields` for the rest (status, room, now)."""
+    from booking import services
+
+    practitioner = practitioner or clinic.practitioner
+    service = service or clinic.assessment
+    return services.book_appointment(
+        patient=patient or PatientFactory(),
+        location=clinic.location,
+        practitioner=practitioner,
+        service=service,
+        starts_at=starts_at,
+        minutes=minutes or (60 if service == clinic.assessment else 30),
+        actor=actor or practitioner.user,
+        **fields,
+    )
+
+
+def a_placed_hold(clinic: Clinic, patient, starts_at: dt.datetime) -> SlotHold:
+    """What `services.place_hold` holds for `patient` choosing an assessment (60 minutes) at
+    `starts_at` with the clinic's practitioner, as the online request page does."""
+    from booking import services
+
+    return services.place_hold(
+        patient=patient,
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.assessment,
+        starts_at=starts_at,
+        minutes=60,
+    )
+
+
+def a_slot_hold(
+    clinic: Clinic,
+    patient,
+    starts_at: dt.datetime,
+    *,
+    room=None,
+    expires_at: dt.datetime | None = None,
+    **fields,
+) -> SlotHold:
+    """A hold on an hour's assessment for `patient` with the clinic's practitioner, in its first
+    room unless `room` says otherwise, blocking 5 minutes more, until `expires_at` (two hours
+    from now unless given). Written directly, without the booking rules."""
+    return SlotHold.objects.create(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        room=room or clinic.rooms[0],
+        service=clinic.assessment,
+        patient=patient,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=1),
+        blocks_until=starts_at + dt.timedelta(minutes=65),
+        expires_at=expires_at or timezone.now() + dt.timedelta(hours=2),
+        **fields,
+    )
+
+
+def _waiting(
+    clinic: Clinic,
+    patient,
+    *,
+    weekdays=(0, 1, 2, 3, 4),
+    earliest: dt.time = dt.time(8),
+    latest: dt.time = dt.time(18),
+    service=None,
+    **fields,
+) -> dict:
+    service = service or clinic.assessment
+    return fields | {
+        "patient": patient,
+        "location": clinic.location,
+        "service": service,
+        "minutes": 60 if service == clinic.assessment else 30,
+        "weekdays": list(weekdays),
+        "earliest_time": earliest,
+        "latest_time": latest,
+    }
+
+
+def a_waitlist_entry(clinic: Clinic, patient, *, created_by=None, **wish) -> WaitlistEntry:
+    """`patient` waiting for an hour's assessment at the clinic on weekdays between 8:00 and
+    18:00, unless `wish` says other `weekdays`, `earliest` and `latest` times, a `service`
+    (needling: 30 minutes) or more fields (a `practitioner`); written by `created_by` (the
+    patient unless given). Written directly, without the booking rules."""
+    return WaitlistEntry.objects.create(
+        **_waiting(clinic, patient, **wish), created_by=created_by or patient.user
+    )
+
+
+def joined_waitlist(clinic: Clinic, patient, *, actor=None, **wish) -> WaitlistEntry:
+    """`patient` put on the waitlist through `services.join_waitlist` (its rules checked), as
+    `a_waitlist_entry` says, by `actor` (the patient, or for a patient without an account the
+    clinic's practitioner, unless given)."""
+    from booking import services
+
+    return services.join_waitlist(
+        **_waiting(clinic, patient, **wish), actor=actor or patient.user or clinic.practitioner.user
+    )
+
+
+def a_waitlist_offer(entry: WaitlistEntry, hold: SlotHold) -> WaitlistOffer:
+    """The offer of `hold`'s time to the patient waiting in `entry`, open as long as the hold."""
+    return WaitlistOffer.objects.create(entry=entry, hold=hold, expires_at=hold.expires_at)
+
+
+def a_course_record(
+    patient: Patient,
+    practitioner: Practitioner,
+    *,
+    assessment_id: int | None = None,
+    sessions_planned: int = 6,
+    minutes: int = 30,
+    created_by=None,
+) -> Course:
+    """A course of `patient` with `practitioner` and no sessions booked yet, prescribed by the
+    assessment `assessment_id` (a new signed one of the patient's unless given) and written by
+    `created_by` (the practitioner unless given). Written directly, without the booking rules."""
+    return Course.objects.create(
+        patient=patient,
+        practitioner=practitioner,
+        assessment_id=assessment_id or prescribing_assessment(patient, practitioner).pk,
+        sessions_planned=sessions_planned,
+        minutes=minutes,
+        created_by=created_by or practitioner.user,
     )
 
 
@@ -146,17 +324,14 @@ def a_course(
     at the clinic, the first at `first_start` (weekly by default), each with the given status
     (cancelled ones say by the patient). Written directly, without the booking rules: tests of
     what comes after booking. Prescribed by `assessment`, or a new signed one of the patient's."""
-    from booking.models import Course
-
     practitioner = practitioner or clinic.practitioner
     assessment = assessment or prescribing_assessment(patient, practitioner)
-    course = Course.objects.create(
-        patient=patient,
-        practitioner=practitioner,
+    course = a_course_record(
+        patient,
+        practitioner,
         assessment_id=assessment.pk,
         sessions_planned=sessions_planned or max(4, len(statuses)),
         minutes=minutes,
-        created_by=practitioner.user,
     )
     for number, status in enumerate(statuses, start=1):
         starts_at = first_start + interval * (number - 1)

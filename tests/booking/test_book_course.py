@@ -13,9 +13,14 @@ from django.urls import reverse
 from booking import services
 from booking.models import Appointment, Course, Status
 from booking.services import SessionChoice
-from clinic.models import WorkingHours
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import RoomFactory, a_clinic, prescribing_assessment
+from tests.booking.factories import (
+    RoomFactory,
+    a_booking,
+    a_clinic,
+    a_colleague,
+    a_course_record,
+)
 from tests.factories import PatientFactory, certified_practitioner
 
 pytestmark = pytest.mark.django_db
@@ -57,15 +62,7 @@ def test_one_conflicting_session_means_nothing_is_booked(clinic, patient, prescr
     prescribe(patient, clinic.practitioner, sessions=6, minutes=30)
     first = next_weekday(clinic.location, 1, 10)
     # Someone else already has the practitioner on the fourth Tuesday.
-    services.book_appointment(
-        patient=PatientFactory(),
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.needling,
-        starts_at=first + dt.timedelta(weeks=3),
-        minutes=30,
-        actor=clinic.practitioner.user,
-    )
+    a_booking(clinic, first + dt.timedelta(weeks=3), service=clinic.needling)
     with pytest.raises(services.SlotUnavailable, match="Session 4"):
         services.book_course(
             patient=patient, choices=_weekly(clinic, first), actor=clinic.practitioner.user
@@ -79,15 +76,7 @@ def test_checking_a_course_shows_each_conflict_with_nearest_alternatives(
 ):
     prescribe(patient, clinic.practitioner)
     first = next_weekday(clinic.location, 1, 10)
-    services.book_appointment(
-        patient=PatientFactory(),
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.needling,
-        starts_at=first + dt.timedelta(weeks=2),
-        minutes=30,
-        actor=clinic.practitioner.user,
-    )
+    a_booking(clinic, first + dt.timedelta(weeks=2), service=clinic.needling)
     proposals = services.check_course(
         patient=patient, service=clinic.needling, minutes=30, choices=_weekly(clinic, first)
     )
@@ -171,13 +160,8 @@ def test_moving_or_cancelling_one_session_keeps_the_others_and_the_numbering(
 def test_the_database_refuses_a_course_of_3_or_7_and_other_lengths(clinic, patient):
     for sessions, minutes in [(3, 30), (7, 30), (6, 25)]:
         with pytest.raises(IntegrityError), transaction.atomic():
-            Course.objects.create(
-                patient=patient,
-                practitioner=clinic.practitioner,
-                assessment_id=prescribing_assessment(patient, clinic.practitioner).pk,
-                sessions_planned=sessions,
-                minutes=minutes,
-                created_by=clinic.practitioner.user,
+            a_course_record(
+                patient, clinic.practitioner, sessions_planned=sessions, minutes=minutes
             )
 
 
@@ -195,16 +179,7 @@ def test_an_uncertified_practitioner_cannot_take_a_needling_session(
     clinic, patient, prescribe, location
 ):
     prescribe(patient, clinic.practitioner)
-    uncertified = certified_practitioner(locations=[location])
-    uncertified.certifications.all().delete()
-    for weekday in range(5):
-        WorkingHours.objects.create(
-            practitioner=uncertified,
-            location=location,
-            weekday=weekday,
-            starts_at=dt.time(9),
-            ends_at=dt.time(17),
-        )
+    uncertified = a_colleague(clinic, certified=False)
     choices = _weekly(clinic, next_weekday(clinic.location, 1, 10))
     choices[0] = SessionChoice(1, location, uncertified, choices[0].starts_at)
     with pytest.raises(services.SlotUnavailable, match="no dry-needling certification"):
@@ -244,12 +219,10 @@ def test_the_page_says_why_a_course_cannot_be_booked(
     assert "A course cannot be booked yet" in html and "No signed assessment" in html
 
 
-def test_the_page_proposes_then_books_all_sessions(login, clinic, patient, practitioner, prescribe):
-    prescribe(patient, practitioner)
-    client = login(practitioner.user)
-    url = reverse("booking:course_book", args=[patient.pk])
-    first = next_weekday(clinic.location, 1, 10).astimezone(clinic.location.zone)
-    proposed = client.post(
+def _propose(client, url, clinic, first: dt.datetime, practitioner):
+    """Ask the course page for weekly sessions from `first` (local) at 10:00 with
+    `practitioner` at the clinic."""
+    return client.post(
         url,
         {
             "action": "propose",
@@ -259,6 +232,14 @@ def test_the_page_proposes_then_books_all_sessions(login, clinic, patient, pract
             "first-practitioner": practitioner.pk,
         },
     )
+
+
+def test_the_page_proposes_then_books_all_sessions(login, clinic, patient, practitioner, prescribe):
+    prescribe(patient, practitioner)
+    client = login(practitioner.user)
+    url = reverse("booking:course_book", args=[patient.pk])
+    first = next_weekday(clinic.location, 1, 10).astimezone(clinic.location.zone)
+    proposed = _propose(client, url, clinic, first, practitioner)
     assert proposed.content.decode().count("Free</span>") == 6
     response = client.post(url, _session_post(_weekly(clinic, first)))
     course = Course.objects.get()
@@ -288,14 +269,8 @@ def test_an_alternative_can_replace_a_conflicting_session(
     prescribe(patient, practitioner)
     first = next_weekday(clinic.location, 1, 10)
     choices = _weekly(clinic, first)
-    busy = services.book_appointment(
-        patient=PatientFactory(),
-        location=clinic.location,
-        practitioner=practitioner,
-        service=clinic.needling,
-        starts_at=choices[1].starts_at,
-        minutes=30,
-        actor=practitioner.user,
+    busy = a_booking(
+        clinic, choices[1].starts_at, practitioner=practitioner, service=clinic.needling
     )
     client = login(practitioner.user)
     url = reverse("booking:course_book", args=[patient.pk])
@@ -352,7 +327,6 @@ def test_the_courses_to_book_panel_costs_a_bounded_number_of_queries(
     login, practitioner, location, django_assert_max_num_queries
 ):
     from booking.pages import COURSES_TO_BOOK_AT_MOST
-    from tests.factories import PatientFactory
     from tests.intake.factories import signed_assessment, submitted_intake
 
     def assessed(n):
@@ -398,16 +372,7 @@ def test_the_course_page_offers_only_practitioners_certified_on_each_sessions_da
     url = reverse("booking:course_book", args=[patient.pk])
     opened = client.get(url).content.decode()
     assert f'value="{expired.pk}"' not in _menu(opened, "first-practitioner")
-    html = client.post(
-        url,
-        {
-            "action": "propose",
-            "first-date": first.date().isoformat(),
-            "first-time": "10:00",
-            "first-location": clinic.location.pk,
-            "first-practitioner": practitioner.pk,
-        },
-    ).content.decode()
+    html = _propose(client, url, clinic, first, practitioner).content.decode()
     for row in range(6):
         menu = _menu(html, f"session-{row}-practitioner")
         assert f'value="{practitioner.pk}"' in menu
@@ -420,18 +385,10 @@ def test_a_chosen_practitioner_stays_in_the_row_with_the_reason_they_cannot_take
 ):
     prescribe(patient, practitioner)
     first = next_weekday(clinic.location, 1, 10)
-    expiring = certified_practitioner(locations=[clinic.location])
+    expiring = a_colleague(clinic)
     expiring.certifications.update(
         valid_until=first.astimezone(clinic.location.zone).date() + dt.timedelta(days=8)
     )
-    for weekday in range(5):
-        WorkingHours.objects.create(
-            practitioner=expiring,
-            location=clinic.location,
-            weekday=weekday,
-            starts_at=dt.time(9),
-            ends_at=dt.time(17),
-        )
     choices = [
         SessionChoice(c.number, c.location, expiring, c.starts_at) for c in _weekly(clinic, first)
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -11,8 +13,12 @@ from tests.access_matrix import ANONYMOUS, PATIENT, POST, PUBLIC, ROLES, STAFF, 
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
     a_clinic,
+    a_course_record,
+    a_placed_hold,
+    a_slot_hold,
+    a_waitlist_entry,
+    a_waitlist_offer,
     an_appointment,
-    prescribing_assessment,
 )
 from tests.worlds import built_once
 
@@ -154,53 +160,22 @@ def address(urls):
 
 
 def _urls(clinic, patient, practitioner) -> dict[str, str]:
-    from booking import services
-    from booking.models import Course, Notification, SlotHold, WaitlistEntry, WaitlistOffer
+    from booking.models import Notification
     from booking.notifications import calendars, links
 
     start = next_weekday(clinic.location, 1, 10)
     appointment = an_appointment(clinic, patient, start)
-    hold = services.place_hold(
-        patient=patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 2, 10),
-        minutes=60,
-    )
-    entry = WaitlistEntry.objects.create(
-        patient=patient,
-        location=clinic.location,
-        service=clinic.assessment,
-        minutes=60,
-        weekdays=[1],
-        earliest_time="09:00",
-        latest_time="12:00",
-        created_by=patient.user,
-    )
-    offer = WaitlistOffer.objects.create(
-        entry=entry,
-        hold=SlotHold.objects.create(
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            room=clinic.rooms[1],
-            service=clinic.assessment,
-            patient=patient,
-            starts_at=next_weekday(clinic.location, 3, 10),
-            ends_at=next_weekday(clinic.location, 3, 11),
-            blocks_until=next_weekday(clinic.location, 3, 11),
-            expires_at=next_weekday(clinic.location, 3, 9),
-        ),
+    hold = a_placed_hold(clinic, patient, next_weekday(clinic.location, 2, 10))
+    entry = a_waitlist_entry(clinic, patient, weekdays=[1], earliest=dt.time(9), latest=dt.time(12))
+    held_for_the_entry = a_slot_hold(
+        clinic,
+        patient,
+        next_weekday(clinic.location, 3, 10),
+        room=clinic.rooms[1],
         expires_at=next_weekday(clinic.location, 3, 9),
     )
-    course = Course.objects.create(
-        patient=patient,
-        practitioner=clinic.practitioner,
-        assessment_id=prescribing_assessment(patient, clinic.practitioner).pk,
-        sessions_planned=6,
-        minutes=30,
-        created_by=clinic.practitioner.user,
-    )
+    offer = a_waitlist_offer(entry, held_for_the_entry)
+    course = a_course_record(patient, clinic.practitioner)
     session_start = next_weekday(clinic.location, 4, 10)
     session = an_appointment(
         clinic, patient, session_start, service=clinic.needling, course=course, session_number=1

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from booking.models import Appointment, Status
 from clinic.models import AccessLog, Patient, User
-from tests.booking.factories import AppointmentFactory
+from tests.booking.factories import an_appointment
 from tests.factories import PASSWORD
 from tests.intake.factories import signed_assessment, submitted_intake
 
@@ -22,24 +22,9 @@ def test_closing_removes_the_login_and_keeps_the_clinical_record(login, patient,
     submitted_intake(patient)
     signed_assessment(patient, clinic.practitioner)
     past_start = timezone.now() - dt.timedelta(days=10)
-    AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=past_start,
-        status=Status.COMPLETED,
-    )
+    an_appointment(clinic, patient, past_start, status=Status.COMPLETED)
     future_start = timezone.now() + dt.timedelta(days=10)
-    future = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[1],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=future_start,
-    )
+    future = an_appointment(clinic, patient, future_start, room=clinic.rooms[1])
     user = patient.user
     client = login(user)
     wrong = client.post(reverse("booking:close_account"), {"password": "nope"})

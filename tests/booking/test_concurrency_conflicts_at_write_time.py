@@ -20,7 +20,7 @@ from booking.forms import slot_choice_value
 from booking.models import Appointment, Course, SlotHold
 from booking.services import appointments, courses, waitlist
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory
+from tests.booking.factories import a_booking, an_appointment
 from tests.factories import PatientFactory, certified_practitioner
 
 pytestmark = pytest.mark.django_db
@@ -34,13 +34,7 @@ def start(clinic):
 @pytest.fixture
 def taken(clinic, start):
     """An appointment at `start` with the clinic's practitioner, in the first room."""
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        service=clinic.assessment,
-        starts_at=start,
-    )
+    return an_appointment(clinic, PatientFactory(), start)
 
 
 @pytest.fixture
@@ -62,19 +56,6 @@ def precheck_passes(monkeypatch, clinic):
     # Every workflow module that books calls its own imported `check_slot`.
     for workflow in (appointments, courses, waitlist):
         monkeypatch.setattr(workflow, "check_slot", check_slot)
-
-
-def _book_assessment(clinic, start, actor):
-    """A new patient's assessment with the clinic's practitioner at `start`, by the service."""
-    return services.book_appointment(
-        patient=PatientFactory(),
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=start,
-        minutes=60,
-        actor=actor,
-    )
 
 
 def _deadlock(*args, **kwargs):
@@ -127,12 +108,8 @@ def test_an_overlap_only_the_database_sees_becomes_slot_taken(
 def test_a_move_onto_a_time_only_the_database_sees_taken_becomes_slot_taken(
     clinic, start, taken, precheck_passes, front_desk
 ):
-    mine = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[1],
-        service=clinic.assessment,
-        starts_at=start + dt.timedelta(days=1),
+    mine = an_appointment(
+        clinic, PatientFactory(), start + dt.timedelta(days=1), room=clinic.rooms[1]
     )
     with pytest.raises(services.SlotTaken, match="just taken"):
         services.reschedule_appointment(mine, starts_at=start, actor=front_desk)
@@ -142,7 +119,7 @@ def test_a_move_onto_a_time_only_the_database_sees_taken_becomes_slot_taken(
 
 def test_a_deadlock_at_write_time_becomes_slot_taken(clinic, start, writes_deadlock, front_desk):
     with pytest.raises(services.SlotTaken, match="just taken") as refused:
-        _book_assessment(clinic, start, front_desk)
+        a_booking(clinic, start, actor=front_desk)
     wrapped = refused.value.__cause__
     assert isinstance(wrapped, OperationalError)
     assert isinstance(wrapped.__cause__, psycopg2.errors.DeadlockDetected)
@@ -158,7 +135,7 @@ def test_other_database_errors_are_not_disguised_as_a_taken_slot(
 
     monkeypatch.setattr(Appointment.objects, "create", broken)
     with pytest.raises(DataError):
-        _book_assessment(clinic, start, front_desk)
+        a_booking(clinic, start, actor=front_desk)
 
 
 # --- The pages -----------------------------------------------------------------------------
@@ -186,13 +163,7 @@ def test_a_request_that_meets_the_constraint_shows_fresh_times(login, patient, c
 
     def someone_else_books_it():
         # Written past every Python check, as the other of two racing bookings would be.
-        AppointmentFactory(
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            room=clinic.rooms[1],
-            service=clinic.assessment,
-            starts_at=start,
-        )
+        an_appointment(clinic, PatientFactory(), start, room=clinic.rooms[1])
 
     response = _hold_then_confirm(client, clinic, start, someone_else_books_it)
     assert response.status_code == 302

@@ -3,11 +3,7 @@ happened and sees its current state; nothing is overwritten silently."""
 
 from __future__ import annotations
 
-import datetime as dt
-import threading
-
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from booking import services
@@ -15,7 +11,8 @@ from booking.forms import slot_choice_value
 from booking.models import Appointment, AppointmentEvent, Status
 from clinic.models import Role
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic
+from tests.booking.factories import a_clinic, an_appointment
+from tests.booking.races import at_once
 from tests.conftest import VerifiedClient
 from tests.factories import PatientFactory, UserFactory
 
@@ -23,17 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _request(clinic, start):
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=PatientFactory(),
-        service=clinic.assessment,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        blocks_until=start + dt.timedelta(minutes=65),
-        status=Status.REQUESTED,
-    )
+    return an_appointment(clinic, PatientFactory(), start, status=Status.REQUESTED)
 
 
 def _messages(response) -> str:
@@ -115,36 +102,21 @@ def test_two_connections_acting_at_once_get_one_winner(location, practitioner, d
     request = _request(clinic, next_weekday(location, 1, 10))
     seen = request.version
     targets = [next_weekday(location, 2, 11), next_weekday(location, 3, 14)]
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def act(n: int) -> None:
-        try:
-            barrier.wait()
-            if n == 0:
-                services.confirm_request(request, actor=staff[n], expected_version=seen)
-            else:
-                services.reschedule_appointment(
-                    request,
-                    starts_at=targets[n],
-                    actor=staff[n],
-                    reason="Moved by the clinic",
-                    expected_version=seen,
-                )
-            outcomes.append("won")
-        except services.StaleAppointment:
-            outcomes.append("told")
-        except Exception as error:  # noqa: BLE001 - any other outcome is the bug we look for
-            outcomes.append(f"error: {error!r}")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=act, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["told", "won"]
+    outcomes = at_once(
+        [
+            lambda: services.confirm_request(request, actor=staff[0], expected_version=seen),
+            lambda: services.reschedule_appointment(
+                request,
+                starts_at=targets[1],
+                actor=staff[1],
+                reason="Moved by the clinic",
+                expected_version=seen,
+            ),
+        ],
+        won="won",
+        lost=(services.StaleAppointment, "told"),
+    )
+    assert outcomes == ["told", "won"]
     final = Appointment.objects.get(pk=request.pk)
     assert final.version == seen + 1
     assert final.events.count() == 1

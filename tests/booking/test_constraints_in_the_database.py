@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from booking.models import Appointment, Course, Room, SlotHold, Status, WaitlistEntry, WaitlistOffer
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_course
+from tests.booking.factories import a_course, a_slot_hold, a_waitlist_entry, a_waitlist_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -44,31 +43,16 @@ class Rows:
 def rows(clinic, patient, other_patient):
     start = next_weekday(clinic.location, 1, 10)
     course = a_course(clinic, patient, statuses=[Status.CONFIRMED], first_start=start)
-    entry = WaitlistEntry.objects.create(
-        patient=other_patient,
-        location=clinic.location,
-        service=clinic.assessment,
-        minutes=60,
+    entry = a_waitlist_entry(
+        clinic,
+        other_patient,
         weekdays=[1, 2],
-        earliest_time=dt.time(9),
-        latest_time=dt.time(12),
+        earliest=dt.time(9),
+        latest=dt.time(12),
         created_by=clinic.practitioner.user,
     )
-    later = start + dt.timedelta(days=1)
-    hold = SlotHold.objects.create(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[1],
-        service=clinic.assessment,
-        patient=other_patient,
-        starts_at=later,
-        ends_at=later + dt.timedelta(hours=1),
-        blocks_until=later + dt.timedelta(minutes=65),
-        expires_at=timezone.now() + dt.timedelta(hours=2),
-    )
-    offer = WaitlistOffer.objects.create(
-        entry=entry, hold=hold, expires_at=timezone.now() + dt.timedelta(hours=2)
-    )
+    hold = a_slot_hold(clinic, other_patient, start + dt.timedelta(days=1), room=clinic.rooms[1])
+    offer = a_waitlist_offer(entry, hold)
     return Rows(course.appointments.get(), course, clinic.rooms[0], entry, hold, offer)
 
 

@@ -13,31 +13,17 @@ from django.utils import timezone
 from booking import services
 from booking.forms import slot_choice_value
 from booking.models import AppointmentEvent, Status
-from clinic.models import AccessLog, WorkingHours
+from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
-    AppointmentFactory,
     a_clinic,
+    a_colleague,
+    a_course_record,
     an_appointment,
-    prescribing_assessment,
 )
-from tests.factories import PatientFactory, certified_practitioner
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _book(clinic, patient, start, **fields):
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=fields.pop("practitioner", clinic.practitioner),
-        room=fields.pop("room", clinic.rooms[0]),
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        blocks_until=start + dt.timedelta(minutes=65),
-        **fields,
-    )
 
 
 def _messages(response) -> str:
@@ -47,13 +33,13 @@ def _messages(response) -> str:
 @pytest.fixture
 def soon(clinic, patient):
     """A confirmed appointment starting within the hour."""
-    return _book(clinic, patient, timezone.now() + dt.timedelta(minutes=40))
+    return an_appointment(clinic, patient, timezone.now() + dt.timedelta(minutes=40))
 
 
 @pytest.fixture
 def started(clinic):
     """A confirmed appointment that began 20 minutes ago (in the other room)."""
-    return _book(
+    return an_appointment(
         clinic, PatientFactory(), timezone.now() - dt.timedelta(minutes=90), room=clinic.rooms[1]
     )
 
@@ -182,7 +168,7 @@ def test_a_late_cancellation_is_computed_from_the_locations_notice(login, front_
 
 
 def test_a_cancellation_days_ahead_is_not_late(login, front_desk, clinic, patient):
-    appointment = _book(clinic, patient, next_weekday(clinic.location, 2, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 2, 10))
     response = _post(
         login(front_desk), "desk_cancel", appointment, cancelled_by="clinic", reason="Closed"
     )
@@ -204,7 +190,7 @@ def elsewhere(clinic, other_location, front_desk):
 
 
 def test_the_move_page_shows_the_free_times(login, front_desk, clinic, patient):
-    appointment = _book(clinic, patient, next_weekday(clinic.location, 1, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     day = appointment.local_starts_at.date()
     page = login(front_desk).get(
         reverse("booking:desk_move", args=[appointment.pk]), {"date": day.isoformat()}
@@ -217,7 +203,7 @@ def test_the_move_page_shows_the_free_times(login, front_desk, clinic, patient):
 def test_a_move_to_another_location_practitioner_and_room_is_recorded(
     login, front_desk, clinic, patient, elsewhere
 ):
-    appointment = _book(clinic, patient, next_weekday(clinic.location, 1, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     target = next_weekday(elsewhere.location, 3, 14)
     response = _post(
         login(front_desk),
@@ -250,11 +236,13 @@ def test_a_move_to_another_location_practitioner_and_room_is_recorded(
 def test_a_move_into_a_time_just_taken_is_refused_with_the_times_free_now(
     login, front_desk, clinic, patient
 ):
-    appointment = _book(clinic, patient, next_weekday(clinic.location, 1, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     target = next_weekday(clinic.location, 3, 14)  # another day than the appointment's
     client = login(front_desk)
     client.get(reverse("booking:desk_move", args=[appointment.pk]))
-    _book(clinic, PatientFactory(), target, room=clinic.rooms[1])  # someone else, a moment ago
+    an_appointment(
+        clinic, PatientFactory(), target, room=clinic.rooms[1]
+    )  # someone else, a moment ago
     response = client.post(
         reverse("booking:desk_move", args=[appointment.pk]),
         {
@@ -275,7 +263,7 @@ def test_a_move_into_a_time_just_taken_is_refused_with_the_times_free_now(
 def test_a_move_to_a_room_of_another_location_is_refused(
     login, front_desk, clinic, patient, elsewhere
 ):
-    appointment = _book(clinic, patient, next_weekday(clinic.location, 1, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     response = _post(
         login(front_desk),
         "desk_move",
@@ -292,16 +280,7 @@ def test_a_move_to_a_room_of_another_location_is_refused(
 def test_a_course_session_moves_to_another_location_keeping_its_number(
     login, front_desk, clinic, patient, elsewhere
 ):
-    from booking.models import Course
-
-    course = Course.objects.create(
-        patient=patient,
-        practitioner=clinic.practitioner,
-        assessment_id=prescribing_assessment(patient, clinic.practitioner).pk,
-        sessions_planned=6,
-        minutes=30,
-        created_by=front_desk,
-    )
+    course = a_course_record(patient, clinic.practitioner, created_by=front_desk)
     start = next_weekday(clinic.location, 1, 10)
     session = an_appointment(
         clinic, patient, start, service=clinic.needling, course=course, session_number=3
@@ -325,16 +304,7 @@ def test_a_course_session_moves_to_another_location_keeping_its_number(
 def test_a_needling_session_cannot_move_to_an_uncertified_practitioner(
     login, front_desk, clinic, patient
 ):
-    uncertified = certified_practitioner(locations=[clinic.location])
-    uncertified.certifications.all().delete()
-    for weekday in range(5):
-        WorkingHours.objects.create(
-            practitioner=uncertified,
-            location=clinic.location,
-            weekday=weekday,
-            starts_at=dt.time(9),
-            ends_at=dt.time(17),
-        )
+    uncertified = a_colleague(clinic, certified=False)
     start = next_weekday(clinic.location, 1, 10)
     session = an_appointment(clinic, patient, start, service=clinic.needling)
     response = _post(

@@ -7,11 +7,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Appointment
 from clinic.models import Patient
 from tests.booking.conftest import next_weekday
+from tests.booking.factories import a_booking
 from tests.factories import PASSWORD, confirm_sign_up
 
 pytestmark = pytest.mark.django_db
@@ -77,15 +77,7 @@ def test_a_request_note_reaches_the_front_desk_escaped(login, patient, clinic, f
 
 @pytest.mark.parametrize("payload", CORPUS)
 def test_a_cancellation_reason_is_shown_escaped(login, patient, clinic, payload):
-    appointment = services.book_appointment(
-        patient=patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 1, 10),
-        minutes=60,
-        actor=clinic.practitioner.user,
-    )
+    appointment = a_booking(clinic, next_weekday(clinic.location, 1, 10), patient=patient)
     client = login(patient.user)
     client.post(reverse("booking:appointment_cancel", args=[appointment.pk]), {"reason": payload})
     appointment.refresh_from_db()
@@ -141,15 +133,7 @@ def test_a_hostile_name_is_escaped_on_every_schedule_page(login, clinic, front_d
     )
     patient.locations.add(clinic.location)
     start = next_weekday(clinic.location, 1, 10)
-    appointment = services.book_appointment(
-        patient=patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=start,
-        minutes=60,
-        actor=front_desk,
-    )
+    appointment = a_booking(clinic, start, patient=patient, actor=front_desk)
     client = login(front_desk)
     day = {"date": appointment.local_starts_at.date().isoformat()}
     slug = clinic.location.slug
@@ -181,15 +165,12 @@ def test_the_desk_search_and_reasons_take_anything(login, clinic, front_desk, pa
         reverse("booking:new_patient", args=[slug]), {"q": payload, "from_search": "1"}
     )
     assert new.status_code == 200 and _escaped(new.content.decode(), payload)
-    request = services.book_appointment(
+    request = a_booking(
+        clinic,
+        next_weekday(clinic.location, 2, 10),
         patient=Patient.objects.create(
             first_name="Ann", last_name="Lee", date_of_birth="1980-01-01", phone="416-555-0100"
         ),
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 2, 10),
-        minutes=60,
         actor=front_desk,
         status="requested",
     )

@@ -4,10 +4,9 @@ and keeps a practitioner's travel time between locations; racing bookers get one
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from booking import services
@@ -17,6 +16,7 @@ from booking.services.writing import write
 from clinic.models import TravelTime
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import AppointmentFactory, RoomFactory
+from tests.booking.races import at_once
 from tests.factories import PatientFactory, certified_practitioner
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +46,15 @@ def _insert(appointment: Appointment, **changes) -> None:
             f"INSERT INTO booking_appointment ({columns}) VALUES ({values})",
             [*row.values(), cancelled_by, timezone.now()],
         )
+
+
+def _half_hour_from(start: dt.datetime) -> dict:
+    """The times of a 30-minute appointment starting at `start`, with its 5-minute buffer."""
+    return {
+        "starts_at": start,
+        "ends_at": start + dt.timedelta(minutes=30),
+        "blocks_until": start + dt.timedelta(minutes=35),
+    }
 
 
 @pytest.fixture
@@ -85,21 +94,9 @@ def test_the_database_refuses_two_appointments_for_one_patient(booked, clinic):
 def test_the_buffer_belongs_to_the_practitioner_and_room(booked):
     # Starting inside the previous appointment's 5-minute buffer is refused...
     with pytest.raises(IntegrityError, match="no_overlap_per_practitioner"):
-        _insert(
-            booked,
-            patient_id=PatientFactory().pk,
-            starts_at=booked.ends_at,
-            ends_at=booked.ends_at + dt.timedelta(minutes=30),
-            blocks_until=booked.ends_at + dt.timedelta(minutes=35),
-        )
+        _insert(booked, patient_id=PatientFactory().pk, **_half_hour_from(booked.ends_at))
     # ...and back to back after the buffer is fine.
-    _insert(
-        booked,
-        patient_id=PatientFactory().pk,
-        starts_at=booked.blocks_until,
-        ends_at=booked.blocks_until + dt.timedelta(minutes=30),
-        blocks_until=booked.blocks_until + dt.timedelta(minutes=35),
-    )
+    _insert(booked, patient_id=PatientFactory().pk, **_half_hour_from(booked.blocks_until))
 
 
 def test_cancelled_appointments_free_their_time(booked):
@@ -123,29 +120,17 @@ def test_the_database_keeps_travel_time_between_locations(booked, clinic, other_
     clinic.practitioner.user.locations.add(other_location)
     room = RoomFactory(location=other_location)
     TravelTime.objects.create(from_location=clinic.location, to_location=other_location, minutes=40)
-    patient = PatientFactory()
+    elsewhere = {
+        "location_id": other_location.pk,
+        "room_id": room.pk,
+        "patient_id": PatientFactory().pk,
+    }
     # 30 minutes after the first appointment's buffer: not enough to travel 40 minutes.
     start = booked.blocks_until + dt.timedelta(minutes=30)
     with pytest.raises(IntegrityError, match="appointment_travel_time_between_locations"):
-        _insert(
-            booked,
-            location_id=other_location.pk,
-            room_id=room.pk,
-            patient_id=patient.pk,
-            starts_at=start,
-            ends_at=start + dt.timedelta(minutes=30),
-            blocks_until=start + dt.timedelta(minutes=35),
-        )
+        _insert(booked, **elsewhere, **_half_hour_from(start))
     later = booked.blocks_until + dt.timedelta(minutes=40)
-    _insert(
-        booked,
-        location_id=other_location.pk,
-        room_id=room.pk,
-        patient_id=patient.pk,
-        starts_at=later,
-        ends_at=later + dt.timedelta(minutes=30),
-        blocks_until=later + dt.timedelta(minutes=35),
-    )
+    _insert(booked, **elsewhere, **_half_hour_from(later))
 
 
 def test_the_service_turns_a_database_conflict_into_slot_taken(
@@ -184,36 +169,22 @@ def test_many_bookers_racing_for_one_slot_get_exactly_one_winner(
     start = next_weekday(location, 2, 11)
     staff = django_user_model.objects.create_user("desk@example.org", "x", role="front_desk")
     patients = [PatientFactory() for _ in range(8)]
-    barrier = threading.Barrier(len(patients))
-    outcomes: list[str] = []
 
-    def book(patient):
-        try:
-            barrier.wait()
-            services.book_appointment(
-                patient=patient,
-                location=location,
-                practitioner=practitioner,
-                service=clinic.assessment,
-                starts_at=start,
-                minutes=60,
-                actor=staff,
-            )
-            outcomes.append("booked")
-        except services.BookingError:
-            outcomes.append("taken")
-        except Exception as error:  # noqa: BLE001 - any other outcome is the bug we look for
-            outcomes.append(f"error: {error!r}")
-        finally:
-            close_old_connections()
-            connection.close()
+    def booking(patient):
+        return lambda: services.book_appointment(
+            patient=patient,
+            location=location,
+            practitioner=practitioner,
+            service=clinic.assessment,
+            starts_at=start,
+            minutes=60,
+            actor=staff,
+        )
 
-    threads = [threading.Thread(target=book, args=(p,)) for p in patients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["booked"] + ["taken"] * 7
+    outcomes = at_once(
+        [booking(p) for p in patients], won="booked", lost=(services.BookingError, "taken")
+    )
+    assert outcomes == ["booked"] + ["taken"] * 7
     assert Appointment.objects.filter(starts_at=start).count() == 1
 
 
@@ -226,36 +197,25 @@ def test_racing_inserts_that_bypass_the_service_still_get_one_winner(location, p
     clinic = a_clinic(location=location, practitioner=practitioner, rooms=8)
     start = next_weekday(location, 3, 10)
     patients = [PatientFactory() for _ in range(6)]
-    barrier = threading.Barrier(len(patients))
-    outcomes: list[str] = []
 
     def insert(n, patient):
-        try:
-            barrier.wait()
-            write(
-                lambda: Appointment.objects.create(
-                    location=location,
-                    practitioner=practitioner,
-                    room=clinic.rooms[n],
-                    patient=patient,
-                    service=clinic.assessment,
-                    starts_at=start,
-                    ends_at=start + dt.timedelta(hours=1),
-                    blocks_until=start + dt.timedelta(minutes=65),
-                    status=Status.CONFIRMED,
-                )
+        return lambda: write(
+            lambda: Appointment.objects.create(
+                location=location,
+                practitioner=practitioner,
+                room=clinic.rooms[n],
+                patient=patient,
+                service=clinic.assessment,
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=1),
+                blocks_until=start + dt.timedelta(minutes=65),
+                status=Status.CONFIRMED,
             )
-            outcomes.append("booked")
-        except services.SlotTaken:
-            outcomes.append("taken")
-        except Exception as error:  # noqa: BLE001
-            outcomes.append(f"error: {error!r}")
-        finally:
-            connection.close()
+        )
 
-    threads = [threading.Thread(target=insert, args=(n, p)) for n, p in enumerate(patients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["booked"] + ["taken"] * 5
+    outcomes = at_once(
+        [insert(n, p) for n, p in enumerate(patients)],
+        won="booked",
+        lost=(services.SlotTaken, "taken"),
+    )
+    assert outcomes == ["booked"] + ["taken"] * 5

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from booking import notifications, services
-from booking.models import Notification, Status, WaitlistEntry
+from booking.models import Notification, Status
 from tests.booking.conftest import next_weekday
+from tests.booking.factories import a_placed_hold
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +86,7 @@ def test_the_confirmation_gives_time_place_practitioner_links_and_an_invite(book
     assert _calendar_methods(message) == ["REQUEST"]
 
 
-def test_times_are_the_locations_own_across_a_daylight_saving_change(clinic, patient, front_desk):
+def test_times_are_the_locations_own_across_a_daylight_saving_change(clinic, patient, book):
     zone = clinic.location.zone
     change = _next_clock_change(zone, clinic.location.today())
     day = change + dt.timedelta(days=1)
@@ -95,16 +96,7 @@ def test_times_are_the_locations_own_across_a_daylight_saving_change(clinic, pat
     booked_at = max(
         timezone.now(), dt.datetime.combine(change - dt.timedelta(days=4), dt.time(12), zone)
     )
-    appointment = services.book_appointment(
-        patient=patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=starts_at,
-        minutes=60,
-        actor=front_desk,
-        now=booked_at,
-    )
+    appointment = book(patient, starts_at, now=booked_at)
     then, later = (
         dateformat.format(moment.astimezone(zone), "T") for moment in (booked_at, starts_at)
     )
@@ -126,14 +118,7 @@ def _next_clock_change(zone, after: dt.date) -> dt.date:
 
 
 def test_a_request_received_says_the_front_desk_will_confirm(clinic, patient):
-    hold = services.place_hold(
-        patient=patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 2, 10),
-        minutes=60,
-    )
+    hold = a_placed_hold(clinic, patient, next_weekday(clinic.location, 2, 10))
     appointment = services.request_appointment(hold=hold, actor=patient.user)
     message, text, html = _send(Kind.REQUEST_RECEIVED)
     assert message.subject == f"Request received: Initial assessment, {_local(appointment)}"
@@ -227,22 +212,9 @@ def test_another_time_proposed_asks_the_patient_to_accept_it(book, clinic, patie
     assert _calendar_methods(message) == []  # no invite until the patient accepts
 
 
-def test_a_waitlist_offer_gives_the_time_and_the_deadline(clinic, patient, book):
+def test_a_waitlist_offer_gives_the_time_and_the_deadline(clinic, patient, freed_for):
     waiting = PatientFactory(first_name="Casey")
-    start = next_weekday(clinic.location, 1, 10)
-    WaitlistEntry.objects.create(
-        patient=waiting,
-        location=clinic.location,
-        service=clinic.assessment,
-        minutes=60,
-        weekdays=[start.astimezone(clinic.location.zone).weekday()],
-        earliest_time=dt.time(9),
-        latest_time=dt.time(12),
-        created_by=waiting.user,
-    )
-    appointment = book(patient, start)
-    services.patient_cancel(appointment, actor=patient.user, reason="Away")
-    offer = waiting.waitlist_entries.get().offers.get()
+    appointment, offer = freed_for(waiting, patient)
     message, text, html = _send(Kind.WAITLIST_OFFER)
     deadline = dateformat.format(
         offer.expires_at.astimezone(clinic.location.zone), "D j M Y, g:i A T"

@@ -11,14 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from booking import notifications, services
-from booking.models import (
-    LocationReminderPolicy,
-    Notification,
-    SlotHold,
-    Status,
-    WaitlistEntry,
-)
+from booking.models import LocationReminderPolicy, Notification, Status
 from tests.booking.conftest import next_weekday
+from tests.booking.factories import a_placed_hold, a_slot_hold, a_waitlist_entry
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,19 +55,11 @@ def test_a_confirmed_booking_writes_its_confirmation_and_schedules_reminders(boo
 
 
 @pytest.mark.time_machine(dt.datetime(2028, 3, 1, 15, tzinfo=dt.UTC), tick=True)
-def test_a_time_given_on_the_locations_clock_keeps_its_reminders(clinic, patient, front_desk):
+def test_a_time_given_on_the_locations_clock_keeps_its_reminders(clinic, patient, book):
     # The same instant as a UTC time, with the location's offset: not a move, and 24 hours
     # before is 24 real hours even when the clocks change in between (Toronto, 12 March 2028).
     starts_at = dt.datetime(2028, 3, 13, 10, tzinfo=clinic.location.zone)
-    appointment = services.book_appointment(
-        patient=patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=starts_at,
-        minutes=60,
-        actor=front_desk,
-    )
+    appointment = book(patient, starts_at)
     assert _pending_reminders(appointment) == {
         48: dt.datetime(2028, 3, 11, 14, tzinfo=dt.UTC),  # 09:00 EST, before the change
         24: dt.datetime(2028, 3, 12, 14, tzinfo=dt.UTC),
@@ -107,14 +94,7 @@ def test_a_course_that_fails_on_one_session_writes_nothing(clinic, patient, pres
 
 
 def test_an_online_request_says_received_until_the_front_desk_confirms(clinic, patient, front_desk):
-    hold = services.place_hold(
-        patient=patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 2, 10),
-        minutes=60,
-    )
+    hold = a_placed_hold(clinic, patient, next_weekday(clinic.location, 2, 10))
     appointment = services.request_appointment(hold=hold, actor=patient.user)
     # Requested: no reminders yet (the time is not confirmed), but the intake nudge is set.
     assert _kinds(appointment=appointment) == [Kind.REQUEST_RECEIVED, Kind.INTAKE_MISSING]
@@ -125,14 +105,7 @@ def test_an_online_request_says_received_until_the_front_desk_confirms(clinic, p
 def test_a_location_that_confirms_automatically_sends_the_confirmation_only(clinic, patient):
     clinic.location.confirms_requests_automatically = True
     clinic.location.save()
-    hold = services.place_hold(
-        patient=patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 2, 10),
-        minutes=60,
-    )
+    hold = a_placed_hold(clinic, patient, next_weekday(clinic.location, 2, 10))
     appointment = services.request_appointment(hold=hold, actor=patient.user)
     assert Kind.REQUEST_RECEIVED not in _kinds(appointment=appointment)
     assert _kinds(appointment=appointment)[0] == Kind.CONFIRMED
@@ -229,22 +202,9 @@ def test_a_booked_course_writes_one_message_and_reminders_for_every_session(pati
     assert not Notification.objects.filter(kind__in=[Kind.INTAKE_MISSING, Kind.CONFIRMED]).exists()
 
 
-def test_a_waitlist_offer_is_emailed_and_withdrawn_when_the_offer_ends(clinic, patient, book):
+def test_a_waitlist_offer_is_emailed_and_withdrawn_when_the_offer_ends(patient, freed_for):
     waiting = PatientFactory()
-    start = next_weekday(clinic.location, 1, 10)
-    entry = WaitlistEntry.objects.create(
-        patient=waiting,
-        location=clinic.location,
-        service=clinic.assessment,
-        minutes=60,
-        weekdays=[start.astimezone(clinic.location.zone).weekday()],
-        earliest_time=dt.time(9),
-        latest_time=dt.time(12),
-        created_by=waiting.user,
-    )
-    appointment = book(patient, start)
-    services.patient_cancel(appointment, actor=patient.user, reason="Away")
-    offer = entry.offers.get()
+    _, offer = freed_for(waiting, patient)
     message = offer.notifications.get()
     assert (message.kind, message.patient, message.state) == (
         Kind.WAITLIST_OFFER,
@@ -257,27 +217,8 @@ def test_a_waitlist_offer_is_emailed_and_withdrawn_when_the_offer_ends(clinic, p
 
 
 def test_accepting_an_offer_confirms_the_new_appointment(clinic, patient):
-    hold = SlotHold.objects.create(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        service=clinic.assessment,
-        patient=patient,
-        starts_at=next_weekday(clinic.location, 2, 10),
-        ends_at=next_weekday(clinic.location, 2, 11),
-        blocks_until=next_weekday(clinic.location, 2, 11),
-        expires_at=timezone.now() + dt.timedelta(hours=2),
-    )
-    entry = WaitlistEntry.objects.create(
-        patient=patient,
-        location=clinic.location,
-        service=clinic.assessment,
-        minutes=60,
-        weekdays=[2],
-        earliest_time=dt.time(9),
-        latest_time=dt.time(12),
-        created_by=patient.user,
-    )
+    hold = a_slot_hold(clinic, patient, next_weekday(clinic.location, 2, 10))
+    entry = a_waitlist_entry(clinic, patient, weekdays=[2], earliest=dt.time(9), latest=dt.time(12))
     offer = entry.offers.create(hold=hold, expires_at=hold.expires_at)
     appointment = services.accept_offer(offer, actor=patient.user)
     assert _kinds(appointment=appointment)[0] == Kind.CONFIRMED

@@ -8,11 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Appointment, AppointmentEvent, SlotHold, Status
 from tests.booking.conftest import next_weekday
-from tests.factories import PatientFactory
+from tests.booking.factories import a_booking, a_placed_hold
 
 pytestmark = pytest.mark.django_db
 
@@ -45,15 +44,7 @@ def test_the_slot_search_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(16):
         client.get(url)
     for n in range(20):  # many more appointments change nothing
-        services.book_appointment(
-            patient=PatientFactory(),
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            service=clinic.assessment,
-            starts_at=next_weekday(clinic.location, n % 5, 9 + (n // 5) * 2),
-            minutes=60,
-            actor=clinic.practitioner.user,
-        )
+        a_booking(clinic, next_weekday(clinic.location, n % 5, 9 + (n // 5) * 2))
     with django_assert_max_num_queries(16):
         client.get(url)
 
@@ -112,14 +103,7 @@ def test_a_location_that_confirms_automatically_confirms_the_request(login, pati
 
 def test_a_time_held_by_someone_else_is_not_offered(login, patient, other_patient, clinic):
     start = next_weekday(clinic.location, 2, 10)
-    services.place_hold(
-        patient=other_patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=start,
-        minutes=60,
-    )
+    a_placed_hold(clinic, other_patient, start)
     # Two rooms, but one practitioner: the time is gone for everyone else.
     client = login(patient.user)
     day = start.astimezone(clinic.location.zone).date().isoformat()
@@ -164,14 +148,7 @@ def test_a_tampered_slot_is_refused_with_a_message(login, patient, clinic):
 
 
 def test_a_patient_cannot_confirm_someone_elses_hold(login, patient, other_patient, clinic):
-    hold = services.place_hold(
-        patient=other_patient,
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 2, 10),
-        minutes=60,
-    )
+    hold = a_placed_hold(clinic, other_patient, next_weekday(clinic.location, 2, 10))
     response = login(patient.user).post(reverse("booking:request_confirm", args=[hold.pk]))
     assert response.status_code == 404
     assert Appointment.objects.count() == 0

@@ -14,6 +14,7 @@ from booking.models import CancelledBy, Notification, Status
 from booking.notifications import links
 from intake.clinical.models import OutcomeSurvey, SurveyChannel, SurveyKind
 from tests.booking.factories import a_course
+from tests.intake.factories import a_survey_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -203,12 +204,9 @@ def test_a_practitioners_own_day_shows_worrying_after_care_answers(
     session = a_course(
         clinic, patient, statuses=[Status.COMPLETED], first_start=start
     ).appointments.get()
-    OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.AFTER_CARE,
+    a_survey_answer(
+        session,
         channel=SurveyChannel.LINK,
-        appointment_id=session.pk,
-        course_id=session.course_id,
         session_number=1,
         location=clinic.location,
         practitioner=practitioner,

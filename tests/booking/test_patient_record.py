@@ -12,7 +12,7 @@ from django.urls import reverse
 from booking.models import Status
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_course
+from tests.booking.factories import a_course, an_appointment
 from tests.intake.factories import publish_consents, sign, signed_assessment, submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -24,14 +24,7 @@ def history(clinic, patient):
     sign(patient, publish_consents())
     signed_assessment(patient, clinic.practitioner)
     start = next_weekday(clinic.location, 1, 10)
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=start,
-    )
+    return an_appointment(clinic, patient, start)
 
 
 def test_a_patient_downloads_their_whole_record_as_json(login, patient, history):
@@ -87,7 +80,8 @@ def test_the_export_takes_a_fixed_number_of_queries(
 
 
 def test_the_record_holds_every_check_in_corrections_included(login, clinic, patient, history):
-    from intake.clinical.models import AfterCareResponse, AssessmentNote, OutcomeSurvey, SurveyKind
+    from intake.clinical.models import AfterCareResponse, AssessmentNote
+    from tests.intake.factories import a_correction, a_survey_answer
 
     # After care of the first session of the course the signed assessment prescribed.
     course = a_course(
@@ -98,29 +92,10 @@ def test_the_record_holds_every_check_in_corrections_included(login, clinic, pat
         assessment=AssessmentNote.objects.get(patient=patient),
     )
     session = course.appointments.get()
-    first = OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.AFTER_CARE,
-        channel="link",
-        appointment_id=session.pk,
-        course_id=course.pk,
-        soreness="mild",
-        bruising=False,
-        worrying=True,
-        worrying_details="Tingling toes",
+    first = a_survey_answer(
+        session, channel="link", worrying=True, worrying_details="Tingling toes"
     )
-    OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.AFTER_CARE,
-        channel="link",
-        appointment_id=session.pk,
-        course_id=course.pk,
-        soreness="mild",
-        bruising=True,
-        worrying=False,
-        supersedes=first,
-        reported_at=first.reported_at,
-    )
+    a_correction(first, bruising=True)
     AfterCareResponse.objects.create(checkin=first, by=history.practitioner.user, note="Phoned")
     client = login(patient.user)
     record = json.loads(client.get(reverse("booking:my_record"), {"format": "json"}).content)

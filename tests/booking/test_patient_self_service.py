@@ -13,8 +13,7 @@ from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Status
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import an_appointment
-from tests.factories import PatientFactory
+from tests.booking.factories import a_booking, an_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -97,15 +96,7 @@ def test_a_patient_moves_an_appointment_to_another_free_time(login, patient, cli
 def test_moving_into_a_time_just_taken_says_so_and_keeps_the_old_time(login, patient, clinic):
     appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     taken = next_weekday(clinic.location, 3, 14)
-    services.book_appointment(
-        patient=PatientFactory(),
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=taken,
-        minutes=60,
-        actor=clinic.practitioner.user,
-    )
+    a_booking(clinic, taken)
     client = login(patient.user)
     response = client.post(
         reverse("booking:appointment_reschedule", args=[appointment.pk]),

@@ -13,7 +13,7 @@ from booking.forms import slot_choice_value
 from booking.models import Appointment, Status
 from clinic.models import AccessLog, Patient
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory
+from tests.booking.factories import an_appointment
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -209,15 +209,7 @@ def test_free_time_chosen_on_the_schedule_is_carried_to_the_booking(
 
 def test_a_time_taken_meanwhile_books_nothing(login, front_desk, clinic, robert, intake):
     start = next_weekday(clinic.location, 1, 11)
-    AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        service=clinic.assessment,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        blocks_until=start + dt.timedelta(minutes=65),
-    )
+    an_appointment(clinic, PatientFactory(), start)  # someone else's
     response = login(front_desk).post(
         reverse("booking:book_for_patient", args=[clinic.location.slug, robert.pk]),
         {

@@ -13,9 +13,8 @@ from booking import services
 from booking.forms import slot_choice_value
 from booking.models import ACTIVE, Appointment, AppointmentEvent, Notification, Status
 from booking.services import appointments, courses
-from clinic.models import WorkingHours
 from tests.booking.conftest import FakeGate, next_weekday
-from tests.factories import PatientFactory, certified_practitioner
+from tests.booking.factories import a_booking, a_colleague
 
 pytestmark = pytest.mark.django_db
 
@@ -55,15 +54,7 @@ def fifth(course):
 @pytest.fixture
 def someone_else_then(clinic, fifth, front_desk):
     """Another patient's assessment with the same practitioner at the fifth session's time."""
-    return services.book_appointment(
-        patient=PatientFactory(),
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=fifth.starts_at,
-        minutes=60,
-        actor=front_desk,
-    )
+    return a_booking(clinic, fifth.starts_at, actor=front_desk)
 
 
 def _again(course, clinic, starts_at, *, number=5, practitioner=None, **kwargs):
@@ -128,17 +119,8 @@ def test_it_refuses_a_number_outside_the_course(clinic, course, fifth, number):
         _again(course, clinic, fifth.starts_at, number=number)
 
 
-def test_it_refuses_an_uncertified_practitioner(clinic, course, fifth, location):
-    uncertified = certified_practitioner(locations=[location])
-    uncertified.certifications.all().delete()
-    for weekday in range(5):
-        WorkingHours.objects.create(
-            practitioner=uncertified,
-            location=location,
-            weekday=weekday,
-            starts_at=dt.time(9),
-            ends_at=dt.time(17),
-        )
+def test_it_refuses_an_uncertified_practitioner(clinic, course, fifth):
+    uncertified = a_colleague(clinic, certified=False)
     with pytest.raises(services.SlotUnavailable, match="no dry-needling certification"):
         _again(course, clinic, fifth.starts_at, practitioner=uncertified)
     assert _active_numbers(course) == [1, 2, 3, 4, 6]
@@ -260,15 +242,7 @@ def test_a_time_taken_meanwhile_books_nothing_and_shows_fresh_times(
 ):
     client = login(front_desk)
     client.get(_url(course))
-    services.book_appointment(
-        patient=PatientFactory(),
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=fifth.starts_at,
-        minutes=60,
-        actor=front_desk,
-    )
+    a_booking(clinic, fifth.starts_at, actor=front_desk)
     taken = slot_choice_value(clinic.practitioner.pk, fifth.starts_at)
     response = client.post(_url(course), {"location": clinic.location.slug, "slot": taken})
     assert response.status_code == 200

@@ -12,24 +12,10 @@ from booking.desk.badges import NO_HISTORY, Badge, PatientHistory, appointment_b
 from booking.models import Status
 from clinic.models import AccessLog
 from tests.booking.conftest import FakeOverview, next_weekday
-from tests.booking.factories import AppointmentFactory
+from tests.booking.factories import an_appointment
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _book(clinic, patient, start, **fields):
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=fields.pop("room", clinic.rooms[0]),
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        blocks_until=start + dt.timedelta(minutes=65),
-        **fields,
-    )
 
 
 def _labels(appointment, overview, history=NO_HISTORY) -> list[str]:
@@ -38,7 +24,7 @@ def _labels(appointment, overview, history=NO_HISTORY) -> list[str]:
 
 @pytest.fixture
 def upcoming(clinic, patient):
-    return _book(clinic, patient, next_weekday(clinic.location, 1, 10))
+    return an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
 
 
 def test_a_patient_with_no_intake_and_no_consent(upcoming):
@@ -85,26 +71,19 @@ def test_the_day_view_shows_the_badges_from_the_patients_records(
     # Patient's past: one late cancellation of their own, one cancelled by the clinic (not
     # counted), one visit completed (so this is not their first).
     past = start - dt.timedelta(days=21)
-    _book(clinic, patient, past, status=Status.COMPLETED)
-    _book(
-        clinic,
-        patient,
-        past + dt.timedelta(days=7),
-        status=Status.CANCELLED,
-        cancelled_by="patient",
-        late_cancellation=True,
-    )
-    _book(
-        clinic,
-        patient,
-        past + dt.timedelta(days=8),
-        status=Status.CANCELLED,
-        cancelled_by="clinic",
-        late_cancellation=True,
-    )
-    _book(clinic, patient, start)
+    an_appointment(clinic, patient, past, status=Status.COMPLETED)
+    for days_later, by in ((7, "patient"), (8, "clinic")):
+        an_appointment(
+            clinic,
+            patient,
+            past + dt.timedelta(days=days_later),
+            status=Status.CANCELLED,
+            cancelled_by=by,
+            late_cancellation=True,
+        )
+    an_appointment(clinic, patient, start)
     newcomer = PatientFactory()
-    _book(clinic, newcomer, start + dt.timedelta(hours=2), room=clinic.rooms[1])
+    an_appointment(clinic, newcomer, start + dt.timedelta(hours=2), room=clinic.rooms[1])
     intake.record(patient, submitted=True, consent_current=False, flagged_for_review=True)
     intake.record(newcomer, draft_in_progress=True, consent_current=True)
     html = (

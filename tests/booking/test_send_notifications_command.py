@@ -45,19 +45,15 @@ def test_small_batches_still_send_everything_due(book, patient, clinic):
 
 @pytest.mark.django_db(transaction=True)
 def test_as_a_loop_it_keeps_going_until_told_to_stop(location, practitioner, patient):
-    from booking import services
     from tests.booking.conftest import next_weekday
-    from tests.booking.factories import a_clinic
+    from tests.booking.factories import a_booking, a_clinic
     from tests.factories import UserFactory
 
     clinic = a_clinic(location=location, practitioner=practitioner)
-    services.book_appointment(
+    a_booking(
+        clinic,
+        next_weekday(location, 1, 10),
         patient=patient,
-        location=location,
-        practitioner=practitioner,
-        service=clinic.assessment,
-        starts_at=next_weekday(location, 1, 10),
-        minutes=60,
         actor=UserFactory(role="front_desk"),
     )
     output = _run("--loop", "--interval", "0", "--rounds", "2")
@@ -87,28 +83,11 @@ def test_each_round_passes_lapsed_waitlist_offers_to_the_next_patient(
     from booking import services
     from booking.models import WaitlistOffer
     from tests.booking.conftest import next_weekday
-    from tests.factories import PatientFactory
+    from tests.booking.factories import a_booking, joined_waitlist
 
-    booked = services.book_appointment(
-        patient=PatientFactory(),
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 1, 10),
-        minutes=60,
-        actor=clinic.practitioner.user,
-    )
+    booked = a_booking(clinic, next_weekday(clinic.location, 1, 10))
     for waiting in (patient, other_patient):
-        services.join_waitlist(
-            patient=waiting,
-            location=clinic.location,
-            service=clinic.assessment,
-            minutes=60,
-            weekdays=[0, 1, 2, 3, 4],
-            earliest_time=dt.time(8),
-            latest_time=dt.time(18),
-            actor=waiting.user,
-        )
+        joined_waitlist(clinic, waiting)
     services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
     WaitlistOffer.objects.update(expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     output = _run()

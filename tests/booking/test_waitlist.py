@@ -11,40 +11,26 @@ from django.utils import timezone
 
 from booking import services
 from booking.models import Appointment, Status, WaitlistEntry, WaitlistOffer
-from clinic.models import WorkingHours
 from tests.booking.conftest import next_weekday
-from tests.factories import PatientFactory, certified_practitioner
+from tests.booking.factories import (
+    a_booking,
+    a_colleague,
+    a_placed_hold,
+    a_waitlist_entry,
+    joined_waitlist,
+)
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def booked(clinic):
-    return services.book_appointment(
-        patient=PatientFactory(),
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 1, 10),
-        minutes=60,
-        actor=clinic.practitioner.user,
-    )
+    return a_booking(clinic, next_weekday(clinic.location, 1, 10))
 
 
-def _wait(
-    patient, clinic, weekdays=(0, 1, 2, 3, 4), earliest=dt.time(8), latest=dt.time(18), **fields
-):
-    return services.join_waitlist(
-        patient=patient,
-        location=clinic.location,
-        service=clinic.assessment,
-        minutes=60,
-        weekdays=list(weekdays),
-        earliest_time=earliest,
-        latest_time=latest,
-        actor=patient.user or clinic.practitioner.user,
-        **fields,
-    )
+def _wait(patient, clinic, **fields):
+    return joined_waitlist(clinic, patient, **fields)
 
 
 def test_a_freed_slot_is_offered_to_the_first_matching_patient(
@@ -64,14 +50,7 @@ def test_the_offer_holds_the_slot_from_others(login, clinic, booked, patient, ot
     _wait(patient, clinic)
     services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
     with pytest.raises(services.SlotUnavailable):
-        services.place_hold(
-            patient=other_patient,
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            service=clinic.assessment,
-            starts_at=booked.starts_at,
-            minutes=60,
-        )
+        a_placed_hold(clinic, other_patient, booked.starts_at)
 
 
 def test_accepting_books_the_slot(login, clinic, booked, patient):
@@ -146,27 +125,16 @@ def test_a_patient_cannot_accept_someone_elses_offer(login, clinic, booked, pati
 @pytest.fixture
 def colleague(clinic):
     """A second practitioner at the clinic, working the same hours."""
-    practitioner = certified_practitioner(locations=[clinic.location])
-    for weekday in range(5):
-        WorkingHours.objects.create(
-            practitioner=practitioner,
-            location=clinic.location,
-            weekday=weekday,
-            starts_at=dt.time(9),
-            ends_at=dt.time(17),
-        )
-    return practitioner
+    return a_colleague(clinic)
 
 
 def _busy_at(patient, clinic, practitioner, starts_at):
     """`patient` has another appointment at `starts_at`, with `practitioner`."""
-    return services.book_appointment(
+    return a_booking(
+        clinic,
+        starts_at,
         patient=patient,
-        location=clinic.location,
         practitioner=practitioner,
-        service=clinic.assessment,
-        starts_at=starts_at,
-        minutes=60,
         actor=clinic.practitioner.user,
     )
 
@@ -279,18 +247,7 @@ def test_when_nobody_waiting_is_free_nothing_is_held(clinic, booked, patient, co
 def test_a_needling_place_from_before_is_never_offered_a_time(clinic, patient, front_desk):
     """Needling places can no longer be made (they would skip the course gate); one left
     from before gets no automatic offer and cannot be offered a time by hand."""
-    from booking.models import WaitlistEntry
-
-    entry = WaitlistEntry.objects.create(
-        patient=patient,
-        location=clinic.location,
-        service=clinic.needling,
-        minutes=30,
-        weekdays=[0, 1, 2, 3, 4],
-        earliest_time=dt.time(8),
-        latest_time=dt.time(18),
-        created_by=front_desk,
-    )
+    entry = a_waitlist_entry(clinic, patient, service=clinic.needling, created_by=front_desk)
     start = next_weekday(clinic.location, 2, 10)
     freed = services.FreedSlot(
         location=clinic.location,

@@ -16,22 +16,15 @@ from booking.forms import slot_choice_value
 from booking.models import WaitlistEntry, WaitlistOffer
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic
+from tests.booking.factories import a_clinic, an_appointment, joined_waitlist
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _wait(clinic, patient, *, days_ago=0, weekdays=(0, 1, 2, 3, 4)):
-    entry = services.join_waitlist(
-        patient=patient,
-        location=clinic.location,
-        service=clinic.assessment,
-        minutes=60,
-        weekdays=list(weekdays),
-        earliest_time=dt.time(9),
-        latest_time=dt.time(17),
-        actor=patient.user or clinic.practitioner.user,
+    entry = joined_waitlist(
+        clinic, patient, weekdays=weekdays, earliest=dt.time(9), latest=dt.time(17)
     )
     WaitlistEntry.objects.filter(pk=entry.pk).update(
         created_at=timezone.now() - dt.timedelta(days=days_ago)
@@ -142,15 +135,7 @@ def test_only_times_that_suit_the_patient_are_offered(login, front_desk, clinic,
 def test_a_time_taken_meanwhile_is_not_offered(login, front_desk, clinic, patient):
     entry = _wait(clinic, patient)
     target = next_weekday(clinic.location, 2, 10)
-    AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        service=clinic.assessment,
-        starts_at=target,
-        ends_at=target + dt.timedelta(hours=1),
-        blocks_until=target + dt.timedelta(minutes=65),
-    )
+    an_appointment(clinic, PatientFactory(), target)  # someone else's
     response = login(front_desk).post(
         reverse("booking:waitlist_offer", args=[entry.pk]),
         {"slot": slot_choice_value(clinic.practitioner.pk, target)},

@@ -12,14 +12,15 @@ from django.urls import reverse
 
 from booking.availability import aware
 from booking.desk import grid
-from booking.models import Appointment, Course, Status
+from booking.models import Appointment, Status
 from clinic.models import OpeningHours, Role, WorkingHours
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
     AppointmentFactory,
     RoomFactory,
+    a_course_record,
+    an_appointment,
     busy_day,
-    prescribing_assessment,
 )
 from tests.factories import LocationFactory, PatientFactory, UserFactory
 
@@ -171,14 +172,7 @@ def test_a_practitioners_own_day_links_to_the_chart_and_the_note_to_write(
     login, clinic, patient, intake
 ):
     practitioner = clinic.practitioner
-    course = Course.objects.create(
-        patient=patient,
-        practitioner=practitioner,
-        assessment_id=prescribing_assessment(patient, practitioner).pk,
-        sessions_planned=6,
-        minutes=30,
-        created_by=practitioner.user,
-    )
+    course = a_course_record(patient, practitioner)
     start = next_weekday(clinic.location, 1, 10)
     session = _book(
         clinic.location,
@@ -277,15 +271,8 @@ def test_a_practitioners_week_takes_a_fixed_number_of_queries(
 
 
 def test_the_front_desk_home_shows_today_and_the_requests(login, front_desk, clinic, intake):
-    AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        service=clinic.assessment,
-        starts_at=next_weekday(clinic.location, 1, 10),
-        ends_at=next_weekday(clinic.location, 1, 11),
-        blocks_until=next_weekday(clinic.location, 1, 11),
-        status=Status.REQUESTED,
+    an_appointment(
+        clinic, PatientFactory(), next_weekday(clinic.location, 1, 10), status=Status.REQUESTED
     )
     html = login(front_desk).get(reverse("clinic:front_desk_home")).content.decode()
     assert "Leaside: today's schedule" in html and "1 request to confirm" in html

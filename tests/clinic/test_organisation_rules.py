@@ -25,7 +25,6 @@ from tests.factories import (
     PatientFactory,
     PractitionerFactory,
     UserFactory,
-    WorkingHoursFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +33,18 @@ pytestmark = pytest.mark.django_db
 def _raw(sql: str, params=()) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _wednesday_hours(practitioner, location, starts: int, ends: int) -> WorkingHours:
+    """`practitioner`'s working hours at `location` on Wednesdays from `starts` to `ends`
+    o'clock, not saved yet."""
+    return WorkingHours(
+        practitioner=practitioner,
+        location=location,
+        weekday=2,
+        starts_at=dt.time(starts),
+        ends_at=dt.time(ends),
+    )
 
 
 def test_opening_hours_that_end_before_they_start_are_refused_on_the_field(location):
@@ -74,21 +85,9 @@ def test_the_database_refuses_overlapping_working_hours_for_one_practitioner(
     location, other_location
 ):
     practitioner = PractitionerFactory(user__locations=[location, other_location])
-    WorkingHoursFactory(
-        practitioner=practitioner,
-        location=location,
-        weekday=2,
-        starts_at=dt.time(9),
-        ends_at=dt.time(13),
-    )
+    _wednesday_hours(practitioner, location, 9, 13).save()
     # Back to back is fine; overlapping at another location is not.
-    WorkingHoursFactory(
-        practitioner=practitioner,
-        location=other_location,
-        weekday=2,
-        starts_at=dt.time(13),
-        ends_at=dt.time(17),
-    )
+    _wednesday_hours(practitioner, other_location, 13, 17).save()
     with pytest.raises(IntegrityError, match="working_hours_no_overlap_per_practitioner"):
         _raw(
             "INSERT INTO clinic_workinghours (practitioner_id, location_id, weekday, starts_at, "
@@ -99,20 +98,8 @@ def test_the_database_refuses_overlapping_working_hours_for_one_practitioner(
 
 def test_overlapping_working_hours_get_a_message_on_the_field(location):
     practitioner = PractitionerFactory(user__locations=[location])
-    WorkingHoursFactory(
-        practitioner=practitioner,
-        location=location,
-        weekday=2,
-        starts_at=dt.time(9),
-        ends_at=dt.time(13),
-    )
-    clash = WorkingHours(
-        practitioner=practitioner,
-        location=location,
-        weekday=2,
-        starts_at=dt.time(12),
-        ends_at=dt.time(14),
-    )
+    _wednesday_hours(practitioner, location, 9, 13).save()
+    clash = _wednesday_hours(practitioner, location, 12, 14)
     with pytest.raises(ValidationError) as refused:
         clash.full_clean()
     assert "overlap" in refused.value.message_dict["starts_at"][0]
@@ -120,13 +107,7 @@ def test_overlapping_working_hours_get_a_message_on_the_field(location):
 
 def test_working_hours_only_at_a_location_the_practitioner_works_at(location, other_location):
     practitioner = PractitionerFactory(user__locations=[location])
-    hours = WorkingHours(
-        practitioner=practitioner,
-        location=other_location,
-        weekday=0,
-        starts_at=dt.time(9),
-        ends_at=dt.time(12),
-    )
+    hours = _wednesday_hours(practitioner, other_location, 9, 12)
     with pytest.raises(ValidationError) as refused:
         hours.full_clean()
     assert "does not work at this location" in refused.value.message_dict["location"][0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -17,14 +19,19 @@ def _age_session(client, *, idle_minutes=0, started_hours_ago=0):
     session.save()
 
 
+def _assert_sent_to_log_in(client, response, *, back_to: str) -> None:
+    """The session is over, and `response` sends the browser to log in, then to `back_to`."""
+    assert response.status_code == 302
+    assert response.url == reverse("login") + "?next=" + quote(back_to, safe="")
+    assert "_auth_user_id" not in client.session
+
+
 def test_a_staff_session_ends_after_30_minutes_idle(login, front_desk):
     client = login(front_desk)
     client.get(reverse("clinic:front_desk_home"))
     _age_session(client, idle_minutes=31)
     response = client.get(reverse("clinic:front_desk_home"))
-    assert response.status_code == 302
-    assert response.url == reverse("login") + "?next=%2Fdesk%2F"
-    assert "_auth_user_id" not in client.session
+    _assert_sent_to_log_in(client, response, back_to="/desk/")
 
 
 def test_a_staff_session_ends_after_12_hours_even_when_busy(login, front_desk):
@@ -33,9 +40,7 @@ def test_a_staff_session_ends_after_12_hours_even_when_busy(login, front_desk):
     assert client.get(reverse("clinic:front_desk_home")).status_code == 200
     _age_session(client, idle_minutes=1, started_hours_ago=13)
     response = client.get(reverse("clinic:front_desk_home"))
-    assert response.status_code == 302
-    assert response.url == reverse("login") + "?next=%2Fdesk%2F"
-    assert "_auth_user_id" not in client.session
+    _assert_sent_to_log_in(client, response, back_to="/desk/")
 
 
 def test_a_patient_may_be_idle_longer(login, patient):
@@ -44,18 +49,14 @@ def test_a_patient_may_be_idle_longer(login, patient):
     assert client.get(reverse("clinic:patient_home")).status_code == 200
     _age_session(client, idle_minutes=121)
     response = client.get(reverse("clinic:patient_home"))
-    assert response.status_code == 302
-    assert response.url == reverse("login") + "?next=%2Fme%2F"
-    assert "_auth_user_id" not in client.session
+    _assert_sent_to_log_in(client, response, back_to="/me/")
 
 
 def test_an_expired_session_on_a_form_returns_to_that_form_after_logging_in(login, patient):
     client = login(patient.user)
     _age_session(client, idle_minutes=200)
     response = client.post(reverse("clinic:patient_details"), {"phone": "416-555-0111"})
-    assert response.status_code == 302
-    assert response.url == reverse("login") + "?next=%2Fme%2Fdetails%2F"
-    assert "_auth_user_id" not in client.session
+    _assert_sent_to_log_in(client, response, back_to="/me/details/")
     patient.refresh_from_db()
     assert patient.phone != "416-555-0111"  # nothing was saved by the logged-out post
 

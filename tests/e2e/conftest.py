@@ -115,6 +115,41 @@ def log_in_as_staff(page, live_server, email: str) -> None:
     )
 
 
+@pytest.fixture
+def staff_page(open_page, live_server):
+    """`staff_page(email, viewport=DESK)`: a fresh page already logged in as that member of
+    staff (see `log_in_as_staff`)."""
+
+    def _staff_page(email: str, viewport=DESK, **options):
+        page = open_page(viewport, **options)
+        log_in_as_staff(page, live_server, email)
+        return page
+
+    return _staff_page
+
+
+def a_patient_ready_to_assess(location, **fields):
+    """A patient registered at `location` (also their preferred one) with a submitted
+    questionnaire (no safety flags) and the current consents signed; `fields` go to
+    PatientFactory (names, email, phone)."""
+    from intake.questionnaire.models import ConsentVersion
+    from tests.factories import PatientFactory
+    from tests.intake.factories import sign, submitted_intake
+
+    patient = PatientFactory(locations=[location], preferred_location=location, **fields)
+    submitted_intake(patient)
+    sign(patient, list(ConsentVersion.objects.current()))
+    return patient
+
+
+def start_an_assessment_note(page) -> None:
+    """From a patient's chart, start (or resume) an assessment note and check its page."""
+    page.get_by_role("link", name="Start or resume an assessment note").click()
+    page.get_by_role("button", name="Start the assessment note").click()
+    page.get_by_role("heading", name="Assessment note").wait_for()
+    check_accessibility(page)
+
+
 def log_in_as_patient(page, email: str, password: str, at: str | None = "/accounts/login/") -> None:
     """Log in on the login page (`at=None`: on the login page the browser is already on)."""
     if at:

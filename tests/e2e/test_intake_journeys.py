@@ -11,33 +11,23 @@ import pytest
 from clinic.demo import DEMO_PASSWORD
 from intake.clinical.models import AssessmentNote
 from tests.e2e.conftest import (
-    DESK,
     TABLET,
     check_accessibility,
-    log_in_as_staff,
     no_browser_errors,
     screenshot,
+    start_an_assessment_note,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_practitioner_assesses_the_flagged_patient_and_signs(
-    demo,
-    open_page,
-    live_server,
-):
-    page = open_page(DESK)
-    log_in_as_staff(page, live_server, "practitioner@example.org")
+def test_a_practitioner_assesses_the_flagged_patient_and_signs(demo, staff_page):
+    page = staff_page("practitioner@example.org")
     page.goto("/practitioner/")
     page.get_by_role("link", name="Ellen Park").click()
     page.get_by_role("heading", name="Ellen Park").wait_for()
     check_accessibility(page)
-    page.get_by_role("link", name="Start or resume an assessment note").click()
-    page.get_by_role("button", name="Start the assessment note").click()
-
-    page.get_by_role("heading", name="Assessment note").wait_for()
-    check_accessibility(page)
+    start_an_assessment_note(page)
     plan = page.get_by_text("Number of sessions")
     assert not plan.is_visible()  # the plan shows once needling is judged appropriate
     page.locator("input[name=diagnosis][value=plantar_fasciitis]").check()
@@ -70,13 +60,8 @@ def test_a_practitioner_assesses_the_flagged_patient_and_signs(
     no_browser_errors(page)
 
 
-def test_the_front_desk_has_a_patient_sign_the_new_consent_on_the_counter_tablet(
-    demo,
-    open_page,
-    live_server,
-):
-    page = open_page(TABLET)
-    log_in_as_staff(page, live_server, "frontdesk.md@example.org")
+def test_the_front_desk_has_a_patient_sign_the_new_consent_on_the_counter_tablet(demo, staff_page):
+    page = staff_page("frontdesk.md@example.org", TABLET)
     page.goto("/intake/?show=all")
     page.get_by_role("heading", name="Intake questionnaires").wait_for()
     check_accessibility(page)

@@ -7,25 +7,16 @@ from __future__ import annotations
 import pytest
 
 from clinic.models import AccessLog, Patient
-from tests.e2e.conftest import (
-    DESK,
-    check_accessibility,
-    log_in_as_staff,
-    no_browser_errors,
-    screenshot,
-)
+from tests.e2e.conftest import check_accessibility, no_browser_errors, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_manager_reads_the_results_and_who_opened_a_patients_record(
-    demo, open_page, live_server
-):
+def test_the_manager_reads_the_results_and_who_opened_a_patients_record(demo, staff_page):
     grace = Patient.objects.get(last_name="Liu")  # finished her course at Largo with Laura Kim
 
     # Laura Kim opens Grace's chart at her desk.
-    kim = open_page(DESK)
-    log_in_as_staff(kim, live_server, "l.kim@example.org")
+    kim = staff_page("l.kim@example.org")
     kim.goto(f"/intake/patients/{grace.pk}/")
     kim.get_by_role("heading", name="Grace Liu").wait_for()
     kim.get_by_role("heading", name="Pain over the course").wait_for()
@@ -33,8 +24,7 @@ def test_the_manager_reads_the_results_and_who_opened_a_patients_record(
     check_accessibility(kim)
     screenshot(kim, "patient-chart")
 
-    page = open_page(DESK)
-    log_in_as_staff(page, live_server, "manager@example.org")
+    page = staff_page("manager@example.org")
     page.goto("/manager/")
     page.get_by_role("link", name="Results").first.click()
     page.get_by_role("heading", name="The clinic's results").wait_for()

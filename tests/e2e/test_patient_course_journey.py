@@ -16,16 +16,16 @@ from booking.models import Appointment, Course, Status
 from clinic.models import Holiday, Location, Practitioner
 from clinic.templatetags.clinic_time import at_location
 from intake.clinical.models import OutcomeSurvey, SurveyKind
-from intake.questionnaire.models import ConsentVersion
 from tests.e2e.conftest import (
     PHONE,
+    a_patient_ready_to_assess,
     check_accessibility,
     log_in_as_patient,
     no_browser_errors,
     screenshot,
 )
-from tests.factories import PASSWORD, PatientFactory
-from tests.intake.factories import sign, signed_assessment, submitted_intake
+from tests.factories import PASSWORD
+from tests.intake.factories import signed_assessment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,16 +65,13 @@ def patient_with_a_course(demo):
     largo = Location.objects.get(name="Largo")
     largo.cancellation_notice_hours = NOTICE_HOURS
     largo.save(update_fields=["cancellation_notice_hours"])
-    patient = PatientFactory(
+    patient = a_patient_ready_to_assess(
+        largo,
         user__first_name="Rosa",
         user__last_name="Diaz",
         user__email="rosa.diaz@example.org",
-        locations=[largo],
-        preferred_location=largo,
         phone="301-555-0142",
     )
-    submitted_intake(patient)
-    sign(patient, list(ConsentVersion.objects.current()))
     signed_assessment(patient, Practitioner.objects.get(user__email="d.okafor@example.org"))
     return _book_a_course_starting_soon(patient, largo)
 

@@ -15,16 +15,13 @@ from booking.models import Appointment, Course, Status
 from clinic.demo import DEMO_PASSWORD
 from clinic.models import Holiday, Location, Patient, Practitioner, Service, ServiceKind
 from intake.clinical.models import AssessmentNote
-from intake.questionnaire.models import ConsentVersion
 from tests.e2e.conftest import (
-    DESK,
+    a_patient_ready_to_assess,
     check_accessibility,
-    log_in_as_staff,
     no_browser_errors,
     screenshot,
+    start_an_assessment_note,
 )
-from tests.factories import PatientFactory
-from tests.intake.factories import sign, submitted_intake
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,21 +44,16 @@ def _first_monday(rockville: Location, largo: Location) -> dt.date:
 def new_patient(demo):
     """Sam Ortiz registered at Rockville, with a submitted questionnaire (no safety flags)
     and the current consents signed."""
-    rockville = Location.objects.get(name="Rockville")
-    patient = PatientFactory(
+    return a_patient_ready_to_assess(
+        Location.objects.get(name="Rockville"),
         user__first_name="Sam",
         user__last_name="Ortiz",
         user__email="sam.ortiz@example.org",
-        locations=[rockville],
-        preferred_location=rockville,
     )
-    submitted_intake(patient)
-    sign(patient, list(ConsentVersion.objects.current()))
-    return patient
 
 
 def test_the_practitioner_assesses_signs_and_books_the_course_across_two_locations(
-    new_patient, open_page, live_server
+    new_patient, staff_page
 ):
     rockville, largo = Location.objects.get(name="Rockville"), Location.objects.get(name="Largo")
     okafor = Practitioner.objects.get(user__email="d.okafor@example.org")
@@ -78,16 +70,11 @@ def test_the_practitioner_assesses_signs_and_books_the_course_across_two_locatio
         actor=okafor.user,
     )
 
-    page = open_page(DESK)
-    log_in_as_staff(page, live_server, "d.okafor@example.org")
+    page = staff_page("d.okafor@example.org")
     page.goto(f"/intake/patients/{new_patient.pk}/")
     page.get_by_role("heading", name="Sam Ortiz").wait_for()
     check_accessibility(page)
-    page.get_by_role("link", name="Start or resume an assessment note").click()
-    page.get_by_role("button", name="Start the assessment note").click()
-
-    page.get_by_role("heading", name="Assessment note").wait_for()
-    check_accessibility(page)
+    start_an_assessment_note(page)
     page.locator("input[name=diagnosis][value=plantar_fasciitis]").check()
     page.locator("input[name=diagnosis_side][value=right]").check()
     page.locator("input[name=needling_appropriate][value=True]").check()

@@ -9,7 +9,13 @@ import factory
 from django.utils import timezone
 
 from clinic.models import Patient
-from intake.clinical.models import AssessmentNote, SessionNote
+from intake.clinical.models import (
+    AssessmentNote,
+    OutcomeSurvey,
+    SessionNote,
+    SurveyChannel,
+    SurveyKind,
+)
 from intake.questionnaire.models import (
     ConsentDocument,
     ConsentSignature,
@@ -258,3 +264,44 @@ def session_data(*, revision: int, **overrides) -> dict:
             continue
         data[name] = value if isinstance(value, list) else str(value)
     return data
+
+
+# --- Outcome surveys --------------------------------------------------------------------------
+
+# Middling answers, a patient with nothing to report: a test says what matters to it.
+SURVEY_ANSWERS = {
+    SurveyKind.BEFORE_SESSION: {"pain_first_steps": 5, "pain_average": 3},
+    SurveyKind.AFTER_CARE: {"soreness": "mild", "bruising": False, "worrying": False},
+}
+
+
+def a_survey_answer(session, kind: str = SurveyKind.AFTER_CARE, **fields) -> OutcomeSurvey:
+    """The answer of `session`'s patient to the `kind` questionnaire about `session` (a course
+    session names its course too), from home: after care with mild soreness and nothing
+    worrying, before a session pain 5 and 3, unless `fields` say otherwise (another channel,
+    patient, practitioner...). Written directly, past the page's checks."""
+    return OutcomeSurvey.objects.create(
+        **{
+            "patient": session.patient,
+            "kind": kind,
+            "channel": SurveyChannel.HOME,
+            "appointment_id": session.pk,
+            "course_id": session.course_id,
+        }
+        | SURVEY_ANSWERS[kind]
+        | fields
+    )
+
+
+def a_correction(answer: OutcomeSurvey, **fields) -> OutcomeSurvey:
+    """A later answer of the same patient to the same questionnaire that corrects `answer`,
+    keeping the time it was first reported: the usual answers unless `fields` say otherwise."""
+    same = {
+        name: getattr(answer, name)
+        for name in ("patient", "kind", "channel", "appointment_id", "course_id", "practitioner")
+    }
+    return OutcomeSurvey.objects.create(
+        **same | SURVEY_ANSWERS.get(answer.kind, {}) | fields,
+        supersedes=answer,
+        reported_at=answer.reported_at,
+    )

@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from clinic.models import Patient
-from intake.clinical.models import AssessmentNote, OutcomeSurvey, SurveyKind
+from intake.clinical.models import AssessmentNote, OutcomeSurvey
 from intake.questionnaire.models import Intake
 from tests.booking.factories import a_clinic, a_course
 from tests.booking.test_injection_corpus import CORPUS, _escaped
-from tests.intake.factories import signed_assessment, step_data, submitted_intake
+from tests.intake.factories import a_survey_answer, signed_assessment, step_data, submitted_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -83,17 +83,7 @@ def test_check_in_comments_reach_the_practitioner_escaped(
         interval=dt.timedelta(days=7, hours=1),
     )
     session = course.appointments.get(session_number=2)
-    OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.AFTER_CARE,
-        channel="home",
-        appointment_id=session.pk,
-        course_id=course.pk,
-        soreness="mild",
-        bruising=False,
-        worrying=True,
-        worrying_details=payload,
-    )
+    a_survey_answer(session, worrying=True, worrying_details=payload)
     html = (
         login(practitioner.user)
         .get(reverse("intake:patient_chart", args=[patient.pk]))

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from booking.models import Status
 from clinic.models import AccessLog, Role
-from intake.clinical.models import OutcomeSurvey, SurveyChannel, SurveyKind
 from intake.questionnaire.models import Intake
 from tests import access_matrix as matrix
 from tests.access_matrix import ANONYMOUS, BOTH, GET, PATIENT, POST, ROLES, STAFF, Page
@@ -20,6 +19,7 @@ from tests.booking.factories import a_clinic, a_course
 from tests.factories import certified_practitioner
 from tests.intake.factories import (
     IntakeFactory,
+    a_survey_answer,
     session_note,
     signed_assessment,
     submitted_intake,
@@ -125,12 +125,8 @@ def build_records(patient, practitioner, location) -> dict:
         assessment=assessment,
     )
     first, second = course.appointments.order_by("session_number")[:2]
-    worry = OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.AFTER_CARE,
-        channel=SurveyChannel.HOME,
-        appointment_id=first.pk,
-        course_id=course.pk,
+    worry = a_survey_answer(
+        first,
         session_number=1,
         location=location,
         practitioner=practitioner,

@@ -27,8 +27,7 @@ from django.urls import reverse
 from clinic import exports
 from clinic.audit import record_access
 from clinic.models import Location, User
-from tests.booking.conftest import clinic  # noqa: F401 (a fixture the results need)
-from tests.booking.factories import AppointmentFactory
+from tests.booking.factories import an_appointment
 from tests.booking.test_results_dashboard import data  # noqa: F401 (a fixture: seven courses)
 from tests.factories import PatientFactory, certified_practitioner
 
@@ -165,19 +164,12 @@ def test_every_csv_the_app_writes_goes_through_the_shared_writer():
 
 
 @pytest.fixture
-def secret_links(clinic, patient):  # noqa: F811
+def secret_links(clinic, patient):
     from booking.notifications import calendars, links
 
     start = clinic.location.today() + dt.timedelta(days=3)
-    appointment = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.assessment,
-        starts_at=dt.datetime.combine(start, dt.time(10), tzinfo=clinic.location.zone),
-        ends_at=dt.datetime.combine(start, dt.time(11), tzinfo=clinic.location.zone),
-        blocks_until=dt.datetime.combine(start, dt.time(11, 5), tzinfo=clinic.location.zone),
+    appointment = an_appointment(
+        clinic, patient, dt.datetime.combine(start, dt.time(10), tzinfo=clinic.location.zone)
     )
     token = links.make_token(appointment)
     feed = calendars.new_feed(clinic.practitioner)

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from clinic.models import Patient, User
 from tests.access_matrix import PERSONAS, PUBLIC, user_of
-from tests.booking.conftest import clinic  # noqa: F401 (a fixture the booking pages need)
 from tests.booking.test_booking_page_access import MATRIX as BOOKING
 from tests.booking.test_booking_page_access import _urls as booking_page_urls
 from tests.clinic.test_page_access import MATRIX as CLINIC
@@ -164,7 +163,7 @@ PAGES = _get_pages()
 
 
 @pytest.fixture
-def booking_urls(clinic, patient, practitioner):  # noqa: F811 (`clinic` is the booking fixture)
+def booking_urls(clinic, patient, practitioner):
     """The booking access table's addresses, with its records written for this test."""
     return booking_page_urls(clinic, patient, practitioner)
 

@@ -21,15 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
-from booking.models import (
-    Appointment,
-    Course,
-    Notification,
-    SlotHold,
-    Status,
-    WaitlistEntry,
-    WaitlistOffer,
-)
+from booking.models import Appointment, Course, Notification, Status
 from intake.clinical.models import (
     AssessmentNote,
     OutcomeSurvey,
@@ -39,22 +31,27 @@ from intake.clinical.models import (
 )
 from intake.questionnaire.models import ConsentSignature
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic, a_course, an_appointment
+from tests.booking.factories import (
+    a_clinic,
+    a_course,
+    a_course_record,
+    a_slot_hold,
+    a_waitlist_entry,
+    a_waitlist_offer,
+    an_appointment,
+)
 from tests.factories import PatientFactory, certified_practitioner
 from tests.intake.factories import (
     ConsentVersionFactory,
     IntakeFactory,
+    a_correction,
+    a_survey_answer,
     session_note,
     signed_assessment,
     submitted_intake,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clinic(location, practitioner):
-    return a_clinic(location=location, practitioner=practitioner)
 
 
 @pytest.fixture
@@ -135,30 +132,31 @@ def _note_on(visit, patient, practitioner):
     )
 
 
+def _treated_after(visit, clinic, practitioner):
+    """After `visit`, its patient's signed assessment by `practitioner`, the course it
+    prescribed (one session, done a week later) and the patient's answer before that session."""
+    prescribed = signed_assessment(visit.patient, practitioner)
+    course = a_course(
+        clinic,
+        visit.patient,
+        statuses=[Status.COMPLETED],
+        first_start=visit.starts_at + dt.timedelta(days=7),
+        assessment=prescribed,
+    )
+    answer = a_survey_answer(
+        course.appointments.get(), SurveyKind.BEFORE_SESSION, pain_first_steps=4
+    )
+    return prescribed, course, answer
+
+
 def test_the_database_accepts_records_that_name_the_patients_own_visits(
     clinic, patient, practitioner, own_visit
 ):
     """The cases below are refused for whose visit it is, not for being written directly."""
-    prescribed = signed_assessment(patient, practitioner)
+    prescribed, _, answer = _treated_after(own_visit, clinic, practitioner)
     assert _note_on(own_visit, patient, practitioner).pk
-    course = a_course(
-        clinic,
-        patient,
-        statuses=[Status.COMPLETED],
-        first_start=own_visit.starts_at + dt.timedelta(days=7),
-        assessment=prescribed,
-    )
-    session = course.appointments.get()
-    assert session_note(prescribed, 1, appointment_id=session.pk).pk
-    OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.BEFORE_SESSION,
-        channel=SurveyChannel.HOME,
-        appointment_id=session.pk,
-        course_id=course.pk,
-        pain_first_steps=4,
-        pain_average=3,
-    )
+    assert session_note(prescribed, 1, appointment_id=answer.appointment_id).pk
+    assert answer.pk
 
 
 CASES = {
@@ -183,23 +181,7 @@ CASES = {
 @pytest.fixture
 def theirs(clinic, other_patient, practitioner, others_visit):
     """The other patient's records, which an attacker tries to attach to `patient`'s."""
-    prescribed = signed_assessment(other_patient, practitioner)
-    course = a_course(
-        clinic,
-        other_patient,
-        statuses=[Status.COMPLETED],
-        first_start=others_visit.starts_at + dt.timedelta(days=7),
-        assessment=prescribed,
-    )
-    answer = OutcomeSurvey.objects.create(
-        patient=other_patient,
-        kind=SurveyKind.BEFORE_SESSION,
-        channel=SurveyChannel.HOME,
-        appointment_id=course.appointments.get().pk,
-        course_id=course.pk,
-        pain_first_steps=4,
-        pain_average=3,
-    )
+    prescribed, course, answer = _treated_after(others_visit, clinic, practitioner)
     return {
         "visit": others_visit,
         "assessment": prescribed,
@@ -222,15 +204,7 @@ def _attempt(case, *, clinic, patient, practitioner, theirs):  # noqa: C901 - on
             patient=patient, author=practitioner, assessment=theirs["assessment"], session_number=1
         )
     elif case == "check-in about another patient's appointment":
-        OutcomeSurvey.objects.create(
-            patient=patient,
-            kind=SurveyKind.AFTER_CARE,
-            channel=SurveyChannel.HOME,
-            appointment_id=theirs["visit"].pk,
-            soreness="mild",
-            bruising=False,
-            worrying=False,
-        )
+        a_survey_answer(theirs["visit"], patient=patient)
     elif case == "check-in about another patient's course":
         OutcomeSurvey.objects.create(
             patient=patient,
@@ -241,14 +215,8 @@ def _attempt(case, *, clinic, patient, practitioner, theirs):  # noqa: C901 - on
             pain_average=2,
         )
     elif case == "check-in correcting another patient's answer":
-        OutcomeSurvey.objects.create(
-            patient=patient,
-            kind=SurveyKind.BEFORE_SESSION,
-            channel=SurveyChannel.HOME,
-            appointment_id=theirs["answer"].appointment_id,
-            supersedes=theirs["answer"],
-            pain_first_steps=1,
-            pain_average=1,
+        a_correction(
+            theirs["answer"], patient=patient, course_id=None, pain_first_steps=1, pain_average=1
         )
     elif case == "questionnaire correcting another patient's":
         IntakeFactory(patient=patient, supersedes=theirs["intake"])
@@ -261,23 +229,20 @@ def _attempt(case, *, clinic, patient, practitioner, theirs):  # noqa: C901 - on
             intake=theirs["intake"],
         )
     elif case == "course from another patient's assessment":
-        Course.objects.create(
-            patient=patient,
-            practitioner=practitioner,
+        a_course_record(
+            patient,
+            practitioner,
             # One with no course yet: the refusal is for whose it is, not for a second course.
             assessment_id=signed_assessment(theirs["visit"].patient, practitioner).pk,
-            sessions_planned=6,
-            minutes=30,
-            created_by=practitioner.user,
         )
     elif case == "appointment in another patient's course":
-        AppointmentFactory(
-            location=clinic.location,
-            practitioner=practitioner,
-            room=clinic.rooms[1],
-            patient=patient,
+        an_appointment(
+            clinic,
+            patient,
+            next_weekday(clinic.location, 3, 11, weeks_ahead=4),
             service=clinic.needling,
-            starts_at=next_weekday(clinic.location, 3, 11, weeks_ahead=4),
+            room=clinic.rooms[1],
+            practitioner=practitioner,
             course=theirs["course"],
             session_number=2,
         )
@@ -295,36 +260,17 @@ def _attempt(case, *, clinic, patient, practitioner, theirs):  # noqa: C901 - on
     elif case == "hold turned into another patient's appointment":
         _hold(clinic, patient, appointment=theirs["visit"])
     elif case == "waitlist offer of a slot held for another patient":
-        entry = WaitlistEntry.objects.create(
-            patient=patient,
-            location=clinic.location,
-            service=clinic.assessment,
-            minutes=60,
-            weekdays=[0, 1, 2, 3, 4],
-            earliest_time=dt.time(8),
-            latest_time=dt.time(18),
-            created_by=practitioner.user,
-        )
-        WaitlistOffer.objects.create(
-            entry=entry,
-            hold=_hold(clinic, theirs["visit"].patient),
-            expires_at=timezone.now() + dt.timedelta(hours=2),
-        )
+        entry = a_waitlist_entry(clinic, patient, created_by=practitioner.user)
+        a_waitlist_offer(entry, _hold(clinic, theirs["visit"].patient))
     else:  # pragma: no cover
         raise AssertionError(case)
 
 
 def _hold(clinic, patient, appointment=None):
-    starts_at = next_weekday(clinic.location, 4, 9)
-    return SlotHold.objects.create(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        service=clinic.assessment,
-        patient=patient,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=1),
-        blocks_until=starts_at + dt.timedelta(minutes=65),
+    return a_slot_hold(
+        clinic,
+        patient,
+        next_weekday(clinic.location, 4, 9),
         expires_at=timezone.now() + dt.timedelta(minutes=10),
         appointment=appointment,
     )

@@ -31,8 +31,8 @@ from intake.clinical.models import (
     SurveyKind,
 )
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, a_clinic, a_course, an_appointment
-from tests.intake.factories import session_note, signed_assessment
+from tests.booking.factories import a_course, an_appointment
+from tests.intake.factories import a_survey_answer, session_note, signed_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -41,16 +41,6 @@ SAME_PATIENT_SURVEY = "checkin_appointment_is_the_patients"
 SESSION_NOTE = "treatment_note_appointment_is_a_session_of_the_course"
 SESSION_SURVEY = "checkin_appointment_is_a_session_of_the_course"
 NO_SUCH_ID = 2_000_000_000
-
-
-@pytest.fixture
-def clinic(location, practitioner):
-    return a_clinic(location=location, practitioner=practitioner)
-
-
-@pytest.fixture
-def prescribed(patient, practitioner):
-    return signed_assessment(patient, practitioner)
 
 
 @pytest.fixture
@@ -140,16 +130,7 @@ def test_records_of_the_patients_own_sessions_of_the_right_course_are_accepted(
     assert session_note(prescribed, 1, appointment_id=_session(course, 1).pk).pk
     assert session_note(prescribed, 2).pk  # from the chart, no appointment: not checked
     assert _before_session(patient, appointment_id=_session(course, 3).pk, course_id=course.pk).pk
-    assert OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.AFTER_CARE,
-        channel=SurveyChannel.COUNTER,
-        appointment_id=_session(course, 2).pk,
-        course_id=course.pk,
-        soreness="mild",
-        bruising=False,
-        worrying=False,
-    ).pk
+    assert a_survey_answer(_session(course, 2), channel=SurveyChannel.COUNTER).pk
     # A course questionnaire names the course and its last session, or the course alone.
     assert _end_of_course(patient, appointment_id=_session(course, 2).pk, course_id=course.pk).pk
     assert OutcomeSurvey.objects.create(
@@ -245,14 +226,8 @@ def test_a_session_note_of_the_assessment_visit_is_refused(prescribed, assessmen
 def test_a_session_note_of_a_needling_visit_outside_any_course_is_refused(
     clinic, patient, prescribed
 ):
-    one_off = AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=clinic.needling,
-        starts_at=next_weekday(clinic.location, 3, 9),
-        ends_at=next_weekday(clinic.location, 3, 9, 30),
+    one_off = an_appointment(
+        clinic, patient, next_weekday(clinic.location, 3, 9), service=clinic.needling
     )
     with _refused(SESSION_NOTE):
         session_note(prescribed, 1, appointment_id=one_off.pk)

@@ -11,9 +11,18 @@ from django.utils import timezone
 from intake.clinical import services
 from intake.clinical.selectors import CourseGate, Prescription, course_gate
 from tests.factories import PASSWORD
-from tests.intake.factories import AssessmentFactory, sign_note_now, submitted_intake
+from tests.intake.factories import (
+    AssessmentFactory,
+    sign_note_now,
+    signed_assessment,
+    submitted_intake,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+# An assessment that judges dry needling not appropriate, so plans no sessions.
+NOT_APPROPRIATE = {"needling_appropriate": False, "planned_sessions": None, "session_minutes": None}
 
 
 def _amend(note, author, **content):
@@ -44,15 +53,7 @@ def test_flags_waiting_for_review_are_the_reason_given(patient):
 
 
 def test_signed_not_appropriate_keeps_it_closed(patient, practitioner):
-    note = sign_note_now(
-        AssessmentFactory(
-            patient=patient,
-            author=practitioner,
-            needling_appropriate=False,
-            planned_sessions=None,
-            session_minutes=None,
-        )
-    )
+    note = signed_assessment(patient, practitioner, **NOT_APPROPRIATE)
     gate = course_gate(patient)
     assert not gate.allowed and gate.prescription is None
     assert gate.reason == (
@@ -100,15 +101,7 @@ def test_an_amendment_can_close_and_reopen_the_gate(patient, practitioner, presc
 def test_the_latest_signed_assessment_decides(patient, practitioner, other_practitioner):
     earlier = timezone.now() - dt.timedelta(days=30)
     sign_note_now(AssessmentFactory(patient=patient, author=practitioner), at=earlier)
-    latest = sign_note_now(
-        AssessmentFactory(
-            patient=patient,
-            author=other_practitioner,
-            needling_appropriate=False,
-            planned_sessions=None,
-            session_minutes=None,
-        )
-    )
+    latest = signed_assessment(patient, other_practitioner, **NOT_APPROPRIATE)
     gate = course_gate(patient)
     assert not gate.allowed and other_practitioner.name in gate.reason
     assert "not appropriate" in gate.reason and latest.is_signed

@@ -15,18 +15,14 @@ from booking.models import Status
 from clinic.models import AccessLog
 from intake.clinical import selectors
 from intake.clinical.models import AfterCareResponse, OutcomeSurvey, SurveyChannel, SurveyKind
-from tests.booking.factories import a_clinic, a_course
+from tests.booking.factories import a_course
+from tests.intake.factories import a_correction, a_survey_answer
 
 pytestmark = pytest.mark.django_db
 
 DONE, BOOKED = Status.COMPLETED, Status.CONFIRMED
 BEFORE = SurveyKind.BEFORE_SESSION
 AFTER = SurveyKind.AFTER_CARE
-
-
-@pytest.fixture
-def clinic(location, practitioner):
-    return a_clinic(location=location, practitioner=practitioner)
 
 
 @pytest.fixture
@@ -89,15 +85,7 @@ def test_scores_outside_0_to_10_are_refused_with_a_message(login, patient, cours
 
 def test_the_database_refuses_a_score_above_10(patient, course):
     with pytest.raises(DatabaseError), transaction.atomic():
-        OutcomeSurvey.objects.create(
-            patient=patient,
-            kind=BEFORE,
-            channel="home",
-            appointment_id=_session(course, 3).pk,
-            course_id=course.pk,
-            pain_first_steps=11,
-            pain_average=3,
-        )
+        a_survey_answer(_session(course, 3), BEFORE, pain_first_steps=11)
 
 
 def test_a_check_in_for_someone_elses_appointment_is_not_found(login, other_patient, course):
@@ -144,15 +132,7 @@ def test_a_correction_of_an_answer_already_corrected_is_refused(login, patient, 
 
 
 def test_check_ins_are_append_only_in_the_database(patient, course):
-    checkin = OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=BEFORE,
-        channel="home",
-        appointment_id=_session(course, 3).pk,
-        course_id=course.pk,
-        pain_first_steps=5,
-        pain_average=3,
-    )
+    checkin = a_survey_answer(_session(course, 3), BEFORE, pain_first_steps=5)
     with pytest.raises(DatabaseError), transaction.atomic():
         OutcomeSurvey.objects.filter(pk=checkin.pk).update(pain_first_steps=1)
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -206,17 +186,8 @@ def test_a_response_needs_a_note_and_comes_from_staff_of_the_patient(
 ):
     from tests.factories import certified_practitioner
 
-    checkin = OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=AFTER,
-        channel="home",
-        appointment_id=_session(course, 2).pk,
-        course_id=course.pk,
-        soreness="mild",
-        bruising=False,
-        worrying=True,
-        worrying_details="Dizzy",
-        practitioner=practitioner,
+    checkin = a_survey_answer(
+        _session(course, 2), worrying=True, worrying_details="Dizzy", practitioner=practitioner
     )
     url = reverse("intake:aftercare_respond", args=[checkin.pk])
     assert login(practitioner.user).post(url, {"note": " "}).status_code == 302
@@ -232,38 +203,13 @@ def test_worrying_after_care_lists_only_that_practitioners_current_unanswered_wo
     from tests.factories import certified_practitioner
 
     other = certified_practitioner(locations=[course.appointments.first().location])
-    common = {"patient": patient, "kind": AFTER, "channel": "home", "soreness": "mild"}
-    calm = OutcomeSurvey.objects.create(
-        **common,
-        appointment_id=_session(course, 1).pk,
-        course_id=course.pk,
-        bruising=False,
-        worrying=False,
-        practitioner=practitioner,
+    calm = a_survey_answer(_session(course, 1), practitioner=practitioner)
+    corrected = a_survey_answer(
+        _session(course, 2), worrying=True, worrying_details="Swollen", practitioner=practitioner
     )
-    corrected = OutcomeSurvey.objects.create(
-        **common,
-        appointment_id=_session(course, 2).pk,
-        course_id=course.pk,
-        bruising=False,
-        worrying=True,
-        worrying_details="Swollen",
-        practitioner=practitioner,
-    )
-    OutcomeSurvey.objects.create(
-        **common,
-        appointment_id=_session(course, 2).pk,
-        course_id=course.pk,
-        bruising=False,
-        worrying=False,
-        practitioner=practitioner,
-        supersedes=corrected,
-        reported_at=corrected.reported_at,
-    )
-    theirs = OutcomeSurvey.objects.create(
-        **common,
-        appointment_id=_session(course, 3).pk,
-        course_id=course.pk,
+    a_correction(corrected, worrying=False)
+    theirs = a_survey_answer(
+        _session(course, 3),
         bruising=True,
         worrying=True,
         worrying_details="Bruise spreading",

@@ -139,9 +139,9 @@ def test_bmi_is_computed_from_height_and_weight_never_typed(login, patient, draf
     assert "bmi" not in [f.name for f in Intake._meta.fields]
 
 
-def test_height_and_weight_in_feet_inches_and_pounds_are_stored_in_metric(login, patient, draft):
-    client = login(patient.user)
-    response = _post(
+def _risk_in_us_units(client, patient, draft, *, inches: str):
+    """The risk step answered in feet, inches and pounds: 5 ft `inches` in, 180 lb."""
+    return _post(
         client,
         patient,
         "risk",
@@ -150,9 +150,14 @@ def test_height_and_weight_in_feet_inches_and_pounds_are_stored_in_metric(login,
         height_cm=None,
         weight_kg=None,
         height_feet="5",
-        height_inches="9.5",
+        height_inches=inches,
         weight_lb="180",
     )
+
+
+def test_height_and_weight_in_feet_inches_and_pounds_are_stored_in_metric(login, patient, draft):
+    client = login(patient.user)
+    response = _risk_in_us_units(client, patient, draft, inches="9.5")
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.height_cm == Decimal("176.53")
@@ -171,18 +176,7 @@ def test_a_height_just_under_the_next_foot_reads_back_as_typed_and_stays_valid(
     """Shown back rounded to a tenth, 5 ft 11.98 in became 5 ft 12 in, which the inches
     field refuses: the saved answers then failed again at submission."""
     client = login(patient.user)
-    response = _post(
-        client,
-        patient,
-        "risk",
-        draft,
-        measurement_units="us",
-        height_cm=None,
-        weight_kg=None,
-        height_feet="5",
-        height_inches=inches,
-        weight_lb="180",
-    )
+    response = _risk_in_us_units(client, patient, draft, inches=inches)
     assert response.status_code == 302
     draft.refresh_from_db()
     html = client.get(reverse("intake:step", args=["risk"])).content.decode()
