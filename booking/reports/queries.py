@@ -63,8 +63,9 @@ def _period_case(moment: str, location: str, location_ids: list[int]) -> str:
     return f"(CASE {location} {branches} ELSE {utc} END)" if branches else f"({utc})"
 
 
-# A course's sessions, all of them (a course's status needs the sessions after the period too).
-_SESSIONS = """
+# A course's sessions, all of them (a course's status needs the sessions after the period too):
+# the dashboard and the per-course outcomes export both start from it.
+SESSIONS_CTE = """
 sessions AS (
     SELECT a.course_id,
            MIN(a.starts_at) AS first_start,
@@ -78,7 +79,7 @@ sessions AS (
 
 COURSES_SQL = (
     "WITH"
-    + _SESSIONS
+    + SESSIONS_CTE
     + """,
 started AS MATERIALIZED (
     SELECT s.*
@@ -260,11 +261,15 @@ def fetch_rows(sql: str, params: dict) -> dict[tuple[str, int | None], dict]:
         adverse_sums=_adverse_sums(),
         adverse_columns=_adverse_columns(),
     )
+    return {(row["line"], row["key"]): row for row in dict_rows(text, params)}
+
+
+def dict_rows(text: str, params: dict) -> list[dict]:
+    """Run `text` and return its rows as dicts keyed by column name."""
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         names = [column.name for column in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    return {(row["line"], row["key"]): row for row in rows}
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def query_params(period: Period, scope: Scope) -> dict:
