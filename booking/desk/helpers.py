@@ -9,6 +9,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.core import signing
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
@@ -29,8 +31,10 @@ NEXT_DAYS_SEARCHED = 14  # "next day with free time" looks this far ahead
 # --- Helpers -----------------------------------------------------------------------------------
 
 
-def remember_location(request, response, location: Location) -> None:
-    """The location last looked at is where the desk opens next time, on this device."""
+def render_location_page(request, location: Location, template: str, context: dict) -> HttpResponse:
+    """A page of one location's desk; that location is where the desk opens next time, on
+    this device."""
+    response = render(request, template, context)
     response.set_signed_cookie(
         LOCATION_COOKIE,
         location.slug,
@@ -40,6 +44,7 @@ def remember_location(request, response, location: Location) -> None:
         samesite="Lax",
         secure=request.is_secure(),
     )
+    return response
 
 
 def remembered_location(request) -> Location | None:

@@ -14,7 +14,13 @@ from django.views.decorators.http import require_http_methods
 from booking import gates, services
 from booking.desk import grid, patient_search
 from booking.desk.badges import screening_flags
-from booking.desk.helpers import day_url, form_problems, record_listed, remember_location, toolbar
+from booking.desk.helpers import (
+    day_url,
+    form_problems,
+    record_listed,
+    render_location_page,
+    toolbar,
+)
 from booking.desk.move_views import (
     bookable_services,
     carried_from_schedule,
@@ -68,9 +74,7 @@ def find_patient(request, slug: str):
         "carried_query": urlencode(carried),
         "picked": picked_summary(location, carried),
     }
-    response = render(request, "booking/desk/find_patient.html", context)
-    remember_location(request, response, location)
-    return response
+    return render_location_page(request, location, "booking/desk/find_patient.html", context)
 
 
 @access.staff_required

@@ -21,7 +21,7 @@ from booking.desk.helpers import (
     NEXT_DAYS_SEARCHED,
     form_problems,
     record_listed,
-    remember_location,
+    render_location_page,
     toolbar,
 )
 from booking.desk.move_views import bookable_services, slot_practitioner
@@ -84,9 +84,7 @@ def waitlist_board(request, slug: str):
         "freed": freed,
         "now": now,
     }
-    response = render(request, "booking/desk/waitlist_board.html", context)
-    remember_location(request, response, location)
-    return response
+    return render_location_page(request, location, "booking/desk/waitlist_board.html", context)
 
 
 @access.staff_required
