@@ -142,6 +142,24 @@ def write_appointment(
     )
 
 
+def hold_slot(
+    slot: CheckedSlot, *, patient: Patient, service: Service, expires_at: dt.datetime
+) -> SlotHold:
+    """Keep a slot that `check_slot` passed for `patient` until `expires_at` (a patient's own
+    choice while they confirm it, or a waitlist offer while it waits for an answer)."""
+    return SlotHold.objects.create(
+        location=slot.location,
+        practitioner=slot.practitioner,
+        room_id=slot.room_id,
+        service=service,
+        patient=patient,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        blocks_until=slot.blocks_until,
+        expires_at=expires_at,
+    )
+
+
 def book_hold(hold: SlotHold, *, status: str, actor: User, patient_note: str = "") -> Appointment:
     """The appointment in the slot `hold` kept for its patient; the hold then names it, so
     booking the same hold twice finds the first appointment."""
@@ -189,15 +207,10 @@ def place_hold(
         for_patient=True,
         now=now,
     )
-    return SlotHold.objects.create(
-        location=location,
-        practitioner=practitioner,
-        room_id=checked.room_id,
-        service=service,
+    return hold_slot(
+        checked,
         patient=patient,
-        starts_at=checked.starts_at,
-        ends_at=checked.ends_at,
-        blocks_until=checked.blocks_until,
+        service=service,
         expires_at=now + dt.timedelta(minutes=HOLD_MINUTES),
     )
 
