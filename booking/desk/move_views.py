@@ -238,28 +238,22 @@ def _another_time(request, pk: int, *, propose: bool):
             if practitioner is None or version is None:
                 messages.error(request, "That time could not be read; please choose it again.")
             else:
+                where = {
+                    "starts_at": starts_at,
+                    "location": location,
+                    "practitioner": practitioner,
+                    "room": form.cleaned_data["room"],
+                    "actor": request.user,
+                    "expected_version": version,
+                }
                 try:
                     if propose:
                         moved = services.propose_time(
-                            appointment,
-                            starts_at=starts_at,
-                            location=location,
-                            practitioner=practitioner,
-                            room=form.cleaned_data["room"],
-                            actor=request.user,
-                            message=message_form.cleaned_data["message"],
-                            expected_version=version,
+                            appointment, message=message_form.cleaned_data["message"], **where
                         )
                     else:
                         moved = services.reschedule_appointment(
-                            appointment,
-                            starts_at=starts_at,
-                            location=location,
-                            practitioner=practitioner,
-                            room=form.cleaned_data["room"],
-                            actor=request.user,
-                            reason="Moved by the clinic",
-                            expected_version=version,
+                            appointment, reason="Moved by the clinic", **where
                         )
                 except services.StaleAppointment as stale:
                     messages.error(request, str(stale))
