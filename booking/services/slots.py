@@ -94,9 +94,7 @@ def check_slot(
         location=location,
         practitioner=practitioner,
         room_id=room_id,
-        starts_at=starts_at,
-        ends_at=starts_at + length,
-        blocks_until=starts_at + length + dt.timedelta(minutes=location.buffer_minutes),
+        **Appointment.times(location, starts_at, minutes),
     )
 
 
