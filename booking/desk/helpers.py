@@ -12,7 +12,7 @@ from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 
 from booking.models import (
     Appointment,
@@ -57,17 +57,6 @@ def remembered_location(request) -> Location | None:
 
 def date_param(request, name: str, default: dt.date) -> dt.date:
     return dates.date_in_query(request.GET, name, default)
-
-
-def safe_next_url(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    # A path of this site only: redirect() would take a bare word for a URL name to reverse
-    # (a 500 on ?next=anything).
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def form_problems(*forms) -> str:

@@ -25,7 +25,6 @@ from booking.desk.helpers import (
     date_param,
     form_problems,
     record_viewed,
-    safe_next_url,
 )
 from booking.forms import (
     DeskBookingForm,
@@ -41,6 +40,7 @@ from clinic import access, dates
 from clinic.audit import log_access, record_access
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind
 from clinic.params import whole_number
+from clinic.security import safe_next_url
 
 
 def staff_slots(

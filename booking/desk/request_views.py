@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from booking import access as booking_access
 from booking import services
 from booking.desk import grid
-from booking.desk.helpers import appointment_url, record_listed, record_viewed, safe_next_url
+from booking.desk.helpers import appointment_url, record_listed, record_viewed
 from booking.forms import (
     DeclineForm,
     DeskCancelForm,
@@ -28,6 +28,7 @@ from booking.models import (
 from clinic import access
 from clinic.audit import record_access
 from clinic.params import whole_number
+from clinic.security import safe_next_url
 
 
 @access.staff_required
