@@ -191,6 +191,16 @@ class WaitlistForm(forms.Form):
             )
         return data
 
+    def preferences(self) -> dict:
+        """The times that suit the patient, as `join_waitlist` takes them (once valid)."""
+        data = self.cleaned_data
+        return {
+            "weekdays": data["weekdays"],
+            "earliest_time": data["earliest_time"],
+            "latest_time": data["latest_time"],
+            "practitioner": data["practitioner"],
+        }
+
 
 # --- The front desk -------------------------------------------------------------------------
 

@@ -186,18 +186,14 @@ def waitlist_add(request, slug: str, patient_pk: int):
         services=offered,
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             services.join_waitlist(
                 patient=patient,
                 location=location,
-                service=data["service"],
-                minutes=data["minutes"],
-                weekdays=data["weekdays"],
-                earliest_time=data["earliest_time"],
-                latest_time=data["latest_time"],
-                practitioner=data["practitioner"],
+                service=form.cleaned_data["service"],
+                minutes=form.cleaned_data["minutes"],
                 actor=request.user,
+                **form.preferences(),
             )
         except services.BookingError as refused:
             form.add_error(None, str(refused))
