@@ -37,7 +37,7 @@ from booking.models import (
 )
 from booking.selectors import load_availability
 from clinic import access, dates
-from clinic.audit import log_access, record_access
+from clinic.audit import log_access
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind
 from clinic.params import whole_number
 from clinic.security import safe_next_url
@@ -263,13 +263,7 @@ def _another_time(request, pk: int, *, propose: bool):
                         request, f"{refused} Nothing was changed; here are the times free now."
                     )
                 else:
-                    record_access(
-                        actor=request.user,
-                        patient=moved.patient,
-                        record=moved,
-                        action="change",
-                        request=request,
-                    )
+                    log_access(request, moved, "change")
                     local = moved.local_starts_at
                     when = f"{local:%a %-d %b} {grid.clock(local)} at {moved.location.name}"
                     messages.success(

@@ -40,7 +40,7 @@ from booking.models import (
     Room,
 )
 from clinic import access
-from clinic.audit import record_access
+from clinic.audit import log_access, record_access
 from clinic.params import whole_number
 
 
@@ -181,13 +181,7 @@ def book_for_patient(request, slug: str, patient_pk: int):
                     request, f"{refused} Nothing was booked; here are the times free now."
                 )
             else:
-                record_access(
-                    actor=request.user,
-                    patient=patient,
-                    record=appointment,
-                    action="create",
-                    request=request,
-                )
+                log_access(request, appointment, "create")
                 local = appointment.local_starts_at
                 messages.success(
                     request,

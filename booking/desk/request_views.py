@@ -26,7 +26,7 @@ from booking.models import (
     Status,
 )
 from clinic import access
-from clinic.audit import record_access
+from clinic.audit import log_access
 from clinic.params import whole_number
 from clinic.security import safe_next_url
 
@@ -87,13 +87,7 @@ def _act(
     except services.BookingError as refused:
         messages.error(request, str(refused))
         return redirect(safe_next_url(request, appointment_url(appointment)))
-    record_access(
-        actor=request.user,
-        patient=changed.patient,
-        record=changed,
-        action="change",
-        request=request,
-    )
+    log_access(request, changed, "change")
     messages.success(request, done(changed))
     return redirect(safe_next_url(request, appointment_url(changed)))
 

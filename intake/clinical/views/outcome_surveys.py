@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic import access
-from clinic.audit import record_access
+from clinic.audit import log_access, record_access
 from clinic.models import AccessLog, Patient, Role, User
 from intake.clinical import selectors, services
 from intake.clinical.forms.outcome_surveys import survey_form
@@ -263,13 +263,7 @@ def respond_to_worry_page(request, pk: int):
     except services.SurveyError as refused:
         messages.error(request, refused.message)
     else:
-        record_access(
-            actor=request.user,
-            patient=checkin.patient,
-            record=checkin,
-            action=AccessLog.Action.CHANGE,
-            request=request,
-        )
+        log_access(request, checkin, AccessLog.Action.CHANGE)
         messages.success(request, f"Recorded: you responded to {checkin.patient.full_name}.")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
