@@ -5,7 +5,13 @@ birth, pain scores and what was done.
 from __future__ import annotations
 
 from booking.reports.figures import Period, Scope
-from booking.reports.queries import SESSIONS_CTE, dict_rows, query_params, table_names
+from booking.reports.queries import (
+    SESSIONS_CTE,
+    dict_rows,
+    in_scope,
+    query_params,
+    table_names,
+)
 
 # --- The de-identified per-course outcomes ---------------------------------------------------
 
@@ -31,8 +37,9 @@ SELECT {columns}
   LEFT JOIN answers f12 ON f12.course_id = c.id AND f12.kind = 'follow_up_12'
  WHERE s.first_start >= %(low)s
    AND (s.first_start AT TIME ZONE l.time_zone)::date BETWEEN %(start)s AND %(end)s
-   AND (%(location)s::bigint IS NULL OR s.location_id = %(location)s)
-   AND (%(practitioner)s::bigint IS NULL OR c.practitioner_id = %(practitioner)s)
+   AND """
+    + in_scope("s.location_id", "c.practitioner_id")
+    + """
  {order}
 """
 )

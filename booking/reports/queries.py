@@ -55,6 +55,15 @@ def _in_period(moment: str, location: str) -> str:
     return f"{{period_case:{moment}:{location}}}"
 
 
+def in_scope(location: str, practitioner: str) -> str:
+    """SQL: the row is in the report's scope, a location and a practitioner (NULL: any),
+    `location` and `practitioner` being the row's columns for them."""
+    return (
+        f"(%(location)s::bigint IS NULL OR {location} = %(location)s)\n"
+        f"       AND (%(practitioner)s::bigint IS NULL OR {practitioner} = %(practitioner)s)"
+    )
+
+
 def _period_case(moment: str, location: str, location_ids: list[int]) -> str:
     branches = " ".join(
         f"WHEN {pk} THEN {moment} >= %(lo_{pk})s AND {moment} < %(hi_{pk})s" for pk in location_ids
@@ -155,8 +164,9 @@ APPOINTMENTS_SQL = (
        AND """
     + _in_period("a.starts_at", "a.location_id")
     + """
-       AND (%(location)s::bigint IS NULL OR a.location_id = %(location)s)
-       AND (%(practitioner)s::bigint IS NULL OR a.practitioner_id = %(practitioner)s)
+       AND """
+    + in_scope("a.location_id", "a.practitioner_id")
+    + """
      GROUP BY a.location_id, a.practitioner_id, a.patient_id
 )
 SELECT {line_of_row},
@@ -192,8 +202,9 @@ ADVERSE_SQL = (
        AND """
     + _in_period("t.performed_at", "t.location_id")
     + """
-       AND (%(location)s::bigint IS NULL OR t.location_id = %(location)s)
-       AND (%(practitioner)s::bigint IS NULL OR t.author_id = %(practitioner)s)
+       AND """
+    + in_scope("t.location_id", "t.author_id")
+    + """
 ), per_patient AS (
     SELECT location_id, practitioner_id, patient_id, COUNT(*) AS sessions,
            {adverse_sums}
@@ -223,8 +234,9 @@ AFTERCARE_SQL = (
        AND """
     + _in_period("c.reported_at", "c.location_id")
     + """
-       AND (%(location)s::bigint IS NULL OR c.location_id = %(location)s)
-       AND (%(practitioner)s::bigint IS NULL OR c.practitioner_id = %(practitioner)s)
+       AND """
+    + in_scope("c.location_id", "c.practitioner_id")
+    + """
      GROUP BY c.location_id, c.practitioner_id, c.patient_id
 )
 SELECT {line_of_row},
