@@ -250,12 +250,10 @@ def counter_outcome_survey(request, appointment_id: int):
 @access.clinical_staff_required
 @require_POST
 def respond_to_worry_page(request, pk: int):
-    try:
-        checkin = OutcomeSurvey.objects.select_related("patient").get(
-            pk=pk, patient__in=access.visible_patients(request.user)
-        )
-    except OutcomeSurvey.DoesNotExist:
-        raise Http404("No such answer among your patients'.") from None
+    answers = OutcomeSurvey.objects.select_related("patient").filter(
+        patient__in=access.visible_patients(request.user)
+    )
+    checkin = access.get_or_404(answers, "No such answer among your patients'.", pk=pk)
     try:
         services.respond_to_worry(
             checkin=checkin, by=request.user, note=request.POST.get("note", "")
