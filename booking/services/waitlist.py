@@ -201,14 +201,19 @@ def offer_slot_by_hand(
     return offer
 
 
+def _locked_offer(offer: WaitlistOffer) -> WaitlistOffer:
+    """The offer as it is now, locked until the transaction ends (its answer is being written)."""
+    return (
+        WaitlistOffer.objects.select_for_update().select_related("entry", "hold").get(pk=offer.pk)
+    )
+
+
 @transaction.atomic
 def accept_offer(
     offer: WaitlistOffer, *, actor: User, now: dt.datetime | None = None
 ) -> Appointment:
     now = now or timezone.now()
-    offer = (
-        WaitlistOffer.objects.select_for_update().select_related("entry", "hold").get(pk=offer.pk)
-    )
+    offer = _locked_offer(offer)
     if offer.state == WaitlistOffer.State.ACCEPTED and offer.hold.appointment_id:
         return offer.hold.appointment
     if offer.state != WaitlistOffer.State.OPEN or offer.expires_at <= now:
@@ -241,9 +246,7 @@ def decline_offer(
 ) -> WaitlistOffer | None:
     """End an open offer and pass the slot to the next matching patient, if any."""
     now = now or timezone.now()
-    offer = (
-        WaitlistOffer.objects.select_for_update().select_related("entry", "hold").get(pk=offer.pk)
-    )
+    offer = _locked_offer(offer)
     if offer.state != WaitlistOffer.State.OPEN:
         return None
     offer.state = state
