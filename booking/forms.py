@@ -280,10 +280,10 @@ class DeskBookingForm(forms.Form):
         error_messages={"invalid_choice": "That room is not at this location."},
     )
 
-    def __init__(self, *args, rooms=None, **kwargs):
+    def __init__(self, *args, location: Location | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        if rooms is not None:
-            self.fields["room"].queryset = rooms
+        if location is not None:  # the rooms in use there (none to choose without a location)
+            self.fields["room"].queryset = Room.objects.filter(location=location, is_active=True)
 
     def clean_slot(self) -> tuple[int, dt.datetime]:
         parsed = parse_slot_choice(self.cleaned_data["slot"])

@@ -228,9 +228,7 @@ def _another_time(request, pk: int, *, propose: bool):
         location = appointment.location  # a manager may see every location; staff theirs
     message_form = ProposeMessageForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        form = DeskBookingForm(
-            request.POST, rooms=Room.objects.filter(location=location, is_active=True)
-        )
+        form = DeskBookingForm(request.POST, location=location)
         if form.is_valid() and (not propose or message_form.is_valid()):
             practitioner_id, starts_at = form.cleaned_data["slot"]
             practitioner = practitioner_for_slot(location, practitioner_id)
@@ -371,9 +369,7 @@ def rebook_course_session_page(request, pk: int, number: int):
         log_access(request, course)
         return render(request, "booking/desk/course_session_rebook.html", context)
     if request.method == "POST":
-        form = DeskBookingForm(
-            request.POST, rooms=Room.objects.filter(location=location, is_active=True)
-        )
+        form = DeskBookingForm(request.POST, location=location)
         if form.is_valid():
             practitioner_id, starts_at = form.cleaned_data["slot"]
             try:

@@ -37,7 +37,6 @@ from booking.models import (
     ACTIVE_STATUSES,
     LONGEST_APPOINTMENT,
     Appointment,
-    Room,
 )
 from clinic import access
 from clinic.audit import log_access, record_access
@@ -155,9 +154,7 @@ def book_for_patient(request, slug: str, patient_pk: int):
     if minutes not in service.allowed_minutes:
         minutes = service.default_minutes
     if request.method == "POST":
-        form = DeskBookingForm(
-            request.POST, rooms=Room.objects.filter(location=location, is_active=True)
-        )
+        form = DeskBookingForm(request.POST, location=location)
         if form.is_valid():
             practitioner_id, starts_at = form.cleaned_data["slot"]
             how = "walk-in" if request.POST.get("channel") == "walk_in" else "phone"
