@@ -191,6 +191,16 @@ class WaitlistForm(forms.Form):
             )
         return data
 
+    def preferences(self) -> dict:
+        """The times that suit the patient, as `join_waitlist` takes them (once valid)."""
+        data = self.cleaned_data
+        return {
+            "weekdays": data["weekdays"],
+            "earliest_time": data["earliest_time"],
+            "latest_time": data["latest_time"],
+            "practitioner": data["practitioner"],
+        }
+
 
 # --- The front desk -------------------------------------------------------------------------
 
@@ -270,10 +280,10 @@ class DeskBookingForm(forms.Form):
         error_messages={"invalid_choice": "That room is not at this location."},
     )
 
-    def __init__(self, *args, rooms=None, **kwargs):
+    def __init__(self, *args, location: Location | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        if rooms is not None:
-            self.fields["room"].queryset = rooms
+        if location is not None:  # the rooms in use there (none to choose without a location)
+            self.fields["room"].queryset = Room.objects.filter(location=location, is_active=True)
 
     def clean_slot(self) -> tuple[int, dt.datetime]:
         parsed = parse_slot_choice(self.cleaned_data["slot"])

@@ -40,6 +40,16 @@ clinical_staff_required = role_required(Role.PRACTITIONER, Role.MANAGER)
 manager_required = role_required(Role.MANAGER)
 
 
+def get_or_404(queryset: QuerySet, message: str, **lookup):
+    """The one row of `queryset` matching `lookup`; a 404 saying `message` if there is none.
+    A row the user may not see is, to them, no row at all: the same 404, so that nobody
+    learns by guessing whether it exists."""
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404(message) from None
+
+
 def visible_locations(user: User) -> QuerySet[Location]:
     """Locations whose schedules and patients `user` may see: all for a manager,
     the ones they work at for other staff, none for patients."""
@@ -53,10 +63,7 @@ def visible_locations(user: User) -> QuerySet[Location]:
 def get_visible_location(user: User, slug: str) -> Location:
     """The location `slug` if `user` works there (or manages it); 404 otherwise, so that
     staff cannot learn which other locations exist by guessing."""
-    try:
-        return visible_locations(user).get(slug=slug)
-    except Location.DoesNotExist:
-        raise Http404("No such location among yours.") from None
+    return get_or_404(visible_locations(user), "No such location among yours.", slug=slug)
 
 
 def visible_patients(user: User) -> QuerySet[Patient]:
@@ -73,10 +80,7 @@ def visible_patients(user: User) -> QuerySet[Patient]:
 
 
 def get_visible_patient(user: User, pk: int) -> Patient:
-    try:
-        return visible_patients(user).get(pk=pk)
-    except Patient.DoesNotExist:
-        raise Http404("No such patient among yours.") from None
+    return get_or_404(visible_patients(user), "No such patient among yours.", pk=pk)
 
 
 def own_patient_record(user: User) -> Patient:

@@ -133,6 +133,19 @@ class SecondFactorForm(forms.Form):
         return "".join(self.cleaned_data["token"].split())
 
 
+def _checked_password(request, password: str, *, wrong: forms.ValidationError) -> str:
+    """`password` if it is the user's, checked as a login is (a wrong one counts as a failed
+    login, django-axes); `wrong` if it is not, and a refusal while the account is locked."""
+    from clinic.security import password_check
+
+    outcome = password_check(request, password)
+    if outcome == "locked":
+        raise forms.ValidationError("Too many wrong passwords: try again later.")
+    if outcome != "ok":
+        raise wrong
+    return password
+
+
 class PasswordCheckForm(forms.Form):
     """Re-entering the password before a sensitive change. A wrong password counts as a
     failed login (django-axes), so it cannot be guessed through this form either."""
@@ -147,15 +160,11 @@ class PasswordCheckForm(forms.Form):
         self.request = request
 
     def clean_password(self) -> str:
-        from clinic.security import password_check
-
-        password = self.cleaned_data["password"]
-        outcome = password_check(self.request, password)
-        if outcome == "locked":
-            raise forms.ValidationError("Too many wrong passwords: try again later.")
-        if outcome != "ok":
-            raise forms.ValidationError("That is not your password.")
-        return password
+        return _checked_password(
+            self.request,
+            self.cleaned_data["password"],
+            wrong=forms.ValidationError("That is not your password."),
+        )
 
 
 class ThrottledPasswordChangeForm(PasswordChangeForm):
@@ -167,17 +176,13 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
         self.request = request
 
     def clean_old_password(self) -> str:
-        from clinic.security import password_check
-
-        old_password = self.cleaned_data["old_password"]
-        outcome = password_check(self.request, old_password)
-        if outcome == "locked":
-            raise forms.ValidationError("Too many wrong passwords: try again later.")
-        if outcome != "ok":
-            raise forms.ValidationError(
+        return _checked_password(
+            self.request,
+            self.cleaned_data["old_password"],
+            wrong=forms.ValidationError(
                 self.error_messages["password_incorrect"], code="password_incorrect"
-            )
-        return old_password
+            ),
+        )
 
 
 class AccessLogFilterForm(forms.Form):

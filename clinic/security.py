@@ -1,5 +1,5 @@
 """Authentication hardening shared by the whole app: the client's address behind the proxy,
-login throttling keys, and two-factor devices (django-otp)."""
+login throttling keys, two-factor devices (django-otp), and where `?next=` may send a user."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -33,6 +34,18 @@ def client_ip(request: HttpRequest | None) -> str | None:
         if len(hops) >= count:
             return hops[-count]
     return request.META.get("REMOTE_ADDR") or None
+
+
+def safe_next_url(request: HttpRequest, default: str) -> str:
+    """The `next` a form or address carries, if it is a path of this site; else `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    # A path of this site only: redirect() would take a bare word for a URL name to reverse
+    # (a 500 on ?next=anything).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
 def login_username(request: HttpRequest | None, credentials: dict | None) -> str:

@@ -6,27 +6,33 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from clinic import views
+from clinic.routes import routes
 
 clinic_patterns = [
     path("", views.welcome, name="welcome"),
     path("home/", views.home, name="home"),
     path("locations/", views.location_list, name="location_list"),
     path("locations/<slug:slug>/", views.location_detail, name="location_detail"),
-    path("accounts/signup/", views.signup, name="signup"),
-    path("accounts/signup/confirm/", views.signup_confirm, name="signup_confirm"),
-    path(
-        "accounts/signup/confirm/<str:token>/",
-        views.signup_confirm_link,
-        name="signup_confirm_link",
+    *routes(
+        "accounts/signup/",
+        ("", views.signup, "signup"),
+        ("confirm/", views.signup_confirm, "signup_confirm"),
+        ("confirm/<str:token>/", views.signup_confirm_link, "signup_confirm_link"),
     ),
-    path("me/", views.patient_home, name="patient_home"),
-    path("me/details/", views.patient_details, name="patient_details"),
+    *routes(
+        "me/",
+        ("", views.patient_home, "patient_home"),
+        ("details/", views.patient_details, "patient_details"),
+    ),
     path("desk/", views.front_desk_home, name="front_desk_home"),
     path("practitioner/", views.practitioner_home, name="practitioner_home"),
     path("manager/", views.manager_home, name="manager_home"),
-    path("accounts/two-step/setup/", views.two_factor_setup, name="two_factor_setup"),
-    path("accounts/two-step/verify/", views.two_factor_verify, name="two_factor_verify"),
-    path("accounts/two-step/", views.two_factor_manage, name="two_factor_manage"),
+    *routes(
+        "accounts/two-step/",
+        ("setup/", views.two_factor_setup, "two_factor_setup"),
+        ("verify/", views.two_factor_verify, "two_factor_verify"),
+        ("", views.two_factor_manage, "two_factor_manage"),
+    ),
     path("manager/access-log/", views.access_log_page, name="access_log"),
 ]
 

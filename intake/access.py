@@ -3,9 +3,7 @@ patient are written once. Views fetch records only through these helpers."""
 
 from __future__ import annotations
 
-from django.http import Http404
-
-from clinic.access import role_required, visible_patients
+from clinic.access import get_or_404, role_required, visible_patients
 from clinic.models import Role, User
 from intake.questionnaire.models import Intake
 
@@ -24,9 +22,7 @@ def sees_answers(user: User) -> bool:
 def get_visible_intake(user: User, pk: int) -> Intake:
     """An intake of a patient `user` may see (their own, for a patient); 404 otherwise, so
     that nobody learns whether another patient's record exists."""
-    try:
-        return Intake.objects.select_related("patient", "preferred_location").get(
-            pk=pk, patient__in=visible_patients(user)
-        )
-    except Intake.DoesNotExist:
-        raise Http404("No such questionnaire among yours.") from None
+    intakes = Intake.objects.select_related("patient", "preferred_location").filter(
+        patient__in=visible_patients(user)
+    )
+    return get_or_404(intakes, "No such questionnaire among yours.", pk=pk)

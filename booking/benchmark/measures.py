@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking.benchmark.figures import Figures, percentile
-from booking.benchmark.world import FUTURE_DAYS
+from booking.benchmark.world import FUTURE_DAYS, needling_slots
 
 # --- Measurements ----------------------------------------------------------------------------------
 
@@ -20,30 +20,18 @@ from booking.benchmark.world import FUTURE_DAYS
 def measure_slot_search(world, searches: int, figures: Figures) -> None:
     """One location, all its certified practitioners, the whole 8-week window, as the patient
     slot list does it: load (fixed queries) then compute (pure Python)."""
-    from booking.availability import SlotQuery
-    from booking.selectors import load_availability
-
     location = world["locations"][0]
     timings, queries, found = [], [], 0
     for n in range(searches + 3):
         now = timezone.now() + dt.timedelta(minutes=n)
         start = time.perf_counter()
         with CaptureQueriesContext(connection) as captured:
-            availability = load_availability(
-                location=location,
-                window_start=now,
-                window_end=now + dt.timedelta(days=FUTURE_DAYS),
+            _, slots = needling_slots(
+                location,
+                start=now,
+                end=now + dt.timedelta(days=FUTURE_DAYS),
                 now=now,
-            )
-            slots = availability.slots(
-                SlotQuery(
-                    window_start=now,
-                    window_end=now + dt.timedelta(days=FUTURE_DAYS),
-                    length=dt.timedelta(minutes=30),
-                    now=now,
-                    needs_certification=True,
-                    for_patient=True,
-                )
+                for_patient=True,
             )
         elapsed = (time.perf_counter() - start) * 1000
         if n >= 3:  # the first searches warm caches and connections
@@ -59,25 +47,10 @@ def measure_slot_search(world, searches: int, figures: Figures) -> None:
 def _free_course(world, patient, location, rng) -> list | None:
     """Six weekly sessions that are all free, found with the same rules the booking uses."""
     from booking import services
-    from booking.availability import SlotQuery
-    from booking.selectors import load_availability
 
     now = timezone.now()
-    availability = load_availability(
-        location=location,
-        window_start=now + dt.timedelta(days=1),
-        window_end=now + dt.timedelta(days=8),
-        now=now,
-    )
-    slots = availability.slots(
-        SlotQuery(
-            window_start=now + dt.timedelta(days=1),
-            window_end=now + dt.timedelta(days=8),
-            length=dt.timedelta(minutes=30),
-            now=now,
-            needs_certification=True,
-            for_patient=False,
-        )
+    availability, slots = needling_slots(
+        location, start=now + dt.timedelta(days=1), end=now + dt.timedelta(days=8), now=now
     )
     rng.shuffle(slots)
     for slot in slots[:40]:

@@ -14,6 +14,7 @@ from django.db import connection, reset_queries
 from django.utils import timezone
 
 from booking.benchmark.figures import Figures
+from booking.benchmark.world import needling_slots
 
 # --- Real processes racing -----------------------------------------------------------------------------
 
@@ -54,27 +55,14 @@ def _race_worker(url: str, barrier, attempts: list[tuple], results) -> None:
 
 
 def _free_slots_for_race(world, count: int):
-    from booking.availability import SlotQuery
-    from booking.selectors import load_availability
-
     location = world["locations"][1]
     now = timezone.now()
-    availability = load_availability(
-        location=location,
-        window_start=now + dt.timedelta(days=2),
-        window_end=now + dt.timedelta(days=12),
+    _, slots = needling_slots(
+        location,
+        start=now + dt.timedelta(days=2),
+        end=now + dt.timedelta(days=12),
         now=now,
-    )
-    slots = availability.slots(
-        SlotQuery(
-            window_start=now + dt.timedelta(days=2),
-            window_end=now + dt.timedelta(days=12),
-            length=dt.timedelta(minutes=30),
-            now=now,
-            needs_certification=True,
-            for_patient=False,
-            step=dt.timedelta(hours=1),
-        )
+        step=dt.timedelta(hours=1),
     )
     chosen, used = [], set()
     for slot in slots:  # distinct practitioner-times, so that each slot can be won exactly once
@@ -141,30 +129,18 @@ def _throughput_worker(url: str, barrier, attempts: list[tuple], results) -> Non
 
 def measure_throughput(world, url: str, bookers: int, figures: Figures) -> None:
     """Processes booking different free slots as fast as they can: successful bookings per second."""
-    from booking.availability import SlotQuery
-    from booking.selectors import load_availability
-
     now = timezone.now()
     plans = []
     fresh = iter(world["fresh_patients"][100:900])
     for location in world["locations"]:
-        availability = load_availability(
-            location=location,
-            window_start=now + dt.timedelta(days=14),
-            window_end=now + dt.timedelta(days=28),
+        _, slots = needling_slots(
+            location,
+            start=now + dt.timedelta(days=14),
+            end=now + dt.timedelta(days=28),
             now=now,
+            step=dt.timedelta(hours=1),
         )
-        for slot in availability.slots(
-            SlotQuery(
-                window_start=now + dt.timedelta(days=14),
-                window_end=now + dt.timedelta(days=28),
-                length=dt.timedelta(minutes=30),
-                now=now,
-                needs_certification=True,
-                for_patient=False,
-                step=dt.timedelta(hours=1),
-            )
-        ):
+        for slot in slots:
             plans.append(
                 (location.pk, slot.practitioner_id, world["needling"].pk, slot.starts_at, None)
             )

@@ -14,6 +14,8 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.utils import timezone
 
+from booking.availability import SlotQuery
+
 LOCATIONS = [
     ("Bench Leaside", "America/Toronto"),
     ("Bench Danforth", "America/Toronto"),
@@ -24,6 +26,36 @@ PRACTITIONERS = 30
 SLOTS_PER_DAY = 8  # 45-minute appointments every hour from 8:00
 FUTURE_DAYS = 56
 FUTURE_FILL = 0.6
+# --- Free needling slots ----------------------------------------------------------------------
+
+
+def needling_slots(
+    location,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    for_patient: bool = False,
+    step: dt.timedelta = SlotQuery.step,
+):
+    """The free 30-minute needling slots at `location` from `start` to `end`, found as the app
+    finds them: load (a fixed number of queries), then compute (pure Python). Returns the
+    loaded availability too: it names the practitioners."""
+    from booking.selectors import load_availability
+
+    availability = load_availability(location=location, window_start=start, window_end=end, now=now)
+    query = SlotQuery(
+        window_start=start,
+        window_end=end,
+        length=dt.timedelta(minutes=30),
+        now=now,
+        needs_certification=True,
+        for_patient=for_patient,
+        step=step,
+    )
+    return availability, availability.slots(query)
+
+
 # --- The throwaway database ------------------------------------------------------------------
 
 

@@ -232,13 +232,10 @@ def _week_appointment(
     """One demo appointment per patient, service, location and kind of status (active or
     not): created once, moved to the new date when the demo is seeded again on a later day."""
     starts_at = aware(day, at, location.zone)
-    ends_at = starts_at + dt.timedelta(minutes=service.default_minutes)
     fields = {
         "practitioner": practitioner,
         "room": location.rooms.get(name=f"Room {room}"),
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "blocks_until": ends_at + dt.timedelta(minutes=location.buffer_minutes),
+        **Appointment.times(location, starts_at, service.default_minutes),
         "status": status,
         "cancelled_by": cancelled_by,
         "cancellation_reason": reason if cancelled_by else "",
@@ -316,14 +313,11 @@ def _demo_appointment(
     """One demo appointment per patient and service: created once, moved to the new date when
     the demo is seeded again on a later day."""
     starts_at = aware(day, at, location.zone)
-    ends_at = starts_at + dt.timedelta(minutes=service.default_minutes)
     fields = {
         "location": location,
         "practitioner": practitioner,
         "room": location.rooms.order_by("name").first(),
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "blocks_until": ends_at + dt.timedelta(minutes=location.buffer_minutes),
+        **Appointment.times(location, starts_at, service.default_minutes),
         "status": status,
     }
     existing = Appointment.objects.filter(

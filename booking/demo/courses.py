@@ -118,19 +118,17 @@ def _past(
         status=Status.COMPLETED,
     ).exists():
         return
-    ends_at = starts_at + dt.timedelta(minutes=minutes)
+    times = Appointment.times(location, starts_at, minutes)
     appointment = Appointment.objects.create(
         location=location,
         practitioner=practitioner,
         room=room,
         patient=patient,
         service=service,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        blocks_until=ends_at + dt.timedelta(minutes=location.buffer_minutes),
         status=Status.COMPLETED,
         course=course,
         session_number=number,
+        **times,
     )
     AppointmentEvent.objects.bulk_create(
         [
@@ -147,7 +145,7 @@ def _past(
                 from_status=Status.CHECKED_IN,
                 to_status=Status.COMPLETED,
                 reason="Seen",
-                at=ends_at,
+                at=times["ends_at"],
             ),
         ]
     )
@@ -166,12 +164,7 @@ def _upcoming(
     number: int,
 ) -> None:
     """A confirmed session still to come; moved to the new date when the demo is seeded again later."""
-    ends_at = starts_at + dt.timedelta(minutes=course.minutes)
-    fields = {
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "blocks_until": ends_at + dt.timedelta(minutes=location.buffer_minutes),
-    }
+    fields = Appointment.times(location, starts_at, course.minutes)
     existing = Appointment.objects.filter(
         course=course, session_number=number, status__in=[Status.CONFIRMED, Status.REQUESTED]
     ).first()

@@ -449,16 +449,15 @@ def _history_course(story: DemoStory, index: int, h: History) -> None:
             status = Status.NO_SHOW
         else:
             status = Status.CANCELLED
-        ends_at = starts_at + dt.timedelta(minutes=30)
+        times = Appointment.times(location, starts_at, 30)
+        ends_at = times["ends_at"]
         appointment = Appointment.objects.create(
             location=location,
             practitioner=practitioner,
             room=room,
             patient=patient,
             service=needling,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            blocks_until=ends_at + dt.timedelta(minutes=location.buffer_minutes),
+            **times,
             status=status,
             course=course,
             session_number=number,

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from django.contrib import messages
 from django.core import signing
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django_htmx.http import trigger_client_event
 
 from booking.models import (
@@ -34,8 +34,10 @@ NEXT_DAYS_SEARCHED = 14  # "next day with free time" looks this far ahead
 # --- Helpers -----------------------------------------------------------------------------------
 
 
-def remember_location(request, response, location: Location) -> None:
-    """The location last looked at is where the desk opens next time, on this device."""
+def render_location_page(request, location: Location, template: str, context: dict) -> HttpResponse:
+    """A page of one location's desk; that location is where the desk opens next time, on
+    this device."""
+    response = render(request, template, context)
     response.set_signed_cookie(
         LOCATION_COOKIE,
         location.slug,
@@ -45,6 +47,7 @@ def remember_location(request, response, location: Location) -> None:
         samesite="Lax",
         secure=request.is_secure(),
     )
+    return response
 
 
 def remembered_location(request) -> Location | None:
@@ -57,17 +60,6 @@ def remembered_location(request) -> Location | None:
 
 def date_param(request, name: str, default: dt.date) -> dt.date:
     return dates.date_in_query(request.GET, name, default)
-
-
-def safe_next_url(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    # A path of this site only: redirect() would take a bare word for a URL name to reverse
-    # (a 500 on ?next=anything).
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def done(request, message: str, next_url: str) -> HttpResponse:

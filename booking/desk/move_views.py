@@ -26,7 +26,6 @@ from booking.desk.helpers import (
     done,
     form_problems,
     record_viewed,
-    safe_next_url,
 )
 from booking.forms import (
     DeskBookingForm,
@@ -39,9 +38,10 @@ from booking.models import (
 )
 from booking.selectors import load_availability
 from clinic import access, dates
-from clinic.audit import log_access, record_access
+from clinic.audit import log_access
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind
 from clinic.params import whole_number
+from clinic.security import safe_next_url
 
 
 def staff_slots(
@@ -298,9 +298,7 @@ def _another_time(request, pk: int, *, propose: bool):
         location = appointment.location  # a manager may see every location; staff theirs
     message_form = ProposeMessageForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        form = DeskBookingForm(
-            request.POST, rooms=Room.objects.filter(location=location, is_active=True)
-        )
+        form = DeskBookingForm(request.POST, location=location)
         if form.is_valid() and (not propose or message_form.is_valid()):
             practitioner_id, starts_at = form.cleaned_data["slot"]
             practitioner = practitioner_for_slot(location, practitioner_id)
@@ -308,28 +306,22 @@ def _another_time(request, pk: int, *, propose: bool):
             if practitioner is None or version is None:
                 messages.error(request, "That time could not be read; please choose it again.")
             else:
+                where = {
+                    "starts_at": starts_at,
+                    "location": location,
+                    "practitioner": practitioner,
+                    "room": form.cleaned_data["room"],
+                    "actor": request.user,
+                    "expected_version": version,
+                }
                 try:
                     if propose:
                         moved = services.propose_time(
-                            appointment,
-                            starts_at=starts_at,
-                            location=location,
-                            practitioner=practitioner,
-                            room=form.cleaned_data["room"],
-                            actor=request.user,
-                            message=message_form.cleaned_data["message"],
-                            expected_version=version,
+                            appointment, message=message_form.cleaned_data["message"], **where
                         )
                     else:
                         moved = services.reschedule_appointment(
-                            appointment,
-                            starts_at=starts_at,
-                            location=location,
-                            practitioner=practitioner,
-                            room=form.cleaned_data["room"],
-                            actor=request.user,
-                            reason="Moved by the clinic",
-                            expected_version=version,
+                            appointment, reason="Moved by the clinic", **where
                         )
                 except services.StaleAppointment as stale:
                     messages.error(request, str(stale))
@@ -339,13 +331,7 @@ def _another_time(request, pk: int, *, propose: bool):
                         request, f"{refused} Nothing was changed; here are the times free now."
                     )
                 else:
-                    record_access(
-                        actor=request.user,
-                        patient=moved.patient,
-                        record=moved,
-                        action="change",
-                        request=request,
-                    )
+                    log_access(request, moved, "change")
                     local = moved.local_starts_at
                     when = f"{local:%a %-d %b} {grid.clock(local)} at {moved.location.name}"
                     return done(
@@ -453,9 +439,7 @@ def rebook_course_session_page(request, pk: int, number: int):
         log_access(request, course)
         return render(request, "booking/desk/course_session_rebook.html", context)
     if request.method == "POST":
-        form = DeskBookingForm(
-            request.POST, rooms=Room.objects.filter(location=location, is_active=True)
-        )
+        form = DeskBookingForm(request.POST, location=location)
         if form.is_valid():
             practitioner_id, starts_at = form.cleaned_data["slot"]
             try:

@@ -19,7 +19,7 @@ from booking.desk.helpers import (
     done,
     form_problems,
     record_listed,
-    remember_location,
+    render_location_page,
     toolbar,
 )
 from booking.desk.move_views import (
@@ -38,10 +38,9 @@ from booking.models import (
     ACTIVE_STATUSES,
     LONGEST_APPOINTMENT,
     Appointment,
-    Room,
 )
 from clinic import access
-from clinic.audit import record_access
+from clinic.audit import log_access, record_access
 from clinic.params import whole_number
 
 
@@ -75,9 +74,7 @@ def find_patient(request, slug: str):
         "carried_query": urlencode(carried),
         "picked": picked_summary(location, carried),
     }
-    response = render(request, "booking/desk/find_patient.html", context)
-    remember_location(request, response, location)
-    return response
+    return render_location_page(request, location, "booking/desk/find_patient.html", context)
 
 
 @access.staff_required
@@ -158,9 +155,7 @@ def book_for_patient(request, slug: str, patient_pk: int):
     if minutes not in service.allowed_minutes:
         minutes = service.default_minutes
     if request.method == "POST":
-        form = DeskBookingForm(
-            request.POST, rooms=Room.objects.filter(location=location, is_active=True)
-        )
+        form = DeskBookingForm(request.POST, location=location)
         if form.is_valid():
             practitioner_id, starts_at = form.cleaned_data["slot"]
             how = "walk-in" if request.POST.get("channel") == "walk_in" else "phone"
@@ -184,13 +179,7 @@ def book_for_patient(request, slug: str, patient_pk: int):
                     request, f"{refused} Nothing was booked; here are the times free now."
                 )
             else:
-                record_access(
-                    actor=request.user,
-                    patient=patient,
-                    record=appointment,
-                    action="create",
-                    request=request,
-                )
+                log_access(request, appointment, "create")
                 local = appointment.local_starts_at
                 return done(
                     request,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from booking import access as booking_access
 from booking import services
 from booking.desk import grid
-from booking.desk.helpers import appointment_url, record_listed, record_viewed, safe_next_url
+from booking.desk.helpers import appointment_url, record_listed, record_viewed
 from booking.forms import (
     DeclineForm,
     DeskCancelForm,
@@ -26,8 +26,9 @@ from booking.models import (
     Status,
 )
 from clinic import access
-from clinic.audit import record_access
+from clinic.audit import log_access
 from clinic.params import whole_number
+from clinic.security import safe_next_url
 
 
 @access.staff_required
@@ -86,13 +87,7 @@ def _act(
     except services.BookingError as refused:
         messages.error(request, str(refused))
         return redirect(safe_next_url(request, appointment_url(appointment)))
-    record_access(
-        actor=request.user,
-        patient=changed.patient,
-        record=changed,
-        action="change",
-        request=request,
-    )
+    log_access(request, changed, "change")
     messages.success(request, done(changed))
     return redirect(safe_next_url(request, appointment_url(changed)))
 

@@ -18,8 +18,8 @@ from booking.desk.grid import week_start
 from booking.desk.helpers import (
     date_param,
     record_listed,
-    remember_location,
     remembered_location,
+    render_location_page,
     toolbar,
 )
 from clinic import access
@@ -76,8 +76,7 @@ def location_day(request, slug: str):
         "zone_name": dt.datetime.combine(day, dt.time(12), tzinfo=location.zone).tzname(),
     }
     record_listed(request, (a.patient_id for a in loaded.appointments), "booking.schedule")
-    response = render(request, "booking/desk/day.html", context)
-    remember_location(request, response, location)
+    response = render_location_page(request, location, "booking/desk/day.html", context)
     free_time.remember_offer(request, response, offer)
     return response
 
@@ -95,9 +94,7 @@ def location_day_list(request, slug: str):
         "printed_at": timezone.now(),
     }
     record_listed(request, (a.patient_id for a in loaded.appointments), "booking.schedule")
-    response = render(request, "booking/desk/day_list.html", context)
-    remember_location(request, response, location)
-    return response
+    return render_location_page(request, location, "booking/desk/day_list.html", context)
 
 
 @access.staff_required
@@ -115,9 +112,7 @@ def location_week(request, slug: str):
     }
     shown = [e for row in week.rows for cell in row.cells for e in cell.entries] + week.off_grid
     record_listed(request, (e.appointment.patient_id for e in shown), "booking.schedule")
-    response = render(request, "booking/desk/week.html", context)
-    remember_location(request, response, location)
-    return response
+    return render_location_page(request, location, "booking/desk/week.html", context)
 
 
 # --- A practitioner's day and week ----------------------------------------------------------------

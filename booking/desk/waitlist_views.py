@@ -21,7 +21,7 @@ from booking.desk.helpers import (
     NEXT_DAYS_SEARCHED,
     form_problems,
     record_listed,
-    remember_location,
+    render_location_page,
     toolbar,
 )
 from booking.desk.move_views import bookable_services, slot_practitioner
@@ -84,9 +84,7 @@ def waitlist_board(request, slug: str):
         "freed": freed,
         "now": now,
     }
-    response = render(request, "booking/desk/waitlist_board.html", context)
-    remember_location(request, response, location)
-    return response
+    return render_location_page(request, location, "booking/desk/waitlist_board.html", context)
 
 
 @access.staff_required
@@ -188,18 +186,14 @@ def waitlist_add(request, slug: str, patient_pk: int):
         services=offered,
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             services.join_waitlist(
                 patient=patient,
                 location=location,
-                service=data["service"],
-                minutes=data["minutes"],
-                weekdays=data["weekdays"],
-                earliest_time=data["earliest_time"],
-                latest_time=data["latest_time"],
-                practitioner=data["practitioner"],
+                service=form.cleaned_data["service"],
+                minutes=form.cleaned_data["minutes"],
                 actor=request.user,
+                **form.preferences(),
             )
         except services.BookingError as refused:
             form.add_error(None, str(refused))

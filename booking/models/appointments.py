@@ -241,6 +241,17 @@ class Appointment(models.Model):
     def __str__(self) -> str:
         return f"{self.service} for {self.patient} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
 
+    @staticmethod
+    def times(location: Location, starts_at: dt.datetime, minutes: int) -> dict[str, dt.datetime]:
+        """`starts_at`, `ends_at` and `blocks_until` of a visit of `minutes` at `location`: its
+        practitioner and room stay busy for the location's buffer after it ends."""
+        ends_at = starts_at + dt.timedelta(minutes=minutes)
+        return {
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "blocks_until": ends_at + dt.timedelta(minutes=location.buffer_minutes),
+        }
+
     # --- Reading the appointment ------------------------------------------------------------
 
     @property

@@ -41,7 +41,11 @@ def _message_id(notification: Notification) -> str:
     return f"<notification-{notification.pk}.{stamp}@{links.site_domain()}>"
 
 
-def _calendar_part(content: bytes, *, method: str, filename: str) -> MIMEText:
+def _invite_part(
+    appointment: Appointment, *, method: str, filename: str, now: dt.datetime
+) -> MIMEText:
+    """The appointment's calendar invite (REQUEST) or its cancellation (CANCEL), attached."""
+    content = calendars.invite(appointment, method=method, now=now)
     # Django's MIME text sends short lines as they are (iCalendar folds at 75 octets), so
     # the invite stays readable rather than base64.
     part = SafeMIMEText(content.decode("utf-8"), "calendar", "utf-8")
@@ -99,11 +103,7 @@ def render_parts(
     attachments: list[MIMEText] = []
     if n.kind in (Kind.CONFIRMED, Kind.RESCHEDULED) and appointment.status == Status.CONFIRMED:
         attachments.append(
-            _calendar_part(
-                calendars.invite(appointment, method=calendars.REQUEST, now=now),
-                method=calendars.REQUEST,
-                filename="appointment.ics",
-            )
+            _invite_part(appointment, method=calendars.REQUEST, filename="appointment.ics", now=now)
         )
     if n.kind == Kind.RESCHEDULED:
         zone = zoneinfo.ZoneInfo(n.context["from_time_zone"])
@@ -117,10 +117,8 @@ def render_parts(
     elif n.kind == Kind.CANCELLED and n.context.get("was_confirmed", True):
         # Only an appointment the patient had an invite for has an event to cancel.
         attachments.append(
-            _calendar_part(
-                calendars.invite(appointment, method=calendars.CANCEL, now=now),
-                method=calendars.CANCEL,
-                filename="appointment-cancelled.ics",
+            _invite_part(
+                appointment, method=calendars.CANCEL, filename="appointment-cancelled.ics", now=now
             )
         )
     elif n.kind == Kind.WAITLIST_OFFER:
@@ -132,10 +130,11 @@ def render_parts(
         context["sessions"] = [(s, _manage_link(s, now)) for s in sessions]
         for session in sessions:
             attachments.append(
-                _calendar_part(
-                    calendars.invite(session, method=calendars.REQUEST, now=now),
+                _invite_part(
+                    session,
                     method=calendars.REQUEST,
                     filename=f"session-{session.session_number}.ics",
+                    now=now,
                 )
             )
     elif n.kind == Kind.AFTER_CARE:

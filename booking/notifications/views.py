@@ -25,7 +25,7 @@ from booking.models import ACTIVE_STATUSES, Appointment
 from booking.notifications import calendars, links
 from booking.views.changes import WayIn, cancel_page, reschedule_page
 from clinic import access
-from clinic.audit import record_access, record_listing
+from clinic.audit import log_access, record_access, record_listing
 from clinic.models import Location, Role
 
 # --- Manage-this-appointment links (no login) -----------------------------------------------------
@@ -174,9 +174,7 @@ def link_ics(request, appointment: Appointment, token: str):
 def appointment_ics(request, pk: int):
     """One appointment as a calendar file (the patient's own, or staff's at their locations)."""
     appointment = booking_access.get_visible_appointment(request.user, pk)
-    record_access(
-        actor=request.user, patient=appointment.patient, record=appointment, request=request
-    )
+    log_access(request, appointment)
     return _appointment_calendar(appointment)
 
 

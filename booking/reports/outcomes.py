@@ -4,24 +4,21 @@ birth, pain scores and what was done.
 
 from __future__ import annotations
 
-from django.db import connection
-
 from booking.reports.figures import Period, Scope
-from booking.reports.queries import query_params, table_names
+from booking.reports.queries import (
+    SESSIONS_CTE,
+    dict_rows,
+    in_scope,
+    query_params,
+    table_names,
+)
 
 # --- The de-identified per-course outcomes ---------------------------------------------------
 
-OUTCOMES_SQL = """
-WITH sessions AS (
-    SELECT a.course_id,
-           MIN(a.starts_at) AS first_start,
-           MIN(a.location_id) FILTER (WHERE a.session_number = 1) AS location_id,
-           COUNT(*) FILTER (WHERE a.status = 'completed') AS attended,
-           COUNT(*) FILTER (WHERE a.status IN ('requested', 'confirmed', 'checked_in')) AS booked
-      FROM {appointment} a
-     WHERE a.course_id IS NOT NULL
-     GROUP BY a.course_id
-), answers AS (
+OUTCOMES_SQL = (
+    "WITH"
+    + SESSIONS_CTE
+    + """, answers AS (
     SELECT e.course_id, e.kind, e.pain_first_steps, e.pain_average, e.improved_pain_mobility,
            e.improved_strength, e.improved_walking, e.recommend
       FROM {checkin} e
@@ -40,10 +37,12 @@ SELECT {columns}
   LEFT JOIN answers f12 ON f12.course_id = c.id AND f12.kind = 'follow_up_12'
  WHERE s.first_start >= %(low)s
    AND (s.first_start AT TIME ZONE l.time_zone)::date BETWEEN %(start)s AND %(end)s
-   AND (%(location)s::bigint IS NULL OR s.location_id = %(location)s)
-   AND (%(practitioner)s::bigint IS NULL OR c.practitioner_id = %(practitioner)s)
+   AND """
+    + in_scope("s.location_id", "c.practitioner_id")
+    + """
  {order}
 """
+)
 
 # Column name -> SQL. No name, contact detail, date of birth or free text: an age band at the
 # start of the course, the year it started, and answers on scales and yes/no questions.
@@ -72,13 +71,9 @@ OUTCOME_COLUMNS = {
 }
 
 
-def course_rows(period: Period, scope: Scope, *, columns: str, order: str = ""):
+def course_rows(period: Period, scope: Scope, *, columns: str, order: str = "") -> list[dict]:
     text = OUTCOMES_SQL.format(**table_names(), columns=columns, order=order)
-    with connection.cursor() as cursor:
-        cursor.execute(text, query_params(period, scope))
-        names = [column.name for column in cursor.description]
-        for row in cursor.fetchall():
-            yield dict(zip(names, row, strict=True))
+    return dict_rows(text, query_params(period, scope))
 
 
 def course_outcomes(period: Period, scope: Scope) -> list[dict]:
@@ -86,4 +81,4 @@ def course_outcomes(period: Period, scope: Scope) -> list[dict]:
     access log, never exported), oldest first. One query."""
     columns = ", ".join(f"{sql} AS {name}" for name, sql in OUTCOME_COLUMNS.items())
     columns += ", c.patient_id AS patient_id"
-    return list(course_rows(period, scope, columns=columns, order="ORDER BY s.first_start, c.id"))
+    return course_rows(period, scope, columns=columns, order="ORDER BY s.first_start, c.id")

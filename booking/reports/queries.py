@@ -55,6 +55,15 @@ def _in_period(moment: str, location: str) -> str:
     return f"{{period_case:{moment}:{location}}}"
 
 
+def in_scope(location: str, practitioner: str) -> str:
+    """SQL: the row is in the report's scope, a location and a practitioner (NULL: any),
+    `location` and `practitioner` being the row's columns for them."""
+    return (
+        f"(%(location)s::bigint IS NULL OR {location} = %(location)s)\n"
+        f"       AND (%(practitioner)s::bigint IS NULL OR {practitioner} = %(practitioner)s)"
+    )
+
+
 def _period_case(moment: str, location: str, location_ids: list[int]) -> str:
     branches = " ".join(
         f"WHEN {pk} THEN {moment} >= %(lo_{pk})s AND {moment} < %(hi_{pk})s" for pk in location_ids
@@ -63,8 +72,9 @@ def _period_case(moment: str, location: str, location_ids: list[int]) -> str:
     return f"(CASE {location} {branches} ELSE {utc} END)" if branches else f"({utc})"
 
 
-# A course's sessions, all of them (a course's status needs the sessions after the period too).
-_SESSIONS = """
+# A course's sessions, all of them (a course's status needs the sessions after the period too):
+# the dashboard and the per-course outcomes export both start from it.
+SESSIONS_CTE = """
 sessions AS (
     SELECT a.course_id,
            MIN(a.starts_at) AS first_start,
@@ -78,7 +88,7 @@ sessions AS (
 
 COURSES_SQL = (
     "WITH"
-    + _SESSIONS
+    + SESSIONS_CTE
     + """,
 started AS MATERIALIZED (
     SELECT s.*
@@ -154,8 +164,9 @@ APPOINTMENTS_SQL = (
        AND """
     + _in_period("a.starts_at", "a.location_id")
     + """
-       AND (%(location)s::bigint IS NULL OR a.location_id = %(location)s)
-       AND (%(practitioner)s::bigint IS NULL OR a.practitioner_id = %(practitioner)s)
+       AND """
+    + in_scope("a.location_id", "a.practitioner_id")
+    + """
      GROUP BY a.location_id, a.practitioner_id, a.patient_id
 )
 SELECT {line_of_row},
@@ -191,8 +202,9 @@ ADVERSE_SQL = (
        AND """
     + _in_period("t.performed_at", "t.location_id")
     + """
-       AND (%(location)s::bigint IS NULL OR t.location_id = %(location)s)
-       AND (%(practitioner)s::bigint IS NULL OR t.author_id = %(practitioner)s)
+       AND """
+    + in_scope("t.location_id", "t.author_id")
+    + """
 ), per_patient AS (
     SELECT location_id, practitioner_id, patient_id, COUNT(*) AS sessions,
            {adverse_sums}
@@ -222,8 +234,9 @@ AFTERCARE_SQL = (
        AND """
     + _in_period("c.reported_at", "c.location_id")
     + """
-       AND (%(location)s::bigint IS NULL OR c.location_id = %(location)s)
-       AND (%(practitioner)s::bigint IS NULL OR c.practitioner_id = %(practitioner)s)
+       AND """
+    + in_scope("c.location_id", "c.practitioner_id")
+    + """
      GROUP BY c.location_id, c.practitioner_id, c.patient_id
 )
 SELECT {line_of_row},
@@ -260,11 +273,15 @@ def fetch_rows(sql: str, params: dict) -> dict[tuple[str, int | None], dict]:
         adverse_sums=_adverse_sums(),
         adverse_columns=_adverse_columns(),
     )
+    return {(row["line"], row["key"]): row for row in dict_rows(text, params)}
+
+
+def dict_rows(text: str, params: dict) -> list[dict]:
+    """Run `text` and return its rows as dicts keyed by column name."""
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         names = [column.name for column in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    return {(row["line"], row["key"]): row for row in rows}
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def query_params(period: Period, scope: Scope) -> dict:

@@ -107,6 +107,36 @@ def _bump(appointment: Appointment, *fields: str) -> None:
     appointment.save(update_fields=[*fields, "version"])
 
 
+def _apply_status(
+    current: Appointment,
+    *,
+    to: str,
+    actor: User | None,
+    reason: str,
+    now: dt.datetime,
+    fields: tuple[str, ...] = (),
+    late: bool | None = None,
+    details: dict | None = None,
+) -> str:
+    """Give a locked appointment its new status (saving `fields` the caller set alongside)
+    and record who changed it, when and why; returns the status it had."""
+    previous = current.status
+    current.status = to
+    _bump(current, "status", *fields)
+    record_event(
+        current,
+        actor=actor,
+        kind=AppointmentEvent.Kind.STATUS,
+        from_status=previous,
+        to_status=to,
+        reason=reason,
+        late=late,
+        details=details,
+        at=now,
+    )
+    return previous
+
+
 @transaction.atomic
 def change_status(
     appointment: Appointment,
@@ -135,22 +165,11 @@ def change_status(
         raise TransitionRefused("Check-in opens on the day of the appointment.")
     if to == Status.CHECKED_IN:
         _require_current_consent(current.patient)
-    previous = current.status
-    current.status = to
-    fields = ["status"]
+    fields = ()
     if to == Status.CONFIRMED and current.proposed_by_clinic:
         current.proposed_by_clinic = False
-        fields.append("proposed_by_clinic")
-    _bump(current, *fields)
-    record_event(
-        current,
-        actor=actor,
-        kind=AppointmentEvent.Kind.STATUS,
-        from_status=previous,
-        to_status=to,
-        reason=reason,
-        at=now,
-    )
+        fields = ("proposed_by_clinic",)
+    previous = _apply_status(current, to=to, actor=actor, reason=reason, now=now, fields=fields)
     notifications.status_changed(current, previous=previous, now=now)
     return current
 
@@ -207,22 +226,18 @@ def cancel_appointment(
             f"A {current.get_status_display().lower()} appointment cannot be cancelled."
         )
     late = current.is_late_cancellation(now)
-    previous = current.status
-    current.status = Status.CANCELLED
     current.cancelled_by = CancelledBy(by)
     current.cancellation_reason = reason[:300]
     current.late_cancellation = late
-    _bump(current, "status", "cancelled_by", "cancellation_reason", "late_cancellation")
-    record_event(
+    previous = _apply_status(
         current,
+        to=Status.CANCELLED,
         actor=actor,
-        kind=AppointmentEvent.Kind.STATUS,
-        from_status=previous,
-        to_status=Status.CANCELLED,
         reason=reason,
+        now=now,
+        fields=("cancelled_by", "cancellation_reason", "late_cancellation"),
         late=late,
         details={"by": by} | (details or {}),
-        at=now,
     )
     notifications.appointment_cancelled(current, previous=previous, now=now)
     if offer_to_waitlist and current.starts_at > now:

@@ -24,7 +24,7 @@ from booking.models import (
 from booking.selectors import load_availability
 from booking.services.appointments import book_appointment
 from booking.services.slots import check_slot, lock_practitioner, write_appointment
-from booking.services.writing import BookingError, SlotTaken, SlotUnavailable
+from booking.services.writing import BookingError, SlotTaken, SlotUnavailable, constraint_name
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, User
 
 # --- Courses -----------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def _create_course(*, patient: Patient, prescription, actor: User) -> Course:
                 created_by=actor,
             )
     except IntegrityError as error:
-        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
+        constraint = constraint_name(error)
         if constraint == "course_one_per_assessment":
             raise CourseNotAllowed(gates.COURSE_ALREADY_BOOKED) from error
         if constraint == "course_assessment_is_the_patients":

@@ -94,9 +94,7 @@ def check_slot(
         location=location,
         practitioner=practitioner,
         room_id=room_id,
-        starts_at=starts_at,
-        ends_at=starts_at + length,
-        blocks_until=starts_at + length + dt.timedelta(minutes=location.buffer_minutes),
+        **Appointment.times(location, starts_at, minutes),
     )
 
 
@@ -139,6 +137,24 @@ def write_appointment(
             patient_note=patient_note,
             created_by=actor,
         )
+    )
+
+
+def hold_slot(
+    slot: CheckedSlot, *, patient: Patient, service: Service, expires_at: dt.datetime
+) -> SlotHold:
+    """Keep a slot that `check_slot` passed for `patient` until `expires_at` (a patient's own
+    choice while they confirm it, or a waitlist offer while it waits for an answer)."""
+    return SlotHold.objects.create(
+        location=slot.location,
+        practitioner=slot.practitioner,
+        room_id=slot.room_id,
+        service=service,
+        patient=patient,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        blocks_until=slot.blocks_until,
+        expires_at=expires_at,
     )
 
 
@@ -189,15 +205,10 @@ def place_hold(
         for_patient=True,
         now=now,
     )
-    return SlotHold.objects.create(
-        location=location,
-        practitioner=practitioner,
-        room_id=checked.room_id,
-        service=service,
+    return hold_slot(
+        checked,
         patient=patient,
-        starts_at=checked.starts_at,
-        ends_at=checked.ends_at,
-        blocks_until=checked.blocks_until,
+        service=service,
         expires_at=now + dt.timedelta(minutes=HOLD_MINUTES),
     )
 

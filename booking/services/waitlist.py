@@ -20,7 +20,13 @@ from booking.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from booking.services.slots import CheckedSlot, book_hold, check_slot, lock_practitioner
+from booking.services.slots import (
+    CheckedSlot,
+    book_hold,
+    check_slot,
+    hold_slot,
+    lock_practitioner,
+)
 from booking.services.writing import BookingError, SlotUnavailable, record_event
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, User
 
@@ -137,16 +143,7 @@ def _offer_to_first_free(
             checked = check(entry.patient)
         except SlotUnavailable:
             continue
-        return _offer(
-            entry,
-            freed.location,
-            freed.practitioner,
-            checked.room_id,
-            checked.starts_at,
-            checked.ends_at,
-            actor=None,
-            now=now,
-        )
+        return _offer(entry, checked, actor=None, now=now)
     return None
 
 
@@ -156,30 +153,12 @@ def _offer_deadline(starts_at: dt.datetime, *, now: dt.datetime) -> dt.datetime:
 
 
 def _offer(
-    entry: WaitlistEntry,
-    location: Location,
-    practitioner: Practitioner,
-    room_id: int,
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    *,
-    actor: User | None,
-    now: dt.datetime,
+    entry: WaitlistEntry, slot: CheckedSlot, *, actor: User | None, now: dt.datetime
 ) -> WaitlistOffer | None:
-    expires_at = _offer_deadline(starts_at, now=now)
+    expires_at = _offer_deadline(slot.starts_at, now=now)
     if expires_at <= now:
         return None
-    hold = SlotHold.objects.create(
-        location=location,
-        practitioner=practitioner,
-        room_id=room_id,
-        service=entry.service,
-        patient=entry.patient,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        blocks_until=ends_at + dt.timedelta(minutes=location.buffer_minutes),
-        expires_at=expires_at,
-    )
+    hold = hold_slot(slot, patient=entry.patient, service=entry.service, expires_at=expires_at)
     entry.state = WaitlistEntry.State.OFFERED
     entry.save(update_fields=["state"])
     offer = WaitlistOffer.objects.create(
@@ -216,19 +195,17 @@ def offer_slot_by_hand(
         for_patient=False,
         now=now,
     )
-    offer = _offer(
-        entry,
-        entry.location,
-        practitioner,
-        checked.room_id,
-        checked.starts_at,
-        checked.ends_at,
-        actor=actor,
-        now=now,
-    )
+    offer = _offer(entry, checked, actor=actor, now=now)
     if offer is None:
         raise BookingError("This slot is too soon to offer.")
     return offer
+
+
+def _locked_offer(offer: WaitlistOffer) -> WaitlistOffer:
+    """The offer as it is now, locked until the transaction ends (its answer is being written)."""
+    return (
+        WaitlistOffer.objects.select_for_update().select_related("entry", "hold").get(pk=offer.pk)
+    )
 
 
 @transaction.atomic
@@ -236,9 +213,7 @@ def accept_offer(
     offer: WaitlistOffer, *, actor: User, now: dt.datetime | None = None
 ) -> Appointment:
     now = now or timezone.now()
-    offer = (
-        WaitlistOffer.objects.select_for_update().select_related("entry", "hold").get(pk=offer.pk)
-    )
+    offer = _locked_offer(offer)
     if offer.state == WaitlistOffer.State.ACCEPTED and offer.hold.appointment_id:
         return offer.hold.appointment
     if offer.state != WaitlistOffer.State.OPEN or offer.expires_at <= now:
@@ -271,9 +246,7 @@ def decline_offer(
 ) -> WaitlistOffer | None:
     """End an open offer and pass the slot to the next matching patient, if any."""
     now = now or timezone.now()
-    offer = (
-        WaitlistOffer.objects.select_for_update().select_related("entry", "hold").get(pk=offer.pk)
-    )
+    offer = _locked_offer(offer)
     if offer.state != WaitlistOffer.State.OPEN:
         return None
     offer.state = state

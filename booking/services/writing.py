@@ -70,9 +70,14 @@ def is_conflict(error: Exception) -> bool:
     return getattr(cause, "pgcode", None) in _CONFLICT_CODES
 
 
+def constraint_name(error: Exception) -> str:
+    """The constraint PostgreSQL named when it refused a write ('' if it named none)."""
+    diag = getattr(getattr(error, "__cause__", None), "diag", None)
+    return getattr(diag, "constraint_name", "") or ""
+
+
 def _conflict_message(error: Exception) -> str:
-    diag = getattr(error.__cause__, "diag", None)
-    text = f"{getattr(diag, 'constraint_name', '') or ''} {error}"
+    text = f"{constraint_name(error)} {error}"
     if "appointment_no_overlap_per_patient" in text:
         return "The patient already has an appointment at that time."
     if "appointment_travel_time_between_locations" in text:

@@ -30,18 +30,14 @@ def join_waitlist_page(request, slug: str):
     )
     service = assessment_service()
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             services.join_waitlist(
                 patient=patient,
                 location=location,
                 service=service,
                 minutes=service.default_minutes,
-                weekdays=data["weekdays"],
-                earliest_time=data["earliest_time"],
-                latest_time=data["latest_time"],
-                practitioner=data["practitioner"],
                 actor=request.user,
+                **form.preferences(),
             )
         except services.BookingError as refused:
             form.add_error(None, str(refused))

@@ -14,7 +14,7 @@ from django.core.exceptions import BadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 from django_otp import match_token
 
@@ -31,17 +31,6 @@ from clinic.models import (
 )
 
 # --- Two-factor authentication ------------------------------------------------------------------
-
-
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    # A path of this site only: redirect() would take a bare word for a URL name to reverse
-    # (a 500 on ?next=anything).
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def _to_second_step(request):
@@ -73,7 +62,7 @@ def two_factor_setup(request):
             return render(
                 request,
                 "registration/two_factor_codes.html",
-                {"codes": codes, "next": _safe_next(request, reverse("clinic:home"))},
+                {"codes": codes, "next": security.safe_next_url(request, reverse("clinic:home"))},
             )
         form.add_error(
             "token",
@@ -116,13 +105,13 @@ def _code_refused_message(user) -> str:
 def two_factor_verify(request):
     """The second step of logging in: a code from the authenticator app or a recovery code."""
     if request.user.is_verified():
-        return redirect(_safe_next(request, reverse("clinic:home")))
+        return redirect(security.safe_next_url(request, reverse("clinic:home")))
     form = SecondFactorForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["token"])
         if device is not None:
             security.second_step_passed(request, device)
-            return redirect(_safe_next(request, reverse("clinic:home")))
+            return redirect(security.safe_next_url(request, reverse("clinic:home")))
         form.add_error("token", _code_refused_message(request.user))
     return render(
         request,

@@ -103,18 +103,21 @@ class NotACourseSession(NoteError):
     )
 
 
+def _constraint_name(error: IntegrityError) -> str:
+    """The constraint PostgreSQL named when it refused the write ('' if it named none)."""
+    return getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
+
+
 def _not_a_session_refusal(error: IntegrityError) -> bool:
     """Whether PostgreSQL refused a session note for recording a visit that is not a session
     of the course its assessment prescribed (intake migration 0008)."""
-    name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
-    return name == "treatment_note_appointment_is_a_session_of_the_course"
+    return _constraint_name(error) == "treatment_note_appointment_is_a_session_of_the_course"
 
 
 def _same_patient_refusal(error: IntegrityError) -> bool:
     """Whether PostgreSQL refused a record for naming another patient's visit (a race with
     the check above, or a caller that skipped it)."""
-    name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
-    return name.endswith("_is_the_patients")
+    return _constraint_name(error).endswith("_is_the_patients")
 
 
 def _minute(moment: dt.datetime) -> dt.datetime:

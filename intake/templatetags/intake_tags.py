@@ -28,3 +28,10 @@ def time_zone(patient):
 @register.filter
 def or_unanswered(value):
     return "Not answered" if value in (None, "") else value
+
+
+@register.simple_tag
+def note_url(kind, action: str, note) -> str:
+    """The address of `action` (detail, edit, sign, amend, discard) on a note of `kind` (an
+    assessment or a session note): `{% note_url kind 'edit' note %}`."""
+    return kind.url(action, note)

@@ -136,14 +136,15 @@ def an_appointment(
     service=None,
     room=None,
     practitioner=None,
+    minutes: int | None = None,
     **fields,
 ):
     """An appointment of `patient` at the clinic with its practitioner (unless `practitioner`
     says otherwise), in its first room unless `room` says otherwise: an assessment (60 minutes)
     unless `service` says otherwise (a needling session: 30), blocking 5 minutes more. Written
-    directly, without the booking rules; `fields` for the rest."""
+    directly, without the booking rules; `minutes` for another length, `fields` for the rest."""
     service = service or clinic.assessment
-    minutes = 60 if service == clinic.assessment else 30
+    minutes = minutes or (60 if service == clinic.assessment else 30)
     return AppointmentFactory(
         location=clinic.location,
         practitioner=practitioner or clinic.practitioner,

@@ -142,15 +142,12 @@ def test_a_short_box_shows_its_status_and_every_badge_with_the_blocking_one_apar
     it, their words there for screen readers and in the tooltip; a consent that will stop
     the check-in outlines the box and puts "!" first."""
     start = next_weekday(clinic.location, 2, 11)
-    AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
+    an_appointment(
+        clinic,
+        patient,
+        start,
         service=clinic.needling,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=15),
-        blocks_until=start + dt.timedelta(minutes=20),
+        minutes=15,
     )
     intake.record(patient, submitted=True, consent_current=False)
     html = (

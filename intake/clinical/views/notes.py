@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -59,12 +59,10 @@ def _get_note(request: HttpRequest, kind: NoteKind, pk: int) -> SignedNote:
     related = ["patient__preferred_location", "author__user", "location"]
     if kind is SESSION:
         related.append("assessment")
-    try:
-        return kind.model.objects.select_related(*related).get(
-            pk=pk, patient__in=access.visible_patients(request.user)
-        )
-    except kind.model.DoesNotExist:
-        raise Http404("No such note among your patients.") from None
+    notes = kind.model.objects.select_related(*related).filter(
+        patient__in=access.visible_patients(request.user)
+    )
+    return access.get_or_404(notes, "No such note among your patients.", pk=pk)
 
 
 def _author_only(note: SignedNote, practitioner: Practitioner, doing: str) -> None:

@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic import access
-from clinic.audit import record_access
+from clinic.audit import log_access, record_access
 from clinic.models import AccessLog, Patient, Role, User
 from intake.clinical import selectors, services
 from intake.clinical.forms.outcome_surveys import survey_form
@@ -250,12 +250,10 @@ def counter_outcome_survey(request, appointment_id: int):
 @access.clinical_staff_required
 @require_POST
 def respond_to_worry_page(request, pk: int):
-    try:
-        checkin = OutcomeSurvey.objects.select_related("patient").get(
-            pk=pk, patient__in=access.visible_patients(request.user)
-        )
-    except OutcomeSurvey.DoesNotExist:
-        raise Http404("No such answer among your patients'.") from None
+    answers = OutcomeSurvey.objects.select_related("patient").filter(
+        patient__in=access.visible_patients(request.user)
+    )
+    checkin = access.get_or_404(answers, "No such answer among your patients'.", pk=pk)
     try:
         services.respond_to_worry(
             checkin=checkin, by=request.user, note=request.POST.get("note", "")
@@ -263,13 +261,7 @@ def respond_to_worry_page(request, pk: int):
     except services.SurveyError as refused:
         messages.error(request, refused.message)
     else:
-        record_access(
-            actor=request.user,
-            patient=checkin.patient,
-            record=checkin,
-            action=AccessLog.Action.CHANGE,
-            request=request,
-        )
+        log_access(request, checkin, AccessLog.Action.CHANGE)
         messages.success(request, f"Recorded: you responded to {checkin.patient.full_name}.")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
