@@ -7,17 +7,17 @@ from dataclasses import dataclass
 
 import factory
 
+from booking import world as booking_world
 from booking.models import Appointment, Room, Status
+from clinic import world
 from clinic.models import (
     Location,
-    OpeningHours,
     Patient,
     Practitioner,
     Service,
     ServiceKind,
-    WorkingHours,
 )
-from tests.factories import LocationFactory, PatientFactory, ServiceFactory, certified_practitioner
+from tests.factories import LocationFactory, PatientFactory, certified_practitioner
 
 
 class RoomFactory(factory.django.DjangoModelFactory):
@@ -29,21 +29,11 @@ class RoomFactory(factory.django.DjangoModelFactory):
 
 
 def assessment_service() -> Service:
-    return ServiceFactory(
-        kind=ServiceKind.ASSESSMENT,
-        name="Initial assessment",
-        allowed_minutes=[45, 60],
-        default_minutes=60,
-    )
+    return world.service(ServiceKind.ASSESSMENT)
 
 
 def needling_service() -> Service:
-    return ServiceFactory(
-        kind=ServiceKind.DRY_NEEDLING,
-        name="Dry-needling session",
-        allowed_minutes=[15, 20, 30],
-        default_minutes=30,
-    )
+    return world.service(ServiceKind.DRY_NEEDLING)
 
 
 class AppointmentFactory(factory.django.DjangoModelFactory):
@@ -81,22 +71,13 @@ def a_clinic(
     **location_fields,
 ) -> Clinic:
     location = location or LocationFactory(**location_fields)
-    for weekday in range(6):
-        OpeningHours.objects.get_or_create(
-            location=location,
-            weekday=weekday,
-            defaults={"opens_at": dt.time(8), "closes_at": dt.time(18)},
-        )
-    practitioner = practitioner or certified_practitioner(locations=[location])
-    for weekday in range(5):
-        WorkingHours.objects.create(
-            practitioner=practitioner,
-            location=location,
-            weekday=weekday,
-            starts_at=dt.time(9),
-            ends_at=dt.time(17),
-        )
-    room_list = [RoomFactory(location=location, name=f"Room {n + 1}") for n in range(rooms)]
+    world.opening_hours(location, world.weekly(range(6), dt.time(8), dt.time(18)))
+    hours = {location: world.weekly(range(5), dt.time(9), dt.time(17))}
+    if practitioner:
+        world.working_hours([(practitioner, hours)])
+    else:
+        practitioner = certified_practitioner(locations=[location], hours=hours)
+    room_list = booking_world.rooms(location, rooms)
     return Clinic(location, practitioner, room_list, assessment_service(), needling_service())
 
 
@@ -189,32 +170,27 @@ def busy_day(
     every hour, for patients of their own (made in bulk, so that the test stays fast)."""
     from booking.availability import aware
 
-    for weekday in range(7):
-        OpeningHours.objects.get_or_create(
-            location=location,
-            weekday=weekday,
-            defaults={"opens_at": dt.time(7), "closes_at": dt.time(19)},
-        )
+    world.opening_hours(location, world.weekly(range(7), dt.time(7), dt.time(19)))
     service = assessment_service()
-    people = []
-    for n in range(practitioners):
-        practitioner = certified_practitioner(locations=[location])
-        WorkingHours.objects.create(
-            practitioner=practitioner,
-            location=location,
-            weekday=day.weekday(),
-            starts_at=dt.time(8),
-            ends_at=dt.time(18),
+    hours = {location: world.weekly([day.weekday()], dt.time(8), dt.time(18))}
+    people = list(
+        zip(
+            [
+                certified_practitioner(locations=[location], hours=hours)
+                for _ in range(practitioners)
+            ],
+            booking_world.rooms(location, practitioners, name="Busy room {n}"),
+            strict=True,
         )
-        people.append((practitioner, RoomFactory(location=location, name=f"Busy room {n + 1}")))
-    patients = Patient.objects.bulk_create(
+    )
+    patients = world.patients(
         [
-            Patient(
-                first_name="Busy",
-                last_name=f"Patient {n}",
-                date_of_birth=dt.date(1970, 1, 1),
-                phone="416-555-0100",
-            )
+            {
+                "first_name": "Busy",
+                "last_name": f"Patient {n}",
+                "date_of_birth": dt.date(1970, 1, 1),
+                "phone": "416-555-0100",
+            }
             for n in range(practitioners * appointments_each)
         ]
     )
