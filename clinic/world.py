@@ -101,7 +101,7 @@ def _place(model_field, owners: Sequence[models.Model], places: Sequence[Iterabl
         return
     through = model_field.through
     owner_column = f"{model_field.field.model._meta.model_name}_id"
-    model_field.through.objects.bulk_create(
+    through.objects.bulk_create(
         [
             through(**{owner_column: owner.pk, "location_id": location.pk})
             for owner, locations in zip(owners, places, strict=True)
@@ -134,7 +134,8 @@ def opening_hours(place: Location, hours: WeeklyHours, *, again: bool = False) -
 def service(kind: str, *, again: bool = False, **fields) -> Service:
     """One of the clinic's SERVICES (`fields` change it: the benchmark's 45-minute
     assessments); the one already there is kept, unless `again`."""
-    row = {"kind": kind, **SERVICES[kind], **fields}
+    spec = SERVICES[kind]
+    row = {"kind": kind, **spec, "allowed_minutes": list(spec["allowed_minutes"]), **fields}
     if again:
         return _write(Service, [row], again=True, key=["kind"])[0]
     return Service.objects.get_or_create(kind=kind, defaults=row)[0]
