@@ -145,8 +145,9 @@ def service(kind: str, *, again: bool = False, **fields) -> Service:
 
 
 def logins(people: Sequence[dict], *, password: str | None, again: bool = False) -> list[User]:
-    """Logins of `people` (user fields, email first, and `locations` for staff), all with
-    `password` (None: no password works, for the benchmark's synthetic staff)."""
+    """Logins of `people` (each a user's fields, and the `locations` they work at if staff),
+    all with `password` (None: no password works, as for the benchmark's synthetic staff);
+    with `again`, each found by its email."""
     rows = [
         {name: value for name, value in person.items() if name != "locations"} for person in people
     ]
@@ -203,6 +204,7 @@ class Clinician:
 
 
 def practitioners(clinicians: Sequence[Clinician], *, again: bool = False) -> list[Practitioner]:
+    """The practitioners of `clinicians`' logins, with their certifications and hours."""
     rows = [{"user": c.user, "title": c.title} for c in clinicians]
     written = _write(Practitioner, rows, again=again, key=["user"])
     certifications = [
