@@ -16,19 +16,8 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.models import (
-    Certification,
-    Holiday,
-    Location,
-    OpeningHours,
-    Patient,
-    Practitioner,
-    Role,
-    Service,
-    ServiceKind,
-    User,
-    WorkingHours,
-)
+from clinic import world
+from clinic.models import Holiday, Location, Patient, Practitioner, Role, Service, User
 
 DEMO_PASSWORD = "heelpain-demo"
 
@@ -109,31 +98,6 @@ LOCATIONS = [
         "confirms_requests_automatically": False,
         "hours": {d: ("08:00", "18:00") for d in (MON, TUE, WED, THU, FRI)}
         | {SAT: ("09:00", "12:00")},
-    },
-]
-
-SERVICES = [
-    {
-        "kind": ServiceKind.ASSESSMENT,
-        "name": "Initial assessment",
-        "description": "A full assessment of your heel pain, your goals and whether dry needling "
-        "suits you.",
-        "allowed_minutes": [45, 60],
-        "default_minutes": 60,
-    },
-    {
-        "kind": ServiceKind.DRY_NEEDLING,
-        "name": "Dry-needling session",
-        "description": "Thin sterile needles into trigger points of the calf and foot.",
-        "allowed_minutes": [15, 20, 30],
-        "default_minutes": 30,
-    },
-    {
-        "kind": ServiceKind.REASSESSMENT,
-        "name": "Re-assessment",
-        "description": "A check of your progress at the end of a course.",
-        "allowed_minutes": [30],
-        "default_minutes": 30,
     },
 ]
 
@@ -266,22 +230,9 @@ PATIENTS = [
 ]
 
 
-def _time(text: str) -> dt.time:
-    return dt.time.fromisoformat(text)
-
-
 def seed_organisation(story: DemoStory) -> None:
     for spec in LOCATIONS:
-        spec = dict(spec)
-        hours = spec.pop("hours")
-        location, _ = Location.objects.update_or_create(slug=spec.pop("slug"), defaults=spec)
-        for weekday, (opens, closes) in hours.items():
-            OpeningHours.objects.update_or_create(
-                location=location,
-                weekday=weekday,
-                defaults={"opens_at": _time(opens), "closes_at": _time(closes)},
-            )
-        story.locations[location.slug] = location
+        story.locations[spec["slug"]] = world.location(**spec, again=True)
 
     christmas = dt.date(story.today.year, 12, 25)
     for location in story.locations.values():
@@ -289,74 +240,77 @@ def seed_organisation(story: DemoStory) -> None:
             location=location, date=christmas, defaults={"name": "Christmas Day"}
         )
 
-    for spec in SERVICES:
-        spec = dict(spec)
-        service, _ = Service.objects.update_or_create(kind=spec.pop("kind"), defaults=spec)
-        story.services[service.kind] = service
+    for kind in world.SERVICES:
+        story.services[kind] = world.service(kind, again=True)
 
-    for key, email, first, last, role, slugs in STAFF:
-        user = _user(email, first, last, role)
-        user.locations.set([story.locations[slug] for slug in slugs])
-        story.users[key] = user
+    staff = [
+        {
+            "email": email,
+            "first_name": first,
+            "last_name": last,
+            "role": role,
+            "locations": [story.locations[slug] for slug in slugs],
+        }
+        for _, email, first, last, role, slugs in STAFF
+    ]
+    users = world.logins(staff, password=DEMO_PASSWORD, again=True)
+    story.users.update(zip((key for key, *_ in STAFF), users, strict=True))
 
-    for key, (title, certification, hours) in PRACTITIONERS.items():
-        practitioner, _ = Practitioner.objects.update_or_create(
-            user=story.users[key], defaults={"title": title}
+    clinicians = [
+        world.Clinician(
+            user=story.users[key],
+            title=title,
+            certified=_certified(story, story.users[key], certification, hours),
+            hours={story.locations[slug]: weekly for slug, weekly in hours.items()},
         )
-        story.practitioners[key] = practitioner
-        if certification == "current":
-            valid_from = story.today - dt.timedelta(days=700)
-            valid_until = story.today + dt.timedelta(days=400)
-        elif certification == "expired":
-            valid_from = story.today - dt.timedelta(days=1100)
-            valid_until = story.today - dt.timedelta(days=35)
-        if certification:
-            Certification.objects.update_or_create(
-                practitioner=practitioner,
-                certificate_number=f"DN-{practitioner.user.last_name.upper()}-01",
-                defaults={
-                    "issued_by": "Canadian Dry Needling Institute"
-                    if "leaside" in hours or "danforth" in hours
-                    else "Maryland Board of Physical Therapy Examiners",
-                    "valid_from": valid_from,
-                    "valid_until": valid_until,
-                },
-            )
-        for slug, weekly in hours.items():
-            for weekday, (start, end) in weekly.items():
-                WorkingHours.objects.update_or_create(
-                    practitioner=practitioner,
-                    location=story.locations[slug],
-                    weekday=weekday,
-                    defaults={"starts_at": _time(start), "ends_at": _time(end)},
-                )
+        for key, (title, certification, hours) in PRACTITIONERS.items()
+    ]
+    written = world.practitioners(clinicians, again=True)
+    story.practitioners.update(zip(PRACTITIONERS, written, strict=True))
 
-    for key, email, first, last, born, phone, slug in PATIENTS:
-        location = story.locations[slug]
-        user = _user(email, first, last, Role.PATIENT) if email else None
-        if user:
-            story.users[key] = user
-        lookup = (
-            {"user": user}
-            if user
-            else {"first_name": first, "last_name": last, "date_of_birth": born, "user": None}
-        )
-        patient, _ = Patient.objects.update_or_create(
-            **lookup,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "date_of_birth": born,
-                "phone": phone,
-                "email": email or "",
-                "preferred_location": location,
-                "emergency_contact_name": "Sam Miles" if key == "patient" else "",
-                "emergency_contact_phone": "416-555-0191" if key == "patient" else "",
-            },
-        )
-        patient.locations.add(location)
-        story.patients[key] = patient
+    with_login = [spec for spec in PATIENTS if spec[1]]
+    users = world.logins(
+        [
+            {"email": email, "first_name": first, "last_name": last, "role": Role.PATIENT}
+            for _, email, first, last, *_ in with_login
+        ],
+        password=DEMO_PASSWORD,
+        again=True,
+    )
+    story.users.update(zip((spec[0] for spec in with_login), users, strict=True))
+    people = [
+        {
+            "user": story.users.get(key) if email else None,
+            "first_name": first,
+            "last_name": last,
+            "date_of_birth": born,
+            "phone": phone,
+            "email": email or "",
+            "preferred_location": story.locations[slug],
+            "emergency_contact_name": "Sam Miles" if key == "patient" else "",
+            "emergency_contact_phone": "416-555-0191" if key == "patient" else "",
+            "locations": [story.locations[slug]],
+        }
+        for key, email, first, last, born, phone, slug in PATIENTS
+    ]
+    written = world.patients(people, again=True)
+    story.patients.update(zip((spec[0] for spec in PATIENTS), written, strict=True))
     seed_second_factors(story)
+
+
+def _certified(story: DemoStory, user: User, certification: str | None, hours: dict):
+    """Current since almost two years, or expired five weeks ago; issued where they work."""
+    if certification is None:
+        return None
+    return world.Certified(
+        today=story.today,
+        since=700 if certification == "current" else 1100,
+        until=400 if certification == "current" else -35,
+        issued_by="Canadian Dry Needling Institute"
+        if "leaside" in hours or "danforth" in hours
+        else "Maryland Board of Physical Therapy Examiners",
+        number=f"DN-{user.last_name.upper()}-01",
+    )
 
 
 def demo_totp_key(email: str) -> str:
@@ -384,17 +338,6 @@ def demo_code_for(user: User) -> str | None:
     if device is None:
         return None
     return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():0{device.digits}d}"
-
-
-def _user(email: str, first: str, last: str, role: Role) -> User:
-    user, created = User.objects.update_or_create(
-        email=email,
-        defaults={"first_name": first, "last_name": last, "role": role, "is_active": True},
-    )
-    if created or not user.check_password(DEMO_PASSWORD):
-        user.set_password(DEMO_PASSWORD)
-        user.save(update_fields=["password"])
-    return user
 
 
 def demo_today() -> dt.date:

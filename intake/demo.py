@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clinic.demo import DemoStory
 from clinic.models import Patient, User
+from intake import world
 from intake.clinical.models import (
     AssessmentAmendment,
     AssessmentNote,
@@ -26,11 +27,10 @@ from intake.questionnaire.models import (
     ConsentVersion,
     FootType,
     Intake,
-    Onset,
     TreatmentOutcome,
     Units,
 )
-from intake.questionnaire.questions import QUESTION_STEPS, SCREENING, SYMPTOMS
+from intake.questionnaire.questions import QUESTION_STEPS, SYMPTOMS
 
 DRY_NEEDLING_V1 = """\
 Dry needling places thin, sterile, single-use needles into trigger points of the muscles of your calf and foot, to ease pain and help you move better. It is one part of your care plan and is always done by a practitioner trained in it.
@@ -74,48 +74,33 @@ CONSENTS = [
 ]
 
 
+# The demo's patients answer as people do: five of the symptoms, a few treatments tried.
+DEMO_ANSWERS = {
+    "weeks_of_pain": 14,
+    **{q.field: False for q in SYMPTOMS[5:]},
+    "standing_hours": Decimal("6"),
+    "activity_2": "Standing at work",
+    "activity_2_score": 5,
+    "goals": "Walk the dog for an hour without pain.",
+    "height_cm": Decimal("172"),
+    "weight_kg": Decimal("78"),
+    "foot_type": FootType.NEUTRAL,
+    "tried_rolling": TreatmentOutcome.HELPED_A_LITTLE,
+    "tried_stretching": TreatmentOutcome.HELPED_A_LITTLE,
+    "tried_orthotics": TreatmentOutcome.DID_NOT_HELP,
+    "tried_footwear": TreatmentOutcome.HELPED,
+    "tried_medication": TreatmentOutcome.HELPED_A_LITTLE,
+}
+
+
 def complete_answers(patient: Patient, **overrides) -> dict:
-    answers = {
-        "phone": patient.phone,
-        "email": patient.email,
+    """A demo patient's answers: their own contacts and location, and DEMO_ANSWERS."""
+    own = {
         "emergency_contact_name": patient.emergency_contact_name or "Chris " + patient.last_name,
         "emergency_contact_phone": patient.emergency_contact_phone or "416-555-0177",
         "preferred_location": patient.preferred_location,
-        "affected_foot": "right",
-        "weeks_of_pain": 14,
-        "onset": Onset.GRADUAL,
-        "had_before": False,
-        **{q.field: True for q in SYMPTOMS[:5]},
-        **{q.field: False for q in SYMPTOMS[5:]},
-        "pain_first_steps": 7,
-        "pain_average": 5,
-        "pain_worst": 8,
-        "walking_minutes": 20,
-        "standing_hours": Decimal("6"),
-        "activity_1": "Walking the dog",
-        "activity_1_score": 4,
-        "activity_2": "Standing at work",
-        "activity_2_score": 5,
-        "goals": "Walk the dog for an hour without pain.",
-        "measurement_units": Units.METRIC,
-        "height_cm": Decimal("172"),
-        "weight_kg": Decimal("78"),
-        "foot_type": FootType.NEUTRAL,
-        "high_impact_activity": False,
-        "long_hours_standing": True,
-        "tight_calves": True,
-        "unsupportive_footwear": False,
-        "tried_strengthening": TreatmentOutcome.NOT_TRIED,
-        "tried_shockwave": TreatmentOutcome.NOT_TRIED,
-        "tried_rolling": TreatmentOutcome.HELPED_A_LITTLE,
-        "tried_stretching": TreatmentOutcome.HELPED_A_LITTLE,
-        "tried_orthotics": TreatmentOutcome.DID_NOT_HELP,
-        "tried_footwear": TreatmentOutcome.HELPED,
-        "tried_injection": TreatmentOutcome.NOT_TRIED,
-        "tried_medication": TreatmentOutcome.HELPED_A_LITTLE,
-        **{q.field: False for q in SCREENING},
     }
-    return answers | overrides
+    return world.complete_answers(patient, **(own | DEMO_ANSWERS | overrides))
 
 
 def seed_intake(story: DemoStory) -> None:

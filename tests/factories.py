@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Mapping
 
 import factory
 from django.utils import timezone
 
+from clinic import world
 from clinic.models import (
     Certification,
     Location,
@@ -121,18 +124,40 @@ class ServiceFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("kind",)
 
     kind = ServiceKind.ASSESSMENT
-    name = "Initial assessment"
-    allowed_minutes = [45, 60]
-    default_minutes = 60
-
-
-def certified_practitioner(*, locations: list[Location], **user_fields) -> Practitioner:
-    """A practitioner working at `locations` with a dry-needling certification current today."""
-    practitioner = PractitionerFactory(
-        user__locations=locations, **{f"user__{name}": value for name, value in user_fields.items()}
+    # The rest as the clinic offers the kind (clinic.world.SERVICES), unless told otherwise.
+    name = factory.LazyAttribute(lambda o: world.SERVICES[o.kind]["name"])
+    allowed_minutes = factory.LazyAttribute(
+        lambda o: list(world.SERVICES[o.kind]["allowed_minutes"])
     )
-    CertificationFactory(practitioner=practitioner)
+    default_minutes = factory.LazyAttribute(lambda o: world.SERVICES[o.kind]["default_minutes"])
+
+
+def certified_practitioner(
+    *,
+    locations: list[Location],
+    hours: Mapping[Location, world.WeeklyHours] | None = None,
+    **user_fields,
+) -> Practitioner:
+    """A practitioner at `locations` with a dry-needling certification current today (for a
+    year either side), working `hours` (none unless asked)."""
+    user = UserFactory(
+        **({"role": Role.PRACTITIONER, "first_name": "Pat"} | user_fields), locations=locations
+    )
+    (practitioner,) = world.practitioners(
+        [
+            world.Clinician(
+                user=user,
+                certified=world.Certified(
+                    today=timezone.localdate(), number=f"DN-{next(_certificate_numbers)}"
+                ),
+                hours=hours or {},
+            )
+        ]
+    )
     return practitioner
+
+
+_certificate_numbers = itertools.count(10_000)
 
 
 def current_code(device) -> str:

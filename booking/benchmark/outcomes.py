@@ -305,19 +305,24 @@ def measure_dashboard(world, courses: int, figures: Figures, repeats: int = 20) 
     from django.test import RequestFactory
 
     from booking.reports.views import dashboard
-    from clinic.models import Role, User
+    from clinic import world as clinic_world
+    from clinic.models import Role
 
     started = time.perf_counter()
     built = build_course_outcomes(world, courses)
     figures.add("dashboard_courses", built["courses"], "courses")
     figures.add("dashboard_course_sessions", built["sessions"], "rows")
     figures.add("dashboard_build_seconds", round(time.perf_counter() - started, 1), "s")
-    manager = User.objects.create_user(
-        "bench.manager@example.org",
-        None,
-        first_name="Bench",
-        last_name="Manager",
-        role=Role.MANAGER,
+    (manager,) = clinic_world.logins(
+        [
+            {
+                "email": "bench.manager@example.org",
+                "first_name": "Bench",
+                "last_name": "Manager",
+                "role": Role.MANAGER,
+            }
+        ],
+        password=None,
     )
     factory = RequestFactory()
     timings, queries = [], []

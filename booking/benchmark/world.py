@@ -96,24 +96,13 @@ def throwaway_database(name: str):
 
 
 def build_world(appointments: int, *, seed: int) -> dict:
-    from booking.models import Room
-    from clinic.models import (
-        Certification,
-        Location,
-        OpeningHours,
-        Patient,
-        Practitioner,
-        Role,
-        Service,
-        ServiceKind,
-        User,
-        WorkingHours,
-    )
+    from booking import world as booking_world
+    from clinic import world as clinic_world
+    from clinic.models import Patient, Role, ServiceKind
 
     today = timezone.localdate()
-    locations = []
-    for n, (name, zone) in enumerate(LOCATIONS):
-        location = Location.objects.create(
+    locations = [
+        clinic_world.location(
             name=name,
             slug=f"bench-{n}",
             street_address=f"{n} Bench Street",
@@ -125,116 +114,82 @@ def build_world(appointments: int, *, seed: int) -> dict:
             min_notice_minutes=120,
             booking_horizon_days=FUTURE_DAYS,
             buffer_minutes=5,
+            hours=clinic_world.weekly(range(6), dt.time(7), dt.time(19)),
         )
-        OpeningHours.objects.bulk_create(
-            [
-                OpeningHours(
-                    location=location, weekday=d, opens_at=dt.time(7), closes_at=dt.time(19)
-                )
-                for d in range(6)
-            ]
-        )
-        locations.append(location)
-    assessment = Service.objects.create(
-        kind=ServiceKind.ASSESSMENT,
-        name="Initial assessment",
-        allowed_minutes=[45, 60],
-        default_minutes=45,
-    )
-    needling = Service.objects.create(
-        kind=ServiceKind.DRY_NEEDLING,
-        name="Dry-needling session",
-        allowed_minutes=[15, 20, 30],
-        default_minutes=30,
-    )
-    Service.objects.create(
-        kind=ServiceKind.REASSESSMENT,
-        name="Re-assessment",
-        allowed_minutes=[30],
-        default_minutes=30,
-    )
+        for n, (name, zone) in enumerate(LOCATIONS)
+    ]
+    assessment = clinic_world.service(ServiceKind.ASSESSMENT, default_minutes=45)
+    needling = clinic_world.service(ServiceKind.DRY_NEEDLING)
+    clinic_world.service(ServiceKind.REASSESSMENT)
 
     rooms_per_location = PRACTITIONERS // len(locations) + 4
     rooms = {
-        location.pk: Room.objects.bulk_create(
-            [Room(location=location, name=f"Room {r + 1:02}") for r in range(rooms_per_location)]
-        )
+        location.pk: booking_world.rooms(location, rooms_per_location, name="Room {n:02}")
         for location in locations
     }
-    practitioners = []
-    users = User.objects.bulk_create(
+    # Practitioner n works at home (n-th location, round the list) on weekdays; every third
+    # also at the next location on Saturday mornings; every tenth's certification has expired.
+    homes = [
+        (locations[n % len(locations)], locations[(n + 1) % len(locations)])
+        for n in range(PRACTITIONERS)
+    ]
+    users = clinic_world.logins(
         [
-            User(
-                email=f"bench{n}@example.org",
-                first_name="Bench",
-                last_name=f"Practitioner {n}",
-                role=Role.PRACTITIONER,
-                password="!",
+            {
+                "email": f"bench{n}@example.org",
+                "first_name": "Bench",
+                "last_name": f"Practitioner {n}",
+                "role": Role.PRACTITIONER,
+                "locations": [home, second] if n % 3 == 0 else [home],
+            }
+            for n, (home, second) in enumerate(homes)
+        ],
+        password=None,
+    )
+    written = clinic_world.practitioners(
+        [
+            clinic_world.Clinician(
+                user=user,
+                title="Physiotherapist",
+                certified=clinic_world.Certified(
+                    today=today,
+                    since=2000,
+                    until=-30 if n % 10 == 9 else 365,
+                    issued_by="Bench Institute",
+                ),
+                hours={home: clinic_world.weekly(range(5), dt.time(8), dt.time(17))}
+                | ({second: {5: (dt.time(9), dt.time(13))}} if n % 3 == 0 else {}),
             )
-            for n in range(PRACTITIONERS)
+            for n, (user, (home, second)) in enumerate(zip(users, homes, strict=True))
         ]
     )
-    home_rooms = {}
-    for n, user in enumerate(users):
-        home = locations[n % len(locations)]
-        second = locations[(n + 1) % len(locations)]
-        user.locations.set([home, second] if n % 3 == 0 else [home])
-        practitioner = Practitioner.objects.create(user=user, title="Physiotherapist")
-        practitioners.append((practitioner, home))
-        home_rooms[practitioner.pk] = rooms[home.pk][(n // len(locations))]
-        WorkingHours.objects.bulk_create(
-            [
-                WorkingHours(
-                    practitioner=practitioner,
-                    location=home,
-                    weekday=d,
-                    starts_at=dt.time(8),
-                    ends_at=dt.time(17),
-                )
-                for d in range(5)
-            ]
-        )
-        if n % 3 == 0:
-            WorkingHours.objects.create(
-                practitioner=practitioner,
-                location=second,
-                weekday=5,
-                starts_at=dt.time(9),
-                ends_at=dt.time(13),
-            )
-        expired = n % 10 == 9
-        Certification.objects.create(
-            practitioner=practitioner,
-            issued_by="Bench Institute",
-            valid_from=today - dt.timedelta(days=2000),
-            valid_until=today - dt.timedelta(days=30)
-            if expired
-            else today + dt.timedelta(days=365),
-        )
+    practitioners = [(p, home) for p, (home, _) in zip(written, homes, strict=True)]
+    home_rooms = {
+        p.pk: rooms[home.pk][n // len(locations)] for n, (p, home) in enumerate(practitioners)
+    }
     patient_count = max(2_000, appointments // 20)
-    Patient.objects.bulk_create(
+    clinic_world.patients(
         [
-            Patient(
-                first_name="Bench",
-                last_name=f"Patient {n}",
-                date_of_birth=dt.date(1970, 1, 1) + dt.timedelta(days=n % 9000),
-                phone="416-555-0199",
-                email=f"patient{n}@example.org",
-            )
+            {
+                "first_name": "Bench",
+                "last_name": f"Patient {n}",
+                "date_of_birth": dt.date(1970, 1, 1) + dt.timedelta(days=n % 9000),
+                "phone": "416-555-0199",
+                "email": f"patient{n}@example.org",
+            }
             for n in range(patient_count)
-        ],
-        batch_size=5000,
+        ]
     )
     first_patient = Patient.objects.order_by("pk").values_list("pk", flat=True).first()
     # Patients with no appointments yet, for the bookings the benchmark makes itself.
-    fresh = Patient.objects.bulk_create(
+    fresh = clinic_world.patients(
         [
-            Patient(
-                first_name="Fresh",
-                last_name=f"Patient {n}",
-                date_of_birth=dt.date(1980, 1, 1),
-                phone="416-555-0198",
-            )
+            {
+                "first_name": "Fresh",
+                "last_name": f"Patient {n}",
+                "date_of_birth": dt.date(1980, 1, 1),
+                "phone": "416-555-0198",
+            }
             for n in range(1000)
         ]
     )

@@ -18,10 +18,10 @@ from booking.models import (
     CancelledBy,
     LocationReminderPolicy,
     Notification,
-    Room,
     Status,
     WaitlistEntry,
 )
+from booking.world import rooms
 from clinic.demo import DemoStory
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, TravelTime
 
@@ -33,8 +33,7 @@ DEMO_REMINDER_HOURS = {"rockville": [24]}
 
 def seed_bookings(story: DemoStory) -> None:
     for slug, count in ROOMS.items():
-        for n in range(1, count + 1):
-            Room.objects.get_or_create(location=story.locations[slug], name=f"Room {n}")
+        rooms(story.locations[slug], count, again=True)
     for a, b, minutes in TRAVEL:
         first, second = sorted([story.locations[a], story.locations[b]], key=lambda loc: loc.pk)
         TravelTime.objects.update_or_create(

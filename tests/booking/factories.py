@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import factory
 from django.utils import timezone
 
+from booking import world as booking_world
 from booking.models import (
     Appointment,
     Course,
@@ -21,16 +22,15 @@ from booking.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from clinic import world
 from clinic.models import (
     Location,
-    OpeningHours,
     Patient,
     Practitioner,
     Service,
     ServiceKind,
-    WorkingHours,
 )
-from tests.factories import LocationFactory, PatientFactory, ServiceFactory, certified_practitioner
+from tests.factories import LocationFactory, PatientFactory, certified_practitioner
 
 
 class RoomFactory(factory.django.DjangoModelFactory):
@@ -42,21 +42,11 @@ class RoomFactory(factory.django.DjangoModelFactory):
 
 
 def assessment_service() -> Service:
-    return ServiceFactory(
-        kind=ServiceKind.ASSESSMENT,
-        name="Initial assessment",
-        allowed_minutes=[45, 60],
-        default_minutes=60,
-    )
+    return world.service(ServiceKind.ASSESSMENT)
 
 
 def needling_service() -> Service:
-    return ServiceFactory(
-        kind=ServiceKind.DRY_NEEDLING,
-        name="Dry-needling session",
-        allowed_minutes=[15, 20, 30],
-        default_minutes=30,
-    )
+    return world.service(ServiceKind.DRY_NEEDLING)
 
 
 class AppointmentFactory(factory.django.DjangoModelFactory):
@@ -94,37 +84,23 @@ def a_clinic(
     **location_fields,
 ) -> Clinic:
     location = location or LocationFactory(**location_fields)
-    for weekday in range(6):
-        OpeningHours.objects.get_or_create(
-            location=location,
-            weekday=weekday,
-            defaults={"opens_at": dt.time(8), "closes_at": dt.time(18)},
-        )
-    practitioner = practitioner or certified_practitioner(locations=[location])
-    _works_weekdays(practitioner, location)
-    room_list = [RoomFactory(location=location, name=f"Room {n + 1}") for n in range(rooms)]
+    world.opening_hours(location, world.weekly(range(6), dt.time(8), dt.time(18)))
+    hours = {location: world.weekly(range(5), dt.time(9), dt.time(17))}
+    if practitioner:
+        world.working_hours([(practitioner, hours)])
+    else:
+        practitioner = certified_practitioner(locations=[location], hours=hours)
+    room_list = booking_world.rooms(location, rooms)
     return Clinic(location, practitioner, room_list, assessment_service(), needling_service())
-
-
-def _works_weekdays(practitioner: Practitioner, location: Location) -> None:
-    """`practitioner` works at `location` Monday to Friday, 9:00–17:00."""
-    for weekday in range(5):
-        WorkingHours.objects.create(
-            practitioner=practitioner,
-            location=location,
-            weekday=weekday,
-            starts_at=dt.time(9),
-            ends_at=dt.time(17),
-        )
 
 
 def a_colleague(clinic: Clinic, *, certified: bool = True) -> Practitioner:
     """A second practitioner at the clinic, working the same hours (Monday to Friday 9–17);
     with `certified=False`, one without any dry-needling certification."""
-    colleague = certified_practitioner(locations=[clinic.location])
+    hours = {clinic.location: world.weekly(range(5), dt.time(9), dt.time(17))}
+    colleague = certified_practitioner(locations=[clinic.location], hours=hours)
     if not certified:
         colleague.certifications.all().delete()
-    _works_weekdays(colleague, clinic.location)
     return colleague
 
 
@@ -365,32 +341,27 @@ def busy_day(
     every hour, for patients of their own (made in bulk, so that the test stays fast)."""
     from booking.availability import aware
 
-    for weekday in range(7):
-        OpeningHours.objects.get_or_create(
-            location=location,
-            weekday=weekday,
-            defaults={"opens_at": dt.time(7), "closes_at": dt.time(19)},
-        )
+    world.opening_hours(location, world.weekly(range(7), dt.time(7), dt.time(19)))
     service = assessment_service()
-    people = []
-    for n in range(practitioners):
-        practitioner = certified_practitioner(locations=[location])
-        WorkingHours.objects.create(
-            practitioner=practitioner,
-            location=location,
-            weekday=day.weekday(),
-            starts_at=dt.time(8),
-            ends_at=dt.time(18),
+    hours = {location: world.weekly([day.weekday()], dt.time(8), dt.time(18))}
+    people = list(
+        zip(
+            [
+                certified_practitioner(locations=[location], hours=hours)
+                for _ in range(practitioners)
+            ],
+            booking_world.rooms(location, practitioners, name="Busy room {n}"),
+            strict=True,
         )
-        people.append((practitioner, RoomFactory(location=location, name=f"Busy room {n + 1}")))
-    patients = Patient.objects.bulk_create(
+    )
+    patients = world.patients(
         [
-            Patient(
-                first_name="Busy",
-                last_name=f"Patient {n}",
-                date_of_birth=dt.date(1970, 1, 1),
-                phone="416-555-0100",
-            )
+            {
+                "first_name": "Busy",
+                "last_name": f"Patient {n}",
+                "date_of_birth": dt.date(1970, 1, 1),
+                "phone": "416-555-0100",
+            }
             for n in range(practitioners * appointments_each)
         ]
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import factory
 from django.utils import timezone
@@ -21,11 +20,9 @@ from intake.questionnaire.models import (
     ConsentSignature,
     ConsentVersion,
     Intake,
-    Onset,
-    TreatmentOutcome,
-    Units,
 )
-from intake.questionnaire.questions import QUESTION_STEPS, SCREENING, SYMPTOMS, TREATMENTS
+from intake.questionnaire.questions import QUESTION_STEPS
+from intake.world import complete_answers
 
 
 class ConsentDocumentFactory(factory.django.DjangoModelFactory):
@@ -55,41 +52,6 @@ def publish_consents() -> list[ConsentVersion]:
         ConsentVersionFactory(document=ConsentDocumentFactory(kind=kind))
         for kind in ConsentDocument.Kind
     ]
-
-
-def complete_answers(patient: Patient, **overrides) -> dict:
-    """Answers to every question, as the model stores them: a patient with no screening flag."""
-    answers = {
-        "phone": patient.phone,
-        "email": patient.email,
-        "emergency_contact_name": "Sam Miles",
-        "emergency_contact_phone": "416-555-0191",
-        "preferred_location": patient.locations.first(),
-        "affected_foot": "right",
-        "weeks_of_pain": 12,
-        "onset": Onset.GRADUAL,
-        "had_before": False,
-        **{q.field: True for q in SYMPTOMS},
-        "pain_first_steps": 7,
-        "pain_average": 5,
-        "pain_worst": 8,
-        "walking_minutes": 20,
-        "standing_hours": Decimal("6.5"),
-        "activity_1": "Walking the dog",
-        "activity_1_score": 4,
-        "goals": "Walk the dog without pain",
-        "measurement_units": Units.METRIC,
-        "height_cm": Decimal("170.00"),
-        "weight_kg": Decimal("80.00"),
-        "foot_type": "flat",
-        "high_impact_activity": False,
-        "long_hours_standing": True,
-        "tight_calves": True,
-        "unsupportive_footwear": False,
-        **{t.field: TreatmentOutcome.NOT_TRIED for t in TREATMENTS},
-        **{q.field: False for q in SCREENING},
-    }
-    return answers | overrides
 
 
 class IntakeFactory(factory.django.DjangoModelFactory):
