@@ -30,7 +30,9 @@ def staff_panel(appointment: Appointment, user) -> dict:
         "badges": badges.appointment_badges(appointment, overview, history),
         "flag_reasons": overview.flag_reasons if gates.sees_intake_answers(user) else (),
         "consent_current": overview.consent_current,
-        "counter_consent_url": intake_links.intake_url("counter_consent", appointment.patient_id),
+        "counter_consent_url": intake_links.intake_url(
+            "counter_consent", appointment.patient_id, appointment=appointment.pk
+        ),
         "chart_url": intake_links.intake_url("patient_chart", appointment.patient_id)
         if user.role == Role.PRACTITIONER
         else None,
