@@ -171,7 +171,7 @@ def test_the_front_desk_runs_the_day_on_the_counter_tablet(demo, open_page):
     counter.get_by_label("Type your full name to sign").fill("Marcus Reid")
     counter.get_by_role("button", name="Sign").click()
     counter.get_by_text("Please hand the tablet back").wait_for()
-    counter.goto(f"/appointments/{marcus.pk}/")
+    counter.get_by_role("link", name="Back to the appointment to check Marcus in").click()
     check_in = counter.get_by_role("button", name="Check in")
     check_in.focus()
     counter.keyboard.press("Enter")
