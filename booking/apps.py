@@ -6,16 +6,22 @@ class BookingConfig(AppConfig):
     verbose_name = "Booking"
 
     def ready(self) -> None:
+        from booking.intake_links import appointment_page_for_intake
         from booking.pages import register_booking_pages
         from booking.selectors import upcoming_assessments, visits_for_intake
         from intake.clinical.selectors import register_visits
-        from intake.questionnaire.selectors import register_upcoming_assessments
+        from intake.questionnaire.selectors import (
+            register_appointment_pages,
+            register_upcoming_assessments,
+        )
 
         register_booking_pages()
         # Intake lists questionnaires missing before an assessment; booking knows which.
         register_upcoming_assessments(upcoming_assessments)
         # Intake's surveys are about sessions and courses, which booking knows.
         register_visits(visits_for_intake)
+        # The counter consent, opened from a refused check-in, returns to that appointment.
+        register_appointment_pages(appointment_page_for_intake)
 
     def seed_demo(self, story) -> None:
         from booking.demo.bookings import seed_bookings

@@ -1,7 +1,8 @@
 """Where intake's pages are, for booking's pages and emails: a patient's chart, the desk's
-consent page, note pages, the questionnaire and the after-care survey. Booking's questions to
-intake (may a course be booked, is the questionnaire done) are in `booking/gates.py`; this
-module only builds addresses. Tests replace a link here."""
+consent page, note pages, the questionnaire and the after-care survey; and, the other way, where
+an appointment's page is for intake's counter consent. Booking's questions to intake (may a
+course be booked, is the questionnaire done) are in `booking/gates.py`; this module only builds
+addresses. Tests replace a link here."""
 
 from __future__ import annotations
 
@@ -32,3 +33,13 @@ def aftercare_survey_path(appointment) -> str | None:
     from intake.clinical.models import SurveyKind
 
     return survey_path(appointment, SurveyKind.AFTER_CARE)
+
+
+def appointment_page_for_intake(patient_id: int, appointment_id: int) -> str | None:
+    """The page of appointment `appointment_id` if it is one of the patient's (else None), for
+    the counter consent to return to the check-in; registered in BookingConfig.ready()."""
+    from booking.models import Appointment
+
+    if not Appointment.objects.filter(pk=appointment_id, patient_id=patient_id).exists():
+        return None
+    return reverse("booking:appointment_detail", args=[appointment_id])

@@ -4,13 +4,22 @@ from django.conf import settings
 from django.urls import reverse
 
 from clinic.pages import ANONYMOUS, nav_links
+from clinic.security import second_step_pending
 
 
 def navigation(request):
     user = getattr(request, "user", None)
-    role = user.role if user is not None and user.is_authenticated else ANONYMOUS
+    # A request built outside the middleware (the benchmark's RequestFactory) has no session,
+    # so no login half-way through.
+    if hasattr(request, "session") and second_step_pending(request):
+        # Between the password and the code the only ways on are the code and logging out:
+        # the role's menu would show where the records are before the login is complete.
+        links = []
+    else:
+        role = user.role if user is not None and user.is_authenticated else ANONYMOUS
+        links = nav_links(role)
     items = []
-    for link in nav_links(role):
+    for link in links:
         url = reverse(link.url_name)
         items.append({"label": link.label, "url": url, "current": request.path == url})
     return {"clinic_name": settings.CLINIC_NAME, "nav_items": items}

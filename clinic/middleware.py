@@ -13,11 +13,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from clinic.models import STAFF_ROLES
-from clinic.security import (
-    SECOND_FACTOR_CHECKED_SESSION_KEY,
-    SECOND_FACTOR_SESSION_KEY,
-    second_factor_required,
-)
+from clinic.security import second_step_pending
 
 # Pages reachable before the second factor is given (logging out, setting it up, proving it).
 TWO_FACTOR_OPEN = {"logout", "clinic:two_factor_setup", "clinic:two_factor_verify"}
@@ -73,31 +69,16 @@ class TwoFactorMiddleware:
     """Staff (and patients who turned it on) must give their second factor before any page
     but logging out and setting it up — the admin included."""
 
-    RECHECK_SECONDS = 60
-
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not user.is_verified():
-            session = request.session
-            required = session.get(SECOND_FACTOR_SESSION_KEY)
-            now = int(timezone.now().timestamp())
-            # Two-step login turned on in another browser applies to this session too: a
-            # session that did not need it is asked again at most once a minute (one query).
-            if required is None or (
-                not required
-                and now - session.get(SECOND_FACTOR_CHECKED_SESSION_KEY, 0) >= self.RECHECK_SECONDS
-            ):
-                required = session[SECOND_FACTOR_SESSION_KEY] = second_factor_required(user)
-                session[SECOND_FACTOR_CHECKED_SESSION_KEY] = now
-            if required and not self._open(request):
-                has_device = user.totpdevice_set.filter(confirmed=True).exists()
-                target = "clinic:two_factor_verify" if has_device else "clinic:two_factor_setup"
-                return HttpResponseRedirect(
-                    f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
-                )
+        if second_step_pending(request) and not self._open(request):
+            has_device = request.user.totpdevice_set.filter(confirmed=True).exists()
+            target = "clinic:two_factor_verify" if has_device else "clinic:two_factor_setup"
+            return HttpResponseRedirect(
+                f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
+            )
         return self.get_response(request)
 
     @staticmethod

@@ -100,6 +100,32 @@ def has_confirmed_device(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+# A session that did not need the second factor asks again at most this often (one query).
+SECOND_FACTOR_RECHECK_SECONDS = 60
+
+
+def second_step_pending(request: HttpRequest) -> bool:
+    """The password is given but the second factor this account needs is not yet: such a
+    session may only log out, set up its authenticator or give its code (the middleware)
+    and sees no role's navigation (the layout).
+
+    Two-step login turned on in another browser applies to this session too: a session that
+    did not need it is asked again at most once a minute."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_verified():
+        return False
+    session = request.session
+    required = session.get(SECOND_FACTOR_SESSION_KEY)
+    now = int(timezone.now().timestamp())
+    if required is None or (
+        not required
+        and now - session.get(SECOND_FACTOR_CHECKED_SESSION_KEY, 0) >= SECOND_FACTOR_RECHECK_SECONDS
+    ):
+        required = session[SECOND_FACTOR_SESSION_KEY] = second_factor_required(user)
+        session[SECOND_FACTOR_CHECKED_SESSION_KEY] = now
+    return bool(required)
+
+
 @receiver(user_logged_in)
 def remember_login(sender, request, user, **kwargs) -> None:
     """Start the session clocks and note whether this account uses a second factor."""

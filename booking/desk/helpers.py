@@ -23,7 +23,7 @@ from booking.models import (
 from clinic import access, dates
 from clinic.audit import log_access, record_listing
 from clinic.context_processors import in_panel
-from clinic.models import Location
+from clinic.models import Location, Weekday
 
 LOCATION_COOKIE = "desk_location"
 _COOKIE_SALT = "booking.desk.location"
@@ -58,7 +58,7 @@ def remembered_location(request) -> Location | None:
     return access.visible_locations(request.user).filter(slug=slug).first()
 
 
-def date_param(request, name: str, default: dt.date) -> dt.date:
+def date_param(request, name: str, default: dt.date | None) -> dt.date | None:
     return dates.date_in_query(request.GET, name, default)
 
 
@@ -70,6 +70,19 @@ def done(request, message: str, next_url: str) -> HttpResponse:
         return trigger_client_event(HttpResponse(status=204), "deskChanged", {"message": message})
     messages.success(request, message)
     return redirect(next_url)
+
+
+def week_to_open(location: Location) -> dt.date:
+    """The Monday of the week a location's week view opens on when none is chosen: the
+    current working week, or the next one once this week's working days are over (on Saturday
+    and Sunday at a location open Monday to Friday). A location with no opening hours on
+    record counts Monday to Friday."""
+    today = location.today()
+    open_days = set(location.opening_hours.values_list("weekday", flat=True))
+    monday = today - dt.timedelta(days=today.weekday())
+    if today.weekday() > max(open_days, default=Weekday.FRIDAY):
+        return monday + dt.timedelta(weeks=1)
+    return monday
 
 
 def form_problems(*forms) -> str:
@@ -111,6 +124,9 @@ def toolbar(request, location: Location, page: str, day: dt.date | None = None) 
         "locations": locations,
         "page": page,
         "toolbar_day": day or location.today(),
+        # The Week button opens the week of the day shown, or with no other day chosen the
+        # working week (the next one at the weekend).
+        "toolbar_week_from": day if day is not None and day != location.today() else None,
         "requests_waiting": Appointment.objects.filter(
             status=Status.REQUESTED, proposed_by_clinic=False, location__in=locations
         ).count(),

@@ -1,5 +1,5 @@
-"""The staff side of an appointment's page: badges, whether check-in is possible, the actions
-open to it, and the counter tablet's pre-session check-in.
+"""The staff side of an appointment's page: badges, whether check-in is possible (or when it
+opens), the actions open to it, and the counter tablet's pre-session check-in.
 """
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import gates, intake_links
+from booking import gates, intake_links, services
 from booking.desk import badges
 from booking.desk.helpers import day_url
 from booking.models import (
@@ -26,16 +26,23 @@ def staff_panel(appointment: Appointment, user) -> dict:
         appointment.patient_id, badges.NO_HISTORY
     )
     now = timezone.now()
+    confirmed = appointment.status == Status.CONFIRMED
     return {
         "badges": badges.appointment_badges(appointment, overview, history),
         "flag_reasons": overview.flag_reasons if gates.sees_intake_answers(user) else (),
         "consent_current": overview.consent_current,
-        "counter_consent_url": intake_links.intake_url("counter_consent", appointment.patient_id),
+        "counter_consent_url": intake_links.intake_url(
+            "counter_consent", appointment.patient_id, appointment=appointment.pk
+        ),
         "chart_url": intake_links.intake_url("patient_chart", appointment.patient_id)
         if user.role == Role.PRACTITIONER
         else None,
         "can_confirm": appointment.status == Status.REQUESTED,
-        "can_check_in": appointment.status == Status.CONFIRMED,
+        "can_check_in": confirmed and appointment.check_in_is_open(now),
+        # Not yet: when it opens, instead of a button the service would refuse.
+        "check_in_opens": services.check_in_opens_text(appointment)
+        if confirmed and not appointment.check_in_is_open(now)
+        else "",
         "can_complete": appointment.status == Status.CHECKED_IN,
         "can_no_show": appointment.status == Status.CONFIRMED and appointment.starts_at <= now,
         "can_cancel": appointment.can_change_to(Status.CANCELLED),

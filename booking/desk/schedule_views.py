@@ -21,6 +21,7 @@ from booking.desk.helpers import (
     remembered_location,
     render_location_page,
     toolbar,
+    week_to_open,
 )
 from clinic import access
 from clinic.models import Location, Practitioner, Role
@@ -102,7 +103,8 @@ def location_day_list(request, slug: str):
 def location_week(request, slug: str):
     """Practitioners down the side, the week's days across: appointments and free time."""
     location = access.get_visible_location(request.user, slug)
-    first = week_start(date_param(request, "from", location.today()))
+    chosen = date_param(request, "from", None)
+    first = week_start(chosen) if chosen else week_to_open(location)
     week = schedule.load_location_week(location, first)
     context = toolbar(request, location, "week", first) | {
         "week": week,

@@ -68,6 +68,11 @@ ACTIVE = Q(status__in=ACTIVE_STATUSES)
 MOVABLE_STATUSES = (Status.REQUESTED, Status.CONFIRMED)
 
 
+# Check-in opens this long before the start: the day's list can be checked in from the
+# morning (or the evening before an early visit), never days ahead.
+CHECK_IN_OPENS_BEFORE = dt.timedelta(hours=12)
+
+
 class CancelledBy(models.TextChoices):
     PATIENT = "patient", "Patient"
     CLINIC = "clinic", "Clinic"
@@ -288,6 +293,13 @@ class Appointment(models.Model):
 
     def can_change_to(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]
+
+    def check_in_opens_at(self) -> dt.datetime:
+        """When the desk may first check the patient in: CHECK_IN_OPENS_BEFORE the start."""
+        return self.starts_at - CHECK_IN_OPENS_BEFORE
+
+    def check_in_is_open(self, at: dt.datetime) -> bool:
+        return at >= self.check_in_opens_at()
 
     def cancellation_deadline(self) -> dt.datetime:
         return self.starts_at - dt.timedelta(hours=self.location.cancellation_notice_hours)

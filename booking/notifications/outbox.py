@@ -6,6 +6,7 @@ an appointment's messages and of the ones that failed.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -135,11 +136,55 @@ def withdraw(rows: QuerySet[Notification], reason: str) -> int:
 
 
 def history(appointment: Appointment) -> list[Notification]:
-    """Every message about the appointment (and its course), oldest first."""
+    """Every row about the appointment (and its course), oldest first."""
     about = Q(appointment=appointment)
     if appointment.course_id:
         about |= Q(course_id=appointment.course_id)
     return list(Notification.objects.filter(about).order_by("created_at", "id"))
+
+
+@dataclass
+class Email:
+    """One email as the patient would count it, and the rows the outbox kept of it: a reminder
+    re-planned after a move, a 'moved' message replaced by a newer one before it went, a
+    message sent again are one email whose latest row says where it stands."""
+
+    rows: list[Notification] = field(default_factory=list)  # oldest first
+
+    @property
+    def latest(self) -> Notification:
+        return self.rows[-1]
+
+    @property
+    def earlier(self) -> list[Notification]:
+        return self.rows[:-1]
+
+
+def _same_email(row: Notification) -> tuple:
+    return (
+        row.kind,
+        row.appointment_id,
+        row.course_id if row.appointment_id is None else None,
+        row.reminder_hours,
+        row.context.get("checkin"),
+    )
+
+
+def emails(appointment: Appointment) -> list[Email]:
+    """The appointment's emails (and its course's), one each, in the order they were first
+    written. A row joins the email of the same kind (and lead time, and questionnaire) until
+    that one is sent; after that it is a new email (a reminder for the new time after the
+    old one went out, a second move)."""
+    found: list[Email] = []
+    open_emails: dict[tuple, Email] = {}
+    for row in history(appointment):
+        key = _same_email(row)
+        email = open_emails.get(key)
+        if email is None or email.latest.state == State.SENT:
+            email = open_emails[key] = Email()
+            found.append(email)
+        email.rows.append(row)
+    return found
 
 
 def failures(locations: QuerySet[Location] | None) -> QuerySet[Notification]:

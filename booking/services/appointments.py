@@ -29,6 +29,7 @@ from booking.services.writing import (
     write,
 )
 from clinic.models import Location, Patient, Practitioner, Service, User
+from clinic.templatetags.clinic_time import at_location
 
 # --- Staff bookings ------------------------------------------------------------------------------
 
@@ -161,8 +162,8 @@ def change_status(
         raise TransitionRefused(
             "A patient can only be marked as a no-show once the appointment has started."
         )
-    if to == Status.CHECKED_IN and now < current.starts_at - dt.timedelta(hours=12):
-        raise TransitionRefused("Check-in opens on the day of the appointment.")
+    if to == Status.CHECKED_IN and not current.check_in_is_open(now):
+        raise TransitionRefused(f"Check-in opens at {check_in_opens_text(current)}.")
     if to == Status.CHECKED_IN:
         _require_current_consent(current.patient)
     fields = ()
@@ -172,6 +173,12 @@ def change_status(
     previous = _apply_status(current, to=to, actor=actor, reason=reason, now=now, fields=fields)
     notifications.status_changed(current, previous=previous, now=now)
     return current
+
+
+def check_in_opens_text(appointment: Appointment) -> str:
+    """When check-in opens, as the refusal and the desk's panel say it: '10:30 PM EDT, Tue 8
+    Jun 2027', in the appointment's location's time."""
+    return at_location(appointment.check_in_opens_at(), appointment.location, "g:i A T, D j M Y")
 
 
 def _require_current_consent(patient: Patient) -> None:

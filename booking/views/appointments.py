@@ -68,7 +68,7 @@ def appointment_detail(request, pk: int):
     log_access(request, appointment)
     is_patient = request.user.role == Role.PATIENT
     events = appointment.events.select_related("actor") if not is_patient else None
-    sent = notifications.history(appointment) if not is_patient else None
+    sent = notifications.emails(appointment) if not is_patient else None
     return render(
         request,
         "booking/appointment_detail.html",

@@ -205,6 +205,31 @@ def register_upcoming_assessments(provider: UpcomingAssessments) -> None:
         _upcoming_providers.append(provider)
 
 
+# --- The appointment page a counter consent returns to (provided by the booking app) --------
+
+AppointmentPage = Callable[[int, int], str | None]
+_appointment_page_providers: list[AppointmentPage] = []
+
+
+def register_appointment_pages(provider: AppointmentPage) -> None:
+    """Booking tells intake where an appointment's page is, so the counter consent can send
+    the desk back to the check-in it came from. `provider(patient_id, appointment_id)` returns
+    the page's address, or None when there is no such appointment of that patient. Booking
+    calls this from its AppConfig.ready()."""
+    if provider not in _appointment_page_providers:
+        _appointment_page_providers.append(provider)
+
+
+def appointment_page(patient_id: int, appointment_id: int | None) -> str | None:
+    """The page of the patient's appointment `appointment_id`, or None (no id, not theirs)."""
+    if appointment_id is None:
+        return None
+    for provider in _appointment_page_providers:
+        if url := provider(patient_id, appointment_id):
+            return url
+    return None
+
+
 @dataclass(frozen=True)
 class UpcomingAssessment:
     starts_at: dt.datetime

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 from clinic import access
 from clinic.audit import record_access, record_listing
 from clinic.models import AccessLog, Patient
+from clinic.params import positive_whole_number
 from intake.access import answer_readers_required, get_visible_intake, sees_answers
 from intake.questionnaire import selectors, services
 from intake.questionnaire.forms import (
@@ -430,17 +431,25 @@ def consent(request):
 @GET_OR_POST
 def counter_consent(request, patient_pk: int):
     """The front desk hands a tablet to the patient at the counter to sign the current
-    consent; the signature records who collected it."""
+    consent; the signature records who collected it. Opened from a check-in refused for want
+    of consent (`?appointment=<id>`, one of this patient's), it leads back to that
+    appointment's page; else to the patient's chart."""
     patient = access.get_visible_patient(request.user, patient_pk)
+    back_to_appointment = selectors.appointment_page(
+        patient.pk, positive_whole_number(request.GET.get("appointment"))
+    )
     return _consent(
         request,
         patient,
         collected_by=request.user,
         template="intake/questionnaire/counter_consent.html",
+        extra={"back_to_appointment": back_to_appointment},
     )
 
 
-def _consent(request, patient: Patient, *, collected_by, template: str) -> HttpResponse:
+def _consent(
+    request, patient: Patient, *, collected_by, template: str, extra: dict | None = None
+) -> HttpResponse:
     versions = list(ConsentVersion.objects.current())
     statuses = selectors.consent_statuses(patient)
     form = ConsentForm(
@@ -472,7 +481,8 @@ def _consent(request, patient: Patient, *, collected_by, template: str) -> HttpR
                 "Thank you, the consent is signed."
                 + (" Please hand the tablet back to the front desk." if collected_by else ""),
             )
-            return redirect(request.path)
+            # The query (the appointment to return to) is kept; the path is this page's own.
+            return redirect(request.get_full_path())
     if collected_by is not None:  # staff at the counter: the page shows the patient's consents
         record_access(
             actor=request.user,
@@ -489,6 +499,7 @@ def _consent(request, patient: Patient, *, collected_by, template: str) -> HttpR
             "versions": versions,
             "statuses": statuses,
             "all_signed": all(s.signed for s in statuses),
+            **(extra or {}),
         },
         status=status,
     )

@@ -94,6 +94,48 @@ def test_check_in_with_current_consent_is_recorded(login, front_desk, soon, inta
     assert "Checked in" in response.content.decode()  # the history on the page
 
 
+def test_check_in_is_offered_only_once_it_opens_and_says_when_before(
+    login, front_desk, clinic, patient, intake, time_machine
+):
+    intake.ready(patient)
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 2, 16))
+    opens = appointment.starts_at - dt.timedelta(hours=12)
+    local = opens.astimezone(clinic.location.zone)
+    when = f"4:00 AM {local.tzname()}, {local:%a} {local.day} {local:%b %Y}"
+    check_in = reverse("booking:desk_check_in", args=[appointment.pk])
+    page = reverse("booking:appointment_detail", args=[appointment.pk])
+    client = login(front_desk)
+
+    html = client.get(page).content.decode()
+    assert f"Check-in opens at {when}." in html
+    assert check_in not in html
+
+    time_machine.move_to(opens - dt.timedelta(minutes=1), tick=False)
+    client = login(front_desk)  # a week on: the staff session has long ended
+    refused = _post(client, "desk_check_in", appointment)
+    assert f"Check-in opens at {when}." in _messages(refused)
+    assert check_in not in refused.content.decode()
+
+    time_machine.move_to(opens, tick=False)
+    html = client.get(page).content.decode()
+    assert check_in in html and "Check-in opens at" not in html
+    assert "is checked in." in _messages(_post(client, "desk_check_in", appointment))
+
+
+def test_the_consent_warning_shows_before_check_in_opens(
+    login, front_desk, clinic, patient, intake
+):
+    intake.record(patient, submitted=True, consent_current=False)
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 2, 16))
+    html = (
+        login(front_desk)
+        .get(reverse("booking:appointment_detail", args=[appointment.pk]))
+        .content.decode()
+    )
+    assert "Check-in opens at" in html
+    assert "Sign the consent at the counter" in html
+
+
 def test_a_cancelled_appointment_cannot_be_checked_in(login, front_desk, soon, intake):
     intake.ready(soon.patient)
     services.cancel_appointment(soon, by="patient", actor=front_desk, reason="Unwell")

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import notifications
+from booking import notifications, services
 from booking.models import Notification, NotificationPreference
 from tests.factories import PatientFactory
 
@@ -40,6 +40,62 @@ def test_the_appointment_page_shows_staff_what_was_sent_and_when(login, front_de
     assert "Emails to the patient" in page
     assert "Confirmation" in page and "Sent" in page and "sent " in page
     assert "Reminder (24 h before)" in page and "Waiting to be sent" in page
+
+
+def _email_rows(page: str) -> list[str]:
+    table = page.split('class="table table-sm email-history"', 1)[1].split("</table>", 1)[0]
+    return [
+        row.split("</th>", 1)[0].rsplit(">", 1)[1] for row in table.split('<th scope="row"')[1:]
+    ]
+
+
+def test_the_appointment_page_shows_one_row_per_email_with_its_earlier_versions_on_demand(
+    login, front_desk, book, patient
+):
+    appointment = book(patient)
+    for hours in (2, 3):  # moved twice before any email went out
+        services.reschedule_appointment(
+            appointment,
+            starts_at=appointment.starts_at + dt.timedelta(hours=hours),
+            actor=front_desk,
+        )
+    appointment.refresh_from_db()
+    assert appointment.notifications.count() == 12  # what the outbox keeps...
+    page = (
+        login(front_desk)
+        .get(reverse("booking:appointment_detail", args=[appointment.pk]))
+        .content.decode()
+    )
+    # ...and what staff read: one row per email, each at its latest state.
+    assert _email_rows(page) == [
+        "Confirmation",
+        "Intake still missing",
+        "Reminder (48 h before)",
+        "Reminder (24 h before)",
+        "Moved",
+    ]
+    assert page.count("<details>") == 4  # the re-planned three and the replaced move
+    assert "3 versions" in page and "2 versions" in page
+    assert "The appointment moved; the message follows it to the new time." in page
+    assert "Replaced by a newer message about the same appointment." in page
+
+
+def test_an_email_sent_before_a_move_stays_apart_from_the_one_for_the_new_time(
+    front_desk, book, patient, time_machine
+):
+    appointment = book(patient)
+    reminder = appointment.notifications.get(reminder_hours=48)
+    time_machine.move_to(reminder.send_after, tick=False)
+    notifications.send_due(worker="w", now=timezone.now())
+    services.reschedule_appointment(
+        appointment, starts_at=appointment.starts_at + dt.timedelta(hours=3), actor=front_desk
+    )
+    emails = notifications.emails(appointment)
+    reminders_48 = [e for e in emails if e.latest.reminder_hours == 48]
+    assert [[row.state for row in e.rows] for e in reminders_48] == [
+        [State.SENT],
+        [State.PENDING],
+    ]
 
 
 def test_patients_do_not_see_the_email_log(login, book, patient):

@@ -8,10 +8,16 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from booking import notifications, services
-from booking.models import LocationReminderPolicy, Notification, Status
+from booking.forms import slot_choice_value
+from booking.models import (
+    LocationReminderPolicy,
+    Notification,
+    Status,
+)
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_placed_hold, a_slot_hold, a_waitlist_entry
 from tests.factories import PatientFactory
@@ -140,6 +146,45 @@ def test_moving_twice_before_the_email_goes_sends_one_message_from_the_first_tim
     waiting = appointment.notifications.filter(kind=Kind.RESCHEDULED, state=State.PENDING)
     assert waiting.count() == 1
     assert dt.datetime.fromisoformat(waiting.get().context["from_starts_at"]) == original
+
+
+def test_a_move_at_the_desk_adds_one_email_and_re_plans_each_waiting_one_once(
+    login, book, patient, front_desk, clinic
+):
+    # The most a location asks for: four reminders, and the intake nudge.
+    LocationReminderPolicy.objects.create(location=clinic.location, hours=[168, 72, 48, 24])
+    appointment = book(patient, next_weekday(clinic.location, 1, 10, weeks_ahead=2))
+    client = login(front_desk)
+    emails_before = len(notifications.emails(appointment))
+    assert emails_before == 6  # confirmation, intake nudge, four reminders
+
+    for day in (3, 4):  # moved, then moved again before the first email about it went
+        target = next_weekday(clinic.location, day, 14, weeks_ahead=2)
+        response = client.post(
+            reverse("booking:desk_move", args=[appointment.pk]),
+            {
+                "version": appointment.version,
+                "location": clinic.location.slug,
+                "slot": slot_choice_value(clinic.practitioner.pk, target),
+            },
+            follow=True,
+        )
+        assert "Moved to" in " ".join(str(m) for m in response.context["messages"])
+        appointment.refresh_from_db()
+        waiting = appointment.notifications.filter(state=State.PENDING)
+        # One of each, for the new time: nothing piles up in what will be sent...
+        assert sorted(waiting.values_list("kind", "reminder_hours")) == sorted(
+            [(Kind.CONFIRMED, None), (Kind.RESCHEDULED, None), (Kind.INTAKE_MISSING, None)]
+            + [(Kind.REMINDER, hours) for hours in (168, 72, 48, 24)]
+        )
+        assert {
+            row.context["starts_at"]
+            for row in waiting.filter(kind__in=notifications.SCHEDULED_KINDS)
+        } == {notifications.start_as_scheduled(appointment)}
+    # ...the outbox keeps what each move withdrew (5 rows each, and the first move's message)...
+    assert appointment.notifications.filter(state=State.SKIPPED).count() == 11
+    # ...and the appointment's page counts emails, not rows: the two moves added one.
+    assert len(notifications.emails(appointment)) == emails_before + 1
 
 
 def test_cancelling_withdraws_what_waits_and_writes_the_cancellation(book, patient, front_desk):

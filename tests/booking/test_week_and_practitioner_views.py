@@ -62,6 +62,48 @@ def test_the_week_shows_each_practitioners_days(login, front_desk, clinic, intak
     assert "Off" in html  # Saturday and Sunday
 
 
+def _week_opened(client, location) -> str:
+    html = client.get(reverse("booking:location_week", args=[location.slug])).content.decode()
+    return html.split(" · week of ", 1)[1].split("<", 1)[0]
+
+
+# Saturday 12 June 2027, 10:00 in Toronto.
+SATURDAY = dt.datetime(2027, 6, 12, 14, tzinfo=dt.UTC)
+
+
+def test_with_no_week_chosen_the_week_opens_on_the_current_working_week(
+    login, front_desk, clinic, time_machine
+):
+    time_machine.move_to(SATURDAY - dt.timedelta(days=3))  # Wednesday
+    client = login(front_desk)
+    assert _week_opened(client, clinic.location) == "Monday 7 June 2027"
+
+
+@pytest.mark.time_machine(SATURDAY, tick=True)
+def test_on_saturday_the_week_opens_on_the_next_working_week(login, front_desk, clinic):
+    OpeningHours.objects.filter(location=clinic.location, weekday=5).delete()  # Mon–Fri
+    client = login(front_desk)
+    assert _week_opened(client, clinic.location) == "Monday 14 June 2027"
+    # A week chosen is the week shown, and the way back to it is one click.
+    html = client.get(
+        reverse("booking:location_week", args=[clinic.location.slug]), {"from": "2027-06-12"}
+    ).content.decode()
+    assert "week of Monday 7 June 2027" in html
+    day = client.get(reverse("booking:location_day", args=[clinic.location.slug])).content
+    week_button = f'href="{reverse("booking:location_week", args=[clinic.location.slug])}"'
+    assert week_button in day.decode()  # today's day: the Week button chooses no week
+
+
+@pytest.mark.time_machine(SATURDAY, tick=True)
+def test_a_location_open_on_saturday_still_shows_this_week_then(login, front_desk, clinic):
+    assert _week_opened(login(front_desk), clinic.location) == "Monday 7 June 2027"
+
+
+@pytest.mark.time_machine(SATURDAY + dt.timedelta(days=1), tick=True)
+def test_on_sunday_after_the_last_working_day_it_opens_on_the_next_week(login, front_desk, clinic):
+    assert _week_opened(login(front_desk), clinic.location) == "Monday 14 June 2027"
+
+
 def test_the_week_of_a_busy_location_takes_a_fixed_number_of_queries(
     login, location, intake, django_assert_max_num_queries
 ):

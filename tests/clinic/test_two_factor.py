@@ -122,3 +122,37 @@ def test_the_next_address_cannot_send_the_user_elsewhere(front_desk):
         {"token": current_code(device), "next": "https://evil.example/"},
     )
     assert done.context["next"] == reverse("clinic:home")
+
+
+def _staff_menu_links(html: str) -> list[str]:
+    urls = [
+        reverse("clinic:front_desk_home"),
+        reverse("booking:schedule"),
+        reverse("booking:requests_queue"),
+        reverse("intake:intake_list"),
+        reverse("booking:email_problems"),
+    ]
+    return [url for url in urls if f'href="{url}"' in html]
+
+
+def test_the_code_page_shows_no_staff_menu_until_the_code_is_given(front_desk):
+    device = TOTPDevice.objects.create(user=front_desk, name="Phone", confirmed=True)
+    client, response = _password_login(front_desk)
+    code_page = response.redirect_chain[-1][0]
+    assert code_page.startswith(reverse("clinic:two_factor_verify"))
+    html = response.content.decode()
+    assert _staff_menu_links(html) == []
+    assert f'action="{reverse("logout")}"' in html
+
+    done = client.post(code_page, {"token": current_code(device)})
+    assert done.status_code == 302
+    home = client.get(reverse("clinic:front_desk_home")).content.decode()
+    assert len(_staff_menu_links(home)) == 5
+
+
+def test_the_set_up_page_shows_no_staff_menu_either(manager):
+    client, response = _password_login(manager)
+    assert response.redirect_chain[-1][0].startswith(reverse("clinic:two_factor_setup"))
+    html = response.content.decode()
+    assert reverse("clinic:access_log") not in html
+    assert reverse("booking:reports") not in html

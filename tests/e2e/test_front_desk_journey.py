@@ -129,6 +129,21 @@ def test_the_front_desk_runs_the_day_on_the_counter_tablet(demo, open_page):
     page.get_by_role("link", name="Leaside", exact=True).click()
     leaside = page.url
 
+    # The week, with no week chosen (the working week): seven days side by side on the
+    # tablet, none cut off or scrolled out of sight.
+    page.get_by_role("link", name="Week", exact=True).click()
+    page.get_by_role("heading", name="Leaside · week of").wait_for()
+    box = page.evaluate(
+        "() => { const t = document.querySelector('.week-table');"
+        " const box = t.parentElement.getBoundingClientRect();"
+        " return {table: t.scrollWidth, box: t.parentElement.clientWidth,"
+        " right: box.right, window: document.documentElement.clientWidth,"
+        " days: t.querySelectorAll('thead th').length}; }"
+    )
+    assert box["days"] == 8 and box["table"] <= box["box"] and box["right"] <= box["window"], box
+    check_accessibility(page)
+    screenshot(page, "front-desk-week")
+
     # The day of the flagged patient's assessment (the next working day): her badges, and
     # free time to book.
     day = next(
@@ -202,7 +217,7 @@ def test_the_front_desk_runs_the_day_on_the_counter_tablet(demo, open_page):
     counter.get_by_label("Type your full name to sign").fill("Marcus Reid")
     counter.get_by_role("button", name="Sign").click()
     counter.get_by_text("Please hand the tablet back").wait_for()
-    counter.goto(f"/appointments/{marcus.pk}/")
+    counter.get_by_role("link", name="Back to the appointment to check Marcus in").click()
     check_in = counter.get_by_role("button", name="Check in")
     check_in.focus()
     counter.keyboard.press("Enter")

@@ -3,6 +3,8 @@ name on file, and signing again when the text changes (online or at the counter)
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
@@ -12,6 +14,7 @@ from clinic.models import AccessLog
 from intake.questionnaire.models import ConsentSignature, ConsentVersion, Intake, signature_matches
 from intake.questionnaire.selectors import consent_is_current
 from intake.questionnaire.services import IntakeError, publish_consent_version
+from tests.booking.factories import a_clinic, an_appointment
 from tests.intake.factories import (
     ConsentVersionFactory,
     draft_with_answers,
@@ -186,6 +189,42 @@ def test_the_patient_signs_at_the_counter_on_the_front_desk_tablet(
     assert AccessLog.objects.filter(
         patient=patient, actor=front_desk, action=AccessLog.Action.CREATE
     ).exists()
+
+
+def test_the_counter_consent_opened_from_a_refused_check_in_returns_to_that_appointment(
+    login, front_desk, patient, other_patient, location, consents
+):
+    clinic = a_clinic(location=location)
+    appointment = an_appointment(clinic, patient, timezone.now() + dt.timedelta(hours=1))
+    client = login(front_desk)
+    appointment_page = reverse("booking:appointment_detail", args=[appointment.pk])
+    counter = reverse("intake:counter_consent", args=[patient.pk])
+    from_check_in = f"{counter}?appointment={appointment.pk}"
+    assert from_check_in in client.get(appointment_page).content.decode()
+
+    signed = client.post(from_check_in, _consent_data(patient, consents), follow=True)
+
+    assert signed.redirect_chain[-1][0] == from_check_in
+    html = signed.content.decode()
+    assert f'href="{appointment_page}"' in html
+    assert "Back to the appointment to check Jordan in" in html
+    assert reverse("intake:patient_chart", args=[patient.pk]) not in html
+
+
+@pytest.mark.parametrize("appointment", ["", "?appointment=abc", "?appointment=theirs"])
+def test_the_counter_consent_otherwise_returns_to_the_chart(
+    login, front_desk, patient, other_patient, location, consents, appointment
+):
+    theirs = an_appointment(
+        a_clinic(location=location), other_patient, timezone.now() + dt.timedelta(hours=1)
+    )
+    sign(patient, consents)
+    url = reverse("intake:counter_consent", args=[patient.pk]) + appointment.replace(
+        "theirs", str(theirs.pk)
+    )
+    html = login(front_desk).get(url).content.decode()
+    assert reverse("intake:patient_chart", args=[patient.pk]) in html
+    assert reverse("booking:appointment_detail", args=[theirs.pk]) not in html
 
 
 def test_a_manager_writes_and_publishes_a_new_version_in_the_admin(login, manager, consents):
