@@ -44,6 +44,13 @@ class Offer:
     def label(self) -> str:
         return f"{self.service.name}, {self.minutes} min"
 
+    @property
+    def booked_here(self) -> bool:
+        """Whether a free box books it: assessments yes; needling sessions are booked with
+        their course (from the patient's page), so their free boxes only show where a session
+        fits — where to drag one, or which times to offer on the phone."""
+        return self.service.kind in DESK_BOOKED
+
     def query(self, day_start: dt.datetime, day_end: dt.datetime, now: dt.datetime) -> SlotQuery:
         return SlotQuery(
             window_start=day_start,
@@ -56,12 +63,17 @@ class Offer:
         )
 
 
+DESK_BOOKED = frozenset({ServiceKind.ASSESSMENT, ServiceKind.REASSESSMENT})
+_OFFER_ORDER = [ServiceKind.ASSESSMENT, ServiceKind.REASSESSMENT, ServiceKind.DRY_NEEDLING]
+
+
 def offers() -> list[Offer]:
-    """Each service the desk books from a free box, in each length it may take. Needling
-    sessions are booked as a course, from the patient's course, not from here."""
-    services = Service.objects.filter(
-        is_active=True, kind__in=[ServiceKind.ASSESSMENT, ServiceKind.REASSESSMENT]
-    ).order_by("kind")
+    """Each active service, in each length it may take: the assessments first (what the desk
+    books from a free box), then the needling session's lengths."""
+    services = sorted(
+        Service.objects.filter(is_active=True, kind__in=_OFFER_ORDER),
+        key=lambda s: _OFFER_ORDER.index(s.kind),
+    )
     return [Offer(s, m) for s in services for m in sorted(s.allowed_minutes)]
 
 
@@ -162,14 +174,9 @@ def start_items(
         at = dt.datetime.fromtimestamp(start, tz=dt.UTC)
         minute = minute_of_day(at, zone, day)
         label = clock(at.astimezone(zone))
-        items.append(
-            Item(
-                "free",
-                minute,
-                minute + step,
-                label=label,
-                hint=f"Book {label} {place} ({offer.label})",
-                url=url(at),
-            )
-        )
+        if offer.booked_here:
+            hint, link = f"Book {label} {place} ({offer.label})", url(at)
+        else:
+            hint, link = f"Free at {label} {place} for {offer.label}", ""
+        items.append(Item("free", minute, minute + step, label=label, hint=hint, url=link))
     return items

@@ -93,6 +93,12 @@ def _item(item: Item, by: str, detail_base: str, drop_base: str) -> str:
     place = f"gr-{item.row} gs-{item.span}"
     if item.kind == "appointment":
         return _appointment(item, by, detail_base, drop_base)
+    if item.kind == "free" and not item.url:  # shows where a service fits; booked elsewhere
+        return (
+            f'<div class="sched-free sched-fits {place}"><span aria-hidden="true">'
+            f"{_e(item.label)}</span>"
+            f'<span class="visually-hidden">{_e(item.hint)}</span></div>'
+        )
     if item.kind == "free":
         return (
             f'<a class="sched-free {place}" href="{_e(item.url)}"><span aria-hidden="true">'

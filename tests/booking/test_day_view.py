@@ -115,7 +115,7 @@ def test_free_time_links_to_booking_the_service_at_that_time(
     start = next_weekday(clinic.location, 1, 10)
     _book(clinic, patient, start)
     day = start.astimezone(clinic.location.zone).date()
-    offer = free_time.offers()[-1]  # the assessment's 60 minutes
+    offer = next(o for o in free_time.offers() if o.key == "assessment:60")
     loaded = schedule.load_location_day(clinic.location, day)
     grid = schedule.day_grid(loaded, book_url="/book/", offer=offer)
     free = [item for item in grid.columns[0].items if item.kind == "free"]

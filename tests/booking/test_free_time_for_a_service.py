@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _offer(minutes: int) -> free_time.Offer:
-    return next(o for o in free_time.offers() if o.minutes == minutes)
+    return next(o for o in free_time.offers() if o.minutes == minutes)  # 45, 60: assessments
 
 
 def _free_labels(clinic, day, minutes, *, by="practitioners", column=0):
@@ -104,3 +104,32 @@ def test_the_service_chosen_is_remembered_on_the_device(login, front_desk, clini
     # Something that is not an offer is ignored, not an error.
     odd = client.get(url, {"date": day.isoformat(), "offer": "x:99"})
     assert odd.status_code == 200
+
+
+def test_needling_lengths_show_where_a_session_fits_without_booking_from_the_box(
+    login, front_desk, clinic, patient
+):
+    """Needling sessions are booked with their course; chosen at the top, their free boxes
+    show where a 20-minute session fits (to drag one there, or to offer on the phone) and lead
+    nowhere that would refuse them."""
+    day = _day(clinic, patient, (10, 0))
+    assert [o.key for o in free_time.offers()] == [
+        "assessment:45",
+        "assessment:60",
+        "dry_needling:15",
+        "dry_needling:20",
+        "dry_needling:30",
+    ]
+    labels = _free_labels(clinic, day, 20)
+    assert "9:30 AM" in labels and "9:45 AM" not in labels  # 9:45 + 20 + 5 runs into 10:00
+    page = (
+        login(front_desk)
+        .get(
+            reverse("booking:location_day", args=[clinic.location.slug]),
+            {"date": day.isoformat(), "offer": "dry_needling:20"},
+        )
+        .content.decode()
+    )
+    assert "needling sessions are booked with their course" in page
+    assert '<div class="sched-free sched-fits' in page and '<a class="sched-free' not in page
+    assert "Free at 9:30 AM with" in page and "for Dry-needling session, 20 min" in page
