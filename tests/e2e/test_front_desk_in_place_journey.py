@@ -10,7 +10,7 @@ import pytest
 from booking.models import Appointment
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_clinic
-from tests.e2e.conftest import TABLET, check_accessibility, no_browser_errors
+from tests.e2e.conftest import TABLET, check_accessibility, no_browser_errors, screenshot
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,6 +44,7 @@ def test_a_new_patient_is_added_and_booked_in_the_panel(staff_page, live_server)
     panel.get_by_role("button", name="Add the patient").click()
     panel.get_by_role("button", name="Book this time").first.wait_for()
     check_accessibility(page)
+    screenshot(page, "front-desk-book-in-place")
     panel.get_by_role("button", name="Book this time").first.click()
     page.get_by_text("Booked: Zoe Quint").wait_for()
     assert page.url == day_url
