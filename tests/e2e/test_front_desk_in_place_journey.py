@@ -1,4 +1,5 @@
-"""Journey: a walk-in who is not yet a patient, booked from a free box without leaving the day
+"""Journey: on a day with six practitioners (their columns fit a 1024 px tablet side by side), a
+walk-in who is not yet a patient, booked from a free box without leaving the day
 view — search finds nobody, add them in the panel, confirm, and the grid shows them; the
 counter tablet's panel is checked with axe at each step, and a wrong date of birth is
 answered in the panel without losing what was typed."""
@@ -9,7 +10,7 @@ import pytest
 
 from booking.models import Appointment
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_clinic
+from tests.booking.factories import a_clinic, a_colleague
 from tests.e2e.conftest import TABLET, check_accessibility, no_browser_errors, screenshot
 from tests.factories import UserFactory
 
@@ -18,14 +19,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_a_new_patient_is_added_and_booked_in_the_panel(staff_page, live_server):
     clinic = a_clinic()
+    for _ in range(5):  # six practitioners working that day: their columns share the width
+        a_colleague(clinic)
     desk = UserFactory(role="front_desk", email="desk@example.org")
     desk.locations.add(clinic.location)
     day = next_weekday(clinic.location, 1, 9).date()
     page = staff_page("desk@example.org", TABLET)
     page.goto(f"/schedule/locations/{clinic.location.slug}/?date={day.isoformat()}")
     day_url = page.url
+    grid = page.locator(".sched")
+    assert page.locator(".sched-col").count() == 6
+    assert grid.evaluate("g => g.scrollWidth <= g.clientWidth")  # no sideways scrolling at 1024
 
-    page.get_by_role("link", name=f"Book 11:00 AM with {clinic.practitioner.name}").click()
+    page.get_by_role("link", name=f"Book 11:00 AM with {clinic.practitioner.name}").first.click()
     panel = page.get_by_role("dialog")
     panel.get_by_label("Name, phone or email").fill("Zoe Quint")
     panel.get_by_label("Name, phone or email").press("Enter")
