@@ -15,10 +15,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core import signing
-
 from booking.availability import Rooms, SlotQuery
 from booking.desk.grid import Item, clock, minute_of_day
+from booking.desk.helpers import remember_on_device, remembered_on_device
 from booking.selectors import Availability
 from clinic.models import Service, ServiceKind
 from clinic.params import whole_number
@@ -26,7 +25,6 @@ from clinic.params import whole_number
 STEP = dt.timedelta(minutes=15)  # the staff's slot starts, as the booking pages offer them
 OFFER_COOKIE = "desk_offer"
 _COOKIE_SALT = "booking.desk.offer"
-_COOKIE_AGE = 60 * 60 * 24 * 365
 
 
 @dataclass(frozen=True)
@@ -84,10 +82,7 @@ def chosen_offer(request, choices: list[Offer]) -> Offer | None:
     wanted = request.GET.get("offer", "")
     if wanted in by_key:
         return by_key[wanted]
-    try:
-        remembered = request.get_signed_cookie(OFFER_COOKIE, salt=_COOKIE_SALT)
-    except (KeyError, signing.BadSignature):
-        remembered = ""
+    remembered = remembered_on_device(request, OFFER_COOKIE, _COOKIE_SALT)
     if remembered in by_key:
         return by_key[remembered]
     if not choices:
@@ -97,17 +92,8 @@ def chosen_offer(request, choices: list[Offer]) -> Offer | None:
 
 
 def remember_offer(request, response, offer: Offer | None) -> None:
-    if offer is None:
-        return
-    response.set_signed_cookie(
-        OFFER_COOKIE,
-        offer.key,
-        salt=_COOKIE_SALT,
-        max_age=_COOKIE_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure(),
-    )
+    if offer is not None:
+        remember_on_device(request, response, OFFER_COOKIE, _COOKIE_SALT, offer.key)
 
 
 def offer_from_query(data, choices: list[Offer]) -> Offer | None:

@@ -34,28 +34,39 @@ NEXT_DAYS_SEARCHED = 14  # "next day with free time" looks this far ahead
 # --- Helpers -----------------------------------------------------------------------------------
 
 
-def render_location_page(request, location: Location, template: str, context: dict) -> HttpResponse:
-    """A page of one location's desk; that location is where the desk opens next time, on
-    this device."""
-    response = render(request, template, context)
+def remember_on_device(request, response, name: str, salt: str, value: str) -> None:
+    """What this device chose last (its location; the service its free time is shown for), in
+    a signed cookie kept for a year: a counter tablet stays at its desk."""
     response.set_signed_cookie(
-        LOCATION_COOKIE,
-        location.slug,
-        salt=_COOKIE_SALT,
+        name,
+        value,
+        salt=salt,
         max_age=_COOKIE_AGE,
         httponly=True,
         samesite="Lax",
         secure=request.is_secure(),
     )
+
+
+def remembered_on_device(request, name: str, salt: str) -> str:
+    """What `remember_on_device` kept ("" if nothing, or a cookie not signed by us)."""
+    try:
+        return request.get_signed_cookie(name, salt=salt)
+    except (KeyError, signing.BadSignature):
+        return ""
+
+
+def render_location_page(request, location: Location, template: str, context: dict) -> HttpResponse:
+    """A page of one location's desk; that location is where the desk opens next time, on
+    this device."""
+    response = render(request, template, context)
+    remember_on_device(request, response, LOCATION_COOKIE, _COOKIE_SALT, location.slug)
     return response
 
 
 def remembered_location(request) -> Location | None:
-    try:
-        slug = request.get_signed_cookie(LOCATION_COOKIE, salt=_COOKIE_SALT)
-    except (KeyError, signing.BadSignature):
-        return None
-    return access.visible_locations(request.user).filter(slug=slug).first()
+    slug = remembered_on_device(request, LOCATION_COOKIE, _COOKIE_SALT)
+    return access.visible_locations(request.user).filter(slug=slug).first() if slug else None
 
 
 def date_param(request, name: str, default: dt.date | None) -> dt.date | None:

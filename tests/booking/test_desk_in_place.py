@@ -164,19 +164,26 @@ def test_a_drop_that_breaks_a_rule_is_refused_with_the_reason(
     assert appointment.local_starts_at.hour == 10 and not appointment.events.exists()
 
 
+@pytest.mark.parametrize(
+    ("whose", "reason"),
+    [
+        ("a colleague with no hours here", "not working at this location at that time."),
+        ("another location's", "That practitioner does not work here."),
+    ],
+)
 def test_a_drop_onto_another_practitioner_checks_that_practitioner(
-    login, front_desk, clinic, patient, intake
+    login, front_desk, clinic, patient, intake, whose, reason
 ):
-    other = certified_practitioner(locations=[clinic.location])  # works no hours here
+    """A drop stays at the appointment's location, and the column's practitioner must be free
+    to see the patient then."""
+    if whose == "another location's":
+        other = a_clinic(slug="elsewhere", name="Elsewhere").practitioner
+    else:
+        other = certified_practitioner(locations=[clinic.location])
     appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
-    html = _drop(
-        login(front_desk),
-        appointment,
-        appointment.local_starts_at.date(),
-        14 * 60,
-        practitioner=other.pk,
-    ).content.decode()
-    assert "The practitioner is not working at this location at that time." in html
+    day = appointment.local_starts_at.date()
+    html = _drop(login(front_desk), appointment, day, 14 * 60, practitioner=other.pk)
+    assert reason in html.content.decode()
 
 
 def test_a_checked_in_appointment_cannot_be_dropped_elsewhere(
@@ -219,18 +226,3 @@ def test_the_day_view_lets_movable_appointments_be_dragged_onto_its_columns(
     assert f'data-drop="room={clinic.rooms[1].pk}"' in by_room
     past = client.get(url, {"date": (clinic.location.today() - dt.timedelta(days=1)).isoformat()})
     assert "data-move=" not in past.content.decode()
-
-
-def test_a_second_location_is_not_offered_by_the_drop(login, front_desk, clinic, patient, intake):
-    """A drop stays at the appointment's location: a column of another location's practitioner
-    is refused as not working here."""
-    elsewhere = a_clinic(slug="elsewhere", name="Elsewhere")
-    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
-    html = _drop(
-        login(front_desk),
-        appointment,
-        appointment.local_starts_at.date(),
-        14 * 60,
-        practitioner=elsewhere.practitioner.pk,
-    ).content.decode()
-    assert "That practitioner does not work here." in html
