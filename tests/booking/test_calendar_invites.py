@@ -16,7 +16,7 @@ from icalendar import Calendar
 
 from booking import notifications, services
 from booking.models import Notification, Status
-from booking.notifications import calendars
+from booking.notifications import calendars, links
 from clinic.models import AccessLog
 from tests.factories import PatientFactory
 
@@ -139,6 +139,14 @@ def test_a_request_is_tentative_until_the_clinic_confirms_the_same_event(
     assert str(_event(cancelled)["STATUS"]) == "CANCELLED"
     assert str(_event(cancelled)["UID"]) == str(requested["UID"])
     assert _event(cancelled)["SEQUENCE"] > _event(moved)["SEQUENCE"]
+
+
+def test_the_emails_link_offers_a_request_as_tentative_too(client, book, patient):
+    appointment = book(patient, status=Status.REQUESTED)
+    token = links.make_token(appointment)
+    response = client.get(reverse("booking:link_ics", args=[appointment.pk, token]))
+    event = _event(Calendar.from_ical(response.content))
+    assert (str(event["STATUS"]), _partstat(event)) == ("TENTATIVE", "TENTATIVE")
 
 
 def test_a_time_the_clinic_proposed_waits_for_the_patients_answer(login, book, patient, front_desk):
