@@ -1,8 +1,10 @@
 """Calendar invites and feeds (RFC 5545), made with the `icalendar` library.
 
-Each appointment is one event with a stable UID, and its `version` (bumped by every change)
-as the SEQUENCE, so that a calendar client updates the event it already has instead of
-adding another. Times carry the location's time zone (TZID with a VTIMEZONE component).
+Each appointment is one event with a stable UID, and its `version` (bumped by every change:
+confirming, moving, cancelling) as the SEQUENCE, so that a calendar client updates the event it
+already has instead of adding another. A request the clinic has not confirmed yet is
+STATUS:TENTATIVE (in downloads and feeds); the confirmation's invite turns the same event
+CONFIRMED. Times carry the location's time zone (TZID with a VTIMEZONE component).
 Emails carry METHOD:REQUEST (new or changed) or METHOD:CANCEL invites for one appointment
 (iTIP allows one UID per invite); downloads and feeds publish several events at once.
 """
@@ -58,6 +60,17 @@ def _patient_email(appointment: Appointment) -> str:
     return patient.email or (patient.user.email if patient.user_id else "")
 
 
+def _status_and_partstat(appointment: Appointment, *, cancelled: bool) -> tuple[str, str]:
+    """The event's STATUS and the patient's PARTSTAT. A request waits for the clinic: the
+    event is TENTATIVE and so is the patient, who asked for the time but holds no confirmed
+    visit; a time the clinic proposed instead waits for the patient's answer (NEEDS-ACTION)."""
+    if cancelled:
+        return "CANCELLED", "ACCEPTED"
+    if appointment.status == Status.REQUESTED:
+        return "TENTATIVE", "NEEDS-ACTION" if appointment.is_waiting_for_patient else "TENTATIVE"
+    return "CONFIRMED", "ACCEPTED"
+
+
 def appointment_event(
     appointment: Appointment,
     *,
@@ -84,14 +97,15 @@ def appointment_event(
         f"{title} with {appointment.practitioner.name}.\n"
         f"To change or cancel, phone {location.name} at {location.phone}.",
     )
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    status, partstat = _status_and_partstat(appointment, cancelled=cancelled)
+    event.add("status", status)
     event.add("organizer", _organizer(appointment))
     email = _patient_email(appointment)
     if with_attendee and email:
         attendee = vCalAddress(f"mailto:{email}")
         attendee.params["cn"] = vText(appointment.patient.full_name)
         attendee.params["role"] = vText("REQ-PARTICIPANT")
-        attendee.params["partstat"] = vText("ACCEPTED")
+        attendee.params["partstat"] = vText(partstat)
         attendee.params["rsvp"] = vText("FALSE")
         event.add("attendee", attendee, encode=0)
     return event

@@ -1,5 +1,6 @@
 """A patient's appointments: the list, one appointment's page (with the staff panel for
-staff), cancelling, moving, and accepting a time the clinic proposed.
+staff, and for the patient the next step before an assessment), cancelling, moving, and
+accepting a time the clinic proposed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import access as booking_access
-from booking import notifications, services
+from booking import gates, intake_links, notifications, services
 from booking.desk.panel import staff_panel
 from booking.models import (
     LONGEST_APPOINTMENT,
@@ -23,7 +24,7 @@ from booking.models import (
 from booking.views.changes import WayIn, cancel_page, reschedule_page
 from clinic import access
 from clinic.audit import log_access
-from clinic.models import Role
+from clinic.models import Role, ServiceKind
 from clinic.params import whole_number
 
 
@@ -82,8 +83,40 @@ def appointment_detail(request, pk: int):
             "proposal": _clinic_message(appointment, "proposal")
             if appointment.is_waiting_for_patient
             else None,
+            "next_steps": _next_steps(appointment) if is_patient else None,
         },
     )
+
+
+def _hours_text(hours: list[int]) -> str:
+    """[48, 24] as '48 and 24 hours'."""
+    numbers = [str(h) for h in sorted(hours, reverse=True)]
+    if len(numbers) == 1:
+        return f"{numbers[0]} hour{'s' if hours[0] != 1 else ''}"
+    return f"{', '.join(numbers[:-1])} and {numbers[-1]} hours"
+
+
+def _next_steps(appointment: Appointment) -> dict | None:
+    """What the patient does and what happens before an upcoming assessment: the
+    questionnaire first, then the clinic's confirmation and the reminders."""
+    if (
+        appointment.service.kind != ServiceKind.ASSESSMENT
+        or not appointment.is_movable
+        or appointment.starts_at <= timezone.now()
+    ):
+        return None
+    patient = appointment.patient
+    overview = gates.intake_overview([patient.pk])[patient.pk]
+    wants_reminders = notifications.wants_reminders(patient)
+    hours = notifications.reminder_policy(appointment.location).hours
+    return {
+        "intake_done": overview.submitted,
+        "intake_in_progress": overview.draft_in_progress,
+        "intake_url": intake_links.intake_form_path(patient),
+        "address": notifications.recipient(patient),
+        "reminders_off": not wants_reminders,
+        "reminder_hours": _hours_text(hours) if wants_reminders and hours else "",
+    }
 
 
 def _clinic_message(appointment: Appointment, key: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
-from booking.models import CalendarFeed
+from booking.models import CalendarFeed, Status
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
 from tests.factories import PatientFactory, certified_practitioner
@@ -43,6 +43,18 @@ def test_a_practitioner_subscribes_to_their_schedule(client, clinic, practitione
     assert AccessLog.objects.filter(
         patient=patient, actor=practitioner.user, record_type="booking.calendarfeed"
     ).exists()
+
+
+def test_a_request_shows_as_tentative_in_the_feed(client, clinic, practitioner, patient, book):
+    confirmed = book(patient)
+    requested = book(
+        PatientFactory(), next_weekday(clinic.location, 2, 10), status=Status.REQUESTED
+    )
+    events = Calendar.from_ical(client.get(_new_feed_url(client, practitioner)).content).walk(
+        "VEVENT"
+    )
+    status = {e.start: str(e["STATUS"]) for e in events}
+    assert status == {confirmed.starts_at: "CONFIRMED", requested.starts_at: "TENTATIVE"}
 
 
 def test_the_feed_holds_only_a_hash_of_its_secret(client, practitioner, clinic):

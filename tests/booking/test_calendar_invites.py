@@ -1,7 +1,8 @@
 """Calendar invites (RFC 5545), read back with the `icalendar` library: one stable UID per
 appointment, a SEQUENCE that grows with every change, METHOD:REQUEST for new and changed
-appointments and METHOD:CANCEL for cancelled ones, times in the location's zone with its
-VTIMEZONE. Patients download one appointment or a whole course."""
+appointments and METHOD:CANCEL for cancelled ones, STATUS:TENTATIVE for a request the clinic
+has not confirmed yet, times in the location's zone with its VTIMEZONE. Patients download one
+appointment or a whole course."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from booking import notifications, services
-from booking.models import Notification
-from booking.notifications import calendars
+from booking.models import Notification, Status
+from booking.notifications import calendars, links
 from clinic.models import AccessLog
 from tests.factories import PatientFactory
 
@@ -91,6 +92,83 @@ def test_a_cancellation_cancels_the_same_event(book, patient, front_desk):
     assert _event(cancel)["UID"] == _event(first)["UID"]
     assert _event(cancel)["SEQUENCE"] > _event(first)["SEQUENCE"]
     assert str(_event(cancel)["STATUS"]) == "CANCELLED"
+
+
+def _downloaded(client, appointment):
+    """The appointment's calendar file from its page, parsed back, and its one event."""
+    response = client.get(reverse("booking:appointment_ics", args=[appointment.pk]))
+    assert response.status_code == 200
+    return _event(Calendar.from_ical(response.content))
+
+
+def _partstat(event) -> str:
+    return str(event["ATTENDEE"].params["PARTSTAT"])
+
+
+def test_a_request_is_tentative_until_the_clinic_confirms_the_same_event(
+    login, book, patient, front_desk
+):
+    """request → confirm → move → cancel: one UID, a SEQUENCE that grows at every step the
+    patient is told about, TENTATIVE only while the clinic has not confirmed."""
+    appointment = book(patient, status=Status.REQUESTED)
+    requested = _downloaded(login(patient.user), appointment)
+    assert str(requested["STATUS"]) == "TENTATIVE"
+    assert _partstat(requested) == "TENTATIVE"
+    assert not Notification.objects.filter(kind=Kind.CONFIRMED).exists()
+
+    services.confirm_request(appointment, actor=front_desk)
+    (confirmed,) = _invites(Kind.CONFIRMED)
+    assert confirmed["METHOD"] == "REQUEST"
+    assert str(_event(confirmed)["STATUS"]) == "CONFIRMED"
+    assert _partstat(_event(confirmed)) == "ACCEPTED"
+    assert str(_event(confirmed)["UID"]) == str(requested["UID"])
+    assert _event(confirmed)["SEQUENCE"] > requested["SEQUENCE"]
+    assert str(_downloaded(login(patient.user), appointment)["STATUS"]) == "CONFIRMED"
+
+    later = appointment.starts_at + dt.timedelta(days=1)
+    services.reschedule_appointment(appointment, starts_at=later, actor=front_desk)
+    (moved,) = _invites(Kind.RESCHEDULED)
+    assert moved["METHOD"] == "REQUEST"
+    assert str(_event(moved)["STATUS"]) == "CONFIRMED"
+    assert str(_event(moved)["UID"]) == str(requested["UID"])
+    assert _event(moved)["SEQUENCE"] > _event(confirmed)["SEQUENCE"]
+
+    services.cancel_appointment(appointment, by="clinic", actor=front_desk, reason="Closed")
+    (cancelled,) = _invites(Kind.CANCELLED)
+    assert cancelled["METHOD"] == "CANCEL"
+    assert str(_event(cancelled)["STATUS"]) == "CANCELLED"
+    assert str(_event(cancelled)["UID"]) == str(requested["UID"])
+    assert _event(cancelled)["SEQUENCE"] > _event(moved)["SEQUENCE"]
+
+
+def test_the_emails_link_offers_a_request_as_tentative_too(client, book, patient):
+    appointment = book(patient, status=Status.REQUESTED)
+    token = links.make_token(appointment)
+    response = client.get(reverse("booking:link_ics", args=[appointment.pk, token]))
+    event = _event(Calendar.from_ical(response.content))
+    assert (str(event["STATUS"]), _partstat(event)) == ("TENTATIVE", "TENTATIVE")
+
+
+def test_a_time_the_clinic_proposed_waits_for_the_patients_answer(login, book, patient, front_desk):
+    appointment = book(patient, status=Status.REQUESTED)
+    before = _downloaded(login(patient.user), appointment)
+    services.propose_time(
+        appointment,
+        starts_at=appointment.starts_at + dt.timedelta(days=1),
+        actor=front_desk,
+        message="The afternoon is free instead",
+    )
+    proposed = _downloaded(login(patient.user), appointment)
+    assert str(proposed["STATUS"]) == "TENTATIVE"
+    assert _partstat(proposed) == "NEEDS-ACTION"
+    assert proposed["SEQUENCE"] > before["SEQUENCE"]
+
+    appointment.refresh_from_db()
+    services.accept_proposed_time(appointment, actor=patient.user)
+    (confirmed,) = _invites(Kind.CONFIRMED)
+    assert str(_event(confirmed)["STATUS"]) == "CONFIRMED"
+    assert _partstat(_event(confirmed)) == "ACCEPTED"
+    assert _event(confirmed)["SEQUENCE"] > proposed["SEQUENCE"]
 
 
 def test_a_course_email_carries_one_request_per_session_each_with_its_own_uid(patient, book_course):

@@ -218,3 +218,84 @@ def test_a_certification_starting_within_the_booking_horizon_counts(login, patie
         .content.decode()
     )
     assert f'value="{soon.pk}"' in menu
+
+
+# --- After the request: the next step --------------------------------------------------------
+
+
+def _requested_page(client, clinic) -> str:
+    """Request a time as the logged-in patient and return the page the request lands on."""
+    _hold(client, clinic, next_weekday(clinic.location, 2, 10))
+    response = client.post(
+        reverse("booking:request_confirm", args=[SlotHold.objects.get().pk]), follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse(
+        "booking:appointment_detail", args=[Appointment.objects.get().pk]
+    )
+    return response.content.decode()
+
+
+def test_after_requesting_the_page_leads_to_the_questionnaire(login, patient, clinic, intake):
+    page = _requested_page(login(patient.user), clinic)
+    assert "Next: tell us about your heel — about 15 minutes" in page
+    assert f'<a class="btn btn-primary" href="{reverse("intake:my_intake")}">' in page
+    assert "Fill in the questionnaire" in page
+    assert "Questionnaire done" not in page
+
+
+def test_after_requesting_the_page_says_what_happens_next(login, patient, clinic, intake):
+    page = _requested_page(login(patient.user), clinic)
+    assert "What happens next" in page
+    assert f"Leaside confirms your time by email to {patient.email}" in page
+    assert "Once it is confirmed, we email you a reminder 48 and 24 hours before." in page
+    assert "please arrive 5 minutes early; the assessment takes about 60 minutes" in page
+
+
+def test_a_submitted_questionnaire_shows_as_done(login, patient, clinic, intake):
+    intake.ready(patient)
+    page = _requested_page(login(patient.user), clinic)
+    assert "Questionnaire done" in page
+    assert "Next: tell us about your heel" not in page
+    assert "btn btn-primary" not in page.split("Questionnaire done")[1].split("</section>")[0]
+
+
+def test_a_questionnaire_in_progress_is_continued(login, patient, clinic, intake):
+    intake.record(patient, draft_in_progress=True)
+    page = _requested_page(login(patient.user), clinic)
+    assert "Continue your questionnaire" in page
+
+
+def test_an_automatically_confirmed_request_says_it_is_confirmed(login, patient, clinic, intake):
+    clinic.location.confirms_requests_automatically = True
+    clinic.location.save()
+    page = _requested_page(login(patient.user), clinic)
+    assert "Your time is confirmed" in page
+    assert "We email you a reminder 48 and 24 hours before." in page
+    assert "confirms your time by email" not in page
+
+
+def test_a_patient_without_reminders_is_told_where_to_turn_them_on(login, patient, clinic, intake):
+    from booking import notifications
+
+    notifications.set_reminders(patient, wanted=False)
+    page = _requested_page(login(patient.user), clinic)
+    assert "You turned reminders off" in page
+    assert reverse("booking:reminder_settings") in page
+    assert "email you a reminder" not in page
+
+
+def test_staff_and_needling_sessions_show_no_questionnaire_step(
+    login, patient, clinic, intake, front_desk
+):
+    _requested_page(login(patient.user), clinic)
+    url = reverse("booking:appointment_detail", args=[Appointment.objects.get().pk])
+    assert "What happens next" not in login(front_desk).get(url).content.decode()
+    session = a_booking(
+        clinic, next_weekday(clinic.location, 3, 10), patient=patient, service=clinic.needling
+    )
+    page = (
+        login(patient.user)
+        .get(reverse("booking:appointment_detail", args=[session.pk]))
+        .content.decode()
+    )
+    assert "tell us about your heel" not in page and "What happens next" not in page
