@@ -20,9 +20,11 @@ come from the models. Definitions (also written on the page):
   baseline, the questionnaire the course was prescribed from;
 - no-show rate: no-shows among appointments that were due and reached an outcome (attended or
   missed); late-cancellation rate: late cancellations among all appointments of the period;
-- utilisation: minutes booked (every appointment not cancelled, no-shows included: the time
-  was kept) over the minutes practitioners worked by their hours, holidays, time off and
-  extra hours.
+- utilisation: minutes booked (appointments requested, confirmed, checked in or completed:
+  the active statuses; not no-shows or cancellations) over the minutes practitioners were
+  available at the location(s) in the period: their weekly hours within opening hours, plus
+  extra hours, less holidays and time off, counting practitioners who are active and still
+  work there (as the availability engine does).
 
 One module a part: `figures`, `queries`, `utilisation`, `dashboard` and `outcomes`; the pages
 are in `views`. A patient's record on request (`patient_record`, `record_views`) lives here too:

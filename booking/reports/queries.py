@@ -158,7 +158,11 @@ APPOINTMENTS_SQL = (
            COUNT(*) FILTER (WHERE a.status IN ('completed', 'no_show')) AS due,
            COUNT(*) FILTER (WHERE a.status = 'no_show') AS no_shows,
            COUNT(*) FILTER (WHERE a.status = 'cancelled' AND a.late_cancellation) AS late_cancels,
-           SUM(a.ends_at - a.starts_at) FILTER (WHERE a.status <> 'cancelled') AS booked
+           -- Booked time: the active statuses (booking.models.ACTIVE_STATUSES); a no-show's
+           -- time was not used, a cancelled one's was given back.
+           SUM(a.ends_at - a.starts_at)
+               FILTER (WHERE a.status IN ('requested', 'confirmed', 'checked_in', 'completed'))
+               AS booked
       FROM {appointment} a
      WHERE a.starts_at >= %(low)s AND a.starts_at < %(high)s
        AND """

@@ -34,9 +34,9 @@ from django.utils import timezone
 
 from booking import reports
 from booking.models import Status
-from clinic.models import AccessLog, Holiday
+from clinic.models import AccessLog, Holiday, ScheduleException
 from intake.clinical.models import OutcomeSurvey, SessionNoteAmendment, SurveyKind
-from tests.booking.factories import AppointmentFactory, a_clinic, a_course
+from tests.booking.factories import AppointmentFactory, a_clinic, a_colleague, a_course
 from tests.factories import PatientFactory
 from tests.intake.factories import (
     session_note,
@@ -239,34 +239,89 @@ def test_no_division_by_zero_anywhere_with_no_data_at_all(login, manager):
     assert login(manager).get(reverse("booking:reports")).status_code == 200
 
 
-def test_utilisation_is_booked_minutes_over_worked_minutes(clinic, patient):
-    # The clinic's practitioner works Monday to Friday 9–17 (8 h); a week with a holiday on
-    # Wednesday has 4 × 480 = 1920 working minutes.
+def _appointment(clinic, patient, day, hour, minutes, status, practitioner=None):
+    start = dt.datetime.combine(day, dt.time(hour), tzinfo=clinic.location.zone)
+    return AppointmentFactory(
+        location=clinic.location,
+        practitioner=practitioner or clinic.practitioner,
+        room=clinic.rooms[0],
+        patient=patient,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=minutes),
+        blocks_until=start + dt.timedelta(minutes=minutes + 5),
+        status=status,
+        cancelled_by="patient" if status == CANCELLED else "",
+    )
+
+
+def test_utilisation_is_booked_time_over_the_hours_practitioners_were_available(
+    clinic, patient, other_patient
+):
+    """A week worked out by hand. The clinic's practitioner works Monday to Friday 9–17:
+    8 h a day. Wednesday is a holiday (0 h) and Tuesday afternoon 13–17 is time off (4 h),
+    so 8 + 4 + 0 + 8 + 8 = 28 h = 1680 minutes are available. Booked: a completed 48-minute
+    visit on Monday, a confirmed 30 minutes and a requested 30 minutes on Friday = 108
+    minutes; a no-show on Tuesday and a cancellation on Thursday do not count. 108 / 1680 =
+    6.4%. A colleague who no longer works at the location left weekly hours behind: no one
+    can book them, so they are not available time."""
     today = timezone.localdate()
     monday = today - dt.timedelta(days=today.weekday() + 14)
-    Holiday.objects.create(
-        location=clinic.location, date=monday + dt.timedelta(days=2), name="Closed"
+    day = {
+        name: monday + dt.timedelta(days=n) for n, name in enumerate("mon tue wed thu fri".split())
+    }
+    Holiday.objects.create(location=clinic.location, date=day["wed"], name="Closed")
+    zone = clinic.location.zone
+    ScheduleException.objects.create(
+        practitioner=clinic.practitioner,
+        kind=ScheduleException.Kind.TIME_OFF,
+        starts_at=dt.datetime.combine(day["tue"], dt.time(13), tzinfo=zone),
+        ends_at=dt.datetime.combine(day["tue"], dt.time(17), tzinfo=zone),
     )
-    for day, status in ((0, DONE), (1, NO_SHOW), (3, CANCELLED)):
-        start = dt.datetime.combine(
-            monday + dt.timedelta(days=day), dt.time(10), tzinfo=clinic.location.zone
-        )
-        AppointmentFactory(
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            room=clinic.rooms[0],
-            patient=patient,
-            starts_at=start,
-            ends_at=start + dt.timedelta(minutes=48),
-            blocks_until=start + dt.timedelta(minutes=53),
-            status=status,
-            cancelled_by="patient" if status == CANCELLED else "",
-        )
-    line = reports.clinic_report(
+    departed = a_colleague(clinic)
+    departed.user.locations.clear()
+    _appointment(clinic, patient, day["mon"], 10, 48, DONE)
+    _appointment(clinic, patient, day["tue"], 10, 48, NO_SHOW)
+    _appointment(clinic, patient, day["thu"], 10, 48, CANCELLED)
+    _appointment(clinic, patient, day["fri"], 10, 30, BOOKED)
+    _appointment(clinic, other_patient, day["fri"], 11, 30, Status.REQUESTED)
+
+    report = reports.clinic_report(
         reports.Period(monday, monday + dt.timedelta(days=6)), reports.Scope()
-    ).total
-    assert line.utilisation == reports.Utilisation(96, 1920)
-    assert line.utilisation.share == 5.0
+    )
+    assert report.total.utilisation == reports.Utilisation(108, 1680)
+    assert report.total.utilisation.share == 6.4
+    assert [line.utilisation for line in report.locations] == [reports.Utilisation(108, 1680)]
+    assert [line.name for line in report.practitioners] == [clinic.practitioner.name]
+
+
+def test_utilisation_leaves_out_inactive_practitioners_and_locations(clinic, patient):
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday() + 14)
+    week = reports.Period(monday, monday + dt.timedelta(days=6))
+    colleague = a_colleague(clinic)
+    assert reports.clinic_report(week, reports.Scope()).total.utilisation.working_minutes == (
+        2 * 5 * 480
+    )
+    colleague.user.is_active = False
+    colleague.user.save()
+    assert reports.clinic_report(week, reports.Scope()).total.utilisation.working_minutes == (
+        5 * 480
+    )
+    clinic.location.is_active = False
+    clinic.location.save()
+    assert reports.clinic_report(week, reports.Scope()).total.utilisation.share is None
+
+
+def test_the_page_says_how_utilisation_is_counted_in_one_line(login, manager, clinic, patient):
+    today = timezone.localdate()
+    _appointment(clinic, patient, today - dt.timedelta(days=today.weekday() + 7), 10, 60, DONE)
+    html = login(manager).get(reverse("booking:reports")).content.decode()
+    assert "h booked of" in html and "h available" in html and "h worked" not in html
+    assert (
+        "Utilisation: appointment time booked (requested, confirmed, checked in or completed)"
+        " ÷ the practitioners' working hours at the locations from"
+    ) in html
+    assert "less time off and holidays." in html
 
 
 def test_the_manager_sees_the_articles_figures_beside_the_clinics(login, manager, data):
