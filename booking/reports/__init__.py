@@ -26,9 +26,10 @@ come from the models. Definitions (also written on the page):
   extra hours, less holidays and time off, counting practitioners who are active and still
   work there (as the availability engine does).
 
-One module a part: `figures`, `queries`, `utilisation`, `dashboard` and `outcomes`; the pages
-are in `views`. A patient's record on request (`patient_record`, `record_views`) lives here too:
-it is the other thing the clinic exports. Callers use this package's names
+One module a part: `figures`, `queries`, `utilisation`, `dashboard` and `outcomes`; the charts
+by month are drawn by `charts` (numbers to SVG) from `trends` (which charts, from the report's
+month lines); the pages are in `views`. A patient's record on request (`patient_record`,
+`record_views`) lives here too: it is the other thing the clinic exports. Callers use this package's names
 (`reports.clinic_report`).
 """
 
@@ -54,6 +55,9 @@ from booking.reports.outcomes import (
     course_outcomes,
     course_rows,
 )
+from booking.reports.trends import (
+    dashboard_charts,
+)
 from booking.reports.utilisation import (
     working_minutes,
 )
@@ -71,6 +75,7 @@ __all__ = [
     "Utilisation",
     "working_minutes",
     "clinic_report",
+    "dashboard_charts",
     "cohort_patient_ids",
     "OUTCOMES_SQL",
     "OUTCOME_COLUMNS",

@@ -69,14 +69,17 @@ PATIENTS = {
 _hours = itertools.count()
 
 
-def _course_for(clinic, name, statuses, baseline, *, days_ago, practitioner=None):
+def _course_for(clinic, name, statuses, baseline, *, days_ago, practitioner=None, first_start=None):
     practitioner = practitioner or clinic.practitioner
+    first_start = first_start or timezone.now() - dt.timedelta(
+        days=days_ago, hours=next(_hours) % 20
+    )
     patient = PatientFactory(
         first_name=f"Patient{name}", last_name="Testcase", locations=[clinic.location]
     )
     intake = submitted_intake(
         patient,
-        at=timezone.now() - dt.timedelta(days=days_ago + 10),
+        at=first_start - dt.timedelta(days=10),
         pain_first_steps=baseline,
         pain_average=min(baseline, 5),
         pain_worst=10,
@@ -86,7 +89,7 @@ def _course_for(clinic, name, statuses, baseline, *, days_ago, practitioner=None
         clinic,
         patient,
         statuses=statuses,
-        first_start=timezone.now() - dt.timedelta(days=days_ago, hours=next(_hours) % 20),
+        first_start=first_start,
         assessment=assessment,
         practitioner=practitioner,
     )
@@ -436,3 +439,48 @@ def test_a_practitioners_outcomes_csv_holds_only_their_courses(
     _course_for(elsewhere, "other", [DONE] * 4, 7, days_ago=30)
     rows = _csv(login(practitioner.user).get(reverse("booking:outcomes_csv")))
     assert len(rows) - 1 == 7
+
+
+# --- Month by month (the charts' numbers) ----------------------------------------------------
+
+
+def test_each_month_holds_the_courses_whose_first_session_fell_in_it(data):
+    """A–F started 75 to 90 days before the suite's instant (March 2027), G three days
+    before it (June 2027): the months add up to the year's totals."""
+    report = reports.clinic_report(_year(), reports.Scope())
+    assert [m.name for m in report.months][:2] == ["Jun 2026", "Jul 2026"]
+    assert len(report.months) == 13 and report.months[-1].name == "Jun 2027"
+    by_name = {m.name: m for m in report.months}
+    march, june = by_name["Mar 2027"], by_name["Jun 2027"]
+    assert (march.courses_started, march.completed, march.abandoned, march.ongoing) == (6, 5, 1, 0)
+    assert (june.courses_started, june.completed, june.abandoned, june.ongoing) == (1, 0, 0, 1)
+    assert march.pain_fell_2 == reports.Figure(3, 5, 5) and march.pain_fell_2.share == 60.0
+    assert march.improved_pain_mobility.share == 80.0
+    assert march.change.mean == pytest.approx(-2.0)
+    assert march.change.sd == pytest.approx((10 / 4) ** 0.5)
+    assert sum(m.courses_started for m in report.months) == report.total.courses_started
+
+
+def test_a_course_counts_in_the_month_of_its_first_session_in_the_locations_time(clinic):
+    # 23:30 on 31 March in Toronto is already 1 April in UTC.
+    late = dt.datetime(2027, 3, 31, 23, 30, tzinfo=clinic.location.zone)
+    assert late.astimezone(dt.UTC).month == 4
+    _course_for(clinic, "late", [DONE] * 4, 7, days_ago=0, first_start=late)
+    by_name = {m.name: m for m in reports.clinic_report(_year(), reports.Scope()).months}
+    assert by_name["Mar 2027"].courses_started == 1
+    assert by_name["Apr 2027"].courses_started == 0
+
+
+def test_the_dashboard_draws_its_charts_with_their_numbers_as_tables(login, manager, data):
+    html = login(manager).get(reverse("booking:reports")).content.decode()
+    assert "Month by month" in html
+    for chart in ("chart-outcomes", "chart-change", "chart-courses"):
+        assert f'role="img" aria-labelledby="{chart}-title {chart}-desc"' in html
+        assert f'<title id="{chart}-title">' in html and f'<desc id="{chart}-desc">' in html
+    # March's figures, in the tables under the charts.
+    assert '<th scope="row" class="fw-normal">Mar 2027</th><td>60.0% (3 of 5)</td>' in html
+    assert "<td>80.0% (4 of 5)</td><td>-2.0 points (SD 1.6, 5 patients)</td>" in html
+    assert "Articles: 70% improved pain and mobility" in html
+    # June's one course rests on too few patients for an outcome; its counts are shown.
+    assert '<th scope="row" class="fw-normal">Jun 2027</th><td>1</td><td>0</td>' in html
+    assert " style=" not in html.split('id="charts-heading"')[1].split("By location")[0]
