@@ -89,7 +89,8 @@ def _fill(line: Line, courses, appointments, adverse, aftercare) -> None:
 
 def clinic_report(period: Period, scope: Scope) -> Report:
     """Every figure of the dashboard, for the scope's total, each location and each
-    practitioner (and the course figures of each month): four aggregate queries, the working hours (five) and the names (two)."""
+    practitioner, and the course and attendance figures of each month: four aggregate
+    queries, the working hours (five) and the names (two)."""
     params = query_params(period, scope)
     with transaction.atomic(), connection.cursor() as cursor:
         # Room to sort and hash a year of rows in memory rather than on disk (this
@@ -142,9 +143,11 @@ def clinic_report(period: Period, scope: Scope) -> Report:
 
     months = []
     for first_day in period.months:
-        month = Line(kind="month", key=first_day.year * 100 + first_day.month, name="")
-        month.name = f"{first_day:%b %Y}"
-        _fill(month, courses.get(("month", month.key)), None, None, None)
+        month = Line(
+            kind="month", key=first_day.year * 100 + first_day.month, name=f"{first_day:%b %Y}"
+        )
+        index = ("month", month.key)
+        _fill(month, courses.get(index), appointments.get(index), None, None)
         months.append(month)
 
     return Report(

@@ -141,8 +141,8 @@ class Report:
     total: Line
     locations: list[Line]
     practitioners: list[Line]
-    # A line per local month of the period, oldest first (course figures only: a course
-    # counts in the month its first session falls), for the dashboard's charts.
+    # A line per local month of the period, oldest first, for the dashboard's charts: the
+    # course figures (a course counts in the month its first session falls) and attendance.
     months: list[Line] = field(default_factory=list)
 
     @property

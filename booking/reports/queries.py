@@ -1,6 +1,7 @@
 """The dashboard's SQL: one query each for courses, appointments, adverse events and
-aftercare, grouped by location and practitioner at once (GROUPING SETS), so the page costs
-the same number of queries whatever the size of the clinic.
+aftercare, grouped by location and practitioner at once (GROUPING SETS; courses and
+appointments by month too, for the charts), so the page costs the same number of queries
+whatever the size of the clinic.
 """
 
 from __future__ import annotations
@@ -173,6 +174,9 @@ SELECT {line_or_month_of_row},
 APPOINTMENTS_SQL = (
     """WITH per_patient AS (
     SELECT a.location_id, a.practitioner_id, a.patient_id,
+           """
+    + month_key("a.starts_at", "l.time_zone")
+    + """ AS month,
            COUNT(*) AS appointments,
            COUNT(*) FILTER (WHERE a.status IN ('completed', 'no_show')) AS due,
            COUNT(*) FILTER (WHERE a.status = 'no_show') AS no_shows,
@@ -183,6 +187,7 @@ APPOINTMENTS_SQL = (
                FILTER (WHERE a.status IN ('requested', 'confirmed', 'checked_in', 'completed'))
                AS booked
       FROM {appointment} a
+      JOIN {location} l ON l.id = a.location_id
      WHERE a.starts_at >= %(low)s AND a.starts_at < %(high)s
        AND """
     + _in_period("a.starts_at", "a.location_id")
@@ -190,9 +195,9 @@ APPOINTMENTS_SQL = (
        AND """
     + in_scope("a.location_id", "a.practitioner_id")
     + """
-     GROUP BY a.location_id, a.practitioner_id, a.patient_id
+     GROUP BY a.location_id, a.practitioner_id, a.patient_id, month
 )
-SELECT {line_of_row},
+SELECT {line_or_month_of_row},
        SUM(appointments)::bigint AS appointments,
        COUNT(DISTINCT patient_id) AS patients,
        SUM(due)::bigint AS due,
@@ -201,7 +206,7 @@ SELECT {line_of_row},
        SUM(late_cancels)::bigint AS late_cancels,
        COALESCE(EXTRACT(EPOCH FROM SUM(booked)) / 60, 0)::bigint AS booked_minutes
   FROM per_patient
- {groups}
+ {groups_and_months}
 """
 )
 

@@ -1,6 +1,7 @@
-"""The dashboard's charts by month, from the report's month lines (no query of their own):
-outcomes beside the articles' figures, the mean change of pain with its spread, and the
-courses started, completed and abandoned. Drawn by `charts`.
+"""The dashboard's charts, from the report's month lines and its total (no query of their
+own): outcomes beside the articles' figures, the mean change of pain with its spread, the
+courses started, completed and abandoned, no-shows and late cancellations, and adverse
+events by type. Drawn by `charts`.
 """
 
 from __future__ import annotations
@@ -152,12 +153,76 @@ def courses_chart(months: list[Line]) -> Chart:
     )
 
 
+def attendance_chart(months: list[Line]) -> Chart:
+    no_shows = [m.no_show.share for m in months]
+    late = [m.late_cancel.share for m in months]
+    highest = max([v for v in no_shows + late if v is not None], default=0)
+    return Chart(
+        id="chart-attendance",
+        title="No-shows and late cancellations",
+        svg=bar_chart(
+            chart_id="chart-attendance",
+            title="No-shows and late cancellations by month (%)",
+            description=(
+                f"For each of {len(months)} months: no-shows among the appointments attended "
+                "or missed, and late cancellations among all appointments; months resting on "
+                f"fewer than {SMALL_NUMBERS} patients are not drawn."
+            ),
+            categories=_month_names(months),
+            series=[
+                Series("No-shows", "series-1", no_shows),
+                Series("Late cancellations", "series-3", late),
+            ],
+            unit="%",
+            top=max(10, highest),
+        ),
+        legend=[("No-shows", "series-1"), ("Late cancellations", "series-3")],
+        columns=["Month", "Appointments", "No-shows", "Late cancellations"],
+        rows=[
+            [m.name, str(m.appointments), _cell(m.no_show), _cell(m.late_cancel)] for m in months
+        ],
+        notes=[
+            "An appointment counts in the month it was for (in its location's time). "
+            f"Months resting on fewer than {SMALL_NUMBERS} patients show a dash, not a bar."
+        ],
+    )
+
+
+def adverse_chart(line: Line) -> Chart:
+    shares = [figure.share for _, figure in line.adverse]
+    highest = max([v for v in shares if v is not None], default=0)
+    return Chart(
+        id="chart-adverse",
+        title="Adverse events by type",
+        svg=bar_chart(
+            chart_id="chart-adverse",
+            title="Sessions with each adverse event (%)",
+            description=(
+                f"Share of the {line.sessions_recorded} signed session notes of the period "
+                "recording each adverse event (amendments included)."
+            ),
+            categories=[label for label, _ in line.adverse],
+            series=[Series("Sessions with it", "series-2", shares)],
+            unit="%",
+            top=max(10, highest),
+        ),
+        legend=[("Sessions with the event", "series-2")],
+        columns=["Event", "Sessions with it"],
+        rows=[[label, _cell(figure)] for label, figure in line.adverse],
+        notes=["One session may record several events."],
+    )
+
+
 def dashboard_charts(report: Report) -> list[Chart]:
-    """The charts under the dashboard's figures, oldest month first."""
+    """The charts under the dashboard's figures, oldest month first, then adverse events."""
     if not report.months:
         return []
-    return [
+    charts = [
         outcomes_chart(report.months),
         change_chart(report.months),
         courses_chart(report.months),
+        attendance_chart(report.months),
     ]
+    if report.total.sessions_recorded:
+        charts.append(adverse_chart(report.total))
+    return charts

@@ -459,6 +459,12 @@ def test_each_month_holds_the_courses_whose_first_session_fell_in_it(data):
     assert march.change.mean == pytest.approx(-2.0)
     assert march.change.sd == pytest.approx((10 / 4) ** 0.5)
     assert sum(m.courses_started for m in report.months) == report.total.courses_started
+    # Appointments by the month they were for: the 25 of the period, the no-show and the
+    # late cancellation (F's third and fourth weekly sessions, 69 and 62 days before: April).
+    assert sum(m.appointments for m in report.months) == 25
+    april = by_name["Apr 2027"]
+    assert sum(m.no_show.count for m in report.months) == 1
+    assert april.no_show.count == 1 and april.late_cancel.count == 1
 
 
 def test_a_course_counts_in_the_month_of_its_first_session_in_the_locations_time(clinic):
@@ -474,7 +480,13 @@ def test_a_course_counts_in_the_month_of_its_first_session_in_the_locations_time
 def test_the_dashboard_draws_its_charts_with_their_numbers_as_tables(login, manager, data):
     html = login(manager).get(reverse("booking:reports")).content.decode()
     assert "Month by month" in html
-    for chart in ("chart-outcomes", "chart-change", "chart-courses"):
+    for chart in (
+        "chart-outcomes",
+        "chart-change",
+        "chart-courses",
+        "chart-attendance",
+        "chart-adverse",
+    ):
         assert f'role="img" aria-labelledby="{chart}-title {chart}-desc"' in html
         assert f'<title id="{chart}-title">' in html and f'<desc id="{chart}-desc">' in html
     # March's figures, in the tables under the charts.
@@ -483,4 +495,6 @@ def test_the_dashboard_draws_its_charts_with_their_numbers_as_tables(login, mana
     assert "Articles: 70% improved pain and mobility" in html
     # June's one course rests on too few patients for an outcome; its counts are shown.
     assert '<th scope="row" class="fw-normal">Jun 2027</th><td>1</td><td>0</td>' in html
+    # Adverse events by type: one session in five each for bruising, soreness and bleeding.
+    assert '<th scope="row" class="fw-normal">Bruising</th><td>20.0% (1 of 5)</td>' in html
     assert " style=" not in html.split('id="charts-heading"')[1].split("By location")[0]
