@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 36  # margins: values left, months below
+LETTER = 6.5  # about the width of a letter of an axis label, to know when to wrap one
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,17 @@ def _open(chart_id: str, title: str, description: str, plot: _Plot, unit: str) -
         )
     for index, name in enumerate(plot.categories):
         x = round(plot.x(index) + plot.band / 2, 1)
+        first, _, rest = name.partition(" ")
+        if rest and len(name) * LETTER > plot.band:  # too wide for its band: two lines
+            label = (
+                f'<tspan x="{x}">{escape(first)}</tspan>'
+                f'<tspan x="{x}" dy="13">{escape(rest)}</tspan>'
+            )
+            y = plot.bottom + 14
+        else:
+            label, y = escape(name), plot.bottom + 16
         parts.append(
-            f'<text x="{x}" y="{plot.bottom + 16}" class="axis-label" '
-            f'text-anchor="middle">{escape(name)}</text>'
+            f'<text x="{x}" y="{y}" class="axis-label" text-anchor="middle">{label}</text>'
         )
     parts.append("</g>")
     return parts

@@ -213,8 +213,57 @@ def adverse_chart(line: Line) -> Chart:
     )
 
 
-def dashboard_charts(report: Report) -> list[Chart]:
-    """The charts under the dashboard's figures, oldest month first, then adverse events."""
+def comparison_chart(lines: list[Line]) -> Chart:
+    reference, words = REFERENCES["improved_pain_mobility"]
+    return Chart(
+        id="chart-lines",
+        title="Outcomes by location and by practitioner",
+        svg=bar_chart(
+            chart_id="chart-lines",
+            title="Outcomes at the course's end, by location and by practitioner (%)",
+            description=(
+                "Share of courses whose first-step pain fell by 2 points or more, and share "
+                f"answering that pain and mobility improved, for {len(lines)} locations and "
+                f"practitioners; lines resting on fewer than {SMALL_NUMBERS} patients are not "
+                f"drawn. The line at {reference}% is the articles' figure: {words}."
+            ),
+            categories=[line.name for line in lines],
+            series=[
+                Series("Pain fell by 2 or more", "series-1", [m.pain_fell_2.share for m in lines]),
+                Series(
+                    "Improved pain and mobility",
+                    "series-2",
+                    [m.improved_pain_mobility.share for m in lines],
+                ),
+            ],
+            unit="%",
+            top=100,
+            references=[Reference(reference, f"Articles: {reference}% improved pain and mobility")],
+        ),
+        legend=[
+            ("First-step pain fell by 2 points or more", "series-1"),
+            ("Answered that pain and mobility improved", "series-2"),
+            (f"Articles: {words}", "reference"),
+        ],
+        columns=["Line", "First-step pain fell by 2 or more", "Improved pain and mobility"],
+        rows=[
+            [
+                f"{'Location' if line.kind == 'location' else 'Practitioner'} {line.name}",
+                _cell(line.pain_fell_2),
+                _cell(line.improved_pain_mobility),
+            ]
+            for line in lines
+        ],
+        notes=[
+            "Locations first, then practitioners: a course counts at the location of its "
+            "first session and for the practitioner who prescribed it.",
+        ],
+    )
+
+
+def dashboard_charts(report: Report, *, breakdown: bool = False) -> list[Chart]:
+    """The charts under the dashboard's figures, oldest month first, then adverse events,
+    then (with `breakdown`, for managers) each location and practitioner side by side."""
     if not report.months:
         return []
     charts = [
@@ -225,4 +274,7 @@ def dashboard_charts(report: Report) -> list[Chart]:
     ]
     if report.total.sessions_recorded:
         charts.append(adverse_chart(report.total))
+    lines = [*report.locations, *report.practitioners]
+    if breakdown and (len(report.locations) > 1 or len(report.practitioners) > 1):
+        charts.append(comparison_chart(lines))
     return charts

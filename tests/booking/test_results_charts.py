@@ -80,3 +80,10 @@ def test_ticks_are_round_and_cover_the_values():
     assert nice_ticks(-5, 1) == [-5, -4, -3, -2, -1, 0, 1]
     ticks = nice_ticks(0, 37)
     assert ticks[0] == 0 and ticks[-1] >= 37 and len(ticks) <= 7
+
+
+def test_a_label_too_wide_for_its_band_is_written_on_two_lines():
+    names = [f"Practitioner Number{n}" for n in range(9)]
+    svg = _bars(categories=names, series=[Series("S", "series-1", [1] * 9)])
+    assert '<tspan x="' in svg and ">Practitioner</tspan>" in svg and ">Number0</tspan>" in svg
+    assert "<tspan" not in _bars()  # months fit on one line

@@ -346,6 +346,7 @@ def test_a_practitioner_sees_only_their_own_line(login, practitioner, data, othe
     client = login(practitioner.user)
     html = client.get(reverse("booking:reports")).content.decode()
     assert "Your results" in html and "By location and by practitioner" not in html
+    assert "chart-lines" not in html and "chart-outcomes" in html
     assert elsewhere.practitioner.name not in html
     # Asking for another practitioner changes nothing: the scope is always their own.
     asked = client.get(reverse("booking:reports"), {"practitioner": elsewhere.practitioner.pk})
@@ -477,7 +478,10 @@ def test_a_course_counts_in_the_month_of_its_first_session_in_the_locations_time
     assert by_name["Apr 2027"].courses_started == 0
 
 
-def test_the_dashboard_draws_its_charts_with_their_numbers_as_tables(login, manager, data):
+def test_the_dashboard_draws_its_charts_with_their_numbers_as_tables(
+    login, manager, data, other_location
+):
+    _course_for(a_clinic(location=other_location), "other", [DONE] * 4, 7, days_ago=30)
     html = login(manager).get(reverse("booking:reports")).content.decode()
     assert "Month by month" in html
     for chart in (
@@ -497,4 +501,7 @@ def test_the_dashboard_draws_its_charts_with_their_numbers_as_tables(login, mana
     assert '<th scope="row" class="fw-normal">Jun 2027</th><td>1</td><td>0</td>' in html
     # Adverse events by type: one session in five each for bruising, soreness and bleeding.
     assert '<th scope="row" class="fw-normal">Bruising</th><td>20.0% (1 of 5)</td>' in html
+    # Two locations, two practitioners: their lines side by side.
+    assert 'aria-labelledby="chart-lines-title chart-lines-desc"' in html
+    assert f'<th scope="row" class="fw-normal">Location {other_location.name}</th>' in html
     assert " style=" not in html.split('id="charts-heading"')[1].split("By location")[0]
