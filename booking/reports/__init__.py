@@ -23,8 +23,8 @@ come from the models. Definitions (also written on the page):
 - utilisation: minutes booked (appointments requested, confirmed, checked in or completed:
   the active statuses; not no-shows or cancellations) over the minutes practitioners were
   available at the location(s) in the period: their weekly hours within opening hours, plus
-  extra hours, less holidays and time off, counting practitioners who are active and still
-  work there (as the availability engine does).
+  extra hours, less holidays and time off. Both sides count only practitioners who are active
+  and still work at that (active) location, as the availability engine does.
 
 One module a part: `figures`, `queries`, `utilisation`, `dashboard` and `outcomes`; the charts
 by month are drawn by `charts` (numbers to SVG) from `trends` (which charts, from the report's

@@ -17,6 +17,8 @@ from booking.reports.figures import ADVERSE_TYPES, Period, Scope
 from clinic.models import (
     Location,
     Patient,
+    Practitioner,
+    User,
 )
 from intake.clinical.models import AssessmentNote, OutcomeSurvey, SessionNote
 from intake.questionnaire.models import Intake
@@ -35,6 +37,9 @@ def table_names() -> dict[str, str]:
         "note": SessionNote._meta.db_table,
         "amendment": SessionNote.amendments.field.model._meta.db_table,
         "patient": Patient._meta.db_table,
+        "practitioner": Practitioner._meta.db_table,
+        "user": User._meta.db_table,
+        "user_location": User.locations.through._meta.db_table,
     }
 
 
@@ -185,7 +190,16 @@ SELECT {line_or_month_of_row},
 # Appointments, sessions and after-care checks are many: they are first summed per patient
 # (and location and practitioner), then the lines count distinct patients over those sums.
 APPOINTMENTS_SQL = (
-    """WITH per_patient AS (
+    """WITH available AS (
+    -- Where each practitioner's hours count as available time (see utilisation): active,
+    -- still working at an active location. Only their bookings there count as booked time,
+    -- so the two sides of utilisation are about the same people and places.
+    SELECT p.id AS practitioner_id, ul.location_id
+      FROM {practitioner} p
+      JOIN {user} u ON u.id = p.user_id AND u.is_active
+      JOIN {user_location} ul ON ul.user_id = u.id
+      JOIN {location} l ON l.id = ul.location_id AND l.is_active
+), per_patient AS (
     SELECT a.location_id, a.practitioner_id, a.patient_id,
            """
     + _month_of("a.starts_at", "a.location_id")
@@ -197,9 +211,12 @@ APPOINTMENTS_SQL = (
            -- Booked time: the active statuses (booking.models.ACTIVE_STATUSES); a no-show's
            -- time was not used, a cancelled one's was given back.
            SUM(a.ends_at - a.starts_at)
-               FILTER (WHERE a.status IN ('requested', 'confirmed', 'checked_in', 'completed'))
+               FILTER (WHERE a.status IN ('requested', 'confirmed', 'checked_in', 'completed')
+                       AND v.location_id IS NOT NULL)
                AS booked
       FROM {appointment} a
+      LEFT JOIN available v
+        ON v.practitioner_id = a.practitioner_id AND v.location_id = a.location_id
      WHERE a.starts_at >= %(low)s AND a.starts_at < %(high)s
        AND """
     + _in_period("a.starts_at", "a.location_id")

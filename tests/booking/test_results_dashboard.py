@@ -266,7 +266,8 @@ def test_utilisation_is_booked_time_over_the_hours_practitioners_were_available(
     visit on Monday, a confirmed 30 minutes and a requested 30 minutes on Friday = 108
     minutes; a no-show on Tuesday and a cancellation on Thursday do not count. 108 / 1680 =
     6.4%. A colleague who no longer works at the location left weekly hours behind: no one
-    can book them, so they are not available time."""
+    can book them, so they are not available time, and their hour on Monday is not counted
+    as booked either (both sides are about the practitioners who work there)."""
     today = timezone.localdate()
     monday = today - dt.timedelta(days=today.weekday() + 14)
     day = {
@@ -281,6 +282,7 @@ def test_utilisation_is_booked_time_over_the_hours_practitioners_were_available(
         ends_at=dt.datetime.combine(day["tue"], dt.time(17), tzinfo=zone),
     )
     departed = a_colleague(clinic)
+    _appointment(clinic, other_patient, day["mon"], 14, 60, DONE, practitioner=departed)
     departed.user.locations.clear()
     _appointment(clinic, patient, day["mon"], 10, 48, DONE)
     _appointment(clinic, patient, day["tue"], 10, 48, NO_SHOW)
@@ -294,7 +296,10 @@ def test_utilisation_is_booked_time_over_the_hours_practitioners_were_available(
     assert report.total.utilisation == reports.Utilisation(108, 1680)
     assert report.total.utilisation.share == 6.4
     assert [line.utilisation for line in report.locations] == [reports.Utilisation(108, 1680)]
-    assert [line.name for line in report.practitioners] == [clinic.practitioner.name]
+    by_name = {line.name: line.utilisation for line in report.practitioners}
+    assert by_name[clinic.practitioner.name] == reports.Utilisation(108, 1680)
+    assert by_name[departed.name] == reports.Utilisation(0, 0)  # their visit still counts
+    assert report.total.appointments == 6  # as an appointment, only not as booked time
 
 
 def test_utilisation_leaves_out_inactive_practitioners_and_locations(clinic, patient):
