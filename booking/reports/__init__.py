@@ -20,13 +20,16 @@ come from the models. Definitions (also written on the page):
   baseline, the questionnaire the course was prescribed from;
 - no-show rate: no-shows among appointments that were due and reached an outcome (attended or
   missed); late-cancellation rate: late cancellations among all appointments of the period;
-- utilisation: minutes booked (every appointment not cancelled, no-shows included: the time
-  was kept) over the minutes practitioners worked by their hours, holidays, time off and
-  extra hours.
+- utilisation: minutes booked (appointments requested, confirmed, checked in or completed:
+  the active statuses; not no-shows or cancellations) over the minutes practitioners were
+  available at the location(s) in the period: their weekly hours within opening hours, plus
+  extra hours, less holidays and time off. Both sides count only practitioners who are active
+  and still work at that (active) location, as the availability engine does.
 
-One module a part: `figures`, `queries`, `utilisation`, `dashboard` and `outcomes`; the pages
-are in `views`. A patient's record on request (`patient_record`, `record_views`) lives here too:
-it is the other thing the clinic exports. Callers use this package's names
+One module a part: `figures`, `queries`, `utilisation`, `dashboard` and `outcomes`; the charts
+by month are drawn by `charts` (numbers to SVG) from `trends` (which charts, from the report's
+month lines); the pages are in `views`. A patient's record on request (`patient_record`,
+`record_views`) lives here too: it is the other thing the clinic exports. Callers use this package's names
 (`reports.clinic_report`).
 """
 
@@ -52,6 +55,9 @@ from booking.reports.outcomes import (
     course_outcomes,
     course_rows,
 )
+from booking.reports.trends import (
+    dashboard_charts,
+)
 from booking.reports.utilisation import (
     working_minutes,
 )
@@ -69,6 +75,7 @@ __all__ = [
     "Utilisation",
     "working_minutes",
     "clinic_report",
+    "dashboard_charts",
     "cohort_patient_ids",
     "OUTCOMES_SQL",
     "OUTCOME_COLUMNS",

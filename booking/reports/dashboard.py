@@ -89,7 +89,8 @@ def _fill(line: Line, courses, appointments, adverse, aftercare) -> None:
 
 def clinic_report(period: Period, scope: Scope) -> Report:
     """Every figure of the dashboard, for the scope's total, each location and each
-    practitioner: four aggregate queries, the working hours (five) and the names (two)."""
+    practitioner, and the course and attendance figures of each month: four aggregate
+    queries, the working hours (five) and the names (two)."""
     params = query_params(period, scope)
     with transaction.atomic(), connection.cursor() as cursor:
         # Room to sort and hash a year of rows in memory rather than on disk (this
@@ -140,7 +141,17 @@ def clinic_report(period: Period, scope: Scope) -> Report:
         made.utilisation = Utilisation(int(booked.get(index) or 0), working)
         return made
 
+    months = []
+    for first_day in period.months:
+        month = Line(
+            kind="month", key=first_day.year * 100 + first_day.month, name=f"{first_day:%b %Y}"
+        )
+        index = ("month", month.key)
+        _fill(month, courses.get(index), appointments.get(index), None, None)
+        months.append(month)
+
     return Report(
+        months=months,
         period=period,
         scope=scope,
         total=line("total", None, "All"),

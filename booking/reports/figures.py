@@ -28,6 +28,15 @@ class Period:
     end: dt.date  # last local date included
 
     @property
+    def months(self) -> list[dt.date]:
+        """The first day of each month the period touches, oldest first."""
+        month, months = self.start.replace(day=1), []
+        while month <= self.end:
+            months.append(month)
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+        return months
+
+    @property
     def days(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=n) for n in range((self.end - self.start).days + 1)]
 
@@ -132,6 +141,9 @@ class Report:
     total: Line
     locations: list[Line]
     practitioners: list[Line]
+    # A line per local month of the period, oldest first, for the dashboard's charts: the
+    # course figures (a course counts in the month its first session falls) and attendance.
+    months: list[Line] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:

@@ -1,11 +1,19 @@
-"""Utilisation: working minutes from the practitioners' hours, breaks, holidays and time off
-(computed per weekday and corrected for special days, not looped over data).
+"""Utilisation: the minutes practitioners were available for bookings, from their weekly
+hours, extra hours, holidays and time off (computed per weekday and corrected for special
+days, not looped over data).
+
+Available means what the availability engine would offer (`booking.selectors`): weekly hours
+within opening hours, plus extra hours, less holidays and time off, of practitioners who are
+active and still work at that location, at locations that are open for booking. Hours left
+behind by a practitioner who no longer works somewhere are not time anyone could book.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+
+from django.db.models import F
 
 from booking.availability import (
     Interval,
@@ -27,10 +35,14 @@ from clinic.models import (
 
 
 def working_minutes(period: Period, scope: Scope) -> dict[tuple[int, int], int]:
-    """{(practitioner id, location id): minutes worked in the period}, from weekly hours
+    """{(practitioner id, location id): minutes available in the period}, from weekly hours
     within opening hours, holidays, extra hours and time off — the availability rules.
     Four queries; the loop is over days × practitioners' locations, not over data."""
-    hours = WorkingHours.objects.all()
+    hours = WorkingHours.objects.filter(
+        practitioner__user__is_active=True,
+        practitioner__user__locations=F("location"),
+        location__is_active=True,
+    )
     if scope.location_id:
         hours = hours.filter(location_id=scope.location_id)
     if scope.practitioner_id:

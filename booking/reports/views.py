@@ -75,6 +75,7 @@ def dashboard(request):
         {
             "form": form,
             "report": report,
+            "charts": reports.dashboard_charts(report, breakdown=is_manager),
             "is_manager": is_manager,
             # A practitioner sees only their own line: the total of their scope.
             "breakdown": is_manager,

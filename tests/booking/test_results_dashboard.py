@@ -34,9 +34,9 @@ from django.utils import timezone
 
 from booking import reports
 from booking.models import Status
-from clinic.models import AccessLog, Holiday
+from clinic.models import AccessLog, Holiday, ScheduleException
 from intake.clinical.models import OutcomeSurvey, SessionNoteAmendment, SurveyKind
-from tests.booking.factories import AppointmentFactory, a_clinic, a_course
+from tests.booking.factories import AppointmentFactory, a_clinic, a_colleague, a_course
 from tests.factories import PatientFactory
 from tests.intake.factories import (
     session_note,
@@ -69,14 +69,17 @@ PATIENTS = {
 _hours = itertools.count()
 
 
-def _course_for(clinic, name, statuses, baseline, *, days_ago, practitioner=None):
+def _course_for(clinic, name, statuses, baseline, *, days_ago, practitioner=None, first_start=None):
     practitioner = practitioner or clinic.practitioner
+    first_start = first_start or timezone.now() - dt.timedelta(
+        days=days_ago, hours=next(_hours) % 20
+    )
     patient = PatientFactory(
         first_name=f"Patient{name}", last_name="Testcase", locations=[clinic.location]
     )
     intake = submitted_intake(
         patient,
-        at=timezone.now() - dt.timedelta(days=days_ago + 10),
+        at=first_start - dt.timedelta(days=10),
         pain_first_steps=baseline,
         pain_average=min(baseline, 5),
         pain_worst=10,
@@ -86,7 +89,7 @@ def _course_for(clinic, name, statuses, baseline, *, days_ago, practitioner=None
         clinic,
         patient,
         statuses=statuses,
-        first_start=timezone.now() - dt.timedelta(days=days_ago, hours=next(_hours) % 20),
+        first_start=first_start,
         assessment=assessment,
         practitioner=practitioner,
     )
@@ -239,34 +242,94 @@ def test_no_division_by_zero_anywhere_with_no_data_at_all(login, manager):
     assert login(manager).get(reverse("booking:reports")).status_code == 200
 
 
-def test_utilisation_is_booked_minutes_over_worked_minutes(clinic, patient):
-    # The clinic's practitioner works Monday to Friday 9–17 (8 h); a week with a holiday on
-    # Wednesday has 4 × 480 = 1920 working minutes.
+def _appointment(clinic, patient, day, hour, minutes, status, practitioner=None):
+    start = dt.datetime.combine(day, dt.time(hour), tzinfo=clinic.location.zone)
+    return AppointmentFactory(
+        location=clinic.location,
+        practitioner=practitioner or clinic.practitioner,
+        room=clinic.rooms[0],
+        patient=patient,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=minutes),
+        blocks_until=start + dt.timedelta(minutes=minutes + 5),
+        status=status,
+        cancelled_by="patient" if status == CANCELLED else "",
+    )
+
+
+def test_utilisation_is_booked_time_over_the_hours_practitioners_were_available(
+    clinic, patient, other_patient
+):
+    """A week worked out by hand. The clinic's practitioner works Monday to Friday 9–17:
+    8 h a day. Wednesday is a holiday (0 h) and Tuesday afternoon 13–17 is time off (4 h),
+    so 8 + 4 + 0 + 8 + 8 = 28 h = 1680 minutes are available. Booked: a completed 48-minute
+    visit on Monday, a confirmed 30 minutes and a requested 30 minutes on Friday = 108
+    minutes; a no-show on Tuesday and a cancellation on Thursday do not count. 108 / 1680 =
+    6.4%. A colleague who no longer works at the location left weekly hours behind: no one
+    can book them, so they are not available time, and their hour on Monday is not counted
+    as booked either (both sides are about the practitioners who work there)."""
     today = timezone.localdate()
     monday = today - dt.timedelta(days=today.weekday() + 14)
-    Holiday.objects.create(
-        location=clinic.location, date=monday + dt.timedelta(days=2), name="Closed"
+    day = {
+        name: monday + dt.timedelta(days=n) for n, name in enumerate("mon tue wed thu fri".split())
+    }
+    Holiday.objects.create(location=clinic.location, date=day["wed"], name="Closed")
+    zone = clinic.location.zone
+    ScheduleException.objects.create(
+        practitioner=clinic.practitioner,
+        kind=ScheduleException.Kind.TIME_OFF,
+        starts_at=dt.datetime.combine(day["tue"], dt.time(13), tzinfo=zone),
+        ends_at=dt.datetime.combine(day["tue"], dt.time(17), tzinfo=zone),
     )
-    for day, status in ((0, DONE), (1, NO_SHOW), (3, CANCELLED)):
-        start = dt.datetime.combine(
-            monday + dt.timedelta(days=day), dt.time(10), tzinfo=clinic.location.zone
-        )
-        AppointmentFactory(
-            location=clinic.location,
-            practitioner=clinic.practitioner,
-            room=clinic.rooms[0],
-            patient=patient,
-            starts_at=start,
-            ends_at=start + dt.timedelta(minutes=48),
-            blocks_until=start + dt.timedelta(minutes=53),
-            status=status,
-            cancelled_by="patient" if status == CANCELLED else "",
-        )
-    line = reports.clinic_report(
+    departed = a_colleague(clinic)
+    _appointment(clinic, other_patient, day["mon"], 14, 60, DONE, practitioner=departed)
+    departed.user.locations.clear()
+    _appointment(clinic, patient, day["mon"], 10, 48, DONE)
+    _appointment(clinic, patient, day["tue"], 10, 48, NO_SHOW)
+    _appointment(clinic, patient, day["thu"], 10, 48, CANCELLED)
+    _appointment(clinic, patient, day["fri"], 10, 30, BOOKED)
+    _appointment(clinic, other_patient, day["fri"], 11, 30, Status.REQUESTED)
+
+    report = reports.clinic_report(
         reports.Period(monday, monday + dt.timedelta(days=6)), reports.Scope()
-    ).total
-    assert line.utilisation == reports.Utilisation(96, 1920)
-    assert line.utilisation.share == 5.0
+    )
+    assert report.total.utilisation == reports.Utilisation(108, 1680)
+    assert report.total.utilisation.share == 6.4
+    assert [line.utilisation for line in report.locations] == [reports.Utilisation(108, 1680)]
+    by_name = {line.name: line.utilisation for line in report.practitioners}
+    assert by_name[clinic.practitioner.name] == reports.Utilisation(108, 1680)
+    assert by_name[departed.name] == reports.Utilisation(0, 0)  # their visit still counts
+    assert report.total.appointments == 6  # as an appointment, only not as booked time
+
+
+def test_utilisation_leaves_out_inactive_practitioners_and_locations(clinic, patient):
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday() + 14)
+    week = reports.Period(monday, monday + dt.timedelta(days=6))
+    colleague = a_colleague(clinic)
+    assert reports.clinic_report(week, reports.Scope()).total.utilisation.working_minutes == (
+        2 * 5 * 480
+    )
+    colleague.user.is_active = False
+    colleague.user.save()
+    assert reports.clinic_report(week, reports.Scope()).total.utilisation.working_minutes == (
+        5 * 480
+    )
+    clinic.location.is_active = False
+    clinic.location.save()
+    assert reports.clinic_report(week, reports.Scope()).total.utilisation.share is None
+
+
+def test_the_page_says_how_utilisation_is_counted_in_one_line(login, manager, clinic, patient):
+    today = timezone.localdate()
+    _appointment(clinic, patient, today - dt.timedelta(days=today.weekday() + 7), 10, 60, DONE)
+    html = login(manager).get(reverse("booking:reports")).content.decode()
+    assert "h booked of" in html and "h available" in html and "h worked" not in html
+    assert (
+        "Utilisation: appointment time booked (requested, confirmed, checked in or completed)"
+        " ÷ the practitioners' working hours at the locations from"
+    ) in html
+    assert "less time off and holidays." in html
 
 
 def test_the_manager_sees_the_articles_figures_beside_the_clinics(login, manager, data):
@@ -288,6 +351,7 @@ def test_a_practitioner_sees_only_their_own_line(login, practitioner, data, othe
     client = login(practitioner.user)
     html = client.get(reverse("booking:reports")).content.decode()
     assert "Your results" in html and "By location and by practitioner" not in html
+    assert "chart-lines" not in html and "chart-outcomes" in html
     assert elsewhere.practitioner.name not in html
     # Asking for another practitioner changes nothing: the scope is always their own.
     asked = client.get(reverse("booking:reports"), {"practitioner": elsewhere.practitioner.pk})
@@ -381,3 +445,68 @@ def test_a_practitioners_outcomes_csv_holds_only_their_courses(
     _course_for(elsewhere, "other", [DONE] * 4, 7, days_ago=30)
     rows = _csv(login(practitioner.user).get(reverse("booking:outcomes_csv")))
     assert len(rows) - 1 == 7
+
+
+# --- Month by month (the charts' numbers) ----------------------------------------------------
+
+
+def test_each_month_holds_the_courses_whose_first_session_fell_in_it(data):
+    """A–F started 75 to 90 days before the suite's instant (March 2027), G three days
+    before it (June 2027): the months add up to the year's totals."""
+    report = reports.clinic_report(_year(), reports.Scope())
+    assert [m.name for m in report.months][:2] == ["Jun 2026", "Jul 2026"]
+    assert len(report.months) == 13 and report.months[-1].name == "Jun 2027"
+    by_name = {m.name: m for m in report.months}
+    march, june = by_name["Mar 2027"], by_name["Jun 2027"]
+    assert (march.courses_started, march.completed, march.abandoned, march.ongoing) == (6, 5, 1, 0)
+    assert (june.courses_started, june.completed, june.abandoned, june.ongoing) == (1, 0, 0, 1)
+    assert march.pain_fell_2 == reports.Figure(3, 5, 5) and march.pain_fell_2.share == 60.0
+    assert march.improved_pain_mobility.share == 80.0
+    assert march.change.mean == pytest.approx(-2.0)
+    assert march.change.sd == pytest.approx((10 / 4) ** 0.5)
+    assert sum(m.courses_started for m in report.months) == report.total.courses_started
+    # Appointments by the month they were for: the 25 of the period, the no-show and the
+    # late cancellation (F's third and fourth weekly sessions, 69 and 62 days before: April).
+    assert sum(m.appointments for m in report.months) == 25
+    april = by_name["Apr 2027"]
+    assert sum(m.no_show.count for m in report.months) == 1
+    assert april.no_show.count == 1 and april.late_cancel.count == 1
+
+
+def test_a_course_counts_in_the_month_of_its_first_session_in_the_locations_time(clinic):
+    # 23:30 on 31 March in Toronto is already 1 April in UTC.
+    late = dt.datetime(2027, 3, 31, 23, 30, tzinfo=clinic.location.zone)
+    assert late.astimezone(dt.UTC).month == 4
+    _course_for(clinic, "late", [DONE] * 4, 7, days_ago=0, first_start=late)
+    by_name = {m.name: m for m in reports.clinic_report(_year(), reports.Scope()).months}
+    assert by_name["Mar 2027"].courses_started == 1
+    assert by_name["Apr 2027"].courses_started == 0
+
+
+def test_the_dashboard_draws_its_charts_with_their_numbers_as_tables(
+    login, manager, data, other_location
+):
+    _course_for(a_clinic(location=other_location), "other", [DONE] * 4, 7, days_ago=30)
+    html = login(manager).get(reverse("booking:reports")).content.decode()
+    assert "Month by month" in html
+    for chart in (
+        "chart-outcomes",
+        "chart-change",
+        "chart-courses",
+        "chart-attendance",
+        "chart-adverse",
+    ):
+        assert f'role="img" aria-labelledby="{chart}-title {chart}-desc"' in html
+        assert f'<title id="{chart}-title">' in html and f'<desc id="{chart}-desc">' in html
+    # March's figures, in the tables under the charts.
+    assert '<th scope="row" class="fw-normal">Mar 2027</th><td>60.0% (3 of 5)</td>' in html
+    assert "<td>80.0% (4 of 5)</td><td>-2.0 points (SD 1.6, 5 patients)</td>" in html
+    assert "Articles: 70% improved pain and mobility" in html
+    # June's one course rests on too few patients for an outcome; its counts are shown.
+    assert '<th scope="row" class="fw-normal">Jun 2027</th><td>1</td><td>0</td>' in html
+    # Adverse events by type: one session in five each for bruising, soreness and bleeding.
+    assert '<th scope="row" class="fw-normal">Bruising</th><td>20.0% (1 of 5)</td>' in html
+    # Two locations, two practitioners: their lines side by side.
+    assert 'aria-labelledby="chart-lines-title chart-lines-desc"' in html
+    assert f'<th scope="row" class="fw-normal">Location {other_location.name}</th>' in html
+    assert " style=" not in html.split('id="charts-heading"')[1].split("By location")[0]
