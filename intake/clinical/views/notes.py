@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST, require_safe
 
@@ -215,11 +215,16 @@ def _edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                     saved_at = timezone.localtime(note.updated_at)
                     if autosave:
                         return JsonResponse(
-                            {"revision": note.revision, "saved_at": f"{saved_at:%H:%M:%S}"}
+                            {
+                                "revision": note.revision,
+                                "saved_at": dateformat.format(saved_at, "g:i:s A"),
+                            }
                         )
                     if request.POST.get("action") == "sign":
                         return redirect(kind.url("sign", note))
-                    messages.success(request, f"Draft saved at {saved_at:%H:%M}.")
+                    messages.success(
+                        request, f"Draft saved at {dateformat.format(saved_at, 'g:i A')}."
+                    )
                     return redirect(kind.url("edit", note))
         else:
             form = _form(kind, request, note)
