@@ -6,10 +6,10 @@ class BookingConfig(AppConfig):
     verbose_name = "Booking"
 
     def ready(self) -> None:
-        from booking.intake_links import appointment_page_for_intake
+        from booking.intake_links import appointment_page_for_intake, course_for_intake
         from booking.pages import register_booking_pages
         from booking.selectors import upcoming_assessments, visits_for_intake
-        from intake.clinical.selectors import register_visits
+        from intake.clinical.selectors import register_courses, register_visits
         from intake.questionnaire.selectors import (
             register_appointment_pages,
             register_upcoming_assessments,
@@ -22,6 +22,8 @@ class BookingConfig(AppConfig):
         register_visits(visits_for_intake)
         # The counter consent, opened from a refused check-in, returns to that appointment.
         register_appointment_pages(appointment_page_for_intake)
+        # The signed note and the chart offer to book the course, or show it once booked.
+        register_courses(course_for_intake)
 
     def seed_demo(self, story) -> None:
         from booking.demo.bookings import seed_bookings

@@ -136,8 +136,14 @@ def book_course_page(request, patient_pk: int):
             )
             for row, (form, proposal) in enumerate(zip(sessions.forms, proposals, strict=False))
         ]
+    _describe_date_by_its_day(first_form)
+    for form in sessions.forms if sessions is not None else ():
+        _describe_date_by_its_day(form)
     context |= {
         "first_form": first_form,
+        "first_day": getattr(first_form, "cleaned_data", {}).get("date")
+        if first_form.is_bound
+        else first_form.initial.get("date"),
         "sessions": sessions,
         "prescription": prescription,
         "all_ok": proposals is not None and all(p.ok for p in proposals),
@@ -165,6 +171,12 @@ def _offer_certified_practitioners(
     ]
     field = form.fields["practitioner"]
     field.queryset = field.queryset.filter(pk__in=allowed)
+
+
+def _describe_date_by_its_day(form) -> None:
+    """The browser writes a date field in its own format, without the weekday: the page
+    shows the day in words next to it ("Tue 15 Dec 2026"), and the field points to it."""
+    form.fields["date"].widget.attrs["aria-describedby"] = f"{form['date'].id_for_label}-day"
 
 
 def _alternative_button(row: int, slot: Slot, locations: dict, names: dict) -> dict:

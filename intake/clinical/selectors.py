@@ -102,11 +102,13 @@ def course_gate(patient: Patient) -> CourseGate:
 
 @dataclass(frozen=True)
 class Chart:
-    """A patient's clinical notes, in order, and where their course stands."""
+    """A patient's clinical notes, in order, and where their course stands: the decision
+    (`gate`) and, when it prescribes a course, that course in the calendar."""
 
     assessments: list[AssessmentNote]
     session_notes: list[SessionNote]
     gate: CourseGate
+    course: CourseInCalendar | None = None
 
     @property
     def sessions_done(self) -> int:
@@ -137,7 +139,13 @@ def chart(patient: Patient) -> Chart:
         .prefetch_related("amendments")
         .order_by("performed_at", "session_number")
     )
-    return Chart(assessments, session_notes, course_gate(patient))
+    gate = course_gate(patient)
+    course = (
+        course_in_calendar(patient.pk, gate.prescription.assessment_id)
+        if gate.prescription
+        else None
+    )
+    return Chart(assessments, session_notes, gate, course)
 
 
 def unsigned_notes(practitioner) -> list:
@@ -208,6 +216,49 @@ def visits(
 def find_visit(appointment_id: int) -> Visit | None:
     found = visits(appointment_ids=[appointment_id])
     return found[0] if found else None
+
+
+# --- The course a plan prescribes, in the calendar (provided by the booking app) ----------
+
+
+@dataclass(frozen=True)
+class CourseInCalendar:
+    """Where the course an assessment prescribes stands in booking's calendar, for the pages
+    that show the decision: the page that books it and, once it is booked, its page, its
+    sessions and the next one. Booking provides these (intake never imports booking):
+    `register_courses(provider)` from its AppConfig.ready()."""
+
+    book_url: str  # booking's page that books the patient's course
+    course_url: str | None = None  # the course's page, once booked
+    sessions_planned: int = 0
+    next_starts_at: dt.datetime | None = None  # the next session still to come, if any
+    next_location: Location | None = None  # where it is (its time zone)
+
+    @property
+    def booked(self) -> bool:
+        return self.course_url is not None
+
+
+CourseProvider = Callable[[int, int], CourseInCalendar | None]
+_course_providers: list[CourseProvider] = []
+
+
+def register_courses(provider: CourseProvider) -> None:
+    """Booking tells intake where the course prescribed by an assessment stands, so the signed
+    note and the chart can offer to book it or show it booked. `provider(patient_id,
+    assessment_id)` returns a `CourseInCalendar` (None when it knows nothing of it). Booking
+    calls this from its AppConfig.ready()."""
+    if provider not in _course_providers:
+        _course_providers.append(provider)
+
+
+def course_in_calendar(patient_id: int, assessment_id: int) -> CourseInCalendar | None:
+    """The course that assessment `assessment_id` of the patient prescribes, as booking knows
+    it; None when no booking app answers."""
+    for provider in _course_providers:
+        if found := provider(patient_id, assessment_id):
+            return found
+    return None
 
 
 # --- When each survey may be answered (plain functions, no queries) -----------------------

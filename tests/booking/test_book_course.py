@@ -247,6 +247,25 @@ def test_the_page_proposes_then_books_all_sessions(login, clinic, patient, pract
     assert course.appointments.count() == 6
 
 
+def test_each_proposed_date_shows_its_weekday_in_words(
+    login, clinic, patient, practitioner, prescribe
+):
+    """The browser writes a date field its own way (12/15/2026) with no weekday: the day in
+    words stands next to each date field, which points to it."""
+    prescribe(patient, practitioner)
+    client = login(practitioner.user)
+    url = reverse("booking:course_book", args=[patient.pk])
+    first = next_weekday(clinic.location, 1, 10).astimezone(clinic.location.zone)
+    html = _propose(client, url, clinic, first, practitioner).content.decode()
+    for n in range(6):
+        day = first + dt.timedelta(weeks=n)
+        words = f"{day:%a} {day.day} {day:%b %Y}"  # e.g. "Tue 15 Dec 2026"
+        assert f'id="id_session-{n}-date-day">{words}</div>' in html
+        assert f'aria-describedby="id_session-{n}-date-day"' in html
+    # The first session's date too, as chosen.
+    assert f'id="id_first-date-day">{first:%a} {first.day} {first:%b %Y}</div>' in html
+
+
 def test_a_double_clicked_book_button_books_the_course_once(
     login, clinic, patient, practitioner, prescribe
 ):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.text import capfirst
 
 from clinic.audit import record_label
@@ -120,7 +120,7 @@ def describe(model: type[models.Model], name: str, value) -> str:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(field, models.DateTimeField):
         moment = field.to_python(value)
-        return timezone.localtime(moment).strftime("%-d %B %Y, %H:%M")
+        return dateformat.format(timezone.localtime(moment), "j F Y, g:i A")
     return str(value)
 
 

@@ -83,6 +83,7 @@ def patient_chart(request, patient_pk: int):
             "assessments": [(note, note.current()) for note in notes.assessments],
             "sessions": sessions,
             "gate": notes.gate,
+            "course": notes.course,
             "sessions_done": notes.sessions_done,
             "trajectory": trajectory,
             "chart": chart_geometry(trajectory, patient=patient)

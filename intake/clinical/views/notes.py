@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST, require_safe
 
@@ -32,7 +32,7 @@ from intake.clinical.forms.notes import (
     amendment_form,
 )
 from intake.clinical.models import AssessmentNote, SessionNote, SignedNote, jsonable
-from intake.clinical.selectors import course_gate
+from intake.clinical.selectors import CourseInCalendar, course_gate, course_in_calendar
 from intake.view_helpers import GET_OR_POST, log_access, seen_revision
 from intake.zones import patient_zone
 
@@ -215,11 +215,16 @@ def _edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                     saved_at = timezone.localtime(note.updated_at)
                     if autosave:
                         return JsonResponse(
-                            {"revision": note.revision, "saved_at": f"{saved_at:%H:%M:%S}"}
+                            {
+                                "revision": note.revision,
+                                "saved_at": dateformat.format(saved_at, "g:i:s A"),
+                            }
                         )
                     if request.POST.get("action") == "sign":
                         return redirect(kind.url("sign", note))
-                    messages.success(request, f"Draft saved at {saved_at:%H:%M}.")
+                    messages.success(
+                        request, f"Draft saved at {dateformat.format(saved_at, 'g:i A')}."
+                    )
                     return redirect(kind.url("edit", note))
         else:
             form = _form(kind, request, note)
@@ -397,6 +402,7 @@ def session_note_detail(request, pk: int):
 def _detail(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     amendments = list(note.amendments.select_related("author__user").order_by("number"))
+    course, bookable = _course_of(note) if kind is ASSESSMENT else (None, False)
     log_access(request, note)
     with timezone.override(_zone(note)):
         return render(
@@ -409,10 +415,25 @@ def _detail(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                 "current": note.current() if amendments else None,
                 "amendments": amendments,
                 "patient": note.patient,
+                "course": course,
+                "bookable": bookable,
                 "is_author": getattr(request.user, "practitioner", None) is not None
                 and note.author_id == request.user.practitioner.pk,
             },
         )
+
+
+def _course_of(note: SignedNote) -> tuple[CourseInCalendar | None, bool]:
+    """The course a signed assessment prescribes, in the calendar, and whether it can be
+    booked from this note now (it is the patient's latest decision, and says needling with a
+    plan): the next step after signing."""
+    if not note.is_signed:
+        return None, False
+    course = course_in_calendar(note.patient_id, note.pk)
+    if course is None or course.booked:
+        return course, False
+    gate = course_gate(note.patient)
+    return course, gate.allowed and gate.prescription.assessment_id == note.pk
 
 
 @practitioner_required
