@@ -519,9 +519,10 @@ class ConsentForm(forms.Form):
         self.patient = patient
         self.versions = versions
         self.fields["consent_versions"].initial = ",".join(str(v.pk) for v in versions)
-        self.fields[
-            "signed_name"
-        ].help_text = f"As on your record: {patient.full_name}. Capitals and spaces do not matter."
+        self.fields["signed_name"].help_text = (
+            f"As on your record: {patient.full_name}. Capitals, accents, spaces, hyphens and "
+            "apostrophes do not matter."
+        )
         for version in versions:
             self.fields[f"agree_{version.document.kind}"] = forms.BooleanField(
                 label=f"I have read and agree to the {version.document.title.lower()} "
