@@ -72,8 +72,10 @@ def sign_up(page) -> None:
     check_accessibility(page)
     page.get_by_role("link", name="Create an account").first.click()
     check_accessibility(page)
+    assert page.evaluate("document.activeElement.id") == "id_first_name"
 
-    # A mistake first: the message is on the field and the other answers stay.
+    # A mistake first: the message is on the field, which takes the focus, and the other
+    # answers stay, the passwords too.
     page.get_by_label("First name").fill("Morgan")
     page.get_by_label("Last name").fill("Lee")
     page.get_by_label("Email address").fill(EMAIL)
@@ -84,10 +86,11 @@ def sign_up(page) -> None:
     page.get_by_role("button", name="Create account").click()
     assert page.get_by_text("Enter a phone number").first.is_visible()
     assert page.get_by_label("Email address").input_value() == EMAIL
+    assert page.locator("#id_password1").input_value() == PASSWORD
+    assert page.get_by_label("Password confirmation").input_value() == PASSWORD
+    assert page.evaluate("document.activeElement.id") == "id_phone"
     check_accessibility(page)
     page.get_by_label("Phone").fill("416-555-0177")
-    page.locator("#id_password1").fill(PASSWORD)
-    page.get_by_label("Password confirmation").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     page.get_by_role("heading", name="Check your email").wait_for()
     check_accessibility(page)
