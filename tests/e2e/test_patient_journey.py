@@ -183,6 +183,14 @@ def resume_the_questionnaire(page, at_step: int) -> None:
 def fill_in_the_complaint(page) -> None:
     page.get_by_role("heading", name="Your heel pain").wait_for()
     check_accessibility(page)
+    # On the phone the step list is folded into one line and opens on demand.
+    steps = page.get_by_role("navigation", name="Questionnaire steps")
+    assert steps.bounding_box()["height"] < 60
+    symptoms = steps.get_by_role("link", name="3. Symptoms")
+    assert not symptoms.is_visible()
+    steps.get_by_text("Step 2 of 8").click()
+    assert symptoms.is_visible()
+    check_accessibility(page)
     page.get_by_label("Right").check()
     page.get_by_label("For how many weeks have you had this pain?").fill("10")
     page.get_by_label("Gradually").check()

@@ -4,6 +4,7 @@ and questions that apply only to some answers (with JavaScript off)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -329,8 +330,33 @@ def test_the_progress_indicator_shows_the_step_and_what_is_done(login, patient, 
     draft.save()
     html = login(patient.user).get(reverse("intake:step", args=["symptoms"])).content.decode()
     assert "Step 3 of 8" in html
-    assert 'aria-current="step"' in html
-    assert html.count(">Done</span>") == 2
+    # Two copies of the list, one displayed at a time (phone / wide screen).
+    assert html.count('aria-current="step"') == 2
+    assert html.count(">Done</span>") == 4
+
+
+def _step_list(html: str) -> str:
+    start = html.index('<nav aria-label="Questionnaire steps"')
+    return html[start : html.index("</nav>", start)]
+
+
+@pytest.mark.parametrize(
+    "url", [reverse("intake:step", args=["symptoms"]), reverse("intake:review")]
+)
+def test_on_a_phone_the_step_list_folds_into_the_step_number(login, patient, draft, url):
+    """The list took about 350 px above every step on a phone: there it is a <details> whose
+    summary says where the patient is (it opens without JavaScript); on a wide screen a copy
+    stays in view. Bootstrap's display classes show one or the other."""
+    nav = _step_list(login(patient.user).get(url).content.decode())
+    folded = nav[nav.index("<details") : nav.index("</details>")]
+    assert 'class="intake-steps-folded d-lg-none"' in folded
+    assert "<details open" not in nav  # closed until the patient asks
+    number = "3" if "symptoms" in url else "8"
+    assert re.search(rf"<summary>Step {number} of 8\b", folded)
+    assert folded.count("<li") == 8
+    wide = nav[nav.index("</details>") :]
+    assert '<div class="d-none d-lg-block">' in wide
+    assert wide.count("<li") == 8
 
 
 def test_an_unknown_step_is_404(login, patient, draft):
