@@ -29,6 +29,7 @@ from intake.questionnaire.models import (
     signature_matches,
 )
 from intake.questionnaire.questions import SCREENING, STEPS_BY_SLUG, SYMPTOMS, TREATMENTS, Step
+from intake.questionnaire.selectors import suggested_location_id
 
 # Error codes that only mean "not answered yet": a draft may be saved with them.
 UNANSWERED = ("required", "answer_needed")
@@ -134,8 +135,14 @@ class ContactStepForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["preferred_location"].queryset = Location.objects.filter(is_active=True)
-        self.fields["preferred_location"].empty_label = "Choose a location"
+        location = self.fields["preferred_location"]
+        location.queryset = Location.objects.filter(is_active=True).with_dry_needling_flag()
+        location.empty_label = "Choose a location"
+        location.label_from_instance = lambda place: (
+            place.name if place.offers_dry_needling else f"{place.name} (no dry needling)"
+        )
+        if not self.instance.preferred_location_id:
+            self.initial["preferred_location"] = suggested_location_id(self.patient)
         if self.patient.user_id:
             email = self.fields["email"]
             email.disabled = True

@@ -153,13 +153,17 @@ def start_the_questionnaire(page) -> None:
 
 def fill_in_the_contact_details(page) -> None:
     """Step 1, by keyboard: the name and date of birth from signing up are shown, the phone
-    is filled in from the account; Morgan adds an emergency contact and a location."""
+    is filled in from the account, the location from the request; Morgan adds an emergency
+    contact."""
     page.get_by_role("heading", name="Your contact details").wait_for()
     check_accessibility(page)
     on_file = page.get_by_text("Name and date of birth on file").inner_text()
     assert "Morgan Lee, 14 March 1976" in on_file
     assert page.locator("#id_phone").input_value() == "416-555-0177"
-    page.get_by_label("Where would you like to be seen?").select_option(label="Leaside")
+    # Proposed: where Morgan has just asked to be seen; a location without dry needling says so.
+    location = page.get_by_label("Where would you like to be seen?")
+    assert location.locator("option:checked").inner_text().startswith("Leaside")
+    assert location.locator("option", has_text="(no dry needling)").count() >= 1
     page.get_by_label("Emergency contact name").focus()
     page.keyboard.type("Sam Lee")
     page.keyboard.press("Tab")
