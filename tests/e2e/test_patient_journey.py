@@ -215,11 +215,22 @@ def fill_in_pain_and_goals_with_a_mistake(page) -> None:
     page.get_by_role("heading", name="Pain, daily life and goals").wait_for()
     check_accessibility(page)
     screenshot(page, "intake-step")
+    # Each 0–10 scale fits one row on the phone, with its two ends named under it.
+    for name in ("pain_first_steps", "pain_average", "pain_worst"):
+        rows = {round(box["y"]) for box in _boxes(page.locator(f"input[name={name}]"))}
+        assert len(rows) == 1, f"{name} wraps into {len(rows)} rows"
+        ends = page.locator(f"#id_{name}_ends")
+        assert ends.is_visible() and "no pain" in ends.inner_text()
+        assert "worst imaginable" in ends.inner_text()
+    assert (
+        page.get_by_role("group", name="Pain with your first steps in the morning")
+        .get_attribute("aria-describedby")
+        .startswith("id_pain_first_steps_ends")
+    )
     page.locator("#id_pain_first_steps_7").check()
     page.locator("#id_pain_average_5").check()
     page.locator("#id_pain_worst_3").check()  # a mistake: lower than the average
     page.get_by_label("How many minutes can you walk before the pain stops you?").fill("20")
-    page.get_by_label("How many hours a day do you spend standing?").fill("6")
     page.get_by_label("An activity that matters to you").fill("Walking the dog")
     page.locator("#id_activity_1_score_4").check()
     page.get_by_label("What would you like to be able to do again?").fill("Walk without pain")
@@ -230,6 +241,10 @@ def fill_in_pain_and_goals_with_a_mistake(page) -> None:
     assert page.get_by_label("An activity that matters to you").input_value() == "Walking the dog"
     page.locator("#id_pain_worst_8").check()
     page.get_by_role("button", name="Save and continue").click()
+
+
+def _boxes(locator) -> list[dict]:
+    return [item.bounding_box() for item in locator.all()]
 
 
 def fill_in_the_risk_factors_after_the_session_expires(page) -> None:
@@ -251,7 +266,9 @@ def fill_in_the_risk_factors_after_the_session_expires(page) -> None:
     page.get_by_label("and inches").fill("9")
     page.get_by_label("Weight (pounds)").fill("170")
     page.get_by_label("Neither (neutral)").check()
-    for name in ("high_impact_activity", "long_hours_standing", "tight_calves"):
+    # Standing time is asked here only (it was asked on the pain step too).
+    page.get_by_label("How many hours a day do you spend standing?").fill("6")
+    for name in ("high_impact_activity", "tight_calves"):
         page.locator(f"input[name={name}][value=False]").check()
     page.locator("input[name=unsupportive_footwear][value=True]").check()
     page.get_by_role("button", name="Save and continue").click()
