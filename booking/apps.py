@@ -8,10 +8,15 @@ class BookingConfig(AppConfig):
     def ready(self) -> None:
         from booking.intake_links import appointment_page_for_intake, course_for_intake
         from booking.pages import register_booking_pages
-        from booking.selectors import upcoming_assessments, visits_for_intake
+        from booking.selectors import (
+            latest_request_location,
+            upcoming_assessments,
+            visits_for_intake,
+        )
         from intake.clinical.selectors import register_courses, register_visits
         from intake.questionnaire.selectors import (
             register_appointment_pages,
+            register_latest_request_location,
             register_upcoming_assessments,
         )
 
@@ -24,6 +29,8 @@ class BookingConfig(AppConfig):
         register_appointment_pages(appointment_page_for_intake)
         # The signed note and the chart offer to book the course, or show it once booked.
         register_courses(course_for_intake)
+        # The questionnaire proposes the location the patient last asked to be seen at.
+        register_latest_request_location(latest_request_location)
 
     def seed_demo(self, story) -> None:
         from booking.demo.bookings import seed_bookings

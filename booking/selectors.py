@@ -258,6 +258,20 @@ def upcoming_assessments(
     return upcoming
 
 
+def latest_request_location(patient_id: int) -> int | None:
+    """The location of the patient's latest appointment request that is not cancelled, for
+    intake's "Where would you like to be seen?". Registered in BookingConfig.ready()."""
+    from booking.models import Status
+
+    return (
+        Appointment.objects.filter(patient_id=patient_id)
+        .exclude(status=Status.CANCELLED)
+        .order_by("-created_at", "-pk")
+        .values_list("location_id", flat=True)
+        .first()
+    )
+
+
 def visits_for_intake(*, patient_ids=None, appointment_ids=None) -> list:
     """Appointments as intake's outcome surveys see them (`intake.clinical.selectors.Visit`):
     which session of which course, whether it happened. One query; registered in

@@ -62,10 +62,30 @@ class PatientSignUpForm(BaseUserCreationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["password1"].widget.attrs["autocomplete"] = "new-password"
-        self.fields["password2"].widget.attrs["autocomplete"] = "new-password"
+        for name in ("password1", "password2"):
+            self.fields[name].widget.attrs["autocomplete"] = "new-password"
+            # A mistake elsewhere (a phone number, say) must not cost the patient both
+            # passwords. Safe to send back: the page is served over HTTPS and never stored
+            # (views.signup is never_cache).
+            self.fields[name].widget.render_value = True
         # BaseUserCreationForm offers "usable password" choices meant for the admin only.
         self.fields.pop("usable_password", None)
+        # BaseUserCreationForm focuses the login field (Email), third on this page: the
+        # first field takes focus instead, or after a mistake the first field that is wrong.
+        for field in self.fields.values():
+            field.widget.attrs.pop("autofocus", None)
+        self.fields[self.field_order[0]].widget.attrs["autofocus"] = True
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        wrong = [name for name in self.fields if name in self.errors]
+        if wrong:
+            self.fields[self.field_order[0]].widget.attrs.pop("autofocus", None)
+            attrs = self.fields[wrong[0]].widget.attrs
+            # autofocus works without JavaScript; data-first-error tells site.js to leave
+            # the focus here rather than move it to the error summary.
+            attrs["autofocus"] = True
+            attrs["data-first-error"] = True
 
     def clean_email(self) -> str:
         # Whether the address has an account is never said here (sign-up would tell anyone

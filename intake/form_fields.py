@@ -4,7 +4,8 @@ checkboxes, crispy helpers, and questions shown only for some answers."""
 from __future__ import annotations
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Layout
+from crispy_forms.layout import Div, Field, Layout
+from crispy_forms.utils import TEMPLATE_PACK
 from django import forms
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -44,6 +45,21 @@ def radio_formfield(model_field: models.Field, **kwargs) -> forms.Field | None:
             **common,
         )
     return model_field.formfield(**kwargs)
+
+
+class ScoreScale(Field):
+    """A 0–10 question as one row of eleven radio buttons (it fits a phone), with what 0 and 10
+    mean under it: in view, and read out with the question (the fieldset's aria-describedby)."""
+
+    template = "intake/_score_scale.html"
+
+    def __init__(self, field: str, *, low: str, high: str, **kwargs):
+        super().__init__(field, **kwargs)
+        self.ends = {"scale_low": low, "scale_high": high}
+
+    def render(self, form, context, template_pack=TEMPLATE_PACK, extra_context=None, **kwargs):
+        extra_context = {**(extra_context or {}), **self.ends}
+        return super().render(form, context, template_pack, extra_context=extra_context, **kwargs)
 
 
 def reveal(controller: str, value: str, *fields) -> Div:

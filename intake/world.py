@@ -37,7 +37,6 @@ def complete_answers(patient: Patient, **overrides) -> dict:
         "weight_kg": Decimal("80.00"),
         "foot_type": "flat",
         "high_impact_activity": False,
-        "long_hours_standing": True,
         "tight_calves": True,
         "unsupportive_footwear": False,
         **{t.field: TreatmentOutcome.NOT_TRIED for t in TREATMENTS},

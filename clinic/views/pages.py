@@ -11,6 +11,7 @@ from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic import access, account_emails, security, selectors, services
@@ -98,6 +99,7 @@ def location_detail(request, slug: str):
 
 
 @login_not_required
+@never_cache  # a re-shown form carries the passwords typed (PatientSignUpForm)
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request):
     """A patient signs up; the account exists once the emailed link is used. The page says

@@ -17,7 +17,7 @@ from django.utils.text import capfirst
 
 from clinic.forms import DateInput
 from clinic.models import Location, Patient
-from intake.form_fields import form_helper, radio_formfield, reveal
+from intake.form_fields import ScoreScale, form_helper, radio_formfield, reveal
 from intake.questionnaire.models import (
     HEIGHT_RANGE_CM,
     MAX_WALKING_MINUTES,
@@ -29,6 +29,7 @@ from intake.questionnaire.models import (
     signature_matches,
 )
 from intake.questionnaire.questions import SCREENING, STEPS_BY_SLUG, SYMPTOMS, TREATMENTS, Step
+from intake.questionnaire.selectors import suggested_location_id
 
 # Error codes that only mean "not answered yet": a draft may be saved with them.
 UNANSWERED = ("required", "answer_needed")
@@ -134,8 +135,14 @@ class ContactStepForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["preferred_location"].queryset = Location.objects.filter(is_active=True)
-        self.fields["preferred_location"].empty_label = "Choose a location"
+        location = self.fields["preferred_location"]
+        location.queryset = Location.objects.filter(is_active=True).with_dry_needling_flag()
+        location.empty_label = "Choose a location"
+        location.label_from_instance = lambda place: (
+            place.name if place.offers_dry_needling else f"{place.name} (no dry needling)"
+        )
+        if not self.instance.preferred_location_id:
+            self.initial["preferred_location"] = suggested_location_id(self.patient)
         if self.patient.user_id:
             email = self.fields["email"]
             email.disabled = True
@@ -203,7 +210,6 @@ class PainStepForm(StepForm):
         fields = STEPS_BY_SLUG["pain"].fields
         widgets = {
             "walking_minutes": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
-            "standing_hours": forms.NumberInput(attrs={"min": 0, "max": 24, "step": "0.5"}),
             "goals": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
@@ -221,25 +227,18 @@ class PainStepForm(StepForm):
             "walking_minutes": {
                 "max_value": f"Enter at most {MAX_WALKING_MINUTES} minutes (10 hours)."
             },
-            "standing_hours": {
-                "max_value": "There are only 24 hours in a day.",
-                "min_value": "Enter 0 or more hours.",
-            },
         }
 
     def layout(self) -> Layout:
         return Layout(
             Fieldset(
                 "Your pain",
-                InlineRadios("pain_first_steps"),
-                InlineRadios("pain_average"),
-                InlineRadios("pain_worst"),
+                *(
+                    ScoreScale(name, low="no pain", high="worst imaginable")
+                    for name in ("pain_first_steps", "pain_average", "pain_worst")
+                ),
             ),
-            Fieldset(
-                "Daily life",
-                Field("walking_minutes", css_class="w-auto"),
-                Field("standing_hours", css_class="w-auto"),
-            ),
+            Fieldset("Daily life", Field("walking_minutes", css_class="w-auto")),
             Fieldset(
                 "Up to three activities that matter to you, and how well you can do them now",
                 *(
@@ -293,6 +292,14 @@ class RiskStepForm(StepForm):
         widgets = {
             "height_cm": forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
             "weight_kg": forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            "standing_hours": forms.NumberInput(attrs={"min": 0, "max": 24, "step": "0.5"}),
+        }
+        help_texts = {"standing_hours": "At work and at home, on a usual day."}
+        error_messages = {
+            "standing_hours": {
+                "max_value": "There are only 24 hours in a day.",
+                "min_value": "Enter 0 or more hours.",
+            },
         }
 
     def __init__(self, *args, **kwargs):
@@ -341,7 +348,7 @@ class RiskStepForm(StepForm):
             InlineRadios("foot_type"),
             InlineRadios("high_impact_activity"),
             reveal("high_impact_activity", "True", "high_impact_details"),
-            InlineRadios("long_hours_standing"),
+            Field("standing_hours", css_class="w-auto"),
             InlineRadios("tight_calves"),
             InlineRadios("unsupportive_footwear"),
         )
@@ -519,9 +526,10 @@ class ConsentForm(forms.Form):
         self.patient = patient
         self.versions = versions
         self.fields["consent_versions"].initial = ",".join(str(v.pk) for v in versions)
-        self.fields[
-            "signed_name"
-        ].help_text = f"As on your record: {patient.full_name}. Capitals and spaces do not matter."
+        self.fields["signed_name"].help_text = (
+            f"As on your record: {patient.full_name}. Capitals, accents, spaces, hyphens and "
+            "apostrophes do not matter."
+        )
         for version in versions:
             self.fields[f"agree_{version.document.kind}"] = forms.BooleanField(
                 label=f"I have read and agree to the {version.document.title.lower()} "

@@ -156,7 +156,6 @@ STEPS = (
             "pain_average",
             "pain_worst",
             "walking_minutes",
-            "standing_hours",
             "activity_1",
             "activity_1_score",
             "activity_2",
@@ -176,7 +175,9 @@ STEPS = (
             "foot_type",
             "high_impact_activity",
             "high_impact_details",
-            "long_hours_standing",
+            # Asked once, here among the risk factors (prolonged standing is one); it used to
+            # be asked again as a yes/no, `long_hours_standing`, kept for earlier answers.
+            "standing_hours",
             "tight_calves",
             "unsupportive_footwear",
         ),

@@ -230,6 +230,29 @@ def appointment_page(patient_id: int, appointment_id: int | None) -> str | None:
     return None
 
 
+# --- Where the patient last asked to be seen (provided by the booking app) -------------------
+
+LatestRequestLocation = Callable[[int], int | None]
+_latest_request_providers: list[LatestRequestLocation] = []
+
+
+def register_latest_request_location(provider: LatestRequestLocation) -> None:
+    """Booking tells intake where the patient's latest appointment request is:
+    `provider(patient_id)` returns its location's id, or None. Booking calls this from its
+    AppConfig.ready()."""
+    if provider not in _latest_request_providers:
+        _latest_request_providers.append(provider)
+
+
+def suggested_location_id(patient: Patient) -> int | None:
+    """The answer the questionnaire proposes to "Where would you like to be seen?": the
+    location of the patient's latest request, else their preferred location."""
+    for provider in _latest_request_providers:
+        if (location_id := provider(patient.pk)) is not None:
+            return location_id
+    return patient.preferred_location_id
+
+
 @dataclass(frozen=True)
 class UpcomingAssessment:
     starts_at: dt.datetime

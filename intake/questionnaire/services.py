@@ -21,6 +21,7 @@ from intake.questionnaire.models import (
     signature_matches,
 )
 from intake.questionnaire.questions import QUESTION_STEPS, Step
+from intake.questionnaire.selectors import suggested_location_id
 
 
 class IntakeError(Exception):
@@ -105,7 +106,8 @@ def start_intake(*, patient: Patient, by: User) -> Intake:
         draft.email = patient.email
         draft.emergency_contact_name = patient.emergency_contact_name
         draft.emergency_contact_phone = patient.emergency_contact_phone
-        draft.preferred_location = patient.preferred_location
+        # Where they last asked to be seen, else where they prefer (the patient confirms it).
+        draft.preferred_location_id = suggested_location_id(patient)
     try:
         with transaction.atomic():
             draft.save()

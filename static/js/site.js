@@ -8,7 +8,9 @@
   });
 
   // Take focus to the error summary so screen readers announce it; its links lead on to
-  // each field.
+  // each field. A form that marks its first wrong field (data-first-error, with autofocus so
+  // it also works without this script) keeps the focus there: label and message are read.
+  var firstError = document.querySelector("[data-first-error]");
   var summary = document.getElementById("form-errors");
-  if (summary) { summary.focus(); }
+  if (firstError) { firstError.focus(); } else if (summary) { summary.focus(); }
 })();

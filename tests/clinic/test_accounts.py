@@ -92,6 +92,48 @@ def test_sign_up_refuses_bad_input_on_the_field_and_saves_nothing(client, field,
     assert mail.outbox == []
 
 
+def _input(html: str, name: str) -> str:
+    [tag] = re.findall(rf'<input[^>]*name="{name}"[^>]*>', html)
+    return tag
+
+
+def test_a_mistake_elsewhere_keeps_both_passwords_on_the_form(client):
+    html = client.post(SIGNUP, _signup_data(phone="12")).content.decode()
+    assert "Enter a phone number" in html
+    assert 'value="heel-pain-2026!"' in _input(html, "password1")
+    assert 'value="heel-pain-2026!"' in _input(html, "password2")
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_the_sign_up_page_is_never_stored_as_it_may_carry_the_passwords(client, method):
+    response = getattr(client, method)(SIGNUP, _signup_data(phone="12") if method == "post" else {})
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_the_first_field_takes_the_focus_on_a_new_form_not_the_email(client):
+    html = client.get(SIGNUP).content.decode()
+    assert "autofocus" in _input(html, "first_name")
+    assert [name for name in re.findall(r'<input[^>]*name="(\w+)"[^>]*autofocus', html)] == [
+        "first_name"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "first_wrong"),
+    [
+        ({"phone": "12"}, "phone"),
+        ({"phone": "12", "date_of_birth": "12/04/1979"}, "date_of_birth"),
+        ({"last_name": "", "phone": "12"}, "last_name"),
+        ({"password2": "not-the-same-1"}, "password2"),
+    ],
+)
+def test_after_a_mistake_the_first_wrong_field_takes_the_focus(client, overrides, first_wrong):
+    html = client.post(SIGNUP, _signup_data(**overrides)).content.decode()
+    focused = re.findall(r'<input[^>]*name="(\w+)"[^>]*autofocus', html)
+    assert focused == [first_wrong]
+    assert "data-first-error" in _input(html, first_wrong)  # site.js leaves the focus there
+
+
 def test_a_user_logs_in_with_their_email_in_any_case(client):
     UserFactory(email="jo@example.org", role=Role.PATIENT)
     PatientFactory(user=User.objects.get())

@@ -72,8 +72,10 @@ def sign_up(page) -> None:
     check_accessibility(page)
     page.get_by_role("link", name="Create an account").first.click()
     check_accessibility(page)
+    assert page.evaluate("document.activeElement.id") == "id_first_name"
 
-    # A mistake first: the message is on the field and the other answers stay.
+    # A mistake first: the message is on the field, which takes the focus, and the other
+    # answers stay, the passwords too.
     page.get_by_label("First name").fill("Morgan")
     page.get_by_label("Last name").fill("Lee")
     page.get_by_label("Email address").fill(EMAIL)
@@ -84,10 +86,11 @@ def sign_up(page) -> None:
     page.get_by_role("button", name="Create account").click()
     assert page.get_by_text("Enter a phone number").first.is_visible()
     assert page.get_by_label("Email address").input_value() == EMAIL
+    assert page.locator("#id_password1").input_value() == PASSWORD
+    assert page.get_by_label("Password confirmation").input_value() == PASSWORD
+    assert page.evaluate("document.activeElement.id") == "id_phone"
     check_accessibility(page)
     page.get_by_label("Phone").fill("416-555-0177")
-    page.locator("#id_password1").fill(PASSWORD)
-    page.get_by_label("Password confirmation").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     page.get_by_role("heading", name="Check your email").wait_for()
     check_accessibility(page)
@@ -150,13 +153,17 @@ def start_the_questionnaire(page) -> None:
 
 def fill_in_the_contact_details(page) -> None:
     """Step 1, by keyboard: the name and date of birth from signing up are shown, the phone
-    is filled in from the account; Morgan adds an emergency contact and a location."""
+    is filled in from the account, the location from the request; Morgan adds an emergency
+    contact."""
     page.get_by_role("heading", name="Your contact details").wait_for()
     check_accessibility(page)
     on_file = page.get_by_text("Name and date of birth on file").inner_text()
     assert "Morgan Lee, 14 March 1976" in on_file
     assert page.locator("#id_phone").input_value() == "416-555-0177"
-    page.get_by_label("Where would you like to be seen?").select_option(label="Leaside")
+    # Proposed: where Morgan has just asked to be seen; a location without dry needling says so.
+    location = page.get_by_label("Where would you like to be seen?")
+    assert location.locator("option:checked").inner_text().startswith("Leaside")
+    assert location.locator("option", has_text="(no dry needling)").count() >= 1
     page.get_by_label("Emergency contact name").focus()
     page.keyboard.type("Sam Lee")
     page.keyboard.press("Tab")
@@ -180,6 +187,14 @@ def resume_the_questionnaire(page, at_step: int) -> None:
 def fill_in_the_complaint(page) -> None:
     page.get_by_role("heading", name="Your heel pain").wait_for()
     check_accessibility(page)
+    # On the phone the step list is folded into one line and opens on demand.
+    steps = page.get_by_role("navigation", name="Questionnaire steps")
+    assert steps.bounding_box()["height"] < 60
+    symptoms = steps.get_by_role("link", name="3. Symptoms")
+    assert not symptoms.is_visible()
+    steps.get_by_text("Step 2 of 8").click()
+    assert symptoms.is_visible()
+    check_accessibility(page)
     page.get_by_label("Right").check()
     page.get_by_label("For how many weeks have you had this pain?").fill("10")
     page.get_by_label("Gradually").check()
@@ -200,11 +215,22 @@ def fill_in_pain_and_goals_with_a_mistake(page) -> None:
     page.get_by_role("heading", name="Pain, daily life and goals").wait_for()
     check_accessibility(page)
     screenshot(page, "intake-step")
+    # Each 0–10 scale fits one row on the phone, with its two ends named under it.
+    for name in ("pain_first_steps", "pain_average", "pain_worst"):
+        rows = {round(box["y"]) for box in _boxes(page.locator(f"input[name={name}]"))}
+        assert len(rows) == 1, f"{name} wraps into {len(rows)} rows"
+        ends = page.locator(f"#id_{name}_ends")
+        assert ends.is_visible() and "no pain" in ends.inner_text()
+        assert "worst imaginable" in ends.inner_text()
+    assert (
+        page.get_by_role("group", name="Pain with your first steps in the morning")
+        .get_attribute("aria-describedby")
+        .startswith("id_pain_first_steps_ends")
+    )
     page.locator("#id_pain_first_steps_7").check()
     page.locator("#id_pain_average_5").check()
     page.locator("#id_pain_worst_3").check()  # a mistake: lower than the average
     page.get_by_label("How many minutes can you walk before the pain stops you?").fill("20")
-    page.get_by_label("How many hours a day do you spend standing?").fill("6")
     page.get_by_label("An activity that matters to you").fill("Walking the dog")
     page.locator("#id_activity_1_score_4").check()
     page.get_by_label("What would you like to be able to do again?").fill("Walk without pain")
@@ -215,6 +241,10 @@ def fill_in_pain_and_goals_with_a_mistake(page) -> None:
     assert page.get_by_label("An activity that matters to you").input_value() == "Walking the dog"
     page.locator("#id_pain_worst_8").check()
     page.get_by_role("button", name="Save and continue").click()
+
+
+def _boxes(locator) -> list[dict]:
+    return [item.bounding_box() for item in locator.all()]
 
 
 def fill_in_the_risk_factors_after_the_session_expires(page) -> None:
@@ -236,7 +266,9 @@ def fill_in_the_risk_factors_after_the_session_expires(page) -> None:
     page.get_by_label("and inches").fill("9")
     page.get_by_label("Weight (pounds)").fill("170")
     page.get_by_label("Neither (neutral)").check()
-    for name in ("high_impact_activity", "long_hours_standing", "tight_calves"):
+    # Standing time is asked here only (it was asked on the pain step too).
+    page.get_by_label("How many hours a day do you spend standing?").fill("6")
+    for name in ("high_impact_activity", "tight_calves"):
         page.locator(f"input[name={name}][value=False]").check()
     page.locator("input[name=unsupportive_footwear][value=True]").check()
     page.get_by_role("button", name="Save and continue").click()

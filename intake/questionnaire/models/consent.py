@@ -89,18 +89,29 @@ class ConsentVersion(models.Model):
         return [part.strip() for part in self.body.split("\n\n") if part.strip()]
 
 
+# Apostrophes as phones and word processors type them: O'Brien, O’Brien, Oʼbrien.
+_APOSTROPHES = frozenset("'\u2018\u2019\u02bc\u02bb`\u00b4")
+
+
 def normalise_name(name: str) -> str:
-    """A name as typed, with case, spacing and accents forgiven: 'robert  COTE' matches
-    'Robert Côté'."""
+    """A name as typed, with case, accents, spaces, hyphens and apostrophes forgiven:
+    'sam okonkwo tremblay' matches 'Sam Okonkwo-Tremblay', 'OBrien' matches "O'Brien" and
+    'robert  COTE' matches 'Robert Côté'. Every comparison of a typed name with the one on
+    file goes through here, so the hint on the signature field can say what is forgiven."""
     decomposed = unicodedata.normalize("NFKD", name or "")
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(plain.casefold().split())
+    return "".join(
+        char
+        for char in decomposed.casefold()
+        if not unicodedata.combining(char)
+        and not char.isspace()
+        and char not in _APOSTROPHES
+        and unicodedata.category(char) != "Pd"  # every kind of hyphen and dash
+    )
 
 
 def signature_matches(typed: str, patient: Patient) -> bool:
-    return bool(typed and typed.strip()) and normalise_name(typed) == normalise_name(
-        patient.full_name
-    )
+    typed_name = normalise_name(typed)
+    return bool(typed_name) and typed_name == normalise_name(patient.full_name)
 
 
 class ConsentSignature(models.Model):

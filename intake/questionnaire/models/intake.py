@@ -220,6 +220,8 @@ class Intake(models.Model):
         blank=True,
         help_text="For example: running, about 25 km a week.",
     )
+    # No longer asked: `standing_hours`, asked with the risk factors, says it. Kept for the
+    # answers given before; shown, and read into the summary, only when answered.
     long_hours_standing = _yes_no("Do you stand for long hours (at work or at home)?")
     tight_calves = _yes_no("Do you have tight calves or stiff ankles?")
     unsupportive_footwear = _yes_no("Do you often wear shoes without arch support?")

@@ -51,9 +51,48 @@ def test_a_signature_matches_the_name_on_file_forgiving_case_and_spacing(patient
     assert signature_matches(typed, patient) is matches
 
 
-def test_accents_are_forgiven_too(patient):
-    patient.last_name = "Côté"
-    assert signature_matches("jordan cote", patient)
+@pytest.mark.parametrize(
+    ("first_name", "last_name", "typed", "matches"),
+    [
+        ("Sam", "Okonkwo-Tremblay", "Sam Okonkwo Tremblay", True),
+        ("Sam", "Okonkwo-Tremblay", "sam okonkwotremblay", True),
+        ("Sam", "Okonkwo Tremblay", "Sam Okonkwo-Tremblay", True),
+        ("Sam", "Okonkwo-Tremblay", "Sam Okonkwo‑Tremblay", True),  # a non-breaking hyphen
+        ("Siobhan", "O'Brien", "Siobhan OBrien", True),
+        ("Siobhan", "O'Brien", "siobhan o’brien", True),  # the apostrophe a phone types
+        ("Siobhan", "OBrien", "Siobhan O'Brien", True),
+        ("Robert", "Côté", "robert cote", True),
+        ("Hélène", "Lefèvre", "HELENE LEFEVRE", True),
+        ("Jordan", "Côté", "jordan cote", True),
+        # Still refused: a different name, part of the name, or only the forgiven signs.
+        ("Sam", "Okonkwo-Tremblay", "Sam Okonkwo", False),
+        ("Sam", "Okonkwo-Tremblay", "Sam Okonkwo-Tremblai", False),
+        ("Siobhan", "O'Brien", "Siobhan O'Brian", False),
+        ("Siobhan", "O'Brien", "- ' -", False),
+    ],
+)
+def test_a_signature_forgives_accents_hyphens_and_apostrophes(
+    patient, first_name, last_name, typed, matches
+):
+    patient.first_name, patient.last_name = first_name, last_name
+    assert signature_matches(typed, patient) is matches
+
+
+def test_the_hint_says_what_is_forgiven(login, patient, consents):
+    page = login(patient.user).get(reverse("intake:consent")).content.decode()
+    assert "Capitals, accents, spaces, hyphens and apostrophes do not matter." in page
+
+
+def test_a_hyphenated_name_typed_with_a_space_signs_on_the_consent_page(login, patient, consents):
+    patient.last_name = "Okonkwo-Tremblay"
+    patient.save()
+    login(patient.user).post(
+        reverse("intake:consent"),
+        _consent_data(patient, consents, signed_name="Jordan Okonkwo Tremblay"),
+    )
+    assert ConsentSignature.objects.filter(
+        patient=patient, signed_name="Jordan Okonkwo Tremblay"
+    ).count() == len(consents)
 
 
 def test_the_current_version_is_the_highest_published_one(consents):

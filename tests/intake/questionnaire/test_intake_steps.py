@@ -4,6 +4,7 @@ and questions that apply only to some answers (with JavaScript off)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -67,7 +68,6 @@ def test_each_step_refuses_to_go_on_with_questions_unanswered(login, patient, dr
         ("pain_worst", "ten", "Choose a number from 0 to 10"),
         ("activity_1_score", "12", "Choose a number from 0 to 10"),
         ("walking_minutes", "2000", "Enter at most 600 minutes"),
-        ("standing_hours", "25", "There are only 24 hours in a day"),
     ],
 )
 def test_pain_and_function_outside_their_range_are_refused_on_the_field(
@@ -79,6 +79,66 @@ def test_pain_and_function_outside_their_range_are_refused_on_the_field(
     assert message in _errors(response)
     draft.refresh_from_db()
     assert draft.pain_first_steps is None  # nothing of the step was saved
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("25", "There are only 24 hours in a day"), ("-1", "Enter 0 or more hours")],
+)
+def test_standing_hours_outside_a_day_are_refused_on_the_risk_step(
+    login, patient, draft, value, message
+):
+    response = _post(login(patient.user), patient, "risk", draft, standing_hours=value)
+    assert message in _errors(response)
+    draft.refresh_from_db()
+    assert draft.standing_hours is None
+
+
+def test_standing_time_is_asked_once_with_the_risk_factors(login, patient, draft):
+    """It was asked twice: hours a day on the pain step, and yes/no on the risk step."""
+    asked = [step.slug for step in QUESTION_STEPS if "standing_hours" in step.fields]
+    assert asked == ["risk"]
+    assert not [step for step in QUESTION_STEPS if "long_hours_standing" in step.fields]
+    client = login(patient.user)
+    pain = client.get(reverse("intake:step", args=["pain"])).content.decode()
+    risk = client.get(reverse("intake:step", args=["risk"])).content.decode()
+    assert "standing" not in pain.replace("standing at work", "")  # the activity example
+    assert risk.count("How many hours a day do you spend standing?") == 1
+    assert "Do you stand for long hours" not in risk
+
+    _post(client, patient, "risk", draft, standing_hours="7.5")
+    draft.refresh_from_db()
+    assert draft.standing_hours == Decimal("7.5")
+    assert "risk" in draft.steps_done
+
+
+@pytest.mark.parametrize("earlier_answer", [None, True])
+def test_the_summary_shows_standing_hours_and_an_earlier_yes_no_answer_only_if_given(
+    login, patient, earlier_answer
+):
+    intake = draft_with_answers(patient, long_hours_standing=earlier_answer)
+    html = login(patient.user).get(reverse("intake:review")).content.decode()
+    risk = html[html.index('id="risk-heading"') : html.index('id="treatments-heading"')]
+    assert "Standing per day" in risk and f"{intake.standing_hours} h" in risk
+    assert ("Long hours standing" in risk) is (earlier_answer is not None)
+    assert "stands 6.5 h a day" in intake.subjective_summary()
+
+
+def test_the_pain_scales_name_their_ends_for_the_eye_and_the_screen_reader(login, patient, draft):
+    html = login(patient.user).get(reverse("intake:step", args=["pain"])).content.decode()
+    for name in ("pain_first_steps", "pain_average", "pain_worst"):
+        ends_id = f"id_{name}_ends"
+        assert re.search(rf'<fieldset aria-describedby="{ends_id}[ "]', html), name
+        ends = re.search(rf'<p id="{ends_id}"[^>]*>(.*?)</p>', html).group(1)
+        assert "0: no pain" in ends and "10: worst imaginable" in ends
+        scale = html[html.index(f'id="div_id_{name}"') : html.index(f'id="{ends_id}"')]
+        assert 'class="score-options"' in scale and scale.count('type="radio"') == 11
+
+
+def test_a_pain_scale_error_is_described_to_the_group_too(login, patient, draft):
+    response = _post(login(patient.user), patient, "pain", draft, pain_worst="3", pain_average="6")
+    html = _errors(response)
+    assert re.search(r'<fieldset aria-describedby="id_pain_worst_ends [^"]*error', html)
 
 
 def test_worst_pain_below_average_is_refused(login, patient, draft):
@@ -329,8 +389,33 @@ def test_the_progress_indicator_shows_the_step_and_what_is_done(login, patient, 
     draft.save()
     html = login(patient.user).get(reverse("intake:step", args=["symptoms"])).content.decode()
     assert "Step 3 of 8" in html
-    assert 'aria-current="step"' in html
-    assert html.count(">Done</span>") == 2
+    # Two copies of the list, one displayed at a time (phone / wide screen).
+    assert html.count('aria-current="step"') == 2
+    assert html.count(">Done</span>") == 4
+
+
+def _step_list(html: str) -> str:
+    start = html.index('<nav aria-label="Questionnaire steps"')
+    return html[start : html.index("</nav>", start)]
+
+
+@pytest.mark.parametrize(
+    "url", [reverse("intake:step", args=["symptoms"]), reverse("intake:review")]
+)
+def test_on_a_phone_the_step_list_folds_into_the_step_number(login, patient, draft, url):
+    """The list took about 350 px above every step on a phone: there it is a <details> whose
+    summary says where the patient is (it opens without JavaScript); on a wide screen a copy
+    stays in view. Bootstrap's display classes show one or the other."""
+    nav = _step_list(login(patient.user).get(url).content.decode())
+    folded = nav[nav.index("<details") : nav.index("</details>")]
+    assert 'class="intake-steps-folded d-lg-none"' in folded
+    assert "<details open" not in nav  # closed until the patient asks
+    number = "3" if "symptoms" in url else "8"
+    assert re.search(rf"<summary>Step {number} of 8\b", folded)
+    assert folded.count("<li") == 8
+    wide = nav[nav.index("</details>") :]
+    assert '<div class="d-none d-lg-block">' in wide
+    assert wide.count("<li") == 8
 
 
 def test_an_unknown_step_is_404(login, patient, draft):
