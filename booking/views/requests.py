@@ -1,5 +1,5 @@
 """A patient's online request: the locations offering dry needling, the free times of one
-(a week at a time), holding the chosen time and confirming the request.
+(a day at a time), holding the chosen time and confirming the request.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ def assessment_service() -> Service:
 
 def _slot_days(
     slots: list[Slot], location: Location, names: dict[int, str], one_per_time: bool
-) -> dict:
-    """Slots grouped by local date, each as a radio choice; with "anyone", one choice per time
+) -> dict[dt.date, list[dict]]:
+    """Slots grouped by local date, each as a choice; with "anyone", one choice per time
     (the first practitioner free then)."""
     days: dict[dt.date, dict] = {}
     for slot in slots:
@@ -83,8 +83,16 @@ def _local_days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _week_start(request, location: Location) -> dt.date:
-    return dates.date_in_query(request.GET, "from", location.today())
+def _chosen_day(request, free_days: list[dt.date]) -> dt.date | None:
+    """The day whose times the page shows: `?day=` when it has free times, else the first free
+    day after it (`?from=`, the week an older address asked for, counts the same), else the
+    first free day."""
+    asked = dates.date_in_query(request.GET, "day") or dates.date_in_query(request.GET, "from")
+    if asked is not None:
+        later = [day for day in free_days if day >= asked]
+        if later:
+            return later[0]
+    return free_days[0] if free_days else None
 
 
 def slot_page_context(
@@ -98,7 +106,8 @@ def slot_page_context(
     needs_certification: bool,
     ignore_appointment_ids=(),
 ) -> dict:
-    """The free times of one week for the slot list, with the next available one after it."""
+    """The free times of one day for the slot picker, the days with free times to choose
+    from, and the first free time of all."""
     now = timezone.now()
     horizon_end = now + dt.timedelta(days=location.booking_horizon_days)
     availability = load_availability(
@@ -133,33 +142,19 @@ def slot_page_context(
         for_patient=True,
     )
     slots = availability.slots(query, chosen_ids)
-    week_start = max(_week_start(request, location), location.today())
-    week_end = week_start + dt.timedelta(days=7)
-    in_week = [
-        s for s in slots if week_start <= s.starts_at.astimezone(location.zone).date() < week_end
-    ]
-    after = next(
-        (s for s in slots if s.starts_at.astimezone(location.zone).date() >= week_end), None
-    )
-    first = slots[0] if slots else None
     names = {p.pk: p.name for p in availability.practitioners.values()}
+    free_days = _slot_days(slots, location, names, one_per_time=chosen_ids is None)
+    day = _chosen_day(request, list(free_days))
     return {
         "location": location,
         "service": service,
         "minutes": minutes,
         "practitioners": sorted(choices, key=lambda p: p.name),
         "practitioner_param": practitioner_param or "anyone",
-        "days": _slot_days(in_week, location, names, one_per_time=chosen_ids is None),
-        "week_start": week_start,
-        "week_end": week_end - dt.timedelta(days=1),
-        "previous_week": week_start - dt.timedelta(days=7)
-        if week_start > location.today()
-        else None,
-        "next_week": week_end if week_end <= horizon_end.astimezone(location.zone).date() else None,
-        "next_available": after.starts_at.astimezone(location.zone).date()
-        if after and not in_week
-        else None,
-        "first_available": first,
+        "free_days": [(free_day, len(times)) for free_day, times in free_days.items()],
+        "day": day,
+        "times": free_days.get(day, []),
+        "first_available": next(iter(free_days.values()))[0] if free_days else None,
         "zone_name": location.now().tzname(),
     }
 
@@ -167,7 +162,7 @@ def slot_page_context(
 @access.patient_required
 @require_safe
 def request_slots(request, slug: str):
-    """Step 2: the free assessment times of a week at the location, earliest first."""
+    """Step 2: the free assessment times of a day at the location, earliest first."""
     location = get_object_or_404(offering_locations(), slug=slug)
     service = assessment_service()
     patient = access.own_patient_record(request.user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.utils import timezone
 from booking.forms import slot_choice_value
 from booking.models import Appointment, AppointmentEvent, SlotHold, Status
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_booking, a_placed_hold
+from tests.booking.factories import a_booking, a_placed_hold, an_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -299,3 +300,117 @@ def test_staff_and_needling_sessions_show_no_questionnaire_step(
         .content.decode()
     )
     assert "tell us about your heel" not in page and "What happens next" not in page
+
+
+# --- The picker: one day at a time ----------------------------------------------------------
+
+
+def _slots_page(client, clinic, **params) -> str:
+    url = reverse("booking:request_slots", args=[clinic.location.slug])
+    response = client.get(url, params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _shown_times(html: str) -> list[dt.datetime]:
+    """The starts of the time buttons of the chosen day (the fieldset), in order."""
+    day = html[html.index("<fieldset") : html.index("</fieldset>")]
+    values = re.findall(r'<button type="submit" name="slot" value="([^"]+)"', day)
+    return [dt.datetime.fromisoformat(value.split("|")[1]) for value in values]
+
+
+def _strip_html(html: str) -> str:
+    start = html.index('aria-label="Days with free times"')
+    return html[start : html.index("</nav>", start)]
+
+
+def _strip(html: str) -> dict[dt.date, int]:
+    """The day strip: each day's date and its number of free times."""
+    nav = _strip_html(html)
+    return {
+        dt.date.fromisoformat(day): int(count)
+        for day, count in re.findall(r"\?day=(\d{4}-\d\d-\d\d).*?(\d+) times?</span>", nav)
+    }
+
+
+def _chosen(html: str) -> dt.date:
+    nav = _strip_html(html)
+    return dt.date.fromisoformat(re.search(r'\?day=([\d-]+)[^"]*" aria-current="date"', nav)[1])
+
+
+def test_the_picker_shows_only_the_first_free_days_times(login, patient, clinic):
+    html = _slots_page(login(patient.user), clinic)
+    strip = _strip(html)
+    first_day = min(strip)
+    times = _shown_times(html)
+    assert _chosen(html) == first_day
+    assert {t.astimezone(clinic.location.zone).date() for t in times} == {first_day}
+    assert len(times) == strip[first_day] == len(set(times))
+    # A week's worth of times is not on the page, only the day's (and "Next available").
+    assert html.count('name="slot"') == len(times) + 1
+    assert "Hold this time" not in html
+
+
+def test_the_day_strip_lists_only_days_with_free_times_with_their_counts(
+    login, patient, clinic, other_patient
+):
+    zone = clinic.location.zone
+    full = next_weekday(clinic.location, 1, 9)  # a Tuesday, booked from 9 to 17
+    an_appointment(clinic, other_patient, full, minutes=8 * 60)
+    busy = next_weekday(clinic.location, 2, 9)  # a Wednesday with one assessment at 10
+    a_booking(clinic, busy + dt.timedelta(hours=1))
+    client = login(patient.user)
+    strip = _strip(_slots_page(client, clinic))
+    assert full.date() not in strip
+    assert all(day.weekday() < 5 for day in strip)  # the practitioner works Monday to Friday
+    free_wednesday = strip[busy.date() + dt.timedelta(days=7)]
+    assert strip[busy.date()] < free_wednesday
+    # Each day's count is the number of times that day shows.
+    for day in (busy.date(), busy.date() + dt.timedelta(days=7)):
+        times = _shown_times(_slots_page(client, clinic, day=day.isoformat()))
+        assert [t.astimezone(zone).date() for t in times] == [day] * strip[day]
+
+
+def test_a_day_in_the_address_chooses_that_days_times(login, patient, clinic):
+    tuesday = next_weekday(clinic.location, 1, 9).date()
+    html = _slots_page(login(patient.user), clinic, day=tuesday.isoformat(), practitioner="anyone")
+    assert _chosen(html) == tuesday
+    assert {t.astimezone(clinic.location.zone).date() for t in _shown_times(html)} == {tuesday}
+    # The strip's links keep the other parameters of the address.
+    assert f"?day={tuesday.isoformat()}&amp;practitioner=anyone" in html
+
+
+def test_a_day_without_free_times_in_the_address_shows_the_next_free_day(login, patient, clinic):
+    saturday = next_weekday(clinic.location, 5, 9).date()
+    html = _slots_page(login(patient.user), clinic, day=saturday.isoformat())
+    assert _chosen(html) == saturday + dt.timedelta(days=2)  # the Monday after
+
+
+def test_a_day_that_is_not_a_date_is_refused(login, patient, clinic):
+    url = reverse("booking:request_slots", args=[clinic.location.slug])
+    assert login(patient.user).get(url, {"day": "9999-99-99"}).status_code == 400
+
+
+def test_tapping_a_time_holds_it_and_opens_the_confirmation(login, patient, clinic):
+    client = login(patient.user)
+    tuesday = next_weekday(clinic.location, 1, 9).date()
+    start = _shown_times(_slots_page(client, clinic, day=tuesday.isoformat()))[2]
+    response = _hold(client, clinic, start)  # what the time's own button posts
+    hold = SlotHold.objects.get()
+    assert response.url == reverse("booking:request_confirm", args=[hold.pk])
+    assert hold.starts_at == start
+
+
+def test_next_available_is_the_first_free_time_of_all(login, patient, clinic):
+    client = login(patient.user)
+    first = _shown_times(_slots_page(client, clinic))[0]
+    a_booking(clinic, first)
+    html = _slots_page(client, clinic)
+    button = re.search(r'name="slot" value="([^"]+)" class="btn btn-primary btn-lg">Next', html)
+    value = button[1]
+    assert value == slot_choice_value(clinic.practitioner.pk, _shown_times(html)[0])
+    assert dt.datetime.fromisoformat(value.split("|")[1]) > first
+    response = client.post(
+        reverse("booking:request_hold", args=[clinic.location.slug]), {"slot": value}
+    )
+    assert response.url == reverse("booking:request_confirm", args=[SlotHold.objects.get().pk])

@@ -4,6 +4,7 @@ online until the location's cancellation notice; after that, they are told to ph
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -91,6 +92,25 @@ def test_a_patient_moves_an_appointment_to_another_free_time(login, patient, cli
     assert AccessLog.objects.filter(
         actor=patient.user, patient=patient, action="change", record_id=str(appointment.pk)
     ).exists()
+
+
+def test_the_move_page_shows_one_day_and_each_time_moves_the_appointment(login, patient, clinic):
+    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    thursday = next_weekday(clinic.location, 3, 9).date()
+    url = reverse("booking:appointment_reschedule", args=[appointment.pk])
+    client = login(patient.user)
+    html = client.get(url, {"day": thursday.isoformat()}).content.decode()
+    day = html[html.index("<fieldset") : html.index("</fieldset>")]
+    values = re.findall(r'<button type="submit" name="slot" value="([^"]+)"', day)
+    starts = [dt.datetime.fromisoformat(value.split("|")[1]) for value in values]
+    assert starts and {s.astimezone(clinic.location.zone).date() for s in starts} == {thursday}
+    assert f'action="{url}"' in html and f'name="version" value="{appointment.version}"' in html
+    assert "Move to this time" not in html
+    # The time's own button posts the move.
+    response = client.post(url, {"slot": values[1], "version": appointment.version})
+    assert response.url == reverse("booking:appointment_detail", args=[appointment.pk])
+    appointment.refresh_from_db()
+    assert appointment.starts_at == starts[1]
 
 
 def test_moving_into_a_time_just_taken_says_so_and_keeps_the_old_time(login, patient, clinic):

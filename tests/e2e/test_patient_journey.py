@@ -120,11 +120,27 @@ def request_an_assessment(page) -> None:
     check_accessibility(page)
     screenshot(page, "patient-booking")
 
-    # Choose the first free time with the keyboard, then hold it.
-    radio = page.locator("input[name=slot]").first
-    radio.focus()
-    page.keyboard.press("Space")
-    page.get_by_role("button", name="Hold this time").press("Enter")
+    # One day at a time: a few phone screens, not a wall of some 130 times, with the first free
+    # time one tap away at the top.
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 1600, f"the free-times page is {height} px tall on a phone"
+    assert page.get_by_role("button", name=re.compile(r"^Next available")).bounding_box()["y"] < 844
+    days = page.get_by_role("navigation", name="Days with free times").get_by_role("link")
+    assert days.first.get_attribute("aria-current") == "date"
+    assert re.search(r"\d+ times?$", days.nth(1).inner_text())
+
+    # Another day, with the keyboard: its times replace the first day's.
+    days.nth(1).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**day=*")
+    assert days.nth(1).get_attribute("aria-current") == "date"
+    check_accessibility(page)
+    day = page.get_by_role("group", name=re.compile(r"free times?$"))
+    assert days.nth(1).inner_text().split()[-2] == str(day.get_by_role("button").count())
+
+    # The time itself holds it: Enter on its button opens the confirmation.
+    day.get_by_role("button").first.focus()
+    page.keyboard.press("Enter")
     page.get_by_role("heading", name="Confirm your request").wait_for()
     check_accessibility(page)
     button = page.get_by_role("button", name="Request this appointment")

@@ -82,7 +82,18 @@ def test_the_front_desk_adding_a_patient_born_before_1900_gets_a_field_error(
 # --- Dates and times in query strings ------------------------------------------------------------
 
 # Every query parameter a page of the product reads (dates and times first).
-DATE_PARAMETERS = ["date", "from", "to", "at", "start", "end", "date_from", "date_to", "born"]
+DATE_PARAMETERS = [
+    "date",
+    "day",
+    "from",
+    "to",
+    "at",
+    "start",
+    "end",
+    "date_from",
+    "date_to",
+    "born",
+]
 OTHER_PARAMETERS = [
     "practitioner",
     "room",
