@@ -138,6 +138,11 @@ def request_an_assessment(page) -> None:
     day = page.get_by_role("group", name=re.compile(r"free times?$"))
     assert days.nth(1).inner_text().split()[-2] == str(day.get_by_role("button").count())
 
+    # In the clinic's teal, like its other buttons.
+    teal = "rgb(11, 93, 107)"
+    assert day.get_by_role("button").first.evaluate("b => getComputedStyle(b).color") == teal
+    assert days.first.evaluate("a => getComputedStyle(a).borderColor") == teal
+
     # The time itself holds it: Enter on its button opens the confirmation.
     day.get_by_role("button").first.focus()
     page.keyboard.press("Enter")
