@@ -143,8 +143,10 @@ def request_an_assessment(page) -> None:
     assert day.get_by_role("button").first.evaluate("b => getComputedStyle(b).color") == teal
     assert days.first.evaluate("a => getComputedStyle(a).borderColor") == teal
 
-    # The time itself holds it: Enter on its button opens the confirmation.
-    day.get_by_role("button").first.focus()
+    # The chosen day opens at its times: Tab goes to the first, not through every day, and
+    # Enter on the time itself holds it and opens the confirmation.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#day-times') !== null")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Confirm your request").wait_for()
     check_accessibility(page)
