@@ -414,3 +414,11 @@ def test_next_available_is_the_first_free_time_of_all(login, patient, clinic):
         reverse("booking:request_hold", args=[clinic.location.slug]), {"slot": value}
     )
     assert response.url == reverse("booking:request_confirm", args=[SlotHold.objects.get().pk])
+
+
+def test_without_free_times_the_page_says_to_phone_or_join_the_waitlist(login, patient, clinic):
+    clinic.practitioner.working_hours.all().delete()
+    html = _slots_page(login(patient.user), clinic, day=clinic.location.today().isoformat())
+    assert 'name="slot"' not in html and "Days with free times" not in html
+    assert f"No free times in the next {clinic.location.booking_horizon_days} days" in html
+    assert reverse("booking:waitlist_join", args=[clinic.location.slug]) in html
