@@ -94,6 +94,22 @@ def reschedule_page(request, appointment: Appointment, way_in: WayIn):
         practitioner = get_object_or_404(
             Practitioner.objects.at(appointment.location), pk=practitioner_id
         )
+        if request.POST.get("confirm") != "1":
+            # A tapped time is asked once more before anything changes: the old time may be
+            # taken by someone else the moment it is let go.
+            return render(
+                request,
+                "booking/appointment_reschedule_confirm.html",
+                {
+                    "appointment": appointment,
+                    "way_in": way_in,
+                    "slot": request.POST["slot"],
+                    # The version the picker was opened on: a change meanwhile is still caught.
+                    "version": request.POST.get("version", ""),
+                    "starts_at": starts_at,
+                    "practitioner": practitioner,
+                },
+            )
         try:
             services.reschedule_appointment(
                 appointment,

@@ -162,6 +162,7 @@ def test_a_patient_moves_the_appointment_from_the_link(client, book, patient, cl
         {
             "slot": slot_choice_value(clinic.practitioner.pk, new_start),
             "version": appointment.version,
+            "confirm": "1",
         },
     )
     assert response.status_code == 302 and "/move/" not in response.url
@@ -177,6 +178,7 @@ def test_a_move_from_an_out_of_date_page_is_refused(client, book, patient, clini
         {
             "slot": slot_choice_value(clinic.practitioner.pk, next_weekday(clinic.location, 3, 14)),
             "version": appointment.version + 5,
+            "confirm": "1",
         },
         follow=True,
     )

@@ -81,6 +81,7 @@ def test_a_patient_moves_an_appointment_to_another_free_time(login, patient, cli
         {
             "slot": slot_choice_value(clinic.practitioner.pk, new_start),
             "version": appointment.version,
+            "confirm": "1",
         },
     )
     assert response.url == reverse("booking:appointment_detail", args=[appointment.pk])
@@ -94,7 +95,9 @@ def test_a_patient_moves_an_appointment_to_another_free_time(login, patient, cli
     ).exists()
 
 
-def test_the_move_page_shows_one_day_and_each_time_moves_the_appointment(login, patient, clinic):
+def test_the_move_page_shows_one_day_and_a_tapped_time_is_confirmed_before_moving(
+    login, patient, clinic
+):
     appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     thursday = next_weekday(clinic.location, 3, 9).date()
     url = reverse("booking:appointment_reschedule", args=[appointment.pk])
@@ -106,8 +109,14 @@ def test_the_move_page_shows_one_day_and_each_time_moves_the_appointment(login, 
     assert starts and {s.astimezone(clinic.location.zone).date() for s in starts} == {thursday}
     assert f'action="{url}"' in html and f'name="version" value="{appointment.version}"' in html
     assert "Move to this time" not in html
-    # The time's own button posts the move.
-    response = client.post(url, {"slot": values[1], "version": appointment.version})
+    # The time's own button asks to confirm: nothing moves yet.
+    ask = client.post(url, {"slot": values[1], "version": appointment.version})
+    page = ask.content.decode()
+    assert ask.status_code == 200 and "Move your appointment?" in page
+    assert f'name="slot" value="{values[1]}"' in page and 'name="confirm" value="1"' in page
+    appointment.refresh_from_db()
+    assert appointment.starts_at != starts[1]
+    response = client.post(url, {"slot": values[1], "version": appointment.version, "confirm": "1"})
     assert response.url == reverse("booking:appointment_detail", args=[appointment.pk])
     appointment.refresh_from_db()
     assert appointment.starts_at == starts[1]
@@ -120,7 +129,11 @@ def test_moving_into_a_time_just_taken_says_so_and_keeps_the_old_time(login, pat
     client = login(patient.user)
     response = client.post(
         reverse("booking:appointment_reschedule", args=[appointment.pk]),
-        {"slot": slot_choice_value(clinic.practitioner.pk, taken), "version": appointment.version},
+        {
+            "slot": slot_choice_value(clinic.practitioner.pk, taken),
+            "version": appointment.version,
+            "confirm": "1",
+        },
     )
     assert "busy" in client.get(response.url).content.decode()
     old = appointment.starts_at
