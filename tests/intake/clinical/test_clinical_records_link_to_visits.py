@@ -369,10 +369,10 @@ def test_a_session_note_started_from_the_assessment_visit_is_refused_with_a_mess
 def test_a_session_note_started_from_a_session_of_the_course_is_linked(
     login, practitioner, patient, prescribed, course
 ):
-    session = _session(course, 3)
+    session = _session(course, 2)
     client = login(practitioner.user)
     url = reverse("intake:session_note_start", args=[patient.pk])
-    client.post(f"{url}?appointment={session.pk}&session=3")
+    client.post(f"{url}?appointment={session.pk}&session=2")
     assert SessionNote.objects.get().appointment_id == session.pk
 
 

@@ -4,9 +4,14 @@ that notes exist and the decision, never their clinical content."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from booking.models import Status
+from tests.booking.factories import a_clinic, a_course
 from tests.intake.factories import session_note, sign_note_now, submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +45,25 @@ def test_a_practitioner_sees_the_whole_course(login, practitioner, patient, cour
     assert "Soleus right: 2 needles, twitch response" in html
     assert 'class="table-warning"' in html and "<strong>Bruising</strong> (mild)" in html
     assert 'role="img"' in html and "Pain over the course" in html  # the pain chart
-    assert reverse("intake:session_note_start", args=[patient.pk]) in html
+    # No session booked yet: no session note can be started.
+    assert reverse("intake:session_note_start", args=[patient.pk]) not in html
+    assert "Book the course first" in html
     assert reverse("intake:assessment_detail", args=[course.pk]) in html
+
+
+def test_once_the_course_is_booked_the_chart_offers_its_sessions_notes(
+    login, location, practitioner, patient, course
+):
+    a_course(
+        a_clinic(location=location, practitioner=practitioner),
+        patient,
+        statuses=[Status.CONFIRMED],
+        first_start=timezone.now() + dt.timedelta(days=2),
+        assessment=course,
+    )
+    html = _chart(login(practitioner.user), patient)
+    assert reverse("intake:session_note_start", args=[patient.pk]) in html
+    assert "Book the course first" not in html
 
 
 def test_the_front_desk_sees_notes_exist_and_the_decision_but_no_clinical_content(

@@ -35,42 +35,125 @@ def test_no_session_note_without_a_signed_prescription(login, practitioner, pati
     assert not SessionNote.objects.exists()
 
 
-def test_starting_from_an_appointment_prefills_its_id_and_session_number(
-    login, location, practitioner, patient, prescribed
-):
-    # The third session of the course the signed assessment prescribed.
-    course = a_course(
+def _course(location, practitioner, patient, prescribed, *, statuses, first_start):
+    return a_course(
         a_clinic(location=location, practitioner=practitioner),
         patient,
-        statuses=[Status.COMPLETED, Status.COMPLETED, Status.CONFIRMED],
-        first_start=timezone.now() - dt.timedelta(days=13, hours=2),
+        statuses=statuses,
+        first_start=first_start,
         assessment=prescribed,
     )
-    visit = course.appointments.get(session_number=3).pk
+
+
+def test_starting_from_an_appointment_takes_its_session_number_and_time(
+    login, location, practitioner, patient, prescribed
+):
+    # The third session of the course the signed assessment prescribed, begun 2 hours ago.
+    course = _course(
+        location,
+        practitioner,
+        patient,
+        prescribed,
+        statuses=[Status.COMPLETED, Status.COMPLETED, Status.CHECKED_IN],
+        first_start=timezone.now() - dt.timedelta(days=14, hours=2),
+    )
+    visit = course.appointments.get(session_number=3)
     client = login(practitioner.user)
     url = (
-        reverse("intake:session_note_start", args=[patient.pk]) + f"?appointment={visit}&session=3"
+        reverse("intake:session_note_start", args=[patient.pk])
+        + f"?appointment={visit.pk}&session=3"
     )
     assert "this is session 3" in client.get(url).content.decode()
-    response = client.post(url, {"appointment": str(visit), "session": "3"})
+    # A session number typed in the address does not count: the appointment's does.
+    response = client.post(url, {"appointment": str(visit.pk), "session": "5"})
     note = SessionNote.objects.get()
     assert response.url == _edit(note)
-    assert (note.appointment_id, note.session_number, note.assessment) == (visit, 3, prescribed)
+    assert (note.appointment_id, note.session_number, note.assessment) == (visit.pk, 3, prescribed)
+    assert note.performed_at == visit.starts_at
+    assert note.location == visit.location
     # Starting again from the same appointment resumes the same draft.
-    client.post(url, {"appointment": str(visit), "session": "3"})
+    client.post(url, {"appointment": str(visit.pk), "session": "3"})
     assert SessionNote.objects.count() == 1
 
 
-def test_sessions_are_numbered_after_the_last(login, practitioner, patient, prescribed):
-    sign_note_now(session_note(prescribed, 1))
-    sign_note_now(session_note(prescribed, 2))
-    _start(login(practitioner.user), patient)
-    assert SessionNote.objects.order_by("-session_number").first().session_number == 3
+def test_a_session_note_is_refused_before_the_session_starts(
+    login, location, practitioner, patient, prescribed
+):
+    course = _course(
+        location,
+        practitioner,
+        patient,
+        prescribed,
+        statuses=[Status.CONFIRMED, Status.CONFIRMED],
+        first_start=timezone.now() + dt.timedelta(days=3),
+    )
+    visit = course.appointments.get(session_number=2)
+    local = timezone.localtime(visit.starts_at, location.zone)
+    expected = (
+        f"Session 2 starts {local:%a} {local.day} {local:%b} {local.strftime('%I:%M %p').lstrip('0')}"
+        ": its note can be written from then."
+    )
+    client = login(practitioner.user)
+    url = (
+        reverse("intake:session_note_start", args=[patient.pk])
+        + f"?appointment={visit.pk}&session=2"
+    )
+    page = client.get(url).content.decode()
+    assert expected in page
+    assert "Start the note of session 2" not in page
+    response = client.post(url, follow=True)
+    assert expected in " ".join(str(m) for m in response.context["messages"])
+    assert not SessionNote.objects.exists()
 
 
-def test_a_session_number_already_noted_is_refused(login, practitioner, patient, prescribed):
+def test_a_session_note_without_an_appointment_is_refused(
+    login, location, practitioner, patient, prescribed
+):
+    course = _course(
+        location,
+        practitioner,
+        patient,
+        prescribed,
+        statuses=[Status.COMPLETED, Status.CONFIRMED],
+        first_start=timezone.now() - dt.timedelta(days=1),
+    )
+    client = login(practitioner.user)
+    url = reverse("intake:session_note_start", args=[patient.pk])
+    page = client.get(url).content.decode()
+    # The page offers the course's sessions: the one begun, and when the next one can be.
+    first = course.appointments.get(session_number=1)
+    assert f"{url}?appointment={first.pk}&amp;session=1" in page
+    assert "Session 2, " in page and "its note can be written from then" in page
+    assert "Start the session note" not in page
+    response = client.post(url, follow=True)
+    said = " ".join(str(m) for m in response.context["messages"])
+    assert "start it from that session's appointment" in said
+    assert not SessionNote.objects.exists()
+
+
+def test_without_booked_sessions_the_page_says_book_the_course_first(
+    login, practitioner, patient, prescribed
+):
+    client = login(practitioner.user)
+    page = client.get(reverse("intake:session_note_start", args=[patient.pk])).content.decode()
+    assert "Book the course first" in page
+    assert "?appointment=" not in page and 'name="appointment"' not in page
+
+
+def test_a_session_number_already_noted_is_refused(
+    login, location, practitioner, patient, prescribed
+):
+    course = _course(
+        location,
+        practitioner,
+        patient,
+        prescribed,
+        statuses=[Status.COMPLETED, Status.COMPLETED],
+        first_start=timezone.now() - dt.timedelta(days=8),
+    )
     sign_note_now(session_note(prescribed, 2))
-    response = _start(login(practitioner.user), patient, "?session=2")
+    visit = course.appointments.get(session_number=2)
+    response = _start(login(practitioner.user), patient, f"?appointment={visit.pk}&session=2")
     assert SessionNote.objects.count() == 1
     follow = login(practitioner.user).get(response.url).content.decode()
     assert "Session 2 already has a note" in follow
