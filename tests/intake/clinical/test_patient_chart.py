@@ -4,14 +4,9 @@ that notes exist and the decision, never their clinical content."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from booking.models import Status
-from tests.booking.factories import a_clinic, a_course
 from tests.intake.factories import session_note, sign_note_now, submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -45,25 +40,16 @@ def test_a_practitioner_sees_the_whole_course(login, practitioner, patient, cour
     assert "Soleus right: 2 needles, twitch response" in html
     assert 'class="table-warning"' in html and "<strong>Bruising</strong> (mild)" in html
     assert 'role="img"' in html and "Pain over the course" in html  # the pain chart
-    # No session booked yet: no session note can be started.
-    assert reverse("intake:session_note_start", args=[patient.pk]) not in html
-    assert "Book the course first" in html
+    assert reverse("intake:session_note_start", args=[patient.pk]) in html
     assert reverse("intake:assessment_detail", args=[course.pk]) in html
 
 
-def test_once_the_course_is_booked_the_chart_offers_its_sessions_notes(
-    login, location, practitioner, patient, course
+def test_before_the_course_is_booked_no_session_note_is_offered(
+    login, practitioner, patient, prescribed
 ):
-    a_course(
-        a_clinic(location=location, practitioner=practitioner),
-        patient,
-        statuses=[Status.CONFIRMED],
-        first_start=timezone.now() + dt.timedelta(days=2),
-        assessment=course,
-    )
     html = _chart(login(practitioner.user), patient)
-    assert reverse("intake:session_note_start", args=[patient.pk]) in html
-    assert "Book the course first" not in html
+    assert reverse("intake:session_note_start", args=[patient.pk]) not in html
+    assert "Book the course first" in html
 
 
 def test_the_front_desk_sees_notes_exist_and_the_decision_but_no_clinical_content(
@@ -72,7 +58,7 @@ def test_the_front_desk_sees_notes_exist_and_the_decision_but_no_clinical_conten
     html = _chart(login(front_desk), patient)
     assert "Assessment by" in html and "Signed" in html
     assert "dry needling appropriate — 6 sessions of 30 minutes, weekly" in html
-    assert "Can be booked" in html
+    assert "Course booked:" in html
     for clinical in ("Active trigger points", "Soleus", "Bruising", "Pain over the course"):
         assert clinical not in html
     assert reverse("intake:assessment_detail", args=[course.pk]) not in html

@@ -1,5 +1,6 @@
 """Treatment-session notes: one per dry-needling session of a prescribed course, started from
-an appointment or the chart, checked, signed and locked like the assessment."""
+its booked appointment (its number and time taken from it, not before it starts), checked,
+signed and locked like the assessment."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from booking.models import Status
 from intake.clinical.models import SessionNote
 from tests.booking.factories import a_clinic, a_course
 from tests.factories import PASSWORD, PractitionerFactory
-from tests.intake.factories import session_data, session_note, sign_note_now
+from tests.intake.factories import session_data, session_note, sign_note_now, signed_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -196,8 +197,6 @@ def test_a_session_note_saves_the_muscle_grid(login, practitioner, prescribed):
         ),
         ({"pre_session_pain": "11"}, "Choose a pain score from 0 to 10."),
         ({"retention_minutes": "90"}, "Enter at most 60 minutes."),
-        ({"session_number": "0"}, "Sessions are numbered from 1."),
-        ({"session_number": None}, "This field is required."),
         ({"performed_at": "yesterday"}, "Enter a valid date/time."),
         (
             {
@@ -226,6 +225,27 @@ def test_bad_input_is_refused_on_the_field_and_nothing_is_lost(
     assert response.status_code == 200
     html = response.content.decode()
     assert message in html and "Typed before the mistake" in html
+    note.refresh_from_db()
+    assert note.revision == 0
+
+
+def test_the_session_number_is_the_appointments_whatever_is_typed(login, practitioner, prescribed):
+    note = session_note(prescribed, 2)
+    response = login(practitioner.user).post(
+        _edit(note), session_data(revision=0, session_number=5)
+    )
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert (note.session_number, note.revision) == (2, 1)
+
+
+def test_a_note_dated_before_its_session_starts_is_refused(login, practitioner, prescribed):
+    note = session_note(prescribed)
+    before = timezone.localtime(note.performed_at - dt.timedelta(days=3), dt.UTC)
+    data = session_data(revision=0, performed_at=f"{before:%Y-%m-%dT%H:%M}")
+    response = login(practitioner.user).post(_edit(note), data)
+    assert response.status_code == 200
+    assert "the note cannot be dated before." in response.content.decode()
     note.refresh_from_db()
     assert note.revision == 0
 
@@ -275,10 +295,11 @@ def test_signing_needs_the_adverse_events_answered_and_the_action_taken(
     assert "Record the action taken." in page.content.decode()
 
 
-def test_a_session_beyond_the_plan_is_not_signed(login, practitioner, prescribed):
-    note = session_note(prescribed, 7)
+def test_a_session_beyond_the_plan_is_not_signed(login, practitioner, patient):
+    four = signed_assessment(patient, practitioner, planned_sessions=4)
+    note = session_note(four, 5)
     page = login(practitioner.user).get(reverse("intake:session_note_sign", args=[note.pk]))
-    assert "The plan has 6 sessions; amend the assessment to extend it." in page.content.decode()
+    assert "The plan has 4 sessions; amend the assessment to extend it." in page.content.decode()
 
 
 def test_only_the_author_signs_a_session_note(login, other_practitioner, prescribed):
