@@ -29,7 +29,7 @@ from intake.clinical.models import (
     fingerprint_of,
     jsonable,
 )
-from intake.clinical.selectors import SurveySubject, Visit, course_gate, find_visit
+from intake.clinical.selectors import SurveySubject, Visit, VisitState, course_gate, find_visit
 from intake.questionnaire.models import (
     Intake,
 )
@@ -227,6 +227,11 @@ def start_session_note(
     if not visit.needling or visit.course_id is None or visit.session_number is None:
         raise NotACourseSession()
     session_number = visit.session_number
+    if visit.state not in (VisitState.BOOKED, VisitState.ATTENDED):
+        raise NoteError(
+            f"Session {session_number} was {visit.state}: a session note records a session "
+            "that takes place."
+        )
     if (now or timezone.now()) < visit.starts_at:
         raise SessionNotStarted(
             f"Session {session_number} starts {when_session_starts(visit)}: its note can be "

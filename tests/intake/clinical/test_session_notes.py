@@ -64,7 +64,7 @@ def test_starting_from_an_appointment_takes_its_session_number_and_time(
         reverse("intake:session_note_start", args=[patient.pk])
         + f"?appointment={visit.pk}&session=3"
     )
-    assert "this is session 3" in client.get(url).content.decode()
+    assert "This is session 3 of the course" in client.get(url).content.decode()
     # A session number typed in the address does not count: the appointment's does.
     response = client.post(url, {"appointment": str(visit.pk), "session": "5"})
     note = SessionNote.objects.get()
@@ -104,6 +104,23 @@ def test_a_session_note_is_refused_before_the_session_starts(
     assert "Start the note of session 2" not in page
     response = client.post(url, follow=True)
     assert expected in " ".join(str(m) for m in response.context["messages"])
+    assert not SessionNote.objects.exists()
+
+
+def test_a_cancelled_session_has_no_note(login, location, practitioner, patient, prescribed):
+    course = _course(
+        location,
+        practitioner,
+        patient,
+        prescribed,
+        statuses=[Status.CANCELLED],
+        first_start=timezone.now() - dt.timedelta(hours=2),
+    )
+    visit = course.appointments.get()
+    url = reverse("intake:session_note_start", args=[patient.pk])
+    response = login(practitioner.user).post(f"{url}?appointment={visit.pk}", follow=True)
+    said = " ".join(str(m) for m in response.context["messages"])
+    assert "Session 1 was cancelled" in said
     assert not SessionNote.objects.exists()
 
 
