@@ -71,6 +71,7 @@ def course_for_intake(patient_id: int, assessment_id: int):
     return CourseInCalendar(
         book_url=book_url,
         course_url=reverse("booking:course_detail", args=[course.pk]),
+        course_id=course.pk,
         sessions_planned=course.sessions_planned,
         next_starts_at=upcoming.starts_at if upcoming else None,
         next_location=upcoming.location if upcoming else None,

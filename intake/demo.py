@@ -242,11 +242,16 @@ def _signed(
 
 MID_COURSE_PAIN = [7, 6, 5]
 FINISHED_PAIN = [7, 6, 5, 4, 3, 2]
+# First-step pain before each signed session, by the demo patient's key: booking's demo books
+# these sessions, then writes their notes with `signed_session` (a note records a booked one).
+SESSION_PAIN = {"mid_course": MID_COURSE_PAIN, "finished": FINISHED_PAIN}
 
 
 def seed_notes(story: DemoStory) -> None:
     """Marcus (Rockville, Okafor) is half-way through a course of six; Grace (Largo, Kim)
-    finished hers, with pain falling at each session and one amendment to the plan."""
+    finished hers, with one amendment to the plan. Their sessions' notes, pain falling at each,
+    are written once booking's demo has booked the sessions (`session_time`,
+    `signed_session`)."""
     now = timezone.now()
     marcus = story.patients["mid_course"]
     okafor = story.practitioners["okafor"]
@@ -260,8 +265,6 @@ def seed_notes(story: DemoStory) -> None:
         combined_care=["stretching", "strengthening"],
         goals=[{"goal": "Run a 10K again", "target": _target(story, 90)}],
     )
-    for number, pain in enumerate(MID_COURSE_PAIN, start=1):
-        _signed_session(assessment, number, pain, at=_at_ten(assessment, 35 - 7 * number))
 
     grace = story.patients["finished"]
     kim = story.practitioners["kim"]
@@ -280,8 +283,6 @@ def seed_notes(story: DemoStory) -> None:
             }
         ],
     )
-    for number, pain in enumerate(FINISHED_PAIN, start=1):
-        _signed_session(assessment, number, pain, at=_at_ten(assessment, 70 - 7 * number))
     if not assessment.amendments.exists():
         amend_demo(
             assessment,
@@ -344,7 +345,19 @@ def _signed_assessment(patient, author, location, *, signed_at, **fields) -> Ass
     return note
 
 
-def _signed_session(assessment: AssessmentNote, number: int, pain: int, *, at) -> None:
+def session_time(assessment: AssessmentNote, number: int) -> dt.datetime:
+    """When the demo's session `number` of the course `assessment` prescribed took place:
+    weekly at 10 a.m., the first a week after the assessment was signed."""
+    zone = assessment.location.zone
+    signed = timezone.localdate(assessment.signed_at, timezone=zone)
+    days = (timezone.localdate(timezone=zone) - signed).days
+    return _at_ten(assessment, days - 7 * number)
+
+
+def signed_session(
+    assessment: AssessmentNote, number: int, pain: int, *, at, appointment_id: int
+) -> None:
+    """The signed note of the demo's session `number`, booked as `appointment_id`, once."""
     if assessment.session_notes.filter(session_number=number).exists():
         return
     side = "right" if assessment.diagnosis_side == "right" else "left"
@@ -354,6 +367,7 @@ def _signed_session(assessment: AssessmentNote, number: int, pain: int, *, at) -
         assessment=assessment,
         location=assessment.location,
         session_number=number,
+        appointment_id=appointment_id,
         performed_at=at.replace(second=0, microsecond=0),
         created_at=at,
         pre_session_pain=pain,

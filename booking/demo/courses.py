@@ -1,6 +1,6 @@
 """The demo's courses: Marcus Reid half-way through six sessions at Rockville, Grace Liu
-finished at Largo. Their assessments and session notes come from intake's demo (which
-runs first); here are the appointments those notes belong to."""
+finished at Largo. Their assessments come from intake's demo (which runs first); here are
+their appointments, and the notes of the sessions done (intake's `signed_session`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from booking.models import Appointment, AppointmentEvent, Course, Room, Status
 from clinic.demo import DemoStory
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind
 from intake.clinical.models import AssessmentNote
+from intake.demo import SESSION_PAIN, session_time, signed_session
 
 
 def seed_courses(story: DemoStory) -> None:
@@ -56,20 +57,20 @@ def seed_courses(story: DemoStory) -> None:
                 "created_by": practitioner.user,
             },
         )
-        for session in note.session_notes.filter(session_number__lte=done).order_by(
-            "session_number"
-        ):
-            _past(
+        for number, pain in enumerate(SESSION_PAIN[key][:done], start=1):
+            at = session_time(note, number)
+            session = _past(
                 patient,
                 location,
                 practitioner,
                 room,
                 needling,
-                session.performed_at,
+                at,
                 minutes=course.minutes,
                 course=course,
-                number=session.session_number,
+                number=number,
             )
+            signed_session(note, number, pain, at=at, appointment_id=session.pk)
         # The sessions still to come: weekly, on the practitioner's days at this location.
         day = location.today()
         for number in range(done + 1, course.sessions_planned + 1):
@@ -108,16 +109,17 @@ def _past(
     minutes: int,
     course: Course | None,
     number: int | None,
-) -> None:
+) -> Appointment:
     """A visit that happened (completed), created once."""
-    if Appointment.objects.filter(
+    done = Appointment.objects.filter(
         patient=patient,
         service=service,
         course=course,
         session_number=number,
         status=Status.COMPLETED,
-    ).exists():
-        return
+    ).first()
+    if done is not None:
+        return done
     times = Appointment.times(location, starts_at, minutes)
     appointment = Appointment.objects.create(
         location=location,
@@ -150,6 +152,7 @@ def _past(
         ]
     )
     patient.locations.add(location)
+    return appointment
 
 
 def _upcoming(

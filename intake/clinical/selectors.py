@@ -230,6 +230,7 @@ class CourseInCalendar:
 
     book_url: str  # booking's page that books the patient's course
     course_url: str | None = None  # the course's page, once booked
+    course_id: int | None = None  # the course, once booked
     sessions_planned: int = 0
     next_starts_at: dt.datetime | None = None  # the next session still to come, if any
     next_location: Location | None = None  # where it is (its time zone)
@@ -259,6 +260,20 @@ def course_in_calendar(patient_id: int, assessment_id: int) -> CourseInCalendar 
         if found := provider(patient_id, assessment_id):
             return found
     return None
+
+
+def sessions_to_note(patient: Patient, course: CourseInCalendar | None) -> list[Visit]:
+    """The booked course's sessions, in order, that a session note can record (not cancelled
+    nor missed): a session note is started from one of them."""
+    if course is None or course.course_id is None:
+        return []
+    return [
+        visit
+        for visit in visits(patient_ids=[patient.pk])
+        if visit.course_id == course.course_id
+        and visit.needling
+        and visit.state in (VisitState.BOOKED, VisitState.ATTENDED)
+    ]
 
 
 # --- When each survey may be answered (plain functions, no queries) -----------------------

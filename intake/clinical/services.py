@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from clinic.models import Location, Patient, Practitioner, User
 from intake.clinical.models import (
@@ -29,7 +29,7 @@ from intake.clinical.models import (
     fingerprint_of,
     jsonable,
 )
-from intake.clinical.selectors import SurveySubject, course_gate, find_visit
+from intake.clinical.selectors import SurveySubject, Visit, VisitState, course_gate, find_visit
 from intake.questionnaire.models import (
     Intake,
 )
@@ -93,6 +93,17 @@ def _check_visit_is_the_patients(appointment_id: int | None, patient: Patient) -
     visit = find_visit(appointment_id)
     if visit is None or visit.patient_id != patient.pk:
         raise NotThePatientsVisit()
+
+
+class NoAppointment(NoteError):
+    message = (
+        "A session note is written for a booked session of the course: start it from that "
+        "session's appointment, on your day or the patient's chart."
+    )
+
+
+class SessionNotStarted(NoteError):
+    message = "This session has not started yet: its note can be written from its start."
 
 
 class NotACourseSession(NoteError):
@@ -193,35 +204,46 @@ def start_session_note(
     *,
     patient: Patient,
     author: Practitioner,
-    appointment_id: int | None = None,
-    session_number: int | None = None,
+    appointment_id: int | None,
     location: Location | None = None,
+    now: dt.datetime | None = None,
 ) -> SessionNote:
-    """The author's draft note of one session of the patient's prescribed course: the one in
-    progress for that appointment or session if there is one, otherwise a new one numbered
-    after the last."""
+    """The author's draft note of the booked session `appointment_id` of the patient's
+    prescribed course: the one in progress for that appointment if there is one, otherwise a
+    new one whose session number and date are the appointment's. Refused before the session
+    starts."""
     if not author.is_certified_on(timezone.localdate()):
         raise NoteError(
             "Only a practitioner with a current dry-needling certification records needling "
             "sessions."
         )
+    if appointment_id is None:
+        raise NoAppointment()
     _check_visit_is_the_patients(appointment_id, patient)
     gate = course_gate(patient)
     if not gate.allowed:
         raise NoCourse(f"{NoCourse.message} {gate.reason}")
+    visit = find_visit(appointment_id)
+    if not visit.needling or visit.course_id is None or visit.session_number is None:
+        raise NotACourseSession()
+    session_number = visit.session_number
+    if visit.state not in (VisitState.BOOKED, VisitState.ATTENDED):
+        raise NoteError(
+            f"Session {session_number} was {visit.state}: a session note records a session "
+            "that takes place."
+        )
+    if (now or timezone.now()) < visit.starts_at:
+        raise SessionNotStarted(
+            f"Session {session_number} starts {when_session_starts(visit)}: its note can be "
+            "written from then."
+        )
     assessment = AssessmentNote.objects.get(pk=gate.prescription.assessment_id)
     notes = SessionNote.objects.filter(assessment=assessment)
-    drafts = notes.filter(author=author, signed_at__isnull=True)
-    if appointment_id:
-        drafts = drafts.filter(appointment_id=appointment_id)
-    if session_number:
-        drafts = drafts.filter(session_number=session_number)
-    draft = drafts.order_by("session_number").first()
+    draft = notes.filter(
+        author=author, signed_at__isnull=True, appointment_id=appointment_id
+    ).first()
     if draft is not None:
         return draft
-    if session_number is None:
-        last = notes.order_by("-session_number").values_list("session_number", flat=True).first()
-        session_number = (last or 0) + 1
     taken = notes.filter(session_number=session_number).select_related("author__user").first()
     if taken is not None:
         raise NoteError(f"Session {session_number} already has a note, by {taken.author.name}.")
@@ -231,8 +253,8 @@ def start_session_note(
         assessment=assessment,
         session_number=session_number,
         appointment_id=appointment_id,
-        location=location or assessment.location,
-        performed_at=_minute(timezone.now()),
+        location=location or visit.location,
+        performed_at=visit.starts_at,
     )
     try:
         with transaction.atomic():
@@ -244,6 +266,12 @@ def start_session_note(
             raise NotACourseSession() from error
         raise NoteError(f"Session {session_number} already has a note.") from None
     return note
+
+
+def when_session_starts(visit: Visit) -> str:
+    """'Tue 22 Jun 10:00 AM': when a session starts, at its location."""
+    local = timezone.localtime(visit.starts_at, visit.location.zone)
+    return dateformat.format(local, "D j M g:i A")
 
 
 @transaction.atomic

@@ -179,13 +179,91 @@ def complete_session(**overrides) -> dict:
 
 
 def session_note(assessment: AssessmentNote, number: int = 1, **fields) -> SessionNote:
+    """The note of session `number` of the course `assessment` prescribed, dated when its
+    appointment starts: the appointment `appointment_id` if given, else the course's session
+    `number` (the course and a session earlier today are booked if there are none)."""
+    from booking.models import Appointment
+
+    appointment_id = fields.pop("appointment_id", None)
+    if appointment_id is None:
+        appointment_id = booked_session(assessment, number, location=fields.get("location")).pk
+    starts_at = (
+        Appointment.objects.filter(pk=appointment_id).values_list("starts_at", flat=True).first()
+    )
+    performed_at = fields.pop("performed_at", None) or starts_at or _an_hour_ago()
     return SessionNote.objects.create(
         patient=assessment.patient,
         author=fields.pop("author", assessment.author),
         assessment=assessment,
         session_number=number,
-        performed_at=timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=1),
+        appointment_id=appointment_id,
+        performed_at=performed_at,
         **complete_session(**fields),
+    )
+
+
+def _an_hour_ago() -> dt.datetime:
+    return timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=1)
+
+
+def booked_session(assessment: AssessmentNote, number: int, *, location=None):
+    """Session `number` of the course `assessment` prescribes: the one booked (not
+    cancelled), or a completed one booked now, earlier today (session n ends 35 minutes
+    before session n + 1 starts; session 8 starts an hour ago), with the course itself if it is
+    not booked yet. Written directly, without the booking rules."""
+    from booking.models import Appointment, Course, Room, Status
+    from tests.booking.factories import (
+        AppointmentFactory,
+        RoomFactory,
+        a_course_record,
+        needling_service,
+    )
+    from tests.factories import LocationFactory
+
+    course = Course.objects.filter(assessment_id=assessment.pk).first()
+    if course is None:
+        course = a_course_record(
+            assessment.patient,
+            assessment.author,
+            assessment_id=assessment.pk,
+            sessions_planned=min(max(assessment.planned_sessions or 6, 4), 6),
+            minutes=assessment.session_minutes or 30,
+        )
+    booked = course.appointments.exclude(status=Status.CANCELLED)
+    session = booked.filter(session_number=number).first()
+    if session is not None:
+        return session
+    patients = Appointment.objects.filter(patient=assessment.patient).exclude(
+        status=Status.CANCELLED
+    )
+    other = booked.select_related("location").first() or patients.first()
+    location = (
+        location
+        or (other.location if other else None)
+        or assessment.location
+        or assessment.patient.preferred_location
+        or LocationFactory()
+    )
+    room = Room.objects.filter(location=location).first() or RoomFactory(location=location)
+    # The patient's second course a day earlier, and so on, so that no two overlap.
+    days_back = Course.objects.filter(patient=assessment.patient, pk__lt=course.pk).count()
+    starts_at = (
+        _an_hour_ago()
+        - dt.timedelta(minutes=35) * max(8 - number, 0)
+        - dt.timedelta(days=days_back)
+    )
+    return AppointmentFactory(
+        location=location,
+        practitioner=course.practitioner,
+        room=room,
+        patient=assessment.patient,
+        service=needling_service(),
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=course.minutes),
+        blocks_until=starts_at + dt.timedelta(minutes=course.minutes + 5),
+        status=Status.COMPLETED,
+        course=course,
+        session_number=number,
     )
 
 

@@ -116,7 +116,6 @@ def build_records(patient, practitioner, location) -> dict:
     intake = submitted_intake(patient)
     IntakeFactory(patient=patient)
     assessment = signed_assessment(patient, practitioner)
-    session = session_note(assessment)
     course = a_course(
         a_clinic(location=location, practitioner=practitioner),
         patient,
@@ -125,6 +124,7 @@ def build_records(patient, practitioner, location) -> dict:
         assessment=assessment,
     )
     first, second = course.appointments.order_by("session_number")[:2]
+    session = session_note(assessment, appointment_id=first.pk)
     worry = a_survey_answer(
         first,
         session_number=1,

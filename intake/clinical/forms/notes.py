@@ -12,7 +12,7 @@ import datetime as dt
 from crispy_forms.bootstrap import InlineCheckboxes, InlineRadios
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from clinic.dates import LocalDateTimeField
 from clinic.forms import DateInput
@@ -27,6 +27,7 @@ from intake.clinical.models import (
     SessionNote,
     Side,
 )
+from intake.clinical.selectors import find_visit
 from intake.form_fields import form_helper, radio_formfield, reveal
 
 
@@ -261,6 +262,14 @@ class SessionNoteForm(NoteForm):
         self.fields["performed_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         # A session in the hour the clocks go back keeps its instant when the time is unchanged.
         self.fields["performed_at"].known = self.instance.performed_at
+        # A note records a booked session: its number is the appointment's, and it is not dated
+        # before the session starts (the database holds both: intake 0010).
+        self.session_starts = None
+        if self.instance.appointment_id:
+            self.fields["session_number"].disabled = True
+            self.fields["session_number"].help_text = "The session booked."
+            visit = find_visit(self.instance.appointment_id)
+            self.session_starts = visit.starts_at if visit else None
         needled = {
             (row["muscle"], row["side"]): row for row in (self.instance.muscles_needled or [])
         }
@@ -328,6 +337,11 @@ class SessionNoteForm(NoteForm):
         performed = self.cleaned_data.get("performed_at")
         if performed and performed > timezone.now() + dt.timedelta(hours=1):
             raise forms.ValidationError("The session cannot be in the future.")
+        if performed and self.session_starts and performed < self.session_starts:
+            starts = dateformat.format(timezone.localtime(self.session_starts), "j F Y, g:i A")
+            raise forms.ValidationError(
+                f"The session starts {starts}: the note cannot be dated before."
+            )
         return performed
 
     def clean(self):

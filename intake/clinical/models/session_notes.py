@@ -1,5 +1,9 @@
 """Session notes: the note of one dry-needling session (`SessionNote`) of a course that a
-signed assessment prescribed, its adverse events, and its amendments."""
+signed assessment prescribed, its adverse events, and its amendments.
+
+A new session note records a booked session (`appointment_id`): its session number is the
+appointment's and it is not dated before the session starts. PostgreSQL holds the three rules
+(intake migration 0010); notes written before them, without an appointment, stay as they are."""
 
 from __future__ import annotations
 

@@ -32,7 +32,12 @@ from intake.clinical.forms.notes import (
     amendment_form,
 )
 from intake.clinical.models import AssessmentNote, SessionNote, SignedNote, jsonable
-from intake.clinical.selectors import CourseInCalendar, course_gate, course_in_calendar
+from intake.clinical.selectors import (
+    CourseInCalendar,
+    course_gate,
+    course_in_calendar,
+    sessions_to_note,
+)
 from intake.view_helpers import GET_OR_POST, log_access, seen_revision
 from intake.zones import patient_zone
 
@@ -111,7 +116,6 @@ def _start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpRespons
         return request.POST.get(name) or request.GET.get(name)
 
     appointment_id = positive_whole_number(given("appointment"))
-    session = positive_whole_number(given("session"))
     if request.method == "POST":
         try:
             if kind is ASSESSMENT:
@@ -126,7 +130,6 @@ def _start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpRespons
                     patient=patient,
                     author=author,
                     appointment_id=appointment_id,
-                    session_number=session,
                     location=_location(request, given("location")),
                 )
         except services.NoteError as problem:
@@ -135,20 +138,45 @@ def _start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpRespons
         log_access(request, note, AccessLog.Action.CREATE)
         return redirect(kind.url("edit", note))
     drafts = kind.model.objects.filter(patient=patient, author=author, signed_at__isnull=True)
-    return render(
-        request,
-        "intake/clinical/notes/start.html",
-        {
-            "kind": kind,
-            "patient": patient,
-            "drafts": drafts,
-            "appointment_id": appointment_id,
-            "session": session,
-            "gate": course_gate(patient) if kind is SESSION else None,
-            "certified": author.is_certified_on(timezone.localdate()),
-            "locations": access.visible_locations(request.user),
-        },
+    context = {
+        "kind": kind,
+        "patient": patient,
+        "drafts": drafts,
+        "appointment_id": appointment_id,
+        "certified": author.is_certified_on(timezone.localdate()),
+        "locations": access.visible_locations(request.user),
+    }
+    if kind is SESSION:
+        context |= _session_to_start(patient, appointment_id)
+    return render(request, "intake/clinical/notes/start.html", context)
+
+
+def _session_to_start(patient: Patient, appointment_id: int | None) -> dict:
+    """What the start page shows for a session note: the session of the appointment it is
+    started from (and why not yet, before it starts), or the booked sessions to start from."""
+    gate = course_gate(patient)
+    course = (
+        course_in_calendar(patient.pk, gate.prescription.assessment_id)
+        if gate.prescription
+        else None
     )
+    sessions = sessions_to_note(patient, course)
+    visit = next((v for v in sessions if v.appointment_id == appointment_id), None)
+    now = timezone.now()
+    not_yet = ""
+    if visit is not None and now < visit.starts_at:
+        not_yet = (
+            f"Session {visit.session_number} starts {services.when_session_starts(visit)}: "
+            "its note can be written from then."
+        )
+    return {
+        "gate": gate,
+        "course": course,
+        "visit": visit,
+        "visit_when": services.when_session_starts(visit) if visit else "",
+        "not_yet": not_yet,
+        "sessions": [(v, services.when_session_starts(v), v.starts_at <= now) for v in sessions],
+    }
 
 
 def _location(request: HttpRequest, slug: str | None):

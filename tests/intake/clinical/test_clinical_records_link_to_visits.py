@@ -128,7 +128,7 @@ def test_records_of_the_patients_own_sessions_of_the_right_course_are_accepted(
     patient, prescribed, course
 ):
     assert session_note(prescribed, 1, appointment_id=_session(course, 1).pk).pk
-    assert session_note(prescribed, 2).pk  # from the chart, no appointment: not checked
+    assert session_note(prescribed, 2, appointment_id=_session(course, 2).pk).pk
     assert _before_session(patient, appointment_id=_session(course, 3).pk, course_id=course.pk).pk
     assert a_survey_answer(_session(course, 2), channel=SurveyChannel.COUNTER).pk
     # A course questionnaire names the course and its last session, or the course alone.
@@ -369,10 +369,10 @@ def test_a_session_note_started_from_the_assessment_visit_is_refused_with_a_mess
 def test_a_session_note_started_from_a_session_of_the_course_is_linked(
     login, practitioner, patient, prescribed, course
 ):
-    session = _session(course, 3)
+    session = _session(course, 2)
     client = login(practitioner.user)
     url = reverse("intake:session_note_start", args=[patient.pk])
-    client.post(f"{url}?appointment={session.pk}&session=3")
+    client.post(f"{url}?appointment={session.pk}&session=2")
     assert SessionNote.objects.get().appointment_id == session.pk
 
 

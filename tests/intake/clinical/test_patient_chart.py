@@ -44,13 +44,21 @@ def test_a_practitioner_sees_the_whole_course(login, practitioner, patient, cour
     assert reverse("intake:assessment_detail", args=[course.pk]) in html
 
 
+def test_before_the_course_is_booked_no_session_note_is_offered(
+    login, practitioner, patient, prescribed
+):
+    html = _chart(login(practitioner.user), patient)
+    assert reverse("intake:session_note_start", args=[patient.pk]) not in html
+    assert "Book the course first" in html
+
+
 def test_the_front_desk_sees_notes_exist_and_the_decision_but_no_clinical_content(
     login, front_desk, patient, course
 ):
     html = _chart(login(front_desk), patient)
     assert "Assessment by" in html and "Signed" in html
     assert "dry needling appropriate — 6 sessions of 30 minutes, weekly" in html
-    assert "Can be booked" in html
+    assert "Course booked:" in html
     for clinical in ("Active trigger points", "Soleus", "Bruising", "Pain over the course"):
         assert clinical not in html
     assert reverse("intake:assessment_detail", args=[course.pk]) not in html

@@ -1,5 +1,6 @@
 """Treatment-session notes: one per dry-needling session of a prescribed course, started from
-an appointment or the chart, checked, signed and locked like the assessment."""
+its booked appointment (its number and time taken from it, not before it starts), checked,
+signed and locked like the assessment."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from booking.models import Status
 from intake.clinical.models import SessionNote
 from tests.booking.factories import a_clinic, a_course
 from tests.factories import PASSWORD, PractitionerFactory
-from tests.intake.factories import session_data, session_note, sign_note_now
+from tests.intake.factories import session_data, session_note, sign_note_now, signed_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -35,42 +36,142 @@ def test_no_session_note_without_a_signed_prescription(login, practitioner, pati
     assert not SessionNote.objects.exists()
 
 
-def test_starting_from_an_appointment_prefills_its_id_and_session_number(
-    login, location, practitioner, patient, prescribed
-):
-    # The third session of the course the signed assessment prescribed.
-    course = a_course(
+def _course(location, practitioner, patient, prescribed, *, statuses, first_start):
+    return a_course(
         a_clinic(location=location, practitioner=practitioner),
         patient,
-        statuses=[Status.COMPLETED, Status.COMPLETED, Status.CONFIRMED],
-        first_start=timezone.now() - dt.timedelta(days=13, hours=2),
+        statuses=statuses,
+        first_start=first_start,
         assessment=prescribed,
     )
-    visit = course.appointments.get(session_number=3).pk
+
+
+def test_starting_from_an_appointment_takes_its_session_number_and_time(
+    login, location, practitioner, patient, prescribed
+):
+    # The third session of the course the signed assessment prescribed, begun 2 hours ago.
+    course = _course(
+        location,
+        practitioner,
+        patient,
+        prescribed,
+        statuses=[Status.COMPLETED, Status.COMPLETED, Status.CHECKED_IN],
+        first_start=timezone.now() - dt.timedelta(days=14, hours=2),
+    )
+    visit = course.appointments.get(session_number=3)
     client = login(practitioner.user)
     url = (
-        reverse("intake:session_note_start", args=[patient.pk]) + f"?appointment={visit}&session=3"
+        reverse("intake:session_note_start", args=[patient.pk])
+        + f"?appointment={visit.pk}&session=3"
     )
-    assert "this is session 3" in client.get(url).content.decode()
-    response = client.post(url, {"appointment": str(visit), "session": "3"})
+    assert "This is session 3 of the course" in client.get(url).content.decode()
+    # A session number typed in the address does not count: the appointment's does.
+    response = client.post(url, {"appointment": str(visit.pk), "session": "5"})
     note = SessionNote.objects.get()
     assert response.url == _edit(note)
-    assert (note.appointment_id, note.session_number, note.assessment) == (visit, 3, prescribed)
+    assert (note.appointment_id, note.session_number, note.assessment) == (visit.pk, 3, prescribed)
+    assert note.performed_at == visit.starts_at
+    assert note.location == visit.location
     # Starting again from the same appointment resumes the same draft.
-    client.post(url, {"appointment": str(visit), "session": "3"})
+    client.post(url, {"appointment": str(visit.pk), "session": "3"})
     assert SessionNote.objects.count() == 1
 
 
-def test_sessions_are_numbered_after_the_last(login, practitioner, patient, prescribed):
-    sign_note_now(session_note(prescribed, 1))
-    sign_note_now(session_note(prescribed, 2))
-    _start(login(practitioner.user), patient)
-    assert SessionNote.objects.order_by("-session_number").first().session_number == 3
+def test_a_session_note_is_refused_before_the_session_starts(
+    login, location, practitioner, patient, prescribed
+):
+    course = _course(
+        location,
+        practitioner,
+        patient,
+        prescribed,
+        statuses=[Status.CONFIRMED, Status.CONFIRMED],
+        first_start=timezone.now() + dt.timedelta(days=3),
+    )
+    visit = course.appointments.get(session_number=2)
+    local = timezone.localtime(visit.starts_at, location.zone)
+    expected = (
+        f"Session 2 starts {local:%a} {local.day} {local:%b} {local.strftime('%I:%M %p').lstrip('0')}"
+        ": its note can be written from then."
+    )
+    client = login(practitioner.user)
+    url = (
+        reverse("intake:session_note_start", args=[patient.pk])
+        + f"?appointment={visit.pk}&session=2"
+    )
+    page = client.get(url).content.decode()
+    assert expected in page
+    assert "Start the note of session 2" not in page
+    response = client.post(url, follow=True)
+    assert expected in " ".join(str(m) for m in response.context["messages"])
+    assert not SessionNote.objects.exists()
 
 
-def test_a_session_number_already_noted_is_refused(login, practitioner, patient, prescribed):
+def test_a_cancelled_session_has_no_note(login, location, practitioner, patient, prescribed):
+    course = _course(
+        location,
+        practitioner,
+        patient,
+        prescribed,
+        statuses=[Status.CANCELLED],
+        first_start=timezone.now() - dt.timedelta(hours=2),
+    )
+    visit = course.appointments.get()
+    url = reverse("intake:session_note_start", args=[patient.pk])
+    response = login(practitioner.user).post(f"{url}?appointment={visit.pk}", follow=True)
+    said = " ".join(str(m) for m in response.context["messages"])
+    assert "Session 1 was cancelled" in said
+    assert not SessionNote.objects.exists()
+
+
+def test_a_session_note_without_an_appointment_is_refused(
+    login, location, practitioner, patient, prescribed
+):
+    course = _course(
+        location,
+        practitioner,
+        patient,
+        prescribed,
+        statuses=[Status.COMPLETED, Status.CONFIRMED],
+        first_start=timezone.now() - dt.timedelta(days=1),
+    )
+    client = login(practitioner.user)
+    url = reverse("intake:session_note_start", args=[patient.pk])
+    page = client.get(url).content.decode()
+    # The page offers the course's sessions: the one begun, and when the next one can be.
+    first = course.appointments.get(session_number=1)
+    assert f"{url}?appointment={first.pk}&amp;session=1" in page
+    assert "Session 2, " in page and "its note can be written from then" in page
+    assert "Start the session note" not in page
+    response = client.post(url, follow=True)
+    said = " ".join(str(m) for m in response.context["messages"])
+    assert "start it from that session's appointment" in said
+    assert not SessionNote.objects.exists()
+
+
+def test_without_booked_sessions_the_page_says_book_the_course_first(
+    login, practitioner, patient, prescribed
+):
+    client = login(practitioner.user)
+    page = client.get(reverse("intake:session_note_start", args=[patient.pk])).content.decode()
+    assert "Book the course first" in page
+    assert "?appointment=" not in page and 'name="appointment"' not in page
+
+
+def test_a_session_number_already_noted_is_refused(
+    login, location, practitioner, patient, prescribed
+):
+    course = _course(
+        location,
+        practitioner,
+        patient,
+        prescribed,
+        statuses=[Status.COMPLETED, Status.COMPLETED],
+        first_start=timezone.now() - dt.timedelta(days=8),
+    )
     sign_note_now(session_note(prescribed, 2))
-    response = _start(login(practitioner.user), patient, "?session=2")
+    visit = course.appointments.get(session_number=2)
+    response = _start(login(practitioner.user), patient, f"?appointment={visit.pk}&session=2")
     assert SessionNote.objects.count() == 1
     follow = login(practitioner.user).get(response.url).content.decode()
     assert "Session 2 already has a note" in follow
@@ -113,8 +214,6 @@ def test_a_session_note_saves_the_muscle_grid(login, practitioner, prescribed):
         ),
         ({"pre_session_pain": "11"}, "Choose a pain score from 0 to 10."),
         ({"retention_minutes": "90"}, "Enter at most 60 minutes."),
-        ({"session_number": "0"}, "Sessions are numbered from 1."),
-        ({"session_number": None}, "This field is required."),
         ({"performed_at": "yesterday"}, "Enter a valid date/time."),
         (
             {
@@ -143,6 +242,27 @@ def test_bad_input_is_refused_on_the_field_and_nothing_is_lost(
     assert response.status_code == 200
     html = response.content.decode()
     assert message in html and "Typed before the mistake" in html
+    note.refresh_from_db()
+    assert note.revision == 0
+
+
+def test_the_session_number_is_the_appointments_whatever_is_typed(login, practitioner, prescribed):
+    note = session_note(prescribed, 2)
+    response = login(practitioner.user).post(
+        _edit(note), session_data(revision=0, session_number=5)
+    )
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert (note.session_number, note.revision) == (2, 1)
+
+
+def test_a_note_dated_before_its_session_starts_is_refused(login, practitioner, prescribed):
+    note = session_note(prescribed)
+    before = timezone.localtime(note.performed_at - dt.timedelta(days=3), dt.UTC)
+    data = session_data(revision=0, performed_at=f"{before:%Y-%m-%dT%H:%M}")
+    response = login(practitioner.user).post(_edit(note), data)
+    assert response.status_code == 200
+    assert "the note cannot be dated before." in response.content.decode()
     note.refresh_from_db()
     assert note.revision == 0
 
@@ -192,10 +312,11 @@ def test_signing_needs_the_adverse_events_answered_and_the_action_taken(
     assert "Record the action taken." in page.content.decode()
 
 
-def test_a_session_beyond_the_plan_is_not_signed(login, practitioner, prescribed):
-    note = session_note(prescribed, 7)
+def test_a_session_beyond_the_plan_is_not_signed(login, practitioner, patient):
+    four = signed_assessment(patient, practitioner, planned_sessions=4)
+    note = session_note(four, 5)
     page = login(practitioner.user).get(reverse("intake:session_note_sign", args=[note.pk]))
-    assert "The plan has 6 sessions; amend the assessment to extend it." in page.content.decode()
+    assert "The plan has 4 sessions; amend the assessment to extend it." in page.content.decode()
 
 
 def test_only_the_author_signs_a_session_note(login, other_practitioner, prescribed):
