@@ -449,7 +449,12 @@ def test_a_practitioners_outcomes_csv_holds_only_their_courses(
 
 # --- Month by month (the charts' numbers) ----------------------------------------------------
 
+# The charts' tests name calendar months (courses two to three months back fall in March), so
+# they run at an instant of their own rather than the suite's, which may be any day.
+IN_JUNE_2027 = pytest.mark.time_machine(dt.datetime(2027, 6, 9, 14, tzinfo=dt.UTC), tick=True)
 
+
+@IN_JUNE_2027
 def test_each_month_holds_the_courses_whose_first_session_fell_in_it(data):
     """A–F started 75 to 90 days before the suite's instant (March 2027), G three days
     before it (June 2027): the months add up to the year's totals."""
@@ -473,6 +478,7 @@ def test_each_month_holds_the_courses_whose_first_session_fell_in_it(data):
     assert april.no_show.count == 1 and april.late_cancel.count == 1
 
 
+@IN_JUNE_2027
 def test_a_course_counts_in_the_month_of_its_first_session_in_the_locations_time(clinic):
     # 23:30 on 31 March in Toronto is already 1 April in UTC.
     late = dt.datetime(2027, 3, 31, 23, 30, tzinfo=clinic.location.zone)
@@ -483,6 +489,7 @@ def test_a_course_counts_in_the_month_of_its_first_session_in_the_locations_time
     assert by_name["Apr 2027"].courses_started == 0
 
 
+@IN_JUNE_2027
 def test_the_dashboard_draws_its_charts_with_their_numbers_as_tables(
     login, manager, data, other_location
 ):
