@@ -4,14 +4,31 @@ one entry with its patients, and a filter for clinical records."""
 from __future__ import annotations
 
 import ast
+import csv
+import io
 from pathlib import Path
 
+import pytest
 from django.apps import apps
+from django.test import RequestFactory
+from django.urls import reverse
 
-from clinic.audit import record_label
-from clinic.record_names import RECORD_NAMES
+from clinic.audit import record_access, record_export, record_label
+from clinic.record_names import RECORD_NAMES, record_name
+from tests.factories import LocationFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def url():
+    return reverse("clinic:access_log")
+
+
+def _csv(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
 def _written_record_types() -> set[str]:
@@ -61,3 +78,66 @@ def test_every_record_type_the_code_writes_has_a_name_in_the_clinics_words():
     written = _written_record_types() | _logged_models()
     assert {"booking.schedule", "booking.report.outcomes", "intake.treatmentnote"} <= written
     assert written - RECORD_NAMES.keys() == set()
+
+
+def test_the_record_column_says_what_was_seen(login, manager, practitioner, patient, url):
+    record_access(
+        actor=practitioner.user, patient=patient, record_type="intake.treatmentnote", record_id=88
+    )
+    record_access(actor=practitioner.user, patient=patient, record_type="intake.someday")
+    page = login(manager).get(url).content.decode()
+    assert "Session note #88" in page
+    assert "intake.treatmentnote #88" not in page
+    assert ">intake.someday<" in page  # an unknown type keeps its raw name
+    assert record_name("booking.schedule") == "Day schedule"
+
+
+def test_times_show_on_the_patients_clock_with_utc_on_hover(
+    login, manager, front_desk, patient, other_patient, settings, time_machine, test_instant, url
+):
+    time_machine.move_to(test_instant, tick=False)  # 2027-06-09 14:00 UTC
+    settings.CLINIC_TIME_ZONE = "America/Halifax"
+    patient.preferred_location = LocationFactory(time_zone="America/Vancouver")
+    patient.save()
+    record_access(actor=front_desk, patient=patient, record=patient)
+    record_access(actor=front_desk, patient=other_patient, record=other_patient)
+    client = login(manager)
+    page = client.get(url).content.decode()
+    utc = f'datetime="{test_instant.isoformat()}" title="{test_instant:%Y-%m-%d %H:%M:%S} UTC"'
+    assert f"<time {utc}>{test_instant:%Y-%m-%d} 07:00:00 PDT</time>" in page
+    # No preferred location: the clinic's own clock.
+    assert f"<time {utc}>{test_instant:%Y-%m-%d} 11:00:00 ADT</time>" in page
+    header, *rows = _csv(client.get(url, {"format": "csv"}))
+    assert (header[0], header[-1]) == ("time (UTC)", "local time")
+    local = {row[4]: (row[0], row[-1]) for row in rows}
+    assert local[patient.full_name] == ("2027-06-09T14:00:00+00:00", "2027-06-09T07:00:00-07:00")
+    assert local[other_patient.full_name][1] == "2027-06-09T11:00:00-03:00"
+
+
+def test_an_export_is_one_entry_that_lists_its_patients(
+    login, manager, patient, other_patient, url, django_assert_max_num_queries
+):
+    others = PatientFactory.create_batch(16)
+    covered = [patient, other_patient, *others]
+    request = RequestFactory().get("/")
+    request.user = manager
+    for _ in range(2):
+        record_export(
+            request=request,
+            patient_ids=[p.pk for p in covered],
+            record_type="booking.report.outcomes",
+        )
+    client = login(manager)
+    with django_assert_max_num_queries(9):
+        page = client.get(url)
+    assert page.context["page"].paginator.count == 2
+    html = page.content.decode()
+    assert html.count("<details><summary>18 patients</summary>") == 2
+    assert html.count("Outcomes export (CSV)") == 2
+    assert all(html.count(f'<a href="?patient={p.pk}">{p.full_name}</a>') == 2 for p in covered)
+    # Each patient's access report still lists every export that held them.
+    report = client.get(url, {"patient": others[0].pk})
+    assert [row.record_type for row in report.context["page"]] == [
+        "booking.report.outcomes",
+        "booking.report.outcomes",
+    ]
