@@ -30,7 +30,7 @@ from clinic.models import (
     Patient,
     User,
 )
-from clinic.record_names import record_name
+from clinic.record_names import CLINICAL_RECORD_TYPES, record_name
 
 # --- The access log (managers) --------------------------------------------------------------------
 
@@ -71,6 +71,12 @@ def _filtered_access_log(form: AccessLogFilterForm):
         rows = rows.filter(actor=data["actor"])
     if data["action"]:
         rows = rows.filter(action=data["action"])
+    if data["clinical"]:
+        # What was written or answered about the patient's care: not the lists that only
+        # named them (the questionnaire list shows its state, not its answers).
+        rows = rows.filter(record_type__in=CLINICAL_RECORD_TYPES).exclude(
+            action=AccessLog.Action.LIST
+        )
     if data["date_from"]:
         rows = rows.filter(at__date__gte=data["date_from"])
     if data["date_to"]:
@@ -151,6 +157,8 @@ def _access_log_address(request, data: dict) -> str:
         query.append(("actor", data["actor"].pk))
     if data["action"]:
         query.append(("action", data["action"]))
+    if data["clinical"]:
+        query.append(("clinical", "1"))
     for name in ("date_from", "date_to"):
         if data[name]:
             query.append((name, data[name].isoformat()))

@@ -13,7 +13,8 @@ from django.apps import apps
 from django.test import RequestFactory
 from django.urls import reverse
 
-from clinic.audit import record_access, record_export, record_label
+from clinic.audit import record_access, record_export, record_label, record_listing
+from clinic.models import AccessLog
 from clinic.record_names import RECORD_NAMES, record_name
 from tests.factories import LocationFactory, PatientFactory
 
@@ -141,3 +142,41 @@ def test_an_export_is_one_entry_that_lists_its_patients(
         "booking.report.outcomes",
         "booking.report.outcomes",
     ]
+
+
+def _clinical_and_not(practitioner, front_desk, patient):
+    request = RequestFactory().get("/")
+    request.user = front_desk
+    record_listing(request=request, patient_ids=[patient.pk], record_type="booking.schedule")
+    record_listing(request=request, patient_ids=[patient.pk], record_type="intake.intake")
+    record_access(actor=front_desk, patient=patient, record=patient)
+    by = practitioner.user
+    record_access(actor=by, patient=patient, record_type="intake.treatmentnote", record_id=1)
+    record_access(actor=by, patient=patient, record_type="intake.assessmentnote", record_id=2)
+    record_access(actor=by, patient=patient, record_type="intake.checkin", record_id=3)
+    record_access(actor=by, patient=patient, record_type="intake.intake", record_id=4)
+    record_access(actor=by, patient=patient, record_type="intake.screening")
+
+
+def test_clinical_records_only_leaves_out_lists_appointments_and_details(
+    login, manager, practitioner, front_desk, patient, url
+):
+    _clinical_and_not(practitioner, front_desk, patient)
+    client = login(manager)
+    page = client.post(url, {"clinical": "on"}, follow=True)
+    assert page.redirect_chain == [(f"{url}?clinical=1", 302)]
+    shown = [row.record_type for row in page.context["page"]]
+    assert sorted(shown) == [
+        "intake.assessmentnote",
+        "intake.checkin",
+        "intake.intake",
+        "intake.screening",
+        "intake.treatmentnote",
+    ]
+    assert client.get(url).context["page"].paginator.count == 8
+    # The same filter in the CSV (the export itself is then its newest row).
+    exported = client.post(url, {"clinical": "on", "format": "csv"}, follow=True)
+    assert exported.redirect_chain[-1][0] == f"{url}?clinical=1&format=csv"
+    _, *rows = _csv(exported)
+    assert sorted(row[5] for row in rows) == sorted(shown)
+    assert AccessLog.objects.filter(action="export", record_type="clinic.accesslog").count() == 1
