@@ -30,6 +30,7 @@ from clinic.models import (
     Patient,
     User,
 )
+from clinic.pages import record_page
 from clinic.record_names import CLINICAL_RECORD_TYPES, record_name
 
 # --- The access log (managers) --------------------------------------------------------------------
@@ -181,6 +182,9 @@ def _describe(entries) -> None:
     for row in entries:
         row.zone = _zone_of(row.patient)
         row.record_name = record_name(row.record_type, row.record_id)
+        # A deleted record has no page left to open.
+        deleted = row.action == AccessLog.Action.DELETE
+        row.record_page = "" if deleted else record_page(row.record_type, row.record_id)
         row.exported = [names[pk] for pk in row.patient_ids if pk in names]
 
 

@@ -87,7 +87,8 @@ def test_the_record_column_says_what_was_seen(login, manager, practitioner, pati
     )
     record_access(actor=practitioner.user, patient=patient, record_type="intake.someday")
     page = login(manager).get(url).content.decode()
-    assert "Session note #88" in page
+    note = reverse("intake:session_note_detail", args=[88])
+    assert f'<a href="{note}">Session note #88</a>' in page
     assert "intake.treatmentnote #88" not in page
     assert ">intake.someday<" in page  # an unknown type keeps its raw name
     assert record_name("booking.schedule") == "Day schedule"
