@@ -174,10 +174,19 @@ def _zone_of(patient: Patient | None) -> zoneinfo.ZoneInfo:
     return location.zone if location else zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
+# How many of an export's patients its entry names (the whole log's export covers them all).
+EXPORT_NAMES_SHOWN = 100
+
+
 def _describe(entries) -> None:
     """Each entry of a page in the clinic's words: its clock, what was seen, and for an export
     of several patients who they were (one query for the whole page)."""
-    covered = {pk for row in entries if row.patient_id is None for pk in row.patient_ids}
+    covered = {
+        pk
+        for row in entries
+        if row.patient_id is None
+        for pk in row.patient_ids[:EXPORT_NAMES_SHOWN]
+    }
     names = Patient.objects.only("first_name", "last_name").in_bulk(covered) if covered else {}
     for row in entries:
         row.zone = _zone_of(row.patient)
@@ -185,7 +194,8 @@ def _describe(entries) -> None:
         # A deleted record has no page left to open.
         deleted = row.action == AccessLog.Action.DELETE
         row.record_page = "" if deleted else record_page(row.record_type, row.record_id)
-        row.exported = [names[pk] for pk in row.patient_ids if pk in names]
+        row.exported = [names[pk] for pk in row.patient_ids[:EXPORT_NAMES_SHOWN] if pk in names]
+        row.exported_more = max(len(row.patient_ids) - EXPORT_NAMES_SHOWN, 0)
 
 
 def _access_log_page(request, form, rows, patient):
