@@ -218,6 +218,11 @@ class AccessLogFilterForm(forms.Form):
     action = forms.ChoiceField(
         choices=[("", "Any action"), *AccessLog.Action.choices], required=False
     )
+    clinical = forms.BooleanField(
+        label="Clinical records only",
+        required=False,
+        help_text="Notes and amendments, outcome surveys, the questionnaire and screening.",
+    )
     date_from = CalendarDateField(
         label="From", required=False, widget=DateInput(), input_formats=["%Y-%m-%d"]
     )

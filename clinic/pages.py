@@ -1,4 +1,6 @@
-"""What each role's pages carry beyond the clinic app: navigation links and home-page panels.
+"""What each role's pages carry beyond the clinic app: navigation links, home panels, record pages.
+
+A record page is where the access log links a record it names (a session note's page).
 
 The clinic app owns the layout and the home pages but may not import intake or booking
 (dependencies point booking -> intake -> clinic). Those apps add their links and panels
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from clinic.models import Role
 
@@ -37,6 +40,7 @@ SectionProvider = Callable[[HttpRequest], HomeSection | None]
 
 _links: dict[str, list[NavLink]] = {}
 _sections: dict[str, list[tuple[int, SectionProvider]]] = {}
+_record_pages: dict[str, str] = {}
 
 
 def add_nav_link(role: str, label: str, url_name: str, *, order: int = 100) -> None:
@@ -61,6 +65,19 @@ def add_home_section(role: str, provider: SectionProvider, *, order: int = 100) 
 def home_sections(role: str, request: HttpRequest) -> list[HomeSection]:
     sections = (provider(request) for _, provider in _sections.get(role, []))
     return [section for section in sections if section is not None]
+
+
+def add_record_page(record_type: str, url_name: str) -> None:
+    """The page (taking the record's id) that shows a record of this access-log type."""
+    _record_pages[record_type] = url_name
+
+
+def record_page(record_type: str, record_id: str) -> str:
+    """The address of the page showing this record, or "" when there is none."""
+    url_name = _record_pages.get(record_type)
+    if url_name is None or not record_id.isascii() or not record_id.isdigit():
+        return ""
+    return reverse(url_name, args=[int(record_id)])
 
 
 def register_clinic_pages() -> None:

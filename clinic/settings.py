@@ -8,6 +8,7 @@ values they cannot understand.
 import datetime as dt
 import os
 import sys
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -300,6 +301,15 @@ LOGGING = {
 }
 
 CLINIC_NAME = env_str("CLINIC_NAME", "Stride Clinics")
+# The clinic's own clock, for times that belong to no location (the access log's entries about
+# a patient without a preferred location, or an export of many patients). Stored times stay UTC.
+CLINIC_TIME_ZONE = env_str("CLINIC_TIME_ZONE", "America/Toronto")
+try:
+    zoneinfo.ZoneInfo(CLINIC_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"CLINIC_TIME_ZONE={CLINIC_TIME_ZONE!r} is not a known time zone (e.g. America/Toronto)."
+    ) from None
 # The address patients reach the app at, for links in emails (e.g. https://booking.example.org).
 # Unset: in production, https:// and the first ALLOWED_HOSTS entry; in development, 127.0.0.1:8000.
 SITE_URL = env_str("SITE_URL", "")

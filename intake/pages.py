@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from clinic import access
 from clinic.audit import record_access
 from clinic.models import Location, Patient, Practitioner, Role
-from clinic.pages import HomeSection, add_home_section, add_nav_link
+from clinic.pages import HomeSection, add_home_section, add_nav_link, add_record_page
 from intake.clinical import selectors as clinical
 from intake.questionnaire import selectors as questionnaire
 from intake.questionnaire.questions import STEPS
@@ -27,6 +27,10 @@ def register_intake_pages() -> None:
     add_home_section(Role.PRACTITIONER, unsigned_notes_panel, order=11)
     add_nav_link(Role.PATIENT, "My progress", "intake:my_outcome_surveys", order=25)
     add_home_section(Role.PATIENT, surveys_panel, order=5)
+    # The access log links the records a manager may open.
+    add_record_page("intake.intake", "intake:intake_detail")
+    add_record_page("intake.assessmentnote", "intake:assessment_detail")
+    add_record_page("intake.treatmentnote", "intake:session_note_detail")
     add_home_section(Role.PRACTITIONER, aftercare_alerts_panel, order=1)
 
 

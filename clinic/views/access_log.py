@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Paginator
@@ -28,6 +30,8 @@ from clinic.models import (
     Patient,
     User,
 )
+from clinic.pages import record_page
+from clinic.record_names import CLINICAL_RECORD_TYPES, record_name
 
 # --- The access log (managers) --------------------------------------------------------------------
 
@@ -46,7 +50,9 @@ def _patients_named(text: str):
 
 
 def _filtered_access_log(form: AccessLogFilterForm):
-    rows = AccessLog.objects.select_related("actor", "patient").order_by("-at", "-id")
+    rows = AccessLog.objects.select_related("actor", "patient__preferred_location").order_by(
+        "-at", "-id"
+    )
     if not form.is_valid():
         return rows, None
     data = form.cleaned_data
@@ -66,6 +72,12 @@ def _filtered_access_log(form: AccessLogFilterForm):
         rows = rows.filter(actor=data["actor"])
     if data["action"]:
         rows = rows.filter(action=data["action"])
+    if data["clinical"]:
+        # What was written or answered about the patient's care: not the lists that only
+        # named them (the questionnaire list shows its state, not its answers).
+        rows = rows.filter(record_type__in=CLINICAL_RECORD_TYPES).exclude(
+            action=AccessLog.Action.LIST
+        )
     if data["date_from"]:
         rows = rows.filter(at__date__gte=data["date_from"])
     if data["date_to"]:
@@ -146,6 +158,8 @@ def _access_log_address(request, data: dict) -> str:
         query.append(("actor", data["actor"].pk))
     if data["action"]:
         query.append(("action", data["action"]))
+    if data["clinical"]:
+        query.append(("clinical", "1"))
     for name in ("date_from", "date_to"):
         if data[name]:
             query.append((name, data[name].isoformat()))
@@ -154,12 +168,48 @@ def _access_log_address(request, data: dict) -> str:
     return f"{reverse('clinic:access_log')}?{urlencode(query)}"
 
 
+def _zone_of(patient: Patient | None) -> zoneinfo.ZoneInfo:
+    """The clock an entry is shown on: the patient's preferred location's, else the clinic's."""
+    location = patient.preferred_location if patient is not None else None
+    return location.zone if location else zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+# How many of an export's patients its entry names (the whole log's export covers them all).
+EXPORT_NAMES_SHOWN = 100
+
+
+def _describe(entries) -> None:
+    """Each entry of a page in the clinic's words: its clock, what was seen, and for an export
+    of several patients who they were (one query for the whole page)."""
+    covered = {
+        pk
+        for row in entries
+        if row.patient_id is None
+        for pk in row.patient_ids[:EXPORT_NAMES_SHOWN]
+    }
+    names = Patient.objects.only("first_name", "last_name").in_bulk(covered) if covered else {}
+    for row in entries:
+        row.zone = _zone_of(row.patient)
+        row.record_name = record_name(row.record_type, row.record_id)
+        # A deleted record has no page left to open.
+        deleted = row.action == AccessLog.Action.DELETE
+        row.record_page = "" if deleted else record_page(row.record_type, row.record_id)
+        row.exported = [names[pk] for pk in row.patient_ids[:EXPORT_NAMES_SHOWN] if pk in names]
+        row.exported_more = max(len(row.patient_ids) - EXPORT_NAMES_SHOWN, 0)
+
+
 def _access_log_page(request, form, rows, patient):
     listed = None
     if patient is not None:
         listed = _listed_groups(rows)
+        zone = _zone_of(patient)
+        for group in listed:
+            group["zone"] = zone
+            group["record_name"] = record_name(group["record_type"])
         rows = rows.exclude(action=AccessLog.Action.LIST)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _describe(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -187,6 +237,7 @@ def _access_log_csv(rows) -> StreamingHttpResponse:
             "record id",
             "action",
             "IP address",
+            "local time",
         ]
         for row in rows.iterator(chunk_size=2000):
             yield [
@@ -199,6 +250,8 @@ def _access_log_csv(rows) -> StreamingHttpResponse:
                 row.record_id,
                 row.action,
                 row.ip_address or "",
+                # The clock the page shows it on, with its offset from UTC.
+                row.at.astimezone(_zone_of(row.patient)).isoformat(timespec="seconds"),
             ]
 
     return csv_response(lines(), "access-log.csv")
