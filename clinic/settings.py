@@ -301,7 +301,8 @@ LOGGING = {
 
 CLINIC_NAME = env_str("CLINIC_NAME", "Stride Clinics")
 # The address patients reach the app at, for links in emails (e.g. https://booking.example.org).
-# Unset: in production, https:// and the first ALLOWED_HOSTS entry; in development, 127.0.0.1:8000.
+# Unset: in production, https:// and the first ALLOWED_HOSTS entry; in development, the address
+# `manage.py run_with_worker` (make run) serves, which it passes on; else http://127.0.0.1:8000.
 SITE_URL = env_str("SITE_URL", "")
 
 # The notification worker (python manage.py send_notifications).
