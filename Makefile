@@ -8,10 +8,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test setup database lint check-deploy screenshots benchmark clean
 
-## make run: set everything up, then serve the app with demo data at http://127.0.0.1:8000
+## make run: set everything up, then serve the app with demo data at http://127.0.0.1:8000,
+## with the email worker beside it (emails printed to the console); Ctrl-C stops both
 run: setup database
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py run_with_worker 127.0.0.1:8000
 
 ## make test: set up what the tests need, then run the whole suite on PostgreSQL
 test: setup

@@ -311,7 +311,8 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         f"CLINIC_TIME_ZONE={CLINIC_TIME_ZONE!r} is not a known time zone (e.g. America/Toronto)."
     ) from None
 # The address patients reach the app at, for links in emails (e.g. https://booking.example.org).
-# Unset: in production, https:// and the first ALLOWED_HOSTS entry; in development, 127.0.0.1:8000.
+# Unset: in production, https:// and the first ALLOWED_HOSTS entry; in development, the address
+# `manage.py run_with_worker` (make run) serves, which it passes on; else http://127.0.0.1:8000.
 SITE_URL = env_str("SITE_URL", "")
 
 # The notification worker (python manage.py send_notifications).

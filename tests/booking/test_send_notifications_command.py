@@ -93,3 +93,29 @@ def test_each_round_passes_lapsed_waitlist_offers_to_the_next_patient(
     output = _run()
     assert "1 waitlist offer(s) expired and passed on." in output
     assert WaitlistOffer.objects.get(state="open").entry.patient == other_patient
+
+
+# transaction=True: between rounds the loop closes old connections, the test's included.
+@pytest.mark.django_db(transaction=True)
+def test_as_a_loop_it_waits_the_interval_between_rounds_and_stops_after_the_rounds_asked(
+    monkeypatch,
+):
+    from types import SimpleNamespace
+
+    from booking import notifications
+    from booking.management.commands import send_notifications
+
+    rounds, slept = [], []
+    send_due = notifications.send_due
+
+    def counted(**kwargs):
+        rounds.append(kwargs)
+        return send_due(**kwargs)
+
+    monkeypatch.setattr(notifications, "send_due", counted)
+    monkeypatch.setattr(send_notifications, "time", SimpleNamespace(sleep=slept.append))
+    output = _run("--loop", "--interval", "2", "--rounds", "3")
+    assert len(rounds) == 3
+    # Two waits of 2 s between three rounds, in half-second steps so a stop is heard quickly.
+    assert sum(slept) == 4.0 and max(slept) == 0.5
+    assert "(every 2 s)" in output and "Done: sent 0" in output
