@@ -37,6 +37,16 @@
     });
   }
 
+  // A link or form in the panel that leads to a page made to stand alone (a course to book, the
+  // waitlist) opens as that page, not squeezed into the panel.
+  body.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status === 200 && xhr.responseText.indexOf('id="panel-content"') === -1) {
+      event.detail.shouldSwap = false;
+      window.location.assign(xhr.responseURL);
+    }
+  });
+
   // Each page the panel shows (a search, the booking form, an error) starts at its heading.
   body.addEventListener("htmx:afterSwap", function () {
     if (panel.open) focusPanel();

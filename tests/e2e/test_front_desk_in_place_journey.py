@@ -57,4 +57,13 @@ def test_a_new_patient_is_added_and_booked_in_the_panel(staff_page, live_server)
     page.locator(".sched-appt", has_text="Zoe Quint").wait_for()  # the grid drawn again
     booked = Appointment.objects.get(patient__last_name="Quint")
     assert booked.local_starts_at.hour == 11
+
+    # From the panel, a page made to stand alone (the waitlist) opens as a page of its own.
+    page.get_by_role("link", name=f"Book 2:00 PM with {clinic.practitioner.name}").first.click()
+    panel.get_by_label("Name, phone or email").fill("Quint")
+    panel.get_by_label("Name, phone or email").press("Enter")
+    panel.get_by_role("link", name="Book for Zoe").click()
+    panel.get_by_role("link", name="Put on the waitlist").click()
+    page.wait_for_url("**/waitlist/**")
+    assert page.locator("header").count() == 1 and not panel.is_visible()
     no_browser_errors(page)
