@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -95,9 +96,11 @@ def test_the_record_column_says_what_was_seen(login, manager, practitioner, pati
 
 
 def test_times_show_on_the_patients_clock_with_utc_on_hover(
-    login, manager, front_desk, patient, other_patient, settings, time_machine, test_instant, url
+    login, manager, front_desk, patient, other_patient, settings, time_machine, url
 ):
-    time_machine.move_to(test_instant, tick=False)  # 2027-06-09 14:00 UTC
+    # A summer instant of its own (daylight time on both clocks), whatever the suite's instant.
+    test_instant = dt.datetime(2027, 6, 9, 14, tzinfo=dt.UTC)
+    time_machine.move_to(test_instant, tick=False)
     settings.CLINIC_TIME_ZONE = "America/Halifax"
     patient.preferred_location = LocationFactory(time_zone="America/Vancouver")
     patient.save()

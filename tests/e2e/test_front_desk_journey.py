@@ -52,13 +52,13 @@ def _free_for_an_assessment(
     day: dt.date,
     patient_last_name: str,
     *,
-    after: dt.datetime | None = None,
+    away_from: dt.datetime | None = None,
     moving: Appointment | None = None,
 ) -> dt.datetime:
-    """The first time on `day` at Leaside (from `after`), on the hour or half hour, when Priya
-    and the patient are free for a whole initial assessment (`moving` left out). The demo's
-    week is laid out from "now", so which morning hour is free depends on the day the suite
-    runs (at 8:00 on some days only 45 minutes are)."""
+    """The first time on `day` at Leaside (other than `away_from`), on the hour or
+    half hour, when Priya and the patient are free for a whole initial assessment (`moving`
+    left out). The demo's week is laid out from "now", so which hours are free depends on the
+    day the suite runs (at 8:00 on some days only 45 minutes are)."""
     location = Location.objects.get(slug="leaside")
     priya = Practitioner.objects.get(user__first_name="Priya")
     service = Service.objects.get(name="Initial assessment")
@@ -83,7 +83,7 @@ def _free_for_an_assessment(
         slot.starts_at
         for slot in availability.slots(query, [priya.pk])
         if slot.starts_at.astimezone(location.zone).minute in (0, 30)
-        and (after is None or slot.starts_at >= after)
+        and (away_from is None or abs(slot.starts_at - away_from) >= dt.timedelta(minutes=30))
     )
 
 
@@ -183,7 +183,7 @@ def test_the_front_desk_runs_the_day_on_the_counter_tablet(demo, open_page):
     assert page.url == day_url and not panel.is_visible()  # booked without leaving the day
 
     # Robert asks for later that day: drag his box down the column; the panel asks first.
-    later = _free_for_an_assessment(day, "Côté", after=free + dt.timedelta(hours=2), moving=robert)
+    later = _free_for_an_assessment(day, "Côté", away_from=free, moving=robert)
     _drag_to(page, robert, later)
     panel.get_by_text("Move Robert Côté's appointment?").wait_for()
     check_accessibility(page)
