@@ -23,14 +23,13 @@ class Badge:
     key: str  # a CSS class suffix, and what tests look for
     label: str
     detail: str = ""
+    mark: str = ""  # the box's mark when it is not the key's usual one (SHORT)
 
     @property
     def short(self) -> str:
         """The badge as the schedule's boxes show it, however short the box: a mark of a few
         characters (its label is there for screen readers, and in the box's tooltip)."""
-        if self.key == "late":
-            return f"LC{self.label.rsplit('(', 1)[-1].rstrip(')')}"
-        return SHORT[self.key]
+        return self.mark or SHORT[self.key]
 
     @property
     def blocks_check_in(self) -> bool:
@@ -110,7 +109,9 @@ def appointment_badges(
             parts.append(f"{n} late cancellation{'s' if n != 1 else ''}")
         if history.no_shows:
             parts.append(f"{history.no_shows} no-show{'s' if history.no_shows != 1 else ''}")
-        badges.append(Badge("late", f"Late-cancel history ({missed})", ", ".join(parts)))
+        badges.append(
+            Badge("late", f"Late-cancel history ({missed})", ", ".join(parts), mark=f"LC{missed}")
+        )
     return badges
 
 

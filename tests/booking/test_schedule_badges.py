@@ -170,11 +170,13 @@ def test_a_short_box_shows_its_status_and_every_badge_with_the_blocking_one_apar
     assert 'title="11:00 AM–11:15 AM ' in box and "Consent out of date" in box
 
 
-def test_only_the_consent_and_the_screening_flag_block_the_check_in():
+def test_only_the_consent_and_the_screening_flag_block_the_check_in(upcoming):
     blocking = {
         key
         for key in ("intake", "flagged", "consent", "first", "late")
         if Badge(key, "x (1)").blocks_check_in
     }
     assert blocking == {"flagged", "consent"}
-    assert Badge("late", "Late-cancel history (3)").short == "LC3"
+    overview = FakeOverview(upcoming.patient_id)
+    late = appointment_badges(upcoming, overview, PatientHistory(None, 2, 1))
+    assert [b.short for b in late if b.key == "late"] == ["LC3"]
