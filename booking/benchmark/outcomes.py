@@ -1,5 +1,5 @@
-"""The results dashboard over a year of courses: the courses, sessions, questionnaires and
-notes are inserted with INSERT … SELECT (fast at a million appointments), then the dashboard
+"""The results dashboard over a year of courses, and over ten: the courses, sessions,
+questionnaires and notes are inserted with INSERT … SELECT (fast at a million appointments), then the dashboard
 is timed.
 """
 
@@ -44,9 +44,9 @@ def _insert_select(cursor, model, values: dict[str, str], source: str, params: d
     return cursor.rowcount
 
 
-def build_course_outcomes(world, courses: int) -> dict:
-    """`courses` courses of 4–6 weekly sessions whose first sessions spread over the last
-    year at every location, each with its patient, questionnaire (the baseline), signed
+def build_course_outcomes(world, courses: int, *, years: int = 1, skip_years: int = 0) -> dict:
+    """`courses` courses of 4–6 weekly sessions whose first sessions spread over `years`
+    years (the last, or the ones before the last `skip_years`) at every location, each with its patient, questionnaire (the baseline), signed
     assessment, session notes with adverse events, after-care checks and, for most finished
     courses, the end-of-course questionnaire. INSERT … SELECT generate_series: seconds."""
     from booking.models import Appointment, Course
@@ -72,6 +72,7 @@ def build_course_outcomes(world, courses: int) -> dict:
             "ALTER TABLE booking_appointment DISABLE TRIGGER booking_appointment_travel_time"
         )
         cursor.execute(
+            "DROP TABLE IF EXISTS bench_practitioner, bench_course; "
             "CREATE TEMP TABLE bench_practitioner (pidx int, pid bigint, location_id bigint, "
             "room_id bigint, tz text)"
         )
@@ -86,7 +87,7 @@ def build_course_outcomes(world, courses: int) -> dict:
             """
             CREATE TEMP TABLE bench_course AS
             SELECT n, p.pid, p.location_id, p.room_id, p.tz,
-                   (%(start)s::date + (random() * 364)::int) AS first_day,
+                   (%(start)s::date + (random() * %(days)s)::int) AS first_day,
                    8 + (random() * 9)::int AS hour,
                    4 + floor(random() * 3)::int AS planned,
                    random() AS fate,
@@ -97,7 +98,8 @@ def build_course_outcomes(world, courses: int) -> dict:
               JOIN bench_practitioner p ON p.pidx = g.n %% %(practitioners)s
             """,
             {
-                "start": today - dt.timedelta(days=364),
+                "start": today - dt.timedelta(days=365 * (years + skip_years) - 1),
+                "days": 365 * years - 1,
                 "courses": courses,
                 "practitioners": len(world["practitioners"]),
             },
@@ -108,10 +110,10 @@ def build_course_outcomes(world, courses: int) -> dict:
             Patient,
             {
                 "first_name": "'Course'",
-                "last_name": "'Patient ' || n",
+                "last_name": f"'Patient {skip_years}-' || n",
                 "date_of_birth": "date '1955-01-01' + (n * 7 %% 14000)",
                 "phone": "'416-555-0100'",
-                "email": "'course' || n || '@example.org'",
+                "email": f"'course{skip_years}-' || n || '@example.org'",
                 "preferred_location_id": "location_id",
             },
             "FROM bench_course ORDER BY n",
@@ -121,8 +123,9 @@ def build_course_outcomes(world, courses: int) -> dict:
             f"""
             UPDATE bench_course c SET patient_id = p.id
               FROM {Patient._meta.db_table} p
-             WHERE p.first_name = 'Course' AND p.last_name = 'Patient ' || c.n
-            """
+             WHERE p.first_name = 'Course' AND p.last_name = %(prefix)s || c.n
+            """,
+            {"prefix": f"Patient {skip_years}-"},
         )
         submitted = "(first_day - 14)::timestamp AT TIME ZONE tz"
         _insert_select(
@@ -301,10 +304,9 @@ def build_course_outcomes(world, courses: int) -> dict:
 
 def measure_dashboard(world, courses: int, figures: Figures, repeats: int = 20) -> None:
     """The manager's results dashboard for the last year at every location, rendered as the
-    view renders it (template included), over `courses` synthetic courses."""
-    from django.test import RequestFactory
-
-    from booking.reports.views import dashboard
+    view renders it (template included): over a year of `courses` synthetic courses, then
+    with nine more years of them before (a clinic ten years on), for the last year and for
+    the whole ten years."""
     from clinic import world as clinic_world
     from clinic.models import Role
 
@@ -324,10 +326,31 @@ def measure_dashboard(world, courses: int, figures: Figures, repeats: int = 20) 
         ],
         password=None,
     )
+    _time_dashboard(manager, {}, "dashboard", figures, repeats)
+
+    started = time.perf_counter()
+    built = build_course_outcomes(world, courses * 9, years=9, skip_years=1)
+    figures.add("dashboard_10y_courses", courses + built["courses"], "courses")
+    figures.add("dashboard_10y_course_sessions", built["sessions"], "rows")
+    figures.add("dashboard_10y_build_seconds", round(time.perf_counter() - started, 1), "s")
+    _time_dashboard(manager, {}, "dashboard_10y", figures, repeats)
+    today = world["today"]
+    whole = {
+        "start": (today - dt.timedelta(days=365 * 10 - 1)).isoformat(),
+        "end": today.isoformat(),
+    }
+    _time_dashboard(manager, whole, "dashboard_10y_whole", figures, max(5, repeats // 4))
+
+
+def _time_dashboard(manager, query: dict, name: str, figures: Figures, repeats: int) -> None:
+    from django.test import RequestFactory
+
+    from booking.reports.views import dashboard
+
     factory = RequestFactory()
     timings, queries = [], []
     for n in range(repeats + 3):
-        request = factory.get("/reports/")
+        request = factory.get("/reports/", query)
         request.user = manager
         start = time.perf_counter()
         with CaptureQueriesContext(connection) as captured:
@@ -338,6 +361,6 @@ def measure_dashboard(world, courses: int, figures: Figures, repeats: int = 20) 
         if n >= 3:  # the first renders warm caches and the connection
             timings.append(elapsed)
             queries.append(len(captured))
-    figures.add("dashboard_p50_ms", round(statistics.median(timings), 1), "ms")
-    figures.add("dashboard_p95_ms", round(percentile(timings, 95), 1), "ms")
-    figures.add("dashboard_queries", max(queries), "queries")
+    figures.add(f"{name}_p50_ms", round(statistics.median(timings), 1), "ms")
+    figures.add(f"{name}_p95_ms", round(percentile(timings, 95), 1), "ms")
+    figures.add(f"{name}_queries", max(queries), "queries")

@@ -1,6 +1,7 @@
 """The booking app's models, one module a part: `appointments` (rooms, appointments and their
 history, courses), `waitlist` (holds, entries, offers) and `notifications` (reminder policies,
-preferences, the outbox, calendar feeds). Django finds them here; code imports them from here.
+preferences, the outbox, calendar feeds) and `report_rows` (the results dashboard's rows, kept up
+to date by PostgreSQL). Django finds them here; code imports them from here.
 """
 
 from booking.models.appointments import (
@@ -27,6 +28,11 @@ from booking.models.notifications import (
     NotificationState,
     default_reminder_hours,
 )
+from booking.models.report_rows import (
+    CourseReportRow,
+    SessionReportRow,
+    VisitReportRow,
+)
 from booking.models.waitlist import (
     SlotHold,
     WaitlistEntry,
@@ -40,13 +46,16 @@ __all__ = [
     "AppointmentEvent",
     "CancelledBy",
     "Course",
+    "CourseReportRow",
     "LONGEST_APPOINTMENT",
     "MOVABLE_STATUSES",
     "Room",
     "Status",
     "TRANSITIONS",
     "TsTzRange",
+    "SessionReportRow",
     "SlotHold",
+    "VisitReportRow",
     "WaitlistEntry",
     "WaitlistOffer",
     "CalendarFeed",

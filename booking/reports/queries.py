@@ -1,18 +1,23 @@
-"""The dashboard's SQL: one query each for courses, appointments, adverse events and
-aftercare, grouped by location and practitioner at once (GROUPING SETS; courses and
-appointments by month too, for the charts), so the page costs the same number of queries
-whatever the size of the clinic.
+"""The dashboard's SQL: one query each for courses, visits, session notes and after-care,
+every line at once (GROUPING SETS: the total, each location, each practitioner and, for courses
+and visits, each month of the charts), so the page costs the same number of queries whatever
+the size of the clinic.
+
+Courses, visits and signed session notes are read from their report rows
+(booking.models.report_rows), which PostgreSQL keeps in each location's local dates and with
+each patient's previous row: a figure's patients are counted as the rows with no previous row
+of that patient in the same line and period, without sorting for COUNT(DISTINCT …).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from booking.models import Appointment, Course
+from booking.models import Appointment, Course, CourseReportRow, SessionReportRow, VisitReportRow
+from booking.models.report_rows import previous_column
 from booking.reports.figures import ADVERSE_TYPES, Period, Scope
 from clinic.models import (
     Location,
@@ -40,10 +45,13 @@ def table_names() -> dict[str, str]:
         "practitioner": Practitioner._meta.db_table,
         "user": User._meta.db_table,
         "user_location": User.locations.through._meta.db_table,
+        "course_rows": CourseReportRow._meta.db_table,
+        "visit_rows": VisitReportRow._meta.db_table,
+        "session_rows": SessionReportRow._meta.db_table,
     }
 
 
-# Which line a row of GROUPING SETS ((), (location), (practitioner)) belongs to.
+# After-care answers are few: their lines are grouped in SQL (GROUPING SETS).
 _LINE_OF_ROW = """
     CASE WHEN GROUPING(location_id) = 0 THEN 'location'
          WHEN GROUPING(practitioner_id) = 0 THEN 'practitioner'
@@ -51,44 +59,13 @@ _LINE_OF_ROW = """
     CASE WHEN GROUPING(location_id) = 0 THEN location_id ELSE practitioner_id END AS key
 """
 _GROUPS = "GROUP BY GROUPING SETS ((), (location_id), (practitioner_id))"
-# The same, plus a row per month (`month`: the local year * 100 + month, e.g. 202703) for
-# the dashboard's charts: one more grouping set, not one more query.
-_LINE_OR_MONTH_OF_ROW = """
-    CASE WHEN GROUPING(month) = 0 THEN 'month'
-         WHEN GROUPING(location_id) = 0 THEN 'location'
-         WHEN GROUPING(practitioner_id) = 0 THEN 'practitioner'
-         ELSE 'total' END AS line,
-    CASE WHEN GROUPING(month) = 0 THEN month
-         WHEN GROUPING(location_id) = 0 THEN location_id ELSE practitioner_id END AS key
-"""
-_GROUPS_AND_MONTHS = "GROUP BY GROUPING SETS ((), (location_id), (practitioner_id), (month))"
 
-
-def _month_of(moment: str, location: str) -> str:
-    """SQL: the local month of `moment` at `location` (an id; NULL for UTC), as year * 100 +
-    month. As for the period, each location's months are passed as UTC instants (its local
-    first days), so rows are compared with timestamps rather than converted to local time
-    one by one (measured: about 8 ms instead of 70 ms over 120,000 appointments)."""
-    return f"{{month_case:{moment}:{location}}}"
-
-
-def _month_case(moment: str, location: str, location_ids: list[int], keys: list[int]) -> str:
-    def months(pk: int) -> str:
-        latest_first = " ".join(
-            f"WHEN {moment} >= %(mo_{pk}_{key})s THEN {key}" for key in reversed(keys)
-        )
-        return f"(CASE {latest_first} END)"
-
-    branches = " ".join(f"WHEN {pk} THEN {months(pk)}" for pk in location_ids)
-    return f"(CASE {location} {branches} ELSE {months(0)} END)" if branches else months(0)
-
-
-def _in_period(moment: str, location: str) -> str:
-    """SQL: `moment` falls in the period in the local time of `location` (an id; NULL for
-    UTC). Each location's period is passed as UTC instants (its local midnights), so rows are
-    compared with two timestamps instead of being converted to local time one by one; a
-    CASE on the location id picks them (cheaper per row than looking them up in an array)."""
-    return f"{{period_case:{moment}:{location}}}"
+# Courses, visits and sessions are summed in SQL by the finest line they are shown on (month,
+# location and practitioner: a few hundred groups for a year), and the lines (the total, each
+# location, practitioner and month) are added up here. Every column is a sum, patients too:
+# counted as first rows (see `_patients`), a line's patients are the sum of its groups'.
+LINES = ("total", "location", "practitioner")
+LINES_AND_MONTHS = (*LINES, "month")
 
 
 def in_scope(location: str, practitioner: str) -> str:
@@ -100,7 +77,120 @@ def in_scope(location: str, practitioner: str) -> str:
     )
 
 
+def _patients(name: str, count: str, condition: str, scope: Scope, lines: tuple[str, ...]) -> str:
+    """SQL: `name_<line>` for each kind of line, the patients of the rows meeting `condition`:
+    the rows whose patient has no earlier row counted as `count` in the same line and period.
+    What a line shares is its own kind (a location, a practitioner) and the scope's."""
+    shared = {"location"} if scope.location_id else set()
+    if scope.practitioner_id:
+        shared.add("practitioner")
+    columns = []
+    for line in lines:
+        column = previous_column(count, frozenset(shared | ({line} & set(LINES[1:]))))
+        # A month's line starts on the month's first day, or the period's if later.
+        since = "%(start)s" if line != "month" else "GREATEST(%(start)s, month_start)"
+        first = f"({column} IS NULL OR {column} < {since})"
+        where = f"{condition} AND {first}" if condition else first
+        columns.append(f"COUNT(*) FILTER (WHERE {where}) AS {name}_{line}")
+    return ",\n       ".join(columns)
+
+
+_BY_MONTH = (
+    """
+  FROM (SELECT *, make_date(month / 100, mod(month, 100), 1) AS month_start
+          FROM {table}
+         WHERE local_date BETWEEN %(start)s AND %(end)s
+           AND """
+    + in_scope("location_id", "practitioner_id")
+    + """) r
+ GROUP BY month, location_id, practitioner_id"""
+)
+
+
+def _courses_sql(scope: Scope) -> str:
+    ended = "(completed OR abandoned)"
+    pain = "baseline IS NOT NULL AND at_end IS NOT NULL"
+    return f"""
+SELECT month, location_id, practitioner_id,
+       COUNT(*) AS started,
+       {_patients("patients", "course", "", scope, LINES_AND_MONTHS)},
+       COUNT(*) FILTER (WHERE completed) AS completed,
+       COUNT(*) FILTER (WHERE abandoned) AS abandoned,
+       {_patients("ended_patients", "ended", ended, scope, LINES_AND_MONTHS)},
+       COUNT(*) FILTER (WHERE {pain}) AS pain_n,
+       {_patients("pain_patients", "pain", pain, scope, LINES_AND_MONTHS)},
+       COUNT(*) FILTER (WHERE baseline - at_end >= 2) AS fell_2,
+       -- The mean change and its spread, from sums (see _add_up).
+       SUM(at_end - baseline) AS change_sum,
+       SUM((at_end - baseline) * (at_end - baseline)) AS change_squares,
+       -- The end-of-course questions are asked together: the patients who answered.
+       {_patients("answered_patients", "answered", "answered", scope, LINES_AND_MONTHS)},
+       COUNT(improved_pain_mobility) AS pain_mobility_n,
+       COUNT(*) FILTER (WHERE improved_pain_mobility) AS pain_mobility_yes,
+       COUNT(improved_walking) AS walking_n,
+       COUNT(*) FILTER (WHERE improved_walking) AS walking_yes,
+       COUNT(improved_strength) AS strength_n,
+       COUNT(*) FILTER (WHERE improved_strength) AS strength_yes,
+       COUNT(recommend) AS recommend_n,
+       COUNT(*) FILTER (WHERE recommend >= 9) AS recommend_yes
+{_BY_MONTH.replace("{table}", "{course_rows}")}
+"""
+
+
+def _visits_sql(scope: Scope) -> str:
+    due = "status IN ('completed', 'no_show')"
+    return f"""
+WITH grouped AS (
+SELECT month, location_id, practitioner_id,
+       COUNT(*) AS appointments,
+       {_patients("patients", "visit", "", scope, LINES_AND_MONTHS)},
+       COUNT(*) FILTER (WHERE {due}) AS due,
+       {_patients("due_patients", "due", due, scope, LINES_AND_MONTHS)},
+       COUNT(*) FILTER (WHERE status = 'no_show') AS no_shows,
+       COUNT(*) FILTER (WHERE status = 'cancelled' AND late_cancellation) AS late_cancels,
+       -- Booked time: the active statuses (booking.models.ACTIVE_STATUSES); a no-show's
+       -- time was not used, a cancelled one's was given back.
+       SUM(minutes) FILTER (WHERE status IN ('requested', 'confirmed', 'checked_in', 'completed'))
+           AS active_minutes
+{_BY_MONTH.replace("{table}", "{visit_rows}")}
+), available AS (
+    -- Where each practitioner's hours count as available time (see utilisation): active,
+    -- still working at an active location. Only their bookings there count as booked time,
+    -- so the two sides of utilisation are about the same people and places.
+    SELECT p.id AS practitioner_id, ul.location_id
+      FROM {{practitioner}} p
+      JOIN {{user}} u ON u.id = p.user_id AND u.is_active
+      JOIN {{user_location}} ul ON ul.user_id = u.id
+      JOIN {{location}} l ON l.id = ul.location_id AND l.is_active
+)
+SELECT g.*,
+       CASE WHEN v.location_id IS NULL THEN 0 ELSE COALESCE(g.active_minutes, 0) END
+           AS booked_minutes
+  FROM grouped g
+  LEFT JOIN available v
+    ON v.practitioner_id = g.practitioner_id AND v.location_id = g.location_id
+"""
+
+
+def _adverse_sql(scope: Scope) -> str:
+    """Adverse events of the sessions recorded in the period (as amended)."""
+    events = ",\n       ".join(
+        f"COUNT(*) FILTER (WHERE '{e.value}' = ANY(adverse_events)) AS {e.value}"
+        for e in ADVERSE_TYPES
+    )
+    return f"""
+SELECT month, location_id, practitioner_id,
+       COUNT(*) AS sessions,
+       {_patients("patients", "session", "", scope, LINES)},
+       {events}
+{_BY_MONTH.replace("{table}", "{session_rows}")}
+"""
+
+
 def _period_case(moment: str, location: str, location_ids: list[int]) -> str:
+    """SQL: `moment` falls in the period in the local time of `location` (an id; NULL for
+    UTC). Each location's period is passed as UTC instants (its local midnights), so rows are
+    compared with two timestamps instead of being converted to local time one by one."""
     branches = " ".join(
         f"WHEN {pk} THEN {moment} >= %(lo_{pk})s AND {moment} < %(hi_{pk})s" for pk in location_ids
     )
@@ -122,178 +212,6 @@ sessions AS (
      GROUP BY a.course_id
 )"""
 
-COURSES_SQL = (
-    "WITH"
-    + SESSIONS_CTE
-    + """,
-started AS MATERIALIZED (
-    SELECT s.*, """
-    + _month_of("s.first_start", "s.location_id")
-    + """ AS month
-      FROM sessions s
-     WHERE """
-    + _in_period("s.first_start", "s.location_id")
-    + """
-       AND (%(location)s::bigint IS NULL OR s.location_id = %(location)s)
-), facts AS MATERIALIZED (
-    -- Each course's baseline and end-of-course answers, joined in bulk (hash joins): the
-    -- planner cannot know how many courses a period holds, and probing them one by one is
-    -- many times slower.
-    SELECT c.id, c.patient_id, c.practitioner_id, c.sessions_planned,
-           i.pain_first_steps AS baseline,
-           e.pain_first_steps AS at_end,
-           e.id IS NOT NULL AS answered,
-           e.improved_pain_mobility, e.improved_strength, e.improved_walking, e.recommend
-      FROM {course} c
-      LEFT JOIN {assessment} n ON n.id = c.assessment_id
-      LEFT JOIN {intake} i ON i.id = n.intake_id
-      LEFT JOIN {checkin} e ON e.course_id = c.id AND e.kind = 'end_of_course'
-           AND NOT EXISTS (SELECT 1 FROM {checkin} x WHERE x.supersedes_id = e.id)
-     WHERE c.created_at < %(high)s
-       AND (%(practitioner)s::bigint IS NULL OR c.practitioner_id = %(practitioner)s)
-), courses AS (
-    SELECT f.id, f.patient_id, f.practitioner_id, s.location_id, s.month,
-           s.attended >= f.sessions_planned AS completed,
-           s.attended < f.sessions_planned AND s.booked = 0 AS abandoned,
-           f.baseline, f.at_end, f.answered,
-           f.improved_pain_mobility, f.improved_strength, f.improved_walking, f.recommend
-      FROM started s
-      JOIN facts f ON f.id = s.course_id
-)
-SELECT {line_or_month_of_row},
-       COUNT(*) AS started,
-       COUNT(DISTINCT patient_id) AS patients,
-       COUNT(*) FILTER (WHERE completed) AS completed,
-       COUNT(*) FILTER (WHERE abandoned) AS abandoned,
-       COUNT(DISTINCT patient_id) FILTER (WHERE completed OR abandoned) AS ended_patients,
-       COUNT(*) FILTER (WHERE baseline IS NOT NULL AND at_end IS NOT NULL) AS pain_n,
-       COUNT(DISTINCT patient_id) FILTER (WHERE baseline IS NOT NULL AND at_end IS NOT NULL)
-           AS pain_patients,
-       COUNT(*) FILTER (WHERE baseline - at_end >= 2) AS fell_2,
-       AVG(at_end - baseline)::float AS mean_change,
-       STDDEV_SAMP(at_end - baseline)::float AS sd_change,
-       -- The end-of-course questions are asked together: the patients who answered.
-       COUNT(DISTINCT patient_id) FILTER (WHERE answered) AS answered_patients,
-       COUNT(improved_pain_mobility) AS pain_mobility_n,
-       COUNT(*) FILTER (WHERE improved_pain_mobility) AS pain_mobility_yes,
-       COUNT(improved_walking) AS walking_n,
-       COUNT(*) FILTER (WHERE improved_walking) AS walking_yes,
-       COUNT(improved_strength) AS strength_n,
-       COUNT(*) FILTER (WHERE improved_strength) AS strength_yes,
-       COUNT(recommend) AS recommend_n,
-       COUNT(*) FILTER (WHERE recommend >= 9) AS recommend_yes
-  FROM courses
- {groups_and_months}
-"""
-)
-
-# Appointments, sessions and after-care checks are many: they are first summed per patient
-# (and location and practitioner), then the lines count distinct patients over those sums.
-APPOINTMENTS_SQL = (
-    """WITH available AS (
-    -- Where each practitioner's hours count as available time (see utilisation): active,
-    -- still working at an active location. Only their bookings there count as booked time,
-    -- so the two sides of utilisation are about the same people and places.
-    SELECT p.id AS practitioner_id, ul.location_id
-      FROM {practitioner} p
-      JOIN {user} u ON u.id = p.user_id AND u.is_active
-      JOIN {user_location} ul ON ul.user_id = u.id
-      JOIN {location} l ON l.id = ul.location_id AND l.is_active
-), chosen AS MATERIALIZED (
-    SELECT a.location_id, a.practitioner_id, a.patient_id, a.status, a.late_cancellation,
-           a.ends_at - a.starts_at AS length,
-           -- Booked time: the active statuses (booking.models.ACTIVE_STATUSES); a no-show's
-           -- time was not used, a cancelled one's was given back.
-           a.status IN ('requested', 'confirmed', 'checked_in', 'completed')
-               AND v.location_id IS NOT NULL AS booked,
-           """
-    + _month_of("a.starts_at", "a.location_id")
-    + """ AS month
-      FROM {appointment} a
-      LEFT JOIN available v
-        ON v.practitioner_id = a.practitioner_id AND v.location_id = a.location_id
-     WHERE a.starts_at >= %(low)s AND a.starts_at < %(high)s
-       AND """
-    + _in_period("a.starts_at", "a.location_id")
-    + """
-       AND """
-    + in_scope("a.location_id", "a.practitioner_id")
-    + """
-), per_patient AS (
-    SELECT location_id, practitioner_id, patient_id,
-           COUNT(*) AS appointments,
-           COUNT(*) FILTER (WHERE status IN ('completed', 'no_show')) AS due,
-           COUNT(*) FILTER (WHERE status = 'no_show') AS no_shows,
-           COUNT(*) FILTER (WHERE status = 'cancelled' AND late_cancellation) AS late_cancels,
-           SUM(length) FILTER (WHERE booked) AS booked
-      FROM chosen
-     GROUP BY location_id, practitioner_id, patient_id
-)
-SELECT {line_of_row},
-       SUM(appointments)::bigint AS appointments,
-       COUNT(DISTINCT patient_id) AS patients,
-       SUM(due)::bigint AS due,
-       COUNT(DISTINCT patient_id) FILTER (WHERE due > 0) AS due_patients,
-       SUM(no_shows)::bigint AS no_shows,
-       SUM(late_cancels)::bigint AS late_cancels,
-       COALESCE(EXTRACT(EPOCH FROM SUM(booked)) / 60, 0)::bigint AS booked_minutes
-  FROM per_patient
- {groups}
--- The charts' months: counted straight from the appointments chosen above (a month's line
--- needs no per-patient sums first), in the same query.
-UNION ALL
-SELECT 'month' AS line, month AS key,
-       COUNT(*)::bigint AS appointments,
-       COUNT(DISTINCT patient_id) AS patients,
-       (COUNT(*) FILTER (WHERE status IN ('completed', 'no_show')))::bigint AS due,
-       COUNT(DISTINCT patient_id) FILTER (WHERE status IN ('completed', 'no_show')) AS due_patients,
-       (COUNT(*) FILTER (WHERE status = 'no_show'))::bigint AS no_shows,
-       (COUNT(*) FILTER (WHERE status = 'cancelled' AND late_cancellation))::bigint AS late_cancels,
-       COALESCE(EXTRACT(EPOCH FROM SUM(length) FILTER (WHERE booked)) / 60, 0)::bigint
-           AS booked_minutes
-  FROM chosen
- GROUP BY month
-"""
-)
-
-# Adverse events of the sessions recorded in the period: a note's current list is its last
-# amendment's, if an amendment changed it, else its own.
-ADVERSE_SQL = (
-    """WITH amended AS (
-    SELECT DISTINCT ON (m.note_id) m.note_id,
-           ARRAY(SELECT jsonb_array_elements_text(m.changes -> 'adverse_events' -> 'to'))::varchar[]
-               AS events
-      FROM {amendment} m
-     WHERE m.changes ? 'adverse_events'
-     ORDER BY m.note_id, m.number DESC
-), notes AS (
-    SELECT t.location_id, t.author_id AS practitioner_id, t.patient_id,
-           COALESCE(am.events, t.adverse_events) AS events
-      FROM {note} t
-      LEFT JOIN amended am ON am.note_id = t.id
-     WHERE t.signed_at IS NOT NULL
-       AND t.performed_at >= %(low)s AND t.performed_at < %(high)s
-       AND """
-    + _in_period("t.performed_at", "t.location_id")
-    + """
-       AND """
-    + in_scope("t.location_id", "t.author_id")
-    + """
-), per_patient AS (
-    SELECT location_id, practitioner_id, patient_id, COUNT(*) AS sessions,
-           {adverse_sums}
-      FROM notes
-     GROUP BY location_id, practitioner_id, patient_id
-)
-SELECT {line_of_row},
-       SUM(sessions)::bigint AS sessions,
-       COUNT(DISTINCT patient_id) AS patients,
-       {adverse_columns}
-  FROM per_patient
- {groups}
-"""
-)
-
 AFTERCARE_SQL = (
     """WITH per_patient AS (
     SELECT c.location_id, c.practitioner_id, c.patient_id,
@@ -306,7 +224,7 @@ AFTERCARE_SQL = (
        AND NOT EXISTS (SELECT 1 FROM {checkin} x WHERE x.supersedes_id = c.id)
        AND c.reported_at >= %(low)s AND c.reported_at < %(high)s
        AND """
-    + _in_period("c.reported_at", "c.location_id")
+    + "{period_case}"
     + """
        AND """
     + in_scope("c.location_id", "c.practitioner_id")
@@ -325,36 +243,61 @@ SELECT {line_of_row},
 )
 
 
-def _adverse_sums() -> str:
-    return ",\n           ".join(
-        f"COUNT(*) FILTER (WHERE '{e.value}' = ANY(events)) AS {e.value}" for e in ADVERSE_TYPES
-    )
+def _add_up(rows: list[dict], lines: tuple[str, ...]) -> dict[tuple[str, int | None], dict]:
+    """The lines (keyed by kind and key: `("location", 3)`, `("total", None)`) summed from
+    the groups; a line takes its own kind's patients (`patients_location` as `patients`)."""
+    added: dict[tuple[str, int | None], dict] = {}
+    for row in rows:
+        keys = {
+            "total": None,
+            "location": row["location_id"],
+            "practitioner": row["practitioner_id"],
+            "month": row["month"],
+        }
+        for kind in lines:
+            line = added.setdefault((kind, keys[kind]), {"line": kind, "key": keys[kind]})
+            for name, value in row.items():
+                if name in keys or name.endswith("_id") or name == "month":
+                    continue
+                if any(name.endswith(f"_{other}") for other in LINES_AND_MONTHS):
+                    if not name.endswith(f"_{kind}"):
+                        continue
+                    name = name.removesuffix(f"_{kind}")
+                line[name] = line.get(name, 0) + (value or 0)
+    for line in added.values():
+        _change_from_sums(line)
+    return added
 
 
-def _adverse_columns() -> str:
-    return ",\n       ".join(f"SUM({e.value})::bigint AS {e.value}" for e in ADVERSE_TYPES)
+def _change_from_sums(line: dict) -> None:
+    """The mean change in pain and its sample standard deviation, from the sums."""
+    if "change_sum" not in line:
+        return
+    n, total, squares = line["pain_n"], line["change_sum"], line["change_squares"]
+    line["mean_change"] = total / n if n else None
+    line["sd_change"] = ((squares - total * total / n) / (n - 1)) ** 0.5 if n > 1 else None
 
 
-def fetch_rows(sql: str, params: dict) -> dict[tuple[str, int | None], dict]:
-    text = re.sub(
-        r"\{period_case:([^:}]+):([^:}]+)\}",
-        lambda m: _period_case(m.group(1), m.group(2), params["location_ids"]),
-        sql,
-    )
-    text = re.sub(
-        r"\{month_case:([^:}]+):([^:}]+)\}",
-        lambda m: _month_case(m.group(1), m.group(2), params["location_ids"], params["month_keys"]),
-        text,
-    ).format(
-        **table_names(),
-        line_of_row=_LINE_OF_ROW,
-        groups=_GROUPS,
-        line_or_month_of_row=_LINE_OR_MONTH_OF_ROW,
-        groups_and_months=_GROUPS_AND_MONTHS,
-        adverse_sums=_adverse_sums(),
-        adverse_columns=_adverse_columns(),
-    )
-    return {(row["line"], row["key"]): row for row in dict_rows(text, params)}
+def fetch_courses(params: dict, scope: Scope) -> dict[tuple[str, int | None], dict]:
+    return _add_up(_fetch(_courses_sql(scope), params), LINES_AND_MONTHS)
+
+
+def fetch_visits(params: dict, scope: Scope) -> dict[tuple[str, int | None], dict]:
+    return _add_up(_fetch(_visits_sql(scope), params), LINES_AND_MONTHS)
+
+
+def fetch_adverse(params: dict, scope: Scope) -> dict[tuple[str, int | None], dict]:
+    return _add_up(_fetch(_adverse_sql(scope), params), LINES)
+
+
+def fetch_aftercare(params: dict) -> dict[tuple[str, int | None], dict]:
+    period = _period_case("c.reported_at", "c.location_id", params["location_ids"])
+    text = AFTERCARE_SQL.replace("{period_case}", period)
+    return {(row["line"], row["key"]): row for row in _fetch(text, params)}
+
+
+def _fetch(sql: str, params: dict) -> list[dict]:
+    return dict_rows(sql.format(**table_names(), line_of_row=_LINE_OF_ROW, groups=_GROUPS), params)
 
 
 def dict_rows(text: str, params: dict) -> list[dict]:
@@ -366,23 +309,14 @@ def dict_rows(text: str, params: dict) -> list[dict]:
 
 
 def query_params(period: Period, scope: Scope) -> dict:
-    """The query parameters: the period as each location's UTC instants (one query for the
-    locations' time zones), and the scope."""
+    """The query parameters: the period (local dates, and as each location's UTC instants for
+    the records read raw: one query for the locations' time zones), and the scope."""
     low, high = period.utc_bounds()
     zones = [(0, dt.UTC)] + [
         (pk, ZoneInfo(name)) for pk, name in Location.objects.values_list("pk", "time_zone")
     ]
     after = period.end + dt.timedelta(days=1)
-    months = period.months
-    keys = [month.year * 100 + month.month for month in months]
-    month_starts = {
-        f"mo_{pk}_{key}": dt.datetime.combine(month, dt.time.min, tzinfo=zone)
-        for pk, zone in zones
-        for month, key in zip(months, keys, strict=True)
-    }
     return {
-        **month_starts,
-        "month_keys": keys,
         "low": low,
         "high": high,
         "start": period.start,
