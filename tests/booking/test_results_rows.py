@@ -12,14 +12,15 @@ import datetime as dt
 from collections import defaultdict
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from booking import reports
-from booking.models import CancelledBy, Status, VisitReportRow
+from booking.models import Appointment, CancelledBy, Status, VisitReportRow
 from booking.reports.queries import fetch_visits, query_params
 from tests.booking.factories import AppointmentFactory, a_clinic, a_colleague
+from tests.booking.races import at_once
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,33 @@ def test_patients_are_counted_once_in_every_line(two_clinics, visits, start, len
         key: {name: line[name] for name in ("appointments", "patients", "due", "due_patients")}
         for key, line in got.items()
     } == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_desks_changing_one_patients_visits_at_once_both_count(two_clinics):
+    """Each change rebuilds the patient's rows: the second waits for the first to commit
+    (an advisory lock a patient), then rebuilds from both; neither fails."""
+    _visit(two_clinics, 0, 0, 3, Status.CONFIRMED)
+    _visit(two_clinics, 0, 1, 4, Status.CONFIRMED)
+    first, second = Appointment.objects.order_by("starts_at")
+
+    def mark(pk: int, status: str):
+        def attempt():
+            with transaction.atomic():
+                Appointment.objects.filter(pk=pk).update(status=status)
+                with connection.cursor() as cursor:  # still open while the other one writes
+                    cursor.execute("SELECT pg_sleep(0.3)")
+
+        return attempt
+
+    outcomes = at_once(
+        [mark(first.pk, Status.COMPLETED), mark(second.pk, Status.NO_SHOW)],
+        won="saved",
+        lost=(IntegrityError, "refused"),
+    )
+
+    assert outcomes == ["saved", "saved"]
+    assert dict(VisitReportRow.objects.values_list("appointment_id", "status")) == {
+        first.pk: "completed",
+        second.pk: "no_show",
+    }
