@@ -227,3 +227,30 @@ def test_the_worker_command_posts_deliveries(receiver, an_endpoint):
     call_command("send_notifications")
     assert len(receiver.received) == 1
     assert Delivery.objects.get().status == Delivery.Status.DELIVERED
+
+
+def test_the_readmes_plain_hmac_check_accepts_a_delivery(receiver, an_endpoint):
+    """The plain-HMAC recipe of docs/notes-wip-hooks.md, as written there."""
+    import base64
+    import hashlib
+    import hmac
+    import time
+
+    def verify(secret: str, raw_body: bytes, headers: dict[str, str]) -> bool:
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        msg_id, timestamp = headers["webhook-id"], headers["webhook-timestamp"]
+        if abs(time.time() - int(timestamp)) > 5 * 60:
+            return False  # too old or too new: a replay
+        signed = f"{msg_id}.{timestamp}.".encode() + raw_body
+        expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+        return any(
+            hmac.compare_digest(expected, candidate.removeprefix("v1,"))
+            for candidate in headers["webhook-signature"].split(" ")
+        )
+
+    endpoint = an_endpoint(url=receiver.url)
+    queue_one()
+    worker.send_due(worker="w1")
+    (request,) = receiver.received
+    assert verify(endpoint.secret, request.body, request.headers)
+    assert not verify(signing.new_secret(), request.body, request.headers)
