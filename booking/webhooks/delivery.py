@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -58,8 +59,9 @@ def lease() -> dt.timedelta:
 
 
 @transaction.atomic
-def claim_due(*, worker: str, limit: int, now: dt.datetime) -> list[int]:
-    """Claim up to `limit` due deliveries of enabled endpoints for `worker`."""
+def claim_due(*, worker: str, limit: int, now: dt.datetime) -> tuple[list[int], dt.datetime]:
+    """Claim up to `limit` due deliveries of enabled endpoints for `worker`, until the lease
+    returned."""
     ids = list(
         Delivery.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status=Status.PENDING, next_attempt_at__lte=now, endpoint__is_enabled=True)
@@ -67,11 +69,12 @@ def claim_due(*, worker: str, limit: int, now: dt.datetime) -> list[int]:
         .order_by("next_attempt_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
+    until = now + lease()
     if ids:
         Delivery.objects.filter(pk__in=ids).update(
-            claimed_until=now + lease(), claimed_by=worker, attempts=F("attempts") + 1
+            claimed_until=until, claimed_by=worker, attempts=F("attempts") + 1
         )
-    return ids
+    return ids, until
 
 
 def deliver(pk: int, *, worker: str, now: dt.datetime) -> str:
@@ -206,6 +209,7 @@ class Outcome:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
+    released: int = 0
     managers_told: int = 0
 
     def __str__(self) -> str:
@@ -215,14 +219,30 @@ class Outcome:
         )
 
 
-def send_due(*, worker: str, limit: int = 20, now: dt.datetime | None = None) -> Outcome:
+def send_due(
+    *,
+    worker: str,
+    limit: int = 20,
+    now: dt.datetime | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> Outcome:
     """Claim and post one batch of due deliveries, then tell the managers of any endpoint
-    disabled. `now` fixes the clock (tests)."""
-    clock = (lambda: now) if now is not None else timezone.now
-    ids = claim_due(worker=worker, limit=limit, now=clock())
+    disabled. `now` fixes the clock, `clock` replaces it (tests)."""
+    clock = clock or ((lambda: now) if now is not None else timezone.now)
+    ids, lease_end = claim_due(worker=worker, limit=limit, now=clock())
     outcome = Outcome(claimed=len(ids))
-    for pk in ids:
-        result = deliver(pk, worker=worker, now=clock())
+    # Leave time to finish a post before the lease runs out and another worker may take it.
+    margin = dt.timedelta(seconds=transport.timeout() + 10)
+    for position, pk in enumerate(ids):
+        at = clock()
+        if at >= lease_end - margin:
+            rest = ids[position:]
+            Delivery.objects.filter(pk__in=rest, claimed_by=worker, status=Status.PENDING).update(
+                claimed_until=None, attempts=F("attempts") - 1
+            )
+            outcome.released = len(rest)
+            break
+        result = deliver(pk, worker=worker, now=at)
         setattr(outcome, result, getattr(outcome, result) + 1)
     try:
         outcome.managers_told = tell_managers(now=clock())

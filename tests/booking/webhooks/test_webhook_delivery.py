@@ -207,9 +207,31 @@ def test_two_workers_never_claim_the_same_delivery(an_endpoint):
     for _ in range(3):
         queue_one()
     now = timezone.now()
-    first = worker.claim_due(worker="w1", limit=2, now=now)
-    second = worker.claim_due(worker="w2", limit=10, now=now)
+    first, _ = worker.claim_due(worker="w1", limit=2, now=now)
+    second, _ = worker.claim_due(worker="w2", limit=10, now=now)
     assert len(first) == 2 and len(second) == 1 and not set(first) & set(second)
+
+
+def test_a_claim_whose_lease_ran_out_is_claimed_again(an_endpoint):
+    """A worker killed mid-post leaves its claim; another takes it once the lease is over."""
+    an_endpoint()
+    queue_one()
+    now = timezone.now()
+    claimed, until = worker.claim_due(worker="w1", limit=5, now=now)
+    assert worker.claim_due(worker="w2", limit=5, now=until - dt.timedelta(seconds=1))[0] == []
+    assert worker.claim_due(worker="w2", limit=5, now=until)[0] == claimed
+
+
+def test_deliveries_left_when_the_lease_runs_short_are_released(receiver, an_endpoint):
+    an_endpoint(url=receiver.url)
+    queue_one()
+    queue_one()
+    start = timezone.now()
+    times = iter([start, start, start + worker.lease()])
+    outcome = worker.send_due(worker="w1", now=None, clock=lambda: next(times, start))
+    assert (outcome.delivered, outcome.released) == (1, 1)
+    released = Delivery.objects.get(status=Delivery.Status.PENDING)
+    assert (released.attempts, released.claimed_until) == (0, None)
 
 
 def test_what_a_delivery_says_cannot_be_rewritten(an_endpoint):
