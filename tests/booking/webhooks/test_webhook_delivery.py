@@ -9,13 +9,13 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from booking.webhooks import delivery as worker
 from booking.webhooks import events, services, signing, transport
-from booking.webhooks.models import Delivery, Event
+from booking.webhooks.models import Delivery, Endpoint, Event
 
 pytestmark = pytest.mark.django_db
 
@@ -276,3 +276,19 @@ def test_the_readmes_plain_hmac_check_accepts_a_delivery(receiver, an_endpoint):
     (request,) = receiver.received
     assert verify(endpoint.secret, request.body, request.headers)
     assert not verify(signing.new_secret(), request.body, request.headers)
+
+
+@pytest.mark.parametrize(
+    ("fields", "constraint"),
+    [
+        ({"events": []}, "webhook_endpoint_listens_to_something"),
+        ({"events": ["appointment.teleported"]}, "webhook_endpoint_events_are_known"),
+        ({"secret": "plain-password"}, "webhook_endpoint_secret_is_whsec"),
+        ({"is_enabled": False}, "webhook_endpoint_disabled_has_a_time"),
+        ({"tell_managers": True}, "webhook_endpoint_managers_told_of_a_disabling"),
+    ],
+)
+def test_the_database_refuses_an_endpoint_that_breaks_a_rule(an_endpoint, fields, constraint):
+    endpoint = an_endpoint()
+    with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
+        Endpoint.objects.filter(pk=endpoint.pk).update(**fields)
