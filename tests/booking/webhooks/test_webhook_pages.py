@@ -188,6 +188,9 @@ def test_disabling_and_enabling(client, manager):
     assert not endpoint.is_enabled and endpoint.disabled_at is not None
     _queue()
     assert not endpoint.deliveries.exists()  # a disabled endpoint is not queued for
+    for page in ("webhooks:endpoint_list", "webhooks:endpoint_detail"):
+        args = [endpoint.pk] if page.endswith("detail") else []
+        assert "Disabled" in client.get(reverse(page, args=args)).content.decode()
     client.post(reverse("webhooks:endpoint_enable", args=[endpoint.pk]))
     endpoint.refresh_from_db()
     assert endpoint.is_enabled and endpoint.failing_since is None
