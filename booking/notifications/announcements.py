@@ -1,5 +1,7 @@
 """The messages a change announces, written by the booking services inside their own
-transaction: a rolled-back booking leaves no message.
+transaction: a rolled-back booking leaves no message. The same goes for the webhook
+deliveries a change queues (`booking.webhooks.events`): this is the one place that writes them
+for booking's changes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from booking.models import (
 from booking.notifications.outbox import Kind, State, enqueue, enqueue_about, withdraw
 from booking.notifications.reminders import schedule
 from booking.notifications.surveys import schedule_outcome_surveys
+from booking.webhooks import events as webhook_events
 from clinic.models import Location, ServiceKind
 
 
@@ -27,6 +30,7 @@ def appointment_created(appointment: Appointment, *, now: dt.datetime) -> None:
     elif appointment.status == Status.REQUESTED:
         enqueue_about(appointment, Kind.REQUEST_RECEIVED, now)
     schedule(appointment, now=now)
+    webhook_events.appointment_status(appointment, at=now)
 
 
 def status_changed(appointment: Appointment, *, previous: str, now: dt.datetime) -> None:
@@ -40,6 +44,7 @@ def status_changed(appointment: Appointment, *, previous: str, now: dt.datetime)
     schedule(appointment, now=now)
     if appointment.status in (Status.COMPLETED, Status.NO_SHOW):
         schedule_outcome_surveys(appointment.course_id, now=now)
+    webhook_events.appointment_status(appointment, at=now)
 
 
 def appointment_cancelled(appointment: Appointment, *, previous: str, now: dt.datetime) -> None:
@@ -59,6 +64,7 @@ def appointment_cancelled(appointment: Appointment, *, previous: str, now: dt.da
     )
     schedule(appointment, now=now)
     schedule_outcome_surveys(appointment.course_id, now=now)
+    webhook_events.appointment_status(appointment, at=now)
 
 
 def appointment_moved(
@@ -91,6 +97,7 @@ def appointment_moved(
         context["proposal"] = proposal
     enqueue_about(appointment, Kind.RESCHEDULED, now, context=context)
     schedule(appointment, now=now)
+    webhook_events.appointment_moved(appointment, at=now)
 
 
 def course_booked(course: Course, *, now: dt.datetime) -> None:
@@ -109,6 +116,7 @@ def course_booked(course: Course, *, now: dt.datetime) -> None:
     )
     for appointment in sessions:
         schedule(appointment, now=now)
+    webhook_events.course_booked(sessions[0], at=now)
 
 
 def slot_offered(offer: WaitlistOffer, *, now: dt.datetime) -> None:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.models import Patient, User
+from intake.questionnaire import hooks
 from intake.questionnaire.models import (
     ConsentDocument,
     ConsentSignature,
@@ -221,6 +222,7 @@ def submit_intake(
         )
         for version in versions
     )
+    hooks.submitted(intake_id=locked.pk, location_id=locked.preferred_location_id, at=now)
     return locked
 
 

@@ -1,4 +1,5 @@
-"""`python manage.py send_notifications`: send the emails waiting in the outbox."""
+"""`python manage.py send_notifications`: send the emails waiting in the outbox, and post the
+webhook deliveries waiting."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from booking import notifications, services
+from booking.webhooks import delivery as webhooks
 
 
 class Command(BaseCommand):
@@ -19,7 +21,8 @@ class Command(BaseCommand):
         "with back-off, and a worker killed mid-send leaves its messages to be claimed again "
         "once the lease runs out. Without --loop it sends what is due and stops (for cron); "
         "with --loop it keeps going (for systemd) until stopped with SIGTERM or Ctrl-C. Each "
-        "round also passes lapsed waitlist offers on to the next waiting patient."
+        "round also passes lapsed waitlist offers on to the next waiting patient, and posts the "
+        "webhook deliveries that are due (signed, retried with back-off the same way)."
     )
 
     def add_arguments(self, parser):
@@ -79,11 +82,14 @@ class Command(BaseCommand):
             if expired:
                 self.stdout.write(f"{expired} waitlist offer(s) expired and passed on.")
             outcome = notifications.send_due(worker=worker, limit=batch)
+            posted = webhooks.send_due(worker=worker, limit=batch)
+            if posted.claimed:
+                self.stdout.write(str(posted))
             for name in ("claimed", "sent", "retrying", "failed", "skipped"):
                 setattr(total, name, getattr(total, name) + getattr(outcome, name))
             if outcome.claimed:
                 self.stdout.write(str(outcome))
-            if outcome.claimed == batch and not stopping():
+            if (outcome.claimed == batch or posted.claimed == batch) and not stopping():
                 continue  # more may be due right now
             done += 1
             if not loop or stopping() or (rounds and done >= rounds):

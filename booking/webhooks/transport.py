@@ -1,0 +1,134 @@
+"""Posting a delivery to a receiver, guarded against server-side request forgery.
+
+A manager types the address, but the worker posts from inside the clinic's network: without
+a guard, `http://169.254.169.254/` or `http://localhost:5432/` would turn it into a probe of
+internal services. So, unless `WEBHOOKS_ALLOW_PRIVATE_URLS` is on (development and tests),
+only `https://` is accepted and every address the host name resolves to must be public; the
+connection then goes to the address that was checked (a second lookup could answer
+differently), with the host name kept for TLS and the `Host` header. Redirects are not
+followed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+class RefusedAddress(Exception):
+    """The address may not be posted to; `str()` says why, for the manager."""
+
+
+def allow_private() -> bool:
+    return bool(getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_URLS", False))
+
+
+def timeout() -> float:
+    return float(getattr(settings, "WEBHOOKS_TIMEOUT_SECONDS", 5))
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+
+def parse(url: str, *, private_ok: bool | None = None) -> Target:
+    """The parts of `url`, refused if they can never be posted to (no host, a scheme other
+    than https, or http without the setting). Host names are checked when posting."""
+    private_ok = allow_private() if private_ok is None else private_ok
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise RefusedAddress("This is not a valid address.") from error
+    allowed = ("https", "http") if private_ok else ("https",)
+    if parts.scheme not in allowed:
+        raise RefusedAddress("The address must start with https://.")
+    if not parts.hostname:
+        raise RefusedAddress("The address has no host name.")
+    if parts.username or parts.password:
+        raise RefusedAddress("The address may not carry a user name or password.")
+    if not private_ok:
+        try:
+            literal = ipaddress.ip_address(parts.hostname)
+        except ValueError:
+            literal = None
+        if (literal is not None and not literal.is_global) or parts.hostname == "localhost":
+            raise RefusedAddress("The address must be reachable on the public internet.")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    default_port = 443 if parts.scheme == "https" else 80
+    return Target(parts.scheme, parts.hostname, port or default_port, path)
+
+
+def public_address(target: Target, *, private_ok: bool | None = None) -> str:
+    """The IP address to connect to: every address the name resolves to must be public
+    (a name that also resolves to a private address is refused, not half-used)."""
+    private_ok = allow_private() if private_ok is None else private_ok
+    try:
+        found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise RefusedAddress(f"The host name {target.host} could not be resolved.") from error
+    addresses = [info[4][0] for info in found]
+    if not addresses:
+        raise RefusedAddress(f"The host name {target.host} could not be resolved.")
+    if not private_ok:
+        for address in addresses:
+            if not ipaddress.ip_address(address.split("%")[0]).is_global:
+                raise RefusedAddress(
+                    f"{target.host} resolves to a private or local address ({address})."
+                )
+    return addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host, port, *, address: str, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host, port, *, address: str, **kwargs):
+        super().__init__(host, port, context=ssl.create_default_context(), **kwargs)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        # The certificate is checked against the host name, not the address connected to.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(url: str, *, data: bytes, headers: dict[str, str]) -> int:
+    """POST `data` to `url` and return the response's status code. Raises `RefusedAddress`,
+    or `OSError` / `http.client.HTTPException` when the receiver cannot be reached."""
+    target = parse(url)
+    address = public_address(target)
+    connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(target.host, target.port, address=address, timeout=timeout())
+    try:
+        connection.request(
+            "POST",
+            target.path,
+            body=data,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "clinic-webhooks/1",
+                **headers,
+            },
+        )
+        response = connection.getresponse()
+        response.read(1024)  # the receiver's body is not kept; a little is read to finish
+        return response.status
+    finally:
+        connection.close()
