@@ -5,96 +5,113 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0010_record_integrity_across_patients'),
-        ('intake', '0010_session_notes_record_a_booked_session'),
-        ('clinic', '0008_sign_up_request'),
+        ("booking", "0010_record_integrity_across_patients"),
+        ("intake", "0010_session_notes_record_a_booked_session"),
+        ("clinic", "0008_sign_up_request"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CourseReportRow',
+            name="CourseReportRow",
             fields=[
-                ('patient_id', models.BigIntegerField(db_index=True)),
-                ('location_id', models.BigIntegerField(null=True)),
-                ('practitioner_id', models.BigIntegerField()),
-                ('local_date', models.DateField(db_index=True)),
-                ('month', models.IntegerField()),
-                ('course_id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('sessions_planned', models.SmallIntegerField()),
-                ('completed', models.BooleanField()),
-                ('abandoned', models.BooleanField()),
-                ('baseline', models.SmallIntegerField(help_text='Pain on first steps, at intake.', null=True)),
-                ('at_end', models.SmallIntegerField(help_text='The same, at the end of the course.', null=True)),
-                ('answered', models.BooleanField(help_text='The end-of-course questionnaire was answered.')),
-                ('improved_pain_mobility', models.BooleanField(null=True)),
-                ('improved_strength', models.BooleanField(null=True)),
-                ('improved_walking', models.BooleanField(null=True)),
-                ('recommend', models.SmallIntegerField(null=True)),
-                ('previous_course', models.DateField(null=True)),
-                ('previous_course_at_location', models.DateField(null=True)),
-                ('previous_course_with_practitioner', models.DateField(null=True)),
-                ('previous_course_at_location_with_practitioner', models.DateField(null=True)),
-                ('previous_ended', models.DateField(null=True)),
-                ('previous_ended_at_location', models.DateField(null=True)),
-                ('previous_ended_with_practitioner', models.DateField(null=True)),
-                ('previous_ended_at_location_with_practitioner', models.DateField(null=True)),
-                ('previous_pain', models.DateField(null=True)),
-                ('previous_pain_at_location', models.DateField(null=True)),
-                ('previous_pain_with_practitioner', models.DateField(null=True)),
-                ('previous_pain_at_location_with_practitioner', models.DateField(null=True)),
-                ('previous_answered', models.DateField(null=True)),
-                ('previous_answered_at_location', models.DateField(null=True)),
-                ('previous_answered_with_practitioner', models.DateField(null=True)),
-                ('previous_answered_at_location_with_practitioner', models.DateField(null=True)),
+                ("patient_id", models.BigIntegerField(db_index=True)),
+                ("location_id", models.BigIntegerField(null=True)),
+                ("practitioner_id", models.BigIntegerField()),
+                ("local_date", models.DateField(db_index=True)),
+                ("month", models.IntegerField()),
+                ("course_id", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("sessions_planned", models.SmallIntegerField()),
+                ("completed", models.BooleanField()),
+                ("abandoned", models.BooleanField()),
+                (
+                    "baseline",
+                    models.SmallIntegerField(
+                        help_text="Pain on first steps, at intake.", null=True
+                    ),
+                ),
+                (
+                    "at_end",
+                    models.SmallIntegerField(
+                        help_text="The same, at the end of the course.", null=True
+                    ),
+                ),
+                (
+                    "answered",
+                    models.BooleanField(help_text="The end-of-course questionnaire was answered."),
+                ),
+                ("improved_pain_mobility", models.BooleanField(null=True)),
+                ("improved_strength", models.BooleanField(null=True)),
+                ("improved_walking", models.BooleanField(null=True)),
+                ("recommend", models.SmallIntegerField(null=True)),
+                ("previous_course", models.DateField(null=True)),
+                ("previous_course_at_location", models.DateField(null=True)),
+                ("previous_course_with_practitioner", models.DateField(null=True)),
+                ("previous_course_at_location_with_practitioner", models.DateField(null=True)),
+                ("previous_ended", models.DateField(null=True)),
+                ("previous_ended_at_location", models.DateField(null=True)),
+                ("previous_ended_with_practitioner", models.DateField(null=True)),
+                ("previous_ended_at_location_with_practitioner", models.DateField(null=True)),
+                ("previous_pain", models.DateField(null=True)),
+                ("previous_pain_at_location", models.DateField(null=True)),
+                ("previous_pain_with_practitioner", models.DateField(null=True)),
+                ("previous_pain_at_location_with_practitioner", models.DateField(null=True)),
+                ("previous_answered", models.DateField(null=True)),
+                ("previous_answered_at_location", models.DateField(null=True)),
+                ("previous_answered_with_practitioner", models.DateField(null=True)),
+                ("previous_answered_at_location_with_practitioner", models.DateField(null=True)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='SessionReportRow',
+            name="SessionReportRow",
             fields=[
-                ('patient_id', models.BigIntegerField(db_index=True)),
-                ('location_id', models.BigIntegerField(null=True)),
-                ('practitioner_id', models.BigIntegerField()),
-                ('local_date', models.DateField(db_index=True)),
-                ('month', models.IntegerField()),
-                ('note_id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('adverse_events', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=20), default=list, size=None)),
-                ('previous_session', models.DateField(null=True)),
-                ('previous_session_at_location', models.DateField(null=True)),
-                ('previous_session_with_practitioner', models.DateField(null=True)),
-                ('previous_session_at_location_with_practitioner', models.DateField(null=True)),
+                ("patient_id", models.BigIntegerField(db_index=True)),
+                ("location_id", models.BigIntegerField(null=True)),
+                ("practitioner_id", models.BigIntegerField()),
+                ("local_date", models.DateField(db_index=True)),
+                ("month", models.IntegerField()),
+                ("note_id", models.BigIntegerField(primary_key=True, serialize=False)),
+                (
+                    "adverse_events",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=20), default=list, size=None
+                    ),
+                ),
+                ("previous_session", models.DateField(null=True)),
+                ("previous_session_at_location", models.DateField(null=True)),
+                ("previous_session_with_practitioner", models.DateField(null=True)),
+                ("previous_session_at_location_with_practitioner", models.DateField(null=True)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='VisitReportRow',
+            name="VisitReportRow",
             fields=[
-                ('patient_id', models.BigIntegerField(db_index=True)),
-                ('location_id', models.BigIntegerField(null=True)),
-                ('practitioner_id', models.BigIntegerField()),
-                ('local_date', models.DateField(db_index=True)),
-                ('month', models.IntegerField()),
-                ('appointment_id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('status', models.CharField(max_length=20)),
-                ('late_cancellation', models.BooleanField()),
-                ('minutes', models.IntegerField()),
-                ('previous_visit', models.DateField(null=True)),
-                ('previous_visit_at_location', models.DateField(null=True)),
-                ('previous_visit_with_practitioner', models.DateField(null=True)),
-                ('previous_visit_at_location_with_practitioner', models.DateField(null=True)),
-                ('previous_due', models.DateField(null=True)),
-                ('previous_due_at_location', models.DateField(null=True)),
-                ('previous_due_with_practitioner', models.DateField(null=True)),
-                ('previous_due_at_location_with_practitioner', models.DateField(null=True)),
+                ("patient_id", models.BigIntegerField(db_index=True)),
+                ("location_id", models.BigIntegerField(null=True)),
+                ("practitioner_id", models.BigIntegerField()),
+                ("local_date", models.DateField(db_index=True)),
+                ("month", models.IntegerField()),
+                ("appointment_id", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("status", models.CharField(max_length=20)),
+                ("late_cancellation", models.BooleanField()),
+                ("minutes", models.IntegerField()),
+                ("previous_visit", models.DateField(null=True)),
+                ("previous_visit_at_location", models.DateField(null=True)),
+                ("previous_visit_with_practitioner", models.DateField(null=True)),
+                ("previous_visit_at_location_with_practitioner", models.DateField(null=True)),
+                ("previous_due", models.DateField(null=True)),
+                ("previous_due_at_location", models.DateField(null=True)),
+                ("previous_due_with_practitioner", models.DateField(null=True)),
+                ("previous_due_at_location_with_practitioner", models.DateField(null=True)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
     ]
@@ -229,6 +246,31 @@ SESSIONS = _insert(
     {"session": None},
 )
 
+STATEMENTS = [
+    *(
+        f"DELETE FROM {table} WHERE patient_id = ANY(patients);"
+        for table in (
+            "booking_coursereportrow",
+            "booking_visitreportrow",
+            "booking_sessionreportrow",
+        )
+    ),
+    COURSES,
+    VISITS,
+    SESSIONS,
+]
+# For a few patients, statements planned once a connection (generic plans: planning these
+# each time cost ten times running them for one patient; they look patients up by index).
+FEW = "\n".join(STATEMENTS)
+# For many (a bulk load), each statement planned as it runs, with the tables' sizes as they
+# are then, so the patients are joined rather than searched one array at a time per row.
+MANY = "\n".join(
+    "EXECUTE $statement$"
+    + statement.replace("= ANY(patients)", "IN (SELECT unnest($1::bigint[]))").rstrip(";")
+    + "$statement$ USING patients;"
+    for statement in STATEMENTS
+)
+
 # Two advisory lock keys (the two-integer space): one shared by every refresh and taken alone
 # by a bulk one, and one a patient. A refresh deletes and rebuilds a patient's rows, so two
 # at once for one patient would collide; waiting for the other's commit, the next statement
@@ -237,9 +279,7 @@ SESSIONS = _insert(
 REFRESH = f"""
 CREATE OR REPLACE FUNCTION booking_refresh_report_rows(patients bigint[]) RETURNS void
 LANGUAGE plpgsql
--- Planned once a connection: planning these statements each time cost ten times running them
--- for one patient; the generic plans look patients up by index whatever their number.
-SET plan_cache_mode = force_generic_plan
+SET plan_cache_mode = force_generic_plan  -- see FEW (EXECUTE always plans afresh)
 AS $$
 DECLARE
     p bigint;
@@ -250,18 +290,14 @@ BEGIN
     END IF;
     IF cardinality(patients) > 64 THEN
         PERFORM pg_advisory_xact_lock(20261206, 0);
+        {MANY}
     ELSE
         PERFORM pg_advisory_xact_lock_shared(20261206, 0);
         FOREACH p IN ARRAY patients LOOP
             PERFORM pg_advisory_xact_lock(20261207, (p % 2147483647)::int);
         END LOOP;
+        {FEW}
     END IF;
-    DELETE FROM booking_coursereportrow WHERE patient_id = ANY(patients);
-    DELETE FROM booking_visitreportrow WHERE patient_id = ANY(patients);
-    DELETE FROM booking_sessionreportrow WHERE patient_id = ANY(patients);
-    {COURSES}
-    {VISITS}
-    {SESSIONS}
 END
 $$;
 
@@ -363,7 +399,9 @@ TRIGGERS = [
     _trigger("intake_treatmentnote", "INSERT", "booking_report_rows_after_session_note", NEW),
     _trigger("intake_treatmentnote", "UPDATE", "booking_report_rows_after_session_note", BOTH),
     _trigger("intake_treatmentnote", "DELETE", "booking_report_rows_after_session_note", OLD),
-    _trigger("intake_treatmentnoteamendment", "INSERT", "booking_report_rows_after_note_amendment", NEW),  # fmt: skip
+    _trigger(
+        "intake_treatmentnoteamendment", "INSERT", "booking_report_rows_after_note_amendment", NEW
+    ),  # fmt: skip
     _trigger("clinic_location", "UPDATE", "booking_report_rows_after_location_zone", BOTH),
 ]
 DROP = [
