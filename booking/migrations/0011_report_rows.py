@@ -283,6 +283,7 @@ SET plan_cache_mode = force_generic_plan  -- see FEW (EXECUTE always plans afres
 AS $$
 DECLARE
     p bigint;
+    nested_loops text;
 BEGIN
     patients := ARRAY(SELECT DISTINCT x FROM unnest(patients) x WHERE x IS NOT NULL ORDER BY x);
     IF cardinality(patients) = 0 THEN
@@ -290,7 +291,12 @@ BEGIN
     END IF;
     IF cardinality(patients) > 64 THEN
         PERFORM pg_advisory_xact_lock(20261206, 0);
+        -- Rows just written in bulk are not in the planner's statistics yet (it would count
+        -- on a handful and loop over them): join by hashing, for these statements only.
+        nested_loops := current_setting('enable_nestloop');
+        PERFORM set_config('enable_nestloop', 'off', true);
         {MANY}
+        PERFORM set_config('enable_nestloop', nested_loops, true);
     ELSE
         PERFORM pg_advisory_xact_lock_shared(20261206, 0);
         FOREACH p IN ARRAY patients LOOP
