@@ -9,6 +9,8 @@ the booking service uses (`booking.services.check_slot`)."""
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import itertools
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -77,11 +79,41 @@ class SlotSearch:
     patient: Patient | None = None
 
 
-def find_free_times(search: SlotSearch, *, now: dt.datetime | None = None) -> list[FreeTime]:
-    """Every free time the search asks for, earliest first: for each location the schedule
-    is loaded once (a fixed number of queries) and the pure functions do the rest."""
+class FreeTimes:
+    """The free times of a search, earliest first, made into `FreeTime`s only for the page
+    asked for: a search over 8 weeks finds thousands, an answer shows a few dozen. Each
+    (location, service) batch comes from the engine already sorted; they are merged lazily."""
+
+    def __init__(self, batches: list[tuple[Location, Service, list[Slot]]]):
+        self.batches = [batch for batch in batches if batch[2]]
+
+    def __len__(self) -> int:
+        return sum(len(slots) for _, _, slots in self.batches)
+
+    def __getitem__(self, page: slice) -> list[FreeTime]:
+        if len(self.batches) == 1:
+            location, service, slots = self.batches[0]
+            chosen = ((slot, location, service) for slot in slots[page])
+        else:
+            streams = [
+                ((slot, location, service) for slot in slots)
+                for location, service, slots in self.batches
+            ]
+            merged = heapq.merge(
+                *streams, key=lambda item: (item[0].start, item[0].practitioner_id)
+            )
+            chosen = itertools.islice(merged, page.start or 0, page.stop)
+        return [
+            FreeTime(slot, service, service.default_minutes, location)
+            for slot, location, service in chosen
+        ]
+
+
+def find_free_times(search: SlotSearch, *, now: dt.datetime | None = None) -> FreeTimes:
+    """Every free time the search asks for: for each location the schedule is loaded once
+    (a fixed number of queries) and the pure functions do the rest."""
     now = now or timezone.now()
-    found: list[FreeTime] = []
+    batches: list[tuple[Location, Service, list[Slot]]] = []
     for location in search.locations:
         horizon_end = now + dt.timedelta(days=location.booking_horizon_days)
         window_start = max(search.start or now, now)
@@ -105,12 +137,8 @@ def find_free_times(search: SlotSearch, *, now: dt.datetime | None = None) -> li
                 needs_certification=service.needs_dry_needling_certification,
                 for_patient=True,
             )
-            found.extend(
-                FreeTime(slot, service, service.default_minutes, location)
-                for slot in availability.slots(query, search.practitioner_ids)
-            )
-    found.sort(key=lambda free: (free.slot.start, free.slot.practitioner_id, free.service.pk))
-    return found
+            batches.append((location, service, availability.slots(query, search.practitioner_ids)))
+    return FreeTimes(batches)
 
 
 def searched_services(values: list[str]) -> list[Service]:
