@@ -16,10 +16,39 @@ from booking.api.clients import create_client
 EVERYTHING_BUT_CLINICAL = " ".join(s for s in api_scopes.ALL if s not in api_scopes.CLINICAL)
 
 
+# The R4 value sets of the status codes we send (the models check types, not value sets).
+STATUS_CODES = {
+    "Appointment": {
+        "proposed",
+        "pending",
+        "booked",
+        "arrived",
+        "fulfilled",
+        "cancelled",
+        "noshow",
+        "entered-in-error",
+        "checked-in",
+        "waitlist",
+    },
+    "Slot": {"busy", "free", "busy-unavailable", "busy-tentative", "entered-in-error"},
+    "QuestionnaireResponse": {"in-progress", "completed", "amended", "entered-in-error", "stopped"},
+    "Questionnaire": {"draft", "active", "retired", "unknown"},
+    "CapabilityStatement": {"draft", "active", "retired", "unknown"},
+}
+PARTICIPANT_CODES = {"accepted", "declined", "tentative", "needs-action"}
+
+
 def valid_fhir(resource: dict) -> dict:
-    """The resource, once the R4B models accept it (and every resource inside a Bundle)."""
+    """The resource, once the R4B models accept it (and every resource inside a Bundle), with
+    its status codes from their value sets."""
     model = get_fhir_model_class(resource["resourceType"])
     model.model_validate(resource)
+    codes = STATUS_CODES.get(resource["resourceType"])
+    assert codes is None or resource["status"] in codes, resource["status"]
+    for participant in resource.get("participant", []):
+        assert participant["status"] in PARTICIPANT_CODES, participant
+    for entry in resource.get("entry", []) if resource["resourceType"] == "Bundle" else []:
+        valid_fhir(entry["resource"])
     return resource
 
 

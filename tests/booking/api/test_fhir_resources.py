@@ -203,3 +203,52 @@ def test_an_appointment_as_fhir(api, clinic, patient):
         f"Practitioner/{clinic.practitioner.pk}",
         f"Location/{clinic.location.pk}",
     }
+
+
+def test_the_fhir_models_refuse_what_is_not_fhir():
+    """The check the `Api` helper makes on every answer does refuse a wrong resource: a
+    required element missing, an element FHIR does not have, an instant without its time
+    (the models do not check codes against their value sets)."""
+    import pydantic
+    import pytest
+
+    participant = [{"actor": {"reference": "Patient/1"}, "status": "accepted"}]
+    for wrong in (
+        {"resourceType": "Appointment", "status": "booked"},
+        {
+            "resourceType": "Appointment",
+            "status": "booked",
+            "participant": participant,
+            "colour": "x",
+        },
+        {
+            "resourceType": "Appointment",
+            "status": "booked",
+            "participant": participant,
+            "start": "2027-01-01",
+        },
+    ):
+        with pytest.raises(pydantic.ValidationError):
+            valid_fhir(wrong)
+    with pytest.raises(pydantic.ValidationError):
+        valid_fhir(
+            {
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "entry": [{"resource": {"resourceType": "Slot", "status": "free"}}],
+            }
+        )
+
+
+def test_services_roles_and_schedules_are_searchable(api, clinic):
+    services = api.get("/fhir/HealthcareService?service-type=dry_needling").fhir
+    assert [e["resource"]["id"] for e in services["entry"]] == [str(clinic.needling.pk)]
+    assert services["entry"][0]["resource"]["location"] == [
+        {"reference": f"Location/{clinic.location.pk}"}
+    ]
+    roles = api.get(f"/fhir/PractitionerRole?location=Location/{clinic.location.pk}").fhir
+    assert roles["total"] == 1
+    schedules = api.get(f"/fhir/Schedule?actor=Location/{clinic.location.pk}").fhir
+    assert [e["resource"]["id"] for e in schedules["entry"]] == [
+        f"{clinic.practitioner.pk}-{clinic.location.pk}"
+    ]
