@@ -31,6 +31,7 @@ from clinic.models import AccessLog, Patient
 FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
 ACTOR_ROLE = "api_client"
+BIGGEST_KEY = 2**63 - 1  # PostgreSQL's bigint: an id past it names nothing
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
 
@@ -164,7 +165,13 @@ def authenticate(request: HttpRequest) -> Caller:
     access_token = (
         get_access_token_model()
         .objects.select_related("application__api_client__account")
-        .filter(token_checksum=checksum, application__api_client__revoked_at__isnull=True)
+        .filter(
+            token_checksum=checksum,
+            # A token of an OAuth application that is no API client (one made by hand in
+            # the admin) opens nothing.
+            application__api_client__isnull=False,
+            application__api_client__revoked_at__isnull=True,
+        )
         .first()
     )
     if access_token is None or access_token.is_expired():
@@ -243,6 +250,8 @@ def endpoint(*methods: str, scope: str | None = None, public: bool = False):
                         f"{request.method} is not supported here; use {', '.join(methods)}.",
                         {"Allow": ", ".join(methods)},
                     )
+                if kwargs.get("pk", 0) > BIGGEST_KEY:
+                    raise ApiError(404, "not-found", f"{request.path} is not known.")
                 caller = None
                 if not public:
                     caller = authenticate(request)
@@ -394,8 +403,12 @@ def _moment(text: str, name: str) -> tuple[dt.datetime, bool]:
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
+            if not 1900 <= day.year <= 9000:
+                raise ValueError
             return dt.datetime.combine(day, dt.time(), dt.UTC), True
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if not 1900 <= moment.year <= 9000:
+            raise ValueError
     except ValueError:
         raise invalid(f"{name}: {text!r} is not a date or an instant.") from None
     if moment.tzinfo is None:

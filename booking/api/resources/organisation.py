@@ -12,6 +12,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from booking.api.http import (
+    ApiError,
     Caller,
     id_of,
     invalid,
@@ -313,7 +314,7 @@ def role_pk(value: str, resource_type: str) -> tuple[int, int]:
     """`<practitioner>-<location>` as the two primary keys."""
     text = id_of(value, resource_type)
     first, _, second = text.partition("-")
-    if not (first.isdigit() and second.isdigit()) or len(text) > 40:
+    if not (first.isdigit() and second.isdigit()) or max(len(first), len(second)) > 18:
         raise invalid(f"{value!r} is not a {resource_type} id (practitioner-location).")
     return int(first), int(second)
 
@@ -404,7 +405,10 @@ def _role_filters(params: dict, resource_type: str) -> dict:
 
 
 def _one_role(caller: Caller, value: str, resource_type: str) -> Role:
-    practitioner_pk, location_pk = role_pk(value, resource_type)
+    try:
+        practitioner_pk, location_pk = role_pk(value, resource_type)
+    except ApiError:
+        raise not_found(resource_type, value) from None
     roles = visible_roles(caller, practitioner_ids=[practitioner_pk], location_ids=[location_pk])
     if not roles:
         raise not_found(resource_type, value)

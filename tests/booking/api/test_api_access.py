@@ -195,3 +195,37 @@ def test_a_page_session_is_no_way_into_the_api(login, manager, clinic):
     """A manager logged in to the pages still needs a token: the API knows only clients."""
     response = login(manager).get("/fhir/Patient")
     assert response.status_code == 401
+
+
+def test_ids_past_what_the_database_holds_are_404s_not_errors(api, clinic):
+    for path in (
+        "/fhir/Patient/99999999999999999999999",
+        "/fhir/Appointment/9223372036854775808",
+        "/fhir/Schedule/99999999999999999999-1",
+        "/fhir/PractitionerRole/1-99999999999999999999",
+        "/fhir/Slot/1-1-1-60-99999999999999999",
+    ):
+        response = api.get(path)
+        assert response.status_code == 404, path
+    assert api.get("/fhir/Appointment?date=ge9999-12-31").status_code == 400
+    assert api.get("/fhir/Appointment?date=0001-01-01").status_code == 400
+
+
+def test_a_token_of_an_oauth_application_that_is_no_api_client_opens_nothing(api, clinic):
+    import datetime as dt
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, Application
+
+    stray = Application.objects.create(
+        name="made by hand",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+    )
+    AccessToken.objects.create(
+        application=stray,
+        token="stray-token-0123456789",
+        scope="system/Location.read",
+        expires=timezone.now() + dt.timedelta(hours=1),
+    )
+    assert api.get("/fhir/Location", token="stray-token-0123456789").status_code == 401
