@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from booking.desk import move_views, phone_views, request_views, schedule_views, waitlist_views
 from booking.notifications import views as notification_views
@@ -141,4 +141,6 @@ urlpatterns = [
         notification_views.notification_send_again,
         name="notification_send_again",
     ),
+    # The open FHIR API (issue 20).
+    path("fhir/", include(("booking.api.urls", "fhir"))),
 ]

@@ -35,10 +35,12 @@ def record_access(
     record_id: int | str | None = None,
     action: str = AccessLog.Action.VIEW,
     request: HttpRequest | None = None,
+    actor_role: str = "",
 ) -> AccessLog:
     """Append one row to the access log. `record` names the record touched (its model
     label and id); pass `record_type` instead when there is no single row, with `record_id`
-    for one that no longer exists (deleted)."""
+    for one that no longer exists (deleted). `actor_role` names an actor that is no
+    person's role (an API client's account)."""
     if record is not None:
         record_type = record_type or record_label(record)
         record_id = record.pk
@@ -47,7 +49,7 @@ def record_access(
         raise ValueError("record_access needs a record or a record_type.")
     return AccessLog.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_role=getattr(actor, "role", "") or "system",
+        actor_role=actor_role or getattr(actor, "role", "") or "system",
         patient=patient,
         record_type=record_type,
         record_id=record_id,
@@ -73,6 +75,7 @@ def record_accesses(
     record_type: str,
     action: str = AccessLog.Action.VIEW,
     request: HttpRequest | None = None,
+    actor_role: str = "",
 ) -> None:
     """One row for each patient of a page that shows several patients' health information
     (their screening reasons, say), written in few statements however many patients there
@@ -82,7 +85,7 @@ def record_accesses(
         (
             AccessLog(
                 actor=actor,
-                actor_role=actor.role,
+                actor_role=actor_role or actor.role,
                 patient_id=patient_id,
                 record_type=record_type,
                 action=action,

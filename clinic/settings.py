@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "intake",
     "booking",
     "booking.webhooks",
+    # The open FHIR API (issue 20): its clients, scopes and rate-limit counters.
+    "booking.api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -52,6 +54,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    # OAuth 2.0 for the FHIR API's clients (client credentials only; see booking/api/oauth.py).
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
@@ -329,3 +333,17 @@ WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
 WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 12)
 WEBHOOKS_RETRY_SECONDS = env_int("WEBHOOKS_RETRY_SECONDS", 30)
 WEBHOOKS_DISABLE_AFTER_HOURS = env_int("WEBHOOKS_DISABLE_AFTER_HOURS", 24)
+# The open FHIR API (booking/api): OAuth 2.0 client credentials through django-oauth-toolkit.
+# The scopes are the API's own vocabulary (booking/api/scopes.py, kept in step by a test);
+# clients get no scope they were not given (booking/api/oauth.py).
+FHIR_ACCESS_TOKEN_SECONDS = env_int("FHIR_ACCESS_TOKEN_SECONDS", 3600)
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": FHIR_ACCESS_TOKEN_SECONDS,
+    "OAUTH2_VALIDATOR_CLASS": "booking.api.oauth.ClientCredentialsValidator",
+    "SCOPES_BACKEND_CLASS": "booking.api.oauth.ApiScopes",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
+# Named here because booking.api's migration depends on it (a swappable model).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# Requests a minute an API client may make unless the admin sets its own figure.
+FHIR_REQUESTS_PER_MINUTE = env_int("FHIR_REQUESTS_PER_MINUTE", 120)

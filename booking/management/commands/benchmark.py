@@ -18,6 +18,7 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
+from booking.benchmark.api import measure_api
 from booking.benchmark.figures import Figures
 from booking.benchmark.measures import measure_course_booking, measure_day_view, measure_slot_search
 from booking.benchmark.outcomes import measure_dashboard
@@ -28,7 +29,7 @@ from booking.benchmark.world import build_world, throwaway_database
 class Command(BaseCommand):
     help = (
         "Measure the booking engine on a throwaway database with synthetic data: slot search, "
-        "course booking, the front desk's day view, real processes racing for the same "
+        "course booking, the front desk's day view, the FHIR API's $find and $book, real processes racing for the same "
         "slots, and the results dashboard over a year of courses. Prints `name: value unit` "
         "lines; the database is dropped afterwards."
     )
@@ -56,6 +57,9 @@ class Command(BaseCommand):
             default=20_000,
             help="Courses (with sessions, notes and surveys) behind the results dashboard.",
         )
+        parser.add_argument(
+            "--api-bookings", type=int, default=20, help="Appointments to book through the API."
+        )
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args, **options):
@@ -76,6 +80,7 @@ class Command(BaseCommand):
             measure_slot_search(world, options["searches"], figures)
             measure_course_booking(world, options["courses"], figures)
             measure_day_view(world, figures)
+            measure_api(world, options["searches"], options["api_bookings"], figures)
             measure_race(world, url, options["bookers"], options["contested_slots"], figures)
             measure_throughput(world, url, options["bookers"], figures)
             # Last: it drops the overlap constraints of this throwaway database (see there).

@@ -1,0 +1,71 @@
+"""Every read or write of a patient's records through the API is in the access log, as the
+client (its own account, role `api_client`), with the caller's address."""
+
+from __future__ import annotations
+
+from booking.models import Appointment
+from clinic.audit import record_label
+from clinic.models import AccessLog, Patient
+from intake.questionnaire.models import Intake
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import an_appointment
+from tests.intake.factories import submitted_intake
+
+
+def _rows(api):
+    return AccessLog.objects.filter(actor=api.client.account).order_by("id")
+
+
+def test_reads_are_logged_as_the_client(api_client_for, clinic, patient):
+    api = api_client_for(
+        scopes="system/Patient.read system/Appointment.read system/QuestionnaireResponse.read",
+        locations=[clinic.location],
+    )
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    intake = submitted_intake(patient)
+    api.get(f"/fhir/Patient/{patient.pk}")
+    api.get(f"/fhir/Appointment/{appointment.pk}")
+    api.get(f"/fhir/QuestionnaireResponse/{intake.pk}")
+    rows = list(_rows(api))
+    assert [(r.record_type, r.record_id, r.action) for r in rows] == [
+        (record_label(Patient), str(patient.pk), "view"),
+        (record_label(Appointment), str(appointment.pk), "view"),
+        (record_label(Intake), str(intake.pk), "view"),
+    ]
+    assert {r.actor_role for r in rows} == {"api_client"}
+    assert {r.patient_id for r in rows} == {patient.pk}
+    assert rows[0].ip_address == "127.0.0.1"
+
+
+def test_searches_log_each_patient_shown_once(api_client_for, clinic, patient):
+    api = api_client_for(scopes="system/Appointment.read", locations=[clinic.location])
+    for week in (1, 2, 3):
+        an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10, weeks_ahead=week))
+    api.get("/fhir/Appointment")
+    [row] = _rows(api)
+    assert (row.patient_id, row.action, row.record_type) == (
+        patient.pk,
+        "list",
+        record_label(Appointment),
+    )
+
+
+def test_a_search_with_nothing_found_logs_nothing(api_client_for, clinic):
+    api = api_client_for(scopes="system/Patient.read", locations=[clinic.location])
+    api.get("/fhir/Patient?family=Nobody")
+    assert not _rows(api).exists()
+
+
+def test_the_appointment_search_takes_a_fixed_number_of_queries(
+    api_client_for, clinic, patient, django_assert_num_queries
+):
+    api = api_client_for(scopes="system/Appointment.read", locations=[clinic.location])
+    an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    api.get("/fhir/Location")  # the minute's first request also clears the earlier minutes
+    # token (with the client's locations), rate count, count, page, access log
+    with django_assert_num_queries(5):
+        api.get("/fhir/Appointment")
+    for week in (2, 3, 4, 5):
+        an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10, weeks_ahead=week))
+    with django_assert_num_queries(5):
+        api.get("/fhir/Appointment")

@@ -1,0 +1,337 @@
+"""Booking through the API with the pages' engine and services: `$find` (the same free
+times, certification, buffers, the patient's own appointments, the course gate), `$hold`,
+`$book` (the patient's online request, with its emails) and cancelling by status; a page
+booking and an API booking racing for one slot end with one appointment and a 409."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import close_old_connections, connection
+
+from booking import services
+from booking.availability import SlotQuery
+from booking.models import Appointment, AppointmentEvent, Notification, SlotHold, Status
+from booking.selectors import load_availability
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import a_colleague, an_appointment
+from tests.factories import PatientFactory
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _find(api, **params):
+    parameters = []
+    for name, value in params.items():
+        name = name.replace("_", "-") if name != "_count" else name
+        if name in ("patient", "location", "practitioner"):
+            parameters.append({"name": name, "valueReference": {"reference": value}})
+        elif name == "_count":
+            parameters.append({"name": name, "valueInteger": value})
+        else:
+            parameters.append({"name": name, "valueString": value})
+    return api.post(
+        "/fhir/Appointment/$find", {"resourceType": "Parameters", "parameter": parameters}
+    )
+
+
+def _a_day(clinic, weekday: int = 3):
+    day = next_weekday(clinic.location, weekday, 0)
+    return day, day + dt.timedelta(days=1)
+
+
+def test_find_gives_the_engines_free_times(api, clinic, patient):
+    start, end = _a_day(clinic)
+    found = _find(
+        api,
+        service_type="assessment",
+        start=_utc(start),
+        end=_utc(end),
+        patient=f"Patient/{patient.pk}",
+        _count=200,
+    ).fhir
+    availability = load_availability(
+        location=clinic.location, window_start=start, window_end=end, patient=patient
+    )
+    engine = availability.slots(
+        SlotQuery(
+            window_start=start,
+            window_end=end,
+            length=dt.timedelta(minutes=60),
+            now=start - dt.timedelta(days=7),  # notice and horizon as seen from today
+            needs_certification=False,
+        )
+    )
+    assert found["total"] == len(engine) > 0
+    assert [e["resource"]["start"] for e in found["entry"]] == [_utc(s.starts_at) for s in engine]
+    assert all(e["resource"]["status"] == "proposed" for e in found["entry"])
+
+
+def test_find_leaves_out_the_patients_own_appointments(api, clinic, patient):
+    colleague = a_colleague(clinic)
+    start, end = _a_day(clinic)
+    ten = next_weekday(clinic.location, 3, 10)
+    an_appointment(clinic, patient, ten, practitioner=colleague)
+    with_patient = _find(
+        api,
+        service_type="assessment",
+        start=_utc(start),
+        end=_utc(end),
+        patient=f"Patient/{patient.pk}",
+        _count=200,
+    ).fhir
+    without = _find(
+        api, service_type="assessment", start=_utc(start), end=_utc(end), _count=200
+    ).fhir
+    assert _utc(ten) in {e["resource"]["start"] for e in without["entry"]}
+    assert _utc(ten) not in {e["resource"]["start"] for e in with_patient["entry"]}
+
+
+def test_dry_needling_is_found_only_through_the_course_gate(api, clinic, patient, prescribe):
+    uncertified = a_colleague(clinic, certified=False)
+    start, end = _a_day(clinic)
+    refused = _find(api, service_type="dry_needling", start=_utc(start), end=_utc(end))
+    assert refused.status_code == 422
+    refused = _find(
+        api,
+        service_type="dry_needling",
+        start=_utc(start),
+        end=_utc(end),
+        patient=f"Patient/{patient.pk}",
+    )
+    assert refused.status_code == 422
+    prescribe(patient, clinic.practitioner)
+    found = _find(
+        api,
+        service_type="dry_needling",
+        start=_utc(start),
+        end=_utc(end),
+        patient=f"Patient/{patient.pk}",
+        _count=200,
+    ).fhir
+    assert found["total"] > 0
+    practitioners = {
+        p["actor"]["reference"] for e in found["entry"] for p in e["resource"]["participant"]
+    }
+    assert f"Practitioner/{uncertified.pk}" not in practitioners
+
+
+def _proposed(api, clinic, patient, weekday: int = 3) -> dict:
+    start, end = _a_day(clinic, weekday)
+    found = _find(
+        api,
+        service_type="assessment",
+        start=_utc(start),
+        end=_utc(end),
+        patient=f"Patient/{patient.pk}",
+        _count=1,
+    )
+    return found.fhir["entry"][0]["resource"]
+
+
+def test_book_makes_the_patients_request_with_its_email(api, clinic, patient):
+    proposed = _proposed(api, clinic, patient)
+    response = api.post("/fhir/Appointment/$book", proposed)
+    assert response.status_code == 201
+    booked = Appointment.objects.get(pk=response.fhir["id"])
+    assert response["Location"].endswith(f"/fhir/Appointment/{booked.pk}/_history/1")
+    assert _utc(booked.starts_at) == proposed["start"]
+    assert booked.patient == patient and booked.status == Status.REQUESTED
+    assert booked.created_by == api.client.account
+    assert AppointmentEvent.objects.filter(appointment=booked, kind="created").exists()
+    assert Notification.objects.filter(appointment=booked, kind="request_received").exists()
+    assert response.fhir["status"] == "pending"
+    again = api.get(f"/fhir/Appointment/{booked.pk}")
+    assert again.fhir["start"] == proposed["start"]
+
+
+def test_hold_then_book_the_hold(api, clinic, patient):
+    proposed = _proposed(api, clinic, patient)
+    held = api.post(
+        "/fhir/Appointment/$hold",
+        {
+            "resourceType": "Parameters",
+            "parameter": [{"name": "appointment-resource", "resource": proposed}],
+        },
+    )
+    assert held.status_code == 200
+    [identifier] = held.fhir["identifier"]
+    hold = SlotHold.objects.get(pk=identifier["value"])
+    assert hold.patient == patient and hold.appointment is None
+    booked = api.post(
+        "/fhir/Appointment/$book",
+        {"resourceType": "Appointment", "status": "proposed", "identifier": [identifier]},
+    )
+    assert booked.status_code == 201
+    hold.refresh_from_db()
+    assert str(hold.appointment_id) == booked.fhir["id"]
+
+
+def test_a_taken_slot_is_a_409(api, clinic, patient):
+    proposed = _proposed(api, clinic, patient)
+    someone = PatientFactory()
+    someone.locations.add(clinic.location)
+    an_appointment(
+        clinic, someone, dt.datetime.fromisoformat(proposed["start"].replace("Z", "+00:00"))
+    )
+    response = api.post("/fhir/Appointment/$book", proposed)
+    assert response.status_code == 409
+    assert response.fhir["issue"][0]["code"] == "conflict"
+    assert not Appointment.objects.filter(patient=patient).exists()
+
+
+def test_dry_needling_is_not_booked_one_session_at_a_time(api, clinic, patient):
+    start = int(next_weekday(clinic.location, 3, 10).timestamp())
+    slot = f"{clinic.location.pk}-{clinic.practitioner.pk}-{clinic.needling.pk}-30-{start}"
+    response = api.post(
+        "/fhir/Appointment/$book",
+        {
+            "resourceType": "Appointment",
+            "status": "proposed",
+            "slot": [{"reference": f"Slot/{slot}"}],
+            "participant": [
+                {"actor": {"reference": f"Patient/{patient.pk}"}, "status": "needs-action"}
+            ],
+        },
+    )
+    assert response.status_code == 422
+    assert "course" in response.fhir["issue"][0]["diagnostics"]
+
+
+def test_bad_booking_input_is_a_400(api, clinic, patient):
+    for body in (
+        {"resourceType": "Patient"},
+        {"resourceType": "Appointment", "slot": [{"reference": "Slot/1-2-3"}]},
+        {"resourceType": "Parameters", "parameter": []},
+        [],
+    ):
+        assert api.post("/fhir/Appointment/$book", body).status_code in (400, 404), body
+    response = api.call("POST", "/fhir/Appointment/$book", None)
+    assert response.status_code == 400
+
+
+def test_cancelling_by_patching_the_status(api, clinic, patient):
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    response = api.call(
+        "PATCH",
+        f"/fhir/Appointment/{appointment.pk}",
+        [{"op": "replace", "path": "/status", "value": "cancelled"}],
+        HTTP_IF_MATCH=f'W/"{appointment.version}"',
+    )
+    assert response.status_code == 200
+    assert response.fhir["status"] == "cancelled"
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CANCELLED
+    event = appointment.events.get(to_status=Status.CANCELLED)
+    assert event.actor == api.client.account and event.details["api_client"] == api.client.name
+    assert Notification.objects.filter(appointment=appointment, kind="cancelled").exists()
+
+
+def test_cancelling_by_putting_the_resource_with_a_reason(api, clinic, patient):
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    resource = api.get(f"/fhir/Appointment/{appointment.pk}").fhir
+    resource["status"] = "cancelled"
+    resource["cancelationReason"] = {"text": "Referral withdrawn"}
+    response = api.call("PUT", f"/fhir/Appointment/{appointment.pk}", resource)
+    assert response.status_code == 200
+    appointment.refresh_from_db()
+    assert appointment.cancellation_reason == "Referral withdrawn"
+
+
+def test_updates_other_than_cancelling_are_refused(api, clinic, patient):
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    path = f"/fhir/Appointment/{appointment.pk}"
+    assert api.call("PATCH", path, {"status": "fulfilled"}).status_code == 422
+    assert (
+        api.call(
+            "PUT", path, {"resourceType": "Appointment", "id": "0", "status": "cancelled"}
+        ).status_code
+        == 400
+    )
+    stale = api.call("PATCH", path, {"status": "cancelled"}, HTTP_IF_MATCH='W/"99"')
+    assert stale.status_code == 412
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CONFIRMED
+
+
+def test_writing_needs_the_write_scope(api_client_for, clinic, patient):
+    reader = api_client_for(
+        scopes="system/Appointment.read system/Slot.read", locations=[clinic.location]
+    )
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    response = reader.call("PATCH", f"/fhir/Appointment/{appointment.pk}", {"status": "cancelled"})
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_api_booking_and_a_page_booking_racing_for_one_slot(
+    api_client_for, location, practitioner, django_user_model
+):
+    """Each on its own database connection: one appointment, and the API's loss (or the
+    page's) is a clear refusal, never an error."""
+    from tests.booking.factories import a_clinic
+
+    clinic = a_clinic(location=location, practitioner=practitioner, rooms=3)
+    api = api_client_for(locations=[location])
+    staff = django_user_model.objects.create_user("desk@example.org", "x", role="front_desk")
+    by_api, by_phone = PatientFactory(), PatientFactory()
+    by_api.locations.add(location)
+    start = next_weekday(location, 2, 11)
+    slot = f"{location.pk}-{practitioner.pk}-{clinic.assessment.pk}-60-{int(start.timestamp())}"
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def through_the_api():
+        try:
+            barrier.wait()
+            response = api.post(
+                "/fhir/Appointment/$book",
+                {
+                    "resourceType": "Appointment",
+                    "status": "proposed",
+                    "slot": [{"reference": f"Slot/{slot}"}],
+                    "participant": [{"actor": {"reference": f"Patient/{by_api.pk}"}}],
+                },
+            )
+            outcomes.append(
+                {201: "api booked", 409: "api refused"}.get(
+                    response.status_code, f"api {response.status_code}"
+                )
+            )
+        finally:
+            close_old_connections()
+            connection.close()
+
+    def at_the_desk():
+        try:
+            barrier.wait()
+            services.book_appointment(
+                patient=by_phone,
+                location=location,
+                practitioner=practitioner,
+                service=clinic.assessment,
+                starts_at=start,
+                minutes=60,
+                actor=staff,
+            )
+            outcomes.append("desk booked")
+        except services.BookingError:
+            outcomes.append("desk refused")
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=through_the_api), threading.Thread(target=at_the_desk)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) in (["api booked", "desk refused"], ["api refused", "desk booked"])
+    assert (
+        Appointment.objects.filter(starts_at=start, status__in=["requested", "confirmed"]).count()
+        == 1
+    )

@@ -1,0 +1,103 @@
+"""A client sees only its locations: another location's patient, appointment, questionnaire,
+practitioner or location is a 404 by id (the same answer as an id that does not exist) and
+absent from searches; it cannot book or cancel there either."""
+
+from __future__ import annotations
+
+import pytest
+
+from booking.models import Appointment, Status
+from tests.booking.api.conftest import EVERYTHING_BUT_CLINICAL
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import a_clinic, an_appointment
+from tests.factories import certified_practitioner
+from tests.intake.factories import submitted_intake
+
+
+@pytest.fixture
+def elsewhere(other_location):
+    return a_clinic(
+        location=other_location, practitioner=certified_practitioner(locations=[other_location])
+    )
+
+
+@pytest.fixture
+def leaside_client(api_client_for, clinic):
+    return api_client_for(
+        scopes=EVERYTHING_BUT_CLINICAL + " system/QuestionnaireResponse.read",
+        locations=[clinic.location],
+    )
+
+
+def test_another_locations_patient_is_a_404_by_id(leaside_client, other_patient, patient):
+    assert leaside_client.get(f"/fhir/Patient/{patient.pk}").status_code == 200
+    response = leaside_client.get(f"/fhir/Patient/{other_patient.pk}")
+    assert response.status_code == 404
+    never = leaside_client.get("/fhir/Patient/987654")
+    assert response.fhir["issue"][0]["code"] == never.fhir["issue"][0]["code"] == "not-found"
+
+
+def test_another_locations_records_are_404s_and_missing_from_searches(
+    leaside_client, elsewhere, other_patient
+):
+    appointment = an_appointment(elsewhere, other_patient, next_weekday(elsewhere.location, 1, 10))
+    intake = submitted_intake(other_patient)
+    for path in (
+        f"/fhir/Appointment/{appointment.pk}",
+        f"/fhir/QuestionnaireResponse/{intake.pk}",
+        f"/fhir/Location/{elsewhere.location.pk}",
+        f"/fhir/Practitioner/{elsewhere.practitioner.pk}",
+        f"/fhir/Schedule/{elsewhere.practitioner.pk}-{elsewhere.location.pk}",
+    ):
+        assert leaside_client.get(path).status_code == 404, path
+    for path in (
+        "/fhir/Appointment",
+        f"/fhir/Appointment?patient=Patient/{other_patient.pk}",
+        "/fhir/QuestionnaireResponse",
+        "/fhir/Patient",
+        f"/fhir/Slot?location=Location/{elsewhere.location.pk}&_count=1",
+    ):
+        bundle = leaside_client.get(path).fhir
+        refs = str(bundle)
+        assert f"Patient/{other_patient.pk}'" not in refs, path
+        assert f"Location/{elsewhere.location.pk}'" not in refs, path
+    assert (
+        leaside_client.get(f"/fhir/Slot?location=Location/{elsewhere.location.pk}").fhir["total"]
+        == 0
+    )
+
+
+def test_it_cannot_cancel_or_book_at_another_location(leaside_client, elsewhere, other_patient):
+    appointment = an_appointment(elsewhere, other_patient, next_weekday(elsewhere.location, 1, 10))
+    response = leaside_client.call(
+        "PATCH",
+        f"/fhir/Appointment/{appointment.pk}",
+        [{"op": "replace", "path": "/status", "value": "cancelled"}],
+    )
+    assert response.status_code == 404
+    assert Appointment.objects.get(pk=appointment.pk).status == Status.CONFIRMED
+    start = int(next_weekday(elsewhere.location, 3, 10).timestamp())
+    slot = (
+        f"{elsewhere.location.pk}-{elsewhere.practitioner.pk}-{elsewhere.assessment.pk}-60-{start}"
+    )
+    response = leaside_client.post(
+        "/fhir/Appointment/$book",
+        {
+            "resourceType": "Appointment",
+            "status": "proposed",
+            "slot": [{"reference": f"Slot/{slot}"}],
+            "participant": [
+                {"actor": {"reference": f"Patient/{other_patient.pk}"}, "status": "needs-action"}
+            ],
+        },
+    )
+    assert response.status_code == 404
+    assert not Appointment.objects.filter(patient=other_patient).exclude(pk=appointment.pk).exists()
+
+
+def test_a_client_of_both_locations_sees_both(
+    api_client_for, clinic, elsewhere, patient, other_patient
+):
+    both = api_client_for(locations=[clinic.location, elsewhere.location])
+    assert both.get(f"/fhir/Patient/{other_patient.pk}").status_code == 200
+    assert both.get("/fhir/Location").fhir["total"] == 2
