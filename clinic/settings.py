@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "clinic",
     "intake",
     "booking",
+    "booking.billing",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
