@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.booking.billing.test_billing_page_access import PAGES as BILLING
 from tests.booking.test_booking_page_access import PAGES as BOOKING
 from tests.clinic.test_page_access import PAGES as CLINIC
 from tests.intake.test_intake_access import PAGES as INTAKE
@@ -30,7 +31,7 @@ def _named_patterns() -> set[str]:
 
 
 def test_every_page_of_the_product_is_in_an_access_table():
-    covered = set(CLINIC) | set(BOOKING) | set(INTAKE)
+    covered = set(CLINIC) | set(BOOKING) | set(INTAKE) | set(BILLING)
     assert _named_patterns() - covered == set()
 
 

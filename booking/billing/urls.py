@@ -1,0 +1,25 @@
+"""Money pages, in the `billing:` namespace (included by booking.urls)."""
+
+from django.urls import path
+
+from booking.billing import views
+from clinic.routes import routes
+
+app_name = "billing"
+
+urlpatterns = [
+    path("invoices/", views.my_invoices, name="my_invoices"),
+    *routes(
+        "invoices/<int:pk>/",
+        ("", views.invoice_detail, "invoice_detail"),
+        ("pay/", views.invoice_pay, "invoice_pay"),
+        ("refund/", views.invoice_refund, "invoice_refund"),
+        ("waive/", views.invoice_waive, "invoice_waive"),
+    ),
+    path(
+        "schedule/appointments/<int:pk>/check-out/",
+        views.appointment_checkout,
+        name="appointment_checkout",
+    ),
+    path("patients/<int:patient_pk>/account/", views.patient_account, name="patient_account"),
+]
