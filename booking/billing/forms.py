@@ -53,3 +53,26 @@ class CheckOutForm(forms.Form):
         if data.get("amount") and not data.get("method"):
             self.add_error("method", "Choose how the patient paid.")
         return data
+
+
+class PayAheadForm(forms.Form):
+    amount = amount_field(required=False, label="Amount paid now")
+    method = forms.ChoiceField(
+        label="Paid by", choices=[("", "Not paying now"), *PaymentMethod.choices], required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("amount") and not data.get("method"):
+            self.add_error("method", "Choose how the patient paid.")
+        return data
+
+
+class EndCourseForm(forms.Form):
+    reason = forms.CharField(label="Why the course ends early", max_length=200)
+    refund_by = forms.ChoiceField(
+        label="What was paid beyond the sessions used",
+        choices=[("", "Keep it in the patient's favour"), *PaymentMethod.choices],
+        required=False,
+        help_text="Or give it back by this method.",
+    )

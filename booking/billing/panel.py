@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.urls import reverse
 
 from booking.billing import access as billing_access
-from booking.billing.forms import CheckOutForm
+from booking.billing.forms import CheckOutForm, EndCourseForm, PayAheadForm
 from booking.billing.invoicing import fee_for
 from booking.billing.ledger import owed_by_patients, with_balances
 from booking.billing.models import Invoice
+from booking.billing.packages import package_of, preview_settlement
 from booking.models import Appointment, Status
 
 
@@ -41,3 +42,20 @@ def money_panel(appointment: Appointment, user) -> dict:
             initial={"amount": fee.amount if fee else None, "email_receipt": True}
         )
     return {"money": money}
+
+
+def course_money_panel(course, user) -> dict:
+    """A course's package for staff who take payments: paying it ahead, what is drawn, and
+    ending it early with the arithmetic shown before anything is written."""
+    if user.role not in billing_access.TAKES_PAYMENTS:
+        return {}
+    package = package_of(course)
+    if package is None:
+        return {"pay_ahead_form": PayAheadForm()}
+    package = with_balances(Invoice.objects.filter(pk=package.pk)).select_related("location")[0]
+    plan = preview_settlement(package)
+    return {
+        "package": package,
+        "settlement_lines": plan.lines(package.currency),
+        "end_form": EndCourseForm(),
+    }

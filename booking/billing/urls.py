@@ -21,5 +21,10 @@ urlpatterns = [
         views.appointment_checkout,
         name="appointment_checkout",
     ),
+    *routes(
+        "courses/<int:pk>/",
+        ("pay-ahead/", views.course_pay_ahead, "course_pay_ahead"),
+        ("end-early/", views.course_end_early, "course_end_early"),
+    ),
     path("patients/<int:patient_pk>/account/", views.patient_account, name="patient_account"),
 ]

@@ -17,9 +17,17 @@ from booking import services
 from booking.billing import access as billing_access
 from booking.billing import payments
 from booking.billing.checkout import check_out
-from booking.billing.forms import CheckOutForm, PaymentForm, RefundForm, WaiveForm
+from booking.billing.forms import (
+    CheckOutForm,
+    EndCourseForm,
+    PayAheadForm,
+    PaymentForm,
+    RefundForm,
+    WaiveForm,
+)
 from booking.billing.ledger import balance_of, with_balances
 from booking.billing.models import Invoice
+from booking.billing.packages import end_course_early, pay_course_ahead
 from booking.billing.receipts import email_receipt
 from clinic import access
 from clinic.audit import log_access, record_access
@@ -167,9 +175,7 @@ def appointment_checkout(request, pk: int):
     back = reverse("booking:appointment_detail", args=[appointment.pk])
     form = CheckOutForm(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        _form_errors(request, form)
         return redirect(back)
     try:
         version = int(request.POST.get("version", ""))
@@ -242,3 +248,66 @@ def _owed_by_currency(invoices) -> list[tuple[str, object]]:
     for invoice in invoices:
         owed[invoice.currency] = owed.get(invoice.currency, 0) + invoice.balance
     return sorted(owed.items())
+
+
+def _form_errors(request, form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+
+
+@takes_payments
+@require_POST
+def course_pay_ahead(request, pk: int):
+    """Invoice a course as a package (and take what is paid now), from the course's page."""
+    course = booking_access.get_visible_course(request.user, pk)
+    back = reverse("booking:course_detail", args=[course.pk])
+    form = PayAheadForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(back)
+    try:
+        package = pay_course_ahead(
+            course,
+            actor=request.user,
+            amount=form.cleaned_data["amount"],
+            method=form.cleaned_data["method"],
+        )
+    except payments.PaymentRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(back)
+    log_access(request, package, AccessLog.Action.CREATE)
+    messages.success(request, f"The course is invoiced as a package: {package.display_number}.")
+    return redirect(back)
+
+
+@takes_payments
+@require_POST
+def course_end_early(request, pk: int):
+    """Settle a course's package when it ends early: the arithmetic is shown in the message."""
+    course = booking_access.get_visible_course(request.user, pk)
+    back = reverse("booking:course_detail", args=[course.pk])
+    form = EndCourseForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(back)
+    try:
+        settled = end_course_early(
+            course,
+            actor=request.user,
+            refund_by=form.cleaned_data["refund_by"],
+            reason=form.cleaned_data["reason"],
+        )
+    except payments.PaymentRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(back)
+    record_access(
+        actor=request.user,
+        patient=course.patient,
+        record=course,
+        action=AccessLog.Action.CHANGE,
+        request=request,
+    )
+    currency = Invoice.objects.filter(course=course).values_list("currency", flat=True).first()
+    messages.success(request, "Course settled. " + "; ".join(settled.lines(currency or "")))
+    return redirect(back)

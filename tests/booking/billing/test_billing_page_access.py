@@ -17,7 +17,7 @@ from booking.models import Status
 from clinic.models import Role
 from tests import access_matrix as matrix
 from tests.access_matrix import ANONYMOUS, PATIENT, POST, ROLES, STAFF, Page
-from tests.booking.factories import a_clinic, an_appointment
+from tests.booking.factories import a_clinic, a_course_record, an_appointment
 from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +37,8 @@ MATRIX = matrix.Matrix(
         "billing:invoice_waive": Page(MANAGER, POST),
         "billing:appointment_checkout": Page(DESK, POST),
         "billing:patient_account": Page(STAFF),
+        "billing:course_pay_ahead": Page(DESK, POST),
+        "billing:course_end_early": Page(DESK, POST),
     },
     visit="GET",
 )
@@ -49,6 +51,8 @@ LOCATION_BOUND = {
     "billing:invoice_refund",
     "billing:appointment_checkout",
     "billing:patient_account",
+    "billing:course_pay_ahead",
+    "billing:course_end_early",
 }
 
 
@@ -77,7 +81,12 @@ def urls(world, django_db_blocker):
             status=Status.CHECKED_IN,
             room=clinic.rooms[1],
         )
+        course = a_course_record(world.patient, world.practitioner)
         yield {
+            **{
+                f"billing:course_{page}": reverse(f"billing:course_{page}", args=[course.pk])
+                for page in ("pay_ahead", "end_early")
+            },
             "billing:my_invoices": reverse("billing:my_invoices"),
             **{
                 f"billing:invoice_{page}": reverse(f"billing:invoice_{page}", args=[invoice.pk])
