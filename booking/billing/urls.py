@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from booking.billing import views
+from booking.billing import close_views, views
 from clinic.routes import routes
 
 app_name = "billing"
@@ -25,6 +25,11 @@ urlpatterns = [
         "courses/<int:pk>/",
         ("pay-ahead/", views.course_pay_ahead, "course_pay_ahead"),
         ("end-early/", views.course_end_early, "course_end_early"),
+    ),
+    *routes(
+        "schedule/locations/<slug:slug>/day-close/",
+        ("", close_views.day_close, "day_close"),
+        ("csv/", close_views.day_close_csv, "day_close_csv"),
     ),
     path("patients/<int:patient_pk>/account/", views.patient_account, name="patient_account"),
 ]

@@ -39,6 +39,8 @@ MATRIX = matrix.Matrix(
         "billing:patient_account": Page(STAFF),
         "billing:course_pay_ahead": Page(DESK, POST),
         "billing:course_end_early": Page(DESK, POST),
+        "billing:day_close": Page(DESK),
+        "billing:day_close_csv": Page(DESK),
     },
     visit="GET",
 )
@@ -53,6 +55,8 @@ LOCATION_BOUND = {
     "billing:patient_account",
     "billing:course_pay_ahead",
     "billing:course_end_early",
+    "billing:day_close",
+    "billing:day_close_csv",
 }
 
 
@@ -88,6 +92,8 @@ def urls(world, django_db_blocker):
                 for page in ("pay_ahead", "end_early")
             },
             "billing:my_invoices": reverse("billing:my_invoices"),
+            "billing:day_close": reverse("billing:day_close", args=[clinic.location.slug]),
+            "billing:day_close_csv": reverse("billing:day_close_csv", args=[clinic.location.slug]),
             **{
                 f"billing:invoice_{page}": reverse(f"billing:invoice_{page}", args=[invoice.pk])
                 for page in ("detail", "pay", "refund", "waive")
