@@ -49,7 +49,11 @@ def check_out(
             expected_version=expected_version,
             now=now,
         )
-    invoice = Invoice.objects.filter(appointment=appointment).first()
+    invoice = (
+        Invoice.objects.filter(appointment=appointment)
+        .select_related("location", "patient__user", "practitioner__user", "appointment")
+        .first()
+    )
     payment = None
     if invoice is not None and amount not in (None, ""):
         payment = payments.take_payment(invoice, amount=amount, method=method, actor=actor, now=now)

@@ -38,9 +38,9 @@ class Line:
     """What one line of a new invoice says."""
 
     description: str
-    service: Service
+    service: Service | int
     date_of_service: dt.date
-    practitioner: Practitioner
+    practitioner: Practitioner | int
     unit_amount: Decimal
     quantity: int = 1
 
@@ -51,18 +51,22 @@ class Line:
 
 def next_number(location: Location, year: int, series: str = Series.INVOICE) -> int:
     """The next number of `series` at `location` in `year`, with no gaps: the counter row is
-    made if missing (`ON CONFLICT DO NOTHING`, so two first invoices of a year do not collide),
-    then locked (`SELECT ... FOR UPDATE`) until the caller's transaction ends. A second desk
-    waits for the first to commit; a transaction that rolls back takes its number back with it."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {NumberCounter._meta.db_table} (location_id, year, series, last_number) "
-            "VALUES (%s, %s, %s, 0) ON CONFLICT (location_id, year, series) DO NOTHING",
-            [location.pk, year, series],
-        )
-    counter = NumberCounter.objects.select_for_update().get(
-        location=location, year=year, series=series
-    )
+    locked (`SELECT ... FOR UPDATE`) until the caller's transaction ends, so a second desk waits
+    for the first to commit, and a transaction that rolls back takes its number back with it. The
+    first number of a year makes the row first (`ON CONFLICT DO NOTHING`: two desks making it at
+    once do not collide), then locks it the same way."""
+    counters = NumberCounter.objects.select_for_update()
+    key = {"location": location, "year": year, "series": series}
+    counter = counters.filter(**key).first()
+    if counter is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {NumberCounter._meta.db_table} "
+                "(location_id, year, series, last_number) VALUES (%s, %s, %s, 0) "
+                "ON CONFLICT (location_id, year, series) DO NOTHING",
+                [location.pk, year, series],
+            )
+        counter = counters.get(**key)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     return counter.last_number
@@ -71,9 +75,9 @@ def next_number(location: Location, year: int, series: str = Series.INVOICE) -> 
 def fee_for(location: Location, service: Service, minutes: int | None, on: dt.date) -> Fee | None:
     """The fee of `service` (for `minutes`, or for any length when no fee names that length) at
     `location` on the local date `on`: the latest one applying from that day or before."""
-    fees = Fee.objects.filter(location=location, service=service, applies_from__lte=on).filter(
-        Q(minutes=minutes) | Q(minutes__isnull=True)
-    )
+    fees = Fee.objects.filter(
+        location=location, service_id=_pk(service), applies_from__lte=on
+    ).filter(Q(minutes=minutes) | Q(minutes__isnull=True))
     # A fee for the exact length wins over one for any length; then the newest.
     return fees.order_by("minutes", "-applies_from").first()
 
@@ -92,14 +96,20 @@ def cancellation_policy(location: Location) -> CancellationPolicy | None:
         return None
 
 
+def _pk(record) -> int | None:
+    """A record's id, whether the record or its id is given (callers that hold only the ids, an
+    appointment's `patient_id` say, spare a query)."""
+    return getattr(record, "pk", record)
+
+
 @transaction.atomic
 def issue_invoice(
     *,
     kind: str,
     location: Location,
-    patient: Patient,
-    practitioner: Practitioner,
-    service: Service,
+    patient: Patient | int,
+    practitioner: Practitioner | int,
+    service: Service | int,
     lines: list[Line],
     actor: User | None,
     appointment: Appointment | None = None,
@@ -120,11 +130,11 @@ def issue_invoice(
         year=issued_on.year,
         number=next_number(location, issued_on.year),
         kind=kind,
-        patient=patient,
-        practitioner=practitioner,
-        service=service,
+        patient_id=_pk(patient),
+        practitioner_id=_pk(practitioner),
+        service_id=_pk(service),
         appointment=appointment,
-        course=course,
+        course_id=_pk(course),
         issued_at=now,
         issued_on=issued_on,
         currency=terms.currency,
@@ -138,9 +148,9 @@ def issue_invoice(
         InvoiceLine(
             invoice=invoice,
             description=line.description[:200],
-            service=line.service,
+            service_id=_pk(line.service),
             date_of_service=line.date_of_service,
-            practitioner=line.practitioner,
+            practitioner_id=_pk(line.practitioner),
             quantity=line.quantity,
             unit_amount=line.unit_amount,
             amount=line.amount,
@@ -160,9 +170,9 @@ def issue_invoice(
 def _visit_line(appointment: Appointment, description: str, amount: Decimal) -> Line:
     return Line(
         description=description,
-        service=appointment.service,
+        service=appointment.service_id,
         date_of_service=appointment.local_starts_at.date(),
-        practitioner=appointment.practitioner,
+        practitioner=appointment.practitioner_id,
         unit_amount=amount,
     )
 
@@ -186,7 +196,7 @@ def invoice_visit(
         return None
     fee = fee_for(
         appointment.location,
-        appointment.service,
+        appointment.service_id,
         appointment.minutes,
         appointment.local_starts_at.date(),
     )
@@ -195,11 +205,11 @@ def invoice_visit(
     return issue_invoice(
         kind=InvoiceKind.VISIT,
         location=appointment.location,
-        patient=appointment.patient,
-        practitioner=appointment.practitioner,
-        service=appointment.service,
+        patient=appointment.patient_id,
+        practitioner=appointment.practitioner_id,
+        service=appointment.service_id,
         appointment=appointment,
-        course=appointment.course,
+        course=appointment.course_id,
         lines=[_visit_line(appointment, visit_description(appointment), fee.amount)],
         actor=actor,
         now=now,
@@ -262,9 +272,9 @@ def _charge(
     return issue_invoice(
         kind=kind,
         location=appointment.location,
-        patient=appointment.patient,
-        practitioner=appointment.practitioner,
-        service=appointment.service,
+        patient=appointment.patient_id,
+        practitioner=appointment.practitioner_id,
+        service=appointment.service_id,
         appointment=appointment,
         lines=[_visit_line(appointment, description, fee)],
         actor=actor,
