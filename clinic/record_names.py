@@ -37,6 +37,10 @@ RECORD_NAMES: dict[str, str] = {
     "booking.patient_search": "Patient search",
     "booking.report.dashboard": "Results dashboard export (CSV)",
     "booking.report.outcomes": "Outcomes export (CSV)",
+    # Billing (booking.billing): invoices name the service, so they are health information
+    "billing.invoice": "Invoice",
+    "billing.account": "Patient's account (balance and invoices)",
+    "billing.day_close": "Day close",
 }
 
 # The "clinical records only" filter: what a practitioner wrote or a patient answered about

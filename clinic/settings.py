@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "booking.webhooks",
     # The open FHIR API (issue 20): its clients, scopes and rate-limit counters.
     "booking.api",
+    "booking.billing",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,6 +1,6 @@
 """The warnings the front desk needs at a glance on every appointment (intake missing, flagged
-for review, consent out of date, first visit, late-cancel history), and the flag alone on the
-lists of patients (search, waitlist).
+for review, consent out of date, first visit, late-cancel history, a balance due), and the flag
+alone on the lists of patients (search, waitlist).
 """
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 
 from booking import gates
+from booking.billing.ledger import with_balances
+from booking.billing.models import Invoice
 from booking.models import ACTIVE_STATUSES, Appointment, Status
 from clinic.audit import record_accesses
 
@@ -38,7 +40,13 @@ class Badge:
         return self.key in BLOCKING
 
 
-SHORT = {"intake": "Intake", "flagged": "⚑ Flag", "consent": "Consent", "first": "New"}
+SHORT = {
+    "intake": "Intake",
+    "flagged": "⚑ Flag",
+    "consent": "Consent",
+    "first": "New",
+    "owing": "$ Due",
+}
 BLOCKING = frozenset({"consent", "flagged"})
 
 
@@ -47,13 +55,14 @@ class PatientHistory:
     first_seen_at: dt.datetime | None  # the first visit the patient came to
     late_cancellations: int  # cancelled by the patient inside the notice period
     no_shows: int
+    owes: bool = False  # an invoice with a balance still to pay, at any location
 
 
 NO_HISTORY = PatientHistory(None, 0, 0)
 
 
 def patient_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
-    """What the badges need from each patient's past appointments, in one query."""
+    """What the badges need from each patient's past appointments and invoices, in one query."""
     ids = set(patient_ids)
     if not ids:
         return {}
@@ -67,10 +76,18 @@ def patient_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
             ),
             late=Count("pk", filter=Q(late_cancellation=True, cancelled_by="patient")),
             no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
+            # In the same query, so the day view's count stays fixed.
+            owes=Exists(
+                with_balances(Invoice.objects.filter(patient_id=OuterRef("patient_id"))).filter(
+                    balance__gt=0
+                )
+            ),
         )
     )
     return {
-        row["patient_id"]: PatientHistory(row["first_seen_at"], row["late"], row["no_shows"])
+        row["patient_id"]: PatientHistory(
+            row["first_seen_at"], row["late"], row["no_shows"], row["owes"]
+        )
         for row in rows
     }
 
@@ -112,6 +129,8 @@ def appointment_badges(
         badges.append(
             Badge("late", f"Late-cancel history ({missed})", ", ".join(parts), mark=f"LC{missed}")
         )
+    if history.owes:
+        badges.append(Badge("owing", "Balance due"))
     return badges
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import gates, intake_links, services
+from booking.billing.panel import money_panel
 from booking.desk import badges
 from booking.desk.helpers import day_url
 from booking.models import (
@@ -50,6 +51,7 @@ def staff_panel(appointment: Appointment, user) -> dict:
         "late_now": appointment.is_late_cancellation(now),
         "day_url": day_url(appointment.location, appointment.local_starts_at.date()),
         **_counter_survey(appointment, now),
+        **money_panel(appointment, user),
     }
 
 

@@ -131,6 +131,8 @@ class NotificationKind(models.TextChoices):
     # Sent with the course's last session: end of the course, 4 and 12 weeks later
     # (context["checkin"] names which; see booking.notifications.schedule_outcome_surveys).
     OUTCOME_SURVEY = "outcome_survey", "How are you doing (course questionnaire)"
+    # A payment's receipt, listing its invoice (booking.billing.receipts).
+    RECEIPT = "receipt", "Receipt"
 
 
 class NotificationState(models.TextChoices):

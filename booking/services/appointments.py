@@ -11,6 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from booking import gates, notifications
+from booking.billing.invoicing import (
+    charge_late_cancellation,
+    charge_missed_visit,
+    invoice_visit,
+)
 from booking.models import (
     Appointment,
     AppointmentEvent,
@@ -171,6 +176,11 @@ def change_status(
         current.proposed_by_clinic = False
         fields = ("proposed_by_clinic",)
     previous = _apply_status(current, to=to, actor=actor, reason=reason, now=now, fields=fields)
+    # The bill of the visit (or of a missed one) is written with the status, or not at all.
+    if to == Status.COMPLETED:
+        invoice_visit(current, actor=actor, now=now)
+    elif to == Status.NO_SHOW:
+        charge_missed_visit(current, actor=actor, now=now)
     notifications.status_changed(current, previous=previous, now=now)
     return current
 
@@ -246,6 +256,7 @@ def cancel_appointment(
         late=late,
         details={"by": by} | (details or {}),
     )
+    charge_late_cancellation(current, actor=actor, now=now)
     notifications.appointment_cancelled(current, previous=previous, now=now)
     if offer_to_waitlist and current.starts_at > now:
         offer_freed_slot(FreedSlot.of(current), now=now)

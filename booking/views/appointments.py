@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from booking import access as booking_access
 from booking import gates, intake_links, notifications, services
+from booking.billing.notices import late_cancel_notice
 from booking.desk.panel import staff_panel
 from booking.models import (
     LONGEST_APPOINTMENT,
@@ -79,6 +80,9 @@ def appointment_detail(request, pk: int):
             "notifications": sent,
             "may_change_online": appointment.patient_may_change_online(),
             "is_patient": is_patient,
+            "late_fee": late_cancel_notice(appointment, timezone.now())
+            if is_patient and appointment.is_movable
+            else "",
             "panel": None if is_patient else staff_panel(appointment, request.user),
             "proposal": _clinic_message(appointment, "proposal")
             if appointment.is_waiting_for_patient

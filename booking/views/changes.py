@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from booking import services
+from booking.billing.notices import late_cancel_notice
 from booking.forms import CancelForm, SlotChoiceForm
 from booking.models import Appointment
 from booking.views.requests import slot_page_context
@@ -72,6 +74,7 @@ def cancel_page(request, appointment: Appointment, way_in: WayIn):
             "form": form,
             "may_change_online": appointment.patient_may_change_online(),
             "way_in": way_in,
+            "late_fee": late_cancel_notice(appointment, timezone.now()),
         },
     )
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from booking import access as booking_access
 from booking import gates, services
 from booking.availability import Slot
+from booking.billing.panel import course_money_panel
 from booking.forms import (
     FirstSessionForm,
     SessionFormSet,
@@ -247,7 +248,11 @@ def course_detail(request, pk: int):
     return render(
         request,
         "booking/course_detail.html",
-        {"course": course, "rows": _course_rows(course, appointments)},
+        {
+            "course": course,
+            "rows": _course_rows(course, appointments),
+            "money": course_money_panel(course, request.user),
+        },
     )
 
 

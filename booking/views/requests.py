@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from booking import access as booking_access
 from booking import services
 from booking.availability import Slot, SlotQuery
+from booking.billing.notices import policy_notice
 from booking.forms import (
     NearestForm,
     RequestConfirmForm,
@@ -243,7 +244,12 @@ def request_appointment_page(request, hold_pk: int):
     return render(
         request,
         "booking/request_confirm.html",
-        {"hold": hold, "form": form, "expired": not hold.is_live()},
+        {
+            "hold": hold,
+            "form": form,
+            "expired": not hold.is_live(),
+            "fee_policy": policy_notice(hold.location),
+        },
     )
 
 

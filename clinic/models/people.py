@@ -31,7 +31,7 @@ class Role(models.TextChoices):
 
 STAFF_ROLES = frozenset({Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER})
 # Apps whose models a manager administers in the Django admin.
-MANAGED_APPS = frozenset({"clinic", "intake", "booking"})
+MANAGED_APPS = frozenset({"clinic", "intake", "booking", "billing"})
 
 
 class UserManager(BaseUserManager):

@@ -19,6 +19,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from booking.benchmark.api import measure_api
+from booking.benchmark.checkout import measure_checkout
 from booking.benchmark.figures import Figures
 from booking.benchmark.measures import measure_course_booking, measure_day_view, measure_slot_search
 from booking.benchmark.outcomes import measure_dashboard
@@ -29,8 +30,9 @@ from booking.benchmark.world import build_world, throwaway_database
 class Command(BaseCommand):
     help = (
         "Measure the booking engine on a throwaway database with synthetic data: slot search, "
-        "course booking, the front desk's day view, the FHIR API's $find and $book, real processes racing for the same "
-        "slots, and the results dashboard over a year of courses. Prints `name: value unit` "
+        "course booking, the front desk's day view, the FHIR API's $find and $book, the desk's "
+        "check-out (complete, invoice, payment), real processes racing for the same "
+        "slots, and the results dashboard over one and ten years of courses. Prints `name: value unit` "
         "lines; the database is dropped afterwards."
     )
 
@@ -81,6 +83,7 @@ class Command(BaseCommand):
             measure_course_booking(world, options["courses"], figures)
             measure_day_view(world, figures)
             measure_api(world, options["searches"], options["api_bookings"], figures)
+            measure_checkout(world, figures)
             measure_race(world, url, options["bookers"], options["contested_slots"], figures)
             measure_throughput(world, url, options["bookers"], figures)
             # Last: it drops the overlap constraints of this throwaway database (see there).

@@ -1,0 +1,101 @@
+"""Money in the Django admin, for managers: each location's billing terms and cancellation policy,
+the fee schedule, and read-only views of invoices and payments (which change only through the
+billing services: an issued invoice never changes, and the database refuses it)."""
+
+from django.contrib import admin
+
+from booking.billing.models import (
+    CancellationPolicy,
+    CreditNote,
+    Fee,
+    Invoice,
+    InvoiceEvent,
+    InvoiceLine,
+    LocationBilling,
+    Payment,
+)
+from clinic.audit import AuditedAdmin
+
+
+@admin.register(LocationBilling)
+class LocationBillingAdmin(admin.ModelAdmin):
+    list_display = ["location", "currency", "tax_exempt", "tax_rate", "tax_label"]
+
+
+@admin.register(CancellationPolicy)
+class CancellationPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "location",
+        "notice_hours",
+        "late_cancellation_fee",
+        "no_show_fee",
+        "first_offence_waived",
+    ]
+
+
+@admin.register(Fee)
+class FeeAdmin(admin.ModelAdmin):
+    list_display = ["location", "service", "minutes", "applies_from", "amount"]
+    list_filter = ["location", "service"]
+    date_hierarchy = "applies_from"
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LineInline(ReadOnlyInline):
+    model = InvoiceLine
+
+
+class CreditNoteInline(ReadOnlyInline):
+    model = CreditNote
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+
+
+class EventInline(ReadOnlyInline):
+    model = InvoiceEvent
+
+
+class ReadOnlyAdmin(AuditedAdmin, admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "issued_on", "location", "patient", "kind", "total", "currency"]
+    list_filter = ["location", "kind"]
+    search_fields = ["patient__first_name", "patient__last_name", "number"]
+    date_hierarchy = "issued_on"
+    list_select_related = ["location", "patient"]
+    inlines = [LineInline, CreditNoteInline, PaymentInline, EventInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "invoice", "kind", "method", "amount", "status", "processor"]
+    list_filter = ["kind", "method", "status"]
+    list_select_related = ["invoice__location"]
+
+    def patient_of(self, obj):
+        return obj.invoice.patient
+
+    def patient_id_of(self, obj):
+        return obj.invoice.patient_id

@@ -1,0 +1,62 @@
+"""Check-out after a visit, in one step at the desk: the visit is completed (which issues its
+invoice), the payment taken, and the receipt emailed; all in one transaction, so a refused
+payment leaves the visit as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from booking import services
+from booking.billing import payments
+from booking.billing.models import Invoice, Payment
+from booking.billing.receipts import email_receipt
+from booking.models import Appointment, Status
+from clinic.models import User
+
+
+@dataclass(frozen=True)
+class CheckOut:
+    appointment: Appointment
+    invoice: Invoice | None
+    payment: Payment | None
+
+
+@transaction.atomic
+def check_out(
+    appointment: Appointment,
+    *,
+    actor: User,
+    amount=None,
+    method: str = "",
+    email: bool = True,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> CheckOut:
+    """Complete the visit (unless the practitioner already did), take `amount` by `method` on its
+    invoice (nothing when `amount` is empty: the patient pays later) and queue the receipt.
+    Refusals are `services.TransitionRefused` or `payments.PaymentRefused`, with the reason."""
+    now = now or timezone.now()
+    if appointment.status != Status.COMPLETED:
+        appointment = services.change_status(
+            appointment,
+            to=Status.COMPLETED,
+            actor=actor,
+            reason="Checked out",
+            expected_version=expected_version,
+            now=now,
+        )
+    invoice = (
+        Invoice.objects.filter(appointment=appointment)
+        .select_related("location", "patient__user", "practitioner__user", "appointment")
+        .first()
+    )
+    payment = None
+    if invoice is not None and amount not in (None, ""):
+        payment = payments.take_payment(invoice, amount=amount, method=method, actor=actor, now=now)
+    if invoice is not None and email:
+        email_receipt(invoice, now=now)
+    return CheckOut(appointment, invoice, payment)

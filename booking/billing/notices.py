@@ -1,0 +1,52 @@
+"""What the patient is told about the cancellation policy's fees: before they book, and when
+cancelling now would be late (counted on the location's clock, as the fee is)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from booking.billing.invoicing import (
+    billing_terms,
+    cancellation_policy,
+    is_first_offence,
+    late_cancellation_fee,
+)
+from booking.models import Appointment
+from clinic.models import Location
+
+
+def _money(location: Location, amount) -> str:
+    terms = billing_terms(location)
+    return f"{amount} {terms.currency}" if terms else f"{amount}"
+
+
+def policy_notice(location: Location) -> str:
+    """The location's cancellation policy in one sentence, or '' when it charges nothing."""
+    policy = cancellation_policy(location)
+    if policy is None or (policy.late_cancellation_fee <= 0 and policy.no_show_fee <= 0):
+        return ""
+    parts = [f"You can cancel free of charge until {policy.notice_hours} hours before"]
+    if policy.late_cancellation_fee > 0:
+        parts.append(f"a later cancellation costs {_money(location, policy.late_cancellation_fee)}")
+    if policy.no_show_fee > 0:
+        parts.append(f"missing the appointment costs {_money(location, policy.no_show_fee)}")
+    text = "; ".join(parts) + "."
+    if policy.first_offence_waived:
+        text += " Your first late cancellation or missed appointment here is not charged."
+    return text
+
+
+def late_cancel_notice(appointment: Appointment, at: dt.datetime) -> str:
+    """What cancelling `appointment` at `at` would cost, said before the patient does it; ''
+    when it is free."""
+    fee = late_cancellation_fee(appointment, at)
+    if fee is None:
+        return ""
+    policy = cancellation_policy(appointment.location)
+    text = (
+        f"It is less than {policy.notice_hours} hours before your appointment: cancelling now "
+        f"costs {_money(appointment.location, fee)}"
+    )
+    if policy.first_offence_waived and is_first_offence(appointment):
+        return text + ", but not this time: it would be your first late cancellation here."
+    return text + "."

@@ -1,0 +1,186 @@
+"""A course paid ahead as a package: one invoice for all its sessions at today's fee, each
+completed session drawn from it (`invoicing.draw_session`), cancelled sessions never drawn (their
+share stays in the package), and a course that ends early settled with its arithmetic shown: the
+unused sessions credited off the package, and what was paid beyond the sessions used given back
+or left in the patient's favour.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from booking.billing import payments
+from booking.billing.invoicing import Line, billing_terms, fee_for, issue_invoice
+from booking.billing.ledger import ZERO, balance_of
+from booking.billing.models import Invoice, InvoiceKind
+from booking.models import ACTIVE_STATUSES, Course, Status
+from clinic.models import User
+
+
+def package_of(course: Course) -> Invoice | None:
+    return Invoice.objects.filter(course=course, kind=InvoiceKind.COURSE_PACKAGE).first()
+
+
+@transaction.atomic
+def pay_course_ahead(
+    course: Course,
+    *,
+    actor: User,
+    amount=None,
+    method: str = "",
+    now: dt.datetime | None = None,
+) -> Invoice:
+    """Invoice the whole course as a package (its sessions planned, at the fee for the course's
+    session length today, at the first session's location) and take `amount` on it if given."""
+    now = now or timezone.now()
+    Course.objects.select_for_update().get(pk=course.pk)  # one package, even from two desks
+    if package_of(course) is not None:
+        raise payments.PaymentRefused("This course is already paid ahead as a package.")
+    first = course.appointments.filter(status__in=ACTIVE_STATUSES).order_by("session_number")
+    first = first.select_related("location", "service", "practitioner").first()
+    if first is None:
+        raise payments.PaymentRefused("The course has no booked session to bill.")
+    location = first.location
+    if billing_terms(location) is None:
+        raise payments.PaymentRefused(f"{location} has no billing terms yet.")
+    fee = fee_for(location, first.service, course.minutes, now.astimezone(location.zone).date())
+    if fee is None:
+        raise payments.PaymentRefused(
+            f"No fee is set at {location} for a {course.minutes}-minute {first.service.name.lower()}."
+        )
+    package = issue_invoice(
+        kind=InvoiceKind.COURSE_PACKAGE,
+        location=location,
+        patient=course.patient,
+        practitioner=course.practitioner,
+        service=first.service,
+        course=course,
+        lines=[
+            Line(
+                description=f"Course of {course.sessions_planned} {first.service.name.lower()}s "
+                f"({course.minutes} min), paid ahead",
+                service=first.service,
+                date_of_service=first.local_starts_at.date(),
+                practitioner=course.practitioner,
+                unit_amount=fee.amount,
+                quantity=course.sessions_planned,
+            )
+        ],
+        actor=actor,
+        now=now,
+    )
+    if amount not in (None, ""):
+        payments.take_payment(package, amount=amount, method=method, actor=actor, now=now)
+    return package
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The arithmetic of a course ended early, line by line as the desk and the patient see it."""
+
+    total: Decimal
+    sessions_planned: int
+    sessions_used: int
+    drawn: Decimal
+    credited: Decimal  # the unused sessions, taken off the package by a credit note
+    paid: Decimal  # paid less anything already refunded
+    given_back: Decimal  # refunded now (0 when the money stays in the patient's favour)
+    in_favour: Decimal  # what the patient has in credit afterwards
+
+    def lines(self, currency: str) -> list[str]:
+        unused = self.sessions_planned - self.sessions_used
+        return [
+            f"Package: {self.sessions_planned} sessions, {self.total} {currency}",
+            f"Used: {self.sessions_used} sessions, {self.drawn} {currency}",
+            f"Unused: {unused} sessions, {self.credited} {currency} (credit note)",
+            f"Paid: {self.paid} {currency}",
+            f"Paid beyond the sessions used: {self.paid} - {self.drawn} = "
+            f"{self.paid - self.drawn} {currency}",
+            f"Given back: {self.given_back} {currency}"
+            if self.given_back
+            else f"Kept in the patient's favour: {self.in_favour} {currency}",
+        ]
+
+
+def preview_settlement(package: Invoice) -> Settlement:
+    """What ending the course now would do, before anything is written."""
+    figures = balance_of(package)
+    used = package.drawdowns.count()
+    unused_value = figures.total - figures.credited - figures.drawn
+    paid = figures.paid - figures.refunded
+    beyond = max(paid - figures.drawn, ZERO)
+    return Settlement(
+        total=figures.total,
+        sessions_planned=package.course.sessions_planned,
+        sessions_used=used,
+        drawn=figures.drawn,
+        credited=max(unused_value, ZERO),
+        paid=paid,
+        given_back=beyond,
+        in_favour=ZERO,
+    )
+
+
+@transaction.atomic
+def end_course_early(
+    course: Course,
+    *,
+    actor: User,
+    refund_by: str = "",
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Settlement:
+    """Settle the package of a course that ends before its last session: the unused sessions are
+    credited off it, and what was paid beyond the sessions used is refunded by `refund_by` (a
+    payment method), or, with no method, kept in the patient's favour (a negative balance)."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise payments.PaymentRefused("Say why the course ends early.")
+    package = package_of(course)
+    if package is None:
+        raise payments.PaymentRefused("This course was not paid ahead.")
+    still_booked = course.appointments.filter(
+        status__in=[Status.REQUESTED, Status.CONFIRMED, Status.CHECKED_IN]
+    )
+    if still_booked.exists():
+        raise payments.PaymentRefused(
+            "Sessions of this course are still booked: cancel them first, then end the course."
+        )
+    plan = preview_settlement(package)
+    if plan.credited > 0:
+        payments.issue_credit_note(
+            package,
+            amount=plan.credited,
+            reason=f"Course ended early, {plan.sessions_planned - plan.sessions_used} sessions "
+            f"unused: {reason}",
+            actor=actor,
+            now=now,
+        )
+    given_back = ZERO
+    if refund_by and plan.given_back > 0:
+        payments.refund(
+            package,
+            amount=plan.given_back,
+            method=refund_by,
+            reason=f"Course ended early: {reason}",
+            actor=actor,
+            now=now,
+        )
+        given_back = plan.given_back
+    after = balance_of(package).balance
+    return Settlement(
+        total=plan.total,
+        sessions_planned=plan.sessions_planned,
+        sessions_used=plan.sessions_used,
+        drawn=plan.drawn,
+        credited=plan.credited,
+        paid=plan.paid,
+        given_back=given_back,
+        in_favour=max(-after, ZERO),
+    )

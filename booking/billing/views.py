@@ -1,0 +1,313 @@
+"""Pages of money: an invoice (with payment, refund and waiver at the desk), check-out from an
+appointment, a patient's invoices (for the patient, and their balance for staff). Every object is
+fetched through `booking.billing.access` and every read of an invoice is access-logged."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from booking import access as booking_access
+from booking import services
+from booking.billing import access as billing_access
+from booking.billing import payments
+from booking.billing.checkout import check_out
+from booking.billing.forms import (
+    CheckOutForm,
+    EndCourseForm,
+    PayAheadForm,
+    PaymentForm,
+    RefundForm,
+    WaiveForm,
+)
+from booking.billing.ledger import balance_of, with_balances
+from booking.billing.models import Invoice
+from booking.billing.packages import end_course_early, pay_course_ahead
+from booking.billing.receipts import email_receipt
+from clinic import access
+from clinic.audit import log_access, record_access
+from clinic.models import AccessLog, Role
+
+takes_payments = access.role_required(Role.FRONT_DESK, Role.MANAGER)
+# Practitioners see a patient's balance, never the invoices (their lines name the services).
+sees_invoices = access.role_required(Role.PATIENT, Role.FRONT_DESK, Role.MANAGER)
+
+
+def invoice_url(invoice: Invoice) -> str:
+    return reverse("billing:invoice_detail", args=[invoice.pk])
+
+
+def _invoice_page(request, invoice: Invoice, *, status: int = 200, **forms):
+    figures = balance_of(invoice)
+    is_patient = request.user.role == Role.PATIENT
+    takes = request.user.role in billing_access.TAKES_PAYMENTS
+    context = {
+        "invoice": invoice,
+        "figures": figures,
+        "lines": invoice.lines.select_related("practitioner__user", "service"),
+        "payments": invoice.payments.all(),
+        "credit_notes": invoice.credit_notes.all(),
+        "events": None if is_patient else invoice.events.select_related("actor"),
+        "drawdowns": invoice.drawdowns.select_related("appointment"),
+        "is_patient": is_patient,
+        "payment_form": forms.get("payment_form")
+        or (
+            PaymentForm(initial={"amount": figures.balance})
+            if takes and figures.balance > 0
+            else None
+        ),
+        "refund_form": forms.get("refund_form")
+        or (RefundForm() if takes and figures.refundable > 0 else None),
+        "waive_form": forms.get("waive_form")
+        or (WaiveForm() if request.user.role == Role.MANAGER and figures.balance > 0 else None),
+    }
+    return render(request, "billing/invoice_detail.html", context, status=status)
+
+
+@sees_invoices
+@require_safe
+def invoice_detail(request, pk: int):
+    invoice = billing_access.get_visible_invoice(request.user, pk)
+    log_access(request, invoice)
+    return _invoice_page(request, invoice)
+
+
+def _refused(request, invoice, form, field: str, error: Exception):
+    form.add_error(field, str(error))
+    return _invoice_page(request, invoice, status=422, **{f"{_form_name(form)}": form})
+
+
+def _form_name(form) -> str:
+    return {PaymentForm: "payment_form", RefundForm: "refund_form", WaiveForm: "waive_form"}[
+        type(form)
+    ]
+
+
+@takes_payments
+@require_POST
+def invoice_pay(request, pk: int):
+    invoice = billing_access.get_visible_invoice(request.user, pk)
+    form = PaymentForm(request.POST)
+    if not form.is_valid():
+        return _invoice_page(request, invoice, status=422, payment_form=form)
+    try:
+        with transaction.atomic():
+            payments.take_payment(
+                invoice,
+                amount=form.cleaned_data["amount"],
+                method=form.cleaned_data["method"],
+                actor=request.user,
+            )
+            if request.POST.get("email_receipt"):
+                email_receipt(invoice, now=timezone.now())
+    except payments.PaymentRefused as refused:
+        return _refused(request, invoice, form, "amount", refused)
+    record_access(
+        actor=request.user,
+        patient=invoice.patient,
+        record=invoice,
+        action=AccessLog.Action.CHANGE,
+        request=request,
+    )
+    messages.success(
+        request, f"Payment of {form.cleaned_data['amount']} {invoice.currency} recorded."
+    )
+    return redirect(invoice_url(invoice))
+
+
+@takes_payments
+@require_POST
+def invoice_refund(request, pk: int):
+    invoice = billing_access.get_visible_invoice(request.user, pk)
+    form = RefundForm(request.POST)
+    if not form.is_valid():
+        return _invoice_page(request, invoice, status=422, refund_form=form)
+    try:
+        payments.refund(
+            invoice,
+            amount=form.cleaned_data["amount"],
+            method=form.cleaned_data["method"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+    except payments.PaymentRefused as refused:
+        return _refused(request, invoice, form, "amount", refused)
+    record_access(
+        actor=request.user,
+        patient=invoice.patient,
+        record=invoice,
+        action=AccessLog.Action.CHANGE,
+        request=request,
+    )
+    messages.success(
+        request, f"Refund of {form.cleaned_data['amount']} {invoice.currency} recorded."
+    )
+    return redirect(invoice_url(invoice))
+
+
+@access.manager_required
+@require_POST
+def invoice_waive(request, pk: int):
+    invoice = billing_access.get_visible_invoice(request.user, pk)
+    form = WaiveForm(request.POST)
+    if not form.is_valid():
+        return _invoice_page(request, invoice, status=422, waive_form=form)
+    try:
+        note = payments.waive_fee(
+            invoice, actor=request.user, reason=form.cleaned_data["reason"], request=request
+        )
+    except payments.PaymentRefused as refused:
+        return _refused(request, invoice, form, "reason", refused)
+    messages.success(request, f"{note.amount} {invoice.currency} waived: a credit note was issued.")
+    return redirect(invoice_url(invoice))
+
+
+@takes_payments
+@require_POST
+def appointment_checkout(request, pk: int):
+    """Check-out from the appointment's page: complete, invoice, payment, receipt."""
+    appointment = booking_access.get_visible_appointment(request.user, pk)
+    back = reverse("booking:appointment_detail", args=[appointment.pk])
+    form = CheckOutForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(back)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        messages.error(request, "The form was out of date; here is the appointment as it is now.")
+        return redirect(back)
+    try:
+        done = check_out(
+            appointment,
+            actor=request.user,
+            amount=form.cleaned_data["amount"],
+            method=form.cleaned_data["method"],
+            email=form.cleaned_data["email_receipt"],
+            expected_version=version,
+        )
+    except (services.BookingError, payments.PaymentRefused) as refused:
+        messages.error(request, str(refused))
+        return redirect(back)
+    log_access(request, done.appointment, "change")
+    if done.invoice is None:
+        messages.warning(
+            request,
+            f"{appointment.patient.full_name} is checked out; no fee is set for this service "
+            "here, so no invoice was issued.",
+        )
+        return redirect(back)
+    paid = f", {done.payment.amount} {done.invoice.currency} paid" if done.payment else ""
+    messages.success(request, f"Checked out: {done.invoice.display_number}{paid}.")
+    return redirect(invoice_url(done.invoice))
+
+
+@access.patient_required
+@require_safe
+def my_invoices(request):
+    patient = access.own_patient_record(request.user)
+    invoices = list(
+        with_balances(Invoice.objects.filter(patient=patient)).select_related("location", "service")
+    )
+    return render(request, "billing/my_invoices.html", {"invoices": invoices})
+
+
+@access.staff_required
+@require_safe
+def patient_account(request, patient_pk: int):
+    """A patient's money for staff: what they owe, and (except for practitioners, who see the
+    balance alone) their invoices."""
+    patient = access.get_visible_patient(request.user, patient_pk)
+    if not billing_access.sees_balance_of(request.user, patient):
+        raise Http404("No such patient among yours.")
+    invoices = list(
+        with_balances(Invoice.objects.filter(patient=patient)).select_related("location", "service")
+    )
+    record_access(
+        actor=request.user, patient=patient, record_type="billing.account", request=request
+    )
+    show_invoices = billing_access.sees_invoices_of(request.user, patient)
+    return render(
+        request,
+        "billing/patient_account.html",
+        {
+            "patient": patient,
+            "owed": _owed_by_currency(invoices),
+            "invoices": invoices if show_invoices else None,
+        },
+    )
+
+
+def _owed_by_currency(invoices) -> list[tuple[str, object]]:
+    owed: dict[str, object] = {}
+    for invoice in invoices:
+        owed[invoice.currency] = owed.get(invoice.currency, 0) + invoice.balance
+    return sorted(owed.items())
+
+
+def _form_errors(request, form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+
+
+@takes_payments
+@require_POST
+def course_pay_ahead(request, pk: int):
+    """Invoice a course as a package (and take what is paid now), from the course's page."""
+    course = booking_access.get_visible_course(request.user, pk)
+    back = reverse("booking:course_detail", args=[course.pk])
+    form = PayAheadForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(back)
+    try:
+        package = pay_course_ahead(
+            course,
+            actor=request.user,
+            amount=form.cleaned_data["amount"],
+            method=form.cleaned_data["method"],
+        )
+    except payments.PaymentRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(back)
+    log_access(request, package, AccessLog.Action.CREATE)
+    messages.success(request, f"The course is invoiced as a package: {package.display_number}.")
+    return redirect(back)
+
+
+@takes_payments
+@require_POST
+def course_end_early(request, pk: int):
+    """Settle a course's package when it ends early: the arithmetic is shown in the message."""
+    course = booking_access.get_visible_course(request.user, pk)
+    back = reverse("booking:course_detail", args=[course.pk])
+    form = EndCourseForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(back)
+    try:
+        settled = end_course_early(
+            course,
+            actor=request.user,
+            refund_by=form.cleaned_data["refund_by"],
+            reason=form.cleaned_data["reason"],
+        )
+    except payments.PaymentRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(back)
+    record_access(
+        actor=request.user,
+        patient=course.patient,
+        record=course,
+        action=AccessLog.Action.CHANGE,
+        request=request,
+    )
+    currency = Invoice.objects.filter(course=course).values_list("currency", flat=True).first()
+    messages.success(request, "Course settled. " + "; ".join(settled.lines(currency or "")))
+    return redirect(back)

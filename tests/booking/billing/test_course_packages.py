@@ -1,0 +1,157 @@
+"""A course paid ahead: one package invoice, each completed session drawn from it (no invoice of
+its own), a cancelled session never drawn, and a course that ends early settled with its
+arithmetic: unused sessions credited, what was paid beyond the sessions used given back or kept
+in the patient's favour."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from booking import services
+from booking.billing import payments
+from booking.billing.ledger import balance_of
+from booking.billing.models import Invoice, InvoiceKind, SessionDrawdown
+from booking.billing.packages import end_course_early, pay_course_ahead
+from booking.models import Status
+from tests.booking.factories import a_course
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def course(billed, patient):
+    """Four weekly 30-minute sessions, the first three weeks ago, all checked in... as far as the
+    test moves them; booked as confirmed."""
+    first = timezone.now() - dt.timedelta(days=21)
+    return a_course(billed, patient, statuses=[Status.CONFIRMED] * 4, first_start=first)
+
+
+def _sessions(course):
+    return list(course.appointments.order_by("session_number"))
+
+
+def _complete(session, actor):
+    services.change_status(session, to=Status.CHECKED_IN, actor=actor, now=session.starts_at)
+    services.change_status(session, to=Status.COMPLETED, actor=actor, now=session.ends_at)
+
+
+@pytest.fixture
+def consent_ok(monkeypatch):
+    monkeypatch.setattr("booking.gates.consent_is_current", lambda patient: True)
+
+
+def test_a_paid_ahead_course_draws_each_completed_session_and_never_a_cancelled_one(
+    course, front_desk, consent_ok
+):
+    package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
+    assert (package.kind, package.total, package.lines.get().quantity) == (
+        InvoiceKind.COURSE_PACKAGE,
+        Decimal("380.00"),
+        4,
+    )
+    one, two, three, four = _sessions(course)
+    for session in (one, two, three):
+        _complete(session, front_desk)
+    services.cancel_appointment(
+        four, by="patient", actor=front_desk, reason="Feeling better", offer_to_waitlist=False
+    )
+    assert Invoice.objects.filter(kind=InvoiceKind.VISIT).count() == 0
+    assert list(SessionDrawdown.objects.values_list("amount", flat=True)) == [Decimal("95.00")] * 3
+    figures = balance_of(package)
+    assert (figures.drawn, figures.balance) == (Decimal("285.00"), Decimal("0.00"))
+
+
+def test_a_course_ended_early_is_refunded_with_the_arithmetic_shown(course, front_desk, consent_ok):
+    package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
+    one, two, three, four = _sessions(course)
+    _complete(one, front_desk)
+    _complete(two, front_desk)
+    with pytest.raises(payments.PaymentRefused, match="still booked"):
+        end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
+    for session in (three, four):
+        services.cancel_appointment(
+            session, by="patient", actor=front_desk, reason="Better", offer_to_waitlist=False
+        )
+    settled = end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
+    assert settled.lines("CAD") == [
+        "Package: 4 sessions, 380.00 CAD",
+        "Used: 2 sessions, 190.00 CAD",
+        "Unused: 2 sessions, 190.00 CAD (credit note)",
+        "Paid: 380.00 CAD",
+        "Paid beyond the sessions used: 380.00 - 190.00 = 190.00 CAD",
+        "Given back: 190.00 CAD",
+    ]
+    figures = balance_of(package)
+    assert (figures.credited, figures.refunded, figures.balance) == (
+        Decimal("190.00"),
+        Decimal("190.00"),
+        Decimal("0.00"),
+    )
+
+
+def test_a_course_ended_early_can_leave_the_money_in_the_patients_favour(
+    course, front_desk, consent_ok
+):
+    package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="cash")
+    one, *rest = _sessions(course)
+    _complete(one, front_desk)
+    for session in rest:
+        services.cancel_appointment(
+            session, by="clinic", actor=front_desk, reason="Moved away", offer_to_waitlist=False
+        )
+    settled = end_course_early(course, actor=front_desk, reason="Moved away")
+    assert settled.lines("CAD")[-1] == "Kept in the patient's favour: 285.00 CAD"
+    assert balance_of(package).balance == Decimal("-285.00")
+
+
+def test_shares_that_do_not_divide_evenly_leave_the_rounding_to_the_last_session(
+    billed, patient, front_desk, consent_ok
+):
+    """Six sessions at 33.33 with 13% tax: 199.98 + 26.00 = 225.98, which six does not divide."""
+    from booking.billing import world as billing_world
+
+    billing_world.terms(
+        billed.location, currency="CAD", tax_exempt=False, tax_rate="0.13", tax_label="HST 13%"
+    )
+    billing_world.fee(billed.location, billed.needling, "33.33", minutes=20)
+    first = timezone.now() - dt.timedelta(days=30)
+    course = a_course(
+        billed,
+        patient,
+        statuses=[Status.CONFIRMED] * 6,
+        first_start=first,
+        minutes=20,
+        interval=dt.timedelta(days=5),
+    )
+    package = pay_course_ahead(course, actor=front_desk)
+    assert (package.subtotal, package.tax, package.total) == (
+        Decimal("199.98"),
+        Decimal("26.00"),
+        Decimal("225.98"),
+    )
+    for session in _sessions(course):
+        _complete(session, front_desk)
+    shares = list(SessionDrawdown.objects.order_by("id").values_list("amount", flat=True))
+    assert shares == [Decimal("37.66")] * 5 + [Decimal("37.68")]
+    assert sum(shares) == package.total
+
+
+def test_the_course_page_offers_the_package_and_the_desk_pays_it(course, front_desk, login):
+    browser = login(front_desk)
+    page = browser.get(reverse("booking:course_detail", args=[course.pk])).content.decode()
+    assert "Invoice the course as a package" in page
+    response = browser.post(
+        reverse("billing:course_pay_ahead", args=[course.pk]),
+        {"amount": "100.00", "method": "e_transfer"},
+        follow=True,
+    )
+    package = Invoice.objects.get(course=course, kind=InvoiceKind.COURSE_PACKAGE)
+    assert f"invoiced as a package: {package.display_number}" in response.content.decode()
+    assert balance_of(package).balance == Decimal("280.00")
+    again = browser.post(reverse("billing:course_pay_ahead", args=[course.pk]), follow=True)
+    assert "already paid ahead" in again.content.decode()

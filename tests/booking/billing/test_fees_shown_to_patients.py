@@ -1,0 +1,77 @@
+"""The cancellation policy's fees are shown to the patient before they book, and when cancelling
+now would be late (and whether a first offence would be waived)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.billing import world as billing_world
+from booking.billing.notices import late_cancel_notice, policy_notice
+from booking.models import Status
+from tests.booking.factories import a_placed_hold, an_appointment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_policy_reads_in_one_sentence_with_the_currency(billed):
+    assert policy_notice(billed.location) == (
+        "You can cancel free of charge until 24 hours before; a later cancellation costs "
+        "40.00 CAD; missing the appointment costs 60.00 CAD. Your first late cancellation or "
+        "missed appointment here is not charged."
+    )
+
+
+def test_a_location_that_charges_nothing_says_nothing(clinic):
+    assert policy_notice(clinic.location) == ""
+    billing_world.cancellation_policy(clinic.location)
+    assert policy_notice(clinic.location) == ""
+
+
+def test_the_patient_sees_the_policy_before_requesting(billed, patient, login):
+    from tests.booking.conftest import next_weekday
+
+    hold = a_placed_hold(billed, patient, next_weekday(billed.location, 2, 10))
+    page = login(patient.user).get(reverse("booking:request_confirm", args=[hold.pk]))
+    assert "a later cancellation costs 40.00 CAD" in page.content.decode()
+
+
+def test_cancelling_late_says_what_it_costs_and_whether_it_is_waived(billed, patient):
+    policy = billed.location.cancellation_policy
+    soon = an_appointment(
+        billed, patient, timezone.now() + dt.timedelta(hours=5), status=Status.CONFIRMED
+    )
+    assert late_cancel_notice(soon, timezone.now()).endswith(
+        "costs 40.00 CAD, but not this time: it would be your first late cancellation here."
+    )
+    policy.first_offence_waived = False
+    policy.save()
+    assert late_cancel_notice(soon, timezone.now()).endswith("costs 40.00 CAD.")
+    later = an_appointment(
+        billed,
+        patient,
+        timezone.now() + dt.timedelta(days=3),
+        status=Status.CONFIRMED,
+        room=billed.rooms[1],
+    )
+    assert late_cancel_notice(later, timezone.now()) == ""
+
+
+def test_the_cancel_page_warns_when_the_policy_notice_is_longer_than_the_online_one(
+    billed, patient, login
+):
+    """Online cancelling closes 24 hours before; a 48-hour policy charges before that."""
+    billing_world.cancellation_policy(
+        billed.location, late_cancellation_fee="40.00", notice_hours=48, first_offence_waived=False
+    )
+    visit = an_appointment(
+        billed, patient, timezone.now() + dt.timedelta(hours=30), status=Status.CONFIRMED
+    )
+    page = login(patient.user).get(reverse("booking:appointment_cancel", args=[visit.pk]))
+    html = page.content.decode()
+    assert "less than 48 hours before your appointment: cancelling now costs 40.00 CAD." in html
+    detail = login(patient.user).get(reverse("booking:appointment_detail", args=[visit.pk]))
+    assert "cancelling now costs 40.00 CAD" in detail.content.decode()

@@ -1,0 +1,167 @@
+"""Payments at the desk: whole or partial, by any method, never more than owed; refunds never more
+than paid (the database refuses it too); the form says what is wrong on the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from booking import services
+from booking.billing import payments
+from booking.billing.ledger import balance_of
+from booking.billing.models import Invoice, Payment, PaymentKind, PaymentMethod, PaymentStatus
+from booking.models import Status
+from clinic.models import AccessLog
+from tests.booking.factories import an_appointment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def invoice(billed, patient, practitioner):
+    visit = an_appointment(
+        billed, patient, timezone.now() - dt.timedelta(hours=2), status=Status.CHECKED_IN
+    )
+    services.change_status(visit, to=Status.COMPLETED, actor=practitioner.user)
+    return Invoice.objects.get(appointment=visit)
+
+
+def test_partial_payments_by_different_methods_add_up_to_the_balance(invoice, front_desk):
+    payments.take_payment(invoice, amount="50.00", method=PaymentMethod.DEBIT, actor=front_desk)
+    assert balance_of(invoice).balance == Decimal("70.00")
+    payments.take_payment(invoice, amount="70", method=PaymentMethod.CASH, actor=front_desk)
+    figures = balance_of(invoice)
+    assert (figures.paid, figures.balance) == (Decimal("120.00"), Decimal("0.00"))
+    cash = Payment.objects.get(method=PaymentMethod.CASH)
+    assert (cash.processor, cash.status, cash.received_on) == (
+        "desk",
+        PaymentStatus.SUCCEEDED,
+        invoice.location.today(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("120.01", "120.00 CAD left to pay"), ("0", "above zero"), ("abc", "such as 45.00")],
+)
+def test_a_payment_more_than_owed_or_not_an_amount_is_refused(invoice, front_desk, amount, message):
+    with pytest.raises(payments.PaymentRefused, match=message):
+        payments.take_payment(invoice, amount=amount, method="cash", actor=front_desk)
+    assert not Payment.objects.exists()
+
+
+def test_a_refund_gives_back_at_most_what_was_paid(invoice, front_desk):
+    payments.take_payment(invoice, amount="120.00", method="card", actor=front_desk)
+    payments.refund(invoice, amount="20.00", method="card", reason="Overcharged", actor=front_desk)
+    assert balance_of(invoice).balance == Decimal("20.00")
+    with pytest.raises(payments.PaymentRefused, match="Only 100.00 CAD was paid"):
+        payments.refund(invoice, amount="100.01", method="card", reason="x", actor=front_desk)
+
+
+def test_the_database_refuses_refunds_beyond_what_was_paid_and_changes_to_payments(
+    invoice, front_desk
+):
+    paid = payments.take_payment(invoice, amount="30.00", method="cash", actor=front_desk)
+    with pytest.raises(IntegrityError, match="would exceed what was paid"):
+        with transaction.atomic():
+            Payment.objects.create(
+                invoice=invoice,
+                kind=PaymentKind.REFUND,
+                method="cash",
+                amount=Decimal("30.01"),
+                received_on=invoice.issued_on,
+            )
+    for statement in (
+        "UPDATE billing_payment SET amount = 1 WHERE id = %s",
+        "DELETE FROM billing_payment WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="a recorded payment never changes"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statement, [paid.pk])
+
+
+def test_a_processors_pending_payment_gets_its_answer_once(invoice, front_desk):
+    """How a card processor would plug in: a pending payment with the processor's reference,
+    whose status its answer sets; the same reference is never recorded twice."""
+    pending = payments.take_payment(
+        invoice,
+        amount="120.00",
+        method="card",
+        actor=front_desk,
+        processor="stripe",
+        processor_reference="pi_123",
+        status=PaymentStatus.PENDING,
+    )
+    assert balance_of(invoice).balance == Decimal("120.00")  # not received yet
+    Payment.objects.filter(pk=pending.pk).update(status=PaymentStatus.SUCCEEDED)
+    assert balance_of(invoice).balance == Decimal("0.00")
+    with pytest.raises(DatabaseError, match="never changes"):
+        with transaction.atomic():
+            Payment.objects.filter(pk=pending.pk).update(status=PaymentStatus.FAILED)
+
+
+def test_the_desk_takes_a_payment_on_the_invoice_page_and_it_is_logged(invoice, front_desk, login):
+    browser = login(front_desk)
+    page = browser.get(reverse("billing:invoice_detail", args=[invoice.pk]))
+    assert "Balance due: 120.00" in page.content.decode()
+    response = browser.post(
+        reverse("billing:invoice_pay", args=[invoice.pk]),
+        {"amount": "45.00", "method": "debit"},
+        follow=True,
+    )
+    assert "Payment of 45.00 CAD recorded." in response.content.decode()
+    assert balance_of(invoice).balance == Decimal("75.00")
+    actions = set(
+        AccessLog.objects.filter(actor=front_desk, record_type="billing.invoice").values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == {"view", "change"}
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("12,50", "Enter an amount such as 45.00."),
+        ("-3", "Enter an amount above zero."),
+        ("1.001", "to the cent"),
+        ("500.00", "120.00 CAD left to pay"),
+    ],
+)
+def test_a_wrong_amount_is_said_on_the_field_never_a_500(
+    invoice, front_desk, login, amount, message
+):
+    response = login(front_desk).post(
+        reverse("billing:invoice_pay", args=[invoice.pk]), {"amount": amount, "method": "cash"}
+    )
+    assert response.status_code == 422
+    assert message in str(response.context["payment_form"].errors["amount"])
+    assert not Payment.objects.exists()
+
+
+def test_a_patient_sees_their_invoices_and_balance(invoice, patient, login, front_desk):
+    payments.take_payment(invoice, amount="20.00", method="cash", actor=front_desk)
+    page = login(patient.user).get(reverse("billing:my_invoices")).content.decode()
+    assert invoice.display_number in page and "100.00 due" in page
+
+
+def test_the_invoices_list_takes_a_fixed_number_of_queries(
+    billed, patient, practitioner, login, django_assert_num_queries
+):
+    browser = login(patient.user)
+    browser.get(reverse("billing:my_invoices"))  # warm the session
+    for hours in (30, 20, 10):
+        visit = an_appointment(
+            billed,
+            patient,
+            timezone.now() - dt.timedelta(hours=hours),
+            status=Status.CHECKED_IN,
+        )
+        services.change_status(visit, to=Status.COMPLETED, actor=practitioner.user)
+    with django_assert_num_queries(4):
+        browser.get(reverse("billing:my_invoices"))
