@@ -1,0 +1,49 @@
+"""PDF documents (receipts for insurers, superbills, year-end statements), rendered by WeasyPrint
+from the Django templates in `templates/billing/documents/`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.template.loader import render_to_string
+
+from booking.billing import documents
+from booking.billing.models import Invoice
+from clinic.models import Patient
+
+
+@dataclass(frozen=True)
+class Pdf:
+    filename: str
+    content: bytes
+
+
+def render_pdf(template_name: str, context: dict) -> bytes:
+    """`template_name` rendered to a PDF. The documents carry their own styles; nothing outside
+    them is fetched (no file:// or network), so a name typed into a record cannot make the
+    renderer read the server's files."""
+    from weasyprint import HTML  # imported when a document is made: it loads Pango, slow at start
+    from weasyprint.urls import URLFetcher
+
+    html = render_to_string(template_name, context)
+    fetcher = URLFetcher(allowed_protocols=["data"])
+    return HTML(string=html, url_fetcher=fetcher).write_pdf()
+
+
+def receipt_pdf(invoice: Invoice) -> Pdf:
+    receipt = documents.receipt(invoice)
+    return Pdf(receipt.filename, render_pdf("billing/documents/receipt.html", {"doc": receipt}))
+
+
+def superbill_pdf(invoice: Invoice) -> Pdf:
+    superbill = documents.superbill(invoice)
+    return Pdf(
+        superbill.filename, render_pdf("billing/documents/superbill.html", {"doc": superbill})
+    )
+
+
+def statement_pdf(patient: Patient, year: int) -> Pdf:
+    statement = documents.year_end_statement(patient, year)
+    return Pdf(
+        statement.filename, render_pdf("billing/documents/statement.html", {"doc": statement})
+    )

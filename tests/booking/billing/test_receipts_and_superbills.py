@@ -1,0 +1,127 @@
+"""Receipts for insurers, superbills and year-end statements, read back from the PDF: the clinic,
+the patient, each service's date and what was done, what was paid, the practitioner's
+registration; for a US location the NPI, EIN, place of service, ICD-10-CM and CPT codes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from booking.billing import documents, pdf
+from booking.billing import world as billing_world
+from booking.billing.invoicing import invoice_visit
+from booking.billing.payments import refund, take_payment
+from booking.models import Appointment, Status
+from tests.booking.billing.conftest import pdf_text
+from tests.intake.factories import session_note, sign_note_now, signed_assessment
+
+pytestmark = pytest.mark.django_db
+
+THREE_MUSCLES = [
+    {"muscle": "soleus", "side": "right", "needles": 2, "twitch": True},
+    {"muscle": "gastrocnemius", "side": "right", "needles": 2, "twitch": False},
+    {"muscle": "flexor_digitorum_brevis", "side": "right", "needles": 1, "twitch": True},
+]
+BOTH_SOLEUS = [
+    {"muscle": "soleus", "side": "right", "needles": 2, "twitch": True},
+    {"muscle": "soleus", "side": "right", "needles": 1, "twitch": False},
+    {"muscle": "soleus", "side": "left", "needles": 2, "twitch": True},
+]
+
+
+def test_a_receipt_names_clinic_patient_service_payment_and_registered_practitioner(
+    paid_visit, patient
+):
+    document = pdf.receipt_pdf(paid_visit)
+    assert document.filename == f"receipt-{paid_visit.display_number}.pdf"
+    text = pdf_text(document.content)
+    location = paid_visit.location
+    assert "Receipt for your insurer" in text
+    assert "Stride Clinics" in text and location.street_address in text
+    assert patient.full_name in text
+    assert f"{paid_visit.issued_on:%-d %b %Y}" in text
+    assert "Initial assessment (60 min)" in text
+    assert "120.00" in text and "Amount paid" in text and "100.00 CAD" in text
+    assert "Balance owing: 20.00 CAD" in text
+    practitioner = paid_visit.practitioner
+    assert f"{practitioner.name}, Physiotherapist" in text
+    assert "Registration R14582, College of Physiotherapists of Ontario" in text
+
+
+def test_a_location_without_an_ein_offers_no_superbill(paid_visit):
+    assert not documents.offers_superbill(paid_visit)
+    with pytest.raises(documents.NoSuperbill):
+        documents.superbill(paid_visit)
+
+
+@pytest.mark.parametrize(
+    ("muscles", "count", "code"), [(THREE_MUSCLES, 3, "20561"), (BOTH_SOLEUS, 2, "20560")]
+)
+def test_a_superbill_codes_the_diagnosis_and_the_needling_by_muscles_needled(
+    registered, patient, front_desk, muscles, count, code
+):
+    location = registered.location
+    location.tax_id = "52-1234567"
+    location.save()
+    billing_world.terms(location, currency="USD")
+    practitioner = registered.practitioner
+    practitioner.npi = "1234567893"
+    practitioner.registered_with = "md_bpte"
+    practitioner.registration_number = "PT23871"
+    practitioner.profession = "physical_therapist"
+    practitioner.save()
+    assessment = signed_assessment(
+        patient, practitioner, diagnosis="plantar_fasciitis", diagnosis_side="both"
+    )
+    note = sign_note_now(session_note(assessment, 1, location=location, muscles_needled=muscles))
+    visit = Appointment.objects.get(pk=note.appointment_id)
+    assert visit.status == Status.COMPLETED
+    invoice = invoice_visit(visit, actor=front_desk)
+    take_payment(invoice, amount=invoice.total, method="card", actor=front_desk)
+
+    document = pdf.superbill_pdf(invoice)
+    assert document.filename == f"superbill-{invoice.display_number}.pdf"
+    text = pdf_text(document.content)
+    assert "Superbill" in text and patient.full_name in text
+    assert "NPI 1234567893" in text
+    assert "52-1234567" in text and "11 (office)" in text
+    assert "M72.2" in text and "Plantar fasciitis, both" in text
+    assert code in text and f"{count} muscles needled" in text
+    assert "PT23871, Maryland Board of Physical Therapy Examiners" in text
+    assert f"{visit.local_starts_at:%m/%d/%Y}" in text
+    assert f"{invoice.total} USD" in text
+
+
+def test_another_diagnosis_is_written_out_for_the_practitioner_to_code(patient, practitioner):
+    assessment = signed_assessment(
+        patient, practitioner, diagnosis="other", diagnosis_other="Heel spur"
+    )
+    assert documents.diagnosis_codes(assessment) == [("", "Heel spur")]
+    assert documents.diagnosis_codes(None) == []
+
+
+def test_needling_codes_by_muscle_count():
+    assert [documents.needling_code(n) for n in (0, 1, 2, 3, 7)] == [
+        "",
+        "20560",
+        "20560",
+        "20561",
+        "20561",
+    ]
+
+
+def test_a_year_end_statement_lists_the_years_payments_less_refunds(
+    paid_visit, patient, front_desk
+):
+    year = paid_visit.issued_on.year
+    refund(paid_visit, amount="10.00", method="debit", actor=front_desk, reason="Overcharged")
+    statement = documents.year_end_statement(patient, year)
+    assert statement.totals == {"CAD": Decimal("90.00")}
+    text = pdf_text(pdf.statement_pdf(patient, year).content)
+    assert f"Year-end statement {year}" in text and patient.full_name in text
+    assert paid_visit.display_number in text and "Initial assessment (60 min)" in text
+    assert "Total paid in" in text and "90.00 CAD" in text
+    assert "(refund)" in text
+    empty = pdf_text(pdf.statement_pdf(patient, year - 1).content)
+    assert f"No payments were received in {year - 1}." in empty
