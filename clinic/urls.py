@@ -47,6 +47,7 @@ urlpatterns = [
     path("intake/", include("intake.urls")),
     path("", include("booking.urls")),
     path("", include("booking.billing.urls")),
+    path("", include("booking.billing.document_urls")),
     # Before Django's own: the same name and address, with the old password throttled.
     path("accounts/password_change/", views.PasswordChange.as_view(), name="password_change"),
     # Before Django's own: a new password set from the emailed link lifts the account's lock.

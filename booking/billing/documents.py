@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from booking.billing.ledger import ZERO, Balance, balance_of
 from booking.billing.models import Invoice, InvoiceLine, Payment, PaymentKind, PaymentStatus
@@ -307,10 +307,16 @@ class YearEndStatement:
         return f"statement-{self.year}-{self.patient_name.lower().replace(' ', '-')}.pdf"
 
 
-def year_end_statement(patient: Patient, year: int) -> YearEndStatement:
+def year_end_statement(
+    patient: Patient, year: int, *, invoices: QuerySet[Invoice] | None = None
+) -> YearEndStatement:
+    """`patient`'s payments received in `year`; only on `invoices` when given (the front desk's
+    statement covers the invoices of their own locations, as their invoice pages do)."""
+    payments = Payment.objects.filter(invoice__patient=patient)
+    if invoices is not None:
+        payments = payments.filter(invoice__in=invoices)
     payments = (
-        Payment.objects.filter(
-            invoice__patient=patient,
+        payments.filter(
             status=PaymentStatus.SUCCEEDED,
             received_on__year=year,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 
 from booking.billing import documents
@@ -42,8 +43,8 @@ def superbill_pdf(invoice: Invoice) -> Pdf:
     )
 
 
-def statement_pdf(patient: Patient, year: int) -> Pdf:
-    statement = documents.year_end_statement(patient, year)
+def statement_pdf(patient: Patient, year: int, *, invoices: QuerySet[Invoice] | None = None) -> Pdf:
+    statement = documents.year_end_statement(patient, year, invoices=invoices)
     return Pdf(
         statement.filename, render_pdf("billing/documents/statement.html", {"doc": statement})
     )
