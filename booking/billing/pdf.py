@@ -4,6 +4,7 @@ from the Django templates in `templates/billing/documents/`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.mime.application import MIMEApplication
 
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
@@ -48,3 +49,23 @@ def statement_pdf(patient: Patient, year: int, *, invoices: QuerySet[Invoice] | 
     return Pdf(
         statement.filename, render_pdf("billing/documents/statement.html", {"doc": statement})
     )
+
+
+def receipt_attachment(notification_context: dict) -> MIMEApplication | None:
+    """The receipt PDF to attach to a receipt email, from the message's copy of the invoice
+    (`booking.billing.receipts`); None for a message queued before the copy named the invoice.
+    Drawn when the email is sent, so it shows the payments made by then."""
+    invoice_id = (notification_context.get("invoice") or {}).get("id")
+    invoice = (
+        Invoice.objects.select_related("location", "patient", "practitioner__user")
+        .filter(pk=invoice_id)
+        .first()
+        if invoice_id
+        else None
+    )
+    if invoice is None:
+        return None
+    document = receipt_pdf(invoice)
+    part = MIMEApplication(document.content, "pdf")
+    part.add_header("Content-Disposition", "attachment", filename=document.filename)
+    return part

@@ -7,12 +7,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from booking.billing import documents, pdf
 from booking.billing import world as billing_world
 from booking.billing.invoicing import invoice_visit
 from booking.billing.payments import refund, take_payment
-from booking.models import Appointment, Status
+from booking.models import Appointment, Notification, Status
+from booking.notifications.rendering import build_message
 from tests.booking.billing.conftest import pdf_text
 from tests.intake.factories import session_note, sign_note_now, signed_assessment
 
@@ -125,3 +127,25 @@ def test_a_year_end_statement_lists_the_years_payments_less_refunds(
     assert "(refund)" in text
     empty = pdf_text(pdf.statement_pdf(patient, year - 1).content)
     assert f"No payments were received in {year - 1}." in empty
+
+
+def test_the_receipt_email_at_check_out_carries_the_receipt_pdf(paid_visit, patient):
+    email = Notification.objects.get(kind=Notification.Kind.RECEIPT, patient=patient)
+    message = build_message(email, to=patient.email, now=timezone.now())
+    (attachment,) = [
+        part for part in message.attachments if part.get_content_type() == "application/pdf"
+    ]
+    assert attachment.get_filename() == f"receipt-{paid_visit.display_number}.pdf"
+    text = pdf_text(attachment.get_payload(decode=True))
+    assert paid_visit.display_number in text and "Registration R14582" in text
+    assert "The receipt for your insurer is attached as a PDF." in message.body
+
+
+def test_a_receipt_email_queued_before_it_named_the_invoice_goes_without_the_pdf(
+    paid_visit, patient
+):
+    email = Notification.objects.get(kind=Notification.Kind.RECEIPT, patient=patient)
+    del email.context["invoice"]["id"]
+    message = build_message(email, to=patient.email, now=timezone.now())
+    assert not [p for p in message.attachments if p.get_content_type() == "application/pdf"]
+    assert "attached as a PDF" not in message.body
