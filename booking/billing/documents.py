@@ -14,9 +14,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from booking.billing.invoicing import visit_description
 from booking.billing.ledger import ZERO, Balance, balance_of
 from booking.billing.models import Invoice, InvoiceLine, Payment, PaymentKind, PaymentStatus
-from clinic.models import Location, Patient, Practitioner, ServiceKind
+from clinic.models import Location, Patient, Practitioner
 from intake.clinical.models import AssessmentNote, SessionNote
 from intake.clinical.models.assessments import Diagnosis
 
@@ -90,6 +91,7 @@ class ServiceLine:
     procedure_code: str = ""
     units: int = 0
     muscles: int = 0
+    appointment_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class Receipt:
     tax: Decimal
     total: Decimal
     figures: Balance
+    # A course paid ahead: each session given and what it drew from the package.
+    sessions_given: list[ServiceLine]
 
     @property
     def amount_paid(self) -> Decimal:
@@ -129,6 +133,16 @@ class Superbill(Receipt):
     @property
     def filename(self) -> str:
         return f"superbill-{self.number}.pdf"
+
+    @property
+    def procedures(self) -> list[ServiceLine]:
+        """What the insurer reimburses: each session given (a course paid ahead bills the
+        sessions drawn so far, not the course), else the invoice's lines."""
+        return self.sessions_given or self.lines
+
+    @property
+    def procedures_total(self) -> Decimal:
+        return sum((line.amount for line in self.procedures), ZERO)
 
 
 def _lines(invoice: Invoice) -> list[InvoiceLine]:
@@ -155,8 +169,24 @@ def _receipt_fields(invoice: Invoice) -> dict:
                 description=line.description,
                 provider=Provider.of(line.practitioner),
                 amount=line.amount,
+                appointment_id=invoice.appointment_id,
             )
             for line in _lines(invoice)
+        ],
+        "sessions_given": [
+            ServiceLine(
+                date=drawn.appointment.local_starts_at.date(),
+                description=visit_description(drawn.appointment),
+                provider=Provider.of(drawn.appointment.practitioner),
+                amount=drawn.amount,
+                appointment_id=drawn.appointment_id,
+            )
+            for drawn in invoice.drawdowns.select_related(
+                "appointment__location",
+                "appointment__service",
+                "appointment__course",
+                "appointment__practitioner__user",
+            ).order_by("appointment__starts_at")
         ],
         "payments": [
             {
@@ -181,36 +211,31 @@ def offers_superbill(invoice: Invoice) -> bool:
 
 def superbill(invoice: Invoice) -> Superbill:
     """The superbill of `invoice`: the receipt, the provider's NPI, the tax id and place of
-    service, the ICD-10-CM diagnosis from the assessment and a CPT code per needling session."""
+    service, the ICD-10-CM diagnosis from the assessment and a CPT code per needling session (for
+    a course paid ahead, per session drawn from it)."""
     if not offers_superbill(invoice):
         raise NoSuperbill(f"{invoice.location} does not issue superbills.")
     fields = _receipt_fields(invoice)
     notes = _session_notes(invoice)
-    lines = []
-    for line, service_line in zip(_lines(invoice), fields["lines"], strict=True):
-        note = (
-            notes.get(line.date_of_service)
-            if line.service.kind == ServiceKind.DRY_NEEDLING
-            else None
-        )
-        if note is None:
-            lines.append(service_line)
-            continue
-        muscles = muscles_needled(note)
-        # One unit per session: the code itself says how many muscles.
-        lines.append(
-            replace(service_line, muscles=muscles, procedure_code=needling_code(muscles), units=1)
-            if muscles
-            else service_line
-        )
-    fields["lines"] = lines
-    assessment = _assessment_for(invoice, notes)
+    fields["lines"] = [_coded(line, notes.get(line.appointment_id)) for line in fields["lines"]]
+    fields["sessions_given"] = [
+        _coded(line, notes.get(line.appointment_id)) for line in fields["sessions_given"]
+    ]
     return Superbill(
         **fields,
         tax_id=invoice.location.tax_id,
         place_of_service=invoice.location.place_of_service,
-        diagnoses=diagnosis_codes(assessment),
+        diagnoses=diagnosis_codes(_assessment_for(invoice, notes)),
     )
+
+
+def _coded(line: ServiceLine, note: SessionNote | None) -> ServiceLine:
+    """`line` with the CPT code of the needling its session note records (one unit per session:
+    the code itself says how many muscles)."""
+    muscles = muscles_needled(note) if note is not None else 0
+    if not muscles:
+        return line
+    return replace(line, muscles=muscles, procedure_code=needling_code(muscles), units=1)
 
 
 def muscles_needled(note: SessionNote) -> int:
@@ -241,13 +266,13 @@ def diagnosis_codes(assessment: AssessmentNote | None) -> list[tuple[str, str]]:
     return []
 
 
-def _session_notes(invoice: Invoice) -> dict[dt.date, SessionNote]:
-    """The signed session notes of the invoice's visits, by the day the line was given."""
-    if invoice.appointment_id is None and invoice.course_id is None:
-        return {}
+def _session_notes(invoice: Invoice) -> dict[int, SessionNote]:
+    """The signed session notes of the invoice's visit (or of the sessions drawn from a course
+    paid ahead), by appointment."""
     appointment_ids = [invoice.appointment_id] if invoice.appointment_id else []
-    if invoice.course_id:
-        appointment_ids += list(invoice.drawdowns.values_list("appointment_id", flat=True))
+    appointment_ids += list(invoice.drawdowns.values_list("appointment_id", flat=True))
+    if not appointment_ids:
+        return {}
     notes = (
         SessionNote.objects.filter(
             patient_id=invoice.patient_id,
@@ -257,11 +282,10 @@ def _session_notes(invoice: Invoice) -> dict[dt.date, SessionNote]:
         .select_related("assessment", "location")
         .prefetch_related("amendments", "assessment__amendments")
     )
-    zone = invoice.location.zone
-    return {note.performed_at.astimezone(zone).date(): note for note in notes}
+    return {note.appointment_id: note for note in notes}
 
 
-def _assessment_for(invoice: Invoice, notes: dict[dt.date, SessionNote]) -> AssessmentNote | None:
+def _assessment_for(invoice: Invoice, notes: dict[int, SessionNote]) -> AssessmentNote | None:
     """The assessment that prescribed the sessions billed, else the patient's latest signed
     assessment up to the last day billed."""
     for note in notes.values():

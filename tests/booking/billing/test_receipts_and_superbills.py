@@ -4,18 +4,23 @@ registration; for a US location the NPI, EIN, place of service, ICD-10-CM and CP
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from booking import services
 from booking.billing import documents, pdf
 from booking.billing import world as billing_world
 from booking.billing.invoicing import invoice_visit
+from booking.billing.packages import pay_course_ahead
 from booking.billing.payments import refund, take_payment
 from booking.models import Appointment, Notification, Status
 from booking.notifications.rendering import build_message
+from intake.clinical.models import AssessmentNote
 from tests.booking.billing.conftest import pdf_text
+from tests.booking.factories import a_course
 from tests.intake.factories import session_note, sign_note_now, signed_assessment
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +154,39 @@ def test_a_receipt_email_queued_before_it_named_the_invoice_goes_without_the_pdf
     message = build_message(email, to=patient.email, now=timezone.now())
     assert not [p for p in message.attachments if p.get_content_type() == "application/pdf"]
     assert "attached as a PDF" not in message.body
+
+
+def test_a_course_paid_ahead_lists_each_session_given_with_its_code(
+    billed, registered, patient, front_desk, monkeypatch
+):
+    monkeypatch.setattr("booking.gates.consent_is_current", lambda patient: True)
+    location = billed.location
+    location.tax_id = "52-1234567"
+    location.save()
+    first = timezone.now() - dt.timedelta(days=21)
+    course = a_course(billed, patient, statuses=[Status.CONFIRMED] * 4, first_start=first)
+    package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
+    one, two, *_ = course.appointments.order_by("session_number")
+    for session in (one, two):
+        services.change_status(
+            session, to=Status.CHECKED_IN, actor=front_desk, now=session.starts_at
+        )
+        services.change_status(session, to=Status.COMPLETED, actor=front_desk, now=session.ends_at)
+    assessment = AssessmentNote.objects.get(pk=course.assessment_id)
+    sign_note_now(session_note(assessment, 1, appointment_id=one.pk, muscles_needled=THREE_MUSCLES))
+
+    receipt = pdf_text(pdf.receipt_pdf(package).content)
+    assert "Sessions given" in receipt
+    for session in (one, two):
+        assert f"{session.local_starts_at:%-d %b %Y}" in receipt
+    assert "session 1 of 4" in receipt and "session 2 of 4" in receipt
+
+    superbill = documents.superbill(package)
+    assert [(line.procedure_code, line.units) for line in superbill.procedures] == [
+        ("20561", 1),
+        ("", 0),
+    ]
+    assert superbill.procedures_total == Decimal("190.00")
+    text = pdf_text(pdf.superbill_pdf(package).content)
+    assert "M72.2" in text and "20561" in text
+    assert "Total charges 190.00 CAD" in text and "the sessions given so far are listed" in text
