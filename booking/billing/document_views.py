@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from booking.billing import access as billing_access
@@ -26,7 +27,8 @@ FIRST_STATEMENT_YEAR = 2020
 def download(document: pdf.Pdf) -> HttpResponse:
     """The PDF as a download, kept by no cache on the way (it is health information)."""
     response = HttpResponse(document.content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    # Django quotes or RFC 5987-encodes the name as it needs (a name with quotes or accents).
+    response["Content-Disposition"] = content_disposition_header(True, document.filename)
     response["X-Content-Type-Options"] = "nosniff"
     add_never_cache_headers(response)
     return response
@@ -56,7 +58,7 @@ def invoice_receipt(request, pk: int):
 def invoice_superbill(request, pk: int):
     invoice = billing_access.get_visible_invoice(request.user, pk)
     if not documents.offers_superbill(invoice):
-        raise Http404("This location issues receipts, not superbills.")
+        raise Http404("This invoice has a receipt, not a superbill.")
     document = pdf.superbill_pdf(invoice)
     _exported(request, invoice.patient, record=invoice, record_type="billing.superbill")
     return download(document)

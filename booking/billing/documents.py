@@ -13,10 +13,18 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils.text import slugify
 
 from booking.billing.invoicing import visit_description
 from booking.billing.ledger import ZERO, Balance, balance_of
-from booking.billing.models import Invoice, InvoiceLine, Payment, PaymentKind, PaymentStatus
+from booking.billing.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+)
 from clinic.models import Location, Patient, Practitioner
 from intake.clinical.models import AssessmentNote, SessionNote
 from intake.clinical.models.assessments import Diagnosis
@@ -204,9 +212,14 @@ def _receipt_fields(invoice: Invoice) -> dict:
     }
 
 
+# A missed visit or a late cancellation is no care given: no insurer reimburses it, and a
+# superbill for it would only be sent back.
+NOT_CARE = frozenset({InvoiceKind.NO_SHOW, InvoiceKind.LATE_CANCELLATION})
+
+
 def offers_superbill(invoice: Invoice) -> bool:
-    """Superbills are for US insurers: a location with an EIN issues them."""
-    return bool(invoice.location.tax_id)
+    """Superbills are for US insurers: a location with an EIN issues them, for care given."""
+    return bool(invoice.location.tax_id) and invoice.kind not in NOT_CARE
 
 
 def superbill(invoice: Invoice) -> Superbill:
@@ -214,7 +227,7 @@ def superbill(invoice: Invoice) -> Superbill:
     service, the ICD-10-CM diagnosis from the assessment and a CPT code per needling session (for
     a course paid ahead, per session drawn from it)."""
     if not offers_superbill(invoice):
-        raise NoSuperbill(f"{invoice.location} does not issue superbills.")
+        raise NoSuperbill(f"No superbill for invoice {invoice.display_number}.")
     fields = _receipt_fields(invoice)
     notes = _session_notes(invoice)
     fields["lines"] = [_coded(line, notes.get(line.appointment_id)) for line in fields["lines"]]
@@ -328,7 +341,7 @@ class YearEndStatement:
 
     @property
     def filename(self) -> str:
-        return f"statement-{self.year}-{self.patient_name.lower().replace(' ', '-')}.pdf"
+        return f"statement-{self.year}-{slugify(self.patient_name) or 'patient'}.pdf"
 
 
 def year_end_statement(

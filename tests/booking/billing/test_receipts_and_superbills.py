@@ -14,10 +14,12 @@ from booking import services
 from booking.billing import documents, pdf
 from booking.billing import world as billing_world
 from booking.billing.invoicing import invoice_visit
+from booking.billing.models import Invoice
 from booking.billing.packages import pay_course_ahead
 from booking.billing.payments import refund, take_payment
 from booking.models import Appointment, Notification, Status
 from booking.notifications.rendering import build_message
+from clinic.models import Location
 from intake.clinical.models import AssessmentNote
 from tests.booking.billing.conftest import pdf_text
 from tests.booking.factories import a_course
@@ -106,6 +108,28 @@ def test_another_diagnosis_is_written_out_for_the_practitioner_to_code(patient, 
     )
     assert documents.diagnosis_codes(assessment) == [("", "Heel spur")]
     assert documents.diagnosis_codes(None) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "offered"),
+    [("visit", True), ("course_package", True), ("no_show", False), ("late_cancellation", False)],
+)
+def test_superbills_are_for_care_given_at_a_location_with_an_ein(kind, offered):
+    us_office = Location(name="Rockville", tax_id="52-1234567")
+    assert documents.offers_superbill(Invoice(kind=kind, location=us_office)) is offered
+
+
+def test_a_statements_file_is_named_for_the_year_and_the_patient():
+    statement = documents.YearEndStatement(
+        year=2027,
+        clinic_name="Stride Clinics",
+        patient_name="Zoë O'Brien",
+        patient_born=None,
+        rows=[],
+        totals={},
+        currencies={},
+    )
+    assert statement.filename == "statement-2027-zoe-obrien.pdf"
 
 
 def test_needling_codes_by_muscle_count():
