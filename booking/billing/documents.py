@@ -149,6 +149,12 @@ class Superbill(Receipt):
         return self.sessions_given or self.lines
 
     @property
+    def providers(self) -> list[Provider]:
+        """Each practitioner who gave a procedure billed, once, in order (a course's sessions may
+        be given by more than one)."""
+        return list(dict.fromkeys(line.provider for line in self.procedures))
+
+    @property
     def procedures_total(self) -> Decimal:
         return sum((line.amount for line in self.procedures), ZERO)
 

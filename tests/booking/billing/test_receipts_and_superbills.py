@@ -214,3 +214,30 @@ def test_a_course_paid_ahead_lists_each_session_given_with_its_code(
     text = pdf_text(pdf.superbill_pdf(package).content)
     assert "M72.2" in text and "20561" in text
     assert "Total charges 190.00 CAD" in text and "the sessions given so far are listed" in text
+
+
+def test_a_superbill_names_each_provider_once():
+    okafor = documents.Provider(
+        "Daniel Okafor", "", "Physical therapist", "PT1", "MD", "1234567893"
+    )
+    kim = documents.Provider("Laura Kim", "", "Physical therapist", "PT2", "MD", "1987654328")
+    line = documents.ServiceLine(dt.date(2027, 6, 1), "Dry-needling session", okafor, Decimal("95"))
+    superbill = documents.Superbill(
+        number="ROC-2027-0001",
+        issued_on=dt.date(2027, 6, 1),
+        currency="USD",
+        clinic=documents.Clinic("Stride Clinics", "Rockville", (), "", ""),
+        patient_name="Marcus Reid",
+        patient_born=None,
+        lines=[line],
+        payments=[],
+        tax_label="",
+        tax=Decimal("0"),
+        total=Decimal("285"),
+        figures=None,
+        sessions_given=[line, documents.replace(line, provider=kim), line],
+    )
+    assert superbill.providers == [okafor, kim]
+    assert superbill.procedures_total == Decimal("285")
+    text = pdf_text(pdf.render_pdf("billing/documents/superbill.html", {"doc": superbill}))
+    assert "Providers" in text and "NPI 1987654328" in text and "Laura Kim, NPI 1987654328" in text
