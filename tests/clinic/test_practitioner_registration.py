@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 
 from clinic.models.practitioners import npi_is_valid
 from tests.factories import LocationFactory, PractitionerFactory
@@ -95,3 +96,45 @@ def test_a_location_tax_id_is_an_ein_and_place_of_service_two_digits():
         _raw("UPDATE clinic_location SET tax_id = '5212' WHERE id = %s", [location.pk])
     with pytest.raises(IntegrityError, match="location_place_of_service_is_two_digits"):
         _raw("UPDATE clinic_location SET place_of_service = 'x' WHERE id = %s", [location.pk])
+
+
+def _inline(prefix: str) -> dict:
+    return {
+        f"{prefix}-TOTAL_FORMS": 0,
+        f"{prefix}-INITIAL_FORMS": 0,
+        f"{prefix}-MIN_NUM_FORMS": 0,
+        f"{prefix}-MAX_NUM_FORMS": 1000,
+    }
+
+
+def test_a_manager_keeps_the_registration_in_the_admin_and_a_bad_npi_is_refused_on_the_field(
+    login, manager
+):
+    practitioner = PractitionerFactory()
+    url = reverse("admin:clinic_practitioner_change", args=[practitioner.pk])
+    browser = login(manager)
+    assert "Registration (printed on receipts for insurers and superbills)" in (
+        browser.get(url).content.decode()
+    )
+    data = {
+        "user": practitioner.user_id,
+        "title": "Physical Therapist, DPT",
+        "bio": "",
+        "profession": "physical_therapist",
+        "registration_number": "PT23871",
+        "registered_with": "md_bpte",
+        "npi": "1234567894",
+        **_inline("certifications"),
+        **_inline("working_hours"),
+        **_inline("schedule_exceptions"),
+    }
+    response = browser.post(url, data)
+    assert response.status_code == 200
+    assert "this one does not check out" in response.content.decode()
+    response = browser.post(url, {**data, "npi": "1234567893"})
+    assert response.status_code == 302
+    practitioner.refresh_from_db()
+    assert (practitioner.npi, practitioner.registration) == (
+        "1234567893",
+        "Physical therapist, registration PT23871, Maryland Board of Physical Therapy Examiners",
+    )
