@@ -28,6 +28,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -c 'import weasyprint' 2>/dev/null || echo "!!! WeasyPrint cannot load Pango: receipts and superbills will not render (Debian/Ubuntu: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0; macOS: brew install pango)"
 	touch $(STAMP)
 
 # Bootstrap comes from the npm registry, pinned by package-lock.json, and is served by the app.

@@ -86,6 +86,7 @@ class LocationAdmin(admin.ModelAdmin):
             {"fields": ["street_address", "city", "region", "postal_code", "phone", "email"]},
         ),
         ("Time zone", {"fields": ["time_zone"]}),
+        ("Superbills (US)", {"fields": ["tax_id", "place_of_service"]}),
         (
             "Booking policy",
             {
@@ -137,6 +138,13 @@ class PractitionerAdmin(admin.ModelAdmin):
     search_fields = ["user__first_name", "user__last_name", "user__email", "title"]
     autocomplete_fields = ["user"]
     inlines = [CertificationInline, WorkingHoursInline, ScheduleExceptionInline]
+    fieldsets = [
+        (None, {"fields": ["user", "title", "bio"]}),
+        (
+            "Registration (printed on receipts for insurers and superbills)",
+            {"fields": ["profession", "registration_number", "registered_with", "npi"]},
+        ),
+    ]
 
     def get_queryset(self, request):
         return (

@@ -80,6 +80,7 @@ LOCATIONS = [
         "phone": "301-555-0112",
         "email": "rockville@example.org",
         "time_zone": "America/New_York",
+        "tax_id": "52-1234567",
         "confirms_requests_automatically": True,
         "hours": {d: ("07:00", "19:00") for d in (MON, TUE, WED, THU, FRI)},
     },
@@ -95,6 +96,7 @@ LOCATIONS = [
         "phone": "301-555-0165",
         "email": "largo@example.org",
         "time_zone": "America/New_York",
+        "tax_id": "52-1234567",
         "confirms_requests_automatically": False,
         "hours": {d: ("08:00", "18:00") for d in (MON, TUE, WED, THU, FRI)}
         | {SAT: ("09:00", "12:00")},
@@ -177,6 +179,38 @@ PRACTITIONERS = {
         None,
         {"danforth": {d: ("09:00", "18:00") for d in (MON, WED, FRI)}},
     ),
+}
+
+# key: what receipts for insurers and superbills print (the Maryland group bills under one EIN,
+# set on its locations).
+REGISTRATIONS = {
+    "practitioner": {
+        "profession": "physiotherapist",
+        "registration_number": "R14582",
+        "registered_with": "cpo",
+    },
+    "bergeron": {
+        "profession": "physiotherapist",
+        "registration_number": "R09317",
+        "registered_with": "cpo",
+    },
+    "alvarez": {
+        "profession": "physiotherapist",
+        "registration_number": "R21766",
+        "registered_with": "cpo",
+    },
+    "okafor": {
+        "profession": "physical_therapist",
+        "registration_number": "PT23871",
+        "registered_with": "md_bpte",
+        "npi": "1234567893",
+    },
+    "kim": {
+        "profession": "physical_therapist",
+        "registration_number": "PT25410",
+        "registered_with": "md_bpte",
+        "npi": "1987654328",
+    },
 }
 
 # key: (email or None for a phone patient, first, last, date of birth, phone, home location)
@@ -262,6 +296,7 @@ def seed_organisation(story: DemoStory) -> None:
             title=title,
             certified=_certified(story, story.users[key], certification, hours),
             hours={story.locations[slug]: weekly for slug, weekly in hours.items()},
+            registration=REGISTRATIONS.get(key, {}),
         )
         for key, (title, certification, hours) in PRACTITIONERS.items()
     ]

@@ -48,6 +48,7 @@ urlpatterns = [
     path("", include("booking.urls")),
     path("manager/webhooks/", include("booking.webhooks.urls")),
     path("", include("booking.billing.urls")),
+    path("", include("booking.billing.document_urls")),
     # Before Django's own: the same name and address, with the old password throttled.
     path("accounts/password_change/", views.PasswordChange.as_view(), name="password_change"),
     # Before Django's own: a new password set from the emailed link lifts the account's lock.

@@ -201,11 +201,14 @@ class Clinician:
     title: str = "Registered Physiotherapist"
     certified: Certified | None = None
     hours: Mapping[Location, WeeklyHours] = field(default_factory=dict)
+    # Profession, registration number, issuing body, NPI: what receipts and superbills print.
+    registration: Mapping[str, str] = field(default_factory=dict)
 
 
 def practitioners(clinicians: Sequence[Clinician], *, again: bool = False) -> list[Practitioner]:
-    """The practitioners of `clinicians`' logins, with their certifications and hours."""
-    rows = [{"user": c.user, "title": c.title} for c in clinicians]
+    """The practitioners of `clinicians`' logins, with their registration, certifications and
+    hours."""
+    rows = [{"user": c.user, "title": c.title, **c.registration} for c in clinicians]
     written = _write(Practitioner, rows, again=again, key=["user"])
     certifications = [
         c.certified.row(practitioner)

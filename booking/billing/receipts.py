@@ -1,6 +1,7 @@
 """The receipt emailed after a payment: a plain email through the outbox listing the invoice, its
 payments and what is left to pay. The invoice never changes, so the message carries a copy of it
-(the outbox renders messages later, when the worker sends them). The PDF comes later."""
+(the outbox renders messages later, when the worker sends them), and the receipt for insurers as
+a PDF attached (`booking.billing.pdf.receipt_attachment`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ def receipt_context(invoice: Invoice) -> dict:
     figures = balance_of(invoice)
     return {
         "invoice": {
+            # Names the invoice, so the email can carry its receipt as a PDF (billing.pdf).
+            "id": invoice.pk,
             "number": invoice.display_number,
             "issued_on": invoice.issued_on.isoformat(),
             "currency": invoice.currency,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from email.mime.base import MIMEBase
 from email.mime.text import MIMEText
 from email.utils import formataddr, parseaddr
 
@@ -16,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from booking import gates, intake_links
+from booking.billing.pdf import receipt_attachment
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -85,8 +87,9 @@ def _intake_link(n: Notification, appointment: Appointment | None) -> str:
 
 def render_parts(
     notification: Notification, *, now: dt.datetime
-) -> tuple[str, str, str, list[MIMEText]]:
-    """Subject, plain text, HTML and calendar attachments of a message, as of `now`."""
+) -> tuple[str, str, str, list[MIMEBase]]:
+    """Subject, plain text, HTML and attachments (calendar files, a receipt's PDF) of a
+    message, as of `now`."""
     n = notification
     appointment = n.appointment
     context: dict = {
@@ -100,7 +103,7 @@ def render_parts(
         "intake_url": _intake_link(n, appointment),
         "context": n.context,
     }
-    attachments: list[MIMEText] = []
+    attachments: list[MIMEBase] = []
     if n.kind in (Kind.CONFIRMED, Kind.RESCHEDULED) and appointment.status == Status.CONFIRMED:
         attachments.append(
             _invite_part(appointment, method=calendars.REQUEST, filename="appointment.ics", now=now)
@@ -137,6 +140,8 @@ def render_parts(
                     now=now,
                 )
             )
+    elif n.kind == Kind.RECEIPT and (receipt := receipt_attachment(n.context)) is not None:
+        attachments.append(receipt)
     elif n.kind == Kind.AFTER_CARE:
         path = intake_links.aftercare_survey_path(appointment)
         context["survey_url"] = links.absolute(path) if path else ""

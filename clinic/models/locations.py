@@ -9,7 +9,7 @@ import zoneinfo
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Exists, F, Func, OuterRef, Q
 from django.urls import reverse
@@ -115,6 +115,22 @@ class Location(models.Model):
         default=False,
         help_text="If off, online requests wait for the front desk to confirm them.",
     )
+    # A US practice's superbill names the billing entity's tax id and where the care was given;
+    # a location with a tax id offers superbills.
+    tax_id = models.CharField(
+        "tax id (EIN)",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9]{2}-[0-9]{7}$", "Write the EIN as 12-3456789.")],
+        help_text="US Employer Identification Number as 12-3456789; printed on superbills.",
+    )
+    place_of_service = models.CharField(
+        "place-of-service code",
+        max_length=2,
+        default="11",
+        validators=[RegexValidator(r"^[0-9]{2}$", "Two digits, e.g. 11 for an office.")],
+        help_text="CMS place-of-service code for superbills: 11 is an office.",
+    )
 
     objects = LocationQuerySet.as_manager()
 
@@ -131,6 +147,16 @@ class Location(models.Model):
             models.CheckConstraint(
                 condition=Q(cancellation_notice_hours__lte=24 * 14),
                 name="location_cancellation_notice_at_most_14_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_id="") | Q(tax_id__regex=r"^[0-9]{2}-[0-9]{7}$"),
+                name="location_tax_id_is_an_ein",
+                violation_error_message="An EIN is written 12-3456789.",
+            ),
+            models.CheckConstraint(
+                condition=Q(place_of_service__regex=r"^[0-9]{2}$"),
+                name="location_place_of_service_is_two_digits",
+                violation_error_message="A place-of-service code is two digits (11 = office).",
             ),
         ]
 

@@ -1,5 +1,6 @@
-"""Practitioners: their dry-needling certifications, working hours at each location, and time
-off or extra hours.
+"""Practitioners: their professional registration (what receipts for insurers and superbills
+print), their dry-needling certifications, working hours at each location, and time off or extra
+hours.
 """
 
 from __future__ import annotations
@@ -10,11 +11,55 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q
 
 from clinic.models.locations import Location, TimeRange, Weekday
 from clinic.models.people import Role, User
 from clinic.text_limits import bounded_text
+
+
+def npi_is_valid(npi: str) -> bool:
+    """Whether `npi` is a well-formed US National Provider Identifier: ten digits whose last is
+    the Luhn check digit of the other nine behind the card-issuer prefix 80840 (CMS's rule; the
+    prefix adds a constant 24 to the Luhn sum)."""
+    if len(npi) != 10 or not npi.isascii() or not npi.isdigit():
+        return False
+    total = 24
+    for position, digit in enumerate(int(d) for d in npi):
+        if position % 2 == 0:  # 1st, 3rd, … 9th digit: doubled
+            digit *= 2
+            digit = digit - 9 if digit > 9 else digit
+        total += digit
+    return total % 10 == 0
+
+
+def validate_npi(npi: str) -> None:
+    if npi and not npi_is_valid(npi):
+        raise ValidationError(
+            "An NPI is 10 digits and its last digit is a check digit; this one does not check "
+            "out. Copy it again from the NPI registry.",
+            code="invalid_npi",
+        )
+
+
+class NpiIsValid(Func):
+    """The database's own NPI check (the SQL function of clinic migration 0009), so a CHECK
+    constraint refuses a mistyped NPI whoever writes it."""
+
+    function = "clinic_npi_is_valid"
+    output_field = BooleanField()
+
+
+class Profession(models.TextChoices):
+    PHYSIOTHERAPIST = "physiotherapist", "Physiotherapist"
+    PHYSICAL_THERAPIST = "physical_therapist", "Physical therapist"
+
+
+class RegulatoryBody(models.TextChoices):
+    """Who registers or licenses the practitioner: the body an insurer checks the number with."""
+
+    CPO = "cpo", "College of Physiotherapists of Ontario"
+    MD_BPTE = "md_bpte", "Maryland Board of Physical Therapy Examiners"
 
 
 class PractitionerQuerySet(models.QuerySet):
@@ -41,11 +86,48 @@ class Practitioner(models.Model):
         max_length=100, help_text="As patients see it, e.g. Registered Physiotherapist."
     )
     bio = models.TextField(blank=True, max_length=2000)
+    # What receipts for insurers and superbills print: insurers refuse a receipt without the
+    # registered practitioner's number and the body that issued it.
+    profession = models.CharField(max_length=20, blank=True, choices=Profession.choices)
+    registration_number = models.CharField(
+        "registration or licence number", max_length=30, blank=True
+    )
+    registered_with = models.CharField(
+        "issuing body", max_length=10, blank=True, choices=RegulatoryBody.choices
+    )
+    npi = models.CharField(
+        "NPI",
+        max_length=10,
+        blank=True,
+        validators=[validate_npi],
+        help_text="US National Provider Identifier (10 digits), printed on superbills.",
+    )
 
     objects = PractitionerQuerySet.as_manager()
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(npi="") | NpiIsValid("npi"),
+                name="practitioner_npi_is_valid",
+                violation_error_message="The NPI's check digit does not check out.",
+            ),
+            # A number means nothing to an insurer without the body that issued it.
+            models.CheckConstraint(
+                condition=Q(registration_number="") | ~Q(registered_with=""),
+                name="practitioner_registration_names_its_body",
+                violation_error_message="Say which body issued the registration number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(registered_with__in=["", *RegulatoryBody.values]),
+                name="practitioner_registered_with_is_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(profession__in=["", *Profession.values]),
+                name="practitioner_profession_is_known",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.user.full_name
@@ -54,9 +136,24 @@ class Practitioner(models.Model):
     def name(self) -> str:
         return self.user.full_name
 
+    @property
+    def registration(self) -> str:
+        """'Physiotherapist, registration R12345, College of Physiotherapists of Ontario'."""
+        parts = [self.get_profession_display()] if self.profession else []
+        if self.registration_number:
+            parts.append(f"registration {self.registration_number}")
+        if self.registered_with:
+            parts.append(self.get_registered_with_display())
+        return ", ".join(parts)
+
     def clean(self) -> None:
+        errors: dict[str, str] = {}
         if self.user_id and self.user.role != Role.PRACTITIONER:
-            raise ValidationError({"user": "Only a user with the practitioner role can be linked."})
+            errors["user"] = "Only a user with the practitioner role can be linked."
+        if self.registration_number.strip() and not self.registered_with:
+            errors["registered_with"] = "Say which body issued the registration number."
+        if errors:
+            raise ValidationError(errors)
 
     def certification_on(self, on: dt.date) -> Certification | None:
         """The certification that is current on `on`, if any (uses prefetched rows if present)."""

@@ -20,3 +20,47 @@ def billed(clinic):
         clinic.location, late_cancellation_fee="40.00", no_show_fee="60.00"
     )
     return clinic
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of every page of a PDF, as a reader (or an insurer's scanner) gets it, with runs
+    of white space made one space (table cells wrap their text onto several lines)."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+@pytest.fixture
+def registered(billed):
+    """`billed` with its practitioner registered with the College of Physiotherapists of
+    Ontario."""
+    practitioner = billed.practitioner
+    practitioner.profession = "physiotherapist"
+    practitioner.registration_number = "R14582"
+    practitioner.registered_with = "cpo"
+    practitioner.save()
+    return billed
+
+
+@pytest.fixture
+def paid_visit(registered, patient, front_desk):
+    """An assessment an hour and a half ago at `registered`, checked out with 100.00 of its
+    120.00 paid by debit."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from booking.billing.checkout import check_out
+    from booking.models import Status
+    from tests.booking.factories import an_appointment
+
+    visit = an_appointment(
+        registered,
+        patient,
+        timezone.now() - dt.timedelta(minutes=90),
+        status=Status.CHECKED_IN,
+    )
+    return check_out(visit, actor=front_desk, amount="100.00", method="debit").invoice

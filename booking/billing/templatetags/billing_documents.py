@@ -1,0 +1,46 @@
+"""Links to an invoice's receipt and superbill, and to a patient's year-end statements, for the
+invoice pages, the patient's invoices and the patient's account."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+
+from booking.billing import documents
+from booking.billing.models import Invoice, Payment, PaymentStatus
+from clinic.models import Patient
+
+register = template.Library()
+
+
+@register.inclusion_tag("billing/documents/_invoice_links.html")
+def invoice_documents(invoice: Invoice) -> dict:
+    return {
+        "receipt_url": reverse("documents:invoice_receipt", args=[invoice.pk]),
+        "superbill_url": reverse("documents:invoice_superbill", args=[invoice.pk])
+        if documents.offers_superbill(invoice)
+        else None,
+    }
+
+
+@register.inclusion_tag("billing/documents/_statement_links.html")
+def statement_links(patient: Patient, *, own: bool = False) -> dict:
+    """A link per year in which the patient paid something (one query): to their own statement
+    (`own`, the patient's page) or to the statement staff download."""
+    years = sorted(
+        {
+            day.year
+            for day in Payment.objects.filter(
+                invoice__patient=patient, status=PaymentStatus.SUCCEEDED
+            ).dates("received_on", "year")
+        },
+        reverse=True,
+    )
+    if own:
+        links = [(year, reverse("documents:my_statement", args=[year])) for year in years]
+    else:
+        links = [
+            (year, reverse("documents:patient_statement", args=[patient.pk, year]))
+            for year in years
+        ]
+    return {"links": links}
