@@ -343,6 +343,18 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "booking.api.oauth.ClientCredentialsValidator",
     "SCOPES_BACKEND_CLASS": "booking.api.oauth.ApiScopes",
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # The OAuth 2.0 Security BCP (RFC 9700) in full, ahead of the toolkit's 4.0 defaults: no
+    # implicit or password grant, no plain PKCE, tokens only in the Authorization header,
+    # `iss` in authorization responses, tokens stored hashed, refresh-token replay revoking the
+    # family. The API uses client credentials only; these close what it never needs.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
 # Named here because booking.api's migration depends on it (a swappable model).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

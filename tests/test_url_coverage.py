@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.booking.api.test_api_access import ENDPOINTS as FHIR_API
 from tests.booking.billing.test_billing_page_access import PAGES as BILLING
+from tests.booking.billing.test_document_downloads import MATRIX as DOCUMENTS
 from tests.booking.test_booking_page_access import PAGES as BOOKING
 from tests.booking.webhooks.test_webhook_pages import PAGES as WEBHOOKS
 from tests.clinic.test_page_access import PAGES as CLINIC
@@ -35,6 +36,7 @@ def _named_patterns() -> set[str]:
 def test_every_page_of_the_product_is_in_an_access_table():
     covered = (
         set(CLINIC) | set(BOOKING) | set(INTAKE) | set(WEBHOOKS) | set(FHIR_API) | set(BILLING)
+    covered |= set(DOCUMENTS.pages)
     )
     assert _named_patterns() - covered == set()
 
