@@ -91,20 +91,42 @@ def test_find_leaves_out_the_patients_own_appointments(api, clinic, patient):
     assert _utc(ten) not in {e["resource"]["start"] for e in with_patient["entry"]}
 
 
-def test_dry_needling_is_found_only_through_the_course_gate(api, clinic, patient, prescribe):
+def test_dry_needling_is_found_only_through_the_course_gate(
+    api, api_client_for, clinic, patient, prescribe
+):
     uncertified = a_colleague(clinic, certified=False)
     start, end = _a_day(clinic)
     refused = _find(api, service_type="dry_needling", start=_utc(start), end=_utc(end))
     assert refused.status_code == 422
-    refused = _find(
+    # The gate is the practitioner's clinical decision: without the clinical scope, no answer.
+    prescribe(patient, clinic.practitioner)
+    not_told = _find(
         api,
         service_type="dry_needling",
         start=_utc(start),
         end=_utc(end),
         patient=f"Patient/{patient.pk}",
     )
+    assert not_told.status_code == 403
+    everything = _find(
+        api, start=_utc(start), end=_utc(end), patient=f"Patient/{patient.pk}", _count=200
+    ).fhir
+    kinds = {e["resource"]["serviceType"][0]["coding"][0]["code"] for e in everything["entry"]}
+    assert "dry_needling" not in kinds
+    api = api_client_for(
+        scopes="system/Slot.read system/Patient.read system/QuestionnaireResponse.read",
+        locations=[clinic.location],
+    )
+    other = PatientFactory()
+    other.locations.add(clinic.location)
+    refused = _find(
+        api,
+        service_type="dry_needling",
+        start=_utc(start),
+        end=_utc(end),
+        patient=f"Patient/{other.pk}",
+    )
     assert refused.status_code == 422
-    prescribe(patient, clinic.practitioner)
     found = _find(
         api,
         service_type="dry_needling",
