@@ -290,6 +290,7 @@ def hold(caller: Caller, request):
         held = _place_hold(caller, appointment)
     except services.BookingError as error:
         raise _booking_refused(error) from None
+    caller.log(held.patient, held, AccessLog.Action.CREATE)
     resource = {
         "resourceType": "Appointment",
         "identifier": [{"system": HOLD_SYSTEM, "value": str(held.pk)}],

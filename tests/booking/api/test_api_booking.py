@@ -15,6 +15,7 @@ from booking import services
 from booking.availability import SlotQuery
 from booking.models import Appointment, AppointmentEvent, Notification, SlotHold, Status
 from booking.selectors import load_availability
+from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_colleague, an_appointment
 from tests.factories import PatientFactory
@@ -184,6 +185,9 @@ def test_hold_then_book_the_hold(api, clinic, patient):
     [identifier] = held.fhir["identifier"]
     hold = SlotHold.objects.get(pk=identifier["value"])
     assert hold.patient == patient and hold.appointment is None
+    assert AccessLog.objects.filter(
+        actor=api.client.account, record_id=str(hold.pk), action="create", patient=patient
+    ).exists()
     booked = api.post(
         "/fhir/Appointment/$book",
         {"resourceType": "Appointment", "status": "proposed", "identifier": [identifier]},
