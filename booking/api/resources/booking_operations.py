@@ -145,8 +145,19 @@ def find(caller: Caller, request):
     patient = patient_of(caller, str(params["patient"][-1])) if params.get("patient") else None
     found_services = searched_services([str(v) for v in params.get("service-type", [])])
     if any(s.needs_dry_needling_certification for s in found_services):
-        if patient is None or not gates.course_gate(patient).allowed:
-            if params.get("service-type"):
+        asked = bool(params.get("service-type"))
+        # Whether needling is open to a patient is the practitioner's clinical decision: only
+        # a client with the clinical scope may learn it.
+        clinical = any(caller.may(scope) for scope in api_scopes.CLINICAL)
+        if patient is not None and asked and not clinical:
+            raise ApiError(
+                403,
+                "forbidden",
+                "Dry-needling times for a patient depend on their clinical record: "
+                f"this needs {' or '.join(sorted(api_scopes.CLINICAL))}.",
+            )
+        if not (patient is not None and clinical and gates.course_gate(patient).allowed):
+            if asked:
                 raise ApiError(422, "business-rule", GATE_CLOSED)
             found_services = [s for s in found_services if not s.needs_dry_needling_certification]
     location_ids = [pk_of(str(v), "Location") for v in params.get("location", [])] or None
@@ -279,6 +290,7 @@ def hold(caller: Caller, request):
         held = _place_hold(caller, appointment)
     except services.BookingError as error:
         raise _booking_refused(error) from None
+    caller.log(held.patient, held, AccessLog.Action.CREATE)
     resource = {
         "resourceType": "Appointment",
         "identifier": [{"system": HOLD_SYSTEM, "value": str(held.pk)}],

@@ -339,6 +339,7 @@ def visible_roles(
 
 def practitioner_role_resource(role: Role, services: list[Service], today: dt.date) -> dict:
     hours = [h for h in role.practitioner.working_hours.all() if h.location_id == role.location.pk]
+    certification = role.practitioner.certification_on(today)
     resource = {
         "resourceType": "PractitionerRole",
         "id": role.id,
@@ -358,6 +359,22 @@ def practitioner_role_resource(role: Role, services: list[Service], today: dt.da
             for h in hours
         ],
     }
+    if certification is not None:
+        # R4 keeps qualifications on the Practitioner (with their periods); the role says
+        # what the current one lets them be booked for here, and until when.
+        resource["specialty"] = [
+            {
+                "coding": [
+                    {
+                        "system": QUALIFICATION_SYSTEM,
+                        "code": DRY_NEEDLING_QUALIFICATION,
+                        "display": "Dry needling",
+                    }
+                ],
+                "text": f"Dry needling (certified {certification.valid_from.isoformat()} "
+                f"to {certification.valid_until.isoformat()})",
+            }
+        ]
     return resource
 
 

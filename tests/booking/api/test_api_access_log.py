@@ -69,3 +69,14 @@ def test_the_appointment_search_takes_a_fixed_number_of_queries(
         an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10, weeks_ahead=week))
     with django_assert_num_queries(5):
         api.get("/fhir/Appointment")
+
+
+def test_the_managers_access_log_page_names_the_client(
+    api_client_for, clinic, patient, login, manager
+):
+    api = api_client_for(scopes="system/Patient.read", locations=[clinic.location], name="insurer")
+    api.get(f"/fhir/Patient/{patient.pk}")
+    page = login(manager).get("/manager/access-log/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "api_client" in text and "insurer" in text

@@ -15,6 +15,7 @@ from booking import services
 from booking.availability import SlotQuery
 from booking.models import Appointment, AppointmentEvent, Notification, SlotHold, Status
 from booking.selectors import load_availability
+from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_colleague, an_appointment
 from tests.factories import PatientFactory
@@ -91,20 +92,42 @@ def test_find_leaves_out_the_patients_own_appointments(api, clinic, patient):
     assert _utc(ten) not in {e["resource"]["start"] for e in with_patient["entry"]}
 
 
-def test_dry_needling_is_found_only_through_the_course_gate(api, clinic, patient, prescribe):
+def test_dry_needling_is_found_only_through_the_course_gate(
+    api, api_client_for, clinic, patient, prescribe
+):
     uncertified = a_colleague(clinic, certified=False)
     start, end = _a_day(clinic)
     refused = _find(api, service_type="dry_needling", start=_utc(start), end=_utc(end))
     assert refused.status_code == 422
-    refused = _find(
+    # The gate is the practitioner's clinical decision: without the clinical scope, no answer.
+    prescribe(patient, clinic.practitioner)
+    not_told = _find(
         api,
         service_type="dry_needling",
         start=_utc(start),
         end=_utc(end),
         patient=f"Patient/{patient.pk}",
     )
+    assert not_told.status_code == 403
+    everything = _find(
+        api, start=_utc(start), end=_utc(end), patient=f"Patient/{patient.pk}", _count=200
+    ).fhir
+    kinds = {e["resource"]["serviceType"][0]["coding"][0]["code"] for e in everything["entry"]}
+    assert "dry_needling" not in kinds
+    api = api_client_for(
+        scopes="system/Slot.read system/Patient.read system/QuestionnaireResponse.read",
+        locations=[clinic.location],
+    )
+    other = PatientFactory()
+    other.locations.add(clinic.location)
+    refused = _find(
+        api,
+        service_type="dry_needling",
+        start=_utc(start),
+        end=_utc(end),
+        patient=f"Patient/{other.pk}",
+    )
     assert refused.status_code == 422
-    prescribe(patient, clinic.practitioner)
     found = _find(
         api,
         service_type="dry_needling",
@@ -162,6 +185,9 @@ def test_hold_then_book_the_hold(api, clinic, patient):
     [identifier] = held.fhir["identifier"]
     hold = SlotHold.objects.get(pk=identifier["value"])
     assert hold.patient == patient and hold.appointment is None
+    assert AccessLog.objects.filter(
+        actor=api.client.account, record_id=str(hold.pk), action="create", patient=patient
+    ).exists()
     booked = api.post(
         "/fhir/Appointment/$book",
         {"resourceType": "Appointment", "status": "proposed", "identifier": [identifier]},

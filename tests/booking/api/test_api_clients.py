@@ -158,3 +158,14 @@ def test_a_new_api_object_signs_in_with_the_same_secret(api_client_for, location
     api = api_client_for(scopes="system/Location.read", locations=[location])
     again = Api(api.client, api.secret)
     assert again.token and again.token != api.token
+
+
+def test_the_command_lists_the_clients_and_their_state(api_client_for, location):
+    kept = api_client_for(scopes="system/Slot.read", locations=[location], name="widget")
+    gone = api_client_for(scopes="system/Slot.read", locations=[location], name="old-portal")
+    call_command("api_client", "revoke", gone.client.name, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("api_client", "list", stdout=out)
+    lines = {line.split()[0]: line for line in out.getvalue().splitlines()}
+    assert "active" in lines[kept.client.name] and location.slug in lines[kept.client.name]
+    assert "revoked" in lines["old-portal"]

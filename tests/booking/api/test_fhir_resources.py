@@ -60,11 +60,15 @@ def test_an_uncertified_practitioners_role_offers_no_dry_needling(api, clinic):
     role = api.get(f"/fhir/PractitionerRole/{colleague.pk}-{clinic.location.pk}").fhir
     offered = {ref["reference"] for ref in role["healthcareService"]}
     assert offered == {f"HealthcareService/{clinic.assessment.pk}"}
+    assert "specialty" not in role
     assert role["availableTime"][0]["availableStartTime"] == "09:00:00"
     certified = api.get(f"/fhir/PractitionerRole/{clinic.practitioner.pk}-{clinic.location.pk}")
     assert f"HealthcareService/{clinic.needling.pk}" in {
         ref["reference"] for ref in certified.fhir["healthcareService"]
     }
+    [specialty] = certified.fhir["specialty"]
+    certification = Certification.objects.get(practitioner=clinic.practitioner)
+    assert certification.valid_until.isoformat() in specialty["text"]
 
 
 def test_a_schedule_names_its_practitioner_and_location(api, clinic):
