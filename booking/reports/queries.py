@@ -77,10 +77,11 @@ def in_scope(location: str, practitioner: str) -> str:
     )
 
 
-def _patients(name: str, count: str, condition: str, scope: Scope, lines: tuple[str, ...]) -> str:
-    """SQL: `name_<line>` for each kind of line, the patients of the rows meeting `condition`:
-    the rows whose patient has no earlier row counted as `count` in the same line and period.
-    What a line shares is its own kind (a location, a practitioner) and the scope's."""
+def _patients(name: str, count: str, condition: str, scope: Scope, lines) -> list[tuple[str, str]]:
+    """`name_<line>` for each kind of line (SQL and name), the patients of the rows meeting
+    `condition`: the rows whose patient has no earlier row counted as `count` in the same line
+    and period. What a line shares is its own kind (a location, a practitioner) and the
+    scope's."""
     shared = {"location"} if scope.location_id else set()
     if scope.practitioner_id:
         shared.add("practitioner")
@@ -91,100 +92,139 @@ def _patients(name: str, count: str, condition: str, scope: Scope, lines: tuple[
         since = "%(start)s" if line != "month" else "GREATEST(%(start)s, month_start)"
         first = f"({column} IS NULL OR {column} < {since})"
         where = f"{condition} AND {first}" if condition else first
-        columns.append(f"COUNT(*) FILTER (WHERE {where}) AS {name}_{line}")
-    return ",\n       ".join(columns)
+        columns.append((f"COUNT(*) FILTER (WHERE {where})", f"{name}_{line}"))
+    return columns
 
 
-_BY_MONTH = (
-    """
-  FROM (SELECT *, make_date(month / 100, mod(month, 100), 1) AS month_start
-          FROM {table}
-         WHERE local_date BETWEEN %(start)s AND %(end)s
-           AND """
-    + in_scope("location_id", "practitioner_id")
-    + """) r
- GROUP BY month, location_id, practitioner_id"""
-)
+def _lines_sql(items: list[tuple[str, str]], table: str, lines, *, then: str = "") -> str:
+    """The query of a kind of row: `items` (SQL, name) summed by month, location and
+    practitioner over the period's rows of `table` (a few hundred groups for a year), then the
+    lines added up from those groups (GROUPING SETS over the groups: cheap). A line takes its
+    own kind's patients (`patients_location` as `patients`). `then` may add columns to the
+    groups: a CTE reading `grouped`, named `groups`, whose first line says `-- adds: a, b`."""
+    months = "month" in lines
+    plain, patients = [], {}
+    for _, name in items:
+        kind = next((k for k in lines if name.endswith(f"_{k}")), None)
+        if kind is None:
+            plain.append(name)
+        else:
+            patients.setdefault(name.removesuffix(f"_{kind}"), {})[kind] = name
+    if then:
+        plain += [n.strip() for n in then.split("-- adds:", 1)[1].split("\n", 1)[0].split(",")]
+    tests = [("month", "GROUPING(month) = 0", "month")] if months else []
+    tests += [
+        ("location", "GROUPING(location_id) = 0", "location_id"),
+        ("practitioner", "GROUPING(practitioner_id) = 0", "practitioner_id"),
+    ]
+    # COALESCE: a line's groups may all lack a figure. (No groups at all would make one total
+    # row of NULLs: HAVING leaves it out.)
+    summed = [f"COALESCE(SUM({name}), 0)::bigint AS {name}" for name in plain]
+    for base, by_kind in patients.items():
+        cases = " ".join(f"WHEN {test} THEN SUM({by_kind[kind]})" for kind, test, _ in tests)
+        total = f"SUM({by_kind['total']})"
+        summed.append(f"COALESCE(CASE {cases} ELSE {total} END, 0)::bigint AS {base}")
+    grouping = "month, location_id, practitioner_id"
+    sets = "(), (location_id), (practitioner_id)" + (", (month)" if months else "")
+    inner = ",\n           ".join(f"{sql} AS {name}" for sql, name in items)
+    sums = ",\n       ".join(summed)
+    line = " ".join(f"WHEN {test} THEN '{kind}'" for kind, test, _ in tests)
+    key = " ".join(f"WHEN {test} THEN {column}" for _, test, column in tests)
+    return f"""
+WITH grouped AS (
+    SELECT {grouping},
+           {inner}
+      FROM (SELECT *, make_date(month / 100, mod(month, 100), 1) AS month_start
+              FROM {{{table}}}
+             WHERE local_date BETWEEN %(start)s AND %(end)s
+               AND {in_scope("location_id", "practitioner_id")}) r
+     GROUP BY {grouping}
+){then or ", groups AS (SELECT * FROM grouped)"}
+SELECT CASE {line} ELSE 'total' END AS line,
+       CASE {key} END AS key,
+       {sums}
+  FROM groups
+ GROUP BY GROUPING SETS ({sets})
+HAVING COUNT(*) > 0
+"""
 
 
 def _courses_sql(scope: Scope) -> str:
     ended = "(completed OR abandoned)"
     pain = "baseline IS NOT NULL AND at_end IS NOT NULL"
-    return f"""
-SELECT month, location_id, practitioner_id,
-       COUNT(*) AS started,
-       {_patients("patients", "course", "", scope, LINES_AND_MONTHS)},
-       COUNT(*) FILTER (WHERE completed) AS completed,
-       COUNT(*) FILTER (WHERE abandoned) AS abandoned,
-       {_patients("ended_patients", "ended", ended, scope, LINES_AND_MONTHS)},
-       COUNT(*) FILTER (WHERE {pain}) AS pain_n,
-       {_patients("pain_patients", "pain", pain, scope, LINES_AND_MONTHS)},
-       COUNT(*) FILTER (WHERE baseline - at_end >= 2) AS fell_2,
-       -- The mean change and its spread, from sums (see _add_up).
-       SUM(at_end - baseline) AS change_sum,
-       SUM((at_end - baseline) * (at_end - baseline)) AS change_squares,
-       -- The end-of-course questions are asked together: the patients who answered.
-       {_patients("answered_patients", "answered", "answered", scope, LINES_AND_MONTHS)},
-       COUNT(improved_pain_mobility) AS pain_mobility_n,
-       COUNT(*) FILTER (WHERE improved_pain_mobility) AS pain_mobility_yes,
-       COUNT(improved_walking) AS walking_n,
-       COUNT(*) FILTER (WHERE improved_walking) AS walking_yes,
-       COUNT(improved_strength) AS strength_n,
-       COUNT(*) FILTER (WHERE improved_strength) AS strength_yes,
-       COUNT(recommend) AS recommend_n,
-       COUNT(*) FILTER (WHERE recommend >= 9) AS recommend_yes
-{_BY_MONTH.replace("{table}", "{course_rows}")}
-"""
+    items = [
+        ("COUNT(*)", "started"),
+        *_patients("patients", "course", "", scope, LINES_AND_MONTHS),
+        ("COUNT(*) FILTER (WHERE completed)", "completed"),
+        ("COUNT(*) FILTER (WHERE abandoned)", "abandoned"),
+        *_patients("ended_patients", "ended", ended, scope, LINES_AND_MONTHS),
+        (f"COUNT(*) FILTER (WHERE {pain})", "pain_n"),
+        *_patients("pain_patients", "pain", pain, scope, LINES_AND_MONTHS),
+        ("COUNT(*) FILTER (WHERE baseline - at_end >= 2)", "fell_2"),
+        # The mean change and its spread, from sums (see _change_from_sums).
+        ("SUM(at_end - baseline)", "change_sum"),
+        ("SUM((at_end - baseline) * (at_end - baseline))", "change_squares"),
+        # The end-of-course questions are asked together: the patients who answered.
+        *_patients("answered_patients", "answered", "answered", scope, LINES_AND_MONTHS),
+        ("COUNT(improved_pain_mobility)", "pain_mobility_n"),
+        ("COUNT(*) FILTER (WHERE improved_pain_mobility)", "pain_mobility_yes"),
+        ("COUNT(improved_walking)", "walking_n"),
+        ("COUNT(*) FILTER (WHERE improved_walking)", "walking_yes"),
+        ("COUNT(improved_strength)", "strength_n"),
+        ("COUNT(*) FILTER (WHERE improved_strength)", "strength_yes"),
+        ("COUNT(recommend)", "recommend_n"),
+        ("COUNT(*) FILTER (WHERE recommend >= 9)", "recommend_yes"),
+    ]
+    return _lines_sql(items, "course_rows", LINES_AND_MONTHS)
+
+
+# Booked time counts the active statuses (booking.models.ACTIVE_STATUSES; a no-show's time
+# was not used, a cancelled one's was given back) where the practitioner's hours count as
+# available time (see utilisation): active, still working at an active location, so the two
+# sides of utilisation are about the same people and places.
+_BOOKED_WHERE_AVAILABLE = """, available AS (
+    SELECT p.id AS practitioner_id, ul.location_id
+      FROM {practitioner} p
+      JOIN {user} u ON u.id = p.user_id AND u.is_active
+      JOIN {user_location} ul ON ul.user_id = u.id
+      JOIN {location} l ON l.id = ul.location_id AND l.is_active
+), groups AS (
+    -- adds: booked_minutes
+    SELECT g.*,
+           CASE WHEN v.location_id IS NULL THEN 0 ELSE COALESCE(g.active_minutes, 0) END
+               AS booked_minutes
+      FROM grouped g
+      LEFT JOIN available v
+        ON v.practitioner_id = g.practitioner_id AND v.location_id = g.location_id
+)"""
 
 
 def _visits_sql(scope: Scope) -> str:
     due = "status IN ('completed', 'no_show')"
-    return f"""
-WITH grouped AS (
-SELECT month, location_id, practitioner_id,
-       COUNT(*) AS appointments,
-       {_patients("patients", "visit", "", scope, LINES_AND_MONTHS)},
-       COUNT(*) FILTER (WHERE {due}) AS due,
-       {_patients("due_patients", "due", due, scope, LINES_AND_MONTHS)},
-       COUNT(*) FILTER (WHERE status = 'no_show') AS no_shows,
-       COUNT(*) FILTER (WHERE status = 'cancelled' AND late_cancellation) AS late_cancels,
-       -- Booked time: the active statuses (booking.models.ACTIVE_STATUSES); a no-show's
-       -- time was not used, a cancelled one's was given back.
-       SUM(minutes) FILTER (WHERE status IN ('requested', 'confirmed', 'checked_in', 'completed'))
-           AS active_minutes
-{_BY_MONTH.replace("{table}", "{visit_rows}")}
-), available AS (
-    -- Where each practitioner's hours count as available time (see utilisation): active,
-    -- still working at an active location. Only their bookings there count as booked time,
-    -- so the two sides of utilisation are about the same people and places.
-    SELECT p.id AS practitioner_id, ul.location_id
-      FROM {{practitioner}} p
-      JOIN {{user}} u ON u.id = p.user_id AND u.is_active
-      JOIN {{user_location}} ul ON ul.user_id = u.id
-      JOIN {{location}} l ON l.id = ul.location_id AND l.is_active
-)
-SELECT g.*,
-       CASE WHEN v.location_id IS NULL THEN 0 ELSE COALESCE(g.active_minutes, 0) END
-           AS booked_minutes
-  FROM grouped g
-  LEFT JOIN available v
-    ON v.practitioner_id = g.practitioner_id AND v.location_id = g.location_id
-"""
+    active = "status IN ('requested', 'confirmed', 'checked_in', 'completed')"
+    items = [
+        ("COUNT(*)", "appointments"),
+        *_patients("patients", "visit", "", scope, LINES_AND_MONTHS),
+        (f"COUNT(*) FILTER (WHERE {due})", "due"),
+        *_patients("due_patients", "due", due, scope, LINES_AND_MONTHS),
+        ("COUNT(*) FILTER (WHERE status = 'no_show')", "no_shows"),
+        ("COUNT(*) FILTER (WHERE status = 'cancelled' AND late_cancellation)", "late_cancels"),
+        (f"SUM(minutes) FILTER (WHERE {active})", "active_minutes"),
+    ]
+    return _lines_sql(items, "visit_rows", LINES_AND_MONTHS, then=_BOOKED_WHERE_AVAILABLE)
 
 
 def _adverse_sql(scope: Scope) -> str:
     """Adverse events of the sessions recorded in the period (as amended)."""
-    events = ",\n       ".join(
-        f"COUNT(*) FILTER (WHERE '{e.value}' = ANY(adverse_events)) AS {e.value}"
-        for e in ADVERSE_TYPES
-    )
-    return f"""
-SELECT month, location_id, practitioner_id,
-       COUNT(*) AS sessions,
-       {_patients("patients", "session", "", scope, LINES)},
-       {events}
-{_BY_MONTH.replace("{table}", "{session_rows}")}
-"""
+    items = [
+        ("COUNT(*)", "sessions"),
+        *_patients("patients", "session", "", scope, LINES),
+        *(
+            (f"COUNT(*) FILTER (WHERE '{e.value}' = ANY(adverse_events))", e.value)
+            for e in ADVERSE_TYPES
+        ),
+    ]
+    return _lines_sql(items, "session_rows", LINES)
 
 
 def _period_case(moment: str, location: str, location_ids: list[int]) -> str:
@@ -243,30 +283,12 @@ SELECT {line_of_row},
 )
 
 
-def _add_up(rows: list[dict], lines: tuple[str, ...]) -> dict[tuple[str, int | None], dict]:
-    """The lines (keyed by kind and key: `("location", 3)`, `("total", None)`) summed from
-    the groups; a line takes its own kind's patients (`patients_location` as `patients`)."""
-    added: dict[tuple[str, int | None], dict] = {}
-    for row in rows:
-        keys = {
-            "total": None,
-            "location": row["location_id"],
-            "practitioner": row["practitioner_id"],
-            "month": row["month"],
-        }
-        for kind in lines:
-            line = added.setdefault((kind, keys[kind]), {"line": kind, "key": keys[kind]})
-            for name, value in row.items():
-                if name in keys or name.endswith("_id") or name == "month":
-                    continue
-                if any(name.endswith(f"_{other}") for other in LINES_AND_MONTHS):
-                    if not name.endswith(f"_{kind}"):
-                        continue
-                    name = name.removesuffix(f"_{kind}")
-                line[name] = line.get(name, 0) + (value or 0)
-    for line in added.values():
+def _keyed(rows: list[dict]) -> dict[tuple[str, int | None], dict]:
+    """The lines keyed by kind and key: `("location", 3)`, `("total", None)`."""
+    keyed = {(row["line"], row["key"]): row for row in rows}
+    for line in keyed.values():
         _change_from_sums(line)
-    return added
+    return keyed
 
 
 def _change_from_sums(line: dict) -> None:
@@ -279,15 +301,15 @@ def _change_from_sums(line: dict) -> None:
 
 
 def fetch_courses(params: dict, scope: Scope) -> dict[tuple[str, int | None], dict]:
-    return _add_up(_fetch(_courses_sql(scope), params), LINES_AND_MONTHS)
+    return _keyed(_fetch(_courses_sql(scope), params))
 
 
 def fetch_visits(params: dict, scope: Scope) -> dict[tuple[str, int | None], dict]:
-    return _add_up(_fetch(_visits_sql(scope), params), LINES_AND_MONTHS)
+    return _keyed(_fetch(_visits_sql(scope), params))
 
 
 def fetch_adverse(params: dict, scope: Scope) -> dict[tuple[str, int | None], dict]:
-    return _add_up(_fetch(_adverse_sql(scope), params), LINES)
+    return _keyed(_fetch(_adverse_sql(scope), params))
 
 
 def fetch_aftercare(params: dict) -> dict[tuple[str, int | None], dict]:
