@@ -30,7 +30,11 @@ def money_panel(appointment: Appointment, user) -> dict:
         if takes
         else None,
     }
-    if takes and appointment.status == Status.CHECKED_IN:
+    package = package_of(appointment.course) if appointment.course_id else None
+    if takes and appointment.status == Status.CHECKED_IN and package is not None:
+        money["package"] = package
+        money["checkout_form"] = CheckOutForm(initial={"email_receipt": False})
+    elif takes and appointment.status == Status.CHECKED_IN:
         fee = fee_for(
             appointment.location,
             appointment.service,

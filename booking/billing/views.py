@@ -26,7 +26,7 @@ from booking.billing.forms import (
     WaiveForm,
 )
 from booking.billing.ledger import balance_of, with_balances
-from booking.billing.models import Invoice
+from booking.billing.models import Invoice, SessionDrawdown
 from booking.billing.packages import end_course_early, pay_course_ahead
 from booking.billing.receipts import email_receipt
 from clinic import access
@@ -195,6 +195,16 @@ def appointment_checkout(request, pk: int):
         messages.error(request, str(refused))
         return redirect(back)
     log_access(request, done.appointment, "change")
+    if (
+        done.invoice is None
+        and SessionDrawdown.objects.filter(appointment=done.appointment).exists()
+    ):
+        messages.success(
+            request,
+            f"Checked out: {appointment.patient.full_name}'s session is drawn from the course's "
+            "package.",
+        )
+        return redirect(back)
     if done.invoice is None:
         messages.warning(
             request,

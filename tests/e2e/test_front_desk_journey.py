@@ -1,11 +1,13 @@
 """Journey 2: the front desk, on the counter tablet (1024 px), runs the day: the schedule with
 its badges from the real intake, a phone booking from a free time on the grid (in a panel on
 the same page), moving it by drag and drop, the online request to confirm, and a check-in
-refused for an out-of-date consent until the patient signs the current one on the tablet."""
+refused for an out-of-date consent until the patient signs the current one on the tablet, the
+check-out of a session paid ahead, and a balance paid at the desk with its receipt emailed."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db.models import Q
@@ -14,8 +16,9 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from booking.availability import SlotQuery, aware
+from booking.billing.models import SessionDrawdown
 from booking.desk.grid import clock
-from booking.models import ACTIVE_STATUSES, Appointment, Status
+from booking.models import ACTIVE_STATUSES, Appointment, Notification, Status
 from booking.selectors import load_availability
 from clinic.models import Location, Patient, Practitioner, Service, User
 from tests.e2e.conftest import TABLET, check_accessibility, no_browser_errors, screenshot
@@ -223,4 +226,29 @@ def test_the_front_desk_runs_the_day_on_the_counter_tablet(demo, open_page):
     counter.keyboard.press("Enter")
     counter.get_by_text("Marcus Reid is checked in.").wait_for()
     assert Appointment.objects.get(pk=marcus.pk).status == Status.CHECKED_IN
+
+    # Check-out after the session, in one step: his course was paid ahead, so the session is
+    # drawn from the package and there is nothing to pay.
+    counter.get_by_text("drawn from the course's package").wait_for()
+    check_accessibility(counter)
+    counter.get_by_role("button", name="Check out").click()
+    counter.get_by_text("session is drawn from the course's package").wait_for()
+    assert Appointment.objects.get(pk=marcus.pk).status == Status.COMPLETED
+    assert SessionDrawdown.objects.filter(appointment=marcus).exists()
     no_browser_errors(counter)
+
+    # Back at Leaside: Jordan pays the late-cancellation fee he owes, in cash, and gets the
+    # receipt by email.
+    jordan = Patient.objects.get(last_name="Miles")
+    page.goto(f"/patients/{jordan.pk}/account/")
+    page.get_by_text("Balance due").first.wait_for()
+    page.get_by_role("link", name=re.compile(r"^LEA-")).first.click()
+    check_accessibility(page)
+    page.get_by_label("Amount").fill("40.00")
+    page.get_by_label("Paid by").select_option("cash")
+    page.get_by_role("button", name="Record the payment").click()
+    page.get_by_text("Payment of 40.00 CAD recorded.").wait_for()
+    page.get_by_text("Paid", exact=True).first.wait_for()
+    assert Notification.objects.filter(patient=jordan, kind=Notification.Kind.RECEIPT).exists()
+    screenshot(page, "front-desk-invoice")
+    no_browser_errors(page)

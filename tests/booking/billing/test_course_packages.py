@@ -155,3 +155,25 @@ def test_the_course_page_offers_the_package_and_the_desk_pays_it(course, front_d
     assert balance_of(package).balance == Decimal("280.00")
     again = browser.post(reverse("billing:course_pay_ahead", args=[course.pk]), follow=True)
     assert "already paid ahead" in again.content.decode()
+
+
+def test_checking_out_a_session_of_a_paid_course_draws_it_from_the_package(
+    course, front_desk, login, consent_ok
+):
+    pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
+    session = _sessions(course)[0]
+    services.change_status(session, to=Status.CHECKED_IN, actor=front_desk, now=session.starts_at)
+    session.refresh_from_db()
+    browser = login(front_desk)
+    page = browser.get(reverse("booking:appointment_detail", args=[session.pk])).content.decode()
+    assert (
+        "drawn from the course&#x27;s package" in page or "drawn from the course's package" in page
+    )
+    response = browser.post(
+        reverse("billing:appointment_checkout", args=[session.pk]),
+        {"version": session.version},
+        follow=True,
+    )
+    assert "session is drawn from the course" in response.content.decode()
+    assert SessionDrawdown.objects.filter(appointment=session).exists()
+    assert not Invoice.objects.filter(appointment=session).exists()
