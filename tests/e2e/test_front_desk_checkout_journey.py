@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from booking.billing.models import Invoice, InvoiceKind, Payment
 from booking.models import ACTIVE_STATUSES, Appointment, Notification, Status
+from booking.notifications.rendering import build_message
 from intake.questionnaire.models import ConsentVersion
 from tests.e2e.conftest import TABLET, check_accessibility, no_browser_errors, screenshot
 from tests.intake.factories import sign
@@ -55,6 +56,10 @@ def _jordan_comes_in_now() -> Appointment:
     # current one beforehand (signing at the counter is the front desk's main journey).
     sign(visit.patient, list(ConsentVersion.objects.current()))
     return visit
+
+
+def _pdf_text(content: bytes) -> str:
+    return "\n".join(sheet.extract_text() for sheet in PdfReader(io.BytesIO(content)).pages)
 
 
 def test_the_front_desk_checks_a_patient_out_with_payment_and_receipt(
@@ -117,16 +122,22 @@ def test_the_front_desk_checks_a_patient_out_with_payment_and_receipt(
         link.click()
     download = started.value
     assert download.suggested_filename.endswith(".pdf")
-    text = "\n".join(
-        p.extract_text() for p in PdfReader(io.BytesIO(open(download.path(), "rb").read())).pages
-    )
+    with open(download.path(), "rb") as downloaded:
+        text = _pdf_text(downloaded.read())
     assert "Jordan Miles" in text and str(fee) in text and invoice.display_number in text
     response = page.context.request.get(link.get_attribute("href"))
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
 
-    # The receipt email is queued, and listed on the appointment's page.
-    assert Notification.objects.filter(appointment=jordan, kind=Notification.Kind.RECEIPT).exists()
+    # The receipt email is queued (the latest, after the card, says nothing is left to pay and
+    # carries the same receipt as a PDF), and listed on the appointment's page.
+    email = Notification.objects.filter(appointment=jordan, kind=Notification.Kind.RECEIPT).latest(
+        "pk"
+    )
+    assert email.context["invoice"]["balance"] == "0.00"
+    message = build_message(email, to=email.patient.email, now=timezone.now())
+    (attached,) = [p for p in message.attachments if p.get_content_type() == "application/pdf"]
+    assert "Jordan Miles" in _pdf_text(attached.get_payload(decode=True))
     page.get_by_role("link", name="The appointment").click()
     emails = page.locator("table.email-history")
     emails.get_by_role("rowheader", name="Receipt").first.wait_for()
