@@ -77,6 +77,12 @@ class Balance:
         return self.paid - self.refunded
 
     @property
+    def settled_by_credit(self) -> bool:
+        """Nothing owed and nothing kept from the patient: credit notes (a waiver, a
+        correction) took the whole invoice off, so it is not "paid"."""
+        return self.balance <= 0 and self.paid == self.refunded and self.credited > 0
+
+    @property
     def creditable(self) -> Decimal:
         """What a credit note may still take off the invoice."""
         return self.total - self.credited

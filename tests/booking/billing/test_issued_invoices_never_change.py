@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
@@ -102,3 +103,11 @@ def test_only_a_manager_waives_and_always_says_why(invoice, front_desk, manager)
     with pytest.raises(payments.PaymentRefused, match="Say why"):
         payments.waive_fee(invoice, actor=manager, reason="  ")
     assert not invoice.credit_notes.exists()
+
+
+def test_a_waived_fee_is_shown_as_credited_in_full_not_as_paid(invoice, manager, client):
+    payments.waive_fee(invoice, actor=manager, reason="Bereavement")
+    client.force_login(manager)
+    page = client.get(reverse("billing:invoice_detail", args=[invoice.pk])).content.decode()
+    assert "Nothing to pay: credited in full" in page
+    assert ">Paid</span>" not in page
