@@ -252,16 +252,18 @@ def test_the_worker_command_posts_deliveries(receiver, an_endpoint):
 
 
 def test_the_readmes_plain_hmac_check_accepts_a_delivery(receiver, an_endpoint):
-    """The plain-HMAC recipe of docs/notes-wip-hooks.md, as written there."""
+    """The plain-HMAC recipe of the README ("Verifying a signature"), as written there; the
+    receiver's clock is passed in, the suite's pinned instant."""
     import base64
     import hashlib
     import hmac
-    import time
 
-    def verify(secret: str, raw_body: bytes, headers: dict[str, str]) -> bool:
+    now = timezone.now().timestamp()
+
+    def verify(secret: str, raw_body: bytes, headers: dict[str, str], now: float) -> bool:
         key = base64.b64decode(secret.removeprefix("whsec_"))
         msg_id, timestamp = headers["webhook-id"], headers["webhook-timestamp"]
-        if abs(time.time() - int(timestamp)) > 5 * 60:
+        if abs(now - int(timestamp)) > 5 * 60:
             return False  # too old or too new: a replay
         signed = f"{msg_id}.{timestamp}.".encode() + raw_body
         expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
@@ -274,8 +276,10 @@ def test_the_readmes_plain_hmac_check_accepts_a_delivery(receiver, an_endpoint):
     queue_one()
     worker.send_due(worker="w1")
     (request,) = receiver.received
-    assert verify(endpoint.secret, request.body, request.headers)
-    assert not verify(signing.new_secret(), request.body, request.headers)
+    assert verify(endpoint.secret, request.body, request.headers, now)
+    assert not verify(signing.new_secret(), request.body, request.headers, now)
+    # A delivery replayed ten minutes later is refused.
+    assert not verify(endpoint.secret, request.body, request.headers, now + 600)
 
 
 @pytest.mark.parametrize(
