@@ -266,58 +266,57 @@ def _form_errors(request, form) -> None:
         messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
 
 
+def _course_money(request, pk: int, form_class, act):
+    """The money forms of a course's page: the course the user may see, the form checked, then
+    `act(course, cleaned_data)`, which returns the success message; the form's errors or the
+    service's refusal are said instead. Back to the course's page either way."""
+    course = booking_access.get_visible_course(request.user, pk)
+    back = redirect(reverse("booking:course_detail", args=[course.pk]))
+    form = form_class(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return back
+    try:
+        done = act(course, form.cleaned_data)
+    except payments.PaymentRefused as refused:
+        messages.error(request, str(refused))
+        return back
+    messages.success(request, done)
+    return back
+
+
 @takes_payments
 @require_POST
 def course_pay_ahead(request, pk: int):
     """Invoice a course as a package (and take what is paid now), from the course's page."""
-    course = booking_access.get_visible_course(request.user, pk)
-    back = reverse("booking:course_detail", args=[course.pk])
-    form = PayAheadForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect(back)
-    try:
+
+    def pay(course, data) -> str:
         package = pay_course_ahead(
-            course,
-            actor=request.user,
-            amount=form.cleaned_data["amount"],
-            method=form.cleaned_data["method"],
+            course, actor=request.user, amount=data["amount"], method=data["method"]
         )
-    except payments.PaymentRefused as refused:
-        messages.error(request, str(refused))
-        return redirect(back)
-    log_access(request, package, AccessLog.Action.CREATE)
-    messages.success(request, f"The course is invoiced as a package: {package.display_number}.")
-    return redirect(back)
+        log_access(request, package, AccessLog.Action.CREATE)
+        return f"The course is invoiced as a package: {package.display_number}."
+
+    return _course_money(request, pk, PayAheadForm, pay)
 
 
 @takes_payments
 @require_POST
 def course_end_early(request, pk: int):
     """Settle a course's package when it ends early: the arithmetic is shown in the message."""
-    course = booking_access.get_visible_course(request.user, pk)
-    back = reverse("booking:course_detail", args=[course.pk])
-    form = EndCourseForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect(back)
-    try:
+
+    def settle(course, data) -> str:
         settled = end_course_early(
-            course,
-            actor=request.user,
-            refund_by=form.cleaned_data["refund_by"],
-            reason=form.cleaned_data["reason"],
+            course, actor=request.user, refund_by=data["refund_by"], reason=data["reason"]
         )
-    except payments.PaymentRefused as refused:
-        messages.error(request, str(refused))
-        return redirect(back)
-    record_access(
-        actor=request.user,
-        patient=course.patient,
-        record=course,
-        action=AccessLog.Action.CHANGE,
-        request=request,
-    )
-    currency = Invoice.objects.filter(course=course).values_list("currency", flat=True).first()
-    messages.success(request, "Course settled. " + "; ".join(settled.lines(currency or "")))
-    return redirect(back)
+        record_access(
+            actor=request.user,
+            patient=course.patient,
+            record=course,
+            action=AccessLog.Action.CHANGE,
+            request=request,
+        )
+        currency = Invoice.objects.filter(course=course).values_list("currency", flat=True).first()
+        return "Course settled. " + "; ".join(settled.lines(currency or ""))
+
+    return _course_money(request, pk, EndCourseForm, settle)
