@@ -425,6 +425,17 @@ def _moment(text: str, name: str) -> tuple[dt.datetime, bool]:
     return moment, False
 
 
+def within_time_range(queryset, field: str, values: list[str], name: str):
+    """`queryset` narrowed to `field` in the range a date search parameter gives (see
+    `time_range`)."""
+    start, end = time_range(values, name)
+    if start is not None:
+        queryset = queryset.filter(**{f"{field}__gte": start})
+    if end is not None:
+        queryset = queryset.filter(**{f"{field}__lt": end})
+    return queryset
+
+
 def time_range(values: list[str], name: str) -> tuple[dt.datetime | None, dt.datetime | None]:
     """`ge`/`gt`/`le`/`lt`/`eq` values of a date search parameter as one range, from
     (inclusive) and until (exclusive); a bare date means that whole (UTC) day."""

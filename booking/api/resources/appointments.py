@@ -26,7 +26,7 @@ from booking.api.http import (
     reference,
     search_params,
     searchset,
-    time_range,
+    within_time_range,
 )
 from booking.api.resources.organisation import service_kind, service_type
 from booking.models import Appointment, CancelledBy, Status
@@ -213,11 +213,7 @@ def appointment_search(caller: Caller, request):
         appointments = appointments.filter(status__in=[FROM_FHIR[c] for c in codes])
     for value in params.get("service-type", []):
         appointments = appointments.filter(service__kind=service_kind(value))
-    start, end = time_range(params.get("date", []), "date")
-    if start is not None:
-        appointments = appointments.filter(starts_at__gte=start)
-    if end is not None:
-        appointments = appointments.filter(starts_at__lt=end)
+    appointments = within_time_range(appointments, "starts_at", params.get("date", []), "date")
     total = appointments.count()
     rows = list(appointments[page.offset : page.end])
     caller.log_list((a.patient_id for a in rows), record_label(Appointment))

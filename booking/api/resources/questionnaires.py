@@ -27,7 +27,7 @@ from booking.api.http import (
     reference,
     search_params,
     searchset,
-    time_range,
+    within_time_range,
 )
 from booking.api.resources.patients import visible_patients
 from clinic.audit import record_label
@@ -209,11 +209,7 @@ def questionnaire_response_search(caller: Caller, request):
     for value in params.get("status", []):
         if value != "completed":
             raise invalid("Only submitted questionnaires are published: status=completed.")
-    start, end = time_range(params.get("authored", []), "authored")
-    if start is not None:
-        intakes = intakes.filter(submitted_at__gte=start)
-    if end is not None:
-        intakes = intakes.filter(submitted_at__lt=end)
+    intakes = within_time_range(intakes, "submitted_at", params.get("authored", []), "authored")
     total = intakes.count()
     rows = list(intakes[page.offset : page.end])
     caller.log_list((i.patient_id for i in rows), record_label(Intake))
