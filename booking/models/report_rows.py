@@ -25,6 +25,11 @@ from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Case, DateField, F, Func, Q, When
+from django.db.models.functions import Mod
+
+from booking.models.appointments import ACTIVE_STATUSES, Status
+from intake.clinical.models import AdverseEvent
 
 # What a line shares beside the patient, as the suffix of a `previous_*` column: nothing (the
 # total), the location, the practitioner, or both (a location line within a practitioner's
@@ -56,6 +61,14 @@ class _ReportRow(models.Model):
     # year * 100 + month (e.g. 202703), the key of the dashboard's charts.
     local_date = models.DateField(db_index=True)
     month = models.IntegerField()
+    # The month's first day, for the charts' lines (a month's patients are counted from it).
+    month_start = models.GeneratedField(
+        expression=Func(
+            F("month") / 100, Mod("month", 100), 1, function="make_date", output_field=DateField()
+        ),
+        output_field=DateField(),
+        db_persist=True,
+    )
 
     class Meta:
         abstract = True
@@ -80,6 +93,13 @@ class CourseReportRow(_ReportRow):
     recommend = models.SmallIntegerField(null=True)
 
 
+def _kept(expression, output_field) -> models.GeneratedField:
+    """A column PostgreSQL computes from the row's others when it is written (so the triggers
+    that write the rows need not know it): the dashboard reads a flag instead of testing a
+    status or searching an array on every row it sums."""
+    return models.GeneratedField(expression=expression, output_field=output_field, db_persist=True)
+
+
 class VisitReportRow(_ReportRow):
     """An appointment, dated by its start."""
 
@@ -87,15 +107,39 @@ class VisitReportRow(_ReportRow):
     status = models.CharField(max_length=20)
     late_cancellation = models.BooleanField()
     minutes = models.IntegerField()
+    # Attended or missed: what a no-show rate is out of.
+    due = _kept(Q(status__in=[Status.COMPLETED, Status.NO_SHOW]), models.BooleanField())
+    no_show = _kept(Q(status=Status.NO_SHOW), models.BooleanField())
+    late_cancelled = _kept(
+        Q(status=Status.CANCELLED, late_cancellation=True), models.BooleanField()
+    )
+    # Booked time: the active statuses' (a no-show's time was not used, a cancelled one's
+    # was given back).
+    active_minutes = _kept(
+        Case(When(Q(status__in=ACTIVE_STATUSES), then=F("minutes")), default=0),
+        models.IntegerField(),
+    )
 
 
 class SessionReportRow(_ReportRow):
     """A signed session note, dated when the session was performed, with its adverse events
-    as they stand after any amendment."""
+    as they stand after any amendment (and one `had_<event>` flag a type)."""
 
     note_id = models.BigIntegerField(primary_key=True)
     adverse_events = ArrayField(models.CharField(max_length=20), default=list)
 
+
+def adverse_flag(event: str) -> str:
+    """The column of SessionReportRow saying the session had adverse event `event`."""
+    return f"had_{event}"
+
+
+for _event in AdverseEvent:
+    if _event != AdverseEvent.NONE:
+        SessionReportRow.add_to_class(
+            adverse_flag(_event.value),
+            _kept(Q(adverse_events__contains=[_event.value]), models.BooleanField()),
+        )
 
 for _model, _counts in (
     (CourseReportRow, COURSE_COUNTS),

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from booking.models import Appointment, Course, CourseReportRow, SessionReportRow, VisitReportRow
-from booking.models.report_rows import previous_column
+from booking.models.report_rows import adverse_flag, previous_column
 from booking.reports.figures import ADVERSE_TYPES, Period, Scope
 from clinic.models import (
     Location,
@@ -124,7 +124,8 @@ def _lines_sql(items: list[tuple[str, str]], table: str, lines, *, then: str = "
         cases = " ".join(f"WHEN {test} THEN SUM({by_kind[kind]})" for kind, test, _ in tests)
         total = f"SUM({by_kind['total']})"
         summed.append(f"COALESCE(CASE {cases} ELSE {total} END, 0)::bigint AS {base}")
-    grouping = "month, location_id, practitioner_id"
+    # Lines without months are summed by location and practitioner only (fewer groups).
+    grouping = "month, location_id, practitioner_id" if months else "location_id, practitioner_id"
     sets = "(), (location_id), (practitioner_id)" + (", (month)" if months else "")
     inner = ",\n           ".join(f"{sql} AS {name}" for sql, name in items)
     sums = ",\n       ".join(summed)
@@ -134,10 +135,9 @@ def _lines_sql(items: list[tuple[str, str]], table: str, lines, *, then: str = "
 WITH grouped AS (
     SELECT {grouping},
            {inner}
-      FROM (SELECT *, make_date(month / 100, mod(month, 100), 1) AS month_start
-              FROM {{{table}}}
-             WHERE local_date BETWEEN %(start)s AND %(end)s
-               AND {in_scope("location_id", "practitioner_id")}) r
+      FROM {{{table}}}
+     WHERE local_date BETWEEN %(start)s AND %(end)s
+       AND {in_scope("location_id", "practitioner_id")}
      GROUP BY {grouping}
 ){then or ", groups AS (SELECT * FROM grouped)"}
 SELECT CASE {line} ELSE 'total' END AS line,
@@ -200,16 +200,16 @@ _BOOKED_WHERE_AVAILABLE = """, available AS (
 
 
 def _visits_sql(scope: Scope) -> str:
-    due = "status IN ('completed', 'no_show')"
-    active = "status IN ('requested', 'confirmed', 'checked_in', 'completed')"
+    # `due`, `no_show`, `late_cancelled` and `active_minutes` are kept with the row from its
+    # status (see VisitReportRow).
     items = [
         ("COUNT(*)", "appointments"),
         *_patients("patients", "visit", "", scope, LINES_AND_MONTHS),
-        (f"COUNT(*) FILTER (WHERE {due})", "due"),
-        *_patients("due_patients", "due", due, scope, LINES_AND_MONTHS),
-        ("COUNT(*) FILTER (WHERE status = 'no_show')", "no_shows"),
-        ("COUNT(*) FILTER (WHERE status = 'cancelled' AND late_cancellation)", "late_cancels"),
-        (f"SUM(minutes) FILTER (WHERE {active})", "active_minutes"),
+        ("COUNT(*) FILTER (WHERE due)", "due"),
+        *_patients("due_patients", "due", "due", scope, LINES_AND_MONTHS),
+        ("COUNT(*) FILTER (WHERE no_show)", "no_shows"),
+        ("COUNT(*) FILTER (WHERE late_cancelled)", "late_cancels"),
+        ("SUM(active_minutes)", "active_minutes"),
     ]
     return _lines_sql(items, "visit_rows", LINES_AND_MONTHS, then=_BOOKED_WHERE_AVAILABLE)
 
@@ -219,10 +219,7 @@ def _adverse_sql(scope: Scope) -> str:
     items = [
         ("COUNT(*)", "sessions"),
         *_patients("patients", "session", "", scope, LINES),
-        *(
-            (f"COUNT(*) FILTER (WHERE '{e.value}' = ANY(adverse_events))", e.value)
-            for e in ADVERSE_TYPES
-        ),
+        *((f"COUNT(*) FILTER (WHERE {adverse_flag(e.value)})", e.value) for e in ADVERSE_TYPES),
     ]
     return _lines_sql(items, "session_rows", LINES)
 
