@@ -49,6 +49,7 @@ def build_course_outcomes(world, courses: int, *, years: int = 1, skip_years: in
     years (the last, or the ones before the last `skip_years`) at every location, each with its patient, questionnaire (the baseline), signed
     assessment, session notes with adverse events, after-care checks and, for most finished
     courses, the end-of-course questionnaire. INSERT … SELECT generate_series: seconds."""
+    from booking import reports
     from booking.models import Appointment, Course
     from clinic.models import Patient
     from intake.clinical.models import AssessmentNote, OutcomeSurvey, SessionNote
@@ -292,8 +293,12 @@ def build_course_outcomes(world, courses: int, *, years: int = 1, skip_years: in
             "AND b.n %% 4 <> 0",
             {},
         )
-        # As autovacuum leaves a clinic's tables between visits: the report rows were rebuilt
-        # in bulk (dead row versions), and the planner needs their statistics.
+    # As the worker leaves the dashboard's tallies (it folds them every pass: each bulk
+    # statement above rebuilt every patient's rows, appending their tallies again)...
+    reports.fold_tallies()
+    with connection.cursor() as cursor:
+        # ...and autovacuum a clinic's tables between visits: the report rows were rebuilt in
+        # bulk (dead row versions), and the planner needs their statistics.
         cursor.execute("VACUUM ANALYZE")
         cursor.execute(
             f"SELECT count(*) FROM {Appointment._meta.db_table} WHERE course_id IS NOT NULL"

@@ -31,7 +31,9 @@ from booking.models.notifications import (
 from booking.models.report_rows import (
     CourseReportRow,
     SessionReportRow,
+    SessionReportTally,
     VisitReportRow,
+    VisitReportTally,
 )
 from booking.models.waitlist import (
     SlotHold,
@@ -56,6 +58,8 @@ __all__ = [
     "SessionReportRow",
     "SlotHold",
     "VisitReportRow",
+    "VisitReportTally",
+    "SessionReportTally",
     "WaitlistEntry",
     "WaitlistOffer",
     "CalendarFeed",

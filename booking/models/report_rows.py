@@ -149,3 +149,77 @@ for _model, _counts in (
     for _count in _counts:
         for _shared in SHARED:
             _model.add_to_class(previous_column(_count, _shared), models.DateField(null=True))
+
+
+# --- Tallies: the visit and session rows counted by what the dashboard reads -----------------
+# A year of visits is about a hundred thousand rows, but far fewer distinct combinations of
+# what the dashboard reads from them (a practitioner's Monday patients were mostly all last
+# seen the Monday before): summing the combinations with their number costs a third of
+# summing the rows. The tallies are written by triggers on the rows (migration 0014): each
+# statement that adds or removes rows appends their combinations counted +1 or -1 each, so
+# writers never wait for one another; `booking.reports.tallies.fold` (the worker, every pass)
+# adds up each day's entries into one per combination. Read unfolded, the sums are the same.
+
+
+class _Tally(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    location_id = models.BigIntegerField(null=True)
+    practitioner_id = models.BigIntegerField()
+    local_date = models.DateField(db_index=True)
+    month = models.IntegerField()
+    month_start = _kept(
+        Func(
+            F("month") / 100, Mod("month", 100), 1, function="make_date", output_field=DateField()
+        ),
+        DateField(),
+    )
+    # How many rows have this combination (negative in an entry for rows removed).
+    rows_counted = models.IntegerField()
+    # Written by the fold: one entry of the day's combination (the triggers write False).
+    folded = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+        indexes = [
+            models.Index(fields=["local_date"], name="%(class)s_to_fold", condition=Q(folded=False))
+        ]
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk} ({self.local_date}: {self.rows_counted:+})"
+
+
+class VisitReportTally(_Tally):
+    """Visit rows counted by location, practitioner, date, flags and previous dates."""
+
+    due = models.BooleanField()
+    no_show = models.BooleanField()
+    late_cancelled = models.BooleanField()
+    active_minutes = models.IntegerField(help_text="The rows' booked minutes, added up.")
+
+
+class SessionReportTally(_Tally):
+    """Session rows counted by location, practitioner, date, adverse events and previous
+    dates."""
+
+
+for _event in AdverseEvent:
+    if _event != AdverseEvent.NONE:
+        SessionReportTally.add_to_class(adverse_flag(_event.value), models.BooleanField())
+
+for _model, _counts in ((VisitReportTally, VISIT_COUNTS), (SessionReportTally, SESSION_COUNTS)):
+    for _count in _counts:
+        for _shared in SHARED:
+            _model.add_to_class(previous_column(_count, _shared), models.DateField(null=True))
+
+# The tally of each kind of row.
+TALLIES = ((VisitReportRow, VisitReportTally), (SessionReportRow, SessionReportTally))
+
+
+def tally_columns(tally: type[_Tally]) -> list[str]:
+    """The columns a tally's entries are combinations of (what it copies from the rows)."""
+    counted = {"id", "rows_counted", "folded", "active_minutes"}
+    return [
+        field.column
+        for field in tally._meta.concrete_fields
+        if field.column not in counted and not isinstance(field, models.GeneratedField)
+    ]

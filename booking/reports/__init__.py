@@ -26,7 +26,8 @@ come from the models. Definitions (also written on the page):
   extra hours, less holidays and time off. Both sides count only practitioners who are active
   and still work at that (active) location, as the availability engine does.
 
-One module a part: `figures`, `queries`, `utilisation`, `dashboard` and `outcomes`; the charts
+One module a part: `figures`, `queries`, `tallies` (folding the visits' and sessions'
+tallies, which the worker does every pass), `utilisation`, `dashboard` and `outcomes`; the charts
 by month are drawn by `charts` (numbers to SVG) from `trends` (which charts, from the report's
 month lines); the pages are in `views`. A patient's record on request (`patient_record`,
 `record_views`) lives here too: it is the other thing the clinic exports. Callers use this package's names
@@ -55,6 +56,7 @@ from booking.reports.outcomes import (
     course_outcomes,
     course_rows,
 )
+from booking.reports.tallies import fold as fold_tallies
 from booking.reports.trends import (
     dashboard_charts,
 )
@@ -81,4 +83,5 @@ __all__ = [
     "OUTCOME_COLUMNS",
     "course_outcomes",
     "course_rows",
+    "fold_tallies",
 ]

@@ -6,7 +6,9 @@ the size of the clinic.
 Courses, visits and signed session notes are read from their report rows
 (booking.models.report_rows), which PostgreSQL keeps in each location's local dates and with
 each patient's previous row: a figure's patients are counted as the rows with no previous row
-of that patient in the same line and period, without sorting for COUNT(DISTINCT …).
+of that patient in the same line and period, without sorting for COUNT(DISTINCT …). Visits and
+sessions are read from their rows' tallies (the rows counted by everything read here: a third
+as many entries to add up), courses from their rows.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from booking.models import Appointment, Course, CourseReportRow, SessionReportRow, VisitReportRow
+from booking.models import (
+    Appointment,
+    Course,
+    CourseReportRow,
+    SessionReportRow,
+    SessionReportTally,
+    VisitReportRow,
+    VisitReportTally,
+)
 from booking.models.report_rows import adverse_flag, previous_column
 from booking.reports.figures import ADVERSE_TYPES, Period, Scope
 from clinic.models import (
@@ -48,6 +58,8 @@ def table_names() -> dict[str, str]:
         "course_rows": CourseReportRow._meta.db_table,
         "visit_rows": VisitReportRow._meta.db_table,
         "session_rows": SessionReportRow._meta.db_table,
+        "visit_tally": VisitReportTally._meta.db_table,
+        "session_tally": SessionReportTally._meta.db_table,
     }
 
 
@@ -77,11 +89,18 @@ def in_scope(location: str, practitioner: str) -> str:
     )
 
 
-def _patients(name: str, count: str, condition: str, scope: Scope, lines) -> list[tuple[str, str]]:
+# How the rows are counted: one by one (courses), or by their tallies' counts (visits and
+# sessions: see booking.models.report_rows).
+ROWS, TALLIED = "COUNT(*)", "SUM(rows_counted)"
+
+
+def _patients(
+    name: str, count: str, condition: str, scope: Scope, lines, rows: str = ROWS
+) -> list[tuple[str, str]]:
     """`name_<line>` for each kind of line (SQL and name), the patients of the rows meeting
     `condition`: the rows whose patient has no earlier row counted as `count` in the same line
     and period. What a line shares is its own kind (a location, a practitioner) and the
-    scope's."""
+    scope's. `rows` counts the rows (ROWS or TALLIED)."""
     shared = {"location"} if scope.location_id else set()
     if scope.practitioner_id:
         shared.add("practitioner")
@@ -92,16 +111,19 @@ def _patients(name: str, count: str, condition: str, scope: Scope, lines) -> lis
         since = "%(start)s" if line != "month" else "GREATEST(%(start)s, month_start)"
         first = f"({column} IS NULL OR {column} < {since})"
         where = f"{condition} AND {first}" if condition else first
-        columns.append((f"COUNT(*) FILTER (WHERE {where})", f"{name}_{line}"))
+        columns.append((f"{rows} FILTER (WHERE {where})", f"{name}_{line}"))
     return columns
 
 
-def _lines_sql(items: list[tuple[str, str]], table: str, lines, *, then: str = "") -> str:
+def _lines_sql(
+    items: list[tuple[str, str]], table: str, lines, *, then: str = "", rows: str = ROWS
+) -> str:
     """The query of a kind of row: `items` (SQL, name) summed by month, location and
     practitioner over the period's rows of `table` (a few hundred groups for a year), then the
     lines added up from those groups (GROUPING SETS over the groups: cheap). A line takes its
     own kind's patients (`patients_location` as `patients`). `then` may add columns to the
-    groups: a CTE reading `grouped`, named `groups`, whose first line says `-- adds: a, b`."""
+    groups: a CTE reading `grouped`, named `groups`, whose first line says `-- adds: a, b`.
+    `rows` counts the rows: a group whose tally entries cancel out has none and is left out."""
     months = "month" in lines
     plain, patients = [], {}
     for _, name in items:
@@ -139,6 +161,7 @@ WITH grouped AS (
      WHERE local_date BETWEEN %(start)s AND %(end)s
        AND {in_scope("location_id", "practitioner_id")}
      GROUP BY {grouping}
+    HAVING {rows} <> 0
 ){then or ", groups AS (SELECT * FROM grouped)"}
 SELECT CASE {line} ELSE 'total' END AS line,
        CASE {key} END AS key,
@@ -200,28 +223,31 @@ _BOOKED_WHERE_AVAILABLE = """, available AS (
 
 
 def _visits_sql(scope: Scope) -> str:
-    # `due`, `no_show`, `late_cancelled` and `active_minutes` are kept with the row from its
-    # status (see VisitReportRow).
+    # Read from their tallies; `due`, `no_show` and `late_cancelled` are kept from the status,
+    # `active_minutes` is the booked time (see VisitReportRow).
     items = [
-        ("COUNT(*)", "appointments"),
-        *_patients("patients", "visit", "", scope, LINES_AND_MONTHS),
-        ("COUNT(*) FILTER (WHERE due)", "due"),
-        *_patients("due_patients", "due", "due", scope, LINES_AND_MONTHS),
-        ("COUNT(*) FILTER (WHERE no_show)", "no_shows"),
-        ("COUNT(*) FILTER (WHERE late_cancelled)", "late_cancels"),
+        (TALLIED, "appointments"),
+        *_patients("patients", "visit", "", scope, LINES_AND_MONTHS, TALLIED),
+        (f"{TALLIED} FILTER (WHERE due)", "due"),
+        *_patients("due_patients", "due", "due", scope, LINES_AND_MONTHS, TALLIED),
+        (f"{TALLIED} FILTER (WHERE no_show)", "no_shows"),
+        (f"{TALLIED} FILTER (WHERE late_cancelled)", "late_cancels"),
         ("SUM(active_minutes)", "active_minutes"),
     ]
-    return _lines_sql(items, "visit_rows", LINES_AND_MONTHS, then=_BOOKED_WHERE_AVAILABLE)
+    return _lines_sql(
+        items, "visit_tally", LINES_AND_MONTHS, then=_BOOKED_WHERE_AVAILABLE, rows=TALLIED
+    )
 
 
 def _adverse_sql(scope: Scope) -> str:
-    """Adverse events of the sessions recorded in the period (as amended)."""
+    """Adverse events of the sessions recorded in the period (as amended), from their
+    tallies."""
     items = [
-        ("COUNT(*)", "sessions"),
-        *_patients("patients", "session", "", scope, LINES),
-        *((f"COUNT(*) FILTER (WHERE {adverse_flag(e.value)})", e.value) for e in ADVERSE_TYPES),
+        (TALLIED, "sessions"),
+        *_patients("patients", "session", "", scope, LINES, TALLIED),
+        *((f"{TALLIED} FILTER (WHERE {adverse_flag(e.value)})", e.value) for e in ADVERSE_TYPES),
     ]
-    return _lines_sql(items, "session_rows", LINES)
+    return _lines_sql(items, "session_tally", LINES, rows=TALLIED)
 
 
 def _period_case(moment: str, location: str, location_ids: list[int]) -> str:

@@ -3,21 +3,27 @@
 patients — counted as rows with no earlier row of the same patient in the same line and
 period — are exactly the distinct patients, whatever the period, scope and line.
 
+Visits and sessions are added up from their rows' tallies, appended to by every change and
+folded by the worker: the figures are the same before and after a fold, and a fold running
+beside a desk's change (or another fold) loses nothing and counts nothing twice.
+
 (The figures themselves, worked out by hand, are in test_results_dashboard.py.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Sum
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from booking import reports
-from booking.models import Appointment, CancelledBy, Status, VisitReportRow
+from booking.models import Appointment, CancelledBy, Status, VisitReportRow, VisitReportTally
 from booking.reports.queries import fetch_visits, query_params
 from tests.booking.factories import AppointmentFactory, a_clinic, a_colleague
 from tests.booking.races import at_once
@@ -155,7 +161,11 @@ def test_patients_are_counted_once_in_every_line(two_clinics, visits, start, len
         for visit in visits:
             _visit(two_clinics, *visit)
         got = fetch_visits(query_params(period, scope), scope)
+        # Folded by the worker, the tallies give the same figures.
+        reports.fold_tallies()
+        folded = fetch_visits(query_params(period, scope), scope)
         transaction.set_rollback(True)
+    assert folded == got
 
     expected = _expected(visits, period, scope, two_clinics)
     assert {
@@ -192,3 +202,44 @@ def test_two_desks_changing_one_patients_visits_at_once_both_count(two_clinics):
         first.pk: "completed",
         second.pk: "no_show",
     }
+
+
+def _tally_entries() -> tuple[int, int]:
+    """How many tally entries there are, and how many visit rows they count."""
+    entries = VisitReportTally.objects.aggregate(n=Count("id"), rows=Sum("rows_counted"))
+    return entries["n"], entries["rows"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_folding_beside_a_desks_change_and_another_fold_loses_nothing(two_clinics):
+    """A desk's change is still open while two folds run: the folds take turns and leave its
+    entries (not committed yet) to the next fold; nothing is lost or counted twice."""
+    for day, patient in ((3, 0), (4, 1), (5, 2)):
+        _visit(two_clinics, patient, 0, day, Status.CONFIRMED)
+    first = Appointment.objects.order_by("starts_at").first()
+
+    def change():
+        with transaction.atomic():
+            Appointment.objects.filter(pk=first.pk).update(status=Status.COMPLETED)
+            with connection.cursor() as cursor:  # still open while the folds run
+                cursor.execute("SELECT pg_sleep(0.4)")
+
+    def fold_later():
+        time.sleep(0.1)
+        reports.fold_tallies()
+
+    outcomes = at_once(
+        [change, fold_later, fold_later], won="done", lost=(IntegrityError, "refused")
+    )
+
+    assert outcomes == ["done", "done", "done"]
+    assert _tally_entries()[1] == VisitReportRow.objects.count() == 3
+    assert VisitReportTally.objects.filter(folded=False).exists()  # the change's, left over
+    reports.fold_tallies()
+    entries, rows = _tally_entries()
+    assert rows == 3 and not VisitReportTally.objects.filter(folded=False).exists()
+    # One entry a combination: the three patients' first visits differ only by their date.
+    assert entries == 3
+    period = reports.Period(FIRST_DAY, FIRST_DAY + dt.timedelta(days=10))
+    line = fetch_visits(query_params(period, reports.Scope()), reports.Scope())[("total", None)]
+    assert (line["appointments"], line["due"], line["patients"]) == (3, 1, 3)

@@ -9,7 +9,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
-from booking import notifications, services
+from booking import notifications, reports, services
 from booking.webhooks import delivery as webhooks
 
 
@@ -22,7 +22,8 @@ class Command(BaseCommand):
         "once the lease runs out. Without --loop it sends what is due and stops (for cron); "
         "with --loop it keeps going (for systemd) until stopped with SIGTERM or Ctrl-C. Each "
         "round also passes lapsed waitlist offers on to the next waiting patient, and posts the "
-        "webhook deliveries that are due (signed, retried with back-off the same way)."
+        "webhook deliveries that are due (signed, retried with back-off the same way), and folds "
+        "the results dashboard's tallies of what changed since the last round."
     )
 
     def add_arguments(self, parser):
@@ -81,6 +82,10 @@ class Command(BaseCommand):
             expired = services.expire_offers()
             if expired:
                 self.stdout.write(f"{expired} waitlist offer(s) expired and passed on.")
+            # And it folds the results dashboard's tallies of the visits and sessions changed
+            # since its last pass (booking.reports.tallies), so the dashboard adds up one
+            # entry a combination rather than one for every change.
+            reports.fold_tallies()
             outcome = notifications.send_due(worker=worker, limit=batch)
             posted = webhooks.send_due(worker=worker, limit=batch)
             if posted.claimed:
