@@ -1,7 +1,7 @@
 """Pages of the clinical notes: start, write (with autosave), sign, amend, read, discard.
 
-Assessment notes and treatment-session notes go through the same views, told apart by a
-`NoteKind`. Only practitioners write notes and only a note's author edits, signs or discards
+Assessment notes and treatment-session notes go through the same views, told apart by the
+`NoteKind` their URL passes (`intake.urls` lists each kind's pages). Only practitioners write notes and only a note's author edits, signs or discards
 it; practitioners and managers read notes of patients they may see. Every page that shows a
 note records the access.
 """
@@ -96,17 +96,7 @@ def _form(kind: NoteKind, request: HttpRequest, note: SignedNote, data=None, *, 
 
 @practitioner_required
 @GET_OR_POST
-def start_assessment_page(request, patient_pk: int):
-    return _start(request, ASSESSMENT, patient_pk)
-
-
-@practitioner_required
-@GET_OR_POST
-def start_session_note_page(request, patient_pk: int):
-    return _start(request, SESSION, patient_pk)
-
-
-def _start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpResponse:
+def start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpResponse:
     """GET shows what will be started (and the practitioner's drafts to resume); POST starts
     or resumes. `?appointment=<id>&session=<n>` come from the booking app's pages."""
     patient = access.get_visible_patient(request.user, patient_pk)
@@ -188,17 +178,7 @@ def _location(request: HttpRequest, slug: str | None):
 
 @practitioner_required
 @GET_OR_POST
-def assessment_edit(request, pk: int):
-    return _edit(request, ASSESSMENT, pk)
-
-
-@practitioner_required
-@GET_OR_POST
-def session_note_edit(request, pk: int):
-    return _edit(request, SESSION, pk)
-
-
-def _edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+def edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     author = access.own_practitioner_record(request.user)
     autosave = request.headers.get("X-Autosave") == "1"
@@ -286,18 +266,6 @@ def _differences(form: NoteForm, saved: SignedNote) -> list[str]:
 # --- Signing ---------------------------------------------------------------------------------
 
 
-@practitioner_required
-@GET_OR_POST
-def assessment_sign(request, pk: int):
-    return _sign(request, ASSESSMENT, pk)
-
-
-@practitioner_required
-@GET_OR_POST
-def session_note_sign(request, pk: int):
-    return _sign(request, SESSION, pk)
-
-
 def _count_the_password(request: HttpRequest, password: str, note, done: str) -> None:
     """Wrong passwords at signing count as failed logins (django-axes), so a stolen session
     cannot be used to guess the password; a locked account cannot sign."""
@@ -311,7 +279,9 @@ def _count_the_password(request: HttpRequest, password: str, note, done: str) ->
         raise services.WrongPassword(f"That is not your password. Nothing was {done}.", note=note)
 
 
-def _sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+@practitioner_required
+@GET_OR_POST
+def sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     author = access.own_practitioner_record(request.user)
     if note.is_signed:
@@ -363,17 +333,7 @@ def _sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
 
 @practitioner_required
 @GET_OR_POST
-def assessment_amend(request, pk: int):
-    return _amend(request, ASSESSMENT, pk)
-
-
-@practitioner_required
-@GET_OR_POST
-def session_note_amend(request, pk: int):
-    return _amend(request, SESSION, pk)
-
-
-def _amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+def amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     author = access.own_practitioner_record(request.user)
     if not note.is_signed:
@@ -417,17 +377,7 @@ def _amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
 
 @access.clinical_staff_required
 @require_safe
-def assessment_detail(request, pk: int):
-    return _detail(request, ASSESSMENT, pk)
-
-
-@access.clinical_staff_required
-@require_safe
-def session_note_detail(request, pk: int):
-    return _detail(request, SESSION, pk)
-
-
-def _detail(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+def detail(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     amendments = list(note.amendments.select_related("author__user").order_by("number"))
     course, bookable = _course_of(note) if kind is ASSESSMENT else (None, False)
@@ -466,17 +416,7 @@ def _course_of(note: SignedNote) -> tuple[CourseInCalendar | None, bool]:
 
 @practitioner_required
 @require_POST
-def assessment_discard(request, pk: int):
-    return _discard(request, ASSESSMENT, pk)
-
-
-@practitioner_required
-@require_POST
-def session_note_discard(request, pk: int):
-    return _discard(request, SESSION, pk)
-
-
-def _discard(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+def discard(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     author = access.own_practitioner_record(request.user)
     patient: Patient = note.patient
