@@ -80,6 +80,21 @@ def _zone(note: SignedNote):
     return patient_zone(note.patient, note.location)
 
 
+def _note_page(
+    request: HttpRequest, page: str, kind: NoteKind, note: SignedNote, *, status=200, **context
+) -> HttpResponse:
+    """A page showing a note (`intake/clinical/notes/<page>`), its reading recorded, its times
+    in its location's time zone."""
+    log_access(request, note)
+    with timezone.override(_zone(note)):
+        return render(
+            request,
+            f"intake/clinical/notes/{page}",
+            {"kind": kind, "note": note, "patient": note.patient, **context},
+            status=status,
+        )
+
+
 def _form(kind: NoteKind, request: HttpRequest, note: SignedNote, data=None, *, amend=False):
     form_class = amendment_form(kind.form) if amend else kind.form
     kwargs = {
@@ -236,19 +251,15 @@ def edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                     return redirect(kind.url("edit", note))
         else:
             form = _form(kind, request, note)
-        log_access(request, note)
-        return render(
+        return _note_page(
             request,
-            "intake/clinical/notes/edit.html",
-            {
-                "kind": kind,
-                "note": note,
-                "patient": note.patient,
-                "form": form,
-                "revision": revision,
-                "differences": differences,
-            },
+            "edit.html",
+            kind,
+            note,
             status=status,
+            form=form,
+            revision=revision,
+            differences=differences,
         )
 
 
@@ -311,21 +322,16 @@ def sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
             log_access(request, note, AccessLog.Action.SIGN)
             messages.success(request, f"Signed and locked. Fingerprint {note.fingerprint[:16]}…")
             return redirect(kind.url("detail", note))
-    log_access(request, note)
-    with timezone.override(_zone(note)):
-        return render(
-            request,
-            "intake/clinical/notes/sign.html",
-            {
-                "kind": kind,
-                "note": note,
-                "shown": note,
-                "patient": note.patient,
-                "form": form,
-                "problems": problems,
-                "revision": revision,
-            },
-        )
+    return _note_page(
+        request,
+        "sign.html",
+        kind,
+        note,
+        shown=note,
+        form=form,
+        problems=problems,
+        revision=revision,
+    )
 
 
 # --- Amending --------------------------------------------------------------------------------
@@ -364,12 +370,7 @@ def amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                 log_access(request, note, AccessLog.Action.CHANGE)
                 messages.success(request, f"Amendment {amendment.number} signed and added.")
                 return redirect(kind.url("detail", note))
-        log_access(request, note)
-        return render(
-            request,
-            "intake/clinical/notes/amend.html",
-            {"kind": kind, "note": note, "patient": note.patient, "form": form},
-        )
+        return _note_page(request, "amend.html", kind, note, form=form)
 
 
 # --- Reading and discarding ------------------------------------------------------------------
@@ -381,24 +382,19 @@ def detail(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     amendments = list(note.amendments.select_related("author__user").order_by("number"))
     course, bookable = _course_of(note) if kind is ASSESSMENT else (None, False)
-    log_access(request, note)
-    with timezone.override(_zone(note)):
-        return render(
-            request,
-            "intake/clinical/notes/detail.html",
-            {
-                "kind": kind,
-                "note": note,
-                "shown": note,
-                "current": note.current() if amendments else None,
-                "amendments": amendments,
-                "patient": note.patient,
-                "course": course,
-                "bookable": bookable,
-                "is_author": getattr(request.user, "practitioner", None) is not None
-                and note.author_id == request.user.practitioner.pk,
-            },
-        )
+    return _note_page(
+        request,
+        "detail.html",
+        kind,
+        note,
+        shown=note,
+        current=note.current() if amendments else None,
+        amendments=amendments,
+        course=course,
+        bookable=bookable,
+        is_author=getattr(request.user, "practitioner", None) is not None
+        and note.author_id == request.user.practitioner.pk,
+    )
 
 
 def _course_of(note: SignedNote) -> tuple[CourseInCalendar | None, bool]:
