@@ -18,9 +18,8 @@ REVIEW_PANEL_LIMIT = 10
 
 def register_intake_pages() -> None:
     add_nav_link(Role.PATIENT, "Questionnaire", "intake:my_intake", order=20)
-    add_nav_link(Role.FRONT_DESK, "Intakes", "intake:intake_list", order=30)
-    add_nav_link(Role.PRACTITIONER, "Intakes", "intake:intake_list", order=30)
-    add_nav_link(Role.MANAGER, "Intakes", "intake:intake_list", order=30)
+    for staff in (Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER):
+        add_nav_link(staff, "Intakes", "intake:intake_list", order=30)
     add_home_section(Role.PATIENT, patient_panel, order=10)
     add_home_section(Role.FRONT_DESK, location_counts_panel, order=10)
     add_home_section(Role.PRACTITIONER, waiting_for_review_panel, order=10)

@@ -1,12 +1,31 @@
 """Intake pages, under /intake/ in the `intake:` namespace."""
 
-from django.urls import path
+from django.urls import URLPattern, path
 
 from clinic.routes import routes
 from intake.clinical.views import chart, notes, outcome_surveys
 from intake.questionnaire import views as questionnaire
 
 app_name = "intake"
+
+
+def _note_pages(kind: notes.NoteKind, start: str, notes_at: str) -> list[URLPattern]:
+    """One kind of clinical note's pages: starting one for a patient, then reading, writing,
+    signing, amending or discarding it, each named `<kind>_<action>` (`kind.url` relies on it)."""
+    return [
+        path(start, notes.start, {"kind": kind}, name=f"{kind.name}_start"),
+        *(
+            path(f"{notes_at}<int:pk>/{rest}", view, {"kind": kind}, name=f"{kind.name}_{action}")
+            for rest, view, action in [
+                ("", notes.detail, "detail"),
+                ("edit/", notes.edit, "edit"),
+                ("sign/", notes.sign, "sign"),
+                ("amend/", notes.amend, "amend"),
+                ("discard/", notes.discard, "discard"),
+            ]
+        ),
+    ]
+
 
 urlpatterns = [
     # The patient's own questionnaire and consent.
@@ -52,30 +71,6 @@ urlpatterns = [
         name="aftercare_respond",
     ),
     # Practitioners: the assessment note and the treatment-session notes.
-    path(
-        "patients/<int:patient_pk>/assessment/",
-        notes.start_assessment_page,
-        name="assessment_start",
-    ),
-    *routes(
-        "assessments/<int:pk>/",
-        ("", notes.assessment_detail, "assessment_detail"),
-        ("edit/", notes.assessment_edit, "assessment_edit"),
-        ("sign/", notes.assessment_sign, "assessment_sign"),
-        ("amend/", notes.assessment_amend, "assessment_amend"),
-        ("discard/", notes.assessment_discard, "assessment_discard"),
-    ),
-    path(
-        "patients/<int:patient_pk>/sessions/new/",
-        notes.start_session_note_page,
-        name="session_note_start",
-    ),
-    *routes(
-        "sessions/<int:pk>/",
-        ("", notes.session_note_detail, "session_note_detail"),
-        ("edit/", notes.session_note_edit, "session_note_edit"),
-        ("sign/", notes.session_note_sign, "session_note_sign"),
-        ("amend/", notes.session_note_amend, "session_note_amend"),
-        ("discard/", notes.session_note_discard, "session_note_discard"),
-    ),
+    *_note_pages(notes.ASSESSMENT, "patients/<int:patient_pk>/assessment/", "assessments/"),
+    *_note_pages(notes.SESSION, "patients/<int:patient_pk>/sessions/new/", "sessions/"),
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from booking.billing.day_close import close_day, csv_rows
+from booking.billing.day_close import DayClose, close_day, csv_rows
 from clinic import access
 from clinic.audit import record_export, record_listing
 from clinic.dates import date_in_query
@@ -16,29 +16,29 @@ from clinic.models import Role
 takes_payments = access.role_required(Role.FRONT_DESK, Role.MANAGER)
 
 
-@takes_payments
-@require_safe
-def day_close(request, slug: str):
+def _close_asked_for(request, slug: str, record) -> DayClose:
+    """The close of the day asked for (today by default) at a location the user may see, its
+    patients recorded in the access log by `record`: a listing on screen, an export in a file."""
     location = access.get_visible_location(request.user, slug)
-    day = date_in_query(request.GET, "date", location.today())
-    close = close_day(location, day)
-    record_listing(
+    close = close_day(location, date_in_query(request.GET, "date", location.today()))
+    record(
         request=request,
         patient_ids=(row.patient_id for row in close.transactions),
         record_type="billing.day_close",
     )
-    return render(request, "billing/day_close.html", {"close": close, "location": location})
+    return close
+
+
+@takes_payments
+@require_safe
+def day_close(request, slug: str):
+    close = _close_asked_for(request, slug, record_listing)
+    return render(request, "billing/day_close.html", {"close": close, "location": close.location})
 
 
 @takes_payments
 @require_safe
 def day_close_csv(request, slug: str):
-    location = access.get_visible_location(request.user, slug)
-    day = date_in_query(request.GET, "date", location.today())
-    close = close_day(location, day)
-    record_export(
-        request=request,
-        patient_ids=(row.patient_id for row in close.transactions),
-        record_type="billing.day_close",
-    )
-    return csv_response(csv_rows(close), f"day-close-{location.slug}-{day.isoformat()}.csv")
+    close = _close_asked_for(request, slug, record_export)
+    filename = f"day-close-{close.location.slug}-{close.day.isoformat()}.csv"
+    return csv_response(csv_rows(close), filename)

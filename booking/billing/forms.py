@@ -41,31 +41,27 @@ class WaiveForm(forms.Form):
     reason = forms.CharField(label="Why the fee is waived", max_length=300)
 
 
-class CheckOutForm(forms.Form):
+class PaidNowForm(forms.Form):
+    """What the patient pays now, if anything, and how: a method is asked only with an amount."""
+
     amount = amount_field(required=False, label="Amount paid now")
     method = forms.ChoiceField(
         label="Paid by", choices=[("", "Not paying now"), *PaymentMethod.choices], required=False
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("amount") and not data.get("method"):
+            self.add_error("method", "Choose how the patient paid.")
+        return data
+
+
+class CheckOutForm(PaidNowForm):
     email_receipt = forms.BooleanField(label="Email the receipt", required=False, initial=True)
 
-    def clean(self):
-        data = super().clean()
-        if data.get("amount") and not data.get("method"):
-            self.add_error("method", "Choose how the patient paid.")
-        return data
 
-
-class PayAheadForm(forms.Form):
-    amount = amount_field(required=False, label="Amount paid now")
-    method = forms.ChoiceField(
-        label="Paid by", choices=[("", "Not paying now"), *PaymentMethod.choices], required=False
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("amount") and not data.get("method"):
-            self.add_error("method", "Choose how the patient paid.")
-        return data
+class PayAheadForm(PaidNowForm):
+    """A course invoiced as a package, with what is paid of it now."""
 
 
 class EndCourseForm(forms.Form):

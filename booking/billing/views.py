@@ -77,94 +77,72 @@ def invoice_detail(request, pk: int):
     return _invoice_page(request, invoice)
 
 
-def _refused(request, invoice, form, field: str, error: Exception):
-    form.add_error(field, str(error))
-    return _invoice_page(request, invoice, status=422, **{f"{_form_name(form)}": form})
-
-
 def _form_name(form) -> str:
     return {PaymentForm: "payment_form", RefundForm: "refund_form", WaiveForm: "waive_form"}[
         type(form)
     ]
 
 
+def _invoice_money(request, pk: int, form_class, refused_on: str, act):
+    """The money forms of an invoice's page: the invoice the user may see, the form checked, then
+    `act(invoice, cleaned_data)`, which returns the success message. Otherwise the invoice's page
+    again (422) with the form's errors, or the service's refusal on the field `refused_on`."""
+    invoice = billing_access.get_visible_invoice(request.user, pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            done = act(invoice, form.cleaned_data)
+        except payments.PaymentRefused as refused:
+            form.add_error(refused_on, str(refused))
+        else:
+            messages.success(request, done)
+            return redirect(invoice_url(invoice))
+    return _invoice_page(request, invoice, status=422, **{_form_name(form): form})
+
+
 @takes_payments
 @require_POST
 def invoice_pay(request, pk: int):
-    invoice = billing_access.get_visible_invoice(request.user, pk)
-    form = PaymentForm(request.POST)
-    if not form.is_valid():
-        return _invoice_page(request, invoice, status=422, payment_form=form)
-    try:
+    def pay(invoice, data) -> str:
         with transaction.atomic():
             payments.take_payment(
-                invoice,
-                amount=form.cleaned_data["amount"],
-                method=form.cleaned_data["method"],
-                actor=request.user,
+                invoice, amount=data["amount"], method=data["method"], actor=request.user
             )
             if request.POST.get("email_receipt"):
                 email_receipt(invoice, now=timezone.now())
-    except payments.PaymentRefused as refused:
-        return _refused(request, invoice, form, "amount", refused)
-    record_access(
-        actor=request.user,
-        patient=invoice.patient,
-        record=invoice,
-        action=AccessLog.Action.CHANGE,
-        request=request,
-    )
-    messages.success(
-        request, f"Payment of {form.cleaned_data['amount']} {invoice.currency} recorded."
-    )
-    return redirect(invoice_url(invoice))
+        log_access(request, invoice, AccessLog.Action.CHANGE)
+        return f"Payment of {data['amount']} {invoice.currency} recorded."
+
+    return _invoice_money(request, pk, PaymentForm, "amount", pay)
 
 
 @takes_payments
 @require_POST
 def invoice_refund(request, pk: int):
-    invoice = billing_access.get_visible_invoice(request.user, pk)
-    form = RefundForm(request.POST)
-    if not form.is_valid():
-        return _invoice_page(request, invoice, status=422, refund_form=form)
-    try:
+    def refund(invoice, data) -> str:
         payments.refund(
             invoice,
-            amount=form.cleaned_data["amount"],
-            method=form.cleaned_data["method"],
-            reason=form.cleaned_data["reason"],
+            amount=data["amount"],
+            method=data["method"],
+            reason=data["reason"],
             actor=request.user,
         )
-    except payments.PaymentRefused as refused:
-        return _refused(request, invoice, form, "amount", refused)
-    record_access(
-        actor=request.user,
-        patient=invoice.patient,
-        record=invoice,
-        action=AccessLog.Action.CHANGE,
-        request=request,
-    )
-    messages.success(
-        request, f"Refund of {form.cleaned_data['amount']} {invoice.currency} recorded."
-    )
-    return redirect(invoice_url(invoice))
+        log_access(request, invoice, AccessLog.Action.CHANGE)
+        return f"Refund of {data['amount']} {invoice.currency} recorded."
+
+    return _invoice_money(request, pk, RefundForm, "amount", refund)
 
 
 @access.manager_required
 @require_POST
 def invoice_waive(request, pk: int):
-    invoice = billing_access.get_visible_invoice(request.user, pk)
-    form = WaiveForm(request.POST)
-    if not form.is_valid():
-        return _invoice_page(request, invoice, status=422, waive_form=form)
-    try:
+    def waive(invoice, data) -> str:
         note = payments.waive_fee(
-            invoice, actor=request.user, reason=form.cleaned_data["reason"], request=request
+            invoice, actor=request.user, reason=data["reason"], request=request
         )
-    except payments.PaymentRefused as refused:
-        return _refused(request, invoice, form, "reason", refused)
-    messages.success(request, f"{note.amount} {invoice.currency} waived: a credit note was issued.")
-    return redirect(invoice_url(invoice))
+        return f"{note.amount} {invoice.currency} waived: a credit note was issued."
+
+    return _invoice_money(request, pk, WaiveForm, "reason", waive)
 
 
 @takes_payments
@@ -309,13 +287,7 @@ def course_end_early(request, pk: int):
         settled = end_course_early(
             course, actor=request.user, refund_by=data["refund_by"], reason=data["reason"]
         )
-        record_access(
-            actor=request.user,
-            patient=course.patient,
-            record=course,
-            action=AccessLog.Action.CHANGE,
-            request=request,
-        )
+        log_access(request, course, AccessLog.Action.CHANGE)
         currency = Invoice.objects.filter(course=course).values_list("currency", flat=True).first()
         return "Course settled. " + "; ".join(settled.lines(currency or ""))
 

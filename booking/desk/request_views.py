@@ -6,6 +6,7 @@ the version of the appointment the page was opened on.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -92,56 +93,54 @@ def _act(
     return redirect(safe_next_url(request, appointment_url(changed)))
 
 
-@access.staff_required
-@require_POST
-def desk_confirm(request, pk: int):
-    return _act(
-        request,
-        pk,
-        lambda a, v: services.confirm_request(a, actor=request.user, expected_version=v),
-        lambda a: f"Confirmed: {a.patient.full_name}, {grid.clock(a.local_starts_at)}.",
-    )
+def _one_click(change: Callable[..., Appointment], done: Callable[[Appointment], str]):
+    """A front-desk button that changes the appointment at once, with no questions:
+    `change(appointment, actor=..., expected_version=...)`, then `done` says what happened."""
+
+    @access.staff_required
+    @require_POST
+    def view(request, pk: int):
+        return _act(
+            request, pk, lambda a, v: change(a, actor=request.user, expected_version=v), done
+        )
+
+    return view
 
 
-@access.staff_required
-@require_POST
-def desk_check_in(request, pk: int):
-    return _act(
-        request,
-        pk,
-        lambda a, v: services.check_in(a, actor=request.user, expected_version=v),
-        lambda a: f"{a.patient.full_name} is checked in.",
-    )
+desk_confirm = _one_click(
+    services.confirm_request,
+    lambda a: f"Confirmed: {a.patient.full_name}, {grid.clock(a.local_starts_at)}.",
+)
+desk_check_in = _one_click(services.check_in, lambda a: f"{a.patient.full_name} is checked in.")
+desk_complete = _one_click(
+    partial(services.change_status, to=Status.COMPLETED, reason="Seen"),
+    lambda a: f"{a.patient.full_name}'s visit is marked completed.",
+)
+desk_no_show = _one_click(
+    partial(services.change_status, to=Status.NO_SHOW, reason="Did not come"),
+    lambda a: f"{a.patient.full_name} is marked as a no-show.",
+)
 
 
-@access.staff_required
-@require_POST
-def desk_complete(request, pk: int):
-    return _act(
-        request,
-        pk,
-        lambda a, v: services.change_status(
-            a, to=Status.COMPLETED, actor=request.user, reason="Seen", expected_version=v
-        ),
-        lambda a: f"{a.patient.full_name}'s visit is marked completed.",
-    )
-
-
-@access.staff_required
-@require_POST
-def desk_no_show(request, pk: int):
-    return _act(
-        request,
-        pk,
-        lambda a, v: services.change_status(
-            a,
-            to=Status.NO_SHOW,
-            actor=request.user,
-            reason="Did not come",
-            expected_version=v,
-        ),
-        lambda a: f"{a.patient.full_name} is marked as a no-show.",
-    )
+def _ask_then_act(
+    request,
+    pk: int,
+    form_class,
+    template: str,
+    change: Callable[[Appointment, dict, int], Appointment],
+    done: Callable[[Appointment], str],
+    **shown: Callable[[Appointment], object],
+):
+    """An action that asks first (who cancels and why; why a request is declined): its page
+    shows the form (and each of `shown`, worked out from the appointment); a valid POST applies
+    `change(appointment, cleaned_data, version)`."""
+    appointment = booking_access.get_visible_appointment(request.user, pk)
+    form = form_class(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        return _act(request, pk, lambda a, v: change(a, form.cleaned_data, v), done)
+    record_viewed(request, appointment)
+    context = {"appointment": appointment, "form": form, "next": safe_next_url(request, "")}
+    return render(request, template, context | {k: f(appointment) for k, f in shown.items()})
 
 
 @access.staff_required
@@ -149,35 +148,24 @@ def desk_no_show(request, pk: int):
 def desk_cancel(request, pk: int):
     """Cancel for the patient or the clinic, with the reason; late or not is computed from the
     location's cancellation notice and shown before confirming."""
-    appointment = booking_access.get_visible_appointment(request.user, pk)
-    form = DeskCancelForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        return _act(
-            request,
-            pk,
-            lambda a, v: services.cancel_appointment(
-                a,
-                by=CancelledBy(form.cleaned_data["cancelled_by"]),
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-                expected_version=v,
-            ),
-            lambda a: (
-                "Cancelled"
-                + (" (a late cancellation)." if a.late_cancellation else ".")
-                + " The time is free again."
-            ),
-        )
-    record_viewed(request, appointment)
-    return render(
+    return _ask_then_act(
         request,
+        pk,
+        DeskCancelForm,
         "booking/desk/cancel.html",
-        {
-            "appointment": appointment,
-            "form": form,
-            "late_now": appointment.is_late_cancellation(timezone.now()),
-            "next": safe_next_url(request, ""),
-        },
+        lambda a, data, v: services.cancel_appointment(
+            a,
+            by=CancelledBy(data["cancelled_by"]),
+            actor=request.user,
+            reason=data["reason"],
+            expected_version=v,
+        ),
+        lambda a: (
+            "Cancelled"
+            + (" (a late cancellation)." if a.late_cancellation else ".")
+            + " The time is free again."
+        ),
+        late_now=lambda a: a.is_late_cancellation(timezone.now()),
     )
 
 
@@ -185,22 +173,15 @@ def desk_cancel(request, pk: int):
 @require_http_methods(["GET", "HEAD", "POST"])
 def desk_decline(request, pk: int):
     """Decline an online request with a reason the patient reads on their appointment page."""
-    appointment = booking_access.get_visible_appointment(request.user, pk)
-    form = DeclineForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        return _act(
-            request,
-            pk,
-            lambda a, v: services.decline_request(
-                a, actor=request.user, reason=form.cleaned_data["reason"], expected_version=v
-            ),
-            lambda a: f"Request from {a.patient.full_name} declined; they will see your reason.",
-        )
-    record_viewed(request, appointment)
-    return render(
+    return _ask_then_act(
         request,
+        pk,
+        DeclineForm,
         "booking/desk/decline.html",
-        {"appointment": appointment, "form": form, "next": safe_next_url(request, "")},
+        lambda a, data, v: services.decline_request(
+            a, actor=request.user, reason=data["reason"], expected_version=v
+        ),
+        lambda a: f"Request from {a.patient.full_name} declined; they will see your reason.",
     )
 
 

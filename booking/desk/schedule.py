@@ -233,16 +233,15 @@ def _practitioner_columns(
                     label=f"At {where}",
                 )
             )
-        column.items += [appointment_item(e, zone, day.day) for e in booked[pid]]
-        if offer is not None and free is not None:
-            column.items += start_items(
-                free.by_practitioner.get(pid, []),
-                offer,
-                day.availability,
-                day.day,
-                booking_link(book_url, practitioner=pid),
-                f"with {practitioner.name}",
-            )
+        _add_booked_and_free(
+            column,
+            day,
+            booked[pid],
+            offer,
+            None if free is None else free.by_practitioner.get(pid, []),
+            booking_link(book_url, practitioner=pid),
+            f"with {practitioner.name}",
+        )
         columns.append(column)
     return columns
 
@@ -250,7 +249,6 @@ def _practitioner_columns(
 def _room_columns(
     day: LocationDay, book_url: str, offer: Offer | None, free: FreeStarts | None
 ) -> list[Column]:
-    zone = day.location.zone
     booked: dict[int, list[Entry]] = defaultdict(list)
     rooms = {room.pk: room for room in day.availability.room_list}
     for entry in day.on_grid:
@@ -259,18 +257,33 @@ def _room_columns(
     columns = []
     for rid, room in sorted(rooms.items(), key=lambda r: (r[1].name, r[0])):
         column = Column(title=room.name, drop=f"room={rid}")
-        column.items += [appointment_item(e, zone, day.day) for e in booked[rid]]
-        if offer is not None and free is not None:
-            column.items += start_items(
-                free.by_room.get(rid, []),
-                offer,
-                day.availability,
-                day.day,
-                booking_link(book_url, room=rid),
-                f"in {room.name}",
-            )
+        _add_booked_and_free(
+            column,
+            day,
+            booked[rid],
+            offer,
+            None if free is None else free.by_room.get(rid, []),
+            booking_link(book_url, room=rid),
+            f"in {room.name}",
+        )
         columns.append(column)
     return columns
+
+
+def _add_booked_and_free(
+    column: Column,
+    day: LocationDay,
+    booked: list[Entry],
+    offer: Offer | None,
+    starts: list[int] | None,
+    link: Callable[[dt.datetime], str],
+    where: str,
+) -> None:
+    """A column's appointments, then, when a time is being offered, its free `starts`, each a
+    `link` to book there."""
+    column.items += [appointment_item(e, day.location.zone, day.day) for e in booked]
+    if offer is not None and starts is not None:
+        column.items += start_items(starts, offer, day.availability, day.day, link, where)
 
 
 @dataclass

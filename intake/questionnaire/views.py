@@ -8,6 +8,7 @@ page that shows answers records the access in the health-information access log.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -69,6 +70,24 @@ def _own(request: HttpRequest) -> Filling:
 
 def _on_behalf(request: HttpRequest, patient_pk: int) -> Filling:
     return Filling(access.get_visible_patient(request.user, patient_pk), on_behalf=True)
+
+
+def _own_and_on_behalf(view: Callable[..., HttpResponse], allowed_methods: Callable):
+    """A page of the questionnaire twice: the patient's own, and staff filling it in on a
+    patient's behalf (its address carries `patient_pk`). `view` takes the `Filling` and the
+    rest of the address's arguments."""
+
+    @access.patient_required
+    @allowed_methods
+    def own(request, **kwargs):
+        return view(request, _own(request), **kwargs)
+
+    @access.staff_required
+    @allowed_methods
+    def on_behalf(request, patient_pk: int, **kwargs):
+        return view(request, _on_behalf(request, patient_pk), **kwargs)
+
+    return own, on_behalf
 
 
 # --- What the front desk sees of a questionnaire they fill in by phone --------------------------
@@ -149,33 +168,12 @@ def my_intake(request):
     )
 
 
-@access.patient_required
-@require_POST
-def start(request):
-    return _start(request, _own(request))
-
-
-@access.staff_required
-@require_POST
-def staff_start(request, patient_pk: int):
-    return _start(request, _on_behalf(request, patient_pk))
-
-
 def _start(request: HttpRequest, filling: Filling) -> HttpResponse:
     intake = services.start_intake(patient=filling.patient, by=request.user)
     return redirect(filling.step_url(selectors.resume_step(intake).slug))
 
 
-@access.patient_required
-@GET_OR_POST
-def step(request, step: str):
-    return _step(request, _own(request), step)
-
-
-@access.staff_required
-@GET_OR_POST
-def staff_step(request, patient_pk: int, step: str):
-    return _step(request, _on_behalf(request, patient_pk), step)
+start, staff_start = _own_and_on_behalf(_start, require_POST)
 
 
 def _no_draft(request: HttpRequest, filling: Filling) -> HttpResponse:
@@ -196,10 +194,10 @@ def _no_draft(request: HttpRequest, filling: Filling) -> HttpResponse:
     return redirect(filling.home_url)
 
 
-def _step(request: HttpRequest, filling: Filling, slug: str) -> HttpResponse:
-    if slug == "review":
+def _step(request: HttpRequest, filling: Filling, step: str) -> HttpResponse:
+    if step == "review":
         return redirect(filling.url("review"))
-    form_class = STEP_FORMS.get(slug)
+    form_class = STEP_FORMS.get(step)
     if form_class is None:
         raise Http404("No such step.")
     draft = Intake.objects.drafts().filter(patient=filling.patient).first()
@@ -241,7 +239,7 @@ def _step(request: HttpRequest, filling: Filling, slug: str) -> HttpResponse:
                 status = 409
             else:
                 revision = draft.revision
-                _remember_typed(request, draft, slug)
+                _remember_typed(request, draft, step)
                 log_access(request, draft, AccessLog.Action.CHANGE)
                 if saved_partly:
                     messages.warning(
@@ -259,7 +257,7 @@ def _step(request: HttpRequest, filling: Filling, slug: str) -> HttpResponse:
                     )
                     return redirect(filling.home_url)
                 else:
-                    index = [s.slug for s in STEPS].index(slug)
+                    index = [s.slug for s in STEPS].index(step)
                     target = STEPS[index - 1] if action == "back" and index else STEPS[index + 1]
                     return redirect(filling.step_url(target.slug))
     else:
@@ -284,6 +282,9 @@ def _step(request: HttpRequest, filling: Filling, slug: str) -> HttpResponse:
     )
 
 
+step, staff_step = _own_and_on_behalf(_step, GET_OR_POST)
+
+
 def _progress(filling: Filling, intake: Intake, current: str) -> list[dict]:
     return [
         {
@@ -294,18 +295,6 @@ def _progress(filling: Filling, intake: Intake, current: str) -> list[dict]:
         }
         for s in STEPS
     ]
-
-
-@access.patient_required
-@GET_OR_POST
-def review(request):
-    return _review(request, _own(request))
-
-
-@access.staff_required
-@GET_OR_POST
-def staff_review(request, patient_pk: int):
-    return _review(request, _on_behalf(request, patient_pk))
 
 
 def _review(request: HttpRequest, filling: Filling) -> HttpResponse:
@@ -387,6 +376,9 @@ def _review(request: HttpRequest, filling: Filling) -> HttpResponse:
         },
         status=status,
     )
+
+
+review, staff_review = _own_and_on_behalf(_review, GET_OR_POST)
 
 
 # --- Reading a questionnaire -----------------------------------------------------------------

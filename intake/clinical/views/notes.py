@@ -1,7 +1,7 @@
 """Pages of the clinical notes: start, write (with autosave), sign, amend, read, discard.
 
-Assessment notes and treatment-session notes go through the same views, told apart by a
-`NoteKind`. Only practitioners write notes and only a note's author edits, signs or discards
+Assessment notes and treatment-session notes go through the same views, told apart by the
+`NoteKind` their URL passes (`intake.urls` lists each kind's pages). Only practitioners write notes and only a note's author edits, signs or discards
 it; practitioners and managers read notes of patients they may see. Every page that shows a
 note records the access.
 """
@@ -80,6 +80,21 @@ def _zone(note: SignedNote):
     return patient_zone(note.patient, note.location)
 
 
+def _note_page(
+    request: HttpRequest, page: str, kind: NoteKind, note: SignedNote, *, status=200, **context
+) -> HttpResponse:
+    """A page showing a note (`intake/clinical/notes/<page>`), its reading recorded, its times
+    in its location's time zone."""
+    log_access(request, note)
+    with timezone.override(_zone(note)):
+        return render(
+            request,
+            f"intake/clinical/notes/{page}",
+            {"kind": kind, "note": note, "patient": note.patient, **context},
+            status=status,
+        )
+
+
 def _form(kind: NoteKind, request: HttpRequest, note: SignedNote, data=None, *, amend=False):
     form_class = amendment_form(kind.form) if amend else kind.form
     kwargs = {
@@ -96,17 +111,7 @@ def _form(kind: NoteKind, request: HttpRequest, note: SignedNote, data=None, *, 
 
 @practitioner_required
 @GET_OR_POST
-def start_assessment_page(request, patient_pk: int):
-    return _start(request, ASSESSMENT, patient_pk)
-
-
-@practitioner_required
-@GET_OR_POST
-def start_session_note_page(request, patient_pk: int):
-    return _start(request, SESSION, patient_pk)
-
-
-def _start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpResponse:
+def start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpResponse:
     """GET shows what will be started (and the practitioner's drafts to resume); POST starts
     or resumes. `?appointment=<id>&session=<n>` come from the booking app's pages."""
     patient = access.get_visible_patient(request.user, patient_pk)
@@ -188,17 +193,7 @@ def _location(request: HttpRequest, slug: str | None):
 
 @practitioner_required
 @GET_OR_POST
-def assessment_edit(request, pk: int):
-    return _edit(request, ASSESSMENT, pk)
-
-
-@practitioner_required
-@GET_OR_POST
-def session_note_edit(request, pk: int):
-    return _edit(request, SESSION, pk)
-
-
-def _edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+def edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     author = access.own_practitioner_record(request.user)
     autosave = request.headers.get("X-Autosave") == "1"
@@ -256,19 +251,15 @@ def _edit(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                     return redirect(kind.url("edit", note))
         else:
             form = _form(kind, request, note)
-        log_access(request, note)
-        return render(
+        return _note_page(
             request,
-            "intake/clinical/notes/edit.html",
-            {
-                "kind": kind,
-                "note": note,
-                "patient": note.patient,
-                "form": form,
-                "revision": revision,
-                "differences": differences,
-            },
+            "edit.html",
+            kind,
+            note,
             status=status,
+            form=form,
+            revision=revision,
+            differences=differences,
         )
 
 
@@ -286,18 +277,6 @@ def _differences(form: NoteForm, saved: SignedNote) -> list[str]:
 # --- Signing ---------------------------------------------------------------------------------
 
 
-@practitioner_required
-@GET_OR_POST
-def assessment_sign(request, pk: int):
-    return _sign(request, ASSESSMENT, pk)
-
-
-@practitioner_required
-@GET_OR_POST
-def session_note_sign(request, pk: int):
-    return _sign(request, SESSION, pk)
-
-
 def _count_the_password(request: HttpRequest, password: str, note, done: str) -> None:
     """Wrong passwords at signing count as failed logins (django-axes), so a stolen session
     cannot be used to guess the password; a locked account cannot sign."""
@@ -311,7 +290,9 @@ def _count_the_password(request: HttpRequest, password: str, note, done: str) ->
         raise services.WrongPassword(f"That is not your password. Nothing was {done}.", note=note)
 
 
-def _sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+@practitioner_required
+@GET_OR_POST
+def sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     author = access.own_practitioner_record(request.user)
     if note.is_signed:
@@ -341,21 +322,16 @@ def _sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
             log_access(request, note, AccessLog.Action.SIGN)
             messages.success(request, f"Signed and locked. Fingerprint {note.fingerprint[:16]}…")
             return redirect(kind.url("detail", note))
-    log_access(request, note)
-    with timezone.override(_zone(note)):
-        return render(
-            request,
-            "intake/clinical/notes/sign.html",
-            {
-                "kind": kind,
-                "note": note,
-                "shown": note,
-                "patient": note.patient,
-                "form": form,
-                "problems": problems,
-                "revision": revision,
-            },
-        )
+    return _note_page(
+        request,
+        "sign.html",
+        kind,
+        note,
+        shown=note,
+        form=form,
+        problems=problems,
+        revision=revision,
+    )
 
 
 # --- Amending --------------------------------------------------------------------------------
@@ -363,17 +339,7 @@ def _sign(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
 
 @practitioner_required
 @GET_OR_POST
-def assessment_amend(request, pk: int):
-    return _amend(request, ASSESSMENT, pk)
-
-
-@practitioner_required
-@GET_OR_POST
-def session_note_amend(request, pk: int):
-    return _amend(request, SESSION, pk)
-
-
-def _amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+def amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     author = access.own_practitioner_record(request.user)
     if not note.is_signed:
@@ -404,12 +370,7 @@ def _amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                 log_access(request, note, AccessLog.Action.CHANGE)
                 messages.success(request, f"Amendment {amendment.number} signed and added.")
                 return redirect(kind.url("detail", note))
-        log_access(request, note)
-        return render(
-            request,
-            "intake/clinical/notes/amend.html",
-            {"kind": kind, "note": note, "patient": note.patient, "form": form},
-        )
+        return _note_page(request, "amend.html", kind, note, form=form)
 
 
 # --- Reading and discarding ------------------------------------------------------------------
@@ -417,38 +378,23 @@ def _amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
 
 @access.clinical_staff_required
 @require_safe
-def assessment_detail(request, pk: int):
-    return _detail(request, ASSESSMENT, pk)
-
-
-@access.clinical_staff_required
-@require_safe
-def session_note_detail(request, pk: int):
-    return _detail(request, SESSION, pk)
-
-
-def _detail(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+def detail(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     amendments = list(note.amendments.select_related("author__user").order_by("number"))
     course, bookable = _course_of(note) if kind is ASSESSMENT else (None, False)
-    log_access(request, note)
-    with timezone.override(_zone(note)):
-        return render(
-            request,
-            "intake/clinical/notes/detail.html",
-            {
-                "kind": kind,
-                "note": note,
-                "shown": note,
-                "current": note.current() if amendments else None,
-                "amendments": amendments,
-                "patient": note.patient,
-                "course": course,
-                "bookable": bookable,
-                "is_author": getattr(request.user, "practitioner", None) is not None
-                and note.author_id == request.user.practitioner.pk,
-            },
-        )
+    return _note_page(
+        request,
+        "detail.html",
+        kind,
+        note,
+        shown=note,
+        current=note.current() if amendments else None,
+        amendments=amendments,
+        course=course,
+        bookable=bookable,
+        is_author=getattr(request.user, "practitioner", None) is not None
+        and note.author_id == request.user.practitioner.pk,
+    )
 
 
 def _course_of(note: SignedNote) -> tuple[CourseInCalendar | None, bool]:
@@ -466,17 +412,7 @@ def _course_of(note: SignedNote) -> tuple[CourseInCalendar | None, bool]:
 
 @practitioner_required
 @require_POST
-def assessment_discard(request, pk: int):
-    return _discard(request, ASSESSMENT, pk)
-
-
-@practitioner_required
-@require_POST
-def session_note_discard(request, pk: int):
-    return _discard(request, SESSION, pk)
-
-
-def _discard(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
+def discard(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     note = _get_note(request, kind, pk)
     author = access.own_practitioner_record(request.user)
     patient: Patient = note.patient
