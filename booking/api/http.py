@@ -397,6 +397,27 @@ def pk_of(value: str, resource_type: str) -> int:
     return int(text)
 
 
+def visible_one(queryset, resource_type: str, pk: int):
+    """Row `pk` of `queryset` (what the client may see); else 404, whether it does not exist
+    or is another location's."""
+    row = queryset.filter(pk=pk).first()
+    if row is None:
+        raise not_found(resource_type, pk)
+    return row
+
+
+def with_ids(queryset, params: dict[str, list[str]], resource_type: str):
+    """`queryset` narrowed to the ids the search's `_id` parameter names, if it names any."""
+    if "_id" not in params:
+        return queryset
+    return queryset.filter(pk__in=[pk_of(v, resource_type) for v in params["_id"]])
+
+
+def page_rows(queryset, page: Page) -> tuple[int, list]:
+    """How many rows the search matches, and the rows of the page asked for."""
+    return queryset.count(), list(queryset[page.offset : page.end])
+
+
 def parse_body(request: HttpRequest) -> dict:
     try:
         body = json.loads(request.body or b"null")

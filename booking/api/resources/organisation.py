@@ -18,11 +18,14 @@ from booking.api.http import (
     invalid,
     not_found,
     page_of,
+    page_rows,
     pk_of,
     read_endpoint,
     reference,
     search_params,
     searchset,
+    visible_one,
+    with_ids,
 )
 from clinic.models import (
     Certification,
@@ -97,23 +100,17 @@ def _locations(caller: Caller):
 
 @read_endpoint("Location")
 def location_read(caller: Caller, request, pk: int):
-    location = _locations(caller).filter(pk=pk).first()
-    if location is None:
-        raise not_found("Location", pk)
-    return location_resource(location)
+    return location_resource(visible_one(_locations(caller), "Location", pk))
 
 
 @read_endpoint("Location")
 def location_search(caller: Caller, request):
     params = search_params(request, ["_id", "name"])
     page = page_of(request)
-    locations = _locations(caller)
-    if "_id" in params:
-        locations = locations.filter(pk__in=[pk_of(v, "Location") for v in params["_id"]])
+    locations = with_ids(_locations(caller), params, "Location")
     for name in params.get("name", []):
         locations = locations.filter(name__icontains=name)
-    total = locations.count()
-    rows = list(locations[page.offset : page.end])
+    total, rows = page_rows(locations, page)
     entries = [(f"Location/{loc.pk}", location_resource(loc)) for loc in rows]
     return searchset(caller, entries, total=total, page=page)
 
@@ -159,9 +156,7 @@ def _service_entries(caller: Caller, services) -> list[tuple[str, dict]]:
 
 @read_endpoint("HealthcareService")
 def healthcare_service_read(caller: Caller, request, pk: int):
-    service = Service.objects.filter(pk=pk).first()
-    if service is None:
-        raise not_found("HealthcareService", pk)
+    service = visible_one(Service.objects, "HealthcareService", pk)
     return _service_entries(caller, [service])[0][1]
 
 
@@ -169,15 +164,13 @@ def healthcare_service_read(caller: Caller, request, pk: int):
 def healthcare_service_search(caller: Caller, request):
     params = search_params(request, ["_id", "service-type", "active"])
     page = page_of(request)
-    services = Service.objects.order_by("pk")
-    if "_id" in params:
-        services = services.filter(pk__in=[pk_of(v, "HealthcareService") for v in params["_id"]])
+    services = with_ids(Service.objects.order_by("pk"), params, "HealthcareService")
     if "service-type" in params:
         services = services.filter(kind__in=[service_kind(v) for v in params["service-type"]])
     if "active" in params:
         services = services.filter(is_active=params["active"][-1] == "true")
-    total = services.count()
-    entries = _service_entries(caller, list(services[page.offset : page.end]))
+    total, rows = page_rows(services, page)
+    entries = _service_entries(caller, rows)
     return searchset(caller, entries, total=total, page=page)
 
 
@@ -261,27 +254,19 @@ def practitioner_resource(practitioner: Practitioner) -> dict:
 
 @read_endpoint("Practitioner")
 def practitioner_read(caller: Caller, request, pk: int):
-    practitioner = visible_practitioners(caller).filter(pk=pk).first()
-    if practitioner is None:
-        raise not_found("Practitioner", pk)
-    return practitioner_resource(practitioner)
+    return practitioner_resource(visible_one(visible_practitioners(caller), "Practitioner", pk))
 
 
 @read_endpoint("Practitioner")
 def practitioner_search(caller: Caller, request):
     params = search_params(request, ["_id", "name"])
     page = page_of(request)
-    practitioners = visible_practitioners(caller)
-    if "_id" in params:
-        practitioners = practitioners.filter(
-            pk__in=[pk_of(v, "Practitioner") for v in params["_id"]]
-        )
+    practitioners = with_ids(visible_practitioners(caller), params, "Practitioner")
     for name in params.get("name", []):
         practitioners = practitioners.filter(
             Q(user__last_name__icontains=name) | Q(user__first_name__icontains=name)
         )
-    total = practitioners.count()
-    rows = list(practitioners[page.offset : page.end])
+    total, rows = page_rows(practitioners, page)
     entries = [(f"Practitioner/{p.pk}", practitioner_resource(p)) for p in rows]
     return searchset(caller, entries, total=total, page=page)
 
