@@ -109,41 +109,29 @@ class Caller:
 
     def log(self, patient: Patient, record, action: str = AccessLog.Action.VIEW) -> None:
         """The access log, as this client: it read (or wrote) `record` of `patient`."""
-        record_access(
-            actor=self.client.account,
-            actor_role=ACTOR_ROLE,
-            patient=patient,
-            record=record,
-            action=action,
-            request=self.request,
-        )
+        record_access(**self._who(), patient=patient, record=record, action=action)
 
     def log_type(
         self, patient: Patient, record_type: str, action: str = AccessLog.Action.VIEW
     ) -> None:
         """The access log, as this client, for a read of no single record (a patient's busy
         times read by a slot search)."""
-        record_access(
-            actor=self.client.account,
-            actor_role=ACTOR_ROLE,
-            patient=patient,
-            record_type=record_type,
-            action=action,
-            request=self.request,
-        )
+        record_access(**self._who(), patient=patient, record_type=record_type, action=action)
 
     def log_list(self, patient_ids: Iterable[int], record_type: str) -> None:
         """A search showed these patients' records: one list row each, in one statement."""
         ids = list(dict.fromkeys(patient_ids))
         if ids:
             record_accesses(
-                actor=self.client.account,
-                actor_role=ACTOR_ROLE,
+                **self._who(),
                 patient_ids=ids,
                 record_type=record_type,
                 action=AccessLog.Action.LIST,
-                request=self.request,
             )
+
+    def _who(self) -> dict:
+        """Who the access log names for what this client does: its account, as the API."""
+        return {"actor": self.client.account, "actor_role": ACTOR_ROLE, "request": self.request}
 
 
 def _bearer(request: HttpRequest) -> str:
