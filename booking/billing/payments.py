@@ -77,19 +77,28 @@ def take_payment(
             f"{current.display_number} has {owed} {current.currency} left to pay; "
             f"{amount} is more than that."
         )
-    return _record_money(
-        current,
+    payment = Payment.objects.create(
+        invoice=current,
         kind=PaymentKind.PAYMENT,
         method=method,
         amount=amount,
-        actor=actor,
-        now=now,
-        note=note,
-        event_reason=PaymentMethod(method).label,
+        received_at=now,
+        received_on=now.astimezone(current.location.zone).date(),
         status=status,
         processor=processor,
         processor_reference=processor_reference,
+        note=note[:200],
+        recorded_by=_real(actor),
     )
+    InvoiceEvent.objects.create(
+        invoice=current,
+        at=now,
+        actor=_real(actor),
+        kind=InvoiceEvent.Kind.PAYMENT,
+        amount=amount,
+        reason=payment.get_method_display(),
+    )
+    return payment
 
 
 @transaction.atomic
@@ -115,56 +124,23 @@ def refund(
             f"Only {refundable} {current.currency} was paid on {current.display_number} and "
             "not yet refunded."
         )
-    return _record_money(
-        current,
-        kind=PaymentKind.REFUND,
-        method=method,
-        amount=amount,
-        actor=actor,
-        now=now,
-        note=reason,
-        event_reason=reason[:300],
-    )
-
-
-_EVENT_OF_KIND = {
-    PaymentKind.PAYMENT: InvoiceEvent.Kind.PAYMENT,
-    PaymentKind.REFUND: InvoiceEvent.Kind.REFUND,
-}
-
-
-def _record_money(
-    current: Invoice,
-    *,
-    kind: str,
-    method: str,
-    amount: Decimal,
-    actor: User | None,
-    now: dt.datetime,
-    note: str,
-    event_reason: str,
-    **processor_fields,
-) -> Payment:
-    """The payment row of money received or given back, and the line of the invoice's history
-    that says so; the day it counts on is the location's."""
     payment = Payment.objects.create(
         invoice=current,
-        kind=kind,
+        kind=PaymentKind.REFUND,
         method=method,
         amount=amount,
         received_at=now,
         received_on=now.astimezone(current.location.zone).date(),
-        note=note[:200],
+        note=reason[:200],
         recorded_by=_real(actor),
-        **processor_fields,
     )
     InvoiceEvent.objects.create(
         invoice=current,
         at=now,
         actor=_real(actor),
-        kind=_EVENT_OF_KIND[kind],
+        kind=InvoiceEvent.Kind.REFUND,
         amount=amount,
-        reason=event_reason,
+        reason=reason[:300],
     )
     return payment
 
