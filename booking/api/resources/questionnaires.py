@@ -41,21 +41,24 @@ QUESTIONNAIRE_ID = "intake"
 ANSWER_SYSTEM = "urn:heelclinic:intake"
 
 
+# A model field's FHIR item type, the first that fits (a field with choices is a "choice"
+# whatever its class).
+ITEM_TYPES = (
+    (models.BooleanField, "boolean"),
+    (models.ForeignKey, "reference"),
+    (models.DecimalField, "decimal"),
+    (models.IntegerField, "integer"),
+    (models.DateField, "date"),
+    (models.TextField, "text"),
+)
+
+
 def _item_type(field: models.Field) -> str:
     if field.choices:
         return "choice"
-    if isinstance(field, models.BooleanField):
-        return "boolean"
-    if isinstance(field, models.ForeignKey):
-        return "reference"
-    if isinstance(field, models.DecimalField):
-        return "decimal"
-    if isinstance(field, models.IntegerField):
-        return "integer"
-    if isinstance(field, models.DateField):
-        return "date"
-    if isinstance(field, models.TextField):
-        return "text"
+    for field_class, item_type in ITEM_TYPES:
+        if isinstance(field, field_class):
+            return item_type
     return "string"
 
 
