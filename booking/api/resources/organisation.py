@@ -385,25 +385,30 @@ def schedule_resource(role: Role, services: list[Service], now: dt.datetime) -> 
     }
 
 
+def actor_filter(value: str) -> dict[str, list[int]]:
+    """What an `actor` search value (Practitioner/<id> or Location/<id>) narrows a search of
+    practitioners at locations to: `{"practitioner_ids": [3]}` or `{"location_ids": [2]}`."""
+    kind = value.partition("/")[0]
+    if kind == "Practitioner":
+        return {"practitioner_ids": [pk_of(value, "Practitioner")]}
+    if kind == "Location":
+        return {"location_ids": [pk_of(value, "Location")]}
+    raise invalid("actor must be Practitioner/<id> or Location/<id>.")
+
+
 def _role_filters(params: dict, resource_type: str) -> dict:
-    practitioner_ids = location_ids = None
+    filters = {"practitioner_ids": None, "location_ids": None}
     if "_id" in params:
         pairs = [role_pk(v, resource_type) for v in params["_id"]]
-        practitioner_ids = [p for p, _ in pairs]
-        location_ids = [loc for _, loc in pairs]
+        filters["practitioner_ids"] = [p for p, _ in pairs]
+        filters["location_ids"] = [loc for _, loc in pairs]
     for value in params.get("practitioner", []):
-        practitioner_ids = [pk_of(value, "Practitioner")]
+        filters["practitioner_ids"] = [pk_of(value, "Practitioner")]
     for value in params.get("location", []):
-        location_ids = [pk_of(value, "Location")]
+        filters["location_ids"] = [pk_of(value, "Location")]
     for value in params.get("actor", []):
-        kind = value.partition("/")[0]
-        if kind == "Practitioner":
-            practitioner_ids = [pk_of(value, "Practitioner")]
-        elif kind == "Location":
-            location_ids = [pk_of(value, "Location")]
-        else:
-            raise invalid("actor must be Practitioner/<id> or Location/<id>.")
-    return {"practitioner_ids": practitioner_ids, "location_ids": location_ids}
+        filters.update(actor_filter(value))
+    return filters
 
 
 def _one_role(caller: Caller, value: str, resource_type: str) -> Role:
