@@ -6,6 +6,7 @@ and the practitioners working there."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q
@@ -105,13 +106,28 @@ def location_read(caller: Caller, request, pk: int):
 
 @read_endpoint("Location")
 def location_search(caller: Caller, request):
+    return _search_by_name(
+        caller,
+        request,
+        _locations(caller),
+        "Location",
+        lambda name: Q(name__icontains=name),
+        location_resource,
+    )
+
+
+def _search_by_name(
+    caller: Caller, request, found, resource_type: str, named, resource: Callable
+) -> dict:
+    """The searchset of a search by `_id` and `name` (Location, Practitioner); each name given
+    narrows it to the rows `named(name)` matches."""
     params = search_params(request, ["_id", "name"])
     page = page_of(request)
-    locations = with_ids(_locations(caller), params, "Location")
+    found = with_ids(found, params, resource_type)
     for name in params.get("name", []):
-        locations = locations.filter(name__icontains=name)
-    total, rows = page_rows(locations, page)
-    entries = [(f"Location/{loc.pk}", location_resource(loc)) for loc in rows]
+        found = found.filter(named(name))
+    total, rows = page_rows(found, page)
+    entries = [(f"{resource_type}/{row.pk}", resource(row)) for row in rows]
     return searchset(caller, entries, total=total, page=page)
 
 
@@ -259,16 +275,14 @@ def practitioner_read(caller: Caller, request, pk: int):
 
 @read_endpoint("Practitioner")
 def practitioner_search(caller: Caller, request):
-    params = search_params(request, ["_id", "name"])
-    page = page_of(request)
-    practitioners = with_ids(visible_practitioners(caller), params, "Practitioner")
-    for name in params.get("name", []):
-        practitioners = practitioners.filter(
-            Q(user__last_name__icontains=name) | Q(user__first_name__icontains=name)
-        )
-    total, rows = page_rows(practitioners, page)
-    entries = [(f"Practitioner/{p.pk}", practitioner_resource(p)) for p in rows]
-    return searchset(caller, entries, total=total, page=page)
+    return _search_by_name(
+        caller,
+        request,
+        visible_practitioners(caller),
+        "Practitioner",
+        lambda name: Q(user__last_name__icontains=name) | Q(user__first_name__icontains=name),
+        practitioner_resource,
+    )
 
 
 # --- PractitionerRole and Schedule: a practitioner at a location ---------------------------------
