@@ -106,26 +106,26 @@ def location_read(caller: Caller, request, pk: int):
 
 @read_endpoint("Location")
 def location_search(caller: Caller, request):
-    return _search_by_name(
-        caller,
-        request,
-        _locations(caller),
-        "Location",
-        lambda name: Q(name__icontains=name),
-        location_resource,
-    )
+    found = _locations(caller)
+    return _search_by_name(caller, request, "Location", found, location_resource, fields=["name"])
 
 
 def _search_by_name(
-    caller: Caller, request, found, resource_type: str, named, resource: Callable
+    caller: Caller,
+    request,
+    resource_type: str,
+    found,
+    resource: Callable[..., dict],
+    *,
+    fields: list[str],
 ) -> dict:
     """The searchset of a search by `_id` and `name` (Location, Practitioner); each name given
-    narrows it to the rows `named(name)` matches."""
+    narrows it to the rows with one of `fields` containing it."""
     params = search_params(request, ["_id", "name"])
     page = page_of(request)
     found = with_ids(found, params, resource_type)
     for name in params.get("name", []):
-        found = found.filter(named(name))
+        found = found.filter(Q.create([(f"{f}__icontains", name) for f in fields], Q.OR))
     total, rows = page_rows(found, page)
     entries = [(f"{resource_type}/{row.pk}", resource(row)) for row in rows]
     return searchset(caller, entries, total=total, page=page)
@@ -275,13 +275,10 @@ def practitioner_read(caller: Caller, request, pk: int):
 
 @read_endpoint("Practitioner")
 def practitioner_search(caller: Caller, request):
+    found = visible_practitioners(caller)
+    names = ["user__last_name", "user__first_name"]
     return _search_by_name(
-        caller,
-        request,
-        visible_practitioners(caller),
-        "Practitioner",
-        lambda name: Q(user__last_name__icontains=name) | Q(user__first_name__icontains=name),
-        practitioner_resource,
+        caller, request, "Practitioner", found, practitioner_resource, fields=names
     )
 
 
