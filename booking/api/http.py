@@ -109,41 +109,29 @@ class Caller:
 
     def log(self, patient: Patient, record, action: str = AccessLog.Action.VIEW) -> None:
         """The access log, as this client: it read (or wrote) `record` of `patient`."""
-        record_access(
-            actor=self.client.account,
-            actor_role=ACTOR_ROLE,
-            patient=patient,
-            record=record,
-            action=action,
-            request=self.request,
-        )
+        record_access(**self._who(), patient=patient, record=record, action=action)
 
     def log_type(
         self, patient: Patient, record_type: str, action: str = AccessLog.Action.VIEW
     ) -> None:
         """The access log, as this client, for a read of no single record (a patient's busy
         times read by a slot search)."""
-        record_access(
-            actor=self.client.account,
-            actor_role=ACTOR_ROLE,
-            patient=patient,
-            record_type=record_type,
-            action=action,
-            request=self.request,
-        )
+        record_access(**self._who(), patient=patient, record_type=record_type, action=action)
 
     def log_list(self, patient_ids: Iterable[int], record_type: str) -> None:
         """A search showed these patients' records: one list row each, in one statement."""
         ids = list(dict.fromkeys(patient_ids))
         if ids:
             record_accesses(
-                actor=self.client.account,
-                actor_role=ACTOR_ROLE,
+                **self._who(),
                 patient_ids=ids,
                 record_type=record_type,
                 action=AccessLog.Action.LIST,
-                request=self.request,
             )
+
+    def _who(self) -> dict:
+        """Who the access log names for what this client does: its account, as the API."""
+        return {"actor": self.client.account, "actor_role": ACTOR_ROLE, "request": self.request}
 
 
 def _bearer(request: HttpRequest) -> str:
@@ -395,6 +383,27 @@ def pk_of(value: str, resource_type: str) -> int:
     if not text.isdigit() or len(text) > 18:
         raise invalid(f"{value!r} is not a {resource_type} id.")
     return int(text)
+
+
+def visible_one(queryset, resource_type: str, pk: int):
+    """Row `pk` of `queryset` (what the client may see); else 404, whether it does not exist
+    or is another location's."""
+    row = queryset.filter(pk=pk).first()
+    if row is None:
+        raise not_found(resource_type, pk)
+    return row
+
+
+def with_ids(queryset, params: dict[str, list[str]], resource_type: str):
+    """`queryset` narrowed to the ids the search's `_id` parameter names, if it names any."""
+    if "_id" not in params:
+        return queryset
+    return queryset.filter(pk__in=[pk_of(v, resource_type) for v in params["_id"]])
+
+
+def page_rows(queryset, page: Page) -> tuple[int, list]:
+    """How many rows the search matches, and the rows of the page asked for."""
+    return queryset.count(), list(queryset[page.offset : page.end])
 
 
 def parse_body(request: HttpRequest) -> dict:

@@ -167,13 +167,36 @@ def issue_invoice(
     return invoice
 
 
-def _visit_line(appointment: Appointment, description: str, amount: Decimal) -> Line:
-    return Line(
+def _invoice_appointment(
+    appointment: Appointment,
+    kind: str,
+    description: str,
+    amount: Decimal,
+    *,
+    actor: User | None,
+    now: dt.datetime | None,
+    course: int | None = None,
+) -> Invoice:
+    """An invoice about `appointment`, of one line: its visit (or the fee for missing it) at
+    `amount`."""
+    line = Line(
         description=description,
         service=appointment.service_id,
         date_of_service=appointment.local_starts_at.date(),
         practitioner=appointment.practitioner_id,
         unit_amount=amount,
+    )
+    return issue_invoice(
+        kind=kind,
+        location=appointment.location,
+        patient=appointment.patient_id,
+        practitioner=appointment.practitioner_id,
+        service=appointment.service_id,
+        appointment=appointment,
+        course=course,
+        lines=[line],
+        actor=actor,
+        now=now,
     )
 
 
@@ -202,15 +225,13 @@ def invoice_visit(
     )
     if fee is None:
         return None
-    return issue_invoice(
-        kind=InvoiceKind.VISIT,
-        location=appointment.location,
-        patient=appointment.patient_id,
-        practitioner=appointment.practitioner_id,
-        service=appointment.service_id,
-        appointment=appointment,
+    description = visit_description(appointment)
+    return _invoice_appointment(
+        appointment,
+        InvoiceKind.VISIT,
+        description,
+        fee.amount,
         course=appointment.course_id,
-        lines=[_visit_line(appointment, visit_description(appointment), fee.amount)],
         actor=actor,
         now=now,
     )
@@ -269,17 +290,7 @@ def _charge(
         return None
     if policy.first_offence_waived and is_first_offence(appointment):
         return None
-    return issue_invoice(
-        kind=kind,
-        location=appointment.location,
-        patient=appointment.patient_id,
-        practitioner=appointment.practitioner_id,
-        service=appointment.service_id,
-        appointment=appointment,
-        lines=[_visit_line(appointment, description, fee)],
-        actor=actor,
-        now=now,
-    )
+    return _invoice_appointment(appointment, kind, description, fee, actor=actor, now=now)
 
 
 def charge_missed_visit(

@@ -64,6 +64,21 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # Appointments that occupy their time (cancelled ones and no-shows free it).
 ACTIVE_STATUSES = (Status.REQUESTED, Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED)
 ACTIVE = Q(status__in=ACTIVE_STATUSES)
+
+
+def _no_overlap_per(column: str, *, until: str) -> ExclusionConstraint:
+    """No two active appointments with the same `column` whose times, from `starts_at` to
+    `until`, overlap."""
+    return ExclusionConstraint(
+        name=f"appointment_no_overlap_per_{column}",
+        expressions=[
+            (TsTzRange("starts_at", until), RangeOperators.OVERLAPS),
+            (column, RangeOperators.EQUAL),
+        ],
+        condition=ACTIVE,
+    )
+
+
 # Appointments whose time and people may still be changed.
 MOVABLE_STATUSES = (Status.REQUESTED, Status.CONFIRMED)
 
@@ -217,30 +232,11 @@ class Appointment(models.Model):
             # What the composite foreign keys naming an appointment *and its patient* refer to
             # (notes, surveys, emails, holds: migration 0010_record_integrity_across_patients).
             models.UniqueConstraint(fields=["id", "patient"], name="appointment_id_with_patient"),
-            ExclusionConstraint(
-                name="appointment_no_overlap_per_practitioner",
-                expressions=[
-                    (TsTzRange("starts_at", "blocks_until"), RangeOperators.OVERLAPS),
-                    ("practitioner", RangeOperators.EQUAL),
-                ],
-                condition=ACTIVE,
-            ),
-            ExclusionConstraint(
-                name="appointment_no_overlap_per_room",
-                expressions=[
-                    (TsTzRange("starts_at", "blocks_until"), RangeOperators.OVERLAPS),
-                    ("room", RangeOperators.EQUAL),
-                ],
-                condition=ACTIVE,
-            ),
-            ExclusionConstraint(
-                name="appointment_no_overlap_per_patient",
-                expressions=[
-                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
-                    ("patient", RangeOperators.EQUAL),
-                ],
-                condition=ACTIVE,
-            ),
+            # The practitioner and the room stay busy through the buffer after a session; the
+            # patient only for the session itself.
+            _no_overlap_per("practitioner", until="blocks_until"),
+            _no_overlap_per("room", until="blocks_until"),
+            _no_overlap_per("patient", until="ends_at"),
         ]
 
     def __str__(self) -> str:

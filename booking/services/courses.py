@@ -83,32 +83,24 @@ def check_course(
     length = dt.timedelta(minutes=minutes)
     for choice in choices:
         proposal = SessionProposal(choice)
+        # The session as asked, and the times around it if it cannot be booked.
+        session = {
+            "location": choice.location,
+            "practitioner": choice.practitioner,
+            "service": service,
+            "minutes": minutes,
+            "patient": patient,
+            "now": now,
+        }
         try:
-            check_slot(
-                location=choice.location,
-                practitioner=choice.practitioner,
-                service=service,
-                starts_at=choice.starts_at,
-                minutes=minutes,
-                patient=patient,
-                for_patient=False,
-                now=now,
-            )
+            check_slot(**session, starts_at=choice.starts_at, for_patient=False)
         except SlotUnavailable as refused:
             proposal.problems = refused.problems
         if any(s < choice.starts_at + length and choice.starts_at < e for s, e in taken):
             proposal.problems.append("This session overlaps another session of the course.")
         if proposal.problems:
             proposal.alternatives = nearest_alternatives(
-                location=choice.location,
-                practitioner=choice.practitioner,
-                service=service,
-                minutes=minutes,
-                around=choice.starts_at,
-                patient=patient,
-                now=now,
-                exclude=taken,
-                limit=alternatives,
+                **session, around=choice.starts_at, exclude=taken, limit=alternatives
             )
         else:
             taken.append((choice.starts_at, choice.starts_at + length))

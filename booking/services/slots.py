@@ -106,6 +106,18 @@ def lock_practitioner(practitioner: Practitioner) -> None:
 # --- Writing the appointment into a slot ---------------------------------------------------------
 
 
+def _taking(slot: CheckedSlot | SlotHold) -> dict:
+    """Where and when `slot` is, as the fields of the appointment or hold that takes it."""
+    return {
+        "location": slot.location,
+        "practitioner": slot.practitioner,
+        "room_id": slot.room_id,
+        "starts_at": slot.starts_at,
+        "ends_at": slot.ends_at,
+        "blocks_until": slot.blocks_until,
+    }
+
+
 def write_appointment(
     slot: CheckedSlot | SlotHold,
     *,
@@ -123,14 +135,9 @@ def write_appointment(
     sends the email (each workflow says it in its own words)."""
     return write(
         lambda: Appointment.objects.create(
-            location=slot.location,
-            practitioner=slot.practitioner,
-            room_id=slot.room_id,
+            **_taking(slot),
             patient=patient,
             service=service,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            blocks_until=slot.blocks_until,
             status=status,
             course=course,
             session_number=session_number,
@@ -146,15 +153,7 @@ def hold_slot(
     """Keep a slot that `check_slot` passed for `patient` until `expires_at` (a patient's own
     choice while they confirm it, or a waitlist offer while it waits for an answer)."""
     return SlotHold.objects.create(
-        location=slot.location,
-        practitioner=slot.practitioner,
-        room_id=slot.room_id,
-        service=service,
-        patient=patient,
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
-        blocks_until=slot.blocks_until,
-        expires_at=expires_at,
+        **_taking(slot), service=service, patient=patient, expires_at=expires_at
     )
 
 

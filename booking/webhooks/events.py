@@ -70,34 +70,29 @@ STATUS_EVENTS = {
 }
 
 
-def appointment_status(appointment, *, at: dt.datetime) -> None:
-    """The appointment reached its current status (a new one counts: requested or confirmed)."""
-    event = STATUS_EVENTS.get(appointment.status)
-    if event is not None:
-        queue(
-            event,
-            reference=f"Appointment/{appointment.pk}",
-            location_id=appointment.location_id,
-            at=at,
-        )
-
-
-def appointment_moved(appointment, *, at: dt.datetime) -> None:
+def _about_appointment(event: str, appointment, *, at: dt.datetime) -> None:
     queue(
-        Event.APPOINTMENT_MOVED,
+        event,
         reference=f"Appointment/{appointment.pk}",
         location_id=appointment.location_id,
         at=at,
     )
 
 
+def appointment_status(appointment, *, at: dt.datetime) -> None:
+    """The appointment reached its current status (a new one counts: requested or confirmed)."""
+    event = STATUS_EVENTS.get(appointment.status)
+    if event is not None:
+        _about_appointment(event, appointment, at=at)
+
+
+def appointment_moved(appointment, *, at: dt.datetime) -> None:
+    _about_appointment(Event.APPOINTMENT_MOVED, appointment, at=at)
+
+
 def course_booked(first_session, *, at: dt.datetime) -> None:
-    queue(
-        Event.COURSE_BOOKED,
-        reference=f"Appointment/{first_session.pk}",
-        location_id=first_session.location_id,
-        at=at,
-    )
+    # A course is referred to by its first session's appointment (see above).
+    _about_appointment(Event.COURSE_BOOKED, first_session, at=at)
 
 
 def questionnaire_submitted(*, intake_id: int, location_id: int | None, at: dt.datetime) -> None:

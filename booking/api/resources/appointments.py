@@ -18,14 +18,16 @@ from booking.api.http import (
     fhir_response,
     instant,
     invalid,
-    not_found,
     page_of,
+    page_rows,
     parse_body,
     pk_of,
     read_endpoint,
     reference,
     search_params,
     searchset,
+    visible_one,
+    with_ids,
     within_time_range,
 )
 from booking.api.resources.organisation import service_kind, service_type
@@ -100,10 +102,7 @@ def appointment_response(caller: Caller, appointment: Appointment, status: int =
 
 
 def _visible(caller: Caller, pk: int) -> Appointment:
-    appointment = visible_appointments(caller).filter(pk=pk).first()
-    if appointment is None:
-        raise not_found("Appointment", pk)
-    return appointment
+    return visible_one(visible_appointments(caller), "Appointment", pk)
 
 
 @endpoint("GET", "PUT", "PATCH")
@@ -197,9 +196,9 @@ def appointment_search(caller: Caller, request):
         request, ["_id", "patient", "practitioner", "location", "date", "status", "service-type"]
     )
     page = page_of(request)
-    appointments = visible_appointments(caller).order_by("starts_at", "pk")
-    if "_id" in params:
-        appointments = appointments.filter(pk__in=[pk_of(v, "Appointment") for v in params["_id"]])
+    appointments = with_ids(
+        visible_appointments(caller).order_by("starts_at", "pk"), params, "Appointment"
+    )
     for value in params.get("patient", []):
         appointments = appointments.filter(patient_id=pk_of(value, "Patient"))
     for value in params.get("practitioner", []):
@@ -214,8 +213,7 @@ def appointment_search(caller: Caller, request):
     for value in params.get("service-type", []):
         appointments = appointments.filter(service__kind=service_kind(value))
     appointments = within_time_range(appointments, "starts_at", params.get("date", []), "date")
-    total = appointments.count()
-    rows = list(appointments[page.offset : page.end])
+    total, rows = page_rows(appointments, page)
     caller.log_list((a.patient_id for a in rows), record_label(Appointment))
     entries = [(f"Appointment/{a.pk}", appointment_resource(a)) for a in rows]
     return searchset(caller, entries, total=total, page=page)

@@ -6,6 +6,7 @@ and the practitioners working there."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q
@@ -18,11 +19,14 @@ from booking.api.http import (
     invalid,
     not_found,
     page_of,
+    page_rows,
     pk_of,
     read_endpoint,
     reference,
     search_params,
     searchset,
+    visible_one,
+    with_ids,
 )
 from clinic.models import (
     Certification,
@@ -97,24 +101,33 @@ def _locations(caller: Caller):
 
 @read_endpoint("Location")
 def location_read(caller: Caller, request, pk: int):
-    location = _locations(caller).filter(pk=pk).first()
-    if location is None:
-        raise not_found("Location", pk)
-    return location_resource(location)
+    return location_resource(visible_one(_locations(caller), "Location", pk))
 
 
 @read_endpoint("Location")
 def location_search(caller: Caller, request):
+    found = _locations(caller)
+    return _search_by_name(caller, request, "Location", found, location_resource, fields=["name"])
+
+
+def _search_by_name(
+    caller: Caller,
+    request,
+    resource_type: str,
+    found,
+    resource: Callable[..., dict],
+    *,
+    fields: list[str],
+) -> dict:
+    """The searchset of a search by `_id` and `name` (Location, Practitioner); each name given
+    narrows it to the rows with one of `fields` containing it."""
     params = search_params(request, ["_id", "name"])
     page = page_of(request)
-    locations = _locations(caller)
-    if "_id" in params:
-        locations = locations.filter(pk__in=[pk_of(v, "Location") for v in params["_id"]])
+    found = with_ids(found, params, resource_type)
     for name in params.get("name", []):
-        locations = locations.filter(name__icontains=name)
-    total = locations.count()
-    rows = list(locations[page.offset : page.end])
-    entries = [(f"Location/{loc.pk}", location_resource(loc)) for loc in rows]
+        found = found.filter(Q.create([(f"{f}__icontains", name) for f in fields], Q.OR))
+    total, rows = page_rows(found, page)
+    entries = [(f"{resource_type}/{row.pk}", resource(row)) for row in rows]
     return searchset(caller, entries, total=total, page=page)
 
 
@@ -159,9 +172,7 @@ def _service_entries(caller: Caller, services) -> list[tuple[str, dict]]:
 
 @read_endpoint("HealthcareService")
 def healthcare_service_read(caller: Caller, request, pk: int):
-    service = Service.objects.filter(pk=pk).first()
-    if service is None:
-        raise not_found("HealthcareService", pk)
+    service = visible_one(Service.objects, "HealthcareService", pk)
     return _service_entries(caller, [service])[0][1]
 
 
@@ -169,15 +180,13 @@ def healthcare_service_read(caller: Caller, request, pk: int):
 def healthcare_service_search(caller: Caller, request):
     params = search_params(request, ["_id", "service-type", "active"])
     page = page_of(request)
-    services = Service.objects.order_by("pk")
-    if "_id" in params:
-        services = services.filter(pk__in=[pk_of(v, "HealthcareService") for v in params["_id"]])
+    services = with_ids(Service.objects.order_by("pk"), params, "HealthcareService")
     if "service-type" in params:
         services = services.filter(kind__in=[service_kind(v) for v in params["service-type"]])
     if "active" in params:
         services = services.filter(is_active=params["active"][-1] == "true")
-    total = services.count()
-    entries = _service_entries(caller, list(services[page.offset : page.end]))
+    total, rows = page_rows(services, page)
+    entries = _service_entries(caller, rows)
     return searchset(caller, entries, total=total, page=page)
 
 
@@ -261,29 +270,16 @@ def practitioner_resource(practitioner: Practitioner) -> dict:
 
 @read_endpoint("Practitioner")
 def practitioner_read(caller: Caller, request, pk: int):
-    practitioner = visible_practitioners(caller).filter(pk=pk).first()
-    if practitioner is None:
-        raise not_found("Practitioner", pk)
-    return practitioner_resource(practitioner)
+    return practitioner_resource(visible_one(visible_practitioners(caller), "Practitioner", pk))
 
 
 @read_endpoint("Practitioner")
 def practitioner_search(caller: Caller, request):
-    params = search_params(request, ["_id", "name"])
-    page = page_of(request)
-    practitioners = visible_practitioners(caller)
-    if "_id" in params:
-        practitioners = practitioners.filter(
-            pk__in=[pk_of(v, "Practitioner") for v in params["_id"]]
-        )
-    for name in params.get("name", []):
-        practitioners = practitioners.filter(
-            Q(user__last_name__icontains=name) | Q(user__first_name__icontains=name)
-        )
-    total = practitioners.count()
-    rows = list(practitioners[page.offset : page.end])
-    entries = [(f"Practitioner/{p.pk}", practitioner_resource(p)) for p in rows]
-    return searchset(caller, entries, total=total, page=page)
+    found = visible_practitioners(caller)
+    names = ["user__last_name", "user__first_name"]
+    return _search_by_name(
+        caller, request, "Practitioner", found, practitioner_resource, fields=names
+    )
 
 
 # --- PractitionerRole and Schedule: a practitioner at a location ---------------------------------
@@ -400,25 +396,30 @@ def schedule_resource(role: Role, services: list[Service], now: dt.datetime) -> 
     }
 
 
+def actor_filter(value: str) -> dict[str, list[int]]:
+    """What an `actor` search value (Practitioner/<id> or Location/<id>) narrows a search of
+    practitioners at locations to: `{"practitioner_ids": [3]}` or `{"location_ids": [2]}`."""
+    kind = value.partition("/")[0]
+    if kind == "Practitioner":
+        return {"practitioner_ids": [pk_of(value, "Practitioner")]}
+    if kind == "Location":
+        return {"location_ids": [pk_of(value, "Location")]}
+    raise invalid("actor must be Practitioner/<id> or Location/<id>.")
+
+
 def _role_filters(params: dict, resource_type: str) -> dict:
-    practitioner_ids = location_ids = None
+    filters = {"practitioner_ids": None, "location_ids": None}
     if "_id" in params:
         pairs = [role_pk(v, resource_type) for v in params["_id"]]
-        practitioner_ids = [p for p, _ in pairs]
-        location_ids = [loc for _, loc in pairs]
+        filters["practitioner_ids"] = [p for p, _ in pairs]
+        filters["location_ids"] = [loc for _, loc in pairs]
     for value in params.get("practitioner", []):
-        practitioner_ids = [pk_of(value, "Practitioner")]
+        filters["practitioner_ids"] = [pk_of(value, "Practitioner")]
     for value in params.get("location", []):
-        location_ids = [pk_of(value, "Location")]
+        filters["location_ids"] = [pk_of(value, "Location")]
     for value in params.get("actor", []):
-        kind = value.partition("/")[0]
-        if kind == "Practitioner":
-            practitioner_ids = [pk_of(value, "Practitioner")]
-        elif kind == "Location":
-            location_ids = [pk_of(value, "Location")]
-        else:
-            raise invalid("actor must be Practitioner/<id> or Location/<id>.")
-    return {"practitioner_ids": practitioner_ids, "location_ids": location_ids}
+        filters.update(actor_filter(value))
+    return filters
 
 
 def _one_role(caller: Caller, value: str, resource_type: str) -> Role:

@@ -11,12 +11,14 @@ from django.db.models import Q
 from booking.api.http import (
     Caller,
     invalid,
-    not_found,
     page_of,
+    page_rows,
     pk_of,
     read_endpoint,
     search_params,
     searchset,
+    visible_one,
+    with_ids,
 )
 from clinic.audit import record_label
 from clinic.models import Patient
@@ -35,11 +37,7 @@ def visible_patients(caller: Caller):
 def patient_of(caller: Caller, value: str) -> Patient:
     """The patient a reference names, if the client may see them; else 404, whether they do
     not exist or are another location's."""
-    pk = pk_of(value, "Patient")
-    patient = visible_patients(caller).filter(pk=pk).first()
-    if patient is None:
-        raise not_found("Patient", pk)
-    return patient
+    return visible_one(visible_patients(caller), "Patient", pk_of(value, "Patient"))
 
 
 def patient_resource(patient: Patient) -> dict:
@@ -79,9 +77,9 @@ def patient_read(caller: Caller, request, pk: int):
 def patient_search(caller: Caller, request):
     params = search_params(request, ["_id", "name", "family", "given", "birthdate", "email"])
     page = page_of(request)
-    patients = visible_patients(caller).order_by("last_name", "first_name", "pk")
-    if "_id" in params:
-        patients = patients.filter(pk__in=[pk_of(v, "Patient") for v in params["_id"]])
+    patients = with_ids(
+        visible_patients(caller).order_by("last_name", "first_name", "pk"), params, "Patient"
+    )
     for name in params.get("name", []):
         patients = patients.filter(Q(first_name__icontains=name) | Q(last_name__icontains=name))
     for family in params.get("family", []):
@@ -96,8 +94,7 @@ def patient_search(caller: Caller, request):
         except ValueError:
             raise invalid(f"birthdate {birthdate!r} is not a date (YYYY-MM-DD).") from None
         patients = patients.filter(date_of_birth=day)
-    total = patients.count()
-    rows = list(patients[page.offset : page.end])
+    total, rows = page_rows(patients, page)
     caller.log_list((p.pk for p in rows), record_label(Patient))
     entries = [(f"Patient/{p.pk}", patient_resource(p)) for p in rows]
     return searchset(caller, entries, total=total, page=page)

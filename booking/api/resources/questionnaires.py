@@ -22,11 +22,14 @@ from booking.api.http import (
     invalid,
     not_found,
     page_of,
+    page_rows,
     pk_of,
     read_endpoint,
     reference,
     search_params,
     searchset,
+    visible_one,
+    with_ids,
     within_time_range,
 )
 from booking.api.resources.patients import visible_patients
@@ -38,21 +41,24 @@ QUESTIONNAIRE_ID = "intake"
 ANSWER_SYSTEM = "urn:heelclinic:intake"
 
 
+# A model field's FHIR item type, the first that fits (a field with choices is a "choice"
+# whatever its class).
+ITEM_TYPES = (
+    (models.BooleanField, "boolean"),
+    (models.ForeignKey, "reference"),
+    (models.DecimalField, "decimal"),
+    (models.IntegerField, "integer"),
+    (models.DateField, "date"),
+    (models.TextField, "text"),
+)
+
+
 def _item_type(field: models.Field) -> str:
     if field.choices:
         return "choice"
-    if isinstance(field, models.BooleanField):
-        return "boolean"
-    if isinstance(field, models.ForeignKey):
-        return "reference"
-    if isinstance(field, models.DecimalField):
-        return "decimal"
-    if isinstance(field, models.IntegerField):
-        return "integer"
-    if isinstance(field, models.DateField):
-        return "date"
-    if isinstance(field, models.TextField):
-        return "text"
+    for field_class, item_type in ITEM_TYPES:
+        if isinstance(field, field_class):
+            return item_type
     return "string"
 
 
@@ -190,9 +196,8 @@ def visible_submissions(caller: Caller):
 
 @read_endpoint("QuestionnaireResponse")
 def questionnaire_response_read(caller: Caller, request, pk: int):
-    intake = visible_submissions(caller).select_related("patient").filter(pk=pk).first()
-    if intake is None:
-        raise not_found("QuestionnaireResponse", pk)
+    submissions = visible_submissions(caller).select_related("patient")
+    intake = visible_one(submissions, "QuestionnaireResponse", pk)
     caller.log(intake.patient, intake)
     return questionnaire_response_resource(intake, caller.base())
 
@@ -201,17 +206,18 @@ def questionnaire_response_read(caller: Caller, request, pk: int):
 def questionnaire_response_search(caller: Caller, request):
     params = search_params(request, ["_id", "patient", "subject", "authored", "status"])
     page = page_of(request)
-    intakes = visible_submissions(caller).order_by("-submitted_at", "-pk")
-    if "_id" in params:
-        intakes = intakes.filter(pk__in=[pk_of(v, "QuestionnaireResponse") for v in params["_id"]])
+    intakes = with_ids(
+        visible_submissions(caller).order_by("-submitted_at", "-pk"),
+        params,
+        "QuestionnaireResponse",
+    )
     for value in params.get("patient", []) + params.get("subject", []):
         intakes = intakes.filter(patient_id=pk_of(value, "Patient"))
     for value in params.get("status", []):
         if value != "completed":
             raise invalid("Only submitted questionnaires are published: status=completed.")
     intakes = within_time_range(intakes, "submitted_at", params.get("authored", []), "authored")
-    total = intakes.count()
-    rows = list(intakes[page.offset : page.end])
+    total, rows = page_rows(intakes, page)
     caller.log_list((i.patient_id for i in rows), record_label(Intake))
     base = caller.base()
     entries = [

@@ -28,7 +28,7 @@ from booking.api.http import (
     searchset,
     time_range,
 )
-from booking.api.resources.organisation import role_pk, service_kind, service_type
+from booking.api.resources.organisation import actor_filter, role_pk, service_kind, service_type
 from booking.availability import Slot, SlotQuery
 from booking.selectors import load_availability
 from booking.services import SlotUnavailable, check_slot
@@ -156,29 +156,22 @@ def searched_locations(caller: Caller, location_ids: list[int] | None) -> list[L
 
 
 def _slot_search(caller: Caller, params: dict) -> SlotSearch:
-    location_ids: list[int] | None = None
-    practitioner_ids: list[int] | None = None
+    filters: dict[str, list[int] | None] = {"practitioner_ids": None, "location_ids": None}
     for value in params.get("schedule", []):
         practitioner_pk, location_pk = role_pk(value, "Schedule")
-        practitioner_ids, location_ids = [practitioner_pk], [location_pk]
+        filters = {"practitioner_ids": [practitioner_pk], "location_ids": [location_pk]}
     for value in params.get("location", []):
-        location_ids = [pk_of(value, "Location")]
+        filters["location_ids"] = [pk_of(value, "Location")]
     for value in params.get("schedule.actor", []) + params.get("actor", []):
-        kind = value.partition("/")[0]
-        if kind == "Practitioner":
-            practitioner_ids = [pk_of(value, "Practitioner")]
-        elif kind == "Location":
-            location_ids = [pk_of(value, "Location")]
-        else:
-            raise invalid("actor must be Practitioner/<id> or Location/<id>.")
+        filters.update(actor_filter(value))
     for status in params.get("status", []):
         if status != "free":
             raise invalid("Only free slots are published: status=free.")
     start, end = time_range(params.get("start", []), "start")
     return SlotSearch(
-        locations=searched_locations(caller, location_ids),
+        locations=searched_locations(caller, filters["location_ids"]),
         services=searched_services(params.get("service-type", [])),
-        practitioner_ids=practitioner_ids,
+        practitioner_ids=filters["practitioner_ids"],
         start=start,
         end=end,
     )

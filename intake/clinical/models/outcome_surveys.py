@@ -5,7 +5,6 @@ comment below), and what a practitioner did about a worrying after-care answer."
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils.text import capfirst
 
 from clinic.models import Location, Patient
 from clinic.text_limits import bounded_text
+from intake.questionnaire.models.intake import score_field
 
 # --- Outcome surveys ------------------------------------------------------------------------
 #
@@ -59,12 +59,6 @@ class OutcomeSurveyQuerySet(models.QuerySet):
         return self.exclude(
             models.Exists(OutcomeSurvey.objects.filter(supersedes=models.OuterRef("pk")))
         )
-
-
-def _survey_score(label: str) -> models.PositiveSmallIntegerField:
-    return models.PositiveSmallIntegerField(
-        label, null=True, blank=True, validators=[MaxValueValidator(10)]
-    )
 
 
 def _kind_in(kinds) -> Q:
@@ -121,8 +115,8 @@ class OutcomeSurvey(models.Model):
     )
 
     # Pain scales (before a session, at the end of the course and at follow-ups).
-    pain_first_steps = _survey_score("Pain with your first steps this morning")
-    pain_average = _survey_score("Your average pain over the last few days")
+    pain_first_steps = score_field("Pain with your first steps this morning")
+    pain_average = score_field("Your average pain over the last few days")
     walking_normally = models.BooleanField("Are you walking normally?", null=True, blank=True)
     after_effects = models.TextField(
         "After-effects since your last session", blank=True, max_length=2000
@@ -147,7 +141,7 @@ class OutcomeSurvey(models.Model):
     improved_walking = models.BooleanField(
         "Has your walking (gait) improved?", null=True, blank=True
     )
-    recommend = _survey_score(
+    recommend = score_field(
         "How likely are you to recommend dry needling to a friend or family member?"
     )
     comments = models.TextField(

@@ -22,6 +22,7 @@ from intake.clinical.models.notes import (
     describe,
     signed_has_fingerprint,
 )
+from intake.questionnaire.models.intake import score_field
 
 
 class AdverseEvent(models.TextChoices):
@@ -102,12 +103,7 @@ class SessionNote(SignedNote):
     )
     session_number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     performed_at = models.DateTimeField("date and time of the session", default=timezone.now)
-    pre_session_pain = models.PositiveSmallIntegerField(
-        "pain before the session (0–10)",
-        null=True,
-        blank=True,
-        validators=[MaxValueValidator(10)],
-    )
+    pre_session_pain = score_field("pain before the session (0–10)")
     reaction_since_last = models.TextField(
         "reaction since the last session", blank=True, max_length=2000
     )

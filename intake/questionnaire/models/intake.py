@@ -23,7 +23,9 @@ def _yes_no(question: str) -> models.BooleanField:
     return models.BooleanField(question, null=True, blank=True)
 
 
-def _score(label: str) -> models.PositiveSmallIntegerField:
+def score_field(label: str) -> models.PositiveSmallIntegerField:
+    """An answer from 0 to 10 (pain, how well, how likely), optional: the questionnaire's, the
+    outcome surveys' and the session note's scales are the same."""
     return models.PositiveSmallIntegerField(
         label, null=True, blank=True, validators=[MaxValueValidator(10)]
     )
@@ -171,9 +173,9 @@ class Intake(models.Model):
     symptom_limping = _yes_no(SYMPTOMS[8].question)
 
     # Pain, 0 (none) to 10 (worst imaginable).
-    pain_first_steps = _score("Pain with your first steps in the morning")
-    pain_average = _score("Average pain over the last week")
-    pain_worst = _score("Worst pain over the last week")
+    pain_first_steps = score_field("Pain with your first steps in the morning")
+    pain_average = score_field("Average pain over the last week")
+    pain_worst = score_field("Worst pain over the last week")
 
     # Function.
     walking_minutes = models.PositiveSmallIntegerField(
@@ -191,11 +193,11 @@ class Intake(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(24)],
     )
     activity_1 = models.CharField("Activity 1", max_length=100, blank=True)
-    activity_1_score = _score("How well can you do it now?")
+    activity_1_score = score_field("How well can you do it now?")
     activity_2 = models.CharField("Activity 2", max_length=100, blank=True)
-    activity_2_score = _score("How well can you do it now?")
+    activity_2_score = score_field("How well can you do it now?")
     activity_3 = models.CharField("Activity 3", max_length=100, blank=True)
-    activity_3_score = _score("How well can you do it now?")
+    activity_3_score = score_field("How well can you do it now?")
     goals = models.TextField(
         "What would you like to be able to do again?", blank=True, max_length=2000
     )
