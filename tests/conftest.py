@@ -126,6 +126,11 @@ class VerifiedClient(Client):
             session.save()
 
 
+def messages_said(response) -> str:
+    """The messages a page showed (after a redirect, with `follow=True`), as one text to search."""
+    return " ".join(str(m) for m in response.context["messages"])
+
+
 @pytest.fixture
 def client():
     return VerifiedClient()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from booking.models import Status
 from intake.clinical.models import SessionNote
 from tests.booking.factories import a_clinic, a_course
+from tests.conftest import messages_said
 from tests.factories import PASSWORD, PractitionerFactory
 from tests.intake.factories import session_data, session_note, sign_note_now, signed_assessment
 
@@ -98,7 +99,7 @@ def test_a_session_note_is_refused_before_the_session_starts(
     assert expected in page
     assert "Start the note of session 2" not in page
     response = client.post(url, follow=True)
-    assert expected in " ".join(str(m) for m in response.context["messages"])
+    assert expected in messages_said(response)
     assert not SessionNote.objects.exists()
 
 
@@ -107,7 +108,7 @@ def test_a_cancelled_session_has_no_note(login, course_of, practitioner, patient
     visit = course.appointments.get()
     url = _start_url(patient)
     response = login(practitioner.user).post(f"{url}?appointment={visit.pk}", follow=True)
-    said = " ".join(str(m) for m in response.context["messages"])
+    said = messages_said(response)
     assert "Session 1 was cancelled" in said
     assert not SessionNote.objects.exists()
 
@@ -125,7 +126,7 @@ def test_a_session_note_without_an_appointment_is_refused(login, course_of, prac
     assert "Session 2, " in page and "its note can be written from then" in page
     assert "Start the session note" not in page
     response = client.post(url, follow=True)
-    said = " ".join(str(m) for m in response.context["messages"])
+    said = messages_said(response)
     assert "start it from that session's appointment" in said
     assert not SessionNote.objects.exists()
 
