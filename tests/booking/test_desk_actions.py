@@ -15,12 +15,7 @@ from booking.forms import slot_choice_value
 from booking.models import AppointmentEvent, Status
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import (
-    a_clinic,
-    a_colleague,
-    a_course_record,
-    an_appointment,
-)
+from tests.booking.factories import a_clinic, a_colleague, a_course_record, an_appointment
 from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
