@@ -23,6 +23,18 @@ def _appointment(clinic, patient, start, **fields):
     return an_appointment(clinic, patient, start, **fields)
 
 
+def _move(client, appointment, practitioner, starts_at):
+    """The patient moves `appointment` to the practitioner's time, confirmed."""
+    return client.post(
+        reverse("booking:appointment_reschedule", args=[appointment.pk]),
+        {
+            "slot": slot_choice_value(practitioner.pk, starts_at),
+            "version": appointment.version,
+            "confirm": "1",
+        },
+    )
+
+
 def test_my_appointments_shows_local_times_and_runs_few_queries(
     login, patient, clinic, django_assert_max_num_queries
 ):
@@ -76,14 +88,7 @@ def test_a_patient_moves_an_appointment_to_another_free_time(login, patient, cli
     appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     new_start = next_weekday(clinic.location, 3, 14)
     client = login(patient.user)
-    response = client.post(
-        reverse("booking:appointment_reschedule", args=[appointment.pk]),
-        {
-            "slot": slot_choice_value(clinic.practitioner.pk, new_start),
-            "version": appointment.version,
-            "confirm": "1",
-        },
-    )
+    response = _move(client, appointment, clinic.practitioner, new_start)
     assert response.url == reverse("booking:appointment_detail", args=[appointment.pk])
     appointment.refresh_from_db()
     assert appointment.starts_at == new_start
@@ -127,14 +132,7 @@ def test_moving_into_a_time_just_taken_says_so_and_keeps_the_old_time(login, pat
     taken = next_weekday(clinic.location, 3, 14)
     a_booking(clinic, taken)
     client = login(patient.user)
-    response = client.post(
-        reverse("booking:appointment_reschedule", args=[appointment.pk]),
-        {
-            "slot": slot_choice_value(clinic.practitioner.pk, taken),
-            "version": appointment.version,
-            "confirm": "1",
-        },
-    )
+    response = _move(client, appointment, clinic.practitioner, taken)
     assert "busy" in client.get(response.url).content.decode()
     old = appointment.starts_at
     appointment.refresh_from_db()
