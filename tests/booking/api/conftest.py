@@ -37,6 +37,9 @@ STATUS_CODES = {
 }
 PARTICIPANT_CODES = {"accepted", "declined", "tentative", "needs-action"}
 
+# The JSON Patch of a cancellation: the one change to an appointment the API takes.
+CANCELLING = [{"op": "replace", "path": "/status", "value": "cancelled"}]
+
 
 def valid_fhir(resource: dict) -> dict:
     """The resource, once the R4B models accept it (and every resource inside a Bundle), with

@@ -14,7 +14,7 @@ from booking.availability import SlotQuery
 from booking.models import Appointment, AppointmentEvent, Notification, SlotHold, Status
 from booking.selectors import load_availability
 from clinic.models import AccessLog
-from tests.booking.api.conftest import booking_of_a_slot
+from tests.booking.api.conftest import CANCELLING, booking_of_a_slot
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_booking, a_colleague, an_appointment
 from tests.booking.races import at_once
@@ -196,7 +196,7 @@ def test_cancelling_by_patching_the_status(api, clinic, patient):
     response = api.call(
         "PATCH",
         f"/fhir/Appointment/{appointment.pk}",
-        [{"op": "replace", "path": "/status", "value": "cancelled"}],
+        CANCELLING,
         HTTP_IF_MATCH=f'W/"{appointment.version}"',
     )
     assert response.status_code == 200
