@@ -142,13 +142,7 @@ def test_a_short_box_shows_its_status_and_every_badge_with_the_blocking_one_apar
     it, their words there for screen readers and in the tooltip; a consent that will stop
     the check-in outlines the box and puts "!" first."""
     start = next_weekday(clinic.location, 2, 11)
-    an_appointment(
-        clinic,
-        patient,
-        start,
-        service=clinic.needling,
-        minutes=15,
-    )
+    an_appointment(clinic, patient, start, service=clinic.needling, minutes=15)
     intake.record(patient, submitted=True, consent_current=False)
     html = (
         login(front_desk)
