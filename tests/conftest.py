@@ -14,12 +14,15 @@ with `pytest --at=2027-03-14T06:30:00Z` or `TEST_AT=...`, else `DEFAULT_AT`. Bui
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -124,6 +127,22 @@ class VerifiedClient(Client):
             session = self.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session.save()
+
+
+def csv_rows(response) -> list[list[str]]:
+    """The rows of a streamed CSV download."""
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def raw_sql(sql: str, params=()) -> None:
+    """SQL run past the models, in a savepoint of its own: what the database itself refuses."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def messages_said(response) -> str:
+    """The messages a page showed (after a redirect, with `follow=True`), as one text to search."""
+    return " ".join(str(m) for m in response.context["messages"])
 
 
 @pytest.fixture

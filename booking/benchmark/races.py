@@ -54,16 +54,23 @@ def _race_worker(url: str, barrier, attempts: list[tuple], results) -> None:
     results.put(outcomes)
 
 
-def _free_slots_for_race(world, count: int):
-    location = world["locations"][1]
-    now = timezone.now()
+def _hourly_slots(location, now: dt.datetime, *, from_day: int, to_day: int) -> list:
+    """The free needling slots at `location` an hour apart, `from_day` to `to_day` days after
+    `now`: the races' and the throughput's candidates."""
     _, slots = needling_slots(
         location,
-        start=now + dt.timedelta(days=2),
-        end=now + dt.timedelta(days=12),
+        start=now + dt.timedelta(days=from_day),
+        end=now + dt.timedelta(days=to_day),
         now=now,
         step=dt.timedelta(hours=1),
     )
+    return slots
+
+
+def _free_slots_for_race(world, count: int):
+    location = world["locations"][1]
+    now = timezone.now()
+    slots = _hourly_slots(location, now, from_day=2, to_day=12)
     chosen, used = [], set()
     for slot in slots:  # distinct practitioner-times, so that each slot can be won exactly once
         key = (slot.practitioner_id, slot.starts_at)
@@ -133,13 +140,7 @@ def measure_throughput(world, url: str, bookers: int, figures: Figures) -> None:
     plans = []
     fresh = iter(world["fresh_patients"][100:900])
     for location in world["locations"]:
-        _, slots = needling_slots(
-            location,
-            start=now + dt.timedelta(days=14),
-            end=now + dt.timedelta(days=28),
-            now=now,
-            step=dt.timedelta(hours=1),
-        )
+        slots = _hourly_slots(location, now, from_day=14, to_day=28)
         for slot in slots:
             plans.append(
                 (location.pk, slot.practitioner_id, world["needling"].pk, slot.starts_at, None)

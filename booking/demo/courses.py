@@ -5,6 +5,7 @@ their appointments, and the notes of the sessions done (intake's `signed_session
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -34,18 +35,9 @@ def seed_courses(story: DemoStory) -> None:
         if note is None:
             continue
         room = Room.objects.filter(location=location).order_by("name").first()
+        visits = _Visits(patient, location, practitioner, room)
         # The assessment visit itself, an hour before the note was signed.
-        _past(
-            patient,
-            location,
-            practitioner,
-            room,
-            assessment,
-            note.signed_at - dt.timedelta(hours=1),
-            minutes=60,
-            course=None,
-            number=None,
-        )
+        visits.past(assessment, note.signed_at - dt.timedelta(hours=1), minutes=60)
         course, _ = Course.objects.get_or_create(
             assessment_id=note.pk,
             defaults={
@@ -59,16 +51,8 @@ def seed_courses(story: DemoStory) -> None:
         )
         for number, pain in enumerate(SESSION_PAIN[key][:done], start=1):
             at = session_time(note, number)
-            session = _past(
-                patient,
-                location,
-                practitioner,
-                room,
-                needling,
-                at,
-                minutes=course.minutes,
-                course=course,
-                number=number,
+            session = visits.past(
+                needling, at, minutes=course.minutes, course=course, number=number
             )
             signed_session(note, number, pain, at=at, appointment_id=session.pk)
         # The sessions still to come: weekly, on the practitioner's days at this location.
@@ -77,16 +61,7 @@ def seed_courses(story: DemoStory) -> None:
             day = _next_day_worked(
                 practitioner, location, day + dt.timedelta(days=1 if number == done + 1 else 6)
             )
-            _upcoming(
-                patient,
-                location,
-                practitioner,
-                room,
-                needling,
-                aware(day, dt.time(10), location.zone),
-                course=course,
-                number=number,
-            )
+            visits.upcoming(needling, aware(day, dt.time(10), location.zone), course, number)
 
 
 def _next_day_worked(practitioner: Practitioner, location: Location, day: dt.date) -> dt.date:
@@ -98,97 +73,91 @@ def _next_day_worked(practitioner: Practitioner, location: Location, day: dt.dat
     return day
 
 
-def _past(
-    patient: Patient,
-    location: Location,
-    practitioner: Practitioner,
-    room: Room,
-    service: Service,
-    starts_at: dt.datetime,
-    *,
-    minutes: int,
-    course: Course | None,
-    number: int | None,
-) -> Appointment:
-    """A visit that happened (completed), created once."""
-    done = Appointment.objects.filter(
-        patient=patient,
-        service=service,
-        course=course,
-        session_number=number,
-        status=Status.COMPLETED,
-    ).first()
-    if done is not None:
-        return done
-    times = Appointment.times(location, starts_at, minutes)
-    appointment = Appointment.objects.create(
-        location=location,
-        practitioner=practitioner,
-        room=room,
-        patient=patient,
-        service=service,
-        status=Status.COMPLETED,
-        course=course,
-        session_number=number,
-        **times,
-    )
-    AppointmentEvent.objects.bulk_create(
-        [
-            AppointmentEvent(
-                appointment=appointment,
-                kind=AppointmentEvent.Kind.CREATED,
-                to_status=Status.CONFIRMED,
-                reason="Booked by the clinic",
-                at=starts_at - dt.timedelta(days=7),
-            ),
-            AppointmentEvent(
-                appointment=appointment,
-                kind=AppointmentEvent.Kind.STATUS,
-                from_status=Status.CHECKED_IN,
-                to_status=Status.COMPLETED,
-                reason="Seen",
-                at=times["ends_at"],
-            ),
-        ]
-    )
-    patient.locations.add(location)
-    return appointment
+@dataclass(frozen=True)
+class _Visits:
+    """One demo patient's visits: always with the same practitioner, at the same location and
+    in the same room."""
 
+    patient: Patient
+    location: Location
+    practitioner: Practitioner
+    room: Room
 
-def _upcoming(
-    patient: Patient,
-    location: Location,
-    practitioner: Practitioner,
-    room: Room,
-    service: Service,
-    starts_at: dt.datetime,
-    *,
-    course: Course,
-    number: int,
-) -> None:
-    """A confirmed session still to come; moved to the new date when the demo is seeded again later."""
-    fields = Appointment.times(location, starts_at, course.minutes)
-    existing = Appointment.objects.filter(
-        course=course, session_number=number, status__in=[Status.CONFIRMED, Status.REQUESTED]
-    ).first()
-    if existing is not None:
-        if existing.starts_at < timezone.now():
-            Appointment.objects.filter(pk=existing.pk).update(**fields)
-        return
-    appointment = Appointment.objects.create(
-        location=location,
-        practitioner=practitioner,
-        room=room,
-        patient=patient,
-        service=service,
-        status=Status.CONFIRMED,
-        course=course,
-        session_number=number,
-        **fields,
-    )
-    AppointmentEvent.objects.create(
-        appointment=appointment,
-        kind=AppointmentEvent.Kind.CREATED,
-        to_status=Status.CONFIRMED,
-        reason=f"Course session {number} of {course.sessions_planned}",
-    )
+    def past(
+        self,
+        service: Service,
+        starts_at: dt.datetime,
+        *,
+        minutes: int,
+        course: Course | None = None,
+        number: int | None = None,
+    ) -> Appointment:
+        """A visit that happened (completed), created once."""
+        done = Appointment.objects.filter(
+            patient=self.patient,
+            service=service,
+            course=course,
+            session_number=number,
+            status=Status.COMPLETED,
+        ).first()
+        if done is not None:
+            return done
+        times = Appointment.times(self.location, starts_at, minutes)
+        appointment = self._create(service, Status.COMPLETED, course, number, times)
+        AppointmentEvent.objects.bulk_create(
+            [
+                AppointmentEvent(
+                    appointment=appointment,
+                    kind=AppointmentEvent.Kind.CREATED,
+                    to_status=Status.CONFIRMED,
+                    reason="Booked by the clinic",
+                    at=starts_at - dt.timedelta(days=7),
+                ),
+                AppointmentEvent(
+                    appointment=appointment,
+                    kind=AppointmentEvent.Kind.STATUS,
+                    from_status=Status.CHECKED_IN,
+                    to_status=Status.COMPLETED,
+                    reason="Seen",
+                    at=times["ends_at"],
+                ),
+            ]
+        )
+        self.patient.locations.add(self.location)
+        return appointment
+
+    def upcoming(
+        self, service: Service, starts_at: dt.datetime, course: Course, number: int
+    ) -> None:
+        """A confirmed session still to come; moved to the new date when the demo is seeded
+        again later."""
+        fields = Appointment.times(self.location, starts_at, course.minutes)
+        existing = Appointment.objects.filter(
+            course=course, session_number=number, status__in=[Status.CONFIRMED, Status.REQUESTED]
+        ).first()
+        if existing is not None:
+            if existing.starts_at < timezone.now():
+                Appointment.objects.filter(pk=existing.pk).update(**fields)
+            return
+        appointment = self._create(service, Status.CONFIRMED, course, number, fields)
+        AppointmentEvent.objects.create(
+            appointment=appointment,
+            kind=AppointmentEvent.Kind.CREATED,
+            to_status=Status.CONFIRMED,
+            reason=f"Course session {number} of {course.sessions_planned}",
+        )
+
+    def _create(
+        self, service: Service, status: str, course: Course | None, number: int | None, times
+    ) -> Appointment:
+        return Appointment.objects.create(
+            location=self.location,
+            practitioner=self.practitioner,
+            room=self.room,
+            patient=self.patient,
+            service=service,
+            status=status,
+            course=course,
+            session_number=number,
+            **times,
+        )

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from booking.availability import aware
@@ -23,6 +24,22 @@ def next_weekday(
     days = (weekday - today.weekday()) % 7 + 7 * weeks_ahead
     day = today + dt.timedelta(days=days)
     return aware(day, dt.time(hour, minute), location.zone).astimezone(location.zone)
+
+
+def location_day_html(client, location, moment: dt.datetime, page="booking:location_day") -> str:
+    """The location's schedule of the day `moment` falls on there, as HTML: the grid, or the
+    list with `page="booking:location_day_list"`."""
+    day = moment.astimezone(location.zone).date()
+    return client.get(
+        reverse(page, args=[location.slug]), {"date": day.isoformat()}
+    ).content.decode()
+
+
+def practitioner_day_html(client, practitioner, location, moment: dt.datetime) -> str:
+    """The practitioner's schedule of the day `moment` falls on at `location`, as HTML."""
+    day = moment.astimezone(location.zone).date()
+    url = reverse("booking:practitioner_day", args=[practitioner.pk])
+    return client.get(url, {"date": day.isoformat()}).content.decode()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from clinic.models import Role
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_clinic, an_appointment
 from tests.booking.races import at_once
-from tests.conftest import VerifiedClient
+from tests.conftest import VerifiedClient, messages_said
 from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,10 +21,6 @@ pytestmark = pytest.mark.django_db
 
 def _request(clinic, start):
     return an_appointment(clinic, PatientFactory(), start, status=Status.REQUESTED)
-
-
-def _messages(response) -> str:
-    return " ".join(str(m) for m in response.context["messages"])
 
 
 @pytest.fixture
@@ -48,8 +44,9 @@ def test_the_second_person_to_act_is_told_and_sees_the_current_state(
         {"version": seen, "reason": "No room that day"},
         follow=True,
     )
-    assert "Someone else changed this appointment a moment ago (it is now confirmed)" in _messages(
-        response
+    assert (
+        "Someone else changed this appointment a moment ago (it is now confirmed)"
+        in messages_said(response)
     )
     assert response.redirect_chain[-1][0] == reverse(
         "booking:appointment_detail", args=[request.pk]
@@ -84,7 +81,7 @@ def test_two_people_moving_one_appointment_do_not_overwrite_each_other(
         },
         follow=True,
     )
-    assert "Someone else changed this appointment a moment ago" in _messages(response)
+    assert "Someone else changed this appointment a moment ago" in messages_said(response)
     appointment.refresh_from_db()
     assert appointment.starts_at == one
     assert appointment.events.filter(kind=AppointmentEvent.Kind.MOVED).count() == 1

@@ -21,8 +21,8 @@ from booking.models import Course, Status
 from clinic.models import Holiday, Role
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
-    AppointmentFactory,
     a_clinic,
+    an_appointment,
     busy_day,
     needling_service,
     prescribing_assessment,
@@ -30,20 +30,6 @@ from tests.booking.factories import (
 from tests.factories import LocationFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _book(clinic, patient, start, minutes=60, **fields):
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        service=fields.pop("service", clinic.assessment),
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=minutes),
-        blocks_until=start + dt.timedelta(minutes=minutes + clinic.location.buffer_minutes),
-        **fields,
-    )
 
 
 def _day_page(client, location, day, **query):
@@ -57,7 +43,7 @@ def test_each_practitioner_is_a_column_with_the_days_appointments(
     login, front_desk, clinic, patient, intake
 ):
     start = next_weekday(clinic.location, 1, 10)
-    _book(clinic, patient, start)
+    an_appointment(clinic, patient, start)
     html = _day_page(login(front_desk), clinic.location, start.date()).content.decode()
     assert clinic.practitioner.name in html
     assert "9:00 AM–5:00 PM" in html  # their hours that day
@@ -70,7 +56,7 @@ def test_times_are_shown_in_the_locations_time_zone(login, intake):
     clinic = a_clinic(location=location)
     manager = UserFactory(role=Role.MANAGER)
     start = next_weekday(location, 2, 10)  # 10:00 in Vancouver is 18:00 UTC
-    _book(clinic, PatientFactory(), start)
+    an_appointment(clinic, PatientFactory(), start)
     day = start.astimezone(location.zone).date()
     html = _day_page(login(manager), location, day).content.decode()
     assert "10:00 AM–11:00 AM" in html
@@ -88,7 +74,7 @@ def test_a_course_session_shows_its_number(login, front_desk, clinic, patient, i
         created_by=front_desk,
     )
     start = next_weekday(clinic.location, 3, 11)
-    _book(
+    an_appointment(
         clinic,
         patient,
         start,
@@ -103,7 +89,7 @@ def test_a_course_session_shows_its_number(login, front_desk, clinic, patient, i
 
 def test_rooms_can_be_the_columns(login, front_desk, clinic, patient, intake):
     start = next_weekday(clinic.location, 1, 10)
-    _book(clinic, patient, start)
+    an_appointment(clinic, patient, start)
     html = _day_page(login(front_desk), clinic.location, start.date(), by="rooms").content.decode()
     assert 'id="col-1">Room 1</h2>' in html and 'id="col-2">Room 2</h2>' in html
     assert f"Initial assessment · {clinic.practitioner.name}" in html
@@ -113,7 +99,7 @@ def test_free_time_links_to_booking_the_service_at_that_time(
     login, front_desk, clinic, patient, intake
 ):
     start = next_weekday(clinic.location, 1, 10)
-    _book(clinic, patient, start)
+    an_appointment(clinic, patient, start)
     day = start.astimezone(clinic.location.zone).date()
     offer = next(o for o in free_time.offers() if o.key == "assessment:60")
     loaded = schedule.load_location_day(clinic.location, day)
@@ -154,7 +140,7 @@ def test_cancellations_and_no_shows_are_listed_beside_the_grid(
     login, front_desk, clinic, patient, other_patient, intake
 ):
     start = next_weekday(clinic.location, 1, 10)
-    _book(
+    an_appointment(
         clinic,
         patient,
         start,
@@ -163,7 +149,7 @@ def test_cancellations_and_no_shows_are_listed_beside_the_grid(
         cancellation_reason="Flu",
         late_cancellation=True,
     )
-    _book(clinic, other_patient, start)  # the freed time was booked again
+    an_appointment(clinic, other_patient, start)  # the freed time was booked again
     html = _day_page(login(front_desk), clinic.location, start.date()).content.decode()
     assert "Cancelled and no-shows this day" in html
     assert "by the patient (late): Flu" in html
@@ -243,7 +229,7 @@ def test_the_day_view_works_without_scripts_and_has_no_inline_code(
     login, front_desk, clinic, patient, intake
 ):
     start = next_weekday(clinic.location, 1, 10)  # a working day, whatever day the suite runs
-    _book(clinic, patient, start)
+    an_appointment(clinic, patient, start)
     html = _day_page(login(front_desk), clinic.location, start.date()).content.decode()
     assert "style=" not in html
     # Scripts only from the app's own files (the CSP allows nothing else), and none inline.

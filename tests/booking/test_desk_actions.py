@@ -15,19 +15,11 @@ from booking.forms import slot_choice_value
 from booking.models import AppointmentEvent, Status
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import (
-    a_clinic,
-    a_colleague,
-    a_course_record,
-    an_appointment,
-)
+from tests.booking.factories import a_clinic, a_colleague, a_course_record, an_appointment
+from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _messages(response) -> str:
-    return " ".join(str(m) for m in response.context["messages"])
 
 
 @pytest.fixture
@@ -60,7 +52,7 @@ def test_check_in_is_refused_without_the_current_consent_and_offers_to_sign_it(
 ):
     intake.record(soon.patient, submitted=True, consent_current=False)
     response = _post(login(front_desk), "desk_check_in", soon)
-    assert "has not signed the current version of the consent" in _messages(response)
+    assert "has not signed the current version of the consent" in messages_said(response)
     html = response.content.decode()
     assert "Sign the consent at the counter" in html
     assert reverse("intake:counter_consent", args=[soon.patient.pk]) in html
@@ -79,7 +71,7 @@ def test_no_view_can_bypass_the_consent_check(soon, front_desk, intake):
 def test_check_in_with_current_consent_is_recorded(login, front_desk, soon, intake):
     intake.ready(soon.patient)
     response = _post(login(front_desk), "desk_check_in", soon)
-    assert f"{soon.patient.full_name} is checked in." in _messages(response)
+    assert f"{soon.patient.full_name} is checked in." in messages_said(response)
     soon.refresh_from_db()
     assert soon.status == Status.CHECKED_IN
     event = soon.events.get()
@@ -113,13 +105,13 @@ def test_check_in_is_offered_only_once_it_opens_and_says_when_before(
     time_machine.move_to(opens - dt.timedelta(minutes=1), tick=False)
     client = login(front_desk)  # a week on: the staff session has long ended
     refused = _post(client, "desk_check_in", appointment)
-    assert f"Check-in opens at {when}." in _messages(refused)
+    assert f"Check-in opens at {when}." in messages_said(refused)
     assert check_in not in refused.content.decode()
 
     time_machine.move_to(opens, tick=False)
     html = client.get(page).content.decode()
     assert check_in in html and "Check-in opens at" not in html
-    assert "is checked in." in _messages(_post(client, "desk_check_in", appointment))
+    assert "is checked in." in messages_said(_post(client, "desk_check_in", appointment))
 
 
 def test_the_consent_warning_shows_before_check_in_opens(
@@ -141,7 +133,7 @@ def test_a_cancelled_appointment_cannot_be_checked_in(login, front_desk, soon, i
     services.cancel_appointment(soon, by="patient", actor=front_desk, reason="Unwell")
     soon.refresh_from_db()
     response = _post(login(front_desk), "desk_check_in", soon)
-    assert "A cancelled appointment cannot be marked checked in." in _messages(response)
+    assert "A cancelled appointment cannot be marked checked in." in messages_said(response)
 
 
 def test_a_checked_in_visit_is_completed(login, practitioner, soon, intake):
@@ -149,7 +141,7 @@ def test_a_checked_in_visit_is_completed(login, practitioner, soon, intake):
     services.check_in(soon, actor=practitioner.user)
     soon.refresh_from_db()
     response = _post(login(practitioner.user), "desk_complete", soon)
-    assert "marked completed" in _messages(response)
+    assert "marked completed" in messages_said(response)
     soon.refresh_from_db()
     assert soon.status == Status.COMPLETED
     assert list(soon.events.values_list("to_status", flat=True)) == ["checked_in", "completed"]
@@ -160,14 +152,14 @@ def test_a_checked_in_visit_is_completed(login, practitioner, soon, intake):
 
 def test_a_future_appointment_cannot_be_a_no_show(login, front_desk, soon):
     response = _post(login(front_desk), "desk_no_show", soon)
-    assert "once the appointment has started" in _messages(response)
+    assert "once the appointment has started" in messages_said(response)
     soon.refresh_from_db()
     assert soon.status == Status.CONFIRMED
 
 
 def test_a_patient_who_did_not_come_is_marked_no_show(login, front_desk, started):
     response = _post(login(front_desk), "desk_no_show", started)
-    assert "is marked as a no-show" in _messages(response)
+    assert "is marked as a no-show" in messages_said(response)
     started.refresh_from_db()
     assert started.status == Status.NO_SHOW
     assert started.events.get().to_status == "no_show"
@@ -192,7 +184,7 @@ def test_a_late_cancellation_is_computed_from_the_locations_notice(login, front_
     page = client.get(reverse("booking:desk_cancel", args=[soon.pk])).content.decode()
     assert "late cancellation" in page  # warned before confirming
     response = _post(client, "desk_cancel", soon, cancelled_by="patient", reason="Car broke down")
-    assert "Cancelled (a late cancellation)." in _messages(response)
+    assert "Cancelled (a late cancellation)." in messages_said(response)
     soon.refresh_from_db()
     assert (soon.status, soon.cancelled_by, soon.cancellation_reason, soon.late_cancellation) == (
         "cancelled",
@@ -214,7 +206,7 @@ def test_a_cancellation_days_ahead_is_not_late(login, front_desk, clinic, patien
     response = _post(
         login(front_desk), "desk_cancel", appointment, cancelled_by="clinic", reason="Closed"
     )
-    assert "Cancelled. The time is free again." in _messages(response)
+    assert "Cancelled. The time is free again." in messages_said(response)
     appointment.refresh_from_db()
     assert (appointment.cancelled_by, appointment.late_cancellation) == ("clinic", False)
 
@@ -255,7 +247,7 @@ def test_a_move_to_another_location_practitioner_and_room_is_recorded(
         slot=slot_choice_value(elsewhere.practitioner.pk, target),
         room=elsewhere.rooms[0].pk,
     )
-    assert "Moved to" in _messages(response) and "at Rockville" in _messages(response)
+    assert "Moved to" in messages_said(response) and "at Rockville" in messages_said(response)
     appointment.refresh_from_db()
     assert (
         appointment.location,
@@ -294,7 +286,7 @@ def test_a_move_into_a_time_just_taken_is_refused_with_the_times_free_now(
         },
     )
     assert response.status_code == 200
-    assert "Nothing was changed; here are the times free now." in _messages(response)
+    assert "Nothing was changed; here are the times free now." in messages_said(response)
     html = response.content.decode()
     assert f"on <strong>{target.astimezone(clinic.location.zone):%A %-d %B %Y}</strong>" in html
     assert slot_choice_value(clinic.practitioner.pk, target) not in html
@@ -314,7 +306,7 @@ def test_a_move_to_a_room_of_another_location_is_refused(
         slot=slot_choice_value(clinic.practitioner.pk, next_weekday(clinic.location, 1, 14)),
         room=elsewhere.rooms[0].pk,
     )
-    assert "That room is not at this location." in _messages(response)
+    assert "That room is not at this location." in messages_said(response)
     appointment.refresh_from_db()
     assert not appointment.events.exists()
 
@@ -356,7 +348,7 @@ def test_a_needling_session_cannot_move_to_an_uncertified_practitioner(
         location=clinic.location.slug,
         slot=slot_choice_value(uncertified.pk, next_weekday(clinic.location, 1, 14)),
     )
-    assert "no dry-needling certification" in _messages(response)
+    assert "no dry-needling certification" in messages_said(response)
     session.refresh_from_db()
     assert session.practitioner == clinic.practitioner
 

@@ -15,7 +15,7 @@ from booking.services import appointments
 from booking.services.writing import write
 from clinic.models import TravelTime
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory, RoomFactory
+from tests.booking.factories import AppointmentFactory, RoomFactory, a_booking
 from tests.booking.races import at_once
 from tests.factories import PatientFactory, certified_practitioner
 
@@ -171,15 +171,7 @@ def test_many_bookers_racing_for_one_slot_get_exactly_one_winner(
     patients = [PatientFactory() for _ in range(8)]
 
     def booking(patient):
-        return lambda: services.book_appointment(
-            patient=patient,
-            location=location,
-            practitioner=practitioner,
-            service=clinic.assessment,
-            starts_at=start,
-            minutes=60,
-            actor=staff,
-        )
+        return lambda: a_booking(clinic, start, patient=patient, actor=staff)
 
     outcomes = at_once(
         [booking(p) for p in patients], won="booked", lost=(services.BookingError, "taken")

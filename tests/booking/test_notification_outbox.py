@@ -20,6 +20,7 @@ from booking.models import (
 )
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_placed_hold, a_slot_hold, a_waitlist_entry
+from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -169,7 +170,7 @@ def test_a_move_at_the_desk_adds_one_email_and_re_plans_each_waiting_one_once(
             },
             follow=True,
         )
-        assert "Moved to" in " ".join(str(m) for m in response.context["messages"])
+        assert "Moved to" in messages_said(response)
         appointment.refresh_from_db()
         waiting = appointment.notifications.filter(state=State.PENDING)
         # One of each, for the new time: nothing piles up in what will be sent...

@@ -19,8 +19,16 @@ from tests.booking.factories import a_booking, an_appointment
 pytestmark = pytest.mark.django_db
 
 
-def _appointment(clinic, patient, start, **fields):
-    return an_appointment(clinic, patient, start, **fields)
+def _move(client, appointment, practitioner, starts_at):
+    """The patient moves `appointment` to the practitioner's time, confirmed."""
+    return client.post(
+        reverse("booking:appointment_reschedule", args=[appointment.pk]),
+        {
+            "slot": slot_choice_value(practitioner.pk, starts_at),
+            "version": appointment.version,
+            "confirm": "1",
+        },
+    )
 
 
 def test_my_appointments_shows_local_times_and_runs_few_queries(
@@ -28,7 +36,7 @@ def test_my_appointments_shows_local_times_and_runs_few_queries(
 ):
     start = next_weekday(clinic.location, 1, 10)
     for week in range(5):
-        _appointment(clinic, patient, start + dt.timedelta(weeks=week))
+        an_appointment(clinic, patient, start + dt.timedelta(weeks=week))
     client = login(patient.user)
     with django_assert_max_num_queries(8):
         html = client.get(reverse("booking:my_appointments")).content.decode()
@@ -36,7 +44,7 @@ def test_my_appointments_shows_local_times_and_runs_few_queries(
 
 
 def test_a_patient_cancels_outside_the_cut_off(login, patient, clinic):
-    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     response = login(patient.user).post(
         reverse("booking:appointment_cancel", args=[appointment.pk]), {"reason": "Feeling better"}
     )
@@ -50,7 +58,7 @@ def test_a_patient_cancels_outside_the_cut_off(login, patient, clinic):
 
 
 def test_inside_the_cut_off_the_patient_is_told_to_phone(login, patient, clinic):
-    appointment = _appointment(clinic, patient, timezone.now() + dt.timedelta(hours=5))
+    appointment = an_appointment(clinic, patient, timezone.now() + dt.timedelta(hours=5))
     client = login(patient.user)
     page = client.get(reverse("booking:appointment_detail", args=[appointment.pk])).content.decode()
     assert "please phone" in page and clinic.location.phone in page
@@ -63,7 +71,7 @@ def test_inside_the_cut_off_the_patient_is_told_to_phone(login, patient, clinic)
 
 
 def test_a_cancellation_without_a_reason_gets_a_message_on_the_field(login, patient, clinic):
-    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     response = login(patient.user).post(
         reverse("booking:appointment_cancel", args=[appointment.pk]), {}
     )
@@ -73,17 +81,10 @@ def test_a_cancellation_without_a_reason_gets_a_message_on_the_field(login, pati
 
 
 def test_a_patient_moves_an_appointment_to_another_free_time(login, patient, clinic):
-    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     new_start = next_weekday(clinic.location, 3, 14)
     client = login(patient.user)
-    response = client.post(
-        reverse("booking:appointment_reschedule", args=[appointment.pk]),
-        {
-            "slot": slot_choice_value(clinic.practitioner.pk, new_start),
-            "version": appointment.version,
-            "confirm": "1",
-        },
-    )
+    response = _move(client, appointment, clinic.practitioner, new_start)
     assert response.url == reverse("booking:appointment_detail", args=[appointment.pk])
     appointment.refresh_from_db()
     assert appointment.starts_at == new_start
@@ -98,7 +99,7 @@ def test_a_patient_moves_an_appointment_to_another_free_time(login, patient, cli
 def test_the_move_page_shows_one_day_and_a_tapped_time_is_confirmed_before_moving(
     login, patient, clinic
 ):
-    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     thursday = next_weekday(clinic.location, 3, 9).date()
     url = reverse("booking:appointment_reschedule", args=[appointment.pk])
     client = login(patient.user)
@@ -123,18 +124,11 @@ def test_the_move_page_shows_one_day_and_a_tapped_time_is_confirmed_before_movin
 
 
 def test_moving_into_a_time_just_taken_says_so_and_keeps_the_old_time(login, patient, clinic):
-    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     taken = next_weekday(clinic.location, 3, 14)
     a_booking(clinic, taken)
     client = login(patient.user)
-    response = client.post(
-        reverse("booking:appointment_reschedule", args=[appointment.pk]),
-        {
-            "slot": slot_choice_value(clinic.practitioner.pk, taken),
-            "version": appointment.version,
-            "confirm": "1",
-        },
-    )
+    response = _move(client, appointment, clinic.practitioner, taken)
     assert "busy" in client.get(response.url).content.decode()
     old = appointment.starts_at
     appointment.refresh_from_db()
@@ -144,7 +138,7 @@ def test_moving_into_a_time_just_taken_says_so_and_keeps_the_old_time(login, pat
 def test_a_patient_cannot_see_or_cancel_another_patients_appointment(
     login, patient, other_patient, clinic
 ):
-    theirs = _appointment(clinic, other_patient, next_weekday(clinic.location, 1, 10))
+    theirs = an_appointment(clinic, other_patient, next_weekday(clinic.location, 1, 10))
     client = login(patient.user)
     assert client.get(reverse("booking:appointment_detail", args=[theirs.pk])).status_code == 404
     assert (
@@ -160,7 +154,7 @@ def test_a_patient_cannot_see_or_cancel_another_patients_appointment(
 def test_staff_of_the_location_see_the_appointment_and_its_history_others_do_not(
     login, patient, clinic, front_desk, front_desk_elsewhere
 ):
-    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     services.change_status(
         appointment,
         to=Status.NO_SHOW,
@@ -182,7 +176,7 @@ def test_staff_of_the_location_see_the_appointment_and_its_history_others_do_not
 
 
 def test_staff_cannot_use_the_patients_cancel_page(login, patient, clinic, front_desk):
-    appointment = _appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     assert (
         login(front_desk)
         .post(reverse("booking:appointment_cancel", args=[appointment.pk]), {"reason": "x"})

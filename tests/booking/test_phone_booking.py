@@ -14,6 +14,7 @@ from booking.models import Appointment, Status
 from clinic.models import AccessLog, Patient
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import an_appointment
+from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -219,7 +220,7 @@ def test_a_time_taken_meanwhile_books_nothing(login, front_desk, clinic, robert,
         },
     )
     assert response.status_code == 200
-    assert "Nothing was booked" in " ".join(str(m) for m in response.context["messages"])
+    assert "Nothing was booked" in messages_said(response)
     assert not Appointment.objects.filter(patient=robert).exists()
 
 

@@ -15,6 +15,7 @@ from booking.models import ACTIVE, Appointment, AppointmentEvent, Notification, 
 from booking.services import appointments, courses
 from tests.booking.conftest import FakeGate, next_weekday
 from tests.booking.factories import a_booking, a_colleague
+from tests.conftest import messages_said
 
 pytestmark = pytest.mark.django_db
 
@@ -71,10 +72,6 @@ def _again(course, clinic, starts_at, *, number=5, practitioner=None, **kwargs):
 
 def _active_numbers(course) -> list[int]:
     return sorted(course.appointments.filter(ACTIVE).values_list("session_number", flat=True))
-
-
-def _messages(response) -> str:
-    return " ".join(str(m) for m in response.context["messages"])
 
 
 # --- The service ---------------------------------------------------------------------------------
@@ -231,7 +228,7 @@ def test_posting_a_time_books_the_session_and_returns_to_the_course(
         follow=True,
     )
     assert response.redirect_chain == [(reverse("booking:course_detail", args=[course.pk]), 302)]
-    assert "Session 5 of 6 is booked again" in _messages(response)
+    assert "Session 5 of 6 is booked again" in messages_said(response)
     again = course.appointments.get(session_number=5, status=Status.CONFIRMED)
     assert again.starts_at == thursday and again.created_by == front_desk
     assert "Book session 5 again" not in response.content.decode()
@@ -246,7 +243,7 @@ def test_a_time_taken_meanwhile_books_nothing_and_shows_fresh_times(
     taken = slot_choice_value(clinic.practitioner.pk, fifth.starts_at)
     response = client.post(_url(course), {"location": clinic.location.slug, "slot": taken})
     assert response.status_code == 200
-    assert "Nothing was booked; here are the times free now." in _messages(response)
+    assert "Nothing was booked; here are the times free now." in messages_said(response)
     html = response.content.decode()
     assert f'value="{taken}"' not in html
     assert 'name="slot"' in html  # other times of that day

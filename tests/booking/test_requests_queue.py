@@ -14,6 +14,7 @@ from booking.forms import slot_choice_value
 from booking.models import AppointmentEvent, Status
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_clinic, an_appointment
+from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,10 +25,6 @@ def _request(clinic, patient, start, *, age_hours=1, note=""):
     appointment.created_at = start - dt.timedelta(days=3, hours=age_hours)
     appointment.save(update_fields=["created_at"])
     return appointment
-
-
-def _messages(response) -> str:
-    return " ".join(str(m) for m in response.context["messages"])
 
 
 def test_requests_wait_oldest_first_at_my_locations_only(
@@ -173,7 +170,7 @@ def test_a_proposal_needs_a_message(login, front_desk, clinic):
             "message": "",
         },
     )
-    assert "Write a short message for the patient." in _messages(response)
+    assert "Write a short message for the patient." in messages_said(response)
     request.refresh_from_db()
     assert request.starts_at != other_time
 
@@ -186,6 +183,6 @@ def test_only_a_time_the_clinic_proposed_can_be_accepted(client, clinic, patient
         {"version": request.version},
         follow=True,
     )
-    assert "There is no proposed time waiting for your answer." in _messages(response)
+    assert "There is no proposed time waiting for your answer." in messages_said(response)
     request.refresh_from_db()
     assert request.status == Status.REQUESTED

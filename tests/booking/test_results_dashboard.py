@@ -23,9 +23,7 @@ bruising (A), soreness (B), bleeding (D, by an amendment) = 1/5 = 20% each.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import itertools
 
 import pytest
@@ -37,6 +35,7 @@ from booking.models import Status
 from clinic.models import AccessLog, Holiday, ScheduleException
 from intake.clinical.models import OutcomeSurvey, SessionNoteAmendment, SurveyKind
 from tests.booking.factories import AppointmentFactory, a_clinic, a_colleague, a_course
+from tests.conftest import csv_rows
 from tests.factories import PatientFactory
 from tests.intake.factories import (
     session_note,
@@ -392,12 +391,8 @@ def test_the_dashboard_takes_a_constant_number_of_queries(
         client.get(reverse("booking:reports"))
 
 
-def _csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-
-
 def test_the_dashboard_csv_has_a_line_each_and_writes_the_access_log(login, manager, data):
-    rows = _csv(login(manager).get(reverse("booking:reports_csv")))
+    rows = csv_rows(login(manager).get(reverse("booking:reports_csv")))
     header, lines = rows[0], rows[1:]
     assert [line[:2] for line in lines][0] == ["total", "All"]
     assert {line[0] for line in lines} == {"total", "location", "practitioner"}
@@ -411,7 +406,7 @@ def test_the_dashboard_csv_has_a_line_each_and_writes_the_access_log(login, mana
 
 def test_the_outcomes_csv_is_de_identified(login, manager, data):
     response = login(manager).get(reverse("booking:outcomes_csv"))
-    rows = _csv(response)
+    rows = csv_rows(response)
     header, lines = rows[0], rows[1:]
     assert len(lines) == 7
     forbidden = ("name", "email", "phone", "birth", "address", "comment", "patient", "contact")
@@ -443,7 +438,7 @@ def test_a_practitioners_outcomes_csv_holds_only_their_courses(
 ):
     elsewhere = a_clinic(location=other_location)
     _course_for(elsewhere, "other", [DONE] * 4, 7, days_ago=30)
-    rows = _csv(login(practitioner.user).get(reverse("booking:outcomes_csv")))
+    rows = csv_rows(login(practitioner.user).get(reverse("booking:outcomes_csv")))
     assert len(rows) - 1 == 7
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from booking.desk.badges import NO_HISTORY, Badge, PatientHistory, appointment_badges
 from booking.models import Status
 from clinic.models import AccessLog
-from tests.booking.conftest import FakeOverview, next_weekday
+from tests.booking.conftest import FakeOverview, location_day_html, next_weekday
 from tests.booking.factories import an_appointment
 from tests.factories import PatientFactory
 
@@ -86,14 +86,7 @@ def test_the_day_view_shows_the_badges_from_the_patients_records(
     an_appointment(clinic, newcomer, start + dt.timedelta(hours=2), room=clinic.rooms[1])
     intake.record(patient, submitted=True, consent_current=False, flagged_for_review=True)
     intake.record(newcomer, draft_in_progress=True, consent_current=True)
-    html = (
-        login(front_desk)
-        .get(
-            reverse("booking:location_day", args=[clinic.location.slug]),
-            {"date": start.astimezone(clinic.location.zone).date().isoformat()},
-        )
-        .content.decode()
-    )
+    html = location_day_html(login(front_desk), clinic.location, start)
     assert "Flagged for review" in html
     assert "Consent out of date" in html
     assert "Late-cancel history (1)" in html
@@ -112,10 +105,7 @@ def test_screening_reasons_are_on_the_appointments_page_not_the_schedule(
         flag_reasons=("Takes anticoagulants",),
     )
     client = login(front_desk)
-    day = client.get(
-        reverse("booking:location_day", args=[upcoming.location.slug]),
-        {"date": upcoming.local_starts_at.date().isoformat()},
-    ).content.decode()
+    day = location_day_html(client, upcoming.location, upcoming.starts_at)
     assert "Flagged for review" in day and "Takes anticoagulants" not in day
     # The day is a list: the patient is logged as shown in it, not as their record viewed.
     assert set(
@@ -142,22 +132,9 @@ def test_a_short_box_shows_its_status_and_every_badge_with_the_blocking_one_apar
     it, their words there for screen readers and in the tooltip; a consent that will stop
     the check-in outlines the box and puts "!" first."""
     start = next_weekday(clinic.location, 2, 11)
-    an_appointment(
-        clinic,
-        patient,
-        start,
-        service=clinic.needling,
-        minutes=15,
-    )
+    an_appointment(clinic, patient, start, service=clinic.needling, minutes=15)
     intake.record(patient, submitted=True, consent_current=False)
-    html = (
-        login(front_desk)
-        .get(
-            reverse("booking:location_day", args=[clinic.location.slug]),
-            {"date": start.date().isoformat()},
-        )
-        .content.decode()
-    )
+    html = location_day_html(login(front_desk), clinic.location, start)
     box = html[html.index('<div class="sched-appt') :]
     box = box[: box.index("</div>")]
     assert "svc-dry_needling" in box and "sched-blocked" in box

@@ -17,6 +17,7 @@ from booking.models import WaitlistEntry, WaitlistOffer
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_clinic, an_appointment, joined_waitlist
+from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,7 +141,7 @@ def test_a_time_taken_meanwhile_is_not_offered(login, front_desk, clinic, patien
         reverse("booking:waitlist_offer", args=[entry.pk]),
         {"slot": slot_choice_value(clinic.practitioner.pk, target)},
     )
-    assert "Nothing was offered" in " ".join(str(m) for m in response.context["messages"])
+    assert "Nothing was offered" in messages_said(response)
     assert not WaitlistOffer.objects.exists()
 
 

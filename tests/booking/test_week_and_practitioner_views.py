@@ -14,7 +14,7 @@ from booking.availability import aware
 from booking.desk import grid
 from booking.models import Appointment, Status
 from clinic.models import OpeningHours, Role, WorkingHours
-from tests.booking.conftest import next_weekday
+from tests.booking.conftest import location_day_html, next_weekday, practitioner_day_html
 from tests.booking.factories import (
     AppointmentFactory,
     RoomFactory,
@@ -134,14 +134,8 @@ def test_the_printable_list_has_every_appointment_of_the_day(login, front_desk, 
         cancelled_by="patient",
         late_cancellation=True,
     )
-    html = (
-        login(front_desk)
-        .get(
-            reverse("booking:location_day_list", args=[clinic.location.slug]),
-            {"date": start.astimezone(clinic.location.zone).date().isoformat()},
-        )
-        .content.decode()
-    )
+    desk = login(front_desk)
+    html = location_day_html(desk, clinic.location, start, page="booking:location_day_list")
     assert html.index(kept.patient.full_name) < html.index(cancelled.patient.full_name)
     assert kept.patient.phone in html and "Patient, late" in html
     assert "Intake missing" in html and "First visit" in html
@@ -198,14 +192,7 @@ def test_the_front_desk_sees_a_practitioner_elsewhere_only_as_away(
     practitioner, rockville, room = two_locations
     thursday = next_weekday(rockville, 3, 13)
     other = _book(rockville, practitioner, room, clinic.assessment, thursday)
-    html = (
-        login(front_desk)
-        .get(
-            reverse("booking:practitioner_day", args=[practitioner.pk]),
-            {"date": thursday.astimezone(rockville.zone).date().isoformat()},
-        )
-        .content.decode()
-    )
+    html = practitioner_day_html(login(front_desk), practitioner, rockville, thursday)
     assert "At Rockville" in html
     assert other.patient.full_name not in html
 
@@ -231,10 +218,7 @@ def test_a_practitioners_own_day_links_to_the_chart_and_the_note_to_write(
     assert client.get(reverse("booking:my_schedule")).url == reverse(
         "booking:practitioner_day", args=[practitioner.pk]
     )
-    html = client.get(
-        reverse("booking:practitioner_day", args=[practitioner.pk]),
-        {"date": start.astimezone(clinic.location.zone).date().isoformat()},
-    ).content.decode()
+    html = practitioner_day_html(client, practitioner, clinic.location, start)
     assert "My day" in html and "DN 2/6" in html
     assert reverse("intake:patient_chart", args=[patient.pk]) in html
     note = reverse("intake:session_note_start", args=[patient.pk])
@@ -251,14 +235,7 @@ def test_the_front_desk_gets_no_clinical_links(login, front_desk, clinic, patien
         start,
         patient=patient,
     )
-    html = (
-        login(front_desk)
-        .get(
-            reverse("booking:practitioner_day", args=[clinic.practitioner.pk]),
-            {"date": start.astimezone(clinic.location.zone).date().isoformat()},
-        )
-        .content.decode()
-    )
+    html = practitioner_day_html(login(front_desk), clinic.practitioner, clinic.location, start)
     assert "Assessment note" not in html and ">Chart<" not in html
 
 

@@ -4,9 +4,7 @@ one entry with its patients, and a filter for clinical records."""
 from __future__ import annotations
 
 import ast
-import csv
 import datetime as dt
-import io
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from django.urls import reverse
 from clinic.audit import record_access, record_export, record_label, record_listing
 from clinic.models import AccessLog
 from clinic.record_names import RECORD_NAMES, record_name
+from tests.conftest import csv_rows
 from tests.factories import LocationFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,10 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def url():
     return reverse("clinic:access_log")
-
-
-def _csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
 def _written_record_types() -> set[str]:
@@ -112,7 +107,7 @@ def test_times_show_on_the_patients_clock_with_utc_on_hover(
     assert f"<time {utc}>{test_instant:%Y-%m-%d} 07:00:00 PDT</time>" in page
     # No preferred location: the clinic's own clock.
     assert f"<time {utc}>{test_instant:%Y-%m-%d} 11:00:00 ADT</time>" in page
-    header, *rows = _csv(client.get(url, {"format": "csv"}))
+    header, *rows = csv_rows(client.get(url, {"format": "csv"}))
     assert (header[0], header[-1]) == ("time (UTC)", "local time")
     local = {row[4]: (row[0], row[-1]) for row in rows}
     assert local[patient.full_name] == ("2027-06-09T14:00:00+00:00", "2027-06-09T07:00:00-07:00")
@@ -202,6 +197,6 @@ def test_clinical_records_only_leaves_out_lists_appointments_and_details(
     # The same filter in the CSV (the export itself is then its newest row).
     exported = client.post(url, {"clinical": "on", "format": "csv"}, follow=True)
     assert exported.redirect_chain[-1][0] == f"{url}?clinical=1&format=csv"
-    _, *rows = _csv(exported)
+    _, *rows = csv_rows(exported)
     assert sorted(row[5] for row in rows) == sorted(shown)
     assert AccessLog.objects.filter(action="export", record_type="clinic.accesslog").count() == 1

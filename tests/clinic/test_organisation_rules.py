@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from clinic.models import (
@@ -19,6 +19,7 @@ from clinic.models import (
     User,
     WorkingHours,
 )
+from tests.conftest import raw_sql
 from tests.factories import (
     LocationFactory,
     OpeningHoursFactory,
@@ -28,11 +29,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def _raw(sql: str, params=()) -> None:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def _wednesday_hours(practitioner, location, starts: int, ends: int) -> WorkingHours:
@@ -56,7 +52,7 @@ def test_opening_hours_that_end_before_they_start_are_refused_on_the_field(locat
 
 def test_the_database_refuses_opening_hours_that_end_before_they_start(location):
     with pytest.raises(IntegrityError, match="opening_hours_open_before_close"):
-        _raw(
+        raw_sql(
             "INSERT INTO clinic_openinghours (location_id, weekday, opens_at, closes_at) "
             "VALUES (%s, 1, '17:00', '09:00')",
             [location.pk],
@@ -74,7 +70,7 @@ def test_a_certification_that_expires_before_it_starts_is_refused(practitioner):
         certification.full_clean()
     assert "valid_until" in refused.value.message_dict
     with pytest.raises(IntegrityError, match="certification_expires_after_it_starts"):
-        _raw(
+        raw_sql(
             "INSERT INTO clinic_certification (practitioner_id, issued_by, certificate_number, "
             "valid_from, valid_until) VALUES (%s, 'x', '', '2026-05-01', '2026-04-01')",
             [practitioner.pk],
@@ -89,7 +85,7 @@ def test_the_database_refuses_overlapping_working_hours_for_one_practitioner(
     # Back to back is fine; overlapping at another location is not.
     _wednesday_hours(practitioner, other_location, 13, 17).save()
     with pytest.raises(IntegrityError, match="working_hours_no_overlap_per_practitioner"):
-        _raw(
+        raw_sql(
             "INSERT INTO clinic_workinghours (practitioner_id, location_id, weekday, starts_at, "
             "ends_at) VALUES (%s, %s, 2, '12:00', '14:00')",
             [practitioner.pk, other_location.pk],
@@ -151,13 +147,15 @@ def test_emails_are_unique_whatever_their_case():
         with transaction.atomic():
             UserFactory(email="ava@EXAMPLE.org")
     with pytest.raises(IntegrityError, match="user_email_lowercase"):
-        _raw("UPDATE clinic_user SET email = 'Ava@Example.org'")
+        raw_sql("UPDATE clinic_user SET email = 'Ava@Example.org'")
 
 
 def test_the_database_refuses_a_birth_date_before_1900():
     patient = PatientFactory()
     with pytest.raises(IntegrityError, match="patient_born_after_1900"):
-        _raw("UPDATE clinic_patient SET date_of_birth = '1850-01-01' WHERE id = %s", [patient.pk])
+        raw_sql(
+            "UPDATE clinic_patient SET date_of_birth = '1850-01-01' WHERE id = %s", [patient.pk]
+        )
 
 
 def test_a_manager_saving_bad_opening_hours_in_the_admin_gets_a_message_and_nothing_changes(

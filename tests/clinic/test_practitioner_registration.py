@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.urls import reverse
 
 from clinic.models.practitioners import npi_is_valid
+from tests.conftest import raw_sql
 from tests.factories import LocationFactory, PractitionerFactory
 
 pytestmark = pytest.mark.django_db
 
 # CMS's worked example, and two more made with the same rule.
 VALID_NPIS = ["1234567893", "1987654328", "1543216786"]
-
-
-def _raw(sql: str, params=()) -> None:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 @pytest.mark.parametrize("npi", VALID_NPIS)
@@ -47,9 +43,11 @@ def test_a_mistyped_npi_gets_a_message_on_the_field():
 
 def test_the_database_checks_the_npi_itself():
     practitioner = PractitionerFactory()
-    _raw("UPDATE clinic_practitioner SET npi = %s WHERE id = %s", ["1987654328", practitioner.pk])
+    raw_sql(
+        "UPDATE clinic_practitioner SET npi = %s WHERE id = %s", ["1987654328", practitioner.pk]
+    )
     with pytest.raises(IntegrityError, match="practitioner_npi_is_valid"):
-        _raw(
+        raw_sql(
             "UPDATE clinic_practitioner SET npi = %s WHERE id = %s", ["1987654327", practitioner.pk]
         )
 
@@ -70,7 +68,7 @@ def test_a_registration_number_names_its_issuing_body():
         practitioner.full_clean()
     assert "registered_with" in refused.value.message_dict
     with pytest.raises(IntegrityError, match="practitioner_registration_names_its_body"):
-        _raw(
+        raw_sql(
             "UPDATE clinic_practitioner SET registration_number = 'R1' WHERE id = %s",
             [practitioner.pk],
         )
@@ -93,9 +91,9 @@ def test_a_location_tax_id_is_an_ein_and_place_of_service_two_digits():
         location.full_clean()
     assert "tax_id" in refused.value.message_dict
     with pytest.raises(IntegrityError, match="location_tax_id_is_an_ein"):
-        _raw("UPDATE clinic_location SET tax_id = '5212' WHERE id = %s", [location.pk])
+        raw_sql("UPDATE clinic_location SET tax_id = '5212' WHERE id = %s", [location.pk])
     with pytest.raises(IntegrityError, match="location_place_of_service_is_two_digits"):
-        _raw("UPDATE clinic_location SET place_of_service = 'x' WHERE id = %s", [location.pk])
+        raw_sql("UPDATE clinic_location SET place_of_service = 'x' WHERE id = %s", [location.pk])
 
 
 def _inline(prefix: str) -> dict:

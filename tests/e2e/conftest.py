@@ -146,6 +146,32 @@ def a_patient_ready_to_assess(location, **fields):
     return patient
 
 
+def moved_to_within_the_hour(visit):
+    """`visit` moved to start 20 minutes from now, or each half hour later until it is clear (by
+    an hour either side) of its practitioner's, its room's and its patient's other bookings:
+    check-in is open, whatever the day of the week and the instant the suite runs at."""
+    import datetime as dt
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from booking.models import ACTIVE_STATUSES, Appointment
+
+    length = visit.ends_at - visit.starts_at
+    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=20)
+    while Appointment.objects.filter(
+        Q(practitioner=visit.practitioner) | Q(room=visit.room) | Q(patient=visit.patient),
+        status__in=ACTIVE_STATUSES,
+        starts_at__lt=start + length + dt.timedelta(minutes=60),
+        blocks_until__gt=start - dt.timedelta(minutes=60),
+    ).exclude(pk=visit.pk):
+        start += dt.timedelta(minutes=30)
+    visit.starts_at, visit.ends_at = start, start + length
+    visit.blocks_until = start + length + dt.timedelta(minutes=visit.location.buffer_minutes)
+    visit.save(update_fields=["starts_at", "ends_at", "blocks_until"])
+    return visit
+
+
 def start_an_assessment_note(page) -> None:
     """From a patient's chart, start (or resume) an assessment note and check its page."""
     page.get_by_role("link", name="Start or resume an assessment note").click()

@@ -7,20 +7,24 @@ the day close shows both payments by method. Axe checks each page of money."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
-from django.db.models import Q
 from django.utils import timezone
 from pypdf import PdfReader
 
 from booking.billing.models import Invoice, InvoiceKind, Payment
-from booking.models import ACTIVE_STATUSES, Appointment, Notification, Status
+from booking.models import Appointment, Notification, Status
 from booking.notifications.rendering import build_message
 from intake.questionnaire.models import ConsentVersion
-from tests.e2e.conftest import TABLET, check_accessibility, no_browser_errors, screenshot
+from tests.e2e.conftest import (
+    TABLET,
+    check_accessibility,
+    moved_to_within_the_hour,
+    no_browser_errors,
+    screenshot,
+)
 from tests.intake.factories import sign
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,18 +44,7 @@ def _jordan_comes_in_now() -> Appointment:
         .order_by("starts_at")
         .first()
     )
-    length = visit.ends_at - visit.starts_at
-    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=20)
-    while Appointment.objects.filter(
-        Q(practitioner=visit.practitioner) | Q(room=visit.room) | Q(patient=visit.patient),
-        status__in=ACTIVE_STATUSES,
-        starts_at__lt=start + length + dt.timedelta(minutes=60),
-        blocks_until__gt=start - dt.timedelta(minutes=60),
-    ).exclude(pk=visit.pk):
-        start += dt.timedelta(minutes=30)
-    visit.starts_at, visit.ends_at = start, start + length
-    visit.blocks_until = start + length + dt.timedelta(minutes=visit.location.buffer_minutes)
-    visit.save(update_fields=["starts_at", "ends_at", "blocks_until"])
+    moved_to_within_the_hour(visit)
     # The demo leaves Jordan's consent for him to sign in his own journey; here he signed the
     # current one beforehand (signing at the counter is the front desk's main journey).
     sign(visit.patient, list(ConsentVersion.objects.current()))

@@ -10,7 +10,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.db.models import Q
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -18,10 +17,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from booking.availability import SlotQuery, aware
 from booking.billing.models import SessionDrawdown
 from booking.desk.grid import clock
-from booking.models import ACTIVE_STATUSES, Appointment, Notification, Status
+from booking.models import Appointment, Notification, Status
 from booking.selectors import load_availability
 from clinic.models import Location, Patient, Practitioner, Service, User
-from tests.e2e.conftest import TABLET, check_accessibility, no_browser_errors, screenshot
+from tests.e2e.conftest import (
+    TABLET,
+    check_accessibility,
+    moved_to_within_the_hour,
+    no_browser_errors,
+    screenshot,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,18 +41,7 @@ def _marcus_comes_in_now() -> Appointment:
         .order_by("starts_at")
         .first()
     )
-    length = session.ends_at - session.starts_at
-    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=20)
-    while Appointment.objects.filter(
-        Q(practitioner=session.practitioner) | Q(room=session.room) | Q(patient=session.patient),
-        status__in=ACTIVE_STATUSES,
-        starts_at__lt=start + length + dt.timedelta(minutes=60),
-        blocks_until__gt=start - dt.timedelta(minutes=60),
-    ).exclude(pk=session.pk):
-        start += dt.timedelta(minutes=30)
-    session.starts_at, session.ends_at = start, start + length
-    session.blocks_until = start + length + dt.timedelta(minutes=session.location.buffer_minutes)
-    session.save(update_fields=["starts_at", "ends_at", "blocks_until"])
+    moved_to_within_the_hour(session)
     return session
 
 

@@ -15,9 +15,7 @@ by one send no Referer.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import pathlib
 
@@ -29,6 +27,7 @@ from clinic.audit import record_access
 from clinic.models import Location, User
 from tests.booking.factories import an_appointment
 from tests.booking.test_results_dashboard import data  # noqa: F401 (a fixture: seven courses)
+from tests.conftest import csv_rows
 from tests.factories import PatientFactory, certified_practitioner
 
 pytestmark = pytest.mark.django_db
@@ -41,10 +40,6 @@ FORMULAS = [
     "\t=1+1",
     "\r=1+1",
 ]
-
-
-def _rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
 @pytest.mark.parametrize("text", FORMULAS)
@@ -66,7 +61,7 @@ def test_a_patient_named_like_a_formula_is_inert_in_the_access_log_export(
     response = login(manager).get(
         reverse("clinic:access_log"), {"patient": patient.pk, "format": "csv"}
     )
-    header, *rows = _rows(response)
+    header, *rows = csv_rows(response)
     names = {row[header.index("patient")] for row in rows}
     assert names == {f"'{text} Miles"}
 
@@ -78,7 +73,7 @@ def test_a_staff_email_like_a_formula_is_inert_in_the_access_log_export(
         email="=cmd@example.org", password="x" * 20, role="front_desk", first_name="S"
     )
     record_access(actor=sneaky, patient=patient, record=patient)
-    header, *rows = _rows(login(manager).get(reverse("clinic:access_log"), {"format": "csv"}))
+    header, *rows = csv_rows(login(manager).get(reverse("clinic:access_log"), {"format": "csv"}))
     staff = {row[header.index("staff or user")] for row in rows}
     assert "'=cmd@example.org" in staff
     assert "=cmd@example.org" not in staff
@@ -93,7 +88,7 @@ def test_names_like_formulas_are_inert_in_the_results_export(
 ):
     Location.objects.filter(pk=location.pk).update(name=FORMULAS[0])
     User.objects.filter(pk=practitioner.user.pk).update(first_name="@SUM(1)", last_name="x")
-    header, *rows = _rows(login(manager).get(reverse("booking:reports_csv")))
+    header, *rows = csv_rows(login(manager).get(reverse("booking:reports_csv")))
     names = [row[header.index("name")] for row in rows if row[0] != "total"]
     assert names and all(name.startswith("'") for name in names), names
 
@@ -105,7 +100,7 @@ def test_the_outcomes_export_quotes_a_formula_but_keeps_negative_numbers(
     location,
 ):
     Location.objects.filter(pk=location.pk).update(name=FORMULAS[1])
-    header, *rows = _rows(login(manager).get(reverse("booking:outcomes_csv")))
+    header, *rows = csv_rows(login(manager).get(reverse("booking:outcomes_csv")))
     assert {row[header.index("location")] for row in rows} == {"'" + FORMULAS[1]}
     changes = sorted(row[header.index("first_step_change")] for row in rows)
     assert changes == ["", "", "-1", "-2", "-3", "-4", "0"]

@@ -40,6 +40,7 @@ from tests.booking.factories import (
     a_waitlist_offer,
     an_appointment,
 )
+from tests.conftest import messages_said
 from tests.factories import PatientFactory, certified_practitioner
 from tests.intake.factories import (
     ConsentVersionFactory,
@@ -71,10 +72,6 @@ def _refused_by(error: pytest.ExceptionInfo) -> str:
     return error.value.__cause__.diag.constraint_name
 
 
-def _messages(response) -> str:
-    return " ".join(str(m) for m in response.context["messages"])
-
-
 # --- Through the pages ---------------------------------------------------------------------
 
 
@@ -85,7 +82,7 @@ def test_an_assessment_cannot_be_started_from_another_patients_appointment(
     url = reverse("intake:assessment_start", args=[patient.pk])
     response = client.post(f"{url}?appointment={others_visit.pk}", follow=True)
     assert response.status_code == 200
-    assert "That appointment is not one of this patient's" in _messages(response)
+    assert "That appointment is not one of this patient's" in messages_said(response)
     assert not AssessmentNote.objects.filter(appointment_id=others_visit.pk).exists()
 
 
@@ -96,7 +93,7 @@ def test_a_draft_cannot_be_linked_to_another_patients_appointment_when_resumed(
     url = reverse("intake:assessment_start", args=[patient.pk])
     client.post(url)
     response = client.post(url, {"appointment": str(others_visit.pk)}, follow=True)
-    assert "That appointment is not one of this patient's" in _messages(response)
+    assert "That appointment is not one of this patient's" in messages_said(response)
     assert AssessmentNote.objects.get(patient=patient).appointment_id is None
     # Their own appointment links as before: the refusal is about whose it is.
     client.post(url, {"appointment": str(own_visit.pk)})
@@ -107,7 +104,7 @@ def test_an_appointment_that_does_not_exist_is_refused_too(login, practitioner, 
     client = login(practitioner.user)
     url = reverse("intake:assessment_start", args=[patient.pk])
     response = client.post(f"{url}?appointment=987654", follow=True)
-    assert "That appointment is not one of this patient's" in _messages(response)
+    assert "That appointment is not one of this patient's" in messages_said(response)
     assert not AssessmentNote.objects.exists()
 
 
@@ -119,7 +116,7 @@ def test_a_session_note_cannot_be_started_from_another_patients_appointment(
     url = reverse("intake:session_note_start", args=[patient.pk])
     response = client.post(f"{url}?appointment={others_visit.pk}&session=1", follow=True)
     assert response.status_code == 200
-    assert "That appointment is not one of this patient's" in _messages(response)
+    assert "That appointment is not one of this patient's" in messages_said(response)
     assert not SessionNote.objects.exists()
 
 

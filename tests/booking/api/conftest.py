@@ -37,6 +37,9 @@ STATUS_CODES = {
 }
 PARTICIPANT_CODES = {"accepted", "declined", "tentative", "needs-action"}
 
+# The JSON Patch of a cancellation: the one change to an appointment the API takes.
+CANCELLING = [{"op": "replace", "path": "/status", "value": "cancelled"}]
+
 
 def valid_fhir(resource: dict) -> dict:
     """The resource, once the R4B models accept it (and every resource inside a Bundle), with
@@ -117,3 +120,18 @@ def api_client_for(db):
 def api(api_client_for, clinic):
     """A client of `clinic`'s location with every scope but the clinical one."""
     return api_client_for(locations=[clinic.location])
+
+
+def booking_of_a_slot(clinic, service, minutes: int, starts_at, patient) -> dict:
+    """What `$book` is sent for one slot of the clinic's practitioner named by its id
+    (location, practitioner, service, length, start) rather than one `$find` proposed."""
+    start = int(starts_at.timestamp())
+    slot = f"{clinic.location.pk}-{clinic.practitioner.pk}-{service.pk}-{minutes}-{start}"
+    return {
+        "resourceType": "Appointment",
+        "status": "proposed",
+        "slot": [{"reference": f"Slot/{slot}"}],
+        "participant": [
+            {"actor": {"reference": f"Patient/{patient.pk}"}, "status": "needs-action"}
+        ],
+    }

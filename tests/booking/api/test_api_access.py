@@ -14,67 +14,39 @@ from tests.booking.factories import an_appointment
 FIND = {"resourceType": "Parameters", "parameter": [{"name": "_count", "valueInteger": 1}]}
 PROPOSED = {"resourceType": "Appointment", "status": "proposed"}
 
+
+def _read(path: str, scope: str | None, status: int = 200) -> tuple:
+    """A GET, without a body, answered `status` with the scope."""
+    return ("GET", path, scope, None, status)
+
+
 # url name: (method, path, scope needed, body, status with the scope)
 ENDPOINTS = {
     "fhir:token": None,  # the OAuth token endpoint: tests/booking/api/test_api_clients.py
     "fhir:unknown": None,  # any other address under /fhir/: a 404 OperationOutcome (below)
-    "fhir:metadata": ("GET", "/fhir/metadata", None, None, 200),
-    "fhir:location_search": ("GET", "/fhir/Location", "system/Location.read", None, 200),
-    "fhir:location_read": ("GET", "/fhir/Location/{location}", "system/Location.read", None, 200),
-    "fhir:healthcareservice_search": (
-        "GET",
-        "/fhir/HealthcareService",
-        "system/HealthcareService.read",
-        None,
-        200,
+    "fhir:metadata": _read("/fhir/metadata", None),
+    "fhir:location_search": _read("/fhir/Location", "system/Location.read"),
+    "fhir:location_read": _read("/fhir/Location/{location}", "system/Location.read"),
+    "fhir:healthcareservice_search": _read(
+        "/fhir/HealthcareService", "system/HealthcareService.read"
     ),
-    "fhir:healthcareservice_read": (
-        "GET",
-        "/fhir/HealthcareService/{service}",
-        "system/HealthcareService.read",
-        None,
-        200,
+    "fhir:healthcareservice_read": _read(
+        "/fhir/HealthcareService/{service}", "system/HealthcareService.read"
     ),
-    "fhir:practitioner_search": (
-        "GET",
-        "/fhir/Practitioner",
-        "system/Practitioner.read",
-        None,
-        200,
+    "fhir:practitioner_search": _read("/fhir/Practitioner", "system/Practitioner.read"),
+    "fhir:practitioner_read": _read(
+        "/fhir/Practitioner/{practitioner}", "system/Practitioner.read"
     ),
-    "fhir:practitioner_read": (
-        "GET",
-        "/fhir/Practitioner/{practitioner}",
-        "system/Practitioner.read",
-        None,
-        200,
+    "fhir:practitionerrole_search": _read("/fhir/PractitionerRole", "system/PractitionerRole.read"),
+    "fhir:practitionerrole_read": _read(
+        "/fhir/PractitionerRole/{role}", "system/PractitionerRole.read"
     ),
-    "fhir:practitionerrole_search": (
-        "GET",
-        "/fhir/PractitionerRole",
-        "system/PractitionerRole.read",
-        None,
-        200,
-    ),
-    "fhir:practitionerrole_read": (
-        "GET",
-        "/fhir/PractitionerRole/{role}",
-        "system/PractitionerRole.read",
-        None,
-        200,
-    ),
-    "fhir:schedule_search": ("GET", "/fhir/Schedule", "system/Schedule.read", None, 200),
-    "fhir:schedule_read": ("GET", "/fhir/Schedule/{role}", "system/Schedule.read", None, 200),
-    "fhir:slot_search": ("GET", "/fhir/Slot?_count=2", "system/Slot.read", None, 200),
-    "fhir:slot_read": ("GET", "/fhir/Slot/{slot}", "system/Slot.read", None, 200),
-    "fhir:appointment_search": ("GET", "/fhir/Appointment", "system/Appointment.read", None, 200),
-    "fhir:appointment_read": (
-        "GET",
-        "/fhir/Appointment/{appointment}",
-        "system/Appointment.read",
-        None,
-        200,
-    ),
+    "fhir:schedule_search": _read("/fhir/Schedule", "system/Schedule.read"),
+    "fhir:schedule_read": _read("/fhir/Schedule/{role}", "system/Schedule.read"),
+    "fhir:slot_search": _read("/fhir/Slot?_count=2", "system/Slot.read"),
+    "fhir:slot_read": _read("/fhir/Slot/{slot}", "system/Slot.read"),
+    "fhir:appointment_search": _read("/fhir/Appointment", "system/Appointment.read"),
+    "fhir:appointment_read": _read("/fhir/Appointment/{appointment}", "system/Appointment.read"),
     "fhir:appointment_find": ("POST", "/fhir/Appointment/$find", "system/Slot.read", FIND, 200),
     "fhir:appointment_hold": (
         "POST",
@@ -90,35 +62,15 @@ ENDPOINTS = {
         PROPOSED,
         400,
     ),
-    "fhir:patient_search": ("GET", "/fhir/Patient", "system/Patient.read", None, 200),
-    "fhir:patient_read": ("GET", "/fhir/Patient/{patient}", "system/Patient.read", None, 200),
-    "fhir:questionnaire_search": (
-        "GET",
-        "/fhir/Questionnaire",
-        "system/Questionnaire.read",
-        None,
-        200,
+    "fhir:patient_search": _read("/fhir/Patient", "system/Patient.read"),
+    "fhir:patient_read": _read("/fhir/Patient/{patient}", "system/Patient.read"),
+    "fhir:questionnaire_search": _read("/fhir/Questionnaire", "system/Questionnaire.read"),
+    "fhir:questionnaire_read": _read("/fhir/Questionnaire/intake", "system/Questionnaire.read"),
+    "fhir:questionnaireresponse_search": _read(
+        "/fhir/QuestionnaireResponse", "system/QuestionnaireResponse.read"
     ),
-    "fhir:questionnaire_read": (
-        "GET",
-        "/fhir/Questionnaire/intake",
-        "system/Questionnaire.read",
-        None,
-        200,
-    ),
-    "fhir:questionnaireresponse_search": (
-        "GET",
-        "/fhir/QuestionnaireResponse",
-        "system/QuestionnaireResponse.read",
-        None,
-        200,
-    ),
-    "fhir:questionnaireresponse_read": (
-        "GET",
-        "/fhir/QuestionnaireResponse/999999",
-        "system/QuestionnaireResponse.read",
-        None,
-        404,
+    "fhir:questionnaireresponse_read": _read(
+        "/fhir/QuestionnaireResponse/999999", "system/QuestionnaireResponse.read", 404
     ),
 }
 

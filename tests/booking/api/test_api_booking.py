@@ -6,18 +6,18 @@ booking and an API booking racing for one slot end with one appointment and a 40
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import close_old_connections, connection
 
 from booking import services
 from booking.availability import SlotQuery
 from booking.models import Appointment, AppointmentEvent, Notification, SlotHold, Status
 from booking.selectors import load_availability
 from clinic.models import AccessLog
+from tests.booking.api.conftest import CANCELLING, booking_of_a_slot
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_colleague, an_appointment
+from tests.booking.factories import a_booking, a_colleague, an_appointment
+from tests.booking.races import at_once
 from tests.factories import PatientFactory
 
 
@@ -25,16 +25,19 @@ def _utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _find(api, **params):
+def _find(api, start, end, *, service_type=None, patient=None, count=None):
+    """`$find` between two moments, of one kind of visit and for one patient when given."""
     parameters = []
-    for name, value in params.items():
-        name = name.replace("_", "-") if name != "_count" else name
-        if name in ("patient", "location", "practitioner"):
-            parameters.append({"name": name, "valueReference": {"reference": value}})
-        elif name == "_count":
-            parameters.append({"name": name, "valueInteger": value})
-        else:
-            parameters.append({"name": name, "valueString": value})
+    if service_type is not None:
+        parameters.append({"name": "service-type", "valueString": service_type})
+    parameters.append({"name": "start", "valueString": _utc(start)})
+    parameters.append({"name": "end", "valueString": _utc(end)})
+    if patient is not None:
+        parameters.append(
+            {"name": "patient", "valueReference": {"reference": f"Patient/{patient.pk}"}}
+        )
+    if count is not None:
+        parameters.append({"name": "_count", "valueInteger": count})
     return api.post(
         "/fhir/Appointment/$find", {"resourceType": "Parameters", "parameter": parameters}
     )
@@ -47,14 +50,7 @@ def _a_day(clinic, weekday: int = 3):
 
 def test_find_gives_the_engines_free_times(api, clinic, patient):
     start, end = _a_day(clinic)
-    found = _find(
-        api,
-        service_type="assessment",
-        start=_utc(start),
-        end=_utc(end),
-        patient=f"Patient/{patient.pk}",
-        _count=200,
-    ).fhir
+    found = _find(api, start, end, service_type="assessment", patient=patient, count=200).fhir
     availability = load_availability(
         location=clinic.location, window_start=start, window_end=end, patient=patient
     )
@@ -78,16 +74,9 @@ def test_find_leaves_out_the_patients_own_appointments(api, clinic, patient):
     ten = next_weekday(clinic.location, 3, 10)
     an_appointment(clinic, patient, ten, practitioner=colleague)
     with_patient = _find(
-        api,
-        service_type="assessment",
-        start=_utc(start),
-        end=_utc(end),
-        patient=f"Patient/{patient.pk}",
-        _count=200,
+        api, start, end, service_type="assessment", patient=patient, count=200
     ).fhir
-    without = _find(
-        api, service_type="assessment", start=_utc(start), end=_utc(end), _count=200
-    ).fhir
+    without = _find(api, start, end, service_type="assessment", count=200).fhir
     assert _utc(ten) in {e["resource"]["start"] for e in without["entry"]}
     assert _utc(ten) not in {e["resource"]["start"] for e in with_patient["entry"]}
 
@@ -97,21 +86,13 @@ def test_dry_needling_is_found_only_through_the_course_gate(
 ):
     uncertified = a_colleague(clinic, certified=False)
     start, end = _a_day(clinic)
-    refused = _find(api, service_type="dry_needling", start=_utc(start), end=_utc(end))
+    refused = _find(api, start, end, service_type="dry_needling")
     assert refused.status_code == 422
     # The gate is the practitioner's clinical decision: without the clinical scope, no answer.
     prescribe(patient, clinic.practitioner)
-    not_told = _find(
-        api,
-        service_type="dry_needling",
-        start=_utc(start),
-        end=_utc(end),
-        patient=f"Patient/{patient.pk}",
-    )
+    not_told = _find(api, start, end, service_type="dry_needling", patient=patient)
     assert not_told.status_code == 403
-    everything = _find(
-        api, start=_utc(start), end=_utc(end), patient=f"Patient/{patient.pk}", _count=200
-    ).fhir
+    everything = _find(api, start, end, patient=patient, count=200).fhir
     kinds = {e["resource"]["serviceType"][0]["coding"][0]["code"] for e in everything["entry"]}
     assert "dry_needling" not in kinds
     api = api_client_for(
@@ -120,22 +101,9 @@ def test_dry_needling_is_found_only_through_the_course_gate(
     )
     other = PatientFactory()
     other.locations.add(clinic.location)
-    refused = _find(
-        api,
-        service_type="dry_needling",
-        start=_utc(start),
-        end=_utc(end),
-        patient=f"Patient/{other.pk}",
-    )
+    refused = _find(api, start, end, service_type="dry_needling", patient=other)
     assert refused.status_code == 422
-    found = _find(
-        api,
-        service_type="dry_needling",
-        start=_utc(start),
-        end=_utc(end),
-        patient=f"Patient/{patient.pk}",
-        _count=200,
-    ).fhir
+    found = _find(api, start, end, service_type="dry_needling", patient=patient, count=200).fhir
     assert found["total"] > 0
     practitioners = {
         p["actor"]["reference"] for e in found["entry"] for p in e["resource"]["participant"]
@@ -145,14 +113,7 @@ def test_dry_needling_is_found_only_through_the_course_gate(
 
 def _proposed(api, clinic, patient, weekday: int = 3) -> dict:
     start, end = _a_day(clinic, weekday)
-    found = _find(
-        api,
-        service_type="assessment",
-        start=_utc(start),
-        end=_utc(end),
-        patient=f"Patient/{patient.pk}",
-        _count=1,
-    )
+    found = _find(api, start, end, service_type="assessment", patient=patient, count=1)
     return found.fhir["entry"][0]["resource"]
 
 
@@ -211,19 +172,9 @@ def test_a_taken_slot_is_a_409(api, clinic, patient):
 
 
 def test_dry_needling_is_not_booked_one_session_at_a_time(api, clinic, patient):
-    start = int(next_weekday(clinic.location, 3, 10).timestamp())
-    slot = f"{clinic.location.pk}-{clinic.practitioner.pk}-{clinic.needling.pk}-30-{start}"
-    response = api.post(
-        "/fhir/Appointment/$book",
-        {
-            "resourceType": "Appointment",
-            "status": "proposed",
-            "slot": [{"reference": f"Slot/{slot}"}],
-            "participant": [
-                {"actor": {"reference": f"Patient/{patient.pk}"}, "status": "needs-action"}
-            ],
-        },
-    )
+    ten = next_weekday(clinic.location, 3, 10)
+    booking = booking_of_a_slot(clinic, clinic.needling, 30, ten, patient)
+    response = api.post("/fhir/Appointment/$book", booking)
     assert response.status_code == 422
     assert "course" in response.fhir["issue"][0]["diagnostics"]
 
@@ -245,7 +196,7 @@ def test_cancelling_by_patching_the_status(api, clinic, patient):
     response = api.call(
         "PATCH",
         f"/fhir/Appointment/{appointment.pk}",
-        [{"op": "replace", "path": "/status", "value": "cancelled"}],
+        CANCELLING,
         HTTP_IF_MATCH=f'W/"{appointment.version}"',
     )
     assert response.status_code == 200
@@ -307,56 +258,21 @@ def test_an_api_booking_and_a_page_booking_racing_for_one_slot(
     by_api, by_phone = PatientFactory(), PatientFactory()
     by_api.locations.add(location)
     start = next_weekday(location, 2, 11)
-    slot = f"{location.pk}-{practitioner.pk}-{clinic.assessment.pk}-60-{int(start.timestamp())}"
-    outcomes: list[str] = []
-    barrier = threading.Barrier(2)
+    booking = booking_of_a_slot(clinic, clinic.assessment, 60, start, by_api)
 
     def through_the_api():
-        try:
-            barrier.wait()
-            response = api.post(
-                "/fhir/Appointment/$book",
-                {
-                    "resourceType": "Appointment",
-                    "status": "proposed",
-                    "slot": [{"reference": f"Slot/{slot}"}],
-                    "participant": [{"actor": {"reference": f"Patient/{by_api.pk}"}}],
-                },
-            )
-            outcomes.append(
-                {201: "api booked", 409: "api refused"}.get(
-                    response.status_code, f"api {response.status_code}"
-                )
-            )
-        finally:
-            close_old_connections()
-            connection.close()
+        response = api.post("/fhir/Appointment/$book", booking)
+        if response.status_code == 409:  # the API's refusal is the page's BookingError
+            raise services.BookingError("taken")
+        assert response.status_code == 201, response.status_code
 
     def at_the_desk():
-        try:
-            barrier.wait()
-            services.book_appointment(
-                patient=by_phone,
-                location=location,
-                practitioner=practitioner,
-                service=clinic.assessment,
-                starts_at=start,
-                minutes=60,
-                actor=staff,
-            )
-            outcomes.append("desk booked")
-        except services.BookingError:
-            outcomes.append("desk refused")
-        finally:
-            close_old_connections()
-            connection.close()
+        a_booking(clinic, start, patient=by_phone, actor=staff)
 
-    threads = [threading.Thread(target=through_the_api), threading.Thread(target=at_the_desk)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) in (["api booked", "desk refused"], ["api refused", "desk booked"])
+    outcomes = at_once(
+        [through_the_api, at_the_desk], won="booked", lost=(services.BookingError, "refused")
+    )
+    assert outcomes == ["booked", "refused"]
     assert (
         Appointment.objects.filter(starts_at=start, status__in=["requested", "confirmed"]).count()
         == 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from booking.models import Appointment, Status
-from tests.booking.api.conftest import EVERYTHING_BUT_CLINICAL
+from tests.booking.api.conftest import CANCELLING, EVERYTHING_BUT_CLINICAL, booking_of_a_slot
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_clinic, an_appointment
 from tests.factories import certified_practitioner
@@ -69,28 +69,12 @@ def test_another_locations_records_are_404s_and_missing_from_searches(
 
 def test_it_cannot_cancel_or_book_at_another_location(leaside_client, elsewhere, other_patient):
     appointment = an_appointment(elsewhere, other_patient, next_weekday(elsewhere.location, 1, 10))
-    response = leaside_client.call(
-        "PATCH",
-        f"/fhir/Appointment/{appointment.pk}",
-        [{"op": "replace", "path": "/status", "value": "cancelled"}],
-    )
+    response = leaside_client.call("PATCH", f"/fhir/Appointment/{appointment.pk}", CANCELLING)
     assert response.status_code == 404
     assert Appointment.objects.get(pk=appointment.pk).status == Status.CONFIRMED
-    start = int(next_weekday(elsewhere.location, 3, 10).timestamp())
-    slot = (
-        f"{elsewhere.location.pk}-{elsewhere.practitioner.pk}-{elsewhere.assessment.pk}-60-{start}"
-    )
-    response = leaside_client.post(
-        "/fhir/Appointment/$book",
-        {
-            "resourceType": "Appointment",
-            "status": "proposed",
-            "slot": [{"reference": f"Slot/{slot}"}],
-            "participant": [
-                {"actor": {"reference": f"Patient/{other_patient.pk}"}, "status": "needs-action"}
-            ],
-        },
-    )
+    ten = next_weekday(elsewhere.location, 3, 10)
+    booking = booking_of_a_slot(elsewhere, elsewhere.assessment, 60, ten, other_patient)
+    response = leaside_client.post("/fhir/Appointment/$book", booking)
     assert response.status_code == 404
     assert not Appointment.objects.filter(patient=other_patient).exclude(pk=appointment.pk).exists()
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import pytest
+from django.utils import timezone
+
+from booking import services
 from booking.billing import world as billing_world
+from booking.billing.models import Invoice
+from booking.models import Status
+from tests.booking.factories import an_appointment
 
 
 @pytest.fixture
@@ -20,6 +27,22 @@ def billed(clinic):
         clinic.location, late_cancellation_fee="40.00", no_show_fee="60.00"
     )
     return clinic
+
+
+def an_invoiced_visit(clinic, patient, practitioner, hours_ago: float) -> Invoice:
+    """The invoice of `patient`'s assessment at `clinic` `hours_ago` hours ago: checked in,
+    then completed by `practitioner`, which is when the visit is invoiced."""
+    visit = an_appointment(
+        clinic, patient, timezone.now() - dt.timedelta(hours=hours_ago), status=Status.CHECKED_IN
+    )
+    services.change_status(visit, to=Status.COMPLETED, actor=practitioner.user)
+    return Invoice.objects.get(appointment=visit)
+
+
+@pytest.fixture
+def invoice(billed, patient, practitioner):
+    """The invoice of the patient's assessment at `billed` two hours ago."""
+    return an_invoiced_visit(billed, patient, practitioner, hours_ago=2)
 
 
 def pdf_text(content: bytes) -> str:

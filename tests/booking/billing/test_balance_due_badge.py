@@ -9,34 +9,20 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from booking import services
 from booking.billing import payments
-from booking.billing.models import Invoice
 from booking.desk.badges import patient_histories
-from booking.models import Status
+from tests.booking.billing.conftest import an_invoiced_visit
 from tests.booking.factories import an_appointment
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _invoiced(billed, patient, practitioner, hours_ago):
-    visit = an_appointment(
-        billed,
-        patient,
-        timezone.now() - dt.timedelta(hours=hours_ago),
-        status=Status.CHECKED_IN,
-    )
-    services.change_status(visit, to=Status.COMPLETED, actor=practitioner.user)
-    return Invoice.objects.get(appointment=visit)
-
-
 def test_the_badge_shows_while_a_balance_is_due_and_goes_when_it_is_paid(
     billed, patient, practitioner, front_desk
 ):
-    invoice = _invoiced(billed, patient, practitioner, 30)
+    invoice = an_invoiced_visit(billed, patient, practitioner, 30)
     assert patient_histories([patient.pk])[patient.pk].owes
     payments.take_payment(invoice, amount="120.00", method="cash", actor=front_desk)
     assert not patient_histories([patient.pk])[patient.pk].owes
@@ -64,7 +50,7 @@ def test_the_day_view_shows_it_in_the_same_number_of_queries(
     with CaptureQueriesContext(connection) as before:
         without = day_page().content.decode().count("badge-owing")  # the key explains it
     for n, someone in enumerate([patient, *others]):
-        _invoiced(billed, someone, practitioner, 40 + 2 * n)
+        an_invoiced_visit(billed, someone, practitioner, 40 + 2 * n)
     with CaptureQueriesContext(connection) as after:
         html = day_page().content.decode()
     assert html.count("badge-owing") >= without + 4

@@ -3,16 +3,11 @@ are shown there read-only (they change only through the billing services)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from booking import services
-from booking.billing.models import Fee, Invoice
-from booking.models import Status
-from tests.booking.factories import an_appointment
+from booking.billing.models import Fee
+from tests.booking.billing.conftest import an_invoiced_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -40,11 +35,7 @@ def test_a_manager_opens_the_money_settings(login, manager, model):
 
 
 def test_an_invoice_is_read_only_in_the_admin(login, manager, billed, patient, practitioner):
-    visit = an_appointment(
-        billed, patient, timezone.now() - dt.timedelta(hours=2), status=Status.CHECKED_IN
-    )
-    services.change_status(visit, to=Status.COMPLETED, actor=practitioner.user)
-    invoice = Invoice.objects.get()
+    invoice = an_invoiced_visit(billed, patient, practitioner, hours_ago=2)
     browser = login(manager)
     assert browser.get(reverse("admin:billing_invoice_changelist")).status_code == 200
     page = browser.get(reverse("admin:billing_invoice_change", args=[invoice.pk]))

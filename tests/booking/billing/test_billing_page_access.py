@@ -10,13 +10,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import services
 from booking.billing import world as billing_world
-from booking.billing.models import Invoice
 from booking.models import Status
 from clinic.models import Role
 from tests import access_matrix as matrix
 from tests.access_matrix import ANONYMOUS, PATIENT, POST, ROLES, STAFF, Page
+from tests.booking.billing.conftest import an_invoiced_visit
 from tests.booking.factories import a_clinic, a_course_record, an_appointment
 from tests.worlds import built_once
 
@@ -70,14 +69,7 @@ def urls(world, django_db_blocker):
         clinic = a_clinic(location=world.location, practitioner=world.practitioner)
         billing_world.terms(clinic.location, currency="CAD")
         billing_world.fee(clinic.location, clinic.assessment, "120.00")
-        visit = an_appointment(
-            clinic,
-            world.patient,
-            timezone.now() - dt.timedelta(hours=3),
-            status=Status.CHECKED_IN,
-        )
-        services.change_status(visit, to=Status.COMPLETED, actor=world.practitioner.user)
-        invoice = Invoice.objects.get(appointment=visit)
+        invoice = an_invoiced_visit(clinic, world.patient, world.practitioner, hours_ago=3)
         waiting = an_appointment(
             clinic,
             world.patient,

@@ -10,15 +10,11 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from booking import services
 from booking.billing import payments
 from booking.billing.day_close import close_day
-from booking.billing.models import Invoice
-from booking.models import Status
 from clinic.models import AccessLog
-from tests.booking.factories import an_appointment
+from tests.booking.billing.conftest import an_invoiced_visit
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,14 +27,8 @@ def busy_till(billed, practitioner, front_desk, manager):
     invoices = []
     names = ["Ana", "=HYPERLINK(1)", "Bo"]
     for n, name in enumerate(names):
-        visit = an_appointment(
-            billed,
-            PatientFactory(first_name=name),
-            timezone.now() - dt.timedelta(hours=5 - n * 1.5),
-            status=Status.CHECKED_IN,
-        )
-        services.change_status(visit, to=Status.COMPLETED, actor=practitioner.user)
-        invoices.append(Invoice.objects.get(appointment=visit))
+        patient = PatientFactory(first_name=name)
+        invoices.append(an_invoiced_visit(billed, patient, practitioner, hours_ago=5 - n * 1.5))
     card, cash, waived = invoices
     payments.take_payment(card, amount="120.00", method="card", actor=front_desk)
     payments.take_payment(cash, amount="50.00", method="cash", actor=front_desk)

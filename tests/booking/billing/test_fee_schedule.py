@@ -45,23 +45,20 @@ def test_fees_belong_to_their_location(clinic, other_location):
 
 @pytest.mark.parametrize("minutes", [None, 30])
 def test_the_database_refuses_two_fees_from_the_same_day(clinic, minutes):
-    day = dt.date(2027, 1, 1)
-    Fee.objects.create(
-        location=clinic.location,
-        service=clinic.needling,
-        minutes=minutes,
-        applies_from=day,
-        amount=Decimal("90.00"),
-    )
+    def needling_fee(amount: str) -> Fee:
+        """A needling fee from New Year's Day 2027, written straight to the database."""
+        return Fee.objects.create(
+            location=clinic.location,
+            service=clinic.needling,
+            minutes=minutes,
+            applies_from=dt.date(2027, 1, 1),
+            amount=Decimal(amount),
+        )
+
+    needling_fee("90.00")
     with pytest.raises(IntegrityError, match="fee_one_per_service_length_and_date"):
         with transaction.atomic():
-            Fee.objects.create(
-                location=clinic.location,
-                service=clinic.needling,
-                minutes=minutes,
-                applies_from=day,
-                amount=Decimal("99.00"),
-            )
+            needling_fee("99.00")
 
 
 def test_the_database_refuses_negative_money_and_unknown_currencies(clinic):

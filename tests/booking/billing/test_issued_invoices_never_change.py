@@ -4,32 +4,18 @@ a manager's waiver is one, recorded in the history and the access log."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import reverse
-from django.utils import timezone
 
-from booking import services
 from booking.billing import payments
 from booking.billing.ledger import balance_of
 from booking.billing.models import Invoice, InvoiceEvent
-from booking.models import Status
 from clinic.models import AccessLog
-from tests.booking.factories import an_appointment
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def invoice(billed, patient, practitioner):
-    visit = an_appointment(
-        billed, patient, timezone.now() - dt.timedelta(hours=2), status=Status.CHECKED_IN
-    )
-    services.change_status(visit, to=Status.COMPLETED, actor=practitioner.user)
-    return Invoice.objects.get(appointment=visit)
 
 
 def _sql(statement: str, *params):

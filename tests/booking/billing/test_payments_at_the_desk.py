@@ -3,32 +3,19 @@ than paid (the database refuses it too); the form says what is wrong on the fiel
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import reverse
-from django.utils import timezone
 
-from booking import services
 from booking.billing import payments
 from booking.billing.ledger import balance_of
-from booking.billing.models import Invoice, Payment, PaymentKind, PaymentMethod, PaymentStatus
-from booking.models import Status
+from booking.billing.models import Payment, PaymentKind, PaymentMethod, PaymentStatus
 from clinic.models import AccessLog
-from tests.booking.factories import an_appointment
+from tests.booking.billing.conftest import an_invoiced_visit
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def invoice(billed, patient, practitioner):
-    visit = an_appointment(
-        billed, patient, timezone.now() - dt.timedelta(hours=2), status=Status.CHECKED_IN
-    )
-    services.change_status(visit, to=Status.COMPLETED, actor=practitioner.user)
-    return Invoice.objects.get(appointment=visit)
 
 
 def test_partial_payments_by_different_methods_add_up_to_the_balance(invoice, front_desk):
@@ -156,13 +143,7 @@ def test_the_invoices_list_takes_a_fixed_number_of_queries(
     browser = login(patient.user)
     browser.get(reverse("billing:my_invoices"))  # warm the session
     for hours in (30, 20, 10):
-        visit = an_appointment(
-            billed,
-            patient,
-            timezone.now() - dt.timedelta(hours=hours),
-            status=Status.CHECKED_IN,
-        )
-        services.change_status(visit, to=Status.COMPLETED, actor=practitioner.user)
+        an_invoiced_visit(billed, patient, practitioner, hours)
     # The fifth: the years the patient paid in (links to the year-end statements).
     with django_assert_num_queries(5):
         browser.get(reverse("billing:my_invoices"))

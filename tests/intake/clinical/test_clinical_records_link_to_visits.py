@@ -32,6 +32,7 @@ from intake.clinical.models import (
 )
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_course, an_appointment
+from tests.conftest import messages_said
 from tests.intake.factories import a_survey_answer, session_note, signed_assessment
 
 pytestmark = pytest.mark.django_db
@@ -361,7 +362,7 @@ def test_a_session_note_started_from_the_assessment_visit_is_refused_with_a_mess
     url = reverse("intake:session_note_start", args=[patient.pk])
     response = client.post(f"{url}?appointment={assessment_visit.pk}&session=1", follow=True)
     assert response.status_code == 200
-    said = " ".join(str(m) for m in response.context["messages"])
+    said = messages_said(response)
     assert "not a dry-needling session of the course" in said
     assert not SessionNote.objects.exists()
 

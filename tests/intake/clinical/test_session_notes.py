@@ -13,14 +13,19 @@ from django.utils import timezone
 from booking.models import Status
 from intake.clinical.models import SessionNote
 from tests.booking.factories import a_clinic, a_course
+from tests.conftest import messages_said
 from tests.factories import PASSWORD, PractitionerFactory
 from tests.intake.factories import session_data, session_note, sign_note_now, signed_assessment
 
 pytestmark = pytest.mark.django_db
 
 
+def _start_url(patient, query=""):
+    return reverse("intake:session_note_start", args=[patient.pk]) + query
+
+
 def _start(client, patient, query=""):
-    return client.post(reverse("intake:session_note_start", args=[patient.pk]) + query)
+    return client.post(_start_url(patient, query))
 
 
 def _edit(note):
@@ -29,41 +34,40 @@ def _edit(note):
 
 def test_no_session_note_without_a_signed_prescription(login, practitioner, patient, assessment):
     client = login(practitioner.user)
-    page = client.get(reverse("intake:session_note_start", args=[patient.pk])).content.decode()
+    page = client.get(_start_url(patient)).content.decode()
     assert "The assessment note is not signed yet." in page
     response = _start(client, patient)
     assert response.url == reverse("intake:patient_chart", args=[patient.pk])
     assert not SessionNote.objects.exists()
 
 
-def _course(location, practitioner, patient, prescribed, *, statuses, first_start):
-    return a_course(
-        a_clinic(location=location, practitioner=practitioner),
-        patient,
-        statuses=statuses,
-        first_start=first_start,
-        assessment=prescribed,
-    )
+@pytest.fixture
+def course_of(location, practitioner, patient, prescribed):
+    """`course_of(*statuses, first_start=...)`: the course the signed assessment prescribed,
+    booked for the patient with the practitioner, one session a status."""
+
+    def make(*statuses, first_start):
+        clinic = a_clinic(location=location, practitioner=practitioner)
+        return a_course(
+            clinic, patient, statuses=list(statuses), first_start=first_start, assessment=prescribed
+        )
+
+    return make
 
 
 def test_starting_from_an_appointment_takes_its_session_number_and_time(
-    login, location, practitioner, patient, prescribed
+    login, course_of, location, practitioner, patient, prescribed
 ):
     # The third session of the course the signed assessment prescribed, begun 2 hours ago.
-    course = _course(
-        location,
-        practitioner,
-        patient,
-        prescribed,
-        statuses=[Status.COMPLETED, Status.COMPLETED, Status.CHECKED_IN],
+    course = course_of(
+        Status.COMPLETED,
+        Status.COMPLETED,
+        Status.CHECKED_IN,
         first_start=timezone.now() - dt.timedelta(days=14, hours=2),
     )
     visit = course.appointments.get(session_number=3)
     client = login(practitioner.user)
-    url = (
-        reverse("intake:session_note_start", args=[patient.pk])
-        + f"?appointment={visit.pk}&session=3"
-    )
+    url = _start_url(patient, f"?appointment={visit.pk}&session=3")
     assert "This is session 3 of the course" in client.get(url).content.decode()
     # A session number typed in the address does not count: the appointment's does.
     response = client.post(url, {"appointment": str(visit.pk), "session": "5"})
@@ -78,15 +82,10 @@ def test_starting_from_an_appointment_takes_its_session_number_and_time(
 
 
 def test_a_session_note_is_refused_before_the_session_starts(
-    login, location, practitioner, patient, prescribed
+    login, course_of, location, practitioner, patient
 ):
-    course = _course(
-        location,
-        practitioner,
-        patient,
-        prescribed,
-        statuses=[Status.CONFIRMED, Status.CONFIRMED],
-        first_start=timezone.now() + dt.timedelta(days=3),
+    course = course_of(
+        Status.CONFIRMED, Status.CONFIRMED, first_start=timezone.now() + dt.timedelta(days=3)
     )
     visit = course.appointments.get(session_number=2)
     local = timezone.localtime(visit.starts_at, location.zone)
@@ -95,48 +94,31 @@ def test_a_session_note_is_refused_before_the_session_starts(
         ": its note can be written from then."
     )
     client = login(practitioner.user)
-    url = (
-        reverse("intake:session_note_start", args=[patient.pk])
-        + f"?appointment={visit.pk}&session=2"
-    )
+    url = _start_url(patient, f"?appointment={visit.pk}&session=2")
     page = client.get(url).content.decode()
     assert expected in page
     assert "Start the note of session 2" not in page
     response = client.post(url, follow=True)
-    assert expected in " ".join(str(m) for m in response.context["messages"])
+    assert expected in messages_said(response)
     assert not SessionNote.objects.exists()
 
 
-def test_a_cancelled_session_has_no_note(login, location, practitioner, patient, prescribed):
-    course = _course(
-        location,
-        practitioner,
-        patient,
-        prescribed,
-        statuses=[Status.CANCELLED],
-        first_start=timezone.now() - dt.timedelta(hours=2),
-    )
+def test_a_cancelled_session_has_no_note(login, course_of, practitioner, patient):
+    course = course_of(Status.CANCELLED, first_start=timezone.now() - dt.timedelta(hours=2))
     visit = course.appointments.get()
-    url = reverse("intake:session_note_start", args=[patient.pk])
+    url = _start_url(patient)
     response = login(practitioner.user).post(f"{url}?appointment={visit.pk}", follow=True)
-    said = " ".join(str(m) for m in response.context["messages"])
+    said = messages_said(response)
     assert "Session 1 was cancelled" in said
     assert not SessionNote.objects.exists()
 
 
-def test_a_session_note_without_an_appointment_is_refused(
-    login, location, practitioner, patient, prescribed
-):
-    course = _course(
-        location,
-        practitioner,
-        patient,
-        prescribed,
-        statuses=[Status.COMPLETED, Status.CONFIRMED],
-        first_start=timezone.now() - dt.timedelta(days=1),
+def test_a_session_note_without_an_appointment_is_refused(login, course_of, practitioner, patient):
+    course = course_of(
+        Status.COMPLETED, Status.CONFIRMED, first_start=timezone.now() - dt.timedelta(days=1)
     )
     client = login(practitioner.user)
-    url = reverse("intake:session_note_start", args=[patient.pk])
+    url = _start_url(patient)
     page = client.get(url).content.decode()
     # The page offers the course's sessions: the one begun, and when the next one can be.
     first = course.appointments.get(session_number=1)
@@ -144,7 +126,7 @@ def test_a_session_note_without_an_appointment_is_refused(
     assert "Session 2, " in page and "its note can be written from then" in page
     assert "Start the session note" not in page
     response = client.post(url, follow=True)
-    said = " ".join(str(m) for m in response.context["messages"])
+    said = messages_said(response)
     assert "start it from that session's appointment" in said
     assert not SessionNote.objects.exists()
 
@@ -153,21 +135,16 @@ def test_without_booked_sessions_the_page_says_book_the_course_first(
     login, practitioner, patient, prescribed
 ):
     client = login(practitioner.user)
-    page = client.get(reverse("intake:session_note_start", args=[patient.pk])).content.decode()
+    page = client.get(_start_url(patient)).content.decode()
     assert "Book the course first" in page
     assert "?appointment=" not in page and 'name="appointment"' not in page
 
 
 def test_a_session_number_already_noted_is_refused(
-    login, location, practitioner, patient, prescribed
+    login, course_of, practitioner, patient, prescribed
 ):
-    course = _course(
-        location,
-        practitioner,
-        patient,
-        prescribed,
-        statuses=[Status.COMPLETED, Status.COMPLETED],
-        first_start=timezone.now() - dt.timedelta(days=8),
+    course = course_of(
+        Status.COMPLETED, Status.COMPLETED, first_start=timezone.now() - dt.timedelta(days=8)
     )
     sign_note_now(session_note(prescribed, 2))
     visit = course.appointments.get(session_number=2)
