@@ -119,3 +119,17 @@ def test_as_a_loop_it_waits_the_interval_between_rounds_and_stops_after_the_roun
     # Two waits of 2 s between three rounds, in half-second steps so a stop is heard quickly.
     assert sum(slept) == 4.0 and max(slept) == 0.5
     assert "(every 2 s)" in output and "Done: sent 0" in output
+
+
+def test_each_round_folds_the_dashboards_tallies(book, patient):
+    """A booking appends tally entries for the results dashboard; a round of the worker folds
+    them into one entry a combination (booking.reports.tallies)."""
+    from booking.models import VisitReportRow, VisitReportTally
+
+    book(patient)
+    assert VisitReportTally.objects.filter(folded=False).exists()
+
+    _run()
+
+    assert not VisitReportTally.objects.filter(folded=False).exists()
+    assert VisitReportTally.objects.get().rows_counted == VisitReportRow.objects.count() == 1
