@@ -47,24 +47,21 @@ def claim(
 def work_through(
     ids: list[int],
     *,
-    pending: QuerySet,
-    worker: str,
-    lease_end: dt.datetime,
-    margin: dt.timedelta,
+    ours: QuerySet,
+    stop_at: dt.datetime,
     clock: Callable[[], dt.datetime],
     handle: Callable[[int, dt.datetime], str],
     batch: Batch,
 ) -> None:
-    """Hand each claimed row to `handle(pk, at)` and count its result on `batch`. Once less
-    than `margin` (the time one row may take) is left of the lease, the rest go back to
-    `pending`, their attempt uncounted, rather than be worked when another worker may take them."""
+    """Hand each claimed row to `handle(pk, at)` and count its result on `batch`. From `stop_at`
+    (the end of the lease less the time one row may take) the rest go back among `ours` (the
+    rows still pending under this worker's claim), their attempt uncounted, rather than be
+    worked when another worker may take them."""
     for position, pk in enumerate(ids):
         at = clock()
-        if at >= lease_end - margin:
+        if at >= stop_at:
             rest = ids[position:]
-            pending.filter(pk__in=rest, claimed_by=worker).update(
-                claimed_until=None, attempts=F("attempts") - 1
-            )
+            ours.filter(pk__in=rest).update(claimed_until=None, attempts=F("attempts") - 1)
             batch.released = len(rest)
             return
         result = handle(pk, at)

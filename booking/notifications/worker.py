@@ -232,10 +232,8 @@ def send_due(
     try:
         leased_batches.work_through(
             ids,
-            pending=Notification.objects.filter(state=State.PENDING),
-            worker=worker,
-            lease_end=lease_end,
-            margin=margin,
+            ours=Notification.objects.filter(state=State.PENDING, claimed_by=worker),
+            stop_at=lease_end - margin,
             clock=clock,
             handle=lambda pk, at: deliver(pk, worker=worker, now=at, connection=connection),
             batch=outcome,

@@ -222,10 +222,8 @@ def send_due(
     margin = dt.timedelta(seconds=transport.timeout() + 10)
     leased_batches.work_through(
         ids,
-        pending=Delivery.objects.filter(status=Status.PENDING),
-        worker=worker,
-        lease_end=lease_end,
-        margin=margin,
+        ours=Delivery.objects.filter(status=Status.PENDING, claimed_by=worker),
+        stop_at=lease_end - margin,
         clock=clock,
         handle=lambda pk, at: deliver(pk, worker=worker, now=at),
         batch=outcome,
