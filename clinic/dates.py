@@ -8,7 +8,8 @@ overflowing later in a view's date arithmetic (a week after 9999-12-31) as a 500
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from django import forms
 from django.core.exceptions import BadRequest, ValidationError
@@ -21,6 +22,8 @@ from django.utils.dateparse import parse_datetime
 # that any arithmetic the pages do (a week, a year back, a time zone) stays representable.
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2100, 12, 31)
+
+T = TypeVar("T")
 
 
 def in_calendar(day: dt.date) -> bool:
@@ -59,28 +62,29 @@ def parse_instant(text: str) -> dt.datetime:
     return at
 
 
+def _in_query(query: Mapping, name: str, parse: Callable[[str], T], what: str) -> T | None:
+    """What `parse` reads in `?name=`, or None when it is absent or empty; a 400 saying it is
+    not `what` we can show when `parse` refuses it (a hand-made or damaged address)."""
+    text = query.get(name) or ""
+    if not text:
+        return None
+    try:
+        return parse(text)
+    except ValueError:
+        raise BadRequest(f"The {name!r} in the address is not {what} we can show.") from None
+
+
 def date_in_query(query: Mapping, name: str, default: dt.date | None = None) -> dt.date | None:
     """The date in `?name=`, or `default` when it is absent or empty; a 400 when it is not a
     date of the clinic's calendar (a hand-made or damaged address)."""
-    text = query.get(name) or ""
-    if not text:
-        return default
-    try:
-        return parse_date(text)
-    except ValueError:
-        raise BadRequest(f"The {name!r} in the address is not a date we can show.") from None
+    day = _in_query(query, name, parse_date, "a date")
+    return default if day is None else day
 
 
 def instant_in_query(query: Mapping, name: str) -> dt.datetime | None:
     """The aware date and time in `?name=`, or None when it is absent or empty; a 400 when it
     is not one of the clinic's calendar with its UTC offset."""
-    text = query.get(name) or ""
-    if not text:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError:
-        raise BadRequest(f"The {name!r} in the address is not a time we can show.") from None
+    return _in_query(query, name, parse_instant, "a time")
 
 
 def local_instant(naive: dt.datetime, zone, *, known: dt.datetime | None = None) -> dt.datetime:

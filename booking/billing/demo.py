@@ -11,10 +11,9 @@ import datetime as dt
 from booking.availability import aware
 from booking.billing import world
 from booking.billing.invoicing import (
-    Line,
     draw_session,
     fee_for,
-    issue_invoice,
+    invoice_appointment,
     visit_description,
 )
 from booking.billing.models import Invoice, InvoiceKind
@@ -102,23 +101,12 @@ def _invoice_done_visit(appointment: Appointment, actor) -> Invoice | None:
         appointment.minutes,
         appointment.local_starts_at.date(),
     )
-    return issue_invoice(
-        kind=InvoiceKind.VISIT,
-        location=appointment.location,
-        patient=appointment.patient,
-        practitioner=appointment.practitioner,
-        service=appointment.service,
-        appointment=appointment,
-        course=appointment.course,
-        lines=[
-            Line(
-                description=visit_description(appointment),
-                service=appointment.service,
-                date_of_service=appointment.local_starts_at.date(),
-                practitioner=appointment.practitioner,
-                unit_amount=fee.amount,
-            )
-        ],
+    return invoice_appointment(
+        appointment,
+        InvoiceKind.VISIT,
+        visit_description(appointment),
+        fee.amount,
+        course=appointment.course_id,
         actor=actor,
         now=appointment.ends_at,
     )
@@ -204,22 +192,11 @@ def _late_cancellation_at_rockville(story: DemoStory, desk) -> None:
 
 def _late_fee_invoice(appointment: Appointment, actor, at: dt.datetime) -> Invoice:
     policy = appointment.location.cancellation_policy
-    return issue_invoice(
-        kind=InvoiceKind.LATE_CANCELLATION,
-        location=appointment.location,
-        patient=appointment.patient,
-        practitioner=appointment.practitioner,
-        service=appointment.service,
-        appointment=appointment,
-        lines=[
-            Line(
-                description=f"Late cancellation: {visit_description(appointment)}",
-                service=appointment.service,
-                date_of_service=appointment.local_starts_at.date(),
-                practitioner=appointment.practitioner,
-                unit_amount=policy.late_cancellation_fee,
-            )
-        ],
+    return invoice_appointment(
+        appointment,
+        InvoiceKind.LATE_CANCELLATION,
+        f"Late cancellation: {visit_description(appointment)}",
+        policy.late_cancellation_fee,
         actor=actor,
         now=at,
     )

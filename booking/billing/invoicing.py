@@ -167,7 +167,7 @@ def issue_invoice(
     return invoice
 
 
-def _invoice_appointment(
+def invoice_appointment(
     appointment: Appointment,
     kind: str,
     description: str,
@@ -178,7 +178,7 @@ def _invoice_appointment(
     course: int | None = None,
 ) -> Invoice:
     """An invoice about `appointment`, of one line: its visit (or the fee for missing it) at
-    `amount`."""
+    `amount`. The fees and policies are the caller's (the demo invoices visits it wrote as done)."""
     line = Line(
         description=description,
         service=appointment.service_id,
@@ -226,7 +226,7 @@ def invoice_visit(
     if fee is None:
         return None
     description = visit_description(appointment)
-    return _invoice_appointment(
+    return invoice_appointment(
         appointment,
         InvoiceKind.VISIT,
         description,
@@ -290,7 +290,7 @@ def _charge(
         return None
     if policy.first_offence_waived and is_first_offence(appointment):
         return None
-    return _invoice_appointment(appointment, kind, description, fee, actor=actor, now=now)
+    return invoice_appointment(appointment, kind, description, fee, actor=actor, now=now)
 
 
 def charge_missed_visit(

@@ -52,6 +52,26 @@ def _real(actor: User | None) -> User | None:
     return actor if actor is not None and actor.is_authenticated else None
 
 
+def _add_to_history(
+    current: Invoice,
+    kind: str,
+    amount: Decimal,
+    *,
+    reason: str,
+    actor: User | None,
+    now: dt.datetime,
+) -> None:
+    """The line the invoice's history shows for a payment, refund, credit note or waiver."""
+    InvoiceEvent.objects.create(
+        invoice=current,
+        at=now,
+        actor=_real(actor),
+        kind=kind,
+        amount=amount,
+        reason=reason[:300],
+    )
+
+
 @transaction.atomic
 def take_payment(
     invoice: Invoice,
@@ -90,13 +110,13 @@ def take_payment(
         note=note[:200],
         recorded_by=_real(actor),
     )
-    InvoiceEvent.objects.create(
-        invoice=current,
-        at=now,
-        actor=_real(actor),
-        kind=InvoiceEvent.Kind.PAYMENT,
-        amount=amount,
+    _add_to_history(
+        current,
+        InvoiceEvent.Kind.PAYMENT,
+        amount,
         reason=payment.get_method_display(),
+        actor=actor,
+        now=now,
     )
     return payment
 
@@ -134,14 +154,7 @@ def refund(
         note=reason[:200],
         recorded_by=_real(actor),
     )
-    InvoiceEvent.objects.create(
-        invoice=current,
-        at=now,
-        actor=_real(actor),
-        kind=InvoiceEvent.Kind.REFUND,
-        amount=amount,
-        reason=reason[:300],
-    )
+    _add_to_history(current, InvoiceEvent.Kind.REFUND, amount, reason=reason, actor=actor, now=now)
     return payment
 
 
@@ -178,13 +191,8 @@ def issue_credit_note(
         raise PaymentRefused("Say why the invoice is corrected.")
     current = _locked(invoice)
     note = _credit(current, amount=_amount(amount), reason=reason, actor=actor, now=now)
-    InvoiceEvent.objects.create(
-        invoice=current,
-        at=now,
-        actor=_real(actor),
-        kind=InvoiceEvent.Kind.CREDIT,
-        amount=note.amount,
-        reason=reason[:300],
+    _add_to_history(
+        current, InvoiceEvent.Kind.CREDIT, note.amount, reason=reason, actor=actor, now=now
     )
     return note
 
@@ -213,14 +221,7 @@ def waive_fee(
     if amount <= 0:
         raise PaymentRefused(f"Nothing is left to waive on {current.display_number}.")
     note = _credit(current, amount=amount, reason=f"Waived: {reason}", actor=actor, now=now)
-    InvoiceEvent.objects.create(
-        invoice=current,
-        at=now,
-        actor=actor,
-        kind=InvoiceEvent.Kind.WAIVED,
-        amount=amount,
-        reason=reason[:300],
-    )
+    _add_to_history(current, InvoiceEvent.Kind.WAIVED, amount, reason=reason, actor=actor, now=now)
     record_access(
         actor=actor,
         patient=current.patient,

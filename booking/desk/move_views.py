@@ -6,6 +6,8 @@ session of a course again under its number.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
 from django.http import Http404
@@ -34,6 +36,7 @@ from booking.forms import (
     slot_choice_value,
 )
 from booking.models import (
+    Appointment,
     Room,
 )
 from booking.selectors import load_availability
@@ -201,6 +204,32 @@ def slot_practitioner(location: Location, practitioner_id: int) -> Practitioner:
     if practitioner is None:
         raise services.SlotUnavailable(["That practitioner does not work here."])
     return practitioner
+
+
+def book_chosen_time(
+    request, location: Location, book: Callable[..., Appointment]
+) -> tuple[Appointment | None, services.BookingError | None]:
+    """Book the free time chosen on a slot page at `location`: `book` (a booking service with
+    the patient's side given) is called with the place, practitioner, time, room and actor.
+    Returns the appointment, its creation logged, or the refusal to show above the times free
+    now; neither when the form could not be read (its problems are shown)."""
+    form = DeskBookingForm(request.POST, location=location)
+    if not form.is_valid():
+        messages.error(request, form_problems(form))
+        return None, None
+    practitioner_id, starts_at = form.cleaned_data["slot"]
+    try:
+        appointment = book(
+            location=location,
+            practitioner=slot_practitioner(location, practitioner_id),
+            starts_at=starts_at,
+            room=form.cleaned_data["room"],
+            actor=request.user,
+        )
+    except services.BookingError as refused:
+        return None, refused
+    log_access(request, appointment, "create")
+    return appointment, None
 
 
 @access.staff_required
@@ -439,40 +468,26 @@ def rebook_course_session_page(request, pk: int, number: int):
         log_access(request, course)
         return render(request, "booking/desk/course_session_rebook.html", context)
     if request.method == "POST":
-        form = DeskBookingForm(request.POST, location=location)
-        if form.is_valid():
-            practitioner_id, starts_at = form.cleaned_data["slot"]
-            try:
-                practitioner = slot_practitioner(location, practitioner_id)
-                appointment = services.rebook_course_session(
-                    course=course,
-                    session_number=number,
-                    location=location,
-                    practitioner=practitioner,
-                    starts_at=starts_at,
-                    room=form.cleaned_data["room"],
-                    actor=request.user,
-                )
-            except services.BookingError as refused:
-                booked_meanwhile = services.course_session_refusal(course, number)
-                if booked_meanwhile:
-                    messages.error(request, f"Nothing was booked: {booked_meanwhile}")
-                    return redirect(course_url)
-                messages.error(
-                    request, f"{refused} Nothing was booked; here are the times free now."
-                )
-            else:
-                log_access(request, appointment, "create")
-                local = appointment.local_starts_at
-                messages.success(
-                    request,
-                    f"Session {number} of {course.sessions_planned} is booked again: "
-                    f"{local:%a %-d %b} {grid.clock(local)} at {location.name} "
-                    f"with {practitioner.name}.",
-                )
+        appointment, refused = book_chosen_time(
+            request,
+            location,
+            partial(services.rebook_course_session, course=course, session_number=number),
+        )
+        if refused is not None:
+            booked_meanwhile = services.course_session_refusal(course, number)
+            if booked_meanwhile:
+                messages.error(request, f"Nothing was booked: {booked_meanwhile}")
                 return redirect(course_url)
-        else:
-            messages.error(request, form_problems(form))
+            messages.error(request, f"{refused} Nothing was booked; here are the times free now.")
+        elif appointment:
+            local = appointment.local_starts_at
+            messages.success(
+                request,
+                f"Session {number} of {course.sessions_planned} is booked again: "
+                f"{local:%a %-d %b} {grid.clock(local)} at {location.name} "
+                f"with {appointment.practitioner.name}.",
+            )
+            return redirect(course_url)
     service = Service.objects.get(kind=ServiceKind.DRY_NEEDLING)
     same_place = previous is not None and previous.location_id == location.pk
     context |= slot_page(

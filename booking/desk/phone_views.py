@@ -4,6 +4,8 @@ into the time picked on the schedule.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,20 +19,18 @@ from booking.desk.badges import screening_flags
 from booking.desk.helpers import (
     day_url,
     done,
-    form_problems,
     record_listed,
     render_location_page,
     toolbar,
 )
 from booking.desk.move_views import (
+    book_chosen_time,
     bookable_services,
     carried_from_schedule,
     picked_summary,
     slot_page,
-    slot_practitioner,
 )
 from booking.forms import (
-    DeskBookingForm,
     NewPatientForm,
     PatientSearchForm,
 )
@@ -40,7 +40,7 @@ from booking.models import (
     Appointment,
 )
 from clinic import access
-from clinic.audit import log_access, record_access
+from clinic.audit import record_access
 from clinic.params import whole_number
 
 
@@ -155,40 +155,28 @@ def book_for_patient(request, slug: str, patient_pk: int):
     if minutes not in service.allowed_minutes:
         minutes = service.default_minutes
     if request.method == "POST":
-        form = DeskBookingForm(request.POST, location=location)
-        if form.is_valid():
-            practitioner_id, starts_at = form.cleaned_data["slot"]
-            how = "walk-in" if request.POST.get("channel") == "walk_in" else "phone"
-            try:
-                practitioner = slot_practitioner(location, practitioner_id)
-                appointment = services.book_appointment(
-                    patient=patient,
-                    location=location,
-                    practitioner=practitioner,
-                    service=service,
-                    starts_at=starts_at,
-                    minutes=minutes,
-                    room=form.cleaned_data["room"],
-                    actor=request.user,
-                    reason="Booked at the counter (walk-in)"
-                    if how == "walk-in"
-                    else "Booked by phone",
-                )
-            except services.BookingError as refused:
-                messages.error(
-                    request, f"{refused} Nothing was booked; here are the times free now."
-                )
-            else:
-                log_access(request, appointment, "create")
-                local = appointment.local_starts_at
-                return done(
-                    request,
-                    f"Booked: {patient.full_name}, {service.name}, {local:%a %-d %b} "
-                    f"{grid.clock(local)} with {practitioner.name}.",
-                    day_url(location, local.date()),
-                )
-        else:
-            messages.error(request, form_problems(form))
+        how = "walk-in" if request.POST.get("channel") == "walk_in" else "phone"
+        appointment, refused = book_chosen_time(
+            request,
+            location,
+            partial(
+                services.book_appointment,
+                patient=patient,
+                service=service,
+                minutes=minutes,
+                reason="Booked at the counter (walk-in)" if how == "walk-in" else "Booked by phone",
+            ),
+        )
+        if refused is not None:
+            messages.error(request, f"{refused} Nothing was booked; here are the times free now.")
+        elif appointment:
+            local = appointment.local_starts_at
+            return done(
+                request,
+                f"Booked: {patient.full_name}, {service.name}, {local:%a %-d %b} "
+                f"{grid.clock(local)} with {appointment.practitioner.name}.",
+                day_url(location, local.date()),
+            )
     record_access(actor=request.user, patient=patient, record=patient, request=request)
     upcoming = list(
         Appointment.objects.filter(

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
-from booking import gates
+from booking import gates, leased_batches
 from booking.models import (
     MOVABLE_STATUSES,
     Notification,
@@ -57,18 +56,10 @@ def claim_due(*, worker: str, limit: int, now: dt.datetime) -> tuple[list[int], 
     """Claim up to `limit` due messages for `worker`: rows another worker is claiming right
     now are skipped (SKIP LOCKED), and rows under another worker's lease are left alone."""
     until = now + lease()
-    ids = list(
-        Notification.objects.select_for_update(skip_locked=True)
-        .filter(state=State.PENDING, send_after__lte=now)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
-        .order_by("send_after", "id")
-        .values_list("pk", flat=True)[:limit]
+    due = Notification.objects.filter(state=State.PENDING, send_after__lte=now).order_by(
+        "send_after", "id"
     )
-    if ids:
-        Notification.objects.filter(pk__in=ids).update(
-            claimed_until=until, claimed_by=worker, attempts=F("attempts") + 1
-        )
-    return ids, until
+    return leased_batches.claim(due, worker=worker, limit=limit, now=now, until=until), until
 
 
 def not_needed(notification: Notification, *, now: dt.datetime) -> str:
@@ -215,13 +206,8 @@ def _close_quietly(connection) -> None:
 
 
 @dataclass
-class Outcome:
-    claimed: int = 0
+class Outcome(leased_batches.Batch):
     sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    skipped: int = 0
-    released: int = 0
 
     def __str__(self) -> str:
         return (
@@ -244,17 +230,14 @@ def send_due(
     margin = dt.timedelta(seconds=int(getattr(settings, "EMAIL_TIMEOUT", 20) or 20) + 10)
     connection = get_connection()
     try:
-        for position, pk in enumerate(ids):
-            at = clock()
-            if at >= lease_end - margin:
-                rest = ids[position:]
-                Notification.objects.filter(
-                    pk__in=rest, claimed_by=worker, state=State.PENDING
-                ).update(claimed_until=None, attempts=F("attempts") - 1)
-                outcome.released = len(rest)
-                break
-            result = deliver(pk, worker=worker, now=at, connection=connection)
-            setattr(outcome, result, getattr(outcome, result) + 1)
+        leased_batches.work_through(
+            ids,
+            ours=Notification.objects.filter(state=State.PENDING, claimed_by=worker),
+            stop_at=lease_end - margin,
+            clock=clock,
+            handle=lambda pk, at: deliver(pk, worker=worker, now=at, connection=connection),
+            batch=outcome,
+        )
     finally:
         _close_quietly(connection)
     return outcome

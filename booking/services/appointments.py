@@ -6,6 +6,7 @@ patient who phones or walks in.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -202,22 +203,8 @@ def _require_current_consent(patient: Patient) -> None:
         )
 
 
-def check_in(
-    appointment: Appointment,
-    *,
-    actor: User,
-    expected_version: int | None = None,
-    now: dt.datetime | None = None,
-) -> Appointment:
-    """The patient has arrived. Refused with the reason if their consent is not current."""
-    return change_status(
-        appointment,
-        to=Status.CHECKED_IN,
-        actor=actor,
-        reason="Arrived",
-        expected_version=expected_version,
-        now=now,
-    )
+# The patient has arrived; refused with the reason if their consent is not current.
+check_in = partial(change_status, to=Status.CHECKED_IN, reason="Arrived")
 
 
 @transaction.atomic
@@ -421,22 +408,8 @@ def reschedule_appointment(
 # --- Answering online requests (front desk) -----------------------------------------------------
 
 
-@transaction.atomic
-def confirm_request(
-    appointment: Appointment,
-    *,
-    actor: User,
-    expected_version: int | None = None,
-    now: dt.datetime | None = None,
-) -> Appointment:
-    return change_status(
-        appointment,
-        to=Status.CONFIRMED,
-        actor=actor,
-        reason="Confirmed by the clinic",
-        expected_version=expected_version,
-        now=now,
-    )
+# The front desk confirms an online request as asked.
+confirm_request = partial(change_status, to=Status.CONFIRMED, reason="Confirmed by the clinic")
 
 
 @transaction.atomic

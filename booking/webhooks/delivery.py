@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from booking import leased_batches
 from booking.webhooks import signing, transport
 from booking.webhooks.models import Delivery, Endpoint
 from clinic.models import Role, User
@@ -62,19 +62,11 @@ def lease() -> dt.timedelta:
 def claim_due(*, worker: str, limit: int, now: dt.datetime) -> tuple[list[int], dt.datetime]:
     """Claim up to `limit` due deliveries of enabled endpoints for `worker`, until the lease
     returned."""
-    ids = list(
-        Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status=Status.PENDING, next_attempt_at__lte=now, endpoint__is_enabled=True)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
     until = now + lease()
-    if ids:
-        Delivery.objects.filter(pk__in=ids).update(
-            claimed_until=until, claimed_by=worker, attempts=F("attempts") + 1
-        )
-    return ids, until
+    due = Delivery.objects.filter(
+        status=Status.PENDING, next_attempt_at__lte=now, endpoint__is_enabled=True
+    ).order_by("next_attempt_at", "id")
+    return leased_batches.claim(due, worker=worker, limit=limit, now=now, until=until), until
 
 
 def deliver(pk: int, *, worker: str, now: dt.datetime) -> str:
@@ -203,13 +195,8 @@ def _absolute(path: str) -> str:
 
 
 @dataclass
-class Outcome:
-    claimed: int = 0
+class Outcome(leased_batches.Batch):
     delivered: int = 0
-    retrying: int = 0
-    failed: int = 0
-    skipped: int = 0
-    released: int = 0
     managers_told: int = 0
 
     def __str__(self) -> str:
@@ -233,17 +220,14 @@ def send_due(
     outcome = Outcome(claimed=len(ids))
     # Leave time to finish a post before the lease runs out and another worker may take it.
     margin = dt.timedelta(seconds=transport.timeout() + 10)
-    for position, pk in enumerate(ids):
-        at = clock()
-        if at >= lease_end - margin:
-            rest = ids[position:]
-            Delivery.objects.filter(pk__in=rest, claimed_by=worker, status=Status.PENDING).update(
-                claimed_until=None, attempts=F("attempts") - 1
-            )
-            outcome.released = len(rest)
-            break
-        result = deliver(pk, worker=worker, now=at)
-        setattr(outcome, result, getattr(outcome, result) + 1)
+    leased_batches.work_through(
+        ids,
+        ours=Delivery.objects.filter(status=Status.PENDING, claimed_by=worker),
+        stop_at=lease_end - margin,
+        clock=clock,
+        handle=lambda pk, at: deliver(pk, worker=worker, now=at),
+        batch=outcome,
+    )
     try:
         outcome.managers_told = tell_managers(now=clock())
     except Exception:  # noqa: BLE001 - the email is retried next round; deliveries go on
