@@ -21,7 +21,7 @@ import os
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import call_command, get_commands, load_command_class
 from django.db import connection, transaction
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -138,6 +138,18 @@ def raw_sql(sql: str, params=()) -> None:
     """SQL run past the models, in a savepoint of its own: what the database itself refuses."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def command_output(name: str, *args) -> str:
+    """What `manage.py <name> <args>` writes to its standard output."""
+    out = io.StringIO()
+    call_command(name, *args, stdout=out)
+    return out.getvalue()
+
+
+def command_help(name: str) -> str:
+    """The help text of the management command `name` (what `manage.py help <name>` starts with)."""
+    return load_command_class(get_commands()[name], name).help
 
 
 def messages_said(response) -> str:
