@@ -36,7 +36,15 @@ ANONYMOUS = "anonymous"
 # No login: the page is open to anyone, or opened by a secret in its address.
 PUBLIC = "public"
 PATIENT = frozenset({Role.PATIENT})
-STAFF = frozenset({Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER})
+FRONT_DESK = frozenset({Role.FRONT_DESK})
+PRACTITIONER = frozenset({Role.PRACTITIONER})
+MANAGER = frozenset({Role.MANAGER})
+STAFF = FRONT_DESK | PRACTITIONER | MANAGER
+EVERYONE = PATIENT | STAFF
+# Who handles money (invoices name the service): the desk and managers.
+DESK = FRONT_DESK | MANAGER
+# Who reads clinical records and the results they add up to: practitioners and managers.
+CLINICAL = PRACTITIONER | MANAGER
 PERSONAS = {
     Role.PATIENT: "patient",
     Role.FRONT_DESK: "front_desk",
@@ -159,6 +167,13 @@ def check(matrix: Matrix, client, request, address, name: str, visitor, answer: 
     """Open the page as the visitor, with the matrix's method, and assert its answer."""
     response = visit(client, request, visitor, matrix.method(name), address(name))
     assert_answer(response, answer, address)
+
+
+def check_wrong_method(matrix: Matrix, client, request, address, name: str, method: str):
+    """Open the page with a method it does not take, as the first of the roles allowed in: 405."""
+    role = sorted(matrix.pages[name].allowed)[0]
+    response = visit(client, request, role, method, address(name))
+    assert_answer(response, Answer(405), address)
 
 
 def world_fixtures() -> dict:

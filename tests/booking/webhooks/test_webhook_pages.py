@@ -10,16 +10,13 @@ from django.utils import timezone
 
 from booking.webhooks import events, services
 from booking.webhooks.models import Delivery, Endpoint, Event
-from clinic.models import Role
 from tests import access_matrix as matrix
-from tests.access_matrix import ANONYMOUS, BOTH, POST, ROLES, Page
+from tests.access_matrix import ANONYMOUS, BOTH, MANAGER, POST, ROLES, Page
 from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
 globals().update(matrix.world_fixtures())
-
-MANAGER = frozenset({Role.MANAGER})
 
 MATRIX = matrix.Matrix(
     namespace="webhooks",
