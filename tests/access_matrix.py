@@ -4,7 +4,6 @@ gets back.
 An app's access test declares its pages once:
 
     MATRIX = Matrix(
-        namespace="clinic",
         pages={"clinic:home": Page(STAFF | PATIENT), ...},
         redirects={("clinic:home", Role.PATIENT): "clinic:patient_home", ...},
     )
@@ -79,12 +78,18 @@ class Answer:
 
 @dataclass(frozen=True)
 class Matrix:
-    namespace: str
+    # Every page of the table, by its URL name: `namespace:page`, all in one namespace.
     pages: dict[str, Page]
     # (page, visitor) -> target: the pages that send a visitor let in on to another page.
     redirects: dict = field(default_factory=dict)
     # The method every page is opened with; None: each page's first method.
     visit: str | None = None
+
+    @property
+    def namespace(self) -> str:
+        """The namespace of the table's pages, which every named URL of it must be in."""
+        (namespace,) = {name.split(":")[0] for name in self.pages}
+        return namespace
 
     def method(self, name: str) -> str:
         return self.visit or self.pages[name].methods[0]

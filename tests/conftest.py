@@ -229,3 +229,11 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def address(urls):
+    """`address(name)`: a page's address, for an access table (tests/access_matrix.py) whose
+    module writes each page's address in a `urls` fixture; a module that builds its addresses
+    otherwise gives its own `address`."""
+    return urls.__getitem__

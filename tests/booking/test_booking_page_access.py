@@ -43,7 +43,6 @@ globals().update(matrix.world_fixtures())
 
 # Every page is opened with GET: the actions, POST only, answer 405 to the roles allowed in.
 MATRIX = matrix.Matrix(
-    namespace="booking",
     pages={
         "booking:request_start": Page(PATIENT),
         "booking:request_slots": Page(PATIENT),
@@ -161,11 +160,6 @@ def urls(world, django_db_blocker):
     with built_once(django_db_blocker):
         clinic = a_clinic(location=world.location, practitioner=world.practitioner)
         yield _urls(clinic, world.patient, world.practitioner)
-
-
-@pytest.fixture
-def address(urls):
-    return urls.__getitem__
 
 
 def _urls(clinic, patient, practitioner) -> dict[str, str]:

@@ -7,17 +7,7 @@ from django.urls import reverse
 
 from clinic.models import Role
 from tests import access_matrix as matrix
-from tests.access_matrix import (
-    ANONYMOUS,
-    EVERYONE,
-    FRONT_DESK,
-    MANAGER,
-    PATIENT,
-    PRACTITIONER,
-    PUBLIC,
-    ROLES,
-    Page,
-)
+from tests.access_matrix import ANONYMOUS, PUBLIC, ROLES, Page
 
 pytestmark = pytest.mark.django_db
 
@@ -32,25 +22,24 @@ HOMES = {
 }
 # Every clinic page and who may open it. A new page must be added here.
 MATRIX = matrix.Matrix(
-    namespace="clinic",
     pages={
         "clinic:welcome": Page(PUBLIC),
-        "clinic:home": Page(EVERYONE),
+        "clinic:home": Page(matrix.EVERYONE),
         "clinic:location_list": Page(PUBLIC),
         "clinic:location_detail": Page(PUBLIC, arguments={"slug": "leaside"}),
         "clinic:signup": Page(PUBLIC),
         # Without the emailed link, or with a wrong one: "this link no longer works".
         "clinic:signup_confirm": Page(PUBLIC),
         "clinic:signup_confirm_link": Page(PUBLIC, arguments={"token": "x"}),
-        "clinic:patient_home": Page(PATIENT),
-        "clinic:patient_details": Page(PATIENT),
-        "clinic:front_desk_home": Page(FRONT_DESK),
-        "clinic:practitioner_home": Page(PRACTITIONER),
-        "clinic:manager_home": Page(MANAGER),
-        "clinic:two_factor_setup": Page(EVERYONE),
-        "clinic:two_factor_verify": Page(EVERYONE),
-        "clinic:two_factor_manage": Page(EVERYONE),
-        "clinic:access_log": Page(MANAGER),
+        "clinic:patient_home": Page(matrix.PATIENT),
+        "clinic:patient_details": Page(matrix.PATIENT),
+        "clinic:front_desk_home": Page(matrix.FRONT_DESK),
+        "clinic:practitioner_home": Page(matrix.PRACTITIONER),
+        "clinic:manager_home": Page(matrix.MANAGER),
+        "clinic:two_factor_setup": Page(matrix.EVERYONE),
+        "clinic:two_factor_verify": Page(matrix.EVERYONE),
+        "clinic:two_factor_manage": Page(matrix.EVERYONE),
+        "clinic:access_log": Page(matrix.MANAGER),
     },
     # The pages that send a visitor let in on to another page, and where.
     redirects={

@@ -46,7 +46,6 @@ globals().update(matrix.world_fixtures())
 ANSWER_READERS = PATIENT | CLINICAL
 
 MATRIX = matrix.Matrix(
-    namespace="intake",
     # name: roles allowed, methods, arguments (values naming one of the `records`)
     pages={
         "intake:my_intake": Page(PATIENT, GET),

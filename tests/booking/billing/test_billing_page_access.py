@@ -23,7 +23,6 @@ pytestmark = pytest.mark.django_db
 globals().update(matrix.world_fixtures())
 
 MATRIX = matrix.Matrix(
-    namespace="billing",
     pages={
         "billing:my_invoices": Page(PATIENT),
         "billing:invoice_detail": Page(PATIENT | DESK),
@@ -91,11 +90,6 @@ def urls(world, django_db_blocker):
             ),
             "billing:patient_account": reverse("billing:patient_account", args=[world.patient.pk]),
         }
-
-
-@pytest.fixture
-def address(urls):
-    return urls.__getitem__
 
 
 @pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(ANONYMOUS, *ROLES))

@@ -16,7 +16,6 @@ from tests.booking.billing.conftest import pdf_text
 pytestmark = pytest.mark.django_db
 
 MATRIX = matrix.Matrix(
-    namespace="documents",
     pages={
         "documents:invoice_receipt": Page(PATIENT | DESK),
         "documents:invoice_superbill": Page(PATIENT | DESK),
@@ -46,11 +45,6 @@ def urls(us_invoice):
             "documents:patient_statement", args=[us_invoice.patient_id, year]
         ),
     }
-
-
-@pytest.fixture
-def address(urls):
-    return urls.__getitem__
 
 
 def test_every_document_is_in_the_access_table():

@@ -19,7 +19,6 @@ pytestmark = pytest.mark.django_db
 globals().update(matrix.world_fixtures())
 
 MATRIX = matrix.Matrix(
-    namespace="webhooks",
     pages={
         "webhooks:endpoint_list": Page(MANAGER),
         "webhooks:endpoint_new": Page(MANAGER, BOTH),
@@ -76,11 +75,6 @@ def urls(world, django_db_blocker):
             },
             "webhooks:redeliver": reverse("webhooks:redeliver", args=[endpoint.pk, delivery.pk]),
         }
-
-
-@pytest.fixture
-def address(urls):
-    return urls.__getitem__
 
 
 @pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(ANONYMOUS, *ROLES))
