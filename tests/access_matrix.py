@@ -174,6 +174,13 @@ def check(matrix: Matrix, client, request, address, name: str, visitor, answer: 
     assert_answer(response, answer, address)
 
 
+def open_as(client, user, page: Page, address: str):
+    """Open `address` as `user` with the page's own method (POST for an action): how a stranger
+    is shown a 404, as if the record did not exist, rather than a 405."""
+    client.force_login(user)
+    return getattr(client, page.methods[0].lower())(address)
+
+
 def check_wrong_method(matrix: Matrix, client, request, address, name: str, method: str):
     """Open the page with a method it does not take, as the first of the roles allowed in: 405."""
     role = sorted(matrix.pages[name].allowed)[0]

@@ -197,8 +197,8 @@ def test_the_wrong_method_is_refused(client, request, address, name):
     ],
 )
 def test_someone_of_another_patient_or_location_gets_404(client, request, address, role, name):
-    client.force_login(matrix.user_of(request, STRANGERS[role]))
-    response = getattr(client, MATRIX.method(name).lower())(address(name))
+    stranger = matrix.user_of(request, STRANGERS[role])
+    response = matrix.open_as(client, stranger, PAGES[name], address(name))
     assert response.status_code == 404
 
 
