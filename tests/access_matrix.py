@@ -4,7 +4,6 @@ gets back.
 An app's access test declares its pages once:
 
     MATRIX = Matrix(
-        namespace="clinic",
         pages={"clinic:home": Page(STAFF | PATIENT), ...},
         redirects={("clinic:home", Role.PATIENT): "clinic:patient_home", ...},
     )
@@ -36,7 +35,15 @@ ANONYMOUS = "anonymous"
 # No login: the page is open to anyone, or opened by a secret in its address.
 PUBLIC = "public"
 PATIENT = frozenset({Role.PATIENT})
-STAFF = frozenset({Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER})
+FRONT_DESK = frozenset({Role.FRONT_DESK})
+PRACTITIONER = frozenset({Role.PRACTITIONER})
+MANAGER = frozenset({Role.MANAGER})
+STAFF = FRONT_DESK | PRACTITIONER | MANAGER
+EVERYONE = PATIENT | STAFF
+# Who handles money (invoices name the service): the desk and managers.
+DESK = FRONT_DESK | MANAGER
+# Who reads clinical records and the results they add up to: practitioners and managers.
+CLINICAL = PRACTITIONER | MANAGER
 PERSONAS = {
     Role.PATIENT: "patient",
     Role.FRONT_DESK: "front_desk",
@@ -71,12 +78,18 @@ class Answer:
 
 @dataclass(frozen=True)
 class Matrix:
-    namespace: str
+    # Every page of the table, by its URL name: `namespace:page`, all in one namespace.
     pages: dict[str, Page]
     # (page, visitor) -> target: the pages that send a visitor let in on to another page.
     redirects: dict = field(default_factory=dict)
     # The method every page is opened with; None: each page's first method.
     visit: str | None = None
+
+    @property
+    def namespace(self) -> str:
+        """The namespace of the table's pages, which every named URL of it must be in."""
+        (namespace,) = {name.split(":")[0] for name in self.pages}
+        return namespace
 
     def method(self, name: str) -> str:
         return self.visit or self.pages[name].methods[0]
@@ -159,6 +172,20 @@ def check(matrix: Matrix, client, request, address, name: str, visitor, answer: 
     """Open the page as the visitor, with the matrix's method, and assert its answer."""
     response = visit(client, request, visitor, matrix.method(name), address(name))
     assert_answer(response, answer, address)
+
+
+def open_as(client, user, page: Page, address: str):
+    """Open `address` as `user` with the page's own method (POST for an action): how a stranger
+    is shown a 404, as if the record did not exist, rather than a 405."""
+    client.force_login(user)
+    return getattr(client, page.methods[0].lower())(address)
+
+
+def check_wrong_method(matrix: Matrix, client, request, address, name: str, method: str):
+    """Open the page with a method it does not take, as the first of the roles allowed in: 405."""
+    role = sorted(matrix.pages[name].allowed)[0]
+    response = visit(client, request, role, method, address(name))
+    assert_answer(response, Answer(405), address)
 
 
 def world_fixtures() -> dict:

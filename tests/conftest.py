@@ -21,7 +21,7 @@ import os
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import call_command, get_commands, load_command_class
 from django.db import connection, transaction
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -140,6 +140,18 @@ def raw_sql(sql: str, params=()) -> None:
         cursor.execute(sql, params)
 
 
+def command_output(name: str, *args) -> str:
+    """What `manage.py <name> <args>` writes to its standard output."""
+    out = io.StringIO()
+    call_command(name, *args, stdout=out)
+    return out.getvalue()
+
+
+def command_help(name: str) -> str:
+    """The help text of the management command `name` (what `manage.py help <name>` starts with)."""
+    return load_command_class(get_commands()[name], name).help
+
+
 def messages_said(response) -> str:
     """The messages a page showed (after a redirect, with `follow=True`), as one text to search."""
     return " ".join(str(m) for m in response.context["messages"])
@@ -217,3 +229,11 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def address(urls):
+    """`address(name)`: a page's address, for an access table (tests/access_matrix.py) whose
+    module writes each page's address in a `urls` fixture; a module that builds its addresses
+    otherwise gives its own `address`."""
+    return urls.__getitem__

@@ -9,7 +9,19 @@ from django.urls import reverse
 
 from clinic.models import Role
 from tests import access_matrix as matrix
-from tests.access_matrix import ANONYMOUS, PATIENT, POST, PUBLIC, ROLES, STAFF, Page
+from tests.access_matrix import (
+    ANONYMOUS,
+    CLINICAL,
+    EVERYONE,
+    MANAGER,
+    PATIENT,
+    POST,
+    PRACTITIONER,
+    PUBLIC,
+    ROLES,
+    STAFF,
+    Page,
+)
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
     a_clinic,
@@ -28,13 +40,9 @@ pytestmark = pytest.mark.django_db
 # its pages.
 globals().update(matrix.world_fixtures())
 
-EVERYONE = PATIENT | STAFF
-PRACTITIONER = frozenset({Role.PRACTITIONER})
-RESULTS = frozenset({Role.PRACTITIONER, Role.MANAGER})
 
 # Every page is opened with GET: the actions, POST only, answer 405 to the roles allowed in.
 MATRIX = matrix.Matrix(
-    namespace="booking",
     pages={
         "booking:request_start": Page(PATIENT),
         "booking:request_slots": Page(PATIENT),
@@ -92,11 +100,11 @@ MATRIX = matrix.Matrix(
         "booking:waitlist_offer": Page(STAFF),
         "booking:waitlist_remove": Page(STAFF, POST),
         "booking:my_record": Page(PATIENT),
-        "booking:patient_record": Page(frozenset({Role.MANAGER})),
+        "booking:patient_record": Page(MANAGER),
         "booking:close_account": Page(PATIENT),
-        "booking:reports": Page(RESULTS),
-        "booking:reports_csv": Page(RESULTS),
-        "booking:outcomes_csv": Page(RESULTS),
+        "booking:reports": Page(CLINICAL),
+        "booking:reports_csv": Page(CLINICAL),
+        "booking:outcomes_csv": Page(CLINICAL),
     },
     # Pages that send the roles allowed in on to another page, and where: every other page a
     # role may open answers 200 itself.
@@ -138,7 +146,6 @@ LOCATION_BOUND = {
     "booking:course_detail",
     "booking:course_session_rebook",
 }
-POST_ONLY = {name for name, page in PAGES.items() if page.methods == POST}
 
 
 def test_every_booking_page_is_in_the_access_table():
@@ -152,11 +159,6 @@ def urls(world, django_db_blocker):
     with built_once(django_db_blocker):
         clinic = a_clinic(location=world.location, practitioner=world.practitioner)
         yield _urls(clinic, world.patient, world.practitioner)
-
-
-@pytest.fixture
-def address(urls):
-    return urls.__getitem__
 
 
 def _urls(clinic, patient, practitioner) -> dict[str, str]:
@@ -270,12 +272,7 @@ def _urls(clinic, patient, practitioner) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(ANONYMOUS))
-def test_anonymous_visitors_are_sent_to_log_in(client, request, address, name, visitor, answer):
-    matrix.check(MATRIX, client, request, address, name, visitor, answer)
-
-
-@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(*ROLES))
+@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(ANONYMOUS, *ROLES))
 def test_each_role_is_allowed_or_refused(
     client, request, address, name, visitor, answer, prescribe
 ):
@@ -295,16 +292,14 @@ def test_each_role_is_allowed_or_refused(
     ],
 )
 def test_another_patient_gets_404(client, urls, other_patient, name):
-    client.force_login(other_patient.user)
-    method = client.post if name in POST_ONLY else client.get
-    assert method(urls[name]).status_code == 404
+    response = matrix.open_as(client, other_patient.user, PAGES[name], urls[name])
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize("name", sorted(LOCATION_BOUND))
 def test_front_desk_of_another_location_gets_404(client, urls, front_desk_elsewhere, name):
-    client.force_login(front_desk_elsewhere)
-    method = client.post if name in POST_ONLY else client.get
-    assert method(urls[name]).status_code == 404
+    response = matrix.open_as(client, front_desk_elsewhere, PAGES[name], urls[name])
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -312,6 +307,4 @@ def test_front_desk_of_another_location_gets_404(client, urls, front_desk_elsewh
 )
 def test_a_wrong_method_is_refused(client, request, address, name, prescribe):
     """PUT is no method of any booking page: 405 for the roles allowed in."""
-    role = sorted(PAGES[name].allowed)[0]
-    response = matrix.visit(client, request, role, "PUT", address(name))
-    matrix.assert_answer(response, matrix.Answer(405), address)
+    matrix.check_wrong_method(MATRIX, client, request, address, name, "PUT")

@@ -3,28 +3,23 @@ staff, and the address is not written to again until it changes."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import CommandError
 from django.utils import timezone
 
 from booking import notifications
 from booking.models import Notification, NotificationPreference
+from tests.conftest import command_help, command_output
 
 pytestmark = pytest.mark.django_db
 
 
 def _run(*args) -> str:
-    out = io.StringIO()
-    call_command("record_email_bounce", *args, stdout=out)
-    return out.getvalue()
+    return command_output("record_email_bounce", *args)
 
 
 def test_it_has_a_help_text():
-    command = load_command_class(get_commands()["record_email_bounce"], "record_email_bounce")
-    assert "bounced after it was sent" in command.help
+    assert "bounced after it was sent" in command_help("record_email_bounce")
 
 
 def test_the_last_message_is_marked_failed_and_the_address_refused(book, patient):

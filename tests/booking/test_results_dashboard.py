@@ -34,7 +34,7 @@ from booking import reports
 from booking.models import Status
 from clinic.models import AccessLog, Holiday, ScheduleException
 from intake.clinical.models import OutcomeSurvey, SessionNoteAmendment, SurveyKind
-from tests.booking.factories import AppointmentFactory, a_clinic, a_colleague, a_course
+from tests.booking.factories import a_clinic, a_colleague, a_course, an_appointment
 from tests.conftest import csv_rows
 from tests.factories import PatientFactory
 from tests.intake.factories import (
@@ -243,14 +243,12 @@ def test_no_division_by_zero_anywhere_with_no_data_at_all(login, manager):
 
 def _appointment(clinic, patient, day, hour, minutes, status, practitioner=None):
     start = dt.datetime.combine(day, dt.time(hour), tzinfo=clinic.location.zone)
-    return AppointmentFactory(
-        location=clinic.location,
-        practitioner=practitioner or clinic.practitioner,
-        room=clinic.rooms[0],
-        patient=patient,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=minutes),
-        blocks_until=start + dt.timedelta(minutes=minutes + 5),
+    return an_appointment(
+        clinic,
+        patient,
+        start,
+        practitioner=practitioner,
+        minutes=minutes,
         status=status,
         cancelled_by="patient" if status == CANCELLED else "",
     )

@@ -10,11 +10,12 @@ import signal
 import subprocess
 
 import pytest
-from django.core.management import call_command, get_commands, load_command_class
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from booking.management.commands import run_with_worker
 from booking.notifications import links
+from tests.conftest import command_help
 
 
 class FakeProcess:
@@ -66,8 +67,8 @@ def _started(processes) -> dict[str, FakeProcess]:
 
 
 def test_it_has_a_help_text_saying_what_it_runs():
-    command = load_command_class(get_commands()["run_with_worker"], "run_with_worker")
-    assert "runserver" in command.help and "send_notifications --loop" in command.help
+    help_text = command_help("run_with_worker")
+    assert "runserver" in help_text and "send_notifications --loop" in help_text
 
 
 def test_it_serves_the_app_and_runs_the_worker_beside_it(processes):

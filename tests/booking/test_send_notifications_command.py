@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.core import mail
-from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import CommandError
 
 from booking.models import Notification
+from tests.conftest import command_help, command_output
 
 pytestmark = pytest.mark.django_db
 
 
 def _run(*args) -> str:
-    out = io.StringIO()
-    call_command("send_notifications", *args, stdout=out)
-    return out.getvalue()
+    return command_output("send_notifications", *args)
 
 
 def test_it_has_a_help_text_saying_how_it_is_run():
-    command = load_command_class(get_commands()["send_notifications"], "send_notifications")
-    assert "SKIP LOCKED" in command.help and "--loop" in command.help
+    help_text = command_help("send_notifications")
+    assert "SKIP LOCKED" in help_text and "--loop" in help_text
 
 
 def test_run_once_it_sends_what_is_due_and_says_so(book, patient):

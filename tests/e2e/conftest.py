@@ -172,6 +172,21 @@ def moved_to_within_the_hour(visit):
     return visit
 
 
+def next_visit_moved_to_within_the_hour(**where):
+    """The next confirmed visit matching `where` (`patient__last_name="Reid"`, …), moved to
+    within the hour by `moved_to_within_the_hour`."""
+    from django.utils import timezone
+
+    from booking.models import Appointment, Status
+
+    visit = (
+        Appointment.objects.filter(status=Status.CONFIRMED, starts_at__gt=timezone.now(), **where)
+        .order_by("starts_at")
+        .first()
+    )
+    return moved_to_within_the_hour(visit)
+
+
 def start_an_assessment_note(page) -> None:
     """From a patient's chart, start (or resume) an assessment note and check its page."""
     page.get_by_role("link", name="Start or resume an assessment note").click()

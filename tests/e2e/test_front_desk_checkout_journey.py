@@ -21,7 +21,7 @@ from intake.questionnaire.models import ConsentVersion
 from tests.e2e.conftest import (
     TABLET,
     check_accessibility,
-    moved_to_within_the_hour,
+    next_visit_moved_to_within_the_hour,
     no_browser_errors,
     screenshot,
 )
@@ -34,17 +34,9 @@ def _jordan_comes_in_now() -> Appointment:
     """Jordan's next visit at Leaside moved to within the hour (whatever the day of the week and
     the instant the suite runs at), so that check-in is open, with the current consent signed; clear of his practitioner's, the
     room's and his own other bookings."""
-    visit = (
-        Appointment.objects.filter(
-            patient__last_name="Miles",
-            location__slug="leaside",
-            status=Status.CONFIRMED,
-            starts_at__gt=timezone.now(),
-        )
-        .order_by("starts_at")
-        .first()
+    visit = next_visit_moved_to_within_the_hour(
+        patient__last_name="Miles", location__slug="leaside"
     )
-    moved_to_within_the_hour(visit)
     # The demo leaves Jordan's consent for him to sign in his own journey; here he signed the
     # current one beforehand (signing at the counter is the front desk's main journey).
     sign(visit.patient, list(ConsentVersion.objects.current()))

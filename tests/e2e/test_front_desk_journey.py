@@ -23,7 +23,7 @@ from clinic.models import Location, Patient, Practitioner, Service, User
 from tests.e2e.conftest import (
     TABLET,
     check_accessibility,
-    moved_to_within_the_hour,
+    next_visit_moved_to_within_the_hour,
     no_browser_errors,
     screenshot,
 )
@@ -34,15 +34,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _marcus_comes_in_now() -> Appointment:
     """Marcus Reid (signed only the older needling consent) has his next session at Rockville
     moved to within the hour, whatever the day of the week, so that check-in is open."""
-    session = (
-        Appointment.objects.filter(
-            patient__last_name="Reid", status=Status.CONFIRMED, starts_at__gt=timezone.now()
-        )
-        .order_by("starts_at")
-        .first()
-    )
-    moved_to_within_the_hour(session)
-    return session
+    return next_visit_moved_to_within_the_hour(patient__last_name="Reid")
 
 
 def _free_for_an_assessment(

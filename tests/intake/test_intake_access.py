@@ -14,7 +14,18 @@ from booking.models import Status
 from clinic.models import AccessLog, Role
 from intake.questionnaire.models import Intake
 from tests import access_matrix as matrix
-from tests.access_matrix import ANONYMOUS, BOTH, GET, PATIENT, POST, ROLES, STAFF, Page
+from tests.access_matrix import (
+    ANONYMOUS,
+    BOTH,
+    CLINICAL,
+    GET,
+    PATIENT,
+    POST,
+    PRACTITIONER,
+    ROLES,
+    STAFF,
+    Page,
+)
 from tests.booking.factories import a_clinic, a_course
 from tests.factories import certified_practitioner
 from tests.intake.factories import (
@@ -31,13 +42,10 @@ pytestmark = pytest.mark.django_db
 # The personas of this module are a world written once for it, and so are their records.
 globals().update(matrix.world_fixtures())
 
-PRACTITIONER = frozenset({Role.PRACTITIONER})
-CLINICAL = frozenset({Role.PRACTITIONER, Role.MANAGER})
 # Who reads a questionnaire's answers (the front desk sees only its state: minimum necessary).
 ANSWER_READERS = PATIENT | CLINICAL
 
 MATRIX = matrix.Matrix(
-    namespace="intake",
     # name: roles allowed, methods, arguments (values naming one of the `records`)
     pages={
         "intake:my_intake": Page(PATIENT, GET),
@@ -167,12 +175,7 @@ def test_every_intake_url_is_in_the_access_table():
     assert MATRIX.url_names() == set(PAGES)
 
 
-@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(ANONYMOUS))
-def test_anonymous_visitors_are_sent_to_log_in(client, request, address, name, visitor, answer):
-    matrix.check(MATRIX, client, request, address, name, visitor, answer)
-
-
-@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(*ROLES))
+@pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(ANONYMOUS, *ROLES))
 def test_each_role_is_allowed_or_refused(client, request, address, name, visitor, answer):
     matrix.check(MATRIX, client, request, address, name, visitor, answer)
 
@@ -180,10 +183,8 @@ def test_each_role_is_allowed_or_refused(client, request, address, name, visitor
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_the_wrong_method_is_refused(client, request, address, name):
     methods = PAGES[name].methods
-    role = sorted(PAGES[name].allowed)[0]
     wrong = "POST" if methods == GET else "GET" if methods == POST else "PUT"
-    response = matrix.visit(client, request, role, wrong, address(name))
-    matrix.assert_answer(response, matrix.Answer(405), address)
+    matrix.check_wrong_method(MATRIX, client, request, address, name, wrong)
 
 
 @pytest.mark.parametrize(
@@ -196,8 +197,8 @@ def test_the_wrong_method_is_refused(client, request, address, name):
     ],
 )
 def test_someone_of_another_patient_or_location_gets_404(client, request, address, role, name):
-    client.force_login(matrix.user_of(request, STRANGERS[role]))
-    response = getattr(client, MATRIX.method(name).lower())(address(name))
+    stranger = matrix.user_of(request, STRANGERS[role])
+    response = matrix.open_as(client, stranger, PAGES[name], address(name))
     assert response.status_code == 404
 
 

@@ -5,24 +5,21 @@ works at once."""
 from __future__ import annotations
 
 import base64
-import io
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.test import Client
 from oauth2_provider.models import AccessToken
 
 from booking.api.models import ApiClient
 from clinic.models import User
 from tests.booking.api.conftest import Api
+from tests.conftest import command_output
 
 
 def _create(*args) -> dict[str, str]:
-    out = io.StringIO()
-    call_command("api_client", "create", *args, stdout=out)
-    return dict(
-        line.split(": ", 1) for line in out.getvalue().splitlines() if line.startswith("client_")
-    )
+    output = command_output("api_client", "create", *args)
+    return dict(line.split(": ", 1) for line in output.splitlines() if line.startswith("client_"))
 
 
 def _token(client_id: str, secret: str, **data):
@@ -92,9 +89,7 @@ def test_a_wrong_secret_gets_no_token(api_client_for, location):
 def test_revoking_refuses_its_tokens_at_once(api_client_for, location):
     api = api_client_for(scopes="system/Location.read", locations=[location])
     assert api.get("/fhir/Location").status_code == 200
-    out = io.StringIO()
-    call_command("api_client", "revoke", api.client.name, stdout=out)
-    assert "Revoked" in out.getvalue()
+    assert "Revoked" in command_output("api_client", "revoke", api.client.name)
     response = api.get("/fhir/Location")
     assert response.status_code == 401
     assert not AccessToken.objects.filter(application=api.client.application).exists()
@@ -163,9 +158,7 @@ def test_a_new_api_object_signs_in_with_the_same_secret(api_client_for, location
 def test_the_command_lists_the_clients_and_their_state(api_client_for, location):
     kept = api_client_for(scopes="system/Slot.read", locations=[location], name="widget")
     gone = api_client_for(scopes="system/Slot.read", locations=[location], name="old-portal")
-    call_command("api_client", "revoke", gone.client.name, stdout=io.StringIO())
-    out = io.StringIO()
-    call_command("api_client", "list", stdout=out)
-    lines = {line.split()[0]: line for line in out.getvalue().splitlines()}
+    command_output("api_client", "revoke", gone.client.name)
+    lines = {line.split()[0]: line for line in command_output("api_client", "list").splitlines()}
     assert "active" in lines[kept.client.name] and location.slug in lines[kept.client.name]
     assert "revoked" in lines["old-portal"]

@@ -8,17 +8,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from clinic.models import AccessLog, Role
+from clinic.models import AccessLog
 from tests import access_matrix as matrix
-from tests.access_matrix import ANONYMOUS, PATIENT, ROLES, Page
+from tests.access_matrix import ANONYMOUS, DESK, PATIENT, ROLES, Page
 from tests.booking.billing.conftest import pdf_text
 
 pytestmark = pytest.mark.django_db
 
-DESK = frozenset({Role.FRONT_DESK, Role.MANAGER})
-
 MATRIX = matrix.Matrix(
-    namespace="documents",
     pages={
         "documents:invoice_receipt": Page(PATIENT | DESK),
         "documents:invoice_superbill": Page(PATIENT | DESK),
@@ -50,11 +47,6 @@ def urls(us_invoice):
     }
 
 
-@pytest.fixture
-def address(urls):
-    return urls.__getitem__
-
-
 def test_every_document_is_in_the_access_table():
     assert MATRIX.url_names() == set(MATRIX.pages)
 
@@ -66,9 +58,7 @@ def test_each_role_is_allowed_or_refused(client, request, address, name, visitor
 
 @pytest.mark.parametrize("name", sorted(MATRIX.pages))
 def test_a_wrong_method_is_refused(client, request, address, name):
-    role = sorted(MATRIX.pages[name].allowed)[0]
-    response = matrix.visit(client, request, role, "POST", address(name))
-    assert response.status_code == 405
+    matrix.check_wrong_method(MATRIX, client, request, address, name, "POST")
 
 
 @pytest.mark.parametrize("name", ["documents:invoice_receipt", "documents:invoice_superbill"])

@@ -10,19 +10,15 @@ from django.utils import timezone
 
 from booking.webhooks import events, services
 from booking.webhooks.models import Delivery, Endpoint, Event
-from clinic.models import Role
 from tests import access_matrix as matrix
-from tests.access_matrix import ANONYMOUS, BOTH, POST, ROLES, Page
+from tests.access_matrix import ANONYMOUS, BOTH, MANAGER, POST, ROLES, Page
 from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
 globals().update(matrix.world_fixtures())
 
-MANAGER = frozenset({Role.MANAGER})
-
 MATRIX = matrix.Matrix(
-    namespace="webhooks",
     pages={
         "webhooks:endpoint_list": Page(MANAGER),
         "webhooks:endpoint_new": Page(MANAGER, BOTH),
@@ -79,11 +75,6 @@ def urls(world, django_db_blocker):
             },
             "webhooks:redeliver": reverse("webhooks:redeliver", args=[endpoint.pk, delivery.pk]),
         }
-
-
-@pytest.fixture
-def address(urls):
-    return urls.__getitem__
 
 
 @pytest.mark.parametrize(("name", "visitor", "answer"), MATRIX.cases(ANONYMOUS, *ROLES))

@@ -56,16 +56,22 @@ def course(clinic, patient, prescribed):
     )
 
 
-@pytest.fixture
-def second_course(clinic, patient, practitioner):
-    """Another course of the same patient, from a later assessment, a month later."""
+def _one_session_course(clinic, patient, practitioner, status, weekday, weeks_ahead) -> Course:
+    """A course of `patient` of one session (at 9:00 on `weekday`, `weeks_ahead`), from an
+    assessment of its own by `practitioner`."""
     return a_course(
         clinic,
         patient,
-        statuses=[Status.CONFIRMED],
-        first_start=next_weekday(clinic.location, 0, 9, weeks_ahead=4),
+        statuses=[status],
+        first_start=next_weekday(clinic.location, weekday, 9, weeks_ahead=weeks_ahead),
         assessment=signed_assessment(patient, practitioner),
     )
+
+
+@pytest.fixture
+def second_course(clinic, patient, practitioner):
+    """Another course of the same patient, from a later assessment, a month later."""
+    return _one_session_course(clinic, patient, practitioner, Status.CONFIRMED, 0, weeks_ahead=4)
 
 
 @pytest.fixture
@@ -79,12 +85,8 @@ def assessment_visit(clinic, patient):
 @pytest.fixture
 def theirs(clinic, other_patient, practitioner):
     """The other patient's course of one session."""
-    return a_course(
-        clinic,
-        other_patient,
-        statuses=[Status.COMPLETED],
-        first_start=next_weekday(clinic.location, 2, 9, weeks_ahead=-1),
-        assessment=signed_assessment(other_patient, practitioner),
+    return _one_session_course(
+        clinic, other_patient, practitioner, Status.COMPLETED, 2, weeks_ahead=-1
     )
 
 
@@ -100,26 +102,31 @@ def _refused(constraint: str):
     assert refused.value.__cause__.diag.constraint_name == constraint
 
 
+# How the patient answered each questionnaire of these tests: only the links they name matter.
+ANSWERS = {
+    SurveyKind.BEFORE_SESSION: {
+        "channel": SurveyChannel.HOME,
+        "pain_first_steps": 5,
+        "pain_average": 4,
+    },
+    SurveyKind.END_OF_COURSE: {
+        "channel": SurveyChannel.LINK,
+        "pain_first_steps": 2,
+        "pain_average": 1,
+    },
+}
+
+
+def _answer(kind, patient, **link) -> OutcomeSurvey:
+    return OutcomeSurvey.objects.create(patient=patient, kind=kind, **ANSWERS[kind], **link)
+
+
 def _before_session(patient, **link) -> OutcomeSurvey:
-    return OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.BEFORE_SESSION,
-        channel=SurveyChannel.HOME,
-        pain_first_steps=5,
-        pain_average=4,
-        **link,
-    )
+    return _answer(SurveyKind.BEFORE_SESSION, patient, **link)
 
 
 def _end_of_course(patient, **link) -> OutcomeSurvey:
-    return OutcomeSurvey.objects.create(
-        patient=patient,
-        kind=SurveyKind.END_OF_COURSE,
-        channel=SurveyChannel.LINK,
-        pain_first_steps=2,
-        pain_average=1,
-        **link,
-    )
+    return _answer(SurveyKind.END_OF_COURSE, patient, **link)
 
 
 # --- What is accepted -------------------------------------------------------------------------
