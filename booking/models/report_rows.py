@@ -53,22 +53,39 @@ def previous_column(count: str, shared: frozenset[str]) -> str:
     return f"previous_{count}{SHARED[shared]}"
 
 
-class _ReportRow(models.Model):
-    patient_id = models.BigIntegerField(db_index=True)
+def _kept(expression, output_field) -> models.GeneratedField:
+    """A column PostgreSQL computes from the row's others when it is written (so the triggers
+    that write the rows need not know it): the dashboard reads a flag instead of testing a
+    status or searching an array on every row it sums."""
+    return models.GeneratedField(expression=expression, output_field=output_field, db_persist=True)
+
+
+def _month_start() -> models.GeneratedField:
+    """The first day of the row's `month` (year * 100 + month): a month's patients are counted
+    from it on the charts' lines."""
+    first_day = Func(
+        F("month") / 100, Mod("month", 100), 1, function="make_date", output_field=DateField()
+    )
+    return _kept(first_day, DateField())
+
+
+class _WhereAndWhen(models.Model):
+    """What a report row and a tally entry share: where, with whom and which day."""
+
     location_id = models.BigIntegerField(null=True)
     practitioner_id = models.BigIntegerField()
     # The local date at the row's location (UTC where it has none) and its month as
     # year * 100 + month (e.g. 202703), the key of the dashboard's charts.
     local_date = models.DateField(db_index=True)
     month = models.IntegerField()
-    # The month's first day, for the charts' lines (a month's patients are counted from it).
-    month_start = models.GeneratedField(
-        expression=Func(
-            F("month") / 100, Mod("month", 100), 1, function="make_date", output_field=DateField()
-        ),
-        output_field=DateField(),
-        db_persist=True,
-    )
+    month_start = _month_start()
+
+    class Meta:
+        abstract = True
+
+
+class _ReportRow(_WhereAndWhen):
+    patient_id = models.BigIntegerField(db_index=True)
 
     class Meta:
         abstract = True
@@ -91,13 +108,6 @@ class CourseReportRow(_ReportRow):
     improved_strength = models.BooleanField(null=True)
     improved_walking = models.BooleanField(null=True)
     recommend = models.SmallIntegerField(null=True)
-
-
-def _kept(expression, output_field) -> models.GeneratedField:
-    """A column PostgreSQL computes from the row's others when it is written (so the triggers
-    that write the rows need not know it): the dashboard reads a flag instead of testing a
-    status or searching an array on every row it sums."""
-    return models.GeneratedField(expression=expression, output_field=output_field, db_persist=True)
 
 
 class VisitReportRow(_ReportRow):
@@ -161,18 +171,8 @@ for _model, _counts in (
 # adds up each day's entries into one per combination. Read unfolded, the sums are the same.
 
 
-class _Tally(models.Model):
+class _Tally(_WhereAndWhen):
     id = models.BigAutoField(primary_key=True)
-    location_id = models.BigIntegerField(null=True)
-    practitioner_id = models.BigIntegerField()
-    local_date = models.DateField(db_index=True)
-    month = models.IntegerField()
-    month_start = _kept(
-        Func(
-            F("month") / 100, Mod("month", 100), 1, function="make_date", output_field=DateField()
-        ),
-        DateField(),
-    )
     # How many rows have this combination (negative in an entry for rows removed).
     rows_counted = models.IntegerField()
     # Written by the fold: one entry of the day's combination (the triggers write False).
