@@ -177,6 +177,8 @@ class _Tally(_WhereAndWhen):
     rows_counted = models.IntegerField()
     # Written by the fold: one entry of the day's combination (the triggers write False).
     folded = models.BooleanField(default=False)
+    # Columns the entries add up beside the count (not part of the combination).
+    summed: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
@@ -195,6 +197,7 @@ class VisitReportTally(_Tally):
     no_show = models.BooleanField()
     late_cancelled = models.BooleanField()
     active_minutes = models.IntegerField(help_text="The rows' booked minutes, added up.")
+    summed = ("active_minutes",)
 
 
 class SessionReportTally(_Tally):
@@ -217,7 +220,7 @@ TALLIES = ((VisitReportRow, VisitReportTally), (SessionReportRow, SessionReportT
 
 def tally_columns(tally: type[_Tally]) -> list[str]:
     """The columns a tally's entries are combinations of (what it copies from the rows)."""
-    counted = {"id", "rows_counted", "folded", "active_minutes"}
+    counted = {"id", "rows_counted", "folded", *tally.summed}
     return [
         field.column
         for field in tally._meta.concrete_fields

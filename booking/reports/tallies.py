@@ -17,22 +17,19 @@ from booking.models.report_rows import TALLIES, tally_columns
 
 # The advisory lock two folds take turns on (the report rows' refresh uses 20261206-7).
 FOLD_LOCK = 20261208
-# Beside the count, what a tally adds up.
-_SUMS = {"booking_visitreporttally": ["active_minutes"]}
 
 
 def fold() -> int:
     """Fold the tallies of every day with new entries. Returns how many entries fewer there
-    are (two queries)."""
+    are (one statement a tally, after the lock)."""
     fewer = 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [FOLD_LOCK])
         for _, tally in TALLIES:
             table = tally._meta.db_table
             keys = ", ".join(tally_columns(tally))
-            sums = _SUMS.get(table, [])
-            columns = "".join(f", {s}" for s in sums)
-            added = "".join(f", SUM({s})" for s in sums)
+            columns = "".join(f", {s}" for s in tally.summed)
+            added = "".join(f", SUM({s})" for s in tally.summed)
             cursor.execute(
                 f"""
 WITH days AS (SELECT DISTINCT local_date FROM {table} WHERE NOT folded),
