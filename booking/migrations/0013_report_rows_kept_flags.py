@@ -74,23 +74,6 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddField(
-            model_name="sessionreportrow",
-            name="month_start",
-            field=models.GeneratedField(
-                db_persist=True,
-                expression=models.Func(
-                    django.db.models.expressions.CombinedExpression(
-                        models.F("month"), "/", models.Value(100)
-                    ),
-                    django.db.models.functions.math.Mod("month", 100),
-                    1,
-                    function="make_date",
-                    output_field=models.DateField(),
-                ),
-                output_field=models.DateField(),
-            ),
-        ),
-        migrations.AddField(
             model_name="visitreportrow",
             name="active_minutes",
             field=models.GeneratedField(
@@ -123,23 +106,6 @@ class Migration(migrations.Migration):
                 db_persist=True,
                 expression=models.Q(("late_cancellation", True), ("status", "cancelled")),
                 output_field=models.BooleanField(),
-            ),
-        ),
-        migrations.AddField(
-            model_name="visitreportrow",
-            name="month_start",
-            field=models.GeneratedField(
-                db_persist=True,
-                expression=models.Func(
-                    django.db.models.expressions.CombinedExpression(
-                        models.F("month"), "/", models.Value(100)
-                    ),
-                    django.db.models.functions.math.Mod("month", 100),
-                    1,
-                    function="make_date",
-                    output_field=models.DateField(),
-                ),
-                output_field=models.DateField(),
             ),
         ),
         migrations.AddField(

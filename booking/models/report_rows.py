@@ -78,7 +78,6 @@ class _WhereAndWhen(models.Model):
     # year * 100 + month (e.g. 202703), the key of the dashboard's charts.
     local_date = models.DateField(db_index=True)
     month = models.IntegerField()
-    month_start = _month_start()
 
     class Meta:
         abstract = True
@@ -98,6 +97,8 @@ class CourseReportRow(_ReportRow):
     """A course, dated by its first session."""
 
     course_id = models.BigIntegerField(primary_key=True)
+    # Courses are summed by month from their rows (visits and sessions, from their tallies).
+    month_start = _month_start()
     sessions_planned = models.SmallIntegerField()
     completed = models.BooleanField()
     abandoned = models.BooleanField()
@@ -173,6 +174,7 @@ for _model, _counts in (
 
 class _Tally(_WhereAndWhen):
     id = models.BigAutoField(primary_key=True)
+    month_start = _month_start()
     # How many rows have this combination (negative in an entry for rows removed).
     rows_counted = models.IntegerField()
     # Written by the fold: one entry of the day's combination (the triggers write False).
@@ -214,8 +216,8 @@ for _model, _counts in ((VisitReportTally, VISIT_COUNTS), (SessionReportTally, S
         for _shared in SHARED:
             _model.add_to_class(previous_column(_count, _shared), models.DateField(null=True))
 
-# The tally of each kind of row.
-TALLIES = ((VisitReportRow, VisitReportTally), (SessionReportRow, SessionReportTally))
+# The tallies the worker folds.
+TALLIES = (VisitReportTally, SessionReportTally)
 
 
 def tally_columns(tally: type[_Tally]) -> list[str]:

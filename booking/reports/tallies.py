@@ -25,7 +25,7 @@ def fold() -> int:
     fewer = 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [FOLD_LOCK])
-        for _, tally in TALLIES:
+        for tally in TALLIES:
             table = tally._meta.db_table
             keys = ", ".join(tally_columns(tally))
             columns = "".join(f", {s}" for s in tally.summed)

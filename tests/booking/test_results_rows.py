@@ -13,7 +13,7 @@ beside a desk's change (or another fold) loses nothing and counts nothing twice.
 from __future__ import annotations
 
 import datetime as dt
-import time
+import threading
 from collections import defaultdict
 
 import pytest
@@ -218,15 +218,22 @@ def test_folding_beside_a_desks_change_and_another_fold_loses_nothing(two_clinic
         _visit(two_clinics, patient, 0, day, Status.CONFIRMED)
     first = Appointment.objects.order_by("starts_at").first()
 
+    written, folds_done = threading.Event(), threading.Semaphore(0)
+
     def change():
         with transaction.atomic():
             Appointment.objects.filter(pk=first.pk).update(status=Status.COMPLETED)
-            with connection.cursor() as cursor:  # still open while the folds run
-                cursor.execute("SELECT pg_sleep(0.4)")
+            written.set()
+            # Still open while both folds run (a bound, so a broken fold fails, not hangs).
+            for _ in range(2):
+                assert folds_done.acquire(timeout=10)
 
     def fold_later():
-        time.sleep(0.1)
-        reports.fold_tallies()
+        assert written.wait(timeout=10)
+        try:
+            reports.fold_tallies()
+        finally:
+            folds_done.release()
 
     outcomes = at_once(
         [change, fold_later, fold_later], won="done", lost=(IntegrityError, "refused")
