@@ -80,9 +80,7 @@ def working_minutes(period: Period, scope: Scope) -> dict[tuple[int, int], int]:
     }
     minutes: dict[tuple[int, int], int] = {}
     clock_changes: dict[str, set[dt.date]] = {}
-    weekdays: dict[int, int] = defaultdict(int)
-    for day in period.days:
-        weekdays[day.weekday()] += 1
+    weekdays = _weekday_counts(period)
     for (pid, lid), days in weekly.items():
         calendar = PractitionerCalendar(
             practitioner_id=pid,
@@ -129,15 +127,39 @@ def _usual_minutes(rules: LocationRules, calendar: PractitionerCalendar) -> dict
     return usual
 
 
+def _weekday_counts(period: Period) -> dict[int, int]:
+    """{weekday: how many of the period's days fall on it}: whole weeks, then the rest."""
+    days = (period.end - period.start).days + 1
+    weeks, rest = divmod(days, 7)
+    counts = dict.fromkeys(range(7), weeks)
+    for n in range(rest):
+        counts[(period.start.weekday() + n) % 7] += 1
+    return counts
+
+
 def _clock_changes(period: Period, zone) -> set[dt.date]:
-    """The local dates of the period on which the clocks change in `zone`."""
+    """The local dates of the period on which the clocks change in `zone`: the day before
+    which a local midnight's offset from UTC differs. The clocks change a few times a year at
+    most and never twice within a week, so the offset is compared a week apart and only a
+    week holding a change is looked at day by day (a year: about 70 offsets instead of 365)."""
+
+    def offset(day: dt.date) -> dt.timedelta | None:
+        return dt.datetime.combine(day, dt.time.min, tzinfo=zone).utcoffset()
+
     changes = set()
-    offset = dt.datetime.combine(period.start, dt.time.min, tzinfo=zone).utcoffset()
-    for day in period.days:
-        following = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-        if following.utcoffset() != offset:
-            changes.add(day)
-            offset = following.utcoffset()
+    after = period.end + dt.timedelta(days=1)
+    start, before = period.start, offset(period.start)
+    while start < after:
+        stop = min(start + dt.timedelta(days=7), after)
+        at_stop = offset(stop)
+        day = start
+        while at_stop != before and day < stop:
+            following = offset(day + dt.timedelta(days=1))
+            if following != before:
+                changes.add(day)
+                before = following
+            day += dt.timedelta(days=1)
+        start = stop
     return changes
 
 

@@ -25,13 +25,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from booking import reports
 from booking.models import Status
+from booking.reports import side_by_side
+from booking.reports.utilisation import _clock_changes
 from clinic.models import AccessLog, Holiday, ScheduleException
 from intake.clinical.models import OutcomeSurvey, SessionNoteAmendment, SurveyKind
 from tests.booking.factories import a_clinic, a_colleague, a_course, an_appointment
@@ -186,6 +192,24 @@ def test_each_figure_against_the_hand_computed_data_set(data, location, practiti
     assert report.locations[0].pain_fell_2 == line.pain_fell_2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_figures_read_side_by_side_equal_those_read_one_after_another(data, monkeypatch):
+    """Outside a transaction the courses and visits are read on side connections (see
+    booking.reports.side_by_side); inside one, all on this connection. Same figures."""
+    side_reads = []
+    real = side_by_side._in_snapshot
+    monkeypatch.setattr(
+        side_by_side, "_in_snapshot", lambda *args: side_reads.append(args[1]) or real(*args)
+    )
+    read_side_by_side = reports.clinic_report(_year(), reports.Scope())
+    assert len(side_reads) == 2
+    with transaction.atomic():
+        read_on_one_connection = reports.clinic_report(_year(), reports.Scope())
+    assert len(side_reads) == 2
+    assert read_side_by_side == read_on_one_connection
+    assert read_side_by_side.total.courses_started == 7
+
+
 def test_the_2_point_rule_counts_a_fall_of_exactly_2_and_not_of_1(clinic):
     for name, baseline, end in (("x", 6, 4), ("y", 6, 5), ("z", 6, 8), ("v", 3, 1), ("w", 2, 2)):
         patient, _, course = _course_for(clinic, name, [DONE] * 4, baseline, days_ago=40)
@@ -315,6 +339,37 @@ def test_utilisation_leaves_out_inactive_practitioners_and_locations(clinic, pat
     clinic.location.is_active = False
     clinic.location.save()
     assert reports.clinic_report(week, reports.Scope()).total.utilisation.share is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    zone=st.sampled_from(
+        # Spring forward and fall back; half-hour changes; a change at midnight and Ramadan's
+        # two changes a month apart; a zone that abolished its changes; a zone with none.
+        [
+            "America/Toronto",
+            "Europe/London",
+            "Australia/Lord_Howe",
+            "America/Santiago",
+            "Africa/Casablanca",
+            "America/Sao_Paulo",
+            "UTC",
+        ]
+    ),
+    start=st.dates(dt.date(2015, 1, 1), dt.date(2030, 12, 31)),
+    days=st.integers(0, 800),
+)
+def test_working_hours_find_every_day_the_clocks_change(zone, start, days):
+    """The days whose working minutes are worked out one by one include every clock change:
+    the same days as looking at each day's midnight in turn."""
+    tz = ZoneInfo(zone)
+    period = reports.Period(start, start + dt.timedelta(days=days))
+
+    def offset(day):
+        return dt.datetime.combine(day, dt.time.min, tzinfo=tz).utcoffset()
+
+    every_day = {day for day in period.days if offset(day) != offset(day + dt.timedelta(days=1))}
+    assert _clock_changes(period, tz) == every_day
 
 
 def test_the_page_says_how_utilisation_is_counted_in_one_line(login, manager, clinic, patient):

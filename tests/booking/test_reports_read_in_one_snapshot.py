@@ -1,0 +1,109 @@
+"""The dashboard's queries read side by side (booking.reports.side_by_side): on connections of
+their own, in the snapshot of the page's reading, so a change committed meanwhile is in none of
+the figures; on the caller's connection when its transaction is open or when no side connection
+can be had."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import OperationalError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from booking.reports.side_by_side import read_together
+from clinic.models import Location
+from tests.factories import LocationFactory
+
+
+def _backend() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _commit_a_location_elsewhere() -> None:
+    """A front desk's change, committed on a connection of its own while the page reads."""
+
+    def add():
+        try:
+            LocationFactory(name="Opened meanwhile")
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=add)
+    writer.start()
+    writer.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_side_query_reads_the_pages_snapshot_on_its_own_connection(location):
+    with read_together() as reading:
+        here = _backend()
+        counted_here = Location.objects.count()
+
+        def count_after_a_change():
+            _commit_a_location_elsewhere()
+            return _backend(), Location.objects.count()
+
+        side, counted_there = reading.start(count_after_a_change).result()
+        # This connection's reading does not see it either: one snapshot for the page.
+        assert Location.objects.count() == counted_here
+    assert side != here
+    assert counted_there == counted_here
+    assert Location.objects.count() == counted_here + 1  # the change itself is kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_side_connections_are_closed_after_the_reading(location):
+    def others() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return cursor.fetchone()[0]
+
+    before = others()
+    with read_together() as reading:
+        started = [reading.start(Location.objects.count) for _ in range(3)]
+        assert [pending.result() for pending in started] == [1, 1, 1]
+    assert others() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_side_connection_the_query_runs_here(location, monkeypatch):
+    """The server's connection limit reached: the page is read on its own connection."""
+    connect = BaseDatabaseWrapper.ensure_connection
+
+    def refused_off_the_main_thread(self):
+        if threading.current_thread() is not threading.main_thread():
+            raise OperationalError("FATAL: sorry, too many clients already")
+        return connect(self)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refused_off_the_main_thread)
+    with read_together() as reading:
+        here = _backend()
+        assert reading.start(_backend).result() == here
+
+
+def test_inside_an_open_transaction_everything_is_read_here(location):
+    """The caller's transaction may hold changes no other connection sees (here: the test's
+    own): they are in the figures."""
+    LocationFactory(name="Not committed")
+    with transaction.atomic(), read_together() as reading:
+        assert reading.start(_backend).result() == _backend()
+        assert reading.start(Location.objects.count).result() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_side_query_fails_the_page(location):
+    """A query that fails is an error, not a silent second try on this connection."""
+
+    def broken():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+
+    with pytest.raises(Exception, match="division by zero"):
+        with read_together() as reading:
+            reading.start(broken).result()
