@@ -276,16 +276,13 @@ def desk_move_drop(request, pk: int):
     else:
         starts_at = aware(day, dt.time(minute // 60, minute % 60), location.zone)
         try:
-            checked = services.check_slot(
+            checked = services.check_move(
+                appointment,
                 location=location,
                 practitioner=practitioner,
-                service=appointment.service,
                 starts_at=starts_at,
-                minutes=appointment.minutes,
-                patient=appointment.patient,
                 for_patient=False,
                 room=room,
-                ignore_appointment_ids=(appointment.pk,),
             )
         except services.SlotUnavailable as refused:
             problems = refused.problems

@@ -39,6 +39,7 @@ from booking.services.courses import (
 from booking.services.slots import (
     HOLD_MINUTES,
     CheckedSlot,
+    check_move,
     check_slot,
     check_slot_of,
     lock_practitioner,
@@ -81,6 +82,7 @@ __all__ = [
     "write",
     "CheckedSlot",
     "HOLD_MINUTES",
+    "check_move",
     "check_slot",
     "check_slot_of",
     "lock_practitioner",

@@ -125,6 +125,33 @@ def check_slot_of(
     )
 
 
+def check_move(
+    appointment: Appointment,
+    *,
+    location: Location,
+    practitioner: Practitioner,
+    starts_at: dt.datetime,
+    for_patient: bool,
+    room: Room | None = None,
+    now: dt.datetime | None = None,
+) -> CheckedSlot:
+    """`check_slot` for moving `appointment` to `starts_at` with `practitioner` at `location`:
+    the same service, length and patient, and the time it holds now does not stand in the way
+    (the desk's drop preview asks exactly what the move itself will)."""
+    return check_slot(
+        location=location,
+        practitioner=practitioner,
+        service=appointment.service,
+        starts_at=starts_at,
+        minutes=appointment.minutes,
+        patient=appointment.patient,
+        for_patient=for_patient,
+        room=room,
+        ignore_appointment_ids=(appointment.pk,),
+        now=now,
+    )
+
+
 def lock_practitioner(practitioner: Practitioner) -> None:
     """Serialise bookings of one practitioner (the travel-time trigger does the same)."""
     Practitioner.objects.select_for_update().filter(pk=practitioner.pk).first()
