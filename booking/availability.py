@@ -16,8 +16,11 @@ import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from clinic.models import Service
 
 UTC = dt.UTC
 
@@ -173,6 +176,30 @@ class SlotQuery:
     needs_certification: bool = False
     for_patient: bool = True  # apply the minimum notice and the horizon
     step: dt.timedelta = dt.timedelta(minutes=15)
+
+    @classmethod
+    def for_service(
+        cls,
+        service: Service,
+        minutes: int,
+        window_start: dt.datetime,
+        window_end: dt.datetime,
+        *,
+        now: dt.datetime,
+        for_patient: bool,
+        step: dt.timedelta | None = None,
+    ) -> SlotQuery:
+        """Slots of `minutes` for `service` from `window_start` to `window_end`: needling
+        only with a practitioner certified that day."""
+        return cls(
+            window_start=window_start,
+            window_end=window_end,
+            length=dt.timedelta(minutes=minutes),
+            now=now,
+            needs_certification=service.needs_dry_needling_certification,
+            for_patient=for_patient,
+            step=step or cls.step,
+        )
 
 
 class Slot(NamedTuple):

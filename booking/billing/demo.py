@@ -12,9 +12,9 @@ from booking.availability import aware
 from booking.billing import world
 from booking.billing.invoicing import (
     draw_session,
-    fee_for,
     invoice_appointment,
     visit_description,
+    visit_fee,
 )
 from booking.billing.models import Invoice, InvoiceKind
 from booking.billing.packages import package_of, pay_course_ahead
@@ -95,12 +95,7 @@ def _invoice_done_visit(appointment: Appointment, actor) -> Invoice | None:
     existing = Invoice.objects.filter(appointment=appointment).first()
     if existing is not None:
         return None
-    fee = fee_for(
-        appointment.location,
-        appointment.service,
-        appointment.minutes,
-        appointment.local_starts_at.date(),
-    )
+    fee = visit_fee(appointment)
     return invoice_appointment(
         appointment,
         InvoiceKind.VISIT,

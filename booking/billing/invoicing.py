@@ -82,6 +82,16 @@ def fee_for(location: Location, service: Service, minutes: int | None, on: dt.da
     return fees.order_by("minutes", "-applies_from").first()
 
 
+def visit_fee(appointment: Appointment) -> Fee | None:
+    """The fee of a visit: its service, for its length, at its location on its local date."""
+    return fee_for(
+        appointment.location,
+        appointment.service_id,
+        appointment.minutes,
+        appointment.local_starts_at.date(),
+    )
+
+
 def billing_terms(location: Location) -> LocationBilling | None:
     try:
         return location.billing
@@ -217,12 +227,7 @@ def invoice_visit(
         return None
     if billing_terms(appointment.location) is None:
         return None
-    fee = fee_for(
-        appointment.location,
-        appointment.service_id,
-        appointment.minutes,
-        appointment.local_starts_at.date(),
-    )
+    fee = visit_fee(appointment)
     if fee is None:
         return None
     description = visit_description(appointment)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from booking.billing import access as billing_access
 from booking.billing.forms import CheckOutForm, EndCourseForm, PayAheadForm
-from booking.billing.invoicing import fee_for
+from booking.billing.invoicing import visit_fee
 from booking.billing.ledger import owed_by_patients, with_balances
 from booking.billing.models import Invoice
 from booking.billing.packages import package_of, preview_settlement
@@ -35,12 +35,7 @@ def money_panel(appointment: Appointment, user) -> dict:
         money["package"] = package
         money["checkout_form"] = CheckOutForm(initial={"email_receipt": False})
     elif takes and appointment.status == Status.CHECKED_IN:
-        fee = fee_for(
-            appointment.location,
-            appointment.service,
-            appointment.minutes,
-            appointment.local_starts_at.date(),
-        )
+        fee = visit_fee(appointment)
         money["fee"] = fee
         money["checkout_form"] = CheckOutForm(
             initial={"amount": fee.amount if fee else None, "email_receipt": True}

@@ -50,14 +50,8 @@ class Offer:
         return self.service.kind in DESK_BOOKED
 
     def query(self, day_start: dt.datetime, day_end: dt.datetime, now: dt.datetime) -> SlotQuery:
-        return SlotQuery(
-            window_start=day_start,
-            window_end=day_end,
-            length=dt.timedelta(minutes=self.minutes),
-            now=now,
-            needs_certification=self.service.needs_dry_needling_certification,
-            for_patient=False,
-            step=STEP,
+        return SlotQuery.for_service(
+            self.service, self.minutes, day_start, day_end, now=now, for_patient=False, step=STEP
         )
 
 

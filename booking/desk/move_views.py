@@ -61,7 +61,6 @@ def staff_slots(
     """Free times on `day` at `location` for staff (no online notice or horizon), and the next
     day with free time if that day has none. 9 queries, or 18 when looking further."""
     start, end = grid.day_bounds(day, location.zone)
-    length = dt.timedelta(minutes=minutes)
 
     def search(window_start, window_end):
         window_start = max(window_start, now)
@@ -75,13 +74,8 @@ def staff_slots(
             ignore_appointment_ids=ignore,
             now=now,
         )
-        query = SlotQuery(
-            window_start=window_start,
-            window_end=window_end,
-            length=length,
-            now=now,
-            needs_certification=service.needs_dry_needling_certification,
-            for_patient=False,
+        query = SlotQuery.for_service(
+            service, minutes, window_start, window_end, now=now, for_patient=False
         )
         ids = [practitioner_id] if practitioner_id else None
         return availability.slots(query, ids), availability.practitioners
@@ -282,16 +276,13 @@ def desk_move_drop(request, pk: int):
     else:
         starts_at = aware(day, dt.time(minute // 60, minute % 60), location.zone)
         try:
-            checked = services.check_slot(
+            checked = services.check_move(
+                appointment,
                 location=location,
                 practitioner=practitioner,
-                service=appointment.service,
                 starts_at=starts_at,
-                minutes=appointment.minutes,
-                patient=appointment.patient,
                 for_patient=False,
                 room=room,
-                ignore_appointment_ids=(appointment.pk,),
             )
         except services.SlotUnavailable as refused:
             problems = refused.problems

@@ -117,22 +117,18 @@ def waitlist_offer(request, pk: int):
         entry.refresh_from_db()
     now = timezone.now()
     location = entry.location
+    window_end = now + dt.timedelta(days=NEXT_DAYS_SEARCHED)
     availability = load_availability(
         location=location,
         window_start=now,
-        window_end=now + dt.timedelta(days=NEXT_DAYS_SEARCHED),
+        window_end=window_end,
         patient=entry.patient,
         practitioner_ids=[entry.practitioner_id] if entry.practitioner_id else None,
         now=now,
     )
     slots = availability.slots(
-        SlotQuery(
-            window_start=now,
-            window_end=now + dt.timedelta(days=NEXT_DAYS_SEARCHED),
-            length=dt.timedelta(minutes=entry.minutes),
-            now=now,
-            needs_certification=entry.service.needs_dry_needling_certification,
-            for_patient=False,
+        SlotQuery.for_service(
+            entry.service, entry.minutes, now, window_end, now=now, for_patient=False
         )
     )
     names = {p.pk: p.name for p in availability.practitioners.values()}

@@ -25,7 +25,7 @@ from booking.models import (
     Room,
     Status,
 )
-from booking.services.slots import check_slot, lock_practitioner, write_appointment
+from booking.services.slots import check_move, check_slot, lock_practitioner, write_appointment
 from booking.services.waitlist import FreedSlot, offer_freed_slot
 from booking.services.writing import (
     ConsentNeeded,
@@ -334,16 +334,13 @@ def reschedule_appointment(
     location = location or current.location
     practitioner = practitioner or current.practitioner
     lock_practitioner(practitioner)
-    checked = check_slot(
+    checked = check_move(
+        current,
         location=location,
         practitioner=practitioner,
-        service=current.service,
         starts_at=starts_at,
-        minutes=current.minutes,
-        patient=current.patient,
         for_patient=for_patient,
         room=room,
-        ignore_appointment_ids=(current.pk,),
         now=now,
     )
     # The time it leaves, taken before the appointment's fields change.

@@ -123,23 +123,13 @@ def nearest_alternatives(
 ) -> list[Slot]:
     """Free slots closest in time to `around` (within `days` either side): with the same
     practitioner first, then anyone at the location."""
-    length = dt.timedelta(minutes=minutes)
     start = max(around - dt.timedelta(days=days), now)
+    end = around + dt.timedelta(days=days)
     availability = load_availability(
-        location=location,
-        window_start=start,
-        window_end=around + dt.timedelta(days=days),
-        patient=patient,
-        now=now,
+        location=location, window_start=start, window_end=end, patient=patient, now=now
     )
-    query = SlotQuery(
-        window_start=start,
-        window_end=around + dt.timedelta(days=days),
-        length=length,
-        now=now,
-        needs_certification=service.needs_dry_needling_certification,
-        for_patient=False,
-        step=dt.timedelta(minutes=30),
+    query = SlotQuery.for_service(
+        service, minutes, start, end, now=now, for_patient=False, step=dt.timedelta(minutes=30)
     )
     slots = [
         s

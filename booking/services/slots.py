@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -71,13 +72,8 @@ def check_slot(
     calendar = availability.calendars.get(practitioner.pk)
     if calendar is None:
         raise SlotUnavailable([f"{practitioner} does not work at {location}."])
-    query = SlotQuery(
-        window_start=starts_at,
-        window_end=starts_at + length,
-        length=length,
-        now=now,
-        needs_certification=service.needs_dry_needling_certification,
-        for_patient=for_patient,
+    query = SlotQuery.for_service(
+        service, minutes, starts_at, starts_at + length, now=now, for_patient=for_patient
     )
     problems, room_id = slot_problems(
         starts_at=starts_at,
@@ -95,6 +91,64 @@ def check_slot(
         practitioner=practitioner,
         room_id=room_id,
         **Appointment.times(location, starts_at, minutes),
+    )
+
+
+class NamedSlot(Protocol):
+    """A time something already names in full: a freed slot, the parts of an API Slot id."""
+
+    @property
+    def location(self) -> Location: ...
+    @property
+    def practitioner(self) -> Practitioner: ...
+    @property
+    def service(self) -> Service: ...
+    @property
+    def starts_at(self) -> dt.datetime: ...
+    @property
+    def minutes(self) -> int: ...
+
+
+def check_slot_of(
+    slot: NamedSlot, *, patient: Patient | None, for_patient: bool, now: dt.datetime | None = None
+) -> CheckedSlot:
+    """`check_slot` for the time `slot` names, for `patient` (or for anyone, with None)."""
+    return check_slot(
+        location=slot.location,
+        practitioner=slot.practitioner,
+        service=slot.service,
+        starts_at=slot.starts_at,
+        minutes=slot.minutes,
+        patient=patient,
+        for_patient=for_patient,
+        now=now,
+    )
+
+
+def check_move(
+    appointment: Appointment,
+    *,
+    location: Location,
+    practitioner: Practitioner,
+    starts_at: dt.datetime,
+    for_patient: bool,
+    room: Room | None = None,
+    now: dt.datetime | None = None,
+) -> CheckedSlot:
+    """`check_slot` for moving `appointment` to `starts_at` with `practitioner` at `location`:
+    the same service, length and patient, and the time it holds now does not stand in the way
+    (the desk's drop preview asks exactly what the move itself will)."""
+    return check_slot(
+        location=location,
+        practitioner=practitioner,
+        service=appointment.service,
+        starts_at=starts_at,
+        minutes=appointment.minutes,
+        patient=appointment.patient,
+        for_patient=for_patient,
+        room=room,
+        ignore_appointment_ids=(appointment.pk,),
+        now=now,
     )
 
 

@@ -24,6 +24,7 @@ from booking.services.slots import (
     CheckedSlot,
     book_hold,
     check_slot,
+    check_slot_of,
     hold_slot,
     lock_practitioner,
 )
@@ -121,26 +122,14 @@ def _offer_to_first_free(
     ]
     if not suited:
         return None
-
-    def check(patient: Patient | None) -> CheckedSlot:
-        return check_slot(
-            location=freed.location,
-            practitioner=freed.practitioner,
-            service=freed.service,
-            starts_at=freed.starts_at,
-            minutes=freed.minutes,
-            patient=patient,
-            for_patient=False,
-            now=now,
-        )
-
     try:
-        check(None)  # once for the slot itself, rather than once per waiting patient
+        # Once for the slot itself, rather than once per waiting patient.
+        check_slot_of(freed, patient=None, for_patient=False, now=now)
     except SlotUnavailable:
         return None
     for entry in suited:
         try:
-            checked = check(entry.patient)
+            checked = check_slot_of(freed, patient=entry.patient, for_patient=False, now=now)
         except SlotUnavailable:
             continue
         return _offer(entry, checked, actor=None, now=now)

@@ -18,7 +18,7 @@ from django.urls import reverse
 from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Appointment, Course, SlotHold
-from booking.services import appointments, courses, waitlist
+from booking.services import appointments, courses, slots, waitlist
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_booking, an_appointment
 from tests.factories import PatientFactory, certified_practitioner
@@ -53,8 +53,9 @@ def precheck_passes(monkeypatch, clinic):
             blocks_until=starts_at + length + dt.timedelta(minutes=location.buffer_minutes),
         )
 
-    # Every workflow module that books calls its own imported `check_slot`.
-    for workflow in (appointments, courses, waitlist):
+    # Every workflow module that books calls its own imported `check_slot`; moves and
+    # freed slots are checked through `slots` (`check_move`, `check_slot_of`).
+    for workflow in (appointments, courses, slots, waitlist):
         monkeypatch.setattr(workflow, "check_slot", check_slot)
 
 

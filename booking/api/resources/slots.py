@@ -31,7 +31,7 @@ from booking.api.http import (
 from booking.api.resources.organisation import actor_filter, role_pk, service_kind, service_type
 from booking.availability import Slot, SlotQuery
 from booking.selectors import load_availability
-from booking.services import SlotUnavailable, check_slot
+from booking.services import SlotUnavailable, check_slot_of
 from clinic.models import Location, Patient, Practitioner, Service
 
 
@@ -129,12 +129,12 @@ def find_free_times(search: SlotSearch, *, now: dt.datetime | None = None) -> Fr
             now=now,
         )
         for service in search.services:
-            query = SlotQuery(
-                window_start=window_start,
-                window_end=window_end,
-                length=dt.timedelta(minutes=service.default_minutes),
+            query = SlotQuery.for_service(
+                service,
+                service.default_minutes,
+                window_start,
+                window_end,
                 now=now,
-                needs_certification=service.needs_dry_needling_certification,
                 for_patient=True,
             )
             batches.append((location, service, availability.slots(query, search.practitioner_ids)))
@@ -234,15 +234,7 @@ def free_time_of(caller: Caller, slot_id: str) -> FreeTime:
     allows it; else 404 (taken, past, or never there)."""
     parts = slot_parts(caller, slot_id)
     try:
-        checked = check_slot(
-            location=parts.location,
-            practitioner=parts.practitioner,
-            service=parts.service,
-            starts_at=parts.starts_at,
-            minutes=parts.minutes,
-            patient=None,
-            for_patient=True,
-        )
+        checked = check_slot_of(parts, patient=None, for_patient=True)
     except SlotUnavailable:
         raise not_found("Slot", slot_id) from None
     slot = Slot(
