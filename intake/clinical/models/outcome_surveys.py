@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from clinic.models import Location, Patient
+from clinic.models import Location, Patient, actor_field
 from clinic.text_limits import bounded_text
 from intake.questionnaire.models.intake import score_field
 
@@ -102,17 +102,8 @@ class OutcomeSurvey(models.Model):
         "it corrects, so the chart does not move.",
     )
     submitted_at = models.DateTimeField(default=timezone.now)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    collected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="The staff member who handed over the counter tablet.",
-    )
+    submitted_by = actor_field()
+    collected_by = actor_field("The staff member who handed over the counter tablet.")
 
     # Pain scales (before a session, at the end of the course and at follow-ups).
     pain_first_steps = score_field("Pain with your first steps this morning")

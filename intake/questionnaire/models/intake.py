@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.models import Location, Patient
+from clinic.models import Location, Patient, actor_field
 from clinic.text_limits import bounded_text
 from clinic.validators import validate_not_in_future, validate_phone
 from intake.questionnaire.questions import SCREENING, SYMPTOMS, TREATMENTS
@@ -124,9 +124,7 @@ class Intake(models.Model):
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    submitted_by = actor_field()
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
