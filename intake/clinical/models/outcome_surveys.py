@@ -12,7 +12,7 @@ from django.utils.text import capfirst
 
 from clinic.models import Location, Patient, actor_field
 from clinic.text_limits import bounded_text
-from intake.questionnaire.models.intake import score_field
+from intake.questionnaire.models.intake import score_field, supersedes_field
 
 # --- Outcome surveys ------------------------------------------------------------------------
 #
@@ -88,14 +88,7 @@ class OutcomeSurvey(models.Model):
         related_name="+",
         help_text="Who saw the patient at that session: a worrying after-care answer alerts them.",
     )
-    supersedes = models.OneToOneField(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="superseded_by",
-        help_text="The answer this one corrects.",
-    )
+    supersedes = supersedes_field("The answer this one corrects.")
     reported_at = models.DateTimeField(
         default=timezone.now,
         help_text="When the patient first answered; a correction keeps the time of the answer "

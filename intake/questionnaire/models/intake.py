@@ -31,6 +31,20 @@ def score_field(label: str) -> models.PositiveSmallIntegerField:
     )
 
 
+def supersedes_field(help_text: str) -> models.OneToOneField:
+    """A correction is a new row that points at the one it corrects, which is kept as it was:
+    the questionnaire's and the outcome surveys' answers are corrected alike. One-to-one, so
+    a row is corrected once; a later correction corrects the correction."""
+    return models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        help_text=help_text,
+    )
+
+
 def _treatment(name: str) -> models.CharField:
     return models.CharField(name, max_length=20, blank=True, choices=TreatmentOutcome.choices)
 
@@ -113,14 +127,7 @@ class Intake(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
-    supersedes = models.OneToOneField(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="superseded_by",
-        help_text="The submission this one corrects.",
-    )
+    supersedes = supersedes_field("The submission this one corrects.")
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
