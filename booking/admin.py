@@ -24,10 +24,40 @@ class RoomAdmin(admin.ModelAdmin):
     search_fields = ["name", "location__name"]
 
 
-class AppointmentEventInline(admin.TabularInline):
-    model = AppointmentEvent
+class ReadOnlyInline(admin.TabularInline):
+    """A record's history, written by the services beside it: shown, never added to, changed
+    or deleted here."""
+
     extra = 0
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class WrittenByServicesAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Rows only the services write (they check the rules and keep the history): the admin
+    shows them, and cannot add or change one."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(WrittenByServicesAdmin):
+    """Nor delete one: appointments and money keep their whole history."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AppointmentEventInline(ReadOnlyInline):
+    model = AppointmentEvent
     readonly_fields = [
         "at",
         "actor",
@@ -39,12 +69,9 @@ class AppointmentEventInline(admin.TabularInline):
         "details",
     ]
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Appointment)
-class AppointmentAdmin(AuditedAdmin, admin.ModelAdmin):
+class AppointmentAdmin(ReadOnlyAdmin):
     """Appointments change through the booking pages (which check the rules and keep the
     history); the admin shows them."""
 
@@ -55,26 +82,11 @@ class AppointmentAdmin(AuditedAdmin, admin.ModelAdmin):
     list_select_related = ["location", "practitioner__user", "patient", "service"]
     inlines = [AppointmentEventInline]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Course)
-class CourseAdmin(AuditedAdmin, admin.ModelAdmin):
+class CourseAdmin(WrittenByServicesAdmin):
     list_display = ["patient", "practitioner", "sessions_planned", "minutes", "created_at"]
     list_select_related = ["patient", "practitioner__user"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(WaitlistEntry)
@@ -106,7 +118,7 @@ class LocationReminderPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(AuditedAdmin, admin.ModelAdmin):
+class NotificationAdmin(WrittenByServicesAdmin):
     """The outbox, read-only: messages are written by the booking services and sent by
     `manage.py send_notifications`; failed ones are sent again from the staff pages."""
 
@@ -116,12 +128,6 @@ class NotificationAdmin(AuditedAdmin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["patient", "location"]
     readonly_fields = [field.name for field in Notification._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(NotificationPreference)

@@ -4,6 +4,7 @@ billing services: an issued invoice never changes, and the database refuses it).
 
 from django.contrib import admin
 
+from booking.admin import ReadOnlyAdmin, ReadOnlyInline
 from booking.billing.models import (
     CancellationPolicy,
     CreditNote,
@@ -14,7 +15,6 @@ from booking.billing.models import (
     LocationBilling,
     Payment,
 )
-from clinic.audit import AuditedAdmin
 
 
 @admin.register(LocationBilling)
@@ -40,17 +40,6 @@ class FeeAdmin(admin.ModelAdmin):
     date_hierarchy = "applies_from"
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 class LineInline(ReadOnlyInline):
     model = InvoiceLine
 
@@ -65,17 +54,6 @@ class PaymentInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = InvoiceEvent
-
-
-class ReadOnlyAdmin(AuditedAdmin, admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Invoice)

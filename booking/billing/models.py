@@ -15,13 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
 from booking.models import Appointment, Course
-from clinic.models import Location, Patient, Practitioner, Service
+from clinic.models import Location, Patient, Practitioner, Service, actor_field
 
 CENTS = Decimal("0.01")
 
@@ -224,9 +223,7 @@ class Invoice(models.Model):
     tax_label = models.CharField(max_length=120)
     tax = money_field()
     total = money_field()
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    issued_by = actor_field()
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -312,9 +309,7 @@ class CreditNote(models.Model):
     amount = money_field()
     reason = models.CharField(max_length=300)
     issued_at = models.DateTimeField(default=timezone.now)
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    issued_by = actor_field(blank=False)
 
     class Meta:
         ordering = ["issued_at", "id"]
@@ -371,9 +366,7 @@ class Payment(models.Model):
     processor = models.CharField(max_length=30, default="desk")
     processor_reference = models.CharField(max_length=100, blank=True)
     note = models.CharField(max_length=200, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    recorded_by = actor_field(blank=False)
 
     class Meta:
         ordering = ["received_at", "id"]
@@ -418,9 +411,7 @@ class InvoiceEvent(models.Model):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    actor = actor_field(blank=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = money_field(null=True)
     reason = models.CharField(max_length=300, blank=True)

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 
-from clinic.models import Location, Patient, Practitioner, Service, User
+from clinic.models import Location, Patient, Practitioner, Service, User, actor_field
 
 
 class TsTzRange(Func):
@@ -174,9 +174,7 @@ class Appointment(models.Model):
         help_text="What the patient wrote when requesting the appointment.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    created_by = actor_field()
     # Bumped by every change, so a form that was opened on an older state is refused.
     version = models.PositiveIntegerField(default=1)
 
@@ -319,9 +317,7 @@ class AppointmentEvent(models.Model):
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    actor = actor_field()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)

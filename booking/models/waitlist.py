@@ -12,7 +12,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from booking.models.appointments import Appointment, Room
-from clinic.models import Location, Patient, Practitioner, Service, User, Weekday
+from clinic.models import (
+    Location,
+    Patient,
+    Practitioner,
+    Service,
+    User,
+    Weekday,
+    actor_field,
+)
 
 
 class SlotHold(models.Model):
@@ -136,14 +144,7 @@ class WaitlistOffer(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     offered_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
-    offered_by = models.ForeignKey(
-        User,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="Empty when offered automatically after a cancellation.",
-    )
+    offered_by = actor_field("Empty when offered automatically after a cancellation.")
 
     class Meta:
         ordering = ["-offered_at"]

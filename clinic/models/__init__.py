@@ -26,6 +26,7 @@ from clinic.models.people import (
     Role,
     User,
     UserManager,
+    actor_field,
 )
 from clinic.models.practitioners import (
     Certification,
@@ -56,6 +57,7 @@ __all__ = [
     "STAFF_ROLES",
     "User",
     "UserManager",
+    "actor_field",
     "Certification",
     "Practitioner",
     "PractitionerQuerySet",

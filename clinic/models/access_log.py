@@ -7,7 +7,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 
-from clinic.models.people import Patient, User
+from clinic.models.people import Patient, actor_field
 
 # --- The access log of personal health information (written through clinic.audit) ----------
 
@@ -27,9 +27,7 @@ class AccessLog(models.Model):
         DELETE = "delete", "Deleted"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    actor = actor_field()
     actor_role = models.CharField(max_length=20)
     patient = models.ForeignKey(
         Patient,

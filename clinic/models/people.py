@@ -133,6 +133,21 @@ class User(AbstractBaseUser, PermissionsMixin):
         return super().has_module_perms(app_label)
 
 
+def actor_field(help_text: str = "", *, blank: bool = True) -> models.ForeignKey:
+    """The user who did something to a row (signed it, issued it, offered it): empty until it
+    is done, or when no person did it (the system, an automatic offer). An account that did
+    something cannot be deleted from under the record of it; no user lists the rows they
+    touched, so there is no reverse accessor."""
+    return models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=blank,
+        related_name="+",
+        help_text=help_text,
+    )
+
+
 class Patient(models.Model):
     """A person the clinic cares for. The user link is optional so the front desk can
     register a patient who phones in."""

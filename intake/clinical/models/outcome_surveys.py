@@ -10,9 +10,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from clinic.models import Location, Patient
+from clinic.models import Location, Patient, actor_field
 from clinic.text_limits import bounded_text
-from intake.questionnaire.models.intake import score_field
+from intake.questionnaire.models.intake import score_field, supersedes_field
 
 # --- Outcome surveys ------------------------------------------------------------------------
 #
@@ -88,31 +88,15 @@ class OutcomeSurvey(models.Model):
         related_name="+",
         help_text="Who saw the patient at that session: a worrying after-care answer alerts them.",
     )
-    supersedes = models.OneToOneField(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="superseded_by",
-        help_text="The answer this one corrects.",
-    )
+    supersedes = supersedes_field("The answer this one corrects.")
     reported_at = models.DateTimeField(
         default=timezone.now,
         help_text="When the patient first answered; a correction keeps the time of the answer "
         "it corrects, so the chart does not move.",
     )
     submitted_at = models.DateTimeField(default=timezone.now)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    collected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="The staff member who handed over the counter tablet.",
-    )
+    submitted_by = actor_field()
+    collected_by = actor_field("The staff member who handed over the counter tablet.")
 
     # Pain scales (before a session, at the end of the course and at follow-ups).
     pain_first_steps = score_field("Pain with your first steps this morning")

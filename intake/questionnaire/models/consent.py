@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import unicodedata
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.models import Patient
+from clinic.models import Patient, actor_field
 from clinic.text_limits import bounded_text
 
 
@@ -58,13 +57,7 @@ class ConsentVersion(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    published_by = actor_field()
 
     objects = ConsentVersionQuerySet.as_manager()
 
@@ -136,14 +129,7 @@ class ConsentSignature(models.Model):
         blank=True,
         related_name="consent_signatures",
     )
-    collected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="The staff member at the counter, when signed there.",
-    )
+    collected_by = actor_field("The staff member at the counter, when signed there.")
 
     class Meta:
         ordering = ["-signed_at"]

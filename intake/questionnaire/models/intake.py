@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.models import Location, Patient
+from clinic.models import Location, Patient, actor_field
 from clinic.text_limits import bounded_text
 from clinic.validators import validate_not_in_future, validate_phone
 from intake.questionnaire.questions import SCREENING, SYMPTOMS, TREATMENTS
@@ -28,6 +28,20 @@ def score_field(label: str) -> models.PositiveSmallIntegerField:
     outcome surveys' and the session note's scales are the same."""
     return models.PositiveSmallIntegerField(
         label, null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+
+
+def supersedes_field(help_text: str) -> models.OneToOneField:
+    """A correction is a new row that points at the one it corrects, which is kept as it was:
+    the questionnaire's and the outcome surveys' answers are corrected alike. One-to-one, so
+    a row is corrected once; a later correction corrects the correction."""
+    return models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        help_text=help_text,
     )
 
 
@@ -113,20 +127,11 @@ class Intake(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
-    supersedes = models.OneToOneField(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="superseded_by",
-        help_text="The submission this one corrects.",
-    )
+    supersedes = supersedes_field("The submission this one corrects.")
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    submitted_by = actor_field()
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
