@@ -10,8 +10,13 @@ import threading
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
+from booking.benchmark.figures import Figures
+from booking.benchmark.outcomes import _time_dashboard
 from booking.reports.side_by_side import read_together
+from booking.reports.views import dashboard
 from clinic.models import Location
 from tests.factories import LocationFactory
 
@@ -107,3 +112,17 @@ def test_a_failing_side_query_fails_the_page(location):
     with pytest.raises(Exception, match="division by zero"):
         with read_together() as reading:
             reading.start(broken).result()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_benchmark_counts_the_queries_of_every_connection(manager, clinic):
+    """`dashboard_queries` is every statement of a dashboard: on this connection and the two
+    side connections (each: isolation, snapshot, two settings and its query)."""
+    figures = Figures([])
+    _time_dashboard(manager, {}, "dashboard", figures, repeats=1)
+    counted = {metric: value for metric, value, _ in figures.lines}["dashboard_queries"]
+    request = RequestFactory().get("/reports/")
+    request.user = manager
+    with CaptureQueriesContext(connection) as here:
+        dashboard(request)
+    assert counted == len(here) + 2 * 5
