@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from booking.benchmark.figures import Figures
 from booking.benchmark.outcomes import _time_dashboard
-from booking.reports.side_by_side import read_together
+from booking.reports.side_by_side import REPORT_SETTINGS, read_together
 from booking.reports.views import dashboard
 from clinic.models import Location
 from tests.factories import LocationFactory
@@ -117,7 +117,7 @@ def test_a_failing_side_query_fails_the_page(location):
 @pytest.mark.django_db(transaction=True)
 def test_the_benchmark_counts_the_queries_of_every_connection(manager, clinic):
     """`dashboard_queries` is every statement of a dashboard: on this connection and the two
-    side connections (each: isolation, snapshot, two settings and its query)."""
+    side connections (each: isolation, snapshot, the report's settings and its query)."""
     figures = Figures([])
     _time_dashboard(manager, {}, "dashboard", figures, repeats=1)
     counted = {metric: value for metric, value, _ in figures.lines}["dashboard_queries"]
@@ -125,4 +125,4 @@ def test_the_benchmark_counts_the_queries_of_every_connection(manager, clinic):
     request.user = manager
     with CaptureQueriesContext(connection) as here:
         dashboard(request)
-    assert counted == len(here) + 2 * 5
+    assert counted == len(here) + 2 * (2 + len(REPORT_SETTINGS) + 1)
