@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from booking.benchmark.figures import Figures
 from booking.benchmark.outcomes import _time_dashboard
-from booking.reports.side_by_side import REPORT_SETTINGS, read_together
+from booking.reports.side_by_side import REPORT_SETTINGS, SIDE_CONNECTIONS, read_together
 from booking.reports.views import dashboard
 from clinic.models import Location
 from tests.factories import LocationFactory
@@ -59,8 +59,38 @@ def test_a_side_query_reads_the_pages_snapshot_on_its_own_connection(location):
     assert Location.objects.count() == counted_here + 1  # the change itself is kept
 
 
+def _on_both_side_threads(reading, fn) -> list:
+    """`fn` run on each side thread once (each waits for the other, so neither takes both)."""
+    both = threading.Barrier(SIDE_CONNECTIONS)
+
+    def meet():
+        both.wait()
+        return fn()
+
+    return [pending.result() for pending in [reading.start(meet) for _ in range(2)]]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_side_connections_are_closed_after_the_reading(location):
+def test_kept_connections_are_used_again_by_the_next_reading(location, monkeypatch):
+    """With connections kept between requests (CONN_MAX_AGE, as in production), the side
+    threads keep theirs: the next page does not pay for new ones."""
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    try:
+        with read_together() as reading:
+            first = _on_both_side_threads(reading, _backend)
+        with read_together() as reading:
+            second = _on_both_side_threads(reading, _backend)
+        assert len(set(first)) == SIDE_CONNECTIONS
+        assert set(second) == set(first)
+    finally:
+        with read_together() as reading:  # so the test database can be dropped after
+            _on_both_side_threads(reading, lambda: connection.close())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_side_connections_are_closed_after_the_reading_unless_kept(location):
+    """The tests do not keep connections (CONN_MAX_AGE 0): none outlives the reading."""
+
     def others() -> int:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -115,9 +145,21 @@ def test_a_failing_side_query_fails_the_page(location):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_benchmark_counts_the_queries_of_every_connection(manager, clinic):
-    """`dashboard_queries` is every statement of a dashboard: on this connection and the two
-    side connections (each: isolation, snapshot, the report's settings and its query)."""
+def test_the_pages_execute_wrappers_see_the_side_statements(location):
+    seen = []
+
+    def watch(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch), read_together() as reading:
+        assert reading.start(Location.objects.count).result() == 1
+    assert sum(sql.startswith("SET TRANSACTION SNAPSHOT") for sql in seen) == 1
+    assert sum('FROM "clinic_location"' in sql for sql in seen) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_benchmark_counts_the_statements_of_every_connection(manager, clinic):
     figures = Figures([])
     _time_dashboard(manager, {}, "dashboard", figures, repeats=1)
     counted = {metric: value for metric, value, _ in figures.lines}["dashboard_queries"]
@@ -125,4 +167,6 @@ def test_the_benchmark_counts_the_queries_of_every_connection(manager, clinic):
     request.user = manager
     with CaptureQueriesContext(connection) as here:
         dashboard(request)
-    assert counted == len(here) + 2 * (2 + len(REPORT_SETTINGS) + 1)
+    on_this_connection = [q for q in here.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    # Each side connection: isolation, snapshot, the report's settings and its query.
+    assert counted == len(on_this_connection) + 2 * (2 + len(REPORT_SETTINGS) + 1)
