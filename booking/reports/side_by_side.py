@@ -5,7 +5,8 @@ PostgreSQL runs one statement on one core, and its own parallel query does not h
 work of each query is its aggregation, above the scan it would share out (measured: no faster,
 and the three queries as one statement's Parallel Append no faster either). Three aggregate
 queries of about 20 ms each run one after another take 60 ms; side by side on the machine's
-cores, and beside the Python that works out the hours, about half that.
+cores, and beside the Python that works out the hours, about half that. A server process keeps
+its side threads and their connections (see SIDE_CONNECTIONS).
 
 One snapshot: the reading transaction here exports its snapshot (`pg_export_snapshot`) and
 each side connection imports it (`SET TRANSACTION SNAPSHOT`), so every figure of a page is read
@@ -99,8 +100,8 @@ class Pending:
 @contextmanager
 def read_together() -> Iterator[Reading]:
     """A read-only reading of the database in one snapshot, on this connection and on side
-    connections (see the module's comment). Leave the block only once every started query's
-    result has been taken: the snapshot lasts as long as this connection's transaction."""
+    connections (see the module's comment). Leaving the block waits for every query started
+    in it: the snapshot they read lasts as long as this connection's transaction."""
     if connection.in_atomic_block:
         with transaction.atomic():
             _prepare(isolation=False)
