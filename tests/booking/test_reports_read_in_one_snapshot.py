@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from booking.benchmark.figures import Figures
 from booking.benchmark.outcomes import _time_dashboard
+from booking.reports import side_by_side
 from booking.reports.side_by_side import REPORT_SETTINGS, SIDE_CONNECTIONS, read_together
 from booking.reports.views import dashboard
 from clinic.models import Location
@@ -27,18 +28,25 @@ def _backend() -> int:
         return cursor.fetchone()[0]
 
 
-def _commit_a_location_elsewhere() -> None:
-    """A front desk's change, committed on a connection of its own while the page reads."""
+def _in_a_thread(fn):
+    """`fn()` on a thread of its own (its own connection, closed after); what it raised is
+    raised here."""
+    outcome = {}
 
-    def add():
+    def run():
         try:
-            LocationFactory(name="Opened meanwhile")
+            outcome["value"] = fn()
+        except BaseException as error:  # handed to the test's thread
+            outcome["error"] = error
         finally:
             connections.close_all()
 
-    writer = threading.Thread(target=add)
-    writer.start()
-    writer.join()
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -48,7 +56,8 @@ def test_a_side_query_reads_the_pages_snapshot_on_its_own_connection(location):
         counted_here = Location.objects.count()
 
         def count_after_a_change():
-            _commit_a_location_elsewhere()
+            # A front desk's change, committed on a connection of its own meanwhile.
+            _in_a_thread(lambda: LocationFactory(name="Opened meanwhile"))
             return _backend(), Location.objects.count()
 
         side, counted_there = reading.start(count_after_a_change).result()
@@ -85,6 +94,30 @@ def test_kept_connections_are_used_again_by_the_next_reading(location, monkeypat
     finally:
         with read_together() as reading:  # so the test database can be dropped after
             _on_both_side_threads(reading, lambda: connection.close())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_the_server_closed_is_replaced(location, monkeypatch):
+    """The server closed a side thread's kept connection since the last page (a restart):
+    that page reads the query on its own connection instead, the next opens a new one."""
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+
+    def terminate(pid):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    with read_together() as reading:
+        snapshot = reading._snapshot
+
+        def side_thread():
+            first = side_by_side._in_snapshot(snapshot, [], _backend)
+            _in_a_thread(lambda: terminate(first))
+            with pytest.raises(side_by_side._NoSideConnection):
+                side_by_side._in_snapshot(snapshot, [], _backend)
+            return first, side_by_side._in_snapshot(snapshot, [], _backend)
+
+        first, replaced = _in_a_thread(side_thread)
+    assert first != replaced
 
 
 @pytest.mark.django_db(transaction=True)
