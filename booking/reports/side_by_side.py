@@ -28,7 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import OperationalError, connection, transaction
 
 # Room to sort and hash a year of rows in memory rather than on disk; no just-in-time
 # compilation (measured: compiling these queries costs more than it saves at this size, about
@@ -135,7 +135,8 @@ def _in_snapshot(snapshot: str, wrappers: list, fn: Callable[..., Any], *args: A
     """Run on a side thread, on its own connection, in the reading's snapshot, through the
     page's execute wrappers. The connection is looked after as Django looks after a
     request's, before and after: closed if broken or past its age (at once when connections
-    are not kept, as in the tests)."""
+    are not kept, as in the tests), and a kept one checked before use (CONN_HEALTH_CHECKS:
+    one the server closed since, in a restart say, is replaced)."""
     try:
         try:
             connection.close_if_unusable_or_obsolete()
@@ -146,17 +147,11 @@ def _in_snapshot(snapshot: str, wrappers: list, fn: Callable[..., Any], *args: A
             for wrapper in wrappers:
                 wrapped.enter_context(connection.execute_wrapper(wrapper))
             with transaction.atomic():
-                try:
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                        cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
-                        for statement in REPORT_SETTINGS:
-                            cursor.execute(statement)
-                except (OperationalError, InterfaceError):
-                    # A kept connection the server has closed since (a restart, an idle
-                    # timeout): this page reads on its own connection, the next one opens a
-                    # new side connection (the broken one is closed below).
-                    raise _NoSideConnection from None
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                    for statement in REPORT_SETTINGS:
+                        cursor.execute(statement)
                 return fn(*args)
     finally:
         connection.close_if_unusable_or_obsolete()
