@@ -90,8 +90,8 @@ def clinic_report(period: Period, scope: Scope) -> Report:
     practitioner, and the course and attendance figures of each month: four aggregate
     queries (courses and visits read side by side with the rest: see side_by_side), the
     working hours (five) and the names (two)."""
-    params = query_params(period, scope)
     with read_together() as reading:
+        params = query_params(period, scope)
         courses = reading.start(fetch_courses, params, scope)
         appointments = reading.start(fetch_visits, params, scope)
         adverse = fetch_adverse(params, scope)

@@ -140,6 +140,9 @@ def _in_snapshot(snapshot: str, wrappers: list, fn: Callable[..., Any], *args: A
     try:
         try:
             connection.close_if_unusable_or_obsolete()
+            # Here rather than at the transaction's start, so that a kept connection the
+            # server closed since, which cannot be opened again, falls back too.
+            connection.close_if_health_check_failed()
             connection.ensure_connection()
         except OperationalError:
             raise _NoSideConnection from None

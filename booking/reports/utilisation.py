@@ -138,28 +138,15 @@ def _weekday_counts(period: Period) -> dict[int, int]:
 
 
 def _clock_changes(period: Period, zone) -> set[dt.date]:
-    """The local dates of the period on which the clocks change in `zone`: the day before
-    which a local midnight's offset from UTC differs. The clocks change a few times a year at
-    most and never twice within a week, so the offset is compared a week apart and only a
-    week holding a change is looked at day by day (a year: about 70 offsets instead of 365)."""
-
-    def offset(day: dt.date) -> dt.timedelta | None:
-        return dt.datetime.combine(day, dt.time.min, tzinfo=zone).utcoffset()
-
+    """The local dates of the period on which the clocks change in `zone`. Day by day: a
+    zone may change twice within a week (Recife, October 2000)."""
     changes = set()
-    after = period.end + dt.timedelta(days=1)
-    start, before = period.start, offset(period.start)
-    while start < after:
-        stop = min(start + dt.timedelta(days=7), after)
-        at_stop = offset(stop)
-        day = start
-        while at_stop != before and day < stop:
-            following = offset(day + dt.timedelta(days=1))
-            if following != before:
-                changes.add(day)
-                before = following
-            day += dt.timedelta(days=1)
-        start = stop
+    offset = dt.datetime.combine(period.start, dt.time.min, tzinfo=zone).utcoffset()
+    for day in period.days:
+        following = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        if following.utcoffset() != offset:
+            changes.add(day)
+            offset = following.utcoffset()
     return changes
 
 

@@ -28,6 +28,12 @@ def _backend() -> int:
         return cursor.fetchone()[0]
 
 
+def _terminate(pid: int) -> None:
+    """The server ends a connection's process, as in a restart; waits (up to 5 s) for it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+
+
 def _in_a_thread(fn):
     """`fn()` on a thread of its own (its own connection, closed after); what it raised is
     raised here."""
@@ -70,7 +76,8 @@ def test_a_side_query_reads_the_pages_snapshot_on_its_own_connection(location):
 
 def _on_both_side_threads(reading, fn) -> list:
     """`fn` run on each side thread once (each waits for the other, so neither takes both)."""
-    both = threading.Barrier(SIDE_CONNECTIONS)
+    # (The timeout only turns a broken test into a failure instead of a hang.)
+    both = threading.Barrier(SIDE_CONNECTIONS, timeout=30)
 
     def meet():
         both.wait()
@@ -102,17 +109,12 @@ def test_a_kept_connection_the_server_closed_is_replaced(location, monkeypatch):
     the next page's query runs on a new one (Django's health check, as for a request's)."""
     monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
 
-    def terminate(pid):
-        with connection.cursor() as cursor:
-            # Waits (up to 5 s) until the server process has ended.
-            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
-
     with read_together() as reading:
         snapshot = reading._snapshot
 
         def side_thread():
             first = side_by_side._in_snapshot(snapshot, [], _backend)
-            _in_a_thread(lambda: terminate(first))
+            _in_a_thread(lambda: _terminate(first))
             return first, side_by_side._in_snapshot(snapshot, [], _backend)
 
         first, replaced = _in_a_thread(side_thread)
@@ -120,22 +122,44 @@ def test_a_kept_connection_the_server_closed_is_replaced(location, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_that_cannot_be_opened_again_falls_back(location, monkeypatch):
+    """The server closed the kept connection and refuses a new one (still starting again, or
+    its connection limit reached): the page reads that query on its own connection."""
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    connect = BaseDatabaseWrapper.connect
+
+    def refused_off_the_main_thread(self):
+        if threading.current_thread() is not threading.main_thread():
+            raise OperationalError("FATAL: the database system is starting up")
+        return connect(self)
+
+    with read_together() as reading:
+        snapshot = reading._snapshot
+
+        def side_thread():
+            first = side_by_side._in_snapshot(snapshot, [], _backend)
+            _in_a_thread(lambda: _terminate(first))
+            monkeypatch.setattr(BaseDatabaseWrapper, "connect", refused_off_the_main_thread)
+            with pytest.raises(side_by_side._NoSideConnection):
+                side_by_side._in_snapshot(snapshot, [], _backend)
+
+        _in_a_thread(side_thread)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_side_connections_are_closed_after_the_reading_unless_kept(location):
     """The tests do not keep connections (CONN_MAX_AGE 0): none outlives the reading."""
-
-    def others() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            return cursor.fetchone()[0]
-
-    before = others()
     with read_together() as reading:
-        started = [reading.start(Location.objects.count) for _ in range(3)]
-        assert [pending.result() for pending in started] == [1, 1, 1]
-    assert others() == before
+        assert _on_both_side_threads(reading, Location.objects.count) == [1, 1]
+    # Asked of each side thread itself, outside any reading.
+    both = threading.Barrier(SIDE_CONNECTIONS, timeout=30)
+
+    def closed():
+        both.wait()
+        return connection.connection is None
+
+    asked = [side_by_side.side_threads().submit(closed) for _ in range(SIDE_CONNECTIONS)]
+    assert [answer.result() for answer in asked] == [True] * SIDE_CONNECTIONS
 
 
 @pytest.mark.django_db(transaction=True)

@@ -25,19 +25,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from booking import reports
 from booking.models import Status
 from booking.reports import side_by_side
-from booking.reports.utilisation import _clock_changes
 from clinic.models import AccessLog, Holiday, ScheduleException
 from intake.clinical.models import OutcomeSurvey, SessionNoteAmendment, SurveyKind
 from tests.booking.factories import a_clinic, a_colleague, a_course, an_appointment
@@ -339,37 +335,6 @@ def test_utilisation_leaves_out_inactive_practitioners_and_locations(clinic, pat
     clinic.location.is_active = False
     clinic.location.save()
     assert reports.clinic_report(week, reports.Scope()).total.utilisation.share is None
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    zone=st.sampled_from(
-        # Spring forward and fall back; half-hour changes; a change at midnight and Ramadan's
-        # two changes a month apart; a zone that abolished its changes; a zone with none.
-        [
-            "America/Toronto",
-            "Europe/London",
-            "Australia/Lord_Howe",
-            "America/Santiago",
-            "Africa/Casablanca",
-            "America/Sao_Paulo",
-            "UTC",
-        ]
-    ),
-    start=st.dates(dt.date(2015, 1, 1), dt.date(2030, 12, 31)),
-    days=st.integers(0, 800),
-)
-def test_working_hours_find_every_day_the_clocks_change(zone, start, days):
-    """The days whose working minutes are worked out one by one include every clock change:
-    the same days as looking at each day's midnight in turn."""
-    tz = ZoneInfo(zone)
-    period = reports.Period(start, start + dt.timedelta(days=days))
-
-    def offset(day):
-        return dt.datetime.combine(day, dt.time.min, tzinfo=tz).utcoffset()
-
-    every_day = {day for day in period.days if offset(day) != offset(day + dt.timedelta(days=1))}
-    assert _clock_changes(period, tz) == every_day
 
 
 def test_the_page_says_how_utilisation_is_counted_in_one_line(login, manager, clinic, patient):
