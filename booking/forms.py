@@ -9,7 +9,7 @@ from django import forms
 from booking.availability import NonexistentLocalTime, aware_strict
 from booking.models import Room
 from clinic import dates
-from clinic.forms import CalendarDateField, DateInput
+from clinic.forms import CalendarDateField, DateInput, ShortListField
 from clinic.models import Location, Patient, Practitioner, Service, Weekday
 
 
@@ -94,8 +94,8 @@ class SessionForm(LocalDateTimeMixin, forms.Form):
 
     date = CalendarDateField(widget=DateInput(), input_formats=["%Y-%m-%d"])
     time = forms.TimeField(widget=TimeInput(), input_formats=["%H:%M", "%H:%M:%S"])
-    location = forms.ModelChoiceField(queryset=Location.objects.none(), empty_label=None)
-    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), empty_label=None)
+    location = ShortListField(queryset=Location.objects.none(), empty_label=None)
+    practitioner = ShortListField(queryset=Practitioner.objects.none(), empty_label=None)
 
     def __init__(self, *args, locations=None, practitioners=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,20 +125,6 @@ SessionFormSet = forms.formset_factory(
 
 class FirstSessionForm(SessionForm):
     """Where and when the first session of a course should be; the rest follow the plan."""
-
-
-class ShortListField(forms.ModelChoiceField):
-    """A choice among a few rows (the clinic's locations, its practitioners): the list is read
-    with one ordinary query. Django's own field reads it through a server-side cursor, made for
-    long lists: three round trips and a copy of the rows held for the cursor, which cost the
-    results dashboard more than half of its filter form's time."""
-
-    class iterator(forms.models.ModelChoiceIterator):  # noqa: N801 (Django's attribute name)
-        def __iter__(self):
-            if self.field.empty_label is not None:
-                yield ("", self.field.empty_label)
-            for row in self.queryset:
-                yield self.choice(row)
 
 
 class ReportFilterForm(forms.Form):
@@ -174,7 +160,7 @@ class ReportFilterForm(forms.Form):
 
 
 class WaitlistForm(forms.Form):
-    practitioner = forms.ModelChoiceField(
+    practitioner = ShortListField(
         queryset=Practitioner.objects.none(),
         required=False,
         empty_label="Anyone",
@@ -287,7 +273,7 @@ class DeskBookingForm(forms.Form):
     """The slot chosen on a staff booking page, with an optional room."""
 
     slot = forms.CharField(error_messages={"required": "Choose a time first."})
-    room = forms.ModelChoiceField(
+    room = ShortListField(
         queryset=Room.objects.none(),
         required=False,
         empty_label="Any free room",
@@ -309,7 +295,7 @@ class DeskBookingForm(forms.Form):
 class DeskWaitlistForm(WaitlistForm):
     """The front desk puts a patient on the waitlist for them: also which service, how long."""
 
-    service = forms.ModelChoiceField(queryset=Service.objects.none(), empty_label=None)
+    service = ShortListField(queryset=Service.objects.none(), empty_label=None)
     minutes = forms.TypedChoiceField(coerce=int, choices=[], label="Length (minutes)")
 
     field_order = ["service", "minutes", "practitioner", "weekdays", "earliest_time"]

@@ -10,6 +10,20 @@ from clinic.models import AccessLog, Patient, User
 from clinic.validators import validate_born_after_1900, validate_not_in_future, validate_phone
 
 
+class ShortListField(forms.ModelChoiceField):
+    """A choice among a few rows (the clinic's locations, practitioners, rooms, services, staff):
+    the list is read with one ordinary query. Django's own field reads it through a server-side
+    cursor, made for long lists: three round trips and a copy of the rows held for the cursor,
+    which cost the results dashboard more than half of its filter form's time."""
+
+    class iterator(forms.models.ModelChoiceIterator):  # noqa: N801 (Django's attribute name)
+        def __iter__(self):
+            if self.field.empty_label is not None:
+                yield ("", self.field.empty_label)
+            for row in self.queryset:
+                yield self.choice(row)
+
+
 class DateInput(forms.DateInput):
     """The browser's own date picker; the value travels as YYYY-MM-DD."""
 
@@ -212,7 +226,7 @@ class AccessLogFilterForm(forms.Form):
     patient = forms.CharField(
         label="Patient (name or record number)", required=False, max_length=1200
     )
-    actor = forms.ModelChoiceField(
+    actor = ShortListField(
         queryset=User.objects.none(), required=False, label="Staff member", empty_label="Anyone"
     )
     action = forms.ChoiceField(

@@ -80,7 +80,9 @@ def working_minutes(period: Period, scope: Scope) -> dict[tuple[int, int], int]:
     }
     minutes: dict[tuple[int, int], int] = {}
     clock_changes: dict[str, set[dt.date]] = {}
-    weekdays = _weekday_counts(period)
+    weekdays: dict[int, int] = defaultdict(int)
+    for day in period.days:
+        weekdays[day.weekday()] += 1
     for (pid, lid), days in weekly.items():
         calendar = PractitionerCalendar(
             practitioner_id=pid,
@@ -125,16 +127,6 @@ def _usual_minutes(rules: LocationRules, calendar: PractitionerCalendar) -> dict
             for start, end in spans
         )
     return usual
-
-
-def _weekday_counts(period: Period) -> dict[int, int]:
-    """{weekday: how many of the period's days fall on it}: whole weeks, then the rest."""
-    days = (period.end - period.start).days + 1
-    weeks, rest = divmod(days, 7)
-    counts = dict.fromkeys(range(7), weeks)
-    for n in range(rest):
-        counts[(period.start.weekday() + n) % 7] += 1
-    return counts
 
 
 def _clock_changes(period: Period, zone) -> set[dt.date]:

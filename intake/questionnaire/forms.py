@@ -15,7 +15,7 @@ from django import forms
 from django.db import models
 from django.utils.text import capfirst
 
-from clinic.forms import DateInput
+from clinic.forms import DateInput, ShortListField
 from clinic.models import Location, Patient
 from intake.form_fields import ScoreScale, form_helper, radio_formfield, reveal
 from intake.questionnaire.models import (
@@ -574,7 +574,7 @@ class IntakeListFilterForm(forms.Form):
         ("missing", "Missing"),
         ("all", "Everyone"),
     )
-    location = forms.ModelChoiceField(
+    location = ShortListField(
         queryset=Location.objects.none(), to_field_name="slug", required=False
     )
     show = forms.ChoiceField(choices=SHOW_CHOICES, required=False)
