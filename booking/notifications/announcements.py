@@ -12,11 +12,12 @@ from booking.models import (
     Appointment,
     CancelledBy,
     Course,
+    Notification,
     Status,
     WaitlistOffer,
 )
-from booking.notifications.outbox import Kind, State, enqueue, enqueue_about, withdraw
-from booking.notifications.reminders import schedule
+from booking.notifications.outbox import Kind, State, enqueue, enqueue_about, message, withdraw
+from booking.notifications.reminders import schedule, schedule_new
 from booking.notifications.surveys import schedule_outcome_surveys
 from booking.webhooks import events as webhook_events
 from clinic.models import Location, ServiceKind
@@ -107,15 +108,16 @@ def course_booked(course: Course, *, now: dt.datetime) -> None:
             "session_number"
         )
     )
-    enqueue(
+    # The sessions were written in this transaction: their reminders are new rows, written with
+    # the course's message in one statement.
+    first = message(
         Kind.COURSE_BOOKED,
         patient=course.patient,
         location=sessions[0].location,
         course=course,
         now=now,
     )
-    for appointment in sessions:
-        schedule(appointment, now=now)
+    Notification.objects.bulk_create([first, *schedule_new(sessions, now=now)])
     webhook_events.course_booked(sessions[0], at=now)
 
 

@@ -85,7 +85,7 @@ def wants_reminders(patient: Patient) -> bool:
 # --- Writing messages (called by booking.services inside their transaction) -------------------
 
 
-def enqueue(
+def message(
     kind: str,
     *,
     patient: Patient,
@@ -98,7 +98,9 @@ def enqueue(
     send_after: dt.datetime | None = None,
     reminder_hours: int | None = None,
 ) -> Notification:
-    return Notification.objects.create(
+    """A message for the outbox, not saved yet (`enqueue` saves one; a caller writing several
+    at once saves them in one statement)."""
+    return Notification(
         kind=kind,
         patient=patient,
         location=location,
@@ -113,8 +115,8 @@ def enqueue(
     )
 
 
-def enqueue_about(appointment: Appointment, kind: str, now: dt.datetime, **fields) -> Notification:
-    return enqueue(
+def message_about(appointment: Appointment, kind: str, now: dt.datetime, **fields) -> Notification:
+    return message(
         kind,
         patient=appointment.patient,
         location=appointment.location,
@@ -122,6 +124,18 @@ def enqueue_about(appointment: Appointment, kind: str, now: dt.datetime, **field
         now=now,
         **fields,
     )
+
+
+def enqueue(kind: str, **fields) -> Notification:
+    written = message(kind, **fields)
+    written.save(force_insert=True)
+    return written
+
+
+def enqueue_about(appointment: Appointment, kind: str, now: dt.datetime, **fields) -> Notification:
+    written = message_about(appointment, kind, now, **fields)
+    written.save(force_insert=True)
+    return written
 
 
 def withdraw(rows: QuerySet[Notification], reason: str) -> int:

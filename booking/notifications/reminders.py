@@ -26,6 +26,7 @@ from booking.notifications.outbox import (
     Kind,
     State,
     enqueue_about,
+    message_about,
     reminder_policy,
     wants_reminders,
     withdraw,
@@ -36,16 +37,23 @@ from clinic.models import Location, Patient, ServiceKind
 
 
 def _wanted(
-    appointment: Appointment, now: dt.datetime, policy: LocationReminderPolicy
+    appointment: Appointment,
+    now: dt.datetime,
+    policy: LocationReminderPolicy,
+    reminders: bool | None = None,
 ) -> dict[tuple[str, int | None], dt.datetime]:
-    """The scheduled messages the appointment should have now, and when each is due."""
+    """The scheduled messages the appointment should have now, and when each is due.
+
+    `reminders`: whether the patient wants reminders, when the caller has read it already."""
     wanted: dict[tuple[str, int | None], dt.datetime] = {}
     # "24 hours before" is 24 real hours, also across the night the clocks change (arithmetic on
     # a time given on the location's clock would count wall-clock hours).
     starts_at = appointment.starts_at.astimezone(dt.UTC)
     if starts_at <= now:
         return wanted
-    if appointment.status == Status.CONFIRMED and wants_reminders(appointment.patient):
+    if appointment.status == Status.CONFIRMED and (
+        wants_reminders(appointment.patient) if reminders is None else reminders
+    ):
         for hours in policy.hours:
             wanted[(Kind.REMINDER, hours)] = starts_at - dt.timedelta(hours=hours)
     if (
@@ -111,6 +119,38 @@ def schedule(
                 reminder_hours=hours,
                 context={"starts_at": scheduled_for},
             )
+
+
+def schedule_new(appointments: list[Appointment], *, now: dt.datetime) -> list[Notification]:
+    """The scheduled messages of appointments written in this transaction, which nothing can
+    be waiting for yet: what `schedule` would create for each, unsaved, for the caller to write
+    in one statement. Each location's policy and the patient's choice are read once, not once
+    an appointment (a course's six sessions would read them six times each)."""
+    policies: dict[int, LocationReminderPolicy] = {}
+    choices: dict[int, bool] = {}
+    messages = []
+    for appointment in appointments:
+        if appointment.location_id not in policies:
+            policies[appointment.location_id] = reminder_policy(appointment.location)
+        if appointment.patient_id not in choices:
+            choices[appointment.patient_id] = wants_reminders(appointment.patient)
+        wanted = _wanted(
+            appointment, now, policies[appointment.location_id], choices[appointment.patient_id]
+        )
+        scheduled_for = start_as_scheduled(appointment)
+        for (kind, hours), at in sorted(wanted.items(), key=lambda item: item[1]):
+            if at > now:
+                messages.append(
+                    message_about(
+                        appointment,
+                        kind,
+                        now,
+                        send_after=at,
+                        reminder_hours=hours,
+                        context={"starts_at": scheduled_for},
+                    )
+                )
+    return messages
 
 
 def _upcoming(**filters) -> QuerySet[Appointment]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -246,6 +247,35 @@ def test_a_booked_course_writes_one_message_and_reminders_for_every_session(pati
     assert Notification.objects.filter(kind=Kind.REMINDER, appointment__course=course).count() == 8
     # Needling sessions need no intake nudge, and no separate confirmations are written.
     assert not Notification.objects.filter(kind__in=[Kind.INTAKE_MISSING, Kind.CONFIRMED]).exists()
+
+
+def test_a_booked_course_writes_its_messages_in_one_statement_as_schedule_would(
+    patient, book_course
+):
+    with CaptureQueriesContext(connection) as captured:
+        course = book_course(patient, sessions=6)
+    inserts = [q for q in captured if q["sql"].startswith('INSERT INTO "booking_notification"')]
+    assert len(inserts) == 1
+    # The policy and the patient's choice are read once for the course, not once a session.
+    policy_reads = [q for q in captured if 'FROM "booking_locationreminderpolicy"' in q["sql"]]
+    choice_reads = [q for q in captured if 'FROM "booking_notificationpreference"' in q["sql"]]
+    assert (len(policy_reads), len(choice_reads)) == (1, 1)
+    # What was written is what `schedule` wants: scheduling each session again changes nothing.
+    written = set(
+        Notification.objects.filter(appointment__course=course).values_list("pk", "state")
+    )
+    for appointment in course.appointments.all():
+        notifications.schedule(appointment, now=timezone.now())
+    after = set(Notification.objects.filter(appointment__course=course).values_list("pk", "state"))
+    assert after == written
+    assert len(written) == 12
+
+
+def test_a_course_booked_for_a_patient_without_reminders_writes_none(patient, book_course):
+    notifications.set_reminders(patient, wanted=False)
+    course = book_course(patient, sessions=4)
+    assert _kinds(course=course) == [Kind.COURSE_BOOKED]
+    assert not Notification.objects.filter(appointment__course=course).exists()
 
 
 def test_a_waitlist_offer_is_emailed_and_withdrawn_when_the_offer_ends(patient, freed_for):
