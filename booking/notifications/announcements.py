@@ -16,7 +16,15 @@ from booking.models import (
     Status,
     WaitlistOffer,
 )
-from booking.notifications.outbox import Kind, State, enqueue, enqueue_about, message, withdraw
+from booking.notifications.outbox import (
+    Kind,
+    State,
+    enqueue,
+    enqueue_about,
+    message,
+    message_about,
+    withdraw,
+)
 from booking.notifications.reminders import schedule, schedule_new
 from booking.notifications.surveys import schedule_outcome_surveys
 from booking.webhooks import events as webhook_events
@@ -25,12 +33,14 @@ from clinic.models import Location, ServiceKind
 
 def appointment_created(appointment: Appointment, *, now: dt.datetime) -> None:
     """A new appointment: 'request received' while the front desk has to confirm it, the
-    confirmation (with the invite) when it is confirmed straight away."""
-    if appointment.status == Status.CONFIRMED:
-        enqueue_about(appointment, Kind.CONFIRMED, now)
-    elif appointment.status == Status.REQUESTED:
-        enqueue_about(appointment, Kind.REQUEST_RECEIVED, now)
-    schedule(appointment, now=now)
+    confirmation (with the invite) when it is confirmed straight away. The appointment was
+    written in this transaction, so nothing waits for it yet: its messages are new rows,
+    written in one statement."""
+    first = {Status.CONFIRMED: Kind.CONFIRMED, Status.REQUESTED: Kind.REQUEST_RECEIVED}.get(
+        appointment.status
+    )
+    written = [message_about(appointment, first, now)] if first else []
+    Notification.objects.bulk_create([*written, *schedule_new([appointment], now=now)])
     webhook_events.appointment_status(appointment, at=now)
 
 

@@ -271,6 +271,24 @@ def test_a_booked_course_writes_its_messages_in_one_statement_as_schedule_would(
     assert len(written) == 12
 
 
+@pytest.mark.parametrize(
+    "status, first", [(Status.CONFIRMED, Kind.CONFIRMED), (Status.REQUESTED, Kind.REQUEST_RECEIVED)]
+)
+def test_a_new_appointment_writes_its_messages_in_one_statement_as_schedule_would(
+    book, patient, status, first
+):
+    with CaptureQueriesContext(connection) as captured:
+        appointment = book(patient, status=status)
+    inserts = [q for q in captured if q["sql"].startswith('INSERT INTO "booking_notification"')]
+    assert len(inserts) == 1
+    written = list(appointment.notifications.order_by("id").values_list("pk", "kind", "state"))
+    assert written[0][1] == first
+    notifications.schedule(appointment, now=timezone.now())
+    assert list(appointment.notifications.order_by("id").values_list("pk", "kind", "state")) == (
+        written
+    )
+
+
 def test_a_course_booked_for_a_patient_without_reminders_writes_none(patient, book_course):
     notifications.set_reminders(patient, wanted=False)
     course = book_course(patient, sessions=4)
