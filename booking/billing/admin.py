@@ -26,7 +26,6 @@ class LocationBillingAdmin(admin.ModelAdmin):
 class CancellationPolicyAdmin(admin.ModelAdmin):
     list_display = [
         "location",
-        "notice_hours",
         "late_cancellation_fee",
         "no_show_fee",
         "first_offence_waived",

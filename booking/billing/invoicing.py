@@ -321,7 +321,7 @@ def late_cancellation_fee(appointment: Appointment, at: dt.datetime) -> Decimal 
     policy = cancellation_policy(appointment.location)
     if policy is None or policy.late_cancellation_fee <= 0:
         return None
-    if not policy.is_late(appointment.starts_at, at):
+    if not appointment.is_late_cancellation(at):
         return None
     return policy.late_cancellation_fee
 
@@ -329,8 +329,9 @@ def late_cancellation_fee(appointment: Appointment, at: dt.datetime) -> Decimal 
 def charge_late_cancellation(
     appointment: Appointment, *, actor: User | None, now: dt.datetime | None = None
 ) -> Invoice | None:
-    """The late-cancellation fee when the patient cancelled inside the policy's notice (counted on
-    the location's clock). A cancellation by the clinic is never charged."""
+    """The late-cancellation fee when the patient cancelled inside the location's notice (counted
+    on its clock, as the cancellation's late flag is). A cancellation by the clinic is never
+    charged."""
     now = now or timezone.now()
     if appointment.cancelled_by != CancelledBy.PATIENT:
         return None

@@ -12,7 +12,6 @@ total - payments + refunds - credit notes.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from django.db import models
@@ -85,16 +84,12 @@ class LocationBilling(models.Model):
 
 
 class CancellationPolicy(models.Model):
-    """What a late cancellation or a missed visit costs at a location."""
+    """What a late cancellation or a missed visit costs at a location. Which cancellation is
+    late is the location's notice (`Location.cancellation_deadline`): one notice for the late
+    flag, the online cut-off and the fee."""
 
     location = models.OneToOneField(
         Location, on_delete=models.CASCADE, related_name="cancellation_policy"
-    )
-    notice_hours = models.PositiveSmallIntegerField(
-        "notice (hours)",
-        default=24,
-        help_text="Counted on the location's clock: a 10:00 visit with 24 hours' notice may be "
-        "cancelled free until 10:00 the day before, even across a change of the clocks.",
     )
     late_cancellation_fee = money_field("late-cancellation fee", default=Decimal("0.00"))
     no_show_fee = money_field("no-show fee", default=Decimal("0.00"))
@@ -111,25 +106,10 @@ class CancellationPolicy(models.Model):
                 condition=Q(late_cancellation_fee__gte=0, no_show_fee__gte=0),
                 name="cancellation_fees_not_negative",
             ),
-            models.CheckConstraint(
-                condition=Q(notice_hours__lte=24 * 14), name="cancellation_notice_two_weeks_at_most"
-            ),
         ]
 
     def __str__(self) -> str:
         return f"Cancellation policy of {self.location}"
-
-    def deadline(self, starts_at: dt.datetime) -> dt.datetime:
-        """The last instant to cancel free, on the location's wall clock: the visit's local time
-        less the notice, so 24 hours before 10:00 Monday is 10:00 Sunday even when the clocks
-        changed in between (23 or 25 hours of real time)."""
-        zone = self.location.zone
-        local = starts_at.astimezone(zone).replace(tzinfo=None)
-        wall = local - dt.timedelta(hours=self.notice_hours)
-        return wall.replace(tzinfo=zone).astimezone(dt.UTC)
-
-    def is_late(self, starts_at: dt.datetime, at: dt.datetime) -> bool:
-        return at > self.deadline(starts_at)
 
 
 class Fee(models.Model):

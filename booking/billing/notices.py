@@ -25,7 +25,9 @@ def policy_notice(location: Location) -> str:
     policy = cancellation_policy(location)
     if policy is None or (policy.late_cancellation_fee <= 0 and policy.no_show_fee <= 0):
         return ""
-    parts = [f"You can cancel free of charge until {policy.notice_hours} hours before"]
+    parts = [
+        f"You can cancel free of charge until {location.cancellation_notice_hours} hours before"
+    ]
     if policy.late_cancellation_fee > 0:
         parts.append(f"a later cancellation costs {_money(location, policy.late_cancellation_fee)}")
     if policy.no_show_fee > 0:
@@ -37,16 +39,15 @@ def policy_notice(location: Location) -> str:
 
 
 def late_cancel_notice(appointment: Appointment, at: dt.datetime) -> str:
-    """What cancelling `appointment` at `at` would cost, said before the patient does it; ''
-    when it is free."""
+    """What cancelling `appointment` at `at` would cost, said before the patient phones to do
+    it; '' when it is free."""
     fee = late_cancellation_fee(appointment, at)
     if fee is None:
         return ""
     policy = cancellation_policy(appointment.location)
-    text = (
-        f"It is less than {policy.notice_hours} hours before your appointment: cancelling now "
-        f"costs {_money(appointment.location, fee)}"
-    )
+    # Shown beside "it is less than N hours before your appointment: please phone", which says
+    # why it is late: the same notice closes changes online and makes the fee due.
+    text = f"Cancelling now costs {_money(appointment.location, fee)}"
     if policy.first_offence_waived and is_first_offence(appointment):
         return text + ", but not this time: it would be your first late cancellation here."
     return text + "."

@@ -44,7 +44,6 @@ def cancellation_policy(
     *,
     late_cancellation_fee: str = "0",
     no_show_fee: str = "0",
-    notice_hours: int = 24,
     first_offence_waived: bool = True,
 ) -> CancellationPolicy:
     policy, _ = CancellationPolicy.objects.update_or_create(
@@ -52,7 +51,6 @@ def cancellation_policy(
         defaults={
             "late_cancellation_fee": Decimal(late_cancellation_fee),
             "no_show_fee": Decimal(no_show_fee),
-            "notice_hours": notice_hours,
             "first_offence_waived": first_offence_waived,
         },
     )

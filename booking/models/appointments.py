@@ -296,7 +296,7 @@ class Appointment(models.Model):
         return at >= self.check_in_opens_at()
 
     def cancellation_deadline(self) -> dt.datetime:
-        return self.starts_at - dt.timedelta(hours=self.location.cancellation_notice_hours)
+        return self.location.cancellation_deadline(self.starts_at)
 
     def is_late_cancellation(self, at: dt.datetime) -> bool:
         return at > self.cancellation_deadline()

@@ -110,6 +110,9 @@ class Location(models.Model):
         "cancellation notice (hours); later is a late cancellation",
         default=24,
         validators=[MaxValueValidator(24 * 14)],
+        help_text="Counted on the location's clock: with 24 hours, a 10:00 visit may be cancelled "
+        "or moved online until 10:00 the day before, even across a change of the clocks. The "
+        "same notice marks a cancellation late and decides the late-cancellation fee.",
     )
     confirms_requests_automatically = models.BooleanField(
         default=False,
@@ -175,6 +178,16 @@ class Location(models.Model):
 
     def today(self) -> dt.date:
         return self.now().date()
+
+    def cancellation_deadline(self, starts_at: dt.datetime) -> dt.datetime:
+        """The last instant a visit starting at `starts_at` may be cancelled without it being
+        late: its time on the location's wall clock less the notice, so 24 hours before 10:00
+        on a Monday is 10:00 on the Sunday even when the clocks changed in between (23 or 25
+        hours of real time). It is what the patient reads ("until 10:00 on Sunday"), so the
+        late flag, the online cut-off and the fee all count it this one way."""
+        local = starts_at.astimezone(self.zone).replace(tzinfo=None)
+        wall = local - dt.timedelta(hours=self.cancellation_notice_hours)
+        return wall.replace(tzinfo=self.zone).astimezone(dt.UTC)
 
     @property
     def one_line_address(self) -> str:

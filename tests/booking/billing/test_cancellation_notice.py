@@ -1,5 +1,6 @@
-"""A cancellation policy's notice is counted on the location's wall clock: 24 hours before 10:00
-on the Monday after the clocks change is 10:00 on the Sunday, whatever the hours in between."""
+"""A location's cancellation notice is counted on its wall clock: 24 hours before 10:00 on the
+Monday after the clocks change is 10:00 on the Sunday, whatever the hours in between. The same
+deadline marks a cancellation late, closes changes online and makes the fee due."""
 
 from __future__ import annotations
 
@@ -38,10 +39,12 @@ def _at(zone, *args) -> dt.datetime:
 def test_the_deadline_is_the_same_wall_time_the_day_before_across_the_change_of_clocks(
     clinic, visit, free_until
 ):
-    policy = billing_world.cancellation_policy(clinic.location, late_cancellation_fee="40")
-    assert policy.deadline(visit.astimezone(dt.UTC)) == free_until
-    assert not policy.is_late(visit, free_until)
-    assert policy.is_late(visit, free_until + dt.timedelta(seconds=1))
+    assert clinic.location.cancellation_deadline(visit.astimezone(dt.UTC)) == free_until
+    appointment = an_appointment(clinic, PatientFactory(), visit.astimezone(dt.UTC))
+    assert not appointment.is_late_cancellation(free_until)
+    assert appointment.patient_may_change_online(free_until)
+    assert appointment.is_late_cancellation(free_until + dt.timedelta(seconds=1))
+    assert not appointment.patient_may_change_online(free_until + dt.timedelta(seconds=1))
 
 
 def test_the_fee_shown_before_cancelling_follows_the_deadline_to_the_second(other_location):
@@ -58,3 +61,32 @@ def test_the_fee_shown_before_cancelling_follows_the_deadline_to_the_second(othe
     assert late_cancellation_fee(visit, deadline + dt.timedelta(seconds=1)) == Decimal("35.00")
     # Real elapsed time would put the deadline an hour later, at 10:00 on the Sunday.
     assert late_cancellation_fee(visit, _at(NEW_YORK, 2027, 11, 7, 9, 30)) == Decimal("35.00")
+
+
+@pytest.mark.parametrize("after_the_deadline", [False, True])
+def test_the_late_flag_and_the_fee_agree_to_the_second_across_the_change_of_clocks(
+    clinic, front_desk, after_the_deadline
+):
+    """A Sunday visit, the day the clocks go back, cancelled by phone for the patient: a
+    cancellation the history calls late is the one that is charged, and only that one (counted
+    in elapsed hours, the deadline would fall an hour later, at 11:00 on the Saturday)."""
+    from booking import services
+    from booking.billing.models import Invoice
+
+    billing_world.terms(clinic.location, currency="CAD")
+    billing_world.cancellation_policy(
+        clinic.location, late_cancellation_fee="40.00", first_offence_waived=False
+    )
+    visit = an_appointment(
+        clinic,
+        PatientFactory(),
+        _at(TORONTO, 2027, 11, 7, 10).astimezone(dt.UTC),
+        status="confirmed",
+    )
+    at = _at(TORONTO, 2027, 11, 6, 10) + dt.timedelta(seconds=1 if after_the_deadline else 0)
+    cancelled = services.cancel_appointment(
+        visit, by="patient", actor=front_desk, reason="Phoned in", now=at
+    )
+    charged = Invoice.objects.filter(appointment=visit, kind="late_cancellation").exists()
+    assert cancelled.late_cancellation is after_the_deadline
+    assert charged is after_the_deadline
