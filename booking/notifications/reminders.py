@@ -25,7 +25,6 @@ from booking.notifications.outbox import (
     SCHEDULED_KINDS,
     Kind,
     State,
-    enqueue_about,
     message_about,
     reminder_policy,
     wants_reminders,
@@ -109,16 +108,26 @@ def schedule(
             Notification.objects.filter(pk=row.pk),
             _why_withdrawn(appointment, row, scheduled_for),
         )
-    for (kind, hours), at in sorted(wanted.items(), key=lambda item: item[1]):
-        if at > now:
-            enqueue_about(
-                appointment,
-                kind,
-                now,
-                send_after=at,
-                reminder_hours=hours,
-                context={"starts_at": scheduled_for},
-            )
+    Notification.objects.bulk_create(_messages(appointment, wanted, now))
+
+
+def _messages(
+    appointment: Appointment, wanted: dict[tuple[str, int | None], dt.datetime], now: dt.datetime
+) -> list[Notification]:
+    """The `wanted` messages whose time is still ahead, unsaved, soonest first."""
+    scheduled_for = start_as_scheduled(appointment)
+    return [
+        message_about(
+            appointment,
+            kind,
+            now,
+            send_after=at,
+            reminder_hours=hours,
+            context={"starts_at": scheduled_for},
+        )
+        for (kind, hours), at in sorted(wanted.items(), key=lambda item: item[1])
+        if at > now
+    ]
 
 
 def schedule_new(appointments: list[Appointment], *, now: dt.datetime) -> list[Notification]:
@@ -137,19 +146,7 @@ def schedule_new(appointments: list[Appointment], *, now: dt.datetime) -> list[N
         wanted = _wanted(
             appointment, now, policies[appointment.location_id], choices[appointment.patient_id]
         )
-        scheduled_for = start_as_scheduled(appointment)
-        for (kind, hours), at in sorted(wanted.items(), key=lambda item: item[1]):
-            if at > now:
-                messages.append(
-                    message_about(
-                        appointment,
-                        kind,
-                        now,
-                        send_after=at,
-                        reminder_hours=hours,
-                        context={"starts_at": scheduled_for},
-                    )
-                )
+        messages += _messages(appointment, wanted, now)
     return messages
 
 
