@@ -11,6 +11,7 @@ from decimal import Decimal
 from booking.billing.invoicing import billing_terms
 from booking.billing.ledger import ZERO, with_balances
 from booking.billing.models import (
+    DESK_METHODS,
     CreditNote,
     Invoice,
     Payment,
@@ -45,6 +46,7 @@ class DayClose:
     paid_by_method: list[tuple[str, Decimal]]
     paid: Decimal
     refunded: Decimal
+    moved: Decimal  # credit moved between invoices: in neither figure above, no money moved
     credited: Decimal
     still_owed: Decimal  # on the day's invoices, as of now
     transactions: list[Transaction]
@@ -83,10 +85,13 @@ def close_day(location: Location, day: dt.date) -> DayClose:
         .select_related("invoice__location", "invoice__patient", "location")
         .order_by("issued_at", "id")
     )
-    by_method = {method: ZERO for method in PaymentMethod.values}
-    refunded = ZERO
+    by_method = {method: ZERO for method, _ in DESK_METHODS}
+    refunded = moved = ZERO
     for payment in received:
-        if payment.kind == PaymentKind.PAYMENT:
+        if payment.method == PaymentMethod.CREDIT_MOVED:
+            # Counted once, on the side it went to: the refund it came out of is its other half.
+            moved += payment.amount if payment.kind == PaymentKind.PAYMENT else ZERO
+        elif payment.kind == PaymentKind.PAYMENT:
             by_method[payment.method] += payment.amount
         else:
             refunded += payment.amount
@@ -141,6 +146,7 @@ def close_day(location: Location, day: dt.date) -> DayClose:
         ],
         paid=sum(by_method.values(), ZERO),
         refunded=refunded,
+        moved=moved,
         credited=sum((c.amount for c in credits), ZERO),
         still_owed=sum((max(i.balance, ZERO) for i in invoices), ZERO),
         transactions=rows,

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from django import forms
 
-from booking.billing.models import PaymentMethod
+from booking.billing.ledger import with_balances
+from booking.billing.models import DESK_METHODS, Invoice
 
 
 def amount_field(*, required: bool = True, label: str = "Amount") -> forms.DecimalField:
@@ -26,18 +27,69 @@ def amount_field(*, required: bool = True, label: str = "Amount") -> forms.Decim
     )
 
 
-class PaymentForm(forms.Form):
+class InvoiceMoneyForm(forms.Form):
+    """A money form of an invoice's page; it is given the invoice (most do not need it)."""
+
+    def __init__(self, *args, invoice: Invoice | None = None, **kwargs):
+        self.invoice = invoice
+        super().__init__(*args, **kwargs)
+
+
+class PaymentForm(InvoiceMoneyForm):
     amount = amount_field()
-    method = forms.ChoiceField(label="Paid by", choices=PaymentMethod.choices)
+    method = forms.ChoiceField(label="Paid by", choices=DESK_METHODS)
 
 
-class RefundForm(forms.Form):
+class RefundForm(InvoiceMoneyForm):
     amount = amount_field(label="Amount to give back")
-    method = forms.ChoiceField(label="Given back by", choices=PaymentMethod.choices)
+    method = forms.ChoiceField(label="Given back by", choices=DESK_METHODS)
     reason = forms.CharField(label="Why", max_length=300)
 
 
-class WaiveForm(forms.Form):
+class InvoiceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, invoice: Invoice) -> str:
+        issued = invoice.issued_on
+        return (
+            f"{invoice.display_number} of {issued.day} {issued:%b %Y}: "
+            f"{invoice.balance} {invoice.currency} to pay"
+        )
+
+
+class MoveCreditForm(InvoiceMoneyForm):
+    """Pay another invoice of the patient's with what this one holds in their favour."""
+
+    target = InvoiceChoiceField(
+        label="Invoice to pay with it",
+        queryset=Invoice.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose one of the patient's invoices listed."},
+    )
+    amount = amount_field(required=False, label="Amount (empty: as much as it covers)")
+
+    def __init__(self, *args, invoice: Invoice, **kwargs):
+        super().__init__(*args, invoice=invoice, **kwargs)
+        self.fields["target"].queryset = payable_with_credit_of(invoice)
+
+    @property
+    def has_choices(self) -> bool:
+        return self.fields["target"].queryset.exists()
+
+
+def payable_with_credit_of(source: Invoice):
+    """The patient's other invoices at the same location with something left to pay, oldest
+    first: where the credit held by `source` may go."""
+    return (
+        with_balances(
+            Invoice.objects.filter(patient_id=source.patient_id, location_id=source.location_id)
+        )
+        .exclude(pk=source.pk)
+        .filter(balance__gt=0)
+        .select_related("location")
+        .order_by("issued_at", "pk")
+    )
+
+
+class WaiveForm(InvoiceMoneyForm):
     reason = forms.CharField(label="Why the fee is waived", max_length=300)
 
 
@@ -46,7 +98,7 @@ class PaidNowForm(forms.Form):
 
     amount = amount_field(required=False, label="Amount paid now")
     method = forms.ChoiceField(
-        label="Paid by", choices=[("", "Not paying now"), *PaymentMethod.choices], required=False
+        label="Paid by", choices=[("", "Not paying now"), *DESK_METHODS], required=False
     )
 
     def clean(self):
@@ -68,7 +120,7 @@ class EndCourseForm(forms.Form):
     reason = forms.CharField(label="Why the course ends early", max_length=200)
     refund_by = forms.ChoiceField(
         label="What was paid beyond the sessions used",
-        choices=[("", "Keep it in the patient's favour"), *PaymentMethod.choices],
+        choices=[("", "Keep it in the patient's favour"), *DESK_METHODS],
         required=False,
         help_text="Or give it back by this method.",
     )

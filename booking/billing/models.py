@@ -314,6 +314,13 @@ class PaymentMethod(models.TextChoices):
     CASH = "cash", "Cash"
     E_TRANSFER = "e_transfer", "E-transfer"
     INSURER = "insurer", "Insurer paid directly"
+    # No money changes hands: what one invoice holds in the patient's favour pays another of
+    # theirs (a refund on the one, a payment on the other; `payments.move_credit`).
+    CREDIT_MOVED = "credit_moved", "Credit moved between invoices"
+
+
+# What the desk may choose when it takes or gives back money.
+DESK_METHODS = [(value, label) for value, label in PaymentMethod.choices if value != "credit_moved"]
 
 
 class PaymentKind(models.TextChoices):
@@ -347,6 +354,14 @@ class Payment(models.Model):
     processor_reference = models.CharField(max_length=100, blank=True)
     note = models.CharField(max_length=200, blank=True)
     recorded_by = actor_field(blank=False)
+    moved_from = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="moved_to",
+        help_text="For credit moved from another invoice: the refund on that invoice it came from.",
+    )
 
     class Meta:
         ordering = ["received_at", "id"]
@@ -361,6 +376,13 @@ class Payment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=PaymentStatus.values), name="payment_status_is_known"
+            ),
+            # Credit moved in names the refund it came out of, and only such a payment names one
+            # (that the pair agree is checked at commit: billing migration 0004).
+            models.CheckConstraint(
+                condition=(Q(moved_from__isnull=True) & ~Q(method="credit_moved", kind="payment"))
+                | Q(moved_from__isnull=False, method="credit_moved", kind="payment"),
+                name="payment_moved_credit_names_its_refund",
             ),
             # A processor's charge is recorded once, however often its answer arrives.
             models.UniqueConstraint(

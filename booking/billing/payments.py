@@ -1,5 +1,6 @@
 """Money at the desk: taking a payment (whole or part), giving a refund (never more than was
-paid), a credit note that corrects an issued invoice, and a manager waiving a fee.
+paid), moving what one invoice holds in the patient's favour to another of theirs, a credit note
+that corrects an issued invoice, and a manager waiving a fee.
 
 Each locks the invoice's row first (`SELECT ... FOR UPDATE`, which an issued invoice allows:
 only UPDATE and DELETE are refused), so two desks taking the last payment of an invoice at the
@@ -17,6 +18,7 @@ from django.utils import timezone
 from booking.billing.invoicing import next_number
 from booking.billing.ledger import balance_of
 from booking.billing.models import (
+    DESK_METHODS,
     CreditNote,
     Invoice,
     InvoiceEvent,
@@ -50,6 +52,42 @@ def _locked(invoice: Invoice) -> Invoice:
 
 def _real(actor: User | None) -> User | None:
     return actor if actor is not None and actor.is_authenticated else None
+
+
+def _desk_method(method: str) -> str:
+    if method not in dict(DESK_METHODS):
+        raise PaymentRefused("Choose how the money was paid or given back.")
+    return method
+
+
+def _record(
+    current: Invoice,
+    *,
+    kind: str,
+    method: str,
+    amount: Decimal,
+    actor: User | None,
+    now: dt.datetime,
+    history: str,
+    note: str = "",
+    **fields,
+) -> Payment:
+    """A payment or refund of `current`, dated on the location's calendar for the day close,
+    with its line in the invoice's history (saying `history`)."""
+    payment = Payment.objects.create(
+        invoice=current,
+        kind=kind,
+        method=method,
+        amount=amount,
+        received_at=now,
+        received_on=now.astimezone(current.location.zone).date(),
+        note=note[:200],
+        recorded_by=_real(actor),
+        **fields,
+    )
+    line = InvoiceEvent.Kind.PAYMENT if kind == PaymentKind.PAYMENT else InvoiceEvent.Kind.REFUND
+    _add_to_history(current, line, amount, reason=history, actor=actor, now=now)
+    return payment
 
 
 def _add_to_history(
@@ -88,7 +126,7 @@ def take_payment(
     """Record money received for `invoice`: all it owes or part of it, never more."""
     now = now or timezone.now()
     amount = _amount(amount)
-    if method not in PaymentMethod.values:
+    if method not in dict(DESK_METHODS):
         raise PaymentRefused("Choose how the patient paid.")
     current = _locked(invoice)
     owed = balance_of(current).balance
@@ -97,26 +135,18 @@ def take_payment(
             f"{current.display_number} has {owed} {current.currency} left to pay; "
             f"{amount} is more than that."
         )
-    payment = Payment.objects.create(
-        invoice=current,
+    payment = _record(
+        current,
         kind=PaymentKind.PAYMENT,
         method=method,
         amount=amount,
-        received_at=now,
-        received_on=now.astimezone(current.location.zone).date(),
+        actor=actor,
+        now=now,
+        note=note,
         status=status,
         processor=processor,
         processor_reference=processor_reference,
-        note=note[:200],
-        recorded_by=_real(actor),
-    )
-    _add_to_history(
-        current,
-        InvoiceEvent.Kind.PAYMENT,
-        amount,
-        reason=payment.get_method_display(),
-        actor=actor,
-        now=now,
+        history=PaymentMethod(method).label,
     )
     return payment
 
@@ -134,6 +164,7 @@ def refund(
     """Give money back on `invoice`: never more than was paid on it and not yet refunded."""
     now = now or timezone.now()
     amount = _amount(amount)
+    method = _desk_method(method)
     reason = (reason or "").strip()
     if not reason:
         raise PaymentRefused("Say why the money is given back.")
@@ -144,18 +175,87 @@ def refund(
             f"Only {refundable} {current.currency} was paid on {current.display_number} and "
             "not yet refunded."
         )
-    payment = Payment.objects.create(
-        invoice=current,
+    payment = _record(
+        current,
         kind=PaymentKind.REFUND,
         method=method,
         amount=amount,
-        received_at=now,
-        received_on=now.astimezone(current.location.zone).date(),
-        note=reason[:200],
-        recorded_by=_real(actor),
+        actor=actor,
+        now=now,
+        note=reason,
+        history=reason,
     )
-    _add_to_history(current, InvoiceEvent.Kind.REFUND, amount, reason=reason, actor=actor, now=now)
     return payment
+
+
+def credit_in_favour(invoice: Invoice) -> Decimal:
+    """What `invoice` holds in the patient's favour (paid beyond what it now asks: a course
+    ended early, a correction after payment), or zero."""
+    return max(-balance_of(invoice).balance, Decimal("0.00"))
+
+
+@transaction.atomic
+def move_credit(
+    source: Invoice,
+    target: Invoice,
+    *,
+    actor: User | None,
+    amount=None,
+    now: dt.datetime | None = None,
+) -> Payment:
+    """Pay `target` with what `source` holds in the patient's favour: all of it, or what
+    `target` still owes if that is less, or `amount`. No money changes hands: a refund of credit
+    moved out of `source` and a payment of credit moved into `target`, which names it, recorded
+    together with a line in each invoice's history. Only between invoices of the same patient at
+    the same location (one currency, one business)."""
+    now = now or timezone.now()
+    if source.pk == target.pk:
+        raise PaymentRefused("Choose another invoice to pay with this credit.")
+    # Both rows locked, the lower id first, so two desks moving credit between the same two
+    # invoices (either way round) wait for each other instead of deadlocking.
+    locked = {
+        row.pk: row
+        for row in Invoice.objects.select_for_update()
+        .select_related("location")
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
+    source, target = locked[source.pk], locked[target.pk]
+    if (source.patient_id, source.location_id) != (target.patient_id, target.location_id):
+        raise PaymentRefused(
+            "Credit moves only between invoices of the same patient at the same location."
+        )
+    in_favour = credit_in_favour(source)
+    owed = balance_of(target).balance
+    if in_favour <= 0:
+        raise PaymentRefused(f"{source.display_number} holds nothing in the patient's favour.")
+    if owed <= 0:
+        raise PaymentRefused(f"{target.display_number} has nothing left to pay.")
+    amount = min(in_favour, owed) if amount in (None, "") else _amount(amount)
+    if amount > in_favour:
+        raise PaymentRefused(
+            f"{source.display_number} holds {in_favour} {source.currency} in the patient's "
+            f"favour; {amount} is more than that."
+        )
+    if amount > owed:
+        raise PaymentRefused(
+            f"{target.display_number} has {owed} {target.currency} left to pay; "
+            f"{amount} is more than that."
+        )
+    moved = {"method": PaymentMethod.CREDIT_MOVED, "amount": amount, "actor": actor, "now": now}
+    to_target, from_source = (
+        f"Moved to {target.display_number}",
+        f"Moved from {source.display_number}",
+    )
+    out = _record(source, kind=PaymentKind.REFUND, note=to_target, history=to_target, **moved)
+    return _record(
+        target,
+        kind=PaymentKind.PAYMENT,
+        note=from_source,
+        history=from_source,
+        moved_from=out,
+        **moved,
+    )
 
 
 def _credit(

@@ -14,6 +14,7 @@ urlpatterns = [
         ("", views.invoice_detail, "invoice_detail"),
         ("pay/", views.invoice_pay, "invoice_pay"),
         ("refund/", views.invoice_refund, "invoice_refund"),
+        ("move-credit/", views.invoice_move_credit, "invoice_move_credit"),
         ("waive/", views.invoice_waive, "invoice_waive"),
     ),
     path(

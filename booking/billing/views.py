@@ -20,6 +20,7 @@ from booking.billing.checkout import check_out
 from booking.billing.forms import (
     CheckOutForm,
     EndCourseForm,
+    MoveCreditForm,
     PayAheadForm,
     PaymentForm,
     RefundForm,
@@ -65,8 +66,18 @@ def _invoice_page(request, invoice: Invoice, *, status: int = 200, **forms):
         or (RefundForm() if takes and figures.refundable > 0 else None),
         "waive_form": forms.get("waive_form")
         or (WaiveForm() if request.user.role == Role.MANAGER and figures.balance > 0 else None),
+        "move_form": forms.get("move_form") or _move_form(invoice, takes, figures.balance),
     }
     return render(request, "billing/invoice_detail.html", context, status=status)
+
+
+def _move_form(invoice: Invoice, takes: bool, balance) -> MoveCreditForm | None:
+    """Offered when the invoice holds money in the patient's favour and another of theirs at the
+    location has something to pay."""
+    if not takes or balance >= 0:
+        return None
+    form = MoveCreditForm(invoice=invoice)
+    return form if form.has_choices else None
 
 
 @sees_invoices
@@ -78,9 +89,13 @@ def invoice_detail(request, pk: int):
 
 
 def _form_name(form) -> str:
-    return {PaymentForm: "payment_form", RefundForm: "refund_form", WaiveForm: "waive_form"}[
-        type(form)
-    ]
+    names = {
+        PaymentForm: "payment_form",
+        RefundForm: "refund_form",
+        WaiveForm: "waive_form",
+        MoveCreditForm: "move_form",
+    }
+    return names[type(form)]
 
 
 def _invoice_money(request, pk: int, form_class, refused_on: str, act):
@@ -88,7 +103,7 @@ def _invoice_money(request, pk: int, form_class, refused_on: str, act):
     `act(invoice, cleaned_data)`, which returns the success message. Otherwise the invoice's page
     again (422) with the form's errors, or the service's refusal on the field `refused_on`."""
     invoice = billing_access.get_visible_invoice(request.user, pk)
-    form = form_class(request.POST)
+    form = form_class(request.POST, invoice=invoice)
     if form.is_valid():
         try:
             done = act(invoice, form.cleaned_data)
@@ -131,6 +146,19 @@ def invoice_refund(request, pk: int):
         return f"Refund of {data['amount']} {invoice.currency} recorded."
 
     return _invoice_money(request, pk, RefundForm, "amount", refund)
+
+
+@takes_payments
+@require_POST
+def invoice_move_credit(request, pk: int):
+    def move(invoice, data) -> str:
+        target = data["target"]
+        moved = payments.move_credit(invoice, target, amount=data["amount"], actor=request.user)
+        log_access(request, invoice, AccessLog.Action.CHANGE)
+        log_access(request, target, AccessLog.Action.CHANGE)
+        return f"{moved.amount} {invoice.currency} moved to {target.display_number}."
+
+    return _invoice_money(request, pk, MoveCreditForm, "amount", move)
 
 
 @access.manager_required

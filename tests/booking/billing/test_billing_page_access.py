@@ -28,6 +28,7 @@ MATRIX = matrix.Matrix(
         "billing:invoice_detail": Page(PATIENT | DESK),
         "billing:invoice_pay": Page(DESK, POST),
         "billing:invoice_refund": Page(DESK, POST),
+        "billing:invoice_move_credit": Page(DESK, POST),
         "billing:invoice_waive": Page(MANAGER, POST),
         "billing:appointment_checkout": Page(DESK, POST),
         "billing:patient_account": Page(STAFF),
@@ -44,6 +45,7 @@ LOCATION_BOUND = {
     "billing:invoice_detail",
     "billing:invoice_pay",
     "billing:invoice_refund",
+    "billing:invoice_move_credit",
     "billing:appointment_checkout",
     "billing:patient_account",
     "billing:course_pay_ahead",
@@ -82,7 +84,7 @@ def urls(world, django_db_blocker):
             "billing:day_close_csv": reverse("billing:day_close_csv", args=[clinic.location.slug]),
             **{
                 f"billing:invoice_{page}": reverse(f"billing:invoice_{page}", args=[invoice.pk])
-                for page in ("detail", "pay", "refund", "waive")
+                for page in ("detail", "pay", "refund", "move_credit", "waive")
             },
             "billing:appointment_checkout": reverse(
                 "billing:appointment_checkout", args=[waiting.pk]
