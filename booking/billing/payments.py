@@ -54,9 +54,10 @@ def _real(actor: User | None) -> User | None:
     return actor if actor is not None and actor.is_authenticated else None
 
 
-def _desk_method(method: str) -> str:
+def _desk_method(method: str, refusal: str) -> str:
+    """`method`, if the desk may record money by it ('credit moved' only `move_credit` may)."""
     if method not in dict(DESK_METHODS):
-        raise PaymentRefused("Choose how the money was paid or given back.")
+        raise PaymentRefused(refusal)
     return method
 
 
@@ -126,8 +127,7 @@ def take_payment(
     """Record money received for `invoice`: all it owes or part of it, never more."""
     now = now or timezone.now()
     amount = _amount(amount)
-    if method not in dict(DESK_METHODS):
-        raise PaymentRefused("Choose how the patient paid.")
+    method = _desk_method(method, "Choose how the patient paid.")
     current = _locked(invoice)
     owed = balance_of(current).balance
     if amount > owed:
@@ -135,7 +135,7 @@ def take_payment(
             f"{current.display_number} has {owed} {current.currency} left to pay; "
             f"{amount} is more than that."
         )
-    payment = _record(
+    return _record(
         current,
         kind=PaymentKind.PAYMENT,
         method=method,
@@ -143,12 +143,11 @@ def take_payment(
         actor=actor,
         now=now,
         note=note,
+        history=PaymentMethod(method).label,
         status=status,
         processor=processor,
         processor_reference=processor_reference,
-        history=PaymentMethod(method).label,
     )
-    return payment
 
 
 @transaction.atomic
@@ -164,7 +163,7 @@ def refund(
     """Give money back on `invoice`: never more than was paid on it and not yet refunded."""
     now = now or timezone.now()
     amount = _amount(amount)
-    method = _desk_method(method)
+    method = _desk_method(method, "Choose how the money is given back.")
     reason = (reason or "").strip()
     if not reason:
         raise PaymentRefused("Say why the money is given back.")
@@ -175,7 +174,7 @@ def refund(
             f"Only {refundable} {current.currency} was paid on {current.display_number} and "
             "not yet refunded."
         )
-    payment = _record(
+    return _record(
         current,
         kind=PaymentKind.REFUND,
         method=method,
@@ -185,7 +184,6 @@ def refund(
         note=reason,
         history=reason,
     )
-    return payment
 
 
 def credit_in_favour(invoice: Invoice) -> Decimal:
