@@ -384,6 +384,12 @@ class Payment(models.Model):
                 | Q(moved_from__isnull=False, method="credit_moved", kind="payment"),
                 name="payment_moved_credit_names_its_refund",
             ),
+            # Moved credit is settled when it is written (nothing to wait for): a pending or
+            # failed half would count on one invoice and not on the other.
+            models.CheckConstraint(
+                condition=~Q(method="credit_moved") | Q(status="succeeded"),
+                name="payment_moved_credit_is_settled",
+            ),
             # A processor's charge is recorded once, however often its answer arrives.
             models.UniqueConstraint(
                 fields=["processor", "processor_reference"],

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from booking import access as booking_access
 from booking import notifications
+from booking.billing.notices import late_cancel_notice
 from booking.forms import ReminderPreferenceForm
 from booking.models import ACTIVE_STATUSES, Appointment
 from booking.notifications import calendars, links
@@ -107,6 +108,7 @@ def link_manage(request, appointment: Appointment, token: str):
         {
             "appointment": appointment,
             "may_change_online": appointment.patient_may_change_online(),
+            "late_fee": late_cancel_notice(appointment, timezone.now()),
             "is_past": appointment.ends_at <= timezone.now(),
             **_link_urls(appointment, token),
         },

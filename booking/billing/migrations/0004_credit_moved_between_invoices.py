@@ -113,5 +113,16 @@ class Migration(migrations.Migration):
                 name="payment_moved_credit_names_its_refund",
             ),
         ),
+        migrations.AddConstraint(
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("method", "credit_moved"), _negated=True),
+                    ("status", "succeeded"),
+                    _connector="OR",
+                ),
+                name="payment_moved_credit_is_settled",
+            ),
+        ),
         migrations.RunSQL(PAIRED, reverse_sql=UNPAIRED),
     ]

@@ -148,10 +148,13 @@ def test_the_database_refuses_half_a_move_or_a_pair_that_does_not_match(
             **fields,
         )
 
-    # A payment of moved credit that names no refund: refused at once.
+    # A payment of moved credit that names no refund, or a half still waiting: refused at once.
     with pytest.raises(IntegrityError, match="payment_moved_credit_names_its_refund"):
         with transaction.atomic():
             row(next_invoice, PaymentKind.PAYMENT, "10.00")
+    with pytest.raises(IntegrityError, match="payment_moved_credit_is_settled"):
+        with transaction.atomic():
+            row(in_favour, PaymentKind.REFUND, "10.00", status="pending")
     # Checked at commit (asked for now): a refund no payment names, or amounts that differ.
     for amounts in [("10.00", None), ("10.00", "9.00")]:
         with pytest.raises(IntegrityError, match="pays no other invoice|does not match"):

@@ -81,3 +81,21 @@ def test_inside_the_notice_the_patient_is_told_to_phone_and_what_cancelling_cost
     )
     assert "Cancelling now costs 40.00 CAD." in html
     assert reverse("booking:appointment_cancel", args=[visit.pk]) not in html
+
+
+def test_the_email_link_inside_the_notice_says_to_phone_and_what_cancelling_costs(
+    billed, patient, client
+):
+    """The manage-this-appointment page a patient opens from an email, with no login, says the
+    same as their appointment page."""
+    from booking.notifications import links
+
+    visit = an_appointment(
+        billed, patient, timezone.now() + dt.timedelta(hours=20), status=Status.CONFIRMED
+    )
+    address = reverse("booking:link_manage", args=[visit.pk, links.make_token(visit)])
+    html = client.get(address).content.decode()
+    assert (
+        "less than 24 hours before your appointment: to change or cancel it, please phone" in html
+    )
+    assert "Cancelling now costs 40.00 CAD, but not this time" in html
