@@ -378,9 +378,15 @@ def id_of(value: str, resource_type: str) -> str:
     return rest
 
 
+def is_key(text: str) -> bool:
+    """Whether `text` is a key as ids write it: 1 to 18 digits 0-9 (`str.isdigit` alone would
+    take "²" or "①", which `int` refuses)."""
+    return 1 <= len(text) <= 18 and text.isascii() and text.isdigit()
+
+
 def pk_of(value: str, resource_type: str) -> int:
     text = id_of(value, resource_type)
-    if not text.isdigit() or len(text) > 18:
+    if not is_key(text):
         raise invalid(f"{value!r} is not a {resource_type} id.")
     return int(text)
 

@@ -24,6 +24,7 @@ from booking.api.http import (
     endpoint,
     instant,
     invalid,
+    is_key,
     not_found,
     parse_body,
     pk_of,
@@ -123,7 +124,7 @@ def proposed_resource(free: FreeTime, patient: Patient | None) -> dict:
 
 def _count(params: dict) -> int:
     text = (params.get("_count") or ["50"])[-1]
-    if not str(text).isdigit() or not 1 <= int(text) <= MAX_COUNT:
+    if not is_key(str(text)) or not 1 <= int(text) <= MAX_COUNT:
         raise invalid(f"_count must be a whole number from 1 to {MAX_COUNT}.")
     return int(text)
 
@@ -237,7 +238,7 @@ def _hold_in(caller: Caller, appointment: dict) -> SlotHold | None:
     for identifier in appointment.get("identifier") or []:
         if isinstance(identifier, dict) and identifier.get("system") == HOLD_SYSTEM:
             value = str(identifier.get("value", ""))
-            if not value.isdigit() or len(value) > 18:
+            if not is_key(value):
                 raise invalid("The hold's identifier is not one this server gave.")
             hold = (
                 SlotHold.objects.filter(pk=int(value), location_id__in=caller.location_ids)

@@ -17,6 +17,7 @@ from booking.api.http import (
     Caller,
     id_of,
     invalid,
+    is_key,
     not_found,
     page_of,
     page_rows,
@@ -310,7 +311,7 @@ def role_pk(value: str, resource_type: str) -> tuple[int, int]:
     """`<practitioner>-<location>` as the two primary keys."""
     text = id_of(value, resource_type)
     first, _, second = text.partition("-")
-    if not (first.isdigit() and second.isdigit()) or max(len(first), len(second)) > 18:
+    if not (is_key(first) and is_key(second)):
         raise invalid(f"{value!r} is not a {resource_type} id (practitioner-location).")
     return int(first), int(second)
 

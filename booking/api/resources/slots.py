@@ -19,6 +19,7 @@ from booking.api.http import (
     Caller,
     instant,
     invalid,
+    is_key,
     not_found,
     page_of,
     pk_of,
@@ -191,7 +192,7 @@ def slot_search(caller: Caller, request):
 
 def parse_slot_id(text: str) -> tuple[int, int, int, int, int]:
     parts = text.split("-")
-    if len(parts) != 5 or not all(p.isdigit() and len(p) <= 18 for p in parts):
+    if len(parts) != 5 or not all(is_key(p) for p in parts):
         raise not_found("Slot", text)
     location_pk, practitioner_pk, service_pk, minutes, start = (int(p) for p in parts)
     return location_pk, practitioner_pk, service_pk, minutes, start

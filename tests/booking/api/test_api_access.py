@@ -181,3 +181,26 @@ def test_a_token_of_an_oauth_application_that_is_no_api_client_opens_nothing(api
         expires=timezone.now() + dt.timedelta(hours=1),
     )
     assert api.get("/fhir/Location", token="stray-token-0123456789").status_code == 401
+
+
+def test_ids_written_in_digits_other_than_0_to_9_are_refused_not_errors(api, clinic, patient):
+    # "²" is a digit to str.isdigit() but not to int(): such an id names nothing.
+    for path in ("/fhir/Slot/1-1-1-60-²", "/fhir/Schedule/²-1", "/fhir/PractitionerRole/1-²"):
+        assert api.get(path).status_code == 404, path
+    for path, words in (
+        ("/fhir/Appointment?patient=²", "Patient"),
+        ("/fhir/Appointment?_id=Appointment/²", "Appointment"),
+        ("/fhir/PractitionerRole?practitioner=²", "Practitioner"),
+        ("/fhir/Appointment/$find?location=Location/²", "Location"),
+        ("/fhir/Appointment/$find?_count=²", "_count"),
+    ):
+        response = api.get(path)
+        assert response.status_code == 400, path
+        assert words in response.fhir["issue"][0]["diagnostics"], path
+    held = {
+        "resourceType": "Appointment",
+        "identifier": [{"system": "urn:heelclinic:slot-hold", "value": "²"}],
+    }
+    response = api.post("/fhir/Appointment/$book", held)
+    assert response.status_code == 400
+    assert "hold" in response.fhir["issue"][0]["diagnostics"]
