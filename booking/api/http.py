@@ -272,6 +272,23 @@ def read_endpoint(resource_type: str):
 # --- Searches: parameters, paging and the searchset Bundle ----------------------------------------
 
 
+NUL = "\x00"
+
+
+def nul_refused(where: str) -> ApiError:
+    # PostgreSQL's text cannot hold it: passed on, it would fail the query with a 500.
+    return invalid(f"{where}: a NUL character (U+0000) is not allowed.")
+
+
+def query_params(request: HttpRequest) -> dict[str, list[str]]:
+    """The address's parameters, each a list of its values; a NUL in one is a 400."""
+    params = {name: request.GET.getlist(name) for name in request.GET}
+    for name, values in params.items():
+        if NUL in name or any(NUL in value for value in values):
+            raise nul_refused(name.replace(NUL, "\\x00"))
+    return params
+
+
 def search_params(request: HttpRequest, allowed: Iterable[str]) -> dict[str, list[str]]:
     """The search's parameters, each a list of its values; an unknown one is a 400 (a typo
     silently ignored would return everything)."""
@@ -282,7 +299,7 @@ def search_params(request: HttpRequest, allowed: Iterable[str]) -> dict[str, lis
             f"Unknown search parameter(s): {', '.join(unknown)}. "
             f"Supported: {', '.join(sorted(allowed))}."
         )
-    return {name: request.GET.getlist(name) for name in request.GET}
+    return query_params(request)
 
 
 def _whole_number(request: HttpRequest, name: str, default: int, top: int | None) -> int:
@@ -419,7 +436,26 @@ def parse_body(request: HttpRequest) -> dict:
         raise invalid("The body is not JSON.") from None
     if not isinstance(body, dict | list):
         raise invalid("The body must be a JSON object.")
+    if _holds_nul(body):
+        raise nul_refused("The body")
     return body
+
+
+def _holds_nul(body: dict | list) -> bool:
+    """Whether a NUL is in any string of a parsed body (its keys too). Walked without recursion:
+    the parser allows deeper nesting than a recursive walk would."""
+    waiting: list = [body]
+    while waiting:
+        value = waiting.pop()
+        if isinstance(value, str):
+            if NUL in value:
+                return True
+        elif isinstance(value, dict):
+            waiting.extend(value.keys())
+            waiting.extend(value.values())
+        elif isinstance(value, list):
+            waiting.extend(value)
+    return False
 
 
 def _moment(text: str, name: str) -> tuple[dt.datetime, bool]:

@@ -28,6 +28,7 @@ from booking.api.http import (
     not_found,
     parse_body,
     pk_of,
+    query_params,
     reference,
     time_range,
 )
@@ -72,7 +73,7 @@ def _value(parameter: dict):
 def operation_params(request, allowed: tuple[str, ...]) -> dict[str, list]:
     """An operation's inputs, from the address (GET) or a Parameters body (POST)."""
     if request.method == "GET":
-        params = {name: request.GET.getlist(name) for name in request.GET}
+        params = query_params(request)
     else:
         body = parse_body(request)
         if not isinstance(body, dict) or body.get("resourceType") != "Parameters":

@@ -277,3 +277,18 @@ def test_an_api_booking_and_a_page_booking_racing_for_one_slot(
         Appointment.objects.filter(starts_at=start, status__in=["requested", "confirmed"]).count()
         == 1
     )
+
+
+def test_a_nul_character_in_a_body_is_a_400_and_changes_nothing(api, clinic, patient):
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    cancelling = {"status": "cancelled", "cancelationReason": {"text": "Moved\u0000away"}}
+    response = api.call("PATCH", f"/fhir/Appointment/{appointment.pk}", cancelling)
+    assert response.status_code == 400
+    assert "NUL" in response.fhir["issue"][0]["diagnostics"]
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CONFIRMED
+
+    proposed = _proposed(api, clinic, patient) | {"comment": "Left heel\u0000"}
+    response = api.post("/fhir/Appointment/$book", proposed)
+    assert response.status_code == 400
+    assert not Appointment.objects.filter(patient=patient).exclude(pk=appointment.pk).exists()

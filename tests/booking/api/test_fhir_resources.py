@@ -256,3 +256,17 @@ def test_services_roles_and_schedules_are_searchable(api, clinic):
     assert [e["resource"]["id"] for e in schedules["entry"]] == [
         f"{clinic.practitioner.pk}-{clinic.location.pk}"
     ]
+
+
+def test_a_nul_character_in_a_search_value_is_a_400_on_the_parameter(api, clinic):
+    # PostgreSQL's text cannot hold NUL: passed on, the search would fail with a 500.
+    for path, name in [
+        ("/fhir/Patient?name=a%00", "name"),
+        ("/fhir/Patient?email=%00", "email"),
+        ("/fhir/Location?name=%00", "name"),
+        ("/fhir/Practitioner?name=%00", "name"),
+        ("/fhir/Appointment/$find?service-type=%00", "service-type"),
+    ]:
+        response = api.get(path)
+        assert response.status_code == 400, path
+        assert f"{name}: a NUL character" in response.fhir["issue"][0]["diagnostics"], path
