@@ -434,11 +434,24 @@ def parse_body(request: HttpRequest) -> dict:
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise invalid("The body is not JSON.") from None
+    except RecursionError:
+        raise invalid("The body is not JSON this server reads: it is nested too deeply.") from None
     if not isinstance(body, dict | list):
         raise invalid("The body must be a JSON object.")
     if _holds_nul(body):
         raise nul_refused("The body")
     return body
+
+
+def list_in(resource: dict, name: str) -> list:
+    """The array element `name` of a body's resource (empty if absent); anything else there is
+    a 400 naming it."""
+    value = resource.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise invalid(f"{name} must be an array.")
+    return value
 
 
 def _holds_nul(body: dict | list) -> bool:

@@ -165,7 +165,7 @@ def _status_asked(request, pk: int) -> str:
         if request.method == "PUT" and str(body.get("id")) != str(pk):
             raise invalid(f"The resource's id must be {pk}, the id in the address.")
         status = body.get("status")
-    if status not in FROM_FHIR:
+    if not isinstance(status, str) or status not in FROM_FHIR:
         raise invalid(f"status must be one of {', '.join(FROM_FHIR)}.")
     request._fhir_body = body
     return status

@@ -25,6 +25,7 @@ from booking.api.http import (
     instant,
     invalid,
     is_key,
+    list_in,
     not_found,
     parse_body,
     pk_of,
@@ -79,7 +80,7 @@ def operation_params(request, allowed: tuple[str, ...]) -> dict[str, list]:
         if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
             raise invalid("The body must be a Parameters resource.")
         params: dict[str, list] = {}
-        for parameter in body.get("parameter") or []:
+        for parameter in list_in(body, "parameter"):
             if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str):
                 raise invalid("Each parameter needs a name and a value.")
             params.setdefault(parameter["name"], []).append(_value(parameter))
@@ -197,7 +198,7 @@ def _appointment_in(request) -> dict:
     if isinstance(body, dict) and body.get("resourceType") == "Parameters":
         resources = [
             p.get("resource")
-            for p in body.get("parameter") or []
+            for p in list_in(body, "parameter")
             if isinstance(p, dict) and p.get("name") == "appointment-resource"
         ]
         body = resources[0] if len(resources) == 1 else None
@@ -211,7 +212,7 @@ def _appointment_in(request) -> dict:
 
 def _references(appointment: dict, resource_type: str) -> list[str]:
     found = []
-    for participant in appointment.get("participant") or []:
+    for participant in list_in(appointment, "participant"):
         actor = participant.get("actor") if isinstance(participant, dict) else None
         ref = str((actor or {}).get("reference", "")) if isinstance(actor, dict) else ""
         if ref.startswith(f"{resource_type}/"):
@@ -228,7 +229,7 @@ def _patient_in(caller: Caller, appointment: dict) -> Patient:
 
 def _slot_in(appointment: dict) -> str:
     slots = [
-        str(s.get("reference", "")) for s in appointment.get("slot") or [] if isinstance(s, dict)
+        str(s.get("reference", "")) for s in list_in(appointment, "slot") if isinstance(s, dict)
     ]
     if len(slots) != 1 or not slots[0].startswith("Slot/"):
         raise invalid("The Appointment needs one slot, Slot/<id> (as $find gives it).")
@@ -236,7 +237,7 @@ def _slot_in(appointment: dict) -> str:
 
 
 def _hold_in(caller: Caller, appointment: dict) -> SlotHold | None:
-    for identifier in appointment.get("identifier") or []:
+    for identifier in list_in(appointment, "identifier"):
         if isinstance(identifier, dict) and identifier.get("system") == HOLD_SYSTEM:
             value = str(identifier.get("value", ""))
             if not is_key(value):

@@ -292,3 +292,69 @@ def test_a_nul_character_in_a_body_is_a_400_and_changes_nothing(api, clinic, pat
     response = api.post("/fhir/Appointment/$book", proposed)
     assert response.status_code == 400
     assert not Appointment.objects.filter(patient=patient).exclude(pk=appointment.pk).exists()
+
+
+def test_a_body_of_the_wrong_shape_is_a_400_not_an_error(api, clinic, patient):
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    path = f"/fhir/Appointment/{appointment.pk}"
+    for method, address, body, words in [
+        ("PATCH", path, {"status": ["cancelled"]}, "status"),
+        ("PATCH", path, [{"op": "replace", "path": "/status", "value": {}}], "status"),
+        (
+            "PUT",
+            path,
+            {"resourceType": "Appointment", "id": str(appointment.pk), "status": 1},
+            "status",
+        ),
+        (
+            "POST",
+            "/fhir/Appointment/$find",
+            {"resourceType": "Parameters", "parameter": 5},
+            "parameter",
+        ),
+        (
+            "POST",
+            "/fhir/Appointment/$book",
+            {"resourceType": "Parameters", "parameter": 5},
+            "parameter",
+        ),
+        (
+            "POST",
+            "/fhir/Appointment/$book",
+            {"resourceType": "Appointment", "participant": 5},
+            "participant",
+        ),
+        (
+            "POST",
+            "/fhir/Appointment/$book",
+            {"resourceType": "Appointment", "identifier": 5},
+            "identifier",
+        ),
+        (
+            "POST",
+            "/fhir/Appointment/$book",
+            {
+                "resourceType": "Appointment",
+                "participant": [{"actor": {"reference": f"Patient/{patient.pk}"}}],
+                "slot": "Slot/1",
+            },
+            "slot",
+        ),
+    ]:
+        response = api.call(method, address, body)
+        assert response.status_code == 400, (method, address, body)
+        assert words in response.fhir["issue"][0]["diagnostics"], (address, body)
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CONFIRMED
+
+
+def test_a_body_nested_deeper_than_the_parser_goes_is_a_400(api, clinic):
+    deep = "[" * 100_000 + "]" * 100_000
+    response = api.http.post(
+        "/fhir/Appointment/$book",
+        deep,
+        content_type="application/fhir+json",
+        HTTP_AUTHORIZATION=f"Bearer {api.token}",
+    )
+    assert response.status_code == 400
+    assert "not JSON" in response.json()["issue"][0]["diagnostics"]
