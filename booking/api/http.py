@@ -36,6 +36,8 @@ ACTOR_ROLE = "api_client"
 BIGGEST_KEY = 2**63 - 1  # PostgreSQL's bigint: an id past it names nothing
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
+# A page's end (offset + count) must fit PostgreSQL's bigint OFFSET and a Python slice.
+MAX_OFFSET = BIGGEST_KEY - MAX_COUNT
 
 
 # --- Errors as OperationOutcomes ---------------------------------------------------------------
@@ -302,7 +304,7 @@ def search_params(request: HttpRequest, allowed: Iterable[str]) -> dict[str, lis
     return query_params(request)
 
 
-def _whole_number(request: HttpRequest, name: str, default: int, top: int | None) -> int:
+def _whole_number(request: HttpRequest, name: str, default: int, top: int) -> int:
     text = request.GET.get(name)
     if text is None:
         return default
@@ -310,10 +312,8 @@ def _whole_number(request: HttpRequest, name: str, default: int, top: int | None
         value = int(text)
     except ValueError:
         raise invalid(f"{name} must be a whole number, not {text!r}.") from None
-    if value < 0 or (top is not None and value > top):
-        raise invalid(
-            f"{name} must be between 0 and {top}." if top else f"{name} must be 0 or more."
-        )
+    if not 0 <= value <= top:
+        raise invalid(f"{name} must be between 0 and {top}.")
     return value
 
 
@@ -330,7 +330,7 @@ class Page:
 def page_of(request: HttpRequest) -> Page:
     return Page(
         count=_whole_number(request, "_count", DEFAULT_COUNT, MAX_COUNT),
-        offset=_whole_number(request, "_offset", 0, None),
+        offset=_whole_number(request, "_offset", 0, MAX_OFFSET),
     )
 
 

@@ -270,3 +270,17 @@ def test_a_nul_character_in_a_search_value_is_a_400_on_the_parameter(api, clinic
         response = api.get(path)
         assert response.status_code == 400, path
         assert f"{name}: a NUL character" in response.fhir["issue"][0]["diagnostics"], path
+
+
+def test_an_offset_past_what_a_page_can_reach_is_a_400_on_the_parameter(api, clinic):
+    # PostgreSQL's OFFSET is a bigint, and a Slot page's end must fit a Python slice.
+    for path in (
+        "/fhir/Appointment?_offset=99999999999999999999999",
+        "/fhir/Patient?_offset=9223372036854775808",
+        "/fhir/Slot?_offset=9223372036854775807",
+    ):
+        response = api.get(path)
+        assert response.status_code == 400, path
+        assert "_offset must be between 0 and" in response.fhir["issue"][0]["diagnostics"]
+    deep = api.get("/fhir/Appointment?_offset=1000000000")
+    assert deep.status_code == 200 and deep.fhir["entry"] == []
