@@ -38,6 +38,9 @@ DEFAULT_COUNT = 50
 MAX_COUNT = 200
 # A page's end (offset + count) must fit PostgreSQL's bigint OFFSET and a Python slice.
 MAX_OFFSET = BIGGEST_KEY - MAX_COUNT
+# The years a date or instant the API reads may fall in: past them, adding a visit's length or
+# a day would leave what Python's datetime and PostgreSQL hold.
+YEARS = range(1900, 9001)
 
 
 # --- Errors as OperationOutcomes ---------------------------------------------------------------
@@ -476,11 +479,11 @@ def _moment(text: str, name: str) -> tuple[dt.datetime, bool]:
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            if not 1900 <= day.year <= 9000:
+            if day.year not in YEARS:
                 raise ValueError
             return dt.datetime.combine(day, dt.time(), dt.UTC), True
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if not 1900 <= moment.year <= 9000:
+        if moment.year not in YEARS:
             raise ValueError
     except ValueError:
         raise invalid(f"{name}: {text!r} is not a date or an instant.") from None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from booking.api.http import (
+    YEARS,
     Caller,
     instant,
     invalid,
@@ -227,6 +228,8 @@ def slot_parts(caller: Caller, slot_id: str) -> SlotParts:
         starts_at = dt.datetime.fromtimestamp(start, dt.UTC)
     except (OverflowError, OSError, ValueError):
         raise not_found("Slot", slot_id) from None
+    if starts_at.year not in YEARS:
+        raise not_found("Slot", slot_id)
     return SlotParts(location, practitioner, service, minutes, starts_at)
 
 

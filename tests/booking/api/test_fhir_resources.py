@@ -284,3 +284,17 @@ def test_an_offset_past_what_a_page_can_reach_is_a_400_on_the_parameter(api, cli
         assert "_offset must be between 0 and" in response.fhir["issue"][0]["diagnostics"]
     deep = api.get("/fhir/Appointment?_offset=1000000000")
     assert deep.status_code == 200 and deep.fhir["entry"] == []
+
+
+def test_a_slot_id_starting_where_no_calendar_reaches_is_a_404_not_an_error(api, clinic, patient):
+    # 9999-12-31T23:59:59Z: a datetime, but its end (an hour later) is not.
+    slot = f"{clinic.location.pk}-{clinic.practitioner.pk}-{clinic.assessment.pk}-60-253402300799"
+    assert api.get(f"/fhir/Slot/{slot}").status_code == 404
+    booking = {
+        "resourceType": "Appointment",
+        "slot": [{"reference": f"Slot/{slot}"}],
+        "participant": [{"actor": {"reference": f"Patient/{patient.pk}"}}],
+    }
+    response = api.post("/fhir/Appointment/$book", booking)
+    assert response.status_code == 404
+    assert f"Slot/{slot} is not known" in response.fhir["issue"][0]["diagnostics"]
