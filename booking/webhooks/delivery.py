@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -76,6 +77,14 @@ def deliver(pk: int, *, worker: str, now: dt.datetime) -> str:
     endpoint = delivery.endpoint
     if delivery.status != Status.PENDING or delivery.claimed_by != worker:
         return "skipped"  # taken over after our lease ran out
+    if not endpoint.is_enabled:
+        # Disabled since the batch was claimed (by a manager, or by this worker after an
+        # earlier failure of the batch): nothing more is posted to it. The delivery waits in
+        # its log, unclaimed and its attempt uncounted, until the endpoint is enabled again.
+        Delivery.objects.filter(pk=pk, status=Status.PENDING, claimed_by=worker).update(
+            claimed_until=None, attempts=F("attempts") - 1
+        )
+        return "skipped"
     data = signing.body(delivery.payload)
     headers = signing.signed_headers(
         message_id=delivery.message_id,

@@ -234,6 +234,42 @@ def test_deliveries_left_when_the_lease_runs_short_are_released(receiver, an_end
     assert (released.attempts, released.claimed_until) == (0, None)
 
 
+def test_a_delivery_claimed_before_its_endpoint_was_disabled_is_not_posted(
+    receiver, an_endpoint, manager
+):
+    """A manager disables the endpoint while the worker is part-way through its batch: what is
+    left of the batch waits in the log, its attempt uncounted, as if claimed after."""
+    endpoint = an_endpoint(url=receiver.url)
+    queue_one()
+    now = timezone.now()
+    (claimed,), _ = worker.claim_due(worker="w1", limit=5, now=now)
+    services.disable_endpoint(endpoint, by=manager, now=now)
+    assert worker.deliver(claimed, worker="w1", now=now) == "skipped"
+    assert receiver.received == []
+    waiting = Delivery.objects.get()
+    assert waiting.status == Delivery.Status.PENDING
+    assert (waiting.attempts, waiting.claimed_until) == (0, None)
+
+
+def test_the_rest_of_a_batch_is_not_posted_once_the_worker_disables_the_endpoint(
+    receiver, an_endpoint, time_machine
+):
+    receiver.answers = [500]
+    endpoint = an_endpoint(url=receiver.url)
+    queue_one()
+    worker.send_due(worker="w1")  # the first failure
+    time_machine.shift(dt.timedelta(hours=24))
+    queue_one()
+    queue_one()
+    posted = len(receiver.received)
+    outcome = worker.send_due(worker="w1")
+    endpoint.refresh_from_db()
+    assert not endpoint.is_enabled
+    # The attempt that disabled it was posted; nothing after it.
+    assert len(receiver.received) == posted + 1
+    assert outcome.skipped == 2
+
+
 def test_what_a_delivery_says_cannot_be_rewritten(an_endpoint):
     an_endpoint()
     queue_one()
