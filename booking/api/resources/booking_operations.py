@@ -145,7 +145,13 @@ def find(caller: Caller, request):
     client's locations (or the one named), with one practitioner or any, between `start` and
     `end`; with `patient`, the patient's own appointments count as busy."""
     params = operation_params(request, FIND_PARAMETERS)
-    patient = patient_of(caller, str(params["patient"][-1])) if params.get("patient") else None
+    patient = None
+    if params.get("patient"):
+        # The patient's appointments are taken out of the answer: set beside an answer for no
+        # patient, it says when they have a visit. Checked before the patient is looked up,
+        # so an id tried out says nothing either.
+        caller.require(api_scopes.read_scope("Appointment"))
+        patient = patient_of(caller, str(params["patient"][-1]))
     found_services = searched_services([str(v) for v in params.get("service-type", [])])
     if any(s.needs_dry_needling_certification for s in found_services):
         asked = bool(params.get("service-type"))

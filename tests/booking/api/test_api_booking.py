@@ -81,6 +81,22 @@ def test_find_leaves_out_the_patients_own_appointments(api, clinic, patient):
     assert _utc(ten) not in {e["resource"]["start"] for e in with_patient["entry"]}
 
 
+def test_find_for_a_patient_needs_the_scope_that_reads_their_appointments(
+    api_client_for, clinic, patient
+):
+    """Naming a patient takes their appointments out of the free times: comparing the answer
+    with the one for no patient tells when they have a visit, so a client that may only read
+    slots (a public "book now" widget) may not name one."""
+    start, end = _a_day(clinic)
+    an_appointment(clinic, patient, next_weekday(clinic.location, 3, 10))
+    slots_only = api_client_for(scopes="system/Slot.read", locations=[clinic.location])
+    response = _find(slots_only, start, end, service_type="assessment", patient=patient)
+    assert response.status_code == 403
+    assert "system/Appointment.read" in response.fhir["issue"][0]["diagnostics"]
+    assert not AccessLog.objects.filter(actor=slots_only.client.account).exists()
+    assert _find(slots_only, start, end, service_type="assessment").status_code == 200
+
+
 def test_dry_needling_is_found_only_through_the_course_gate(
     api, api_client_for, clinic, patient, prescribe
 ):
@@ -96,7 +112,10 @@ def test_dry_needling_is_found_only_through_the_course_gate(
     kinds = {e["resource"]["serviceType"][0]["coding"][0]["code"] for e in everything["entry"]}
     assert "dry_needling" not in kinds
     api = api_client_for(
-        scopes="system/Slot.read system/Patient.read system/QuestionnaireResponse.read",
+        scopes=(
+            "system/Slot.read system/Appointment.read system/Patient.read "
+            "system/QuestionnaireResponse.read"
+        ),
         locations=[clinic.location],
     )
     other = PatientFactory()
