@@ -33,7 +33,7 @@ from booking.api.http import (
     reference,
     time_range,
 )
-from booking.api.resources.appointments import appointment_response
+from booking.api.resources.appointments import appointment_response, visible_appointments
 from booking.api.resources.organisation import service_type
 from booking.api.resources.patients import patient_of
 from booking.api.resources.slots import (
@@ -256,6 +256,11 @@ def _hold_in(caller: Caller, appointment: dict) -> SlotHold | None:
             if hold is None:
                 raise not_found("hold", value)
             patient_of(caller, str(hold.patient_id))  # the client must see its patient too
+            booked = hold.appointment_id
+            if booked and not visible_appointments(caller).filter(pk=booked).exists():
+                # Booked already (`$book` then answers with that appointment), and moved since
+                # to a location the client may not see: as unknown as the appointment is.
+                raise not_found("hold", value)
             return hold
     return None
 

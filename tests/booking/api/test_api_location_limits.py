@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from booking import services
 from booking.models import Appointment, Status
 from tests.booking.api.conftest import CANCELLING, EVERYTHING_BUT_CLINICAL, booking_of_a_slot
 from tests.booking.conftest import next_weekday
@@ -85,3 +86,31 @@ def test_a_client_of_both_locations_sees_both(
     both = api_client_for(locations=[clinic.location, elsewhere.location])
     assert both.get(f"/fhir/Patient/{other_patient.pk}").status_code == 200
     assert both.get("/fhir/Location").fhir["total"] == 2
+
+
+def test_booking_a_hold_again_after_the_clinic_moved_it_elsewhere_shows_nothing_of_it(
+    leaside_client, clinic, elsewhere, patient, manager
+):
+    """`$book` of a hold already booked answers with its appointment (a retry is safe); once
+    the clinic has moved that appointment to a location the client may not see, the answer
+    is the same 404 as reading it."""
+    ten = next_weekday(clinic.location, 3, 10)
+    held = leaside_client.post(
+        "/fhir/Appointment/$hold", booking_of_a_slot(clinic, clinic.assessment, 60, ten, patient)
+    )
+    by_hold = {"resourceType": "Appointment", "identifier": held.fhir["identifier"]}
+    booked = leaside_client.post("/fhir/Appointment/$book", by_hold)
+    assert booked.status_code == 201
+    assert leaside_client.post("/fhir/Appointment/$book", by_hold).fhir["id"] == booked.fhir["id"]
+    appointment = Appointment.objects.get(pk=booked.fhir["id"])
+    services.reschedule_appointment(
+        appointment,
+        starts_at=next_weekday(elsewhere.location, 4, 10),
+        location=elsewhere.location,
+        practitioner=elsewhere.practitioner,
+        actor=manager,
+    )
+    assert leaside_client.get(f"/fhir/Appointment/{appointment.pk}").status_code == 404
+    again = leaside_client.post("/fhir/Appointment/$book", by_hold)
+    assert again.status_code == 404
+    assert elsewhere.location.name not in again.content.decode()
