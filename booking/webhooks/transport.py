@@ -15,6 +15,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -104,31 +105,66 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._address = address
 
     def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        # Kept on the connection during the handshake too, so the post's deadline can cut it.
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
         # The certificate is checked against the host name, not the address connected to.
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
+
+
+def _cut_off(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """The whole post's time is up: shut the socket, so a read blocked in the worker's thread
+    returns at once."""
+    expired.set()
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # closed meanwhile
 
 
 def post(url: str, *, data: bytes, headers: dict[str, str]) -> int:
     """POST `data` to `url` and return the response's status code. Raises `RefusedAddress`,
-    or `OSError` / `http.client.HTTPException` when the receiver cannot be reached."""
+    or `OSError` / `http.client.HTTPException` when the receiver cannot be reached, and
+    `TimeoutError` when it has not answered in full within the timeout. The timeout bounds the
+    whole post, not only each read: a receiver sending its answer a byte at a time would
+    otherwise hold the worker as long as it liked."""
+    limit = timeout()
     target = parse(url)
     address = public_address(target)
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(target.host, target.port, address=address, timeout=timeout())
+    connection = connection_class(target.host, target.port, address=address, timeout=limit)
+    expired = threading.Event()
+    deadline = threading.Timer(limit, _cut_off, args=(connection, expired))
+    deadline.daemon = True
+    deadline.start()
+    too_slow = f"The receiver did not answer in full within {limit:g} seconds."
     try:
-        connection.request(
-            "POST",
-            target.path,
-            body=data,
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "clinic-webhooks/1",
-                **headers,
-            },
-        )
-        response = connection.getresponse()
-        response.read(1024)  # the receiver's body is not kept; a little is read to finish
-        return response.status
+        status = _send(connection, target, data=data, headers=headers)
+    except (OSError, http.client.HTTPException) as failure:
+        if expired.is_set():
+            raise TimeoutError(too_slow) from failure
+        raise
     finally:
+        deadline.cancel()
         connection.close()
+    if expired.is_set():
+        # Cut off mid-answer: what was read (headers ended early by the shutdown) says nothing.
+        raise TimeoutError(too_slow)
+    return status
+
+
+def _send(connection, target: Target, *, data: bytes, headers: dict[str, str]) -> int:
+    connection.request(
+        "POST",
+        target.path,
+        body=data,
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "clinic-webhooks/1",
+            **headers,
+        },
+    )
+    response = connection.getresponse()
+    response.read(1024)  # the receiver's body is not kept; a little is read to finish
+    return response.status

@@ -5,6 +5,9 @@ refuses private addresses in production."""
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import threading
+import time
 
 import pytest
 from django.core import mail
@@ -174,6 +177,43 @@ def test_an_unreachable_receiver_is_a_failed_attempt(an_endpoint):
     queue_one()
     assert worker.send_due(worker="w1").retrying == 1
     assert "Error" in Delivery.objects.get().last_error
+
+
+@pytest.fixture
+def trickling_receiver():
+    """A receiver that starts its answer at once, then sends one byte of a header every tenth
+    of a second for four seconds: each read gets something well within the timeout, the
+    whole answer does not."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(40):
+                if stop.wait(0.1):
+                    return
+                connection.sendall(b"a")
+            connection.sendall(b"\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
+    stop.set()
+    thread.join(5)
+    server.close()
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout(trickling_receiver, settings):
+    """The timeout bounds the whole post, not each read: otherwise a receiver sending a byte
+    at a time holds the worker (and the emails it also sends) for as long as it likes."""
+    settings.WEBHOOKS_TIMEOUT_SECONDS = 0.5
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="within 0.5 seconds"):
+        transport.post(trickling_receiver, data=b"{}", headers={})
+    assert time.monotonic() - started < 2
 
 
 def test_private_and_plain_http_addresses_are_refused_in_production(settings, an_endpoint):
