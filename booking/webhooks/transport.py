@@ -42,6 +42,29 @@ class Target:
     path: str
 
 
+# NAT64 (RFC 6052, 8215): a gateway turns these into the IPv4 address in their last 32 bits,
+# and the local-use prefix is the network's own.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether `address` is on the public internet, and so is any IPv4 address it carries:
+    Python's `is_global` calls 64:ff9b::a00:5 (NAT64 to 10.0.0.5), 2002:a00:5:: (6to4) or
+    ::a00:5 (IPv4-compatible) global, though each reaches 10.0.0.5 where it is routed."""
+    if not address.is_global:
+        return False
+    if address.version == 4:
+        return True
+    if address in NAT64_LOCAL:
+        return False
+    last_32_bits = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    carried = [address.ipv4_mapped, address.sixtofour, address.teredo and address.teredo[1]]
+    if address in NAT64 or int(address) >> 32 == 0:
+        carried.append(last_32_bits)
+    return all(inner.is_global for inner in carried if inner)
+
+
 def parse(url: str, *, private_ok: bool | None = None) -> Target:
     """The parts of `url`, refused if they can never be posted to (no host, a scheme other
     than https, or http without the setting). Host names are checked when posting."""
@@ -63,7 +86,7 @@ def parse(url: str, *, private_ok: bool | None = None) -> Target:
             literal = ipaddress.ip_address(parts.hostname)
         except ValueError:
             literal = None
-        if (literal is not None and not literal.is_global) or parts.hostname == "localhost":
+        if (literal is not None and not is_public(literal)) or parts.hostname == "localhost":
             raise RefusedAddress("The address must be reachable on the public internet.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     default_port = 443 if parts.scheme == "https" else 80
@@ -83,7 +106,7 @@ def public_address(target: Target, *, private_ok: bool | None = None) -> str:
         raise RefusedAddress(f"The host name {target.host} could not be resolved.")
     if not private_ok:
         for address in addresses:
-            if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            if not is_public(ipaddress.ip_address(address.split("%")[0])):
                 raise RefusedAddress(
                     f"{target.host} resolves to a private or local address ({address})."
                 )

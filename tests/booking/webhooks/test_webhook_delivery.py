@@ -242,6 +242,36 @@ def test_private_and_plain_http_addresses_are_refused_in_production(settings, an
     assert "private or local" in Delivery.objects.get().last_error
 
 
+# IPv6 addresses that carry an IPv4 one, which Python counts as global whatever it carries: a
+# NAT64 gateway (64:ff9b::/96, and 64:ff9b:1::/48 for local use), 6to4 or the old
+# IPv4-compatible form reaches the IPv4 address inside, here 10.0.0.5 or 169.254.169.254.
+IPV4_INSIDE_IPV6 = (
+    "64:ff9b::a00:5",
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b:1::a00:5",
+    "2002:a00:5::1",
+    "::a00:5",
+)
+
+
+@pytest.mark.parametrize("address", IPV4_INSIDE_IPV6)
+def test_an_ipv6_address_carrying_a_private_ipv4_one_is_refused_in_production(settings, address):
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+    with pytest.raises(transport.RefusedAddress, match="public internet"):
+        transport.parse(f"https://[{address}]/")
+    target = transport.parse("https://hooks.example.org/")
+    resolved = [(None, None, None, "", (address, 443, 0, 0))]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transport.socket, "getaddrinfo", lambda *a, **k: resolved)
+        with pytest.raises(transport.RefusedAddress, match="private or local"):
+            transport.public_address(target)
+
+
+def test_an_ipv6_address_carrying_a_public_ipv4_one_is_accepted(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+    assert transport.parse("https://[64:ff9b::808:808]/").host == "64:ff9b::808:808"
+
+
 def test_two_workers_never_claim_the_same_delivery(an_endpoint):
     an_endpoint()
     for _ in range(3):
