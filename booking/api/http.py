@@ -38,6 +38,7 @@ DEFAULT_COUNT = 50
 MAX_COUNT = 200
 # A page's end (offset + count) must fit PostgreSQL's bigint OFFSET and a Python slice.
 MAX_OFFSET = BIGGEST_KEY - MAX_COUNT
+HOUR = dt.timedelta(hours=1)
 # The years a date or instant the API reads may fall in: past them, adding a visit's length or
 # a day would leave what Python's datetime and PostgreSQL hold.
 YEARS = range(1900, 9001)
@@ -489,6 +490,9 @@ def _moment(text: str, name: str) -> tuple[dt.datetime, bool]:
         raise invalid(f"{name}: {text!r} is not a date or an instant.") from None
     if moment.tzinfo is None:
         raise invalid(f"{name}: {text!r} needs its offset (Z or +hh:mm).")
+    if not -12 * HOUR <= moment.utcoffset() <= 14 * HOUR:
+        # Python reads offsets up to 23:59; PostgreSQL refuses those past 15:59.
+        raise invalid(f"{name}: {text!r} has an offset outside FHIR's, -12:00 to +14:00.")
     return moment, False
 
 

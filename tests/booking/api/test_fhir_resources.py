@@ -298,3 +298,20 @@ def test_a_slot_id_starting_where_no_calendar_reaches_is_a_404_not_an_error(api,
     response = api.post("/fhir/Appointment/$book", booking)
     assert response.status_code == 404
     assert f"Slot/{slot} is not known" in response.fhir["issue"][0]["diagnostics"]
+
+
+def test_a_time_zone_offset_past_14_hours_is_a_400_on_the_parameter(api, clinic):
+    # FHIR's offsets run from -12:00 to +14:00; Python reads up to 23:59, PostgreSQL refuses
+    # past 15:59.
+    for path, name in [
+        ("/fhir/Appointment?date=ge2027-06-10T10:00:00-23:59", "date"),
+        ("/fhir/Appointment?date=lt2027-06-10T10:00:00%2B16:00", "date"),
+        ("/fhir/Slot?start=ge2027-06-10T10:00:00%2B14:01", "start"),
+        ("/fhir/Appointment/$find?end=2027-06-10T10:00:00-12:01", "end"),
+    ]:
+        response = api.get(path)
+        assert response.status_code == 400, path
+        assert f"{name}: " in response.fhir["issue"][0]["diagnostics"], path
+        assert "-12:00 to +14:00" in response.fhir["issue"][0]["diagnostics"], path
+    for offset in ("%2B14:00", "-12:00", "Z"):
+        assert api.get(f"/fhir/Appointment?date=ge2027-06-10T10:00:00{offset}").status_code == 200
