@@ -184,8 +184,10 @@ def healthcare_service_search(caller: Caller, request):
     services = with_ids(Service.objects.order_by("pk"), params, "HealthcareService")
     if "service-type" in params:
         services = services.filter(kind__in=[service_kind(v) for v in params["service-type"]])
-    if "active" in params:
-        services = services.filter(is_active=params["active"][-1] == "true")
+    for value in params.get("active", []):
+        if value not in ("true", "false"):
+            raise invalid(f"active must be true or false, not {value!r}.")
+        services = services.filter(is_active=value == "true")
     total, rows = page_rows(services, page)
     entries = _service_entries(caller, rows)
     return searchset(caller, entries, total=total, page=page)

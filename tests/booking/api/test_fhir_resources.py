@@ -315,3 +315,13 @@ def test_a_time_zone_offset_past_14_hours_is_a_400_on_the_parameter(api, clinic)
         assert "-12:00 to +14:00" in response.fhir["issue"][0]["diagnostics"], path
     for offset in ("%2B14:00", "-12:00", "Z"):
         assert api.get(f"/fhir/Appointment?date=ge2027-06-10T10:00:00{offset}").status_code == 200
+
+
+def test_a_service_search_by_active_takes_only_true_or_false(api, clinic):
+    # A typo (active=ture) read as false would answer with the withdrawn services instead.
+    response = api.get("/fhir/HealthcareService?active=ture")
+    assert response.status_code == 400
+    assert "active must be true or false" in response.fhir["issue"][0]["diagnostics"]
+    active = api.get("/fhir/HealthcareService?active=true").fhir
+    assert active["total"] > 0
+    assert api.get("/fhir/HealthcareService?active=false").fhir["total"] == 0
