@@ -99,11 +99,20 @@ def deliver(pk: int, *, worker: str, now: dt.datetime) -> str:
     except transport.RefusedAddress as refused:
         error = f"Refused: {refused}"
     except (OSError, http.client.HTTPException) as failure:
-        error = f"{type(failure).__name__}: {failure}"
+        error = _without_query(f"{type(failure).__name__}: {failure}", endpoint.url)
     if not error:
         _delivered(delivery, response_status=response_status, now=now)
         return "delivered"
     return _failed_attempt(delivery, error[:400], response_status=response_status, now=now)
+
+
+def _without_query(message: str, url: str) -> str:
+    """`message` with the endpoint's query string left out: receivers often take their token
+    there, and some errors (http.client's InvalidURL) quote the address they refused, which
+    would put the token in the delivery log and the server's log."""
+    _, has_query, query = url.partition("?")
+    query = query.partition("#")[0]
+    return message.replace(query, "…") if has_query and query else message
 
 
 def _delivered(delivery: Delivery, *, response_status: int, now: dt.datetime) -> None:

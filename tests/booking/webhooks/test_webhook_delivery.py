@@ -172,6 +172,24 @@ def test_a_success_within_the_day_keeps_the_endpoint(receiver, an_endpoint, time
     assert endpoint.failing_since >= start + dt.timedelta(hours=12)
 
 
+def test_an_error_quoting_the_address_does_not_log_its_query_string(an_endpoint, monkeypatch):
+    """A token a receiver takes in its address stays out of the delivery's error (and the
+    server's log), even when http.client quotes the address it refused."""
+    import http.client
+
+    an_endpoint(url="https://hooks.example.org/in?token=s3cret-t0ken")
+
+    def refuse(url, **_):
+        raise http.client.InvalidURL(f"URL can't contain control characters. {url!r}")
+
+    monkeypatch.setattr(transport, "post", refuse)
+    queue_one()
+    assert worker.send_due(worker="w1").retrying == 1
+    error = Delivery.objects.get().last_error
+    assert "InvalidURL" in error and "hooks.example.org/in?…" in error
+    assert "s3cret" not in error
+
+
 def test_an_unreachable_receiver_is_a_failed_attempt(an_endpoint):
     an_endpoint(url="http://127.0.0.1:9/nothing-listens-here")
     queue_one()
