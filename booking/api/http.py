@@ -413,7 +413,21 @@ def parse_body(request: HttpRequest) -> dict:
         raise invalid("The body is not JSON.") from None
     if not isinstance(body, dict | list):
         raise invalid("The body must be a JSON object.")
+    if _holds_nul(body):
+        # PostgreSQL cannot store or compare text with a NUL character: refused here, once,
+        # rather than as a 500 from whichever value reaches the database.
+        raise invalid("The body may not contain a NUL character (\\u0000).")
     return body
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _moment(text: str, name: str) -> tuple[dt.datetime, bool]:

@@ -191,6 +191,26 @@ def test_bad_booking_input_is_a_400(api, clinic, patient):
     assert response.status_code == 400
 
 
+def test_a_nul_character_in_a_bookings_comment_is_a_400_and_books_nothing(api, clinic, patient):
+    """PostgreSQL cannot store a NUL in text: JSON may carry one (\\u0000), refused plainly."""
+    proposed = _proposed(api, clinic, patient) | {"comment": "Referred by\x00 Dr. Lee"}
+    response = api.post("/fhir/Appointment/$book", proposed)
+    assert response.status_code == 400
+    assert "NUL character" in response.fhir["issue"][0]["diagnostics"]
+    assert not Appointment.objects.exists()
+
+
+def test_a_nul_character_in_a_cancelation_reason_is_a_400_and_cancels_nothing(api, clinic, patient):
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    resource = api.get(f"/fhir/Appointment/{appointment.pk}").fhir
+    resource["status"] = "cancelled"
+    resource["cancelationReason"] = {"text": "Referral\x00 withdrawn"}
+    response = api.call("PUT", f"/fhir/Appointment/{appointment.pk}", resource)
+    assert response.status_code == 400
+    appointment.refresh_from_db()
+    assert appointment.status != Status.CANCELLED
+
+
 def test_cancelling_by_patching_the_status(api, clinic, patient):
     appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     response = api.call(
