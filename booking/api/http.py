@@ -282,7 +282,12 @@ def search_params(request: HttpRequest, allowed: Iterable[str]) -> dict[str, lis
             f"Unknown search parameter(s): {', '.join(unknown)}. "
             f"Supported: {', '.join(sorted(allowed))}."
         )
-    return {name: request.GET.getlist(name) for name in request.GET}
+    params = {name: request.GET.getlist(name) for name in request.GET}
+    for name, values in params.items():
+        if any("\x00" in value for value in values):
+            # PostgreSQL cannot compare text with a NUL character (as in parse_body).
+            raise invalid(f"The search parameter {name} may not contain a NUL character.")
+    return params
 
 
 def _whole_number(request: HttpRequest, name: str, default: int, top: int | None) -> int:

@@ -151,6 +151,11 @@ def test_bad_search_input_is_a_400_on_the_parameter(api, clinic):
         ("/fhir/Slot?service-type=massage", "service-type"),
         ("/fhir/Patient?birthdate=1970-13-45", "birthdate"),
         ("/fhir/Schedule?_id=abc", "Schedule"),
+        # PostgreSQL cannot compare text with a NUL character.
+        ("/fhir/Patient?name=Mi%00les", "name"),
+        ("/fhir/Patient?family=%00", "family"),
+        ("/fhir/Patient?given=%00", "given"),
+        ("/fhir/Patient?email=a%00@example.org", "email"),
     ]:
         response = api.get(path)
         assert response.status_code == 400, path
