@@ -63,8 +63,10 @@ def login_username(request: HttpRequest | None, credentials: dict | None) -> str
 
 
 def normalised_login(username) -> str:
-    """The email as the login compares it (UserManager.get_by_natural_key)."""
-    return str(username or "").strip().lower()
+    """The email as the login compares it (UserManager.get_by_natural_key), without NUL
+    characters: PostgreSQL cannot compare text holding one (a forged form's email), and no
+    account's email has one, so inserting one does not name another account to throttle."""
+    return str(username or "").replace("\x00", "").strip().lower()
 
 
 @receiver(user_logged_in)

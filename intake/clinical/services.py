@@ -504,6 +504,9 @@ def respond_to_worry(*, checkin: OutcomeSurvey, by: User, note: str) -> AfterCar
         raise SurveyError("Only a worrying after-care answer needs a response.")
     if not note.strip():
         raise SurveyError("Say what you did (for example: phoned, advised ice, no concern).")
+    if "\x00" in note:
+        # PostgreSQL cannot store a NUL character in text (a pasted or forged one).
+        raise SurveyError("The note has a character that cannot be stored: type it again.")
     try:
         with transaction.atomic():
             return AfterCareResponse.objects.create(

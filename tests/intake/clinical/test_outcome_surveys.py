@@ -16,6 +16,7 @@ from clinic.models import AccessLog
 from intake.clinical import selectors
 from intake.clinical.models import AfterCareResponse, OutcomeSurvey, SurveyChannel, SurveyKind
 from tests.booking.factories import a_course
+from tests.conftest import messages_said
 from tests.intake.factories import a_correction, a_survey_answer
 
 pytestmark = pytest.mark.django_db
@@ -195,6 +196,28 @@ def test_a_response_needs_a_note_and_comes_from_staff_of_the_patient(
     elsewhere = certified_practitioner(locations=[other_location])
     assert login(elsewhere.user).post(url, {"note": "Phoned"}).status_code == 404
     assert login(patient.user).post(url, {"note": "Phoned"}).status_code == 403
+
+
+def test_a_response_note_with_a_nul_character_is_refused_with_a_message(
+    login, practitioner, course
+):
+    """PostgreSQL cannot store a NUL in text: a pasted or forged one is said, not a 500."""
+    session = _session(course, 2)
+    checkin = a_survey_answer(
+        session,
+        worrying=True,
+        worrying_details="Dizzy",
+        practitioner=practitioner,
+        location=session.location,
+    )
+    response = login(practitioner.user).post(
+        reverse("intake:aftercare_respond", args=[checkin.pk]),
+        {"note": "Phoned\x00 seen today"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "cannot be stored" in messages_said(response)
+    assert not AfterCareResponse.objects.exists()
 
 
 def test_worrying_after_care_lists_only_that_practitioners_current_unanswered_worries(
