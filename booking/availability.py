@@ -425,6 +425,14 @@ def slot_problems(
             problems.append(
                 f"This time is too far ahead: online booking opens {_describe(rules.horizon)} ahead."
             )
+        # The pages and $find offer times on the local clock's grid only; a time typed into a
+        # tampered form or a made-up Slot id (10:07, or 10:00:30) would leave the practitioner
+        # gaps no one can book. Staff may still book any minute by phone.
+        if not on_the_grid(starts_at.astimezone(rules.zone), query.step):
+            problems.append(
+                "Online, appointments start at the times offered (every "
+                f"{_describe(query.step)}); please choose one of them."
+            )
     elif starts_at < query.now:
         problems.append("This time is in the past.")
     if day in rules.holidays and not any(e.overlaps(starts_at, end) for e in calendar.extra):
@@ -458,6 +466,14 @@ def slot_problems(
         if chosen is None:
             problems.append("No treatment room is free at that time.")
     return problems, chosen
+
+
+def on_the_grid(local: dt.datetime, step: dt.timedelta) -> bool:
+    """Whether a local wall-clock time is one of the grid's (every `step` from midnight)."""
+    since_midnight = dt.timedelta(
+        hours=local.hour, minutes=local.minute, seconds=local.second, microseconds=local.microsecond
+    )
+    return since_midnight % step == dt.timedelta(0)
 
 
 def _describe(delta: dt.timedelta) -> str:

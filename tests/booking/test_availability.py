@@ -18,6 +18,7 @@ from booking.availability import (
     aware,
     aware_strict,
     free_slots,
+    on_the_grid,
     slot_problems,
 )
 
@@ -348,6 +349,34 @@ def test_a_refused_slot_says_why(start, problem):
         rooms=rooms(),
     )
     assert any(problem in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "start",
+    [local(*MONDAY, 9, 10), local(*MONDAY, 9, 15, 30), local(*MONDAY, 9, 15, 0, 1)],
+    ids=["a minute off", "a second off", "a microsecond off"],
+)
+def test_a_slot_off_the_grid_is_refused_for_patients(start):
+    problems, _ = slot_problems(
+        starts_at=start.astimezone(UTC),
+        query=query(start, start, now=local(*MONDAY, 0).astimezone(UTC), for_patient=True),
+        rules=rules(),
+        calendar=calendar(),
+        rooms=rooms(),
+    )
+    assert problems == [
+        "Online, appointments start at the times offered (every 15 minutes); "
+        "please choose one of them."
+    ]
+
+
+def test_the_grid_is_the_locations_wall_clock():
+    assert on_the_grid(local(*MONDAY, 9, 30), dt.timedelta(minutes=30))
+    assert not on_the_grid(local(*MONDAY, 9, 15), dt.timedelta(minutes=30))
+    # Kathmandu is UTC+5:45: its 9:00 is 3:15 in UTC, off a half-hour grid there.
+    kathmandu = dt.datetime(2030, 1, 7, 9, 0, tzinfo=ZoneInfo("Asia/Kathmandu"))
+    assert on_the_grid(kathmandu, dt.timedelta(minutes=30))
+    assert not on_the_grid(kathmandu.astimezone(UTC), dt.timedelta(minutes=30))
 
 
 def test_a_slot_off_the_grid_is_fine_for_staff():

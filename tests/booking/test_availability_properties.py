@@ -36,7 +36,7 @@ The rules, as the oracle reads them:
   now (8 weeks ahead is already too far, as the patient pages' windows have it); staff book
   anything not in the past.
 - Slots are offered on the location's wall-clock grid (every `step` minutes from midnight)
-  within the searched window; staff may ask for any minute.
+  within the searched window; staff may ask for any minute, patients only for one on the grid.
 
 No database and no wall clock: each example passes its own `now`.
 """
@@ -75,6 +75,7 @@ PROPERTIES = settings(
 REASONS = {
     "too soon to book online": {"notice"},
     "too far ahead": {"horizon"},
+    "appointments start at the times offered": {"off grid"},
     "in the past": {"past"},
     "location is closed on": {"holiday", "not working"},
     "not working at this location": {"not working"},
@@ -162,6 +163,8 @@ class Oracle:
                 broken.add("notice")
             if start >= world.now + world.horizon_days * DAY:
                 broken.add("horizon")
+            if not self.on_grid(start):
+                broken.add("off grid")
         elif start < world.now:
             broken.add("past")
 

@@ -125,6 +125,8 @@ def test_a_time_held_by_someone_else_is_not_offered(login, patient, other_patien
         (lambda loc: next_weekday(loc, 1, 7), "not working"),
         (lambda loc: next_weekday(loc, 6, 10), "not working"),  # Sunday: a day off
         (lambda loc: timezone.now() - dt.timedelta(days=1), "too soon"),  # in the past
+        # A tampered form: 10:07 is no time the pages offer.
+        (lambda loc: next_weekday(loc, 1, 10) + dt.timedelta(minutes=7), "times offered"),
     ],
 )
 def test_a_forbidden_time_is_refused_with_a_message(login, patient, clinic, start, message):

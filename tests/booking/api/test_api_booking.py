@@ -190,6 +190,21 @@ def test_a_taken_slot_is_a_409(api, clinic, patient):
     assert not Appointment.objects.filter(patient=patient).exists()
 
 
+@pytest.mark.parametrize("seconds_off", [7 * 60, 30])
+def test_a_slot_id_off_the_grid_is_refused(api, clinic, patient, seconds_off):
+    # $find names times on the location's quarter hours; a Slot id made up for 10:07 (or
+    # 10:00:30) is not one of them, free as the practitioner may be then.
+    off = next_weekday(clinic.location, 3, 10) + dt.timedelta(seconds=seconds_off)
+    booking = booking_of_a_slot(clinic, clinic.assessment, 60, off, patient)
+    assert (
+        api.get(booking["slot"][0]["reference"].replace("Slot/", "/fhir/Slot/")).status_code == 404
+    )
+    response = api.post("/fhir/Appointment/$book", booking)
+    assert response.status_code == 409
+    assert "times offered" in response.fhir["issue"][0]["diagnostics"]
+    assert not Appointment.objects.filter(patient=patient).exists()
+
+
 def test_dry_needling_is_not_booked_one_session_at_a_time(api, clinic, patient):
     ten = next_weekday(clinic.location, 3, 10)
     booking = booking_of_a_slot(clinic, clinic.needling, 30, ten, patient)
