@@ -96,6 +96,17 @@ def test_a_patient_moves_an_appointment_to_another_free_time(login, patient, cli
     ).exists()
 
 
+def test_a_move_to_a_time_the_page_did_not_offer_is_refused(login, patient, clinic):
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    off_the_grid = next_weekday(clinic.location, 3, 14) + dt.timedelta(minutes=7)
+    client = login(patient.user)
+    response = _move(client, appointment, clinic.practitioner, off_the_grid)
+    assert "times offered" in client.get(response.url).content.decode()
+    old = appointment.starts_at
+    appointment.refresh_from_db()
+    assert appointment.starts_at == old
+
+
 def test_the_move_page_shows_one_day_and_a_tapped_time_is_confirmed_before_moving(
     login, patient, clinic
 ):
