@@ -16,6 +16,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -93,12 +94,42 @@ def parse(url: str, *, private_ok: bool | None = None) -> Target:
     return Target(parts.scheme, parts.hostname, port or default_port, path)
 
 
-def public_address(target: Target, *, private_ok: bool | None = None) -> str:
+def _lookup(target: Target, within: float | None) -> list:
+    """`getaddrinfo`, given up after `within` seconds. The lookup cannot be interrupted (the C
+    library waits for each name server in turn, tens of seconds for one that never answers),
+    so it runs in a thread of its own, left to finish in the background when time is up: the
+    worker, and the emails it also sends, go on."""
+    if within is None:
+        return socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+    answer: dict = {}
+
+    def look_up():
+        try:
+            answer["found"] = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        except Exception as error:  # noqa: BLE001 - handed to the caller's thread below
+            answer["error"] = error
+
+    thread = threading.Thread(target=look_up, name="webhook-dns", daemon=True)
+    thread.start()
+    thread.join(max(within, 0))
+    if thread.is_alive():
+        raise TimeoutError(
+            f"The host name {target.host} was not resolved within {within:g} seconds."
+        )
+    if "error" in answer:
+        raise answer["error"]
+    return answer["found"]
+
+
+def public_address(
+    target: Target, *, private_ok: bool | None = None, within: float | None = None
+) -> str:
     """The IP address to connect to: every address the name resolves to must be public
-    (a name that also resolves to a private address is refused, not half-used)."""
+    (a name that also resolves to a private address is refused, not half-used). With `within`,
+    a lookup still unanswered after that many seconds raises `TimeoutError`."""
     private_ok = allow_private() if private_ok is None else private_ok
     try:
-        found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        found = _lookup(target, within)
     except (socket.gaierror, UnicodeError) as error:
         raise RefusedAddress(f"The host name {target.host} could not be resolved.") from error
     addresses = [info[4][0] for info in found]
@@ -151,14 +182,17 @@ def post(url: str, *, data: bytes, headers: dict[str, str]) -> int:
     or `OSError` / `http.client.HTTPException` when the receiver cannot be reached, and
     `TimeoutError` when it has not answered in full within the timeout. The timeout bounds the
     whole post, not only each read: a receiver sending its answer a byte at a time would
-    otherwise hold the worker as long as it liked."""
+    otherwise hold the worker as long as it liked. Looking the name up counts too: a name
+    server that never answers would hold it as well."""
     limit = timeout()
+    started = time.monotonic()
     target = parse(url)
-    address = public_address(target)
+    address = public_address(target, within=limit)
+    left = max(limit - (time.monotonic() - started), 0.001)
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(target.host, target.port, address=address, timeout=limit)
+    connection = connection_class(target.host, target.port, address=address, timeout=left)
     expired = threading.Event()
-    deadline = threading.Timer(limit, _cut_off, args=(connection, expired))
+    deadline = threading.Timer(left, _cut_off, args=(connection, expired))
     deadline.daemon = True
     deadline.start()
     too_slow = f"The receiver did not answer in full within {limit:g} seconds."

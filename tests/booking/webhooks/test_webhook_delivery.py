@@ -234,6 +234,33 @@ def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout(trickling_rec
     assert time.monotonic() - started < 2
 
 
+def test_a_name_server_that_does_not_answer_is_given_up_at_the_timeout(settings, an_endpoint):
+    """The lookup counts in the post's time: the C library would wait tens of seconds for a
+    name server that never answers, holding the worker and its emails."""
+    settings.WEBHOOKS_TIMEOUT_SECONDS = 0.3
+    released = threading.Event()
+
+    def never_answers(*args, **kwargs):
+        released.wait(10)
+        raise transport.socket.gaierror("released")
+
+    an_endpoint(url="https://hooks.example.org/in")
+    queue_one()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(transport.socket, "getaddrinfo", never_answers)
+            started = time.monotonic()
+            with pytest.raises(TimeoutError, match="not resolved within 0.3 seconds"):
+                transport.post("https://hooks.example.org/in", data=b"{}", headers={})
+            assert time.monotonic() - started < 2
+            assert worker.send_due(worker="w1").retrying == 1
+    finally:
+        released.set()
+    assert "hooks.example.org was not resolved within 0.3 seconds" in (
+        Delivery.objects.get().last_error
+    )
+
+
 def test_private_and_plain_http_addresses_are_refused_in_production(settings, an_endpoint):
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
     for url in (
