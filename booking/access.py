@@ -43,7 +43,11 @@ def get_own_hold(user: User, pk: int) -> SlotHold:
     holds = SlotHold.objects.select_related(
         "location", "practitioner__user", "service", "patient", "appointment"
     )
-    return get_or_404(holds, "No such held time among yours.", pk=pk, patient__user=user)
+    # The patient's own choice: not a waitlist offer's hold (taken by accepting the offer, not
+    # requested as a new appointment), nor one an API client placed for them.
+    return get_or_404(
+        holds, "No such held time among yours.", pk=pk, patient__user=user, placed_by=user
+    )
 
 
 def get_own_offer(user: User, pk: int) -> WaitlistOffer:

@@ -43,6 +43,10 @@ class SlotHold(models.Model):
     appointment = models.OneToOneField(
         Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="hold"
     )
+    placed_by = actor_field(
+        "Who chose the time: the patient on the pages, or an API client's account. Only they may "
+        "request it. A waitlist offer's hold has none: it is taken by accepting the offer."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

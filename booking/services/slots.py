@@ -202,12 +202,21 @@ def write_appointment(
 
 
 def hold_slot(
-    slot: CheckedSlot, *, patient: Patient, service: Service, expires_at: dt.datetime
+    slot: CheckedSlot,
+    *,
+    patient: Patient,
+    service: Service,
+    expires_at: dt.datetime,
+    placed_by: User | None = None,
 ) -> SlotHold:
     """Keep a slot that `check_slot` passed for `patient` until `expires_at` (a patient's own
     choice while they confirm it, or a waitlist offer while it waits for an answer)."""
     return SlotHold.objects.create(
-        **_taking(slot), service=service, patient=patient, expires_at=expires_at
+        **_taking(slot),
+        service=service,
+        patient=patient,
+        expires_at=expires_at,
+        placed_by=placed_by,
     )
 
 
@@ -239,9 +248,11 @@ def place_hold(
     service: Service,
     starts_at: dt.datetime,
     minutes: int,
+    placed_by: User | None,
     now: dt.datetime | None = None,
 ) -> SlotHold:
-    """Keep a slot for `patient` for a few minutes while they confirm their request."""
+    """Keep a slot for `patient` for a few minutes while they confirm their request; only
+    `placed_by` (the patient, or the API client's account) may then request it."""
     now = now or timezone.now()
     lock_practitioner(practitioner)
     # A patient holds one slot at a time: choosing another releases the previous one.
@@ -263,6 +274,7 @@ def place_hold(
         patient=patient,
         service=service,
         expires_at=now + dt.timedelta(minutes=HOLD_MINUTES),
+        placed_by=placed_by,
     )
 
 

@@ -203,6 +203,7 @@ def request_hold(request, slug: str):
             service=service,
             starts_at=starts_at,
             minutes=service.default_minutes,
+            placed_by=request.user,
         )
     except services.BookingError as refused:
         messages.error(

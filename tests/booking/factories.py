@@ -178,6 +178,7 @@ def a_placed_hold(clinic: Clinic, patient, starts_at: dt.datetime) -> SlotHold:
         service=clinic.assessment,
         starts_at=starts_at,
         minutes=60,
+        placed_by=patient.user,
     )
 
 
@@ -187,17 +188,19 @@ def a_slot_hold(
     starts_at: dt.datetime,
     *,
     room=None,
+    service=None,
     expires_at: dt.datetime | None = None,
     **fields,
 ) -> SlotHold:
-    """A hold on an hour's assessment for `patient` with the clinic's practitioner, in its first
-    room unless `room` says otherwise, blocking 5 minutes more, until `expires_at` (two hours
-    from now unless given). Written directly, without the booking rules."""
+    """A hold on an hour of `service` (an assessment unless given) for `patient` with the
+    clinic's practitioner, in its first room unless `room` says otherwise, blocking 5 minutes
+    more, until `expires_at` (two hours from now unless given). Written directly, without the
+    booking rules."""
     return SlotHold.objects.create(
         location=clinic.location,
         practitioner=clinic.practitioner,
         room=room or clinic.rooms[0],
-        service=clinic.assessment,
+        service=service or clinic.assessment,
         patient=patient,
         starts_at=starts_at,
         ends_at=starts_at + dt.timedelta(hours=1),

@@ -12,7 +12,14 @@ from django.utils import timezone
 from booking.forms import slot_choice_value
 from booking.models import Appointment, AppointmentEvent, SlotHold, Status
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_booking, a_placed_hold, an_appointment
+from tests.booking.factories import (
+    a_booking,
+    a_placed_hold,
+    a_slot_hold,
+    a_waitlist_entry,
+    a_waitlist_offer,
+    an_appointment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +162,24 @@ def test_a_patient_cannot_confirm_someone_elses_hold(login, patient, other_patie
     response = login(patient.user).post(reverse("booking:request_confirm", args=[hold.pk]))
     assert response.status_code == 404
     assert Appointment.objects.count() == 0
+
+
+def test_a_waitlist_offers_hold_is_not_requested_as_a_new_appointment(login, patient, clinic):
+    # The offer of a needling session's time is taken by accepting the offer; requested on the
+    # request page instead, it would be a needling session outside any course, and the offer
+    # would stay open.
+    entry = a_waitlist_entry(clinic, patient, service=clinic.needling)
+    held = a_slot_hold(
+        clinic, patient, next_weekday(clinic.location, 2, 10), service=clinic.needling
+    )
+    offer = a_waitlist_offer(entry, held)
+    client = login(patient.user)
+    url = reverse("booking:request_confirm", args=[held.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"note": ""}).status_code == 404
+    assert not Appointment.objects.exists()
+    offer.refresh_from_db()
+    assert offer.state == offer.State.OPEN
 
 
 def test_locations_without_dry_needling_cannot_be_requested(login, patient, other_location):

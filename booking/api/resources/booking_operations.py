@@ -248,8 +248,14 @@ def _hold_in(caller: Caller, appointment: dict) -> SlotHold | None:
             value = str(identifier.get("value", ""))
             if not is_key(value):
                 raise invalid("The hold's identifier is not one this server gave.")
+            # Only a hold this client placed: not another client's, a patient's own on the
+            # pages, nor a waitlist offer's (taken by accepting the offer).
             hold = (
-                SlotHold.objects.filter(pk=int(value), location_id__in=caller.location_ids)
+                SlotHold.objects.filter(
+                    pk=int(value),
+                    location_id__in=caller.location_ids,
+                    placed_by=caller.client.account,
+                )
                 .select_related("patient")
                 .first()
             )
@@ -292,6 +298,7 @@ def _place_hold(caller: Caller, appointment: dict) -> SlotHold:
         service=parts.service,
         starts_at=parts.starts_at,
         minutes=parts.minutes,
+        placed_by=caller.client.account,
     )
 
 

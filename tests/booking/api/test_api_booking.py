@@ -16,7 +16,15 @@ from booking.selectors import load_availability
 from clinic.models import AccessLog
 from tests.booking.api.conftest import CANCELLING, booking_of_a_slot
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_booking, a_colleague, an_appointment
+from tests.booking.factories import (
+    a_booking,
+    a_colleague,
+    a_placed_hold,
+    a_slot_hold,
+    a_waitlist_entry,
+    a_waitlist_offer,
+    an_appointment,
+)
 from tests.booking.races import at_once
 from tests.factories import PatientFactory
 
@@ -175,6 +183,35 @@ def test_hold_then_book_the_hold(api, clinic, patient):
     assert booked.status_code == 201
     hold.refresh_from_db()
     assert str(hold.appointment_id) == booked.fhir["id"]
+
+
+def test_only_the_client_that_placed_a_hold_books_it(api, api_client_for, clinic, patient):
+    """Another client of the same location, the patient's own hold on the pages and a
+    waitlist offer's hold are all unknown holds to a client: 404, nothing booked."""
+    proposed = _proposed(api, clinic, patient)
+    parameters = {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "appointment-resource", "resource": proposed}],
+    }
+    [placed_by_api] = api.post("/fhir/Appointment/$hold", parameters).fhir["identifier"]
+    other = api_client_for(locations=[clinic.location])
+    on_the_pages = a_placed_hold(clinic, patient, next_weekday(clinic.location, 4, 10))
+    entry = a_waitlist_entry(clinic, patient)
+    offered = a_waitlist_offer(
+        entry, a_slot_hold(clinic, patient, next_weekday(clinic.location, 4, 14))
+    ).hold
+    for client, hold in (
+        (other, placed_by_api["value"]),
+        (api, str(on_the_pages.pk)),
+        (api, str(offered.pk)),
+    ):
+        identifier = {"system": placed_by_api["system"], "value": hold}
+        booked = client.post(
+            "/fhir/Appointment/$book",
+            {"resourceType": "Appointment", "status": "proposed", "identifier": [identifier]},
+        )
+        assert booked.status_code == 404, hold
+    assert not Appointment.objects.exists()
 
 
 def test_a_taken_slot_is_a_409(api, clinic, patient):
