@@ -165,13 +165,10 @@ def test_a_patient_cannot_confirm_someone_elses_hold(login, patient, other_patie
 
 
 def test_a_waitlist_offers_hold_is_not_requested_as_a_new_appointment(login, patient, clinic):
-    # The offer of a needling session's time is taken by accepting the offer; requested on the
-    # request page instead, it would be a needling session outside any course, and the offer
-    # would stay open.
-    entry = a_waitlist_entry(clinic, patient, service=clinic.needling)
-    held = a_slot_hold(
-        clinic, patient, next_weekday(clinic.location, 2, 10), service=clinic.needling
-    )
+    # An offered time is taken by accepting the offer (confirmed, the entry booked); requested
+    # on the request page instead, it became a request while the offer stayed open.
+    entry = a_waitlist_entry(clinic, patient)
+    held = a_slot_hold(clinic, patient, next_weekday(clinic.location, 2, 10))
     offer = a_waitlist_offer(entry, held)
     client = login(patient.user)
     url = reverse("booking:request_confirm", args=[held.pk])
