@@ -1,13 +1,23 @@
 """A patient's complete record for a records request: their details, every appointment with
-its history, their courses, and (from intake) questionnaires, consents and clinical notes."""
+its history, their courses, invoices with their payments, waitlist places and the emails sent
+to them, and (from intake) questionnaires, consents and clinical notes."""
 
 from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from booking.models import Appointment, AppointmentEvent, Course
-from clinic.models import Patient
+from booking.billing.ledger import with_balances
+from booking.billing.models import Invoice
+from booking.models import (
+    Appointment,
+    AppointmentEvent,
+    Course,
+    Notification,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+from clinic.models import Patient, Weekday
 from intake.clinical.health_record import health_record
 from intake.clinical.models import jsonable
 
@@ -91,5 +101,107 @@ def patient_record(patient: Patient) -> dict:
             }
             for course in courses
         ],
+        "invoices": _invoices(patient),
+        "waitlist": _waitlist(patient),
+        "emails": _emails(patient),
         **health_record(patient),
     }
+
+
+def _invoices(patient: Patient) -> list[dict]:
+    invoices = (
+        with_balances(Invoice.objects.filter(patient=patient))
+        .select_related("location")
+        .prefetch_related("lines__practitioner__user", "payments", "credit_notes__location")
+        .order_by("issued_at", "pk")
+    )
+    return [
+        {
+            "number": invoice.display_number,
+            "kind": invoice.get_kind_display(),
+            "location": invoice.location.name,
+            "issued_on": jsonable(invoice.issued_on),
+            "currency": invoice.currency,
+            "total": str(invoice.total),
+            "balance": str(invoice.balance),
+            "lines": [
+                {
+                    "description": line.description,
+                    "date_of_service": jsonable(line.date_of_service),
+                    "practitioner": line.practitioner.name,
+                    "quantity": line.quantity,
+                    "amount": str(line.amount),
+                }
+                for line in invoice.lines.all()
+            ],
+            "payments": [
+                {
+                    "what": payment.get_kind_display(),
+                    "method": payment.get_method_display(),
+                    "amount": str(payment.amount),
+                    "status": payment.get_status_display(),
+                    "received_at": jsonable(payment.received_at),
+                }
+                for payment in sorted(invoice.payments.all(), key=lambda p: (p.received_at, p.pk))
+            ],
+            "credit_notes": [
+                {
+                    "number": str(note),
+                    "amount": str(note.amount),
+                    "reason": note.reason,
+                    "issued_at": jsonable(note.issued_at),
+                }
+                for note in invoice.credit_notes.all()
+            ],
+        }
+        for invoice in invoices
+    ]
+
+
+def _waitlist(patient: Patient) -> list[dict]:
+    entries = (
+        WaitlistEntry.objects.filter(patient=patient)
+        .select_related("location", "service", "practitioner__user")
+        .prefetch_related(Prefetch("offers", queryset=WaitlistOffer.objects.select_related("hold")))
+        .order_by("created_at", "pk")
+    )
+    return [
+        {
+            "location": entry.location.name,
+            "service": entry.service.name,
+            "minutes": entry.minutes,
+            "practitioner": entry.practitioner.name if entry.practitioner else None,
+            "days": [Weekday(day).label for day in entry.weekdays],
+            "earliest_time": entry.earliest_time.isoformat("minutes"),
+            "latest_time": entry.latest_time.isoformat("minutes"),
+            "time_zone": entry.location.time_zone,
+            "state": entry.get_state_display(),
+            "joined_at": jsonable(entry.created_at),
+            "offers": [
+                {
+                    "starts_at": jsonable(offer.hold.starts_at),
+                    "offered_at": jsonable(offer.offered_at),
+                    "state": offer.get_state_display(),
+                }
+                for offer in sorted(entry.offers.all(), key=lambda o: (o.offered_at, o.pk))
+            ],
+        }
+        for entry in entries
+    ]
+
+
+def _emails(patient: Patient) -> list[dict]:
+    """Every email written to the patient: what it was about, to which address, and whether
+    it was sent (its text is drawn when it is sent, from the records above)."""
+    emails = Notification.objects.filter(patient=patient).order_by("created_at", "pk")
+    return [
+        {
+            "about": email.get_kind_display(),
+            "appointment": email.appointment_id,
+            "to": email.to_email or None,
+            "state": email.get_state_display(),
+            "written_at": jsonable(email.created_at),
+            "sent_at": jsonable(email.sent_at) if email.sent_at else None,
+        }
+        for email in emails
+    ]

@@ -8,11 +8,22 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from booking.models import Status
+from booking import services
+from booking.billing import payments
+from booking.billing import world as billing_world
+from booking.billing.models import Invoice
+from booking.models import Notification, Status
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_course, an_appointment
+from tests.booking.factories import (
+    a_course,
+    a_slot_hold,
+    a_waitlist_entry,
+    a_waitlist_offer,
+    an_appointment,
+)
 from tests.intake.factories import publish_consents, sign, signed_assessment, submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +80,49 @@ def test_others_cannot_export_a_record(login, front_desk, practitioner, other_pa
     # A patient's own record page never takes an id: there is nothing to change in the address.
     mine = login(other_patient.user).get(reverse("booking:my_record"), {"format": "json"})
     assert json.loads(mine.content)["patient"]["record_number"] == other_patient.pk
+
+
+def test_the_record_holds_invoices_and_payments_waitlist_places_and_emails(
+    login, clinic, patient, front_desk
+):
+    billing_world.terms(clinic.location, currency="CAD")
+    billing_world.fee(clinic.location, clinic.assessment, "120.00")
+    visit = an_appointment(
+        clinic, patient, timezone.now() - dt.timedelta(hours=2), status=Status.CHECKED_IN
+    )
+    services.change_status(visit, to=Status.COMPLETED, actor=clinic.practitioner.user)
+    invoice = Invoice.objects.get(appointment=visit)
+    payments.take_payment(invoice, amount="50.00", method="card", actor=front_desk)
+    entry = a_waitlist_entry(clinic, patient, weekdays=(1, 3))
+    a_waitlist_offer(entry, a_slot_hold(clinic, patient, next_weekday(clinic.location, 1, 10)))
+    Notification.objects.create(
+        kind=Notification.Kind.CONFIRMED,
+        location=clinic.location,
+        patient=patient,
+        appointment=visit,
+        to_email=patient.email,
+    )
+    client = login(patient.user)
+    record = json.loads(client.get(reverse("booking:my_record"), {"format": "json"}).content)
+    [billed] = record["invoices"]
+    assert (billed["number"], billed["total"], billed["balance"]) == (
+        invoice.display_number,
+        "120.00",
+        "70.00",
+    )
+    assert [line["amount"] for line in billed["lines"]] == ["120.00"]
+    assert [(p["what"], p["method"], p["amount"]) for p in billed["payments"]] == [
+        ("Payment", "Card at the terminal", "50.00")
+    ]
+    [place] = record["waitlist"]
+    assert place["days"] == ["Tuesday", "Thursday"] and place["earliest_time"] == "08:00"
+    assert [offer["state"] for offer in place["offers"]] == ["Open"]
+    assert [(e["about"], e["to"], e["appointment"]) for e in record["emails"]] == [
+        ("Confirmation", patient.email, visit.pk)
+    ]
+    html = client.get(reverse("booking:my_record")).content.decode()
+    assert invoice.display_number in html and "Waitlist places (1)" in html
+    assert "Emails (1)" in html
 
 
 def test_the_export_takes_a_fixed_number_of_queries(
