@@ -142,6 +142,9 @@ def end_course_early(
     reason = (reason or "").strip()
     if not reason:
         raise payments.PaymentRefused("Say why the course ends early.")
+    # Two desks (or a double click) ending it at once: the second waits here until the first
+    # commits, then works from its credit note and refund instead of writing them again.
+    Course.objects.select_for_update().get(pk=course.pk)
     package = package_of(course)
     if package is None:
         raise payments.PaymentRefused("This course was not paid ahead.")

@@ -177,3 +177,31 @@ def test_checking_out_a_session_of_a_paid_course_draws_it_from_the_package(
     assert "session is drawn from the course" in response.content.decode()
     assert SessionDrawdown.objects.filter(appointment=session).exists()
     assert not Invoice.objects.filter(appointment=session).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ending_a_course_twice_at_once_credits_and_refunds_it_once(course, front_desk, consent_ok):
+    """A double click (or two desks) on "End the course early": the second waits for the first,
+    then finds nothing more to credit or give back."""
+    from tests.booking.races import at_once
+
+    package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
+    one, two, *rest = _sessions(course)
+    _complete(one, front_desk)
+    _complete(two, front_desk)
+    for session in rest:
+        services.cancel_appointment(
+            session, by="patient", actor=front_desk, reason="Better", offer_to_waitlist=False
+        )
+    at_once(
+        [lambda: end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")]
+        * 2,
+        won="ended",
+        lost=(payments.PaymentRefused, "refused"),
+    )
+    figures = balance_of(package)
+    assert (figures.credited, figures.refunded, figures.balance) == (
+        Decimal("190.00"),
+        Decimal("190.00"),
+        Decimal("0.00"),
+    )
