@@ -17,7 +17,7 @@ from django.utils import timezone
 from booking.billing import payments
 from booking.billing.invoicing import Line, billing_terms, fee_for, issue_invoice
 from booking.billing.ledger import ZERO, balance_of
-from booking.billing.models import Invoice, InvoiceKind
+from booking.billing.models import Invoice, InvoiceEvent, InvoiceKind
 from booking.models import ACTIVE_STATUSES, Course, Status
 from clinic.models import User
 
@@ -176,6 +176,10 @@ def end_course_early(
             now=now,
         )
         given_back = plan.given_back
+    # From now on the package is closed: a session booked again is invoiced as a visit.
+    InvoiceEvent.objects.create(
+        invoice=package, at=now, actor=actor, kind=InvoiceEvent.Kind.SETTLED, reason=reason[:300]
+    )
     after = balance_of(package).balance
     return Settlement(
         total=plan.total,

@@ -18,7 +18,7 @@ from booking.billing.ledger import balance_of
 from booking.billing.models import Invoice, InvoiceKind, SessionDrawdown
 from booking.billing.packages import end_course_early, pay_course_ahead
 from booking.models import Status
-from tests.booking.factories import a_course
+from tests.booking.factories import a_course, an_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +205,39 @@ def test_ending_a_course_twice_at_once_credits_and_refunds_it_once(course, front
         Decimal("190.00"),
         Decimal("0.00"),
     )
+
+
+def test_a_session_booked_again_after_the_course_ended_early_is_invoiced_as_a_visit(
+    course, billed, patient, front_desk, consent_ok
+):
+    """The unused sessions were credited off the package (and what was paid for them given
+    back): a session seen after that draws nothing from it, or it would be free."""
+    package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
+    one, two, *rest = _sessions(course)
+    _complete(one, front_desk)
+    _complete(two, front_desk)
+    for session in rest:
+        services.cancel_appointment(
+            session, by="patient", actor=front_desk, reason="Better", offer_to_waitlist=False
+        )
+    end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
+    again = an_appointment(
+        billed,
+        patient,
+        timezone.now() - dt.timedelta(hours=2),
+        service=billed.needling,
+        course=course,
+        session_number=3,
+        status=Status.CHECKED_IN,
+    )
+    services.change_status(again, to=Status.COMPLETED, actor=front_desk)
+    assert not SessionDrawdown.objects.filter(appointment=again).exists()
+    visit = Invoice.objects.get(appointment=again)
+    assert (visit.kind, visit.total) == (InvoiceKind.VISIT, Decimal("95.00"))
+    figures = balance_of(package)
+    assert (figures.drawn, figures.credited, figures.balance) == (
+        Decimal("190.00"),
+        Decimal("190.00"),
+        Decimal("0.00"),
+    )
+    assert package.events.filter(kind="settled", reason="Pain gone").exists()
