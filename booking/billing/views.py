@@ -5,6 +5,7 @@ fetched through `booking.billing.access` and every read of an invoice is access-
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -277,6 +278,8 @@ def _course_money(request, pk: int, form_class, act):
     `act(course, cleaned_data)`, which returns the success message; the form's errors or the
     service's refusal are said instead. Back to the course's page either way."""
     course = booking_access.get_visible_course(request.user, pk)
+    if not billing_access.handles_course_money(request.user, course):
+        raise PermissionDenied("This course's package is another location's to invoice and settle.")
     back = redirect(reverse("booking:course_detail", args=[course.pk]))
     form = form_class(request.POST)
     if not form.is_valid():

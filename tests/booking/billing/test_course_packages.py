@@ -241,3 +241,30 @@ def test_a_session_booked_again_after_the_course_ended_early_is_invoiced_as_a_vi
         Decimal("0.00"),
     )
     assert package.events.filter(kind="settled", reason="Pain gone").exists()
+
+
+def test_the_desk_of_another_location_cannot_invoice_or_settle_the_courses_package(
+    course, patient, front_desk, front_desk_elsewhere, other_location, login, consent_ok
+):
+    """The patient is registered at both locations, so both desks see the course; its package
+    is Leaside's (its first session's), and only Leaside's desk invoices it and gives money back
+    from it (the other desk cannot even open the invoice)."""
+    patient.locations.add(other_location)
+    browser = login(front_desk_elsewhere)
+    pay_ahead = reverse("billing:course_pay_ahead", args=[course.pk])
+    assert browser.post(pay_ahead, {"amount": "380.00", "method": "cash"}).status_code == 403
+    assert not Invoice.objects.filter(course=course).exists()
+    package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
+    one, *rest = _sessions(course)
+    _complete(one, front_desk)
+    for session in rest:
+        services.cancel_appointment(
+            session, by="patient", actor=front_desk, reason="Better", offer_to_waitlist=False
+        )
+    page = browser.get(reverse("booking:course_detail", args=[course.pk])).content.decode()
+    assert package.display_number not in page and "Invoice the course" not in page
+    end_early = reverse("billing:course_end_early", args=[course.pk])
+    response = browser.post(end_early, {"reason": "Pain gone", "refund_by": "cash"})
+    assert response.status_code == 403
+    figures = balance_of(package)
+    assert (figures.credited, figures.refunded) == (Decimal("0.00"), Decimal("0.00"))
