@@ -251,12 +251,18 @@ def my_invoices(request):
 @require_safe
 def patient_account(request, patient_pk: int):
     """A patient's money for staff: what they owe, and (except for practitioners, who see the
-    balance alone) their invoices."""
+    balance alone) their invoices, those of the user's locations (each one's own page is no
+    more open to the desk of another location)."""
     patient = access.get_visible_patient(request.user, patient_pk)
     if not billing_access.sees_balance_of(request.user, patient):
         raise Http404("No such patient among yours.")
     invoices = list(
         with_balances(Invoice.objects.filter(patient=patient)).select_related("location", "service")
+    )
+    visible = set(
+        billing_access.visible_invoices(request.user)
+        .filter(patient=patient)
+        .values_list("pk", flat=True)
     )
     record_access(
         actor=request.user, patient=patient, record_type="billing.account", request=request
@@ -268,7 +274,7 @@ def patient_account(request, patient_pk: int):
         {
             "patient": patient,
             "owed": _owed_by_currency(invoices),
-            "invoices": invoices if show_invoices else None,
+            "invoices": [i for i in invoices if i.pk in visible] if show_invoices else None,
         },
     )
 
