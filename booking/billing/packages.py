@@ -56,6 +56,13 @@ def pay_course_ahead(
     Course.objects.select_for_update().get(pk=course.pk)  # one package, even from two desks
     if package_of(course) is not None:
         raise payments.PaymentRefused("This course is already paid ahead as a package.")
+    if Invoice.objects.filter(course=course, kind=InvoiceKind.VISIT).exists():
+        # Each session seen so far was invoiced as a visit: a package of every session planned
+        # would bill them again (and never draw their shares).
+        raise payments.PaymentRefused(
+            "Sessions of this course were already seen and invoiced one by one: a package is "
+            "paid before the first session. Invoice the rest as visits."
+        )
     first = _first_booked_session(course)
     if first is None:
         raise payments.PaymentRefused("The course has no booked session to bill.")

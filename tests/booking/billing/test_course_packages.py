@@ -268,3 +268,15 @@ def test_the_desk_of_another_location_cannot_invoice_or_settle_the_courses_packa
     assert response.status_code == 403
     figures = balance_of(package)
     assert (figures.credited, figures.refunded) == (Decimal("0.00"), Decimal("0.00"))
+
+
+def test_a_course_with_sessions_already_invoiced_is_not_paid_ahead(course, front_desk, consent_ok):
+    """Two sessions were seen and invoiced as visits: a package of all four would bill them a
+    second time (570.00 for four sessions of 95.00)."""
+    one, two, *_ = _sessions(course)
+    _complete(one, front_desk)
+    _complete(two, front_desk)
+    with pytest.raises(payments.PaymentRefused, match="already seen and invoiced"):
+        pay_course_ahead(course, actor=front_desk, amount="190.00", method="card")
+    assert not Invoice.objects.filter(kind=InvoiceKind.COURSE_PACKAGE).exists()
+    assert Invoice.objects.filter(kind=InvoiceKind.VISIT).count() == 2
