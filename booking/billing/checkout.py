@@ -58,6 +58,18 @@ def check_out(
         .first()
     )
     payment = None
+    if invoice is None and amount not in (None, ""):
+        # Money typed in must land somewhere: refused (the visit stays checked in) rather than
+        # dropped while the desk puts it in the till.
+        package = Invoice.objects.filter(drawdowns__appointment=appointment).first()
+        raise payments.PaymentRefused(
+            f"This session is drawn from the course's package {package.display_number}, which has "
+            "no payment of its own: nothing was done. Check out without an amount, then take the "
+            "payment on the package."
+            if package is not None
+            else "No fee is set for this service here, so there is no invoice to pay: nothing "
+            "was done. Check out without an amount."
+        )
     if invoice is not None and amount not in (None, ""):
         payment = payments.take_payment(invoice, amount=amount, method=method, actor=actor, now=now)
     if invoice is not None and email:

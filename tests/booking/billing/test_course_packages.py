@@ -280,3 +280,26 @@ def test_a_course_with_sessions_already_invoiced_is_not_paid_ahead(course, front
         pay_course_ahead(course, actor=front_desk, amount="190.00", method="card")
     assert not Invoice.objects.filter(kind=InvoiceKind.COURSE_PACKAGE).exists()
     assert Invoice.objects.filter(kind=InvoiceKind.VISIT).count() == 2
+
+
+def test_an_amount_typed_at_the_check_out_of_a_paid_ahead_session_is_not_dropped(
+    course, front_desk, login, consent_ok
+):
+    """The session has no invoice of its own (it is drawn from the package): 50.00 typed in is
+    refused with the reason, the visit stays checked in, rather than the money vanishing."""
+    package = pay_course_ahead(course, actor=front_desk)
+    session = _sessions(course)[0]
+    services.change_status(session, to=Status.CHECKED_IN, actor=front_desk, now=session.starts_at)
+    session.refresh_from_db()
+    response = login(front_desk).post(
+        reverse("billing:appointment_checkout", args=[session.pk]),
+        {"version": session.version, "amount": "50.00", "method": "cash"},
+        follow=True,
+    )
+    assert f"drawn from the course's package {package.display_number}" in " ".join(
+        str(m) for m in response.context["messages"]
+    )
+    session.refresh_from_db()
+    assert session.status == Status.CHECKED_IN
+    assert not SessionDrawdown.objects.exists()
+    assert balance_of(package).paid == Decimal("0.00")
