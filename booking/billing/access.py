@@ -8,7 +8,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from booking.billing.models import Invoice
-from booking.models import Appointment
+from booking.billing.packages import package_location
+from booking.models import Appointment, Course
 from clinic.access import get_or_404, visible_locations
 from clinic.models import Patient, Role, User
 
@@ -51,3 +52,16 @@ def sees_invoices_of(user: User, patient: Patient) -> bool:
     """Whether `user` may see the invoices themselves (their lines name the services): not a
     practitioner, who sees the balance alone."""
     return user.role != Role.PRACTITIONER and sees_balance_of(user, patient)
+
+
+def handles_course_money(user: User, course: Course) -> bool:
+    """Whether `user` may invoice `course` as a package, see that package or settle it: staff
+    who take payments at the package's location (its first booked session's before it is
+    invoiced). A course's sessions may be at several locations, and its page is seen by the
+    staff of each; its money belongs to one desk and its day close."""
+    if user.role not in TAKES_PAYMENTS:
+        return False
+    if user.role == Role.MANAGER:
+        return True  # every invoice, a closed location's included (`visible_invoices`)
+    location = package_location(course)
+    return location is None or visible_locations(user).filter(pk=location.pk).exists()

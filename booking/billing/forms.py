@@ -28,7 +28,10 @@ def amount_field(*, required: bool = True, label: str = "Amount") -> forms.Decim
 
 
 class InvoiceMoneyForm(forms.Form):
-    """A money form of an invoice's page; it is given the invoice (most do not need it)."""
+    """A money form of an invoice's page; it is given the invoice (most do not need it), and
+    carries where the invoice's history stood when the page was drawn (`payments.lock_as_seen`)."""
+
+    seen = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args, invoice: Invoice | None = None, **kwargs):
         self.invoice = invoice

@@ -245,13 +245,15 @@ def invoice_visit(
 def draw_session(appointment: Appointment, *, now: dt.datetime | None = None) -> bool:
     """Draw a completed course session from its course's package, if the course was paid ahead:
     one session's share of the package (its total over the sessions planned; the last session
-    takes what rounding left). Returns whether it was drawn."""
+    takes what rounding left). Returns whether it was drawn: not when the course was not paid
+    ahead, nor once it ended early (its unused sessions were credited off the package, what was
+    paid for them perhaps given back; a session booked again after that is a visit like any)."""
     package = (
         Invoice.objects.select_for_update()
         .filter(course_id=appointment.course_id, kind=InvoiceKind.COURSE_PACKAGE)
         .first()
     )
-    if package is None:
+    if package is None or package.events.filter(kind=InvoiceEvent.Kind.SETTLED).exists():
         return False
     drawn = list(package.drawdowns.values_list("amount", flat=True))
     sessions = appointment.course.sessions_planned

@@ -416,6 +416,8 @@ class InvoiceEvent(models.Model):
         CREDIT = "credit", "Credit note"
         WAIVED = "waived", "Fee waived"
         DRAWN = "drawn", "Session drawn from the package"
+        # A course's package settled when the course ended early: nothing more is drawn from it.
+        SETTLED = "settled", "Course ended early"
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)

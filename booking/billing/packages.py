@@ -17,13 +17,28 @@ from django.utils import timezone
 from booking.billing import payments
 from booking.billing.invoicing import Line, billing_terms, fee_for, issue_invoice
 from booking.billing.ledger import ZERO, balance_of
-from booking.billing.models import Invoice, InvoiceKind
-from booking.models import ACTIVE_STATUSES, Course, Status
-from clinic.models import User
+from booking.billing.models import Invoice, InvoiceEvent, InvoiceKind
+from booking.models import ACTIVE_STATUSES, Appointment, Course, Status
+from clinic.models import Location, User
 
 
 def package_of(course: Course) -> Invoice | None:
     return Invoice.objects.filter(course=course, kind=InvoiceKind.COURSE_PACKAGE).first()
+
+
+def _first_booked_session(course: Course) -> Appointment | None:
+    first = course.appointments.filter(status__in=ACTIVE_STATUSES).order_by("session_number")
+    return first.select_related("location", "service", "practitioner").first()
+
+
+def package_location(course: Course) -> Location | None:
+    """Where the course's package is invoiced (and its money taken and given back): the
+    package's location, or before it is invoiced its first booked session's; None if neither."""
+    package = package_of(course)
+    if package is not None:
+        return package.location
+    first = _first_booked_session(course)
+    return first.location if first is not None else None
 
 
 @transaction.atomic
@@ -41,8 +56,14 @@ def pay_course_ahead(
     Course.objects.select_for_update().get(pk=course.pk)  # one package, even from two desks
     if package_of(course) is not None:
         raise payments.PaymentRefused("This course is already paid ahead as a package.")
-    first = course.appointments.filter(status__in=ACTIVE_STATUSES).order_by("session_number")
-    first = first.select_related("location", "service", "practitioner").first()
+    if Invoice.objects.filter(course=course, kind=InvoiceKind.VISIT).exists():
+        # Each session seen so far was invoiced as a visit: a package of every session planned
+        # would bill them again (and never draw their shares).
+        raise payments.PaymentRefused(
+            "Sessions of this course were already seen and invoiced one by one: a package is "
+            "paid before the first session. Invoice the rest as visits."
+        )
+    first = _first_booked_session(course)
     if first is None:
         raise payments.PaymentRefused("The course has no booked session to bill.")
     location = first.location
@@ -142,6 +163,9 @@ def end_course_early(
     reason = (reason or "").strip()
     if not reason:
         raise payments.PaymentRefused("Say why the course ends early.")
+    # Two desks (or a double click) ending it at once: the second waits here until the first
+    # commits, then works from its credit note and refund instead of writing them again.
+    Course.objects.select_for_update().get(pk=course.pk)
     package = package_of(course)
     if package is None:
         raise payments.PaymentRefused("This course was not paid ahead.")
@@ -173,6 +197,10 @@ def end_course_early(
             now=now,
         )
         given_back = plan.given_back
+    # From now on the package is closed: a session booked again is invoiced as a visit.
+    InvoiceEvent.objects.create(
+        invoice=package, at=now, actor=actor, kind=InvoiceEvent.Kind.SETTLED, reason=reason[:300]
+    )
     after = balance_of(package).balance
     return Settlement(
         total=plan.total,

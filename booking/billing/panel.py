@@ -46,7 +46,7 @@ def money_panel(appointment: Appointment, user) -> dict:
 def course_money_panel(course, user) -> dict:
     """A course's package for staff who take payments: paying it ahead, what is drawn, and
     ending it early with the arithmetic shown before anything is written."""
-    if user.role not in billing_access.TAKES_PAYMENTS:
+    if not billing_access.handles_course_money(user, course):
         return {}
     package = package_of(course)
     if package is None:

@@ -50,6 +50,31 @@ def _locked(invoice: Invoice) -> Invoice:
     return Invoice.objects.select_for_update().select_related("location").get(pk=invoice.pk)
 
 
+class InvoiceChanged(PaymentRefused):
+    """Money was recorded on the invoice after the page asking for more was drawn."""
+
+
+def history_mark(invoice: Invoice) -> int:
+    """Where the invoice's history stands (its latest line's id, 0 before any): a page's money
+    forms carry it, so that a form sent twice, or after another desk's payment, is refused."""
+    return invoice.events.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def lock_as_seen(invoice: Invoice, seen: int | None, *, also: Invoice | None = None) -> None:
+    """Lock the invoice (and `also`, the other invoice of a credit move, the lower id first as
+    `move_credit` does) until the caller's transaction ends; refuse when its history moved on
+    since the page showed it at `seen` (None: no page to compare with)."""
+    ids = sorted({invoice.pk} | ({also.pk} if also is not None else set()))
+    locked = Invoice.objects.select_for_update().select_related("location").filter(pk__in=ids)
+    current = {row.pk: row for row in locked.order_by("pk")}[invoice.pk]
+    if seen is not None and history_mark(current) != seen:
+        raise InvoiceChanged(
+            f"{current.display_number} changed after this page was opened (money was recorded "
+            "on it meanwhile, or the form was sent twice): nothing was recorded now. Here it is "
+            "as it is now."
+        )
+
+
 def _real(actor: User | None) -> User | None:
     return actor if actor is not None and actor.is_authenticated else None
 

@@ -5,6 +5,7 @@ fetched through `booking.billing.access` and every read of an invoice is access-
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -47,6 +48,7 @@ def _invoice_page(request, invoice: Invoice, *, status: int = 200, **forms):
     figures = balance_of(invoice)
     is_patient = request.user.role == Role.PATIENT
     takes = request.user.role in billing_access.TAKES_PAYMENTS
+    seen = {"seen": payments.history_mark(invoice)} if takes else {}
     context = {
         "invoice": invoice,
         "figures": figures,
@@ -58,25 +60,29 @@ def _invoice_page(request, invoice: Invoice, *, status: int = 200, **forms):
         "is_patient": is_patient,
         "payment_form": forms.get("payment_form")
         or (
-            PaymentForm(initial={"amount": figures.balance})
+            PaymentForm(initial={"amount": figures.balance} | seen)
             if takes and figures.balance > 0
             else None
         ),
         "refund_form": forms.get("refund_form")
-        or (RefundForm() if takes and figures.refundable > 0 else None),
+        or (RefundForm(initial=seen) if takes and figures.refundable > 0 else None),
         "waive_form": forms.get("waive_form")
-        or (WaiveForm() if request.user.role == Role.MANAGER and figures.balance > 0 else None),
-        "move_form": forms.get("move_form") or _move_form(invoice, takes, figures.balance),
+        or (
+            WaiveForm(initial=seen)
+            if request.user.role == Role.MANAGER and figures.balance > 0
+            else None
+        ),
+        "move_form": forms.get("move_form") or _move_form(invoice, takes, figures.balance, seen),
     }
     return render(request, "billing/invoice_detail.html", context, status=status)
 
 
-def _move_form(invoice: Invoice, takes: bool, balance) -> MoveCreditForm | None:
+def _move_form(invoice: Invoice, takes: bool, balance, seen: dict) -> MoveCreditForm | None:
     """Offered when the invoice holds money in the patient's favour and another of theirs at the
     location has something to pay."""
     if not takes or balance >= 0:
         return None
-    form = MoveCreditForm(invoice=invoice)
+    form = MoveCreditForm(invoice=invoice, initial=seen)
     return form if form.has_choices else None
 
 
@@ -101,12 +107,20 @@ def _form_name(form) -> str:
 def _invoice_money(request, pk: int, form_class, refused_on: str, act):
     """The money forms of an invoice's page: the invoice the user may see, the form checked, then
     `act(invoice, cleaned_data)`, which returns the success message. Otherwise the invoice's page
-    again (422) with the form's errors, or the service's refusal on the field `refused_on`."""
+    again (422) with the form's errors, or the service's refusal on the field `refused_on`; a
+    form from a page drawn before the invoice's latest payment, refund or credit (sent twice, or
+    after another desk's) records nothing and shows the invoice as it is now."""
     invoice = billing_access.get_visible_invoice(request.user, pk)
     form = form_class(request.POST, invoice=invoice)
     if form.is_valid():
         try:
-            done = act(invoice, form.cleaned_data)
+            with transaction.atomic():
+                data = form.cleaned_data
+                payments.lock_as_seen(invoice, data["seen"], also=data.get("target"))
+                done = act(invoice, form.cleaned_data)
+        except payments.InvoiceChanged as changed:
+            messages.error(request, str(changed))
+            return redirect(invoice_url(invoice))
         except payments.PaymentRefused as refused:
             form.add_error(refused_on, str(refused))
         else:
@@ -237,12 +251,18 @@ def my_invoices(request):
 @require_safe
 def patient_account(request, patient_pk: int):
     """A patient's money for staff: what they owe, and (except for practitioners, who see the
-    balance alone) their invoices."""
+    balance alone) their invoices, those of the user's locations (each one's own page is no
+    more open to the desk of another location)."""
     patient = access.get_visible_patient(request.user, patient_pk)
     if not billing_access.sees_balance_of(request.user, patient):
         raise Http404("No such patient among yours.")
     invoices = list(
         with_balances(Invoice.objects.filter(patient=patient)).select_related("location", "service")
+    )
+    visible = set(
+        billing_access.visible_invoices(request.user)
+        .filter(patient=patient)
+        .values_list("pk", flat=True)
     )
     record_access(
         actor=request.user, patient=patient, record_type="billing.account", request=request
@@ -254,7 +274,7 @@ def patient_account(request, patient_pk: int):
         {
             "patient": patient,
             "owed": _owed_by_currency(invoices),
-            "invoices": invoices if show_invoices else None,
+            "invoices": [i for i in invoices if i.pk in visible] if show_invoices else None,
         },
     )
 
@@ -277,6 +297,8 @@ def _course_money(request, pk: int, form_class, act):
     `act(course, cleaned_data)`, which returns the success message; the form's errors or the
     service's refusal are said instead. Back to the course's page either way."""
     course = booking_access.get_visible_course(request.user, pk)
+    if not billing_access.handles_course_money(request.user, course):
+        raise PermissionDenied("This course's package is another location's to invoice and settle.")
     back = redirect(reverse("booking:course_detail", args=[course.pk]))
     form = form_class(request.POST)
     if not form.is_valid():

@@ -267,7 +267,7 @@ def desk_move_drop(request, pk: int):
         problems.append(
             f"A {appointment.get_status_display().lower()} appointment cannot be moved."
         )
-    elif minute is None or minute >= 24 * 60:
+    elif minute is None or not 0 <= minute < 24 * 60:
         problems.append("That time could not be read; drop the appointment again.")
     elif practitioner is None:
         problems.append("That practitioner does not work here.")

@@ -164,8 +164,12 @@ def waitlist_offer(request, pk: int):
 @require_POST
 def waitlist_remove(request, pk: int):
     entry = booking_access.get_visible_waitlist_entry(request.user, pk)
-    services.leave_waitlist(entry)
-    messages.success(request, f"{entry.patient.full_name} is off the waitlist.")
+    if services.leave_waitlist(entry):
+        messages.success(request, f"{entry.patient.full_name} is off the waitlist.")
+    else:
+        messages.info(
+            request, f"{entry.patient.full_name} is no longer waiting: nothing was changed."
+        )
     return redirect("booking:waitlist_board", slug=entry.location.slug)
 
 

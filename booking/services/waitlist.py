@@ -317,12 +317,23 @@ def join_waitlist(
 
 
 @transaction.atomic
-def leave_waitlist(entry: WaitlistEntry) -> None:
+def leave_waitlist(entry: WaitlistEntry) -> bool:
+    """Take the patient off the waitlist, ending any open offer. Returns False (and changes
+    nothing) when they were no longer waiting: already off it, or booked from an offer they
+    accepted (from a page drawn before, or at the same moment: the entry and its offers are
+    locked first, offers before the entry, in the order `accept_offer` and `decline_offer`
+    lock them)."""
+    offers = WaitlistOffer.objects.select_for_update().filter(entry_id=entry.pk).order_by("pk")
+    list(offers.values_list("pk", flat=True))
+    entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.state not in (WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED):
+        return False
     entry.state = WaitlistEntry.State.WITHDRAWN
     entry.save(update_fields=["state"])
-    for offer in entry.offers.filter(state=WaitlistOffer.State.OPEN):
+    for offer in offers.filter(state=WaitlistOffer.State.OPEN).select_related("hold"):
         offer.state = WaitlistOffer.State.WITHDRAWN
         offer.save(update_fields=["state"])
         notifications.offer_ended(offer)
         offer.hold.expires_at = timezone.now()
         offer.hold.save(update_fields=["expires_at"])
+    return True

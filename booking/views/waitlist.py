@@ -55,8 +55,10 @@ def join_waitlist_page(request, slug: str):
 @require_POST
 def leave_waitlist_page(request, pk: int):
     entry = booking_access.get_own_waitlist_entry(request.user, pk)
-    services.leave_waitlist(entry)
-    messages.success(request, "You have left the waitlist.")
+    if services.leave_waitlist(entry):
+        messages.success(request, "You have left the waitlist.")
+    else:
+        messages.info(request, "You were no longer on this waitlist: nothing was changed.")
     return redirect("booking:my_appointments")
 
 

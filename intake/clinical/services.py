@@ -302,6 +302,15 @@ def signing_problems(note: SignedNote, state: SignedNote | None = None) -> dict[
     if isinstance(note, AssessmentNote):
         return current.signing_problems(flags=current_flags(note.patient))
     problems = current.signing_problems(planned_sessions=note.assessment.current().planned_sessions)
+    visit = find_visit(note.appointment_id) if state is None and note.appointment_id else None
+    if visit is not None and visit.state in (VisitState.MISSED, VisitState.CANCELLED):
+        # Started once the session began, then the patient did not come (or it was cancelled):
+        # a signed note would record a needling that never happened, and keep its number from
+        # the session booked again.
+        problems["session_number"] = (
+            f"Session {note.session_number} was {visit.state}: a session note records a "
+            "session that takes place. Discard this draft; the session booked again gets its own."
+        )
     performed = current.performed_at
     if performed and not note.author.is_certified_on(timezone.localdate(performed)):
         problems["performed_at"] = (

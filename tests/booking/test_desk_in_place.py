@@ -164,6 +164,20 @@ def test_a_drop_that_breaks_a_rule_is_refused_with_the_reason(
     assert appointment.local_starts_at.hour == 10 and not appointment.events.exists()
 
 
+@pytest.mark.parametrize("minute", ["-5", "1440", "noon"])
+def test_a_drop_at_a_minute_off_the_clock_is_refused_with_a_message(
+    login, front_desk, clinic, patient, intake, minute
+):
+    """A hand-made drop address with a minute before midnight or after the day's last is
+    refused like an unreadable one, not a 500."""
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    response = _drop(login(front_desk), appointment, appointment.local_starts_at.date(), minute)
+    assert response.status_code == 200
+    assert "That time could not be read" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.local_starts_at.hour == 10 and not appointment.events.exists()
+
+
 @pytest.mark.parametrize(
     ("whose", "reason"),
     [

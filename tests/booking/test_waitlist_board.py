@@ -152,6 +152,28 @@ def test_a_patient_is_taken_off_the_waitlist(login, front_desk, clinic, patient)
     assert entry.state == WaitlistEntry.State.WITHDRAWN
 
 
+def test_a_patient_booked_from_an_offer_is_not_taken_off_by_a_board_drawn_before(
+    login, front_desk, clinic, patient
+):
+    """The board showed the patient waiting; meanwhile they accepted the time offered to them.
+    "Take off" then changes nothing: their place stays booked, the accepted offer accepted."""
+    entry = _wait(clinic, patient)
+    offer = services.offer_slot_by_hand(
+        entry=entry,
+        practitioner=clinic.practitioner,
+        starts_at=next_weekday(clinic.location, 2, 10),
+        actor=front_desk,
+    )
+    services.accept_offer(offer, actor=patient.user)
+    response = login(front_desk).post(
+        reverse("booking:waitlist_remove", args=[entry.pk]), follow=True
+    )
+    assert "is no longer waiting: nothing was changed" in messages_said(response)
+    entry.refresh_from_db()
+    offer.refresh_from_db()
+    assert (entry.state, offer.state) == (WaitlistEntry.State.BOOKED, WaitlistOffer.State.ACCEPTED)
+
+
 def test_the_desk_puts_a_patient_on_the_waitlist(login, front_desk, clinic, patient):
     response = login(front_desk).post(
         reverse("booking:waitlist_add", args=[clinic.location.slug, patient.pk]),

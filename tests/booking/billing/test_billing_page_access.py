@@ -109,6 +109,23 @@ def test_front_desk_of_another_location_gets_404(client, urls, front_desk_elsewh
     assert response.status_code == 404
 
 
+def test_the_desk_of_another_location_lists_only_its_own_invoices_on_the_account(
+    client, urls, world, other_location, front_desk_elsewhere, manager
+):
+    """The patient is registered at both locations, so both desks open their account; the
+    Leaside invoice (its number, its service, its amounts) is listed to Leaside's desk and
+    managers, not to Rockville's, which cannot open it either."""
+    from booking.billing.models import Invoice
+
+    world.patient.locations.add(other_location)
+    number = Invoice.objects.get(patient=world.patient).display_number
+    client.force_login(front_desk_elsewhere)
+    page = client.get(urls["billing:patient_account"]).content.decode()
+    assert number not in page and "Initial assessment" not in page
+    client.force_login(manager)
+    assert number in client.get(urls["billing:patient_account"]).content.decode()
+
+
 def test_a_practitioner_who_never_saw_the_patient_does_not_see_their_balance(
     client, urls, location
 ):

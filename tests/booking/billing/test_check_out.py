@@ -75,3 +75,29 @@ def test_check_out_with_an_amount_but_no_method_says_so(visit, front_desk, login
     assert "Choose how the patient paid." in response.content.decode()
     visit.refresh_from_db()
     assert visit.status == Status.CHECKED_IN
+
+
+def test_a_check_out_sent_twice_takes_the_payment_once(visit, front_desk, login):
+    """A double click (or the browser sending the form again): the second finds the visit
+    completed and is refused; the patient's 60.00 is recorded once, one receipt is sent."""
+    browser = login(front_desk)
+    url = reverse("billing:appointment_checkout", args=[visit.pk])
+    form = {"version": visit.version, "amount": "60.00", "method": "cash", "email_receipt": "on"}
+    browser.post(url, form)
+    again = browser.post(url, form, follow=True)
+    assert "it is now completed" in again.content.decode()
+    invoice = Invoice.objects.get(appointment=visit)
+    assert (balance_of(invoice).paid, balance_of(invoice).balance) == (
+        Decimal("60.00"),
+        Decimal("60.00"),
+    )
+    assert Notification.objects.filter(kind=Notification.Kind.RECEIPT).count() == 1
+
+
+def test_checking_out_a_visit_already_completed_takes_nothing(visit, front_desk):
+    from booking import services
+
+    services.change_status(visit, to=Status.COMPLETED, actor=front_desk)
+    with pytest.raises(services.TransitionRefused, match="cannot be marked completed"):
+        check_out(visit, actor=front_desk, amount="60.00", method="cash")
+    assert balance_of(Invoice.objects.get(appointment=visit)).paid == Decimal("0.00")

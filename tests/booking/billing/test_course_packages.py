@@ -18,7 +18,7 @@ from booking.billing.ledger import balance_of
 from booking.billing.models import Invoice, InvoiceKind, SessionDrawdown
 from booking.billing.packages import end_course_early, pay_course_ahead
 from booking.models import Status
-from tests.booking.factories import a_course
+from tests.booking.factories import a_course, an_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -177,3 +177,129 @@ def test_checking_out_a_session_of_a_paid_course_draws_it_from_the_package(
     assert "session is drawn from the course" in response.content.decode()
     assert SessionDrawdown.objects.filter(appointment=session).exists()
     assert not Invoice.objects.filter(appointment=session).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ending_a_course_twice_at_once_credits_and_refunds_it_once(course, front_desk, consent_ok):
+    """A double click (or two desks) on "End the course early": the second waits for the first,
+    then finds nothing more to credit or give back."""
+    from tests.booking.races import at_once
+
+    package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
+    one, two, *rest = _sessions(course)
+    _complete(one, front_desk)
+    _complete(two, front_desk)
+    for session in rest:
+        services.cancel_appointment(
+            session, by="patient", actor=front_desk, reason="Better", offer_to_waitlist=False
+        )
+    at_once(
+        [lambda: end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")]
+        * 2,
+        won="ended",
+        lost=(payments.PaymentRefused, "refused"),
+    )
+    figures = balance_of(package)
+    assert (figures.credited, figures.refunded, figures.balance) == (
+        Decimal("190.00"),
+        Decimal("190.00"),
+        Decimal("0.00"),
+    )
+
+
+def test_a_session_booked_again_after_the_course_ended_early_is_invoiced_as_a_visit(
+    course, billed, patient, front_desk, consent_ok
+):
+    """The unused sessions were credited off the package (and what was paid for them given
+    back): a session seen after that draws nothing from it, or it would be free."""
+    package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
+    one, two, *rest = _sessions(course)
+    _complete(one, front_desk)
+    _complete(two, front_desk)
+    for session in rest:
+        services.cancel_appointment(
+            session, by="patient", actor=front_desk, reason="Better", offer_to_waitlist=False
+        )
+    end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
+    again = an_appointment(
+        billed,
+        patient,
+        timezone.now() - dt.timedelta(hours=2),
+        service=billed.needling,
+        course=course,
+        session_number=3,
+        status=Status.CHECKED_IN,
+    )
+    services.change_status(again, to=Status.COMPLETED, actor=front_desk)
+    assert not SessionDrawdown.objects.filter(appointment=again).exists()
+    visit = Invoice.objects.get(appointment=again)
+    assert (visit.kind, visit.total) == (InvoiceKind.VISIT, Decimal("95.00"))
+    figures = balance_of(package)
+    assert (figures.drawn, figures.credited, figures.balance) == (
+        Decimal("190.00"),
+        Decimal("190.00"),
+        Decimal("0.00"),
+    )
+    assert package.events.filter(kind="settled", reason="Pain gone").exists()
+
+
+def test_the_desk_of_another_location_cannot_invoice_or_settle_the_courses_package(
+    course, patient, front_desk, front_desk_elsewhere, other_location, login, consent_ok
+):
+    """The patient is registered at both locations, so both desks see the course; its package
+    is Leaside's (its first session's), and only Leaside's desk invoices it and gives money back
+    from it (the other desk cannot even open the invoice)."""
+    patient.locations.add(other_location)
+    browser = login(front_desk_elsewhere)
+    pay_ahead = reverse("billing:course_pay_ahead", args=[course.pk])
+    assert browser.post(pay_ahead, {"amount": "380.00", "method": "cash"}).status_code == 403
+    assert not Invoice.objects.filter(course=course).exists()
+    package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
+    one, *rest = _sessions(course)
+    _complete(one, front_desk)
+    for session in rest:
+        services.cancel_appointment(
+            session, by="patient", actor=front_desk, reason="Better", offer_to_waitlist=False
+        )
+    page = browser.get(reverse("booking:course_detail", args=[course.pk])).content.decode()
+    assert package.display_number not in page and "Invoice the course" not in page
+    end_early = reverse("billing:course_end_early", args=[course.pk])
+    response = browser.post(end_early, {"reason": "Pain gone", "refund_by": "cash"})
+    assert response.status_code == 403
+    figures = balance_of(package)
+    assert (figures.credited, figures.refunded) == (Decimal("0.00"), Decimal("0.00"))
+
+
+def test_a_course_with_sessions_already_invoiced_is_not_paid_ahead(course, front_desk, consent_ok):
+    """Two sessions were seen and invoiced as visits: a package of all four would bill them a
+    second time (570.00 for four sessions of 95.00)."""
+    one, two, *_ = _sessions(course)
+    _complete(one, front_desk)
+    _complete(two, front_desk)
+    with pytest.raises(payments.PaymentRefused, match="already seen and invoiced"):
+        pay_course_ahead(course, actor=front_desk, amount="190.00", method="card")
+    assert not Invoice.objects.filter(kind=InvoiceKind.COURSE_PACKAGE).exists()
+    assert Invoice.objects.filter(kind=InvoiceKind.VISIT).count() == 2
+
+
+def test_an_amount_typed_at_the_check_out_of_a_paid_ahead_session_is_not_dropped(
+    course, front_desk, login, consent_ok
+):
+    """The session has no invoice of its own (it is drawn from the package): 50.00 typed in is
+    refused with the reason, the visit stays checked in, rather than the money vanishing."""
+    package = pay_course_ahead(course, actor=front_desk)
+    session = _sessions(course)[0]
+    services.change_status(session, to=Status.CHECKED_IN, actor=front_desk, now=session.starts_at)
+    session.refresh_from_db()
+    response = login(front_desk).post(
+        reverse("billing:appointment_checkout", args=[session.pk]),
+        {"version": session.version, "amount": "50.00", "method": "cash"},
+        follow=True,
+    )
+    assert f"drawn from the course's package {package.display_number}" in " ".join(
+        str(m) for m in response.context["messages"]
+    )
+    session.refresh_from_db()
+    assert session.status == Status.CHECKED_IN
+    assert not SessionDrawdown.objects.exists()
+    assert balance_of(package).paid == Decimal("0.00")

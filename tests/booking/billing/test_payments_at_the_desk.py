@@ -147,3 +147,35 @@ def test_the_invoices_list_takes_a_fixed_number_of_queries(
     # The fifth: the years the patient paid in (links to the year-end statements).
     with django_assert_num_queries(5):
         browser.get(reverse("billing:my_invoices"))
+
+
+def test_a_payment_form_sent_twice_records_the_payment_once(invoice, front_desk, login):
+    """A double click on "Record the payment" for part of the balance: the second form was drawn
+    before the first payment, so it records nothing and the page says why."""
+    browser = login(front_desk)
+    page = browser.get(reverse("billing:invoice_detail", args=[invoice.pk]))
+    seen = page.context["payment_form"]["seen"].value()
+    assert f'name="seen" value="{seen}"' in page.content.decode()
+    form = {"amount": "45.00", "method": "debit", "seen": seen}
+    browser.post(reverse("billing:invoice_pay", args=[invoice.pk]), form)
+    again = browser.post(reverse("billing:invoice_pay", args=[invoice.pk]), form, follow=True)
+    assert "changed after this page was opened" in again.content.decode()
+    assert balance_of(invoice).balance == Decimal("75.00")
+    assert Payment.objects.count() == 1
+
+
+def test_a_refund_form_drawn_before_another_desks_refund_gives_nothing_back(
+    invoice, front_desk, login
+):
+    payments.take_payment(invoice, amount="120.00", method="card", actor=front_desk)
+    browser = login(front_desk)
+    page = browser.get(reverse("billing:invoice_detail", args=[invoice.pk]))
+    seen = page.context["refund_form"]["seen"].value()
+    payments.refund(invoice, amount="20.00", method="card", actor=front_desk, reason="Overpaid")
+    response = browser.post(
+        reverse("billing:invoice_refund", args=[invoice.pk]),
+        {"amount": "20.00", "method": "card", "reason": "Overpaid", "seen": seen},
+        follow=True,
+    )
+    assert "changed after this page was opened" in response.content.decode()
+    assert balance_of(invoice).refunded == Decimal("20.00")

@@ -305,3 +305,30 @@ def test_only_the_author_signs_a_session_note(login, other_practitioner, prescri
     assert response.status_code == 403
     note.refresh_from_db()
     assert not note.is_signed
+
+
+def test_a_note_of_a_session_missed_after_it_was_started_is_not_signed(
+    login, clinic, practitioner, patient, prescribed
+):
+    """The note was started once the session began; then the patient was marked a no-show. It
+    would record a needling that never happened, and keep session 1's number from the session
+    booked again: signing it is refused with the reason, nothing locked."""
+    from booking.models import Appointment
+
+    course = a_course(
+        clinic,
+        patient,
+        statuses=[Status.CONFIRMED],
+        first_start=timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=1),
+        assessment=prescribed,
+    )
+    visit = course.appointments.get()
+    note = session_note(prescribed, 1, appointment_id=visit.pk)
+    Appointment.objects.filter(pk=visit.pk).update(status=Status.NO_SHOW)
+    response = login(practitioner.user).post(
+        reverse("intake:session_note_sign", args=[note.pk]),
+        {"password": PASSWORD, "revision": note.revision},
+    )
+    assert "Session 1 was missed" in response.content.decode()
+    note.refresh_from_db()
+    assert not note.is_signed
