@@ -238,16 +238,22 @@ def decline_offer(
     offer = _locked_offer(offer)
     if offer.state != WaitlistOffer.State.OPEN:
         return None
+    hold = _end_offer(offer, state=state, now=now)
+    # Declined or unanswered, the patient keeps their place for other slots (not this one).
+    offer.entry.state = WaitlistEntry.State.WAITING
+    offer.entry.save(update_fields=["state"])
+    return _pass_on(hold, exclude_entry=offer.entry, now=now)
+
+
+def _end_offer(offer: WaitlistOffer, *, state: str, now: dt.datetime) -> SlotHold:
+    """Close a locked open offer as `state` and let its hold go; the hold, to pass on."""
     offer.state = state
     offer.save(update_fields=["state"])
     notifications.offer_ended(offer)
     hold = offer.hold
     hold.expires_at = min(hold.expires_at, now)
     hold.save(update_fields=["expires_at"])
-    # Declined or unanswered, the patient keeps their place for other slots (not this one).
-    offer.entry.state = WaitlistEntry.State.WAITING
-    offer.entry.save(update_fields=["state"])
-    return _pass_on(hold, exclude_entry=offer.entry, now=now)
+    return hold
 
 
 def _pass_on(
@@ -317,12 +323,16 @@ def join_waitlist(
 
 
 @transaction.atomic
-def leave_waitlist(entry: WaitlistEntry) -> None:
+def leave_waitlist(entry: WaitlistEntry, *, now: dt.datetime | None = None) -> None:
+    """The patient gives up their place; a time offered to them and not yet taken goes to
+    the next patient waiting, as when an offer is declined."""
+    now = now or timezone.now()
+    entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
     entry.state = WaitlistEntry.State.WITHDRAWN
     entry.save(update_fields=["state"])
-    for offer in entry.offers.filter(state=WaitlistOffer.State.OPEN):
-        offer.state = WaitlistOffer.State.WITHDRAWN
-        offer.save(update_fields=["state"])
-        notifications.offer_ended(offer)
-        offer.hold.expires_at = timezone.now()
-        offer.hold.save(update_fields=["expires_at"])
+    open_offers = entry.offers.select_for_update(of=("self",)).filter(
+        state=WaitlistOffer.State.OPEN
+    )
+    for offer in open_offers.select_related("entry", "hold"):
+        hold = _end_offer(offer, state=WaitlistOffer.State.WITHDRAWN, now=now)
+        _pass_on(hold, exclude_entry=entry, now=now)

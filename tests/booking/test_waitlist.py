@@ -79,6 +79,20 @@ def test_declining_passes_the_slot_to_the_next_patient(
     assert WaitlistEntry.objects.get(patient=patient).state == "waiting"
 
 
+def test_leaving_the_waitlist_with_an_offer_open_passes_the_slot_on(
+    login, clinic, booked, patient, other_patient
+):
+    first = _wait(patient, clinic)
+    second = _wait(other_patient, clinic)
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get()
+    login(patient.user).post(reverse("booking:waitlist_leave", args=[first.pk]))
+    offer.refresh_from_db()
+    assert offer.state == "withdrawn"
+    passed_on = WaitlistOffer.objects.get(state="open")
+    assert passed_on.entry == second and passed_on.hold.starts_at == booked.starts_at
+
+
 def test_an_unanswered_offer_expires_and_passes_on(clinic, booked, patient, other_patient):
     _wait(patient, clinic)
     second = _wait(other_patient, clinic)
