@@ -32,6 +32,9 @@ from booking.services.writing import BookingError, SlotUnavailable, record_event
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, User
 
 WAITLIST_OFFER_HOURS = 12
+OFFER_TAKEN_THEN_CANCELLED = (
+    "You took this time, and that appointment has since been cancelled; the offer has ended."
+)
 # --- Waitlist --------------------------------------------------------------------------------
 
 
@@ -204,7 +207,10 @@ def accept_offer(
     now = now or timezone.now()
     offer = _locked_offer(offer)
     if offer.state == WaitlistOffer.State.ACCEPTED and offer.hold.appointment_id:
-        return offer.hold.appointment
+        # Accepted twice (a double tap): the appointment made the first time, while it stands.
+        if offer.hold.appointment.is_active:
+            return offer.hold.appointment
+        raise BookingError(OFFER_TAKEN_THEN_CANCELLED)
     if offer.state != WaitlistOffer.State.OPEN or offer.expires_at <= now:
         raise BookingError("This offer has ended; the slot may have gone to someone else.")
     hold = offer.hold
@@ -233,11 +239,19 @@ def decline_offer(
     now: dt.datetime | None = None,
     state: str = WaitlistOffer.State.DECLINED,
 ) -> WaitlistOffer | None:
-    """End an open offer and pass the slot to the next matching patient, if any."""
+    """End an open offer and pass the slot to the next matching patient, if any; an offer
+    already answered, withdrawn or expired is refused with `BookingError` saying so."""
     now = now or timezone.now()
     offer = _locked_offer(offer)
+    if offer.state == WaitlistOffer.State.ACCEPTED:
+        raise BookingError(
+            "You already took this time, so it stays booked for you. To give it up, cancel "
+            "the appointment."
+        )
+    if offer.state == WaitlistOffer.State.DECLINED:
+        raise BookingError("You have already declined this offer.")
     if offer.state != WaitlistOffer.State.OPEN:
-        return None
+        raise BookingError("This offer had already ended; there is nothing to decline.")
     hold = _end_offer(offer, state=state, now=now)
     # Declined or unanswered, the patient keeps their place for other slots (not this one).
     offer.entry.state = WaitlistEntry.State.WAITING
@@ -281,7 +295,10 @@ def expire_offers(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     expired = 0
     for offer in WaitlistOffer.objects.filter(state=WaitlistOffer.State.OPEN, expires_at__lte=now):
-        decline_offer(offer, now=now, state=WaitlistOffer.State.EXPIRED)
+        try:
+            decline_offer(offer, now=now, state=WaitlistOffer.State.EXPIRED)
+        except BookingError:
+            continue  # answered a moment ago
         expired += 1
     return expired
 

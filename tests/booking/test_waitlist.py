@@ -19,6 +19,7 @@ from tests.booking.factories import (
     a_waitlist_entry,
     joined_waitlist,
 )
+from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +92,48 @@ def test_leaving_the_waitlist_with_an_offer_open_passes_the_slot_on(
     assert offer.state == "withdrawn"
     passed_on = WaitlistOffer.objects.get(state="open")
     assert passed_on.entry == second and passed_on.hold.starts_at == booked.starts_at
+
+
+def test_declining_an_offer_already_taken_says_it_stays_booked(login, clinic, booked, patient):
+    _wait(patient, clinic)
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get()
+    client = login(patient.user)
+    client.post(reverse("booking:offer_accept", args=[offer.pk]), follow=True)
+    response = client.post(reverse("booking:offer_decline", args=[offer.pk]), follow=True)
+    said = messages_said(response)
+    assert "stays booked for you" in said and "Offer declined" not in said
+    offer.refresh_from_db()
+    assert offer.state == "accepted"
+    assert Appointment.objects.get(patient=patient).status == Status.CONFIRMED
+
+
+def test_declining_an_offer_that_ended_declines_nothing(login, clinic, booked, patient):
+    entry = _wait(patient, clinic)
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get()
+    client = login(patient.user)
+    client.post(reverse("booking:waitlist_leave", args=[entry.pk]), follow=True)
+    response = client.post(reverse("booking:offer_decline", args=[offer.pk]), follow=True)
+    said = messages_said(response)
+    assert "already ended" in said and "keep your place" not in said
+    assert WaitlistEntry.objects.get(pk=entry.pk).state == "withdrawn"
+
+
+def test_accepting_again_after_cancelling_the_appointment_says_the_offer_ended(
+    login, clinic, booked, patient
+):
+    _wait(patient, clinic)
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get()
+    client = login(patient.user)
+    client.post(reverse("booking:offer_accept", args=[offer.pk]), follow=True)
+    taken = Appointment.objects.get(patient=patient)
+    services.patient_cancel(taken, actor=patient.user, reason="Cannot come after all")
+    response = client.post(reverse("booking:offer_accept", args=[offer.pk]), follow=True)
+    said = messages_said(response)
+    assert "since been cancelled" in said and "is yours" not in said
+    assert Appointment.objects.get(patient=patient).status == Status.CANCELLED
 
 
 def test_an_unanswered_offer_expires_and_passes_on(clinic, booked, patient, other_patient):
