@@ -317,9 +317,10 @@ def reschedule_appointment(
     expected_version: int | None = None,
     now: dt.datetime | None = None,
     event_details: dict | None = None,
+    certified_only: bool = False,
 ) -> Appointment:
     """Move an appointment to another time, practitioner, room or location, keeping its course
-    numbering and history."""
+    numbering and history. `certified_only` as for `check_slot`."""
     now = now or timezone.now()
     current = _locked(appointment, expected_version)
     if current.status not in (Status.REQUESTED, Status.CONFIRMED):
@@ -342,6 +343,7 @@ def reschedule_appointment(
         for_patient=for_patient,
         room=room,
         now=now,
+        certified_only=certified_only,
     )
     # The time it leaves, taken before the appointment's fields change.
     freed = FreedSlot.of(current)

@@ -14,6 +14,7 @@ from booking.models import Appointment, AppointmentEvent, SlotHold, Status
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
     a_booking,
+    a_colleague,
     a_placed_hold,
     a_slot_hold,
     a_waitlist_entry,
@@ -155,6 +156,18 @@ def test_a_tampered_slot_is_refused_with_a_message(login, patient, clinic):
         {"slot": f"999999|{next_weekday(clinic.location, 2, 10).isoformat()}"},
     )
     assert response.status_code == 404
+
+
+def test_a_practitioner_the_page_does_not_offer_cannot_be_held(login, patient, clinic):
+    # Not dry-needling trained: the request page never lists them; a tampered form may.
+    untrained = a_colleague(clinic, certified=False)
+    client = login(patient.user)
+    response = client.post(
+        reverse("booking:request_hold", args=[clinic.location.slug]),
+        {"slot": slot_choice_value(untrained.pk, next_weekday(clinic.location, 1, 10))},
+    )
+    assert "no dry-needling certification" in client.get(response.url).content.decode()
+    assert not SlotHold.objects.exists()
 
 
 def test_a_patient_cannot_confirm_someone_elses_hold(login, patient, other_patient, clinic):

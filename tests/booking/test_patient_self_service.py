@@ -14,7 +14,7 @@ from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Status
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_booking, an_appointment
+from tests.booking.factories import a_booking, a_colleague, an_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +105,16 @@ def test_a_move_to_a_time_the_page_did_not_offer_is_refused(login, patient, clin
     old = appointment.starts_at
     appointment.refresh_from_db()
     assert appointment.starts_at == old
+
+
+def test_a_move_to_a_practitioner_the_page_does_not_offer_is_refused(login, patient, clinic):
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    untrained = a_colleague(clinic, certified=False)
+    client = login(patient.user)
+    response = _move(client, appointment, untrained, next_weekday(clinic.location, 3, 14))
+    assert "no dry-needling certification" in client.get(response.url).content.decode()
+    appointment.refresh_from_db()
+    assert appointment.practitioner == clinic.practitioner
 
 
 def test_the_move_page_shows_one_day_and_a_tapped_time_is_confirmed_before_moving(
