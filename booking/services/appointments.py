@@ -255,6 +255,12 @@ def patient_cancel(
 ) -> Appointment:
     """A patient cancels online; inside the notice period they must phone instead."""
     now = now or timezone.now()
+    if not appointment.is_movable:
+        # Cancelled already (the form sent twice, an old email's link), or it has happened.
+        raise TransitionRefused(
+            f"This appointment is {appointment.get_status_display().lower()}; it cannot be "
+            "cancelled."
+        )
     if not appointment.patient_may_change_online(now):
         raise TransitionRefused(
             f"It is too late to cancel online (less than {appointment.location.cancellation_notice_hours} "

@@ -15,6 +15,7 @@ from booking.forms import slot_choice_value
 from booking.models import Status
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_booking, a_colleague, an_appointment
+from tests.conftest import messages_said
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,15 @@ def test_a_patient_cancels_outside_the_cut_off(login, patient, clinic):
         "patient",
         False,
     )
+
+
+def test_cancelling_twice_says_it_is_already_cancelled_not_too_late(login, patient, clinic):
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    client = login(patient.user)
+    url = reverse("booking:appointment_cancel", args=[appointment.pk])
+    client.post(url, {"reason": "Away"}, follow=True)
+    said = messages_said(client.post(url, {"reason": "Away"}, follow=True))
+    assert "is cancelled; it cannot be cancelled" in said and "too late" not in said
 
 
 def test_inside_the_cut_off_the_patient_is_told_to_phone(login, patient, clinic):
