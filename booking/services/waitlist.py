@@ -280,12 +280,15 @@ def _pass_on(
         starts_at=hold.starts_at,
         ends_at=hold.ends_at,
     )
+    # A patient offered this time already (who declined it, let it expire or left) is not
+    # offered it again through another place of theirs on the list.
+    offered_before = WaitlistOffer.objects.filter(
+        hold__starts_at=hold.starts_at, hold__practitioner=hold.practitioner
+    ).values("entry__patient_id")
     entries = (
         _waiting_for(freed)
-        .exclude(pk=exclude_entry.pk)
-        .exclude(
-            offers__hold__starts_at=hold.starts_at, offers__hold__practitioner=hold.practitioner
-        )
+        .exclude(patient_id=exclude_entry.patient_id)
+        .exclude(patient_id__in=offered_before)
     )
     return _offer_to_first_free(entries, freed, now=now)
 

@@ -80,6 +80,18 @@ def test_declining_passes_the_slot_to_the_next_patient(
     assert WaitlistEntry.objects.get(patient=patient).state == "waiting"
 
 
+def test_a_declined_time_is_not_offered_again_through_the_patients_other_place(
+    login, clinic, booked, patient, other_patient
+):
+    _wait(patient, clinic)
+    _wait(patient, clinic, weekdays=[1])  # a second place of theirs that also suits
+    after_them = _wait(other_patient, clinic)
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get()
+    login(patient.user).post(reverse("booking:offer_decline", args=[offer.pk]))
+    assert WaitlistOffer.objects.get(state="open").entry == after_them
+
+
 def test_leaving_the_waitlist_with_an_offer_open_passes_the_slot_on(
     login, clinic, booked, patient, other_patient
 ):
