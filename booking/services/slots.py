@@ -265,10 +265,12 @@ def place_hold(
     `certified_only` as for `check_slot`."""
     now = now or timezone.now()
     lock_practitioner(practitioner)
-    # A patient holds one slot at a time: choosing another releases the previous one.
-    SlotHold.objects.filter(patient=patient, appointment__isnull=True, expires_at__gt=now).update(
-        expires_at=now
-    )
+    # A patient holds one slot at a time: choosing another releases the previous one. A
+    # waitlist offer's hold is not theirs to release this way: it keeps the offered time
+    # until they answer the offer (or it expires and passes on).
+    SlotHold.objects.filter(
+        patient=patient, appointment__isnull=True, expires_at__gt=now, offer__isnull=True
+    ).update(expires_at=now)
     checked = check_slot(
         location=location,
         practitioner=practitioner,

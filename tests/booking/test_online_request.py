@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Appointment, AppointmentEvent, SlotHold, Status
 from tests.booking.conftest import next_weekday
@@ -193,6 +194,21 @@ def test_a_waitlist_offers_hold_is_not_requested_as_a_new_appointment(login, pat
     assert not Appointment.objects.exists()
     offer.refresh_from_db()
     assert offer.state == offer.State.OPEN
+
+
+def test_holding_a_time_keeps_the_time_a_waitlist_offer_holds(
+    login, patient, other_patient, clinic
+):
+    offered = next_weekday(clinic.location, 1, 10)
+    offer = a_waitlist_offer(
+        a_waitlist_entry(clinic, patient), a_slot_hold(clinic, patient, offered)
+    )
+    client = login(patient.user)
+    _hold(client, clinic, next_weekday(clinic.location, 3, 10))
+    offer.hold.refresh_from_db()
+    assert offer.hold.is_live()
+    with pytest.raises(services.SlotUnavailable):
+        a_placed_hold(clinic, other_patient, offered)
 
 
 def test_locations_without_dry_needling_cannot_be_requested(login, patient, other_location):
