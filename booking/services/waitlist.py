@@ -327,17 +327,24 @@ def join_waitlist(
         raise BookingError("The earliest time must be before the latest time.")
     if not weekdays:
         raise BookingError("Choose at least one day of the week.")
-    entry = WaitlistEntry.objects.create(
-        patient=patient,
-        location=location,
-        practitioner=practitioner,
-        service=service,
-        minutes=minutes,
-        weekdays=sorted(set(weekdays)),
-        earliest_time=earliest_time,
-        latest_time=latest_time,
-        created_by=actor,
-    )
+    wish = {
+        "patient": patient,
+        "location": location,
+        "practitioner": practitioner,
+        "service": service,
+        "minutes": minutes,
+        "weekdays": sorted(set(weekdays)),
+        "earliest_time": earliest_time,
+        "latest_time": latest_time,
+    }
+    # The form sent twice (a double tap) makes one place: the patient's joins are serialised.
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    same = WaitlistEntry.objects.filter(
+        **wish, state__in=[WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED]
+    ).first()
+    if same is not None:
+        return same
+    entry = WaitlistEntry.objects.create(**wish, created_by=actor)
     patient.locations.add(location)
     return entry
 

@@ -177,6 +177,17 @@ def test_a_patient_joins_the_waitlist_from_the_page(login, clinic, patient):
     assert (entry.weekdays, entry.patient) == ([1, 3], patient)
 
 
+def test_joining_twice_with_the_same_wish_makes_one_place(login, clinic, patient):
+    client = login(patient.user)
+    url = reverse("booking:waitlist_join", args=[clinic.location.slug])
+    wish = {"weekdays": [1, 3], "earliest_time": "09:00", "latest_time": "12:00"}
+    client.post(url, wish)
+    client.post(url, wish)
+    assert WaitlistEntry.objects.filter(patient=patient).count() == 1
+    client.post(url, wish | {"latest_time": "13:00"})  # another wish is another place
+    assert WaitlistEntry.objects.filter(patient=patient).count() == 2
+
+
 def test_a_patient_cannot_accept_someone_elses_offer(login, clinic, booked, patient, other_patient):
     _wait(patient, clinic)
     services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
