@@ -255,6 +255,12 @@ def patient_cancel(
 ) -> Appointment:
     """A patient cancels online; inside the notice period they must phone instead."""
     now = now or timezone.now()
+    if not appointment.is_movable:
+        # Cancelled already (the form sent twice, an old email's link), or it has happened.
+        raise TransitionRefused(
+            f"This appointment is {appointment.get_status_display().lower()}; it cannot be "
+            "cancelled."
+        )
     if not appointment.patient_may_change_online(now):
         raise TransitionRefused(
             f"It is too late to cancel online (less than {appointment.location.cancellation_notice_hours} "
@@ -317,9 +323,10 @@ def reschedule_appointment(
     expected_version: int | None = None,
     now: dt.datetime | None = None,
     event_details: dict | None = None,
+    certified_only: bool = False,
 ) -> Appointment:
     """Move an appointment to another time, practitioner, room or location, keeping its course
-    numbering and history."""
+    numbering and history. `certified_only` as for `check_slot`."""
     now = now or timezone.now()
     current = _locked(appointment, expected_version)
     if current.status not in (Status.REQUESTED, Status.CONFIRMED):
@@ -342,6 +349,7 @@ def reschedule_appointment(
         for_patient=for_patient,
         room=room,
         now=now,
+        certified_only=certified_only,
     )
     # The time it leaves, taken before the appointment's fields change.
     freed = FreedSlot.of(current)

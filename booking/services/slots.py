@@ -5,7 +5,7 @@ patient's online request that follows the hold.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from django.db import transaction
@@ -52,8 +52,12 @@ def check_slot(
     ignore_appointment_ids: tuple[int, ...] = (),
     availability: Availability | None = None,
     now: dt.datetime | None = None,
+    certified_only: bool = False,
 ) -> CheckedSlot:
-    """The slot if every booking rule allows it; `SlotUnavailable` with the reasons if not."""
+    """The slot if every booking rule allows it; `SlotUnavailable` with the reasons if not.
+    `certified_only`: the practitioner must hold a current dry-needling certification even
+    for a service that does not itself need one (a patient's own choice online: the pages
+    offer no one else)."""
     now = now or timezone.now()
     if minutes not in service.allowed_minutes:
         allowed = ", ".join(str(m) for m in service.allowed_minutes)
@@ -75,6 +79,8 @@ def check_slot(
     query = SlotQuery.for_service(
         service, minutes, starts_at, starts_at + length, now=now, for_patient=for_patient
     )
+    if certified_only:
+        query = replace(query, needs_certification=True)
     problems, room_id = slot_problems(
         starts_at=starts_at,
         query=query,
@@ -134,6 +140,7 @@ def check_move(
     for_patient: bool,
     room: Room | None = None,
     now: dt.datetime | None = None,
+    certified_only: bool = False,
 ) -> CheckedSlot:
     """`check_slot` for moving `appointment` to `starts_at` with `practitioner` at `location`:
     the same service, length and patient, and the time it holds now does not stand in the way
@@ -149,6 +156,7 @@ def check_move(
         room=room,
         ignore_appointment_ids=(appointment.pk,),
         now=now,
+        certified_only=certified_only,
     )
 
 
@@ -250,15 +258,19 @@ def place_hold(
     minutes: int,
     placed_by: User | None,
     now: dt.datetime | None = None,
+    certified_only: bool = False,
 ) -> SlotHold:
     """Keep a slot for `patient` for a few minutes while they confirm their request; only
-    `placed_by` (the patient, or the API client's account) may then request it."""
+    `placed_by` (the patient, or the API client's account) may then request it.
+    `certified_only` as for `check_slot`."""
     now = now or timezone.now()
     lock_practitioner(practitioner)
-    # A patient holds one slot at a time: choosing another releases the previous one.
-    SlotHold.objects.filter(patient=patient, appointment__isnull=True, expires_at__gt=now).update(
-        expires_at=now
-    )
+    # A patient holds one slot at a time: choosing another releases the previous one. A
+    # waitlist offer's hold is not theirs to release this way: it keeps the offered time
+    # until they answer the offer (or it expires and passes on).
+    SlotHold.objects.filter(
+        patient=patient, appointment__isnull=True, expires_at__gt=now, offer__isnull=True
+    ).update(expires_at=now)
     checked = check_slot(
         location=location,
         practitioner=practitioner,
@@ -268,6 +280,7 @@ def place_hold(
         patient=patient,
         for_patient=True,
         now=now,
+        certified_only=certified_only,
     )
     return hold_slot(
         checked,

@@ -32,6 +32,9 @@ from booking.services.writing import BookingError, SlotUnavailable, record_event
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, User
 
 WAITLIST_OFFER_HOURS = 12
+OFFER_TAKEN_THEN_CANCELLED = (
+    "You took this time, and that appointment has since been cancelled; the offer has ended."
+)
 # --- Waitlist --------------------------------------------------------------------------------
 
 
@@ -204,7 +207,10 @@ def accept_offer(
     now = now or timezone.now()
     offer = _locked_offer(offer)
     if offer.state == WaitlistOffer.State.ACCEPTED and offer.hold.appointment_id:
-        return offer.hold.appointment
+        # Accepted twice (a double tap): the appointment made the first time, while it stands.
+        if offer.hold.appointment.is_active:
+            return offer.hold.appointment
+        raise BookingError(OFFER_TAKEN_THEN_CANCELLED)
     if offer.state != WaitlistOffer.State.OPEN or offer.expires_at <= now:
         raise BookingError("This offer has ended; the slot may have gone to someone else.")
     hold = offer.hold
@@ -233,21 +239,35 @@ def decline_offer(
     now: dt.datetime | None = None,
     state: str = WaitlistOffer.State.DECLINED,
 ) -> WaitlistOffer | None:
-    """End an open offer and pass the slot to the next matching patient, if any."""
+    """End an open offer and pass the slot to the next matching patient, if any; an offer
+    already answered, withdrawn or expired is refused with `BookingError` saying so."""
     now = now or timezone.now()
     offer = _locked_offer(offer)
+    if offer.state == WaitlistOffer.State.ACCEPTED:
+        raise BookingError(
+            "You already took this time, so it stays booked for you. To give it up, cancel "
+            "the appointment."
+        )
+    if offer.state == WaitlistOffer.State.DECLINED:
+        raise BookingError("You have already declined this offer.")
     if offer.state != WaitlistOffer.State.OPEN:
-        return None
+        raise BookingError("This offer had already ended; there is nothing to decline.")
+    hold = _end_offer(offer, state=state, now=now)
+    # Declined or unanswered, the patient keeps their place for other slots (not this one).
+    offer.entry.state = WaitlistEntry.State.WAITING
+    offer.entry.save(update_fields=["state"])
+    return _pass_on(hold, exclude_entry=offer.entry, now=now)
+
+
+def _end_offer(offer: WaitlistOffer, *, state: str, now: dt.datetime) -> SlotHold:
+    """Close a locked open offer as `state` and let its hold go; the hold, to pass on."""
     offer.state = state
     offer.save(update_fields=["state"])
     notifications.offer_ended(offer)
     hold = offer.hold
     hold.expires_at = min(hold.expires_at, now)
     hold.save(update_fields=["expires_at"])
-    # Declined or unanswered, the patient keeps their place for other slots (not this one).
-    offer.entry.state = WaitlistEntry.State.WAITING
-    offer.entry.save(update_fields=["state"])
-    return _pass_on(hold, exclude_entry=offer.entry, now=now)
+    return hold
 
 
 def _pass_on(
@@ -260,12 +280,15 @@ def _pass_on(
         starts_at=hold.starts_at,
         ends_at=hold.ends_at,
     )
+    # A patient offered this time already (who declined it, let it expire or left) is not
+    # offered it again through another place of theirs on the list.
+    offered_before = WaitlistOffer.objects.filter(
+        hold__starts_at=hold.starts_at, hold__practitioner=hold.practitioner
+    ).values("entry__patient_id")
     entries = (
         _waiting_for(freed)
-        .exclude(pk=exclude_entry.pk)
-        .exclude(
-            offers__hold__starts_at=hold.starts_at, offers__hold__practitioner=hold.practitioner
-        )
+        .exclude(patient_id=exclude_entry.patient_id)
+        .exclude(patient_id__in=offered_before)
     )
     return _offer_to_first_free(entries, freed, now=now)
 
@@ -275,7 +298,10 @@ def expire_offers(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     expired = 0
     for offer in WaitlistOffer.objects.filter(state=WaitlistOffer.State.OPEN, expires_at__lte=now):
-        decline_offer(offer, now=now, state=WaitlistOffer.State.EXPIRED)
+        try:
+            decline_offer(offer, now=now, state=WaitlistOffer.State.EXPIRED)
+        except BookingError:
+            continue  # answered a moment ago
         expired += 1
     return expired
 
@@ -301,28 +327,36 @@ def join_waitlist(
         raise BookingError("The earliest time must be before the latest time.")
     if not weekdays:
         raise BookingError("Choose at least one day of the week.")
-    entry = WaitlistEntry.objects.create(
-        patient=patient,
-        location=location,
-        practitioner=practitioner,
-        service=service,
-        minutes=minutes,
-        weekdays=sorted(set(weekdays)),
-        earliest_time=earliest_time,
-        latest_time=latest_time,
-        created_by=actor,
-    )
+    wish = {
+        "patient": patient,
+        "location": location,
+        "practitioner": practitioner,
+        "service": service,
+        "minutes": minutes,
+        "weekdays": sorted(set(weekdays)),
+        "earliest_time": earliest_time,
+        "latest_time": latest_time,
+    }
+    # The form sent twice (a double tap) makes one place: the patient's joins are serialised.
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    same = WaitlistEntry.objects.filter(
+        **wish, state__in=[WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED]
+    ).first()
+    if same is not None:
+        return same
+    entry = WaitlistEntry.objects.create(**wish, created_by=actor)
     patient.locations.add(location)
     return entry
 
 
 @transaction.atomic
-def leave_waitlist(entry: WaitlistEntry) -> bool:
-    """Take the patient off the waitlist, ending any open offer. Returns False (and changes
-    nothing) when they were no longer waiting: already off it, or booked from an offer they
-    accepted (from a page drawn before, or at the same moment: the entry and its offers are
-    locked first, offers before the entry, in the order `accept_offer` and `decline_offer`
-    lock them)."""
+def leave_waitlist(entry: WaitlistEntry, *, now: dt.datetime | None = None) -> bool:
+    """Take the patient off the waitlist; a time offered to them and not yet taken goes to the
+    next patient waiting, as when an offer is declined. Returns False (and changes nothing) when
+    they were no longer waiting: already off it, or booked from an offer they accepted (from a
+    page drawn before, or at the same moment: the entry and its offers are locked first, offers
+    before the entry, in the order `accept_offer` and `decline_offer` lock them)."""
+    now = now or timezone.now()
     offers = WaitlistOffer.objects.select_for_update().filter(entry_id=entry.pk).order_by("pk")
     list(offers.values_list("pk", flat=True))
     entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
@@ -330,10 +364,8 @@ def leave_waitlist(entry: WaitlistEntry) -> bool:
         return False
     entry.state = WaitlistEntry.State.WITHDRAWN
     entry.save(update_fields=["state"])
-    for offer in offers.filter(state=WaitlistOffer.State.OPEN).select_related("hold"):
-        offer.state = WaitlistOffer.State.WITHDRAWN
-        offer.save(update_fields=["state"])
-        notifications.offer_ended(offer)
-        offer.hold.expires_at = timezone.now()
-        offer.hold.save(update_fields=["expires_at"])
+    open_offers = offers.filter(state=WaitlistOffer.State.OPEN).select_related("entry", "hold")
+    for offer in open_offers.select_for_update(of=("self",)):
+        hold = _end_offer(offer, state=WaitlistOffer.State.WITHDRAWN, now=now)
+        _pass_on(hold, exclude_entry=entry, now=now)
     return True

@@ -122,6 +122,8 @@ def reschedule_page(request, appointment: Appointment, way_in: WayIn):
                 reason=way_in.moved_reason,
                 for_patient=True,
                 expected_version=whole_number(request.POST.get("version")),
+                # As the picker offers: only dry-needling practitioners.
+                certified_only=True,
             )
         except services.BookingError as refused:
             messages.error(request, f"{refused} Here are the times free now.")

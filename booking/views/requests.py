@@ -204,6 +204,8 @@ def request_hold(request, slug: str):
             starts_at=starts_at,
             minutes=service.default_minutes,
             placed_by=request.user,
+            # The page offers only dry-needling practitioners; a tampered form gets no other.
+            certified_only=True,
         )
     except services.BookingError as refused:
         messages.error(

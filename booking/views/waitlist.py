@@ -80,7 +80,11 @@ def accept_offer_page(request, pk: int):
 @require_POST
 def decline_offer_page(request, pk: int):
     offer = booking_access.get_own_offer(request.user, pk)
-    services.decline_offer(offer)
+    try:
+        services.decline_offer(offer)
+    except services.BookingError as refused:
+        messages.error(request, str(refused))
+        return redirect("booking:my_appointments")
     messages.info(request, "Offer declined. You keep your place on the waitlist.")
     return redirect("booking:my_appointments")
 

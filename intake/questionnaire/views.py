@@ -460,6 +460,10 @@ def _consent(
             messages.warning(request, problem.message)
             form = ConsentForm(patient=patient, versions=versions)
             status = 409
+        except services.IntakeError as problem:
+            # Nothing published to sign: said on the page, nothing recorded.
+            form.add_error(None, problem.message)
+            status = 409
         else:
             record_access(
                 actor=request.user,
@@ -490,7 +494,9 @@ def _consent(
             "form": form,
             "versions": versions,
             "statuses": statuses,
-            "all_signed": all(s.signed for s in statuses),
+            # With nothing published there is nothing signed either.
+            "all_signed": bool(statuses) and all(s.signed for s in statuses),
+            "no_consent_published": "" if versions else services.ConsentNotPublished.message,
             **(extra or {}),
         },
         status=status,

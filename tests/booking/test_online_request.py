@@ -9,11 +9,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Appointment, AppointmentEvent, SlotHold, Status
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
     a_booking,
+    a_colleague,
     a_placed_hold,
     a_slot_hold,
     a_waitlist_entry,
@@ -157,6 +159,18 @@ def test_a_tampered_slot_is_refused_with_a_message(login, patient, clinic):
     assert response.status_code == 404
 
 
+def test_a_practitioner_the_page_does_not_offer_cannot_be_held(login, patient, clinic):
+    # Not dry-needling trained: the request page never lists them; a tampered form may.
+    untrained = a_colleague(clinic, certified=False)
+    client = login(patient.user)
+    response = client.post(
+        reverse("booking:request_hold", args=[clinic.location.slug]),
+        {"slot": slot_choice_value(untrained.pk, next_weekday(clinic.location, 1, 10))},
+    )
+    assert "no dry-needling certification" in client.get(response.url).content.decode()
+    assert not SlotHold.objects.exists()
+
+
 def test_a_patient_cannot_confirm_someone_elses_hold(login, patient, other_patient, clinic):
     hold = a_placed_hold(clinic, other_patient, next_weekday(clinic.location, 2, 10))
     response = login(patient.user).post(reverse("booking:request_confirm", args=[hold.pk]))
@@ -177,6 +191,21 @@ def test_a_waitlist_offers_hold_is_not_requested_as_a_new_appointment(login, pat
     assert not Appointment.objects.exists()
     offer.refresh_from_db()
     assert offer.state == offer.State.OPEN
+
+
+def test_holding_a_time_keeps_the_time_a_waitlist_offer_holds(
+    login, patient, other_patient, clinic
+):
+    offered = next_weekday(clinic.location, 1, 10)
+    offer = a_waitlist_offer(
+        a_waitlist_entry(clinic, patient), a_slot_hold(clinic, patient, offered)
+    )
+    client = login(patient.user)
+    _hold(client, clinic, next_weekday(clinic.location, 3, 10))
+    offer.hold.refresh_from_db()
+    assert offer.hold.is_live()
+    with pytest.raises(services.SlotUnavailable):
+        a_placed_hold(clinic, other_patient, offered)
 
 
 def test_locations_without_dry_needling_cannot_be_requested(login, patient, other_location):

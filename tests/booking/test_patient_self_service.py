@@ -14,7 +14,8 @@ from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Status
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_booking, an_appointment
+from tests.booking.factories import a_booking, a_colleague, an_appointment
+from tests.conftest import messages_said
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,15 @@ def test_a_patient_cancels_outside_the_cut_off(login, patient, clinic):
         "patient",
         False,
     )
+
+
+def test_cancelling_twice_says_it_is_already_cancelled_not_too_late(login, patient, clinic):
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    client = login(patient.user)
+    url = reverse("booking:appointment_cancel", args=[appointment.pk])
+    client.post(url, {"reason": "Away"}, follow=True)
+    said = messages_said(client.post(url, {"reason": "Away"}, follow=True))
+    assert "is cancelled; it cannot be cancelled" in said and "too late" not in said
 
 
 def test_inside_the_cut_off_the_patient_is_told_to_phone(login, patient, clinic):
@@ -105,6 +115,16 @@ def test_a_move_to_a_time_the_page_did_not_offer_is_refused(login, patient, clin
     old = appointment.starts_at
     appointment.refresh_from_db()
     assert appointment.starts_at == old
+
+
+def test_a_move_to_a_practitioner_the_page_does_not_offer_is_refused(login, patient, clinic):
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    untrained = a_colleague(clinic, certified=False)
+    client = login(patient.user)
+    response = _move(client, appointment, untrained, next_weekday(clinic.location, 3, 14))
+    assert "no dry-needling certification" in client.get(response.url).content.decode()
+    appointment.refresh_from_db()
+    assert appointment.practitioner == clinic.practitioner
 
 
 def test_the_move_page_shows_one_day_and_a_tapped_time_is_confirmed_before_moving(

@@ -19,6 +19,7 @@ from tests.booking.factories import (
     a_waitlist_entry,
     joined_waitlist,
 )
+from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,74 @@ def test_declining_passes_the_slot_to_the_next_patient(
     assert WaitlistEntry.objects.get(patient=patient).state == "waiting"
 
 
+def test_a_declined_time_is_not_offered_again_through_the_patients_other_place(
+    login, clinic, booked, patient, other_patient
+):
+    _wait(patient, clinic)
+    _wait(patient, clinic, weekdays=[1])  # a second place of theirs that also suits
+    after_them = _wait(other_patient, clinic)
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get()
+    login(patient.user).post(reverse("booking:offer_decline", args=[offer.pk]))
+    assert WaitlistOffer.objects.get(state="open").entry == after_them
+
+
+def test_leaving_the_waitlist_with_an_offer_open_passes_the_slot_on(
+    login, clinic, booked, patient, other_patient
+):
+    first = _wait(patient, clinic)
+    second = _wait(other_patient, clinic)
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get()
+    login(patient.user).post(reverse("booking:waitlist_leave", args=[first.pk]))
+    offer.refresh_from_db()
+    assert offer.state == "withdrawn"
+    passed_on = WaitlistOffer.objects.get(state="open")
+    assert passed_on.entry == second and passed_on.hold.starts_at == booked.starts_at
+
+
+def test_declining_an_offer_already_taken_says_it_stays_booked(login, clinic, booked, patient):
+    _wait(patient, clinic)
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get()
+    client = login(patient.user)
+    client.post(reverse("booking:offer_accept", args=[offer.pk]), follow=True)
+    response = client.post(reverse("booking:offer_decline", args=[offer.pk]), follow=True)
+    said = messages_said(response)
+    assert "stays booked for you" in said and "Offer declined" not in said
+    offer.refresh_from_db()
+    assert offer.state == "accepted"
+    assert Appointment.objects.get(patient=patient).status == Status.CONFIRMED
+
+
+def test_declining_an_offer_that_ended_declines_nothing(login, clinic, booked, patient):
+    entry = _wait(patient, clinic)
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get()
+    client = login(patient.user)
+    client.post(reverse("booking:waitlist_leave", args=[entry.pk]), follow=True)
+    response = client.post(reverse("booking:offer_decline", args=[offer.pk]), follow=True)
+    said = messages_said(response)
+    assert "already ended" in said and "keep your place" not in said
+    assert WaitlistEntry.objects.get(pk=entry.pk).state == "withdrawn"
+
+
+def test_accepting_again_after_cancelling_the_appointment_says_the_offer_ended(
+    login, clinic, booked, patient
+):
+    _wait(patient, clinic)
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get()
+    client = login(patient.user)
+    client.post(reverse("booking:offer_accept", args=[offer.pk]), follow=True)
+    taken = Appointment.objects.get(patient=patient)
+    services.patient_cancel(taken, actor=patient.user, reason="Cannot come after all")
+    response = client.post(reverse("booking:offer_accept", args=[offer.pk]), follow=True)
+    said = messages_said(response)
+    assert "since been cancelled" in said and "is yours" not in said
+    assert Appointment.objects.get(patient=patient).status == Status.CANCELLED
+
+
 def test_an_unanswered_offer_expires_and_passes_on(clinic, booked, patient, other_patient):
     _wait(patient, clinic)
     second = _wait(other_patient, clinic)
@@ -106,6 +175,17 @@ def test_a_patient_joins_the_waitlist_from_the_page(login, clinic, patient):
     client.post(url, {"weekdays": [1, 3], "earliest_time": "09:00", "latest_time": "12:00"})
     entry = WaitlistEntry.objects.get()
     assert (entry.weekdays, entry.patient) == ([1, 3], patient)
+
+
+def test_joining_twice_with_the_same_wish_makes_one_place(login, clinic, patient):
+    client = login(patient.user)
+    url = reverse("booking:waitlist_join", args=[clinic.location.slug])
+    wish = {"weekdays": [1, 3], "earliest_time": "09:00", "latest_time": "12:00"}
+    client.post(url, wish)
+    client.post(url, wish)
+    assert WaitlistEntry.objects.filter(patient=patient).count() == 1
+    client.post(url, wish | {"latest_time": "13:00"})  # another wish is another place
+    assert WaitlistEntry.objects.filter(patient=patient).count() == 2
 
 
 def test_a_patient_cannot_accept_someone_elses_offer(login, clinic, booked, patient, other_patient):

@@ -210,6 +210,19 @@ def test_a_wrong_name_on_the_consent_page_is_refused(login, patient, consents):
     assert not ConsentSignature.objects.exists()
 
 
+def test_with_no_consent_published_the_consent_page_says_so_and_signs_nothing(login, patient):
+    client = login(patient.user)
+    page = client.get(reverse("intake:consent")).content.decode()
+    assert "has not published its consent forms" in page
+    assert "You have signed the current version" not in page
+    response = client.post(
+        reverse("intake:consent"), {"consent_versions": "", "signed_name": patient.full_name}
+    )
+    assert response.status_code == 409
+    assert "has not published its consent forms" in response.content.decode()
+    assert not ConsentSignature.objects.exists()
+
+
 def test_the_patient_signs_at_the_counter_on_the_front_desk_tablet(
     login, front_desk, patient, consents
 ):
