@@ -62,6 +62,11 @@ def intake_overview(patient_ids: Iterable[int]) -> dict[int, IntakeOverview]:
     return intake.intake_overview(list(patient_ids))
 
 
+def visit_is_recorded(appointment_id: int) -> bool:
+    """Whether a signed clinical note records the visit (so it took place)."""
+    return clinical.visit_has_signed_note(appointment_id)
+
+
 def consent_is_current(patient: Patient) -> bool:
     """Whether `patient` signed the current version of every consent document."""
     return intake.consent_is_current(patient)

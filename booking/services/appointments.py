@@ -168,6 +168,8 @@ def change_status(
         raise TransitionRefused(
             "A patient can only be marked as a no-show once the appointment has started."
         )
+    if to == Status.NO_SHOW:
+        _refuse_if_recorded(current, "marked a no-show")
     if to == Status.CHECKED_IN and not current.check_in_is_open(now):
         raise TransitionRefused(f"Check-in opens at {check_in_opens_text(current)}.")
     if to == Status.CHECKED_IN:
@@ -184,6 +186,15 @@ def change_status(
         charge_missed_visit(current, actor=actor, now=now)
     notifications.status_changed(current, previous=previous, now=now)
     return current
+
+
+def _refuse_if_recorded(appointment: Appointment, change: str) -> None:
+    """A visit that a signed clinical note records took place: it is not missed or cancelled
+    afterwards (nor charged as such). The note's own signing refuses the other order."""
+    if gates.visit_is_recorded(appointment.pk):
+        raise TransitionRefused(
+            f"A signed note records this visit, so it took place: it cannot be {change}."
+        )
 
 
 def check_in_opens_text(appointment: Appointment) -> str:
@@ -229,6 +240,7 @@ def cancel_appointment(
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be cancelled."
         )
+    _refuse_if_recorded(current, "cancelled")
     late = current.is_late_cancellation(now)
     current.cancelled_by = CancelledBy(by)
     current.cancellation_reason = reason[:300]

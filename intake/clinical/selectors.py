@@ -45,6 +45,14 @@ class CourseGate:
     prescription: Prescription | None
 
 
+def visit_has_signed_note(appointment_id: int) -> bool:
+    """Whether a signed assessment or session note records the visit: the patient came."""
+    return any(
+        model.objects.filter(appointment_id=appointment_id, signed_at__isnull=False).exists()
+        for model in (AssessmentNote, SessionNote)
+    )
+
+
 def latest_signed_assessment(patient: Patient) -> AssessmentNote | None:
     return (
         AssessmentNote.objects.filter(patient=patient, signed_at__isnull=False)

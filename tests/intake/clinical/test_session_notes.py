@@ -332,3 +332,28 @@ def test_a_note_of_a_session_missed_after_it_was_started_is_not_signed(
     assert "Session 1 was missed" in response.content.decode()
     note.refresh_from_db()
     assert not note.is_signed
+
+
+def test_a_visit_a_signed_note_records_is_not_then_missed_or_cancelled(
+    clinic, practitioner, front_desk, patient, prescribed
+):
+    """The other order: the note of session 1 signed while the visit was still 'confirmed'
+    (nobody checked the patient in). Marking it a no-show would charge the no-show fee for a
+    needling the record says was given; cancelling it would free a time that was used."""
+    from booking import services
+
+    course = a_course(
+        clinic,
+        patient,
+        statuses=[Status.CONFIRMED],
+        first_start=timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=1),
+        assessment=prescribed,
+    )
+    visit = course.appointments.get()
+    sign_note_now(session_note(prescribed, 1, appointment_id=visit.pk))
+    with pytest.raises(services.TransitionRefused, match="signed note records this visit"):
+        services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
+    with pytest.raises(services.TransitionRefused, match="cannot be cancelled"):
+        services.cancel_appointment(visit, by="patient", actor=front_desk, reason="Ill")
+    visit.refresh_from_db()
+    assert visit.status == Status.CONFIRMED
