@@ -301,6 +301,34 @@ class Appointment(models.Model):
     def is_late_cancellation(self, at: dt.datetime) -> bool:
         return at > self.cancellation_deadline()
 
+    def course_neighbours(self) -> tuple[Appointment | None, Appointment | None]:
+        """The course's active sessions just before and just after this one, by number."""
+        if not self.course_id:
+            return None, None
+        others = (
+            Appointment.objects.filter(course_id=self.course_id, status__in=ACTIVE_STATUSES)
+            .exclude(pk=self.pk)
+            .select_related("location")
+        )
+        before = others.filter(session_number__lt=self.session_number)
+        after = others.filter(session_number__gt=self.session_number)
+        return before.order_by("-session_number").first(), after.order_by("session_number").first()
+
+    def patients_move_window(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """Where a patient may move a course session online: from the day after the previous
+        session to the day before the next (this location's days), so that the sessions keep
+        their order and two never fall on one day. The desk, knowing the plan, may do otherwise."""
+        before, after = self.course_neighbours()
+        zone = self.location.zone
+
+        def midnight(day: dt.date) -> dt.datetime:
+            return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+
+        return (
+            midnight(before.local_starts_at.date() + dt.timedelta(days=1)) if before else None,
+            midnight(after.local_starts_at.date()) if after else None,
+        )
+
     def patient_may_change_online(self, at: dt.datetime | None = None) -> bool:
         """Whether the patient may cancel or move it themselves (before the location's notice)."""
         at = at or timezone.now()

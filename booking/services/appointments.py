@@ -29,6 +29,7 @@ from booking.services.slots import check_move, check_slot, lock_practitioner, wr
 from booking.services.waitlist import FreedSlot, offer_freed_slot
 from booking.services.writing import (
     ConsentNeeded,
+    SlotUnavailable,
     StaleAppointment,
     TransitionRefused,
     record_event,
@@ -186,6 +187,26 @@ def change_status(
         charge_missed_visit(current, actor=actor, now=now)
     notifications.status_changed(current, previous=previous, now=now)
     return current
+
+
+def _keep_course_order(appointment: Appointment, starts_at: dt.datetime) -> None:
+    """A patient moves a course session only between its neighbours' days."""
+    earliest, latest = appointment.patients_move_window()
+    if (earliest is None or starts_at >= earliest) and (latest is None or starts_at < latest):
+        return
+    before, after = appointment.course_neighbours()
+    bounds = [
+        f"{side} session {s.session_number} ({at_location(s.starts_at, s.location, 'l j F')})"
+        for side, s in (("after", before), ("before", after))
+        if s is not None
+    ]
+    raise SlotUnavailable(
+        [
+            f"Session {appointment.session_number} of your course stays {' and '.join(bounds)}, "
+            "on a day of its own, so that the sessions keep their order. Please choose a day "
+            f"between them, or phone {appointment.location.name} at {appointment.location.phone}."
+        ]
+    )
 
 
 def _refuse_if_recorded(appointment: Appointment, change: str) -> None:
@@ -352,6 +373,8 @@ def reschedule_appointment(
         )
     location = location or current.location
     practitioner = practitioner or current.practitioner
+    if for_patient:
+        _keep_course_order(current, starts_at)
     lock_practitioner(practitioner)
     checked = check_move(
         current,

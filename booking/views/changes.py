@@ -140,6 +140,8 @@ def reschedule_page(request, appointment: Appointment, way_in: WayIn):
         practitioner_param=request.GET.get("practitioner", str(appointment.practitioner_id)),
         needs_certification=True,
         ignore_appointment_ids=(appointment.pk,),
+        # A course session keeps between its neighbours (the move refuses other days).
+        within=appointment.patients_move_window(),
     )
     context |= {
         "appointment": appointment,

@@ -106,14 +106,18 @@ def slot_page_context(
     practitioner_param: str,
     needs_certification: bool,
     ignore_appointment_ids=(),
+    within: tuple[dt.datetime | None, dt.datetime | None] = (None, None),
 ) -> dict:
     """The free times of one day for the slot picker, the days with free times to choose
-    from, and the first free time of all."""
+    from, and the first free time of all; only `within` (from, until) when given."""
     now = timezone.now()
     horizon_end = now + dt.timedelta(days=location.booking_horizon_days)
+    window_start = max(now, within[0]) if within[0] else now
+    horizon_end = min(horizon_end, within[1]) if within[1] else horizon_end
+    horizon_end = max(horizon_end, window_start)
     availability = load_availability(
         location=location,
-        window_start=now,
+        window_start=window_start,
         window_end=horizon_end,
         patient=patient,
         ignore_appointment_ids=ignore_appointment_ids,
@@ -135,7 +139,7 @@ def slot_page_context(
         except ValueError:
             chosen_ids = None
     query = SlotQuery(
-        window_start=now,
+        window_start=window_start,
         window_end=horizon_end,
         length=dt.timedelta(minutes=minutes),
         now=now,

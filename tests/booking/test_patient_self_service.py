@@ -14,7 +14,7 @@ from booking import services
 from booking.forms import slot_choice_value
 from booking.models import Status
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_booking, a_colleague, an_appointment
+from tests.booking.factories import a_booking, a_colleague, a_course, an_appointment
 from tests.conftest import messages_said
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +125,57 @@ def test_a_move_to_a_practitioner_the_page_does_not_offer_is_refused(login, pati
     assert "no dry-needling certification" in client.get(response.url).content.decode()
     appointment.refresh_from_db()
     assert appointment.practitioner == clinic.practitioner
+
+
+def test_a_patient_moves_a_course_session_only_between_its_neighbours(login, patient, clinic):
+    """Sessions on Tuesdays 10:00, a week apart: session 2 may move to Wednesday or Monday of
+    its week, not onto session 1's or session 3's day, nor past them."""
+    first = next_weekday(clinic.location, 1, 10)
+    course = a_course(
+        clinic, patient, statuses=[Status.CONFIRMED] * 3, first_start=first, minutes=30
+    )
+    second = course.appointments.get(session_number=2)
+    client = login(patient.user)
+    for refused in (
+        first + dt.timedelta(hours=4),
+        first - dt.timedelta(days=1, hours=-1),
+        first + dt.timedelta(days=14, hours=4),
+    ):
+        response = _move(client, second, clinic.practitioner, refused)
+        page = client.get(response.url).content.decode()
+        assert "stays after session 1" in page and "before session 3" in page, refused
+        second.refresh_from_db()
+        assert second.starts_at == first + dt.timedelta(days=7)
+    between = first + dt.timedelta(days=8)  # Wednesday of the second week
+    response = _move(client, second, clinic.practitioner, between)
+    assert response.url == reverse("booking:appointment_detail", args=[second.pk])
+    second.refresh_from_db()
+    assert second.starts_at == between
+
+
+def test_the_move_page_of_a_course_session_offers_only_the_days_between_its_neighbours(
+    login, patient, clinic
+):
+    first = next_weekday(clinic.location, 1, 10)
+    course = a_course(
+        clinic, patient, statuses=[Status.CONFIRMED] * 3, first_start=first, minutes=30
+    )
+    second = course.appointments.get(session_number=2)
+    html = (
+        login(patient.user)
+        .get(
+            reverse("booking:appointment_reschedule", args=[second.pk]),
+            {"practitioner": "anyone"},
+        )
+        .content.decode()
+    )
+    values = re.findall(r'name="slot" value="([^"]+)"', html)
+    days = {
+        dt.datetime.fromisoformat(v.split("|")[1]).astimezone(clinic.location.zone).date()
+        for v in values
+    }
+    assert days, html
+    assert all(first.date() < day < (first + dt.timedelta(days=14)).date() for day in days)
 
 
 def test_the_move_page_shows_one_day_and_a_tapped_time_is_confirmed_before_moving(
