@@ -39,6 +39,7 @@ from booking.services.courses import (
 from booking.services.slots import (
     HOLD_MINUTES,
     CheckedSlot,
+    HoldReplaced,
     check_move,
     check_slot,
     check_slot_of,
@@ -82,6 +83,7 @@ __all__ = [
     "write",
     "CheckedSlot",
     "HOLD_MINUTES",
+    "HoldReplaced",
     "check_move",
     "check_slot",
     "check_slot_of",

@@ -22,10 +22,16 @@ from booking.models import (
     Status,
 )
 from booking.selectors import Availability, load_availability
-from booking.services.writing import SlotUnavailable, record_event, write
+from booking.services.writing import BookingError, SlotUnavailable, record_event, write
 from clinic.models import Location, Patient, Practitioner, Service, User
 
 HOLD_MINUTES = 10
+
+
+class HoldReplaced(BookingError):
+    """The patient chose another time after this hold: confirming it would be a second request."""
+
+
 # --- Checking one slot ----------------------------------------------------------------------
 
 
@@ -307,6 +313,17 @@ def request_appointment(
     if hold.appointment_id:
         return hold.appointment
     if hold.expires_at <= now:
+        # Let go for a time chosen after it (another tab, the back button): that choice stands,
+        # and this one would be a second request.
+        if (
+            SlotHold.objects.filter(patient_id=hold.patient_id, offer__isnull=True, pk__gt=hold.pk)
+            .exclude(placed_by=None)
+            .exists()
+        ):
+            raise HoldReplaced(
+                "You chose another time after this one, so this one was let go: only your "
+                "latest choice can be requested."
+            )
         # The hold ran out: the slot is still theirs if nobody else took it.
         check_slot(
             location=hold.location,

@@ -235,6 +235,9 @@ def request_appointment_page(request, hold_pk: int):
             appointment = services.request_appointment(
                 hold=hold, actor=request.user, note=form.cleaned_data["note"]
             )
+        except services.HoldReplaced as replaced:
+            messages.error(request, str(replaced))
+            return redirect("booking:request_slots", slug=hold.location.slug)
         except services.BookingError as refused:
             messages.error(request, f"This time was just taken: {refused} Please choose another.")
             return redirect("booking:request_slots", slug=hold.location.slug)

@@ -90,6 +90,21 @@ def test_a_patient_holds_a_time_then_requests_it(login, patient, clinic):
     )
 
 
+def test_a_time_let_go_for_a_later_choice_is_not_requested_too(login, patient, clinic):
+    """Two tabs, or the back button: the patient holds Wednesday, then Thursday, then confirms
+    Wednesday's page. Wednesday was let go for Thursday; requesting it would make a second
+    request, so it is refused and Thursday's stays to confirm."""
+    client = login(patient.user)
+    _hold(client, clinic, next_weekday(clinic.location, 2, 10))
+    _hold(client, clinic, next_weekday(clinic.location, 3, 10))
+    wednesday, thursday = SlotHold.objects.order_by("pk")
+    response = client.post(reverse("booking:request_confirm", args=[wednesday.pk]), {"note": ""})
+    assert "only your latest choice can be requested" in client.get(response.url).content.decode()
+    assert not Appointment.objects.exists()
+    client.post(reverse("booking:request_confirm", args=[thursday.pk]), {"note": ""})
+    assert Appointment.objects.get().starts_at == thursday.starts_at
+
+
 def test_a_double_submitted_request_makes_one_appointment(login, patient, clinic):
     client = login(patient.user)
     _hold(client, clinic, next_weekday(clinic.location, 2, 10))
