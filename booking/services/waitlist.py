@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from booking import notifications
 from booking.models import (
+    ACTIVE,
     Appointment,
     AppointmentEvent,
     SlotHold,
@@ -30,6 +31,7 @@ from booking.services.slots import (
 )
 from booking.services.writing import BookingError, SlotUnavailable, record_event
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, User
+from clinic.templatetags.clinic_time import at_location
 
 WAITLIST_OFFER_HOURS = 12
 OFFER_TAKEN_THEN_CANCELLED = (
@@ -214,6 +216,25 @@ def accept_offer(
     if offer.state != WaitlistOffer.State.OPEN or offer.expires_at <= now:
         raise BookingError("This offer has ended; the slot may have gone to someone else.")
     hold = offer.hold
+    clash = (
+        Appointment.objects.filter(
+            ACTIVE,
+            patient_id=hold.patient_id,
+            starts_at__lt=hold.ends_at,
+            ends_at__gt=hold.starts_at,
+        )
+        .select_related("location")
+        .first()
+    )
+    if clash is not None:
+        # The database would refuse it as 'just taken', which the time is not: it is still
+        # kept for them, for as long as the offer lasts.
+        raise BookingError(
+            "You already have an appointment at that time "
+            f"({at_location(clash.starts_at, clash.location, 'l j F, g:i A')}). Move or cancel "
+            "it first, or decline this offer; the offered time is kept for you until the offer "
+            "ends."
+        )
     appointment = book_hold(hold, status=Status.CONFIRMED, actor=actor)
     offer.state = WaitlistOffer.State.ACCEPTED
     offer.save(update_fields=["state"])

@@ -17,6 +17,7 @@ from tests.booking.factories import (
     a_colleague,
     a_placed_hold,
     a_waitlist_entry,
+    an_appointment,
     joined_waitlist,
 )
 from tests.conftest import messages_said
@@ -63,6 +64,30 @@ def test_accepting_books_the_slot(login, clinic, booked, patient):
     assert response.url == reverse("booking:appointment_detail", args=[appointment.pk])
     assert appointment.status == Status.CONFIRMED and appointment.starts_at == booked.starts_at
     assert WaitlistEntry.objects.get(patient=patient).state == "booked"
+
+
+def test_accepting_while_booked_elsewhere_then_says_so_and_keeps_the_offer(
+    login, clinic, booked, patient
+):
+    """The database would refuse the patient's second appointment at once as 'just taken';
+    the time is not taken, it is theirs while the offer lasts."""
+    _wait(patient, clinic)
+    services.cancel_appointment(booked, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get()
+    elsewhere = an_appointment(
+        clinic,
+        patient,
+        booked.starts_at + dt.timedelta(minutes=30),
+        practitioner=a_colleague(clinic),
+    )
+    client = login(patient.user)
+    response = client.post(reverse("booking:offer_accept", args=[offer.pk]))
+    said = messages_said(client.get(response.url))
+    assert "You already have an appointment at that time" in said, said
+    assert "just taken" not in said
+    offer.refresh_from_db()
+    assert offer.state == WaitlistOffer.State.OPEN
+    assert list(Appointment.objects.filter(patient=patient)) == [elsewhere]
 
 
 def test_declining_passes_the_slot_to_the_next_patient(
