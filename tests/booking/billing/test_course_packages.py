@@ -45,6 +45,16 @@ def consent_ok(monkeypatch):
     monkeypatch.setattr("booking.gates.consent_is_current", lambda patient: True)
 
 
+def _assert_unused_credited_and_given_back(package) -> None:
+    """Two unused sessions of 95.00 credited off the package, and as much given back."""
+    figures = balance_of(package)
+    assert (figures.credited, figures.refunded, figures.balance) == (
+        Decimal("190.00"),
+        Decimal("190.00"),
+        Decimal("0.00"),
+    )
+
+
 def test_a_paid_ahead_course_draws_each_completed_session_and_never_a_cancelled_one(
     course, front_desk, consent_ok
 ):
@@ -86,12 +96,7 @@ def test_a_course_ended_early_is_refunded_with_the_arithmetic_shown(course, fron
         "Paid beyond the sessions used: 380.00 - 190.00 = 190.00 CAD",
         "Given back: 190.00 CAD",
     ]
-    figures = balance_of(package)
-    assert (figures.credited, figures.refunded, figures.balance) == (
-        Decimal("190.00"),
-        Decimal("190.00"),
-        Decimal("0.00"),
-    )
+    _assert_unused_credited_and_given_back(package)
 
 
 def test_a_course_ended_early_can_leave_the_money_in_the_patients_favour(
@@ -199,12 +204,7 @@ def test_ending_a_course_twice_at_once_credits_and_refunds_it_once(course, front
         won="ended",
         lost=(payments.PaymentRefused, "refused"),
     )
-    figures = balance_of(package)
-    assert (figures.credited, figures.refunded, figures.balance) == (
-        Decimal("190.00"),
-        Decimal("190.00"),
-        Decimal("0.00"),
-    )
+    _assert_unused_credited_and_given_back(package)
 
 
 def test_a_session_booked_again_after_the_course_ended_early_is_invoiced_as_a_visit(

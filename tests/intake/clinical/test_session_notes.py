@@ -307,6 +307,19 @@ def test_only_the_author_signs_a_session_note(login, other_practitioner, prescri
     assert not note.is_signed
 
 
+def _session_begun_an_hour_ago(clinic, patient, prescribed):
+    """Session 1 of the course `prescribed` prescribes, still 'confirmed' an hour after its
+    start (nobody checked the patient in)."""
+    course = a_course(
+        clinic,
+        patient,
+        statuses=[Status.CONFIRMED],
+        first_start=timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=1),
+        assessment=prescribed,
+    )
+    return course.appointments.get()
+
+
 def test_a_note_of_a_session_missed_after_it_was_started_is_not_signed(
     login, clinic, practitioner, patient, prescribed
 ):
@@ -315,14 +328,7 @@ def test_a_note_of_a_session_missed_after_it_was_started_is_not_signed(
     booked again: signing it is refused with the reason, nothing locked."""
     from booking.models import Appointment
 
-    course = a_course(
-        clinic,
-        patient,
-        statuses=[Status.CONFIRMED],
-        first_start=timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=1),
-        assessment=prescribed,
-    )
-    visit = course.appointments.get()
+    visit = _session_begun_an_hour_ago(clinic, patient, prescribed)
     note = session_note(prescribed, 1, appointment_id=visit.pk)
     Appointment.objects.filter(pk=visit.pk).update(status=Status.NO_SHOW)
     response = login(practitioner.user).post(
@@ -342,14 +348,7 @@ def test_a_visit_a_signed_note_records_is_not_then_missed_or_cancelled(
     needling the record says was given; cancelling it would free a time that was used."""
     from booking import services
 
-    course = a_course(
-        clinic,
-        patient,
-        statuses=[Status.CONFIRMED],
-        first_start=timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=1),
-        assessment=prescribed,
-    )
-    visit = course.appointments.get()
+    visit = _session_begun_an_hour_ago(clinic, patient, prescribed)
     sign_note_now(session_note(prescribed, 1, appointment_id=visit.pk))
     with pytest.raises(services.TransitionRefused, match="signed note records this visit"):
         services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
