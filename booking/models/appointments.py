@@ -302,7 +302,8 @@ class Appointment(models.Model):
         return at > self.cancellation_deadline()
 
     def course_neighbours(self) -> tuple[Appointment | None, Appointment | None]:
-        """The course's active sessions just before and just after this one, by number."""
+        """The course's active sessions just before and just after this one in time (not by
+        number: a missed session booked again keeps its number at a later date)."""
         if not self.course_id:
             return None, None
         others = (
@@ -310,9 +311,9 @@ class Appointment(models.Model):
             .exclude(pk=self.pk)
             .select_related("location")
         )
-        before = others.filter(session_number__lt=self.session_number)
-        after = others.filter(session_number__gt=self.session_number)
-        return before.order_by("-session_number").first(), after.order_by("session_number").first()
+        before = others.filter(starts_at__lt=self.starts_at).order_by("-starts_at", "-pk")
+        after = others.filter(starts_at__gte=self.starts_at).order_by("starts_at", "pk")
+        return before.first(), after.first()
 
     def patients_move_window(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """Where a patient may move a course session online: from the day after the previous
@@ -324,9 +325,12 @@ class Appointment(models.Model):
         def midnight(day: dt.date) -> dt.datetime:
             return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
 
+        def day(session: Appointment) -> dt.date:
+            return session.starts_at.astimezone(zone).date()
+
         return (
-            midnight(before.local_starts_at.date() + dt.timedelta(days=1)) if before else None,
-            midnight(after.local_starts_at.date()) if after else None,
+            midnight(day(before) + dt.timedelta(days=1)) if before else None,
+            midnight(day(after)) if after else None,
         )
 
     def patient_may_change_online(self, at: dt.datetime | None = None) -> bool:

@@ -170,7 +170,7 @@ def change_status(
             "A patient can only be marked as a no-show once the appointment has started."
         )
     if to == Status.NO_SHOW:
-        _refuse_if_recorded(current, "marked a no-show")
+        _refuse_if_recorded(current, "marked a no-show", now)
     if to == Status.CHECKED_IN and not current.check_in_is_open(now):
         raise TransitionRefused(f"Check-in opens at {check_in_opens_text(current)}.")
     if to == Status.CHECKED_IN:
@@ -194,6 +194,12 @@ def _keep_course_order(appointment: Appointment, starts_at: dt.datetime) -> None
     earliest, latest = appointment.patients_move_window()
     if (earliest is None or starts_at >= earliest) and (latest is None or starts_at < latest):
         return
+    phone = f"phone {appointment.location.name} at {appointment.location.phone}"
+    if earliest is not None and latest is not None and earliest >= latest:
+        # The desk put another session on its day: only the desk can sort that out.
+        raise SlotUnavailable(
+            [f"This session of your course can be moved by the clinic only: {phone}."]
+        )
     before, after = appointment.course_neighbours()
     bounds = [
         f"{side} session {s.session_number} ({at_location(s.starts_at, s.location, 'l j F')})"
@@ -204,15 +210,16 @@ def _keep_course_order(appointment: Appointment, starts_at: dt.datetime) -> None
         [
             f"Session {appointment.session_number} of your course stays {' and '.join(bounds)}, "
             "on a day of its own, so that the sessions keep their order. Please choose a day "
-            f"between them, or phone {appointment.location.name} at {appointment.location.phone}."
+            f"between them, or {phone}."
         ]
     )
 
 
-def _refuse_if_recorded(appointment: Appointment, change: str) -> None:
-    """A visit that a signed clinical note records took place: it is not missed or cancelled
-    afterwards (nor charged as such). The note's own signing refuses the other order."""
-    if gates.visit_is_recorded(appointment.pk):
+def _refuse_if_recorded(appointment: Appointment, change: str, now: dt.datetime) -> None:
+    """A visit that has begun and that a signed clinical note records took place: it is not
+    missed or cancelled afterwards (nor charged as such). The note's own signing refuses the
+    other order. (A note linked to a visit still ahead says nothing of it.)"""
+    if appointment.starts_at <= now and gates.visit_is_recorded(appointment.pk):
         raise TransitionRefused(
             f"A signed note records this visit, so it took place: it cannot be {change}."
         )
@@ -261,7 +268,7 @@ def cancel_appointment(
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be cancelled."
         )
-    _refuse_if_recorded(current, "cancelled")
+    _refuse_if_recorded(current, "cancelled", now)
     late = current.is_late_cancellation(now)
     current.cancelled_by = CancelledBy(by)
     current.cancellation_reason = reason[:300]

@@ -316,7 +316,9 @@ def request_appointment(
         # Let go for a time chosen after it (another tab, the back button): that choice stands,
         # and this one would be a second request.
         if (
-            SlotHold.objects.filter(patient_id=hold.patient_id, offer__isnull=True, pk__gt=hold.pk)
+            SlotHold.objects.filter(
+                patient_id=hold.patient_id, placed_by_id=hold.placed_by_id, pk__gt=hold.pk
+            )
             .exclude(placed_by=None)
             .exists()
         ):

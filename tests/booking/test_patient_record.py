@@ -82,13 +82,14 @@ def test_others_cannot_export_a_record(login, front_desk, practitioner, other_pa
     assert json.loads(mine.content)["patient"]["record_number"] == other_patient.pk
 
 
-def test_the_record_holds_invoices_and_payments_waitlist_places_and_emails(
-    login, clinic, patient, front_desk
-):
+def _money_waitlist_and_email(clinic, patient, front_desk, hours_ago: float = 2):
+    """An assessment `hours_ago` hours ago, completed and invoiced at 120.00 CAD with 50.00 paid
+    by card; a waitlist place on Tuesdays and Thursdays with a time offered; a confirmation
+    email. Returns the visit and its invoice."""
     billing_world.terms(clinic.location, currency="CAD")
     billing_world.fee(clinic.location, clinic.assessment, "120.00")
     visit = an_appointment(
-        clinic, patient, timezone.now() - dt.timedelta(hours=2), status=Status.CHECKED_IN
+        clinic, patient, timezone.now() - dt.timedelta(hours=hours_ago), status=Status.CHECKED_IN
     )
     services.change_status(visit, to=Status.COMPLETED, actor=clinic.practitioner.user)
     invoice = Invoice.objects.get(appointment=visit)
@@ -102,6 +103,13 @@ def test_the_record_holds_invoices_and_payments_waitlist_places_and_emails(
         appointment=visit,
         to_email=patient.email,
     )
+    return visit, invoice
+
+
+def test_the_record_holds_invoices_and_payments_waitlist_places_and_emails(
+    login, clinic, patient, front_desk
+):
+    visit, invoice = _money_waitlist_and_email(clinic, patient, front_desk)
     client = login(patient.user)
     record = json.loads(client.get(reverse("booking:my_record"), {"format": "json"}).content)
     [billed] = record["invoices"]
@@ -126,11 +134,18 @@ def test_the_record_holds_invoices_and_payments_waitlist_places_and_emails(
 
 
 def test_the_export_takes_a_fixed_number_of_queries(
-    login, patient, history, django_assert_max_num_queries
+    login, clinic, patient, front_desk, history, django_assert_max_num_queries
 ):
     client = login(patient.user)
     with django_assert_max_num_queries(22):
         client.get(reverse("booking:my_record"), {"format": "json"})
+    # Invoices with payments, waitlist places with offers and emails: loaded with their own
+    # few queries, however many there are.
+    for hours_ago in (3, 26, 50):
+        _money_waitlist_and_email(clinic, patient, front_desk, hours_ago=hours_ago)
+    with django_assert_max_num_queries(23):
+        record = client.get(reverse("booking:my_record"), {"format": "json"}).json()
+    assert len(record["invoices"]) == 3 and len(record["emails"]) == 3
 
 
 def test_the_record_holds_every_check_in_corrections_included(login, clinic, patient, history):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from booking import services
 from booking.forms import slot_choice_value
-from booking.models import Status
+from booking.models import Appointment, Status
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_booking, a_colleague, a_course, an_appointment
 from tests.conftest import messages_said
@@ -140,6 +140,30 @@ def test_a_patient_moves_a_course_session_only_between_its_neighbours(login, pat
     assert response.url == reverse("booking:appointment_detail", args=[second.pk])
     second.refresh_from_db()
     assert second.starts_at == between
+
+
+def test_a_course_session_booked_again_later_counts_by_its_date_not_its_number(
+    login, patient, clinic
+):
+    """Session 2 was missed and booked again after session 4: session 3's neighbours in time
+    are sessions 1 and 4, and it moves between them."""
+    first = next_weekday(clinic.location, 1, 10)
+    course = a_course(
+        clinic, patient, statuses=[Status.CONFIRMED] * 4, first_start=first, minutes=30
+    )
+    sessions = {a.session_number: a for a in course.appointments.all()}
+    later = first + dt.timedelta(days=28)
+    Appointment.objects.filter(pk=sessions[2].pk).update(
+        starts_at=later,
+        ends_at=later + dt.timedelta(minutes=30),
+        blocks_until=later + dt.timedelta(minutes=35),
+    )
+    third = sessions[3]
+    to = first + dt.timedelta(days=9)  # Thursday of the second week
+    response = _move(login(patient.user), third, clinic.practitioner, to)
+    assert response.url == reverse("booking:appointment_detail", args=[third.pk])
+    third.refresh_from_db()
+    assert third.starts_at == to
 
 
 def test_the_move_page_of_a_course_session_offers_only_the_days_between_its_neighbours(

@@ -356,3 +356,18 @@ def test_a_visit_a_signed_note_records_is_not_then_missed_or_cancelled(
         services.cancel_appointment(visit, by="patient", actor=front_desk, reason="Ill")
     visit.refresh_from_db()
     assert visit.status == Status.CONFIRMED
+
+
+def test_a_note_linked_to_a_visit_still_ahead_does_not_stop_cancelling_it(
+    clinic, front_desk, patient, prescribed
+):
+    """An assessment started from the chart may name a visit still to come; that says nothing
+    of the visit, which is cancelled as any other (closing the account cancels it too)."""
+    from booking import services
+    from tests.booking.factories import an_appointment
+
+    ahead = an_appointment(clinic, patient, timezone.now() + dt.timedelta(days=3))
+    signed_assessment(patient, prescribed.author, appointment_id=ahead.pk)
+    services.cancel_appointment(ahead, by="patient", actor=front_desk, reason="Ill")
+    ahead.refresh_from_db()
+    assert ahead.status == Status.CANCELLED
