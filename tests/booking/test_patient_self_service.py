@@ -166,6 +166,27 @@ def test_a_course_session_booked_again_later_counts_by_its_date_not_its_number(
     assert third.starts_at == to
 
 
+def test_a_course_session_the_desk_put_on_a_neighbours_day_is_moved_by_phone(
+    login, patient, clinic
+):
+    """The desk put sessions 1, 2 and 3 on one Tuesday (10:00, 14:00, 18:00): no day lies
+    between session 2's neighbours, so the patient is told to phone rather than given dates."""
+    first = next_weekday(clinic.location, 1, 10)
+    course = a_course(
+        clinic,
+        patient,
+        statuses=[Status.CONFIRMED] * 3,
+        first_start=first,
+        minutes=30,
+        interval=dt.timedelta(hours=4),
+    )
+    second = course.appointments.get(session_number=2)
+    client = login(patient.user)
+    response = _move(client, second, clinic.practitioner, first + dt.timedelta(days=2))
+    page = client.get(response.url).content.decode()
+    assert "can be moved by the clinic only" in page and clinic.location.phone in page
+
+
 def test_the_move_page_of_a_course_session_offers_only_the_days_between_its_neighbours(
     login, patient, clinic
 ):
