@@ -117,7 +117,7 @@ def _invoice_money(request, pk: int, form_class, refused_on: str, act):
             with transaction.atomic():
                 data = form.cleaned_data
                 payments.lock_as_seen(invoice, data["seen"], also=data.get("target"))
-                done = act(invoice, form.cleaned_data)
+                done = act(invoice, data)
         except payments.InvoiceChanged as changed:
             messages.error(request, str(changed))
             return redirect(invoice_url(invoice))

@@ -315,11 +315,14 @@ class Appointment(models.Model):
         after = others.filter(starts_at__gte=self.starts_at).order_by("starts_at", "pk")
         return before.first(), after.first()
 
-    def patients_move_window(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+    def patients_move_window(
+        self, neighbours: tuple[Appointment | None, Appointment | None] | None = None
+    ) -> tuple[dt.datetime | None, dt.datetime | None]:
         """Where a patient may move a course session online: from the day after the previous
         session to the day before the next (this location's days), so that the sessions keep
-        their order and two never fall on one day. The desk, knowing the plan, may do otherwise."""
-        before, after = self.course_neighbours()
+        their order and two never fall on one day. The desk, knowing the plan, may do otherwise.
+        `neighbours`: `course_neighbours()` when the caller has it already."""
+        before, after = neighbours or self.course_neighbours()
         zone = self.location.zone
 
         def midnight(day: dt.date) -> dt.datetime:

@@ -191,7 +191,8 @@ def change_status(
 
 def _keep_course_order(appointment: Appointment, starts_at: dt.datetime) -> None:
     """A patient moves a course session only between its neighbours' days."""
-    earliest, latest = appointment.patients_move_window()
+    before, after = neighbours = appointment.course_neighbours()
+    earliest, latest = appointment.patients_move_window(neighbours)
     if (earliest is None or starts_at >= earliest) and (latest is None or starts_at < latest):
         return
     phone = f"phone {appointment.location.name} at {appointment.location.phone}"
@@ -200,7 +201,6 @@ def _keep_course_order(appointment: Appointment, starts_at: dt.datetime) -> None
         raise SlotUnavailable(
             [f"This session of your course can be moved by the clinic only: {phone}."]
         )
-    before, after = appointment.course_neighbours()
     bounds = [
         f"{side} session {s.session_number} ({at_location(s.starts_at, s.location, 'l j F')})"
         for side, s in (("after", before), ("before", after))

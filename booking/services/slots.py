@@ -316,11 +316,10 @@ def request_appointment(
         # Let go for a time chosen after it (another tab, the back button): that choice stands,
         # and this one would be a second request.
         if (
-            SlotHold.objects.filter(
+            hold.placed_by_id is not None
+            and SlotHold.objects.filter(
                 patient_id=hold.patient_id, placed_by_id=hold.placed_by_id, pk__gt=hold.pk
-            )
-            .exclude(placed_by=None)
-            .exists()
+            ).exists()
         ):
             raise HoldReplaced(
                 "You chose another time after this one, so this one was let go: only your "

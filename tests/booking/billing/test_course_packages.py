@@ -184,12 +184,8 @@ def test_checking_out_a_session_of_a_paid_course_draws_it_from_the_package(
     assert not Invoice.objects.filter(appointment=session).exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_ending_a_course_twice_at_once_credits_and_refunds_it_once(course, front_desk, consent_ok):
-    """A double click (or two desks) on "End the course early": the second waits for the first,
-    then finds nothing more to credit or give back."""
-    from tests.booking.races import at_once
-
+def _paid_ahead_two_seen_the_rest_cancelled(course, front_desk):
+    """The four sessions paid ahead by card (380.00), two seen, two cancelled: the package."""
     package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
     one, two, *rest = _sessions(course)
     _complete(one, front_desk)
@@ -198,6 +194,16 @@ def test_ending_a_course_twice_at_once_credits_and_refunds_it_once(course, front
         services.cancel_appointment(
             session, by="patient", actor=front_desk, reason="Better", offer_to_waitlist=False
         )
+    return package
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ending_a_course_twice_at_once_credits_and_refunds_it_once(course, front_desk, consent_ok):
+    """A double click (or two desks) on "End the course early": the second waits for the first,
+    then finds nothing more to credit or give back."""
+    from tests.booking.races import at_once
+
+    package = _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
     at_once(
         [lambda: end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")]
         * 2,
@@ -212,14 +218,7 @@ def test_a_session_booked_again_after_the_course_ended_early_is_invoiced_as_a_vi
 ):
     """The unused sessions were credited off the package (and what was paid for them given
     back): a session seen after that draws nothing from it, or it would be free."""
-    package = pay_course_ahead(course, actor=front_desk, amount="380.00", method="card")
-    one, two, *rest = _sessions(course)
-    _complete(one, front_desk)
-    _complete(two, front_desk)
-    for session in rest:
-        services.cancel_appointment(
-            session, by="patient", actor=front_desk, reason="Better", offer_to_waitlist=False
-        )
+    package = _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
     end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
     again = an_appointment(
         billed,
