@@ -38,7 +38,9 @@ def staff_panel(appointment: Appointment, user) -> dict:
         "chart_url": intake_links.intake_url("patient_chart", appointment.patient_id)
         if user.role == Role.PRACTITIONER
         else None,
-        "can_confirm": appointment.status == Status.REQUESTED,
+        "is_request": appointment.status == Status.REQUESTED,
+        # A request whose time has gone is declined or answered with another time.
+        "can_confirm": appointment.status == Status.REQUESTED and appointment.starts_at > now,
         "can_check_in": confirmed and appointment.check_in_is_open(now),
         # Not yet: when it opens, instead of a button the service would refuse.
         "check_in_opens": services.check_in_opens_text(appointment)

@@ -165,6 +165,11 @@ def change_status(
             f"A {current.get_status_display().lower()} appointment cannot be marked "
             f"{Status(to).label.lower()}."
         )
+    if to == Status.CONFIRMED and current.starts_at <= now:
+        # Confirming would promise the patient a time already gone (and email them so).
+        raise TransitionRefused(
+            "This request's time has passed: decline it, or propose another time."
+        )
     if to == Status.NO_SHOW and now < current.starts_at:
         raise TransitionRefused(
             "A patient can only be marked as a no-show once the appointment has started."

@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from booking import services
 from booking.forms import slot_choice_value
@@ -186,3 +187,27 @@ def test_only_a_time_the_clinic_proposed_can_be_accepted(client, clinic, patient
     assert "There is no proposed time waiting for your answer." in messages_said(response)
     request.refresh_from_db()
     assert request.status == Status.REQUESTED
+
+
+def test_a_request_whose_time_has_passed_is_not_confirmed(login, front_desk, clinic, intake):
+    # Confirming would email the patient a promise of a time already gone: the desk declines
+    # it or proposes another time, and the pages offer only those.
+    passed = _request(clinic, PatientFactory(), timezone.now() - dt.timedelta(hours=2))
+    staff = login(front_desk)
+    queue = staff.get(reverse("booking:requests_queue")).content.decode()
+    assert "This time has passed: decline it or propose another time." in queue
+    assert reverse("booking:desk_confirm", args=[passed.pk]) not in queue
+    page = staff.get(reverse("booking:appointment_detail", args=[passed.pk])).content.decode()
+    assert reverse("booking:desk_confirm", args=[passed.pk]) not in page
+    assert reverse("booking:desk_decline", args=[passed.pk]) in page
+    response = staff.post(
+        reverse("booking:desk_confirm", args=[passed.pk]),
+        {"version": passed.version},
+        follow=True,
+    )
+    assert "This request's time has passed: decline it, or propose another time." in (
+        messages_said(response)
+    )
+    passed.refresh_from_db()
+    assert passed.status == Status.REQUESTED
+    assert not passed.events.exists()

@@ -24,9 +24,11 @@ def test_the_service_allows_exactly_the_changes_the_clinic_works_by(
     appointment, front_desk, intake
 ):
     """Every status to every other, through the services, at a time when the clock rules
-    (no-show after the start, check-in on the day) do not stand in the way."""
+    (confirmed before the start, no-show after it, check-in on the day) do not stand in
+    the way."""
     intake.ready(appointment.patient)
     during = appointment.starts_at + dt.timedelta(minutes=10)
+    before = appointment.starts_at - dt.timedelta(minutes=10)
     allowed = set()
     for start_status in Status:
         for to in Status:
@@ -41,7 +43,8 @@ def test_the_service_allows_exactly_the_changes_the_clinic_works_by(
                         appointment, by="clinic", actor=front_desk, reason="Closed", now=during
                     )
                 else:
-                    services.change_status(appointment, to=to, actor=front_desk, now=during)
+                    at = before if to == Status.CONFIRMED else during
+                    services.change_status(appointment, to=to, actor=front_desk, now=at)
             except services.TransitionRefused:
                 continue
             allowed.add((start_status.value, to.value))
