@@ -26,6 +26,9 @@ State = Notification.State
 
 # Rows that wait for a time before the appointment, and follow it when it moves.
 SCHEDULED_KINDS = (Kind.REMINDER, Kind.INTAKE_MISSING)
+# Messages the clinic sends unasked, not about a change the patient or the desk just made:
+# they stop once the patient closes their account (booking.services.accounts).
+FOLLOW_UP_KINDS = (Kind.OUTCOME_SURVEY, Kind.INTAKE_MISSING, Kind.WAITLIST_OFFER)
 # Booked too late for the usual intake nudge: send it this long after booking instead...
 INTAKE_NUDGE_DELAY = dt.timedelta(hours=1)
 # ...unless that leaves less than this before the visit (the counter does it then).

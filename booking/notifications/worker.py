@@ -30,6 +30,7 @@ from booking.models import (
 )
 from booking.notifications.addresses import address_problem, record_bounce
 from booking.notifications.outbox import (
+    FOLLOW_UP_KINDS,
     Kind,
     State,
     lease,
@@ -66,6 +67,8 @@ def not_needed(notification: Notification, *, now: dt.datetime) -> str:
     """Why a due message should no longer go out ('' if it should)."""
     n = notification
     appointment = n.appointment
+    if n.kind in FOLLOW_UP_KINDS and n.patient.account_closed_at is not None:
+        return "The patient closed their account."
     if n.kind == Kind.REMINDER:
         if appointment.status != Status.CONFIRMED:
             return f"The appointment is {appointment.get_status_display().lower()}."

@@ -13,9 +13,11 @@ from booking.models import (
     MOVABLE_STATUSES,
     Appointment,
     CancelledBy,
+    Notification,
     SlotHold,
     WaitlistEntry,
 )
+from booking.notifications.outbox import FOLLOW_UP_KINDS, withdraw
 from booking.services.appointments import cancel_appointment
 from booking.services.waitlist import leave_waitlist
 from clinic.models import Patient, User
@@ -52,3 +54,11 @@ def close_patient_account(patient: Patient, *, actor: User, now: dt.datetime | N
     )
     if patient.user_id:
         remove_login(patient.user)
+    Patient.objects.filter(pk=patient.pk).update(account_closed_at=now)
+    # Questionnaires and nudges already waiting go no further (the worker also skips any
+    # written later, by a visit the desk completes today, say). What the closing itself
+    # wrote, the cancellations, still tells the patient what became of their appointments.
+    withdraw(
+        Notification.objects.filter(patient=patient, kind__in=FOLLOW_UP_KINDS),
+        "The patient closed their account.",
+    )

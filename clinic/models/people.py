@@ -178,6 +178,13 @@ class Patient(models.Model):
         related_name="patients",
         help_text="Locations the patient is registered at; their staff can see the patient.",
     )
+    account_closed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the patient closed their online account. The record stays; the clinic "
+        "sends them no more follow-up emails (questionnaires, reminders to fill in intake, "
+        "waitlist offers).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -187,6 +194,10 @@ class Patient(models.Model):
             models.CheckConstraint(
                 condition=Q(date_of_birth__gte=dt.date(1900, 1, 1)),
                 name="patient_born_after_1900",
+            ),
+            models.CheckConstraint(
+                condition=Q(account_closed_at__isnull=True) | Q(user__isnull=True),
+                name="patient_closed_account_has_no_login",
             ),
         ]
 

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.core import mail
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.models import Appointment, Status
+from booking import notifications, services
+from booking.models import Appointment, Notification, Status
 from clinic.models import AccessLog, Patient, User
-from tests.booking.factories import an_appointment
-from tests.factories import PASSWORD
+from tests.booking.factories import a_course, an_appointment
+from tests.factories import PASSWORD, PatientFactory
 from tests.intake.factories import signed_assessment, submitted_intake
 
 pytestmark = pytest.mark.django_db
+
+FILL_CLOSED_ACCOUNTS = importlib.import_module(
+    "clinic.migrations.0011_patient_account_closed_at"
+).FILL_CLOSED_ACCOUNTS
 
 
 def test_closing_removes_the_login_and_keeps_the_clinical_record(login, patient, clinic):
@@ -60,3 +68,78 @@ def test_staff_cannot_close_a_patients_account_through_this_page(login, front_de
         login(front_desk).post(reverse("booking:close_account"), {"password": PASSWORD}).status_code
         == 403
     )
+
+
+@pytest.fixture
+def course_ending_today(clinic, patient):
+    """Four weekly sessions: three done, the last checked in an hour ago."""
+    return a_course(
+        clinic,
+        patient,
+        statuses=[Status.COMPLETED, Status.COMPLETED, Status.COMPLETED, Status.CHECKED_IN],
+        first_start=timezone.now() - dt.timedelta(days=21, hours=1),
+    )
+
+
+def _surveys(patient):
+    return Notification.objects.filter(patient=patient, kind=Notification.Kind.OUTCOME_SURVEY)
+
+
+def test_a_closed_account_gets_no_more_questionnaires(
+    clinic, patient, front_desk, course_ending_today
+):
+    # The course ended before the closing: its questionnaires (the day after, 4 and 12
+    # weeks later) were waiting; the closing withdraws them. Its cancellation notice goes.
+    last = course_ending_today.appointments.get(status=Status.CHECKED_IN)
+    services.change_status(last, to=Status.COMPLETED, actor=front_desk)
+    assert _surveys(patient).filter(state=Notification.State.PENDING).count() == 3
+    ahead = an_appointment(clinic, patient, timezone.now() + dt.timedelta(days=10))
+
+    services.close_patient_account(patient, actor=patient.user)
+
+    patient.refresh_from_db()
+    assert patient.account_closed_at is not None
+    assert set(_surveys(patient).values_list("state", "last_error")) == {
+        (Notification.State.SKIPPED, "The patient closed their account.")
+    }
+    cancelled = ahead.notifications.get(kind=Notification.Kind.CANCELLED)
+    assert cancelled.state == Notification.State.PENDING
+
+
+def test_a_visit_completed_after_the_closing_sends_no_questionnaire(
+    patient, front_desk, course_ending_today
+):
+    # The patient closed their account from the waiting room; the desk then completes the
+    # visit, which ends the course and writes its questionnaires: the worker does not send them.
+    services.close_patient_account(patient, actor=patient.user)
+    last = course_ending_today.appointments.get(status=Status.CHECKED_IN)
+    services.change_status(last, to=Status.COMPLETED, actor=front_desk)
+    later = timezone.now() + dt.timedelta(weeks=13)
+    mail.outbox.clear()
+    notifications.send_due(worker="w1", now=later)
+    assert set(_surveys(patient).values_list("state", "last_error")) == {
+        (Notification.State.SKIPPED, "The patient closed their account.")
+    }
+    assert not [m for m in mail.outbox if "how is your heel" in m.subject or "course" in m.subject]
+
+
+def test_accounts_closed_before_the_mark_existed_are_marked(patient):
+    # clinic 0011 finds them by the access log's row for the closing, on a record that no
+    # longer has a login; a patient registered by phone (never a login) is not marked.
+    closed = PatientFactory(user=None, email="", first_name="Sam", last_name="Closed")
+    AccessLog.objects.create(
+        actor=patient.user,
+        actor_role="patient",
+        patient=closed,
+        record_type="clinic.patient",
+        record_id=str(closed.pk),
+        action=AccessLog.Action.DELETE,
+    )
+    by_phone = PatientFactory(user=None, email="", first_name="Ray", last_name="Phone")
+    with connection.cursor() as cursor:
+        cursor.execute(FILL_CLOSED_ACCOUNTS)
+    closed.refresh_from_db()
+    by_phone.refresh_from_db()
+    patient.refresh_from_db()
+    assert closed.account_closed_at is not None
+    assert by_phone.account_closed_at is None and patient.account_closed_at is None

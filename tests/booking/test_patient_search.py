@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from booking.desk.patient_search import (
     MAX_RESULTS,
@@ -164,3 +165,12 @@ def test_what_is_typed_never_goes_into_an_address(login, front_desk, location):
     assert new.status_code == 200 and not new.context["form"].is_bound
     assert new.context["form"].initial == {"first_name": "Ann", "last_name": "Marie Lee"}
     assert not Patient.objects.filter(last_name="Marie Lee").exists()
+
+
+def test_the_desk_sees_that_a_patient_closed_their_online_account(login, front_desk, location):
+    closed = _phone_patient(first_name="Robert", last_name="Côté", locations=[location])
+    closed.account_closed_at = timezone.now()
+    closed.save()
+    _phone_patient(first_name="Robert", last_name="Cotter", locations=[location])
+    html = _search_page(login(front_desk), location, "robert").content.decode()
+    assert html.count("Online account closed: no follow-up emails") == 1
