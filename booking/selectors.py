@@ -272,10 +272,11 @@ def latest_request_location(patient_id: int) -> int | None:
     )
 
 
-def visits_for_intake(*, patient_ids=None, appointment_ids=None) -> list:
+def visits_for_intake(*, patient_ids=None, appointment_ids=None, lock=False) -> list:
     """Appointments as intake's outcome surveys see them (`intake.clinical.selectors.Visit`):
     which session of which course, whether it happened. One query; registered in
-    BookingConfig.ready()."""
+    BookingConfig.ready(). `lock`: the appointments' rows are locked as a status change locks
+    them (a note being signed holds its visit so)."""
     from booking.models import Status
     from clinic.models import ServiceKind
     from intake.clinical.selectors import Visit, VisitState
@@ -295,6 +296,8 @@ def visits_for_intake(*, patient_ids=None, appointment_ids=None) -> list:
         appointments = appointments.filter(patient_id__in=patient_ids)
     if appointment_ids is not None:
         appointments = appointments.filter(pk__in=appointment_ids)
+    if lock:
+        appointments = appointments.select_for_update(of=("self",))
     return [
         Visit(
             appointment_id=a.pk,

@@ -203,26 +203,30 @@ _visit_providers: list[VisitProvider] = []
 
 
 def register_visits(provider: VisitProvider) -> None:
-    """`provider(patient_ids=..., appointment_ids=...)` returns the matching visits (either
-    filter may be None)."""
+    """`provider(patient_ids=..., appointment_ids=..., lock=...)` returns the matching visits
+    (either filter may be None); `lock`: their rows are locked until the transaction ends."""
     if provider not in _visit_providers:
         _visit_providers.append(provider)
 
 
 def visits(
-    *, patient_ids: Iterable[int] | None = None, appointment_ids: Iterable[int] | None = None
+    *,
+    patient_ids: Iterable[int] | None = None,
+    appointment_ids: Iterable[int] | None = None,
+    lock: bool = False,
 ) -> list[Visit]:
     found: list[Visit] = []
     for provider in _visit_providers:
         found += provider(
             patient_ids=None if patient_ids is None else list(patient_ids),
             appointment_ids=None if appointment_ids is None else list(appointment_ids),
+            lock=lock,
         )
     return sorted(found, key=lambda v: (v.starts_at, v.appointment_id))
 
 
-def find_visit(appointment_id: int) -> Visit | None:
-    found = visits(appointment_ids=[appointment_id])
+def find_visit(appointment_id: int, *, lock: bool = False) -> Visit | None:
+    found = visits(appointment_ids=[appointment_id], lock=lock)
     return found[0] if found else None
 
 

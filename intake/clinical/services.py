@@ -295,28 +295,50 @@ def save_note_draft(
     return locked
 
 
-def signing_problems(note: SignedNote, state: SignedNote | None = None) -> dict[str, str]:
+def signing_problems(
+    note: SignedNote, state: SignedNote | None = None, *, lock_visit: bool = False
+) -> dict[str, str]:
     """What the note still lacks before it can be signed: {field: message}. `state` is the
-    content to check when it is not the note's own (an amendment's result)."""
+    content to check when it is not the note's own (an amendment's result). `lock_visit`:
+    the visit the note records is locked until the transaction ends, so that it cannot be
+    marked missed or cancelled between this check and the signature (signing does it)."""
     current = state or (note.current() if note.is_signed else note)
     if isinstance(note, AssessmentNote):
-        return current.signing_problems(flags=current_flags(note.patient))
-    problems = current.signing_problems(planned_sessions=note.assessment.current().planned_sessions)
-    visit = find_visit(note.appointment_id) if state is None and note.appointment_id else None
-    if visit is not None and visit.state in (VisitState.MISSED, VisitState.CANCELLED):
-        # Started once the session began, then the patient did not come (or it was cancelled):
-        # a signed note would record a needling that never happened, and keep its number from
-        # the session booked again.
-        problems["session_number"] = (
-            f"Session {note.session_number} was {visit.state}: a session note records a "
-            "session that takes place. Discard this draft; the session booked again gets its own."
+        problems = current.signing_problems(flags=current_flags(note.patient))
+    else:
+        problems = current.signing_problems(
+            planned_sessions=note.assessment.current().planned_sessions
         )
-    performed = current.performed_at
-    if performed and not note.author.is_certified_on(timezone.localdate(performed)):
-        problems["performed_at"] = (
-            f"{note.author.name} had no current dry-needling certification on that date."
-        )
+        performed = current.performed_at
+        if performed and not note.author.is_certified_on(timezone.localdate(performed)):
+            problems["performed_at"] = (
+                f"{note.author.name} had no current dry-needling certification on that date."
+            )
+    if state is None and note.appointment_id:
+        problems.update(_visit_not_held(note, lock=lock_visit))
     return problems
+
+
+def _visit_not_held(note: SignedNote, *, lock: bool) -> dict[str, str]:
+    """The note records a visit that the schedule says did not take place (the patient did
+    not come, or it was cancelled): a signed note would record care never given. (Booking
+    refuses the other order: a visit a signed note records is not marked missed.)"""
+    visit = find_visit(note.appointment_id, lock=lock)
+    if visit is None or visit.state not in (VisitState.MISSED, VisitState.CANCELLED):
+        return {}
+    if isinstance(note, AssessmentNote):
+        return {
+            "appointment": f"The assessment visit was {visit.state}: an assessment note records "
+            "a visit that takes place. Discard this draft, and write the assessment from the "
+            "visit booked again."
+        }
+    # Started once the session began, then the patient did not come (or it was cancelled):
+    # it would also keep its number from the session booked again.
+    return {
+        "session_number": f"Session {note.session_number} was {visit.state}: a session note "
+        "records a session that takes place. Discard this draft; the session booked again "
+        "gets its own."
+    }
 
 
 @transaction.atomic
@@ -337,7 +359,7 @@ def sign_note(
             "The note was changed after you opened this page. Read it again, then sign.",
             note=locked,
         )
-    problems = signing_problems(locked)
+    problems = signing_problems(locked, lock_visit=True)
     if problems:
         raise NoteIncomplete(note=locked, problems=problems)
     locked.signed_at = timezone.now()

@@ -12,11 +12,9 @@ instant: the second is told that a course has already been booked from it."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,6 +38,7 @@ from tests.booking.factories import (
     a_waitlist_offer,
     an_appointment,
 )
+from tests.booking.races import first_holds_its_lock
 from tests.conftest import messages_said
 from tests.factories import PatientFactory, certified_practitioner
 from tests.intake.factories import (
@@ -356,74 +355,23 @@ def test_two_people_booking_one_plan_at_the_same_instant_get_one_course(location
     a_clinic(location=location, practitioner=colleague, rooms=0)
     patient = PatientFactory(locations=[location])
     signed_assessment(patient, practitioner)
-    bookers = [(practitioner, 1, 10), (colleague, 3, 14)]
-    first_booked = threading.Event()
-    second_started = threading.Event()
-    second_pid: list[int] = []
-    outcomes: dict[int, str] = {}
-    seen_waiting: list[bool] = []
 
-    def second_is_waiting_or_done() -> None:
-        deadline = time.monotonic() + 10
-        with connections["default"].cursor() as cursor:
-            while time.monotonic() < deadline and 1 not in outcomes:
-                cursor.execute(
-                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", second_pid
-                )
-                row = cursor.fetchone()
-                if row and row[0] == "Lock":
-                    seen_waiting.append(True)
-                    return
-                time.sleep(0.02)
+    def book(who, weekday: int, hour: int):
+        return lambda: services.book_course(
+            patient=patient,
+            choices=_course_choices(clinic, who, weekday=weekday, hour=hour),
+            actor=who.user,
+        )
 
-    def book(n: int) -> None:
-        who, weekday, hour = bookers[n]
-        try:
-            if n == 1:
-                first_booked.wait(10)
-                connection.ensure_connection()
-                second_pid.append(connection.connection.get_backend_pid())
-                second_started.set()
-            with transaction.atomic():
-                services.book_course(
-                    patient=patient,
-                    choices=_course_choices(clinic, who, weekday=weekday, hour=hour),
-                    actor=who.user,
-                )
-                if n == 0:
-                    first_booked.set()
-                    second_started.wait(10)
-                    # A third connection watches the second one.
-                    watcher = threading.Thread(target=_in_own_connection(second_is_waiting_or_done))
-                    watcher.start()
-                    watcher.join()
-            outcomes[n] = "booked"
-        except services.CourseNotAllowed as refused:
-            outcomes[n] = f"told: {refused}"
-        except Exception as error:  # noqa: BLE001 - any other outcome is the bug we look for
-            outcomes[n] = f"error: {error!r}"
-        finally:
-            first_booked.set()
-            connection.close()
-
-    threads = [threading.Thread(target=book, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert outcomes[0] == "booked"
-    assert outcomes[1].startswith("told:") and "already been booked" in outcomes[1], outcomes
+    first, second, waited = first_holds_its_lock(
+        book(practitioner, 1, 10),
+        book(colleague, 3, 14),
+        won="booked",
+        lost=(services.CourseNotAllowed, "told"),
+    )
+    assert first == "booked"
+    assert second.startswith("told: ") and "already been booked" in second, second
     assert Course.objects.filter(patient=patient).count() == 1
     assert Appointment.objects.filter(patient=patient).count() == 6
     # The second really was in the race: it waited for the first's lock, then was told.
-    assert seen_waiting == [True]
-
-
-def _in_own_connection(action):
-    def run():
-        try:
-            action()
-        finally:
-            connection.close()
-
-    return run
+    assert waited

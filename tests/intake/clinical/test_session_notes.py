@@ -11,11 +11,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Status
+from intake.clinical import services as clinical
 from intake.clinical.models import SessionNote
 from tests.booking.factories import a_clinic, a_course
+from tests.booking.races import first_holds_its_lock
 from tests.conftest import messages_said
 from tests.factories import PASSWORD, PractitionerFactory
-from tests.intake.factories import session_data, session_note, sign_note_now, signed_assessment
+from tests.intake.factories import (
+    AssessmentFactory,
+    session_data,
+    session_note,
+    sign_note_now,
+    signed_assessment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -356,6 +364,82 @@ def test_a_visit_a_signed_note_records_is_not_then_missed_or_cancelled(
         services.cancel_appointment(visit, by="patient", actor=front_desk, reason="Ill")
     visit.refresh_from_db()
     assert visit.status == Status.CONFIRMED
+
+
+def _sign(note):
+    return lambda: clinical.sign_note(
+        note=note, author=note.author, password=PASSWORD, seen_revision=note.revision
+    )
+
+
+def _mark_missed(visit, front_desk):
+    from booking import services as booking
+
+    return lambda: booking.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_no_show_being_marked_holds_back_the_signature_of_its_note(
+    clinic, front_desk, patient, prescribed
+):
+    """At the same instant: the desk marks the visit a no-show while the practitioner signs
+    its note. The signature waits for the visit (a locked row), then is refused: never both."""
+    visit = _session_begun_an_hour_ago(clinic, patient, prescribed)
+    note = session_note(prescribed, 1, appointment_id=visit.pk)
+    missed, signing, waited = first_holds_its_lock(
+        _mark_missed(visit, front_desk),
+        _sign(note),
+        won="done",
+        lost=(clinical.NoteIncomplete, "refused"),
+    )
+    assert (missed, signing, waited) == (
+        "done",
+        "refused: " + clinical.NoteIncomplete.message,
+        True,
+    )
+    note.refresh_from_db()
+    visit.refresh_from_db()
+    assert (note.is_signed, visit.status) == (False, Status.NO_SHOW)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_note_being_signed_holds_back_marking_its_visit_a_no_show(
+    clinic, front_desk, patient, prescribed
+):
+    """The other order: the signature goes first, and the no-show waits, then is refused."""
+    from booking import services as booking
+
+    visit = _session_begun_an_hour_ago(clinic, patient, prescribed)
+    note = session_note(prescribed, 1, appointment_id=visit.pk)
+    signed, missed, waited = first_holds_its_lock(
+        _sign(note),
+        _mark_missed(visit, front_desk),
+        won="done",
+        lost=(booking.TransitionRefused, "refused"),
+    )
+    assert (signed, waited) == ("done", True)
+    assert missed.startswith("refused: A signed note records this visit"), missed
+    note.refresh_from_db()
+    visit.refresh_from_db()
+    assert (note.is_signed, visit.status) == (True, Status.CONFIRMED)
+
+
+def test_an_assessment_of_a_visit_the_patient_missed_is_not_signed(
+    login, clinic, practitioner, patient
+):
+    """An assessment note started from the appointment, which the desk then marked a no-show:
+    signing it would record an assessment that never took place."""
+    from booking.models import Appointment
+    from tests.booking.factories import an_appointment
+
+    visit = an_appointment(clinic, patient, timezone.now() - dt.timedelta(hours=1))
+    note = AssessmentFactory(patient=patient, author=practitioner, appointment_id=visit.pk)
+    Appointment.objects.filter(pk=visit.pk).update(status=Status.NO_SHOW)
+    with pytest.raises(clinical.NoteIncomplete) as refused:
+        _sign(note)()
+    assert refused.value.problems["appointment"].startswith("The assessment visit was missed")
+    note.refresh_from_db()
+    assert not note.is_signed
 
 
 def test_a_note_linked_to_a_visit_still_ahead_does_not_stop_cancelling_it(
