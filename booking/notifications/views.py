@@ -72,6 +72,15 @@ def appointment_link(view):
         )
         if appointment is None:
             return _link_refused(request, links.LinkRefused("This appointment no longer exists."))
+        if request.method in ("GET", "HEAD"):
+            # Every page a link opens shows the appointment (its calendar file names the
+            # patient too), to whoever holds the link: each opening is in the access log.
+            record_access(
+                actor=appointment.patient.user,
+                patient=appointment.patient,
+                record=appointment,
+                request=request,
+            )
         response = view(request, appointment, token)
         # The page shows a patient's appointment to whoever holds the link: no browser or
         # proxy may keep a copy (pages behind a login get the same from clinic.middleware).
@@ -96,12 +105,6 @@ def _link_urls(appointment: Appointment, token: str) -> dict:
 @require_safe
 @appointment_link
 def link_manage(request, appointment: Appointment, token: str):
-    record_access(
-        actor=appointment.patient.user,
-        patient=appointment.patient,
-        record=appointment,
-        request=request,
-    )
     return render(
         request,
         "booking/notifications/link_manage.html",
