@@ -73,14 +73,17 @@ def record_accesses(
     actor: User,
     patient_ids: Iterable[int],
     record_type: str,
+    record_id: int | str | None = None,
     action: str = AccessLog.Action.VIEW,
     request: HttpRequest | None = None,
     actor_role: str = "",
 ) -> None:
     """One row for each patient of a page that shows several patients' health information
     (their screening reasons, say), written in few statements however many patients there
-    are. A page that only lists patients with their appointments writes `record_listing`."""
+    are; `record_id` names the one record they were read through, if any (a calendar feed).
+    A page that only lists patients with their appointments writes `record_listing`."""
     ip = client_ip(request)
+    record_id = "" if record_id is None else str(record_id)
     AccessLog.objects.bulk_create(
         (
             AccessLog(
@@ -88,6 +91,7 @@ def record_accesses(
                 actor_role=actor_role or actor.role,
                 patient_id=patient_id,
                 record_type=record_type,
+                record_id=record_id,
                 action=action,
                 ip_address=ip,
             )

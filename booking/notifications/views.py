@@ -26,7 +26,7 @@ from booking.models import ACTIVE_STATUSES, Appointment
 from booking.notifications import calendars, links
 from booking.views.changes import WayIn, cancel_page, reschedule_page
 from clinic import access
-from clinic.audit import log_access, record_access, record_listing
+from clinic.audit import log_access, record_access, record_accesses, record_label, record_listing
 from clinic.models import Location, Role
 
 # --- Manage-this-appointment links (no login) -----------------------------------------------------
@@ -72,6 +72,15 @@ def appointment_link(view):
         )
         if appointment is None:
             return _link_refused(request, links.LinkRefused("This appointment no longer exists."))
+        if request.method in ("GET", "HEAD"):
+            # Every page a link opens shows the appointment (its calendar file names the
+            # patient too), to whoever holds the link: each opening is in the access log.
+            record_access(
+                actor=appointment.patient.user,
+                patient=appointment.patient,
+                record=appointment,
+                request=request,
+            )
         response = view(request, appointment, token)
         # The page shows a patient's appointment to whoever holds the link: no browser or
         # proxy may keep a copy (pages behind a login get the same from clinic.middleware).
@@ -96,12 +105,6 @@ def _link_urls(appointment: Appointment, token: str) -> dict:
 @require_safe
 @appointment_link
 def link_manage(request, appointment: Appointment, token: str):
-    record_access(
-        actor=appointment.patient.user,
-        patient=appointment.patient,
-        record=appointment,
-        request=request,
-    )
     return render(
         request,
         "booking/notifications/link_manage.html",
@@ -206,13 +209,14 @@ def practitioner_feed_page(request, token: str):
     now = timezone.now()
     practitioner = feed.practitioner
     appointments = calendars.feed_appointments(practitioner, now=now)
-    for patient in {a.patient_id: a.patient for a in appointments}.values():
-        record_access(
-            actor=practitioner.user,
-            patient=patient,
-            record=feed,
-            request=request,
-        )
+    # One row for each patient in the feed, in one statement however full the schedule.
+    record_accesses(
+        actor=practitioner.user,
+        patient_ids=dict.fromkeys(a.patient_id for a in appointments),
+        record_type=record_label(feed),
+        record_id=feed.pk,
+        request=request,
+    )
     if feed.last_used_at is None or now - feed.last_used_at > calendars.FEED_USE_RECORDED_EVERY:
         feed.last_used_at = now
         feed.save(update_fields=["last_used_at"])

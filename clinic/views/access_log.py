@@ -11,6 +11,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Q
 from django.http import StreamingHttpResponse
@@ -101,6 +102,12 @@ def access_log_page(request):
     form = AccessLogFilterForm(request.GET or None)
     rows, patient = _filtered_access_log(form)
     if request.GET.get("format") == "csv":
+        if not form.is_valid():
+            # Damaged filters would leave the whole log: one patient's access report asked
+            # for with a mistyped date would hand over every patient's rows.
+            raise BadRequest(
+                f"The export's filters are not valid ({_problems(form)}). Nothing was exported."
+            )
         # One entry for the export, naming every patient whose accesses it holds.
         record_export(
             request=request,
@@ -109,6 +116,13 @@ def access_log_page(request):
         )
         return _access_log_csv(rows)
     return _access_log_page(request, form, rows, patient)
+
+
+def _problems(form: AccessLogFilterForm) -> str:
+    return "; ".join(
+        f"{form[name].label if name in form.fields else 'Filters'}: {' '.join(errors)}"
+        for name, errors in form.errors.items()
+    )
 
 
 def _patients_in(rows) -> set[int]:

@@ -196,6 +196,23 @@ def test_the_link_offers_the_appointment_as_a_calendar_file(client, book, patien
 
 
 @pytest.mark.parametrize(
+    "name",
+    ["booking:link_manage", "booking:link_ics", "booking:link_cancel", "booking:link_reschedule"],
+)
+def test_every_page_a_link_opens_is_in_the_access_log(client, book, patient, name):
+    appointment = book(patient)
+    before = set(AccessLog.objects.values_list("pk", flat=True))
+    assert client.get(_url(name, appointment)).status_code == 200
+    [row] = AccessLog.objects.exclude(pk__in=before)
+    assert (row.actor, row.patient, row.record_id, row.action) == (
+        patient.user,
+        patient,
+        str(appointment.pk),
+        "view",
+    )
+
+
+@pytest.mark.parametrize(
     ("name", "method"),
     [
         ("booking:link_manage", "post"),

@@ -97,9 +97,15 @@ def test_the_feed_reads_the_schedule_in_a_fixed_number_of_queries(
     client, clinic, practitioner, book, django_assert_max_num_queries
 ):
     url = _new_feed_url(client, practitioner)
-    patient = PatientFactory()
+    regular, *others = PatientFactory.create_batch(4)
     for week in range(4):
-        book(patient, next_weekday(clinic.location, 1, 10, weeks_ahead=1 + week))
-    # One access-log row per patient shown; the schedule itself is one query.
+        book(regular, next_weekday(clinic.location, 1, 10, weeks_ahead=1 + week))
+        book(others[week % 3], next_weekday(clinic.location, 1, 14, weeks_ahead=1 + week))
+    # The schedule is one query, and the access log one statement: a row for each patient.
     with django_assert_max_num_queries(4):
         assert client.get(url).status_code == 200
+    rows = AccessLog.objects.filter(actor=practitioner.user, action="view")
+    assert sorted(rows.values_list("patient_id", flat=True)) == sorted(
+        p.pk for p in [regular, *others]
+    )
+    assert set(rows.values_list("record_id", flat=True)) == {str(practitioner.calendar_feed.pk)}

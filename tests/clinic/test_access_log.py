@@ -78,6 +78,27 @@ def test_a_patients_access_report_exports_as_csv_and_is_itself_logged(
     ]
 
 
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        {"date_from": "2027-05-01", "date_to": "2027-01-01"},  # the end before the start
+        {"date_from": "2027-02-30"},
+        {"actor": "999999"},  # no such staff member
+    ],
+)
+def test_an_access_report_with_damaged_filters_is_refused_not_widened_to_the_whole_log(
+    login, manager, front_desk, patient, other_patient, damaged
+):
+    _logged(1, front_desk, patient)
+    _logged(1, front_desk, other_patient)
+    response = login(manager).get(
+        reverse("clinic:access_log"), {"patient": patient.pk, **damaged, "format": "csv"}
+    )
+    assert response.status_code == 400
+    assert b"Nothing was exported" in response.content
+    assert not AccessLog.objects.filter(action="export").exists()
+
+
 def test_only_managers_open_the_log(login, front_desk):
     assert login(front_desk).get(reverse("clinic:access_log")).status_code == 403
 

@@ -116,6 +116,8 @@ def appointment_instance(caller: Caller, request, pk: int):
     appointment = _visible(caller, pk)
     wanted = _status_asked(request, pk)
     if wanted == TO_FHIR[appointment.status]:
+        # Nothing to change: the answer is the appointment as it stands, a read.
+        caller.log(appointment.patient, appointment)
         return appointment_response(caller, appointment)
     if wanted != "cancelled":
         raise ApiError(

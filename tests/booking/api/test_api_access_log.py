@@ -37,6 +37,20 @@ def test_reads_are_logged_as_the_client(api_client_for, clinic, patient):
     assert rows[0].ip_address == "127.0.0.1"
 
 
+def test_an_update_that_changes_nothing_is_logged_as_the_read_it_answers(
+    api_client_for, clinic, patient
+):
+    # A client that may only cancel still gets the appointment back when it asks for the
+    # status it already has.
+    api = api_client_for(scopes="system/Appointment.write", locations=[clinic.location])
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    unchanged = [{"op": "replace", "path": "/status", "value": "booked"}]
+    response = api.call("PATCH", f"/fhir/Appointment/{appointment.pk}", unchanged)
+    assert response.status_code == 200 and response.fhir["id"] == str(appointment.pk)
+    [row] = _rows(api)
+    assert (row.patient_id, row.record_id, row.action) == (patient.pk, str(appointment.pk), "view")
+
+
 def test_searches_log_each_patient_shown_once(api_client_for, clinic, patient):
     api = api_client_for(scopes="system/Appointment.read", locations=[clinic.location])
     for week in (1, 2, 3):
