@@ -54,6 +54,18 @@ def _link_refused(request, refused: links.LinkRefused):
     )
 
 
+def _closed_account(appointment: Appointment) -> links.LinkRefused | None:
+    """Links in emails about an appointment made before its patient closed their account no
+    longer open anything (one the desk books afterwards, by phone, gets links that work)."""
+    closed = appointment.patient.account_closed_at
+    if closed is None or appointment.created_at > closed:
+        return None
+    return links.LinkRefused(
+        "This link no longer works: the account it was sent to has been closed.",
+        appointment_id=appointment.pk,
+    )
+
+
 def appointment_link(view):
     """Open the appointment named by a signed link, or say why the link does not work."""
 
@@ -72,6 +84,8 @@ def appointment_link(view):
         )
         if appointment is None:
             return _link_refused(request, links.LinkRefused("This appointment no longer exists."))
+        if refused := _closed_account(appointment):
+            return _link_refused(request, refused)
         if request.method in ("GET", "HEAD"):
             # Every page a link opens shows the appointment (its calendar file names the
             # patient too), to whoever holds the link: each opening is in the access log.
@@ -355,6 +369,8 @@ def link_outcome_survey(request, pk: int, token: str, kind: str):
     appointment = Appointment.objects.select_related("patient__user").filter(pk=pk).first()
     if appointment is None:
         return _link_refused(request, links.LinkRefused("This appointment no longer exists."))
+    if refused := _closed_account(appointment):
+        return _link_refused(request, refused)
     patient_visits = visits_for_intake(patient_ids=[appointment.patient_id])
     visit = next(v for v in patient_visits if v.appointment_id == pk)
     subject = survey_subject(kind, visit, patient_visits)

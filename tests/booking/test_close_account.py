@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from booking import notifications, services
 from booking.models import Appointment, Notification, Status
+from booking.notifications import links
 from clinic.models import AccessLog, Patient, User
 from tests.booking.factories import a_course, an_appointment
 from tests.factories import PASSWORD, PatientFactory
@@ -143,3 +144,38 @@ def test_accounts_closed_before_the_mark_existed_are_marked(patient):
     patient.refresh_from_db()
     assert closed.account_closed_at is not None
     assert by_phone.account_closed_at is None and patient.account_closed_at is None
+
+
+def test_links_in_emails_sent_before_the_closing_no_longer_open(
+    client, clinic, patient, time_machine
+):
+    # The emails stay in the patient's mailbox, maybe a shared one: their links stop working.
+    # A visit the desk books afterwards, when the patient phones, gets links that work.
+    before = an_appointment(clinic, patient, timezone.now() + dt.timedelta(days=3))
+    manage = reverse("booking:link_manage", args=[before.pk, links.make_token(before)])
+    assert client.get(manage).status_code == 200
+    services.close_patient_account(patient, actor=patient.user)
+    refused = client.get(manage)
+    assert refused.status_code == 400
+    assert "the account it was sent to has been closed" in refused.content.decode()
+    time_machine.move_to(timezone.now() + dt.timedelta(minutes=5), tick=True)
+    by_phone = an_appointment(
+        clinic, patient, timezone.now() + dt.timedelta(days=4), room=clinic.rooms[1]
+    )
+    opened = client.get(
+        reverse("booking:link_manage", args=[by_phone.pk, links.make_token(by_phone)])
+    )
+    assert opened.status_code == 200
+
+
+def test_a_questionnaire_link_sent_before_the_closing_no_longer_opens(
+    client, patient, front_desk, course_ending_today
+):
+    last = course_ending_today.appointments.get(status=Status.CHECKED_IN)
+    services.change_status(last, to=Status.COMPLETED, actor=front_desk)
+    path = links.survey_path(last, "after_care")
+    assert path is not None and client.get(path).status_code == 200
+    services.close_patient_account(patient, actor=patient.user)
+    refused = client.get(path)
+    assert refused.status_code == 400
+    assert "the account it was sent to has been closed" in refused.content.decode()
