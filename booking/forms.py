@@ -165,6 +165,10 @@ class WaitlistForm(forms.Form):
         required=False,
         empty_label="Anyone",
         label="With",
+        error_messages={
+            "invalid_choice": "Choose one of the practitioners listed: online, only "
+            "practitioners trained in dry needling can be chosen."
+        },
     )
     weekdays = forms.TypedMultipleChoiceField(
         choices=Weekday.choices,
@@ -302,6 +306,10 @@ class DeskWaitlistForm(WaitlistForm):
 
     def __init__(self, *args, services=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The desk chooses among everyone working at the location, as when it books.
+        self.fields["practitioner"].error_messages["invalid_choice"] = (
+            "Choose one of the practitioners listed (those working at this location)."
+        )
         services = list(services or [])
         self.fields["service"].queryset = Service.objects.filter(pk__in=[s.pk for s in services])
         lengths = sorted({m for s in services for m in s.allowed_minutes})

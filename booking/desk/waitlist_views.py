@@ -5,6 +5,7 @@ adding a patient and taking them off.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -126,11 +127,13 @@ def waitlist_offer(request, pk: int):
         practitioner_ids=[entry.practitioner_id] if entry.practitioner_id else None,
         now=now,
     )
-    slots = availability.slots(
-        SlotQuery.for_service(
-            entry.service, entry.minutes, now, window_end, now=now, for_patient=False
-        )
+    query = SlotQuery.for_service(
+        entry.service, entry.minutes, now, window_end, now=now, for_patient=False
     )
+    if entry.chosen_online:
+        # The patient's own place: only practitioners they could have booked online.
+        query = replace(query, needs_certification=True)
+    slots = availability.slots(query)
     names = {p.pk: p.name for p in availability.practitioners.values()}
     days: dict[dt.date, list] = {}
     seen = set()

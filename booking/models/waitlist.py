@@ -111,6 +111,13 @@ class WaitlistEntry(models.Model):
         return f"{self.patient} waiting at {self.location}"
 
     @property
+    def chosen_online(self) -> bool:
+        """Made by the patient on the pages, rather than by the desk for them: such a place is
+        offered only times the patient could have booked online, with a practitioner trained in
+        dry needling (the desk books and offers anyone working there)."""
+        return self.patient.user_id is not None and self.created_by_id == self.patient.user_id
+
+    @property
     def weekday_names(self) -> str:
         """'Mon, Wed, Fri'."""
         return ", ".join(Weekday(day).label[:3] for day in sorted(self.weekdays))

@@ -122,9 +122,15 @@ class NamedSlot(Protocol):
 
 
 def check_slot_of(
-    slot: NamedSlot, *, patient: Patient | None, for_patient: bool, now: dt.datetime | None = None
+    slot: NamedSlot,
+    *,
+    patient: Patient | None,
+    for_patient: bool,
+    now: dt.datetime | None = None,
+    certified_only: bool = False,
 ) -> CheckedSlot:
-    """`check_slot` for the time `slot` names, for `patient` (or for anyone, with None)."""
+    """`check_slot` for the time `slot` names, for `patient` (or for anyone, with None);
+    `certified_only` as for `check_slot`."""
     return check_slot(
         location=slot.location,
         practitioner=slot.practitioner,
@@ -134,6 +140,7 @@ def check_slot_of(
         patient=patient,
         for_patient=for_patient,
         now=now,
+        certified_only=certified_only,
     )
 
 

@@ -134,7 +134,14 @@ def _offer_to_first_free(
         return None
     for entry in suited:
         try:
-            checked = check_slot_of(freed, patient=entry.patient, for_patient=False, now=now)
+            checked = check_slot_of(
+                freed,
+                patient=entry.patient,
+                for_patient=False,
+                now=now,
+                # A place the patient made online: only a practitioner they could have chosen.
+                certified_only=entry.chosen_online,
+            )
         except SlotUnavailable:
             continue
         return _offer(entry, checked, actor=None, now=now)
@@ -173,7 +180,11 @@ def offer_slot_by_hand(
 ) -> WaitlistOffer:
     """The front desk offers a specific free slot to a waiting patient."""
     now = now or timezone.now()
-    entry = WaitlistEntry.objects.select_for_update().select_related("service").get(pk=entry.pk)
+    entry = (
+        WaitlistEntry.objects.select_for_update(of=("self",))
+        .select_related("service", "patient")
+        .get(pk=entry.pk)
+    )
     if entry.state != WaitlistEntry.State.WAITING:
         raise BookingError("This patient already has an open offer or is no longer waiting.")
     if entry.service.kind == ServiceKind.DRY_NEEDLING:
@@ -188,6 +199,7 @@ def offer_slot_by_hand(
         patient=entry.patient,
         for_patient=False,
         now=now,
+        certified_only=entry.chosen_online,
     )
     offer = _offer(entry, checked, actor=actor, now=now)
     if offer is None:

@@ -13,10 +13,10 @@ from booking import services
 from booking.forms import (
     WaitlistForm,
 )
+from booking.selectors import practitioners_patients_may_choose
 from booking.views.requests import assessment_service, offering_locations
 from clinic import access
 from clinic.audit import log_access
-from clinic.models import Practitioner
 
 
 @access.patient_required
@@ -24,9 +24,10 @@ from clinic.models import Practitioner
 def join_waitlist_page(request, slug: str):
     location = get_object_or_404(offering_locations(), slug=slug)
     patient = access.own_patient_record(request.user)
-    practitioners = Practitioner.objects.at(location).select_related("user")
+    # Only those the booking pages offer: a tampered choice is refused on its field.
     form = WaitlistForm(
-        request.POST if request.method == "POST" else None, practitioners=practitioners
+        request.POST if request.method == "POST" else None,
+        practitioners=practitioners_patients_may_choose(location),
     )
     service = assessment_service()
     if request.method == "POST" and form.is_valid():
