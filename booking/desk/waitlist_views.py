@@ -55,7 +55,7 @@ def waitlist_board(request, slug: str):
             location=location,
             state__in=[WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED],
         )
-        .select_related("patient", "service", "practitioner__user")
+        .select_related("patient", "service", "practitioner__user", "replaces")
         .order_by("created_at", "pk")
     )
     open_offers = {
@@ -125,6 +125,8 @@ def waitlist_offer(request, pk: int):
         window_end=window_end,
         patient=entry.patient,
         practitioner_ids=[entry.practitioner_id] if entry.practitioner_id else None,
+        # The appointment the place would move does not stand in the way of its earlier time.
+        ignore_appointment_ids=(entry.replaces_id,) if entry.replaces_id else (),
         now=now,
     )
     query = SlotQuery.for_service(
@@ -187,6 +189,7 @@ def waitlist_add(request, slug: str, patient_pk: int):
         request.POST if request.method == "POST" else None,
         practitioners=Practitioner.objects.at(location).select_related("user"),
         services=offered,
+        replaceable=services.replaceable_appointments(patient=patient, location=location),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -198,6 +201,8 @@ def waitlist_add(request, slug: str, patient_pk: int):
                 actor=request.user,
                 **form.preferences(),
             )
+        except services.PlaceLinkRefused as refused:
+            form.add_error("replaces", str(refused))
         except services.BookingError as refused:
             form.add_error(None, str(refused))
         else:

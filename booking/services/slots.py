@@ -128,9 +128,10 @@ def check_slot_of(
     for_patient: bool,
     now: dt.datetime | None = None,
     certified_only: bool = False,
+    ignore_appointment_ids: tuple[int, ...] = (),
 ) -> CheckedSlot:
     """`check_slot` for the time `slot` names, for `patient` (or for anyone, with None);
-    `certified_only` as for `check_slot`."""
+    `certified_only` and `ignore_appointment_ids` as for `check_slot`."""
     return check_slot(
         location=slot.location,
         practitioner=slot.practitioner,
@@ -141,6 +142,7 @@ def check_slot_of(
         for_patient=for_patient,
         now=now,
         certified_only=certified_only,
+        ignore_appointment_ids=ignore_appointment_ids,
     )
 
 
