@@ -51,7 +51,7 @@ def get_own_hold(user: User, pk: int) -> SlotHold:
 
 
 def get_own_offer(user: User, pk: int) -> WaitlistOffer:
-    offers = WaitlistOffer.objects.select_related("entry", "hold")
+    offers = WaitlistOffer.objects.select_related("entry__patient", "hold")
     return get_or_404(offers, "No such offer among yours.", pk=pk, entry__patient__user=user)
 
 
@@ -67,7 +67,7 @@ def get_own_waitlist_entry(user: User, pk: int) -> WaitlistEntry:
 def get_visible_waitlist_entry(user: User, pk: int) -> WaitlistEntry:
     """A waitlist entry at one of the staff member's locations."""
     entries = WaitlistEntry.objects.select_related(
-        "patient", "location", "service", "practitioner__user"
+        "patient", "location", "service", "practitioner__user", "replaces"
     ).filter(location__in=visible_locations(user))
     return get_or_404(entries, "No such waitlist entry at your locations.", pk=pk)
 

@@ -11,6 +11,7 @@ from booking.models import Room
 from clinic import dates
 from clinic.forms import CalendarDateField, DateInput, ShortListField
 from clinic.models import Location, Patient, Practitioner, Service, Weekday
+from clinic.templatetags.clinic_time import at_location
 
 
 class TimeInput(forms.TimeInput):
@@ -165,6 +166,10 @@ class WaitlistForm(forms.Form):
         required=False,
         empty_label="Anyone",
         label="With",
+        error_messages={
+            "invalid_choice": "Choose one of the practitioners listed: online, only "
+            "practitioners trained in dry needling can be chosen."
+        },
     )
     weekdays = forms.TypedMultipleChoiceField(
         choices=Weekday.choices,
@@ -176,11 +181,45 @@ class WaitlistForm(forms.Form):
     earliest_time = forms.TimeField(widget=TimeInput(), label="From", initial=dt.time(8))
     latest_time = forms.TimeField(widget=TimeInput(), label="Until", initial=dt.time(18))
 
-    def __init__(self, *args, practitioners=None, **kwargs):
+    # Whether a patient with an appointment to bring forward must say which (the patient's
+    # own form: a second assessment is never what they ask for); the desk may choose none.
+    replaces_required = True
+    replaces_label = "Which appointment should move to an earlier time?"
+    replaces_help = (
+        "When you take a time offered to you, this appointment moves there: you keep one "
+        "appointment, not two."
+    )
+
+    def __init__(self, *args, practitioners=None, replaceable=None, **kwargs):
         super().__init__(*args, **kwargs)
         if practitioners is not None:
             self.fields["practitioner"].queryset = practitioners
         self.fields["practitioner"].label_from_instance = lambda p: p.name
+        if replaceable is not None and replaceable.exists():
+            self.fields["replaces"] = self._replaces_field(replaceable)
+            self.order_fields(["replaces", *(self.field_order or [])])
+
+    def _replaces_field(self, replaceable) -> forms.ModelChoiceField:
+        field = ShortListField(
+            queryset=replaceable,
+            required=self.replaces_required,
+            empty_label=None if self.replaces_required else "No: a new appointment",
+            widget=forms.RadioSelect if self.replaces_required else forms.Select,
+            label=self.replaces_label,
+            help_text=self.replaces_help,
+            error_messages={
+                "required": "Choose the appointment to move to an earlier time.",
+                "invalid_choice": "That appointment can no longer be moved earlier (it was "
+                "cancelled, moved or has passed): choose one listed.",
+            },
+        )
+        field.label_from_instance = lambda a: (
+            f"{a.service.name} on {at_location(a.starts_at, a.location, 'l j F, g:i A')} "
+            f"with {a.practitioner.name}"
+        )
+        if len(field.queryset) == 1 and self.replaces_required:
+            field.initial = field.queryset[0].pk
+        return field
 
     def clean(self):
         data = super().clean()
@@ -192,13 +231,15 @@ class WaitlistForm(forms.Form):
         return data
 
     def preferences(self) -> dict:
-        """The times that suit the patient, as `join_waitlist` takes them (once valid)."""
+        """The times that suit the patient, and the appointment to bring forward if any, as
+        `join_waitlist` takes them (once valid)."""
         data = self.cleaned_data
         return {
             "weekdays": data["weekdays"],
             "earliest_time": data["earliest_time"],
             "latest_time": data["latest_time"],
             "practitioner": data["practitioner"],
+            "replaces": data.get("replaces"),
         }
 
 
@@ -299,9 +340,19 @@ class DeskWaitlistForm(WaitlistForm):
     minutes = forms.TypedChoiceField(coerce=int, choices=[], label="Length (minutes)")
 
     field_order = ["service", "minutes", "practitioner", "weekdays", "earliest_time"]
+    replaces_required = False
+    replaces_label = "For an earlier time than"
+    replaces_help = (
+        "When they take a time offered to them, this appointment moves there (with its own "
+        "length): they keep one appointment, not two."
+    )
 
     def __init__(self, *args, services=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The desk chooses among everyone working at the location, as when it books.
+        self.fields["practitioner"].error_messages["invalid_choice"] = (
+            "Choose one of the practitioners listed (those working at this location)."
+        )
         services = list(services or [])
         self.fields["service"].queryset = Service.objects.filter(pk__in=[s.pk for s in services])
         lengths = sorted({m for s in services for m in s.allowed_minutes})

@@ -315,3 +315,12 @@ def visits_for_intake(*, patient_ids=None, appointment_ids=None, lock=False) -> 
         )
         for a in appointments
     ]
+
+
+def practitioners_patients_may_choose(location: Location):
+    """The practitioners a patient may choose online at `location`, as the request page lists
+    them: working there, with a dry-needling certification current on some day they could book
+    (an expired one does not count)."""
+    first = location.today()
+    last = first + dt.timedelta(days=location.booking_horizon_days)
+    return Practitioner.objects.at(location).certified_between(first, last).select_related("user")

@@ -5,6 +5,7 @@ adding a patient and taking them off.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -54,7 +55,7 @@ def waitlist_board(request, slug: str):
             location=location,
             state__in=[WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED],
         )
-        .select_related("patient", "service", "practitioner__user")
+        .select_related("patient", "service", "practitioner__user", "replaces")
         .order_by("created_at", "pk")
     )
     open_offers = {
@@ -124,13 +125,17 @@ def waitlist_offer(request, pk: int):
         window_end=window_end,
         patient=entry.patient,
         practitioner_ids=[entry.practitioner_id] if entry.practitioner_id else None,
+        # The appointment the place would move does not stand in the way of its earlier time.
+        ignore_appointment_ids=(entry.replaces_id,) if entry.replaces_id else (),
         now=now,
     )
-    slots = availability.slots(
-        SlotQuery.for_service(
-            entry.service, entry.minutes, now, window_end, now=now, for_patient=False
-        )
+    query = SlotQuery.for_service(
+        entry.service, entry.minutes, now, window_end, now=now, for_patient=False
     )
+    if entry.chosen_online:
+        # The patient's own place: only practitioners they could have booked online.
+        query = replace(query, needs_certification=True)
+    slots = availability.slots(query)
     names = {p.pk: p.name for p in availability.practitioners.values()}
     days: dict[dt.date, list] = {}
     seen = set()
@@ -184,6 +189,7 @@ def waitlist_add(request, slug: str, patient_pk: int):
         request.POST if request.method == "POST" else None,
         practitioners=Practitioner.objects.at(location).select_related("user"),
         services=offered,
+        replaceable=services.replaceable_appointments(patient=patient, location=location),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -195,6 +201,8 @@ def waitlist_add(request, slug: str, patient_pk: int):
                 actor=request.user,
                 **form.preferences(),
             )
+        except services.PlaceLinkRefused as refused:
+            form.add_error("replaces", str(refused))
         except services.BookingError as refused:
             form.add_error(None, str(refused))
         else:

@@ -86,6 +86,15 @@ class WaitlistEntry(models.Model):
         help_text="Empty: anyone suitable.",
     )
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    replaces = models.ForeignKey(
+        Appointment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="waitlist_places",
+        help_text="The patient's appointment this place is for an earlier time than: taking an "
+        "offer moves it there. Empty: a new appointment.",
+    )
     minutes = models.PositiveSmallIntegerField()
     weekdays = ArrayField(models.PositiveSmallIntegerField(), help_text="0 = Monday … 6 = Sunday")
     earliest_time = models.TimeField(help_text="Local time at the location.")
@@ -105,10 +114,25 @@ class WaitlistEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(weekdays__len__gte=1), name="waitlist_at_least_one_weekday"
             ),
+            # One live place per appointment to bring forward: two would race to move it.
+            # (That the appointment is the same patient's is a composite foreign key: see
+            # migration 0016_waitlist_place_replaces_an_appointment.)
+            models.UniqueConstraint(
+                fields=["replaces"],
+                condition=Q(state__in=["waiting", "offered"]),
+                name="waitlist_one_live_place_per_appointment",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.patient} waiting at {self.location}"
+
+    @property
+    def chosen_online(self) -> bool:
+        """Made by the patient on the pages, rather than by the desk for them: such a place is
+        offered only times the patient could have booked online, with a practitioner trained in
+        dry needling (the desk books and offers anyone working there)."""
+        return self.patient.user_id is not None and self.created_by_id == self.patient.user_id
 
     @property
     def weekday_names(self) -> str:
@@ -123,8 +147,11 @@ class WaitlistEntry(models.Model):
         practitioner_id: int,
         service_id: int,
     ) -> bool:
+        """Whether a time suits the place; a place for an earlier time than an appointment is
+        suited only by times starting before it."""
         return (
             self.service_id == service_id
+            and (self.replaces is None or local_start < self.replaces.starts_at)
             and local_start.weekday() in self.weekdays
             and self.earliest_time <= local_start.time()
             and local_end.time() <= self.latest_time

@@ -1,7 +1,8 @@
 """The booking workflows, one module a kind: `writing` (errors, one savepoint per write, the
 appointment's history), `slots` (checking a slot, holds, online requests), `appointments`
-(staff bookings, status changes, moving and cancelling), `courses`, `waitlist` and `accounts`
-(closing a patient's account).
+(staff bookings, status changes, moving and cancelling), `courses`, `waitlist`,
+`waitlist_accept` (taking an offer: booking the time, or moving the appointment the place was
+for) and `accounts` (closing a patient's account).
 
 Services take domain objects and keyword arguments, never a request; each runs in one
 transaction. Callers use this package's names (`services.book_appointment`); the modules
@@ -51,14 +52,16 @@ from booking.services.waitlist import (
     NEEDLING_HAS_NO_WAITLIST,
     WAITLIST_OFFER_HOURS,
     FreedSlot,
-    accept_offer,
+    PlaceLinkRefused,
     decline_offer,
     expire_offers,
     join_waitlist,
     leave_waitlist,
     offer_freed_slot,
     offer_slot_by_hand,
+    replaceable_appointments,
 )
+from booking.services.waitlist_accept import accept_offer
 from booking.services.writing import (
     BookingError,
     ConsentNeeded,
@@ -121,5 +124,7 @@ __all__ = [
     "leave_waitlist",
     "offer_freed_slot",
     "offer_slot_by_hand",
+    "PlaceLinkRefused",
+    "replaceable_appointments",
     "close_patient_account",
 ]

@@ -18,6 +18,7 @@ from booking.billing.invoicing import (
     invoice_visit,
 )
 from booking.models import (
+    MOVABLE_STATUSES,
     Appointment,
     AppointmentEvent,
     CancelledBy,
@@ -26,7 +27,7 @@ from booking.models import (
     Status,
 )
 from booking.services.slots import check_move, check_slot, lock_practitioner, write_appointment
-from booking.services.waitlist import FreedSlot, offer_freed_slot
+from booking.services.waitlist import FreedSlot, leave_places_for, offer_freed_slot
 from booking.services.writing import (
     ConsentNeeded,
     SlotUnavailable,
@@ -142,6 +143,9 @@ def _apply_status(
         details=details,
         at=now,
     )
+    if to not in MOVABLE_STATUSES:
+        # Nothing left to bring forward: its waitlist places go (and their offers, on).
+        leave_places_for(current, now=now)
     return previous
 
 

@@ -122,9 +122,16 @@ class NamedSlot(Protocol):
 
 
 def check_slot_of(
-    slot: NamedSlot, *, patient: Patient | None, for_patient: bool, now: dt.datetime | None = None
+    slot: NamedSlot,
+    *,
+    patient: Patient | None,
+    for_patient: bool,
+    now: dt.datetime | None = None,
+    certified_only: bool = False,
+    ignore_appointment_ids: tuple[int, ...] = (),
 ) -> CheckedSlot:
-    """`check_slot` for the time `slot` names, for `patient` (or for anyone, with None)."""
+    """`check_slot` for the time `slot` names, for `patient` (or for anyone, with None);
+    `certified_only` and `ignore_appointment_ids` as for `check_slot`."""
     return check_slot(
         location=slot.location,
         practitioner=slot.practitioner,
@@ -134,6 +141,8 @@ def check_slot_of(
         patient=patient,
         for_patient=for_patient,
         now=now,
+        certified_only=certified_only,
+        ignore_appointment_ids=ignore_appointment_ids,
     )
 
 

@@ -13,30 +13,24 @@ from django.utils import timezone
 
 from booking import notifications
 from booking.models import (
-    ACTIVE,
+    MOVABLE_STATUSES,
     Appointment,
-    AppointmentEvent,
     SlotHold,
-    Status,
     WaitlistEntry,
     WaitlistOffer,
 )
 from booking.services.slots import (
     CheckedSlot,
-    book_hold,
     check_slot,
     check_slot_of,
     hold_slot,
     lock_practitioner,
 )
-from booking.services.writing import BookingError, SlotUnavailable, record_event
+from booking.services.writing import BookingError, SlotUnavailable
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, User
 from clinic.templatetags.clinic_time import at_location
 
 WAITLIST_OFFER_HOURS = 12
-OFFER_TAKEN_THEN_CANCELLED = (
-    "You took this time, and that appointment has since been cancelled; the offer has ended."
-)
 # --- Waitlist --------------------------------------------------------------------------------
 
 
@@ -44,6 +38,12 @@ NEEDLING_HAS_NO_WAITLIST = (
     "Dry-needling sessions are booked as a course after the assessment; to have a session of "
     "a course earlier, move it on the schedule."
 )
+LIVE_PLACE = (WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED)
+
+
+class PlaceLinkRefused(BookingError):
+    """A waitlist place cannot be for an earlier time than this appointment (the message says
+    why, for the form's field that chose it)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def _waiting_for(freed: FreedSlot):
             service=freed.service,
             minutes=freed.minutes,
         )
-        .select_related("patient", "service")
+        .select_related("patient", "service", "replaces")
         .order_by("created_at", "id")
     )
 
@@ -134,11 +134,25 @@ def _offer_to_first_free(
         return None
     for entry in suited:
         try:
-            checked = check_slot_of(freed, patient=entry.patient, for_patient=False, now=now)
+            checked = check_slot_of(
+                freed,
+                patient=entry.patient,
+                for_patient=False,
+                now=now,
+                # A place the patient made online: only a practitioner they could have chosen.
+                certified_only=entry.chosen_online,
+                # The appointment it would move does not stand in the way of its earlier time.
+                ignore_appointment_ids=_moved_by(entry),
+            )
         except SlotUnavailable:
             continue
         return _offer(entry, checked, actor=None, now=now)
     return None
+
+
+def _moved_by(entry: WaitlistEntry) -> tuple[int, ...]:
+    """The appointment that taking an offer to `entry` moves, as `check_slot` ignores it."""
+    return (entry.replaces_id,) if entry.replaces_id else ()
 
 
 def _offer_deadline(starts_at: dt.datetime, *, now: dt.datetime) -> dt.datetime:
@@ -173,11 +187,21 @@ def offer_slot_by_hand(
 ) -> WaitlistOffer:
     """The front desk offers a specific free slot to a waiting patient."""
     now = now or timezone.now()
-    entry = WaitlistEntry.objects.select_for_update().select_related("service").get(pk=entry.pk)
+    entry = (
+        WaitlistEntry.objects.select_for_update(of=("self",))
+        .select_related("service", "patient", "replaces__location")
+        .get(pk=entry.pk)
+    )
     if entry.state != WaitlistEntry.State.WAITING:
         raise BookingError("This patient already has an open offer or is no longer waiting.")
     if entry.service.kind == ServiceKind.DRY_NEEDLING:
         raise BookingError(NEEDLING_HAS_NO_WAITLIST)
+    if entry.replaces is not None and starts_at >= entry.replaces.starts_at:
+        raise BookingError(
+            "This place is for an earlier time than the patient's appointment on "
+            f"{at_location(entry.replaces.starts_at, entry.replaces.location, 'l j F, g:i A')}: "
+            "offer a time before it."
+        )
     lock_practitioner(practitioner)
     checked = check_slot(
         location=entry.location,
@@ -188,6 +212,8 @@ def offer_slot_by_hand(
         patient=entry.patient,
         for_patient=False,
         now=now,
+        certified_only=entry.chosen_online,
+        ignore_appointment_ids=_moved_by(entry),
     )
     offer = _offer(entry, checked, actor=actor, now=now)
     if offer is None:
@@ -195,62 +221,11 @@ def offer_slot_by_hand(
     return offer
 
 
-def _locked_offer(offer: WaitlistOffer) -> WaitlistOffer:
+def locked_offer(offer: WaitlistOffer) -> WaitlistOffer:
     """The offer as it is now, locked until the transaction ends (its answer is being written)."""
     return (
         WaitlistOffer.objects.select_for_update().select_related("entry", "hold").get(pk=offer.pk)
     )
-
-
-@transaction.atomic
-def accept_offer(
-    offer: WaitlistOffer, *, actor: User, now: dt.datetime | None = None
-) -> Appointment:
-    now = now or timezone.now()
-    offer = _locked_offer(offer)
-    if offer.state == WaitlistOffer.State.ACCEPTED and offer.hold.appointment_id:
-        # Accepted twice (a double tap): the appointment made the first time, while it stands.
-        if offer.hold.appointment.is_active:
-            return offer.hold.appointment
-        raise BookingError(OFFER_TAKEN_THEN_CANCELLED)
-    if offer.state != WaitlistOffer.State.OPEN or offer.expires_at <= now:
-        raise BookingError("This offer has ended; the slot may have gone to someone else.")
-    hold = offer.hold
-    clash = (
-        Appointment.objects.filter(
-            ACTIVE,
-            patient_id=hold.patient_id,
-            starts_at__lt=hold.ends_at,
-            ends_at__gt=hold.starts_at,
-        )
-        .select_related("location")
-        .first()
-    )
-    if clash is not None:
-        # The database would refuse it as 'just taken', which the time is not: it is still
-        # kept for them, for as long as the offer lasts.
-        raise BookingError(
-            "You already have an appointment at that time "
-            f"({at_location(clash.starts_at, clash.location, 'l j F, g:i A')}). Move or cancel "
-            "it first, or decline this offer; the offered time is kept for you until the offer "
-            "ends."
-        )
-    appointment = book_hold(hold, status=Status.CONFIRMED, actor=actor)
-    offer.state = WaitlistOffer.State.ACCEPTED
-    offer.save(update_fields=["state"])
-    offer.entry.state = WaitlistEntry.State.BOOKED
-    offer.entry.save(update_fields=["state"])
-    record_event(
-        appointment,
-        actor=actor,
-        kind=AppointmentEvent.Kind.CREATED,
-        to_status=Status.CONFIRMED,
-        reason="Accepted a waitlist offer",
-        at=now,
-    )
-    notifications.offer_ended(offer)
-    notifications.appointment_created(appointment, now=now)
-    return appointment
 
 
 @transaction.atomic
@@ -263,7 +238,7 @@ def decline_offer(
     """End an open offer and pass the slot to the next matching patient, if any; an offer
     already answered, withdrawn or expired is refused with `BookingError` saying so."""
     now = now or timezone.now()
-    offer = _locked_offer(offer)
+    offer = locked_offer(offer)
     if offer.state == WaitlistOffer.State.ACCEPTED:
         raise BookingError(
             "You already took this time, so it stays booked for you. To give it up, cancel "
@@ -327,6 +302,65 @@ def expire_offers(*, now: dt.datetime | None = None) -> int:
     return expired
 
 
+def replaceable_appointments(
+    *,
+    patient: Patient,
+    location: Location,
+    service: Service | None = None,
+    now: dt.datetime | None = None,
+):
+    """The patient's appointments at `location` (of `service`, when given) that a waitlist place
+    can bring forward: ahead, still movable, and not a session of a course (a course session
+    keeps between its neighbours and is moved on the schedule)."""
+    appointments = Appointment.objects.filter(
+        patient=patient,
+        location=location,
+        status__in=MOVABLE_STATUSES,
+        starts_at__gt=now or timezone.now(),
+        course__isnull=True,
+    )
+    if service is not None:
+        appointments = appointments.filter(service=service)
+    return appointments.select_related("location", "service", "practitioner__user").order_by(
+        "starts_at", "pk"
+    )
+
+
+def _refuse_to_bring_forward(
+    appointment: Appointment,
+    *,
+    patient: Patient,
+    location: Location,
+    service: Service,
+    now: dt.datetime,
+) -> None:
+    """`PlaceLinkRefused` unless a place of `patient` at `location` for `service` can be for an
+    earlier time than `appointment`."""
+    if appointment.patient_id != patient.pk:
+        raise PlaceLinkRefused("That appointment is not this patient's.")
+    if appointment.course_id:
+        raise PlaceLinkRefused(
+            "A session of a course is moved on the schedule (it keeps between the sessions "
+            "around it), not from the waitlist."
+        )
+    if appointment.service_id != service.pk:
+        raise PlaceLinkRefused(
+            f"That appointment is a {appointment.service.name.lower()}, not a "
+            f"{service.name.lower()}."
+        )
+    if appointment.location_id != location.pk:
+        raise PlaceLinkRefused(
+            f"That appointment is at {appointment.location.name}; a place at {location.name} "
+            f"brings forward an appointment at {location.name}."
+        )
+    if not appointment.is_movable or appointment.starts_at <= now:
+        raise PlaceLinkRefused(
+            f"That appointment is {appointment.get_status_display().lower()}"
+            f"{' and has begun' if appointment.starts_at <= now else ''}: there is nothing to "
+            "bring forward."
+        )
+
+
 @transaction.atomic
 def join_waitlist(
     *,
@@ -339,7 +373,13 @@ def join_waitlist(
     latest_time: dt.time,
     actor: User,
     practitioner: Practitioner | None = None,
+    replaces: Appointment | None = None,
+    now: dt.datetime | None = None,
 ) -> WaitlistEntry:
+    """Put `patient` on the waitlist; with `replaces`, for an earlier time than that appointment
+    of theirs (then of its own length, whatever `minutes` says): taking an offer moves it there
+    instead of booking a second visit."""
+    now = now or timezone.now()
     if service.kind == ServiceKind.DRY_NEEDLING:
         # Needling is booked as a course from a signed assessment (the gate); a waitlist
         # place would hand a session to someone nobody has assessed.
@@ -348,6 +388,14 @@ def join_waitlist(
         raise BookingError("The earliest time must be before the latest time.")
     if not weekdays:
         raise BookingError("Choose at least one day of the week.")
+    # The form sent twice (a double tap) makes one place: the patient's joins are serialised.
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    if replaces is not None:
+        replaces = Appointment.objects.select_related("location", "service").get(pk=replaces.pk)
+        _refuse_to_bring_forward(
+            replaces, patient=patient, location=location, service=service, now=now
+        )
+        minutes = replaces.minutes
     wish = {
         "patient": patient,
         "location": location,
@@ -357,14 +405,17 @@ def join_waitlist(
         "weekdays": sorted(set(weekdays)),
         "earliest_time": earliest_time,
         "latest_time": latest_time,
+        "replaces": replaces,
     }
-    # The form sent twice (a double tap) makes one place: the patient's joins are serialised.
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()
-    same = WaitlistEntry.objects.filter(
-        **wish, state__in=[WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED]
-    ).first()
+    same = WaitlistEntry.objects.filter(**wish, state__in=LIVE_PLACE).first()
     if same is not None:
         return same
+    if replaces is not None and replaces.waitlist_places.filter(state__in=LIVE_PLACE).exists():
+        raise PlaceLinkRefused(
+            "There is already a place on the waitlist for an earlier time than the appointment "
+            f"on {at_location(replaces.starts_at, replaces.location, 'l j F, g:i A')}. To change "
+            "the days or times, leave that place first."
+        )
     entry = WaitlistEntry.objects.create(**wish, created_by=actor)
     patient.locations.add(location)
     return entry
@@ -390,3 +441,17 @@ def leave_waitlist(entry: WaitlistEntry, *, now: dt.datetime | None = None) -> b
         hold = _end_offer(offer, state=WaitlistOffer.State.WITHDRAWN, now=now)
         _pass_on(hold, exclude_entry=entry, now=now)
     return True
+
+
+def leave_places_for(appointment: Appointment, *, now: dt.datetime) -> None:
+    """The appointment can no longer be moved (cancelled, or begun: checked in, missed,
+    completed): the places for an earlier time than it are withdrawn, as if the patient left
+    them, and a time offered to them goes to the next patient waiting.
+
+    Withdrawn rather than kept as places for a new visit: the patient asked to bring *this*
+    visit forward, and once it is cancelled (perhaps on purpose) or has happened, an offer
+    taken from such a place would book a visit nobody asked for. The desk or the patient can
+    make a new place in a moment. Called with the appointment locked, before the offers of its
+    places: the order `accept_offer` locks them in."""
+    for entry in WaitlistEntry.objects.filter(replaces=appointment, state__in=LIVE_PLACE):
+        leave_waitlist(entry, now=now)

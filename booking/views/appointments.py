@@ -47,10 +47,15 @@ def my_appointments(request):
     past = list(mine.exclude(pk__in=[a.pk for a in upcoming]).order_by("-starts_at")[:50])
     offers = WaitlistOffer.objects.filter(
         entry__patient=patient, state=WaitlistOffer.State.OPEN, expires_at__gt=now
-    ).select_related("hold__location", "hold__practitioner__user", "hold__service")
+    ).select_related(
+        "hold__location",
+        "hold__practitioner__user",
+        "hold__service",
+        "entry__replaces__location",
+    )
     entries = WaitlistEntry.objects.filter(
         patient=patient, state__in=[WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED]
-    ).select_related("location", "practitioner__user", "service")
+    ).select_related("location", "practitioner__user", "service", "replaces__location")
     return render(
         request,
         "booking/my_appointments.html",
@@ -88,8 +93,26 @@ def appointment_detail(request, pk: int):
             if appointment.is_waiting_for_patient
             else None,
             "next_steps": _next_steps(appointment) if is_patient else None,
+            "earlier": _earlier_time(appointment) if is_patient else None,
         },
     )
+
+
+def _earlier_time(appointment: Appointment) -> dict | None:
+    """For an assessment ahead: the waitlist place bringing it forward, or where to ask for
+    one (the join page then links the place to this appointment)."""
+    if (
+        appointment.service.kind != ServiceKind.ASSESSMENT
+        or appointment.course_id
+        or not appointment.is_movable
+        or appointment.starts_at <= timezone.now()
+    ):
+        return None
+    waiting = appointment.waitlist_places.filter(
+        state__in=[WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED]
+    ).exists()
+    join = reverse("booking:waitlist_join", args=[appointment.location.slug])
+    return {"waiting": waiting, "join_url": f"{join}?appointment={appointment.pk}"}
 
 
 def _hours_text(hours: list[int]) -> str:

@@ -13,10 +13,11 @@ from booking import services
 from booking.forms import (
     WaitlistForm,
 )
+from booking.selectors import practitioners_patients_may_choose
 from booking.views.requests import assessment_service, offering_locations
 from clinic import access
 from clinic.audit import log_access
-from clinic.models import Practitioner
+from clinic.params import whole_number
 
 
 @access.patient_required
@@ -24,11 +25,20 @@ from clinic.models import Practitioner
 def join_waitlist_page(request, slug: str):
     location = get_object_or_404(offering_locations(), slug=slug)
     patient = access.own_patient_record(request.user)
-    practitioners = Practitioner.objects.at(location).select_related("user")
-    form = WaitlistForm(
-        request.POST if request.method == "POST" else None, practitioners=practitioners
-    )
     service = assessment_service()
+    # An assessment already booked here is brought forward, never doubled: the form asks which
+    # (from its page's link, `?appointment=`, that one is chosen).
+    replaceable = services.replaceable_appointments(
+        patient=patient, location=location, service=service
+    )
+    chosen = whole_number(request.GET.get("appointment"))
+    # Only those the booking pages offer: a tampered choice is refused on its field.
+    form = WaitlistForm(
+        request.POST if request.method == "POST" else None,
+        practitioners=practitioners_patients_may_choose(location),
+        replaceable=replaceable,
+        initial={"replaces": chosen} if chosen else None,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.join_waitlist(
@@ -39,6 +49,8 @@ def join_waitlist_page(request, slug: str):
                 actor=request.user,
                 **form.preferences(),
             )
+        except services.PlaceLinkRefused as refused:
+            form.add_error("replaces", str(refused))
         except services.BookingError as refused:
             form.add_error(None, str(refused))
         else:
@@ -71,8 +83,12 @@ def accept_offer_page(request, pk: int):
     except services.BookingError as refused:
         messages.error(request, str(refused))
         return redirect("booking:my_appointments")
-    log_access(request, appointment, "create")
-    messages.success(request, "The earlier time is yours: your appointment is booked.")
+    if offer.entry.replaces_id:
+        log_access(request, appointment, "change")
+        messages.success(request, "The earlier time is yours: your appointment is moved there.")
+    else:
+        log_access(request, appointment, "create")
+        messages.success(request, "The earlier time is yours: your appointment is booked.")
     return redirect("booking:appointment_detail", pk=appointment.pk)
 
 

@@ -70,6 +70,14 @@ class PractitionerQuerySet(models.QuerySet):
         )
         return self.filter(Exists(current))
 
+    def certified_between(self, first: dt.date, last: dt.date) -> PractitionerQuerySet:
+        """Practitioners with a dry-needling certification current on some day from `first` to
+        `last` (the days a patient could book online: an expired one does not count)."""
+        current = Certification.objects.filter(
+            practitioner=OuterRef("pk"), valid_from__lte=last, valid_until__gte=first
+        )
+        return self.filter(Exists(current))
+
     def at(self, location: Location) -> PractitionerQuerySet:
         return self.filter(user__locations=location, user__is_active=True)
 
