@@ -108,7 +108,7 @@ def appointment_moved(
         context["proposal"] = proposal
     enqueue_about(appointment, Kind.RESCHEDULED, now, context=context)
     schedule(appointment, now=now)
-    webhook_events.appointment_moved(appointment, at=now)
+    webhook_events.appointment_moved(appointment, at=now, from_location_id=from_location.pk)
 
 
 def course_booked(course: Course, *, now: dt.datetime) -> None:

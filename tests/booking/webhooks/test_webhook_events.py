@@ -16,7 +16,7 @@ from booking.webhooks import services as webhook_services
 from booking.webhooks.models import Delivery, Event
 from intake.questionnaire.services import submit_intake
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_booking
+from tests.booking.factories import a_booking, a_clinic
 from tests.intake.factories import draft_with_answers
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +161,41 @@ def test_only_endpoints_listening_to_the_event_and_location_are_told(
     told = set(Delivery.objects.values_list("endpoint__name", flat=True))
     assert told == {everywhere.name, here.name}
     assert not elsewhere.deliveries.exists() and not cancellations.deliveries.exists()
+
+
+def test_a_move_to_another_location_is_told_at_both(
+    clinic, patient, front_desk, other_location, an_endpoint
+):
+    # A receiver listening at the location the appointment left would otherwise keep it on
+    # its books: it is told of the move, with the location it left.
+    left = an_endpoint(name="Left", locations=[clinic.location])
+    arrived = an_endpoint(name="Arrived", locations=[other_location])
+    elsewhere = a_clinic(location=other_location, rooms=1)
+    appointment = a_booking(clinic, next_weekday(clinic.location, 1, 10), patient=patient)
+    Delivery.objects.all().delete()
+    services.reschedule_appointment(
+        appointment,
+        starts_at=next_weekday(other_location, 3, 14),
+        actor=front_desk,
+        location=other_location,
+        practitioner=elsewhere.practitioner,
+    )
+    moved = Delivery.objects.filter(event=Event.APPOINTMENT_MOVED)
+    assert sorted(moved.values_list("endpoint__name", flat=True)) == [arrived.name, left.name]
+    assert {tuple(sorted(d.payload["data"].items())) for d in moved} == {
+        (
+            ("location", f"Location/{other_location.pk}"),
+            ("previous_location", f"Location/{clinic.location.pk}"),
+            ("reference", f"Appointment/{appointment.pk}"),
+        )
+    }
+
+
+def test_a_move_within_a_location_names_no_previous_one(clinic, patient, front_desk, an_endpoint):
+    an_endpoint(name="Here", locations=[clinic.location])
+    appointment = a_booking(clinic, next_weekday(clinic.location, 1, 10), patient=patient)
+    services.reschedule_appointment(
+        appointment, starts_at=next_weekday(clinic.location, 2, 10), actor=front_desk
+    )
+    moved = Delivery.objects.get(event=Event.APPOINTMENT_MOVED)
+    assert "previous_location" not in moved.payload["data"]
