@@ -299,6 +299,10 @@ def expire_offers(*, now: dt.datetime | None = None) -> int:
         except BookingError:
             continue  # answered a moment ago
         expired += 1
+    # A place for an earlier time than an appointment that has begun, which nobody has marked
+    # yet (checked in, missed), can be offered nothing more: it goes, as when it is marked.
+    for entry in WaitlistEntry.objects.filter(state__in=LIVE_PLACE, replaces__starts_at__lte=now):
+        leave_waitlist(entry, now=now)
     return expired
 
 

@@ -397,3 +397,17 @@ def test_a_waiting_patient_with_no_link_still_books_a_new_appointment(clinic, pa
     _free_up(clinic, next_weekday(clinic.location, 1, 10))
     booked = services.accept_offer(WaitlistOffer.objects.get(), actor=patient.user)
     assert booked.events.get().kind == AppointmentEvent.Kind.CREATED
+
+
+def test_a_place_whose_appointment_has_begun_unmarked_goes_with_the_next_pass(
+    clinic, patient, later
+):
+    # Nobody checked the patient in or marked them missed: the worker's pass over the offers
+    # takes the place off the board, since no earlier time can be offered to it any more.
+    entry = joined_waitlist(clinic, patient, replaces=later)
+    services.expire_offers(now=later.starts_at - dt.timedelta(minutes=1))
+    entry.refresh_from_db()
+    assert entry.state == WaitlistEntry.State.WAITING
+    services.expire_offers(now=later.starts_at + dt.timedelta(minutes=1))
+    entry.refresh_from_db()
+    assert entry.state == WaitlistEntry.State.WITHDRAWN

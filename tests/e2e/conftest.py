@@ -243,7 +243,9 @@ def screenshot(page, name: str) -> None:
     )
     if hidden > 0:
         page.set_viewport_size({**viewport, "height": viewport["height"] + hidden})
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    # A full-page picture of a long page can take a while on a busy machine: it is a record of
+    # the journey, not something it checks, so it gets longer than an action's 15 seconds.
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, timeout=60_000)
     if hidden > 0:
         page.set_viewport_size(viewport)
 
