@@ -46,7 +46,7 @@ def appointment_created(appointment: Appointment, *, now: dt.datetime) -> None:
 
 def status_changed(appointment: Appointment, *, previous: str, now: dt.datetime) -> None:
     if appointment.status == Status.CONFIRMED and previous == Status.REQUESTED:
-        enqueue_about(appointment, Kind.CONFIRMED, now)
+        enqueue_about(appointment, Kind.CONFIRMED, now, context=_untold_move(appointment))
     elif (
         appointment.status == Status.COMPLETED
         and appointment.service.kind == ServiceKind.DRY_NEEDLING
@@ -56,6 +56,18 @@ def status_changed(appointment: Appointment, *, previous: str, now: dt.datetime)
     if appointment.status in (Status.COMPLETED, Status.NO_SHOW):
         schedule_outcome_surveys(appointment.course_id, now=now)
     webhook_events.appointment_status(appointment, at=now)
+
+
+def _untold_move(appointment: Appointment) -> dict:
+    """A request moved and confirmed before the 'moved' message went out (a waitlist offer
+    taken for it does both at once): one email, the confirmation, which then names the time
+    it moved from. The 'moved' message is withdrawn; the context it kept is returned."""
+    waiting = appointment.notifications.filter(state=State.PENDING, kind=Kind.RESCHEDULED)
+    earlier = waiting.order_by("created_at", "id").first()
+    if earlier is None:
+        return {}
+    withdraw(waiting, "The confirmation, sent instead, gives the new time.")
+    return {key: value for key, value in earlier.context.items() if key != "proposal"}
 
 
 def appointment_cancelled(appointment: Appointment, *, previous: str, now: dt.datetime) -> None:

@@ -108,11 +108,13 @@ def render_parts(
         attachments.append(
             _invite_part(appointment, method=calendars.REQUEST, filename="appointment.ics", now=now)
         )
-    if n.kind == Kind.RESCHEDULED:
+    if n.kind in (Kind.RESCHEDULED, Kind.CONFIRMED) and "from_starts_at" in n.context:
+        # Where it was: a move, or a confirmation that carries one (see `status_changed`).
         zone = zoneinfo.ZoneInfo(n.context["from_time_zone"])
         context["from_starts_at"] = dt.datetime.fromisoformat(n.context["from_starts_at"])
         context["from_zone"] = zone
         context["location_changed"] = n.context.get("from_location_id") != appointment.location_id
+    if n.kind == Kind.RESCHEDULED:
         if n.context.get("proposal"):
             context["accept_url"] = links.absolute(
                 reverse("booking:appointment_detail", args=[appointment.pk])

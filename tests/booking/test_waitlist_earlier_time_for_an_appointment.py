@@ -23,6 +23,8 @@ from booking.models import (
     WaitlistOffer,
 )
 from booking.notifications import render_parts
+from booking.webhooks.models import Delivery, Event
+from booking.webhooks.services import register_endpoint
 from clinic import world
 from clinic.models import ServiceKind
 from clinic.templatetags.clinic_time import at_location
@@ -126,6 +128,57 @@ def test_a_requested_appointment_is_confirmed_at_its_earlier_time(clinic, patien
     moved = services.accept_offer(WaitlistOffer.objects.get(), actor=patient.user)
     assert moved == requested and moved.status == Status.CONFIRMED
     assert moved.events.filter(to_status=Status.CONFIRMED, reason="Accepted a waitlist offer")
+
+
+def test_a_request_moved_and_confirmed_by_an_offer_gets_one_email_with_both(
+    clinic, patient, front_desk, manager
+):
+    register_endpoint(
+        name="Portal",
+        url="https://hooks.example.org/c",
+        events=list(Event.values),
+        locations=(),
+        by=manager,
+        now=timezone.now(),
+    )
+    requested = a_booking(
+        clinic,
+        next_weekday(clinic.location, 3, 14, weeks_ahead=3),
+        patient=patient,
+        actor=front_desk,
+        status=Status.REQUESTED,
+    )
+    asked_for = requested.starts_at
+    joined_waitlist(clinic, patient, replaces=requested)
+    _free_up(clinic, next_weekday(clinic.location, 1, 10))
+    moved = services.accept_offer(WaitlistOffer.objects.get(), actor=patient.user)
+    pending = moved.notifications.filter(state=Notification.State.PENDING).exclude(
+        kind__in=[
+            Notification.Kind.REQUEST_RECEIVED,
+            Notification.Kind.REMINDER,
+            Notification.Kind.INTAKE_MISSING,
+        ]
+    )
+    # One email: the confirmation, carrying the new time and the time asked for.
+    email = pending.get()
+    assert email.kind == Notification.Kind.CONFIRMED
+    subject, text, html, attachments = render_parts(email, now=timezone.now())
+    assert at_location(moved.starts_at, moved.location) in subject
+    assert f"You asked for: {at_location(asked_for, clinic.location)}" in text
+    assert "confirmed, at a new time" in text and "confirmed</strong>, at a new time" in html
+    assert [part.get_filename() for part in attachments] == ["appointment.ics"]
+    # Both steps still leave their history and tell the webhooks.
+    kinds = list(moved.events.order_by("id").values_list("kind", "to_status"))
+    assert kinds[-2:] == [
+        (AppointmentEvent.Kind.MOVED, ""),
+        (AppointmentEvent.Kind.STATUS, "confirmed"),
+    ]
+    told = list(
+        Delivery.objects.filter(payload__data__reference=f"Appointment/{moved.pk}")
+        .order_by("id")
+        .values_list("event", flat=True)
+    )
+    assert told[-2:] == [Event.APPOINTMENT_MOVED, Event.APPOINTMENT_CONFIRMED]
 
 
 def test_an_appointment_moved_earlier_since_the_offer_is_left_where_it_is(
