@@ -55,7 +55,9 @@ def waitlist_board(request, slug: str):
             location=location,
             state__in=[WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED],
         )
-        .select_related("patient", "service", "practitioner__user", "replaces")
+        # A place that can never be offered a time says why, in the same query.
+        .with_practitioner_standing(location.today())
+        .select_related("patient", "location", "service", "practitioner__user", "replaces")
         .order_by("created_at", "pk")
     )
     open_offers = {

@@ -8,11 +8,12 @@ import datetime as dt
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from booking.models.appointments import Appointment, Room
 from clinic.models import (
+    Certification,
     Location,
     Patient,
     Practitioner,
@@ -66,6 +67,25 @@ class SlotHold(models.Model):
         return self.appointment_id is None and self.expires_at > (at or timezone.now())
 
 
+class WaitlistEntryQuerySet(models.QuerySet):
+    def with_practitioner_standing(self, today: dt.date) -> WaitlistEntryQuerySet:
+        """Whether the practitioner a place names still works at its location, and holds a
+        dry-needling certification current on `today` or later (one to come counts), in the
+        same query: see `WaitlistEntry.never_offered_because`."""
+        works_here = User.locations.through.objects.filter(
+            user_id=OuterRef("practitioner__user_id"),
+            user__is_active=True,
+            location_id=OuterRef("location_id"),
+        )
+        certified_ahead = Certification.objects.filter(
+            practitioner_id=OuterRef("practitioner_id"), valid_until__gte=today
+        )
+        return self.annotate(
+            practitioner_works_here=Exists(works_here),
+            practitioner_certified_ahead=Exists(certified_ahead),
+        )
+
+
 class WaitlistEntry(models.Model):
     """A patient asking for an earlier slot: where, optionally with whom, and when suits."""
 
@@ -103,6 +123,8 @@ class WaitlistEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
+    objects = WaitlistEntryQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name_plural = "waitlist entries"
@@ -133,6 +155,23 @@ class WaitlistEntry(models.Model):
         offered only times the patient could have booked online, with a practitioner trained in
         dry needling (the desk books and offers anyone working there)."""
         return self.patient.user_id is not None and self.created_by_id == self.patient.user_id
+
+    @property
+    def never_offered_because(self) -> str:
+        """Why no time can ever be offered to this place, for the desk to phone the patient
+        ('' when one can). Needs `with_practitioner_standing`: the practitioner it names has
+        left the location, or, for a place the patient made online (offered certified
+        practitioners only), holds no dry-needling certification from today on."""
+        if self.practitioner_id is None or not hasattr(self, "practitioner_works_here"):
+            return ""
+        if not self.practitioner_works_here:
+            return f"{self.practitioner.name} no longer works at {self.location.name}"
+        if self.chosen_online and not self.practitioner_certified_ahead:
+            return (
+                f"{self.practitioner.name} is no longer certified for dry needling, and a place "
+                "the patient made online is offered certified practitioners only"
+            )
+        return ""
 
     @property
     def weekday_names(self) -> str:
