@@ -18,6 +18,7 @@ from booking.models import (
     WaitlistOffer,
 )
 from clinic.models import Patient, Weekday
+from clinic.templatetags.clinic_time import at_location
 from intake.clinical.health_record import health_record
 from intake.clinical.models import jsonable
 
@@ -161,7 +162,9 @@ def _invoices(patient: Patient) -> list[dict]:
 def _waitlist(patient: Patient) -> list[dict]:
     entries = (
         WaitlistEntry.objects.filter(patient=patient)
-        .select_related("location", "service", "practitioner__user")
+        .select_related(
+            "location", "service", "practitioner__user", "replaces__location", "replaces__service"
+        )
         .prefetch_related(Prefetch("offers", queryset=WaitlistOffer.objects.select_related("hold")))
         .order_by("created_at", "pk")
     )
@@ -177,6 +180,7 @@ def _waitlist(patient: Patient) -> list[dict]:
             "time_zone": entry.location.time_zone,
             "state": entry.get_state_display(),
             "joined_at": jsonable(entry.created_at),
+            "replaces": _moved_by_place(entry.replaces) if entry.replaces else None,
             "offers": [
                 {
                     "starts_at": jsonable(offer.hold.starts_at),
@@ -188,6 +192,17 @@ def _waitlist(patient: Patient) -> list[dict]:
         }
         for entry in entries
     ]
+
+
+def _moved_by_place(appointment: Appointment) -> dict:
+    """The appointment a place is for an earlier time than: taking an offer moves it."""
+    return {
+        "appointment": appointment.pk,
+        "service": appointment.service.name,
+        "location": appointment.location.name,
+        "starts_at": jsonable(appointment.starts_at),
+        "at_location": at_location(appointment.starts_at, appointment.location),
+    }
 
 
 def _emails(patient: Patient) -> list[dict]:

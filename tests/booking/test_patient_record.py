@@ -16,6 +16,7 @@ from booking.billing import world as billing_world
 from booking.billing.models import Invoice
 from booking.models import Notification, Status
 from clinic.models import AccessLog
+from clinic.templatetags.clinic_time import at_location
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
     a_course,
@@ -82,9 +83,12 @@ def test_others_cannot_export_a_record(login, front_desk, practitioner, other_pa
     assert json.loads(mine.content)["patient"]["record_number"] == other_patient.pk
 
 
-def _money_waitlist_and_email(clinic, patient, front_desk, hours_ago: float = 2):
+def _money_waitlist_and_email(
+    clinic, patient, front_desk, hours_ago: float = 2, weeks_ahead: int = 3
+):
     """An assessment `hours_ago` hours ago, completed and invoiced at 120.00 CAD with 50.00 paid
-    by card; a waitlist place on Tuesdays and Thursdays with a time offered; a confirmation
+    by card; a waitlist place on Tuesdays and Thursdays for an earlier time than an assessment
+    on Thursday at 14:00 `weeks_ahead` weeks from now, with a time offered; a confirmation
     email. Returns the visit and its invoice."""
     billing_world.terms(clinic.location, currency="CAD")
     billing_world.fee(clinic.location, clinic.assessment, "120.00")
@@ -94,7 +98,10 @@ def _money_waitlist_and_email(clinic, patient, front_desk, hours_ago: float = 2)
     services.change_status(visit, to=Status.COMPLETED, actor=clinic.practitioner.user)
     invoice = Invoice.objects.get(appointment=visit)
     payments.take_payment(invoice, amount="50.00", method="card", actor=front_desk)
-    entry = a_waitlist_entry(clinic, patient, weekdays=(1, 3))
+    later = an_appointment(
+        clinic, patient, next_weekday(clinic.location, 3, 14, weeks_ahead=weeks_ahead)
+    )
+    entry = a_waitlist_entry(clinic, patient, weekdays=(1, 3), replaces=later)
     a_waitlist_offer(entry, a_slot_hold(clinic, patient, next_weekday(clinic.location, 1, 10)))
     Notification.objects.create(
         kind=Notification.Kind.CONFIRMED,
@@ -125,11 +132,25 @@ def test_the_record_holds_invoices_and_payments_waitlist_places_and_emails(
     [place] = record["waitlist"]
     assert place["days"] == ["Tuesday", "Thursday"] and place["earliest_time"] == "08:00"
     assert [offer["state"] for offer in place["offers"]] == ["Open"]
+    # The appointment taking an offer would move, at its location's time.
+    later = patient.appointments.get(starts_at__gt=timezone.now())
+    when = at_location(later.starts_at, clinic.location)
+    assert place["replaces"] == {
+        "appointment": later.pk,
+        "service": clinic.assessment.name,
+        "location": clinic.location.name,
+        "starts_at": later.starts_at.isoformat(),
+        "at_location": when,
+    }
     assert [(e["about"], e["to"], e["appointment"]) for e in record["emails"]] == [
         ("Confirmation", patient.email, visit.pk)
     ]
     html = client.get(reverse("booking:my_record")).content.decode()
     assert invoice.display_number in html and "Waitlist places (1)" in html
+    assert (
+        f"for an earlier time than appointment {later.pk} ({clinic.assessment.name}, {when} at "
+        f"{clinic.location.name}), which taking an offer moves" in html
+    )
     assert "Emails (1)" in html
 
 
@@ -141,11 +162,15 @@ def test_the_export_takes_a_fixed_number_of_queries(
         client.get(reverse("booking:my_record"), {"format": "json"})
     # Invoices with payments, waitlist places with offers and emails: loaded with their own
     # few queries, however many there are.
-    for hours_ago in (3, 26, 50):
-        _money_waitlist_and_email(clinic, patient, front_desk, hours_ago=hours_ago)
+    for weeks_ahead, hours_ago in enumerate((3, 26, 50), start=3):
+        _money_waitlist_and_email(
+            clinic, patient, front_desk, hours_ago=hours_ago, weeks_ahead=weeks_ahead
+        )
     with django_assert_max_num_queries(23):
         record = client.get(reverse("booking:my_record"), {"format": "json"}).json()
     assert len(record["invoices"]) == 3 and len(record["emails"]) == 3
+    # The appointments the places would move come with the places.
+    assert len({place["replaces"]["appointment"] for place in record["waitlist"]}) == 3
 
 
 def test_the_record_holds_every_check_in_corrections_included(login, clinic, patient, history):
