@@ -17,6 +17,7 @@ from clinic.models import (
     OpeningHours,
     Patient,
     Practitioner,
+    Role,
     ScheduleException,
     Service,
     User,
@@ -167,6 +168,13 @@ class ClinicUserCreationForm(AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "first_name", "last_name", "role")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An API client's account is made with its client (`manage.py api_client`).
+        self.fields["role"].choices = [
+            choice for choice in self.fields["role"].choices if choice[0] != Role.API_CLIENT
+        ]
 
 
 class ClinicUserChangeForm(UserChangeForm):

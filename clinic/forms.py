@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import BaseUserCreationForm, PasswordChangeForm
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from clinic.dates import validate_in_calendar
-from clinic.models import AccessLog, Patient, User
+from clinic.models import AccessLog, Patient, Role, User
 from clinic.validators import validate_born_after_1900, validate_not_in_future, validate_phone
 
 
@@ -246,11 +247,14 @@ class AccessLogFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["actor"].queryset = User.objects.exclude(role="patient").order_by(
-            "last_name", "first_name"
+        # Staff, then the API clients (what did the insurer's client read?).
+        self.fields["actor"].queryset = User.objects.exclude(role=Role.PATIENT).order_by(
+            ExpressionWrapper(Q(role=Role.API_CLIENT), output_field=BooleanField()),
+            "last_name",
+            "first_name",
         )
         self.fields["actor"].label_from_instance = lambda user: (
-            f"{user.full_name} ({user.get_role_display()})"
+            user.log_name if user.is_api_client else f"{user.full_name} ({user.get_role_display()})"
         )
 
     def clean(self):

@@ -13,7 +13,7 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 
 from booking.api import scopes as api_scopes
 from booking.api.models import ApiClient
-from clinic.models import Location, User
+from clinic.models import Location, Role, User
 
 ACCOUNT_DOMAIN = "api-clients.invalid"
 
@@ -65,6 +65,7 @@ def create_client(
         password=None,
         first_name="API client",
         last_name=name,
+        role=Role.API_CLIENT,
         is_active=False,
     )
     fields = {"requests_per_minute": requests_per_minute} if requests_per_minute else {}

@@ -28,11 +28,11 @@ from oauth2_provider.models import get_access_token_model
 from booking.api import scopes as api_scopes
 from booking.api.models import ApiClient
 from clinic.audit import record_access, record_accesses
-from clinic.models import AccessLog, Patient
+from clinic.models import AccessLog, Patient, Role
 
 FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
-ACTOR_ROLE = "api_client"
+ACTOR_ROLE = Role.API_CLIENT.value
 BIGGEST_KEY = 2**63 - 1  # PostgreSQL's bigint: an id past it names nothing
 DEFAULT_COUNT = 50
 MAX_COUNT = 200

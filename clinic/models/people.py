@@ -27,6 +27,9 @@ class Role(models.TextChoices):
     FRONT_DESK = "front_desk", "Front desk"
     PRACTITIONER = "practitioner", "Practitioner"
     MANAGER = "manager", "Clinic manager"
+    # Not a person: the account an API client acts as in the access log (booking.api makes
+    # one per client). It never logs in.
+    API_CLIENT = "api_client", "API client"
 
 
 STAFF_ROLES = frozenset({Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER})
@@ -82,6 +85,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             # Emails are stored lower-case so that the unique index is case-insensitive.
             models.CheckConstraint(condition=Q(email=Lower("email")), name="user_email_lowercase"),
+            # It has no pages, nor a home to be sent to.
+            models.CheckConstraint(
+                condition=~Q(role="api_client") | Q(is_active=False),
+                name="user_api_client_never_logs_in",
+                violation_error_message="An API client's account cannot log in: leave it inactive.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -121,6 +130,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_manager(self) -> bool:
         return self.role == Role.MANAGER
+
+    @property
+    def is_api_client(self) -> bool:
+        return self.role == Role.API_CLIENT
+
+    @property
+    def log_name(self) -> str:
+        """Who the access log says acted: a person's name, or 'API client: <its name>' (an
+        API client's account keeps the client's name as its last name)."""
+        if self.is_api_client:
+            return f"API client: {self.last_name}"
+        return self.full_name
 
     def has_perm(self, perm: str, obj=None) -> bool:
         if self.is_active and self.is_manager and perm.split(".", 1)[0] in MANAGED_APPS:

@@ -239,6 +239,13 @@ def _access_log_page(request, form, rows, patient):
     )
 
 
+def _who(actor: User | None) -> str:
+    """A person by their email; an API client by its name (its account's address is made up)."""
+    if actor is None:
+        return "system"
+    return actor.log_name if actor.is_api_client else actor.email
+
+
 def _access_log_csv(rows) -> StreamingHttpResponse:
     def lines():
         yield [
@@ -256,7 +263,7 @@ def _access_log_csv(rows) -> StreamingHttpResponse:
         for row in rows.iterator(chunk_size=2000):
             yield [
                 row.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
-                row.actor.email if row.actor else "system",
+                _who(row.actor),
                 row.actor_role,
                 row.patient_id or " ".join(map(str, row.patient_ids)),
                 row.patient.full_name if row.patient else f"{len(row.patient_ids)} patients",

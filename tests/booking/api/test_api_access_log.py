@@ -3,12 +3,20 @@ client (its own account, role `api_client`), with the caller's address."""
 
 from __future__ import annotations
 
+import importlib
+
+import pytest
+from django.apps import apps as django_apps
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
 from booking.models import Appointment
-from clinic.audit import record_label
-from clinic.models import AccessLog, Patient
+from clinic.audit import record_access, record_label
+from clinic.models import AccessLog, Patient, Role, User
 from intake.questionnaire.models import Intake
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import an_appointment
+from tests.conftest import csv_rows
 from tests.intake.factories import submitted_intake
 
 
@@ -94,3 +102,58 @@ def test_the_managers_access_log_page_names_the_client(
     assert page.status_code == 200
     text = page.content.decode()
     assert "api_client" in text and "insurer" in text
+
+
+# --- Filtering the log by client ----------------------------------------------------------------
+
+
+def test_a_manager_filters_the_access_log_by_api_client(
+    login, manager, front_desk, api_client_for, clinic, patient
+):
+    insurer = api_client_for(
+        name="insurer", scopes="system/Patient.read", locations=[clinic.location]
+    )
+    insurer.get(f"/fhir/Patient/{patient.pk}")
+    record_access(actor=front_desk, patient=patient, record=patient)
+    desk = login(manager)
+    account = insurer.client.account
+    page = desk.get(reverse("clinic:access_log"))
+    # Choosable, as the client it is (not as a patient), after the staff.
+    choices = [label for _, label in page.context["form"].fields["actor"].choices]
+    assert "API client: insurer" in choices
+    assert choices.index("API client: insurer") > choices.index(
+        f"{front_desk.full_name} (Front desk)"
+    )
+    assert not any("insurer (Patient)" in label for label in choices)
+    filtered = desk.get(reverse("clinic:access_log"), {"actor": account.pk})
+    assert filtered.context["form"].is_valid()
+    assert [row.actor for row in filtered.context["page"]] == [account]
+    assert ">API client: insurer</a>" in filtered.content.decode()
+    # The posted filter comes back as the same address.
+    posted = desk.post(reverse("clinic:access_log"), {"actor": account.pk})
+    assert posted.url == f"{reverse('clinic:access_log')}?actor={account.pk}"
+    exported = csv_rows(
+        desk.get(reverse("clinic:access_log"), {"actor": account.pk, "format": "csv"})
+    )
+    assert [(row[1], row[2], row[7]) for row in exported[1:]] == [
+        ("API client: insurer", "api_client", "view")
+    ]
+
+
+def test_a_clients_account_is_made_as_an_api_client_that_never_logs_in(api_client_for, clinic):
+    account = api_client_for(locations=[clinic.location]).client.account
+    assert (account.role, account.is_active, account.is_patient) == (Role.API_CLIENT, False, False)
+    account.is_active = True
+    with pytest.raises(IntegrityError), transaction.atomic():
+        account.save()
+
+
+def test_accounts_of_clients_made_before_are_marked_as_api_clients(api_client_for, clinic):
+    account = api_client_for(locations=[clinic.location]).client.account
+    User.objects.filter(pk=account.pk).update(role=Role.PATIENT)
+    marking = importlib.import_module(
+        "booking.api.migrations.0002_client_accounts_marked_as_api_clients"
+    )
+    marking.mark(django_apps, None)
+    account.refresh_from_db()
+    assert (account.role, account.is_active) == (Role.API_CLIENT, False)
