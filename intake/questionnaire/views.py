@@ -458,7 +458,7 @@ def _consent(
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.sign_consent(
+            signatures = services.sign_consent(
                 patient=patient,
                 consent_version_ids=form.cleaned_data["consent_versions"],
                 signed_name=form.cleaned_data["signed_name"],
@@ -473,13 +473,14 @@ def _consent(
             form.add_error(None, problem.message)
             status = 409
         else:
-            record_access(
-                actor=request.user,
-                patient=patient,
-                record_type="intake.consentsignature",
-                action=AccessLog.Action.CREATE,
-                request=request,
-            )
+            if signatures:
+                record_access(
+                    actor=request.user,
+                    patient=patient,
+                    record_type="intake.consentsignature",
+                    action=AccessLog.Action.CREATE,
+                    request=request,
+                )
             messages.success(
                 request,
                 "Thank you, the consent is signed."
