@@ -127,4 +127,7 @@ class LocalDateTimeField(forms.DateTimeField):
             naive = naive or BaseTemporalField.to_python(self, value)
         if timezone.is_aware(naive):
             return naive
-        return local_instant(naive, timezone.get_current_timezone(), known=self.known)
+        try:
+            return local_instant(naive, timezone.get_current_timezone(), known=self.known)
+        except OverflowError:  # the last hours of year 9999 west of UTC are in year 10000
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None

@@ -376,16 +376,26 @@ def amend_note(
     password: str,
     reason: str,
     content: Mapping[str, Any],
+    seen_amendments: int,
     addendum: str = "",
 ) -> Amendment:
     """Append a signed amendment to a signed note: the fields whose value differs from the
     note's current state, why, and an optional addendum. The amended note must still be
-    complete; its signature chains to the note's and the previous amendments'."""
+    complete; its signature chains to the note's and the previous amendments'.
+    `seen_amendments` is how many amendments the note had when the page was opened: if
+    another was added since, `content` would silently undo it, so `NoteChangedElsewhere`."""
     locked = _lock(note)
     if not locked.is_signed:
         raise NoteError("This note is still a draft: change it directly, then sign it.")
     if not author.user.check_password(password):
         raise WrongPassword("That is not your password. Nothing was amended.", note=locked)
+    previous = list(locked.amendments.order_by("number"))
+    if len(previous) != seen_amendments:
+        raise NoteChangedElsewhere(
+            "This note was amended by someone else after you opened this page; nothing was "
+            "amended. The form now shows the note as it stands: make your change again.",
+            note=locked,
+        )
     if not reason.strip():
         raise NoteError("Say why you amend the note.", problems={"reason": "Say why."})
     before = locked.current_content()
@@ -407,7 +417,6 @@ def amend_note(
             note=locked,
             problems=problems,
         )
-    previous = list(locked.amendments.order_by("number"))
     amendment = locked.amendments.model(
         note=locked,
         author=author,

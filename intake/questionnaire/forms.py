@@ -272,6 +272,17 @@ def _round(value: Decimal, places: str = "0.01") -> Decimal:
     return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
+def _rounded_within(value: Decimal, bounds: tuple[Decimal, Decimal]) -> Decimal | None:
+    """`value` rounded to hundredths if that is within `bounds`, else None. A value far
+    outside is refused before rounding: a typed 10**30 feet has more digits than a Decimal
+    keeps, and rounding it raises InvalidOperation."""
+    low, high = bounds
+    if not low - 1 <= value <= high + 1:
+        return None
+    rounded = _round(value)
+    return rounded if low <= rounded <= high else None
+
+
 def _plain(value: Decimal) -> Decimal:
     """180.0 -> 180 and 9.50 -> 9.5, never 1.8E+2."""
     return Decimal(format(value.normalize(), "f"))
@@ -385,16 +396,16 @@ class RiskStepForm(StepForm):
         if feet is None:
             self.needs_answer("height_feet", "Enter your height in feet and inches.")
         else:
-            height = _round((feet * 12 + (inches or 0)) * CM_PER_INCH)
-            if HEIGHT_RANGE_CM[0] <= height <= HEIGHT_RANGE_CM[1]:
+            height = _rounded_within((feet * 12 + (inches or 0)) * CM_PER_INCH, HEIGHT_RANGE_CM)
+            if height is not None:
                 data["height_cm"] = height
             else:
                 self.add_error("height_feet", "Enter a height between 3 ft and 8 ft 2 in.")
         if pounds is None:
             self.needs_answer("weight_lb", "Enter your weight in pounds.")
         else:
-            weight = _round(pounds * KG_PER_LB)
-            if WEIGHT_RANGE_KG[0] <= weight <= WEIGHT_RANGE_KG[1]:
+            weight = _rounded_within(pounds * KG_PER_LB, WEIGHT_RANGE_KG)
+            if weight is not None:
                 data["weight_kg"] = weight
             else:
                 self.add_error("weight_lb", "Enter a weight between 55 and 770 pounds.")

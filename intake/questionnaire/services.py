@@ -235,10 +235,20 @@ def sign_consent(
     collected_by: User | None = None,
 ) -> list[ConsentSignature]:
     """The patient signs the current version of every consent document, online or at the
-    counter (then `collected_by` is the staff member who handed over the tablet)."""
+    counter (then `collected_by` is the staff member who handed over the tablet). Versions
+    they have signed already are not signed again (a form sent twice): the signatures made
+    are returned, none if there was nothing left to sign."""
     versions = _check_consent(
         patient=patient, consent_version_ids=consent_version_ids, signed_name=signed_name
     )
+    # Two sends of one form at once: the second waits here, then finds the first's rows.
+    Patient.objects.select_for_update().get(pk=patient.pk)
+    signed = set(
+        ConsentSignature.objects.filter(patient=patient, version__in=versions).values_list(
+            "version_id", flat=True
+        )
+    )
+    versions = [version for version in versions if version.pk not in signed]
     now = timezone.now()
     return ConsentSignature.objects.bulk_create(
         ConsentSignature(

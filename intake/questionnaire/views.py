@@ -92,31 +92,39 @@ def _own_and_on_behalf(view: Callable[..., HttpResponse], allowed_methods: Calla
 
 # --- What the front desk sees of a questionnaire they fill in by phone --------------------------
 
-# The steps of each draft the front desk typed in this sitting (their login session).
+# The steps of each draft the front desk typed in this sitting (their login session), each
+# with the revision their save gave it: {intake id: {step: revision}}.
 SITTING_KEY = "intake_typed_this_sitting"
 # Contact details are on the patient's record, which the front desk sees anyway.
 CONTACT_FIELDS = ("phone", "email", "emergency_contact_name", "emergency_contact_phone")
 
 
 def _typed_this_sitting(request: HttpRequest, intake: Intake) -> set[str]:
-    return set(request.session.get(SITTING_KEY, {}).get(str(intake.pk), ()))
+    """The steps whose answers are still the ones the desk typed: a step saved since (the
+    patient, online) holds the patient's answers again."""
+    typed = request.session.get(SITTING_KEY, {}).get(str(intake.pk), {})
+    if not isinstance(typed, dict):  # a sitting begun before revisions were kept
+        return set()
+    return {slug for slug, at in typed.items() if intake.step_revisions.get(slug) == at}
 
 
 def _remember_typed(request: HttpRequest, intake: Intake, slug: str) -> None:
     if sees_answers(request.user):
         return
-    typed = request.session.get(SITTING_KEY, {})
-    typed[str(intake.pk)] = sorted({*typed.get(str(intake.pk), ()), slug})
-    request.session[SITTING_KEY] = typed
+    sitting = request.session.get(SITTING_KEY, {})
+    typed = sitting.get(str(intake.pk))
+    typed = typed if isinstance(typed, dict) else {}
+    sitting[str(intake.pk)] = {**typed, slug: intake.step_revisions[slug]}
+    request.session[SITTING_KEY] = sitting
 
 
 def _as_seen(request: HttpRequest, intake: Intake) -> tuple[Intake, list]:
     """The draft as `request.user` may see it, and the answered steps hidden from them.
 
     The patient and clinicians see every answer. The front desk, filling the questionnaire
-    in by phone, sees only the steps they typed in this sitting: answers the patient gave
-    online, or those of the submission a correction starts from, are left out (minimum
-    necessary). An unsaved copy is shown; the draft itself is never changed by this."""
+    in by phone, sees only the steps they typed in this sitting and nobody has saved since:
+    answers the patient gave online, before or after, or those of the submission a correction
+    starts from, are left out (minimum necessary). An unsaved copy is shown; the draft itself is never changed by this."""
     if sees_answers(request.user):
         return intake, []
     typed = _typed_this_sitting(request, intake)
@@ -450,7 +458,7 @@ def _consent(
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.sign_consent(
+            signatures = services.sign_consent(
                 patient=patient,
                 consent_version_ids=form.cleaned_data["consent_versions"],
                 signed_name=form.cleaned_data["signed_name"],
@@ -465,13 +473,14 @@ def _consent(
             form.add_error(None, problem.message)
             status = 409
         else:
-            record_access(
-                actor=request.user,
-                patient=patient,
-                record_type="intake.consentsignature",
-                action=AccessLog.Action.CREATE,
-                request=request,
-            )
+            if signatures:
+                record_access(
+                    actor=request.user,
+                    patient=patient,
+                    record_type="intake.consentsignature",
+                    action=AccessLog.Action.CREATE,
+                    request=request,
+                )
             messages.success(
                 request,
                 "Thank you, the consent is signed."

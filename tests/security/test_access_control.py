@@ -243,6 +243,39 @@ def test_filling_in_by_phone_shows_only_what_the_front_desk_typed_in_this_sittin
     assert typed not in later.content.decode()
 
 
+def test_a_step_the_patient_changed_after_the_front_desk_typed_it_is_not_shown_to_the_desk(
+    login, front_desk, patient
+):
+    """The desk types the screening on the phone; later the patient changes it online. In the
+    same sitting the desk sees the step as answered earlier, not the patient's new answers
+    (nor after a save of theirs refused because of them)."""
+    from intake.questionnaire import services
+    from intake.questionnaire.models import Intake
+    from intake.questionnaire.questions import STEPS_BY_SLUG
+    from tests.intake.factories import step_data
+
+    desk = login(front_desk)
+    desk.post(reverse("intake:staff_start", args=[patient.pk]))
+    url = reverse("intake:staff_step", args=[patient.pk, "screening"])
+    opened_at = Intake.objects.get(patient=patient).revision
+    desk.post(url, step_data(patient, "screening", revision=opened_at, action="save"))
+    assert "Warfarin" not in desk.get(url).content.decode()  # what the desk typed: all no
+
+    services.save_intake_step(  # the patient, online, an hour later
+        intake=Intake.objects.get(patient=patient),
+        step=STEPS_BY_SLUG["screening"],
+        answers={"screen_anticoagulants": True, "screen_anticoagulants_details": SECRET_DETAIL},
+        seen_revision=Intake.objects.get(patient=patient).revision,
+        complete=True,
+    )
+    page = desk.get(url)
+    assert not _shows_answers(page)
+    assert "This step was answered earlier" in page.content.decode()
+    assert not _shows_answers(desk.get(reverse("intake:staff_review", args=[patient.pk])))
+    refused = desk.post(url, step_data(patient, "screening", revision=opened_at))
+    assert refused.status_code == 409 and not _shows_answers(refused)
+
+
 def test_a_correction_started_by_the_front_desk_does_not_show_the_submitted_answers(
     login, front_desk, patient
 ):

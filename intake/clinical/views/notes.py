@@ -345,6 +345,9 @@ def amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
     if not note.is_signed:
         messages.info(request, "This note is still a draft: change it directly.")
         return redirect(kind.url("detail", note))
+    # The page carries how many amendments it was opened at (its "revision").
+    status = 200
+    revision = note.amendments.count() if request.method != "POST" else seen_revision(request)
     with timezone.override(_zone(note)):
         form = _form(
             kind, request, note, request.POST if request.method == "POST" else None, amend=True
@@ -359,9 +362,17 @@ def amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                     reason=form.cleaned_data["reason"],
                     addendum=form.cleaned_data["addendum"],
                     content=form.content(),
+                    seen_amendments=seen_revision(request),
                 )
             except services.WrongPassword as refused:
                 form.add_error("password", refused.message)
+            except services.NoteChangedElsewhere as refused:
+                # The form again from the note as it stands; the reason typed is kept.
+                messages.warning(request, refused.message)
+                kept = {name: form.cleaned_data[name] for name in ("reason", "addendum")}
+                form = _form(kind, request, refused.note, amend=True)
+                form.initial.update(kept)
+                status, revision = 409, refused.note.amendments.count()
             except services.NoteError as refused:
                 form.add_error(None, refused.message)
                 for field, message in refused.problems.items():
@@ -370,7 +381,9 @@ def amend(request: HttpRequest, kind: NoteKind, pk: int) -> HttpResponse:
                 log_access(request, note, AccessLog.Action.CHANGE)
                 messages.success(request, f"Amendment {amendment.number} signed and added.")
                 return redirect(kind.url("detail", note))
-        return _note_page(request, "amend.html", kind, note, form=form)
+        return _note_page(
+            request, "amend.html", kind, note, status=status, form=form, revision=revision
+        )
 
 
 # --- Reading and discarding ------------------------------------------------------------------

@@ -17,8 +17,12 @@ from tests.intake.factories import assessment_data, session_note, sign_note_now
 pytestmark = pytest.mark.django_db
 
 
-def _amend(client, note, *, reason="Reviewed with the patient", password=PASSWORD, **fields):
-    data = assessment_data(revision=0, **fields) | {"reason": reason, "password": password}
+def _amend(
+    client, note, *, reason="Reviewed with the patient", password=PASSWORD, seen=None, **fields
+):
+    """Amend from a page opened now (or, with `seen`, when the note had that many amendments)."""
+    seen = note.amendments.count() if seen is None else seen
+    data = assessment_data(revision=seen, **fields) | {"reason": reason, "password": password}
     return client.post(reverse("intake:assessment_amend", args=[note.pk]), data)
 
 
@@ -80,6 +84,31 @@ def test_amendments_are_signed_and_chained(login, practitioner, prescribed):
     assert second.changes == {} and second.addendum == "Seen again: improving"
 
 
+def test_an_amendment_from_a_page_opened_before_another_is_refused_not_reverting_it(
+    login, patient, practitioner, other_practitioner, prescribed
+):
+    """Two practitioners open the amend page; the first stops the course (a new
+    contraindication). The second, sending the note as their page showed it, would put
+    "needling appropriate" back and reopen the gate: refused, and shown the note as it stands."""
+    from intake.clinical.selectors import course_gate
+
+    stale = login(other_practitioner.user)
+    opened = stale.get(reverse("intake:assessment_amend", args=[prescribed.pk]))
+    assert opened.status_code == 200 and 'name="revision" value="0"' in opened.content.decode()
+
+    stop = {"needling_appropriate": "False", "planned_sessions": None, "session_minutes": None}
+    _amend(login(practitioner.user), prescribed, reason="Started anticoagulants", **stop)
+    assert not course_gate(patient).allowed
+
+    response = _amend(stale, prescribed, seen=0, home_exercises="Towel curls")
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "amended by someone else after you opened this page" in page
+    assert 'name="revision" value="1"' in page  # the page now shows the note as it stands
+    assert AssessmentAmendment.objects.count() == 1
+    assert not course_gate(patient).allowed
+
+
 def test_a_wrong_password_amends_nothing(login, practitioner, prescribed):
     response = _amend(login(practitioner.user), prescribed, password="wrong", planned_sessions="4")
     assert "That is not your password. Nothing was amended." in response.content.decode()
@@ -122,6 +151,7 @@ def _amend_a_signed_session_note(client, note, location):
     response = client.post(
         reverse("intake:session_note_amend", args=[note.pk]),
         {
+            "revision": "0",
             "reason": "Bruise reported the next day",
             "password": PASSWORD,
             "session_number": "1",

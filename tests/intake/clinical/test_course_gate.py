@@ -27,7 +27,12 @@ NOT_APPROPRIATE = {"needling_appropriate": False, "planned_sessions": None, "ses
 
 def _amend(note, author, **content):
     return services.amend_note(
-        note=note, author=author, password=PASSWORD, reason="Reviewed", content=content
+        note=note,
+        author=author,
+        password=PASSWORD,
+        reason="Reviewed",
+        content=content,
+        seen_amendments=note.amendments.count(),
     )
 
 

@@ -46,6 +46,7 @@ def test_a_note_page_writes_its_times_on_the_12_hour_clock(
         password=PASSWORD,
         reason="Pain score corrected",
         content={"pre_session_pain": 4},
+        seen_amendments=0,
     )
 
     html = (

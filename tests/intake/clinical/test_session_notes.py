@@ -260,6 +260,20 @@ def test_a_session_in_the_future_is_refused(login, practitioner, prescribed):
     assert "The session cannot be in the future." in response.content.decode()
 
 
+@pytest.mark.parametrize("typed", ["9999-12-31T23:59", "9999-12-31T22:00"])
+def test_a_time_past_the_calendars_end_in_utc_is_refused_on_its_field(
+    login, practitioner, prescribed, location, typed
+):
+    """On Toronto's clock, the last hours of year 9999 are in year 10000 in UTC."""
+    note = session_note(prescribed, location=location)
+    data = session_data(revision=0, performed_at=typed, location=location.pk)
+    response = login(practitioner.user).post(_edit(note), data)
+    assert response.status_code == 200
+    assert "Enter a valid date/time." in response.content.decode()
+    note.refresh_from_db()
+    assert note.revision == 0
+
+
 def test_an_adverse_event_with_its_severity_and_action_is_saved(login, practitioner, prescribed):
     note = session_note(prescribed)
     data = session_data(

@@ -202,6 +202,21 @@ def test_a_patient_signs_the_new_version_from_their_consent_page(login, patient,
     )
 
 
+@pytest.mark.parametrize("page", ["consent", "counter_consent"])
+def test_a_consent_sent_twice_is_signed_once(login, patient, front_desk, consents, page):
+    """A double tap on the tablet, a form sent again from the back button: the versions
+    already signed are not signed a second time."""
+    at_counter = page == "counter_consent"
+    client = login(front_desk if at_counter else patient.user)
+    url = reverse(f"intake:{page}", args=[patient.pk] if at_counter else [])
+    for _ in range(2):
+        assert client.post(url, _consent_data(patient, consents)).status_code == 302
+    assert ConsentSignature.objects.filter(patient=patient).count() == len(consents)
+    assert consent_is_current(patient)
+    created = AccessLog.objects.filter(patient=patient, action=AccessLog.Action.CREATE)
+    assert created.count() == 1
+
+
 def test_a_wrong_name_on_the_consent_page_is_refused(login, patient, consents):
     response = login(patient.user).post(
         reverse("intake:consent"), _consent_data(patient, consents, signed_name="Someone Else")

@@ -179,6 +179,25 @@ def test_an_activity_needs_a_rating_and_a_rating_needs_an_activity(login, patien
             },
             "Enter a weight between 55 and 770 pounds.",
         ),
+        # Numbers with more digits than a Decimal keeps cannot be rounded: refused, not a 500.
+        (
+            {
+                "measurement_units": "us",
+                "height_feet": "1" + "0" * 30,
+                "height_inches": "0",
+                "weight_lb": "150",
+            },
+            "Enter a height between 3 ft and 8 ft 2 in.",
+        ),
+        (
+            {
+                "measurement_units": "us",
+                "height_feet": "5",
+                "height_inches": "8",
+                "weight_lb": "1e40",
+            },
+            "Enter a weight between 55 and 770 pounds.",
+        ),
     ],
 )
 def test_height_and_weight_outside_human_ranges_are_refused(
