@@ -115,14 +115,19 @@ def test_the_time_the_appointment_leaves_goes_to_the_next_patient_waiting(
     assert passed_on.hold.starts_at == old_start
 
 
-def test_a_requested_appointment_is_confirmed_at_its_earlier_time(clinic, patient, front_desk):
-    requested = a_booking(
+@pytest.fixture
+def requested(clinic, patient, front_desk):
+    """The patient's request for an assessment three weeks out, not yet confirmed."""
+    return a_booking(
         clinic,
         next_weekday(clinic.location, 3, 14, weeks_ahead=3),
         patient=patient,
         actor=front_desk,
         status=Status.REQUESTED,
     )
+
+
+def test_a_requested_appointment_is_confirmed_at_its_earlier_time(clinic, patient, requested):
     joined_waitlist(clinic, patient, replaces=requested)
     _free_up(clinic, next_weekday(clinic.location, 1, 10))
     moved = services.accept_offer(WaitlistOffer.objects.get(), actor=patient.user)
@@ -131,7 +136,7 @@ def test_a_requested_appointment_is_confirmed_at_its_earlier_time(clinic, patien
 
 
 def test_a_request_moved_and_confirmed_by_an_offer_gets_one_email_with_both(
-    clinic, patient, front_desk, manager
+    clinic, patient, requested, manager
 ):
     register_endpoint(
         name="Portal",
@@ -140,13 +145,6 @@ def test_a_request_moved_and_confirmed_by_an_offer_gets_one_email_with_both(
         locations=(),
         by=manager,
         now=timezone.now(),
-    )
-    requested = a_booking(
-        clinic,
-        next_weekday(clinic.location, 3, 14, weeks_ahead=3),
-        patient=patient,
-        actor=front_desk,
-        status=Status.REQUESTED,
     )
     asked_for = requested.starts_at
     joined_waitlist(clinic, patient, replaces=requested)
