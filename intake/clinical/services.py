@@ -547,10 +547,21 @@ def respond_to_worry(*, checkin: OutcomeSurvey, by: User, note: str) -> AfterCar
     if "\x00" in note:
         # PostgreSQL cannot store a NUL character in text (a pasted or forged one).
         raise SurveyError("The note has a character that cannot be stored: type it again.")
+    limit = AfterCareResponse._meta.get_field("note").max_length
+    if len(note.strip()) > limit:
+        # Refused, not cut short: a cut note could end mid-sentence ("no concern unless…").
+        raise SurveyError(
+            f"Keep the note to {limit} characters (it has {len(note.strip())}); nothing was "
+            "recorded."
+        )
+    if OutcomeSurvey.objects.filter(supersedes=checkin).exists():
+        raise SurveyError(
+            "The patient has corrected this answer since: respond to the corrected one."
+        )
     try:
         with transaction.atomic():
             return AfterCareResponse.objects.create(
-                checkin=checkin, by=by, at=timezone.now(), note=note.strip()[:300]
+                checkin=checkin, by=by, at=timezone.now(), note=note.strip()
             )
     except IntegrityError:
         raise SurveyError("Someone has already responded to this answer.") from None

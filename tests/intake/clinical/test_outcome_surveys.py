@@ -220,6 +220,35 @@ def test_a_response_note_with_a_nul_character_is_refused_with_a_message(
     assert not AfterCareResponse.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "note, corrected, said",
+    [
+        ("Phoned; " + "x" * 300, False, "Keep the note to 300 characters (it has 308)"),
+        ("Phoned; seen today", True, "The patient has corrected this answer since"),
+    ],
+)
+def test_a_response_too_long_or_to_a_corrected_answer_is_refused_not_cut_or_kept(
+    login, practitioner, course, note, corrected, said
+):
+    """A note past its length was cut short silently; an answer the patient has corrected
+    since is no longer the one to respond to (the alert list shows the current one)."""
+    session = _session(course, 2)
+    checkin = a_survey_answer(
+        session,
+        worrying=True,
+        worrying_details="Dizzy",
+        practitioner=practitioner,
+        location=session.location,
+    )
+    if corrected:
+        a_correction(checkin, worrying=False, location=session.location)
+    response = login(practitioner.user).post(
+        reverse("intake:aftercare_respond", args=[checkin.pk]), {"note": note}, follow=True
+    )
+    assert said in messages_said(response)
+    assert not AfterCareResponse.objects.exists()
+
+
 def test_worrying_after_care_lists_only_that_practitioners_current_unanswered_worries(
     patient, practitioner, course
 ):
