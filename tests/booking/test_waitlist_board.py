@@ -256,9 +256,10 @@ def test_needling_sessions_have_no_waitlist_they_come_with_a_course(
 # --- Places that can never be offered a time -----------------------------------------------------
 
 
-def _lapsed(practitioner):
-    """Their dry-needling certification ended yesterday, with none to come."""
-    practitioner.certifications.update(valid_until=timezone.localdate() - dt.timedelta(days=1))
+def _lapsed(practitioner, location):
+    """Their dry-needling certification ended yesterday on `location`'s clock (the board's
+    day: the server's may already be tomorrow), with none to come."""
+    practitioner.certifications.update(valid_until=location.today() - dt.timedelta(days=1))
 
 
 def _left(practitioner, location):
@@ -270,7 +271,7 @@ def test_a_place_made_online_with_a_practitioner_no_longer_certified_says_it_is_
 ):
     colleague = a_colleague(clinic)
     a_waitlist_entry(clinic, patient, practitioner=colleague)
-    _lapsed(colleague)
+    _lapsed(colleague, clinic.location)
     html = (
         login(front_desk)
         .get(reverse("booking:waitlist_board", args=[clinic.location.slug]))
@@ -326,7 +327,7 @@ def test_the_reasons_cost_no_query_per_place(
     for _ in range(5):
         a_waitlist_entry(clinic, PatientFactory(), practitioner=lapsed)
         a_waitlist_entry(clinic, PatientFactory(), practitioner=gone, created_by=front_desk)
-    _lapsed(lapsed)
+    _lapsed(lapsed, clinic.location)
     _left(gone, clinic.location)
     with django_assert_max_num_queries(len(one.captured_queries)):
         html = client.get(url).content.decode()
