@@ -27,6 +27,7 @@ from clinic.models.people import (
     User,
     UserManager,
     actor_field,
+    role_label,
 )
 from clinic.models.practitioners import (
     Certification,
@@ -58,6 +59,7 @@ __all__ = [
     "User",
     "UserManager",
     "actor_field",
+    "role_label",
     "Certification",
     "Practitioner",
     "PractitionerQuerySet",

@@ -7,7 +7,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 
-from clinic.models.people import Patient, actor_field
+from clinic.models.people import Patient, actor_field, role_label
 
 # --- The access log of personal health information (written through clinic.audit) ----------
 
@@ -69,3 +69,7 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_role} {self.action} {self.record_type}"
+
+    @property
+    def actor_role_label(self) -> str:
+        return role_label(self.actor_role)

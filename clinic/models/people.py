@@ -32,6 +32,13 @@ class Role(models.TextChoices):
     API_CLIENT = "api_client", "API client"
 
 
+def role_label(stored: str) -> str:
+    """The role an access-log row was written under, in the clinic's words. The row keeps the
+    role as it was then, as text (not a choice of today's roles), so a value no role has any
+    more, and the worker's "system", still reads as written."""
+    return Role(stored).label if stored in Role.values else stored.replace("_", " ").capitalize()
+
+
 STAFF_ROLES = frozenset({Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER})
 # Apps whose models a manager administers in the Django admin.
 MANAGED_APPS = frozenset({"clinic", "intake", "booking", "billing"})

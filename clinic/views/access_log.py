@@ -30,6 +30,7 @@ from clinic.models import (
     AccessLog,
     Patient,
     User,
+    role_label,
 )
 from clinic.pages import record_page
 from clinic.record_names import CLINICAL_RECORD_TYPES, record_name
@@ -147,6 +148,7 @@ def _listed_groups(rows) -> list[dict]:
     people = User.objects.in_bulk({group["actor"] for group in groups if group["actor"]})
     for group in groups:
         group["actor"] = people.get(group["actor"])
+        group["actor_role"] = role_label(group["actor_role"])
     return groups
 
 

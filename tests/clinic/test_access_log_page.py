@@ -90,6 +90,27 @@ def test_the_record_column_says_what_was_seen(login, manager, practitioner, pati
     assert record_name("booking.schedule") == "Day schedule"
 
 
+def test_the_role_column_says_the_role_in_the_clinics_words(
+    login, manager, front_desk, patient, url
+):
+    record_access(actor=front_desk, patient=patient, record=patient)
+    record_access(actor=manager, patient=patient, record=patient, actor_role="api_client")
+    record_access(actor=None, patient=patient, record=patient)
+    AccessLog.objects.create(
+        actor=front_desk,
+        actor_role="front_desk",
+        patient=patient,
+        record_type="booking.schedule",
+        action=AccessLog.Action.LIST,
+    )
+    page = login(manager).get(url, {"patient": patient.pk}).content.decode()
+    for label in ("Front desk", "API client", "System"):
+        assert f"<td>{label}</td>" in page
+    # The list rows' table (grouped by who and which list) too.
+    assert page.count("<td>Front desk</td>") == 2
+    assert "front_desk" not in page and "api_client" not in page
+
+
 def test_times_show_on_the_patients_clock_with_utc_on_hover(
     login, manager, front_desk, patient, other_patient, settings, time_machine, url
 ):

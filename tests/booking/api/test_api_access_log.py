@@ -101,7 +101,7 @@ def test_the_managers_access_log_page_names_the_client(
     page = login(manager).get("/manager/access-log/")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "api_client" in text and "insurer" in text
+    assert "<td>API client</td>" in text and "insurer" in text
 
 
 # --- Filtering the log by client ----------------------------------------------------------------
