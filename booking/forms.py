@@ -272,6 +272,17 @@ class DeclineForm(forms.Form):
     )
 
 
+class UndoNoShowForm(forms.Form):
+    """Why a visit marked a no-show did happen after all (kept in its history)."""
+
+    reason = forms.CharField(
+        label="What happened?",
+        max_length=200,
+        initial="Arrived late",
+        error_messages={"required": "Say why the no-show was wrong."},
+    )
+
+
 class ProposeMessageForm(forms.Form):
     message = forms.CharField(
         label="Message to the patient",

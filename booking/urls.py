@@ -77,6 +77,7 @@ urlpatterns = [
         ("check-in/", request_views.desk_check_in, "desk_check_in"),
         ("complete/", request_views.desk_complete, "desk_complete"),
         ("no-show/", request_views.desk_no_show, "desk_no_show"),
+        ("no-show/undo/", request_views.desk_undo_no_show, "desk_undo_no_show"),
         ("cancel/", request_views.desk_cancel, "desk_cancel"),
         ("move/", move_views.desk_move, "desk_move"),
         ("move/drop/", move_views.desk_move_drop, "desk_move_drop"),

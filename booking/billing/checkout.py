@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from booking import services
 from booking.billing import payments
-from booking.billing.models import Invoice, Payment
+from booking.billing.models import Invoice, InvoiceKind, Payment
 from booking.billing.receipts import email_receipt
 from booking.models import Appointment, Status
 from clinic.models import User
@@ -53,7 +53,8 @@ def check_out(
         now=now,
     )
     invoice = (
-        Invoice.objects.filter(appointment=appointment)
+        # The visit's own (a no-show undone left a credited missed-visit fee beside it).
+        Invoice.objects.filter(appointment=appointment, kind=InvoiceKind.VISIT)
         .select_related("location", "patient__user", "practitioner__user", "appointment")
         .first()
     )

@@ -228,11 +228,13 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=InvoiceKind.values), name="invoice_kind_is_known"
             ),
-            # A visit, a missed visit or a late cancellation is invoiced once.
+            # A visit, a missed visit or a late cancellation is invoiced once. An appointment
+            # has two invoices only when a no-show was undone (the patient came after all):
+            # the missed-visit fee, credited in full then, and the visit's own.
             models.UniqueConstraint(
-                fields=["appointment"],
+                fields=["appointment", "kind"],
                 condition=Q(appointment__isnull=False),
-                name="invoice_one_per_appointment",
+                name="invoice_one_per_appointment_and_kind",
             ),
             models.UniqueConstraint(
                 fields=["course"],

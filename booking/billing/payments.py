@@ -22,6 +22,7 @@ from booking.billing.models import (
     CreditNote,
     Invoice,
     InvoiceEvent,
+    InvoiceKind,
     Payment,
     PaymentKind,
     PaymentMethod,
@@ -353,3 +354,18 @@ def waive_fee(
         request=request,
     )
     return note
+
+
+def credit_missed_visit_fee(
+    appointment, *, reason: str, actor: User | None, now: dt.datetime
+) -> CreditNote | None:
+    """A no-show undone (the patient came after all): the missed-visit fee, if one was
+    invoiced, is credited in full, with the reason. What the patient already paid of it stays
+    theirs, as credit on their account (a refund or a move of credit gives it back)."""
+    invoice = Invoice.objects.filter(appointment=appointment, kind=InvoiceKind.NO_SHOW).first()
+    if invoice is None:
+        return None
+    amount = balance_of(_locked(invoice)).creditable
+    if amount <= 0:
+        return None
+    return issue_credit_note(invoice, amount=amount, reason=reason, actor=actor, now=now)

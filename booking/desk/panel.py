@@ -48,6 +48,9 @@ def staff_panel(appointment: Appointment, user) -> dict:
         else "",
         "can_complete": appointment.status == Status.CHECKED_IN,
         "can_no_show": appointment.status == Status.CONFIRMED and appointment.starts_at <= now,
+        # A no-show marked in error is undone on the visit's day (as the service allows).
+        "can_undo_no_show": appointment.status == Status.NO_SHOW
+        and appointment.local_starts_at.date() == appointment.location.today(),
         "can_cancel": appointment.can_change_to(Status.CANCELLED),
         "can_move": appointment.is_movable,
         "late_now": appointment.is_late_cancellation(now),

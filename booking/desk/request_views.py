@@ -1,5 +1,5 @@
 """The requests queue and the front desk's actions on one appointment: confirm, check in,
-complete, no-show, cancel and decline. Every change goes through `booking.services`, with
+complete, no-show (and undoing one marked in error), cancel and decline. Every change goes through `booking.services`, with
 the version of the appointment the page was opened on.
 """
 
@@ -20,6 +20,7 @@ from booking.desk.helpers import appointment_url, record_listed, record_viewed
 from booking.forms import (
     DeclineForm,
     DeskCancelForm,
+    UndoNoShowForm,
 )
 from booking.models import (
     Appointment,
@@ -182,6 +183,22 @@ def desk_decline(request, pk: int):
             a, actor=request.user, reason=data["reason"], expected_version=v
         ),
         lambda a: f"Request from {a.patient.full_name} declined; they will see your reason.",
+    )
+
+
+@access.staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def desk_undo_no_show(request, pk: int):
+    """The patient came after all: check in a visit marked a no-show in error, on its day."""
+    return _ask_then_act(
+        request,
+        pk,
+        UndoNoShowForm,
+        "booking/desk/undo_no_show.html",
+        lambda a, data, v: services.undo_no_show(
+            a, actor=request.user, reason=data["reason"], expected_version=v
+        ),
+        lambda a: f"No-show undone: {a.patient.full_name} is checked in.",
     )
 
 

@@ -51,7 +51,8 @@ class Status(models.TextChoices):
     NO_SHOW = "no_show", "No-show"
 
 
-# The only status changes there are. Anything else is refused by `booking.services`.
+# The only status changes there are. Anything else is refused by `booking.services`, but for
+# one correction: a no-show marked in error, undone on its day (`services.undo_no_show`).
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.REQUESTED: frozenset({Status.CONFIRMED, Status.CANCELLED}),
     Status.CONFIRMED: frozenset({Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW}),

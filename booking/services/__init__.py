@@ -25,6 +25,7 @@ from booking.services.appointments import (
     propose_time,
     register_patient_at_desk,
     reschedule_appointment,
+    undo_no_show,
 )
 from booking.services.courses import (
     CourseNotAllowed,
@@ -105,6 +106,7 @@ __all__ = [
     "propose_time",
     "register_patient_at_desk",
     "reschedule_appointment",
+    "undo_no_show",
     "CourseNotAllowed",
     "SessionChoice",
     "SessionProposal",

@@ -17,6 +17,7 @@ from booking.billing.invoicing import (
     charge_missed_visit,
     invoice_visit,
 )
+from booking.billing.payments import credit_missed_visit_fee
 from booking.models import (
     MOVABLE_STATUSES,
     Appointment,
@@ -194,6 +195,42 @@ def change_status(
         invoice_visit(current, actor=actor, now=now)
     elif to == Status.NO_SHOW:
         charge_missed_visit(current, actor=actor, now=now)
+    notifications.status_changed(current, previous=previous, now=now)
+    return current
+
+
+@transaction.atomic
+def undo_no_show(
+    appointment: Appointment,
+    *,
+    actor: User,
+    reason: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Check in a visit marked a no-show in error (the patient came after all), saying why:
+    on the visit's own day only, with current consent, and if its time is still free. Its
+    missed-visit fee, if invoiced, is credited."""
+    now = now or timezone.now()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise TransitionRefused("Say why the no-show was wrong (for example: arrived late).")
+    current = _locked(appointment, expected_version)
+    if current.status != Status.NO_SHOW:
+        raise TransitionRefused(f"This appointment is {current.get_status_display().lower()}.")
+    if now.astimezone(current.location.zone).date() != current.local_starts_at.date():
+        raise TransitionRefused(
+            "A no-show can be undone only on the day of the visit "
+            f"({at_location(current.starts_at, current.location, 'l j F')}); it stays a "
+            "no-show. A manager can waive its fee."
+        )
+    _require_current_consent(current.patient)
+    reason = f"No-show undone: {reason}"[:300]
+    details = {"undoes": Status.NO_SHOW}
+    # Active again, it takes its time back: PostgreSQL refuses (SlotTaken) if it went to another.
+    change = partial(_apply_status, current, to=Status.CHECKED_IN, reason=reason, details=details)
+    previous = write(lambda: change(actor=actor, now=now))
+    credit_missed_visit_fee(current, reason=reason, actor=actor, now=now)
     notifications.status_changed(current, previous=previous, now=now)
     return current
 

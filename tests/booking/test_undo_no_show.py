@@ -1,0 +1,188 @@
+"""A no-show marked in error (the patient came late, or the desk clicked the wrong row) is undone
+on the visit's day: the visit is checked in, its history keeps both steps with the reason, and a
+missed-visit fee already invoiced is credited. On any other day, or once its time has gone to
+someone else, it stays a no-show, with the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from booking import services
+from booking.billing import world as billing_world
+from booking.billing.ledger import balance_of
+from booking.billing.models import CreditNote, Invoice, InvoiceKind
+from booking.models import Status
+from tests.booking.factories import an_appointment
+from tests.conftest import messages_said
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def at_the_location(clinic, time_machine):
+    """`at_the_location(hour, minute, days=0)`: the clock moved to that time on the location's
+    wall clock, on the suite's day there (plus `days`), whatever the suite's instant."""
+    day = clinic.location.today()
+
+    def move(hour: int, minute: int = 0, days: int = 0) -> dt.datetime:
+        local = dt.datetime.combine(day + dt.timedelta(days=days), dt.time(hour, minute))
+        instant = local.replace(tzinfo=clinic.location.zone)
+        time_machine.move_to(instant, tick=False)
+        return instant
+
+    return move
+
+
+@pytest.fixture
+def missed(clinic, patient, front_desk, intake, at_the_location):
+    """`patient`'s assessment at 10:00 on the location's clock, marked a no-show at 10:20."""
+    intake.ready(patient)
+    visit = an_appointment(clinic, patient, at_the_location(10))
+    at_the_location(10, 20)
+    return services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
+
+
+def _undo(appointment, actor, reason="Arrived late: the bus broke down"):
+    return services.undo_no_show(
+        appointment, actor=actor, reason=reason, expected_version=appointment.version
+    )
+
+
+def test_the_visit_is_checked_in_with_both_steps_in_its_history(
+    missed, front_desk, practitioner, at_the_location
+):
+    at_the_location(10, 35)
+    _undo(missed, front_desk)
+    missed.refresh_from_db()
+    assert missed.status == Status.CHECKED_IN
+    assert [(e.from_status, e.to_status, e.reason) for e in missed.events.order_by("id")] == [
+        ("confirmed", "no_show", ""),
+        ("no_show", "checked_in", "No-show undone: Arrived late: the bus broke down"),
+    ]
+    assert missed.events.order_by("id").last().details == {"undoes": "no_show"}
+    # The visit goes on as any checked-in one.
+    done = services.change_status(missed, to=Status.COMPLETED, actor=practitioner.user)
+    assert done.status == Status.COMPLETED
+
+
+def test_late_on_the_visits_day_on_the_locations_clock_it_may_still_be_undone(
+    missed, front_desk, at_the_location
+):
+    # 23:50 in Toronto is already the next day in UTC.
+    at_the_location(23, 50)
+    assert _undo(missed, front_desk).status == Status.CHECKED_IN
+
+
+def test_the_next_day_it_stays_a_no_show(missed, front_desk, at_the_location):
+    at_the_location(0, 5, days=1)
+    with pytest.raises(services.TransitionRefused, match="only on the day of the visit"):
+        _undo(missed, front_desk)
+    missed.refresh_from_db()
+    assert (missed.status, missed.events.count()) == (Status.NO_SHOW, 1)
+
+
+def test_it_is_refused_once_the_time_has_gone_to_someone_else(
+    clinic, missed, front_desk, at_the_location
+):
+    # The no-show freed the practitioner's time; a walk-in took it.
+    an_appointment(clinic, PatientFactory(), missed.starts_at, status=Status.CHECKED_IN)
+    at_the_location(10, 40)
+    with pytest.raises(services.SlotTaken):
+        _undo(missed, front_desk)
+    missed.refresh_from_db()
+    assert (missed.status, missed.events.count()) == (Status.NO_SHOW, 1)
+
+
+def test_only_a_no_show_is_undone_and_only_with_a_reason(
+    clinic, patient, missed, front_desk, at_the_location
+):
+    with pytest.raises(services.TransitionRefused, match="Say why"):
+        _undo(missed, front_desk, reason="  \n ")
+    at_the_location(11, 30)
+    confirmed = an_appointment(clinic, patient, at_the_location(11))
+    with pytest.raises(services.TransitionRefused, match="This appointment is confirmed"):
+        _undo(confirmed, front_desk)
+
+
+def test_it_needs_the_current_consent_as_any_check_in(missed, front_desk, intake):
+    intake.record(missed.patient, submitted=True, consent_current=False)
+    with pytest.raises(services.ConsentNeeded):
+        _undo(missed, front_desk)
+    missed.refresh_from_db()
+    assert missed.status == Status.NO_SHOW
+
+
+def test_an_undo_from_an_old_page_is_refused(missed, front_desk):
+    with pytest.raises(services.StaleAppointment):
+        services.undo_no_show(missed, actor=front_desk, reason="Late", expected_version=1)
+
+
+def test_the_missed_visit_fee_is_credited_and_the_visit_invoiced_as_usual(
+    clinic, patient, front_desk, practitioner, intake, at_the_location
+):
+    billing_world.terms(clinic.location, currency="CAD")
+    billing_world.fee(clinic.location, clinic.assessment, "120.00")
+    billing_world.cancellation_policy(
+        clinic.location, no_show_fee="60.00", first_offence_waived=False
+    )
+    intake.ready(patient)
+    visit = an_appointment(clinic, patient, at_the_location(10))
+    at_the_location(10, 20)
+    visit = services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
+    fee = Invoice.objects.get(appointment=visit, kind=InvoiceKind.NO_SHOW)
+    at_the_location(10, 30)
+    _undo(visit, front_desk)
+    credit = CreditNote.objects.get(invoice=fee)
+    assert credit.amount == Decimal("60.00") and credit.reason.startswith("No-show undone:")
+    assert balance_of(fee).balance == Decimal("0.00")
+    services.change_status(visit, to=Status.COMPLETED, actor=practitioner.user)
+    assert Invoice.objects.get(appointment=visit, kind=InvoiceKind.VISIT).total == Decimal("120.00")
+
+
+# --- At the desk ---------------------------------------------------------------------------------
+
+
+def test_the_desk_undoes_it_from_the_appointments_page_on_its_day(
+    login, missed, front_desk, at_the_location
+):
+    client = login(front_desk)
+    at_the_location(10, 30)
+    page = client.get(reverse("booking:appointment_detail", args=[missed.pk])).content.decode()
+    url = reverse("booking:desk_undo_no_show", args=[missed.pk])
+    assert f'href="{url}"' in page
+    assert "Arrived late" in client.get(url).content.decode()
+    response = client.post(url, {"version": missed.version, "reason": "Came at 10:25"}, follow=True)
+    assert "No-show undone" in messages_said(response)
+    missed.refresh_from_db()
+    assert missed.status == Status.CHECKED_IN
+    # The next day the button is gone, and the page says why it cannot be done.
+    at_the_location(9, days=1)
+    services_refusal = client.get(reverse("booking:appointment_detail", args=[missed.pk]))
+    assert f'href="{url}"' not in services_refusal.content.decode()
+
+
+def test_the_desk_is_told_why_when_it_is_refused(login, missed, front_desk, at_the_location):
+    at_the_location(8, days=1)
+    url = reverse("booking:desk_undo_no_show", args=[missed.pk])
+    page = login(front_desk).get(reverse("booking:appointment_detail", args=[missed.pk]))
+    assert f'href="{url}"' not in page.content.decode()
+    response = login(front_desk).post(
+        url, {"version": missed.version, "reason": "Came"}, follow=True
+    )
+    assert "only on the day of the visit" in messages_said(response)
+    missed.refresh_from_db()
+    assert missed.status == Status.NO_SHOW
+
+
+def test_the_desk_of_another_location_cannot_reach_it(login, missed, front_desk_elsewhere):
+    url = reverse("booking:desk_undo_no_show", args=[missed.pk])
+    client = login(front_desk_elsewhere)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"version": missed.version, "reason": "Came"}).status_code == 404
+    missed.refresh_from_db()
+    assert missed.status == Status.NO_SHOW
