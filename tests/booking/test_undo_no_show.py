@@ -16,7 +16,7 @@ from booking.billing import world as billing_world
 from booking.billing.ledger import balance_of
 from booking.billing.models import CreditNote, Invoice, InvoiceKind
 from booking.models import Status
-from tests.booking.factories import an_appointment
+from tests.booking.factories import a_course_record, an_appointment
 from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
@@ -96,6 +96,22 @@ def test_it_is_refused_once_the_time_has_gone_to_someone_else(
         _undo(missed, front_desk)
     missed.refresh_from_db()
     assert (missed.status, missed.events.count()) == (Status.NO_SHOW, 1)
+
+
+def test_it_is_refused_once_the_missed_session_of_a_course_is_booked_again(
+    clinic, patient, front_desk, intake, at_the_location
+):
+    intake.ready(patient)
+    course = a_course_record(patient, clinic.practitioner)
+    session = dict(service=clinic.needling, course=course, session_number=3)
+    missed = an_appointment(clinic, patient, at_the_location(10), **session)
+    at_the_location(10, 40)
+    missed = services.change_status(missed, to=Status.NO_SHOW, actor=front_desk)
+    an_appointment(clinic, patient, missed.starts_at + dt.timedelta(days=2), **session)
+    with pytest.raises(services.SlotTaken, match="session of the course is already booked"):
+        _undo(missed, front_desk)
+    missed.refresh_from_db()
+    assert missed.status == Status.NO_SHOW
 
 
 def test_only_a_no_show_is_undone_and_only_with_a_reason(
