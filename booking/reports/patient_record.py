@@ -14,6 +14,7 @@ from booking.models import (
     AppointmentEvent,
     Course,
     Notification,
+    Status,
     WaitlistEntry,
     WaitlistOffer,
 )
@@ -82,7 +83,7 @@ def patient_record(patient: Patient) -> dict:
                     {
                         "at": jsonable(event.at),
                         "what": event.get_kind_display(),
-                        "status": event.to_status or None,
+                        "status": Status(event.to_status).label if event.to_status else None,
                         "reason": event.reason or None,
                         "by": event.actor.full_name if event.actor else None,
                     }

@@ -58,6 +58,17 @@ def test_the_printable_page_shows_the_same_record(login, patient, history):
     assert "Record of" in html and history.service.name in html and "Assessment notes (1)" in html
 
 
+def test_the_history_of_an_appointment_says_its_statuses_in_the_clinics_words(
+    login, patient, history
+):
+    services.cancel_appointment(history, by="patient", actor=patient.user, reason="Travelling")
+    client = login(patient.user)
+    html = client.get(reverse("booking:my_record")).content.decode()
+    assert "(Cancelled) — Travelling" in html and "(cancelled)" not in html
+    record = json.loads(client.get(reverse("booking:my_record"), {"format": "json"}).content)
+    assert record["appointments"][0]["history"][-1]["status"] == "Cancelled"
+
+
 def test_a_manager_exports_any_patients_record_for_a_records_request(
     login, manager, patient, history
 ):
