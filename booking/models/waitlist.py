@@ -169,14 +169,24 @@ class WaitlistEntry(models.Model):
     @property
     def never_offered(self) -> NeverOffered | None:
         """Why no time can ever be offered to this place, for the desk to phone the patient
-        (None when one can, or without `with_practitioner_standing`). The practitioner it
-        names has left the location or has no hours there, or, for a place the patient made
-        online (offered certified practitioners only), holds no dry-needling certification
-        from today on; for a place for anyone, no practitioner there has hours, or none with
-        such a certification for a place made online. The offers' own rule
-        (`booking.services.waitlist`, through `check_slot`), asked of all time to come."""
+        (None when one can, or without `with_practitioner_standing`). A needling place never
+        can; otherwise the practitioner it names has left the location or has no hours there,
+        or, for a place the patient made online (offered certified practitioners only), holds
+        no dry-needling certification from today on; for a place for anyone, no practitioner
+        there has hours, or none with such a certification for a place made online. The
+        offers' own rule (`booking.services.waitlist`, through `check_slot`), asked of all
+        time to come."""
         if not hasattr(self, "practitioner_works_here"):
             return None
+        if self.service.needs_dry_needling_certification:
+            # Left from before needling places were refused: the offers skip them outright
+            # (a session from the waitlist would pass the course gate by).
+            return NeverOffered(
+                "dry-needling sessions come as a course after the assessment, never from the "
+                "waitlist",
+                "To have a session of their course earlier, move it on the schedule; then take "
+                "this place off.",
+            )
         location = self.location.name
         if self.practitioner_id is not None:
             other_practitioner = "Phone the patient to choose another practitioner."

@@ -301,3 +301,28 @@ def test_places_for_anyone_cost_no_query_per_place(
         html = client.get(url).content.decode()
     assert html.count("no practitioner has working hours at") == 11
     assert html.count(f"{idle.name} has no working hours at") == 5
+
+
+def test_a_needling_place_from_before_says_it_is_never_offered(login, front_desk, clinic, patient):
+    """Needling places can no longer be made; one left from before is skipped by the offers
+    whoever is certified there, and the board says so rather than keep it waiting silently."""
+    entry = a_waitlist_entry(clinic, patient, service=clinic.needling, created_by=front_desk)
+    a_waitlist_entry(clinic, PatientFactory(), created_by=front_desk)  # an assessment: offered
+    html = _board(login, front_desk, clinic)
+    assert (
+        "<strong>Can never be offered a time:</strong> dry-needling sessions come as a course "
+        "after the assessment, never from the waitlist. To have a session of their course "
+        "earlier, move it on the schedule; then take this place off." in html
+    )
+    assert html.count("Can never be offered") == 1
+    start = next_weekday(clinic.location, 1, 10)
+    freed = services.FreedSlot(
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        service=clinic.needling,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+    )
+    assert services.offer_freed_slot(freed) is None
+    entry.refresh_from_db()
+    assert entry.state == WaitlistEntry.State.WAITING
