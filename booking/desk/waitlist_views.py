@@ -50,13 +50,14 @@ def waitlist_board(request, slug: str):
     times freed lately."""
     location = access.get_visible_location(request.user, slug)
     now = timezone.now()
+    today = now.astimezone(location.zone).date()
     entries = list(
         WaitlistEntry.objects.filter(
             location=location,
             state__in=[WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED],
         )
         # A place that can never be offered a time says why, in the same query.
-        .with_practitioner_standing(location.today())
+        .with_practitioner_standing(today, now=now)
         .select_related("patient", "location", "service", "practitioner__user", "replaces")
         .order_by("created_at", "pk")
     )

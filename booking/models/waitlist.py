@@ -5,6 +5,7 @@ waiting for a time, and the time offered to them.
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -13,7 +14,6 @@ from django.utils import timezone
 
 from booking.models.appointments import Appointment, Room
 from clinic.models import (
-    Certification,
     Location,
     Patient,
     Practitioner,
@@ -68,22 +68,32 @@ class SlotHold(models.Model):
 
 
 class WaitlistEntryQuerySet(models.QuerySet):
-    def with_practitioner_standing(self, today: dt.date) -> WaitlistEntryQuerySet:
-        """Whether the practitioner a place names still works at its location, and holds a
-        dry-needling certification current on `today` or later (one to come counts), in the
-        same query: see `WaitlistEntry.never_offered_because`."""
-        works_here = User.locations.through.objects.filter(
-            user_id=OuterRef("practitioner__user_id"),
-            user__is_active=True,
-            location_id=OuterRef("location_id"),
-        )
-        certified_ahead = Certification.objects.filter(
-            practitioner_id=OuterRef("practitioner_id"), valid_until__gte=today
-        )
+    def with_practitioner_standing(
+        self, today: dt.date, *, now: dt.datetime
+    ) -> WaitlistEntryQuerySet:
+        """Whether anyone can ever take each place, in the same query (see
+        `WaitlistEntry.never_offered`): whether the practitioner it names still works at its
+        location, has hours there (`Practitioner.objects.with_hours_at`, at `now`) and holds
+        a dry-needling certification current on `today` (the location's date) or later (one
+        to come counts); and, for a place for anyone, whether any practitioner there has
+        hours, and any with such a certification."""
+        here = OuterRef("location_id")
+        named = Practitioner.objects.filter(pk=OuterRef("practitioner_id"))
+        with_hours = Practitioner.objects.with_hours_at(here, now=now)
         return self.annotate(
-            practitioner_works_here=Exists(works_here),
-            practitioner_certified_ahead=Exists(certified_ahead),
+            practitioner_works_here=Exists(named.at(here)),
+            practitioner_has_hours_here=Exists(with_hours.filter(pk=OuterRef("practitioner_id"))),
+            practitioner_certified_ahead=Exists(named.certified_from(today)),
+            anyone_has_hours_here=Exists(with_hours),
+            anyone_certified_has_hours_here=Exists(with_hours.certified_from(today)),
         )
+
+
+class NeverOffered(NamedTuple):
+    """Why a waitlist place can never be offered a time, and what the desk can do about it."""
+
+    reason: str  # in the clinic's words, for "Can never be offered a time: …"
+    remedy: str
 
 
 class WaitlistEntry(models.Model):
@@ -157,21 +167,59 @@ class WaitlistEntry(models.Model):
         return self.patient.user_id is not None and self.created_by_id == self.patient.user_id
 
     @property
-    def never_offered_because(self) -> str:
+    def never_offered(self) -> NeverOffered | None:
         """Why no time can ever be offered to this place, for the desk to phone the patient
-        ('' when one can). Needs `with_practitioner_standing`: the practitioner it names has
-        left the location, or, for a place the patient made online (offered certified
-        practitioners only), holds no dry-needling certification from today on."""
-        if self.practitioner_id is None or not hasattr(self, "practitioner_works_here"):
-            return ""
-        if not self.practitioner_works_here:
-            return f"{self.practitioner.name} no longer works at {self.location.name}"
-        if self.chosen_online and not self.practitioner_certified_ahead:
-            return (
-                f"{self.practitioner.name} is no longer certified for dry needling, and a place "
-                "the patient made online is offered certified practitioners only"
+        (None when one can, or without `with_practitioner_standing`). A needling place never
+        can; otherwise the practitioner it names has left the location or has no hours there,
+        or, for a place the patient made online (offered certified practitioners only), holds
+        no dry-needling certification from today on; for a place for anyone, no practitioner
+        there has hours, or none with such a certification for a place made online. The
+        offers' own rule (`booking.services.waitlist`, through `check_slot`), asked of all
+        time to come."""
+        if not hasattr(self, "practitioner_works_here"):
+            return None
+        if self.service.needs_dry_needling_certification:
+            # Left from before needling places were refused: the offers skip them outright
+            # (a session from the waitlist would pass the course gate by).
+            return NeverOffered(
+                "dry-needling sessions come as a course after the assessment, never from the "
+                "waitlist",
+                "To have a session of their course earlier, move it on the schedule; then take "
+                "this place off.",
             )
-        return ""
+        location = self.location.name
+        if self.practitioner_id is not None:
+            other_practitioner = "Phone the patient to choose another practitioner."
+            name = self.practitioner.name
+            if not self.practitioner_works_here:
+                return NeverOffered(f"{name} no longer works at {location}", other_practitioner)
+            if not self.practitioner_has_hours_here:
+                return NeverOffered(
+                    f"{name} has no working hours at {location} (no weekly hours while it is "
+                    "open, and no extra hours ahead)",
+                    other_practitioner,
+                )
+            if self.chosen_online and not self.practitioner_certified_ahead:
+                return NeverOffered(
+                    f"{name} is no longer certified for dry needling, and a place the patient "
+                    "made online is offered certified practitioners only",
+                    other_practitioner,
+                )
+            return None
+        other_location = "Phone the patient to choose another location."
+        if not self.anyone_has_hours_here:
+            return NeverOffered(
+                f"no practitioner has working hours at {location} (no weekly hours while it is "
+                "open, and no extra hours ahead)",
+                other_location,
+            )
+        if self.chosen_online and not self.anyone_certified_has_hours_here:
+            return NeverOffered(
+                f"no practitioner working at {location} is certified for dry needling, and a "
+                "place the patient made online is offered certified practitioners only",
+                other_location,
+            )
+        return None
 
     @property
     def weekday_names(self) -> str:

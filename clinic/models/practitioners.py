@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q
 
-from clinic.models.locations import Location, TimeRange, Weekday
+from clinic.models.locations import Location, OpeningHours, TimeRange, Weekday
 from clinic.models.people import Role, User
 from clinic.text_limits import bounded_text
 
@@ -78,8 +78,42 @@ class PractitionerQuerySet(models.QuerySet):
         )
         return self.filter(Exists(current))
 
-    def at(self, location: Location) -> PractitionerQuerySet:
+    def certified_from(self, first: dt.date) -> PractitionerQuerySet:
+        """Practitioners with a dry-needling certification current on `first` or on some day
+        after it (a renewal to come counts: they can be booked for needling from then)."""
+        current = Certification.objects.filter(practitioner=OuterRef("pk"), valid_until__gte=first)
+        return self.filter(Exists(current))
+
+    def at(self, location: Location | OuterRef) -> PractitionerQuerySet:
         return self.filter(user__locations=location, user__is_active=True)
+
+    def with_hours_at(
+        self, location: Location | OuterRef, *, now: dt.datetime
+    ) -> PractitionerQuerySet:
+        """Practitioners `at` the location who have hours there that a time can ever fall in,
+        now or ahead: weekly hours on a weekday the location opens, overlapping its opening
+        hours, or extra hours there that have not ended by `now` (they count on a closed day
+        too). The rule `booking.availability` finds free times by, asked of all time to come
+        at once: a practitioner without such hours is never free there. `location` may be an
+        `OuterRef` (then in a subquery of a query with that column)."""
+        # The hours' subqueries sit one level deeper than this queryset.
+        there = OuterRef(location) if isinstance(location, OuterRef) else location
+        while_open = OpeningHours.objects.filter(
+            location_id=OuterRef("location_id"),
+            weekday=OuterRef("weekday"),
+            opens_at__lt=OuterRef("ends_at"),
+            closes_at__gt=OuterRef("starts_at"),
+        )
+        weekly = WorkingHours.objects.filter(practitioner_id=OuterRef("pk"), location=there).filter(
+            Exists(while_open)
+        )
+        extra = ScheduleException.objects.filter(
+            practitioner_id=OuterRef("pk"),
+            kind=ScheduleException.Kind.EXTRA_HOURS,
+            location=there,
+            ends_at__gt=now,
+        )
+        return self.at(location).filter(Exists(weekly) | Exists(extra))
 
 
 @bounded_text
