@@ -272,14 +272,13 @@ class DeclineForm(forms.Form):
     )
 
 
-class UndoNoShowForm(forms.Form):
-    """Why a visit marked a no-show did happen after all (kept in its history)."""
+class UndoStatusForm(forms.Form):
+    """Why a no-show or a check-in was wrong (kept in the appointment's history)."""
 
     reason = forms.CharField(
         label="What happened?",
         max_length=200,
-        initial="Arrived late",
-        error_messages={"required": "Say why the no-show was wrong."},
+        error_messages={"required": "Say what happened."},
     )
 
 

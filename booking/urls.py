@@ -75,6 +75,7 @@ urlpatterns = [
         ("decline/", request_views.desk_decline, "desk_decline"),
         ("propose/", move_views.desk_propose, "desk_propose"),
         ("check-in/", request_views.desk_check_in, "desk_check_in"),
+        ("check-in/undo/", request_views.desk_undo_check_in, "desk_undo_check_in"),
         ("complete/", request_views.desk_complete, "desk_complete"),
         ("no-show/", request_views.desk_no_show, "desk_no_show"),
         ("no-show/undo/", request_views.desk_undo_no_show, "desk_undo_no_show"),

@@ -48,9 +48,11 @@ def staff_panel(appointment: Appointment, user) -> dict:
         else "",
         "can_complete": appointment.status == Status.CHECKED_IN,
         "can_no_show": appointment.status == Status.CONFIRMED and appointment.starts_at <= now,
-        # A no-show marked in error is undone on the visit's day (as the service allows).
+        # A no-show or a check-in set in error is taken back on the visit's day.
         "can_undo_no_show": appointment.status == Status.NO_SHOW
-        and appointment.local_starts_at.date() == appointment.location.today(),
+        and services.undoable_today(appointment, now),
+        "can_undo_check_in": appointment.status == Status.CHECKED_IN
+        and services.undoable_today(appointment, now),
         "can_cancel": appointment.can_change_to(Status.CANCELLED),
         "can_move": appointment.is_movable,
         "late_now": appointment.is_late_cancellation(now),

@@ -1,5 +1,5 @@
 """The requests queue and the front desk's actions on one appointment: confirm, check in,
-complete, no-show (and undoing one marked in error), cancel and decline. Every change goes through `booking.services`, with
+complete, no-show, cancel and decline, and taking back a no-show or a check-in set in error. Every change goes through `booking.services`, with
 the version of the appointment the page was opened on.
 """
 
@@ -20,7 +20,7 @@ from booking.desk.helpers import appointment_url, record_listed, record_viewed
 from booking.forms import (
     DeclineForm,
     DeskCancelForm,
-    UndoNoShowForm,
+    UndoStatusForm,
 )
 from booking.models import (
     Appointment,
@@ -130,13 +130,14 @@ def _ask_then_act(
     template: str,
     change: Callable[[Appointment, dict, int], Appointment],
     done: Callable[[Appointment], str],
+    initial: dict | None = None,
     **shown: Callable[[Appointment], object],
 ):
     """An action that asks first (who cancels and why; why a request is declined): its page
-    shows the form (and each of `shown`, worked out from the appointment); a valid POST applies
-    `change(appointment, cleaned_data, version)`."""
+    shows the form (filled in with `initial`, and each of `shown`, worked out from the
+    appointment); a valid POST applies `change(appointment, cleaned_data, version)`."""
     appointment = booking_access.get_visible_appointment(request.user, pk)
-    form = form_class(request.POST if request.method == "POST" else None)
+    form = form_class(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         return _act(request, pk, lambda a, v: change(a, form.cleaned_data, v), done)
     record_viewed(request, appointment)
@@ -186,20 +187,35 @@ def desk_decline(request, pk: int):
     )
 
 
-@access.staff_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def desk_undo_no_show(request, pk: int):
-    """The patient came after all: check in a visit marked a no-show in error, on its day."""
-    return _ask_then_act(
-        request,
-        pk,
-        UndoNoShowForm,
-        "booking/desk/undo_no_show.html",
-        lambda a, data, v: services.undo_no_show(
-            a, actor=request.user, reason=data["reason"], expected_version=v
-        ),
-        lambda a: f"No-show undone: {a.patient.full_name} is checked in.",
-    )
+def _undo(undo: Callable[..., Appointment], done: str, suggested: str):
+    """A status set in error taken back on the visit's day: the page asks what happened
+    (`suggested` filled in), then `undo` applies it; `done` is said after the patient's name."""
 
+    @access.staff_required
+    @require_http_methods(["GET", "HEAD", "POST"])
+    def view(request, pk: int):
+        return _ask_then_act(
+            request,
+            pk,
+            UndoStatusForm,
+            "booking/desk/undo_status.html",
+            lambda a, data, v: undo(
+                a, actor=request.user, reason=data["reason"], expected_version=v
+            ),
+            lambda a: f"{a.patient.full_name} {done}",
+            initial={"reason": suggested},
+        )
+
+    return view
+
+
+desk_undo_no_show = _undo(
+    services.undo_no_show, "is checked in: the no-show is undone.", "Arrived late"
+)
+desk_undo_check_in = _undo(
+    services.undo_check_in,
+    "is booked again: the check-in is undone.",
+    "Checked in by mistake",
+)
 
 # --- Choosing another time (move, propose) ---------------------------------------------------------

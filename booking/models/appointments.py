@@ -52,7 +52,8 @@ class Status(models.TextChoices):
 
 
 # The only status changes there are. Anything else is refused by `booking.services`, but for
-# one correction: a no-show marked in error, undone on its day (`services.undo_no_show`).
+# the corrections of a no-show or a check-in set in error, on the visit's day
+# (`booking.services.corrections`).
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.REQUESTED: frozenset({Status.CONFIRMED, Status.CANCELLED}),
     Status.CONFIRMED: frozenset({Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW}),

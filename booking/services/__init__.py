@@ -1,8 +1,9 @@
 """The booking workflows, one module a kind: `writing` (errors, one savepoint per write, the
 appointment's history), `slots` (checking a slot, holds, online requests), `appointments`
-(staff bookings, status changes, moving and cancelling), `courses`, `waitlist`,
-`waitlist_accept` (taking an offer: booking the time, or moving the appointment the place was
-for) and `accounts` (closing a patient's account).
+(staff bookings, status changes, moving and cancelling), `corrections` (a no-show or a
+check-in taken back on its day), `courses`, `waitlist`, `waitlist_accept` (taking an offer:
+booking the time, or moving the appointment the place was for) and `accounts` (closing a
+patient's account).
 
 Services take domain objects and keyword arguments, never a request; each runs in one
 transaction. Callers use this package's names (`services.book_appointment`); the modules
@@ -25,7 +26,11 @@ from booking.services.appointments import (
     propose_time,
     register_patient_at_desk,
     reschedule_appointment,
+)
+from booking.services.corrections import (
+    undo_check_in,
     undo_no_show,
+    undoable_today,
 )
 from booking.services.courses import (
     CourseNotAllowed,
@@ -106,7 +111,9 @@ __all__ = [
     "propose_time",
     "register_patient_at_desk",
     "reschedule_appointment",
+    "undo_check_in",
     "undo_no_show",
+    "undoable_today",
     "CourseNotAllowed",
     "SessionChoice",
     "SessionProposal",

@@ -17,7 +17,6 @@ from booking.billing.invoicing import (
     charge_missed_visit,
     invoice_visit,
 )
-from booking.billing.payments import credit_missed_visit_fee
 from booking.models import (
     MOVABLE_STATUSES,
     Appointment,
@@ -100,7 +99,7 @@ def book_appointment(
 # --- Status changes ------------------------------------------------------------------------------
 
 
-def _locked(appointment: Appointment, expected_version: int | None) -> Appointment:
+def locked(appointment: Appointment, expected_version: int | None) -> Appointment:
     current = (
         Appointment.objects.select_for_update().select_related("location").get(pk=appointment.pk)
     )
@@ -117,7 +116,7 @@ def _bump(appointment: Appointment, *fields: str) -> None:
     appointment.save(update_fields=[*fields, "version"])
 
 
-def _apply_status(
+def apply_status(
     current: Appointment,
     *,
     to: str,
@@ -164,7 +163,7 @@ def change_status(
     now = now or timezone.now()
     if to == Status.CANCELLED:
         raise TransitionRefused("Use cancel_appointment to cancel.")
-    current = _locked(appointment, expected_version)
+    current = locked(appointment, expected_version)
     if not current.can_change_to(to):
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be marked "
@@ -180,57 +179,21 @@ def change_status(
             "A patient can only be marked as a no-show once the appointment has started."
         )
     if to == Status.NO_SHOW:
-        _refuse_if_recorded(current, "marked a no-show", now)
+        refuse_if_recorded(current, "marked a no-show", now)
     if to == Status.CHECKED_IN and not current.check_in_is_open(now):
         raise TransitionRefused(f"Check-in opens at {check_in_opens_text(current)}.")
     if to == Status.CHECKED_IN:
-        _require_current_consent(current.patient)
+        require_current_consent(current.patient)
     fields = ()
     if to == Status.CONFIRMED and current.proposed_by_clinic:
         current.proposed_by_clinic = False
         fields = ("proposed_by_clinic",)
-    previous = _apply_status(current, to=to, actor=actor, reason=reason, now=now, fields=fields)
+    previous = apply_status(current, to=to, actor=actor, reason=reason, now=now, fields=fields)
     # The bill of the visit (or of a missed one) is written with the status, or not at all.
     if to == Status.COMPLETED:
         invoice_visit(current, actor=actor, now=now)
     elif to == Status.NO_SHOW:
         charge_missed_visit(current, actor=actor, now=now)
-    notifications.status_changed(current, previous=previous, now=now)
-    return current
-
-
-@transaction.atomic
-def undo_no_show(
-    appointment: Appointment,
-    *,
-    actor: User,
-    reason: str,
-    expected_version: int | None = None,
-    now: dt.datetime | None = None,
-) -> Appointment:
-    """Check in a visit marked a no-show in error (the patient came after all), saying why:
-    on the visit's own day only, with current consent, and if its time is still free. Its
-    missed-visit fee, if invoiced, is credited."""
-    now = now or timezone.now()
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise TransitionRefused("Say why the no-show was wrong (for example: arrived late).")
-    current = _locked(appointment, expected_version)
-    if current.status != Status.NO_SHOW:
-        raise TransitionRefused(f"This appointment is {current.get_status_display().lower()}.")
-    if now.astimezone(current.location.zone).date() != current.local_starts_at.date():
-        raise TransitionRefused(
-            "A no-show can be undone only on the day of the visit "
-            f"({at_location(current.starts_at, current.location, 'l j F')}); it stays a "
-            "no-show. A manager can waive its fee."
-        )
-    _require_current_consent(current.patient)
-    reason = f"No-show undone: {reason}"[:300]
-    details = {"undoes": Status.NO_SHOW}
-    # Active again, it takes its time back: PostgreSQL refuses (SlotTaken) if it went to another.
-    change = partial(_apply_status, current, to=Status.CHECKED_IN, reason=reason, details=details)
-    previous = write(lambda: change(actor=actor, now=now))
-    credit_missed_visit_fee(current, reason=reason, actor=actor, now=now)
     notifications.status_changed(current, previous=previous, now=now)
     return current
 
@@ -261,7 +224,7 @@ def _keep_course_order(appointment: Appointment, starts_at: dt.datetime) -> None
     )
 
 
-def _refuse_if_recorded(appointment: Appointment, change: str, now: dt.datetime) -> None:
+def refuse_if_recorded(appointment: Appointment, change: str, now: dt.datetime) -> None:
     """A visit that has begun and that a signed clinical note records took place: it is not
     missed or cancelled afterwards (nor charged as such). The note's own signing refuses the
     other order. (A note linked to a visit still ahead says nothing of it.)"""
@@ -277,7 +240,7 @@ def check_in_opens_text(appointment: Appointment) -> str:
     return at_location(appointment.check_in_opens_at(), appointment.location, "g:i A T, D j M Y")
 
 
-def _require_current_consent(patient: Patient) -> None:
+def require_current_consent(patient: Patient) -> None:
     """Nobody is checked in for needling without the current consent on file (intake keeps it)."""
     if not gates.consent_is_current(patient):
         raise ConsentNeeded(
@@ -309,17 +272,17 @@ def cancel_appointment(
     reason = (reason or "").strip()
     if not reason:
         raise TransitionRefused("Say why the appointment is cancelled.")
-    current = _locked(appointment, expected_version)
+    current = locked(appointment, expected_version)
     if not current.can_change_to(Status.CANCELLED):
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be cancelled."
         )
-    _refuse_if_recorded(current, "cancelled", now)
+    refuse_if_recorded(current, "cancelled", now)
     late = current.is_late_cancellation(now)
     current.cancelled_by = CancelledBy(by)
     current.cancellation_reason = reason[:300]
     current.late_cancellation = late
-    previous = _apply_status(
+    previous = apply_status(
         current,
         to=Status.CANCELLED,
         actor=actor,
@@ -378,7 +341,7 @@ def decline_request(
     now = now or timezone.now()
     if not (reason or "").strip():
         raise TransitionRefused("Write the reason the patient will read.")
-    current = _locked(appointment, expected_version)
+    current = locked(appointment, expected_version)
     if current.status != Status.REQUESTED:
         raise TransitionRefused(
             f"Only a requested appointment can be declined; this one is "
@@ -414,7 +377,7 @@ def reschedule_appointment(
     """Move an appointment to another time, practitioner, room or location, keeping its course
     numbering and history. `certified_only` as for `check_slot`."""
     now = now or timezone.now()
-    current = _locked(appointment, expected_version)
+    current = locked(appointment, expected_version)
     if current.status not in (Status.REQUESTED, Status.CONFIRMED):
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be moved."
@@ -524,7 +487,7 @@ def propose_time(
     message = (message or "").strip()
     if not message:
         raise TransitionRefused("Write a short message for the patient with the new time.")
-    current = _locked(appointment, expected_version)
+    current = locked(appointment, expected_version)
     if current.status != Status.REQUESTED:
         raise TransitionRefused(
             f"This appointment is now {current.get_status_display().lower()}: only a request "
@@ -556,7 +519,7 @@ def accept_proposed_time(
     now: dt.datetime | None = None,
 ) -> Appointment:
     """The patient accepts the time the clinic proposed: the appointment is confirmed."""
-    current = _locked(appointment, expected_version)
+    current = locked(appointment, expected_version)
     if not current.is_waiting_for_patient:
         raise TransitionRefused("There is no proposed time waiting for your answer.")
     if current.starts_at <= (now or timezone.now()):

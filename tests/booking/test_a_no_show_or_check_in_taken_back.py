@@ -1,7 +1,9 @@
-"""A no-show marked in error (the patient came late, or the desk clicked the wrong row) is undone
-on the visit's day: the visit is checked in, its history keeps both steps with the reason, and a
-missed-visit fee already invoiced is credited. On any other day, or once its time has gone to
-someone else, it stays a no-show, with the reason."""
+"""A no-show or a check-in set in error is taken back on the visit's day, saying why, and its
+history keeps both steps. A no-show undone (the patient came late) checks the visit in and
+credits a missed-visit fee already invoiced; it is refused once the freed time has gone to
+someone else. A check-in undone (the wrong row, or the patient left before being seen) books the
+visit again; it is refused once a signed note records the visit. On any other day each stays as
+it is, with the reason."""
 
 from __future__ import annotations
 
@@ -117,7 +119,7 @@ def test_it_is_refused_once_the_missed_session_of_a_course_is_booked_again(
 def test_only_a_no_show_is_undone_and_only_with_a_reason(
     clinic, patient, missed, front_desk, at_the_location
 ):
-    with pytest.raises(services.TransitionRefused, match="Say why"):
+    with pytest.raises(services.TransitionRefused, match="Say why a no-show was wrong"):
         _undo(missed, front_desk, reason="  \n ")
     at_the_location(11, 30)
     confirmed = an_appointment(clinic, patient, at_the_location(11))
@@ -173,7 +175,7 @@ def test_the_desk_undoes_it_from_the_appointments_page_on_its_day(
     assert f'href="{url}"' in page
     assert "Arrived late" in client.get(url).content.decode()
     response = client.post(url, {"version": missed.version, "reason": "Came at 10:25"}, follow=True)
-    assert "No-show undone" in messages_said(response)
+    assert "is checked in: the no-show is undone" in messages_said(response)
     missed.refresh_from_db()
     assert missed.status == Status.CHECKED_IN
     # The next day the button is gone, and the page says why it cannot be done.
@@ -202,3 +204,68 @@ def test_the_desk_of_another_location_cannot_reach_it(login, missed, front_desk_
     assert client.post(url, {"version": missed.version, "reason": "Came"}).status_code == 404
     missed.refresh_from_db()
     assert missed.status == Status.NO_SHOW
+
+
+# --- A check-in -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def checked_in(clinic, patient, front_desk, intake, at_the_location):
+    """`patient`'s assessment at 10:00 on the location's clock, checked in at 9:50."""
+    intake.ready(patient)
+    visit = an_appointment(clinic, patient, at_the_location(10))
+    at_the_location(9, 50)
+    return services.check_in(visit, actor=front_desk)
+
+
+def test_a_check_in_undone_books_the_visit_again_to_be_marked_as_usual(
+    checked_in, front_desk, at_the_location
+):
+    at_the_location(10, 5)
+    again = services.undo_check_in(
+        checked_in, actor=front_desk, reason="Wrong row", expected_version=checked_in.version
+    )
+    assert again.status == Status.CONFIRMED
+    last = again.events.order_by("id").last()
+    assert (last.from_status, last.to_status, last.reason, last.details) == (
+        "checked_in",
+        "confirmed",
+        "Check-in undone: Wrong row",
+        {"undoes": "checked_in"},
+    )
+    # The patient left before being seen: the visit is now cancelled (or missed) as any.
+    at_the_location(10, 30)
+    services.change_status(again, to=Status.NO_SHOW, actor=front_desk)
+
+
+def test_a_check_in_is_not_undone_on_another_day_nor_once_a_signed_note_records_it(
+    checked_in, front_desk, at_the_location, monkeypatch
+):
+    at_the_location(0, 1, days=1)
+    with pytest.raises(services.TransitionRefused, match="only on the day of the visit"):
+        services.undo_check_in(checked_in, actor=front_desk, reason="Wrong row")
+    at_the_location(10, 30)
+    monkeypatch.setattr("booking.gates.visit_is_recorded", lambda pk: pk == checked_in.pk)
+    with pytest.raises(services.TransitionRefused, match="A signed note records this visit"):
+        services.undo_check_in(checked_in, actor=front_desk, reason="Wrong row")
+    checked_in.refresh_from_db()
+    assert (checked_in.status, checked_in.events.count()) == (Status.CHECKED_IN, 1)
+
+
+def test_the_desk_undoes_a_check_in_from_the_appointments_page(
+    login, checked_in, front_desk, at_the_location
+):
+    client = login(front_desk)
+    at_the_location(10)
+    url = reverse("booking:desk_undo_check_in", args=[checked_in.pk])
+    page = client.get(reverse("booking:appointment_detail", args=[checked_in.pk]))
+    assert f'href="{url}"' in page.content.decode()
+    assert 'value="Checked in by mistake"' in client.get(url).content.decode()
+    response = client.post(url, {"version": checked_in.version, "reason": ""}, follow=True)
+    assert "Say what happened." in response.content.decode()
+    response = client.post(
+        url, {"version": checked_in.version, "reason": "Left before being seen"}, follow=True
+    )
+    assert "is booked again: the check-in is undone" in messages_said(response)
+    checked_in.refresh_from_db()
+    assert checked_in.status == Status.CONFIRMED
