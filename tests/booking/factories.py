@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import factory
 from django.utils import timezone
 
+from booking import services
 from booking import world as booking_world
 from booking.models import (
     Appointment,
@@ -256,6 +257,23 @@ def joined_waitlist(clinic: Clinic, patient, *, actor=None, **wish) -> WaitlistE
 def a_waitlist_offer(entry: WaitlistEntry, hold: SlotHold) -> WaitlistOffer:
     """The offer of `hold`'s time to the patient waiting in `entry`, open as long as the hold."""
     return WaitlistOffer.objects.create(entry=entry, hold=hold, expires_at=hold.expires_at)
+
+
+def a_freed_slot(
+    clinic: Clinic, starts_at: dt.datetime, *, practitioner=None, service=None
+) -> services.FreedSlot:
+    """A time freed at the clinic at `starts_at`: an assessment (an hour) with its practitioner
+    unless `practitioner` or `service` say otherwise (a needling session: 30 minutes). Nobody's
+    appointment needs to exist: the offers check the time itself."""
+    service = service or clinic.assessment
+    minutes = 60 if service == clinic.assessment else 30
+    return services.FreedSlot(
+        location=clinic.location,
+        practitioner=practitioner or clinic.practitioner,
+        service=service,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=minutes),
+    )
 
 
 def a_course_record(

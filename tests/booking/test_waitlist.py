@@ -15,6 +15,7 @@ from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
     a_booking,
     a_colleague,
+    a_freed_slot,
     a_placed_hold,
     a_waitlist_entry,
     an_appointment,
@@ -354,14 +355,7 @@ def test_a_needling_place_from_before_is_never_offered_a_time(clinic, patient, f
     from before gets no automatic offer and cannot be offered a time by hand."""
     entry = a_waitlist_entry(clinic, patient, service=clinic.needling, created_by=front_desk)
     start = next_weekday(clinic.location, 2, 10)
-    freed = services.FreedSlot(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.needling,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=30),
-    )
-    assert services.offer_freed_slot(freed) is None
+    assert services.offer_freed_slot(a_freed_slot(clinic, start, service=clinic.needling)) is None
     with pytest.raises(services.BookingError, match="booked as a course"):
         services.offer_slot_by_hand(
             entry=entry, practitioner=clinic.practitioner, starts_at=start, actor=front_desk

@@ -16,7 +16,7 @@ from booking import services
 from booking.models import WaitlistEntry
 from clinic.models import ScheduleException
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_colleague, a_waitlist_entry
+from tests.booking.factories import a_colleague, a_freed_slot, a_waitlist_entry
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,18 +128,6 @@ def _extra_hours(practitioner, location, starts_at, hours=8):
     )
 
 
-def _freed(clinic, practitioner, starts_at):
-    """An hour's assessment with `practitioner` at `starts_at`, freed (nobody's appointment
-    needs to exist: the offers check the time itself)."""
-    return services.FreedSlot(
-        location=clinic.location,
-        practitioner=practitioner,
-        service=clinic.assessment,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=1),
-    )
-
-
 def test_a_place_naming_a_practitioner_with_no_hours_at_the_location_says_so(
     login, front_desk, clinic, patient, other_location
 ):
@@ -156,7 +144,11 @@ def test_a_place_naming_a_practitioner_with_no_hours_at_the_location_says_so(
         "practitioner." in html
     )
     assert (
-        services.offer_freed_slot(_freed(clinic, colleague, next_weekday(clinic.location, 1, 10)))
+        services.offer_freed_slot(
+            a_freed_slot(
+                clinic, practitioner=colleague, starts_at=next_weekday(clinic.location, 1, 10)
+            )
+        )
         is None
     )
     entry.refresh_from_db()
@@ -173,7 +165,10 @@ def test_weekly_hours_on_a_day_the_location_is_closed_are_no_hours(
     a_waitlist_entry(clinic, patient, practitioner=colleague, created_by=front_desk, weekdays=[6])
     assert f"{colleague.name} has no working hours at" in _board(login, front_desk, clinic)
     sunday = next_weekday(clinic.location, 6, 10)
-    assert services.offer_freed_slot(_freed(clinic, colleague, sunday)) is None
+    assert (
+        services.offer_freed_slot(a_freed_slot(clinic, practitioner=colleague, starts_at=sunday))
+        is None
+    )
 
 
 def test_a_place_naming_a_practitioner_with_extra_hours_ahead_says_nothing_and_is_offered(
@@ -189,7 +184,9 @@ def test_a_place_naming_a_practitioner_with_extra_hours_ahead_says_nothing_and_i
     assert f"{colleague.name} has no working hours at" in _board(login, front_desk, clinic)
     _extra_hours(colleague, clinic.location, tuesday)
     assert "Can never be offered" not in _board(login, front_desk, clinic)
-    offer = services.offer_freed_slot(_freed(clinic, colleague, tuesday + dt.timedelta(hours=1)))
+    offer = services.offer_freed_slot(
+        a_freed_slot(clinic, practitioner=colleague, starts_at=tuesday + dt.timedelta(hours=1))
+    )
     assert offer is not None and offer.entry == entry
 
 
@@ -205,11 +202,21 @@ def test_a_place_for_anyone_where_no_practitioner_has_hours_says_so(
         "Phone the patient to choose another location." in html
     )
     tuesday = next_weekday(clinic.location, 1, 10)
-    assert services.offer_freed_slot(_freed(clinic, clinic.practitioner, tuesday)) is None
+    assert (
+        services.offer_freed_slot(
+            a_freed_slot(clinic, practitioner=clinic.practitioner, starts_at=tuesday)
+        )
+        is None
+    )
     # Someone given hours there (extra hours, here) can take it: the board says nothing more.
     _extra_hours(clinic.practitioner, clinic.location, tuesday)
     assert "Can never be offered" not in _board(login, front_desk, clinic)
-    assert services.offer_freed_slot(_freed(clinic, clinic.practitioner, tuesday)).entry == entry
+    assert (
+        services.offer_freed_slot(
+            a_freed_slot(clinic, practitioner=clinic.practitioner, starts_at=tuesday)
+        ).entry
+        == entry
+    )
 
 
 def test_a_place_for_anyone_where_nobody_with_hours_still_works_there_says_so(
@@ -223,8 +230,16 @@ def test_a_place_for_anyone_where_nobody_with_hours_still_works_there_says_so(
     a_waitlist_entry(clinic, patient, created_by=front_desk)
     assert "no practitioner has working hours at" in _board(login, front_desk, clinic)
     tuesday = next_weekday(clinic.location, 1, 10)
-    assert services.offer_freed_slot(_freed(clinic, clinic.practitioner, tuesday)) is None
-    assert services.offer_freed_slot(_freed(clinic, closed, tuesday)) is None
+    assert (
+        services.offer_freed_slot(
+            a_freed_slot(clinic, practitioner=clinic.practitioner, starts_at=tuesday)
+        )
+        is None
+    )
+    assert (
+        services.offer_freed_slot(a_freed_slot(clinic, practitioner=closed, starts_at=tuesday))
+        is None
+    )
 
 
 def test_a_place_made_online_for_anyone_where_no_one_with_hours_is_certified_says_so(
@@ -244,7 +259,9 @@ def test_a_place_made_online_for_anyone_where_no_one_with_hours_is_certified_say
     )
     assert html.count("Can never be offered") == 1
     offer = services.offer_freed_slot(
-        _freed(clinic, uncertified, next_weekday(clinic.location, 1, 10))
+        a_freed_slot(
+            clinic, practitioner=uncertified, starts_at=next_weekday(clinic.location, 1, 10)
+        )
     )
     assert offer.entry == desks
     online.refresh_from_db()
@@ -258,7 +275,12 @@ def test_a_place_made_online_for_anyone_with_a_certified_practitioner_there_says
     entry = a_waitlist_entry(clinic, patient)
     assert "Can never be offered" not in _board(login, front_desk, clinic)
     tuesday = next_weekday(clinic.location, 1, 10)
-    assert services.offer_freed_slot(_freed(clinic, clinic.practitioner, tuesday)).entry == entry
+    assert (
+        services.offer_freed_slot(
+            a_freed_slot(clinic, practitioner=clinic.practitioner, starts_at=tuesday)
+        ).entry
+        == entry
+    )
 
 
 @pytest.mark.parametrize("lapsed_days_ago, never", [(0, False), (1, True)])
@@ -315,14 +337,7 @@ def test_a_needling_place_from_before_says_it_is_never_offered(login, front_desk
         "earlier, move it on the schedule; then take this place off." in html
     )
     assert html.count("Can never be offered") == 1
-    start = next_weekday(clinic.location, 1, 10)
-    freed = services.FreedSlot(
-        location=clinic.location,
-        practitioner=clinic.practitioner,
-        service=clinic.needling,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=30),
-    )
+    freed = a_freed_slot(clinic, next_weekday(clinic.location, 1, 10), service=clinic.needling)
     assert services.offer_freed_slot(freed) is None
     entry.refresh_from_db()
     assert entry.state == WaitlistEntry.State.WAITING
