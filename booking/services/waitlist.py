@@ -393,9 +393,17 @@ def join_waitlist(
     if not weekdays:
         raise BookingError("Choose at least one day of the week.")
     # The form sent twice (a double tap) makes one place: the patient's joins are serialised.
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    # A no-key lock: what a cancellation meanwhile writes about the patient (its emails, its
+    # history) only key-shares the row, and must not wait on a join waiting on it.
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).first()
     if replaces is not None:
-        replaces = Appointment.objects.select_related("location", "service").get(pk=replaces.pk)
+        # Locked before it is checked, as cancelling or marking it locks it: a place is never
+        # made for an appointment cancelled a moment ago (`leave_places_for` has then run).
+        replaces = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("location", "service")
+            .get(pk=replaces.pk)
+        )
         _refuse_to_bring_forward(
             replaces, patient=patient, location=location, service=service, now=now
         )
