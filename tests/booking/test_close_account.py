@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import notifications, services
-from booking.models import Appointment, Notification, Status, WaitlistEntry
+from booking.models import Appointment, Notification, Status, WaitlistEntry, WaitlistOffer
 from booking.notifications import links
 from clinic.models import AccessLog, Patient, User
 from tests.booking.conftest import next_weekday
@@ -247,6 +247,42 @@ def test_a_request_made_just_before_the_closing_is_cancelled_by_it(clinic, patie
         lost=(services.BookingError, "refused"),
     )
     assert (requested, closed, waited) == ("done", "done", True)
+    assert Appointment.objects.get(patient=patient).status == Status.CANCELLED
+
+
+@pytest.fixture
+def offered(clinic, patient, other_patient, front_desk):
+    """The patient waits for an assessment; next Tuesday at 10:00 frees up and is offered."""
+    joined_waitlist(clinic, patient)
+    freed = an_appointment(clinic, other_patient, next_weekday(clinic.location, 1, 10))
+    services.cancel_appointment(freed, by="patient", actor=None, reason="Unwell")
+    return WaitlistOffer.objects.get(entry__patient=patient)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_offer_taken_while_the_account_closes_is_refused(patient, offered):
+    user = patient.user
+    closed, taking, waited = first_holds_its_lock(
+        _close(patient),
+        lambda: services.accept_offer(offered, actor=user),
+        won="done",
+        lost=(services.AccountClosed, "refused"),
+    )
+    assert (closed, waited) == ("done", True), taking
+    assert taking.startswith("refused: This account has been closed"), taking
+    assert not Appointment.objects.filter(patient=patient).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_offer_taken_just_before_the_closing_is_cancelled_by_it(patient, offered):
+    user = patient.user
+    taken, closed, waited = first_holds_its_lock(
+        lambda: services.accept_offer(offered, actor=user),
+        _close(patient),
+        won="done",
+        lost=(services.BookingError, "refused"),
+    )
+    assert (taken, closed, waited) == ("done", "done", True)
     assert Appointment.objects.get(patient=patient).status == Status.CANCELLED
 
 
