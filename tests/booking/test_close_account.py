@@ -293,6 +293,23 @@ def test_the_desk_still_books_for_a_patient_whose_account_is_closed(clinic, pati
     assert entry.state == WaitlistEntry.State.WAITING
 
 
+def test_an_offer_to_a_place_the_desk_made_after_the_closing_is_emailed(
+    clinic, patient, other_patient, front_desk, time_machine
+):
+    """The patient phoned, and the desk put them on the waitlist: without a login, the offer's
+    email (with the clinic's number) is the only way they hear of a time held for them."""
+    services.close_patient_account(patient, actor=patient.user)
+    time_machine.move_to(timezone.now() + dt.timedelta(minutes=5), tick=True)
+    joined_waitlist(clinic, patient, actor=front_desk)
+    freed = an_appointment(clinic, other_patient, next_weekday(clinic.location, 1, 10))
+    services.cancel_appointment(freed, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get(entry__patient=patient)
+    mail.outbox.clear()
+    notifications.send_due(worker="w1", now=timezone.now() + dt.timedelta(minutes=1))
+    assert offer.notifications.get().state == Notification.State.SENT
+    assert [patient.email] in [m.to for m in mail.outbox]
+
+
 def test_closing_twice_keeps_the_first_closing_time(patient, time_machine):
     services.close_patient_account(patient, actor=patient.user)
     patient.refresh_from_db()
