@@ -183,7 +183,8 @@ def test_a_request_moved_and_confirmed_by_an_offer_gets_one_email_with_both(
 def test_an_appointment_moved_earlier_since_the_offer_is_left_where_it_is(
     clinic, patient, front_desk, later, offered
 ):
-    sooner = next_weekday(clinic.location, 0, 10)  # the Monday before the offered Tuesday
+    # The day before the offered Tuesday, on the location's clock (whatever today's weekday).
+    sooner = offered.hold.starts_at.astimezone(clinic.location.zone) - dt.timedelta(days=1)
     services.reschedule_appointment(later, starts_at=sooner, actor=front_desk)
     with pytest.raises(services.BookingError, match="no later than this offer"):
         services.accept_offer(offered, actor=patient.user)
