@@ -63,11 +63,22 @@ def claim_due(*, worker: str, limit: int, now: dt.datetime) -> tuple[list[int], 
     return leased_batches.claim(due, worker=worker, limit=limit, now=now, until=until), until
 
 
+def _from_before_the_closing(n: Notification) -> bool:
+    """The patient closed their account, and this follow-up is not about a waitlist place the
+    desk made for them afterwards, by phone: an offer to that one holds the time for them, and
+    its email (with the clinic's number) is how they hear of it; without a login they cannot
+    see it anywhere else."""
+    closed = n.patient.account_closed_at
+    if closed is None:
+        return False
+    return not (n.kind == Kind.WAITLIST_OFFER and n.offer.entry.created_at > closed)
+
+
 def not_needed(notification: Notification, *, now: dt.datetime) -> str:
     """Why a due message should no longer go out ('' if it should)."""
     n = notification
     appointment = n.appointment
-    if n.kind in FOLLOW_UP_KINDS and n.patient.account_closed_at is not None:
+    if n.kind in FOLLOW_UP_KINDS and _from_before_the_closing(n):
         return "The patient closed their account."
     if n.kind == Kind.REMINDER:
         if appointment.status != Status.CONFIRMED:
@@ -139,6 +150,7 @@ def deliver(pk: int, *, worker: str, now: dt.datetime, connection=None) -> str:
         "offer__hold__location",
         "offer__hold__practitioner__user",
         "offer__hold__service",
+        "offer__entry",
     ).get(pk=pk)
     if n.state != State.PENDING or n.claimed_by != worker:
         return "skipped"  # withdrawn, or taken over after our lease ran out

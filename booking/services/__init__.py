@@ -69,6 +69,7 @@ from booking.services.waitlist import (
 )
 from booking.services.waitlist_accept import accept_offer
 from booking.services.writing import (
+    AccountClosed,
     BookingError,
     ConsentNeeded,
     SlotTaken,
@@ -81,6 +82,7 @@ from booking.services.writing import (
 )
 
 __all__ = [
+    "AccountClosed",
     "BookingError",
     "ConsentNeeded",
     "SlotTaken",

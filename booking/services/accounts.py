@@ -34,6 +34,15 @@ def close_patient_account(patient: Patient, *, actor: User, now: dt.datetime | N
     from clinic.services import remove_login
 
     now = now or timezone.now()
+    # First the patient's row, as a request or a waitlist place of theirs on its way from
+    # another tab locks it: that one is made before and undone here, or refused after.
+    closed_at = (
+        Patient.objects.select_for_update(no_key=True)
+        .values_list("account_closed_at", flat=True)
+        .get(pk=patient.pk)
+    )
+    if closed_at is not None:
+        return  # closed a moment ago (the form sent twice): it keeps its time
     upcoming = Appointment.objects.filter(
         patient=patient, status__in=MOVABLE_STATUSES, starts_at__gt=now
     )

@@ -22,7 +22,13 @@ from booking.models import (
     Status,
 )
 from booking.selectors import Availability, load_availability
-from booking.services.writing import BookingError, SlotUnavailable, record_event, write
+from booking.services.writing import (
+    BookingError,
+    SlotUnavailable,
+    lock_patient,
+    record_event,
+    write,
+)
 from clinic.models import Location, Patient, Practitioner, Service, User
 
 HOLD_MINUTES = 10
@@ -314,6 +320,9 @@ def request_appointment(
 
     Confirming the same hold twice returns the appointment made the first time."""
     now = now or timezone.now()
+    # The patient before the hold, in the order closing their account locks them (it lets
+    # the hold go): a request is made before the closing, which cancels it, or refused after.
+    lock_patient(SlotHold.objects.values_list("patient_id", flat=True).get(pk=hold.pk), actor=actor)
     hold = (
         SlotHold.objects.select_for_update()
         .select_related("location", "practitioner", "service", "patient")

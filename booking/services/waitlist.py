@@ -26,7 +26,7 @@ from booking.services.slots import (
     hold_slot,
     lock_practitioner,
 )
-from booking.services.writing import BookingError, SlotUnavailable
+from booking.services.writing import BookingError, SlotUnavailable, lock_patient
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, User
 from clinic.templatetags.clinic_time import at_location
 
@@ -392,10 +392,19 @@ def join_waitlist(
         raise BookingError("The earliest time must be before the latest time.")
     if not weekdays:
         raise BookingError("Choose at least one day of the week.")
-    # The form sent twice (a double tap) makes one place: the patient's joins are serialised.
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    # The form sent twice (a double tap) makes one place: the patient's joins are serialised,
+    # and come before or after the closing of their account, never in the middle of it. A
+    # no-key lock: what a cancellation meanwhile writes about the patient (its emails, its
+    # history) only key-shares the row, and must not wait on a join waiting on it.
+    lock_patient(patient.pk, actor=actor)
     if replaces is not None:
-        replaces = Appointment.objects.select_related("location", "service").get(pk=replaces.pk)
+        # Locked before it is checked, as cancelling or marking it locks it: a place is never
+        # made for an appointment cancelled a moment ago (`leave_places_for` has then run).
+        replaces = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("location", "service")
+            .get(pk=replaces.pk)
+        )
         _refuse_to_bring_forward(
             replaces, patient=patient, location=location, service=service, now=now
         )

@@ -23,7 +23,7 @@ from booking.models import (
 from booking.services.appointments import change_status, reschedule_appointment
 from booking.services.slots import book_hold
 from booking.services.waitlist import locked_offer
-from booking.services.writing import BookingError, record_event
+from booking.services.writing import BookingError, lock_patient, record_event
 from clinic.models import User
 from clinic.templatetags.clinic_time import at_location
 
@@ -45,9 +45,14 @@ def accept_offer(
     for moved there (its history, emails and the time it leaves, offered to the next patient
     waiting, as for any move)."""
     now = now or timezone.now()
-    replaces_id = (
-        WaitlistEntry.objects.filter(pk=offer.entry_id).values_list("replaces_id", flat=True).get()
+    patient_id, replaces_id = (
+        WaitlistEntry.objects.filter(pk=offer.entry_id)
+        .values_list("patient_id", "replaces_id")
+        .get()
     )
+    # The patient first, as closing their account locks them: an offer taken at that moment
+    # (from another tab) is taken before the closing, which undoes it, or refused after.
+    lock_patient(patient_id, actor=actor)
     linked = None
     if replaces_id is not None:
         # The appointment before the offer: the order cancelling it locks them in (its places

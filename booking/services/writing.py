@@ -18,7 +18,7 @@ from booking.models import (
     Appointment,
     AppointmentEvent,
 )
-from clinic.models import Patient, User
+from clinic.models import Patient, Role, User
 
 # PostgreSQL error codes that mean "someone else took this time first".
 _CONFLICT_CODES = {
@@ -50,6 +50,33 @@ class SlotTaken(BookingError):
 
 class TransitionRefused(BookingError):
     pass
+
+
+class AccountClosed(BookingError):
+    """The patient closed their account while a request of theirs, from another tab, was on
+    its way: it is refused, as the closing would have undone it."""
+
+    def __init__(self):
+        super().__init__(
+            "This account has been closed: nothing was booked or changed. Phone the clinic "
+            "if you would like an appointment."
+        )
+
+
+def lock_patient(patient_id: int, *, actor: User | None) -> None:
+    """Lock the patient's row until the transaction ends, before what the closing of their
+    account undoes (a request, a waitlist place): the two then happen one after the other,
+    and a patient acting online whose account was closed meanwhile is refused
+    (`AccountClosed`); the desk may still book for them by phone. A no-key lock: rows that
+    merely name the patient (emails, history) are still written meanwhile."""
+    closed = (
+        Patient.objects.select_for_update(no_key=True)
+        .filter(pk=patient_id)
+        .values_list("account_closed_at", flat=True)
+        .first()
+    )
+    if closed is not None and actor is not None and actor.role == Role.PATIENT:
+        raise AccountClosed()
 
 
 class StaleAppointment(BookingError):

@@ -13,10 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import notifications, services
-from booking.models import Appointment, Notification, Status
+from booking.models import Appointment, Notification, Status, WaitlistEntry, WaitlistOffer
 from booking.notifications import links
 from clinic.models import AccessLog, Patient, User
-from tests.booking.factories import a_course, an_appointment
+from tests.booking.conftest import next_weekday
+from tests.booking.factories import a_course, a_placed_hold, an_appointment, joined_waitlist
+from tests.booking.races import first_holds_its_lock
 from tests.factories import PASSWORD, PatientFactory
 from tests.intake.factories import signed_assessment, submitted_intake
 
@@ -179,3 +181,140 @@ def test_a_questionnaire_link_sent_before_the_closing_no_longer_opens(
     refused = client.get(path)
     assert refused.status_code == 400
     assert "the account it was sent to has been closed" in refused.content.decode()
+
+
+# --- Closing while a request of the patient's is on its way (another tab) -----------------------
+
+
+def _close(patient):
+    return lambda: services.close_patient_account(patient, actor=patient.user)
+
+
+def _live_places(patient):
+    return WaitlistEntry.objects.filter(patient=patient, state__in=["waiting", "offered"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_waitlist_place_asked_for_while_the_account_closes_is_refused(clinic, patient):
+    user = patient.user
+    closed, joining, waited = first_holds_its_lock(
+        _close(patient),
+        lambda: joined_waitlist(clinic, patient, actor=user),
+        won="done",
+        lost=(services.AccountClosed, "refused"),
+    )
+    assert (closed, waited) == ("done", True), joining
+    assert joining.startswith("refused: This account has been closed"), joining
+    assert not _live_places(patient).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_waitlist_place_made_just_before_the_closing_is_left_by_it(clinic, patient):
+    user = patient.user
+    joined, closed, waited = first_holds_its_lock(
+        lambda: joined_waitlist(clinic, patient, actor=user),
+        _close(patient),
+        won="done",
+        lost=(services.BookingError, "refused"),
+    )
+    assert (joined, closed, waited) == ("done", "done", True)
+    assert not _live_places(patient).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_sent_while_the_account_closes_is_refused(clinic, patient):
+    user = patient.user
+    hold = a_placed_hold(clinic, patient, next_weekday(clinic.location, 1, 10))
+    closed, requesting, waited = first_holds_its_lock(
+        _close(patient),
+        lambda: services.request_appointment(hold=hold, actor=user),
+        won="done",
+        lost=(services.AccountClosed, "refused"),
+    )
+    assert (closed, waited) == ("done", True), requesting
+    assert requesting.startswith("refused: This account has been closed"), requesting
+    assert not Appointment.objects.filter(patient=patient).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_made_just_before_the_closing_is_cancelled_by_it(clinic, patient):
+    user = patient.user
+    hold = a_placed_hold(clinic, patient, next_weekday(clinic.location, 1, 10))
+    requested, closed, waited = first_holds_its_lock(
+        lambda: services.request_appointment(hold=hold, actor=user),
+        _close(patient),
+        won="done",
+        lost=(services.BookingError, "refused"),
+    )
+    assert (requested, closed, waited) == ("done", "done", True)
+    assert Appointment.objects.get(patient=patient).status == Status.CANCELLED
+
+
+@pytest.fixture
+def offered(clinic, patient, other_patient, front_desk):
+    """The patient waits for an assessment; next Tuesday at 10:00 frees up and is offered."""
+    joined_waitlist(clinic, patient)
+    freed = an_appointment(clinic, other_patient, next_weekday(clinic.location, 1, 10))
+    services.cancel_appointment(freed, by="patient", actor=None, reason="Unwell")
+    return WaitlistOffer.objects.get(entry__patient=patient)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_offer_taken_while_the_account_closes_is_refused(patient, offered):
+    user = patient.user
+    closed, taking, waited = first_holds_its_lock(
+        _close(patient),
+        lambda: services.accept_offer(offered, actor=user),
+        won="done",
+        lost=(services.AccountClosed, "refused"),
+    )
+    assert (closed, waited) == ("done", True), taking
+    assert taking.startswith("refused: This account has been closed"), taking
+    assert not Appointment.objects.filter(patient=patient).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_offer_taken_just_before_the_closing_is_cancelled_by_it(patient, offered):
+    user = patient.user
+    taken, closed, waited = first_holds_its_lock(
+        lambda: services.accept_offer(offered, actor=user),
+        _close(patient),
+        won="done",
+        lost=(services.BookingError, "refused"),
+    )
+    assert (taken, closed, waited) == ("done", "done", True)
+    assert Appointment.objects.get(patient=patient).status == Status.CANCELLED
+
+
+def test_the_desk_still_books_for_a_patient_whose_account_is_closed(clinic, patient, front_desk):
+    """By phone: the desk's actions are not the patient's online ones."""
+    services.close_patient_account(patient, actor=patient.user)
+    entry = joined_waitlist(clinic, patient, actor=front_desk)
+    assert entry.state == WaitlistEntry.State.WAITING
+
+
+def test_an_offer_to_a_place_the_desk_made_after_the_closing_is_emailed(
+    clinic, patient, other_patient, front_desk, time_machine
+):
+    """The patient phoned, and the desk put them on the waitlist: without a login, the offer's
+    email (with the clinic's number) is the only way they hear of a time held for them."""
+    services.close_patient_account(patient, actor=patient.user)
+    time_machine.move_to(timezone.now() + dt.timedelta(minutes=5), tick=True)
+    joined_waitlist(clinic, patient, actor=front_desk)
+    freed = an_appointment(clinic, other_patient, next_weekday(clinic.location, 1, 10))
+    services.cancel_appointment(freed, by="patient", actor=None, reason="Unwell")
+    offer = WaitlistOffer.objects.get(entry__patient=patient)
+    mail.outbox.clear()
+    notifications.send_due(worker="w1", now=timezone.now() + dt.timedelta(minutes=1))
+    assert offer.notifications.get().state == Notification.State.SENT
+    assert [patient.email] in [m.to for m in mail.outbox]
+
+
+def test_closing_twice_keeps_the_first_closing_time(patient, time_machine):
+    services.close_patient_account(patient, actor=patient.user)
+    patient.refresh_from_db()
+    first = patient.account_closed_at
+    time_machine.move_to(timezone.now() + dt.timedelta(minutes=5), tick=True)
+    services.close_patient_account(patient, actor=None)
+    patient.refresh_from_db()
+    assert patient.account_closed_at == first

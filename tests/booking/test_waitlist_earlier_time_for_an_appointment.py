@@ -36,6 +36,7 @@ from tests.booking.factories import (
     a_waitlist_entry,
     joined_waitlist,
 )
+from tests.booking.races import first_holds_its_lock
 from tests.conftest import messages_said, raw_sql
 from tests.factories import PatientFactory
 
@@ -182,7 +183,8 @@ def test_a_request_moved_and_confirmed_by_an_offer_gets_one_email_with_both(
 def test_an_appointment_moved_earlier_since_the_offer_is_left_where_it_is(
     clinic, patient, front_desk, later, offered
 ):
-    sooner = next_weekday(clinic.location, 0, 10)  # the Monday before the offered Tuesday
+    # The day before the offered Tuesday, on the location's clock (whatever today's weekday).
+    sooner = offered.hold.starts_at.astimezone(clinic.location.zone) - dt.timedelta(days=1)
     services.reschedule_appointment(later, starts_at=sooner, actor=front_desk)
     with pytest.raises(services.BookingError, match="no later than this offer"):
         services.accept_offer(offered, actor=patient.user)
@@ -242,6 +244,46 @@ def test_cancelling_the_appointment_withdraws_its_place_and_passes_the_offer_on(
     with pytest.raises(services.BookingError):
         services.accept_offer(offered, actor=patient.user)
     assert not Appointment.objects.filter(patient=patient, status__in=ACTIVE_STATUSES).exists()
+
+
+def _join_for_earlier_than(clinic, patient, appointment):
+    return lambda: joined_waitlist(clinic, patient, replaces=appointment)
+
+
+def _cancel(appointment, patient):
+    return lambda: services.patient_cancel(appointment, actor=patient.user, reason="Away")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_place_joined_while_its_appointment_is_cancelled_is_refused(clinic, patient, later):
+    """At the same instant: the patient cancels the appointment in one tab and asks for an
+    earlier time than it in another. Joining waits for the cancellation, then is refused: no
+    live place is left for a cancelled appointment (it would be offered times nobody can take)."""
+    cancelled, joining, waited = first_holds_its_lock(
+        _cancel(later, patient),
+        _join_for_earlier_than(clinic, patient, later),
+        won="done",
+        lost=(services.PlaceLinkRefused, "refused"),
+    )
+    assert (cancelled, waited) == ("done", True), (cancelled, joining)
+    assert joining.startswith("refused: That appointment is cancelled"), joining
+    assert not WaitlistEntry.objects.filter(state__in=["waiting", "offered"]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_appointment_cancelled_while_a_place_joins_for_it_takes_the_place_along(
+    clinic, patient, later
+):
+    """The other order: the place is being made when the cancellation comes; the cancellation
+    waits for it, then withdraws it."""
+    joined, cancelled, waited = first_holds_its_lock(
+        _join_for_earlier_than(clinic, patient, later),
+        _cancel(later, patient),
+        won="done",
+        lost=(services.BookingError, "refused"),
+    )
+    assert (joined, cancelled, waited) == ("done", "done", True)
+    assert WaitlistEntry.objects.get().state == WaitlistEntry.State.WITHDRAWN
 
 
 def test_a_place_is_linked_only_to_an_appointment_it_can_bring_forward(
