@@ -361,11 +361,12 @@ def credit_missed_visit_fee(
 ) -> CreditNote | None:
     """A no-show undone (the patient came after all): the missed-visit fee, if one was
     invoiced, is credited in full, with the reason. What the patient already paid of it stays
-    theirs, as credit on their account (a refund or a move of credit gives it back)."""
-    invoice = Invoice.objects.filter(appointment=appointment, kind=InvoiceKind.NO_SHOW).first()
-    if invoice is None:
-        return None
-    amount = balance_of(_locked(invoice)).creditable
-    if amount <= 0:
-        return None
-    return issue_credit_note(invoice, amount=amount, reason=reason, actor=actor, now=now)
+    theirs, as credit on their account (a refund or a move of credit gives it back). A fee of
+    an earlier no-show of the same visit, undone then, was credited then and is left as it is."""
+    fees = Invoice.objects.filter(appointment=appointment, kind=InvoiceKind.NO_SHOW)
+    note = None
+    for invoice in fees.order_by("id"):
+        amount = balance_of(_locked(invoice)).creditable
+        if amount > 0:
+            note = issue_credit_note(invoice, amount=amount, reason=reason, actor=actor, now=now)
+    return note

@@ -162,6 +162,31 @@ def test_the_missed_visit_fee_is_credited_and_the_visit_invoiced_as_usual(
     assert Invoice.objects.get(appointment=visit, kind=InvoiceKind.VISIT).total == Decimal("120.00")
 
 
+def test_a_visit_missed_after_all_once_its_no_show_was_undone_is_charged_again(
+    clinic, patient, front_desk, intake, at_the_location
+):
+    # The desk undid the wrong row's no-show, then put it right: the patient did miss the visit.
+    billing_world.terms(clinic.location, currency="CAD")
+    billing_world.cancellation_policy(
+        clinic.location, no_show_fee="60.00", first_offence_waived=False
+    )
+    intake.ready(patient)
+    visit = an_appointment(clinic, patient, at_the_location(10))
+    at_the_location(10, 20)
+    visit = services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
+    visit = _undo(visit, front_desk, reason="Wrong row")
+    visit = services.undo_check_in(visit, actor=front_desk, reason="Wrong row")
+    visit = services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
+    first, again = Invoice.objects.filter(appointment=visit, kind=InvoiceKind.NO_SHOW).order_by(
+        "id"
+    )
+    assert (balance_of(first).balance, balance_of(again).balance) == (Decimal("0"), Decimal("60"))
+    # Undone once more, only the fee still standing is credited.
+    _undo(visit, front_desk, reason="Came at 10:40 after all")
+    assert balance_of(again).balance == Decimal("0.00")
+    assert CreditNote.objects.filter(invoice=first).count() == 1
+
+
 # --- At the desk ---------------------------------------------------------------------------------
 
 
