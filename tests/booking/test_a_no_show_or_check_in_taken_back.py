@@ -17,8 +17,8 @@ from booking import services
 from booking.billing import world as billing_world
 from booking.billing.ledger import balance_of
 from booking.billing.models import CreditNote, Invoice, InvoiceKind
-from booking.models import Status
-from tests.booking.factories import a_course_record, an_appointment
+from booking.models import Notification, Status
+from tests.booking.factories import a_course, a_course_record, an_appointment
 from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
@@ -185,6 +185,37 @@ def test_a_visit_missed_after_all_once_its_no_show_was_undone_is_charged_again(
     _undo(visit, front_desk, reason="Came at 10:40 after all")
     assert balance_of(again).balance == Decimal("0.00")
     assert CreditNote.objects.filter(invoice=first).count() == 1
+
+
+def test_the_course_questionnaires_follow_the_last_session_once_its_no_show_is_undone(
+    clinic, patient, front_desk, practitioner, intake, at_the_location
+):
+    intake.ready(patient)
+    three_weeks_ago = at_the_location(10) - dt.timedelta(weeks=3)
+    course = a_course(
+        clinic,
+        patient,
+        statuses=[Status.COMPLETED] * 3 + [Status.CONFIRMED],
+        first_start=three_weeks_ago,
+    )
+    last = course.appointments.get(session_number=4)
+    at_the_location(10, 20)
+    # Missed, the last session ended the course at session 3: its questionnaires were asked for.
+    last = services.change_status(last, to=Status.NO_SHOW, actor=front_desk)
+    surveys = Notification.objects.filter(kind=Notification.Kind.OUTCOME_SURVEY)
+    assert {s.appointment_id for s in surveys} == {course.appointments.get(session_number=3).pk}
+    at_the_location(10, 25)
+    last = _undo(last, front_desk)
+    # The course goes on: nothing goes out about session 3 as its end.
+    assert not surveys.filter(state=Notification.State.PENDING).exists()
+    at_the_location(10, 40)
+    done = services.change_status(last, to=Status.COMPLETED, actor=practitioner.user)
+    waiting = surveys.filter(state=Notification.State.PENDING).order_by("send_after")
+    assert [(s.appointment_id, s.send_after - done.ends_at) for s in waiting] == [
+        (done.pk, dt.timedelta(days=1)),
+        (done.pk, dt.timedelta(weeks=4)),
+        (done.pk, dt.timedelta(weeks=12)),
+    ]
 
 
 # --- At the desk ---------------------------------------------------------------------------------
