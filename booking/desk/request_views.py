@@ -187,9 +187,11 @@ def desk_decline(request, pk: int):
     )
 
 
-def _undo(undo: Callable[..., Appointment], done: str, suggested: str):
-    """A status set in error taken back on the visit's day: the page asks what happened
-    (`suggested` filled in), then `undo` applies it; `done` is said after the patient's name."""
+def _undo(undo: Callable[..., Appointment], undoes: str, done: str, suggested: str):
+    """A status set in error (`undoes`) taken back on the visit's day: the page asks what
+    happened (`suggested` filled in), then `undo` applies it; `done` is said after the
+    patient's name. The page offers its own undo only: opened on an appointment with another
+    status (a colleague's undo since, an old link), it says so."""
 
     @access.staff_required
     @require_http_methods(["GET", "HEAD", "POST"])
@@ -204,16 +206,18 @@ def _undo(undo: Callable[..., Appointment], done: str, suggested: str):
             ),
             lambda a: f"{a.patient.full_name} {done}",
             initial={"reason": suggested},
+            undoes=lambda a: undoes,
         )
 
     return view
 
 
 desk_undo_no_show = _undo(
-    services.undo_no_show, "is checked in: the no-show is undone.", "Arrived late"
+    services.undo_no_show, Status.NO_SHOW, "is checked in: the no-show is undone.", "Arrived late"
 )
 desk_undo_check_in = _undo(
     services.undo_check_in,
+    Status.CHECKED_IN,
     "is booked again: the check-in is undone.",
     "Checked in by mistake",
 )

@@ -325,3 +325,12 @@ def test_the_desk_undoes_a_check_in_from_the_appointments_page(
     assert "is booked again: the check-in is undone" in messages_said(response)
     checked_in.refresh_from_db()
     assert checked_in.status == Status.CONFIRMED
+
+
+def test_each_undo_page_offers_only_its_own_undo(login, checked_in, front_desk, at_the_location):
+    # The check-in's page opened where the no-show's is (an old bookmark, a colleague's undo).
+    at_the_location(10)
+    page = login(front_desk).get(reverse("booking:desk_undo_no_show", args=[checked_in.pk]))
+    text = page.content.decode()
+    assert "This appointment is checked in: there is no no-show to undo." in text
+    assert "<form" not in text.split("<main", 1)[1].split("</main>", 1)[0]
