@@ -370,3 +370,12 @@ def credit_missed_visit_fee(
         if amount > 0:
             note = issue_credit_note(invoice, amount=amount, reason=reason, actor=actor, now=now)
     return note
+
+
+def missed_visit_fees_in_favour(appointment) -> list[tuple[Invoice, Decimal]]:
+    """The appointment's missed-visit fees holding money in the patient's favour (paid, then
+    credited when the no-show was undone), each with that amount: the desk is told, so that it
+    moves it to the visit's invoice or refunds it rather than take the visit's fee in full."""
+    fees = Invoice.objects.filter(appointment=appointment, kind=InvoiceKind.NO_SHOW)
+    held = ((fee, credit_in_favour(fee)) for fee in fees.select_related("location").order_by("id"))
+    return [(fee, amount) for fee, amount in held if amount > 0]

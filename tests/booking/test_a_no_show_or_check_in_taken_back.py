@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 
 from booking import services
+from booking.billing import payments
 from booking.billing import world as billing_world
 from booking.billing.ledger import balance_of
 from booking.billing.models import CreditNote, Invoice, InvoiceKind
@@ -238,6 +239,30 @@ def test_the_desk_undoes_it_from_the_appointments_page_on_its_day(
     at_the_location(9, days=1)
     services_refusal = client.get(reverse("booking:appointment_detail", args=[missed.pk]))
     assert f'href="{url}"' not in services_refusal.content.decode()
+
+
+def test_the_desk_is_told_that_a_missed_visit_fee_already_paid_is_the_patients(
+    clinic, login, patient, front_desk, intake, at_the_location
+):
+    billing_world.terms(clinic.location, currency="CAD")
+    billing_world.cancellation_policy(
+        clinic.location, no_show_fee="60.00", first_offence_waived=False
+    )
+    intake.ready(patient)
+    visit = an_appointment(clinic, patient, at_the_location(10))
+    at_the_location(10, 20)
+    visit = services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
+    fee = Invoice.objects.get(appointment=visit, kind=InvoiceKind.NO_SHOW)
+    payments.take_payment(fee, amount="60.00", method="card", actor=front_desk)
+    at_the_location(10, 30)
+    response = login(front_desk).post(
+        reverse("booking:desk_undo_no_show", args=[visit.pk]),
+        {"version": visit.version, "reason": "Came at 10:25"},
+        follow=True,
+    )
+    said = messages_said(response)
+    assert "is checked in: the no-show is undone" in said
+    assert f"60.00 CAD paid on its missed-visit fee {fee.display_number}" in said
 
 
 def test_the_desk_is_told_why_when_it_is_refused(login, missed, front_desk, at_the_location):
