@@ -228,13 +228,16 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=InvoiceKind.values), name="invoice_kind_is_known"
             ),
-            # A visit, a missed visit or a late cancellation is invoiced once. An appointment
-            # has two invoices only when a no-show was undone (the patient came after all):
-            # the missed-visit fee, credited in full then, and the visit's own.
+            # A visit or a late cancellation is invoiced once. A missed visit is charged each
+            # time it is marked missed: a no-show undone has its fee credited in full, and if
+            # the visit is missed after all (the wrong row's no-show was undone, or the patient
+            # left before being seen) it is charged again. Each charge is written with its
+            # status change, under the appointment's row lock, so a no-show is never charged
+            # twice (`booking.services.change_status`).
             models.UniqueConstraint(
                 fields=["appointment", "kind"],
-                condition=Q(appointment__isnull=False),
-                name="invoice_one_per_appointment_and_kind",
+                condition=Q(appointment__isnull=False) & ~Q(kind="no_show"),
+                name="invoice_one_per_appointment_and_kind_but_missed_visits",
             ),
             models.UniqueConstraint(
                 fields=["course"],

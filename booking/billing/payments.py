@@ -361,11 +361,21 @@ def credit_missed_visit_fee(
 ) -> CreditNote | None:
     """A no-show undone (the patient came after all): the missed-visit fee, if one was
     invoiced, is credited in full, with the reason. What the patient already paid of it stays
-    theirs, as credit on their account (a refund or a move of credit gives it back)."""
-    invoice = Invoice.objects.filter(appointment=appointment, kind=InvoiceKind.NO_SHOW).first()
-    if invoice is None:
-        return None
-    amount = balance_of(_locked(invoice)).creditable
-    if amount <= 0:
-        return None
-    return issue_credit_note(invoice, amount=amount, reason=reason, actor=actor, now=now)
+    theirs, as credit on their account (a refund or a move of credit gives it back). A fee of
+    an earlier no-show of the same visit, undone then, was credited then and is left as it is."""
+    fees = Invoice.objects.filter(appointment=appointment, kind=InvoiceKind.NO_SHOW)
+    note = None
+    for invoice in fees.order_by("id"):
+        amount = balance_of(_locked(invoice)).creditable
+        if amount > 0:
+            note = issue_credit_note(invoice, amount=amount, reason=reason, actor=actor, now=now)
+    return note
+
+
+def missed_visit_fees_in_favour(appointment) -> list[tuple[Invoice, Decimal]]:
+    """The appointment's missed-visit fees holding money in the patient's favour (paid, then
+    credited when the no-show was undone), each with that amount: the desk is told, so that it
+    moves it to the visit's invoice or refunds it rather than take the visit's fee in full."""
+    fees = Invoice.objects.filter(appointment=appointment, kind=InvoiceKind.NO_SHOW)
+    held = ((fee, credit_in_favour(fee)) for fee in fees.select_related("location").order_by("id"))
+    return [(fee, amount) for fee, amount in held if amount > 0]

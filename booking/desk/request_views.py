@@ -15,6 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from booking import access as booking_access
 from booking import services
+from booking.billing import access as billing_access
+from booking.billing import payments
 from booking.desk import grid
 from booking.desk.helpers import appointment_url, record_listed, record_viewed
 from booking.forms import (
@@ -29,6 +31,7 @@ from booking.models import (
 )
 from clinic import access
 from clinic.audit import log_access
+from clinic.models import User
 from clinic.params import whole_number
 from clinic.security import safe_next_url
 
@@ -69,7 +72,7 @@ def _act(
     request,
     pk: int,
     action: Callable[[Appointment, int], Appointment],
-    done: Callable[[Appointment], str],
+    done: Callable[[Appointment, User], str],
 ):
     """Apply one change with the version the form was opened on; tell the person what
     happened, and on a clash show the appointment's current state."""
@@ -129,7 +132,7 @@ def _ask_then_act(
     form_class,
     template: str,
     change: Callable[[Appointment, dict, int], Appointment],
-    done: Callable[[Appointment], str],
+    done: Callable[[Appointment, User], str],
     initial: dict | None = None,
     **shown: Callable[[Appointment], object],
 ):
@@ -187,9 +190,31 @@ def desk_decline(request, pk: int):
     )
 
 
-def _undo(undo: Callable[..., Appointment], done: str, suggested: str):
-    """A status set in error taken back on the visit's day: the page asks what happened
-    (`suggested` filled in), then `undo` applies it; `done` is said after the patient's name."""
+def _no_show_undone(appointment: Appointment, user) -> str:
+    """What the desk is told once a no-show is undone: the patient is checked in, and (to those
+    who take payments) any money they paid on its missed-visit fee, credited now, is theirs to
+    move to the visit's invoice or be given back, not to be asked for twice."""
+    said = f"{appointment.patient.full_name} is checked in: the no-show is undone."
+    if user.role not in billing_access.TAKES_PAYMENTS:
+        return said
+    for fee, amount in payments.missed_visit_fees_in_favour(appointment):
+        said += (
+            f" {amount} {fee.currency} paid on its missed-visit fee {fee.display_number} is now "
+            "the patient's: move it to the visit's invoice after check-out, or refund it."
+        )
+    return said
+
+
+def _undo(
+    undo: Callable[..., Appointment],
+    undoes: str,
+    done: Callable[[Appointment, User], str],
+    suggested: str,
+):
+    """A status set in error (`undoes`) taken back on the visit's day: the page asks what
+    happened (`suggested` filled in), then `undo` applies it and `done(appointment, user)`
+    says what it did. The page offers its own undo only: opened on an appointment with another
+    status (a colleague's undo since, an old link), it says so."""
 
     @access.staff_required
     @require_http_methods(["GET", "HEAD", "POST"])
@@ -202,19 +227,19 @@ def _undo(undo: Callable[..., Appointment], done: str, suggested: str):
             lambda a, data, v: undo(
                 a, actor=request.user, reason=data["reason"], expected_version=v
             ),
-            lambda a: f"{a.patient.full_name} {done}",
+            lambda a: done(a, request.user),
             initial={"reason": suggested},
+            undoes=lambda a: undoes,
         )
 
     return view
 
 
-desk_undo_no_show = _undo(
-    services.undo_no_show, "is checked in: the no-show is undone.", "Arrived late"
-)
+desk_undo_no_show = _undo(services.undo_no_show, Status.NO_SHOW, _no_show_undone, "Arrived late")
 desk_undo_check_in = _undo(
     services.undo_check_in,
-    "is booked again: the check-in is undone.",
+    Status.CHECKED_IN,
+    lambda a, user: f"{a.patient.full_name} is booked again: the check-in is undone.",
     "Checked in by mistake",
 )
 

@@ -53,7 +53,8 @@ def status_changed(appointment: Appointment, *, previous: str, now: dt.datetime)
     ):
         enqueue_about(appointment, Kind.AFTER_CARE, now)
     schedule(appointment, now=now)
-    if appointment.status in (Status.COMPLETED, Status.NO_SHOW):
+    # A course may end with this session, or (a missed one's no-show undone) go on after all.
+    if Status.NO_SHOW in (appointment.status, previous) or appointment.status == Status.COMPLETED:
         schedule_outcome_surveys(appointment.course_id, now=now)
     webhook_events.appointment_status(appointment, at=now)
 

@@ -11,7 +11,7 @@ from booking.models import (
     Status,
 )
 from booking.notifications import links
-from booking.notifications.outbox import Kind, State, enqueue
+from booking.notifications.outbox import Kind, State, enqueue, withdraw
 
 # --- The course questionnaires: end of course, 4 and 12 weeks after ---------------------------------
 
@@ -26,12 +26,19 @@ OUTCOME_SURVEYS = (
 def schedule_outcome_surveys(course_id: int | None, *, now: dt.datetime) -> list[Notification]:
     """Once a course is over (no session left booked, at least one attended), invite the
     patient to the end-of-course questionnaire the day after the last session and to the
-    follow-ups 4 and 12 weeks after it: scheduled rows, each written once per course."""
+    follow-ups 4 and 12 weeks after it: scheduled rows, each written once per course. While
+    it goes on, invitations still waiting are withdrawn: they were timed from a session that
+    turned out not to be the last (a missed last session's no-show undone), and are written
+    again, from the real last session, when the course is over."""
     if course_id is None:
         return []
     course = Course.objects.select_for_update().select_related("patient").get(pk=course_id)
     sessions = list(course.appointments.select_related("location"))
     if any(s.status in (*MOVABLE_STATUSES, Status.CHECKED_IN) for s in sessions):
+        withdraw(
+            course.notifications.filter(kind=Kind.OUTCOME_SURVEY),
+            "The course went on: its questionnaires follow its last session.",
+        )
         return []
     attended = [s for s in sessions if s.status == Status.COMPLETED]
     if not attended:

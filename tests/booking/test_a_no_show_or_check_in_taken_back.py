@@ -14,11 +14,12 @@ import pytest
 from django.urls import reverse
 
 from booking import services
+from booking.billing import payments
 from booking.billing import world as billing_world
 from booking.billing.ledger import balance_of
 from booking.billing.models import CreditNote, Invoice, InvoiceKind
-from booking.models import Status
-from tests.booking.factories import a_course_record, an_appointment
+from booking.models import Notification, Status
+from tests.booking.factories import a_course, a_course_record, an_appointment
 from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
@@ -162,6 +163,62 @@ def test_the_missed_visit_fee_is_credited_and_the_visit_invoiced_as_usual(
     assert Invoice.objects.get(appointment=visit, kind=InvoiceKind.VISIT).total == Decimal("120.00")
 
 
+def test_a_visit_missed_after_all_once_its_no_show_was_undone_is_charged_again(
+    clinic, patient, front_desk, intake, at_the_location
+):
+    # The desk undid the wrong row's no-show, then put it right: the patient did miss the visit.
+    billing_world.terms(clinic.location, currency="CAD")
+    billing_world.cancellation_policy(
+        clinic.location, no_show_fee="60.00", first_offence_waived=False
+    )
+    intake.ready(patient)
+    visit = an_appointment(clinic, patient, at_the_location(10))
+    at_the_location(10, 20)
+    visit = services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
+    visit = _undo(visit, front_desk, reason="Wrong row")
+    visit = services.undo_check_in(visit, actor=front_desk, reason="Wrong row")
+    visit = services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
+    first, again = Invoice.objects.filter(appointment=visit, kind=InvoiceKind.NO_SHOW).order_by(
+        "id"
+    )
+    assert (balance_of(first).balance, balance_of(again).balance) == (Decimal("0"), Decimal("60"))
+    # Undone once more, only the fee still standing is credited.
+    _undo(visit, front_desk, reason="Came at 10:40 after all")
+    assert balance_of(again).balance == Decimal("0.00")
+    assert CreditNote.objects.filter(invoice=first).count() == 1
+
+
+def test_the_course_questionnaires_follow_the_last_session_once_its_no_show_is_undone(
+    clinic, patient, front_desk, practitioner, intake, at_the_location
+):
+    intake.ready(patient)
+    three_weeks_ago = at_the_location(10) - dt.timedelta(weeks=3)
+    course = a_course(
+        clinic,
+        patient,
+        statuses=[Status.COMPLETED] * 3 + [Status.CONFIRMED],
+        first_start=three_weeks_ago,
+    )
+    last = course.appointments.get(session_number=4)
+    at_the_location(10, 20)
+    # Missed, the last session ended the course at session 3: its questionnaires were asked for.
+    last = services.change_status(last, to=Status.NO_SHOW, actor=front_desk)
+    surveys = Notification.objects.filter(kind=Notification.Kind.OUTCOME_SURVEY)
+    assert {s.appointment_id for s in surveys} == {course.appointments.get(session_number=3).pk}
+    at_the_location(10, 25)
+    last = _undo(last, front_desk)
+    # The course goes on: nothing goes out about session 3 as its end.
+    assert not surveys.filter(state=Notification.State.PENDING).exists()
+    at_the_location(10, 40)
+    done = services.change_status(last, to=Status.COMPLETED, actor=practitioner.user)
+    waiting = surveys.filter(state=Notification.State.PENDING).order_by("send_after")
+    assert [(s.appointment_id, s.send_after - done.ends_at) for s in waiting] == [
+        (done.pk, dt.timedelta(days=1)),
+        (done.pk, dt.timedelta(weeks=4)),
+        (done.pk, dt.timedelta(weeks=12)),
+    ]
+
+
 # --- At the desk ---------------------------------------------------------------------------------
 
 
@@ -182,6 +239,30 @@ def test_the_desk_undoes_it_from_the_appointments_page_on_its_day(
     at_the_location(9, days=1)
     services_refusal = client.get(reverse("booking:appointment_detail", args=[missed.pk]))
     assert f'href="{url}"' not in services_refusal.content.decode()
+
+
+def test_the_desk_is_told_that_a_missed_visit_fee_already_paid_is_the_patients(
+    clinic, login, patient, front_desk, intake, at_the_location
+):
+    billing_world.terms(clinic.location, currency="CAD")
+    billing_world.cancellation_policy(
+        clinic.location, no_show_fee="60.00", first_offence_waived=False
+    )
+    intake.ready(patient)
+    visit = an_appointment(clinic, patient, at_the_location(10))
+    at_the_location(10, 20)
+    visit = services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
+    fee = Invoice.objects.get(appointment=visit, kind=InvoiceKind.NO_SHOW)
+    payments.take_payment(fee, amount="60.00", method="card", actor=front_desk)
+    at_the_location(10, 30)
+    response = login(front_desk).post(
+        reverse("booking:desk_undo_no_show", args=[visit.pk]),
+        {"version": visit.version, "reason": "Came at 10:25"},
+        follow=True,
+    )
+    said = messages_said(response)
+    assert "is checked in: the no-show is undone" in said
+    assert f"60.00 CAD paid on its missed-visit fee {fee.display_number}" in said
 
 
 def test_the_desk_is_told_why_when_it_is_refused(login, missed, front_desk, at_the_location):
@@ -269,3 +350,12 @@ def test_the_desk_undoes_a_check_in_from_the_appointments_page(
     assert "is booked again: the check-in is undone" in messages_said(response)
     checked_in.refresh_from_db()
     assert checked_in.status == Status.CONFIRMED
+
+
+def test_each_undo_page_offers_only_its_own_undo(login, checked_in, front_desk, at_the_location):
+    # The check-in's page opened where the no-show's is (an old bookmark, a colleague's undo).
+    at_the_location(10)
+    page = login(front_desk).get(reverse("booking:desk_undo_no_show", args=[checked_in.pk]))
+    text = page.content.decode()
+    assert "This appointment is checked in: there is no no-show to undo." in text
+    assert "<form" not in text.split("<main", 1)[1].split("</main>", 1)[0]
