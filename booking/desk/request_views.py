@@ -72,7 +72,7 @@ def _act(
     request,
     pk: int,
     action: Callable[[Appointment, int], Appointment],
-    done: Callable[[Appointment, User], str],
+    done: Callable[[Appointment], str],
 ):
     """Apply one change with the version the form was opened on; tell the person what
     happened, and on a clash show the appointment's current state."""
@@ -132,7 +132,7 @@ def _ask_then_act(
     form_class,
     template: str,
     change: Callable[[Appointment, dict, int], Appointment],
-    done: Callable[[Appointment, User], str],
+    done: Callable[[Appointment], str],
     initial: dict | None = None,
     **shown: Callable[[Appointment], object],
 ):
