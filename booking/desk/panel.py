@@ -51,8 +51,10 @@ def staff_panel(appointment: Appointment, user) -> dict:
         # A no-show or a check-in set in error is taken back on the visit's day.
         "can_undo_no_show": appointment.status == Status.NO_SHOW
         and services.undoable_today(appointment, now),
+        # ...but not a check-in a signed note records (the visit took place).
         "can_undo_check_in": appointment.status == Status.CHECKED_IN
-        and services.undoable_today(appointment, now),
+        and services.undoable_today(appointment, now)
+        and not gates.visit_is_recorded(appointment.pk),
         "can_cancel": appointment.can_change_to(Status.CANCELLED),
         "can_move": appointment.is_movable,
         "late_now": appointment.is_late_cancellation(now),

@@ -320,15 +320,20 @@ def test_a_check_in_undone_books_the_visit_again_to_be_marked_as_usual(
 
 
 def test_a_check_in_is_not_undone_on_another_day_nor_once_a_signed_note_records_it(
-    checked_in, front_desk, at_the_location, monkeypatch
+    login, checked_in, front_desk, at_the_location, monkeypatch
 ):
     at_the_location(0, 1, days=1)
     with pytest.raises(services.TransitionRefused, match="only on the day of the visit"):
         services.undo_check_in(checked_in, actor=front_desk, reason="Wrong row")
     at_the_location(10, 30)
+    url = reverse("booking:desk_undo_check_in", args=[checked_in.pk])
+    page = reverse("booking:appointment_detail", args=[checked_in.pk])
+    assert f'href="{url}"' in login(front_desk).get(page).content.decode()
     monkeypatch.setattr("booking.gates.visit_is_recorded", lambda pk: pk == checked_in.pk)
     with pytest.raises(services.TransitionRefused, match="A signed note records this visit"):
         services.undo_check_in(checked_in, actor=front_desk, reason="Wrong row")
+    # The appointment's page does not offer what would be refused.
+    assert f'href="{url}"' not in login(front_desk).get(page).content.decode()
     checked_in.refresh_from_db()
     assert (checked_in.status, checked_in.events.count()) == (Status.CHECKED_IN, 1)
 
