@@ -451,6 +451,9 @@ def reschedule_appointment(
         at=now,
     )
     current.patient.locations.add(location)
+    if location != moved_from["from_location"]:
+        # Its places for an earlier time were asked for at the location it left.
+        leave_places_for(current, now=now)
     proposal = (
         (event_details or {}).get("message", "") if (event_details or {}).get("proposal") else ""
     )

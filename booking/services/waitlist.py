@@ -458,12 +458,14 @@ def leave_waitlist(entry: WaitlistEntry, *, now: dt.datetime | None = None) -> b
 
 def leave_places_for(appointment: Appointment, *, now: dt.datetime) -> None:
     """The appointment can no longer be moved (cancelled, or begun: checked in, missed,
-    completed): the places for an earlier time than it are withdrawn, as if the patient left
-    them, and a time offered to them goes to the next patient waiting.
+    completed), or moved to another location: the places for an earlier time than it are
+    withdrawn, as if the patient left them, and a time offered to them goes to the next
+    patient waiting.
 
     Withdrawn rather than kept as places for a new visit: the patient asked to bring *this*
     visit forward, and once it is cancelled (perhaps on purpose) or has happened, an offer
-    taken from such a place would book a visit nobody asked for. The desk or the patient can
+    taken from such a place would book a visit nobody asked for (and once it moved to another
+    location, would move it back). The desk or the patient can
     make a new place in a moment. Called with the appointment locked, before the offers of its
     places: the order `accept_offer` locks them in."""
     for entry in WaitlistEntry.objects.filter(replaces=appointment, state__in=LIVE_PLACE):

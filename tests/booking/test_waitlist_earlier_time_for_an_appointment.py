@@ -1,7 +1,8 @@
 """A waitlist place for an earlier time than an appointment the patient already has: only
 earlier times are offered to it, and taking one moves that appointment (history, emails, and
 the time it leaves offered on, as for any move) instead of booking a second visit. A place
-whose appointment is cancelled or has begun is withdrawn; course sessions are never linked."""
+whose appointment is cancelled, has begun or moved to another location is withdrawn; course
+sessions are never linked."""
 
 from __future__ import annotations
 
@@ -244,6 +245,35 @@ def test_cancelling_the_appointment_withdraws_its_place_and_passes_the_offer_on(
     with pytest.raises(services.BookingError):
         services.accept_offer(offered, actor=patient.user)
     assert not Appointment.objects.filter(patient=patient, status__in=ACTIVE_STATUSES).exists()
+
+
+def test_moving_the_appointment_to_another_location_withdraws_its_place(
+    clinic, patient, front_desk, other_location, later, offered
+):
+    """The place was asked for at the location the appointment left: an offer taken from it
+    would move the visit back there."""
+    elsewhere = a_clinic(location=other_location, rooms=1)
+    services.reschedule_appointment(
+        later,
+        starts_at=next_weekday(other_location, 3, 14, weeks_ahead=2),
+        actor=front_desk,
+        location=other_location,
+        practitioner=elsewhere.practitioner,
+    )
+    offered.refresh_from_db()
+    assert offered.state == WaitlistOffer.State.WITHDRAWN
+    assert offered.entry.state == WaitlistEntry.State.WITHDRAWN
+
+
+def test_moving_the_appointment_within_its_location_keeps_its_place(
+    clinic, patient, front_desk, later, offered
+):
+    moved = services.reschedule_appointment(
+        later, starts_at=next_weekday(clinic.location, 2, 14, weeks_ahead=3), actor=front_desk
+    )
+    offered.refresh_from_db()
+    assert offered.entry.state == WaitlistEntry.State.OFFERED
+    assert offered.entry.replaces == moved
 
 
 def _join_for_earlier_than(clinic, patient, appointment):
