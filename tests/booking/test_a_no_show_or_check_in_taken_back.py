@@ -50,6 +50,22 @@ def missed(clinic, patient, front_desk, intake, at_the_location):
     return services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
 
 
+@pytest.fixture
+def charging(clinic):
+    """The location bills an assessment 120.00 and every no-show 60.00 (a first one too)."""
+    billing_world.terms(clinic.location, currency="CAD")
+    billing_world.fee(clinic.location, clinic.assessment, "120.00")
+    billing_world.cancellation_policy(
+        clinic.location, no_show_fee="60.00", first_offence_waived=False
+    )
+
+
+@pytest.fixture
+def charged(charging, missed):
+    """`missed` at a location that charged it: the visit, and its missed-visit fee's invoice."""
+    return missed, Invoice.objects.get(appointment=missed, kind=InvoiceKind.NO_SHOW)
+
+
 def _undo(appointment, actor, reason="Arrived late: the bus broke down"):
     return services.undo_no_show(
         appointment, actor=actor, reason=reason, expected_version=appointment.version
@@ -142,18 +158,9 @@ def test_an_undo_from_an_old_page_is_refused(missed, front_desk):
 
 
 def test_the_missed_visit_fee_is_credited_and_the_visit_invoiced_as_usual(
-    clinic, patient, front_desk, practitioner, intake, at_the_location
+    charged, front_desk, practitioner, at_the_location
 ):
-    billing_world.terms(clinic.location, currency="CAD")
-    billing_world.fee(clinic.location, clinic.assessment, "120.00")
-    billing_world.cancellation_policy(
-        clinic.location, no_show_fee="60.00", first_offence_waived=False
-    )
-    intake.ready(patient)
-    visit = an_appointment(clinic, patient, at_the_location(10))
-    at_the_location(10, 20)
-    visit = services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
-    fee = Invoice.objects.get(appointment=visit, kind=InvoiceKind.NO_SHOW)
+    visit, fee = charged
     at_the_location(10, 30)
     _undo(visit, front_desk)
     credit = CreditNote.objects.get(invoice=fee)
@@ -163,18 +170,9 @@ def test_the_missed_visit_fee_is_credited_and_the_visit_invoiced_as_usual(
     assert Invoice.objects.get(appointment=visit, kind=InvoiceKind.VISIT).total == Decimal("120.00")
 
 
-def test_a_visit_missed_after_all_once_its_no_show_was_undone_is_charged_again(
-    clinic, patient, front_desk, intake, at_the_location
-):
+def test_a_visit_missed_after_all_once_its_no_show_was_undone_is_charged_again(charged, front_desk):
     # The desk undid the wrong row's no-show, then put it right: the patient did miss the visit.
-    billing_world.terms(clinic.location, currency="CAD")
-    billing_world.cancellation_policy(
-        clinic.location, no_show_fee="60.00", first_offence_waived=False
-    )
-    intake.ready(patient)
-    visit = an_appointment(clinic, patient, at_the_location(10))
-    at_the_location(10, 20)
-    visit = services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
+    visit, _ = charged
     visit = _undo(visit, front_desk, reason="Wrong row")
     visit = services.undo_check_in(visit, actor=front_desk, reason="Wrong row")
     visit = services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
@@ -242,17 +240,9 @@ def test_the_desk_undoes_it_from_the_appointments_page_on_its_day(
 
 
 def test_the_desk_is_told_that_a_missed_visit_fee_already_paid_is_the_patients(
-    clinic, login, patient, front_desk, intake, at_the_location
+    login, charged, front_desk, at_the_location
 ):
-    billing_world.terms(clinic.location, currency="CAD")
-    billing_world.cancellation_policy(
-        clinic.location, no_show_fee="60.00", first_offence_waived=False
-    )
-    intake.ready(patient)
-    visit = an_appointment(clinic, patient, at_the_location(10))
-    at_the_location(10, 20)
-    visit = services.change_status(visit, to=Status.NO_SHOW, actor=front_desk)
-    fee = Invoice.objects.get(appointment=visit, kind=InvoiceKind.NO_SHOW)
+    visit, fee = charged
     payments.take_payment(fee, amount="60.00", method="card", actor=front_desk)
     at_the_location(10, 30)
     response = login(front_desk).post(
