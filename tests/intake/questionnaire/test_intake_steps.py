@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from intake.questionnaire.forms import incomplete_steps, stored_answers_form
 from intake.questionnaire.models import Intake, TreatmentOutcome, Units
@@ -275,8 +274,12 @@ def test_every_stored_height_near_a_whole_foot_reads_back_as_valid_feet_and_inch
         assert abs(form.cleaned_data["height_cm"] - height) <= Decimal("0.02"), height
 
 
-def test_a_future_injection_date_is_refused(login, patient, draft):
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+def test_a_future_injection_date_is_refused(login, patient, draft, location, time_machine):
+    # 21:00 in Toronto, when the server's UTC date is already tomorrow (summer and winter):
+    # tomorrow is still in the future.
+    evening = dt.datetime.combine(location.today(), dt.time(21), tzinfo=location.zone)
+    time_machine.move_to(evening, tick=True)
+    tomorrow = evening.date() + dt.timedelta(days=1)
     response = _post(
         login(patient.user),
         patient,
