@@ -217,6 +217,20 @@ def test_bmi_is_computed_from_height_and_weight_never_typed(login, patient, draf
     assert "bmi" not in [f.name for f in Intake._meta.fields]
 
 
+def test_the_age_shown_is_on_the_patients_clock(login, patient, draft, location, time_machine):
+    # 21:00 in Toronto on the eve of their 48th birthday: the server's UTC date is already
+    # the birthday (summer and winter).
+    evening = dt.datetime.combine(location.today(), dt.time(21), tzinfo=location.zone)
+    time_machine.move_to(evening, tick=True)
+    birthday = evening.date() + dt.timedelta(days=1)
+    patient.date_of_birth = birthday.replace(year=birthday.year - 48)  # 48: leap days line up
+    patient.preferred_location = location
+    patient.save()
+    assert draft.age == 47
+    page = login(patient.user).get(reverse("intake:step", args=["risk"])).content.decode()
+    assert "Your age: 47." in page
+
+
 def _risk_in_us_units(client, patient, draft, *, inches: str):
     """The risk step answered in feet, inches and pounds: 5 ft `inches` in, 180 lb."""
     return _post(
