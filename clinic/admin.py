@@ -7,9 +7,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from clinic.audit import AuditedAdmin
+from clinic.dates import clinic_today
 from clinic.models import (
     Certification,
     Holiday,
@@ -161,7 +161,7 @@ class PractitionerAdmin(admin.ModelAdmin):
 
     @admin.display(boolean=True, description="Certified today")
     def certified_today(self, practitioner: Practitioner) -> bool:
-        return practitioner.is_certified_on(timezone.localdate())
+        return practitioner.is_certified_on(clinic_today())
 
 
 class ClinicUserCreationForm(AdminUserCreationForm):

@@ -8,10 +8,12 @@ overflowing later in a view's date arithmetic (a week after 9999-12-31) as a 500
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import BadRequest, ValidationError
 from django.forms.fields import BaseTemporalField
 from django.utils import timezone
@@ -24,6 +26,13 @@ EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2100, 12, 31)
 
 T = TypeVar("T")
+
+
+def clinic_today() -> dt.date:
+    """Today on the clinic's own clock (CLINIC_TIME_ZONE), for what belongs to no one location
+    (the manager's overview, a certification, the reports' default period): the server's UTC
+    date is already tomorrow every evening in the clinics' time zones."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE))
 
 
 def in_calendar(day: dt.date) -> bool:

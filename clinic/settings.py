@@ -307,8 +307,9 @@ LOGGING = {
 }
 
 CLINIC_NAME = env_str("CLINIC_NAME", "Stride Clinics")
-# The clinic's own clock, for times that belong to no location (the access log's entries about
-# a patient without a preferred location, or an export of many patients). Stored times stay UTC.
+# The clinic's own clock, for times and dates that belong to no location (the access log's entries
+# about a patient without a preferred location, an export of many patients, the manager's "today":
+# `clinic.dates.clinic_today`). Stored times stay UTC.
 CLINIC_TIME_ZONE = env_str("CLINIC_TIME_ZONE", "America/Toronto")
 try:
     zoneinfo.ZoneInfo(CLINIC_TIME_ZONE)

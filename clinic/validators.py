@@ -5,7 +5,8 @@ import re
 import zoneinfo
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+
+from clinic.dates import clinic_today
 
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
 
@@ -43,7 +44,8 @@ def validate_time_zone(value: str) -> None:
 
 
 def validate_not_in_future(value) -> None:
-    if value and value > timezone.localdate():
+    # On the clinic's clock: the server's UTC date is already tomorrow every evening.
+    if value and value > clinic_today():
         raise ValidationError("This date is in the future.", code="future_date")
 
 

@@ -6,7 +6,6 @@ never the invoices). Every download is written to the access log, as an export."
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
@@ -15,6 +14,7 @@ from booking.billing import access as billing_access
 from booking.billing import documents, pdf
 from clinic import access
 from clinic.audit import record_access
+from clinic.dates import clinic_today
 from clinic.models import AccessLog, Patient, Role
 
 # The same people who see invoices: a practitioner sees a balance, never what was invoiced.
@@ -65,7 +65,8 @@ def invoice_superbill(request, pk: int):
 
 
 def _statement_year(year: int) -> int:
-    if not FIRST_STATEMENT_YEAR <= year <= timezone.localdate().year:
+    # The year on the clinic's clock: on New Year's Eve the server's UTC year has already turned.
+    if not FIRST_STATEMENT_YEAR <= year <= clinic_today().year:
         raise Http404("There is no statement for that year.")
     return year
 

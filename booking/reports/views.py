@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.db.models import QuerySet
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_safe
 
@@ -18,6 +17,7 @@ from booking import reports
 from booking.forms import ReportFilterForm
 from clinic import access
 from clinic.audit import record_export
+from clinic.dates import clinic_today
 from clinic.exports import csv_response
 from clinic.models import Location, Practitioner, Role, User
 
@@ -38,9 +38,10 @@ def _choices(user: User) -> tuple[QuerySet[Location], QuerySet[Practitioner]]:
 
 def _filters(request) -> tuple[ReportFilterForm, reports.Period, reports.Scope]:
     """The period and scope asked for, within what the viewer may see: a practitioner's scope
-    is always themselves. Without (valid) choices: the last twelve months, everything."""
+    is always themselves. Without (valid) choices: the last twelve months to today on the
+    clinic's clock (the server's UTC date is tomorrow every evening), everything."""
     locations, practitioners = _choices(request.user)
-    today = timezone.localdate()
+    today = clinic_today()
     defaults = {"start": today - dt.timedelta(days=364), "end": today}
     data = request.GET.copy() if request.GET else None
     if data is not None:

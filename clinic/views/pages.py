@@ -10,11 +10,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic import access, account_emails, security, selectors, services
+from clinic.dates import clinic_today
 from clinic.forms import (
     PatientDetailsForm,
     PatientSignUpForm,
@@ -234,7 +234,9 @@ def practitioner_home(request):
     my_days = [
         (day, [s for s in day.shifts if s.practitioner.pk == practitioner.pk]) for day in days
     ]
-    today = timezone.localdate()
+    # On the clock of where they work: the server's UTC date is tomorrow every evening.
+    home = locations.first()
+    today = home.today() if home else clinic_today()
     certification = practitioner.certification_on(today)
     latest = practitioner.certifications.first()
     return render(
@@ -255,7 +257,7 @@ def practitioner_home(request):
 @access.manager_required
 @require_safe
 def manager_home(request):
-    today = timezone.localdate()
+    today = clinic_today()
     locations = (
         Location.objects.filter(is_active=True)
         .with_dry_needling_flag()

@@ -33,6 +33,7 @@ from intake.clinical.selectors import SurveySubject, Visit, VisitState, course_g
 from intake.questionnaire.models import (
     Intake,
 )
+from intake.zones import patient_zone
 
 # --- Clinical notes --------------------------------------------------------------------------
 
@@ -212,18 +213,18 @@ def start_session_note(
     prescribed course: the one in progress for that appointment if there is one, otherwise a
     new one whose session number and date are the appointment's. Refused before the session
     starts."""
-    if not author.is_certified_on(timezone.localdate()):
+    if appointment_id is None:
+        raise NoAppointment()
+    _check_visit_is_the_patients(appointment_id, patient)
+    visit = find_visit(appointment_id)
+    if not certified_today(author, patient, visit.location):
         raise NoteError(
             "Only a practitioner with a current dry-needling certification records needling "
             "sessions."
         )
-    if appointment_id is None:
-        raise NoAppointment()
-    _check_visit_is_the_patients(appointment_id, patient)
     gate = course_gate(patient)
     if not gate.allowed:
         raise NoCourse(f"{NoCourse.message} {gate.reason}")
-    visit = find_visit(appointment_id)
     if not visit.needling or visit.course_id is None or visit.session_number is None:
         raise NotACourseSession()
     session_number = visit.session_number
@@ -268,6 +269,13 @@ def start_session_note(
     return note
 
 
+def certified_today(author: Practitioner, patient: Patient, location: Location | None) -> bool:
+    """Whether `author` holds a dry-needling certification current today on the clock of the
+    session's location (else the patient's): a certification lasts to the end of its last
+    day there, and every evening the server's UTC date is already the next day."""
+    return author.is_certified_on(timezone.localdate(timezone=patient_zone(patient, location)))
+
+
 def when_session_starts(visit: Visit) -> str:
     """'Tue 22 Jun 10:00 AM': when a session starts, at its location."""
     local = timezone.localtime(visit.starts_at, visit.location.zone)
@@ -310,7 +318,8 @@ def signing_problems(
             planned_sessions=note.assessment.current().planned_sessions
         )
         performed = current.performed_at
-        if performed and not note.author.is_certified_on(timezone.localdate(performed)):
+        zone = patient_zone(note.patient, note.location)
+        if performed and not note.author.is_certified_on(timezone.localdate(performed, zone)):
             problems["performed_at"] = (
                 f"{note.author.name} had no current dry-needling certification on that date."
             )

@@ -281,7 +281,7 @@ def _step(request: HttpRequest, filling: Filling, step: str) -> HttpResponse:
             "answered_earlier": form.step in hidden,
             "revision": revision,
             "patient": filling.patient,
-            "patient_age": filling.patient.age_on(timezone.localdate()),
+            "patient_age": draft.age,
             "filling": filling,
             "step": form.step,
             "progress": _progress(filling, draft, form.step.slug),

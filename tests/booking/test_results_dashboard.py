@@ -255,6 +255,15 @@ def test_an_empty_period_is_an_empty_state_not_an_error(login, manager, data):
     assert "Nothing to report for this period" in response.content.decode()
 
 
+def test_the_default_period_ends_today_on_the_clinics_clock(login, manager, location, time_machine):
+    # 21:00 in Toronto: the server's UTC date is already the next day, in summer and winter.
+    evening = dt.datetime.combine(location.today(), dt.time(21), tzinfo=location.zone)
+    time_machine.move_to(evening, tick=True)
+    form = login(manager).get(reverse("booking:reports")).context["form"]
+    assert form["end"].value() == evening.date()
+    assert form["start"].value() == evening.date() - dt.timedelta(days=364)
+
+
 def test_no_division_by_zero_anywhere_with_no_data_at_all(login, manager):
     report = reports.clinic_report(_year(), reports.Scope())
     assert report.is_empty and report.total.utilisation.share is None

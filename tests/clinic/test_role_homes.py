@@ -86,6 +86,32 @@ def test_practitioner_home_warns_about_an_expired_certification(login, practitio
     assert "certification expired on" in html
 
 
+@pytest.fixture
+def last_evening_of_certification(location, practitioner, time_machine):
+    """21:00 at `location` on the last day of `practitioner`'s certification: the server's UTC
+    date is already the next day then, in summer and in winter."""
+    evening = dt.datetime.combine(location.today(), dt.time(21), tzinfo=location.zone)
+    time_machine.move_to(evening, tick=True)
+    practitioner.certifications.update(valid_until=evening.date())
+    return evening
+
+
+def test_a_certification_is_current_until_the_end_of_its_last_day_at_the_location(
+    login, practitioner, last_evening_of_certification
+):
+    html = login(practitioner.user).get(reverse("clinic:practitioner_home")).content.decode()
+    assert "certification current until" in html
+    assert "certification expired" not in html
+
+
+def test_manager_home_counts_a_certification_on_its_last_evening(
+    login, manager, practitioner, last_evening_of_certification
+):
+    html = login(manager).get(reverse("clinic:manager_home")).content.decode()
+    assert "<strong>1</strong> of 1 practitioners certified for dry needling today" in html
+    assert "<strong>expired</strong>" not in html
+
+
 def test_manager_home_lists_every_location(login, manager, location, other_location, practitioner):
     html = login(manager).get(reverse("clinic:manager_home")).content.decode()
     assert location.name in html and other_location.name in html

@@ -148,11 +148,14 @@ def start(request: HttpRequest, kind: NoteKind, patient_pk: int) -> HttpResponse
         "patient": patient,
         "drafts": drafts,
         "appointment_id": appointment_id,
-        "certified": author.is_certified_on(timezone.localdate()),
         "locations": access.visible_locations(request.user),
     }
     if kind is SESSION:
         context |= _session_to_start(patient, appointment_id)
+    visit = context.get("visit")
+    context["certified"] = services.certified_today(
+        author, patient, visit.location if visit else None
+    )
     return render(request, "intake/clinical/notes/start.html", context)
 
 

@@ -17,6 +17,7 @@ from clinic.models import Location, Patient, actor_field
 from clinic.text_limits import bounded_text
 from clinic.validators import validate_not_in_future, validate_phone
 from intake.questionnaire.questions import SCREENING, SYMPTOMS, TREATMENTS
+from intake.zones import patient_zone
 
 
 def _yes_no(question: str) -> models.BooleanField:
@@ -391,7 +392,8 @@ class Intake(models.Model):
     @property
     def age(self) -> int:
         at = self.submitted_at or timezone.now()
-        return self.patient.age_on(timezone.localdate(at))
+        # On the patient's clock: the server's UTC date is tomorrow every evening.
+        return self.patient.age_on(timezone.localdate(at, patient_zone(self.patient)))
 
     @property
     def screening_flags(self) -> list[tuple[str, str, str]]:

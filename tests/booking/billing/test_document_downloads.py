@@ -5,6 +5,8 @@ access log as an export."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -137,6 +139,15 @@ def test_no_superbill_where_the_location_has_no_ein(client, paid_visit, patient)
 def test_a_statement_of_a_year_out_of_range_is_a_404(client, patient, paid_visit, year):
     client.force_login(patient.user)
     assert client.get(reverse("documents:my_statement", args=[year])).status_code == 404
+
+
+def test_next_years_statement_is_a_404_on_new_years_eve(client, patient, paid_visit, time_machine):
+    # 21:00 on 31 December at the clinic: the server's UTC year has already turned.
+    zone = paid_visit.location.zone
+    eve = dt.datetime(paid_visit.location.today().year, 12, 31, 21, tzinfo=zone)
+    time_machine.move_to(eve, tick=True)
+    client.force_login(patient.user)
+    assert client.get(reverse("documents:my_statement", args=[eve.year + 1])).status_code == 404
 
 
 def test_the_pages_link_to_the_documents(client, urls, patient, front_desk, practitioner):

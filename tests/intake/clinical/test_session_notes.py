@@ -170,6 +170,43 @@ def test_a_practitioner_without_a_current_certification_cannot_record_needling(
     assert not SessionNote.objects.exists()
 
 
+def _last_evening_of_certification(location, practitioner) -> dt.datetime:
+    """21:00 at `location` on the last day of `practitioner`'s certification, yesterday: the
+    server's UTC date is already the next day then, in summer and in winter."""
+    evening = dt.datetime.combine(
+        location.today() - dt.timedelta(days=1), dt.time(21), tzinfo=location.zone
+    )
+    practitioner.certifications.update(valid_until=evening.date())
+    return evening
+
+
+def test_a_session_on_the_last_evening_of_a_certification_can_be_signed(
+    course_of, location, practitioner, prescribed
+):
+    evening = _last_evening_of_certification(location, practitioner)
+    visit = course_of(Status.COMPLETED, first_start=evening).appointments.get()
+    note = session_note(prescribed, appointment_id=visit.pk, location=location)
+    assert clinical.signing_problems(note) == {}
+    note.performed_at = evening + dt.timedelta(hours=3)  # the next day there
+    assert "had no current dry-needling certification" in clinical.signing_problems(note).get(
+        "performed_at", ""
+    )
+
+
+def test_a_session_note_can_be_started_on_the_last_evening_of_a_certification(
+    login, course_of, location, practitioner, patient, time_machine
+):
+    evening = _last_evening_of_certification(location, practitioner)
+    time_machine.move_to(evening + dt.timedelta(minutes=30), tick=True)
+    course = course_of(Status.CHECKED_IN, first_start=evening)
+    visit = course.appointments.get()
+    client = login(practitioner.user)
+    url = _start_url(patient, f"?appointment={visit.pk}&session=1")
+    assert "Start the note of session 1" in client.get(url).content.decode()
+    client.post(url)
+    assert SessionNote.objects.filter(appointment_id=visit.pk).exists()
+
+
 def test_a_session_note_saves_the_muscle_grid(login, practitioner, prescribed):
     note = session_note(prescribed, pre_session_pain=None, muscles_needled=[])
     data = session_data(

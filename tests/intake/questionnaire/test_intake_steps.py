@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from intake.questionnaire.forms import incomplete_steps, stored_answers_form
 from intake.questionnaire.models import Intake, TreatmentOutcome, Units
@@ -218,6 +217,20 @@ def test_bmi_is_computed_from_height_and_weight_never_typed(login, patient, draf
     assert "bmi" not in [f.name for f in Intake._meta.fields]
 
 
+def test_the_age_shown_is_on_the_patients_clock(login, patient, draft, location, time_machine):
+    # 21:00 in Toronto on the eve of their 48th birthday: the server's UTC date is already
+    # the birthday (summer and winter).
+    evening = dt.datetime.combine(location.today(), dt.time(21), tzinfo=location.zone)
+    time_machine.move_to(evening, tick=True)
+    birthday = evening.date() + dt.timedelta(days=1)
+    patient.date_of_birth = birthday.replace(year=birthday.year - 48)  # 48: leap days line up
+    patient.preferred_location = location
+    patient.save()
+    assert draft.age == 47
+    page = login(patient.user).get(reverse("intake:step", args=["risk"])).content.decode()
+    assert "Your age: 47." in page
+
+
 def _risk_in_us_units(client, patient, draft, *, inches: str):
     """The risk step answered in feet, inches and pounds: 5 ft `inches` in, 180 lb."""
     return _post(
@@ -275,8 +288,12 @@ def test_every_stored_height_near_a_whole_foot_reads_back_as_valid_feet_and_inch
         assert abs(form.cleaned_data["height_cm"] - height) <= Decimal("0.02"), height
 
 
-def test_a_future_injection_date_is_refused(login, patient, draft):
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+def test_a_future_injection_date_is_refused(login, patient, draft, location, time_machine):
+    # 21:00 in Toronto, when the server's UTC date is already tomorrow (summer and winter):
+    # tomorrow is still in the future.
+    evening = dt.datetime.combine(location.today(), dt.time(21), tzinfo=location.zone)
+    time_machine.move_to(evening, tick=True)
+    tomorrow = evening.date() + dt.timedelta(days=1)
     response = _post(
         login(patient.user),
         patient,
