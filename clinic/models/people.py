@@ -5,7 +5,9 @@ staff work at, and patients.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
@@ -235,6 +237,13 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The clock the patient's records are shown on when no location is concerned: their
+        preferred location's, else the clinic's own (CLINIC_TIME_ZONE; the server's is UTC)."""
+        location = self.preferred_location
+        return location.zone if location else zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
 
     def age_on(self, on: dt.date) -> int:
         born = self.date_of_birth

@@ -185,9 +185,8 @@ def _access_log_address(request, data: dict) -> str:
 
 
 def _zone_of(patient: Patient | None) -> zoneinfo.ZoneInfo:
-    """The clock an entry is shown on: the patient's preferred location's, else the clinic's."""
-    location = patient.preferred_location if patient is not None else None
-    return location.zone if location else zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
+    """The clock an entry is shown on: the patient's (`Patient.zone`), else the clinic's."""
+    return patient.zone if patient is not None else zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
 # How many of an export's patients its entry names (the whole log's export covers them all).

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import factory
+from django.conf import settings
 from django.utils import timezone
 
 from clinic.models import Patient
@@ -292,7 +294,9 @@ def session_data(*, revision: int, **overrides) -> dict:
     """The POST of the session-note form with `complete_session()` values."""
     fields = {"session_number": 1, **complete_session(**overrides)}
     if "performed_at" not in fields:
-        an_hour_ago = timezone.localtime(timezone.now() - dt.timedelta(hours=1), dt.UTC)
+        # Typed on the clinic's clock, as the form reads it for a patient with no location.
+        clinic_zone = zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
+        an_hour_ago = timezone.localtime(timezone.now() - dt.timedelta(hours=1), clinic_zone)
         fields["performed_at"] = f"{an_hour_ago:%Y-%m-%dT%H:%M}"
     data = {"revision": str(revision)}
     for row in fields.pop("muscles_needled"):

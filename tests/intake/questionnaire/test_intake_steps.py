@@ -217,14 +217,18 @@ def test_bmi_is_computed_from_height_and_weight_never_typed(login, patient, draf
     assert "bmi" not in [f.name for f in Intake._meta.fields]
 
 
-def test_the_age_shown_is_on_the_patients_clock(login, patient, draft, location, time_machine):
+@pytest.mark.parametrize("preferred", [True, False], ids=["their location", "the clinic's"])
+def test_the_age_shown_is_on_the_patients_clock(
+    login, patient, draft, location, time_machine, preferred
+):
     # 21:00 in Toronto on the eve of their 48th birthday: the server's UTC date is already
-    # the birthday (summer and winter).
+    # the birthday (summer and winter). A patient with no location is on the clinic's clock
+    # (CLINIC_TIME_ZONE, Toronto), not the server's.
     evening = dt.datetime.combine(location.today(), dt.time(21), tzinfo=location.zone)
     time_machine.move_to(evening, tick=True)
     birthday = evening.date() + dt.timedelta(days=1)
     patient.date_of_birth = birthday.replace(year=birthday.year - 48)  # 48: leap days line up
-    patient.preferred_location = location
+    patient.preferred_location = location if preferred else None
     patient.save()
     assert draft.age == 47
     page = login(patient.user).get(reverse("intake:step", args=["risk"])).content.decode()
