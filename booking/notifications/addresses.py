@@ -33,7 +33,8 @@ def address_problem(patient: Patient, address: str) -> str:
         return f"The email address on file ({address}) is not a valid address."
     choice = preference(patient)
     if choice.bounced_email and choice.bounced_email.lower() == address.lower():
-        when = timezone.localtime(choice.bounced_at).date().isoformat()
+        # On the patient's clock (the server's is UTC, a day ahead every evening).
+        when = choice.bounced_at.astimezone(patient.zone).date().isoformat()
         return (
             f"{address} was refused by the mail server on {when} ({choice.bounce_reason}). "
             "Correct the patient's email, then send again."

@@ -194,6 +194,16 @@ def test_a_message_waits_in_the_outbox_until_the_server_is_back(confirmed, setti
     assert (row.state, row.attempts, row.last_error) == (State.SENT, 2, "")
 
 
+def test_the_day_an_address_was_refused_is_said_on_the_patients_clock(patient, location):
+    # 22:00 in Toronto: the server's UTC date is already the next day.
+    evening = dt.datetime.combine(location.today(), dt.time(22), tzinfo=location.zone)
+    patient.preferred_location = location
+    patient.save()
+    notifications.record_bounce(patient.email, reason="550 User unknown", now=evening)
+    said = notifications.address_problem(patient, patient.email)
+    assert f"refused by the mail server on {evening.date().isoformat()} (550" in said
+
+
 def test_a_refused_address_is_recorded_and_not_tried_again(
     confirmed, patient, settings, front_desk
 ):
