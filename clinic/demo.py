@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import world
+from clinic.dates import clinic_today
 from clinic.models import Holiday, Location, Patient, Practitioner, Role, Service, User
 
 DEMO_PASSWORD = "heelpain-demo"
@@ -376,4 +376,6 @@ def demo_code_for(user: User) -> str | None:
 
 
 def demo_today() -> dt.date:
-    return timezone.localdate()
+    """The demo's today: the clinic's (its locations are on Toronto's and New York's clock), so
+    that seeded in the evening its visits of today are on today's schedule, not tomorrow's."""
+    return clinic_today()
