@@ -81,8 +81,7 @@ class PractitionerQuerySet(models.QuerySet):
     def certified_from(self, first: dt.date) -> PractitionerQuerySet:
         """Practitioners with a dry-needling certification current on `first` or on some day
         after it (a renewal to come counts: they can be booked for needling from then)."""
-        current = Certification.objects.filter(practitioner=OuterRef("pk"), valid_until__gte=first)
-        return self.filter(Exists(current))
+        return self.certified_between(first, dt.date.max)
 
     def at(self, location: Location | OuterRef) -> PractitionerQuerySet:
         return self.filter(user__locations=location, user__is_active=True)
