@@ -41,6 +41,9 @@ def appointment_created(appointment: Appointment, *, now: dt.datetime) -> None:
     )
     written = [message_about(appointment, first, now)] if first else []
     Notification.objects.bulk_create([*written, *schedule_new([appointment], now=now)])
+    # A course's session booked again (after a cancelled or missed one) may follow what was
+    # its last session: the course goes on, and its questionnaires wait for its real end.
+    schedule_outcome_surveys(appointment.course_id, now=now)
     webhook_events.appointment_status(appointment, at=now)
 
 

@@ -14,7 +14,7 @@ from booking.forms import slot_choice_value
 from booking.models import ACTIVE, Appointment, AppointmentEvent, Notification, Status
 from booking.services import appointments, courses
 from tests.booking.conftest import FakeGate, next_weekday
-from tests.booking.factories import a_booking, a_colleague
+from tests.booking.factories import a_booking, a_colleague, a_course
 from tests.conftest import messages_said
 
 pytestmark = pytest.mark.django_db
@@ -306,3 +306,37 @@ def test_front_desk_of_another_location_gets_404(login, front_desk_elsewhere, co
 def test_a_wrong_method_is_refused(login, front_desk, course):
     assert login(front_desk).delete(_url(course)).status_code == 405
     assert not Appointment.objects.filter(course=course, session_number=5, status="confirmed")
+
+
+def test_a_session_booked_again_after_the_course_ended_withdraws_its_questionnaires(
+    clinic, patient, intake, front_desk
+):
+    """The last session missed ended the course at session 3 and its questionnaires were asked
+    for; booked again, the course goes on, and they wait for its real last session."""
+    intake.ready(patient)
+    course = a_course(
+        clinic,
+        patient,
+        statuses=[Status.COMPLETED] * 3 + [Status.CONFIRMED],
+        first_start=next_weekday(clinic.location, 1, 10) - dt.timedelta(weeks=5),
+    )
+    missed = services.change_status(
+        course.appointments.get(session_number=4), to=Status.NO_SHOW, actor=front_desk
+    )
+    surveys = Notification.objects.filter(kind=Notification.Kind.OUTCOME_SURVEY)
+    third = course.appointments.get(session_number=3)
+    assert {(s.appointment_id, s.state) for s in surveys} == {(third.pk, "pending")}
+
+    again = _again(course, clinic, next_weekday(clinic.location, 1, 10), number=4)
+
+    assert not surveys.filter(state=Notification.State.PENDING).exists()
+    # Cancelled in turn, the course ends at session 3 after all: asked for again, once each.
+    services.cancel_appointment(again, by="clinic", actor=front_desk, reason="Unwell")
+    waiting = surveys.filter(state=Notification.State.PENDING)
+    assert sorted(s.context["checkin"] for s in waiting) == [
+        "end_of_course",
+        "follow_up_12",
+        "follow_up_4",
+    ]
+    assert {s.appointment_id for s in waiting} == {third.pk}
+    assert missed.status == Status.NO_SHOW
