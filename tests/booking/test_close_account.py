@@ -13,7 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import notifications, services
-from booking.models import Appointment, Notification, Status, WaitlistEntry, WaitlistOffer
+from booking.models import (
+    ACTIVE,
+    Appointment,
+    Notification,
+    Status,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from booking.notifications import links
 from clinic.models import AccessLog, Patient, User
 from tests.booking.conftest import next_weekday
@@ -190,100 +197,52 @@ def _close(patient):
     return lambda: services.close_patient_account(patient, actor=patient.user)
 
 
-def _live_places(patient):
-    return WaitlistEntry.objects.filter(patient=patient, state__in=["waiting", "offered"])
+def _nothing_live_left(patient) -> bool:
+    """No waitlist place waiting or offered, no appointment requested or booked."""
+    places = WaitlistEntry.objects.filter(patient=patient, state__in=["waiting", "offered"])
+    return not places.exists() and not Appointment.objects.filter(ACTIVE, patient=patient).exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_waitlist_place_asked_for_while_the_account_closes_is_refused(clinic, patient):
+@pytest.fixture(params=["joins the waitlist", "sends a request", "takes an offer"])
+def from_another_tab(request, clinic, patient, other_patient):
+    """What the patient does in another tab as the account closes, ready to run."""
     user = patient.user
-    closed, joining, waited = first_holds_its_lock(
-        _close(patient),
-        lambda: joined_waitlist(clinic, patient, actor=user),
-        won="done",
-        lost=(services.AccountClosed, "refused"),
-    )
-    assert (closed, waited) == ("done", True), joining
-    assert joining.startswith("refused: This account has been closed"), joining
-    assert not _live_places(patient).exists()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_waitlist_place_made_just_before_the_closing_is_left_by_it(clinic, patient):
-    user = patient.user
-    joined, closed, waited = first_holds_its_lock(
-        lambda: joined_waitlist(clinic, patient, actor=user),
-        _close(patient),
-        won="done",
-        lost=(services.BookingError, "refused"),
-    )
-    assert (joined, closed, waited) == ("done", "done", True)
-    assert not _live_places(patient).exists()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_request_sent_while_the_account_closes_is_refused(clinic, patient):
-    user = patient.user
-    hold = a_placed_hold(clinic, patient, next_weekday(clinic.location, 1, 10))
-    closed, requesting, waited = first_holds_its_lock(
-        _close(patient),
-        lambda: services.request_appointment(hold=hold, actor=user),
-        won="done",
-        lost=(services.AccountClosed, "refused"),
-    )
-    assert (closed, waited) == ("done", True), requesting
-    assert requesting.startswith("refused: This account has been closed"), requesting
-    assert not Appointment.objects.filter(patient=patient).exists()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_request_made_just_before_the_closing_is_cancelled_by_it(clinic, patient):
-    user = patient.user
-    hold = a_placed_hold(clinic, patient, next_weekday(clinic.location, 1, 10))
-    requested, closed, waited = first_holds_its_lock(
-        lambda: services.request_appointment(hold=hold, actor=user),
-        _close(patient),
-        won="done",
-        lost=(services.BookingError, "refused"),
-    )
-    assert (requested, closed, waited) == ("done", "done", True)
-    assert Appointment.objects.get(patient=patient).status == Status.CANCELLED
-
-
-@pytest.fixture
-def offered(clinic, patient, other_patient, front_desk):
-    """The patient waits for an assessment; next Tuesday at 10:00 frees up and is offered."""
+    if request.param == "joins the waitlist":
+        return lambda: joined_waitlist(clinic, patient, actor=user)
+    if request.param == "sends a request":
+        hold = a_placed_hold(clinic, patient, next_weekday(clinic.location, 1, 10))
+        return lambda: services.request_appointment(hold=hold, actor=user)
+    # The patient waits for an assessment; next Tuesday at 10:00 frees up and is offered.
     joined_waitlist(clinic, patient)
     freed = an_appointment(clinic, other_patient, next_weekday(clinic.location, 1, 10))
     services.cancel_appointment(freed, by="patient", actor=None, reason="Unwell")
-    return WaitlistOffer.objects.get(entry__patient=patient)
+    offered = WaitlistOffer.objects.get(entry__patient=patient)
+    return lambda: services.accept_offer(offered, actor=user)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_offer_taken_while_the_account_closes_is_refused(patient, offered):
-    user = patient.user
-    closed, taking, waited = first_holds_its_lock(
+def test_what_arrives_while_the_account_closes_is_refused(patient, from_another_tab):
+    closed, arriving, waited = first_holds_its_lock(
         _close(patient),
-        lambda: services.accept_offer(offered, actor=user),
+        from_another_tab,
         won="done",
         lost=(services.AccountClosed, "refused"),
     )
-    assert (closed, waited) == ("done", True), taking
-    assert taking.startswith("refused: This account has been closed"), taking
-    assert not Appointment.objects.filter(patient=patient).exists()
+    assert (closed, waited) == ("done", True), arriving
+    assert arriving.startswith("refused: This account has been closed"), arriving
+    assert _nothing_live_left(patient)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_offer_taken_just_before_the_closing_is_cancelled_by_it(patient, offered):
-    user = patient.user
-    taken, closed, waited = first_holds_its_lock(
-        lambda: services.accept_offer(offered, actor=user),
+def test_what_was_done_just_before_the_closing_is_undone_by_it(patient, from_another_tab):
+    done, closed, waited = first_holds_its_lock(
+        from_another_tab,
         _close(patient),
         won="done",
         lost=(services.BookingError, "refused"),
     )
-    assert (taken, closed, waited) == ("done", "done", True)
-    assert Appointment.objects.get(patient=patient).status == Status.CANCELLED
+    assert (done, closed, waited) == ("done", "done", True)
+    assert _nothing_live_left(patient)
 
 
 def test_the_desk_still_books_for_a_patient_whose_account_is_closed(clinic, patient, front_desk):
