@@ -73,19 +73,34 @@ class WaitlistEntryQuerySet(models.QuerySet):
     ) -> WaitlistEntryQuerySet:
         """Whether anyone can ever take each place, in the same query (see
         `WaitlistEntry.never_offered`): whether the practitioner it names still works at its
-        location, has hours there (`Practitioner.objects.with_hours_at`, at `now`) and holds
-        a dry-needling certification current on `today` (the location's date) or later (one
-        to come counts); and, for a place for anyone, whether any practitioner there has
-        hours, and any with such a certification."""
+        location, has hours there (`Practitioner.objects.with_hours_at`, at `now`), hours
+        that may hold the visit on the place's days and times (`with_hours_meeting`), and
+        holds a dry-needling certification current on `today` (the location's date) or later
+        (one to come counts); and, for a place for anyone, whether any practitioner there has
+        hours, any with such a certification, and any (certified) whose hours may hold it.
+        Conservative as `with_hours_meeting` is, and a place for an earlier time than an
+        appointment is asked of all time to come, not only of the time before it: it never
+        calls a place hopeless that could be offered a time."""
         here = OuterRef("location_id")
         named = Practitioner.objects.filter(pk=OuterRef("practitioner_id"))
         with_hours = Practitioner.objects.with_hours_at(here, now=now)
+        meeting = Practitioner.objects.with_hours_meeting(
+            here,
+            weekdays=OuterRef("weekdays"),
+            earliest=OuterRef("earliest_time"),
+            latest=OuterRef("latest_time"),
+            minutes=OuterRef("minutes"),
+            now=now,
+        )
         return self.annotate(
             practitioner_works_here=Exists(named.at(here)),
             practitioner_has_hours_here=Exists(with_hours.filter(pk=OuterRef("practitioner_id"))),
+            practitioner_hours_suit=Exists(meeting.filter(pk=OuterRef("practitioner_id"))),
             practitioner_certified_ahead=Exists(named.certified_from(today)),
             anyone_has_hours_here=Exists(with_hours),
             anyone_certified_has_hours_here=Exists(with_hours.certified_from(today)),
+            anyones_hours_suit=Exists(meeting),
+            anyone_certifieds_hours_suit=Exists(meeting.certified_from(today)),
         )
 
 
@@ -172,10 +187,14 @@ class WaitlistEntry(models.Model):
         (None when one can, or without `with_practitioner_standing`). A needling place never
         can; otherwise the practitioner it names has left the location or has no hours there,
         or, for a place the patient made online (offered certified practitioners only), holds
-        no dry-needling certification from today on; for a place for anyone, no practitioner
-        there has hours, or none with such a certification for a place made online. The
-        offers' own rule (`booking.services.waitlist`, through `check_slot`), asked of all
-        time to come."""
+        no dry-needling certification from today on, or their hours there never hold a visit
+        of the place's length on its days and between its times; for a place for anyone, no
+        practitioner there has hours, or none with such a certification for a place made
+        online, or nobody's (certified) hours ever hold the visit then. The offers' own rule
+        (`booking.services.waitlist`, through `check_slot`), asked of all time to come, and
+        conservatively where the database cannot ask it whole (see
+        `Practitioner.objects.with_hours_meeting`): a place it says nothing about may still
+        wait forever, but one it flags is never offered a time."""
         if not hasattr(self, "practitioner_works_here"):
             return None
         if self.service.needs_dry_needling_certification:
@@ -205,6 +224,12 @@ class WaitlistEntry(models.Model):
                     "made online is offered certified practitioners only",
                     other_practitioner,
                 )
+            if not self.practitioner_hours_suit:
+                return NeverOffered(
+                    f"the hours {name} works at {location} never hold {self._visit_when_it_suits}",
+                    "Phone the patient to widen the days or times, or to choose another "
+                    "practitioner.",
+                )
             return None
         other_location = "Phone the patient to choose another location."
         if not self.anyone_has_hours_here:
@@ -219,7 +244,26 @@ class WaitlistEntry(models.Model):
                 "place the patient made online is offered certified practitioners only",
                 other_location,
             )
+        other_times = "Phone the patient to widen the days or times, or to choose another location."
+        if not self.anyones_hours_suit:
+            return NeverOffered(
+                f"no practitioner has hours at {location} that ever hold {self._visit_when_it_suits}",
+                other_times,
+            )
+        if self.chosen_online and not self.anyone_certifieds_hours_suit:
+            return NeverOffered(
+                f"no practitioner certified for dry needling has hours at {location} that ever "
+                f"hold {self._visit_when_it_suits}, and a place the patient made online is "
+                "offered certified practitioners only",
+                other_times,
+            )
         return None
+
+    @property
+    def _visit_when_it_suits(self) -> str:
+        return (
+            f"a {self.minutes}-minute visit on the days and between the times that suit the patient"
+        )
 
     @property
     def weekday_names(self) -> str:

@@ -64,16 +64,39 @@ class LocationQuerySet(models.QuerySet):
         return Exists(certified_here)
 
 
-class LocalDate(Func):
-    """The date an instant falls on in a time zone named by a column (PostgreSQL's
-    `AT TIME ZONE`): each location's own today in one query."""
+class _OnLocalClock(Func):
+    """An instant read on the wall clock of a time zone named by a column (PostgreSQL's
+    `AT TIME ZONE`); the instant is a value or a column."""
+
+    arg_joiner = " AT TIME ZONE "
+
+    def __init__(self, instant, zone, **extra):
+        if isinstance(instant, dt.datetime):
+            instant = models.Value(instant, models.DateTimeField())
+        super().__init__(instant, zone, **extra)
+
+
+class LocalDate(_OnLocalClock):
+    """The date an instant falls on in a time zone named by a column: each location's own
+    today in one query."""
 
     template = "((%(expressions)s)::date)"
-    arg_joiner = " AT TIME ZONE "
     output_field = models.DateField()
 
-    def __init__(self, instant: dt.datetime, zone, **extra):
-        super().__init__(models.Value(instant, models.DateTimeField()), zone, **extra)
+
+class LocalTime(_OnLocalClock):
+    """The wall-clock time of an instant in a time zone named by a column."""
+
+    template = "((%(expressions)s)::time)"
+    output_field = models.TimeField()
+
+
+class LocalWeekday(_OnLocalClock):
+    """The weekday an instant falls on in a time zone named by a column, as `Weekday`
+    counts them (0 = Monday)."""
+
+    template = "(EXTRACT(ISODOW FROM (%(expressions)s))::integer - 1)"
+    output_field = models.IntegerField()
 
 
 class Location(models.Model):

@@ -8,12 +8,22 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import RangeOperators
+from django.contrib.postgres.fields import ArrayField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q
+from django.db.models import BooleanField, Exists, F, FloatField, Func, OuterRef, Q, Sum, Value
+from django.db.models.functions import Greatest, Least
+from django.db.models.lookups import GreaterThan, LessThan
 
-from clinic.models.locations import Location, OpeningHours, TimeRange, Weekday
+from clinic.models.locations import (
+    LocalDate,
+    LocalTime,
+    LocalWeekday,
+    Location,
+    OpeningHours,
+    TimeRange,
+    Weekday,
+)
 from clinic.models.people import Role, User
 from clinic.text_limits import bounded_text
 
@@ -113,6 +123,96 @@ class PractitionerQuerySet(models.QuerySet):
             ends_at__gt=now,
         )
         return self.at(location).filter(Exists(weekly) | Exists(extra))
+
+    def with_hours_meeting(
+        self,
+        location: Location | OuterRef,
+        *,
+        weekdays: list[int] | OuterRef,
+        earliest: dt.time | OuterRef,
+        latest: dt.time | OuterRef,
+        minutes: int | OuterRef,
+        now: dt.datetime,
+    ) -> PractitionerQuerySet:
+        """Practitioners `at` the location whose hours there may hold a visit of `minutes`
+        on one of `weekdays` between `earliest` and `latest` (local times at the location),
+        now or ahead: `with_hours_at` asked of those days and times. Each of the wish's parts
+        may be an `OuterRef` to the query this is a subquery of (a waitlist place's columns).
+
+        Weekly hours on one of the weekdays, clipped to the location's opening hours that day,
+        meet the wish when their overlap with the window is at least `minutes`, summed over
+        that weekday's hours (back-to-back hours are one stretch to the slot search); extra
+        hours not yet ended meet it when, on the location's clock, they fall on one of the
+        weekdays and overlap the window at all, or run over midnight (they may run on from
+        weekly hours or other extra hours beside them).
+
+        Conservative, so that it never leaves out a practitioner a time could be found with
+        (it may keep one no time is ever found with): hours separated by a gap on one weekday
+        are summed as if they ran on; extra hours count whatever their length, and over
+        midnight whatever the window; and what the slot search takes away day by day is not
+        asked at all (holidays, time off, appointments and their buffers, rooms)."""
+        there = OuterRef(location) if isinstance(location, OuterRef) else location
+        wish = {
+            "weekdays": _one_level_deeper(weekdays, ArrayField(models.SmallIntegerField())),
+            "earliest": _one_level_deeper(earliest, models.TimeField()),
+            "latest": _one_level_deeper(latest, models.TimeField()),
+            "minutes": _one_level_deeper(minutes, models.IntegerField()),
+        }
+        in_window = _MinutesBetween(
+            Least("ends_at", "location__opening_hours__closes_at", wish["latest"]),
+            Greatest("starts_at", "location__opening_hours__opens_at", wish["earliest"]),
+        )
+        weekly = (
+            WorkingHours.objects.filter(
+                _IsOneOf("weekday", wish["weekdays"]),
+                practitioner_id=OuterRef("pk"),
+                location=there,
+                location__opening_hours__weekday=F("weekday"),
+            )
+            .values("weekday")
+            .annotate(minutes_in_window=Sum(Greatest(in_window, Value(0.0))))
+            .filter(minutes_in_window__gte=wish["minutes"])
+        )
+        # What is left of them from `now` on, on the location's clock.
+        starts = Greatest("starts_at", Value(now, models.DateTimeField()))
+        zone = F("location__time_zone")
+        extra = ScheduleException.objects.filter(
+            Q(LessThan(LocalDate(starts, zone), LocalDate("ends_at", zone)))
+            | Q(
+                _IsOneOf(LocalWeekday(starts, zone), wish["weekdays"]),
+                LessThan(LocalTime(starts, zone), wish["latest"]),
+                GreaterThan(LocalTime("ends_at", zone), wish["earliest"]),
+            ),
+            practitioner_id=OuterRef("pk"),
+            kind=ScheduleException.Kind.EXTRA_HOURS,
+            location=there,
+            ends_at__gt=now,
+        )
+        return self.at(location).filter(Exists(weekly) | Exists(extra))
+
+
+def _one_level_deeper(value, output_field: models.Field):
+    """`value` as seen from a subquery of the query it was given to: a column of the query
+    outside that one, or the value itself."""
+    if isinstance(value, OuterRef):
+        return OuterRef(value)
+    return Value(value, output_field=output_field)
+
+
+class _IsOneOf(Func):
+    """`value = ANY(array)`: a weekday among a waitlist place's weekdays."""
+
+    template = "(%(expressions)s))"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
+class _MinutesBetween(Func):
+    """Minutes from the second time of day to the first (negative when it is later)."""
+
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 60)"
+    arg_joiner = " - "
+    output_field = FloatField()
 
 
 @bounded_text

@@ -52,6 +52,8 @@ def test_the_board_lists_who_waits_first_come_first_served(
     assert html.index(first.patient.full_name) < html.index(later.patient.full_name)
     assert "Tue, Thu · 9:00 AM–5:00 PM" in html
     assert "Elsewhere" not in html
+    # Their days and times meet the practitioner's hours: nothing to phone them about.
+    assert "Can never be offered" not in html
 
 
 def test_a_waiting_patient_flagged_for_review_is_shown_so_with_the_reasons(
