@@ -176,6 +176,14 @@ def _create_course(*, patient: Patient, prescription, actor: User) -> Course:
             raise CourseNotAllowed(
                 "The assessment prescribing this course is not this patient's; nothing was booked."
             ) from error
+        if constraint == "course_follows_its_signed_plan":
+            # The gate was read before the assessment was locked: an amendment signed in
+            # between changed the decision or the plan (booking migration 0017).
+            raise CourseNotAllowed(
+                "The assessment was amended a moment ago and no longer prescribes this course "
+                "as proposed; nothing was booked. Open the course page again to see the plan "
+                "as it stands."
+            ) from error
         raise
 
 

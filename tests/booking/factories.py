@@ -283,27 +283,52 @@ def a_course_record(
     assessment_id: int | None = None,
     sessions_planned: int = 6,
     minutes: int = 30,
+    interval_days: int = 7,
     created_by=None,
 ) -> Course:
     """A course of `patient` with `practitioner` and no sessions booked yet, prescribed by the
-    assessment `assessment_id` (a new signed one of the patient's unless given) and written by
+    assessment `assessment_id` (a new signed one of the patient's planning `sessions_planned`
+    weekly sessions of `minutes` unless given: its plan must be the course's) and written by
     `created_by` (the practitioner unless given). Written directly, without the booking rules."""
+    if assessment_id is None:
+        assessment_id = prescribing_assessment(
+            patient,
+            practitioner,
+            sessions=sessions_planned,
+            minutes=minutes,
+            interval_days=interval_days,
+        ).pk
     return Course.objects.create(
         patient=patient,
         practitioner=practitioner,
-        assessment_id=assessment_id or prescribing_assessment(patient, practitioner).pk,
+        assessment_id=assessment_id,
         sessions_planned=sessions_planned,
         minutes=minutes,
+        interval_days=interval_days,
         created_by=created_by or practitioner.user,
     )
 
 
-def prescribing_assessment(patient: Patient, practitioner: Practitioner):
-    """A signed assessment of `patient` by `practitioner` that prescribes a course (6 weekly
-    sessions of 30 minutes): the database refuses a course without one of the patient's own."""
+def prescribing_assessment(
+    patient: Patient,
+    practitioner: Practitioner,
+    *,
+    sessions: int = 6,
+    minutes: int = 30,
+    interval_days: int = 7,
+):
+    """A signed assessment of `patient` by `practitioner` that prescribes a course (`sessions`
+    sessions of `minutes`, every `interval_days`): the database refuses a course without one of
+    the patient's own that says needling is appropriate, and a course other than its plan."""
     from tests.intake.factories import signed_assessment
 
-    return signed_assessment(patient, practitioner)
+    return signed_assessment(
+        patient,
+        practitioner,
+        planned_sessions=sessions,
+        session_minutes=minutes,
+        interval_days=interval_days,
+    )
 
 
 def a_course(
@@ -315,20 +340,29 @@ def a_course(
     interval: dt.timedelta = dt.timedelta(days=7),
     assessment=None,
     practitioner: Practitioner | None = None,
-    minutes: int = 30,
+    minutes: int | None = None,
     sessions_planned: int | None = None,
 ):
-    """A course of `sessions_planned` sessions (at least 4), of which len(statuses) are booked
+    """A course of `sessions_planned` sessions of `minutes`, of which len(statuses) are booked
     at the clinic, the first at `first_start` (weekly by default), each with the given status
     (cancelled ones say by the patient). Written directly, without the booking rules: tests of
-    what comes after booking. Prescribed by `assessment`, or a new signed one of the patient's."""
+    what comes after booking. Prescribed by `assessment` (its plan unless told otherwise), or a
+    new signed one of the patient's planning this course: at least 4 sessions, 30 minutes each,
+    unless told otherwise."""
     practitioner = practitioner or clinic.practitioner
-    assessment = assessment or prescribing_assessment(patient, practitioner)
+    if assessment is not None:
+        sessions_planned = sessions_planned or assessment.planned_sessions
+        minutes = minutes or assessment.session_minutes
+    sessions_planned = sessions_planned or max(4, len(statuses))
+    minutes = minutes or 30
+    assessment = assessment or prescribing_assessment(
+        patient, practitioner, sessions=sessions_planned, minutes=minutes
+    )
     course = a_course_record(
         patient,
         practitioner,
         assessment_id=assessment.pk,
-        sessions_planned=sessions_planned or max(4, len(statuses)),
+        sessions_planned=sessions_planned,
         minutes=minutes,
     )
     for number, status in enumerate(statuses, start=1):

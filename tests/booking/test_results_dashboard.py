@@ -85,7 +85,14 @@ def _course_for(clinic, name, statuses, baseline, *, days_ago, practitioner=None
         pain_average=min(baseline, 5),
         pain_worst=10,
     )
-    assessment = signed_assessment(patient, practitioner, intake=intake, location=clinic.location)
+    # Each course planned as long as the sessions it lists (at least 4).
+    assessment = signed_assessment(
+        patient,
+        practitioner,
+        intake=intake,
+        location=clinic.location,
+        planned_sessions=max(4, len(statuses)),
+    )
     course = a_course(
         clinic,
         patient,

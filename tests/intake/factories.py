@@ -230,6 +230,7 @@ def booked_session(assessment: AssessmentNote, number: int, *, location=None):
             assessment_id=assessment.pk,
             sessions_planned=min(max(assessment.planned_sessions or 6, 4), 6),
             minutes=assessment.session_minutes or 30,
+            interval_days=assessment.interval_days or 7,
         )
     booked = course.appointments.exclude(status=Status.CANCELLED)
     session = booked.filter(session_number=number).first()
