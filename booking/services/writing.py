@@ -114,14 +114,29 @@ def _conflict_message(error: Exception) -> str:
     return "This time was just taken by another booking."
 
 
+# Booking rules PostgreSQL keeps with triggers of their own (booking migrations 0018 on), in the
+# words of the person booking. The services check each before they write, so these speak only
+# when something changed in between or a caller skipped a check: never a 500.
+_RULE_MESSAGES = {
+    "course_sessions_keep_to_the_course": (
+        "A session of a course is a dry-needling session of the course's length, numbered "
+        "within the sessions it plans."
+    ),
+}
+
+
 def write(action: Callable[[], object]):
-    """Run a write in a savepoint, turning a conflict PostgreSQL found into `SlotTaken`."""
+    """Run a write in a savepoint, turning a conflict PostgreSQL found into `SlotTaken`, and a
+    booking rule it kept into `SlotUnavailable` with the rule in words."""
     try:
         with transaction.atomic():
             return action()
     except (IntegrityError, OperationalError) as error:
         if is_conflict(error):
             raise SlotTaken(_conflict_message(error)) from error
+        rule = _RULE_MESSAGES.get(constraint_name(error))
+        if rule is not None:
+            raise SlotUnavailable([rule]) from error
         raise
 
 

@@ -300,9 +300,10 @@ def test_a_recorded_session_stays_in_its_course_and_stays_a_needling_session(
     _before_session(patient, appointment_id=asked.pk, course_id=course.pk)
     with _refused(SESSION_SURVEY):
         Appointment.objects.filter(pk=asked.pk).update(course=None, session_number=None)
-    # What nothing records may still change (the rule is about recorded sessions).
+    # What nothing records may still change (the rule is about recorded sessions), within what
+    # any course session keeps to (booking 0018: needling, of its course's length and numbers).
     free = _session(course, 2)
-    Appointment.objects.filter(pk=free.pk).update(service=clinic.assessment)
+    Appointment.objects.filter(pk=free.pk).update(course=second_course, session_number=2)
 
 
 def test_a_course_whose_sessions_have_notes_keeps_its_assessment(

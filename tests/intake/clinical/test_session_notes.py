@@ -349,8 +349,18 @@ def test_signing_needs_the_adverse_events_answered_and_the_action_taken(
 
 
 def test_a_session_beyond_the_plan_is_not_signed(login, practitioner, patient):
-    four = signed_assessment(patient, practitioner, planned_sessions=4)
-    note = session_note(four, 5)
+    """Session 5 of a course of 6, whose plan was then amended to 4 sessions (the database
+    keeps a course's sessions within the course's own plan, not within later amendments)."""
+    six = signed_assessment(patient, practitioner, planned_sessions=6)
+    note = session_note(six, 5)
+    clinical.amend_note(
+        note=six,
+        author=practitioner,
+        password=PASSWORD,
+        reason="Four sessions are enough",
+        content={"planned_sessions": 4},
+        seen_amendments=0,
+    )
     page = login(practitioner.user).get(reverse("intake:session_note_sign", args=[note.pk]))
     assert "The plan has 4 sessions; amend the assessment to extend it." in page.content.decode()
 
