@@ -122,6 +122,9 @@ _RULE_MESSAGES = {
         "A session of a course is a dry-needling session of the course's length, numbered "
         "within the sessions it plans."
     ),
+    "needling_session_with_a_certified_practitioner": (
+        "The practitioner has no dry-needling certification current on that date."
+    ),
 }
 
 
