@@ -7,6 +7,7 @@ to date by PostgreSQL). Django finds them here; code imports them from here.
 from booking.models.appointments import (
     ACTIVE,
     ACTIVE_STATUSES,
+    CORRECTIONS,
     LONGEST_APPOINTMENT,
     MOVABLE_STATUSES,
     TRANSITIONS,
@@ -47,6 +48,7 @@ __all__ = [
     "Appointment",
     "AppointmentEvent",
     "CancelledBy",
+    "CORRECTIONS",
     "Course",
     "CourseReportRow",
     "LONGEST_APPOINTMENT",

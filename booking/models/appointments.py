@@ -53,7 +53,8 @@ class Status(models.TextChoices):
 
 # The only status changes there are. Anything else is refused by `booking.services`, but for
 # the corrections of a no-show or a check-in set in error, on the visit's day
-# (`booking.services.corrections`).
+# (`booking.services.corrections`). PostgreSQL refuses any change outside both (booking
+# migration 0020, `appointment_status_changes_as_allowed`): a change added here is added there.
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.REQUESTED: frozenset({Status.CONFIRMED, Status.CANCELLED}),
     Status.CONFIRMED: frozenset({Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW}),
@@ -61,6 +62,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.COMPLETED: frozenset(),
     Status.CANCELLED: frozenset(),
     Status.NO_SHOW: frozenset(),
+}
+# A status set in error, and the status its correction gives the visit back.
+CORRECTIONS: dict[str, str] = {
+    Status.NO_SHOW: Status.CHECKED_IN,  # the patient came after all
+    Status.CHECKED_IN: Status.CONFIRMED,  # the wrong row, or they left before being seen
 }
 
 # Appointments that occupy their time (cancelled ones and no-shows free it).

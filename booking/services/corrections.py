@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from booking import notifications
 from booking.billing.payments import credit_missed_visit_fee
-from booking.models import Appointment, Status
+from booking.models import CORRECTIONS, Appointment, Status
 from booking.services.appointments import (
     apply_status,
     locked,
@@ -86,7 +86,12 @@ def undo_no_show(
     # someone else since the no-show freed it.
     previous = write(
         lambda: apply_status(
-            current, to=Status.CHECKED_IN, actor=actor, reason=reason, now=now, details=details
+            current,
+            to=CORRECTIONS[Status.NO_SHOW],
+            actor=actor,
+            reason=reason,
+            now=now,
+            details=details,
         )
     )
     credit_missed_visit_fee(current, reason=reason, actor=actor, now=now)
@@ -118,7 +123,12 @@ def undo_check_in(
     refuse_if_recorded(current, "taken back to booked", now)
     details = {"undoes": Status.CHECKED_IN}
     previous = apply_status(
-        current, to=Status.CONFIRMED, actor=actor, reason=reason, now=now, details=details
+        current,
+        to=CORRECTIONS[Status.CHECKED_IN],
+        actor=actor,
+        reason=reason,
+        now=now,
+        details=details,
     )
     notifications.status_changed(current, previous=previous, now=now)
     return current

@@ -178,8 +178,8 @@ def test_patients_are_counted_once_in_every_line(two_clinics, visits, start, len
 def test_two_desks_changing_one_patients_visits_at_once_both_count(two_clinics):
     """Each change rebuilds the patient's rows: the second waits for the first to commit
     (an advisory lock a patient), then rebuilds from both; neither fails."""
-    _visit(two_clinics, 0, 0, 3, Status.CONFIRMED)
-    _visit(two_clinics, 0, 1, 4, Status.CONFIRMED)
+    _visit(two_clinics, 0, 0, 3, Status.CHECKED_IN)  # to be completed
+    _visit(two_clinics, 0, 1, 4, Status.CONFIRMED)  # to be marked a no-show
     first, second = Appointment.objects.order_by("starts_at")
 
     def mark(pk: int, status: str):
@@ -215,7 +215,8 @@ def test_folding_beside_a_desks_change_and_another_fold_loses_nothing(two_clinic
     """A desk's change is still open while two folds run: the folds take turns and leave its
     entries (not committed yet) to the next fold; nothing is lost or counted twice."""
     for day, patient in ((3, 0), (4, 1), (5, 2)):
-        _visit(two_clinics, patient, 0, day, Status.CONFIRMED)
+        # The first checked in: the desk's change completes it.
+        _visit(two_clinics, patient, 0, day, Status.CHECKED_IN if day == 3 else Status.CONFIRMED)
     first = Appointment.objects.order_by("starts_at").first()
 
     written, folds_done = threading.Event(), threading.Semaphore(0)
