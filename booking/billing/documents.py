@@ -23,6 +23,7 @@ from booking.billing.models import (
     InvoiceLine,
     Payment,
     PaymentKind,
+    PaymentMethod,
     PaymentStatus,
 )
 from clinic.models import Location, Patient, Practitioner
@@ -322,6 +323,14 @@ def _assessment_for(invoice: Invoice, notes: dict[int, SessionNote]) -> Assessme
 # --- The year-end statement ---------------------------------------------------------------------
 
 
+def patients_own_payments() -> QuerySet[Payment]:
+    """The money a patient paid or was given back: received, and not an insurer's direct
+    payment or its refund to the insurer."""
+    return Payment.objects.filter(status=PaymentStatus.SUCCEEDED).exclude(
+        method=PaymentMethod.INSURER
+    )
+
+
 @dataclass(frozen=True)
 class StatementRow:
     date: dt.date
@@ -335,7 +344,9 @@ class StatementRow:
 @dataclass(frozen=True)
 class YearEndStatement:
     """Every payment (less refunds) a patient made in a calendar year, by currency: what they
-    claim as medical expenses on their tax return."""
+    claim as medical expenses on their tax return. What an insurer paid the clinic directly is
+    not the patient's expense (a return may claim only what was not reimbursed), so it is left
+    out, and so is money given back to the insurer."""
 
     year: int
     clinic_name: str
@@ -355,14 +366,11 @@ def year_end_statement(
 ) -> YearEndStatement:
     """`patient`'s payments received in `year`; only on `invoices` when given (the front desk's
     statement covers the invoices of their own locations, as their invoice pages do)."""
-    payments = Payment.objects.filter(invoice__patient=patient)
+    payments = patients_own_payments().filter(invoice__patient=patient)
     if invoices is not None:
         payments = payments.filter(invoice__in=invoices)
     payments = (
-        payments.filter(
-            status=PaymentStatus.SUCCEEDED,
-            received_on__year=year,
-        )
+        payments.filter(received_on__year=year)
         .select_related("invoice__location")
         .prefetch_related("invoice__lines")
         .order_by("received_on", "received_at", "pk")

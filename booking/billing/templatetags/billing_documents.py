@@ -7,7 +7,7 @@ from django import template
 from django.urls import reverse
 
 from booking.billing import documents
-from booking.billing.models import Invoice, Payment, PaymentStatus
+from booking.billing.models import Invoice
 from clinic.models import Patient
 
 register = template.Library()
@@ -25,14 +25,15 @@ def invoice_documents(invoice: Invoice) -> dict:
 
 @register.inclusion_tag("billing/documents/_statement_links.html")
 def statement_links(patient: Patient, *, own: bool = False) -> dict:
-    """A link per year in which the patient paid something (one query): to their own statement
-    (`own`, the patient's page) or to the statement staff download."""
+    """A link per year in which the patient paid something themselves (one query; an insurer's
+    direct payment is not on a statement): to their own statement (`own`, the patient's page)
+    or to the statement staff download."""
     years = sorted(
         {
             day.year
-            for day in Payment.objects.filter(
-                invoice__patient=patient, status=PaymentStatus.SUCCEEDED
-            ).dates("received_on", "year")
+            for day in documents.patients_own_payments()
+            .filter(invoice__patient=patient)
+            .dates("received_on", "year")
         },
         reverse=True,
     )

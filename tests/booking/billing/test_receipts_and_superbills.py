@@ -241,3 +241,20 @@ def test_a_superbill_names_each_provider_once():
     assert superbill.procedures_total == Decimal("285")
     text = pdf_text(pdf.render_pdf("billing/documents/superbill.html", {"doc": superbill}))
     assert "Providers" in text and "NPI 1987654328" in text and "Laura Kim, NPI 1987654328" in text
+
+
+def test_what_the_insurer_paid_directly_is_not_on_the_patients_statement(
+    paid_visit, patient, front_desk
+):
+    """The statement is for the patient's medical-expense claim: an insurer's direct payment
+    (and any refund of it to the insurer) is not money the patient spent, and claiming it would
+    overstate what they can deduct."""
+    year = paid_visit.issued_on.year
+    take_payment(paid_visit, amount="20.00", method="insurer", actor=front_desk)
+    refund(paid_visit, amount="5.00", method="insurer", actor=front_desk, reason="Overbilled")
+    statement = documents.year_end_statement(patient, year)
+    assert statement.totals == {"CAD": Decimal("100.00")}
+    assert [row.method for row in statement.rows] == ["Debit"]
+    text = pdf_text(pdf.statement_pdf(patient, year).content)
+    assert "100.00 CAD" in text and "Insurer paid directly" not in text
+    assert "paid directly by an insurer are not included" in text
