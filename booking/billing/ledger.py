@@ -96,14 +96,24 @@ def balance_of(invoice: Invoice) -> Balance:
     return Balance(**row)
 
 
-def owed_by_patients(patient_ids, *, location_id: int | None = None) -> dict[int, Decimal]:
-    """What each of these patients still owes (positive balances only), in one query; at one
-    location when `location_id` is given."""
+def owed_by_patients(
+    patient_ids, *, location_id: int | None = None
+) -> dict[int, dict[str, Decimal]]:
+    """What each of these patients still owes (positive balances only), in each currency, in one
+    query; at one location when `location_id` is given. Never one figure across currencies: a
+    patient may owe Canadian dollars at one location and US dollars at another."""
     invoices = Invoice.objects.filter(patient_id__in=list(patient_ids))
     if location_id is not None:
         invoices = invoices.filter(location_id=location_id)
-    owed: dict[int, Decimal] = {}
-    for patient_id, balance in with_balances(invoices).values_list("patient_id", "balance"):
+    owed: dict[int, dict[str, Decimal]] = {}
+    rows = with_balances(invoices).values_list("patient_id", "currency", "balance")
+    for patient_id, currency, balance in rows.order_by("currency"):
         if balance > 0:
-            owed[patient_id] = owed.get(patient_id, ZERO) + balance
+            in_currency = owed.setdefault(patient_id, {})
+            in_currency[currency] = in_currency.get(currency, ZERO) + balance
     return owed
+
+
+def in_words(amounts: dict[str, Decimal]) -> str:
+    """'120.00 CAD and 150.00 USD'."""
+    return " and ".join(f"{amount} {currency}" for currency, amount in amounts.items())

@@ -8,7 +8,7 @@ from django.urls import reverse
 from booking.billing import access as billing_access
 from booking.billing.forms import CheckOutForm, EndCourseForm, PayAheadForm
 from booking.billing.invoicing import visit_fee
-from booking.billing.ledger import owed_by_patients, with_balances
+from booking.billing.ledger import in_words, owed_by_patients, with_balances
 from booking.billing.models import Invoice
 from booking.billing.packages import package_of, preview_settlement
 from booking.models import Appointment, Status
@@ -20,7 +20,8 @@ def money_panel(appointment: Appointment, user) -> dict:
         return {}
     takes = user.role in billing_access.TAKES_PAYMENTS
     money = {
-        "owed": owed_by_patients([patient.pk]).get(patient.pk),
+        # In each currency: a patient may owe at a Canadian and at a US location.
+        "owed": in_words(owed_by_patients([patient.pk]).get(patient.pk, {})),
         "account_url": reverse("billing:patient_account", args=[patient.pk]),
         "invoices": list(
             with_balances(Invoice.objects.filter(appointment=appointment)).select_related(

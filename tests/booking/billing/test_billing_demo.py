@@ -43,7 +43,9 @@ def test_a_late_cancellation_fee_at_rockville_and_a_balance_owing_at_leaside(see
     assert (fee.total, fee.currency) == (Decimal("50.00"), "USD")
     jordan = _patient("Jordan", "Miles")
     leaside = fee.location.__class__.objects.get(slug="leaside")
-    assert owed_by_patients([jordan.pk], location_id=leaside.pk) == {jordan.pk: Decimal("40.00")}
+    assert owed_by_patients([jordan.pk], location_id=leaside.pk) == {
+        jordan.pk: {"CAD": Decimal("40.00")}
+    }
 
 
 def test_seeding_again_writes_no_second_invoice(seeded_demo):

@@ -63,7 +63,7 @@ def test_the_appointment_page_offers_check_out_and_the_desk_uses_it(visit, front
     assert response.redirect_chain[-1][0] == reverse("billing:invoice_detail", args=[invoice.pk])
     assert f"Checked out: {invoice.display_number}, 100.00 CAD paid." in response.content.decode()
     page = browser.get(reverse("booking:appointment_detail", args=[visit.pk])).content.decode()
-    assert "Balance due" in page and "owes 20.00 in all" in page
+    assert "Balance due" in page and "owes 20.00 CAD in all" in page
 
 
 def test_check_out_with_an_amount_but_no_method_says_so(visit, front_desk, login):
