@@ -12,7 +12,7 @@ total - payments + refunds - credit notes.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 from django.db.models import F, Q
@@ -80,7 +80,9 @@ class LocationBilling(models.Model):
     def tax_on(self, amount: Decimal) -> Decimal:
         if self.tax_exempt:
             return Decimal("0.00")
-        return (amount * self.tax_rate).quantize(CENTS)
+        # Half a cent or more rounds up, as the CRA and most US states say (Decimal's own default,
+        # the banker's rounding, would round 14.625 down to 14.62).
+        return (amount * self.tax_rate).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 class CancellationPolicy(models.Model):

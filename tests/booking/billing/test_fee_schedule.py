@@ -87,3 +87,15 @@ def test_tax_is_data_an_exempt_location_charges_none_and_a_taxed_one_rounds_to_t
         clinic.location, currency="CAD", tax_exempt=False, tax_rate="0.13", tax_label="HST 13%"
     )
     assert taxed.tax_on(Decimal("95.55")) == Decimal("12.42")  # 12.4215
+
+
+@pytest.mark.parametrize(
+    ("subtotal", "tax"),
+    [("112.50", "14.63"), ("12.50", "1.63"), ("37.50", "4.88")],
+)
+def test_half_a_cent_of_tax_is_rounded_up_as_the_tax_authorities_say(clinic, subtotal, tax):
+    """14.625 is 14.63 (CRA: a half cent or more rounds up), not the banker's 14.62."""
+    taxed = billing_world.terms(
+        clinic.location, currency="CAD", tax_exempt=False, tax_rate="0.13", tax_label="HST 13%"
+    )
+    assert taxed.tax_on(Decimal(subtotal)) == Decimal(tax)
