@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from booking.billing.invoicing import next_number
@@ -155,11 +156,15 @@ def take_payment(
     amount = _amount(amount)
     method = _desk_method(method, "Choose how the patient paid.")
     current = _locked(invoice)
-    owed = balance_of(current).balance
+    # A payment waiting for its processor's answer is not asked for again (the database counts
+    # it too: billing migration 0007).
+    pending = awaiting_processor(current)
+    owed = balance_of(current).balance - pending
     if amount > owed:
+        waiting = f" ({pending} {current.currency} is waiting for the processor)" if pending else ""
         raise PaymentRefused(
-            f"{current.display_number} has {owed} {current.currency} left to pay; "
-            f"{amount} is more than that."
+            f"{current.display_number} has {max(owed, Decimal('0.00'))} {current.currency} left "
+            f"to pay{waiting}; {amount} is more than that."
         )
     return _record(
         current,
@@ -174,6 +179,12 @@ def take_payment(
         processor=processor,
         processor_reference=processor_reference,
     )
+
+
+def awaiting_processor(invoice: Invoice) -> Decimal:
+    """What was paid on `invoice` by a processor that has not answered yet."""
+    pending = invoice.payments.filter(kind=PaymentKind.PAYMENT, status=PaymentStatus.PENDING)
+    return pending.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
 
 
 @transaction.atomic
