@@ -19,7 +19,14 @@ from booking.billing.models import (
 
 @admin.register(LocationBilling)
 class LocationBillingAdmin(admin.ModelAdmin):
-    list_display = ["location", "currency", "tax_exempt", "tax_rate", "tax_label"]
+    list_display = ["location", "invoice_prefix", "currency", "tax_exempt", "tax_rate", "tax_label"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Its invoices print the prefix and are in the currency: both are fixed once it has
+        # issued one (the database refuses the change too).
+        if obj is not None and Invoice.objects.filter(location_id=obj.location_id).exists():
+            return ["location", "invoice_prefix", "currency"]
+        return []
 
 
 @admin.register(CancellationPolicy)

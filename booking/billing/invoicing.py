@@ -137,6 +137,7 @@ def issue_invoice(
     tax = terms.tax_on(subtotal)
     invoice = Invoice.objects.create(
         location=location,
+        number_prefix=terms.invoice_prefix,
         year=issued_on.year,
         number=next_number(location, issued_on.year),
         kind=kind,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -22,6 +23,8 @@ from booking.models import Appointment, Course
 from clinic.models import Location, Patient, Practitioner, Service, actor_field
 
 CENTS = Decimal("0.01")
+# A location's invoice number prefix: LEA in LEA-2027-0042.
+INVOICE_PREFIX = r"^[A-Z][A-Z0-9]{1,5}$"
 
 
 def money_field(verbose_name: str = "", **kwargs) -> models.DecimalField:
@@ -43,6 +46,20 @@ class LocationBilling(models.Model):
     can change, not code."""
 
     location = models.OneToOneField(Location, on_delete=models.CASCADE, related_name="billing")
+    invoice_prefix = models.CharField(
+        "invoice number prefix",
+        max_length=6,
+        unique=True,
+        validators=[
+            RegexValidator(
+                INVOICE_PREFIX,
+                "Two to six capital letters or digits, beginning with a letter, e.g. LEA.",
+            )
+        ],
+        help_text="Printed before the number of every invoice and credit note of this location "
+        "(LEA in LEA-2027-0042), so that no two locations print the same number. Fixed, like "
+        "the currency, once the location has issued an invoice.",
+    )
     currency = models.CharField(max_length=3, choices=Currency.choices)
     tax_rate = models.DecimalField(
         max_digits=5,
@@ -71,6 +88,10 @@ class LocationBilling(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(tax_rate__gte=0, tax_rate__lt=1), name="billing_tax_rate_is_a_fraction"
+            ),
+            models.CheckConstraint(
+                condition=Q(invoice_prefix__regex=INVOICE_PREFIX),
+                name="billing_invoice_prefix_is_letters_and_digits",
             ),
         ]
 
@@ -184,6 +205,8 @@ class Invoice(models.Model):
     """An invoice, issued when written: what was done (its lines), for whom, where, by whom."""
 
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="invoices")
+    # The location's prefix when the invoice was issued, as printed (a trigger checks it is).
+    number_prefix = models.CharField(max_length=6)
     year = models.PositiveSmallIntegerField()
     number = models.PositiveIntegerField()
     kind = models.CharField(max_length=20, choices=InvoiceKind.choices)
@@ -216,6 +239,10 @@ class Invoice(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["location", "year", "number"], name="invoice_number_unique_per_year"
+            ),
+            # What is printed names one invoice (each location has a prefix of its own).
+            models.UniqueConstraint(
+                fields=["number_prefix", "year", "number"], name="invoice_number_printed_once"
             ),
             models.CheckConstraint(condition=Q(number__gte=1), name="invoice_number_positive"),
             models.CheckConstraint(
@@ -253,8 +280,8 @@ class Invoice(models.Model):
 
     @property
     def display_number(self) -> str:
-        """'LEA-2027-0042': the location, the year and the number within it."""
-        return f"{self.location.slug[:3].upper()}-{self.year}-{self.number:04d}"
+        """'LEA-2027-0042': the location's prefix, the year and the number within it."""
+        return f"{self.number_prefix}-{self.year}-{self.number:04d}"
 
 
 class InvoiceLine(models.Model):
@@ -291,6 +318,7 @@ class CreditNote(models.Model):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    number_prefix = models.CharField(max_length=6)
     year = models.PositiveSmallIntegerField()
     number = models.PositiveIntegerField()
     amount = money_field()
@@ -304,12 +332,15 @@ class CreditNote(models.Model):
             models.UniqueConstraint(
                 fields=["location", "year", "number"], name="credit_note_number_unique_per_year"
             ),
+            models.UniqueConstraint(
+                fields=["number_prefix", "year", "number"], name="credit_note_number_printed_once"
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="credit_note_positive"),
             models.CheckConstraint(condition=~Q(reason=""), name="credit_note_says_why"),
         ]
 
     def __str__(self) -> str:
-        return f"Credit note {self.location.slug[:3].upper()}-{self.year}-C{self.number:04d}"
+        return f"Credit note {self.number_prefix}-{self.year}-C{self.number:04d}"
 
 
 # --- Payments -------------------------------------------------------------------------------------

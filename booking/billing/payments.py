@@ -306,6 +306,8 @@ def _credit(
     return CreditNote.objects.create(
         invoice=current,
         location=current.location,
+        # The invoice's prefix: the location's, which is fixed once it has invoiced.
+        number_prefix=current.number_prefix,
         year=year,
         number=next_number(current.location, year, Series.CREDIT_NOTE),
         amount=amount,

@@ -25,7 +25,8 @@ def terms(
     tax_rate: str = "0",
     tax_label: str = "",
 ) -> LocationBilling:
-    """`place`'s billing terms, made or brought up to date."""
+    """`place`'s billing terms, made or brought up to date (its invoice prefix, once given,
+    stays: it is fixed once the location has invoiced)."""
     billing, _ = LocationBilling.objects.update_or_create(
         location=place,
         defaults={
@@ -34,9 +35,28 @@ def terms(
             "tax_rate": Decimal(tax_rate),
             "tax_label": tax_label or EXEMPT[Currency(currency)],
         },
+        create_defaults={
+            "currency": currency,
+            "tax_exempt": tax_exempt,
+            "tax_rate": Decimal(tax_rate),
+            "tax_label": tax_label or EXEMPT[Currency(currency)],
+            "invoice_prefix": free_invoice_prefix(place),
+        },
     )
     place.billing = billing
     return billing
+
+
+def free_invoice_prefix(place: Location) -> str:
+    """The first three letters of `place`'s address name (LEA for leaside), or, when another
+    location prints those, with a digit (LEA2): no two locations print the same numbers."""
+    letters = "".join(c for c in place.slug.upper() if c.isascii() and c.isalnum())
+    base = (letters if letters[:1].isalpha() else f"L{letters}")[:3].ljust(2, "X")
+    taken = set(
+        LocationBilling.objects.exclude(location=place).values_list("invoice_prefix", flat=True)
+    )
+    candidates = [base] + [f"{base}{n}" for n in range(2, 1000)]
+    return next(prefix for prefix in candidates if prefix not in taken)
 
 
 def cancellation_policy(

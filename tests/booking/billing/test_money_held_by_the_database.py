@@ -48,6 +48,7 @@ def _credit_note(invoice, amount: str, *, number: int, location=None):
         return CreditNote.objects.create(
             invoice=invoice,
             location=location or invoice.location,
+            number_prefix=invoice.number_prefix,
             year=invoice.year,
             number=number,
             amount=Decimal(amount),
