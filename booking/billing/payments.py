@@ -39,10 +39,18 @@ class PaymentRefused(Exception):
 
 
 def _amount(value) -> Decimal:
+    """`value` as money: a finite amount above zero, to the cent. More decimals are refused, not
+    rounded: half a cent rounded away is a payment nobody made (the desk's forms refuse it on the
+    field; a processor's answer or a script reaches the services without them)."""
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        given = Decimal(str(value).strip())
+        amount = given.quantize(Decimal("0.01")) if given.is_finite() else None
     except (InvalidOperation, ValueError):
-        raise PaymentRefused("Enter an amount such as 45.00.") from None
+        amount = None
+    if amount is None:
+        raise PaymentRefused("Enter an amount such as 45.00.")
+    if amount != given:
+        raise PaymentRefused("Enter an amount to the cent, such as 45.00.")
     if amount <= 0:
         raise PaymentRefused("Enter an amount above zero.")
     return amount

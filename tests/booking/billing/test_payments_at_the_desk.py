@@ -179,3 +179,26 @@ def test_a_refund_form_drawn_before_another_desks_refund_gives_nothing_back(
     )
     assert "changed after this page was opened" in response.content.decode()
     assert balance_of(invoice).refunded == Decimal("20.00")
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("45.005", "to the cent"),
+        (Decimal("0.001"), "to the cent"),
+        ("NaN", "such as 45.00"),
+        ("sNaN", "such as 45.00"),
+        ("Infinity", "such as 45.00"),
+        ("1e30", "such as 45.00"),
+    ],
+)
+def test_the_services_refuse_an_amount_not_to_the_cent_rather_than_round_it(
+    invoice, front_desk, amount, message
+):
+    """A processor's webhook or a script calls the services without the desk's form: half a cent
+    is not rounded away into a payment nobody made, and 'NaN' is refused, not a server error."""
+    with pytest.raises(payments.PaymentRefused, match=message):
+        payments.take_payment(invoice, amount=amount, method="cash", actor=front_desk)
+    with pytest.raises(payments.PaymentRefused, match=message):
+        payments.issue_credit_note(invoice, amount=amount, reason="Test", actor=front_desk)
+    assert not Payment.objects.exists() and not invoice.credit_notes.exists()
