@@ -57,7 +57,13 @@ def _amount(value) -> Decimal:
 
 
 def _locked(invoice: Invoice) -> Invoice:
-    return Invoice.objects.select_for_update().select_related("location").get(pk=invoice.pk)
+    """The invoice, its row locked until the transaction ends: its row only (`of`), not its
+    location's, which every invoice written there meanwhile needs to commit."""
+    return (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("location")
+        .get(pk=invoice.pk)
+    )
 
 
 class InvoiceChanged(PaymentRefused):
@@ -75,7 +81,11 @@ def lock_as_seen(invoice: Invoice, seen: int | None, *, also: Invoice | None = N
     `move_credit` does) until the caller's transaction ends; refuse when its history moved on
     since the page showed it at `seen` (None: no page to compare with)."""
     ids = sorted({invoice.pk} | ({also.pk} if also is not None else set()))
-    locked = Invoice.objects.select_for_update().select_related("location").filter(pk__in=ids)
+    locked = (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("location")
+        .filter(pk__in=ids)
+    )
     current = {row.pk: row for row in locked.order_by("pk")}[invoice.pk]
     if seen is not None and history_mark(current) != seen:
         raise InvoiceChanged(
@@ -258,7 +268,7 @@ def move_credit(
     # invoices (either way round) wait for each other instead of deadlocking.
     locked = {
         row.pk: row
-        for row in Invoice.objects.select_for_update()
+        for row in Invoice.objects.select_for_update(of=("self",))
         .select_related("location")
         .filter(pk__in=[source.pk, target.pk])
         .order_by("pk")

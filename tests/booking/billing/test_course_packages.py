@@ -302,3 +302,38 @@ def test_an_amount_typed_at_the_check_out_of_a_paid_ahead_session_is_not_dropped
     assert session.status == Status.CHECKED_IN
     assert not SessionDrawdown.objects.exists()
     assert balance_of(package).paid == Decimal("0.00")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("year_begun", [True, False], ids=["any-day", "first-invoice-of-year"])
+def test_a_course_paid_ahead_while_another_patient_is_checked_out_at_the_desk(
+    course, billed, front_desk, consent_ok, year_begun
+):
+    """Two desks at one location: one invoices a course as a package while the other checks
+    out another patient. The check-out waits for the package's number, then takes the next,
+    instead of one of them failing with a deadlock (a status change locked the location's row,
+    which the package's invoice needs at its commit)."""
+    from booking.billing.models import NumberCounter
+    from tests.booking.factories import an_appointment
+    from tests.booking.races import first_holds_its_lock
+    from tests.factories import PatientFactory
+
+    if year_begun:
+        NumberCounter.objects.create(
+            location=billed.location, year=billed.location.today().year, series="invoice"
+        )
+
+    other = an_appointment(
+        billed,
+        PatientFactory(locations=[billed.location]),
+        timezone.now() - dt.timedelta(hours=2),
+        status=Status.CHECKED_IN,
+    )
+    first, second, waited = first_holds_its_lock(
+        lambda: pay_course_ahead(course, actor=front_desk),
+        lambda: services.change_status(other, to=Status.COMPLETED, actor=front_desk),
+        won="done",
+        lost=(payments.PaymentRefused, "refused"),
+    )
+    assert (first, second, waited) == ("done", "done", True)
+    assert sorted(Invoice.objects.values_list("number", flat=True)) == [1, 2]
