@@ -29,7 +29,7 @@ from booking.billing.models import (
     Series,
     SessionDrawdown,
 )
-from booking.models import Appointment, CancelledBy, Status
+from booking.models import Appointment, CancelledBy, Course, Status
 from clinic.models import Location, Patient, Practitioner, Service, User
 
 
@@ -224,8 +224,14 @@ def invoice_visit(
 ) -> Invoice | None:
     """The invoice of a completed visit, at the fee of its service and length on its local date.
     A session of a course paid ahead is drawn from the package instead."""
-    if appointment.course_id and draw_session(appointment, now=now):
-        return None
+    if appointment.course_id:
+        # The course's row first, as paying it ahead and ending it early take it: a course
+        # being paid ahead at this moment is waited for, then drawn from, rather than this
+        # session invoiced as a visit too (and a package refuses a course with a visit's
+        # invoice written meanwhile).
+        Course.objects.select_for_update().filter(pk=appointment.course_id).first()
+        if draw_session(appointment, now=now):
+            return None
     if billing_terms(appointment.location) is None:
         return None
     fee = visit_fee(appointment)

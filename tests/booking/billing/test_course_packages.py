@@ -337,3 +337,51 @@ def test_a_course_paid_ahead_while_another_patient_is_checked_out_at_the_desk(
     )
     assert (first, second, waited) == ("done", "done", True)
     assert sorted(Invoice.objects.values_list("number", flat=True)) == [1, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_checked_out_while_the_course_is_paid_ahead_is_billed_once(
+    course, front_desk, consent_ok
+):
+    """One desk completes session 1 (invoicing it as a visit: there is no package yet) while
+    another invoices the course as a package: the second waits for the first, then sees the
+    visit's invoice and refuses, instead of billing session 1 in both."""
+    from tests.booking.races import first_holds_its_lock
+
+    session = _sessions(course)[0]
+    services.change_status(session, to=Status.CHECKED_IN, actor=front_desk, now=session.starts_at)
+    first, second, waited = first_holds_its_lock(
+        lambda: services.change_status(
+            session, to=Status.COMPLETED, actor=front_desk, now=session.ends_at
+        ),
+        lambda: pay_course_ahead(course, actor=front_desk),
+        won="done",
+        lost=(payments.PaymentRefused, "refused"),
+    )
+    assert first == "done" and second.startswith("refused: Sessions of this course were already")
+    assert waited
+    assert list(Invoice.objects.values_list("kind", flat=True)) == [InvoiceKind.VISIT]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_checked_out_while_its_course_is_being_paid_ahead_draws_from_the_package(
+    course, front_desk, consent_ok
+):
+    """The other order: one desk invoices the course as a package while another completes
+    session 1. The completion waits for the package to be written, then draws from it, instead
+    of invoicing the session as a visit as well (billed twice)."""
+    from tests.booking.races import first_holds_its_lock
+
+    session = _sessions(course)[0]
+    services.change_status(session, to=Status.CHECKED_IN, actor=front_desk, now=session.starts_at)
+    first, second, waited = first_holds_its_lock(
+        lambda: pay_course_ahead(course, actor=front_desk),
+        lambda: services.change_status(
+            session, to=Status.COMPLETED, actor=front_desk, now=session.ends_at
+        ),
+        won="done",
+        lost=(payments.PaymentRefused, "refused"),
+    )
+    assert (first, second, waited) == ("done", "done", True)
+    assert list(Invoice.objects.values_list("kind", flat=True)) == [InvoiceKind.COURSE_PACKAGE]
+    assert SessionDrawdown.objects.filter(appointment=session).exists()
