@@ -124,7 +124,13 @@ class Receipt:
 
     @property
     def amount_paid(self) -> Decimal:
-        return self.figures.paid - self.figures.refunded
+        """What the patient paid, less refunds: not what their insurer paid the clinic directly,
+        which the insurer would otherwise reimburse them a second time."""
+        return sum((p["amount"] for p in self.payments if not p["by_insurer"]), ZERO)
+
+    @property
+    def paid_by_insurer(self) -> Decimal:
+        return sum((p["amount"] for p in self.payments if p["by_insurer"]), ZERO)
 
     @property
     def filename(self) -> str:
@@ -209,6 +215,7 @@ def _receipt_fields(invoice: Invoice) -> dict:
                 "method": payment.get_method_display(),
                 "kind": payment.get_kind_display(),
                 "amount": payment.signed_amount,
+                "by_insurer": payment.method == PaymentMethod.INSURER,
             }
             for payment in payments
         ],

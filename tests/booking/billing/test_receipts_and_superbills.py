@@ -258,3 +258,17 @@ def test_what_the_insurer_paid_directly_is_not_on_the_patients_statement(
     text = pdf_text(pdf.statement_pdf(patient, year).content)
     assert "100.00 CAD" in text and "Insurer paid directly" not in text
     assert "paid directly by an insurer are not included" in text
+
+
+def test_a_receipt_says_apart_what_the_patient_paid_and_what_their_insurer_paid_directly(
+    paid_visit, front_desk
+):
+    """The patient sends the receipt to their insurer to be reimbursed: the 20.00 the insurer
+    already paid the clinic is not 'paid by you', or it would be reimbursed a second time."""
+    take_payment(paid_visit, amount="20.00", method="insurer", actor=front_desk)
+    receipt = documents.receipt(paid_visit)
+    assert (receipt.amount_paid, receipt.paid_by_insurer) == (Decimal("100.00"), Decimal("20.00"))
+    text = pdf_text(pdf.receipt_pdf(paid_visit).content)
+    assert "Amount paid by you 100.00 CAD" in text
+    assert "Paid directly by your insurer 20.00 CAD" in text
+    assert "Balance owing: 0.00 CAD" in text
