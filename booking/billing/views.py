@@ -126,6 +126,8 @@ def _invoice_money(request, pk: int, form_class, refused_on: str, act):
         else:
             messages.success(request, done)
             return redirect(invoice_url(invoice))
+    # Drawn again with the refusal, the page shows the invoice like any reading of it.
+    log_access(request, invoice)
     return _invoice_page(request, invoice, status=422, **{_form_name(form): form})
 
 

@@ -202,3 +202,14 @@ def test_the_services_refuse_an_amount_not_to_the_cent_rather_than_round_it(
     with pytest.raises(payments.PaymentRefused, match=message):
         payments.issue_credit_note(invoice, amount=amount, reason="Test", actor=front_desk)
     assert not Payment.objects.exists() and not invoice.credit_notes.exists()
+
+
+def test_the_invoice_shown_again_with_a_refusal_is_in_the_access_log(invoice, front_desk, login):
+    """The page drawn again with the form's error shows the invoice (its services, the
+    patient) like any reading of it: it is written to the access log as one."""
+    response = login(front_desk).post(
+        reverse("billing:invoice_pay", args=[invoice.pk]), {"amount": "999.00", "method": "cash"}
+    )
+    assert response.status_code == 422 and invoice.display_number in response.content.decode()
+    entry = AccessLog.objects.get(record_type="billing.invoice", record_id=str(invoice.pk))
+    assert (entry.actor, entry.patient, entry.action) == (front_desk, invoice.patient, "view")
