@@ -24,9 +24,19 @@ class LocationBillingAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Its invoices print the prefix and are in the currency: both are fixed once it has
         # issued one (the database refuses the change too).
-        if obj is not None and Invoice.objects.filter(location_id=obj.location_id).exists():
+        if obj is not None and _has_invoiced(obj):
             return ["location", "invoice_prefix", "currency"]
         return []
+
+    def has_delete_permission(self, request, obj=None):
+        # Nor are the terms deleted then (the database refuses it: a 403, not a server error).
+        if obj is not None and _has_invoiced(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+def _has_invoiced(terms: LocationBilling) -> bool:
+    return Invoice.objects.filter(location_id=terms.location_id).exists()
 
 
 @admin.register(CancellationPolicy)

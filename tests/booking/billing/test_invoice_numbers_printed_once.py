@@ -78,6 +78,9 @@ def test_a_prefix_is_fixed_once_the_location_has_invoiced(invoice, login, manage
     assert page.status_code == 200
     assert 'name="invoice_prefix"' not in text and 'name="currency"' not in text
     assert 'name="tax_label"' in text
+    delete = reverse("admin:billing_locationbilling_delete", args=[terms.pk])
+    assert login(manager).post(delete, {"post": "yes"}).status_code == 403
+    assert LocationBilling.objects.filter(pk=terms.pk).exists()
 
 
 def test_a_manager_sets_the_prefix_of_a_new_location_and_a_taken_one_is_refused(
