@@ -155,3 +155,26 @@ def test_a_late_cancellation_by_the_patient_is_charged_and_one_by_the_clinic_is_
     in_time = _visit(billed, patient, hours_ago=-48, status=Status.CONFIRMED)
     _cancel(in_time, by="patient", actor=front_desk, at=now)
     assert Invoice.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_no_shows_marked_at_the_same_moment_waive_only_the_first(billed, patient, front_desk):
+    """Two desks mark two of the patient's missed visits (with two practitioners) at once: the
+    second waits for the first, then sees it, and charges its fee; read side by side, both were
+    the 'first' and neither was charged."""
+    from tests.booking.factories import a_colleague
+    from tests.booking.races import first_holds_its_lock
+
+    monday = _visit(billed, patient, hours_ago=50, status=Status.CONFIRMED)
+    today = _visit(
+        billed, patient, hours_ago=3, status=Status.CONFIRMED, practitioner=a_colleague(billed)
+    )
+    first, second, waited = first_holds_its_lock(
+        lambda: services.change_status(monday, to=Status.NO_SHOW, actor=front_desk),
+        lambda: services.change_status(today, to=Status.NO_SHOW, actor=front_desk),
+        won="marked",
+        lost=(services.BookingError, "refused"),
+    )
+    assert (first, second, waited) == ("marked", "marked", True)
+    invoice = Invoice.objects.get()
+    assert (invoice.appointment_id, invoice.kind) == (today.pk, InvoiceKind.NO_SHOW)
