@@ -378,6 +378,21 @@ def _offered(freed, entry) -> bool:
     return offer is not None and offer.entry == entry
 
 
+def _desk_place(clinic, patient, front_desk, practitioner, weekdays, earliest, latest, **fields):
+    """A place the desk made for a visit with `practitioner` on `weekdays`, between `earliest`
+    and `latest` on the location's clock."""
+    return a_waitlist_entry(
+        clinic,
+        patient,
+        practitioner=practitioner,
+        created_by=front_desk,
+        weekdays=weekdays,
+        earliest=earliest,
+        latest=latest,
+        **fields,
+    )
+
+
 def test_a_place_whose_days_and_times_its_practitioner_never_works_says_so(
     login, front_desk, clinic, patient
 ):
@@ -386,15 +401,7 @@ def test_a_place_whose_days_and_times_its_practitioner_never_works_says_so(
     location = clinic.location
     colleague = a_colleague(clinic)
     _works(colleague, location, {MONDAY: AFTERNOONS, THURSDAY: AFTERNOONS})
-    entry = a_waitlist_entry(
-        clinic,
-        patient,
-        practitioner=colleague,
-        created_by=front_desk,
-        weekdays=[TUESDAY],
-        earliest=dt.time(8),
-        latest=dt.time(10),
-    )
+    entry = _desk_place(clinic, patient, front_desk, colleague, [TUESDAY], dt.time(8), dt.time(10))
     html = _board(login, front_desk, clinic)
     assert (
         "<strong>Can never be offered a time:</strong> the hours "
@@ -412,15 +419,7 @@ def test_hours_before_the_location_opens_do_not_hold_a_visit(login, front_desk, 
     an hour of it, for an hour's assessment."""
     colleague = a_colleague(clinic)
     _works(colleague, clinic.location, {TUESDAY: [(dt.time(7), dt.time(12))]})
-    a_waitlist_entry(
-        clinic,
-        patient,
-        practitioner=colleague,
-        created_by=front_desk,
-        weekdays=[TUESDAY],
-        earliest=dt.time(7),
-        latest=dt.time(8, 30),
-    )
+    _desk_place(clinic, patient, front_desk, colleague, [TUESDAY], dt.time(7), dt.time(8, 30))
     assert f"the hours {colleague.name} works at" in _board(login, front_desk, clinic)
 
 
@@ -434,15 +433,15 @@ def test_a_window_meeting_the_hours_for_less_than_the_visit_says_so_until_hours_
     location = clinic.location
     colleague = a_colleague(clinic)
     _works(colleague, location, {TUESDAY: [(dt.time(9), dt.time(9, 20))]})
-    entry = a_waitlist_entry(
+    entry = _desk_place(
         clinic,
         patient,
-        practitioner=colleague,
-        created_by=front_desk,
+        front_desk,
+        colleague,
+        [TUESDAY],
+        dt.time(9),
+        dt.time(10),
         service=_reassessment(),
-        weekdays=[TUESDAY],
-        earliest=dt.time(9),
-        latest=dt.time(10),
     )
     assert (
         f"the hours {colleague.name} works at {location.name} never hold a 30-minute visit"
@@ -482,15 +481,15 @@ def test_hours_back_to_back_hold_a_visit_across_their_seam(login, front_desk, cl
     colleague = a_colleague(clinic)
     seam = dt.time(9, 15)
     _works(colleague, location, {TUESDAY: [(dt.time(9), seam), (seam, dt.time(10))]})
-    entry = a_waitlist_entry(
+    entry = _desk_place(
         clinic,
         patient,
-        practitioner=colleague,
-        created_by=front_desk,
+        front_desk,
+        colleague,
+        [TUESDAY],
+        dt.time(9),
+        dt.time(9, 30),
         service=_reassessment(),
-        weekdays=[TUESDAY],
-        earliest=dt.time(9),
-        latest=dt.time(9, 30),
     )
     assert "Can never be offered" not in _board(login, front_desk, clinic)
     nine = _local(location, TUESDAY, 9)
@@ -506,14 +505,8 @@ def test_hours_meeting_the_window_on_one_of_its_weekdays_only_say_nothing(
     location = clinic.location
     colleague = a_colleague(clinic)
     _works(colleague, location, {TUESDAY: AFTERNOONS, THURSDAY: [(dt.time(8), dt.time(12))]})
-    entry = a_waitlist_entry(
-        clinic,
-        patient,
-        practitioner=colleague,
-        created_by=front_desk,
-        weekdays=[TUESDAY, THURSDAY],
-        earliest=dt.time(8),
-        latest=dt.time(10),
+    entry = _desk_place(
+        clinic, patient, front_desk, colleague, [TUESDAY, THURSDAY], dt.time(8), dt.time(10)
     )
     assert "Can never be offered" not in _board(login, front_desk, clinic)
     freed = a_freed_slot(clinic, _local(location, THURSDAY, 8), practitioner=colleague)
@@ -528,15 +521,7 @@ def test_extra_hours_ahead_on_one_of_its_weekdays_say_nothing_and_are_offered(
     location = clinic.location
     colleague = a_colleague(clinic)
     _works(colleague, location, {MONDAY: AFTERNOONS, THURSDAY: AFTERNOONS})
-    entry = a_waitlist_entry(
-        clinic,
-        patient,
-        practitioner=colleague,
-        created_by=front_desk,
-        weekdays=[TUESDAY],
-        earliest=dt.time(8),
-        latest=dt.time(10),
-    )
+    entry = _desk_place(clinic, patient, front_desk, colleague, [TUESDAY], dt.time(8), dt.time(10))
     tuesday = _local(location, TUESDAY, 8)
     _extra_hours(colleague, location, _local(location, WEDNESDAY, 8), hours=4)
     _extra_hours(colleague, location, tuesday - dt.timedelta(weeks=2), hours=4)
@@ -557,15 +542,7 @@ def test_extra_hours_today_count_for_what_is_left_of_them(
     colleague = a_colleague(clinic)
     _no_hours(colleague, location)
     _extra_hours(colleague, location, ten - dt.timedelta(hours=2), hours=4)
-    a_waitlist_entry(
-        clinic,
-        patient,
-        practitioner=colleague,
-        created_by=front_desk,
-        weekdays=[ten.weekday()],
-        earliest=dt.time(8),
-        latest=dt.time(10),
-    )
+    _desk_place(clinic, patient, front_desk, colleague, [ten.weekday()], dt.time(8), dt.time(10))
     assert f"the hours {colleague.name} works at" in _board(login, front_desk, clinic)
 
 
@@ -579,15 +556,7 @@ def test_extra_hours_meet_a_window_on_the_locations_clock(login, front_desk, cli
     evening = _local(location, TUESDAY, 20)
     assert evening.astimezone(dt.UTC).weekday() == WEDNESDAY
     _extra_hours(colleague, location, evening, hours=2)
-    entry = a_waitlist_entry(
-        clinic,
-        patient,
-        practitioner=colleague,
-        created_by=front_desk,
-        weekdays=[TUESDAY],
-        earliest=dt.time(19),
-        latest=dt.time(23),
-    )
+    entry = _desk_place(clinic, patient, front_desk, colleague, [TUESDAY], dt.time(19), dt.time(23))
     assert "Can never be offered" not in _board(login, front_desk, clinic)
     assert _offered(a_freed_slot(clinic, evening, practitioner=colleague), entry)
 
