@@ -6,10 +6,8 @@ locks the assessment, turns the database's refusal into a clear one."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from booking import gates, services
 from booking.models import Appointment, Course
@@ -18,6 +16,7 @@ from intake.clinical.models import AssessmentNote
 from intake.clinical.services import amend_note
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_course_record
+from tests.database import refused_by
 from tests.factories import PASSWORD
 from tests.intake.factories import AssessmentFactory, signed_assessment
 
@@ -34,13 +33,6 @@ COURSE_COLUMNS = (
 def prescribed(patient, practitioner) -> AssessmentNote:
     """A signed assessment of `patient`: dry needling appropriate, 6 weekly sessions of 30 min."""
     return signed_assessment(patient, practitioner)
-
-
-@contextmanager
-def _refused():
-    with pytest.raises(IntegrityError) as refused, transaction.atomic():
-        yield
-    assert refused.value.__cause__.diag.constraint_name == RULE
 
 
 def _insert_course(assessment, *, sessions=6, minutes=30, interval_days=7) -> None:
@@ -82,7 +74,7 @@ def test_a_course_of_the_signed_plan_is_written(
 
 def test_a_course_from_a_draft_assessment_is_refused(patient, practitioner):
     draft = AssessmentFactory(patient=patient, author=practitioner)
-    with _refused():
+    with refused_by(RULE):
         _insert_course(draft)
     assert not Course.objects.exists()
 
@@ -93,7 +85,7 @@ def test_a_course_from_an_assessment_that_says_needling_is_not_appropriate_is_re
     not_appropriate = signed_assessment(
         patient, practitioner, needling_appropriate=False, decision_reason="Anticoagulants."
     )
-    with _refused():
+    with refused_by(RULE):
         _insert_course(not_appropriate)
 
 
@@ -107,17 +99,17 @@ def test_a_course_from_an_assessment_that_says_needling_is_not_appropriate_is_re
     ids=["sessions", "minutes", "interval"],
 )
 def test_a_course_other_than_the_plan_is_refused(prescribed, course):
-    with _refused():
+    with refused_by(RULE):
         _insert_course(prescribed, **course)
 
 
 def test_the_decision_as_amended_is_the_one_that_counts(patient, practitioner, prescribed):
     _amend(prescribed, practitioner, needling_appropriate=False)
-    with _refused():
+    with refused_by(RULE):
         _insert_course(prescribed)
     # Amended back: a course may be booked again, and to the plan as amended.
     _amend(prescribed, practitioner, needling_appropriate=True, planned_sessions=4)
-    with _refused():
+    with refused_by(RULE):
         _insert_course(prescribed, sessions=6)
     _insert_course(prescribed, sessions=4)
     assert Course.objects.get().sessions_planned == 4
@@ -137,7 +129,7 @@ def test_a_course_of_a_decision_amended_to_appropriate_is_written(patient, pract
 
 def test_changing_a_course_away_from_its_plan_is_refused(patient, practitioner):
     course = a_course_record(patient, practitioner, sessions_planned=6)
-    with _refused(), connection.cursor() as cursor:
+    with refused_by(RULE), connection.cursor() as cursor:
         cursor.execute("UPDATE booking_course SET sessions_planned = 5 WHERE id = %s", [course.pk])
 
 

@@ -6,10 +6,9 @@ the rule instead of failing."""
 from __future__ import annotations
 
 import importlib
-from contextlib import contextmanager
 
 import pytest
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, transaction
 
 from booking import services
 from booking.models import Appointment, Status
@@ -17,6 +16,7 @@ from intake.clinical.models import AssessmentNote
 from intake.clinical.services import amend_note
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_course
+from tests.database import refused_by, write_sql
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -38,34 +38,21 @@ def course(clinic, patient):
     )
 
 
-@contextmanager
-def _refused():
-    with pytest.raises(IntegrityError) as refused, transaction.atomic():
-        yield
-    assert refused.value.__cause__.diag.constraint_name == RULE
-
-
-def _sql(statement: str, *params) -> None:
-    with connection.cursor() as cursor:
-        # Without parameters, a statement's own % signs (RAISE's) are not placeholders.
-        cursor.execute(statement, params or None)
-
-
 def _session(course, number: int) -> Appointment:
     return course.appointments.get(session_number=number)
 
 
 def test_a_session_numbered_beyond_the_plan_is_refused(course):
-    with _refused():
-        _sql(
+    with refused_by(RULE):
+        write_sql(
             "UPDATE booking_appointment SET session_number = 5 WHERE id = %s",
             _session(course, 1).pk,
         )
 
 
 def test_a_session_of_another_length_than_the_courses_is_refused(course):
-    with _refused():
-        _sql(
+    with refused_by(RULE):
+        write_sql(
             "UPDATE booking_appointment SET ends_at = starts_at + interval '30 minutes', "
             "blocks_until = starts_at + interval '35 minutes' WHERE id = %s",
             _session(course, 1).pk,
@@ -73,8 +60,8 @@ def test_a_session_of_another_length_than_the_courses_is_refused(course):
 
 
 def test_a_course_session_that_is_not_needling_is_refused(clinic, course):
-    with _refused():
-        _sql(
+    with refused_by(RULE):
+        write_sql(
             "UPDATE booking_appointment SET service_id = %s WHERE id = %s",
             clinic.assessment.pk,
             _session(course, 1).pk,
@@ -83,8 +70,8 @@ def test_a_course_session_that_is_not_needling_is_refused(clinic, course):
 
 def test_a_new_session_outside_the_plan_is_refused(course):
     """Inserted, not only changed: session 5 of a course of 4, a day after session 1."""
-    with _refused():
-        _sql(
+    with refused_by(RULE):
+        write_sql(
             "INSERT INTO booking_appointment (location_id, practitioner_id, room_id, patient_id, "
             "service_id, starts_at, ends_at, blocks_until, status, course_id, session_number, "
             "cancelled_by, cancellation_reason, late_cancellation, proposed_by_clinic, "
@@ -121,22 +108,22 @@ def test_a_course_cannot_plan_fewer_sessions_than_it_has_booked(clinic, patient)
         sessions_planned=6,
     )
     _amend_plan(six, planned_sessions=5)
-    with _refused():
-        _sql("UPDATE booking_course SET sessions_planned = 5 WHERE id = %s", six.pk)
+    with refused_by(RULE):
+        write_sql("UPDATE booking_course SET sessions_planned = 5 WHERE id = %s", six.pk)
 
 
 def test_a_course_cannot_change_the_length_of_the_sessions_it_has(course):
     """Session 2, cancelled, counts too: it keeps its number and length in the history."""
     course.appointments.filter(status=Status.CONFIRMED).delete()
     _amend_plan(course, session_minutes=30)
-    with _refused():
-        _sql("UPDATE booking_course SET minutes = 30 WHERE id = %s", course.pk)
+    with refused_by(RULE):
+        write_sql("UPDATE booking_course SET minutes = 30 WHERE id = %s", course.pk)
 
 
 def test_sessions_of_the_courses_length_and_numbers_are_written(course):
     """The last number of the plan, the course's length, any status: all go through."""
     session = _session(course, 2)
-    _sql(
+    write_sql(
         "UPDATE booking_appointment SET session_number = 4, "
         "starts_at = starts_at + interval '1 hour', ends_at = ends_at + interval '1 hour', "
         "blocks_until = blocks_until + interval '1 hour' WHERE id = %s",
@@ -149,7 +136,7 @@ def test_sessions_of_the_courses_length_and_numbers_are_written(course):
 def test_a_status_change_of_a_session_is_not_checked_again(course):
     """Only the columns the rule speaks of wake it: the desk's status changes go through."""
     session = _session(course, 1)
-    _sql("UPDATE booking_appointment SET status = 'checked_in' WHERE id = %s", session.pk)
+    write_sql("UPDATE booking_appointment SET status = 'checked_in' WHERE id = %s", session.pk)
     session.refresh_from_db()
     assert session.status == Status.CHECKED_IN
 
@@ -182,18 +169,22 @@ EXISTING = importlib.import_module(
 def test_the_migration_stops_on_a_session_written_around_the_rule_and_names_it(course):
     """The rows already there are checked before the triggers are made (triggers do not look
     at them): the clinic's own pass, one written around the application stops it, by id."""
-    _sql(EXISTING)
+    write_sql(EXISTING)
     session = _session(course, 1)
     with transaction.atomic():
-        _sql("SET CONSTRAINTS ALL IMMEDIATE")  # no checks pending while the table is altered
-        _sql("ALTER TABLE booking_appointment DISABLE TRIGGER course_sessions_keep_to_the_course")
-        _sql(
+        write_sql("SET CONSTRAINTS ALL IMMEDIATE")  # no checks pending while the table is altered
+        write_sql(
+            "ALTER TABLE booking_appointment DISABLE TRIGGER course_sessions_keep_to_the_course"
+        )
+        write_sql(
             "UPDATE booking_appointment SET session_number = 5 WHERE id = %s",
             session.pk,
         )
-        _sql("ALTER TABLE booking_appointment ENABLE TRIGGER course_sessions_keep_to_the_course")
+        write_sql(
+            "ALTER TABLE booking_appointment ENABLE TRIGGER course_sessions_keep_to_the_course"
+        )
     with (
         pytest.raises(DatabaseError, match=rf"appointments \[{session.pk}\]"),
         transaction.atomic(),
     ):
-        _sql(EXISTING)
+        write_sql(EXISTING)

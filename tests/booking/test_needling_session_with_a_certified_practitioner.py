@@ -6,10 +6,8 @@ booking services, which check it first, say so if it changed in between."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
 import pytest
-from django.db import IntegrityError, connection, transaction
 
 from booking import services
 from booking.availability import aware
@@ -17,22 +15,11 @@ from booking.models import Appointment, Status
 from booking.services.slots import check_slot, write_appointment
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_colleague, a_course, an_appointment
+from tests.database import refused_by, write_sql
 
 pytestmark = pytest.mark.django_db
 
 RULE = "needling_session_with_a_certified_practitioner"
-
-
-@contextmanager
-def _refused():
-    with pytest.raises(IntegrityError) as refused, transaction.atomic():
-        yield
-    assert refused.value.__cause__.diag.constraint_name == RULE
-
-
-def _sql(statement: str, *params) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
 
 
 @pytest.fixture
@@ -50,7 +37,7 @@ def session(clinic, patient) -> Appointment:
 
 def test_a_needling_session_with_an_uncertified_practitioner_is_refused(clinic, patient):
     untrained = a_colleague(clinic, certified=False)
-    with _refused():
+    with refused_by(RULE):
         an_appointment(
             clinic,
             patient,
@@ -62,8 +49,8 @@ def test_a_needling_session_with_an_uncertified_practitioner_is_refused(clinic, 
 
 def test_moving_a_session_to_an_uncertified_colleague_is_refused(clinic, session):
     untrained = a_colleague(clinic, certified=False)
-    with _refused():
-        _sql(
+    with refused_by(RULE):
+        write_sql(
             "UPDATE booking_appointment SET practitioner_id = %s WHERE id = %s",
             untrained.pk,
             session.pk,
@@ -77,7 +64,7 @@ def test_a_session_after_the_certification_ends_is_refused(clinic, session):
     clinic.practitioner.certifications.update(valid_until=tuesday)
     evening = aware(tuesday, dt.time(20), clinic.location.zone)
     assert evening.astimezone(dt.UTC).date() > tuesday
-    _sql(
+    write_sql(
         "UPDATE booking_appointment SET starts_at = %s, ends_at = %s, blocks_until = %s "
         "WHERE id = %s",
         evening,
@@ -86,8 +73,8 @@ def test_a_session_after_the_certification_ends_is_refused(clinic, session):
         session.pk,
     )
     morning = aware(tuesday + dt.timedelta(days=1), dt.time(9), clinic.location.zone)
-    with _refused():
-        _sql(
+    with refused_by(RULE):
+        write_sql(
             "UPDATE booking_appointment SET starts_at = %s, ends_at = %s, blocks_until = %s "
             "WHERE id = %s",
             morning,
@@ -112,7 +99,7 @@ def test_a_session_booked_under_a_certification_that_ended_since_still_changes_s
     checked in, marked a no-show or cancelled when the certification has ended since (moving it
     is then the desk's job, and the rule's)."""
     clinic.practitioner.certifications.all().delete()
-    _sql("UPDATE booking_appointment SET status = 'checked_in' WHERE id = %s", session.pk)
+    write_sql("UPDATE booking_appointment SET status = 'checked_in' WHERE id = %s", session.pk)
     session.refresh_from_db()
     assert session.status == Status.CHECKED_IN
 

@@ -15,10 +15,9 @@ for another reason (a score out of range, a second answer) does not pass for one
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.urls import reverse
 
 from booking.models import Appointment, Course, Status
@@ -33,6 +32,7 @@ from intake.clinical.models import (
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_course, an_appointment
 from tests.conftest import messages_said
+from tests.database import refused_by
 from tests.intake.factories import a_survey_answer, session_note, signed_assessment
 
 pytestmark = pytest.mark.django_db
@@ -92,14 +92,6 @@ def theirs(clinic, other_patient, practitioner):
 
 def _session(course, number=1) -> Appointment:
     return course.appointments.get(session_number=number)
-
-
-@contextmanager
-def _refused(constraint: str):
-    """Expect an IntegrityError given by `constraint` (in a savepoint of its own)."""
-    with pytest.raises(IntegrityError) as refused, transaction.atomic():
-        yield
-    assert refused.value.__cause__.diag.constraint_name == constraint
 
 
 # How the patient answered each questionnaire of these tests: only the links they name matter.
@@ -168,24 +160,24 @@ def test_an_assessment_note_may_record_any_visit_of_the_patients_own(
 
 
 def test_a_session_note_of_a_visit_that_does_not_exist_is_refused(prescribed):
-    with _refused(SAME_PATIENT_NOTE):
+    with refused_by(SAME_PATIENT_NOTE):
         session_note(prescribed, 1, appointment_id=NO_SUCH_ID)
 
 
 def test_a_check_in_about_a_visit_or_course_that_does_not_exist_is_refused(patient, course):
-    with _refused(SAME_PATIENT_SURVEY):
+    with refused_by(SAME_PATIENT_SURVEY):
         _before_session(patient, appointment_id=NO_SUCH_ID, course_id=course.pk)
-    with _refused("checkin_course_is_the_patients"):
+    with refused_by("checkin_course_is_the_patients"):
         _end_of_course(patient, course_id=NO_SUCH_ID)
 
 
 def test_an_assessment_note_of_a_visit_that_does_not_exist_is_refused(patient, practitioner):
-    with _refused("assessment_note_appointment_is_the_patients"):
+    with refused_by("assessment_note_appointment_is_the_patients"):
         AssessmentNote.objects.create(patient=patient, author=practitioner, appointment_id=-1)
 
 
 def test_a_course_from_an_assessment_that_does_not_exist_is_refused(patient, practitioner):
-    with _refused("course_assessment_is_the_patients"):
+    with refused_by("course_assessment_is_the_patients"):
         Course.objects.create(
             patient=patient,
             practitioner=practitioner,
@@ -200,19 +192,19 @@ def test_a_course_from_an_assessment_that_does_not_exist_is_refused(patient, pra
 
 
 def test_a_session_note_of_another_patients_session_is_refused(prescribed, theirs):
-    with _refused(SAME_PATIENT_NOTE):
+    with refused_by(SAME_PATIENT_NOTE):
         session_note(prescribed, 1, appointment_id=_session(theirs).pk)
 
 
 def test_a_check_in_about_another_patients_session_or_course_is_refused(patient, course, theirs):
-    with _refused(SAME_PATIENT_SURVEY):
+    with refused_by(SAME_PATIENT_SURVEY):
         _before_session(patient, appointment_id=_session(theirs).pk, course_id=course.pk)
-    with _refused("checkin_course_is_the_patients"):
+    with refused_by("checkin_course_is_the_patients"):
         _end_of_course(patient, course_id=theirs.pk)
 
 
 def test_a_course_from_another_patients_assessment_is_refused(patient, other_patient, practitioner):
-    with _refused("course_assessment_is_the_patients"):
+    with refused_by("course_assessment_is_the_patients"):
         Course.objects.create(
             patient=patient,
             practitioner=practitioner,
@@ -227,7 +219,7 @@ def test_a_course_from_another_patients_assessment_is_refused(patient, other_pat
 
 
 def test_a_session_note_of_the_assessment_visit_is_refused(prescribed, assessment_visit):
-    with _refused(SESSION_NOTE):
+    with refused_by(SESSION_NOTE):
         session_note(prescribed, 1, appointment_id=assessment_visit.pk)
 
 
@@ -237,7 +229,7 @@ def test_a_session_note_of_a_needling_visit_outside_any_course_is_refused(
     one_off = an_appointment(
         clinic, patient, next_weekday(clinic.location, 3, 9), service=clinic.needling
     )
-    with _refused(SESSION_NOTE):
+    with refused_by(SESSION_NOTE):
         session_note(prescribed, 1, appointment_id=one_off.pk)
 
 
@@ -246,35 +238,35 @@ def test_a_session_note_of_a_session_of_another_course_is_refused(
 ):
     """The second course's session, noted under the first course's assessment (as a note
     started from the chart after a re-assessment would be), is refused both ways round."""
-    with _refused(SESSION_NOTE):
+    with refused_by(SESSION_NOTE):
         session_note(prescribed, 1, appointment_id=_session(second_course).pk)
     later = AssessmentNote.objects.get(pk=second_course.assessment_id)
-    with _refused(SESSION_NOTE):
+    with refused_by(SESSION_NOTE):
         session_note(later, 1, appointment_id=_session(course).pk)
 
 
 def test_a_check_in_about_a_session_outside_its_course_is_refused(
     patient, course, second_course, assessment_visit
 ):
-    with _refused(SESSION_SURVEY):
+    with refused_by(SESSION_SURVEY):
         _before_session(patient, appointment_id=_session(second_course).pk, course_id=course.pk)
-    with _refused(SESSION_SURVEY):
+    with refused_by(SESSION_SURVEY):
         _end_of_course(patient, appointment_id=_session(course, 2).pk, course_id=second_course.pk)
     # A session without the course it belongs to, and a visit that is not a session at all.
-    with _refused(SESSION_SURVEY):
+    with refused_by(SESSION_SURVEY):
         _before_session(patient, appointment_id=_session(course, 3).pk)
-    with _refused(SESSION_SURVEY):
+    with refused_by(SESSION_SURVEY):
         _before_session(patient, appointment_id=assessment_visit.pk, course_id=course.pk)
 
 
 def test_the_database_refuses_them_in_plain_sql_too(patient, prescribed, course, second_course):
     note = session_note(prescribed, 1, appointment_id=_session(course, 1).pk)  # a draft
-    with _refused(SESSION_NOTE), connection.cursor() as cursor:
+    with refused_by(SESSION_NOTE), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE intake_treatmentnote SET appointment_id = %s WHERE id = %s",
             [_session(second_course).pk, note.pk],
         )
-    with _refused(SESSION_SURVEY), connection.cursor() as cursor:
+    with refused_by(SESSION_SURVEY), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO intake_checkin (patient_id, kind, channel, appointment_id, course_id, "
             "reported_at, submitted_at, pain_first_steps, pain_average, after_effects, "
@@ -292,13 +284,13 @@ def test_a_recorded_session_stays_in_its_course_and_stays_a_needling_session(
 ):
     noted = _session(course, 1)
     session_note(prescribed, 1, appointment_id=noted.pk)
-    with _refused(SESSION_NOTE):
+    with refused_by(SESSION_NOTE):
         Appointment.objects.filter(pk=noted.pk).update(course=second_course, session_number=2)
-    with _refused(SESSION_NOTE):
+    with refused_by(SESSION_NOTE):
         Appointment.objects.filter(pk=noted.pk).update(service=clinic.assessment)
     asked = _session(course, 3)
     _before_session(patient, appointment_id=asked.pk, course_id=course.pk)
-    with _refused(SESSION_SURVEY):
+    with refused_by(SESSION_SURVEY):
         Appointment.objects.filter(pk=asked.pk).update(course=None, session_number=None)
     # What nothing records may still change (the rule is about recorded sessions), within what
     # any course session keeps to (booking 0018: needling, of its course's length and numbers).
@@ -310,7 +302,7 @@ def test_a_course_whose_sessions_have_notes_keeps_its_assessment(
     patient, practitioner, prescribed, course
 ):
     session_note(prescribed, 1, appointment_id=_session(course, 1).pk)
-    with _refused(SESSION_NOTE):
+    with refused_by(SESSION_NOTE):
         Course.objects.filter(pk=course.pk).update(
             assessment_id=signed_assessment(patient, practitioner).pk
         )
@@ -320,14 +312,14 @@ def test_the_needling_service_stays_the_needling_service_while_sessions_are_reco
     clinic, patient, course
 ):
     _before_session(patient, appointment_id=_session(course, 3).pk, course_id=course.pk)
-    with _refused(SESSION_SURVEY):
+    with refused_by(SESSION_SURVEY):
         Service.objects.filter(pk=clinic.needling.pk).update(kind="needling_retired")
 
 
 def test_a_visit_a_note_records_is_never_deleted(prescribed, course):
     noted = _session(course, 1)
     session_note(prescribed, 1, appointment_id=noted.pk)
-    with _refused(SAME_PATIENT_NOTE):
+    with refused_by(SAME_PATIENT_NOTE):
         noted.delete()
     assert SessionNote.objects.filter(appointment_id=noted.pk).exists()
 
@@ -342,7 +334,7 @@ def test_a_course_a_check_in_names_is_never_deleted(clinic, patient, practitione
         assessment=signed_assessment(patient, practitioner),
     )
     _end_of_course(patient, course_id=course.pk)
-    with _refused("checkin_course_is_the_patients"), connection.cursor() as cursor:
+    with refused_by("checkin_course_is_the_patients"), connection.cursor() as cursor:
         cursor.execute("DELETE FROM booking_course WHERE id = %s", [course.pk])
 
 

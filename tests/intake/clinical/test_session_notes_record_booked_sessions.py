@@ -7,15 +7,15 @@ readable and its draft can still be saved."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from booking.models import Status
 from intake.clinical.models import SessionNote
 from tests.booking.factories import a_course
+from tests.database import refused_by
 from tests.intake.factories import session_note
 
 pytestmark = pytest.mark.django_db
@@ -42,13 +42,6 @@ def draft(prescribed, course):
     return session_note(prescribed, 1, appointment_id=course.appointments.get(session_number=1).pk)
 
 
-@contextmanager
-def _refused(constraint: str):
-    with pytest.raises(IntegrityError) as refused, transaction.atomic():
-        yield
-    assert refused.value.__cause__.diag.constraint_name == constraint
-
-
 def _insert_again(note: SessionNote, changes: str, *params) -> None:
     """DELETE the draft `note`, then INSERT it again in raw SQL with `changes` (a SET list)."""
     with connection.cursor() as cursor:
@@ -72,20 +65,20 @@ def test_the_note_as_the_app_writes_it_is_accepted(draft):
 
 
 def test_a_new_note_without_an_appointment_is_refused(draft):
-    with _refused("treatment_note_records_a_booked_session"):
+    with refused_by("treatment_note_records_a_booked_session"):
         _insert_again(draft, "appointment_id = NULL")
 
 
 def test_a_note_dated_before_its_session_starts_is_refused(draft, course):
     starts = course.appointments.get(session_number=1).starts_at
-    with _refused("treatment_note_not_before_its_session"):
+    with refused_by("treatment_note_not_before_its_session"):
         _insert_again(draft, "performed_at = %s", starts - dt.timedelta(days=3))
     # Later than the start is fine: sessions start late.
     _insert_again(draft, "performed_at = %s", starts + dt.timedelta(minutes=10))
 
 
 def test_a_note_numbered_otherwise_than_its_session_is_refused(draft):
-    with _refused("treatment_note_number_is_the_sessions"):
+    with refused_by("treatment_note_number_is_the_sessions"):
         _insert_again(draft, "session_number = 2")
 
 
@@ -100,7 +93,7 @@ def test_an_update_cannot_break_the_rules_either(draft, course):
         ),
         ("session_number = 3", [], "treatment_note_number_is_the_sessions"),
     ]:
-        with _refused(constraint), connection.cursor() as cursor:
+        with refused_by(constraint), connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE intake_treatmentnote SET {change} WHERE id = %s", [*params, draft.pk]
             )
@@ -112,7 +105,7 @@ def test_a_session_note_for_the_assessment_is_still_refused(draft, prescribed, c
     from tests.booking.factories import an_appointment
 
     visit = an_appointment(clinic, patient, timezone.now() - dt.timedelta(days=20))
-    with _refused(TRIGGER):
+    with refused_by(TRIGGER):
         _insert_again(draft, "appointment_id = %s", visit.pk)
 
 

@@ -1,0 +1,25 @@
+"""What the tests of PostgreSQL's own rules share: a statement written straight to the database,
+past the services (as a script or a bulk update would), and the named rule that refuses it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+
+@contextmanager
+def refused_by(constraint: str) -> Iterator[pytest.ExceptionInfo]:
+    """Expect the block to be refused by the constraint or trigger named `constraint`, in a
+    savepoint of its own (the test goes on after it)."""
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        yield refused
+    assert refused.value.__cause__.diag.constraint_name == constraint
+
+
+def write_sql(statement: str, *params) -> None:
+    with connection.cursor() as cursor:
+        # Without parameters, a statement's own % signs (RAISE's) are not placeholders.
+        cursor.execute(statement, params or None)
