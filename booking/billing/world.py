@@ -27,21 +27,16 @@ def terms(
 ) -> LocationBilling:
     """`place`'s billing terms, made or brought up to date (its invoice prefix, once given,
     stays: it is fixed once the location has invoiced)."""
+    values = {
+        "currency": currency,
+        "tax_exempt": tax_exempt,
+        "tax_rate": Decimal(tax_rate),
+        "tax_label": tax_label or EXEMPT[Currency(currency)],
+    }
     billing, _ = LocationBilling.objects.update_or_create(
         location=place,
-        defaults={
-            "currency": currency,
-            "tax_exempt": tax_exempt,
-            "tax_rate": Decimal(tax_rate),
-            "tax_label": tax_label or EXEMPT[Currency(currency)],
-        },
-        create_defaults={
-            "currency": currency,
-            "tax_exempt": tax_exempt,
-            "tax_rate": Decimal(tax_rate),
-            "tax_label": tax_label or EXEMPT[Currency(currency)],
-            "invoice_prefix": free_invoice_prefix(place),
-        },
+        defaults=values,
+        create_defaults={**values, "invoice_prefix": free_invoice_prefix(place)},
     )
     place.billing = billing
     return billing
