@@ -1,5 +1,6 @@
 """Booking in the Django admin: rooms per location, and read-mostly views of appointments."""
 
+from django import forms
 from django.contrib import admin
 
 from booking import notifications
@@ -17,8 +18,30 @@ from booking.models import (
 from clinic.audit import AuditedAdmin
 
 
+class RoomForm(forms.ModelForm):
+    class Meta:
+        model = Room
+        fields = ["location", "name", "is_active"]
+
+    def clean_location(self):
+        """A room with visits booked in it, or times held in it, stays where it is: those
+        visits happened (or will) at its location, and PostgreSQL refuses the move
+        (`appointment_room_is_at_its_location`, migration 0021)."""
+        location = self.cleaned_data["location"]
+        room = self.instance
+        if room.pk is not None and location.pk != room.location_id:
+            if room.appointments.exists() or room.holds.exists():
+                raise forms.ValidationError(
+                    f"{room.name} has appointments at {room.location.name}, so it cannot move "
+                    f"to {location.name}. Add a room at {location.name} instead, and untick "
+                    "Active here when this one is no longer used."
+                )
+        return location
+
+
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
+    form = RoomForm
     list_display = ["name", "location", "is_active"]
     list_filter = ["location", "is_active"]
     search_fields = ["name", "location__name"]

@@ -35,7 +35,11 @@ class Room(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["location", "name"], name="room_name_unique_per_location"
-            )
+            ),
+            # What the composite foreign keys naming a room *and its location* refer to: an
+            # appointment or a held time is in a room of its own location, and a room that
+            # has either never moves to another location (migration 0021_room_at_its_location).
+            models.UniqueConstraint(fields=["id", "location"], name="room_id_with_location"),
         ]
 
     def __str__(self) -> str:
