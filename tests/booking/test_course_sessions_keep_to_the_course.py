@@ -16,7 +16,7 @@ from intake.clinical.models import AssessmentNote
 from intake.clinical.services import amend_note
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_course
-from tests.database import refused_by, write_sql
+from tests.database import refused_by, rule_set_aside, write_sql
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -171,18 +171,11 @@ def test_the_migration_stops_on_a_session_written_around_the_rule_and_names_it(c
     at them): the clinic's own pass, one written around the application stops it, by id."""
     write_sql(EXISTING)
     session = _session(course, 1)
-    with transaction.atomic():
-        write_sql("SET CONSTRAINTS ALL IMMEDIATE")  # no checks pending while the table is altered
-        write_sql(
-            "ALTER TABLE booking_appointment DISABLE TRIGGER course_sessions_keep_to_the_course"
-        )
-        write_sql(
-            "UPDATE booking_appointment SET session_number = 5 WHERE id = %s",
-            session.pk,
-        )
-        write_sql(
-            "ALTER TABLE booking_appointment ENABLE TRIGGER course_sessions_keep_to_the_course"
-        )
+    with (
+        transaction.atomic(),
+        rule_set_aside("booking_appointment", "course_sessions_keep_to_the_course"),
+    ):
+        write_sql("UPDATE booking_appointment SET session_number = 5 WHERE id = %s", session.pk)
     with (
         pytest.raises(DatabaseError, match=rf"appointments \[{session.pk}\]"),
         transaction.atomic(),

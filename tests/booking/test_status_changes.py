@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from booking import services
 from booking.models import Appointment, AppointmentEvent, Status
 from tests.booking.factories import an_appointment
+from tests.database import rule_set_aside
 
 pytestmark = pytest.mark.django_db
 
@@ -20,11 +20,8 @@ def any_status_to_start_from():
     """The services' own refusals, tested alone: PostgreSQL's copy of the table (booking 0020,
     test_appointment_status_changes_as_allowed.py) set aside for the test's transaction, so
     that a row can be put in any status to start from."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # nothing pending while it is altered
-        cursor.execute(
-            "ALTER TABLE booking_appointment DISABLE TRIGGER appointment_status_changes_as_allowed"
-        )
+    with rule_set_aside("booking_appointment", "appointment_status_changes_as_allowed"):
+        yield
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from django.utils import timezone
 from booking.models import Status
 from intake.clinical.models import SessionNote
 from tests.booking.factories import a_course
-from tests.database import refused_by
+from tests.database import refused_by, rule_set_aside, write_sql
 from tests.intake.factories import session_note
 
 pytestmark = pytest.mark.django_db
@@ -112,13 +112,8 @@ def test_a_session_note_for_the_assessment_is_still_refused(draft, prescribed, c
 def test_a_note_written_before_the_rule_stays_and_its_draft_can_be_saved(draft):
     """Rows without an appointment, from before the rule (written here with the trigger off,
     as they were then), are not refused on a later save that leaves the appointment empty."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending trigger events
-        cursor.execute(f"ALTER TABLE intake_treatmentnote DISABLE TRIGGER {TRIGGER}")
-        cursor.execute(
-            "UPDATE intake_treatmentnote SET appointment_id = NULL WHERE id = %s", [draft.pk]
-        )
-        cursor.execute(f"ALTER TABLE intake_treatmentnote ENABLE TRIGGER {TRIGGER}")
+    with rule_set_aside("intake_treatmentnote", TRIGGER):
+        write_sql("UPDATE intake_treatmentnote SET appointment_id = NULL WHERE id = %s", draft.pk)
     old = SessionNote.objects.get(pk=draft.pk)
     old.plan_next = "Review in a week"
     old.save()
