@@ -113,7 +113,11 @@ class CourseAdmin(WrittenByServicesAdmin):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(AuditedAdmin, admin.ModelAdmin):
+class WaitlistEntryAdmin(ReadOnlyAdmin):
+    """Places are made and taken off on the patient's pages and the desk's waitlist board,
+    which check the rules (the location's services, the patient's own appointment) and pass a
+    time offered to a place taken off to the next patient waiting; the admin shows them."""
+
     list_display = ["patient", "location", "practitioner", "state", "created_at"]
     list_filter = ["location", "state"]
 

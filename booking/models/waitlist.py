@@ -161,6 +161,14 @@ class WaitlistEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(weekdays__len__gte=1), name="waitlist_at_least_one_weekday"
             ),
+            models.CheckConstraint(
+                condition=Q(weekdays__contained_by=list(range(7))),
+                name="waitlist_weekdays_monday_to_sunday",
+            ),
+            # A visit of some minutes that fits in one day (`matches` asks that of the offers).
+            models.CheckConstraint(
+                condition=Q(minutes__gte=5, minutes__lte=12 * 60), name="waitlist_minutes_in_a_day"
+            ),
             # One live place per appointment to bring forward: two would race to move it.
             # (That the appointment is the same patient's is a composite foreign key: see
             # migration 0016_waitlist_place_replaces_an_appointment.)

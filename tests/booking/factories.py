@@ -243,6 +243,15 @@ def a_waitlist_entry(clinic: Clinic, patient, *, created_by=None, **wish) -> Wai
     )
 
 
+def a_needling_place_from_before(clinic: Clinic, patient, *, created_by=None) -> WaitlistEntry:
+    """A waitlist place for a dry-needling session, as places could be made before the services
+    and then PostgreSQL refused them (booking 0022, `waitlist_place_not_for_needling`)."""
+    from tests.database import rule_set_aside
+
+    with rule_set_aside("booking_waitlistentry", "waitlist_place_not_for_needling"):
+        return a_waitlist_entry(clinic, patient, service=clinic.needling, created_by=created_by)
+
+
 def joined_waitlist(clinic: Clinic, patient, *, actor=None, **wish) -> WaitlistEntry:
     """`patient` put on the waitlist through `services.join_waitlist` (its rules checked), as
     `a_waitlist_entry` says, by `actor` (the patient, or for a patient without an account the

@@ -166,6 +166,28 @@ CASES = [
         "entry",
     ),
     (
+        "waitlist_weekdays_monday_to_sunday",
+        "UPDATE booking_waitlistentry SET weekdays = '{1, 7}' WHERE id = %s",
+        "entry",
+    ),
+    (
+        "waitlist_minutes_in_a_day",
+        "UPDATE booking_waitlistentry SET minutes = 0 WHERE id = %s",
+        "entry",
+    ),
+    (
+        "waitlist_minutes_in_a_day",
+        "UPDATE booking_waitlistentry SET minutes = 24 * 60 WHERE id = %s",
+        "entry",
+    ),
+    (
+        # A dry-needling place: sessions come as a course, never from the waitlist.
+        "waitlist_place_not_for_needling",
+        "UPDATE booking_waitlistentry SET service_id = (SELECT service_id FROM "
+        "booking_appointment WHERE course_id IS NOT NULL LIMIT 1) WHERE id = %s",
+        "entry",
+    ),
+    (
         # A second open offer for the same waitlist entry (with a hold of its own).
         "waitlist_one_open_offer_per_entry",
         f"WITH copy AS (INSERT INTO booking_slothold ({HOLD_COLUMNS}) "
@@ -211,8 +233,8 @@ def test_the_rows_the_cases_start_from_are_valid(rows):
             [rows.appointment.pk],
         )
         cursor.execute(
-            "UPDATE booking_waitlistentry SET weekdays = '{0}', earliest_time = '08:00', "
-            "latest_time = '08:01' WHERE id = %s",
+            "UPDATE booking_waitlistentry SET weekdays = '{0, 6}', earliest_time = '08:00', "
+            "latest_time = '08:01', minutes = 5 WHERE id = %s",
             [rows.entry.pk],
         )
         cursor.execute(

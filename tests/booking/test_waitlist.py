@@ -16,8 +16,8 @@ from tests.booking.factories import (
     a_booking,
     a_colleague,
     a_freed_slot,
+    a_needling_place_from_before,
     a_placed_hold,
-    a_waitlist_entry,
     an_appointment,
     joined_waitlist,
 )
@@ -353,7 +353,7 @@ def test_when_nobody_waiting_is_free_nothing_is_held(clinic, booked, patient, co
 def test_a_needling_place_from_before_is_never_offered_a_time(clinic, patient, front_desk):
     """Needling places can no longer be made (they would skip the course gate); one left
     from before gets no automatic offer and cannot be offered a time by hand."""
-    entry = a_waitlist_entry(clinic, patient, service=clinic.needling, created_by=front_desk)
+    entry = a_needling_place_from_before(clinic, patient, created_by=front_desk)
     start = next_weekday(clinic.location, 2, 10)
     assert services.offer_freed_slot(a_freed_slot(clinic, start, service=clinic.needling)) is None
     with pytest.raises(services.BookingError, match="booked as a course"):

@@ -251,3 +251,29 @@ def test_needling_sessions_have_no_waitlist_they_come_with_a_course(
             actor=front_desk,
         )
     assert not WaitlistEntry.objects.exists()
+
+
+def test_the_admin_shows_places_and_leaves_making_and_taking_off_to_the_board(
+    login, manager, clinic, patient
+):
+    """The admin once saved a day 7 or a needling place; places are made and taken off where
+    the rules are checked and an offer passes to the next patient (the board, the patient's
+    pages), and the admin only shows them."""
+    entry = _wait(clinic, patient)
+    client = login(manager)
+    assert (
+        client.get(reverse("admin:booking_waitlistentry_change", args=[entry.pk])).status_code
+        == 200
+    )
+    refused = client.post(
+        reverse("admin:booking_waitlistentry_change", args=[entry.pk]),
+        {"weekdays": "7", "minutes": 60, "state": "waiting"},
+    )
+    assert refused.status_code == 403
+    assert client.get(reverse("admin:booking_waitlistentry_add")).status_code == 403
+    assert (
+        client.post(reverse("admin:booking_waitlistentry_delete", args=[entry.pk])).status_code
+        == 403
+    )
+    entry.refresh_from_db()
+    assert entry.weekdays == [0, 1, 2, 3, 4] and entry.state == WaitlistEntry.State.WAITING

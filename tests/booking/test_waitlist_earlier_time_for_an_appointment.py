@@ -34,6 +34,7 @@ from tests.booking.factories import (
     a_booking,
     a_clinic,
     a_course,
+    a_needling_place_from_before,
     a_waitlist_entry,
     joined_waitlist,
 )
@@ -410,7 +411,7 @@ def test_the_database_refuses_a_place_for_a_course_session(clinic, patient):
         statuses=[Status.CONFIRMED],
         first_start=next_weekday(clinic.location, 1, 10, weeks_ahead=2),
     )
-    entry = a_waitlist_entry(clinic, patient, service=clinic.needling)
+    entry = a_needling_place_from_before(clinic, patient)
     with pytest.raises(IntegrityError, match="waitlist_place_replaces_its_own_service"):
         raw_sql(
             "UPDATE booking_waitlistentry SET replaces_id = %s WHERE id = %s",

@@ -17,7 +17,12 @@ from booking.models import WaitlistEntry
 from clinic import world
 from clinic.models import ScheduleException, ServiceKind
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_colleague, a_freed_slot, a_waitlist_entry
+from tests.booking.factories import (
+    a_colleague,
+    a_freed_slot,
+    a_needling_place_from_before,
+    a_waitlist_entry,
+)
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -329,7 +334,7 @@ def test_places_for_anyone_cost_no_query_per_place(
 def test_a_needling_place_from_before_says_it_is_never_offered(login, front_desk, clinic, patient):
     """Needling places can no longer be made; one left from before is skipped by the offers
     whoever is certified there, and the board says so rather than keep it waiting silently."""
-    entry = a_waitlist_entry(clinic, patient, service=clinic.needling, created_by=front_desk)
+    entry = a_needling_place_from_before(clinic, patient, created_by=front_desk)
     a_waitlist_entry(clinic, PatientFactory(), created_by=front_desk)  # an assessment: offered
     html = _board(login, front_desk, clinic)
     assert (
