@@ -72,10 +72,10 @@ class WaitlistEntryQuerySet(models.QuerySet):
         self, today: dt.date, *, now: dt.datetime
     ) -> WaitlistEntryQuerySet:
         """Whether anyone can ever take each place, in the same query (see
-        `WaitlistEntry.never_offered`): whether the practitioner it names still works at its
-        location, has hours there (`Practitioner.objects.with_hours_at`, at `now`), hours
-        that may hold the visit on the place's days and times (`with_hours_meeting`), and
-        holds a dry-needling certification current on `today` (the location's date) or later
+        `WaitlistEntry.never_offered`): whether its location has a room in use; whether the
+        practitioner it names still works at its location, has hours there
+        (`Practitioner.objects.with_hours_at`, at `now`), hours that may hold the visit on the
+        place's days and times (`with_hours_meeting`), and holds a dry-needling certification current on `today` (the location's date) or later
         (one to come counts); and, for a place for anyone, whether any practitioner there has
         hours, any with such a certification, and any (certified) whose hours may hold it.
         Conservative as `with_hours_meeting` is, and a place for an earlier time than an
@@ -93,6 +93,7 @@ class WaitlistEntryQuerySet(models.QuerySet):
             now=now,
         )
         return self.annotate(
+            location_has_a_room=Exists(Room.objects.filter(location=here, is_active=True)),
             practitioner_works_here=Exists(named.at(here)),
             practitioner_has_hours_here=Exists(with_hours.filter(pk=OuterRef("practitioner_id"))),
             practitioner_hours_suit=Exists(meeting.filter(pk=OuterRef("practitioner_id"))),
@@ -193,7 +194,7 @@ class WaitlistEntry(models.Model):
     def never_offered(self) -> NeverOffered | None:
         """Why no time can ever be offered to this place, for the desk to phone the patient
         (None when one can, or without `with_practitioner_standing`). A needling place never
-        can; otherwise the practitioner it names has left the location or has no hours there,
+        can, nor one at a location whose rooms are all inactive; otherwise the practitioner it names has left the location or has no hours there,
         or, for a place the patient made online (offered certified practitioners only), holds
         no dry-needling certification from today on, or their hours there never hold a visit
         of the place's length on its days and between its times; for a place for anyone, no
@@ -215,6 +216,12 @@ class WaitlistEntry(models.Model):
                 "this place off.",
             )
         location = self.location.name
+        if not self.location_has_a_room:
+            return NeverOffered(
+                f"{location} has no room in use (every room there is marked inactive)",
+                "A manager can make a room active again in the administration; or phone the "
+                "patient to choose another location.",
+            )
         if self.practitioner_id is not None:
             other_practitioner = "Phone the patient to choose another practitioner."
             name = self.practitioner.name

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
-from booking.models import WaitlistEntry
+from booking.models import Room, WaitlistEntry
 from clinic import world
 from clinic.models import ScheduleException, ServiceKind
 from tests.booking.conftest import next_weekday
@@ -640,3 +640,23 @@ def test_places_whose_times_never_meet_the_hours_cost_no_query_per_place(
         html = client.get(url).content.decode()
     assert html.count("no practitioner has hours at") == 6
     assert html.count(f"the hours {clinic.practitioner.name} works at") == 5
+
+
+# --- No room in use ------------------------------------------------------------------------------
+
+
+def test_a_place_at_a_location_whose_rooms_are_all_inactive_says_so_until_one_is_back(
+    login, front_desk, clinic, patient
+):
+    """Every visit needs a room: with every room there marked inactive, no place at the
+    location is ever offered a time, whoever it names."""
+    a_waitlist_entry(clinic, patient, created_by=front_desk)
+    a_waitlist_entry(clinic, PatientFactory(), practitioner=clinic.practitioner)
+    Room.objects.filter(location=clinic.location).update(is_active=False)
+    html = _board(login, front_desk, clinic)
+    assert html.count(f"{clinic.location.name} has no room in use") == 2
+    assert "A manager can make a room active again" in html
+    freed = a_freed_slot(clinic, next_weekday(clinic.location, 1, 10))
+    assert services.offer_freed_slot(freed) is None
+    Room.objects.filter(pk=clinic.rooms[1].pk).update(is_active=True)
+    assert "Can never be offered" not in _board(login, front_desk, clinic)
