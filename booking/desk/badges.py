@@ -1,6 +1,7 @@
 """The warnings the front desk needs at a glance on every appointment (intake missing, flagged
-for review, consent out of date, first visit, late-cancel history, a balance due), and the flag
-alone on the lists of patients (search, waitlist).
+for review, consent out of date, a needling session whose practitioner is not certified that
+day, first visit, late-cancel history, a balance due), and the flag alone on the lists of
+patients (search, waitlist).
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, DateField, Exists, F, Func, Min, OuterRef, Q
+from django.db.models.functions import Cast
 
 from booking import gates
 from booking.billing.ledger import with_balances
 from booking.billing.models import Invoice
 from booking.models import ACTIVE_STATUSES, Appointment, Status
 from clinic.audit import record_accesses
+from clinic.models import Certification
 
 # --- Badges ---------------------------------------------------------------------------------
 
@@ -46,8 +49,26 @@ SHORT = {
     "consent": "Consent",
     "first": "New",
     "owing": "$ Due",
+    "uncertified": "⚠ Cert",
 }
-BLOCKING = frozenset({"consent", "flagged"})
+BLOCKING = frozenset({"consent", "flagged", "uncertified"})
+
+# A needling session waiting to happen: one already missed, cancelled or given is history.
+_TO_COME = frozenset({Status.REQUESTED, Status.CONFIRMED, Status.CHECKED_IN})
+
+
+def with_certification_on_the_day(appointments):
+    """`appointments` with `certified_on_the_day`: whether the practitioner holds a dry-needling
+    certification current on the visit's date on its location's clock (as booking checked it,
+    migration 0019), in the same query. A certification that lapsed, or was shortened, after a
+    session was booked leaves the session booked: the badge is how the desk learns to move it."""
+    day = Cast(Func(F("location__time_zone"), F("starts_at"), function="timezone"), DateField())
+    current = Certification.objects.filter(
+        practitioner_id=OuterRef("practitioner_id"),
+        valid_from__lte=OuterRef("local_day"),
+        valid_until__gte=OuterRef("local_day"),
+    )
+    return appointments.annotate(local_day=day, certified_on_the_day=Exists(current))
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,19 @@ def appointment_badges(
             Badge("consent", "Consent out of date")
             if overview.submitted
             else Badge("consent", "Consent not signed")
+        )
+    if (
+        appointment.service.needs_dry_needling_certification
+        and appointment.status in _TO_COME
+        and getattr(appointment, "certified_on_the_day", True) is False
+    ):
+        badges.append(
+            Badge(
+                "uncertified",
+                "Practitioner not certified that day",
+                f"{appointment.practitioner.name} holds no dry-needling certification current "
+                "on this date: move the session to a certified practitioner",
+            )
         )
     if appointment.status in ACTIVE_STATUSES and (
         history.first_seen_at is None or appointment.starts_at <= history.first_seen_at

@@ -26,6 +26,12 @@ def staff_panel(appointment: Appointment, user) -> dict:
     history = badges.patient_histories([appointment.patient_id]).get(
         appointment.patient_id, badges.NO_HISTORY
     )
+    if appointment.service.needs_dry_needling_certification:
+        appointment.certified_on_the_day = (
+            badges.with_certification_on_the_day(Appointment.objects.filter(pk=appointment.pk))
+            .values_list("certified_on_the_day", flat=True)
+            .get()
+        )
     now = timezone.now()
     confirmed = appointment.status == Status.CONFIRMED
     return {

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from booking.availability import Interval, working_intervals
+from booking.desk.badges import with_certification_on_the_day
 from booking.desk.free_time import FreeStarts, Offer, free_starts, start_items
 from booking.desk.grid import (
     ON_GRID,
@@ -72,7 +73,7 @@ class LocationDay:
 
 
 def _schedule_appointments(**filters):
-    return (
+    return with_certification_on_the_day(
         Appointment.objects.filter(**filters)
         .select_related("location", "patient", "service", "course", "room", "practitioner__user")
         .order_by("starts_at", "pk")
@@ -103,10 +104,12 @@ def _day_appointments(location: Location, start, end, practitioners: dict[int, P
     practitioners already loaded put in place instead of being loaded again for every row.
     One query, and a second only if someone no longer working here has appointments."""
     appointments = list(
-        Appointment.objects.filter(location=location, starts_at__gte=start, starts_at__lt=end)
-        .select_related("patient", "service", "course", "room")
-        .only(*_DAY_FIELDS)
-        .order_by("starts_at", "pk")
+        with_certification_on_the_day(
+            Appointment.objects.filter(location=location, starts_at__gte=start, starts_at__lt=end)
+            .select_related("patient", "service", "course", "room")
+            .only(*_DAY_FIELDS)
+            .order_by("starts_at", "pk")
+        )
     )
     missing = {a.practitioner_id for a in appointments} - set(practitioners)
     if missing:
