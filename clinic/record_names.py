@@ -39,6 +39,7 @@ RECORD_NAMES: dict[str, str] = {
     "booking.report.outcomes": "Outcomes export (CSV)",
     # Billing (booking.billing): invoices name the service, so they are health information
     "billing.invoice": "Invoice",
+    "billing.creditnote": "Credit note",
     "billing.account": "Patient's account (balance and invoices)",
     "billing.day_close": "Day close",
 }

@@ -1,13 +1,13 @@
 """Who may see which invoices and balances (built on `clinic.access`): invoices name the service,
 so they are health information. Front desk see and take payments at their locations, managers
 everything, patients their own invoices; practitioners see their own patients' balance and
-nothing of the invoices themselves."""
+nothing of the invoices themselves. A credit note is seen by whoever sees its invoice."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from booking.billing.models import Invoice
+from booking.billing.models import CreditNote, Invoice
 from booking.billing.packages import package_location
 from booking.models import Appointment, Course
 from clinic.access import get_or_404, visible_locations
@@ -32,6 +32,14 @@ def get_visible_invoice(user: User, pk: int) -> Invoice:
         "location", "patient", "practitioner__user", "service", "appointment", "course"
     )
     return get_or_404(invoices, "No such invoice among yours.", pk=pk)
+
+
+def get_visible_credit_note(user: User, pk: int) -> CreditNote:
+    """A credit note of an invoice `user` may see: the same people, the same 404 otherwise."""
+    notes = CreditNote.objects.filter(invoice__in=visible_invoices(user)).select_related(
+        "location__billing", "invoice__location", "invoice__patient"
+    )
+    return get_or_404(notes, "No such credit note among yours.", pk=pk)
 
 
 def sees_balance_of(user: User, patient: Patient) -> bool:

@@ -34,6 +34,7 @@ class Transaction:
     patient: str
     method: str
     amount: Decimal
+    credit_note_id: int | None = None  # the page links a credit note to its PDF
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,13 @@ def close_day(location: Location, day: dt.date) -> DayClose:
         Transaction(
             c.issued_at,
             "Credit note",
-            str(c).removeprefix("Credit note "),
+            c.display_number,
             c.invoice.display_number,
             c.invoice.patient_id,
             c.invoice.patient.full_name,
             "",
             -c.amount,
+            credit_note_id=c.pk,
         )
         for c in credits
     ]

@@ -1,7 +1,8 @@
 """Downloads of the documents for insurers and for tax: an invoice's receipt and (at a location
-with an EIN) its superbill, and a patient's year-end statement. Patients get their own; the front
-desk and managers those of the invoices they may see; practitioners none (they see a balance,
-never the invoices). Every download is written to the access log, as an export."""
+with an EIN) its superbill, an invoice's credit notes, and a patient's year-end statement.
+Patients get their own; the front desk and managers those of the invoices they may see;
+practitioners none (they see a balance, never the invoices). Every download is written to the
+access log, as an export."""
 
 from __future__ import annotations
 
@@ -61,6 +62,16 @@ def invoice_superbill(request, pk: int):
         raise Http404("This invoice has a receipt, not a superbill.")
     document = pdf.superbill_pdf(invoice)
     _exported(request, invoice.patient, record=invoice, record_type="billing.superbill")
+    return download(document)
+
+
+@sees_invoices
+@require_safe
+def credit_note(request, pk: int):
+    """A credit note, to whoever may have its invoice's receipt."""
+    note = billing_access.get_visible_credit_note(request.user, pk)
+    document = pdf.credit_note_pdf(note)
+    _exported(request, note.invoice.patient, record=note)
     return download(document)
 
 

@@ -1,6 +1,6 @@
 """What the documents for insurers and for tax say, as plain data: the receipt of an invoice, the
-superbill a US patient files with their insurer (codes derived from the clinical notes), and a
-patient's year-end statement of payments. `booking.billing.pdf` renders them.
+superbill a US patient files with their insurer (codes derived from the clinical notes), a
+patient's year-end statement of payments, and a credit note. `booking.billing.pdf` renders them.
 
 Nothing here is stored: an invoice never changes, so a document built from it today says what it
 said yesterday; the clinical codes come from the signed notes (with their amendments)."""
@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils.text import slugify
 
 from booking.billing.invoicing import visit_description
 from booking.billing.ledger import ZERO, Balance, balance_of
 from booking.billing.models import (
+    CENTS,
+    CreditNote,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -104,8 +106,9 @@ class ServiceLine:
 
 
 @dataclass(frozen=True)
-class Receipt:
-    """A receipt for an insurer: who was treated, what was done when, by whom, what was paid."""
+class Heading:
+    """What heads a document of an invoice (`_clinic.html`): its number and date, the currency
+    of its amounts, the clinic and the patient."""
 
     number: str
     issued_on: dt.date
@@ -113,6 +116,12 @@ class Receipt:
     clinic: Clinic
     patient_name: str
     patient_born: dt.date | None
+
+
+@dataclass(frozen=True)
+class Receipt(Heading):
+    """A receipt for an insurer: who was treated, what was done when, by whom, what was paid."""
+
     lines: list[ServiceLine]
     payments: list[dict]
     tax_label: str
@@ -175,6 +184,19 @@ def receipt(invoice: Invoice) -> Receipt:
     return Receipt(**_receipt_fields(invoice))
 
 
+def _service_lines(invoice: Invoice) -> list[ServiceLine]:
+    return [
+        ServiceLine(
+            date=line.date_of_service,
+            description=line.description,
+            provider=Provider.of(line.practitioner),
+            amount=line.amount,
+            appointment_id=invoice.appointment_id,
+        )
+        for line in _lines(invoice)
+    ]
+
+
 def _receipt_fields(invoice: Invoice) -> dict:
     payments = invoice.payments.filter(status=PaymentStatus.SUCCEEDED).order_by("received_at")
     return {
@@ -184,16 +206,7 @@ def _receipt_fields(invoice: Invoice) -> dict:
         "clinic": Clinic.at(invoice.location),
         "patient_name": invoice.patient.full_name,
         "patient_born": invoice.patient.date_of_birth,
-        "lines": [
-            ServiceLine(
-                date=line.date_of_service,
-                description=line.description,
-                provider=Provider.of(line.practitioner),
-                amount=line.amount,
-                appointment_id=invoice.appointment_id,
-            )
-            for line in _lines(invoice)
-        ],
+        "lines": _service_lines(invoice),
         "sessions_given": [
             ServiceLine(
                 date=drawn.appointment.local_starts_at.date(),
@@ -410,3 +423,90 @@ def year_end_statement(
         totals=totals,
         currencies=currencies,
     )
+
+
+# --- Credit notes -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditedInvoice:
+    """The invoice a credit note takes money off, as its receipt lists it."""
+
+    number: str
+    issued_on: dt.date
+    kind: str
+    currency: str
+    lines: list[ServiceLine]
+    tax_label: str
+    tax: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class CreditNoteDocument(Heading):
+    """A credit note as the patient and the clinic's accountant read it: its own number and date,
+    the clinic (with its tax registration), the patient, the invoice it reduces, why, and by how
+    much, with the tax it gives back when the invoice charged tax."""
+
+    invoice: CreditedInvoice
+    reason: str
+    amount: Decimal
+    tax: Decimal
+
+    @property
+    def before_tax(self) -> Decimal:
+        return self.amount - self.tax
+
+    @property
+    def filename(self) -> str:
+        return f"credit-note-{self.number}.pdf"
+
+
+def credit_note(note: CreditNote) -> CreditNoteDocument:
+    """The document of `note` (fetched through `booking.billing.access`): dated on the clock of
+    the location that numbered it, as its number's year is."""
+    invoice = note.invoice
+    return CreditNoteDocument(
+        number=note.display_number,
+        issued_on=note.issued_at.astimezone(note.location.zone).date(),
+        currency=invoice.currency,
+        clinic=Clinic.at(note.location),
+        patient_name=invoice.patient.full_name,
+        patient_born=invoice.patient.date_of_birth,
+        invoice=CreditedInvoice(
+            number=invoice.display_number,
+            issued_on=invoice.issued_on,
+            kind=invoice.get_kind_display(),
+            currency=invoice.currency,
+            lines=_service_lines(invoice),
+            tax_label=invoice.tax_label,
+            tax=invoice.tax,
+            total=invoice.total,
+        ),
+        reason=note.reason,
+        amount=note.amount,
+        tax=tax_credited(note),
+    )
+
+
+def tax_credited(note: CreditNote) -> Decimal:
+    """The part of `note` that is tax given back: the invoice's tax in the share of its total the
+    note takes off. Worked out on what the invoice's credit notes have taken off up to this one,
+    less what they had taken before it, so that notes crediting a whole invoice give back its tax
+    to the cent (each rounded on its own could be a cent off)."""
+    invoice = note.invoice
+    if not invoice.tax:
+        return ZERO
+    earlier = (
+        invoice.credit_notes.filter(
+            Q(issued_at__lt=note.issued_at) | Q(issued_at=note.issued_at, pk__lt=note.pk)
+        ).aggregate(amount=Sum("amount"))["amount"]
+        or ZERO
+    )
+
+    def tax_in(credited: Decimal) -> Decimal:
+        # Half a cent rounds up, as the invoice's own tax did (`LocationBilling.tax_on`).
+        share = invoice.tax * credited / invoice.total
+        return share.quantize(CENTS, rounding=ROUND_HALF_UP)
+
+    return tax_in(earlier + note.amount) - tax_in(earlier)

@@ -340,7 +340,13 @@ class CreditNote(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Credit note {self.number_prefix}-{self.year}-C{self.number:04d}"
+        return f"Credit note {self.display_number}"
+
+    @property
+    def display_number(self) -> str:
+        """'LEA-2027-C0003': the invoice's prefix, the year and the number in the credit notes'
+        own series (C, so that it never reads as an invoice's number)."""
+        return f"{self.number_prefix}-{self.year}-C{self.number:04d}"
 
 
 # --- Payments -------------------------------------------------------------------------------------

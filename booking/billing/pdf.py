@@ -1,5 +1,5 @@
-"""PDF documents (receipts for insurers, superbills, year-end statements), rendered by WeasyPrint
-from the Django templates in `templates/billing/documents/`."""
+"""PDF documents (receipts for insurers, superbills, year-end statements, credit notes), rendered
+by WeasyPrint from the Django templates in `templates/billing/documents/`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 
 from booking.billing import documents
-from booking.billing.models import Invoice
+from booking.billing.models import CreditNote, Invoice
 from clinic.models import Patient
 
 
@@ -48,6 +48,13 @@ def statement_pdf(patient: Patient, year: int, *, invoices: QuerySet[Invoice] | 
     statement = documents.year_end_statement(patient, year, invoices=invoices)
     return Pdf(
         statement.filename, render_pdf("billing/documents/statement.html", {"doc": statement})
+    )
+
+
+def credit_note_pdf(note: CreditNote) -> Pdf:
+    document = documents.credit_note(note)
+    return Pdf(
+        document.filename, render_pdf("billing/documents/credit_note.html", {"doc": document})
     )
 
 

@@ -1,7 +1,7 @@
-"""Who may download receipts, superbills and year-end statements, and how: patients their own,
-the front desk (their locations) and managers any they may see, practitioners none; another
-patient's invoice is a 404; every download is an attachment no cache keeps, written to the
-access log as an export."""
+"""Who may download receipts, superbills, credit notes and year-end statements, and how: patients
+their own, the front desk (their locations) and managers any they may see, practitioners none;
+another patient's invoice is a 404; every download is an attachment no cache keeps, written to
+the access log as an export."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from booking.billing.payments import issue_credit_note
 from clinic.models import AccessLog
 from tests import access_matrix as matrix
 from tests.access_matrix import ANONYMOUS, DESK, PATIENT, ROLES, Page
@@ -21,6 +22,7 @@ MATRIX = matrix.Matrix(
     pages={
         "documents:invoice_receipt": Page(PATIENT | DESK),
         "documents:invoice_superbill": Page(PATIENT | DESK),
+        "documents:credit_note": Page(PATIENT | DESK),
         "documents:my_statement": Page(PATIENT),
         "documents:patient_statement": Page(DESK),
     },
@@ -37,11 +39,13 @@ def us_invoice(paid_visit):
 
 
 @pytest.fixture
-def urls(us_invoice):
+def urls(us_invoice, front_desk):
     year = us_invoice.issued_on.year
+    note = issue_credit_note(us_invoice, amount="5.00", reason="Goodwill", actor=front_desk)
     return {
         "documents:invoice_receipt": reverse("documents:invoice_receipt", args=[us_invoice.pk]),
         "documents:invoice_superbill": reverse("documents:invoice_superbill", args=[us_invoice.pk]),
+        "documents:credit_note": reverse("documents:credit_note", args=[note.pk]),
         "documents:my_statement": reverse("documents:my_statement", args=[year]),
         "documents:patient_statement": reverse(
             "documents:patient_statement", args=[us_invoice.patient_id, year]
