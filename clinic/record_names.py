@@ -40,6 +40,8 @@ RECORD_NAMES: dict[str, str] = {
     # Billing (booking.billing): invoices name the service, so they are health information
     "billing.invoice": "Invoice",
     "billing.creditnote": "Credit note",
+    "billing.superbill": "Superbill (PDF)",
+    "billing.statement": "Year-end statement (PDF)",
     "billing.account": "Patient's account (balance and invoices)",
     "billing.day_close": "Day close",
 }

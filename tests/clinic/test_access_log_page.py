@@ -28,6 +28,10 @@ def url():
     return reverse("clinic:access_log")
 
 
+# The apps whose records the log names (booking.billing's app label is "billing").
+APPS = frozenset({"clinic", "intake", "booking", "billing"})
+
+
 def _written_record_types() -> set[str]:
     """Every record type the code writes as a literal: `record_type="…"`, or a string handed to
     a logging helper (`record_listed(request, ids, "booking.schedule")`, `_log_export(…)`)."""
@@ -48,7 +52,7 @@ def _written_record_types() -> set[str]:
                     for value in values
                     if isinstance(value, ast.Constant)
                     and isinstance(value.value, str)
-                    and value.value.split(".")[0] in {"clinic", "intake", "booking"}
+                    and value.value.split(".")[0] in APPS
                 }
     return found
 
@@ -58,7 +62,7 @@ def _logged_models() -> set[str]:
     the patient), the amendments of notes, and the calendar feed a practitioner fetches."""
     types = set()
     for model in apps.get_models():
-        if model._meta.app_label not in {"clinic", "intake", "booking"}:
+        if model._meta.app_label not in APPS:
             continue
         fields = {field.name for field in model._meta.get_fields()}
         if "patient" in fields or model._meta.model_name in {
@@ -73,7 +77,12 @@ def _logged_models() -> set[str]:
 
 def test_every_record_type_the_code_writes_has_a_name_in_the_clinics_words():
     written = _written_record_types() | _logged_models()
-    assert {"booking.schedule", "booking.report.outcomes", "intake.treatmentnote"} <= written
+    assert {
+        "booking.schedule",
+        "booking.report.outcomes",
+        "intake.treatmentnote",
+        "billing.statement",
+    } <= written
     assert written - RECORD_NAMES.keys() == set()
 
 
