@@ -1,7 +1,7 @@
 """The warnings the front desk needs at a glance on every appointment (intake missing, flagged
 for review, consent out of date, a needling session whose practitioner is not certified that
-day, first visit, late-cancel history, a balance due), and the flag alone on the lists of
-patients (search, waitlist).
+day or whose course's plan was amended since, first visit, late-cancel history, a balance due),
+and the flag alone on the lists of patients (search, waitlist).
 """
 
 from __future__ import annotations
@@ -10,7 +10,20 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, DateField, Exists, F, Func, Min, OuterRef, Q
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Cast
 
 from booking import gates
@@ -50,25 +63,95 @@ SHORT = {
     "first": "New",
     "owing": "$ Due",
     "uncertified": "⚠ Cert",
+    "plan": "⚠ Plan",
 }
-BLOCKING = frozenset({"consent", "flagged", "uncertified"})
+BLOCKING = frozenset({"consent", "flagged", "uncertified", "plan"})
 
 # A needling session waiting to happen: one already missed, cancelled or given is history.
 _TO_COME = frozenset({Status.REQUESTED, Status.CONFIRMED, Status.CHECKED_IN})
 
 
-def with_certification_on_the_day(appointments):
-    """`appointments` with `certified_on_the_day`: whether the practitioner holds a dry-needling
-    certification current on the visit's date on its location's clock (as booking checked it,
-    migration 0019), in the same query. A certification that lapsed, or was shortened, after a
-    session was booked leaves the session booked: the badge is how the desk learns to move it."""
+def _plan_now(field_name: str, output_field):
+    """One field of a course's assessment as it stands, its amendments applied, read by
+    PostgreSQL's `booking_assessment_as_it_stands` (booking migration 0017, where the course's
+    own rule reads it) so that the schedule reads the plan as the database keeps it. As text
+    first (`#>> '{}'`): a JSON null (no plan: needling not appropriate) is then SQL's NULL."""
+    as_it_stands = Func(
+        F("course__assessment_id"),
+        Value(field_name),
+        function="booking_assessment_as_it_stands",
+        template="(%(function)s(%(expressions)s) #>> '{}')",
+        output_field=TextField(),
+    )
+    return Cast(as_it_stands, output_field)
+
+
+def for_the_badges(appointments):
+    """`appointments` with what their badges ask of other tables, in the same query:
+
+    - `certified_on_the_day`: whether the practitioner holds a dry-needling certification
+      current on the visit's date on its location's clock (as booking checked it, migration
+      0019). A certification that lapses, or is shortened, after a session was booked leaves
+      the session booked: the badge is how the desk learns to move it.
+    - `plan_needling_now`, `plan_sessions_now` (course sessions only): whether the course's
+      assessment, as amended since, still says dry needling is appropriate, and how many
+      sessions it plans now. A course stays as it was booked when its plan is amended
+      (migration 0017: the sessions left are the practitioner's and the desk's call); the
+      badge is how they learn of it."""
     day = Cast(Func(F("location__time_zone"), F("starts_at"), function="timezone"), DateField())
     current = Certification.objects.filter(
         practitioner_id=OuterRef("practitioner_id"),
         valid_from__lte=OuterRef("local_day"),
         valid_until__gte=OuterRef("local_day"),
     )
-    return appointments.annotate(local_day=day, certified_on_the_day=Exists(current))
+    return appointments.annotate(
+        local_day=day,
+        certified_on_the_day=Exists(current),
+        plan_needling_now=_plan_now("needling_appropriate", BooleanField()),
+        plan_sessions_now=_plan_now("planned_sessions", IntegerField()),
+    )
+
+
+def _needling_badges(appointment: Appointment) -> list[Badge]:
+    """What stands between a needling session to come and its being given: its practitioner's
+    certification on the day, and the course's plan as amended since it was booked."""
+    if not (
+        appointment.service.needs_dry_needling_certification and appointment.status in _TO_COME
+    ):
+        return []
+    badges = []
+    if getattr(appointment, "certified_on_the_day", True) is False:
+        badges.append(
+            Badge(
+                "uncertified",
+                "Practitioner not certified that day",
+                f"{appointment.practitioner.name} holds no dry-needling certification current "
+                "on this date: move the session to a certified practitioner",
+            )
+        )
+    if appointment.course_id is None:
+        return badges
+    planned = getattr(appointment, "plan_sessions_now", None)
+    if getattr(appointment, "plan_needling_now", None) is False:
+        badges.append(
+            Badge(
+                "plan",
+                "Assessment amended: no dry needling",
+                "the assessment, as amended since the course was booked, says dry needling is "
+                "not appropriate: ask the practitioner before this session, and cancel it if "
+                "it is not to go ahead",
+            )
+        )
+    elif planned is not None and appointment.session_number > planned:
+        badges.append(
+            Badge(
+                "plan",
+                f"Beyond the amended plan of {planned} sessions",
+                f"the assessment was amended to plan {planned} sessions since the course was "
+                "booked: cancel this session, unless the practitioner extends the plan again",
+            )
+        )
+    return badges
 
 
 @dataclass(frozen=True)
@@ -135,19 +218,7 @@ def appointment_badges(
             if overview.submitted
             else Badge("consent", "Consent not signed")
         )
-    if (
-        appointment.service.needs_dry_needling_certification
-        and appointment.status in _TO_COME
-        and getattr(appointment, "certified_on_the_day", True) is False
-    ):
-        badges.append(
-            Badge(
-                "uncertified",
-                "Practitioner not certified that day",
-                f"{appointment.practitioner.name} holds no dry-needling certification current "
-                "on this date: move the session to a certified practitioner",
-            )
-        )
+    badges += _needling_badges(appointment)
     if appointment.status in ACTIVE_STATUSES and (
         history.first_seen_at is None or appointment.starts_at <= history.first_seen_at
     ):

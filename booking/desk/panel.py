@@ -27,11 +27,13 @@ def staff_panel(appointment: Appointment, user) -> dict:
         appointment.patient_id, badges.NO_HISTORY
     )
     if appointment.service.needs_dry_needling_certification:
-        appointment.certified_on_the_day = (
-            badges.with_certification_on_the_day(Appointment.objects.filter(pk=appointment.pk))
-            .values_list("certified_on_the_day", flat=True)
+        asked = (
+            badges.for_the_badges(Appointment.objects.filter(pk=appointment.pk))
+            .values("certified_on_the_day", "plan_needling_now", "plan_sessions_now")
             .get()
         )
+        for name, value in asked.items():
+            setattr(appointment, name, value)
     now = timezone.now()
     confirmed = appointment.status == Status.CONFIRMED
     return {

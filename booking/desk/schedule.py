@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from booking.availability import Interval, working_intervals
-from booking.desk.badges import with_certification_on_the_day
+from booking.desk.badges import for_the_badges
 from booking.desk.free_time import FreeStarts, Offer, free_starts, start_items
 from booking.desk.grid import (
     ON_GRID,
@@ -73,7 +73,7 @@ class LocationDay:
 
 
 def _schedule_appointments(**filters):
-    return with_certification_on_the_day(
+    return for_the_badges(
         Appointment.objects.filter(**filters)
         .select_related("location", "patient", "service", "course", "room", "practitioner__user")
         .order_by("starts_at", "pk")
@@ -104,7 +104,7 @@ def _day_appointments(location: Location, start, end, practitioners: dict[int, P
     practitioners already loaded put in place instead of being loaded again for every row.
     One query, and a second only if someone no longer working here has appointments."""
     appointments = list(
-        with_certification_on_the_day(
+        for_the_badges(
             Appointment.objects.filter(location=location, starts_at__gte=start, starts_at__lt=end)
             .select_related("patient", "service", "course", "room")
             .only(*_DAY_FIELDS)

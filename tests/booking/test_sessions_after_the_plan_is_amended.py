@@ -1,0 +1,124 @@
+"""A course stays as it was booked when the practitioner amends its assessment's plan (booking
+0017: the sessions left are the practitioner's and the desk's call). The schedule and each
+session's page say so: a session beyond a shortened plan, and every session to come once the
+amended assessment says dry needling is not appropriate."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from booking.models import Appointment, Status
+from intake.clinical.models import AssessmentNote
+from intake.clinical.services import amend_note
+from tests.booking.conftest import location_day_html, next_weekday
+from tests.booking.factories import a_course, an_appointment
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+BEYOND = "Beyond the amended plan of 4 sessions"
+WITHDRAWN = "Assessment amended: no dry needling"
+
+
+@pytest.fixture
+def course(clinic, patient):
+    """A course of 6 weekly sessions, all booked and confirmed, from next Tuesday."""
+    return a_course(
+        clinic,
+        patient,
+        statuses=[Status.CONFIRMED] * 6,
+        first_start=next_weekday(clinic.location, 1, 10),
+        sessions_planned=6,
+    )
+
+
+def _amend(course, **content) -> None:
+    note = AssessmentNote.objects.get(pk=course.assessment_id)
+    amend_note(
+        note=note,
+        author=course.practitioner,
+        password=PASSWORD,
+        reason="Plan reviewed",
+        content=content,
+        seen_amendments=note.amendments.count(),
+    )
+
+
+def _session(course, number):
+    return course.appointments.get(session_number=number)
+
+
+def _page(client, appointment) -> str:
+    url = reverse("booking:appointment_detail", args=[appointment.pk])
+    return client.get(url).content.decode()
+
+
+def test_sessions_beyond_a_shortened_plan_are_flagged_and_the_rest_are_not(
+    login, front_desk, clinic, course
+):
+    _amend(course, planned_sessions=4)
+    client = login(front_desk)
+    for number in (5, 6):
+        page = _page(client, _session(course, number))
+        assert (
+            f"{BEYOND}: the assessment was amended to plan 4 sessions since the course was "
+            "booked: cancel this session, unless the practitioner extends the plan again" in page
+        )
+    assert BEYOND not in _page(client, _session(course, 4))
+    day = location_day_html(client, clinic.location, _session(course, 5).starts_at)
+    assert BEYOND in day and "⚠ Plan" in day and "sched-blocked" in day
+
+
+def test_every_session_to_come_is_flagged_once_needling_is_no_longer_appropriate(
+    login, front_desk, clinic, course
+):
+    Appointment.objects.filter(pk=_session(course, 1).pk).update(
+        status=Status.CANCELLED, cancelled_by="patient"
+    )
+    _amend(
+        course,
+        needling_appropriate=False,
+        decision_reason="Started anticoagulants since the assessment",
+        planned_sessions=None,
+        session_minutes=None,
+        interval_days=None,
+    )
+    client = login(front_desk)
+    assert WITHDRAWN not in _page(client, _session(course, 1))  # cancelled: history
+    for number in range(2, 7):
+        assert WITHDRAWN in _page(client, _session(course, number))
+    week = client.get(
+        reverse("booking:location_week", args=[clinic.location.slug]),
+        {"from": (_session(course, 2).local_starts_at.date()).isoformat()},
+    ).content.decode()
+    assert week.count(WITHDRAWN) == 1
+
+
+def test_a_plan_amended_in_its_length_or_spacing_only_flags_nothing(
+    login, front_desk, clinic, course
+):
+    _amend(course, interval_days=14)
+    assert "⚠ Plan" not in location_day_html(
+        login(front_desk), clinic.location, _session(course, 6).starts_at
+    )
+
+
+def test_the_flags_cost_the_day_no_query(login, front_desk, clinic, course):
+    client = login(front_desk)
+    moment = _session(course, 5).starts_at
+    location_day_html(client, clinic.location, moment)  # warm up
+    with CaptureQueriesContext(connection) as before:
+        location_day_html(client, clinic.location, moment)
+    _amend(course, planned_sessions=4)
+    with CaptureQueriesContext(connection) as after:
+        assert BEYOND in location_day_html(client, clinic.location, moment)
+    assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_a_visit_outside_a_course_reads_no_plan(login, front_desk, clinic, patient):
+    visit = an_appointment(clinic, patient, next_weekday(clinic.location, 2, 10))
+    page = _page(login(front_desk), visit)
+    assert "⚠ Plan" not in page and "amended" not in page
