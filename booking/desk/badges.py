@@ -21,15 +21,13 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
-    TextField,
-    Value,
 )
 from django.db.models.functions import Cast
 
 from booking import gates
 from booking.billing.ledger import with_balances
 from booking.billing.models import Invoice
-from booking.models import ACTIVE_STATUSES, Appointment, Status
+from booking.models import ACTIVE_STATUSES, Appointment, Status, assessment_as_it_stands
 from clinic.audit import record_accesses
 from clinic.models import Certification
 
@@ -69,21 +67,7 @@ BLOCKING = frozenset({"consent", "flagged", "uncertified", "plan"})
 
 # A needling session waiting to happen: one already missed, cancelled or given is history.
 _TO_COME = frozenset({Status.REQUESTED, Status.CONFIRMED, Status.CHECKED_IN})
-
-
-def _plan_now(field_name: str, output_field):
-    """One field of a course's assessment as it stands, its amendments applied, read by
-    PostgreSQL's `booking_assessment_as_it_stands` (booking migration 0017, where the course's
-    own rule reads it) so that the schedule reads the plan as the database keeps it. As text
-    first (`#>> '{}'`): a JSON null (no plan: needling not appropriate) is then SQL's NULL."""
-    as_it_stands = Func(
-        F("course__assessment_id"),
-        Value(field_name),
-        function="booking_assessment_as_it_stands",
-        template="(%(function)s(%(expressions)s) #>> '{}')",
-        output_field=TextField(),
-    )
-    return Cast(as_it_stands, output_field)
+COURSE_ASSESSMENT = "course__assessment_id"
 
 
 def for_the_badges(appointments):
@@ -107,8 +91,12 @@ def for_the_badges(appointments):
     return appointments.annotate(
         local_day=day,
         certified_on_the_day=Exists(current),
-        plan_needling_now=_plan_now("needling_appropriate", BooleanField()),
-        plan_sessions_now=_plan_now("planned_sessions", IntegerField()),
+        plan_needling_now=assessment_as_it_stands(
+            "needling_appropriate", BooleanField(), assessment=COURSE_ASSESSMENT
+        ),
+        plan_sessions_now=assessment_as_it_stands(
+            "planned_sessions", IntegerField(), assessment=COURSE_ASSESSMENT
+        ),
     )
 
 

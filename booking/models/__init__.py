@@ -15,9 +15,11 @@ from booking.models.appointments import (
     AppointmentEvent,
     CancelledBy,
     Course,
+    PlanAsItStands,
     Room,
     Status,
     TsTzRange,
+    assessment_as_it_stands,
 )
 from booking.models.notifications import (
     CalendarFeed,
@@ -57,6 +59,8 @@ __all__ = [
     "Status",
     "TRANSITIONS",
     "TsTzRange",
+    "PlanAsItStands",
+    "assessment_as_it_stands",
     "SessionReportRow",
     "SlotHold",
     "VisitReportRow",

@@ -8,11 +8,13 @@ PostgreSQL guarantees it with exclusion constraints, and a trigger (see the migr
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from clinic.models import Location, Patient, Practitioner, Service, User, actor_field
@@ -105,8 +107,38 @@ class CancelledBy(models.TextChoices):
     CLINIC = "clinic", "Clinic"
 
 
+def assessment_as_it_stands(
+    field_name: str, output_field: models.Field, *, assessment: str = "assessment_id"
+) -> Cast:
+    """One field of the assessment `assessment` names, as it stands with its amendments applied,
+    read by PostgreSQL's `booking_assessment_as_it_stands` (migration 0017, where a course's own
+    rule reads its plan), so that Python reads a plan exactly as the database keeps it. As text
+    first (`#>> '{}'`): a JSON null (no plan, when needling is not appropriate) is then NULL."""
+    as_text = Func(
+        F(assessment),
+        Value(field_name),
+        function="booking_assessment_as_it_stands",
+        template="(%(function)s(%(expressions)s) #>> '{}')",
+        output_field=models.TextField(),
+    )
+    return Cast(as_text, output_field)
+
+
+@dataclass(frozen=True)
+class PlanAsItStands:
+    """A course's plan as its assessment says it now, amendments included."""
+
+    needling: bool  # dry needling is still appropriate
+    sessions: int | None  # None once it is not
+    minutes: int | None
+    interval_days: int | None
+
+
 class Course(models.Model):
-    """A prescribed course of dry-needling sessions, booked all at once from a signed assessment."""
+    """A prescribed course of dry-needling sessions, booked all at once from a signed assessment.
+    It stays as it was booked when its assessment's plan is amended (migration 0017): the
+    sessions left are the practitioner's and the desk's call, and a plan that adds sessions is
+    followed by `booking.services.extend_course_to_its_plan`."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
     practitioner = models.ForeignKey(
@@ -149,6 +181,20 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return f"Dry-needling course of {self.sessions_planned} for {self.patient}"
+
+    def plan_as_it_stands(self) -> PlanAsItStands:
+        """Its assessment's plan now, in one query."""
+        row = (
+            Course.objects.filter(pk=self.pk)
+            .values(
+                needling=assessment_as_it_stands("needling_appropriate", models.BooleanField()),
+                sessions=assessment_as_it_stands("planned_sessions", models.IntegerField()),
+                minutes=assessment_as_it_stands("session_minutes", models.IntegerField()),
+                interval_days=assessment_as_it_stands("interval_days", models.IntegerField()),
+            )
+            .get()
+        )
+        return PlanAsItStands(**row)
 
 
 class Appointment(models.Model):
