@@ -47,6 +47,7 @@ urlpatterns = [
     *routes(
         "courses/<int:pk>/",
         ("", courses.course_detail, "course_detail"),
+        ("extend/", courses.course_extend, "course_extend"),
         (
             "sessions/<int:number>/book-again/",
             move_views.rebook_course_session_page,

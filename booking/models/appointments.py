@@ -186,15 +186,15 @@ class Course(models.Model):
         """Its assessment's plan now, in one query."""
         row = (
             Course.objects.filter(pk=self.pk)
-            .values(
-                needling=assessment_as_it_stands("needling_appropriate", models.BooleanField()),
-                sessions=assessment_as_it_stands("planned_sessions", models.IntegerField()),
-                minutes=assessment_as_it_stands("session_minutes", models.IntegerField()),
-                interval_days=assessment_as_it_stands("interval_days", models.IntegerField()),
+            .values_list(
+                assessment_as_it_stands("needling_appropriate", models.BooleanField()),
+                assessment_as_it_stands("planned_sessions", models.IntegerField()),
+                assessment_as_it_stands("session_minutes", models.IntegerField()),
+                assessment_as_it_stands("interval_days", models.IntegerField()),
             )
             .get()
         )
-        return PlanAsItStands(**row)
+        return PlanAsItStands(*row)
 
 
 class Appointment(models.Model):

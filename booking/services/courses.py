@@ -1,6 +1,6 @@
 """A course of dry-needling sessions, booked all at once from a signed plan: proposed dates,
-the check of every session before anything is written, nearest alternatives, and booking one
-session again under its number.
+the check of every session before anything is written, nearest alternatives, booking one
+session again under its number, and following a plan amended to more sessions.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from django.utils import timezone
 
 from booking import gates, notifications
 from booking.availability import Slot, SlotQuery, aware
+from booking.billing.packages import package_of
 from booking.models import (
     ACTIVE,
     Appointment,
     AppointmentEvent,
     Course,
+    PlanAsItStands,
     Room,
     Status,
 )
@@ -348,3 +350,58 @@ def rebook_course_session(
         session_number=session_number,
         now=now,
     )
+
+
+# --- A plan amended to more sessions ------------------------------------------------------------
+
+
+def extension_refusal(course: Course, plan: PlanAsItStands) -> str:
+    """Why `course` cannot follow its assessment's plan as it stands to more sessions (empty when
+    it can): the plan adds none, no longer says needling, or changes how long sessions last or
+    how often they come (the sessions booked keep what they were booked with, and the course is
+    one length and one spacing); or the course was paid ahead as a package, whose price was for
+    the sessions it planned then."""
+    if not plan.needling:
+        return "The assessment, as amended, says dry needling is not appropriate."
+    if plan.sessions is None or plan.sessions <= course.sessions_planned:
+        return f"The assessment plans no more than the course's {course.sessions_planned} sessions."
+    if (plan.minutes, plan.interval_days) != (course.minutes, course.interval_days):
+        return (
+            f"The amended plan also changes the sessions to {plan.minutes} minutes every "
+            f"{plan.interval_days} days, which the sessions booked ({course.minutes} minutes every "
+            f"{course.interval_days} days) cannot follow: the course can only be extended by a "
+            "plan that keeps them."
+        )
+    if package_of(course) is not None:
+        return (
+            f"The course was paid ahead as a package of {course.sessions_planned} sessions: "
+            "the sessions the plan adds are booked, and invoiced, as visits of their own."
+        )
+    return ""
+
+
+@transaction.atomic
+def extend_course_to_its_plan(course: Course) -> Course:
+    """The course plans as many sessions as its assessment, amended since it was booked, now
+    does, so that the sessions added can be booked under their numbers
+    (`rebook_course_session`). Refused, with the reason, when `extension_refusal` gives one; the
+    course is locked first, so a second click finds it extended and changes nothing more."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    plan = course.plan_as_it_stands()
+    refusal = extension_refusal(course, plan)
+    if refusal:
+        raise CourseNotAllowed(refusal)
+    course.sessions_planned = plan.sessions
+    try:
+        with transaction.atomic():
+            course.save(update_fields=["sessions_planned"])
+    except IntegrityError as error:
+        if constraint_name(error) == "course_follows_its_signed_plan":
+            # Amended again between the reading and the writing (migration 0017 reads the plan
+            # under the assessment's lock).
+            raise CourseNotAllowed(
+                "The assessment was amended again a moment ago; the course was not changed. "
+                "Here is the plan as it stands now."
+            ) from error
+        raise
+    return course

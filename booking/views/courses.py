@@ -25,7 +25,7 @@ from booking.models import (
 )
 from clinic import access, dates
 from clinic.audit import log_access, record_access
-from clinic.models import Location, Practitioner, Role, Service, ServiceKind
+from clinic.models import AccessLog, Location, Practitioner, Role, Service, ServiceKind
 
 
 def _session_formset(*, locations, practitioners, data=None, initial=None):
@@ -245,6 +245,7 @@ def course_detail(request, pk: int):
         )
     )
     log_access(request, course)
+    plan = course.plan_as_it_stands()
     return render(
         request,
         "booking/course_detail.html",
@@ -252,8 +253,43 @@ def course_detail(request, pk: int):
             "course": course,
             "rows": _course_rows(course, appointments),
             "money": course_money_panel(course, request.user),
+            "plan": plan,
+            "amended": _amended(course, plan),
+            "extension_refusal": services.extension_refusal(course, plan)
+            if plan.sessions and plan.sessions > course.sessions_planned
+            else "",
         },
     )
+
+
+def _amended(course, plan) -> bool:
+    """Whether the assessment's plan now differs from the course as it was booked."""
+    return not plan.needling or (plan.sessions, plan.minutes, plan.interval_days) != (
+        course.sessions_planned,
+        course.minutes,
+        course.interval_days,
+    )
+
+
+@access.role_required(Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER)
+@require_http_methods(["POST"])
+def course_extend(request, pk: int):
+    """The course follows its assessment's plan, amended to more sessions: the sessions added
+    can then be booked from the course's page."""
+    course = booking_access.get_visible_course(request.user, pk)
+    before = course.sessions_planned
+    try:
+        course = services.extend_course_to_its_plan(course)
+    except services.CourseNotAllowed as refused:
+        messages.error(request, f"The course was not extended. {refused}")
+    else:
+        log_access(request, course, action=AccessLog.Action.CHANGE)
+        messages.success(
+            request,
+            f"The course now plans {course.sessions_planned} sessions, as its assessment does: "
+            f"book sessions {before + 1}–{course.sessions_planned} below.",
+        )
+    return redirect("booking:course_detail", pk=course.pk)
 
 
 def _course_rows(course, appointments: list[Appointment]) -> list[dict]:

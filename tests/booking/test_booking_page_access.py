@@ -58,6 +58,7 @@ MATRIX = matrix.Matrix(
         "booking:offer_decline": Page(PATIENT, POST),
         "booking:course_book": Page(STAFF),
         "booking:course_detail": Page(STAFF),
+        "booking:course_extend": Page(STAFF, POST),
         "booking:course_session_rebook": Page(STAFF),
         "booking:link_manage": Page(PUBLIC),
         "booking:link_cancel": Page(PUBLIC),
@@ -148,6 +149,7 @@ LOCATION_BOUND = {
     "booking:appointment_detail",
     "booking:course_book",
     "booking:course_detail",
+    "booking:course_extend",
     "booking:course_session_rebook",
 }
 
@@ -218,6 +220,7 @@ def _urls(clinic, patient, practitioner) -> dict[str, str]:
         "booking:offer_decline": reverse("booking:offer_decline", args=[offer.pk]),
         "booking:course_book": reverse("booking:course_book", args=[patient.pk]),
         "booking:course_detail": reverse("booking:course_detail", args=[course.pk]),
+        "booking:course_extend": reverse("booking:course_extend", args=[course.pk]),
         "booking:course_session_rebook": reverse(
             "booking:course_session_rebook", args=[course.pk, 2]
         ),

@@ -5,16 +5,21 @@ amended assessment says dry needling is not appropriate."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from booking.models import Appointment, Status
+from booking import services
+from booking.models import Appointment, Course, Status
+from clinic.models import AccessLog
 from intake.clinical.models import AssessmentNote
 from intake.clinical.services import amend_note
 from tests.booking.conftest import location_day_html, next_weekday
 from tests.booking.factories import a_course, an_appointment
+from tests.conftest import messages_said
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +126,118 @@ def test_a_visit_outside_a_course_reads_no_plan(login, front_desk, clinic, patie
     visit = an_appointment(clinic, patient, next_weekday(clinic.location, 2, 10))
     page = _page(login(front_desk), visit)
     assert "amended" not in page
+
+
+# --- A plan amended to more sessions: the course follows it ---------------------------------------
+
+
+@pytest.fixture
+def four(clinic, patient):
+    """A course of 4 weekly sessions, all booked and confirmed, from next Tuesday."""
+    return a_course(
+        clinic,
+        patient,
+        statuses=[Status.CONFIRMED] * 4,
+        first_start=next_weekday(clinic.location, 1, 10),
+        sessions_planned=4,
+    )
+
+
+def _course_page(client, course) -> str:
+    return client.get(reverse("booking:course_detail", args=[course.pk])).content.decode()
+
+
+def _extend(client, course):
+    return client.post(reverse("booking:course_extend", args=[course.pk]), follow=True)
+
+
+def test_a_plan_amended_to_more_sessions_is_followed_and_they_are_booked_under_their_numbers(
+    login, front_desk, clinic, four
+):
+    """The practitioner extends the plan by amending the assessment (as signing session 5's
+    note asks them to); the course follows on the desk's word, and sessions 5 and 6 are then
+    booked like a session booked again."""
+    _amend(four, planned_sessions=6)
+    client = login(front_desk)
+    assert "Extend the course to 6 sessions" in _course_page(client, four)
+    response = _extend(client, four)
+    assert "The course now plans 6 sessions, as its assessment does: book sessions 5–6" in (
+        messages_said(response)
+    )
+    four.refresh_from_db()
+    assert four.sessions_planned == 6
+    page = _course_page(client, four)
+    assert "Book session 5</a>" in page and "Book session 6</a>" in page
+    assert "Extend the course" not in page and "was amended since" not in page
+    assert AccessLog.objects.filter(
+        actor=front_desk, action=AccessLog.Action.CHANGE, record_type="booking.course"
+    ).exists()
+    fifth = services.rebook_course_session(
+        course=four,
+        session_number=5,
+        location=clinic.location,
+        practitioner=clinic.practitioner,
+        starts_at=_session(four, 4).starts_at + dt.timedelta(days=7),
+        actor=front_desk,
+    )
+    assert fifth.session_number == 5 and fifth.minutes == 30
+    assert _extend(client, four).status_code == 200  # a second click changes nothing more
+    four.refresh_from_db()
+    assert four.sessions_planned == 6
+
+
+def test_a_plan_that_also_changes_the_sessions_length_or_spacing_is_not_followed(
+    login, front_desk, four
+):
+    _amend(four, planned_sessions=6, interval_days=14)
+    client = login(front_desk)
+    page = _course_page(client, four)
+    assert "Extend the course" not in page
+    assert "cannot be extended to them here: The amended plan also changes the sessions to 30 " in (
+        page
+    )
+    response = _extend(client, four)
+    assert "The course was not extended." in messages_said(response)
+    four.refresh_from_db()
+    assert four.sessions_planned == 4
+
+
+def test_only_a_plan_amended_to_more_sessions_extends_a_course(login, front_desk, four):
+    client = login(front_desk)
+    assert "was amended since" not in _course_page(client, four)
+    response = _extend(client, four)
+    assert "plans no more than the course's 4 sessions" in messages_said(response)
+    _amend(
+        four,
+        needling_appropriate=False,
+        decision_reason="Pregnant",
+        planned_sessions=None,
+        session_minutes=None,
+        interval_days=None,
+    )
+    assert "not appropriate" in messages_said(_extend(client, four))
+    four.refresh_from_db()
+    assert four.sessions_planned == 4
+
+
+def test_an_amendment_signed_while_the_course_is_extended_is_not_overrun(four, monkeypatch):
+    """Read, then amended again before the course is written: PostgreSQL reads the plan under
+    the assessment's lock (booking 0017) and the desk is told, not shown a 500."""
+    _amend(four, planned_sessions=6)
+    stale = four.plan_as_it_stands()
+    _amend(four, planned_sessions=5)
+    monkeypatch.setattr(Course, "plan_as_it_stands", lambda course: stale)
+    with pytest.raises(services.CourseNotAllowed, match="amended again a moment ago"):
+        services.extend_course_to_its_plan(four)
+    four.refresh_from_db()
+    assert four.sessions_planned == 4
+
+
+def test_who_may_extend_a_course(login, four, patient, front_desk_elsewhere):
+    _amend(four, planned_sessions=6)
+    url = reverse("booking:course_extend", args=[four.pk])
+    assert login(front_desk_elsewhere).post(url).status_code == 404
+    assert login(patient.user).post(url).status_code == 403
+    assert login(front_desk_elsewhere).get(url).status_code == 405
+    four.refresh_from_db()
+    assert four.sessions_planned == 4

@@ -18,7 +18,10 @@ from booking.billing.ledger import balance_of
 from booking.billing.models import Invoice, InvoiceKind, SessionDrawdown
 from booking.billing.packages import end_course_early, pay_course_ahead
 from booking.models import Status
+from intake.clinical.models import AssessmentNote
+from intake.clinical.services import amend_note
 from tests.booking.factories import a_course, an_appointment
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -385,3 +388,22 @@ def test_a_session_checked_out_while_its_course_is_being_paid_ahead_draws_from_t
     assert (first, second, waited) == ("done", "done", True)
     assert list(Invoice.objects.values_list("kind", flat=True)) == [InvoiceKind.COURSE_PACKAGE]
     assert SessionDrawdown.objects.filter(appointment=session).exists()
+
+
+def test_a_course_paid_ahead_is_not_extended_by_a_plan_amended_to_more_sessions(course, front_desk):
+    """Its price was for the sessions it planned: the sessions a plan adds later are booked and
+    invoiced as visits of their own, and the package's shares stay as they were paid."""
+    pay_course_ahead(course, actor=front_desk)
+    note = AssessmentNote.objects.get(pk=course.assessment_id)
+    amend_note(
+        note=note,
+        author=course.practitioner,
+        password=PASSWORD,
+        reason="Two more sessions",
+        content={"planned_sessions": 6},
+        seen_amendments=0,
+    )
+    with pytest.raises(services.CourseNotAllowed, match="paid ahead as a package of 4 sessions"):
+        services.extend_course_to_its_plan(course)
+    course.refresh_from_db()
+    assert course.sessions_planned == 4
