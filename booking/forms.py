@@ -8,6 +8,8 @@ from django import forms
 
 from booking.availability import NonexistentLocalTime, aware_strict
 from booking.models import Room
+from booking.services.waitlist import PlaceLinkRefused
+from booking.services.writing import BookingError
 from clinic import dates
 from clinic.forms import CalendarDateField, DateInput, ShortListField
 from clinic.models import Location, Patient, Practitioner, Service, Weekday
@@ -229,6 +231,11 @@ class WaitlistForm(forms.Form):
                 "latest_time", "The end of the times that suit you must be after the start."
             )
         return data
+
+    def show_refusal(self, refused: BookingError) -> None:
+        """Show why `join_waitlist` refused the place: on the appointment to bring forward when
+        it was that one, otherwise above the form."""
+        self.add_error("replaces" if isinstance(refused, PlaceLinkRefused) else None, str(refused))
 
     def preferences(self) -> dict:
         """The times that suit the patient, and the appointment to bring forward if any, as

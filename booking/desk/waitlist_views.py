@@ -204,10 +204,8 @@ def waitlist_add(request, slug: str, patient_pk: int):
                 actor=request.user,
                 **form.preferences(),
             )
-        except services.PlaceLinkRefused as refused:
-            form.add_error("replaces", str(refused))
         except services.BookingError as refused:
-            form.add_error(None, str(refused))
+            form.show_refusal(refused)
         else:
             record_access(
                 actor=request.user,

@@ -27,37 +27,62 @@ def _month_names(months: list[Line]) -> list[str]:
     return names
 
 
+# What both outcome charts compare: the articles' nearest figure, drawn as a line.
+REFERENCE, REFERENCE_WORDS = REFERENCES["improved_pain_mobility"]
+OUTCOME_LEGEND = [
+    ("First-step pain fell by 2 points or more", "series-1"),
+    ("Answered that pain and mobility improved", "series-2"),
+    (f"Articles: {REFERENCE_WORDS}", "reference"),
+]
+
+
+def _outcome_bars(
+    lines: list[Line], *, chart_id: str, title: str, description: str, categories: list[str]
+) -> str:
+    """Two bars for each of `lines` (months, or locations and practitioners): first-step pain
+    fell by 2 points or more, and pain and mobility improved; the articles' figure a line."""
+    return bar_chart(
+        chart_id=chart_id,
+        title=title,
+        description=description,
+        categories=categories,
+        series=[
+            Series("Pain fell by 2 or more", "series-1", [m.pain_fell_2.share for m in lines]),
+            Series(
+                "Improved pain and mobility",
+                "series-2",
+                [m.improved_pain_mobility.share for m in lines],
+            ),
+        ],
+        unit="%",
+        top=100,
+        references=[Reference(REFERENCE, f"Articles: {REFERENCE}% improved pain and mobility")],
+    )
+
+
 def outcomes_chart(months: list[Line]) -> Chart:
-    reference, words = REFERENCES["improved_pain_mobility"]
-    fell = [m.pain_fell_2.share for m in months]
-    improved = [m.improved_pain_mobility.share for m in months]
-    shown = sum(value is not None for value in fell + improved)
+    shown = sum(
+        figure.share is not None
+        for m in months
+        for figure in (m.pain_fell_2, m.improved_pain_mobility)
+    )
     return Chart(
         id="chart-outcomes",
         title="Outcomes by the month the course started",
-        svg=bar_chart(
+        svg=_outcome_bars(
+            months,
             chart_id="chart-outcomes",
             title="Outcomes at the course's end, by the month the course started (%)",
             description=(
                 f"Share of courses whose first-step pain fell by 2 points or more, and share "
                 f"answering that pain and mobility improved, for {len(months)} months; "
                 f"{shown} of {2 * len(months)} bars rest on {SMALL_NUMBERS} patients or more "
-                f"and are drawn. The line at {reference}% is the articles' figure: {words}."
+                f"and are drawn. The line at {REFERENCE}% is the articles' figure: "
+                f"{REFERENCE_WORDS}."
             ),
             categories=_month_names(months),
-            series=[
-                Series("Pain fell by 2 or more", "series-1", fell),
-                Series("Improved pain and mobility", "series-2", improved),
-            ],
-            unit="%",
-            top=100,
-            references=[Reference(reference, f"Articles: {reference}% improved pain and mobility")],
         ),
-        legend=[
-            ("First-step pain fell by 2 points or more", "series-1"),
-            ("Answered that pain and mobility improved", "series-2"),
-            (f"Articles: {words}", "reference"),
-        ],
+        legend=OUTCOME_LEGEND,
         columns=[
             "Month",
             "First-step pain fell by 2 or more",
@@ -77,7 +102,7 @@ def outcomes_chart(months: list[Line]) -> Chart:
             f"Months whose figure rests on fewer than {SMALL_NUMBERS} patients show a dash, "
             "not a bar.",
             "The articles give no figure for a 2-point fall in first-step pain; their nearest, "
-            f"{words}, is drawn as a line.",
+            f"{REFERENCE_WORDS}, is drawn as a line.",
         ],
     )
 
@@ -214,37 +239,22 @@ def adverse_chart(line: Line) -> Chart:
 
 
 def comparison_chart(lines: list[Line]) -> Chart:
-    reference, words = REFERENCES["improved_pain_mobility"]
     return Chart(
         id="chart-lines",
         title="Outcomes by location and by practitioner",
-        svg=bar_chart(
+        svg=_outcome_bars(
+            lines,
             chart_id="chart-lines",
             title="Outcomes at the course's end, by location and by practitioner (%)",
             description=(
                 "Share of courses whose first-step pain fell by 2 points or more, and share "
                 f"answering that pain and mobility improved, for {len(lines)} locations and "
                 f"practitioners; lines resting on fewer than {SMALL_NUMBERS} patients are not "
-                f"drawn. The line at {reference}% is the articles' figure: {words}."
+                f"drawn. The line at {REFERENCE}% is the articles' figure: {REFERENCE_WORDS}."
             ),
             categories=[line.name for line in lines],
-            series=[
-                Series("Pain fell by 2 or more", "series-1", [m.pain_fell_2.share for m in lines]),
-                Series(
-                    "Improved pain and mobility",
-                    "series-2",
-                    [m.improved_pain_mobility.share for m in lines],
-                ),
-            ],
-            unit="%",
-            top=100,
-            references=[Reference(reference, f"Articles: {reference}% improved pain and mobility")],
         ),
-        legend=[
-            ("First-step pain fell by 2 points or more", "series-1"),
-            ("Answered that pain and mobility improved", "series-2"),
-            (f"Articles: {words}", "reference"),
-        ],
+        legend=OUTCOME_LEGEND,
         columns=["Line", "First-step pain fell by 2 or more", "Improved pain and mobility"],
         rows=[
             [

@@ -49,10 +49,8 @@ def join_waitlist_page(request, slug: str):
                 actor=request.user,
                 **form.preferences(),
             )
-        except services.PlaceLinkRefused as refused:
-            form.add_error("replaces", str(refused))
         except services.BookingError as refused:
-            form.add_error(None, str(refused))
+            form.show_refusal(refused)
         else:
             messages.success(
                 request,

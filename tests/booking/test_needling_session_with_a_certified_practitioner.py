@@ -57,6 +57,19 @@ def test_moving_a_session_to_an_uncertified_colleague_is_refused(clinic, session
         )
 
 
+def _move_in_sql(session: Appointment, starts_at: dt.datetime) -> None:
+    """The 30-minute session (and its 5 minutes' buffer) moved to `starts_at` past the
+    services, as any writer could: only PostgreSQL's rule is left to refuse it."""
+    write_sql(
+        "UPDATE booking_appointment SET starts_at = %s, ends_at = %s, blocks_until = %s "
+        "WHERE id = %s",
+        starts_at,
+        starts_at + dt.timedelta(minutes=30),
+        starts_at + dt.timedelta(minutes=35),
+        session.pk,
+    )
+
+
 def test_a_session_after_the_certification_ends_is_refused(clinic, session):
     """Certified until Tuesday: 20:00 that Tuesday in Toronto (Wednesday in UTC) is still
     within it; Wednesday morning is not."""
@@ -64,24 +77,10 @@ def test_a_session_after_the_certification_ends_is_refused(clinic, session):
     clinic.practitioner.certifications.update(valid_until=tuesday)
     evening = aware(tuesday, dt.time(20), clinic.location.zone)
     assert evening.astimezone(dt.UTC).date() > tuesday
-    write_sql(
-        "UPDATE booking_appointment SET starts_at = %s, ends_at = %s, blocks_until = %s "
-        "WHERE id = %s",
-        evening,
-        evening + dt.timedelta(minutes=30),
-        evening + dt.timedelta(minutes=35),
-        session.pk,
-    )
+    _move_in_sql(session, evening)
     morning = aware(tuesday + dt.timedelta(days=1), dt.time(9), clinic.location.zone)
     with refused_by(RULE):
-        write_sql(
-            "UPDATE booking_appointment SET starts_at = %s, ends_at = %s, blocks_until = %s "
-            "WHERE id = %s",
-            morning,
-            morning + dt.timedelta(minutes=30),
-            morning + dt.timedelta(minutes=35),
-            session.pk,
-        )
+        _move_in_sql(session, morning)
 
 
 def test_other_services_need_no_certification(clinic, patient):

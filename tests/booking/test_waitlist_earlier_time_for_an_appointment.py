@@ -464,6 +464,26 @@ def test_a_tampered_join_form_naming_another_appointment_is_refused_on_its_field
     assert not WaitlistEntry.objects.exists()
 
 
+@pytest.mark.parametrize("by", ["patient", "front desk"])
+def test_a_second_place_for_the_same_appointment_is_refused_on_its_field(
+    login, clinic, patient, front_desk, later, by
+):
+    """The appointment already has a place (other times that suit): the patient's page and the
+    desk's both say so on the appointment to bring forward, and make no second place."""
+    first = joined_waitlist(clinic, patient, replaces=later)
+    if by == "patient":
+        client = login(patient.user)
+        url = reverse("booking:waitlist_join", args=[clinic.location.slug])
+    else:
+        client = login(front_desk)
+        url = reverse("booking:waitlist_add", args=[clinic.location.slug, patient.pk])
+    wish = WISH | {"replaces": later.pk, "service": clinic.assessment.pk, "minutes": "60"}
+    refused = client.post(url, wish)
+    assert refused.status_code == 200
+    assert "leave that place first" in refused.context["form"].errors["replaces"][0]
+    assert list(WaitlistEntry.objects.all()) == [first]
+
+
 def test_a_patient_with_no_appointment_here_is_not_asked(login, clinic, patient):
     page = login(patient.user).get(reverse("booking:waitlist_join", args=[clinic.location.slug]))
     assert "replaces" not in page.context["form"].fields
