@@ -340,6 +340,16 @@ def prescribing_assessment(
     )
 
 
+def an_amended_plan(course: Course, *, reason: str = "Plan reviewed", **content) -> None:
+    """The course's assessment amended by its practitioner (`content`: the fields that change,
+    e.g. `planned_sessions=4`); the course itself is left as it was booked."""
+    from intake.clinical.models import AssessmentNote
+    from tests.intake.factories import an_amendment
+
+    note = AssessmentNote.objects.get(pk=course.assessment_id)
+    an_amendment(note, course.practitioner, reason=reason, **content)
+
+
 def a_course(
     clinic: Clinic,
     patient,

@@ -13,12 +13,10 @@ from booking import gates, services
 from booking.models import Appointment, Course
 from booking.services import SessionChoice
 from intake.clinical.models import AssessmentNote
-from intake.clinical.services import amend_note
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_course_record
 from tests.database import refused_by
-from tests.factories import PASSWORD
-from tests.intake.factories import AssessmentFactory, signed_assessment
+from tests.intake.factories import AssessmentFactory, an_amendment, signed_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -45,17 +43,6 @@ def _insert_course(assessment, *, sessions=6, minutes=30, interval_days=7) -> No
             "FROM intake_assessmentnote WHERE id = %s",
             [sessions, minutes, interval_days, assessment.pk],
         )
-
-
-def _amend(note, author, **content):
-    return amend_note(
-        note=note,
-        author=author,
-        password=PASSWORD,
-        reason="Reviewed with the patient",
-        content=content,
-        seen_amendments=note.amendments.count(),
-    )
 
 
 @pytest.mark.parametrize(
@@ -104,11 +91,11 @@ def test_a_course_other_than_the_plan_is_refused(prescribed, course):
 
 
 def test_the_decision_as_amended_is_the_one_that_counts(patient, practitioner, prescribed):
-    _amend(prescribed, practitioner, needling_appropriate=False)
+    an_amendment(prescribed, practitioner, needling_appropriate=False)
     with refused_by(RULE):
         _insert_course(prescribed)
     # Amended back: a course may be booked again, and to the plan as amended.
-    _amend(prescribed, practitioner, needling_appropriate=True, planned_sessions=4)
+    an_amendment(prescribed, practitioner, needling_appropriate=True, planned_sessions=4)
     with refused_by(RULE):
         _insert_course(prescribed, sessions=6)
     _insert_course(prescribed, sessions=4)
@@ -122,7 +109,9 @@ def test_a_course_of_a_decision_amended_to_appropriate_is_written(patient, pract
         needling_appropriate=False,
         decision_reason="Wait for the wound to heal.",
     )
-    _amend(note, practitioner, needling_appropriate=True, decision_reason="The wound has healed.")
+    an_amendment(
+        note, practitioner, needling_appropriate=True, decision_reason="The wound has healed."
+    )
     _insert_course(note)
     assert Course.objects.filter(assessment_id=note.pk).exists()
 
@@ -138,7 +127,7 @@ def test_a_course_booked_before_its_plan_was_amended_stays_as_booked(patient, pr
     course, nor any other change to it, impossible."""
     course = a_course_record(patient, practitioner, sessions_planned=6)
     note = AssessmentNote.objects.get(pk=course.assessment_id)
-    _amend(note, practitioner, planned_sessions=5)
+    an_amendment(note, practitioner, planned_sessions=5)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE booking_course SET created_at = created_at, sessions_planned = 6 WHERE id = %s",
@@ -156,7 +145,7 @@ def test_an_amendment_between_the_gate_and_the_booking_is_refused_with_a_reason(
     the decision again under the lock, and the desk is told why nothing was booked."""
     gate = gates.course_gate(patient)
     assert gate.allowed
-    _amend(
+    an_amendment(
         prescribed,
         practitioner,
         needling_appropriate=False,

@@ -12,12 +12,9 @@ from django.db import DatabaseError, transaction
 
 from booking import services
 from booking.models import Appointment, Status
-from intake.clinical.models import AssessmentNote
-from intake.clinical.services import amend_note
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_course
+from tests.booking.factories import a_course, an_amended_plan
 from tests.database import refused_by, rule_set_aside, write_sql
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -84,19 +81,6 @@ def test_a_new_session_outside_the_plan_is_refused(course):
         )
 
 
-def _amend_plan(course, **plan) -> None:
-    """The course's assessment amended to another plan (the course itself left as booked)."""
-    note = AssessmentNote.objects.get(pk=course.assessment_id)
-    amend_note(
-        note=note,
-        author=course.practitioner,
-        password=PASSWORD,
-        reason="Plan reviewed",
-        content=plan,
-        seen_amendments=note.amendments.count(),
-    )
-
-
 def test_a_course_cannot_plan_fewer_sessions_than_it_has_booked(clinic, patient):
     """Its plan amended to 5 sessions, a course of 6 with session 6 booked cannot be brought
     in line by changing the course: session 6 would be outside it."""
@@ -107,7 +91,7 @@ def test_a_course_cannot_plan_fewer_sessions_than_it_has_booked(clinic, patient)
         first_start=next_weekday(clinic.location, 1, 10),
         sessions_planned=6,
     )
-    _amend_plan(six, planned_sessions=5)
+    an_amended_plan(six, planned_sessions=5)
     with refused_by(RULE):
         write_sql("UPDATE booking_course SET sessions_planned = 5 WHERE id = %s", six.pk)
 
@@ -115,7 +99,7 @@ def test_a_course_cannot_plan_fewer_sessions_than_it_has_booked(clinic, patient)
 def test_a_course_cannot_change_the_length_of_the_sessions_it_has(course):
     """Session 2, cancelled, counts too: it keeps its number and length in the history."""
     course.appointments.filter(status=Status.CONFIRMED).delete()
-    _amend_plan(course, session_minutes=30)
+    an_amended_plan(course, session_minutes=30)
     with refused_by(RULE):
         write_sql("UPDATE booking_course SET minutes = 30 WHERE id = %s", course.pk)
 

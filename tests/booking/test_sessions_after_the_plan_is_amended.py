@@ -15,12 +15,9 @@ from django.urls import reverse
 from booking import services
 from booking.models import Appointment, Course, Status
 from clinic.models import AccessLog
-from intake.clinical.models import AssessmentNote
-from intake.clinical.services import amend_note
 from tests.booking.conftest import location_day_html, next_weekday
-from tests.booking.factories import a_course, an_appointment
+from tests.booking.factories import a_course, an_amended_plan, an_appointment
 from tests.conftest import messages_said
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -28,28 +25,20 @@ BEYOND = "Beyond the amended plan of 4 sessions"
 WITHDRAWN = "Assessment amended: no dry needling"
 
 
-@pytest.fixture
-def course(clinic, patient):
-    """A course of 6 weekly sessions, all booked and confirmed, from next Tuesday."""
+def _booked(clinic, patient, sessions: int):
+    """A course of `sessions` weekly sessions, all booked and confirmed, from next Tuesday."""
     return a_course(
         clinic,
         patient,
-        statuses=[Status.CONFIRMED] * 6,
+        statuses=[Status.CONFIRMED] * sessions,
         first_start=next_weekday(clinic.location, 1, 10),
-        sessions_planned=6,
+        sessions_planned=sessions,
     )
 
 
-def _amend(course, **content) -> None:
-    note = AssessmentNote.objects.get(pk=course.assessment_id)
-    amend_note(
-        note=note,
-        author=course.practitioner,
-        password=PASSWORD,
-        reason="Plan reviewed",
-        content=content,
-        seen_amendments=note.amendments.count(),
-    )
+@pytest.fixture
+def course(clinic, patient):
+    return _booked(clinic, patient, 6)
 
 
 def _session(course, number):
@@ -64,7 +53,7 @@ def _page(client, appointment) -> str:
 def test_sessions_beyond_a_shortened_plan_are_flagged_and_the_rest_are_not(
     login, front_desk, clinic, course
 ):
-    _amend(course, planned_sessions=4)
+    an_amended_plan(course, planned_sessions=4)
     client = login(front_desk)
     for number in (5, 6):
         page = _page(client, _session(course, number))
@@ -83,7 +72,7 @@ def test_every_session_to_come_is_flagged_once_needling_is_no_longer_appropriate
     Appointment.objects.filter(pk=_session(course, 1).pk).update(
         status=Status.CANCELLED, cancelled_by="patient"
     )
-    _amend(
+    an_amended_plan(
         course,
         needling_appropriate=False,
         decision_reason="Started anticoagulants since the assessment",
@@ -105,7 +94,7 @@ def test_every_session_to_come_is_flagged_once_needling_is_no_longer_appropriate
 def test_a_plan_amended_in_its_length_or_spacing_only_flags_nothing(
     login, front_desk, clinic, course
 ):
-    _amend(course, interval_days=14)
+    an_amended_plan(course, interval_days=14)
     day = location_day_html(login(front_desk), clinic.location, _session(course, 6).starts_at)
     assert "badge-plan" not in day.replace('class="flag badge-plan">', "")  # the key's own
 
@@ -116,7 +105,7 @@ def test_the_flags_cost_the_day_no_query(login, front_desk, clinic, course):
     location_day_html(client, clinic.location, moment)  # warm up
     with CaptureQueriesContext(connection) as before:
         location_day_html(client, clinic.location, moment)
-    _amend(course, planned_sessions=4)
+    an_amended_plan(course, planned_sessions=4)
     with CaptureQueriesContext(connection) as after:
         assert BEYOND in location_day_html(client, clinic.location, moment)
     assert len(after.captured_queries) == len(before.captured_queries)
@@ -133,14 +122,7 @@ def test_a_visit_outside_a_course_reads_no_plan(login, front_desk, clinic, patie
 
 @pytest.fixture
 def four(clinic, patient):
-    """A course of 4 weekly sessions, all booked and confirmed, from next Tuesday."""
-    return a_course(
-        clinic,
-        patient,
-        statuses=[Status.CONFIRMED] * 4,
-        first_start=next_weekday(clinic.location, 1, 10),
-        sessions_planned=4,
-    )
+    return _booked(clinic, patient, 4)
 
 
 def _course_page(client, course) -> str:
@@ -157,7 +139,7 @@ def test_a_plan_amended_to_more_sessions_is_followed_and_they_are_booked_under_t
     """The practitioner extends the plan by amending the assessment (as signing session 5's
     note asks them to); the course follows on the desk's word, and sessions 5 and 6 are then
     booked like a session booked again."""
-    _amend(four, planned_sessions=6)
+    an_amended_plan(four, planned_sessions=6)
     client = login(front_desk)
     assert "Extend the course to 6 sessions" in _course_page(client, four)
     response = _extend(client, four)
@@ -189,7 +171,7 @@ def test_a_plan_amended_to_more_sessions_is_followed_and_they_are_booked_under_t
 def test_a_plan_that_also_changes_the_sessions_length_or_spacing_is_not_followed(
     login, front_desk, four
 ):
-    _amend(four, planned_sessions=6, interval_days=14)
+    an_amended_plan(four, planned_sessions=6, interval_days=14)
     client = login(front_desk)
     page = _course_page(client, four)
     assert "Extend the course" not in page
@@ -207,7 +189,7 @@ def test_only_a_plan_amended_to_more_sessions_extends_a_course(login, front_desk
     assert "was amended since" not in _course_page(client, four)
     response = _extend(client, four)
     assert "plans no more than the course's 4 sessions" in messages_said(response)
-    _amend(
+    an_amended_plan(
         four,
         needling_appropriate=False,
         decision_reason="Pregnant",
@@ -223,9 +205,9 @@ def test_only_a_plan_amended_to_more_sessions_extends_a_course(login, front_desk
 def test_an_amendment_signed_while_the_course_is_extended_is_not_overrun(four, monkeypatch):
     """Read, then amended again before the course is written: PostgreSQL reads the plan under
     the assessment's lock (booking 0017) and the desk is told, not shown a 500."""
-    _amend(four, planned_sessions=6)
+    an_amended_plan(four, planned_sessions=6)
     stale = four.plan_as_it_stands()
-    _amend(four, planned_sessions=5)
+    an_amended_plan(four, planned_sessions=5)
     monkeypatch.setattr(Course, "plan_as_it_stands", lambda course: stale)
     with pytest.raises(services.CourseNotAllowed, match="amended again a moment ago"):
         services.extend_course_to_its_plan(four)
@@ -234,7 +216,7 @@ def test_an_amendment_signed_while_the_course_is_extended_is_not_overrun(four, m
 
 
 def test_who_may_extend_a_course(login, four, patient, front_desk_elsewhere):
-    _amend(four, planned_sessions=6)
+    an_amended_plan(four, planned_sessions=6)
     url = reverse("booking:course_extend", args=[four.pk])
     assert login(front_desk_elsewhere).post(url).status_code == 404
     assert login(patient.user).post(url).status_code == 403

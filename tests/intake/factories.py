@@ -164,6 +164,22 @@ def sign_note_now(note, at: dt.datetime | None = None):
     return note
 
 
+def an_amendment(note, author, *, reason: str = "Plan reviewed", **content):
+    """`note`, signed, amended by `author` through the clinical service (password, reason, the
+    amendments already seen): `content` holds the fields that change."""
+    from intake.clinical.services import amend_note
+    from tests.factories import PASSWORD
+
+    return amend_note(
+        note=note,
+        author=author,
+        password=PASSWORD,
+        reason=reason,
+        content=content,
+        seen_amendments=note.amendments.count(),
+    )
+
+
 def signed_assessment(patient: Patient, author, **fields) -> AssessmentNote:
     return sign_note_now(AssessmentFactory(patient=patient, author=author, **fields))
 

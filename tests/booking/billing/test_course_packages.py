@@ -18,10 +18,7 @@ from booking.billing.ledger import balance_of
 from booking.billing.models import Invoice, InvoiceKind, SessionDrawdown
 from booking.billing.packages import end_course_early, pay_course_ahead
 from booking.models import Status
-from intake.clinical.models import AssessmentNote
-from intake.clinical.services import amend_note
-from tests.booking.factories import a_course, an_appointment
-from tests.factories import PASSWORD
+from tests.booking.factories import a_course, an_amended_plan, an_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -394,15 +391,7 @@ def test_a_course_paid_ahead_is_not_extended_by_a_plan_amended_to_more_sessions(
     """Its price was for the sessions it planned: the sessions a plan adds later are booked and
     invoiced as visits of their own, and the package's shares stay as they were paid."""
     pay_course_ahead(course, actor=front_desk)
-    note = AssessmentNote.objects.get(pk=course.assessment_id)
-    amend_note(
-        note=note,
-        author=course.practitioner,
-        password=PASSWORD,
-        reason="Two more sessions",
-        content={"planned_sessions": 6},
-        seen_amendments=0,
-    )
+    an_amended_plan(course, reason="Two more sessions", planned_sessions=6)
     with pytest.raises(services.CourseNotAllowed, match="paid ahead as a package of 4 sessions"):
         services.extend_course_to_its_plan(course)
     course.refresh_from_db()

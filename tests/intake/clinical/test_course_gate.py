@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from intake.clinical import services
 from intake.clinical.selectors import CourseGate, Prescription, course_gate
-from tests.factories import PASSWORD
 from tests.intake.factories import (
     AssessmentFactory,
+    an_amendment,
     sign_note_now,
     signed_assessment,
     submitted_intake,
@@ -23,17 +23,6 @@ pytestmark = pytest.mark.django_db
 
 # An assessment that judges dry needling not appropriate, so plans no sessions.
 NOT_APPROPRIATE = {"needling_appropriate": False, "planned_sessions": None, "session_minutes": None}
-
-
-def _amend(note, author, **content):
-    return services.amend_note(
-        note=note,
-        author=author,
-        password=PASSWORD,
-        reason="Reviewed",
-        content=content,
-        seen_amendments=note.amendments.count(),
-    )
 
 
 def test_nothing_signed_nothing_booked(patient):
@@ -84,11 +73,13 @@ def test_signed_appropriate_opens_it_with_the_prescription(patient, practitioner
 
 
 def test_an_amendment_can_close_and_reopen_the_gate(patient, practitioner, prescribed):
-    closing = _amend(prescribed, practitioner, needling_appropriate=False, planned_sessions=None)
+    closing = an_amendment(
+        prescribed, practitioner, needling_appropriate=False, planned_sessions=None
+    )
     gate = course_gate(patient)
     assert not gate.allowed and "not appropriate" in gate.reason
 
-    reopening = _amend(
+    reopening = an_amendment(
         prescribed,
         practitioner,
         needling_appropriate=True,
@@ -127,12 +118,12 @@ def test_new_screening_answers_after_the_assessment_close_it_until_reviewed(
 
     # Amending anything else requires reviewing the new answer first...
     with pytest.raises(services.NoteIncomplete) as refused:
-        _amend(prescribed, practitioner, home_exercises="Calf raises")
+        an_amendment(prescribed, practitioner, home_exercises="Calf raises")
     assert refused.value.problems == {
         "ack_screen_pregnancy": "Acknowledge the screening answer “Pregnancy”."
     }
     # ...and an amendment acknowledging it is the review; the decision stands.
-    _amend(prescribed, practitioner, flag_acknowledgements={"screen_pregnancy": "Discussed"})
+    an_amendment(prescribed, practitioner, flag_acknowledgements={"screen_pregnancy": "Discussed"})
     assert course_gate(patient).allowed
 
 
