@@ -327,10 +327,14 @@ def late_cancellation_fee(appointment: Appointment, at: dt.datetime) -> Decimal 
     """What cancelling `appointment` at `at` would cost the patient under the location's policy
     (before any first-offence waiver), or None if it is free. Shown to the patient before they
     cancel."""
-    policy = cancellation_policy(appointment.location)
-    if policy is None or policy.late_cancellation_fee <= 0:
+    if not appointment.cancelling_is_late(at):
         return None
-    if not appointment.is_late_cancellation(at):
+    return _late_cancellation_fee_at(appointment.location)
+
+
+def _late_cancellation_fee_at(location: Location) -> Decimal | None:
+    policy = cancellation_policy(location)
+    if policy is None or policy.late_cancellation_fee <= 0:
         return None
     return policy.late_cancellation_fee
 
@@ -342,9 +346,11 @@ def charge_late_cancellation(
     on its clock, as the cancellation's late flag is). A cancellation by the clinic is never
     charged."""
     now = now or timezone.now()
-    if appointment.cancelled_by != CancelledBy.PATIENT:
+    if appointment.cancelled_by != CancelledBy.PATIENT or not appointment.late_cancellation:
+        # The flag the cancellation recorded (`Appointment.cancelling_is_late`, read before the
+        # status changed: a request withdrawn is never late).
         return None
-    fee = late_cancellation_fee(appointment, now)
+    fee = _late_cancellation_fee_at(appointment.location)
     if fee is None:
         return None
     return _charge(

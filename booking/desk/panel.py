@@ -65,7 +65,7 @@ def staff_panel(appointment: Appointment, user) -> dict:
         and not gates.visit_is_recorded(appointment.pk),
         "can_cancel": appointment.can_change_to(Status.CANCELLED),
         "can_move": appointment.is_movable,
-        "late_now": appointment.is_late_cancellation(now),
+        "late_now": appointment.cancelling_is_late(now),
         "day_url": day_url(appointment.location, appointment.local_starts_at.date()),
         **_counter_survey(appointment, now),
         **money_panel(appointment, user),

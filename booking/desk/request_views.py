@@ -170,7 +170,7 @@ def desk_cancel(request, pk: int):
             + (" (a late cancellation)." if a.late_cancellation else ".")
             + " The time is free again."
         ),
-        late_now=lambda a: a.is_late_cancellation(timezone.now()),
+        late_now=lambda a: a.cancelling_is_late(timezone.now()),
     )
 
 

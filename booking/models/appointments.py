@@ -357,7 +357,15 @@ class Appointment(models.Model):
         return self.location.cancellation_deadline(self.starts_at)
 
     def is_late_cancellation(self, at: dt.datetime) -> bool:
+        """Inside the location's notice period: changes online are closed (the patient phones)."""
         return at > self.cancellation_deadline()
+
+    def cancelling_is_late(self, at: dt.datetime) -> bool:
+        """Whether cancelling at `at` is a late cancellation (its flag, its fee, the patient's
+        late-cancel history): inside the notice period, of an appointment the clinic had
+        confirmed. A request never confirmed is withdrawn, not cancelled late: the patient had
+        no appointment yet, and nobody kept its time for them."""
+        return self.status != Status.REQUESTED and self.is_late_cancellation(at)
 
     def course_neighbours(self) -> tuple[Appointment | None, Appointment | None]:
         """The course's active sessions just before and just after this one in time (not by

@@ -284,7 +284,7 @@ def cancel_appointment(
             f"A {current.get_status_display().lower()} appointment cannot be cancelled."
         )
     refuse_if_recorded(current, "cancelled", now)
-    late = current.is_late_cancellation(now)
+    late = current.cancelling_is_late(now)
     current.cancelled_by = CancelledBy(by)
     current.cancellation_reason = reason[:300]
     current.late_cancellation = late

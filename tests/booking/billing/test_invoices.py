@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
@@ -155,6 +156,28 @@ def test_a_late_cancellation_by_the_patient_is_charged_and_one_by_the_clinic_is_
     in_time = _visit(billed, patient, hours_ago=-48, status=Status.CONFIRMED)
     _cancel(in_time, by="patient", actor=front_desk, at=now)
     assert Invoice.objects.count() == 1
+
+
+def test_a_request_never_confirmed_is_withdrawn_free_whenever_it_is(
+    billed, patient, front_desk, login
+):
+    """The patient had no appointment yet (nobody kept the time for them): withdrawing a
+    request inside the notice is not a late cancellation, is not charged, and is not counted
+    in their late-cancel history."""
+    billed.location.cancellation_policy.first_offence_waived = False
+    billed.location.cancellation_policy.save()
+    request = _visit(billed, patient, hours_ago=-5, status=Status.REQUESTED)
+    cancel_page = login(front_desk).get(reverse("booking:desk_cancel", args=[request.pk]))
+    page = cancel_page.content.decode()
+    assert "withdrawing it is never a late cancellation" in page
+    assert "will show in their history" not in page
+    _cancel(request, by="patient", actor=front_desk, at=timezone.now())
+    request.refresh_from_db()
+    assert request.status == Status.CANCELLED and not request.late_cancellation
+    assert not Invoice.objects.exists()
+    confirmed = _visit(billed, patient, hours_ago=-6, status=Status.CONFIRMED)
+    _cancel(confirmed, by="patient", actor=front_desk, at=timezone.now())
+    assert Invoice.objects.get().kind == InvoiceKind.LATE_CANCELLATION
 
 
 @pytest.mark.django_db(transaction=True)
