@@ -131,17 +131,25 @@ def test_a_change_made_on_an_old_view_of_the_appointment_is_refused(appointment,
         )
 
 
-def test_a_cancellation_records_who_why_and_whether_it_was_late(appointment, front_desk):
+@pytest.mark.parametrize(("status", "late"), [(Status.CONFIRMED, True), (Status.REQUESTED, False)])
+def test_a_cancellation_records_who_why_and_whether_it_was_late(
+    clinic, patient, front_desk, status, late
+):
+    """An hour before: inside the 24-hour notice, late for a confirmed appointment; a request
+    the clinic never confirmed is withdrawn, never cancelled late."""
+    appointment = an_appointment(
+        clinic, patient, timezone.now() + dt.timedelta(hours=1), status=status
+    )
     cancelled = services.cancel_appointment(
         appointment, by="patient", actor=front_desk, reason="Unwell"
     )
     assert (cancelled.cancelled_by, cancelled.cancellation_reason, cancelled.late_cancellation) == (
         "patient",
         "Unwell",
-        True,
-    )  # an hour before: inside the 24-hour notice
+        late,
+    )
     event = cancelled.events.get()
-    assert (event.to_status, event.reason, event.late) == ("cancelled", "Unwell", True)
+    assert (event.to_status, event.reason, event.late) == ("cancelled", "Unwell", late)
 
 
 def test_a_cancellation_needs_a_reason(appointment, front_desk):
