@@ -120,7 +120,7 @@ def build_world(appointments: int, *, seed: int) -> dict:
     ]
     assessment = clinic_world.service(ServiceKind.ASSESSMENT, default_minutes=45)
     needling = clinic_world.service(ServiceKind.DRY_NEEDLING)
-    clinic_world.service(ServiceKind.REASSESSMENT)
+    reassessment = clinic_world.service(ServiceKind.REASSESSMENT)
 
     rooms_per_location = PRACTITIONERS // len(locations) + 4
     rooms = {
@@ -290,6 +290,7 @@ def build_world(appointments: int, *, seed: int) -> dict:
         "practitioners": practitioners,
         "needling": needling,
         "assessment": assessment,
+        "reassessment": reassessment,
         "patients": (first_patient, patient_count),
         "fresh_patients": [p.pk for p in fresh],
         "today": today,
