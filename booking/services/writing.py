@@ -141,6 +141,7 @@ _RULE_MESSAGES = {
     "needling_session_with_a_certified_practitioner": (
         "The practitioner has no dry-needling certification current on that date."
     ),
+    "needling_session_belongs_to_a_course": NEEDLING_IS_BOOKED_AS_A_COURSE,
 }
 
 
