@@ -28,6 +28,9 @@ def _worker_setup(url: str) -> None:
 
 
 def _race_worker(url: str, barrier, attempts: list[tuple], results) -> None:
+    """Books each attempt's time through `book_appointment`: a 30-minute re-assessment in one
+    of the free needling slots (a needling session is booked only as a session of a course; the
+    race is for the time, whatever is booked in it)."""
     _worker_setup(url)
     from booking import services
     from clinic.models import Location, Patient, Practitioner, Service, User
@@ -109,7 +112,7 @@ def measure_race(world, url: str, bookers: int, contested: int, figures: Figures
         random.Random(n).shuffle(order)
         # Each booker uses its own patient for every attempt (a patient cannot be in two places).
         attempts = [
-            (location.pk, s.practitioner_id, world["needling"].pk, s.starts_at, fresh[n])
+            (location.pk, s.practitioner_id, world["reassessment"].pk, s.starts_at, fresh[n])
             for s in order
         ]
         process = context.Process(target=_race_worker, args=(url, barrier, attempts, results))
@@ -143,7 +146,7 @@ def measure_throughput(world, url: str, bookers: int, figures: Figures) -> None:
         slots = _hourly_slots(location, now, from_day=14, to_day=28)
         for slot in slots:
             plans.append(
-                (location.pk, slot.practitioner_id, world["needling"].pk, slot.starts_at, None)
+                (location.pk, slot.practitioner_id, world["reassessment"].pk, slot.starts_at, None)
             )
     # Each process takes its own practitioners, so the attempts do not compete.
     by_practitioner: dict[int, list] = {}

@@ -71,6 +71,7 @@ from booking.services.waitlist import (
 )
 from booking.services.waitlist_accept import accept_offer
 from booking.services.writing import (
+    NEEDLING_IS_BOOKED_AS_A_COURSE,
     AccountClosed,
     BookingError,
     ConsentNeeded,
@@ -84,6 +85,7 @@ from booking.services.writing import (
 )
 
 __all__ = [
+    "NEEDLING_IS_BOOKED_AS_A_COURSE",
     "AccountClosed",
     "BookingError",
     "ConsentNeeded",

@@ -34,6 +34,7 @@ from booking.services.writing import (
     StaleAppointment,
     TransitionRefused,
     record_event,
+    refuse_needling_outside_a_course,
     write,
 )
 from clinic.models import Location, Patient, Practitioner, Service, User
@@ -60,7 +61,9 @@ def book_appointment(
     now: dt.datetime | None = None,
 ) -> Appointment:
     """Book an appointment for a patient (by phone, at the counter, or by a practitioner);
-    with `course`, as that course's session `session_number`."""
+    with `course`, as that course's session `session_number`. A dry-needling session is
+    booked only so, as a session of its course (refused before its time is looked at)."""
+    refuse_needling_outside_a_course(service, course)
     now = now or timezone.now()
     lock_practitioner(practitioner)
     checked = check_slot(

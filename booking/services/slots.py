@@ -27,6 +27,7 @@ from booking.services.writing import (
     SlotUnavailable,
     lock_patient,
     record_event,
+    refuse_needling_outside_a_course,
     write,
 )
 from clinic.models import Location, Patient, Practitioner, Service, User
@@ -215,7 +216,9 @@ def write_appointment(
     """The appointment in a slot that `check_slot` passed, or that a hold kept, written in
     its own savepoint: every booking workflow writes through here, so PostgreSQL's last word
     on the slot (`SlotTaken`) reads the same everywhere. The caller records the history and
-    sends the email (each workflow says it in its own words)."""
+    sends the email (each workflow says it in its own words). A dry-needling session is
+    written only as a session of its course."""
+    refuse_needling_outside_a_course(service, course)
     return write(
         lambda: Appointment.objects.create(
             **_taking(slot),
@@ -283,7 +286,9 @@ def place_hold(
 ) -> SlotHold:
     """Keep a slot for `patient` for a few minutes while they confirm their request; only
     `placed_by` (the patient, or the API client's account) may then request it.
-    `certified_only` as for `check_slot`."""
+    `certified_only` as for `check_slot`. Never for a dry-needling session: the time it
+    keeps could only be requested as a visit of its own, outside a course."""
+    refuse_needling_outside_a_course(service, None)
     now = now or timezone.now()
     lock_practitioner(practitioner)
     # A patient holds one slot at a time: choosing another releases the previous one. A

@@ -17,8 +17,9 @@ from django.utils import timezone
 from booking.models import (
     Appointment,
     AppointmentEvent,
+    Course,
 )
-from clinic.models import Patient, Role, User
+from clinic.models import Patient, Role, Service, User
 
 # PostgreSQL error codes that mean "someone else took this time first".
 _CONFLICT_CODES = {
@@ -92,6 +93,21 @@ class ConsentNeeded(TransitionRefused):
         super().__init__(message)
 
 
+NEEDLING_IS_BOOKED_AS_A_COURSE = (
+    "Dry-needling sessions are booked as a course after the assessment, once a practitioner "
+    "has recorded that dry needling is appropriate: book the patient's course from the signed "
+    "plan (or a session of it again from the course's page), not a single session."
+)
+
+
+def refuse_needling_outside_a_course(service: Service, course: Course | None) -> None:
+    """A dry-needling session is a session of a course, never a visit of its own: nobody is
+    needled whom no practitioner has assessed, and every session can have its session note.
+    PostgreSQL holds the same rule (`needling_session_belongs_to_a_course`)."""
+    if service.needs_dry_needling_certification and course is None:
+        raise BookingError(NEEDLING_IS_BOOKED_AS_A_COURSE)
+
+
 def is_conflict(error: Exception) -> bool:
     cause = getattr(error, "__cause__", None)
     return getattr(cause, "pgcode", None) in _CONFLICT_CODES
@@ -125,6 +141,7 @@ _RULE_MESSAGES = {
     "needling_session_with_a_certified_practitioner": (
         "The practitioner has no dry-needling certification current on that date."
     ),
+    "needling_session_belongs_to_a_course": NEEDLING_IS_BOOKED_AS_A_COURSE,
 }
 
 

@@ -61,8 +61,8 @@ def test_a_course_is_refused_until_intake_says_needling_is_appropriate(clinic, p
 def test_one_conflicting_session_means_nothing_is_booked(clinic, patient, prescribe):
     prescribe(patient, clinic.practitioner, sessions=6, minutes=30)
     first = next_weekday(clinic.location, 1, 10)
-    # Someone else already has the practitioner on the fourth Tuesday.
-    a_booking(clinic, first + dt.timedelta(weeks=3), service=clinic.needling)
+    # Someone else's assessment already has the practitioner on the fourth Tuesday.
+    a_booking(clinic, first + dt.timedelta(weeks=3))
     with pytest.raises(services.SlotUnavailable, match="Session 4"):
         services.book_course(
             patient=patient, choices=_weekly(clinic, first), actor=clinic.practitioner.user
@@ -76,7 +76,7 @@ def test_checking_a_course_shows_each_conflict_with_nearest_alternatives(
 ):
     prescribe(patient, clinic.practitioner)
     first = next_weekday(clinic.location, 1, 10)
-    a_booking(clinic, first + dt.timedelta(weeks=2), service=clinic.needling)
+    a_booking(clinic, first + dt.timedelta(weeks=2))  # someone else's assessment
     proposals = services.check_course(
         patient=patient, service=clinic.needling, minutes=30, choices=_weekly(clinic, first)
     )
@@ -288,9 +288,7 @@ def test_an_alternative_can_replace_a_conflicting_session(
     prescribe(patient, practitioner)
     first = next_weekday(clinic.location, 1, 10)
     choices = _weekly(clinic, first)
-    busy = a_booking(
-        clinic, choices[1].starts_at, practitioner=practitioner, service=clinic.needling
-    )
+    busy = a_booking(clinic, choices[1].starts_at, practitioner=practitioner)
     client = login(practitioner.user)
     url = reverse("booking:course_book", args=[patient.pk])
     checked = client.post(url, _session_post(choices, "check")).content.decode()

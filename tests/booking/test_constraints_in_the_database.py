@@ -94,8 +94,17 @@ CASES = [
         "appointment",
     ),
     (
+        # Out of its course with its number kept; made an assessment, so that the number is
+        # all that is wrong (a needling session of no course is refused by its own rule, below).
         "appointment_course_sessions_numbered_1_to_6",
-        "UPDATE booking_appointment SET course_id = NULL WHERE id = %s",
+        "UPDATE booking_appointment SET course_id = NULL, service_id = "
+        "(SELECT id FROM clinic_service WHERE kind = 'assessment') WHERE id = %s",
+        "appointment",
+    ),
+    (
+        # A needling session taken out of its course, number and all.
+        "needling_session_belongs_to_a_course",
+        "UPDATE booking_appointment SET course_id = NULL, session_number = NULL WHERE id = %s",
         "appointment",
     ),
     (

@@ -15,7 +15,13 @@ from booking.forms import slot_choice_value
 from booking.models import AppointmentEvent, Status
 from clinic.models import AccessLog
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_clinic, a_colleague, a_course_record, an_appointment
+from tests.booking.factories import (
+    a_clinic,
+    a_colleague,
+    a_course,
+    a_course_record,
+    an_appointment,
+)
 from tests.conftest import messages_said
 from tests.factories import PatientFactory
 
@@ -340,7 +346,8 @@ def test_a_needling_session_cannot_move_to_an_uncertified_practitioner(
 ):
     uncertified = a_colleague(clinic, certified=False)
     start = next_weekday(clinic.location, 1, 10)
-    session = an_appointment(clinic, patient, start, service=clinic.needling)
+    course = a_course(clinic, patient, statuses=[Status.CONFIRMED], first_start=start)
+    session = course.appointments.get()
     response = _post(
         login(front_desk),
         "desk_move",

@@ -14,7 +14,7 @@ from booking.availability import aware
 from booking.models import Appointment, Status
 from booking.services.slots import check_slot, write_appointment
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import a_colleague, a_course, an_appointment
+from tests.booking.factories import a_colleague, a_course, a_course_record, an_appointment
 from tests.database import refused_by, write_sql
 
 pytestmark = pytest.mark.django_db
@@ -38,11 +38,11 @@ def session(clinic, patient) -> Appointment:
 def test_a_needling_session_with_an_uncertified_practitioner_is_refused(clinic, patient):
     untrained = a_colleague(clinic, certified=False)
     with refused_by(RULE):
-        an_appointment(
+        a_course(
             clinic,
             patient,
-            next_weekday(clinic.location, 2, 10),
-            service=clinic.needling,
+            statuses=[Status.CONFIRMED],
+            first_start=next_weekday(clinic.location, 2, 10),
             practitioner=untrained,
         )
 
@@ -107,15 +107,14 @@ def test_a_cancelled_session_is_not_held_to_it(clinic, patient):
     """A cancelled row occupies no one's time: written (a history imported, say) with a
     practitioner who holds no certification, it goes through."""
     untrained = a_colleague(clinic, certified=False)
-    cancelled = an_appointment(
+    course = a_course(
         clinic,
         patient,
-        next_weekday(clinic.location, 2, 10),
-        service=clinic.needling,
+        statuses=[Status.CANCELLED],
+        first_start=next_weekday(clinic.location, 2, 10),
         practitioner=untrained,
-        status=Status.CANCELLED,
-        cancelled_by="clinic",
     )
+    cancelled = course.appointments.get()
     assert cancelled.status == Status.CANCELLED
 
 
@@ -134,6 +133,7 @@ def test_a_certification_ended_between_the_check_and_the_write_is_refused_with_a
         patient=patient,
         for_patient=False,
     )
+    course = a_course_record(patient, clinic.practitioner)
     clinic.practitioner.certifications.update(valid_until=starts_at.date() - dt.timedelta(days=1))
     with pytest.raises(services.SlotUnavailable, match="no dry-needling certification current"):
         write_appointment(
@@ -142,5 +142,7 @@ def test_a_certification_ended_between_the_check_and_the_write_is_refused_with_a
             service=clinic.needling,
             status=Status.CONFIRMED,
             actor=clinic.practitioner.user,
+            course=course,
+            session_number=1,
         )
     assert not Appointment.objects.filter(patient=patient).exists()

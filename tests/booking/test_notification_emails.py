@@ -255,23 +255,28 @@ def test_the_intake_nudge_links_to_the_questionnaire_or_asks_a_phone_patient_to_
 
 
 def test_after_care_explains_what_to_expect_and_whom_to_call(
-    clinic, patient, front_desk, book, monkeypatch, intake
+    clinic, patient, front_desk, book_course, monkeypatch, intake
 ):
     intake.ready(patient)  # check-in needs the current consent
-    session = book(patient, service=clinic.needling, minutes=30)
+    session = book_course(patient, 4).appointments.get(session_number=1)
     at = session.starts_at + dt.timedelta(minutes=5)
     services.change_status(session, to=Status.CHECKED_IN, actor=front_desk, now=at)
     services.change_status(session, to=Status.COMPLETED, actor=front_desk, now=at)
     message, text, html = _send(Kind.AFTER_CARE, now=at)
     for body in (text, html):
         assert "soreness" in body and "ice" in body and "416-555-0134" in body
-    assert "tell us how you are doing" not in text  # no check-in until outcomes offers one
-    # Once outcomes (issue 8) offers the 24-48 h check-in, the email links to it.
+    # A session of a course: its 24-48 h check-in is open, and the email links to it.
+    assert "tell us how you are doing" in text and "/check-in/after_care/" in text
+    row = Notification.objects.get(kind=Kind.AFTER_CARE)
+    # No check-in line when outcomes offers none (the survey closed, say).
+    monkeypatch.setattr("booking.intake_links.aftercare_survey_path", lambda appointment: None)
+    _, text, html = notifications.render_parts(row, now=at)[:3]
+    assert "tell us how you are doing" not in text
+    # The link is the one outcomes gives for the session.
     monkeypatch.setattr(
         "booking.intake_links.aftercare_survey_path",
         lambda appointment: f"/check-in/{appointment.pk}/",
     )
-    row = Notification.objects.get(kind=Kind.AFTER_CARE)
     _, text, html = notifications.render_parts(row, now=at)[:3]
     assert f"https://booking.example.org/check-in/{session.pk}/" in text
 

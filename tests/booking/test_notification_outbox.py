@@ -226,12 +226,10 @@ def test_a_patient_cancelling_writes_a_cancellation_not_a_decline(book, patient)
 
 
 def test_a_completed_needling_session_sends_after_care_and_an_assessment_does_not(
-    clinic, patient, front_desk, book, intake
+    clinic, patient, front_desk, book, book_course, intake
 ):
     intake.ready(patient)  # check-in needs the current consent
-    needling = book(
-        patient, next_weekday(clinic.location, 3, 10), service=clinic.needling, minutes=30
-    )
+    needling = book_course(patient, 4).appointments.get(session_number=1)
     assessment = book(patient, next_weekday(clinic.location, 4, 10))
     for appointment in (needling, assessment):
         at = appointment.starts_at + dt.timedelta(minutes=5)

@@ -17,7 +17,6 @@ from booking.models import Notification, NotificationPreference, Status
 from booking.notifications import rendering
 from tests.booking import email_backends
 from tests.booking.conftest import next_weekday
-from tests.booking.factories import AppointmentFactory
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,20 +70,17 @@ def test_reminders_go_out_when_due_and_not_before(confirmed):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_send_each_message_exactly_once(location, practitioner, settings):
-    from tests.booking.factories import a_clinic
+    from tests.booking.factories import a_clinic, a_course
 
     settings.EMAIL_BACKEND = "tests.booking.email_backends.SlowRecordingBackend"
     clinic = a_clinic(location=location, practitioner=practitioner)
-    appointment = AppointmentFactory(
-        location=location,
-        practitioner=practitioner,
-        room=clinic.rooms[0],
-        service=clinic.needling,
-        starts_at=next_weekday(location, 1, 10),
-        ends_at=next_weekday(location, 1, 10, 30),
-        blocks_until=next_weekday(location, 1, 10, 35),
-        status=Status.COMPLETED,
+    course = a_course(
+        clinic,
+        PatientFactory(),
+        statuses=[Status.COMPLETED],
+        first_start=next_weekday(location, 1, 10),
     )
+    appointment = course.appointments.get()
     rows = Notification.objects.bulk_create(
         Notification(
             kind=Kind.AFTER_CARE,

@@ -16,6 +16,7 @@ from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
     a_booking,
     a_colleague,
+    a_course,
     a_placed_hold,
     a_slot_hold,
     a_waitlist_entry,
@@ -359,9 +360,13 @@ def test_staff_and_needling_sessions_show_no_questionnaire_step(
     _requested_page(login(patient.user), clinic)
     url = reverse("booking:appointment_detail", args=[Appointment.objects.get().pk])
     assert "What happens next" not in login(front_desk).get(url).content.decode()
-    session = a_booking(
-        clinic, next_weekday(clinic.location, 3, 10), patient=patient, service=clinic.needling
+    course = a_course(
+        clinic,
+        patient,
+        statuses=[Status.CONFIRMED],
+        first_start=next_weekday(clinic.location, 3, 10),
     )
+    session = course.appointments.get()
     page = (
         login(patient.user)
         .get(reverse("booking:appointment_detail", args=[session.pk]))

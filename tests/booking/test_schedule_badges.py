@@ -12,7 +12,7 @@ from booking.desk.badges import NO_HISTORY, Badge, PatientHistory, appointment_b
 from booking.models import Status
 from clinic.models import AccessLog
 from tests.booking.conftest import FakeOverview, location_day_html, next_weekday
-from tests.booking.factories import an_appointment
+from tests.booking.factories import a_course, an_appointment
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +132,7 @@ def test_a_short_box_shows_its_status_and_every_badge_with_the_blocking_one_apar
     it, their words there for screen readers and in the tooltip; a consent that will stop
     the check-in outlines the box and puts "!" first."""
     start = next_weekday(clinic.location, 2, 11)
-    an_appointment(clinic, patient, start, service=clinic.needling, minutes=15)
+    a_course(clinic, patient, statuses=[Status.CONFIRMED], first_start=start, minutes=15)
     intake.record(patient, submitted=True, consent_current=False)
     html = location_day_html(login(front_desk), clinic.location, start)
     box = html[html.index('<div class="sched-appt') :]

@@ -38,8 +38,9 @@ def test_the_course_table_shows_whole_names_and_weekdays(
     priya.user.first_name, priya.user.last_name = "Priya", "Ramanathan"
     priya.user.save()
     first = next_weekday(clinic.location, 1, 10)
-    # Priya is busy at the third session's time: its row lists alternatives.
-    a_booking(clinic, first + dt.timedelta(weeks=2), practitioner=priya, service=clinic.needling)
+    # Priya is busy at the third session's time (another patient's assessment): its row lists
+    # alternatives.
+    a_booking(clinic, first + dt.timedelta(weeks=2), practitioner=priya)
 
     page = open_page(PRACTITIONER_DESK)
     log_in_as_staff(page, live_server, practitioner.user.email)

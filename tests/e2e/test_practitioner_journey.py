@@ -59,12 +59,12 @@ def test_the_practitioner_assesses_signs_and_books_the_course_across_two_locatio
     okafor = Practitioner.objects.get(user__email="d.okafor@example.org")
     first = _first_monday(rockville, largo)
     third = first + dt.timedelta(weeks=2)
-    # Another patient already has Daniel at 3:30 PM on the third Monday.
+    # Another patient's re-assessment already has Daniel at 3:30 PM on the third Monday.
     services.book_appointment(
         patient=Patient.objects.get(last_name="Côté"),
         location=rockville,
         practitioner=okafor,
-        service=Service.objects.get(kind=ServiceKind.DRY_NEEDLING),
+        service=Service.objects.get(kind=ServiceKind.REASSESSMENT),
         starts_at=aware(third, AT, rockville.zone),
         minutes=30,
         actor=okafor.user,

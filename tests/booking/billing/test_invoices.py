@@ -14,7 +14,7 @@ from booking import services
 from booking.billing.ledger import balance_of
 from booking.billing.models import Invoice, InvoiceEvent, InvoiceKind
 from booking.models import Status
-from tests.booking.factories import an_appointment
+from tests.booking.factories import a_course, an_appointment
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,14 @@ def test_completing_a_visit_issues_its_invoice_with_what_a_receipt_needs(
 
 
 def test_a_session_is_billed_at_the_fee_for_its_length(billed, patient, practitioner):
-    visit = _visit(billed, patient, service=billed.needling, minutes=20)
+    course = a_course(
+        billed,
+        patient,
+        statuses=[Status.CHECKED_IN],
+        first_start=timezone.now() - dt.timedelta(hours=2),
+        minutes=20,
+    )
+    visit = course.appointments.get()
     _complete(visit, practitioner.user)
     assert Invoice.objects.get(appointment=visit).total == Decimal("80.00")
 

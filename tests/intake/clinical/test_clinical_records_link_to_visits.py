@@ -32,7 +32,7 @@ from intake.clinical.models import (
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_course, an_appointment
 from tests.conftest import messages_said
-from tests.database import refused_by
+from tests.database import refused_by, rule_set_aside
 from tests.intake.factories import a_survey_answer, session_note, signed_assessment
 
 pytestmark = pytest.mark.django_db
@@ -226,9 +226,12 @@ def test_a_session_note_of_the_assessment_visit_is_refused(prescribed, assessmen
 def test_a_session_note_of_a_needling_visit_outside_any_course_is_refused(
     clinic, patient, prescribed
 ):
-    one_off = an_appointment(
-        clinic, patient, next_weekday(clinic.location, 3, 9), service=clinic.needling
-    )
+    """One written before booking's own rule refused it (`needling_session_belongs_to_a_course`):
+    it never gets a session note either."""
+    with rule_set_aside("booking_appointment", "needling_session_belongs_to_a_course"):
+        one_off = an_appointment(
+            clinic, patient, next_weekday(clinic.location, 3, 9), service=clinic.needling
+        )
     with refused_by(SESSION_NOTE):
         session_note(prescribed, 1, appointment_id=one_off.pk)
 
