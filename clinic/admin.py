@@ -115,6 +115,12 @@ class ServiceAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "allowed_minutes", "default_minutes", "is_active"]
     list_filter = ["is_active", "kind"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Every rule about a visit reads its service's kind (needling only as a course, only
+        # with a certified practitioner, the fees, the results): it is chosen once, when the
+        # service is added. PostgreSQL refuses the change once a visit names it (booking 0024).
+        return ["kind"] if obj is not None else []
+
 
 class CertificationInline(admin.TabularInline):
     model = Certification

@@ -197,6 +197,13 @@ CASES = [
         "entry",
     ),
     (
+        # The kind of a service visits are booked under (here the course's needling sessions).
+        "service_kind_fixed_once_booked",
+        "UPDATE clinic_service SET kind = 'reassessment' "
+        "WHERE id = (SELECT service_id FROM booking_appointment WHERE id = %s)",
+        "appointment",
+    ),
+    (
         # A second open offer for the same waitlist entry (with a hold of its own).
         "waitlist_one_open_offer_per_entry",
         f"WITH copy AS (INSERT INTO booking_slothold ({HOLD_COLUMNS}) "

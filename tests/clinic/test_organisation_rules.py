@@ -200,3 +200,27 @@ def test_a_manager_saving_bad_opening_hours_in_the_admin_gets_a_message_and_noth
     location.refresh_from_db()
     assert location.name == "Leaside"  # nothing half-saved
     assert Location.objects.count() == 1
+
+
+def test_a_services_kind_is_chosen_when_it_is_added_and_never_changed(login, manager):
+    """Every rule about a visit reads its service's kind; the admin shows it read-only once the
+    service exists (and PostgreSQL refuses the change once visits name it: booking 0024)."""
+    client = login(manager)
+    assert 'name="kind"' in client.get(reverse("admin:clinic_service_add")).content.decode()
+    service = Service.objects.create(
+        kind="reassessment", name="Re-assessment", allowed_minutes=[30], default_minutes=30
+    )
+    url = reverse("admin:clinic_service_change", args=[service.pk])
+    assert 'name="kind"' not in client.get(url).content.decode()
+    client.post(
+        url,
+        {
+            "kind": "dry_needling",
+            "name": "Re-assessment",
+            "allowed_minutes": "30",
+            "default_minutes": 30,
+            "is_active": "on",
+        },
+    )
+    service.refresh_from_db()
+    assert service.kind == "reassessment"
