@@ -314,8 +314,13 @@ def test_a_course_whose_sessions_have_notes_keeps_its_assessment(
 def test_the_needling_service_stays_the_needling_service_while_sessions_are_recorded(
     clinic, patient, course
 ):
+    """Asked alone: the wider rule that any booked service keeps its kind (booking 0024) is set
+    aside, so that this one, about recorded sessions, is the one that answers."""
     _before_session(patient, appointment_id=_session(course, 3).pk, course_id=course.pk)
-    with refused_by(SESSION_SURVEY):
+    with (
+        rule_set_aside("clinic_service", "service_kind_fixed_once_booked"),
+        refused_by(SESSION_SURVEY),
+    ):
         Service.objects.filter(pk=clinic.needling.pk).update(kind="needling_retired")
 
 
