@@ -8,11 +8,32 @@ refuses the rest, whoever writes it (the admin could, before it became read-only
         not for a dry-needling service (sessions come as a course from a signed assessment,
         never from the waitlist: `booking.services.waitlist.join_waitlist` says so).
 
+Places already there that break a CHECK stop the migration, named by id (as 0021 does).
 Places for needling made before the services refused them are left as they are: the board
 says they can never be offered a time (`WaitlistEntry.never_offered`), and the offers skip them.
 """
 
 from django.db import migrations, models
+
+# The places already there that the two CHECKs would refuse (the admin could write them): named,
+# so that someone decides what each was meant to be, rather than a bare "violated by some row".
+EXISTING = """
+DO $$
+DECLARE
+    places text;
+BEGIN
+    SELECT string_agg(id::text, ', ' ORDER BY id) INTO places
+      FROM booking_waitlistentry
+     WHERE NOT (weekdays <@ ARRAY[0, 1, 2, 3, 4, 5, 6]::smallint[])
+        OR minutes < 5 OR minutes > 720;
+    IF places IS NOT NULL THEN
+        RAISE EXCEPTION 'Waitlist places with a day of the week outside Monday (0) to Sunday (6), '
+            'or a visit under 5 minutes or over 12 hours: [%]. Correct or withdraw them before '
+            'migrating.', places;
+    END IF;
+END;
+$$;
+"""
 
 NOT_FOR_NEEDLING = """
 CREATE FUNCTION booking_waitlist_place_not_for_needling() RETURNS trigger AS $$
@@ -41,6 +62,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunSQL(EXISTING, reverse_sql=migrations.RunSQL.noop),
         migrations.AddConstraint(
             model_name="waitlistentry",
             constraint=models.CheckConstraint(

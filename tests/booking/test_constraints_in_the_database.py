@@ -7,14 +7,16 @@ constraints and the travel-time trigger have their own module (test_no_double_bo
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import dataclass
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from booking.models import Appointment, Course, Room, SlotHold, Status, WaitlistEntry, WaitlistOffer
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_course, a_slot_hold, a_waitlist_entry, a_waitlist_offer
+from tests.database import write_sql
 
 pytestmark = pytest.mark.django_db
 
@@ -266,3 +268,23 @@ def test_the_rows_the_cases_start_from_are_valid(rows):
         cursor.execute(sql["waitlist_one_open_offer_per_entry"], [rows.offer.pk] * 2)
     assert Appointment.objects.filter(course=rows.course, session_number=1).count() == 2
     assert rows.entry.offers.count() == 2
+
+
+def test_the_waitlist_migration_names_the_places_its_checks_would_refuse(rows):
+    """Booking 0022 checks the places already there before adding its CHECKs: the clinic's own
+    pass, and one the old admin could write stops it, by id."""
+    existing = importlib.import_module(
+        "booking.migrations.0022_waitlist_places_the_services_make"
+    ).EXISTING
+    write_sql(existing)
+    with transaction.atomic():
+        write_sql("SET CONSTRAINTS ALL IMMEDIATE")  # nothing pending while the table is altered
+        write_sql(
+            "ALTER TABLE booking_waitlistentry DROP CONSTRAINT waitlist_weekdays_monday_to_sunday"
+        )
+        write_sql(
+            "UPDATE booking_waitlistentry SET weekdays = '{1, 7}' WHERE id = %s", rows.entry.pk
+        )
+        with pytest.raises(DatabaseError, match=rf"\[{rows.entry.pk}\]"), transaction.atomic():
+            write_sql(existing)
+        transaction.set_rollback(True)
