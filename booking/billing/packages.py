@@ -53,7 +53,14 @@ def pay_course_ahead(
     """Invoice the whole course as a package (its sessions planned, at the fee for the course's
     session length today, at the first session's location) and take `amount` on it if given."""
     now = now or timezone.now()
-    Course.objects.select_for_update().get(pk=course.pk)  # one package, even from two desks
+    # One package, even from two desks; and priced for the sessions the course plans as it is
+    # locked, not as the page read it (a plan extended meanwhile: `extend_course_to_its_plan`
+    # takes the same lock, and refuses once a package exists).
+    course = (
+        Course.objects.select_for_update()
+        .select_related("patient", "practitioner")
+        .get(pk=course.pk)
+    )
     if package_of(course) is not None:
         raise payments.PaymentRefused("This course is already paid ahead as a package.")
     if Invoice.objects.filter(course=course, kind=InvoiceKind.VISIT).exists():
