@@ -1,5 +1,5 @@
-"""A service's kind (assessment, dry needling, re-assessment) is fixed once a visit or a held time
-names it: PostgreSQL refuses to change it, whoever writes.
+"""A service's kind (assessment, dry needling, re-assessment) is fixed once a visit, a held time or
+a waitlist place names it: PostgreSQL refuses to change it, whoever writes.
 
 Every rule about a visit reads its service's kind: needling only with a certified practitioner
 (0019), only as a session of a course (0023), the course's sessions (0018), the waitlist (0022),
@@ -10,8 +10,9 @@ service changes). The admin shows the kind read-only once the service exists; th
 rule for any other writer.
 
     service_kind_fixed_once_booked   trigger on clinic_service, BEFORE UPDATE OF kind, raising
-        check_violation with that name when the kind changes and an appointment or a slot hold
-        names the service.
+        check_violation with that name when the kind changes and an appointment, a slot hold or
+        a waitlist place names the service (a place made needling that way would be one 0022
+        says never exists).
 
 (intake's 0008 `service_recorded_stays_dry_needling` already refused one case of it: making the
 needling service, whose sessions notes record, something else. It stays; this one is wider.)
@@ -23,7 +24,8 @@ CREATE = """
 CREATE FUNCTION booking_service_kind_fixed_once_booked() RETURNS trigger AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM booking_appointment WHERE service_id = NEW.id)
-       OR EXISTS (SELECT 1 FROM booking_slothold WHERE service_id = NEW.id) THEN
+       OR EXISTS (SELECT 1 FROM booking_slothold WHERE service_id = NEW.id)
+       OR EXISTS (SELECT 1 FROM booking_waitlistentry WHERE service_id = NEW.id) THEN
         RAISE EXCEPTION 'The service "%" has visits booked as a %: its kind cannot change.',
             OLD.name, OLD.kind
             USING ERRCODE = 'check_violation',

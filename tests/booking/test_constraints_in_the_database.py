@@ -14,9 +14,10 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from booking.models import Appointment, Course, Room, SlotHold, Status, WaitlistEntry, WaitlistOffer
+from clinic.models import Service
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_course, a_slot_hold, a_waitlist_entry, a_waitlist_offer
-from tests.database import write_sql
+from tests.database import refused_by, write_sql
 
 pytestmark = pytest.mark.django_db
 
@@ -288,3 +289,14 @@ def test_the_waitlist_migration_names_the_places_its_checks_would_refuse(rows):
         with pytest.raises(DatabaseError, match=rf"\[{rows.entry.pk}\]"), transaction.atomic():
             write_sql(existing)
         transaction.set_rollback(True)
+
+
+def test_a_service_only_a_waitlist_place_names_keeps_its_kind(clinic, patient):
+    """No visit yet, one place waiting: made dry needling, the place would be a needling place,
+    which booking 0022 says never exists."""
+    service = Service.objects.create(
+        kind="reassessment", name="Re-assessment", allowed_minutes=[30], default_minutes=30
+    )
+    a_waitlist_entry(clinic, patient, service=service)
+    with refused_by("service_kind_fixed_once_booked"):
+        Service.objects.filter(pk=service.pk).update(kind="dry_needling_2")
