@@ -11,13 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import (
-    BooleanField,
     Count,
     DateField,
     Exists,
     F,
     Func,
-    IntegerField,
     Min,
     OuterRef,
     Q,
@@ -27,7 +25,7 @@ from django.db.models.functions import Cast
 from booking import gates
 from booking.billing.ledger import with_balances
 from booking.billing.models import Invoice
-from booking.models import ACTIVE_STATUSES, Appointment, Status, assessment_as_it_stands
+from booking.models import ACTIVE_STATUSES, Appointment, Status, plan_number, plan_says
 from clinic.audit import record_accesses
 from clinic.models import Certification
 
@@ -91,12 +89,8 @@ def for_the_badges(appointments):
     return appointments.annotate(
         local_day=day,
         certified_on_the_day=Exists(current),
-        plan_needling_now=assessment_as_it_stands(
-            "needling_appropriate", BooleanField(), assessment=COURSE_ASSESSMENT
-        ),
-        plan_sessions_now=assessment_as_it_stands(
-            "planned_sessions", IntegerField(), assessment=COURSE_ASSESSMENT
-        ),
+        plan_needling_now=plan_says("needling_appropriate", assessment=COURSE_ASSESSMENT),
+        plan_sessions_now=plan_number("planned_sessions", assessment=COURSE_ASSESSMENT),
     )
 
 

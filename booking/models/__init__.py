@@ -19,7 +19,8 @@ from booking.models.appointments import (
     Room,
     Status,
     TsTzRange,
-    assessment_as_it_stands,
+    plan_number,
+    plan_says,
 )
 from booking.models.notifications import (
     CalendarFeed,
@@ -60,7 +61,8 @@ __all__ = [
     "TRANSITIONS",
     "TsTzRange",
     "PlanAsItStands",
-    "assessment_as_it_stands",
+    "plan_number",
+    "plan_says",
     "SessionReportRow",
     "SlotHold",
     "VisitReportRow",

@@ -14,7 +14,6 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.models import F, Func, Q, Value
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from clinic.models import Location, Patient, Practitioner, Service, User, actor_field
@@ -107,21 +106,26 @@ class CancelledBy(models.TextChoices):
     CLINIC = "clinic", "Clinic"
 
 
-def assessment_as_it_stands(
-    field_name: str, output_field: models.Field, *, assessment: str = "assessment_id"
-) -> Cast:
-    """One field of the assessment `assessment` names, as it stands with its amendments applied,
-    read by PostgreSQL's `booking_assessment_as_it_stands` (migration 0017, where a course's own
-    rule reads its plan), so that Python reads a plan exactly as the database keeps it. As text
-    first (`#>> '{}'`): a JSON null (no plan, when needling is not appropriate) is then NULL."""
-    as_text = Func(
+def plan_number(field_name: str, *, assessment: str = "assessment_id") -> Func:
+    """A number of the plan of the assessment `assessment` names, as it stands with its
+    amendments applied (`booking_plan_number`, migration 0025, over the reading the course's own
+    rule makes in 0017): NULL when it plans none."""
+    return Func(
         F(assessment),
         Value(field_name),
-        function="booking_assessment_as_it_stands",
-        template="(%(function)s(%(expressions)s) #>> '{}')",
-        output_field=models.TextField(),
+        function="booking_plan_number",
+        output_field=models.IntegerField(),
     )
-    return Cast(as_text, output_field)
+
+
+def plan_says(field_name: str, *, assessment: str = "assessment_id") -> Func:
+    """Whether a yes-or-no of that assessment, as it stands, is yes (`booking_plan_says`)."""
+    return Func(
+        F(assessment),
+        Value(field_name),
+        function="booking_plan_says",
+        output_field=models.BooleanField(),
+    )
 
 
 @dataclass(frozen=True)
@@ -187,10 +191,10 @@ class Course(models.Model):
         row = (
             Course.objects.filter(pk=self.pk)
             .values_list(
-                assessment_as_it_stands("needling_appropriate", models.BooleanField()),
-                assessment_as_it_stands("planned_sessions", models.IntegerField()),
-                assessment_as_it_stands("session_minutes", models.IntegerField()),
-                assessment_as_it_stands("interval_days", models.IntegerField()),
+                plan_says("needling_appropriate"),
+                plan_number("planned_sessions"),
+                plan_number("session_minutes"),
+                plan_number("interval_days"),
             )
             .get()
         )
