@@ -474,7 +474,8 @@ def rebook_course_session_page(request, pk: int, number: int):
             local = appointment.local_starts_at
             messages.success(
                 request,
-                f"Session {number} of {course.sessions_planned} is booked again: "
+                f"Session {number} of {course.sessions_planned} is booked"
+                f"{' again' if previous is not None else ''}: "
                 f"{local:%a %-d %b} {grid.clock(local)} at {location.name} "
                 f"with {appointment.practitioner.name}.",
             )

@@ -328,14 +328,14 @@ def rebook_course_session(
     if refusal:
         raise BookingError(refusal)
     gate = gates.needling_gate(course.patient)
-    if not gate.allowed:
-        raise CourseNotAllowed(f"Session {session_number} cannot be booked again: {gate.reason}")
-    if gate.prescription.assessment_id != course.assessment_id:
-        # A re-assessment has prescribed since: its plan (and its course) is the one in force.
-        raise CourseNotAllowed(
-            f"Session {session_number} cannot be booked again: a later assessment has "
-            "prescribed a new plan; book the sessions of that plan instead."
+    refusal = _plan_not_in_force(course, gate)
+    if not refusal and session_number > gate.prescription.sessions:
+        refusal = (
+            f"the assessment was amended to plan {gate.prescription.sessions} sessions, and "
+            f"session {session_number} is beyond it."
         )
+    if refusal:
+        raise CourseNotAllowed(f"Session {session_number} cannot be booked again: {refusal}")
     return book_appointment(
         patient=course.patient,
         location=location,
@@ -355,6 +355,20 @@ def rebook_course_session(
 # --- A plan amended to more sessions ------------------------------------------------------------
 
 
+def _plan_not_in_force(course: Course, gate) -> str:
+    """Why the course's plan no longer lets its sessions be booked ('' if it does): intake's
+    gate is closed (needling no longer appropriate, screening answers waiting for review), or a
+    later assessment has prescribed a plan (and a course) of its own."""
+    if not gate.allowed:
+        return gate.reason
+    if gate.prescription.assessment_id != course.assessment_id:
+        # A re-assessment has prescribed since: its plan (and its course) is the one in force.
+        return (
+            "a later assessment has prescribed a new plan; book the sessions of that plan instead."
+        )
+    return ""
+
+
 def extension_refusal(course: Course, plan: PlanAsItStands) -> str:
     """Why `course` cannot follow its assessment's plan as it stands to more sessions (empty when
     it can): the plan adds none, no longer says needling, or changes how long sessions last or
@@ -372,6 +386,9 @@ def extension_refusal(course: Course, plan: PlanAsItStands) -> str:
             f"{course.interval_days} days) cannot follow: the course can only be extended by a "
             "plan that keeps them."
         )
+    in_force = _plan_not_in_force(course, gates.needling_gate(course.patient))
+    if in_force:
+        return f"Its sessions cannot be booked now: {in_force}"
     if package_of(course) is not None:
         return (
             f"The course was paid ahead as a package of {course.sessions_planned} sessions: "

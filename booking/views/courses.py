@@ -26,6 +26,7 @@ from booking.models import (
 from clinic import access, dates
 from clinic.audit import log_access, record_access
 from clinic.models import AccessLog, Location, Practitioner, Role, Service, ServiceKind
+from clinic.params import positive_whole_number
 
 
 def _session_formset(*, locations, practitioners, data=None, initial=None):
@@ -251,7 +252,7 @@ def course_detail(request, pk: int):
         "booking/course_detail.html",
         {
             "course": course,
-            "rows": _course_rows(course, appointments),
+            "rows": _course_rows(course, appointments, plan),
             "money": course_money_panel(course, request.user),
             "plan": plan,
             "amended": _amended(course, plan),
@@ -278,10 +279,15 @@ def course_extend(request, pk: int):
     can then be booked from the course's page."""
     course = booking_access.get_visible_course(request.user, pk)
     before = course.sessions_planned
+    # The number the page offered: a second click (or tab) finds the course already there.
+    offered = positive_whole_number(request.POST.get("sessions"))
     try:
         course = services.extend_course_to_its_plan(course)
     except services.CourseNotAllowed as refused:
-        messages.error(request, f"The course was not extended. {refused}")
+        if offered is not None and before == offered:
+            messages.info(request, f"The course already plans {before} sessions.")
+        else:
+            messages.error(request, f"The course was not extended. {refused}")
     else:
         log_access(request, course, action=AccessLog.Action.CHANGE)
         messages.success(
@@ -292,17 +298,19 @@ def course_extend(request, pk: int):
     return redirect("booking:course_detail", pk=course.pk)
 
 
-def _course_rows(course, appointments: list[Appointment]) -> list[dict]:
+def _course_rows(course, appointments: list[Appointment], plan) -> list[dict]:
     """One row per appointment, in session order; a session left with no active appointment
     (cancelled or missed) offers "Book session N again" on its latest row, or on a row of
-    its own if it never had one."""
+    its own if it never had one; not beyond the plan as amended since (`plan`), nor once it
+    no longer says needling."""
     active = {a.session_number for a in appointments if a.is_active}
     latest = {a.session_number: a.pk for a in appointments}  # ordered: the last one wins
+    bookable = plan.sessions if plan.needling and plan.sessions else 0
     rows = []
     for number in range(1, course.sessions_planned + 1):
         again = (
             reverse("booking:course_session_rebook", args=[course.pk, number])
-            if number not in active
+            if number not in active and number <= bookable
             else None
         )
         mine = [a for a in appointments if a.session_number == number]

@@ -111,10 +111,23 @@ def test_the_flags_cost_the_day_no_query(login, front_desk, clinic, course):
     assert len(after.captured_queries) == len(before.captured_queries)
 
 
-def test_a_visit_outside_a_course_reads_no_plan(login, front_desk, clinic, patient):
-    visit = an_appointment(clinic, patient, next_weekday(clinic.location, 2, 10))
-    page = _page(login(front_desk), visit)
-    assert "amended" not in page
+def test_a_visit_outside_the_course_is_not_flagged_by_its_plan(
+    login, front_desk, clinic, patient, course
+):
+    """The patient's re-assessment, booked beside the course, is not a session of it: an
+    amended plan says nothing about it."""
+    visit = an_appointment(clinic, patient, next_weekday(clinic.location, 4, 10))
+    an_amended_plan(
+        course,
+        needling_appropriate=False,
+        decision_reason="Started anticoagulants since the assessment",
+        planned_sessions=None,
+        session_minutes=None,
+        interval_days=None,
+    )
+    client = login(front_desk)
+    assert WITHDRAWN in _page(client, _session(course, 1))
+    assert WITHDRAWN not in _page(client, visit)
 
 
 # --- A plan amended to more sessions: the course follows it ---------------------------------------
@@ -163,9 +176,6 @@ def test_a_plan_amended_to_more_sessions_is_followed_and_they_are_booked_under_t
         actor=front_desk,
     )
     assert fifth.session_number == 5 and fifth.minutes == 30
-    assert _extend(client, four).status_code == 200  # a second click changes nothing more
-    four.refresh_from_db()
-    assert four.sessions_planned == 6
 
 
 def test_a_plan_that_also_changes_the_sessions_length_or_spacing_is_not_followed(
@@ -223,3 +233,35 @@ def test_who_may_extend_a_course(login, four, patient, front_desk_elsewhere):
     assert login(front_desk_elsewhere).get(url).status_code == 405
     four.refresh_from_db()
     assert four.sessions_planned == 4
+
+
+def test_a_session_beyond_a_shortened_plan_is_not_offered_again(login, front_desk, clinic, course):
+    """Session 5 cancelled, then the plan amended to 4: the course page offers no "Book session
+    5 again", and the booking refuses it if asked."""
+    fifth = _session(course, 5)
+    Appointment.objects.filter(pk=fifth.pk).update(status=Status.CANCELLED, cancelled_by="clinic")
+    an_amended_plan(course, planned_sessions=4)
+    page = _course_page(login(front_desk), course)
+    assert "Book session 5 again" not in page
+    with pytest.raises(
+        services.CourseNotAllowed, match="amended to plan 4 sessions, and session 5"
+    ):
+        services.rebook_course_session(
+            course=course,
+            session_number=5,
+            location=clinic.location,
+            practitioner=clinic.practitioner,
+            starts_at=fifth.starts_at + dt.timedelta(days=14),
+            actor=front_desk,
+        )
+
+
+def test_a_second_click_on_extend_says_it_is_done(login, front_desk, four):
+    an_amended_plan(four, planned_sessions=6)
+    client = login(front_desk)
+    url = reverse("booking:course_extend", args=[four.pk])
+    client.post(url, {"sessions": "6"}, follow=True)
+    second = client.post(url, {"sessions": "6"}, follow=True)
+    assert messages_said(second) == "The course already plans 6 sessions."
+    four.refresh_from_db()
+    assert four.sessions_planned == 6
