@@ -32,9 +32,9 @@ class RoomForm(forms.ModelForm):
         if room.pk is not None and location.pk != room.location_id:
             if room.appointments.exists() or room.holds.exists():
                 raise forms.ValidationError(
-                    f"{room.name} has appointments at {room.location.name}, so it cannot move "
-                    f"to {location.name}. Add a room at {location.name} instead, and untick "
-                    "Active here when this one is no longer used."
+                    f"{room.name} has appointments or held times at {room.location.name}, so "
+                    f"it cannot move to {location.name}. Add a room at {location.name} "
+                    "instead, and untick Active here when this one is no longer used."
                 )
         return location
 

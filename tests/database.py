@@ -30,7 +30,11 @@ def rule_set_aside(table: str, trigger: str) -> Iterator[None]:
     """The trigger `trigger` on `table` switched off for the block: rows written as they were
     before the rule, or a rule's neighbours tested alone. Inside the test's transaction, so it
     is never off beyond the test."""
-    write_sql("SET CONSTRAINTS ALL IMMEDIATE")  # nothing pending while the table is altered
+    # Nothing pending while the table is altered (for the rest of the test's transaction: its
+    # deferred foreign keys are then checked at each statement, which the tests do not mind).
+    write_sql("SET CONSTRAINTS ALL IMMEDIATE")
     write_sql(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
-    yield
-    write_sql(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+    try:
+        yield
+    finally:
+        write_sql(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")

@@ -212,7 +212,7 @@ def test_a_services_kind_is_chosen_when_it_is_added_and_never_changed(login, man
     )
     url = reverse("admin:clinic_service_change", args=[service.pk])
     assert 'name="kind"' not in client.get(url).content.decode()
-    client.post(
+    saved = client.post(
         url,
         {
             "kind": "dry_needling",
@@ -222,5 +222,6 @@ def test_a_services_kind_is_chosen_when_it_is_added_and_never_changed(login, man
             "is_active": "on",
         },
     )
+    assert saved.status_code == 302  # saved: the rest of the form was valid
     service.refresh_from_db()
     assert service.kind == "reassessment"
