@@ -411,6 +411,15 @@ class Appointment(models.Model):
         at = at or timezone.now()
         return self.status in MOVABLE_STATUSES and not self.is_late_cancellation(at)
 
+    def patient_may_cancel_online(self, at: dt.datetime | None = None) -> bool:
+        """Whether the patient may cancel it themselves: before the notice, or, for a request
+        the clinic has not confirmed, until its time (withdrawing one is never late:
+        `cancelling_is_late`)."""
+        at = at or timezone.now()
+        if self.status == Status.REQUESTED and self.starts_at > at:
+            return True
+        return self.patient_may_change_online(at)
+
 
 class AppointmentEvent(models.Model):
     """One line of an appointment's history: who did what, when and why."""

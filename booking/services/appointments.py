@@ -311,7 +311,8 @@ def cancel_appointment(
 def patient_cancel(
     appointment: Appointment, *, actor: User, reason: str, now: dt.datetime | None = None
 ) -> Appointment:
-    """A patient cancels online; inside the notice period they must phone instead."""
+    """A patient cancels online; inside the notice period they must phone instead (but for a
+    request the clinic has not confirmed: it is withdrawn, never late)."""
     now = now or timezone.now()
     if not appointment.is_movable:
         # Cancelled already (the form sent twice, an old email's link), or it has happened.
@@ -319,7 +320,7 @@ def patient_cancel(
             f"This appointment is {appointment.get_status_display().lower()}; it cannot be "
             "cancelled."
         )
-    if not appointment.patient_may_change_online(now):
+    if not appointment.patient_may_cancel_online(now):
         raise TransitionRefused(
             f"It is too late to cancel online (less than {appointment.location.cancellation_notice_hours} "
             f"hours before). Please phone {appointment.location.name} at {appointment.location.phone}."

@@ -72,7 +72,7 @@ def cancel_page(request, appointment: Appointment, way_in: WayIn):
         {
             "appointment": appointment,
             "form": form,
-            "may_change_online": appointment.patient_may_change_online(),
+            "may_cancel_online": appointment.patient_may_cancel_online(),
             "way_in": way_in,
             "late_fee": late_cancel_notice(appointment, timezone.now()),
         },

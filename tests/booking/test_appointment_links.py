@@ -133,15 +133,20 @@ def test_a_cancellation_needs_a_reason(client, book, patient):
     assert "Please give a reason" in response.content.decode()
 
 
-def test_inside_the_notice_period_the_link_says_to_phone(client, book, patient, clinic):
+def _five_hours_ahead(appointment):
+    """The appointment set five hours ahead (inside the 24-hour notice), bypassing the booking
+    rules (at the suite's instant, that may be a night or a Sunday)."""
     soon = timezone.now() + dt.timedelta(hours=5)
-    appointment = book(patient)
-    # Set the appointment five hours ahead (inside the 24-hour notice), bypassing the booking rules.
     type(appointment).objects.filter(pk=appointment.pk).update(
         starts_at=soon,
         ends_at=soon + dt.timedelta(hours=1),
         blocks_until=soon + dt.timedelta(minutes=65),
     )
+    return appointment
+
+
+def test_inside_the_notice_period_the_link_says_to_phone(client, book, patient, clinic):
+    appointment = _five_hours_ahead(book(patient))
     page = client.get(_url("booking:link_manage", appointment)).content.decode()
     assert "please phone" in page and clinic.location.phone in page
     client.post(_url("booking:link_cancel", appointment), {"reason": "Busy"})
@@ -149,6 +154,19 @@ def test_inside_the_notice_period_the_link_says_to_phone(client, book, patient, 
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.status == Status.CONFIRMED
+
+
+def test_inside_the_notice_period_a_request_is_withdrawn_from_the_link(
+    client, book, patient, clinic
+):
+    """Not yet confirmed: the link offers to withdraw it (never late), and still not to move it."""
+    request = _five_hours_ahead(book(patient, status=Status.REQUESTED))
+    page = client.get(_url("booking:link_manage", request)).content.decode()
+    assert f'href="{_url("booking:link_cancel", request)}">Withdraw the request' in page
+    assert client.get(_url("booking:link_reschedule", request)).status_code == 302
+    client.post(_url("booking:link_cancel", request), {"reason": "Found another time"})
+    request.refresh_from_db()
+    assert request.status == Status.CANCELLED and not request.late_cancellation
 
 
 def test_a_patient_moves_the_appointment_from_the_link(client, book, patient, clinic):

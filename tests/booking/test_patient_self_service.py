@@ -80,6 +80,27 @@ def test_inside_the_cut_off_the_patient_is_told_to_phone(login, patient, clinic)
     assert appointment.status == Status.CONFIRMED
 
 
+def test_inside_the_cut_off_a_request_not_yet_confirmed_is_withdrawn_online_free(
+    login, patient, clinic
+):
+    """The clinic has not confirmed it: the patient had no appointment yet, so withdrawing it
+    is never late (no fee, no late-cancel history) and needs no phone call."""
+    request = an_appointment(
+        clinic, patient, timezone.now() + dt.timedelta(hours=5), status=Status.REQUESTED
+    )
+    client = login(patient.user)
+    page = client.get(reverse("booking:appointment_detail", args=[request.pk])).content.decode()
+    cancel_url = reverse("booking:appointment_cancel", args=[request.pk])
+    assert "you can still withdraw it here, free of charge" in page
+    assert f'href="{cancel_url}">Withdraw the request' in page
+    assert "too late to cancel online" not in client.get(cancel_url).content.decode()
+    response = client.post(cancel_url, {"reason": "Found another time"}, follow=True)
+    assert "too late" not in messages_said(response)
+    request.refresh_from_db()
+    assert request.status == Status.CANCELLED and not request.late_cancellation
+    assert request.cancelled_by == "patient"
+
+
 def test_a_cancellation_without_a_reason_gets_a_message_on_the_field(login, patient, clinic):
     appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
     response = login(patient.user).post(
