@@ -23,6 +23,14 @@ pytestmark = pytest.mark.django_db
 
 BEYOND = "Beyond the amended plan of 4 sessions"
 WITHDRAWN = "Assessment amended: no dry needling"
+# An amendment deciding that dry needling is no longer appropriate (so planning no sessions).
+NO_NEEDLING = {
+    "needling_appropriate": False,
+    "decision_reason": "Started anticoagulants since the assessment",
+    "planned_sessions": None,
+    "session_minutes": None,
+    "interval_days": None,
+}
 
 
 def _booked(clinic, patient, sessions: int):
@@ -72,14 +80,7 @@ def test_every_session_to_come_is_flagged_once_needling_is_no_longer_appropriate
     Appointment.objects.filter(pk=_session(course, 1).pk).update(
         status=Status.CANCELLED, cancelled_by="patient"
     )
-    an_amended_plan(
-        course,
-        needling_appropriate=False,
-        decision_reason="Started anticoagulants since the assessment",
-        planned_sessions=None,
-        session_minutes=None,
-        interval_days=None,
-    )
+    an_amended_plan(course, **NO_NEEDLING)
     client = login(front_desk)
     assert WITHDRAWN not in _page(client, _session(course, 1))  # cancelled: history
     for number in range(2, 7):
@@ -117,14 +118,7 @@ def test_a_visit_outside_the_course_is_not_flagged_by_its_plan(
     """The patient's re-assessment, booked beside the course, is not a session of it: an
     amended plan says nothing about it."""
     visit = an_appointment(clinic, patient, next_weekday(clinic.location, 4, 10))
-    an_amended_plan(
-        course,
-        needling_appropriate=False,
-        decision_reason="Started anticoagulants since the assessment",
-        planned_sessions=None,
-        session_minutes=None,
-        interval_days=None,
-    )
+    an_amended_plan(course, **NO_NEEDLING)
     client = login(front_desk)
     assert WITHDRAWN in _page(client, _session(course, 1))
     assert WITHDRAWN not in _page(client, visit)
@@ -199,14 +193,7 @@ def test_only_a_plan_amended_to_more_sessions_extends_a_course(login, front_desk
     assert "was amended since" not in _course_page(client, four)
     response = _extend(client, four)
     assert "plans no more than the course's 4 sessions" in messages_said(response)
-    an_amended_plan(
-        four,
-        needling_appropriate=False,
-        decision_reason="Pregnant",
-        planned_sessions=None,
-        session_minutes=None,
-        interval_days=None,
-    )
+    an_amended_plan(four, **NO_NEEDLING)
     assert "not appropriate" in messages_said(_extend(client, four))
     four.refresh_from_db()
     assert four.sessions_planned == 4
