@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from intake.clinical import services
 from intake.clinical.selectors import CourseGate, Prescription, course_gate
+from intake.zones import patient_zone
 from tests.intake.factories import (
     AssessmentFactory,
     an_amendment,
@@ -50,8 +51,11 @@ def test_signed_not_appropriate_keeps_it_closed(patient, practitioner):
     note = signed_assessment(patient, practitioner, **NOT_APPROPRIATE)
     gate = course_gate(patient)
     assert not gate.allowed and gate.prescription is None
+    # The date the patient's records are shown in: the assessment's location's, not the
+    # server's (in the evening in Toronto, UTC is already tomorrow).
+    signed_on = timezone.localtime(note.signed_at, patient_zone(patient, note.location))
     assert gate.reason == (
-        f"The assessment signed on {timezone.localtime(note.signed_at):%-d %B %Y} by "
+        f"The assessment signed on {signed_on:%-d %B %Y} by "
         f"{practitioner.name} says dry needling is not appropriate."
     )
 
