@@ -200,6 +200,13 @@ CASES = [
         "entry",
     ),
     (
+        # A time held for a single needling session.
+        "slot_hold_not_for_needling",
+        "UPDATE booking_slothold SET service_id = (SELECT service_id FROM booking_appointment "
+        "WHERE course_id IS NOT NULL LIMIT 1) WHERE id = %s",
+        "hold",
+    ),
+    (
         # The kind of a service visits are booked under (here the course's needling sessions).
         "service_kind_fixed_once_booked",
         "UPDATE clinic_service SET kind = 'reassessment' "
