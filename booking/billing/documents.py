@@ -130,6 +130,9 @@ class Receipt(Heading):
     figures: Balance
     # A course paid ahead: each session given and what it drew from the package.
     sessions_given: list[ServiceLine]
+    # The numbers of the credit notes that took `figures.credited` off, each a document of its
+    # own (`credit_note`), for an insurer or an accountant to match.
+    credit_notes: list[str]
 
     @property
     def amount_paid(self) -> Decimal:
@@ -236,6 +239,9 @@ def _receipt_fields(invoice: Invoice) -> dict:
         "tax": invoice.tax,
         "total": invoice.total,
         "figures": balance_of(invoice),
+        "credit_notes": [
+            note.display_number for note in invoice.credit_notes.order_by("issued_at", "pk")
+        ],
     }
 
 

@@ -78,6 +78,11 @@ def test_a_credit_note_names_its_number_clinic_patient_invoice_amount_and_reason
     assert "Tax credited" not in text and "before tax" not in text
 
 
+def test_the_receipt_names_the_credit_notes_that_took_money_off(credit_note, paid_visit):
+    text = pdf_text(pdf.receipt_pdf(paid_visit).content)
+    assert f"Credited: 20.00 CAD (credit note {credit_note.display_number})" in text
+
+
 def test_a_credit_note_is_dated_on_the_locations_calendar(paid_visit, front_desk):
     # 23:30 in Toronto is already tomorrow in UTC: the note is of today, as its number's year is.
     location = paid_visit.location

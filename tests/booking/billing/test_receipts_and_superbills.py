@@ -236,6 +236,7 @@ def test_a_superbill_names_each_provider_once():
         total=Decimal("285"),
         figures=None,
         sessions_given=[line, documents.replace(line, provider=kim), line],
+        credit_notes=[],
     )
     assert superbill.providers == [okafor, kim]
     assert superbill.procedures_total == Decimal("285")
