@@ -30,6 +30,10 @@ class RoomForm(forms.ModelForm):
         location = self.cleaned_data["location"]
         room = self.instance
         if room.pk is not None and location.pk != room.location_id:
+            # Locked first (the admin's change view is one transaction): a visit booked in the
+            # room at this moment takes a key-share lock on it, so it either waits for this
+            # save or is seen here, never left to fail the save with a 500.
+            Room.objects.select_for_update().filter(pk=room.pk).first()
             if room.appointments.exists() or room.holds.exists():
                 raise forms.ValidationError(
                     f"{room.name} has appointments or held times at {room.location.name}, so "

@@ -5,12 +5,16 @@ it from anywhere else (booking migration 0021)."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from booking import world as booking_world
+from booking.admin import RoomForm
 from booking.models import Room
+from booking.services import book_appointment
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import a_slot_hold
+from tests.booking.races import first_holds_its_lock
 from tests.database import refused_by, write_sql
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +101,45 @@ def test_moving_a_visit_to_another_location_takes_a_room_there(
     )
     appointment.refresh_from_db()
     assert appointment.room == room_elsewhere
+
+
+class _Refused(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_visit_booked_while_the_room_is_moved_keeps_it_and_the_admin_says_so(
+    clinic, patient, front_desk, other_location
+):
+    """At the same instant: the desk books the empty second room, a manager moves it to
+    another location in the admin. The move waits for the booking, then sees it: a message on
+    the field, not a 500, and the visit stays in a room of its own location."""
+    room = clinic.rooms[1]
+
+    def book():
+        book_appointment(
+            patient=patient,
+            location=clinic.location,
+            practitioner=clinic.practitioner,
+            service=clinic.assessment,
+            starts_at=next_weekday(clinic.location, 1, 10),
+            minutes=60,
+            actor=front_desk,
+            room=room,
+        )
+
+    def move():
+        with transaction.atomic():  # as the admin's change view is
+            form = RoomForm(
+                {"location": other_location.pk, "name": room.name, "is_active": "on"},
+                instance=Room.objects.get(pk=room.pk),
+            )
+            if not form.is_valid():
+                raise _Refused(form.errors["location"][0])
+            form.save()
+
+    booked, moved, waited = first_holds_its_lock(book, move, won="done", lost=(_Refused, "refused"))
+    assert (booked, waited) == ("done", True), (booked, moved)
+    assert moved.startswith("refused: Room 2 has appointments or held times"), moved
+    room.refresh_from_db()
+    assert room.location == clinic.location
