@@ -10,24 +10,14 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import (
-    Count,
-    DateField,
-    Exists,
-    F,
-    Func,
-    Min,
-    OuterRef,
-    Q,
-)
-from django.db.models.functions import Cast
+from django.db.models import Count, Exists, Min, OuterRef, Q
 
 from booking import gates
 from booking.billing.ledger import with_balances
 from booking.billing.models import Invoice
 from booking.models import ACTIVE_STATUSES, Appointment, Status, plan_number, plan_says
 from clinic.audit import record_accesses
-from clinic.models import Certification
+from clinic.models import Certification, LocalDate
 
 # --- Badges ---------------------------------------------------------------------------------
 
@@ -80,7 +70,7 @@ def for_the_badges(appointments):
       sessions it plans now. A course stays as it was booked when its plan is amended
       (migration 0017: the sessions left are the practitioner's and the desk's call); the
       badge is how they learn of it."""
-    day = Cast(Func(F("location__time_zone"), F("starts_at"), function="timezone"), DateField())
+    day = LocalDate("starts_at", "location__time_zone")
     current = Certification.objects.filter(
         practitioner_id=OuterRef("practitioner_id"),
         valid_from__lte=OuterRef("local_day"),

@@ -137,6 +137,14 @@ class PlanAsItStands:
     minutes: int | None
     interval_days: int | None
 
+    def differs_from(self, course: Course) -> bool:
+        """Whether the plan now is not the one `course` was booked from."""
+        return not self.needling or (self.sessions, self.minutes, self.interval_days) != (
+            course.sessions_planned,
+            course.minutes,
+            course.interval_days,
+        )
+
 
 class Course(models.Model):
     """A prescribed course of dry-needling sessions, booked all at once from a signed assessment.

@@ -255,20 +255,11 @@ def course_detail(request, pk: int):
             "rows": _course_rows(course, appointments, plan),
             "money": course_money_panel(course, request.user),
             "plan": plan,
-            "amended": _amended(course, plan),
+            "amended": plan.differs_from(course),
             "extension_refusal": services.extension_refusal(course, plan)
             if plan.sessions and plan.sessions > course.sessions_planned
             else "",
         },
-    )
-
-
-def _amended(course, plan) -> bool:
-    """Whether the assessment's plan now differs from the course as it was booked."""
-    return not plan.needling or (plan.sessions, plan.minutes, plan.interval_days) != (
-        course.sessions_planned,
-        course.minutes,
-        course.interval_days,
     )
 
 

@@ -9,10 +9,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from intake.clinical import services
 from intake.clinical.models import AssessmentNote, SessionNote
-from tests.factories import PASSWORD
-from tests.intake.factories import assessment_data, session_note, sign_note_now
+from tests.intake.factories import an_amendment, assessment_data, session_note, sign_note_now
 
 pytestmark = pytest.mark.django_db
 
@@ -40,14 +38,7 @@ def test_a_note_page_writes_its_times_on_the_12_hour_clock(
     note.refresh_from_db()
     sign_note_now(note, at=signed)
     time_machine.move_to(amended, tick=False)
-    services.amend_note(
-        note=note,
-        author=practitioner,
-        password=PASSWORD,
-        reason="Pain score corrected",
-        content={"pre_session_pain": 4},
-        seen_amendments=0,
-    )
+    an_amendment(note, practitioner, reason="Pain score corrected", pre_session_pain=4)
 
     html = (
         login(practitioner.user)

@@ -19,6 +19,7 @@ from tests.conftest import messages_said
 from tests.factories import PASSWORD, PractitionerFactory
 from tests.intake.factories import (
     AssessmentFactory,
+    an_amendment,
     session_data,
     session_note,
     sign_note_now,
@@ -353,14 +354,7 @@ def test_a_session_beyond_the_plan_is_not_signed(login, practitioner, patient):
     keeps a course's sessions within the course's own plan, not within later amendments)."""
     six = signed_assessment(patient, practitioner, planned_sessions=6)
     note = session_note(six, 5)
-    clinical.amend_note(
-        note=six,
-        author=practitioner,
-        password=PASSWORD,
-        reason="Four sessions are enough",
-        content={"planned_sessions": 4},
-        seen_amendments=0,
-    )
+    an_amendment(six, practitioner, reason="Four sessions are enough", planned_sessions=4)
     page = login(practitioner.user).get(reverse("intake:session_note_sign", args=[note.pk]))
     assert "The plan has 4 sessions; amend the assessment to extend it." in page.content.decode()
 
