@@ -15,17 +15,8 @@ from clinic.models import Location, User
 # --- Timing, for the benchmark ------------------------------------------------------------------
 
 
-def day_view_timing(location: Location, repeats: int) -> tuple[list[float], int]:
-    """Render the day view of `location` `repeats` times as a manager would see it, on its
-    busiest day of the coming week; return each render's milliseconds and the queries one
-    render makes."""
-    from django.db import connection, reset_queries
-    from django.test import RequestFactory
-    from django.test.utils import CaptureQueriesContext
-
-    from booking.desk import schedule_views
-    from clinic.models import Role
-
+def busiest_day(location: Location) -> dt.date:
+    """The day of the coming week with the most appointments at `location` (today if none)."""
     today = location.today()
     start, _ = day_bounds(today, location.zone)
     _, end = day_bounds(today + dt.timedelta(days=7), location.zone)
@@ -34,7 +25,23 @@ def day_view_timing(location: Location, repeats: int) -> tuple[list[float], int]
         location=location, starts_at__gte=start, starts_at__lt=end
     ).values_list("starts_at", flat=True):
         per_day[starts_at.astimezone(location.zone).date()] += 1
-    day = max(per_day, key=per_day.get) if per_day else today
+    return max(per_day, key=per_day.get) if per_day else today
+
+
+def day_view_timing(
+    location: Location, repeats: int, day: dt.date | None = None
+) -> tuple[list[float], int]:
+    """Render the day view of `location` `repeats` times as a manager would see it, on `day`
+    (by default its busiest day of the coming week); return each render's milliseconds and
+    the queries one render makes."""
+    from django.db import connection, reset_queries
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
+    from booking.desk import schedule_views
+    from clinic.models import Role
+
+    day = day or busiest_day(location)
     manager = User(email="benchmark@example.org", role=Role.MANAGER, first_name="Benchmark")
     factory = RequestFactory()
     path = reverse("booking:location_day", args=[location.slug])

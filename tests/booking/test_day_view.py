@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from booking.availability import aware
 from booking.desk import free_time, grid, schedule, timing
-from booking.models import Course, Status
+from booking.models import Appointment, Course, Status
 from clinic.models import Holiday, Role
 from tests.booking.conftest import next_weekday
 from tests.booking.factories import (
@@ -27,6 +27,7 @@ from tests.booking.factories import (
     needling_service,
     prescribing_assessment,
 )
+from tests.database import rule_set_aside
 from tests.factories import LocationFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -218,6 +219,40 @@ def test_day_view_timing_measures_the_day_view_for_the_benchmark(location, intak
     timings, queries = timing.day_view_timing(location, repeats=3)
     assert len(timings) == 3 and all(t > 0 for t in timings)
     assert 10 <= queries <= 20
+
+
+def test_the_benchmark_times_the_day_again_with_its_needling_sessions_in_courses(
+    clinic, patient, intake
+):
+    """The synthetic day's needling sessions are of no course; the benchmark times the same day
+    again with each a session of a course of its patient (so the schedule reads each plan), and
+    leaves the day as it found it."""
+    from booking.benchmark.figures import Figures
+    from booking.benchmark.measures import measure_day_view
+
+    other = PatientFactory()
+    start = next_weekday(clinic.location, 2, 9)
+    with rule_set_aside("booking_appointment", "needling_session_belongs_to_a_course"):
+        visits = [
+            an_appointment(clinic, who, start + dt.timedelta(hours=h), service=clinic.needling)
+            for h, who in enumerate([patient, other, patient])
+        ]
+    world = {
+        "locations": [clinic.location],
+        "needling": clinic.needling,
+        "practitioners": [(clinic.practitioner, clinic.location)],
+    }
+    figures = Figures([])
+    measure_day_view(world, figures)
+    measured = {name: value for name, value, _ in figures.lines}
+    assert measured["day_view_of_courses_sessions"] == 3
+    assert measured["day_view_of_courses_p95_ms"] > 0
+    # The plan of each session is read in the day's one query of appointments.
+    assert measured["day_view_of_courses_queries"] == measured["day_view_queries"]
+    assert not Course.objects.exists()
+    assert {v.course_id for v in Appointment.objects.filter(pk__in=[v.pk for v in visits])} == {
+        None
+    }
 
 
 def test_the_grid_stylesheet_is_in_step_with_the_grid():
