@@ -5,8 +5,10 @@ to them, and (from intake) questionnaires, consents and clinical notes."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils import timezone
 
+from booking.billing.documents import offers_superbill
 from booking.billing.ledger import with_balances
 from booking.billing.models import Invoice
 from booking.models import (
@@ -126,6 +128,11 @@ def _invoices(patient: Patient) -> list[dict]:
             "currency": invoice.currency,
             "total": str(invoice.total),
             "balance": str(invoice.balance),
+            # Where to download its documents: each address checks again who asks.
+            "receipt_pdf": reverse("documents:invoice_receipt", args=[invoice.pk]),
+            "superbill_pdf": reverse("documents:invoice_superbill", args=[invoice.pk])
+            if offers_superbill(invoice)
+            else None,
             "lines": [
                 {
                     "description": line.description,
@@ -152,6 +159,7 @@ def _invoices(patient: Patient) -> list[dict]:
                     "amount": str(note.amount),
                     "reason": note.reason,
                     "issued_at": jsonable(note.issued_at),
+                    "pdf": reverse("documents:credit_note", args=[note.pk]),
                 }
                 for note in invoice.credit_notes.all()
             ],

@@ -165,6 +165,36 @@ def test_the_record_holds_invoices_and_payments_waitlist_places_and_emails(
     assert "Emails (1)" in html
 
 
+def test_the_record_links_each_invoice_to_its_receipt_superbill_and_credit_notes(
+    login, clinic, patient, front_desk
+):
+    """A records request names the documents an insurer or an accountant asks for, and where
+    the patient (or the manager answering the request) downloads each."""
+    visit, invoice = _money_waitlist_and_email(clinic, patient, front_desk)
+    note = payments.issue_credit_note(
+        invoice, amount="20.00", reason="Charged twice", actor=front_desk
+    )
+    client = login(patient.user)
+    [billed] = client.get(reverse("booking:my_record"), {"format": "json"}).json()["invoices"]
+    receipt = reverse("documents:invoice_receipt", args=[invoice.pk])
+    credit_note = reverse("documents:credit_note", args=[note.pk])
+    assert billed["receipt_pdf"] == receipt
+    assert billed["superbill_pdf"] is None  # a location with no EIN issues no superbills
+    assert [n["pdf"] for n in billed["credit_notes"]] == [credit_note]
+    for address in (receipt, credit_note):
+        assert client.get(address)["Content-Type"] == "application/pdf"
+    html = client.get(reverse("booking:my_record")).content.decode()
+    assert f'href="{receipt}"' in html and f'href="{credit_note}"' in html
+    assert "Superbill" not in html
+
+    clinic.location.tax_id = "52-1234567"
+    clinic.location.save(update_fields=["tax_id"])
+    superbill = reverse("documents:invoice_superbill", args=[invoice.pk])
+    [billed] = client.get(reverse("booking:my_record"), {"format": "json"}).json()["invoices"]
+    assert billed["superbill_pdf"] == superbill
+    assert f'href="{superbill}"' in client.get(reverse("booking:my_record")).content.decode()
+
+
 def test_the_export_takes_a_fixed_number_of_queries(
     login, clinic, patient, front_desk, history, django_assert_max_num_queries
 ):
