@@ -251,6 +251,15 @@ PATIENTS = [
         "301-555-0188",
         "largo",
     ),
+    (
+        "course_to_mend",
+        "hannah.becker@example.org",
+        "Hannah",
+        "Becker",
+        dt.date(1981, 7, 14),
+        "416-555-0164",
+        "leaside",
+    ),
     ("phone_patient", None, "Robert", "Côté", dt.date(1958, 11, 30), "416-555-0151", "leaside"),
     (
         "new_request",

@@ -177,7 +177,18 @@ def seed_intake(story: DemoStory) -> None:
     _signed(grace, [dn_v1, privacy], at=days(75))
     _signed(grace, [dn_v2], at=days(20), collected_by=story.users.get("front_desk_md"))
 
+    # Hannah Becker, assessed at Leaside by Tom Bergeron before his certification lapsed; her
+    # course (booking's demo) is one the front desk must mend.
+    hannah = story.patients["course_to_mend"]
+    _submitted(
+        hannah,
+        submitted_at=days(60),
+        answers={"affected_foot": "right", "weeks_of_pain": 10, "goals": "Teach standing again."},
+    )
+    _signed(hannah, [dn_v2, privacy], at=days(60))
+
     seed_notes(story)
+    seed_course_to_mend_assessment(story)
 
 
 def _seed_consent(story: DemoStory) -> dict[tuple[str, int], ConsentVersion]:
@@ -291,6 +302,21 @@ def seed_notes(story: DemoStory) -> None:
             reason="Shockwave added from session 4: first-step pain still 5/10 after three sessions.",
             combined_care=["stretching", "footwear", "shockwave"],
         )
+
+
+def seed_course_to_mend_assessment(story: DemoStory) -> AssessmentNote:
+    """Hannah Becker's assessment at Leaside by Tom Bergeron, signed fifty days ago (his
+    certification lapsed five weeks ago): six weekly sessions of 30 minutes."""
+    return _signed_assessment(
+        story.patients["course_to_mend"],
+        story.practitioners["bergeron"],
+        story.locations["leaside"],
+        signed_at=timezone.now() - dt.timedelta(days=50),
+        diagnosis_side="right",
+        trigger_points=["gastrocnemius:right", "soleus:right"],
+        combined_care=["stretching"],
+        goals=[{"goal": "Teach a whole day standing", "target": _target(story, 60)}],
+    )
 
 
 def _at_ten(assessment: AssessmentNote, days_ago: int) -> dt.datetime:

@@ -1,10 +1,13 @@
 """The demo's courses: Marcus Reid half-way through six sessions at Rockville, Grace Liu
-finished at Largo. Their assessments come from intake's demo (which runs first); here are
-their appointments, and the notes of the sessions done (intake's `signed_session`)."""
+finished at Largo, Hannah Becker's all ahead at Leaside, for the desk to mend. Their assessments
+come from intake's demo (which runs first); here are their appointments, and the notes of the
+sessions done (intake's `signed_session`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -14,7 +17,7 @@ from booking.models import Appointment, AppointmentEvent, Course, Room, Status
 from clinic.demo import DemoStory
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind
 from intake.clinical.models import AssessmentNote
-from intake.demo import SESSION_PAIN, session_time, signed_session
+from intake.demo import SESSION_PAIN, amend_demo, session_time, signed_session
 
 
 def seed_courses(story: DemoStory) -> None:
@@ -62,6 +65,67 @@ def seed_courses(story: DemoStory) -> None:
                 practitioner, location, day + dt.timedelta(days=1 if number == done + 1 else 6)
             )
             visits.upcoming(needling, aware(day, dt.time(10), location.zone), course, number)
+    seed_course_to_mend(story)
+
+
+def seed_course_to_mend(story: DemoStory) -> None:
+    """Hannah Becker's course at Leaside with Tom Bergeron, booked while his dry-needling
+    certification was on record as current: its six sessions are ahead. The lapse (five weeks
+    ago) has been recorded since, and her plan was amended two days ago to four sessions. The
+    schedule flags every session ("practitioner not certified that day") and the last two
+    (beyond the plan as amended): the desk moves the course to Priya Raman and cancels two."""
+    patient = story.patients["course_to_mend"]
+    bergeron = story.practitioners["bergeron"]
+    leaside = story.locations["leaside"]
+    note = AssessmentNote.objects.filter(patient=patient, signed_at__isnull=False).first()
+    if note is None:
+        return
+    room = Room.objects.filter(location=leaside).order_by("-name").first()
+    visits = _Visits(patient, leaside, bergeron, room)
+    needling = story.services[ServiceKind.DRY_NEEDLING]
+    with _certified_on_record_until(bergeron, leaside.today() + dt.timedelta(days=60)):
+        course, created = Course.objects.get_or_create(
+            assessment_id=note.pk,
+            defaults={
+                "patient": patient,
+                "practitioner": bergeron,
+                "sessions_planned": note.planned_sessions,
+                "minutes": note.session_minutes,
+                "interval_days": note.interval_days,
+                "created_by": story.users["front_desk"],
+            },
+        )
+        if created:
+            Course.objects.filter(pk=course.pk).update(
+                created_at=timezone.now() - dt.timedelta(days=40)
+            )
+        day = leaside.today()
+        for number in range(1, course.sessions_planned + 1):
+            day = _next_day_worked(
+                bergeron, leaside, day + dt.timedelta(days=1 if number == 1 else 6)
+            )
+            visits.upcoming(needling, aware(day, dt.time(16), leaside.zone), course, number)
+    if not note.amendments.exists():
+        amend_demo(
+            note,
+            bergeron,
+            at=timezone.now() - dt.timedelta(days=2),
+            reason="First-step pain down to 3/10 with stretching alone: four sessions, then review.",
+            planned_sessions=4,
+        )
+
+
+@contextmanager
+def _certified_on_record_until(practitioner: Practitioner, day: dt.date) -> Iterator[None]:
+    """`practitioner`'s certifications as they were on record when the course was booked
+    (current to `day`), then as they are: the lapse recorded since."""
+    on_record = list(practitioner.certifications.values_list("pk", "valid_until"))
+    practitioner.certifications.update(valid_until=day)
+    try:
+        yield
+    finally:
+        for pk, valid_until in on_record:
+            practitioner.certifications.filter(pk=pk).update(valid_until=valid_until)
 
 
 def _next_day_worked(practitioner: Practitioner, location: Location, day: dt.date) -> dt.date:

@@ -132,3 +132,27 @@ def test_a_session_of_the_mid_course_patient_moves_to_another_location(client, d
     session.refresh_from_db()
     assert (session.location, session.practitioner, session.starts_at) == (largo, kim, target)
     assert session.events.filter(kind="moved").exists()
+
+
+def test_hannahs_course_at_leaside_is_flagged_for_the_desk_to_mend(client, demo):
+    """Booked with Tom Bergeron before his certification's lapse was recorded, and amended to
+    four sessions since: every session is flagged on the schedule, the last two also as beyond
+    the plan, and the course's page says how the plan differs."""
+    client.force_login(demo)
+    sessions = list(
+        Appointment.objects.filter(patient__last_name="Becker").order_by("session_number")
+    )
+    assert [s.session_number for s in sessions] == [1, 2, 3, 4, 5, 6]
+    assert {s.status for s in sessions} == {Status.CONFIRMED}
+    assert all(s.starts_at > timezone.now() for s in sessions)
+    for session in sessions:
+        day = client.get(
+            reverse("booking:location_day", args=["leaside"]),
+            {"date": session.starts_at.astimezone(session.location.zone).date().isoformat()},
+        ).content.decode()
+        assert "Practitioner not certified that day" in day
+        assert ("Beyond the amended plan of 4 sessions" in day) == (session.session_number > 4)
+    course = sessions[0].course
+    page = client.get(reverse("booking:course_detail", args=[course.pk])).content.decode()
+    assert "The assessment was amended since the course was booked" in page
+    assert "It now plans 4 sessions of 30 minutes, every 7 days." in page
