@@ -41,17 +41,7 @@ def seed_courses(story: DemoStory) -> None:
         visits = _Visits(patient, location, practitioner, room)
         # The assessment visit itself, an hour before the note was signed.
         visits.past(assessment, note.signed_at - dt.timedelta(hours=1), minutes=60)
-        course, _ = Course.objects.get_or_create(
-            assessment_id=note.pk,
-            defaults={
-                "patient": patient,
-                "practitioner": practitioner,
-                "sessions_planned": note.planned_sessions,
-                "minutes": note.session_minutes,
-                "interval_days": note.interval_days,
-                "created_by": practitioner.user,
-            },
-        )
+        course = _course_of(note, practitioner, booked_by=practitioner.user)
         for number, pain in enumerate(SESSION_PAIN[key][:done], start=1):
             at = session_time(note, number)
             session = visits.past(
@@ -84,21 +74,12 @@ def seed_course_to_mend(story: DemoStory) -> None:
     visits = _Visits(patient, leaside, bergeron, room)
     needling = story.services[ServiceKind.DRY_NEEDLING]
     with _certified_on_record_until(bergeron, leaside.today() + dt.timedelta(days=60)):
-        course, created = Course.objects.get_or_create(
-            assessment_id=note.pk,
-            defaults={
-                "patient": patient,
-                "practitioner": bergeron,
-                "sessions_planned": note.planned_sessions,
-                "minutes": note.session_minutes,
-                "interval_days": note.interval_days,
-                "created_by": story.users["front_desk"],
-            },
+        course = _course_of(
+            note,
+            bergeron,
+            booked_by=story.users["front_desk"],
+            booked_at=timezone.now() - dt.timedelta(days=40),
         )
-        if created:
-            Course.objects.filter(pk=course.pk).update(
-                created_at=timezone.now() - dt.timedelta(days=40)
-            )
         day = leaside.today()
         for number in range(1, course.sessions_planned + 1):
             day = _next_day_worked(
@@ -113,6 +94,32 @@ def seed_course_to_mend(story: DemoStory) -> None:
             reason="First-step pain down to 3/10 with stretching alone: four sessions, then review.",
             planned_sessions=4,
         )
+
+
+def _course_of(
+    note: AssessmentNote,
+    practitioner: Practitioner,
+    *,
+    booked_by,
+    booked_at: dt.datetime | None = None,
+) -> Course:
+    """The course of the plan `note` signed, booked once (by `booked_by`, at `booked_at` or
+    now)."""
+    course, created = Course.objects.get_or_create(
+        assessment_id=note.pk,
+        defaults={
+            "patient_id": note.patient_id,
+            "practitioner": practitioner,
+            "sessions_planned": note.planned_sessions,
+            "minutes": note.session_minutes,
+            "interval_days": note.interval_days,
+            "created_by": booked_by,
+        },
+    )
+    if created and booked_at is not None:
+        Course.objects.filter(pk=course.pk).update(created_at=booked_at)
+        course.created_at = booked_at
+    return course
 
 
 @contextmanager
