@@ -247,7 +247,9 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Heel Pain Clinics <appointments@example.org>")
+CLINIC_NAME = env_str("CLINIC_NAME", "Stride Clinics")
+# Emails come from the clinic by its name unless a sender is set.
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{CLINIC_NAME} <appointments@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security: safe defaults whenever DEBUG is off ---
@@ -306,7 +308,6 @@ LOGGING = {
     },
 }
 
-CLINIC_NAME = env_str("CLINIC_NAME", "Stride Clinics")
 # The clinic's own clock, for times and dates that belong to no location (the access log's entries
 # about a patient without a preferred location, an export of many patients, the manager's "today":
 # `clinic.dates.clinic_today`). Stored times stay UTC.

@@ -70,3 +70,22 @@ def test_the_deployment_checklist_is_clean_with_production_settings():
         ALLOWED_HOSTS="booking.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_emails_come_from_the_clinic_by_its_name_unless_a_sender_is_set():
+    def sender(**env: str) -> str:
+        result = _manage(
+            "shell",
+            "-c",
+            "from django.conf import settings; print(settings.DEFAULT_FROM_EMAIL)",
+            **env,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    environ = {"DEFAULT_FROM_EMAIL": "", "CLINIC_NAME": ""}
+    assert sender(**environ) == "Stride Clinics <appointments@example.org>"
+    environ["CLINIC_NAME"] = "Heel Clinics West"
+    assert sender(**environ) == "Heel Clinics West <appointments@example.org>"
+    environ["DEFAULT_FROM_EMAIL"] = "Front desk <desk@example.org>"
+    assert sender(**environ) == "Front desk <desk@example.org>"
