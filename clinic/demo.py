@@ -273,6 +273,12 @@ PATIENTS = [
 ]
 
 
+def closed_for_a_holiday(location: Location, day: dt.date) -> bool:
+    """Whether `location` is closed on `day` for a holiday (the demo's Christmas Day): the demo
+    books no visit there then."""
+    return location.holidays.filter(date=day).exists()
+
+
 def seed_organisation(story: DemoStory) -> None:
     for spec in LOCATIONS:
         story.locations[spec["slug"]] = world.location(**spec, again=True)

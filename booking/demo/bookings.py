@@ -22,7 +22,7 @@ from booking.models import (
     WaitlistEntry,
 )
 from booking.world import rooms
-from clinic.demo import DemoStory
+from clinic.demo import DemoStory, closed_for_a_holiday
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind, TravelTime
 
 ROOMS = {"leaside": 3, "danforth": 2, "rockville": 3, "largo": 2}
@@ -67,7 +67,7 @@ def seed_bookings(story: DemoStory) -> None:
     )
     # Someone at the counter today, if Leaside is open today.
     today = leaside.today()
-    if today.weekday() < 6:
+    if today.weekday() < 6 and not closed_for_a_holiday(leaside, today):
         _demo_appointment(
             story.patients["phone_patient"],
             leaside,
@@ -280,21 +280,21 @@ def _week_appointment(
 def _next_weekday(location: Location, weekdays: tuple[int, ...]) -> dt.date:
     """The first of `weekdays` from tomorrow on."""
     day = location.today() + dt.timedelta(days=1)
-    while day.weekday() not in weekdays:
+    while day.weekday() not in weekdays or closed_for_a_holiday(location, day):
         day += dt.timedelta(days=1)
     return day
 
 
 def _previous_working_day(location: Location, *, days_back: int) -> dt.date:
     day = location.today() - dt.timedelta(days=days_back)
-    while day.weekday() >= 5:
+    while day.weekday() >= 5 or closed_for_a_holiday(location, day):
         day -= dt.timedelta(days=1)
     return day
 
 
 def _next_working_day(location: Location, *, days_ahead: int) -> dt.date:
     day = location.today() + dt.timedelta(days=days_ahead)
-    while day.weekday() >= 5:
+    while day.weekday() >= 5 or closed_for_a_holiday(location, day):
         day += dt.timedelta(days=1)
     return day
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from booking.availability import aware
 from booking.models import Appointment, AppointmentEvent, Course, Room, Status
-from clinic.demo import DemoStory
+from clinic.demo import DemoStory, closed_for_a_holiday
 from clinic.models import Location, Patient, Practitioner, Service, ServiceKind
 from intake.clinical.models import AssessmentNote
 from intake.demo import SESSION_PAIN, amend_demo, session_time, signed_session
@@ -139,7 +139,7 @@ def _next_day_worked(practitioner: Practitioner, location: Location, day: dt.dat
     weekdays = set(
         practitioner.working_hours.filter(location=location).values_list("weekday", flat=True)
     )
-    while day.weekday() not in weekdays:
+    while day.weekday() not in weekdays or closed_for_a_holiday(location, day):
         day += dt.timedelta(days=1)
     return day
 

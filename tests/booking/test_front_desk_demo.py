@@ -53,10 +53,14 @@ def _leaside_morning(day: dt.date) -> dt.datetime:
 
 
 def test_the_front_desk_checks_in_todays_patient(client, intake, time_machine):
-    # Leaside opens Monday to Saturday: on a Sunday the demo is seeded_demo the next morning.
+    # Leaside opens Monday to Saturday but not on Christmas Day: on a day it is closed the demo
+    # is seeded the next morning it opens.
     today = timezone.localdate(timezone=ZoneInfo("America/Toronto"))
-    if today.weekday() == 6:
-        time_machine.move_to(_leaside_morning(today + dt.timedelta(days=1)))
+    day = today
+    while day.weekday() == 6 or (day.month, day.day) == (12, 25):
+        day += dt.timedelta(days=1)
+    if day != today:
+        time_machine.move_to(_leaside_morning(day))
     call_command("seed_demo")
     demo = User.objects.get(email="frontdesk@example.org")
     robert = Patient.objects.get(last_name="Côté")
@@ -82,6 +86,26 @@ def test_on_a_sunday_the_demo_has_nobody_at_the_closed_counter(intake, time_mach
     assert not Appointment.objects.filter(
         patient=robert, starts_at__date=sunday, location__slug="leaside"
     ).exists()
+
+
+def test_on_christmas_day_the_demo_books_no_visit_anywhere_that_day(intake, time_machine):
+    """Every location closes on Christmas Day (the demo's holiday): seeded that morning, or in
+    the days before it, the demo books nobody then, not at the counter, not in the week's
+    bookings, not for a course session."""
+    today = timezone.localdate(timezone=ZoneInfo("America/Toronto"))
+    christmas = dt.date(today.year, 12, 25)
+    if christmas < today:
+        christmas = dt.date(today.year + 1, 12, 25)
+    for seeded_on in (christmas - dt.timedelta(days=3), christmas):
+        time_machine.move_to(_leaside_morning(seeded_on))
+        call_command("seed_demo")
+        on_christmas = [
+            appointment
+            for appointment in Appointment.objects.select_related("location")
+            if appointment.starts_at.astimezone(appointment.location.zone).date() == christmas
+            and appointment.status != Status.CANCELLED
+        ]
+        assert on_christmas == []
 
 
 def test_the_waitlist_and_the_phone_patients_are_there(client, demo):
