@@ -48,7 +48,10 @@ class Command(BaseCommand):
             "--courses", type=int, default=20, help="Six-session courses to book and time."
         )
         parser.add_argument(
-            "--bookers", type=int, default=8, help="Processes racing for the same slots (>= 8)."
+            "--bookers",
+            type=int,
+            default=8,
+            help="Processes racing for the same slots (at least 2; the figures in the README are for 8).",
         )
         parser.add_argument(
             "--contested-slots", type=int, default=4, help="Slots the bookers race for."
