@@ -231,7 +231,8 @@ def test_the_benchmark_times_the_day_again_with_its_needling_sessions_in_courses
     from booking.benchmark.measures import measure_day_view
 
     other = PatientFactory()
-    start = next_weekday(clinic.location, 2, 9)
+    # In the coming week, where the benchmark looks for its busiest day.
+    start = aware(clinic.location.today() + dt.timedelta(days=2), dt.time(9), clinic.location.zone)
     with rule_set_aside("booking_appointment", "needling_session_belongs_to_a_course"):
         visits = [
             an_appointment(clinic, who, start + dt.timedelta(hours=h), service=clinic.needling)
