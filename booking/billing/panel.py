@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from booking.billing import access as billing_access
 from booking.billing.forms import CheckOutForm, EndCourseForm, PayAheadForm
-from booking.billing.invoicing import visit_fee
+from booking.billing.invoicing import settlement_of, visit_fee
 from booking.billing.ledger import in_words, owed_by_patients, with_balances
 from booking.billing.models import Invoice
 from booking.billing.packages import package_of, preview_settlement
@@ -53,6 +53,10 @@ def course_money_panel(course, user) -> dict:
     if package is None:
         return {"pay_ahead_form": PayAheadForm()}
     package = with_balances(Invoice.objects.filter(pk=package.pk)).select_related("location")[0]
+    settled = settlement_of(package)
+    if settled is not None:
+        # Settled once: nothing more to end, nor an "if it ended now" to show.
+        return {"package": package, "settled": settled}
     plan = preview_settlement(package)
     return {
         "package": package,

@@ -396,3 +396,30 @@ def test_a_course_paid_ahead_is_not_extended_by_a_plan_amended_to_more_sessions(
         services.extend_course_to_its_plan(course)
     course.refresh_from_db()
     assert course.sessions_planned == 4
+
+
+def test_a_course_ended_early_is_settled_once(course, front_desk, login, consent_ok):
+    """Settled, the package is closed: the course page no longer offers to end the course (with
+    an "if it ended now" that no longer means anything), and ending it again is refused rather
+    than writing a second "course ended early" in the package's history."""
+    package = _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
+    end_course_early(course, actor=front_desk, reason="Pain gone")
+    with pytest.raises(payments.PaymentRefused, match="already ended early"):
+        end_course_early(course, actor=front_desk, refund_by="card", reason="Asked again")
+    browser = login(front_desk)
+    page = browser.get(reverse("booking:course_detail", args=[course.pk])).content.decode()
+    assert "End the course and settle the package" not in page
+    assert "ended early" in page
+    response = browser.post(
+        reverse("billing:course_end_early", args=[course.pk]),
+        {"reason": "Clicked again", "refund_by": ""},
+        follow=True,
+    )
+    assert "already ended early" in response.content.decode()
+    assert package.events.filter(kind="settled").count() == 1
+    figures = balance_of(package)
+    assert (figures.credited, figures.refunded, figures.balance) == (
+        Decimal("190.00"),
+        Decimal("0.00"),
+        Decimal("-190.00"),
+    )
