@@ -21,7 +21,7 @@ from booking.models import Appointment, Notification, Status
 from booking.notifications.rendering import build_message
 from clinic.models import Location
 from intake.clinical.models import AssessmentNote
-from tests.booking.billing.conftest import pdf_text
+from tests.booking.billing.conftest import an_invoiced_visit, pdf_text
 from tests.booking.factories import a_course
 from tests.intake.factories import session_note, sign_note_now, signed_assessment
 
@@ -273,3 +273,27 @@ def test_a_receipt_says_apart_what_the_patient_paid_and_what_their_insurer_paid_
     assert "Amount paid by you 100.00 CAD" in text
     assert "Paid directly by your insurer 20.00 CAD" in text
     assert "Balance owing: 0.00 CAD" in text
+
+
+def test_a_superbill_of_a_taxed_visit_adds_up(registered, patient, front_desk):
+    """Where the location charges sales tax, the superbill lists the procedures before tax; the
+    tax and the total the patient paid follow them, or the insurer reads charges of 120.00 paid
+    with 127.20 and a balance of nothing."""
+    location = registered.location
+    location.tax_id = "52-1234567"
+    location.save()
+    billing_world.terms(
+        location, currency="USD", tax_exempt=False, tax_rate="0.06", tax_label="Sales tax 6%"
+    )
+    invoice = an_invoiced_visit(registered, patient, registered.practitioner, hours_ago=2)
+    assert (invoice.subtotal, invoice.tax, invoice.total) == (
+        Decimal("120.00"),
+        Decimal("7.20"),
+        Decimal("127.20"),
+    )
+    take_payment(invoice, amount=invoice.total, method="card", actor=front_desk)
+    text = pdf_text(pdf.superbill_pdf(invoice).content)
+    assert "Total charges 120.00 USD" in text
+    assert "Sales tax 6% 7.20" in text
+    assert "Total 127.20 USD" in text
+    assert "Amount paid by you 127.20 USD" in text
