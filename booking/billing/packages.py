@@ -195,6 +195,10 @@ def end_course_early(
         raise payments.PaymentRefused(
             "Sessions of this course are still booked: cancel them first, then end the course."
         )
+    # The package's row too, before its figures are read: a refund or payment being recorded
+    # on its page at this moment is waited for, so the settlement works from it (a refund of
+    # what it had worked out before would give back more than was paid beyond the sessions).
+    payments.lock_as_seen(package, None)
     plan = preview_settlement(package)
     if plan.credited > 0:
         payments.issue_credit_note(

@@ -423,3 +423,31 @@ def test_a_course_ended_early_is_settled_once(course, front_desk, login, consent
         Decimal("0.00"),
         Decimal("-190.00"),
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_course_ended_while_the_package_is_being_refunded_gives_back_what_is_left(
+    course, front_desk, consent_ok
+):
+    """One desk gives 100.00 back on the package's page while another ends the course early:
+    the settlement waits for that refund and gives back only what is still paid beyond the two
+    sessions used (90.00), not the 190.00 it would have given before, which left the course
+    "settled" with 100.00 owing."""
+    from tests.booking.races import first_holds_its_lock
+
+    package = _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
+    first, second, waited = first_holds_its_lock(
+        lambda: payments.refund(
+            package, amount="100.00", method="cash", reason="Asked for", actor=front_desk
+        ),
+        lambda: end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone"),
+        won="done",
+        lost=(payments.PaymentRefused, "refused"),
+    )
+    assert (first, second, waited) == ("done", "done", True)
+    figures = balance_of(package)
+    assert (figures.credited, figures.refunded, figures.balance) == (
+        Decimal("190.00"),
+        Decimal("190.00"),
+        Decimal("0.00"),
+    )
