@@ -133,6 +133,9 @@ class Receipt(Heading):
     # The numbers of the credit notes that took `figures.credited` off, each a document of its
     # own (`credit_note`), for an insurer or an accountant to match.
     credit_notes: list[str]
+    # False for a missed visit's or a late cancellation's fee (`NOT_CARE`): its receipt proves
+    # the payment, and is no receipt for treatment an insurer could be sent.
+    for_care: bool = True
 
     @property
     def amount_paid(self) -> Decimal:
@@ -242,6 +245,7 @@ def _receipt_fields(invoice: Invoice) -> dict:
         "credit_notes": [
             note.display_number for note in invoice.credit_notes.order_by("issued_at", "pk")
         ],
+        "for_care": invoice.kind not in NOT_CARE,
     }
 
 

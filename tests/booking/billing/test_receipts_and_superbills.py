@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
@@ -17,6 +18,7 @@ from booking.billing.invoicing import invoice_visit
 from booking.billing.models import Invoice
 from booking.billing.packages import pay_course_ahead
 from booking.billing.payments import refund, take_payment
+from booking.billing.receipts import email_receipt
 from booking.models import Appointment, Notification, Status
 from booking.notifications.rendering import build_message
 from clinic.models import Location
@@ -297,3 +299,33 @@ def test_a_superbill_of_a_taxed_visit_adds_up(registered, patient, front_desk):
     assert "Sales tax 6% 7.20" in text
     assert "Total 127.20 USD" in text
     assert "Amount paid by you 127.20 USD" in text
+
+
+def test_the_receipt_of_a_missed_visit_fee_is_no_receipt_for_treatment(
+    registered, patient, front_desk, login
+):
+    """A missed visit is no care given: its fee's receipt proves the payment, but is not
+    headed for the insurer nor carries the practitioner's registration (which would let it be
+    claimed as treatment), and says why."""
+    billing_world.cancellation_policy(
+        registered.location, no_show_fee="60.00", first_offence_waived=False
+    )
+    from tests.booking.factories import an_appointment
+
+    missed = an_appointment(
+        registered, patient, timezone.now() - dt.timedelta(hours=3), status=Status.CONFIRMED
+    )
+    services.change_status(missed, to=Status.NO_SHOW, actor=front_desk)
+    fee = Invoice.objects.get(appointment=missed)
+    take_payment(fee, amount="60.00", method="card", actor=front_desk)
+    text = pdf_text(pdf.receipt_pdf(fee).content)
+    assert "Missed visit" in text and "60.00" in text
+    assert "for your insurer" not in text and "Registration R14582" not in text
+    assert "not for care given" in text
+    page = login(front_desk).get(reverse("billing:invoice_detail", args=[fee.pk]))
+    assert "Receipt (PDF)" in page.content.decode()
+    assert "for insurers" not in page.content.decode()
+    email = build_message(
+        email_receipt(fee, now=timezone.now()), to=patient.email, now=timezone.now()
+    )
+    assert "The receipt is attached as a PDF." in email.body and "insurer" not in email.body
