@@ -385,6 +385,10 @@ class YearEndStatement:
     rows: list[StatementRow]
     totals: dict[str, Decimal]
     currencies: dict[str, list[StatementRow]]
+    # Fees for missed visits and late cancellations (`NOT_CARE`) paid in the year: listed so
+    # that every payment is accounted for, but apart, outside the totals a return may claim.
+    fees: dict[str, list[StatementRow]] = field(default_factory=dict)
+    fee_totals: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def filename(self) -> str:
@@ -407,6 +411,8 @@ def year_end_statement(
     )
     currencies: dict[str, list[StatementRow]] = {}
     totals: dict[str, Decimal] = {}
+    fees: dict[str, list[StatementRow]] = {}
+    fee_totals: dict[str, Decimal] = {}
     for payment in payments:
         invoice = payment.invoice
         amount = payment.signed_amount
@@ -422,8 +428,9 @@ def year_end_statement(
             + (" (refund)" if payment.kind == PaymentKind.REFUND else ""),
             amount=amount,
         )
-        currencies.setdefault(invoice.currency, []).append(row)
-        totals[invoice.currency] = totals.get(invoice.currency, ZERO) + amount
+        listed, sums = (fees, fee_totals) if invoice.kind in NOT_CARE else (currencies, totals)
+        listed.setdefault(invoice.currency, []).append(row)
+        sums[invoice.currency] = sums.get(invoice.currency, ZERO) + amount
     return YearEndStatement(
         year=year,
         clinic_name=settings.CLINIC_NAME,
@@ -432,6 +439,8 @@ def year_end_statement(
         rows=[row for rows in currencies.values() for row in rows],
         totals=totals,
         currencies=currencies,
+        fees=fees,
+        fee_totals=fee_totals,
     )
 
 

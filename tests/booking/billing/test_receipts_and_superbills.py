@@ -329,3 +329,29 @@ def test_the_receipt_of_a_missed_visit_fee_is_no_receipt_for_treatment(
         email_receipt(fee, now=timezone.now()), to=patient.email, now=timezone.now()
     )
     assert "The receipt is attached as a PDF." in email.body and "insurer" not in email.body
+
+
+def test_a_missed_visit_fee_is_on_the_statement_apart_from_the_medical_expenses(
+    paid_visit, registered, patient, front_desk
+):
+    """A missed visit's fee paid is no payment for care: it is listed, so that every payment of
+    the year is accounted for, but apart and outside the total a tax return may claim."""
+    billing_world.cancellation_policy(
+        registered.location, no_show_fee="60.00", first_offence_waived=False
+    )
+    from tests.booking.factories import an_appointment
+
+    missed = an_appointment(
+        registered, patient, timezone.now() - dt.timedelta(hours=4), status=Status.CONFIRMED
+    )
+    services.change_status(missed, to=Status.NO_SHOW, actor=front_desk)
+    fee = Invoice.objects.get(appointment=missed)
+    take_payment(fee, amount="60.00", method="cash", actor=front_desk)
+    year = paid_visit.issued_on.year
+    statement = documents.year_end_statement(patient, year)
+    assert statement.totals == {"CAD": Decimal("100.00")}
+    assert [row.invoice for row in statement.rows] == [paid_visit.display_number]
+    assert statement.fee_totals == {"CAD": Decimal("60.00")}
+    text = pdf_text(pdf.statement_pdf(patient, year).content)
+    assert "Total paid in" in text and "100.00 CAD" in text
+    assert fee.display_number in text and "not medical expenses" in text
