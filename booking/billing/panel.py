@@ -32,6 +32,8 @@ def money_panel(appointment: Appointment, user) -> dict:
         else None,
     }
     package = package_of(appointment.course) if appointment.course_id else None
+    if package is not None and settlement_of(package) is not None:
+        package = None  # ended early: a session seen now is invoiced as a visit (`draw_session`)
     if takes and appointment.status == Status.CHECKED_IN and package is not None:
         money["package"] = package
         money["checkout_form"] = CheckOutForm(initial={"email_receipt": False})

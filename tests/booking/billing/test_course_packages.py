@@ -451,3 +451,25 @@ def test_a_course_ended_while_the_package_is_being_refunded_gives_back_what_is_l
         Decimal("190.00"),
         Decimal("0.00"),
     )
+
+
+def test_the_check_out_of_a_session_booked_after_the_course_ended_says_it_is_invoiced(
+    course, billed, patient, front_desk, login, consent_ok
+):
+    """The package is settled, so the session is invoiced as a visit at its fee: the check-out
+    form says so and asks for the payment, not that it is drawn from the package."""
+    _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
+    end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
+    again = an_appointment(
+        billed,
+        patient,
+        timezone.now() - dt.timedelta(hours=2),
+        service=billed.needling,
+        course=course,
+        session_number=3,
+        status=Status.CHECKED_IN,
+    )
+    page = login(front_desk).get(reverse("booking:appointment_detail", args=[again.pk]))
+    text = page.content.decode()
+    assert "invoiced at 95.00" in text
+    assert "drawn from the course" not in text
