@@ -213,14 +213,9 @@ def test_ending_a_course_twice_at_once_credits_and_refunds_it_once(course, front
     _assert_unused_credited_and_given_back(package)
 
 
-def test_a_session_booked_again_after_the_course_ended_early_is_invoiced_as_a_visit(
-    course, billed, patient, front_desk, consent_ok
-):
-    """The unused sessions were credited off the package (and what was paid for them given
-    back): a session seen after that draws nothing from it, or it would be free."""
-    package = _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
-    end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
-    again = an_appointment(
+def _session_three_booked_again_and_checked_in(course, billed, patient):
+    """The course's third session, cancelled, booked again two hours ago and checked in."""
+    return an_appointment(
         billed,
         patient,
         timezone.now() - dt.timedelta(hours=2),
@@ -229,6 +224,16 @@ def test_a_session_booked_again_after_the_course_ended_early_is_invoiced_as_a_vi
         session_number=3,
         status=Status.CHECKED_IN,
     )
+
+
+def test_a_session_booked_again_after_the_course_ended_early_is_invoiced_as_a_visit(
+    course, billed, patient, front_desk, consent_ok
+):
+    """The unused sessions were credited off the package (and what was paid for them given
+    back): a session seen after that draws nothing from it, or it would be free."""
+    package = _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
+    end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
+    again = _session_three_booked_again_and_checked_in(course, billed, patient)
     services.change_status(again, to=Status.COMPLETED, actor=front_desk)
     assert not SessionDrawdown.objects.filter(appointment=again).exists()
     visit = Invoice.objects.get(appointment=again)
@@ -445,12 +450,7 @@ def test_a_course_ended_while_the_package_is_being_refunded_gives_back_what_is_l
         lost=(payments.PaymentRefused, "refused"),
     )
     assert (first, second, waited) == ("done", "done", True)
-    figures = balance_of(package)
-    assert (figures.credited, figures.refunded, figures.balance) == (
-        Decimal("190.00"),
-        Decimal("190.00"),
-        Decimal("0.00"),
-    )
+    _assert_unused_credited_and_given_back(package)
 
 
 def test_the_check_out_of_a_session_booked_after_the_course_ended_says_it_is_invoiced(
@@ -460,15 +460,7 @@ def test_the_check_out_of_a_session_booked_after_the_course_ended_says_it_is_inv
     form says so and asks for the payment, not that it is drawn from the package."""
     _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
     end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
-    again = an_appointment(
-        billed,
-        patient,
-        timezone.now() - dt.timedelta(hours=2),
-        service=billed.needling,
-        course=course,
-        session_number=3,
-        status=Status.CHECKED_IN,
-    )
+    again = _session_three_booked_again_and_checked_in(course, billed, patient)
     page = login(front_desk).get(reverse("booking:appointment_detail", args=[again.pk]))
     text = page.content.decode()
     assert "invoiced at 95.00" in text

@@ -301,23 +301,30 @@ def test_a_superbill_of_a_taxed_visit_adds_up(registered, patient, front_desk):
     assert "Amount paid by you 127.20 USD" in text
 
 
+def _a_missed_visit_fee_paid(clinic, patient, front_desk) -> Invoice:
+    """The 60.00 fee of `patient`'s visit at `clinic` four hours ago, marked missed (a policy
+    that charges a first one), paid by card."""
+    from tests.booking.factories import an_appointment
+
+    billing_world.cancellation_policy(
+        clinic.location, no_show_fee="60.00", first_offence_waived=False
+    )
+    missed = an_appointment(
+        clinic, patient, timezone.now() - dt.timedelta(hours=4), status=Status.CONFIRMED
+    )
+    services.change_status(missed, to=Status.NO_SHOW, actor=front_desk)
+    fee = Invoice.objects.get(appointment=missed)
+    take_payment(fee, amount="60.00", method="card", actor=front_desk)
+    return fee
+
+
 def test_the_receipt_of_a_missed_visit_fee_is_no_receipt_for_treatment(
     registered, patient, front_desk, login
 ):
     """A missed visit is no care given: its fee's receipt proves the payment, but is not
     headed for the insurer nor carries the practitioner's registration (which would let it be
     claimed as treatment), and says why."""
-    billing_world.cancellation_policy(
-        registered.location, no_show_fee="60.00", first_offence_waived=False
-    )
-    from tests.booking.factories import an_appointment
-
-    missed = an_appointment(
-        registered, patient, timezone.now() - dt.timedelta(hours=3), status=Status.CONFIRMED
-    )
-    services.change_status(missed, to=Status.NO_SHOW, actor=front_desk)
-    fee = Invoice.objects.get(appointment=missed)
-    take_payment(fee, amount="60.00", method="card", actor=front_desk)
+    fee = _a_missed_visit_fee_paid(registered, patient, front_desk)
     text = pdf_text(pdf.receipt_pdf(fee).content)
     assert "Missed visit" in text and "60.00" in text
     assert "for your insurer" not in text and "Registration R14582" not in text
@@ -336,22 +343,13 @@ def test_a_missed_visit_fee_is_on_the_statement_apart_from_the_medical_expenses(
 ):
     """A missed visit's fee paid is no payment for care: it is listed, so that every payment of
     the year is accounted for, but apart and outside the total a tax return may claim."""
-    billing_world.cancellation_policy(
-        registered.location, no_show_fee="60.00", first_offence_waived=False
-    )
-    from tests.booking.factories import an_appointment
-
-    missed = an_appointment(
-        registered, patient, timezone.now() - dt.timedelta(hours=4), status=Status.CONFIRMED
-    )
-    services.change_status(missed, to=Status.NO_SHOW, actor=front_desk)
-    fee = Invoice.objects.get(appointment=missed)
-    take_payment(fee, amount="60.00", method="cash", actor=front_desk)
+    fee = _a_missed_visit_fee_paid(registered, patient, front_desk)
     year = paid_visit.issued_on.year
     statement = documents.year_end_statement(patient, year)
     assert statement.totals == {"CAD": Decimal("100.00")}
     assert [row.invoice for row in statement.rows] == [paid_visit.display_number]
     assert statement.fee_totals == {"CAD": Decimal("60.00")}
     text = pdf_text(pdf.statement_pdf(patient, year).content)
-    assert "Total paid in" in text and "100.00 CAD" in text
+    assert f"Total paid in {year} 100.00 CAD" in text
+    assert f"Fees paid in {year} 60.00 CAD" in text
     assert fee.display_number in text and "not medical expenses" in text
