@@ -46,6 +46,9 @@ class DayClose:
     invoice_count: int
     paid_by_method: list[tuple[str, Decimal]]
     paid: Decimal
+    # By method too: cash given back came out of the till, a card refund went through the
+    # terminal, and each is counted against its own report.
+    refunded_by_method: list[tuple[str, Decimal]]
     refunded: Decimal
     moved: Decimal  # credit moved between invoices: in neither figure above, no money moved
     credited: Decimal
@@ -55,6 +58,13 @@ class DayClose:
     @property
     def net_received(self) -> Decimal:
         return self.paid - self.refunded
+
+    @property
+    def net_by_method(self) -> list[tuple[str, Decimal]]:
+        """What each method brought in, less what went back by it: the till's cash, the
+        terminal's batch."""
+        refunded = dict(self.refunded_by_method)
+        return [(label, paid - refunded.get(label, ZERO)) for label, paid in self.paid_by_method]
 
 
 def _local_bounds(location: Location, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -87,7 +97,8 @@ def close_day(location: Location, day: dt.date) -> DayClose:
         .order_by("issued_at", "id")
     )
     by_method = {method: ZERO for method, _ in DESK_METHODS}
-    refunded = moved = ZERO
+    back_by_method = {method: ZERO for method, _ in DESK_METHODS}
+    moved = ZERO
     for payment in received:
         if payment.method == PaymentMethod.CREDIT_MOVED:
             # Counted once, on the side it went to: the refund it came out of is its other half.
@@ -95,7 +106,7 @@ def close_day(location: Location, day: dt.date) -> DayClose:
         elif payment.kind == PaymentKind.PAYMENT:
             by_method[payment.method] += payment.amount
         else:
-            refunded += payment.amount
+            back_by_method[payment.method] += payment.amount
     rows = [
         Transaction(
             i.issued_at,
@@ -147,7 +158,12 @@ def close_day(location: Location, day: dt.date) -> DayClose:
             (PaymentMethod(method).label, amount) for method, amount in by_method.items()
         ],
         paid=sum(by_method.values(), ZERO),
-        refunded=refunded,
+        refunded_by_method=[
+            (PaymentMethod(method).label, amount)
+            for method, amount in back_by_method.items()
+            if amount
+        ],
+        refunded=sum(back_by_method.values(), ZERO),
         moved=moved,
         credited=sum((c.amount for c in credits), ZERO),
         still_owed=sum((max(i.balance, ZERO) for i in invoices), ZERO),

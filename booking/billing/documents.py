@@ -133,6 +133,9 @@ class Receipt(Heading):
     # The numbers of the credit notes that took `figures.credited` off, each a document of its
     # own (`credit_note`), for an insurer or an accountant to match.
     credit_notes: list[str]
+    # False for a missed visit's or a late cancellation's fee (`NOT_CARE`): its receipt proves
+    # the payment, and is no receipt for treatment an insurer could be sent.
+    for_care: bool = True
 
     @property
     def amount_paid(self) -> Decimal:
@@ -242,6 +245,7 @@ def _receipt_fields(invoice: Invoice) -> dict:
         "credit_notes": [
             note.display_number for note in invoice.credit_notes.order_by("issued_at", "pk")
         ],
+        "for_care": invoice.kind not in NOT_CARE,
     }
 
 
@@ -381,6 +385,10 @@ class YearEndStatement:
     rows: list[StatementRow]
     totals: dict[str, Decimal]
     currencies: dict[str, list[StatementRow]]
+    # Fees for missed visits and late cancellations (`NOT_CARE`) paid in the year: listed so
+    # that every payment is accounted for, but apart, outside the totals a return may claim.
+    fees: dict[str, list[StatementRow]] = field(default_factory=dict)
+    fee_totals: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def filename(self) -> str:
@@ -403,6 +411,8 @@ def year_end_statement(
     )
     currencies: dict[str, list[StatementRow]] = {}
     totals: dict[str, Decimal] = {}
+    fees: dict[str, list[StatementRow]] = {}
+    fee_totals: dict[str, Decimal] = {}
     for payment in payments:
         invoice = payment.invoice
         amount = payment.signed_amount
@@ -418,8 +428,9 @@ def year_end_statement(
             + (" (refund)" if payment.kind == PaymentKind.REFUND else ""),
             amount=amount,
         )
-        currencies.setdefault(invoice.currency, []).append(row)
-        totals[invoice.currency] = totals.get(invoice.currency, ZERO) + amount
+        listed, sums = (fees, fee_totals) if invoice.kind in NOT_CARE else (currencies, totals)
+        listed.setdefault(invoice.currency, []).append(row)
+        sums[invoice.currency] = sums.get(invoice.currency, ZERO) + amount
     return YearEndStatement(
         year=year,
         clinic_name=settings.CLINIC_NAME,
@@ -428,6 +439,8 @@ def year_end_statement(
         rows=[row for rows in currencies.values() for row in rows],
         totals=totals,
         currencies=currencies,
+        fees=fees,
+        fee_totals=fee_totals,
     )
 
 

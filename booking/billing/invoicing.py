@@ -249,6 +249,12 @@ def invoice_visit(
     )
 
 
+def settlement_of(package: Invoice) -> InvoiceEvent | None:
+    """The line of a package's history that closed it when its course ended early, if it did:
+    nothing is drawn from it after that, and it is settled once."""
+    return package.events.filter(kind=InvoiceEvent.Kind.SETTLED).order_by("id").first()
+
+
 def draw_session(appointment: Appointment, *, now: dt.datetime | None = None) -> bool:
     """Draw a completed course session from its course's package, if the course was paid ahead:
     one session's share of the package (its total over the sessions planned; the last session
@@ -260,7 +266,7 @@ def draw_session(appointment: Appointment, *, now: dt.datetime | None = None) ->
         .filter(course_id=appointment.course_id, kind=InvoiceKind.COURSE_PACKAGE)
         .first()
     )
-    if package is None or package.events.filter(kind=InvoiceEvent.Kind.SETTLED).exists():
+    if package is None or settlement_of(package) is not None:
         return False
     drawn = list(package.drawdowns.values_list("amount", flat=True))
     sessions = appointment.course.sessions_planned

@@ -114,6 +114,21 @@ def owed_by_patients(
     return owed
 
 
+def owed_and_in_favour(invoices) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """What the invoices (from `with_balances`) still ask, and what they hold in the patient's
+    favour, each in each currency: apart, never one netted against the other. Credit on one
+    invoice pays another only when the desk moves it there (and only at the same location), so a
+    patient with 120.00 due and 50.00 in credit owes 120.00 until then, not 70.00."""
+    owed: dict[str, Decimal] = {}
+    in_favour: dict[str, Decimal] = {}
+    for invoice in invoices:
+        if invoice.balance > 0:
+            owed[invoice.currency] = owed.get(invoice.currency, ZERO) + invoice.balance
+        elif invoice.balance < 0:
+            in_favour[invoice.currency] = in_favour.get(invoice.currency, ZERO) - invoice.balance
+    return dict(sorted(owed.items())), dict(sorted(in_favour.items()))
+
+
 def in_words(amounts: dict[str, Decimal]) -> str:
     """'120.00 CAD and 150.00 USD'."""
     return " and ".join(f"{amount} {currency}" for currency, amount in amounts.items())

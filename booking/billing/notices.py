@@ -11,8 +11,8 @@ from booking.billing.invoicing import (
     is_first_offence,
     late_cancellation_fee,
 )
-from booking.models import Appointment
-from clinic.models import Location
+from booking.models import MOVABLE_STATUSES, Appointment
+from clinic.models import Location, Patient
 
 
 def _money(location: Location, amount) -> str:
@@ -51,3 +51,14 @@ def late_cancel_notice(appointment: Appointment, at: dt.datetime) -> str:
     if policy.first_offence_waived and is_first_offence(appointment):
         return text + ", but not this time: it would be your first late cancellation here."
     return text + "."
+
+
+def closing_costs(patient: Patient, at: dt.datetime) -> list[tuple[Appointment, str]]:
+    """What closing `patient`'s account at `at` would cost: each visit to come that the closing
+    cancels (as the patient's own cancellation) inside its location's notice, with what
+    cancelling it now costs. Said on the page before they close it, as before they phone."""
+    upcoming = Appointment.objects.filter(
+        patient=patient, status__in=MOVABLE_STATUSES, starts_at__gt=at
+    ).select_related("location", "service", "course")
+    costs = ((visit, late_cancel_notice(visit, at)) for visit in upcoming.order_by("starts_at"))
+    return [(visit, notice) for visit, notice in costs if notice]

@@ -15,11 +15,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from booking.billing import payments
-from booking.billing.invoicing import Line, billing_terms, fee_for, issue_invoice
+from booking.billing.invoicing import Line, billing_terms, fee_for, issue_invoice, settlement_of
 from booking.billing.ledger import ZERO, balance_of
 from booking.billing.models import Invoice, InvoiceEvent, InvoiceKind
 from booking.models import ACTIVE_STATUSES, Appointment, Course, Status
 from clinic.models import Location, User
+from clinic.templatetags.clinic_time import at_location
 
 
 def package_of(course: Course) -> Invoice | None:
@@ -176,6 +177,17 @@ def end_course_early(
     package = package_of(course)
     if package is None:
         raise payments.PaymentRefused("This course was not paid ahead.")
+    settled = settlement_of(package)
+    if settled is not None:
+        # Its unused sessions were credited then, and what was paid beyond the sessions used
+        # given back or kept in the patient's favour; what is kept is refunded or moved from the
+        # package's own page.
+        raise payments.PaymentRefused(
+            f"This course already ended early "
+            f"({at_location(settled.at, package.location, 'j F Y')}): its package "
+            f"{package.display_number} is settled. Money it holds in the patient's favour is "
+            "refunded or moved from its page."
+        )
     still_booked = course.appointments.filter(
         status__in=[Status.REQUESTED, Status.CONFIRMED, Status.CHECKED_IN]
     )
@@ -183,6 +195,10 @@ def end_course_early(
         raise payments.PaymentRefused(
             "Sessions of this course are still booked: cancel them first, then end the course."
         )
+    # The package's row too, before its figures are read: a refund or payment being recorded
+    # on its page at this moment is waited for, so the settlement works from it (a refund of
+    # what it had worked out before would give back more than was paid beyond the sessions).
+    payments.lock_as_seen(package, None)
     plan = preview_settlement(package)
     if plan.credited > 0:
         payments.issue_credit_note(

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from booking.billing import access as billing_access
 from booking.billing.forms import CheckOutForm, EndCourseForm, PayAheadForm
-from booking.billing.invoicing import visit_fee
+from booking.billing.invoicing import settlement_of, visit_fee
 from booking.billing.ledger import in_words, owed_by_patients, with_balances
 from booking.billing.models import Invoice
 from booking.billing.packages import package_of, preview_settlement
@@ -32,6 +32,8 @@ def money_panel(appointment: Appointment, user) -> dict:
         else None,
     }
     package = package_of(appointment.course) if appointment.course_id else None
+    if package is not None and settlement_of(package) is not None:
+        package = None  # ended early: a session seen now is invoiced as a visit (`draw_session`)
     if takes and appointment.status == Status.CHECKED_IN and package is not None:
         money["package"] = package
         money["checkout_form"] = CheckOutForm(initial={"email_receipt": False})
@@ -53,6 +55,10 @@ def course_money_panel(course, user) -> dict:
     if package is None:
         return {"pay_ahead_form": PayAheadForm()}
     package = with_balances(Invoice.objects.filter(pk=package.pk)).select_related("location")[0]
+    settled = settlement_of(package)
+    if settled is not None:
+        # Settled once: nothing more to end, nor an "if it ended now" to show.
+        return {"package": package, "settled": settled}
     plan = preview_settlement(package)
     return {
         "package": package,

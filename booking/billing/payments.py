@@ -279,7 +279,8 @@ def move_credit(
             "Credit moves only between invoices of the same patient at the same location."
         )
     in_favour = credit_in_favour(source)
-    owed = balance_of(target).balance
+    # What a processor is still paying is not asked for again, as `take_payment` says.
+    owed = balance_of(target).balance - awaiting_processor(target)
     if in_favour <= 0:
         raise PaymentRefused(f"{source.display_number} holds nothing in the patient's favour.")
     if owed <= 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from booking import notifications
+from booking.billing.documents import NOT_CARE
 from booking.billing.ledger import balance_of
 from booking.billing.models import Invoice, PaymentStatus
 from booking.models import Notification
@@ -46,6 +47,8 @@ def receipt_context(invoice: Invoice) -> dict:
             ],
             "credited": str(figures.credited),
             "balance": str(figures.balance),
+            # A missed visit's or a late cancellation's fee: its receipt is not for an insurer.
+            "not_care": invoice.kind in NOT_CARE,
         }
     }
 

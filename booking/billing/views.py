@@ -27,7 +27,7 @@ from booking.billing.forms import (
     RefundForm,
     WaiveForm,
 )
-from booking.billing.ledger import balance_of, with_balances
+from booking.billing.ledger import balance_of, owed_and_in_favour, with_balances
 from booking.billing.models import Invoice, SessionDrawdown
 from booking.billing.packages import end_course_early, pay_course_ahead
 from booking.billing.receipts import email_receipt
@@ -270,22 +270,18 @@ def patient_account(request, patient_pk: int):
         actor=request.user, patient=patient, record_type="billing.account", request=request
     )
     show_invoices = billing_access.sees_invoices_of(request.user, patient)
+    owed, in_favour = owed_and_in_favour(invoices)
     return render(
         request,
         "billing/patient_account.html",
         {
             "patient": patient,
-            "owed": _owed_by_currency(invoices),
+            "invoiced": bool(invoices),
+            "owed": owed,
+            "in_favour": in_favour,
             "invoices": [i for i in invoices if i.pk in visible] if show_invoices else None,
         },
     )
-
-
-def _owed_by_currency(invoices) -> list[tuple[str, object]]:
-    owed: dict[str, object] = {}
-    for invoice in invoices:
-        owed[invoice.currency] = owed.get(invoice.currency, 0) + invoice.balance
-    return sorted(owed.items())
 
 
 def _form_errors(request, form) -> None:

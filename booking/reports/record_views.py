@@ -8,9 +8,11 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from booking import services
+from booking.billing.notices import closing_costs
 from booking.reports.patient_record import patient_record
 from clinic import access
 from clinic.audit import record_access
@@ -75,4 +77,12 @@ def close_account(request):
             "phone the clinic if you need a copy.",
         )
         return redirect("clinic:welcome")
-    return render(request, "booking/reports/close_account.html", {"form": form, "patient": patient})
+    return render(
+        request,
+        "booking/reports/close_account.html",
+        {
+            "form": form,
+            "patient": patient,
+            "late_visits": closing_costs(patient, timezone.now()),
+        },
+    )

@@ -17,6 +17,7 @@ register = template.Library()
 def invoice_documents(invoice: Invoice) -> dict:
     return {
         "receipt_url": reverse("documents:invoice_receipt", args=[invoice.pk]),
+        "for_care": invoice.kind not in documents.NOT_CARE,
         "superbill_url": reverse("documents:invoice_superbill", args=[invoice.pk])
         if documents.offers_superbill(invoice)
         else None,

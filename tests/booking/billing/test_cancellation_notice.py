@@ -90,3 +90,36 @@ def test_the_late_flag_and_the_fee_agree_to_the_second_across_the_change_of_cloc
     charged = Invoice.objects.filter(appointment=visit, kind="late_cancellation").exists()
     assert cancelled.late_cancellation is after_the_deadline
     assert charged is after_the_deadline
+
+
+def test_closing_an_account_says_first_what_cancelling_a_visit_inside_the_notice_costs(
+    billed, patient, login
+):
+    """Closing the account cancels the visits to come, as the patient's own cancellation: one
+    inside the notice is a late cancellation and charged (here not the first: a visit was
+    missed). The page says so before the patient closes it, as the appointment's page does
+    before they phone; it was charged unsaid, to a patient whose login was then gone."""
+    import datetime as dt
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from booking.models import Status
+    from tests.booking.factories import an_appointment
+
+    an_appointment(billed, patient, timezone.now() - dt.timedelta(days=3), status=Status.NO_SHOW)
+    soon = an_appointment(
+        billed, patient, timezone.now() + dt.timedelta(hours=3), status=Status.CONFIRMED
+    )
+    an_appointment(
+        billed,
+        patient,
+        timezone.now() + dt.timedelta(days=5),
+        status=Status.CONFIRMED,
+        room=billed.rooms[1],
+    )
+    page = login(patient.user).get(reverse("booking:close_account"))
+    text = " ".join(page.content.decode().split())
+    assert "Cancelling now costs 40.00 CAD." in text
+    assert text.count("Cancelling now costs") == 1
+    assert soon.local_starts_at.strftime("%-d %b %Y") in text

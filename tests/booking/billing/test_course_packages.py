@@ -213,14 +213,9 @@ def test_ending_a_course_twice_at_once_credits_and_refunds_it_once(course, front
     _assert_unused_credited_and_given_back(package)
 
 
-def test_a_session_booked_again_after_the_course_ended_early_is_invoiced_as_a_visit(
-    course, billed, patient, front_desk, consent_ok
-):
-    """The unused sessions were credited off the package (and what was paid for them given
-    back): a session seen after that draws nothing from it, or it would be free."""
-    package = _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
-    end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
-    again = an_appointment(
+def _session_three_booked_again_and_checked_in(course, billed, patient):
+    """The course's third session, cancelled, booked again two hours ago and checked in."""
+    return an_appointment(
         billed,
         patient,
         timezone.now() - dt.timedelta(hours=2),
@@ -229,6 +224,16 @@ def test_a_session_booked_again_after_the_course_ended_early_is_invoiced_as_a_vi
         session_number=3,
         status=Status.CHECKED_IN,
     )
+
+
+def test_a_session_booked_again_after_the_course_ended_early_is_invoiced_as_a_visit(
+    course, billed, patient, front_desk, consent_ok
+):
+    """The unused sessions were credited off the package (and what was paid for them given
+    back): a session seen after that draws nothing from it, or it would be free."""
+    package = _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
+    end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
+    again = _session_three_booked_again_and_checked_in(course, billed, patient)
     services.change_status(again, to=Status.COMPLETED, actor=front_desk)
     assert not SessionDrawdown.objects.filter(appointment=again).exists()
     visit = Invoice.objects.get(appointment=again)
@@ -396,3 +401,67 @@ def test_a_course_paid_ahead_is_not_extended_by_a_plan_amended_to_more_sessions(
         services.extend_course_to_its_plan(course)
     course.refresh_from_db()
     assert course.sessions_planned == 4
+
+
+def test_a_course_ended_early_is_settled_once(course, front_desk, login, consent_ok):
+    """Settled, the package is closed: the course page no longer offers to end the course (with
+    an "if it ended now" that no longer means anything), and ending it again is refused rather
+    than writing a second "course ended early" in the package's history."""
+    package = _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
+    end_course_early(course, actor=front_desk, reason="Pain gone")
+    with pytest.raises(payments.PaymentRefused, match="already ended early"):
+        end_course_early(course, actor=front_desk, refund_by="card", reason="Asked again")
+    browser = login(front_desk)
+    page = browser.get(reverse("booking:course_detail", args=[course.pk])).content.decode()
+    assert "End the course and settle the package" not in page
+    assert "ended early" in page
+    response = browser.post(
+        reverse("billing:course_end_early", args=[course.pk]),
+        {"reason": "Clicked again", "refund_by": ""},
+        follow=True,
+    )
+    assert "already ended early" in response.content.decode()
+    assert package.events.filter(kind="settled").count() == 1
+    figures = balance_of(package)
+    assert (figures.credited, figures.refunded, figures.balance) == (
+        Decimal("190.00"),
+        Decimal("0.00"),
+        Decimal("-190.00"),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_course_ended_while_the_package_is_being_refunded_gives_back_what_is_left(
+    course, front_desk, consent_ok
+):
+    """One desk gives 100.00 back on the package's page while another ends the course early:
+    the settlement waits for that refund and gives back only what is still paid beyond the two
+    sessions used (90.00), not the 190.00 it would have given before, which left the course
+    "settled" with 100.00 owing."""
+    from tests.booking.races import first_holds_its_lock
+
+    package = _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
+    first, second, waited = first_holds_its_lock(
+        lambda: payments.refund(
+            package, amount="100.00", method="cash", reason="Asked for", actor=front_desk
+        ),
+        lambda: end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone"),
+        won="done",
+        lost=(payments.PaymentRefused, "refused"),
+    )
+    assert (first, second, waited) == ("done", "done", True)
+    _assert_unused_credited_and_given_back(package)
+
+
+def test_the_check_out_of_a_session_booked_after_the_course_ended_says_it_is_invoiced(
+    course, billed, patient, front_desk, login, consent_ok
+):
+    """The package is settled, so the session is invoiced as a visit at its fee: the check-out
+    form says so and asks for the payment, not that it is drawn from the package."""
+    _paid_ahead_two_seen_the_rest_cancelled(course, front_desk)
+    end_course_early(course, actor=front_desk, refund_by="card", reason="Pain gone")
+    again = _session_three_booked_again_and_checked_in(course, billed, patient)
+    page = login(front_desk).get(reverse("booking:appointment_detail", args=[again.pk]))
+    text = page.content.decode()
+    assert "invoiced at 95.00" in text
+    assert "drawn from the course" not in text

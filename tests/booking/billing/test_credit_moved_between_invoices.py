@@ -241,3 +241,25 @@ def test_two_desks_moving_the_same_credit_at_once_move_it_once(
     assert balance_of(source).balance == Decimal("0.00")
     owed = sorted([balance_of(first).balance, balance_of(second).balance])
     assert owed == [Decimal("70.00"), Decimal("120.00")]
+
+
+def test_credit_is_not_moved_onto_what_a_processor_is_still_paying(
+    in_favour, next_invoice, front_desk
+):
+    """100.00 of the next invoice's 120.00 is waiting for the card processor's answer: only
+    20.00 is left to ask for, as a payment at the desk is told; moving the whole 50.00 of credit
+    there was refused by the database (a server error) instead of by the rules."""
+    payments.take_payment(
+        next_invoice,
+        amount="100.00",
+        method="card",
+        actor=front_desk,
+        processor="stripe",
+        processor_reference="pi_456",
+        status="pending",
+    )
+    with pytest.raises(payments.PaymentRefused, match="20.00 CAD left to pay"):
+        payments.move_credit(in_favour, next_invoice, amount="50.00", actor=front_desk)
+    moved = payments.move_credit(in_favour, next_invoice, actor=front_desk)
+    assert moved.amount == Decimal("20.00")
+    assert balance_of(in_favour).balance == Decimal("-30.00")

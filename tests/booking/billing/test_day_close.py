@@ -79,3 +79,22 @@ def test_a_bad_date_is_a_clear_400_not_a_500(billed, front_desk, login):
         reverse("billing:day_close", args=[billed.location.slug]), {"date": "2027-02-30"}
     )
     assert response.status_code == 400
+
+
+def test_refunds_are_told_by_method_so_the_till_and_the_terminal_reconcile(
+    billed, busy_till, front_desk, login
+):
+    """Cash given back came out of the till and a card refund went through the terminal: the
+    close says each apart, and what each method brought in net, as the drawer and the terminal's
+    batch report are counted."""
+    card = busy_till[0]
+    payments.refund(card, amount="20.00", method="card", reason="Overcharged", actor=front_desk)
+    close = close_day(billed.location, billed.location.today())
+    assert close.refunded == 30
+    assert dict(close.refunded_by_method) == {"Cash": 10, "Card at the terminal": 20}
+    net = dict(close.net_by_method)
+    assert (net["Cash"], net["Card at the terminal"]) == (40, 100)
+    page = login(front_desk).get(reverse("billing:day_close", args=[billed.location.slug]))
+    text = " ".join(page.content.decode().split())
+    assert 'Refunded: Cash</th><td class="text-end">10.00' in text
+    assert 'Net: Cash</th><td class="text-end">40.00' in text

@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from booking import services
@@ -17,11 +18,12 @@ from booking.billing.invoicing import invoice_visit
 from booking.billing.models import Invoice
 from booking.billing.packages import pay_course_ahead
 from booking.billing.payments import refund, take_payment
+from booking.billing.receipts import email_receipt
 from booking.models import Appointment, Notification, Status
 from booking.notifications.rendering import build_message
 from clinic.models import Location
 from intake.clinical.models import AssessmentNote
-from tests.booking.billing.conftest import pdf_text
+from tests.booking.billing.conftest import an_invoiced_visit, pdf_text
 from tests.booking.factories import a_course
 from tests.intake.factories import session_note, sign_note_now, signed_assessment
 
@@ -273,3 +275,81 @@ def test_a_receipt_says_apart_what_the_patient_paid_and_what_their_insurer_paid_
     assert "Amount paid by you 100.00 CAD" in text
     assert "Paid directly by your insurer 20.00 CAD" in text
     assert "Balance owing: 0.00 CAD" in text
+
+
+def test_a_superbill_of_a_taxed_visit_adds_up(registered, patient, front_desk):
+    """Where the location charges sales tax, the superbill lists the procedures before tax; the
+    tax and the total the patient paid follow them, or the insurer reads charges of 120.00 paid
+    with 127.20 and a balance of nothing."""
+    location = registered.location
+    location.tax_id = "52-1234567"
+    location.save()
+    billing_world.terms(
+        location, currency="USD", tax_exempt=False, tax_rate="0.06", tax_label="Sales tax 6%"
+    )
+    invoice = an_invoiced_visit(registered, patient, registered.practitioner, hours_ago=2)
+    assert (invoice.subtotal, invoice.tax, invoice.total) == (
+        Decimal("120.00"),
+        Decimal("7.20"),
+        Decimal("127.20"),
+    )
+    take_payment(invoice, amount=invoice.total, method="card", actor=front_desk)
+    text = pdf_text(pdf.superbill_pdf(invoice).content)
+    assert "Total charges 120.00 USD" in text
+    assert "Sales tax 6% 7.20" in text
+    assert "Total 127.20 USD" in text
+    assert "Amount paid by you 127.20 USD" in text
+
+
+def _a_missed_visit_fee_paid(clinic, patient, front_desk) -> Invoice:
+    """The 60.00 fee of `patient`'s visit at `clinic` four hours ago, marked missed (a policy
+    that charges a first one), paid by card."""
+    from tests.booking.factories import an_appointment
+
+    billing_world.cancellation_policy(
+        clinic.location, no_show_fee="60.00", first_offence_waived=False
+    )
+    missed = an_appointment(
+        clinic, patient, timezone.now() - dt.timedelta(hours=4), status=Status.CONFIRMED
+    )
+    services.change_status(missed, to=Status.NO_SHOW, actor=front_desk)
+    fee = Invoice.objects.get(appointment=missed)
+    take_payment(fee, amount="60.00", method="card", actor=front_desk)
+    return fee
+
+
+def test_the_receipt_of_a_missed_visit_fee_is_no_receipt_for_treatment(
+    registered, patient, front_desk, login
+):
+    """A missed visit is no care given: its fee's receipt proves the payment, but is not
+    headed for the insurer nor carries the practitioner's registration (which would let it be
+    claimed as treatment), and says why."""
+    fee = _a_missed_visit_fee_paid(registered, patient, front_desk)
+    text = pdf_text(pdf.receipt_pdf(fee).content)
+    assert "Missed visit" in text and "60.00" in text
+    assert "for your insurer" not in text and "Registration R14582" not in text
+    assert "not for care given" in text
+    page = login(front_desk).get(reverse("billing:invoice_detail", args=[fee.pk]))
+    assert "Receipt (PDF)" in page.content.decode()
+    assert "for insurers" not in page.content.decode()
+    email = build_message(
+        email_receipt(fee, now=timezone.now()), to=patient.email, now=timezone.now()
+    )
+    assert "The receipt is attached as a PDF." in email.body and "insurer" not in email.body
+
+
+def test_a_missed_visit_fee_is_on_the_statement_apart_from_the_medical_expenses(
+    paid_visit, registered, patient, front_desk
+):
+    """A missed visit's fee paid is no payment for care: it is listed, so that every payment of
+    the year is accounted for, but apart and outside the total a tax return may claim."""
+    fee = _a_missed_visit_fee_paid(registered, patient, front_desk)
+    year = paid_visit.issued_on.year
+    statement = documents.year_end_statement(patient, year)
+    assert statement.totals == {"CAD": Decimal("100.00")}
+    assert [row.invoice for row in statement.rows] == [paid_visit.display_number]
+    assert statement.fee_totals == {"CAD": Decimal("60.00")}
+    text = pdf_text(pdf.statement_pdf(patient, year).content)
+    assert f"Total paid in {year} 100.00 CAD" in text
+    assert f"Fees paid in {year} 60.00 CAD" in text
+    assert fee.display_number in text and "not medical expenses" in text
