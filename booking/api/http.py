@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -279,6 +280,7 @@ def read_endpoint(resource_type: str):
 
 
 NUL = "\x00"
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def nul_refused(where: str) -> ApiError:
@@ -442,8 +444,16 @@ def parse_body(request: HttpRequest) -> dict:
         raise invalid("The body is not JSON this server reads: it is nested too deeply.") from None
     if not isinstance(body, dict | list):
         raise invalid("The body must be a JSON object.")
-    if _holds_nul(body):
+    refused = _unstorable_character(body)
+    if refused == NUL:
         raise nul_refused("The body")
+    if refused:
+        # Half of a UTF-16 pair, as JSON may write it ("\\ud800"): no UTF-8 text holds it, so
+        # PostgreSQL would fail the write with a 500.
+        raise invalid(
+            f"The body: a lone surrogate (U+{ord(refused):04X}) is not a character; "
+            "send the text as UTF-8."
+        )
     return body
 
 
@@ -458,21 +468,26 @@ def list_in(resource: dict, name: str) -> list:
     return value
 
 
-def _holds_nul(body: dict | list) -> bool:
-    """Whether a NUL is in any string of a parsed body (its keys too). Walked without recursion:
-    the parser allows deeper nesting than a recursive walk would."""
+def _unstorable_character(body: dict | list) -> str | None:
+    """A character in a string of a parsed body (its keys too) that no text column can store:
+    a NUL, or a lone surrogate; None if there is none. Walked without recursion: the parser
+    allows deeper nesting than a recursive walk would."""
     waiting: list = [body]
     while waiting:
         value = waiting.pop()
         if isinstance(value, str):
             if NUL in value:
-                return True
+                return NUL
+            if not value.isascii():
+                surrogate = SURROGATE.search(value)
+                if surrogate:
+                    return surrogate.group()
         elif isinstance(value, dict):
             waiting.extend(value.keys())
             waiting.extend(value.values())
         elif isinstance(value, list):
             waiting.extend(value)
-    return False
+    return None
 
 
 def _moment(text: str, name: str) -> tuple[dt.datetime, bool]:

@@ -429,3 +429,21 @@ def test_a_body_nested_deeper_than_the_parser_goes_is_a_400(api, clinic):
     )
     assert response.status_code == 400
     assert "not JSON" in response.json()["issue"][0]["diagnostics"]
+
+
+def test_a_lone_surrogate_in_a_body_is_a_400_and_changes_nothing(api, clinic, patient):
+    """JSON may write half of a UTF-16 pair (`"\\ud800"`); no text PostgreSQL stores can hold
+    it, so it is refused on the body, not left to fail the write with a 500."""
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    cancelling = {"status": "cancelled", "cancelationReason": {"text": "Moved\ud800away"}}
+    response = api.call("PATCH", f"/fhir/Appointment/{appointment.pk}", cancelling)
+    assert response.status_code == 400
+    assert "U+D800" in response.fhir["issue"][0]["diagnostics"]
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CONFIRMED
+
+    proposed = _proposed(api, clinic, patient) | {"comment": "Left heel \udfff"}
+    response = api.post("/fhir/Appointment/$book", proposed)
+    assert response.status_code == 400
+    assert not Appointment.objects.filter(patient=patient).exclude(pk=appointment.pk).exists()
+
