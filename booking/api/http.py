@@ -17,8 +17,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.db.models import OuterRef
 from django.http import HttpRequest, HttpResponse
@@ -265,11 +267,25 @@ def endpoint(*methods: str, scope: str | None = None, public: bool = False):
                 result = view(caller, request, *args, **kwargs)
             except ApiError as error:
                 return error_response(error)
+            except (RequestDataTooBig, TooManyFieldsSent) as error:
+                # Django's own limits on a request: answered here in FHIR, not with the site's
+                # HTML "Bad request" page.
+                return error_response(over_the_limits(error))
             return result if isinstance(result, HttpResponse) else fhir_response(result)
 
         return wrapped
 
     return decorate
+
+
+def over_the_limits(error: RequestDataTooBig | TooManyFieldsSent) -> ApiError:
+    if isinstance(error, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return ApiError(
+            413, "too-long", f"The body is larger than this server takes ({limit} bytes)."
+        )
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    return invalid(f"The address has more parameters than this server takes ({limit}).")
 
 
 def read_endpoint(resource_type: str):

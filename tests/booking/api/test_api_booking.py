@@ -447,3 +447,22 @@ def test_a_lone_surrogate_in_a_body_is_a_400_and_changes_nothing(api, clinic, pa
     assert response.status_code == 400
     assert not Appointment.objects.filter(patient=patient).exclude(pk=appointment.pk).exists()
 
+
+def test_a_body_past_the_size_limit_is_a_413_operation_outcome(api, clinic, patient, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    proposed = _proposed(api, clinic, patient) | {"comment": "x" * 20_000}
+    response = api.post("/fhir/Appointment/$book", proposed)
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("application/fhir+json")
+    assert response.fhir["issue"][0]["code"] == "too-long"
+    assert not Appointment.objects.filter(patient=patient).exists()
+
+
+def test_an_address_with_more_parameters_than_allowed_is_a_400_operation_outcome(
+    api, clinic, settings
+):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+    response = api.get("/fhir/Appointment?" + "&".join(["status=booked"] * 30))
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/fhir+json")
+    assert "parameters" in response.fhir["issue"][0]["diagnostics"]
