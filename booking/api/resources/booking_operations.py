@@ -6,7 +6,8 @@ the loser gets a 409 OperationOutcome.
 
 Dry-needling sessions are found only for a patient whose course gate is open (a signed
 assessment recommends it), as on the pages; they are booked as a course by the clinic, so
-`$book` takes assessments and re-assessments."""
+`$book` takes assessments and re-assessments, with a practitioner certified for dry needling
+(the only ones a patient is offered online)."""
 
 from __future__ import annotations
 
@@ -299,6 +300,8 @@ def _place_hold(caller: Caller, appointment: dict) -> SlotHold:
         starts_at=parts.starts_at,
         minutes=parts.minutes,
         placed_by=caller.client.account,
+        # As on the request pages: only a dry-needling practitioner is chosen online.
+        certified_only=True,
     )
 
 

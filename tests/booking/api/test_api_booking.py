@@ -466,3 +466,35 @@ def test_an_address_with_more_parameters_than_allowed_is_a_400_operation_outcome
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/fhir+json")
     assert "parameters" in response.fhir["issue"][0]["diagnostics"]
+
+
+def test_only_a_dry_needling_practitioners_times_are_found_or_booked(api, clinic, patient):
+    """The API books the patients' online request, and online a patient is offered only
+    practitioners certified for dry needling (the request pages refuse a forged choice of
+    another): an assessment with a colleague who cannot needle is booked by the clinic."""
+    uncertified = a_colleague(clinic, certified=False)
+    start, end = _a_day(clinic)
+    found = _find(api, start, end, service_type="assessment", patient=patient, count=200).fhir
+    practitioners = {
+        p["actor"]["reference"] for e in found["entry"] for p in e["resource"]["participant"]
+    }
+    assert f"Practitioner/{clinic.practitioner.pk}" in practitioners
+    assert f"Practitioner/{uncertified.pk}" not in practitioners
+    schedule = f"Schedule/{uncertified.pk}-{clinic.location.pk}"
+    assert api.get(f"/fhir/Slot?schedule={schedule}&_count=1").fhir["total"] == 0
+
+    ten = next_weekday(clinic.location, 3, 10)
+    proposed = booking_of_a_slot(clinic, clinic.assessment, 60, ten, patient)
+    slot = proposed["slot"][0]["reference"].replace(
+        f"-{clinic.practitioner.pk}-", f"-{uncertified.pk}-", 1
+    )
+    assert api.get(f"/fhir/{slot}").status_code == 404
+    with_colleague = proposed | {"slot": [{"reference": slot}]}
+    for operation in ("$hold", "$book"):
+        response = api.post(f"/fhir/Appointment/{operation}", with_colleague)
+        assert response.status_code == 409, operation
+        assert "dry-needling" in response.fhir["issue"][0]["diagnostics"]
+    assert not Appointment.objects.filter(patient=patient).exists()
+    assert not SlotHold.objects.filter(patient=patient).exists()
+    # The same time with the certified practitioner is booked.
+    assert api.post("/fhir/Appointment/$book", proposed).status_code == 201
