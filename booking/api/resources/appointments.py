@@ -18,6 +18,7 @@ from booking.api.http import (
     fhir_response,
     instant,
     invalid,
+    operation_outcome,
     page_of,
     page_rows,
     parse_body,
@@ -118,7 +119,7 @@ def appointment_instance(caller: Caller, request, pk: int):
     if wanted == TO_FHIR[appointment.status]:
         # Nothing to change: the answer is the appointment as it stands, a read.
         caller.log(appointment.patient, appointment)
-        return appointment_response(caller, appointment)
+        return _written(caller, appointment, f"Appointment/{pk} is {wanted} already.")
     if wanted != "cancelled":
         raise ApiError(
             422,
@@ -143,7 +144,18 @@ def appointment_instance(caller: Caller, request, pk: int):
     except services.TransitionRefused as error:
         raise ApiError(409, "business-rule", str(error)) from None
     caller.log(appointment.patient, appointment, AccessLog.Action.CHANGE)
-    return appointment_response(caller, _visible(caller, pk))
+    return _written(caller, _visible(caller, pk), f"Appointment/{pk} was cancelled.")
+
+
+def _written(caller: Caller, appointment: Appointment, text: str):
+    """The answer to an update: the appointment as it stands, for a client that may read
+    appointments; for one that may only write, what was done and the new version (its
+    ETag), nothing of the appointment (or an update changing nothing would be a read)."""
+    if caller.may(api_scopes.read_scope("Appointment")):
+        return appointment_response(caller, appointment)
+    return fhir_response(
+        operation_outcome("informational", text, severity="information"), headers=etag(appointment)
+    )
 
 
 def _status_asked(request, pk: int) -> str:

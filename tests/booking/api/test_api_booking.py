@@ -315,6 +315,30 @@ def test_writing_needs_the_write_scope(api_client_for, clinic, patient):
     assert response.status_code == 403
 
 
+def test_a_client_that_may_write_but_not_read_learns_nothing_of_the_appointment(
+    api_client_for, clinic, patient
+):
+    """An update answers with the appointment as it stands, and an update that changes
+    nothing is that answer alone: without `system/Appointment.read` it would be a read by
+    another door. The client learns that its change was made, not the appointment."""
+    writer = api_client_for(scopes="system/Appointment.write", locations=[clinic.location])
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    path = f"/fhir/Appointment/{appointment.pk}"
+    unchanged = writer.call(
+        "PATCH", path, [{"op": "replace", "path": "/status", "value": "booked"}]
+    )
+    cancelled = writer.call("PATCH", path, CANCELLING)
+    for response in (unchanged, cancelled):
+        assert response.status_code == 200
+        assert response.fhir["resourceType"] == "OperationOutcome"
+        assert response.fhir["issue"][0]["severity"] == "information"
+        assert f"Patient/{patient.pk}" not in response.content.decode()
+        assert "start" not in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CANCELLED
+    assert cancelled["ETag"] == f'W/"{appointment.version}"'
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_api_booking_and_a_page_booking_racing_for_one_slot(
     api_client_for, location, practitioner, django_user_model
