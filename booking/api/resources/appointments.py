@@ -45,6 +45,7 @@ TO_FHIR = {
     Status.NO_SHOW: "noshow",
 }
 FROM_FHIR = {fhir: ours for ours, fhir in TO_FHIR.items()}
+STALE = "The appointment changed meanwhile (If-Match names an older version)."
 
 
 def visible_appointments(caller: Caller):
@@ -116,6 +117,11 @@ def appointment_instance(caller: Caller, request, pk: int):
     caller.require(api_scopes.APPOINTMENT_WRITE)
     appointment = _visible(caller, pk)
     wanted = _status_asked(request, pk)
+    expected_version = _expected_version(request)
+    if expected_version is not None and expected_version != appointment.version:
+        # Checked before anything else: the client acts on a state that is gone, even if
+        # what it asks for happens to be so now (the service checks again under its lock).
+        raise ApiError(412, "conflict", STALE)
     if wanted == TO_FHIR[appointment.status]:
         # Nothing to change: the answer is the appointment as it stands, a read.
         caller.log(appointment.patient, appointment)
@@ -134,13 +140,11 @@ def appointment_instance(caller: Caller, request, pk: int):
             by=CancelledBy.CLINIC,
             actor=caller.client.account,
             reason=reason,
-            expected_version=_expected_version(request),
+            expected_version=expected_version,
             details={"api_client": caller.client.name},
         )
     except services.StaleAppointment as error:
-        raise ApiError(
-            412, "conflict", str(error) or "The appointment changed meanwhile."
-        ) from None
+        raise ApiError(412, "conflict", str(error) or STALE) from None
     except services.TransitionRefused as error:
         raise ApiError(409, "business-rule", str(error)) from None
     caller.log(appointment.patient, appointment, AccessLog.Action.CHANGE)

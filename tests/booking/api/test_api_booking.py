@@ -522,3 +522,17 @@ def test_only_a_dry_needling_practitioners_times_are_found_or_booked(api, clinic
     assert not SlotHold.objects.filter(patient=patient).exists()
     # The same time with the certified practitioner is booked.
     assert api.post("/fhir/Appointment/$book", proposed).status_code == 201
+
+
+def test_an_update_that_changes_nothing_still_honours_if_match(api, clinic, patient):
+    """A client holding an old version learns that it is old (412), even when what it asks
+    for is already so: it may be acting on a state the clinic has since changed back."""
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    path = f"/fhir/Appointment/{appointment.pk}"
+    as_it_is = [{"op": "replace", "path": "/status", "value": "booked"}]
+    stale = api.call("PATCH", path, as_it_is, HTTP_IF_MATCH=f'W/"{appointment.version + 1}"')
+    assert stale.status_code == 412
+    assert api.call("PATCH", path, as_it_is, HTTP_IF_MATCH='"abc"').status_code == 400
+    current = api.call("PATCH", path, as_it_is, HTTP_IF_MATCH=f'W/"{appointment.version}"')
+    assert current.status_code == 200
+    assert current.fhir["status"] == "booked"
