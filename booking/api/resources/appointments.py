@@ -1,4 +1,4 @@
-"""Appointments as FHIR: read, search, and cancelling by updating `status` (PUT or PATCH),
+"""Appointments as FHIR: read (and the current version's vread), search, and cancelling by updating `status` (PUT or PATCH),
 through the same cancel service as the pages. A client sees the appointments at its
 locations; another location's appointment is a 404, whatever its id. Every read, search
 result and change is written to the access log as the client.
@@ -160,6 +160,23 @@ def _written(caller: Caller, appointment: Appointment, text: str):
     return fhir_response(
         operation_outcome("informational", text, severity="information"), headers=etag(appointment)
     )
+
+
+@read_endpoint("Appointment")
+def appointment_version(caller: Caller, request, pk: int, version: int):
+    """`Appointment/<id>/_history/<version>` (a vread; the address a booking answers with in
+    `Location`): the appointment if that is its current version. Older versions are not kept
+    (the appointment's history of changes is the clinic's, on its pages)."""
+    appointment = _visible(caller, pk)
+    if version != appointment.version:
+        raise ApiError(
+            404,
+            "not-found",
+            f"Appointment/{pk} version {version} is not kept; "
+            f"its current version is {appointment.version}.",
+        )
+    caller.log(appointment.patient, appointment)
+    return appointment_response(caller, appointment)
 
 
 def _status_asked(request, pk: int) -> str:

@@ -536,3 +536,23 @@ def test_an_update_that_changes_nothing_still_honours_if_match(api, clinic, pati
     current = api.call("PATCH", path, as_it_is, HTTP_IF_MATCH=f'W/"{appointment.version}"')
     assert current.status_code == 200
     assert current.fhir["status"] == "booked"
+
+
+def test_the_address_a_booking_answers_with_reads_that_version(api, clinic, patient):
+    """`$book` answers 201 with `Location: …/Appointment/<id>/_history/<version>`, as FHIR
+    says a create does; a client following it reads the appointment (the current version;
+    an older one is not kept, a 404 saying so)."""
+    booked = api.post("/fhir/Appointment/$book", _proposed(api, clinic, patient))
+    assert booked.status_code == 201
+    path = booked["Location"].removeprefix("http://testserver")
+    assert path == f"/fhir/Appointment/{booked.fhir['id']}/_history/1"
+    followed = api.get(path)
+    assert followed.status_code == 200
+    assert followed.fhir == booked.fhir and followed["ETag"] == 'W/"1"'
+    api.call("PATCH", f"/fhir/Appointment/{booked.fhir['id']}", CANCELLING)
+    older = api.get(path)
+    assert older.status_code == 404
+    assert "current version is 2" in older.fhir["issue"][0]["diagnostics"]
+    assert api.get(path.replace("/_history/1", "/_history/2")).fhir["status"] == "cancelled"
+    reader_of_slots = api.get(path, token=api.fetch_token(scope="system/Slot.read"))
+    assert reader_of_slots.status_code == 403
