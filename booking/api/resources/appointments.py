@@ -208,11 +208,14 @@ def _status_asked(request, pk: int) -> str:
 
 def _cancellation_reason(request) -> str:
     body = getattr(request, "_fhir_body", None)
-    if isinstance(body, dict):
-        reason = body.get("cancelationReason") or {}
-        if isinstance(reason, dict):
-            return str(reason.get("text") or "").strip()[:300]
-    return ""
+    if not isinstance(body, dict) or body.get("cancelationReason") is None:
+        return ""
+    reason = body["cancelationReason"]
+    text = reason.get("text") if isinstance(reason, dict) else None
+    if not isinstance(reason, dict) or not isinstance(text, str | None):
+        # Kept as given, anything else would be written as Python prints it.
+        raise invalid('cancelationReason must be a CodeableConcept: {"text": "…"}.')
+    return (text or "").strip()[:300]
 
 
 def _expected_version(request) -> int | None:

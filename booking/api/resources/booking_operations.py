@@ -338,7 +338,9 @@ def book(caller: Caller, request):
     """`Appointment/$book`: a held or a proposed Appointment becomes the patient's request
     (confirmed at once where the location says so), with the emails the pages send."""
     appointment = _appointment_in(request)
-    note = str(appointment.get("comment") or "")
+    note = appointment.get("comment") or ""
+    if not isinstance(note, str):
+        raise invalid("comment must be a string.")
     actor = caller.client.account
     try:
         with transaction.atomic():

@@ -443,6 +443,26 @@ def test_a_body_of_the_wrong_shape_is_a_400_not_an_error(api, clinic, patient):
     assert appointment.status == Status.CONFIRMED
 
 
+def test_text_sent_as_another_json_type_is_a_400_not_stored_as_its_repr(api, clinic, patient):
+    """A comment or a cancellation reason that is not a string was kept as Python wrote it
+    (`{'text': ['x']}`), on the patient's request and in the appointment's history."""
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    path = f"/fhir/Appointment/{appointment.pk}"
+    for reason in ({"text": ["Moved away"]}, "Moved away", [{"text": "Moved away"}]):
+        cancelling = {"status": "cancelled", "cancelationReason": reason}
+        response = api.call("PATCH", path, cancelling)
+        assert response.status_code == 400, reason
+        assert "cancelationReason" in response.fhir["issue"][0]["diagnostics"]
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CONFIRMED
+    response = api.post(
+        "/fhir/Appointment/$book", _proposed(api, clinic, patient) | {"comment": {"text": "x"}}
+    )
+    assert response.status_code == 400
+    assert "comment" in response.fhir["issue"][0]["diagnostics"]
+    assert not Appointment.objects.filter(patient=patient).exclude(pk=appointment.pk).exists()
+
+
 def test_a_body_nested_deeper_than_the_parser_goes_is_a_400(api, clinic):
     deep = "[" * 100_000 + "]" * 100_000
     response = api.http.post(
