@@ -258,6 +258,7 @@ def endpoint(*methods: str, scope: str | None = None, public: bool = False):
                     )
                 if kwargs.get("pk", 0) > BIGGEST_KEY:
                     raise ApiError(404, "not-found", f"{request.path} is not known.")
+                check_general_params(request)
                 caller = None
                 if not public:
                     caller = authenticate(request)
@@ -313,10 +314,31 @@ def query_params(request: HttpRequest) -> dict[str, list[str]]:
     return params
 
 
+# FHIR's parameters of every interaction (many clients add `_format=json` to each request):
+# taken everywhere, checked by `check_general_params`.
+GENERAL_PARAMS = frozenset({"_format", "_pretty"})
+JSON_FORMATS = frozenset({"json", "application/json", FHIR_JSON})
+
+
+def check_general_params(request: HttpRequest) -> None:
+    """`_format` asks for JSON (anything else is a 406: this server writes only JSON);
+    `_pretty` is true or false (and changes nothing)."""
+    for value in request.GET.getlist("_format"):
+        # An unencoded "+" arrives as a space: "application/fhir json".
+        asked = value.split(";")[0].strip().replace(" ", "+").lower()
+        if asked not in JSON_FORMATS:
+            raise ApiError(
+                406, "not-supported", f"This server answers in JSON only, not {value!r}."
+            )
+    for value in request.GET.getlist("_pretty"):
+        if value not in ("true", "false"):
+            raise invalid("_pretty must be true or false.")
+
+
 def search_params(request: HttpRequest, allowed: Iterable[str]) -> dict[str, list[str]]:
     """The search's parameters, each a list of its values; an unknown one is a 400 (a typo
     silently ignored would return everything)."""
-    allowed = set(allowed) | {"_count", "_offset"}
+    allowed = set(allowed) | {"_count", "_offset"} | GENERAL_PARAMS
     unknown = sorted(set(request.GET) - allowed)
     if unknown:
         raise invalid(

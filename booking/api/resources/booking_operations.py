@@ -18,6 +18,7 @@ from django.db import transaction
 from booking import gates, services
 from booking.api import scopes as api_scopes
 from booking.api.http import (
+    GENERAL_PARAMS,
     MAX_COUNT,
     ApiError,
     Caller,
@@ -85,7 +86,7 @@ def operation_params(request, allowed: tuple[str, ...]) -> dict[str, list]:
             if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str):
                 raise invalid("Each parameter needs a name and a value.")
             params.setdefault(parameter["name"], []).append(_value(parameter))
-    unknown = sorted(set(params) - set(allowed))
+    unknown = sorted(set(params) - set(allowed) - GENERAL_PARAMS)
     if unknown:
         raise invalid(f"Unknown parameter(s): {', '.join(unknown)}. Known: {', '.join(allowed)}.")
     return params

@@ -325,3 +325,21 @@ def test_a_service_search_by_active_takes_only_true_or_false(api, clinic):
     active = api.get("/fhir/HealthcareService?active=true").fhir
     assert active["total"] > 0
     assert api.get("/fhir/HealthcareService?active=false").fhir["total"] == 0
+
+
+def test_format_and_pretty_are_taken_everywhere_and_xml_is_a_406(api, clinic, patient):
+    """`_format` and `_pretty` are FHIR's parameters of every interaction (many clients add
+    `_format=json` to each request), not search parameters: a search took them for a typo."""
+    for path in (
+        "/fhir/Patient?_format=json",
+        "/fhir/Appointment?_format=application/fhir%2Bjson&_pretty=true",
+        f"/fhir/Patient/{patient.pk}?_format=application/json",
+        "/fhir/Appointment/$find?_format=json&_count=1",
+    ):
+        response = api.get(path)
+        assert response.status_code == 200, (path, response.content[:300])
+    for path in ("/fhir/Patient?_format=xml", f"/fhir/Patient/{patient.pk}?_format=xml"):
+        response = api.get(path)
+        assert response.status_code == 406, path
+        assert "JSON" in response.fhir["issue"][0]["diagnostics"]
+    assert api.get("/fhir/Patient?_pretty=maybe").status_code == 400
