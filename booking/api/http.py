@@ -462,10 +462,11 @@ def visible_one(queryset, resource_type: str, pk: int):
 
 
 def with_ids(queryset, params: dict[str, list[str]], resource_type: str):
-    """`queryset` narrowed to the ids the search's `_id` parameter names, if it names any."""
-    if "_id" not in params:
-        return queryset
-    return queryset.filter(pk__in=[pk_of(v, resource_type) for v in params["_id"]])
+    """`queryset` narrowed by the search's `_id` parameters, as FHIR reads them: the ids of
+    one, separated by commas, are either; each repeated one narrows further."""
+    for value in params.get("_id", []):
+        queryset = queryset.filter(pk__in=[pk_of(v, resource_type) for v in value.split(",")])
+    return queryset
 
 
 def page_rows(queryset, page: Page) -> tuple[int, list]:

@@ -343,3 +343,16 @@ def test_format_and_pretty_are_taken_everywhere_and_xml_is_a_406(api, clinic, pa
         assert response.status_code == 406, path
         assert "JSON" in response.fhir["issue"][0]["diagnostics"]
     assert api.get("/fhir/Patient?_pretty=maybe").status_code == 400
+
+
+def test_ids_separated_by_commas_are_either_and_repeated_ids_are_both(api, clinic, patient):
+    """FHIR's search syntax: `_id=1,2` is one or the other; `_id=1&_id=2` must be both, which
+    no record is (it answered both records, and `_id=1,2` was a 400)."""
+    first = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    second = an_appointment(clinic, patient, next_weekday(clinic.location, 2, 10))
+    either = api.get(f"/fhir/Appointment?_id={first.pk},{second.pk}").fhir
+    assert {e["resource"]["id"] for e in either["entry"]} == {str(first.pk), str(second.pk)}
+    assert api.get(f"/fhir/Appointment?_id={first.pk}&_id={second.pk}").fhir["total"] == 0
+    both = api.get(f"/fhir/Appointment?_id={first.pk},{second.pk}&_id={second.pk}").fhir
+    assert [e["resource"]["id"] for e in both["entry"]] == [str(second.pk)]
+    assert api.get(f"/fhir/Patient?_id={patient.pk},x").status_code == 400
