@@ -356,3 +356,15 @@ def test_ids_separated_by_commas_are_either_and_repeated_ids_are_both(api, clini
     both = api.get(f"/fhir/Appointment?_id={first.pk},{second.pk}&_id={second.pk}").fhir
     assert [e["resource"]["id"] for e in both["entry"]] == [str(second.pk)]
     assert api.get(f"/fhir/Patient?_id={patient.pk},x").status_code == 400
+
+
+def test_an_uncertified_practitioners_schedule_offers_nothing_to_book_online(api, clinic):
+    """The API's free times are only a dry-needling practitioner's (as the request pages'):
+    a colleague who cannot needle has a role (assessments, booked by the clinic) and a
+    schedule whose slots the API never offers, so it names no service type to look for."""
+    colleague = a_colleague(clinic, certified=False)
+    schedule = api.get(f"/fhir/Schedule/{colleague.pk}-{clinic.location.pk}").fhir
+    assert "serviceType" not in schedule or schedule["serviceType"] == []
+    certified = api.get(f"/fhir/Schedule/{clinic.practitioner.pk}-{clinic.location.pk}").fhir
+    kinds = {t["coding"][0]["code"] for t in certified["serviceType"]}
+    assert {"assessment", "dry_needling"} <= kinds
