@@ -146,6 +146,12 @@ def appointment_instance(caller: Caller, request, pk: int):
     except services.StaleAppointment as error:
         raise ApiError(412, "conflict", str(error) or STALE) from None
     except services.TransitionRefused as error:
+        current = _visible(caller, pk)
+        if TO_FHIR[current.status] == wanted:
+            # Cancelled meanwhile (by the desk, or this client's own request sent twice): what
+            # was asked for is so, and the answer is the one a moment later would get.
+            caller.log(current.patient, current)
+            return _written(caller, current, f"Appointment/{pk} is {wanted} already.")
         raise ApiError(409, "business-rule", str(error)) from None
     caller.log(appointment.patient, appointment, AccessLog.Action.CHANGE)
     return _written(caller, _visible(caller, pk), f"Appointment/{pk} was cancelled.")

@@ -25,7 +25,7 @@ from tests.booking.factories import (
     a_waitlist_offer,
     an_appointment,
 )
-from tests.booking.races import at_once
+from tests.booking.races import at_once, first_holds_its_lock
 from tests.factories import PatientFactory
 
 
@@ -372,6 +372,41 @@ def test_an_api_booking_and_a_page_booking_racing_for_one_slot(
         Appointment.objects.filter(starts_at=start, status__in=["requested", "confirmed"]).count()
         == 1
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_what_is_being_cancelled_meanwhile_answers_it_cancelled(
+    api_client_for, location, practitioner, django_user_model
+):
+    """A PUT is idempotent: the client asked for "cancelled", and so it is, by the desk a
+    moment before. The same answer as asking a moment later, not a 409 telling the client
+    that a cancelled appointment cannot be cancelled."""
+    from tests.booking.factories import a_clinic
+
+    clinic = a_clinic(location=location, practitioner=practitioner)
+    api = api_client_for(locations=[location])
+    staff = django_user_model.objects.create_user("desk@example.org", "x", role="front_desk")
+    patient = PatientFactory()
+    appointment = an_appointment(clinic, patient, next_weekday(location, 2, 11))
+    answers = []
+
+    def at_the_desk():
+        services.cancel_appointment(
+            appointment, by="clinic", actor=staff, reason="Practitioner ill"
+        )
+
+    def through_the_api():
+        answers.append(api.call("PATCH", f"/fhir/Appointment/{appointment.pk}", CANCELLING))
+
+    desk, _, waited = first_holds_its_lock(
+        at_the_desk, through_the_api, won="done", lost=(services.BookingError, "refused")
+    )
+    assert desk == "done" and waited
+    [answer] = answers
+    assert answer.status_code == 200, answer.content
+    assert answer.fhir["status"] == "cancelled"
+    appointment.refresh_from_db()
+    assert appointment.cancellation_reason == "Practitioner ill"
 
 
 @pytest.mark.parametrize(
