@@ -13,11 +13,14 @@ import functools
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.db.models import OuterRef
 from django.http import HttpRequest, HttpResponse
@@ -255,6 +258,7 @@ def endpoint(*methods: str, scope: str | None = None, public: bool = False):
                     )
                 if kwargs.get("pk", 0) > BIGGEST_KEY:
                     raise ApiError(404, "not-found", f"{request.path} is not known.")
+                check_general_params(request)
                 caller = None
                 if not public:
                     caller = authenticate(request)
@@ -264,11 +268,25 @@ def endpoint(*methods: str, scope: str | None = None, public: bool = False):
                 result = view(caller, request, *args, **kwargs)
             except ApiError as error:
                 return error_response(error)
+            except (RequestDataTooBig, TooManyFieldsSent) as error:
+                # Django's own limits on a request: answered here in FHIR, not with the site's
+                # HTML "Bad request" page.
+                return error_response(over_the_limits(error))
             return result if isinstance(result, HttpResponse) else fhir_response(result)
 
         return wrapped
 
     return decorate
+
+
+def over_the_limits(error: RequestDataTooBig | TooManyFieldsSent) -> ApiError:
+    if isinstance(error, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return ApiError(
+            413, "too-long", f"The body is larger than this server takes ({limit} bytes)."
+        )
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    return invalid(f"The address has more parameters than this server takes ({limit}).")
 
 
 def read_endpoint(resource_type: str):
@@ -279,6 +297,7 @@ def read_endpoint(resource_type: str):
 
 
 NUL = "\x00"
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def nul_refused(where: str) -> ApiError:
@@ -295,10 +314,31 @@ def query_params(request: HttpRequest) -> dict[str, list[str]]:
     return params
 
 
+# FHIR's parameters of every interaction (many clients add `_format=json` to each request):
+# taken everywhere, checked by `check_general_params`.
+GENERAL_PARAMS = frozenset({"_format", "_pretty"})
+JSON_FORMATS = frozenset({"json", "application/json", FHIR_JSON})
+
+
+def check_general_params(request: HttpRequest) -> None:
+    """`_format` asks for JSON (anything else is a 406: this server writes only JSON);
+    `_pretty` is true or false (and changes nothing)."""
+    for value in request.GET.getlist("_format"):
+        # An unencoded "+" arrives as a space: "application/fhir json".
+        asked = value.split(";")[0].strip().replace(" ", "+").lower()
+        if asked not in JSON_FORMATS:
+            raise ApiError(
+                406, "not-supported", f"This server answers in JSON only, not {value!r}."
+            )
+    for value in request.GET.getlist("_pretty"):
+        if value not in ("true", "false"):
+            raise invalid("_pretty must be true or false.")
+
+
 def search_params(request: HttpRequest, allowed: Iterable[str]) -> dict[str, list[str]]:
     """The search's parameters, each a list of its values; an unknown one is a 400 (a typo
     silently ignored would return everything)."""
-    allowed = set(allowed) | {"_count", "_offset"}
+    allowed = set(allowed) | {"_count", "_offset"} | GENERAL_PARAMS
     unknown = sorted(set(request.GET) - allowed)
     if unknown:
         raise invalid(
@@ -422,10 +462,11 @@ def visible_one(queryset, resource_type: str, pk: int):
 
 
 def with_ids(queryset, params: dict[str, list[str]], resource_type: str):
-    """`queryset` narrowed to the ids the search's `_id` parameter names, if it names any."""
-    if "_id" not in params:
-        return queryset
-    return queryset.filter(pk__in=[pk_of(v, resource_type) for v in params["_id"]])
+    """`queryset` narrowed by the search's `_id` parameters, as FHIR reads them: the ids of
+    one, separated by commas, are either; each repeated one narrows further."""
+    for value in params.get("_id", []):
+        queryset = queryset.filter(pk__in=[pk_of(v, resource_type) for v in value.split(",")])
+    return queryset
 
 
 def page_rows(queryset, page: Page) -> tuple[int, list]:
@@ -442,8 +483,16 @@ def parse_body(request: HttpRequest) -> dict:
         raise invalid("The body is not JSON this server reads: it is nested too deeply.") from None
     if not isinstance(body, dict | list):
         raise invalid("The body must be a JSON object.")
-    if _holds_nul(body):
+    refused = _unstorable_character(body)
+    if refused == NUL:
         raise nul_refused("The body")
+    if refused:
+        # Half of a UTF-16 pair, as JSON may write it ("\\ud800"): no UTF-8 text holds it, so
+        # PostgreSQL would fail the write with a 500.
+        raise invalid(
+            f"The body: a lone surrogate (U+{ord(refused):04X}) is not a character; "
+            "send the text as UTF-8."
+        )
     return body
 
 
@@ -458,21 +507,26 @@ def list_in(resource: dict, name: str) -> list:
     return value
 
 
-def _holds_nul(body: dict | list) -> bool:
-    """Whether a NUL is in any string of a parsed body (its keys too). Walked without recursion:
-    the parser allows deeper nesting than a recursive walk would."""
+def _unstorable_character(body: dict | list) -> str | None:
+    """A character in a string of a parsed body (its keys too) that no text column can store:
+    a NUL, or a lone surrogate; None if there is none. Walked without recursion: the parser
+    allows deeper nesting than a recursive walk would."""
     waiting: list = [body]
     while waiting:
         value = waiting.pop()
         if isinstance(value, str):
             if NUL in value:
-                return True
+                return NUL
+            if not value.isascii():
+                surrogate = SURROGATE.search(value)
+                if surrogate:
+                    return surrogate.group()
         elif isinstance(value, dict):
             waiting.extend(value.keys())
             waiting.extend(value.values())
         elif isinstance(value, list):
             waiting.extend(value)
-    return False
+    return None
 
 
 def _moment(text: str, name: str) -> tuple[dt.datetime, bool]:

@@ -53,6 +53,11 @@ urlpatterns = [
     path("Slot", slots.slot_search, name="slot_search"),
     path("Slot/<str:slot_id>", slots.slot_read, name="slot_read"),
     *resource("Appointment", appointments.appointment_search, appointments.appointment_instance),
+    path(
+        "Appointment/<int:pk>/_history/<int:version>",
+        appointments.appointment_version,
+        name="appointment_vread",
+    ),
     *resource("Patient", patients.patient_search, patients.patient_read),
     path("Questionnaire", questionnaires.questionnaire_search, name="questionnaire_search"),
     path(

@@ -100,6 +100,11 @@ def deliver(pk: int, *, worker: str, now: dt.datetime) -> str:
         error = f"Refused: {refused}"
     except (OSError, http.client.HTTPException) as failure:
         error = _without_query(f"{type(failure).__name__}: {failure}", endpoint.url)
+    except ValueError as failure:
+        # Not foreseen (an address http.client cannot write, a library's surprise): a failed
+        # attempt of this delivery, not the end of the worker's round and the emails after it.
+        log.exception("Webhook delivery %s failed unexpectedly", pk)
+        error = _without_query(f"{type(failure).__name__}: {failure}", endpoint.url)
     if not error:
         _delivered(delivery, response_status=response_status, now=now)
         return "delivered"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.encoding import iri_to_uri
 
 
 class RefusedAddress(Exception):
@@ -89,7 +90,9 @@ def parse(url: str, *, private_ok: bool | None = None) -> Target:
             literal = None
         if (literal is not None and not is_public(literal)) or parts.hostname == "localhost":
             raise RefusedAddress("The address must be reachable on the public internet.")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # HTTP carries only ASCII: an address typed with other letters (…/réception) is sent
+    # percent-encoded, as a browser would.
+    path = iri_to_uri((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
     default_port = 443 if parts.scheme == "https" else 80
     return Target(parts.scheme, parts.hostname, port or default_port, path)
 

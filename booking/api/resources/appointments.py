@@ -1,4 +1,4 @@
-"""Appointments as FHIR: read, search, and cancelling by updating `status` (PUT or PATCH),
+"""Appointments as FHIR: read (and the current version's vread), search, and cancelling by updating `status` (PUT or PATCH),
 through the same cancel service as the pages. A client sees the appointments at its
 locations; another location's appointment is a 404, whatever its id. Every read, search
 result and change is written to the access log as the client.
@@ -18,6 +18,7 @@ from booking.api.http import (
     fhir_response,
     instant,
     invalid,
+    operation_outcome,
     page_of,
     page_rows,
     parse_body,
@@ -44,6 +45,7 @@ TO_FHIR = {
     Status.NO_SHOW: "noshow",
 }
 FROM_FHIR = {fhir: ours for ours, fhir in TO_FHIR.items()}
+STALE = "The appointment changed meanwhile (If-Match names an older version)."
 
 
 def visible_appointments(caller: Caller):
@@ -115,10 +117,15 @@ def appointment_instance(caller: Caller, request, pk: int):
     caller.require(api_scopes.APPOINTMENT_WRITE)
     appointment = _visible(caller, pk)
     wanted = _status_asked(request, pk)
+    expected_version = _expected_version(request)
+    if expected_version is not None and expected_version != appointment.version:
+        # Checked before anything else: the client acts on a state that is gone, even if
+        # what it asks for happens to be so now (the service checks again under its lock).
+        raise ApiError(412, "conflict", STALE)
     if wanted == TO_FHIR[appointment.status]:
         # Nothing to change: the answer is the appointment as it stands, a read.
         caller.log(appointment.patient, appointment)
-        return appointment_response(caller, appointment)
+        return _written(caller, appointment, f"Appointment/{pk} is {wanted} already.")
     if wanted != "cancelled":
         raise ApiError(
             422,
@@ -133,17 +140,49 @@ def appointment_instance(caller: Caller, request, pk: int):
             by=CancelledBy.CLINIC,
             actor=caller.client.account,
             reason=reason,
-            expected_version=_expected_version(request),
+            expected_version=expected_version,
             details={"api_client": caller.client.name},
         )
     except services.StaleAppointment as error:
-        raise ApiError(
-            412, "conflict", str(error) or "The appointment changed meanwhile."
-        ) from None
+        raise ApiError(412, "conflict", str(error) or STALE) from None
     except services.TransitionRefused as error:
+        current = _visible(caller, pk)
+        if TO_FHIR[current.status] == wanted:
+            # Cancelled meanwhile (by the desk, or this client's own request sent twice): what
+            # was asked for is so, and the answer is the one a moment later would get.
+            caller.log(current.patient, current)
+            return _written(caller, current, f"Appointment/{pk} is {wanted} already.")
         raise ApiError(409, "business-rule", str(error)) from None
     caller.log(appointment.patient, appointment, AccessLog.Action.CHANGE)
-    return appointment_response(caller, _visible(caller, pk))
+    return _written(caller, _visible(caller, pk), f"Appointment/{pk} was cancelled.")
+
+
+def _written(caller: Caller, appointment: Appointment, text: str):
+    """The answer to an update: the appointment as it stands, for a client that may read
+    appointments; for one that may only write, what was done and the new version (its
+    ETag), nothing of the appointment (or an update changing nothing would be a read)."""
+    if caller.may(api_scopes.read_scope("Appointment")):
+        return appointment_response(caller, appointment)
+    return fhir_response(
+        operation_outcome("informational", text, severity="information"), headers=etag(appointment)
+    )
+
+
+@read_endpoint("Appointment")
+def appointment_version(caller: Caller, request, pk: int, version: int):
+    """`Appointment/<id>/_history/<version>` (a vread; the address a booking answers with in
+    `Location`): the appointment if that is its current version. Older versions are not kept
+    (the appointment's history of changes is the clinic's, on its pages)."""
+    appointment = _visible(caller, pk)
+    if version != appointment.version:
+        raise ApiError(
+            404,
+            "not-found",
+            f"Appointment/{pk} version {version} is not kept; "
+            f"its current version is {appointment.version}.",
+        )
+    caller.log(appointment.patient, appointment)
+    return appointment_response(caller, appointment)
 
 
 def _status_asked(request, pk: int) -> str:
@@ -175,11 +214,14 @@ def _status_asked(request, pk: int) -> str:
 
 def _cancellation_reason(request) -> str:
     body = getattr(request, "_fhir_body", None)
-    if isinstance(body, dict):
-        reason = body.get("cancelationReason") or {}
-        if isinstance(reason, dict):
-            return str(reason.get("text") or "").strip()[:300]
-    return ""
+    if not isinstance(body, dict) or body.get("cancelationReason") is None:
+        return ""
+    reason = body["cancelationReason"]
+    text = reason.get("text") if isinstance(reason, dict) else None
+    if not isinstance(reason, dict) or not isinstance(text, str | None):
+        # Kept as given, anything else would be written as Python prints it.
+        raise invalid('cancelationReason must be a CodeableConcept: {"text": "…"}.')
+    return (text or "").strip()[:300]
 
 
 def _expected_version(request) -> int | None:

@@ -6,7 +6,8 @@ the loser gets a 409 OperationOutcome.
 
 Dry-needling sessions are found only for a patient whose course gate is open (a signed
 assessment recommends it), as on the pages; they are booked as a course by the clinic, so
-`$book` takes assessments and re-assessments."""
+`$book` takes assessments and re-assessments, with a practitioner certified for dry needling
+(the only ones a patient is offered online)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from django.db import transaction
 from booking import gates, services
 from booking.api import scopes as api_scopes
 from booking.api.http import (
+    GENERAL_PARAMS,
     MAX_COUNT,
     ApiError,
     Caller,
@@ -84,7 +86,7 @@ def operation_params(request, allowed: tuple[str, ...]) -> dict[str, list]:
             if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str):
                 raise invalid("Each parameter needs a name and a value.")
             params.setdefault(parameter["name"], []).append(_value(parameter))
-    unknown = sorted(set(params) - set(allowed))
+    unknown = sorted(set(params) - set(allowed) - GENERAL_PARAMS)
     if unknown:
         raise invalid(f"Unknown parameter(s): {', '.join(unknown)}. Known: {', '.join(allowed)}.")
     return params
@@ -299,6 +301,8 @@ def _place_hold(caller: Caller, appointment: dict) -> SlotHold:
         starts_at=parts.starts_at,
         minutes=parts.minutes,
         placed_by=caller.client.account,
+        # As on the request pages: only a dry-needling practitioner is chosen online.
+        certified_only=True,
     )
 
 
@@ -335,7 +339,9 @@ def book(caller: Caller, request):
     """`Appointment/$book`: a held or a proposed Appointment becomes the patient's request
     (confirmed at once where the location says so), with the emails the pages send."""
     appointment = _appointment_in(request)
-    note = str(appointment.get("comment") or "")
+    note = appointment.get("comment") or ""
+    if not isinstance(note, str):
+        raise invalid("comment must be a string.")
     actor = caller.client.account
     try:
         with transaction.atomic():

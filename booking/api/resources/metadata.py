@@ -36,7 +36,7 @@ RESOURCES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         },
     ),
     "Appointment": (
-        ("read", "search-type", "update", "patch"),
+        ("read", "vread", "search-type", "update", "patch"),
         {
             "_id": "token",
             "patient": "reference",

@@ -378,12 +378,15 @@ def practitioner_role_resource(role: Role, services: list[Service], today: dt.da
 
 
 def schedule_resource(role: Role, services: list[Service], now: dt.datetime) -> dict:
+    """The calendar the API's Slots come from. Its free times are only a dry-needling
+    practitioner's (`slots`), so an uncertified one's names no service type to look for."""
     location = role.location
-    return {
+    today = location.today()
+    offered = role.services(services, today) if role.practitioner.is_certified_on(today) else []
+    resource = {
         "resourceType": "Schedule",
         "id": role.id,
         "active": location.is_active,
-        "serviceType": [service_type(s) for s in role.services(services, location.today())],
         "actor": [
             reference("Practitioner", role.practitioner.pk, role.practitioner.name),
             reference("PractitionerRole", role.id),
@@ -397,6 +400,9 @@ def schedule_resource(role: Role, services: list[Service], now: dt.datetime) -> 
         },
         "comment": f"{role.practitioner.name} at {location.name}",
     }
+    if offered:  # FHIR's JSON has no empty arrays
+        resource["serviceType"] = [service_type(s) for s in offered]
+    return resource
 
 
 def actor_filter(value: str) -> dict[str, list[int]]:

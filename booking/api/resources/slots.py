@@ -2,6 +2,10 @@
 (`booking.selectors.load_availability` and `booking.availability`): the same opening and
 working hours, certification, buffers, rooms, minimum notice and horizon.
 
+Every free time is with a practitioner certified for dry needling on its day, whatever the
+service: the API books the patients' online requests, and online a patient is offered only
+those practitioners (`booking.views.requests`); the clinic books anyone else.
+
 Slots are not stored: a Slot's id says what it is, `<location>-<practitioner>-<service>-
 <minutes>-<start, seconds since the epoch>`, and reading one checks it again with the rules
 the booking service uses (`booking.services.check_slot`)."""
@@ -11,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils import timezone
 
@@ -131,13 +135,16 @@ def find_free_times(search: SlotSearch, *, now: dt.datetime | None = None) -> Fr
             now=now,
         )
         for service in search.services:
-            query = SlotQuery.for_service(
-                service,
-                service.default_minutes,
-                window_start,
-                window_end,
-                now=now,
-                for_patient=True,
+            query = replace(
+                SlotQuery.for_service(
+                    service,
+                    service.default_minutes,
+                    window_start,
+                    window_end,
+                    now=now,
+                    for_patient=True,
+                ),
+                needs_certification=True,
             )
             batches.append((location, service, availability.slots(query, search.practitioner_ids)))
     return FreeTimes(batches)
@@ -238,7 +245,7 @@ def free_time_of(caller: Caller, slot_id: str) -> FreeTime:
     allows it; else 404 (taken, past, or never there)."""
     parts = slot_parts(caller, slot_id)
     try:
-        checked = check_slot_of(parts, patient=None, for_patient=True)
+        checked = check_slot_of(parts, patient=None, for_patient=True, certified_only=True)
     except SlotUnavailable:
         raise not_found("Slot", slot_id) from None
     slot = Slot(

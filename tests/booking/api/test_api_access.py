@@ -47,6 +47,9 @@ ENDPOINTS = {
     "fhir:slot_read": _read("/fhir/Slot/{slot}", "system/Slot.read"),
     "fhir:appointment_search": _read("/fhir/Appointment", "system/Appointment.read"),
     "fhir:appointment_read": _read("/fhir/Appointment/{appointment}", "system/Appointment.read"),
+    "fhir:appointment_vread": _read(
+        "/fhir/Appointment/{appointment}/_history/1", "system/Appointment.read"
+    ),
     "fhir:appointment_find": ("POST", "/fhir/Appointment/$find", "system/Slot.read", FIND, 200),
     "fhir:appointment_hold": (
         "POST",

@@ -25,7 +25,7 @@ from tests.booking.factories import (
     a_waitlist_offer,
     an_appointment,
 )
-from tests.booking.races import at_once
+from tests.booking.races import at_once, first_holds_its_lock
 from tests.factories import PatientFactory
 
 
@@ -315,6 +315,30 @@ def test_writing_needs_the_write_scope(api_client_for, clinic, patient):
     assert response.status_code == 403
 
 
+def test_a_client_that_may_write_but_not_read_learns_nothing_of_the_appointment(
+    api_client_for, clinic, patient
+):
+    """An update answers with the appointment as it stands, and an update that changes
+    nothing is that answer alone: without `system/Appointment.read` it would be a read by
+    another door. The client learns that its change was made, not the appointment."""
+    writer = api_client_for(scopes="system/Appointment.write", locations=[clinic.location])
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    path = f"/fhir/Appointment/{appointment.pk}"
+    unchanged = writer.call(
+        "PATCH", path, [{"op": "replace", "path": "/status", "value": "booked"}]
+    )
+    cancelled = writer.call("PATCH", path, CANCELLING)
+    for response in (unchanged, cancelled):
+        assert response.status_code == 200
+        assert response.fhir["resourceType"] == "OperationOutcome"
+        assert response.fhir["issue"][0]["severity"] == "information"
+        assert f"Patient/{patient.pk}" not in response.content.decode()
+        assert "start" not in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CANCELLED
+    assert cancelled["ETag"] == f'W/"{appointment.version}"'
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_api_booking_and_a_page_booking_racing_for_one_slot(
     api_client_for, location, practitioner, django_user_model
@@ -350,16 +374,59 @@ def test_an_api_booking_and_a_page_booking_racing_for_one_slot(
     )
 
 
-def test_a_nul_character_in_a_body_is_a_400_and_changes_nothing(api, clinic, patient):
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_what_is_being_cancelled_meanwhile_answers_it_cancelled(
+    api_client_for, location, practitioner, django_user_model
+):
+    """A PUT is idempotent: the client asked for "cancelled", and so it is, by the desk a
+    moment before. The same answer as asking a moment later, not a 409 telling the client
+    that a cancelled appointment cannot be cancelled."""
+    from tests.booking.factories import a_clinic
+
+    clinic = a_clinic(location=location, practitioner=practitioner)
+    api = api_client_for(locations=[location])
+    staff = django_user_model.objects.create_user("desk@example.org", "x", role="front_desk")
+    patient = PatientFactory()
+    appointment = an_appointment(clinic, patient, next_weekday(location, 2, 11))
+    answers = []
+
+    def at_the_desk():
+        services.cancel_appointment(
+            appointment, by="clinic", actor=staff, reason="Practitioner ill"
+        )
+
+    def through_the_api():
+        answers.append(api.call("PATCH", f"/fhir/Appointment/{appointment.pk}", CANCELLING))
+
+    desk, _, waited = first_holds_its_lock(
+        at_the_desk, through_the_api, won="done", lost=(services.BookingError, "refused")
+    )
+    assert desk == "done" and waited
+    [answer] = answers
+    assert answer.status_code == 200, answer.content
+    assert answer.fhir["status"] == "cancelled"
+    appointment.refresh_from_db()
+    assert appointment.cancellation_reason == "Practitioner ill"
+
+
+@pytest.mark.parametrize(
+    "character, named",
+    # A NUL, and half of a UTF-16 pair (JSON may write "\\ud800"): no text PostgreSQL stores
+    # can hold either, so each is refused on the body, not left to fail the write with a 500.
+    [("\u0000", "NUL"), ("\ud800", "U+D800"), ("\udfff", "U+DFFF")],
+)
+def test_a_character_no_text_can_hold_in_a_body_is_a_400_and_changes_nothing(
+    api, clinic, patient, character, named
+):
     appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
-    cancelling = {"status": "cancelled", "cancelationReason": {"text": "Moved\u0000away"}}
+    cancelling = {"status": "cancelled", "cancelationReason": {"text": f"Moved{character}away"}}
     response = api.call("PATCH", f"/fhir/Appointment/{appointment.pk}", cancelling)
     assert response.status_code == 400
-    assert "NUL" in response.fhir["issue"][0]["diagnostics"]
+    assert named in response.fhir["issue"][0]["diagnostics"]
     appointment.refresh_from_db()
     assert appointment.status == Status.CONFIRMED
 
-    proposed = _proposed(api, clinic, patient) | {"comment": "Left heel\u0000"}
+    proposed = _proposed(api, clinic, patient) | {"comment": f"Left heel{character}"}
     response = api.post("/fhir/Appointment/$book", proposed)
     assert response.status_code == 400
     assert not Appointment.objects.filter(patient=patient).exclude(pk=appointment.pk).exists()
@@ -419,6 +486,26 @@ def test_a_body_of_the_wrong_shape_is_a_400_not_an_error(api, clinic, patient):
     assert appointment.status == Status.CONFIRMED
 
 
+def test_text_sent_as_another_json_type_is_a_400_not_stored_as_its_repr(api, clinic, patient):
+    """A comment or a cancellation reason that is not a string was kept as Python wrote it
+    (`{'text': ['x']}`), on the patient's request and in the appointment's history."""
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    path = f"/fhir/Appointment/{appointment.pk}"
+    for reason in ({"text": ["Moved away"]}, "Moved away", [{"text": "Moved away"}]):
+        cancelling = {"status": "cancelled", "cancelationReason": reason}
+        response = api.call("PATCH", path, cancelling)
+        assert response.status_code == 400, reason
+        assert "cancelationReason" in response.fhir["issue"][0]["diagnostics"]
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CONFIRMED
+    response = api.post(
+        "/fhir/Appointment/$book", _proposed(api, clinic, patient) | {"comment": {"text": "x"}}
+    )
+    assert response.status_code == 400
+    assert "comment" in response.fhir["issue"][0]["diagnostics"]
+    assert not Appointment.objects.filter(patient=patient).exclude(pk=appointment.pk).exists()
+
+
 def test_a_body_nested_deeper_than_the_parser_goes_is_a_400(api, clinic):
     deep = "[" * 100_000 + "]" * 100_000
     response = api.http.post(
@@ -429,3 +516,89 @@ def test_a_body_nested_deeper_than_the_parser_goes_is_a_400(api, clinic):
     )
     assert response.status_code == 400
     assert "not JSON" in response.json()["issue"][0]["diagnostics"]
+
+
+def test_a_body_past_the_size_limit_is_a_413_operation_outcome(api, clinic, patient, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    proposed = _proposed(api, clinic, patient) | {"comment": "x" * 20_000}
+    response = api.post("/fhir/Appointment/$book", proposed)
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("application/fhir+json")
+    assert response.fhir["issue"][0]["code"] == "too-long"
+    assert not Appointment.objects.filter(patient=patient).exists()
+
+
+def test_an_address_with_more_parameters_than_allowed_is_a_400_operation_outcome(
+    api, clinic, settings
+):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+    response = api.get("/fhir/Appointment?" + "&".join(["status=booked"] * 30))
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/fhir+json")
+    assert "parameters" in response.fhir["issue"][0]["diagnostics"]
+
+
+def test_only_a_dry_needling_practitioners_times_are_found_or_booked(api, clinic, patient):
+    """The API books the patients' online request, and online a patient is offered only
+    practitioners certified for dry needling (the request pages refuse a forged choice of
+    another): an assessment with a colleague who cannot needle is booked by the clinic."""
+    uncertified = a_colleague(clinic, certified=False)
+    start, end = _a_day(clinic)
+    found = _find(api, start, end, service_type="assessment", patient=patient, count=200).fhir
+    practitioners = {
+        p["actor"]["reference"] for e in found["entry"] for p in e["resource"]["participant"]
+    }
+    assert f"Practitioner/{clinic.practitioner.pk}" in practitioners
+    assert f"Practitioner/{uncertified.pk}" not in practitioners
+    schedule = f"Schedule/{uncertified.pk}-{clinic.location.pk}"
+    assert api.get(f"/fhir/Slot?schedule={schedule}&_count=1").fhir["total"] == 0
+
+    ten = next_weekday(clinic.location, 3, 10)
+    proposed = booking_of_a_slot(clinic, clinic.assessment, 60, ten, patient)
+    slot = proposed["slot"][0]["reference"].replace(
+        f"-{clinic.practitioner.pk}-", f"-{uncertified.pk}-", 1
+    )
+    assert api.get(f"/fhir/{slot}").status_code == 404
+    with_colleague = proposed | {"slot": [{"reference": slot}]}
+    for operation in ("$hold", "$book"):
+        response = api.post(f"/fhir/Appointment/{operation}", with_colleague)
+        assert response.status_code == 409, operation
+        assert "dry-needling" in response.fhir["issue"][0]["diagnostics"]
+    assert not Appointment.objects.filter(patient=patient).exists()
+    assert not SlotHold.objects.filter(patient=patient).exists()
+    # The same time with the certified practitioner is booked.
+    assert api.post("/fhir/Appointment/$book", proposed).status_code == 201
+
+
+def test_an_update_that_changes_nothing_still_honours_if_match(api, clinic, patient):
+    """A client holding an old version learns that it is old (412), even when what it asks
+    for is already so: it may be acting on a state the clinic has since changed back."""
+    appointment = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    path = f"/fhir/Appointment/{appointment.pk}"
+    as_it_is = [{"op": "replace", "path": "/status", "value": "booked"}]
+    stale = api.call("PATCH", path, as_it_is, HTTP_IF_MATCH=f'W/"{appointment.version + 1}"')
+    assert stale.status_code == 412
+    assert api.call("PATCH", path, as_it_is, HTTP_IF_MATCH='"abc"').status_code == 400
+    current = api.call("PATCH", path, as_it_is, HTTP_IF_MATCH=f'W/"{appointment.version}"')
+    assert current.status_code == 200
+    assert current.fhir["status"] == "booked"
+
+
+def test_the_address_a_booking_answers_with_reads_that_version(api, clinic, patient):
+    """`$book` answers 201 with `Location: …/Appointment/<id>/_history/<version>`, as FHIR
+    says a create does; a client following it reads the appointment (the current version;
+    an older one is not kept, a 404 saying so)."""
+    booked = api.post("/fhir/Appointment/$book", _proposed(api, clinic, patient))
+    assert booked.status_code == 201
+    path = booked["Location"].removeprefix("http://testserver")
+    assert path == f"/fhir/Appointment/{booked.fhir['id']}/_history/1"
+    followed = api.get(path)
+    assert followed.status_code == 200
+    assert followed.fhir == booked.fhir and followed["ETag"] == 'W/"1"'
+    api.call("PATCH", f"/fhir/Appointment/{booked.fhir['id']}", CANCELLING)
+    older = api.get(path)
+    assert older.status_code == 404
+    assert "current version is 2" in older.fhir["issue"][0]["diagnostics"]
+    assert api.get(path.replace("/_history/1", "/_history/2")).fhir["status"] == "cancelled"
+    reader_of_slots = api.get(path, token=api.fetch_token(scope="system/Slot.read"))
+    assert reader_of_slots.status_code == 403

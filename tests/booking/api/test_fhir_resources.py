@@ -325,3 +325,46 @@ def test_a_service_search_by_active_takes_only_true_or_false(api, clinic):
     active = api.get("/fhir/HealthcareService?active=true").fhir
     assert active["total"] > 0
     assert api.get("/fhir/HealthcareService?active=false").fhir["total"] == 0
+
+
+def test_format_and_pretty_are_taken_everywhere_and_xml_is_a_406(api, clinic, patient):
+    """`_format` and `_pretty` are FHIR's parameters of every interaction (many clients add
+    `_format=json` to each request), not search parameters: a search took them for a typo."""
+    for path in (
+        "/fhir/Patient?_format=json",
+        "/fhir/Appointment?_format=application/fhir%2Bjson&_pretty=true",
+        f"/fhir/Patient/{patient.pk}?_format=application/json",
+        "/fhir/Appointment/$find?_format=json&_count=1",
+    ):
+        response = api.get(path)
+        assert response.status_code == 200, (path, response.content[:300])
+    for path in ("/fhir/Patient?_format=xml", f"/fhir/Patient/{patient.pk}?_format=xml"):
+        response = api.get(path)
+        assert response.status_code == 406, path
+        assert "JSON" in response.fhir["issue"][0]["diagnostics"]
+    assert api.get("/fhir/Patient?_pretty=maybe").status_code == 400
+
+
+def test_ids_separated_by_commas_are_either_and_repeated_ids_are_both(api, clinic, patient):
+    """FHIR's search syntax: `_id=1,2` is one or the other; `_id=1&_id=2` must be both, which
+    no record is (it answered both records, and `_id=1,2` was a 400)."""
+    first = an_appointment(clinic, patient, next_weekday(clinic.location, 1, 10))
+    second = an_appointment(clinic, patient, next_weekday(clinic.location, 2, 10))
+    either = api.get(f"/fhir/Appointment?_id={first.pk},{second.pk}").fhir
+    assert {e["resource"]["id"] for e in either["entry"]} == {str(first.pk), str(second.pk)}
+    assert api.get(f"/fhir/Appointment?_id={first.pk}&_id={second.pk}").fhir["total"] == 0
+    both = api.get(f"/fhir/Appointment?_id={first.pk},{second.pk}&_id={second.pk}").fhir
+    assert [e["resource"]["id"] for e in both["entry"]] == [str(second.pk)]
+    assert api.get(f"/fhir/Patient?_id={patient.pk},x").status_code == 400
+
+
+def test_an_uncertified_practitioners_schedule_offers_nothing_to_book_online(api, clinic):
+    """The API's free times are only a dry-needling practitioner's (as the request pages'):
+    a colleague who cannot needle has a role (assessments, booked by the clinic) and a
+    schedule whose slots the API never offers, so it names no service type to look for."""
+    colleague = a_colleague(clinic, certified=False)
+    schedule = api.get(f"/fhir/Schedule/{colleague.pk}-{clinic.location.pk}").fhir
+    assert "serviceType" not in schedule or schedule["serviceType"] == []
+    certified = api.get(f"/fhir/Schedule/{clinic.practitioner.pk}-{clinic.location.pk}").fhir
+    kinds = {t["coding"][0]["code"] for t in certified["serviceType"]}
+    assert {"assessment", "dry_needling"} <= kinds

@@ -190,6 +190,30 @@ def test_an_error_quoting_the_address_does_not_log_its_query_string(an_endpoint,
     assert "s3cret" not in error
 
 
+def test_an_address_with_letters_beyond_ascii_is_posted_to_percent_encoded(receiver, an_endpoint):
+    """The form takes an address as typed (`…/réception`); HTTP carries only ASCII, so the
+    path is sent percent-encoded. Sent as typed, it failed the worker's whole round (and the
+    emails due after it) at every attempt."""
+    an_endpoint(url=receiver.url + "/réception?clé=1")
+    queue_one()
+    assert worker.send_due(worker="w1").delivered == 1
+    assert receiver.received[0].path == "/hooks/clinic/r%C3%A9ception?cl%C3%A9=1"
+
+
+def test_a_post_failing_in_a_way_not_foreseen_is_a_failed_attempt(an_endpoint, monkeypatch):
+    an_endpoint()
+
+    def fail(url, **_):
+        raise ValueError("something no one thought of")
+
+    monkeypatch.setattr(transport, "post", fail)
+    queue_one()
+    assert worker.send_due(worker="w1").retrying == 1
+    delivery = Delivery.objects.get()
+    assert "ValueError: something no one thought of" in delivery.last_error
+    assert delivery.claimed_until is None
+
+
 def test_an_unreachable_receiver_is_a_failed_attempt(an_endpoint):
     an_endpoint(url="http://127.0.0.1:9/nothing-listens-here")
     queue_one()
