@@ -21,6 +21,7 @@ from intake.clinical.models import (
     MAX_GOALS,
     MAX_NEEDLES_PER_SITE,
     AdverseEvent,
+    Amendment,
     AssessmentNote,
     Diagnosis,
     Muscle,
@@ -394,6 +395,8 @@ def amendment_form(form_class: type[NoteForm]) -> type[NoteForm]:
             label="Addendum (optional)",
             widget=forms.Textarea(attrs={"rows": 3}),
             required=False,
+            # The database's bound (bounded_text): a longer one is said here, not a 500.
+            max_length=Amendment._meta.get_field("addendum").max_length,
             help_text="Text added to the note as it stands, for example a later observation.",
         )
         password = forms.CharField(

@@ -121,6 +121,15 @@ def test_an_amendment_needs_a_reason(login, practitioner, prescribed):
     assert not AssessmentAmendment.objects.exists()
 
 
+def test_an_addendum_too_long_is_refused_on_its_field_not_a_500(login, practitioner, prescribed):
+    """The database keeps an addendum to 5,000 characters; a longer one (a whole letter pasted)
+    is said on the field, with nothing amended, rather than refused by PostgreSQL as a 500."""
+    response = _amend(login(practitioner.user), prescribed, addendum="a" * 5001)
+    assert response.status_code == 200
+    assert "Ensure this value has at most 5000 characters" in response.content.decode()
+    assert not AssessmentAmendment.objects.exists()
+
+
 def test_an_amendment_that_changes_nothing_is_refused(login, practitioner, prescribed):
     response = _amend(login(practitioner.user), prescribed)
     assert "Nothing to amend" in response.content.decode()
