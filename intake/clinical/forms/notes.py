@@ -30,6 +30,7 @@ from intake.clinical.models import (
 )
 from intake.clinical.selectors import find_visit
 from intake.form_fields import form_helper, radio_formfield, reveal
+from intake.zones import patient_zone
 
 
 class NoteForm(forms.ModelForm):
@@ -210,9 +211,23 @@ class AssessmentForm(NoteForm):
                 self.add_error(f"ack_{field}", "Tick to acknowledge, or clear the note.")
         data["flag_acknowledgements"] = acknowledgements
         goals = []
+        # The assessment's own day, on its clock: a goal is met after the note that sets it
+        # (an amendment's form holds the note as first written, so the same day counts).
+        note = self.instance
+        assessed_on = (
+            timezone.localdate(note.created_at, patient_zone(note.patient, note.location))
+            if note.patient_id
+            else None
+        )
         for n in range(1, MAX_GOALS + 1):
             goal, target = data.get(f"goal_{n}", ""), data.get(f"goal_{n}_target")
-            if target and not goal:
+            if target and assessed_on and target < assessed_on:
+                self.add_error(
+                    f"goal_{n}_target",
+                    f"A goal's target date cannot be before the assessment "
+                    f"({dateformat.format(assessed_on, 'j F Y')}).",
+                )
+            elif target and not goal:
                 self.add_error(f"goal_{n}", "Write the goal for this target date.")
             elif goal:
                 goals.append({"goal": goal, "target": target.isoformat() if target else ""})
