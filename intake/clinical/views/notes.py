@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from clinic import access, security
 from clinic.audit import record_access, record_label
 from clinic.models import AccessLog, Patient, Practitioner, Role
-from clinic.params import positive_whole_number
+from clinic.params import positive_whole_number, slug
 from intake.clinical import services
 from intake.clinical.forms.notes import (
     AssessmentForm,
@@ -187,8 +187,9 @@ def _session_to_start(patient: Patient, appointment_id: int | None) -> dict:
     }
 
 
-def _location(request: HttpRequest, slug: str | None):
-    return access.visible_locations(request.user).filter(slug=slug).first() if slug else None
+def _location(request: HttpRequest, given: str | None):
+    named = slug(given)
+    return access.visible_locations(request.user).filter(slug=named).first() if named else None
 
 
 # --- Writing a draft -------------------------------------------------------------------------
