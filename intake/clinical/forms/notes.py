@@ -89,7 +89,7 @@ class AssessmentForm(NoteForm):
             "dorsiflexion_right": {"max_value": "Enter −30 to 60 degrees."},
         }
 
-    def __init__(self, *args, flags=(), **kwargs):
+    def __init__(self, *args, flags=(), answered_again=False, **kwargs):
         self.flags = list(flags)  # (field, reason, details) of the current questionnaire
         super().__init__(*args, **kwargs)
         self.fields["planned_sessions"].error_messages["invalid_choice"] = (
@@ -108,8 +108,15 @@ class AssessmentForm(NoteForm):
             self.fields[f"ack_{field}"] = forms.BooleanField(
                 label=f"Acknowledged: {reason}",
                 required=False,
-                initial=field in acknowledged,
-                help_text=f"The patient wrote: “{details}”",
+                # Not ticked for the practitioner when the patient has answered again since
+                # the note was signed: the acknowledgement kept read the earlier answer.
+                initial=field in acknowledged and not answered_again,
+                help_text=f"The patient wrote: “{details}”"
+                + (
+                    " (answered again since this note was signed: tick once reviewed)"
+                    if answered_again
+                    else ""
+                ),
             )
             self.fields[f"ack_{field}_note"] = forms.CharField(
                 label=f"How it is addressed ({reason.lower()})",

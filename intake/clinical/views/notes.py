@@ -38,6 +38,7 @@ from intake.clinical.selectors import (
     course_in_calendar,
     sessions_to_note,
 )
+from intake.questionnaire.selectors import waits_for_review
 from intake.view_helpers import GET_OR_POST, log_access, seen_revision
 from intake.zones import patient_zone
 
@@ -103,6 +104,9 @@ def _form(kind: NoteKind, request: HttpRequest, note: SignedNote, data=None, *, 
     }
     if kind is ASSESSMENT:
         kwargs["flags"] = services.current_flags(note.patient)
+        # Answered again since the note was signed: its acknowledgements read other answers,
+        # so an amendment ticks them again knowingly (it is the review of the new ones).
+        kwargs["answered_again"] = amend and waits_for_review(note.patient)
     return form_class(data, **kwargs)
 
 
