@@ -333,7 +333,11 @@ def _visit_not_held(note: SignedNote, *, lock: bool) -> dict[str, str]:
     not come, or it was cancelled): a signed note would record care never given. (Booking
     refuses the other order: a visit a signed note records is not marked missed.)"""
     visit = find_visit(note.appointment_id, lock=lock)
-    if visit is None or visit.state not in (VisitState.MISSED, VisitState.CANCELLED):
+    if visit is None:
+        return {}
+    if isinstance(note, SessionNote) and note.performed_at < visit.starts_at:
+        return _session_moved(note, visit)
+    if visit.state not in (VisitState.MISSED, VisitState.CANCELLED):
         return {}
     if isinstance(note, AssessmentNote):
         return {
@@ -347,6 +351,22 @@ def _visit_not_held(note: SignedNote, *, lock: bool) -> dict[str, str]:
         "session_number": f"Session {note.session_number} was {visit.state}: a session note "
         "records a session that takes place. Discard this draft; the session booked again "
         "gets its own."
+    }
+
+
+def _session_moved(note: SessionNote, visit: Visit) -> dict[str, str]:
+    """The session was moved later after its note was started (the patient came late, or it
+    was booked again for another day): the note would be dated before the session it records
+    (PostgreSQL refuses that too: treatment_note_not_before_its_session)."""
+    when = when_session_starts(visit)
+    if timezone.now() < visit.starts_at:
+        return {
+            "performed_at": f"Session {note.session_number} was moved to {when}: its note is "
+            "signed once the session has taken place (keep this draft for it, or discard it)."
+        }
+    return {
+        "performed_at": f"Session {note.session_number} now starts {when} (it was moved): "
+        "date the note from then."
     }
 
 

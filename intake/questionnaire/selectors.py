@@ -65,6 +65,12 @@ def flagged_submissions() -> QuerySet[Intake]:
     return Intake.objects.current_submissions().with_screening_yes().exclude(reviewed_since)
 
 
+def waits_for_review(patient: Patient) -> bool:
+    """Whether the patient's current questionnaire has a screening "yes" that no practitioner
+    has reviewed since it was submitted."""
+    return flagged_submissions().filter(patient=patient).exists()
+
+
 def flagged_for_review() -> Exists:
     """For filtering patients: those whose current submission waits for practitioner review."""
     return Exists(flagged_submissions().filter(patient=OuterRef("pk")))

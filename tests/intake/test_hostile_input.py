@@ -91,3 +91,16 @@ def test_check_in_comments_reach_the_practitioner_escaped(
     )
     assert _shown_as_typed(html, payload)
     assert OutcomeSurvey.objects.get().worrying_details == payload
+
+
+@pytest.mark.parametrize("kind", ["assessment", "session_note"])
+def test_a_location_with_a_nul_character_starting_a_note_is_no_location_not_a_500(
+    login, patient, practitioner, kind
+):
+    """The start page's `location` comes back in the form; one forged with a NUL character
+    (which PostgreSQL cannot compare) names no location, as an unknown one does."""
+    client = login(practitioner.user)
+    response = client.post(
+        reverse(f"intake:{kind}_start", args=[patient.pk]), {"location": "leaside\x00"}
+    )
+    assert response.status_code == 302

@@ -21,6 +21,7 @@ from intake.clinical.models import (
     MAX_GOALS,
     MAX_NEEDLES_PER_SITE,
     AdverseEvent,
+    Amendment,
     AssessmentNote,
     Diagnosis,
     Muscle,
@@ -29,6 +30,7 @@ from intake.clinical.models import (
 )
 from intake.clinical.selectors import find_visit
 from intake.form_fields import form_helper, radio_formfield, reveal
+from intake.zones import patient_zone
 
 
 class NoteForm(forms.ModelForm):
@@ -87,7 +89,7 @@ class AssessmentForm(NoteForm):
             "dorsiflexion_right": {"max_value": "Enter −30 to 60 degrees."},
         }
 
-    def __init__(self, *args, flags=(), **kwargs):
+    def __init__(self, *args, flags=(), answered_again=False, **kwargs):
         self.flags = list(flags)  # (field, reason, details) of the current questionnaire
         super().__init__(*args, **kwargs)
         self.fields["planned_sessions"].error_messages["invalid_choice"] = (
@@ -106,8 +108,15 @@ class AssessmentForm(NoteForm):
             self.fields[f"ack_{field}"] = forms.BooleanField(
                 label=f"Acknowledged: {reason}",
                 required=False,
-                initial=field in acknowledged,
-                help_text=f"The patient wrote: “{details}”",
+                # Not ticked for the practitioner when the patient has answered again since
+                # the note was signed: the acknowledgement kept read the earlier answer.
+                initial=field in acknowledged and not answered_again,
+                help_text=f"The patient wrote: “{details}”"
+                + (
+                    " (answered again since this note was signed: tick once reviewed)"
+                    if answered_again
+                    else ""
+                ),
             )
             self.fields[f"ack_{field}_note"] = forms.CharField(
                 label=f"How it is addressed ({reason.lower()})",
@@ -209,9 +218,23 @@ class AssessmentForm(NoteForm):
                 self.add_error(f"ack_{field}", "Tick to acknowledge, or clear the note.")
         data["flag_acknowledgements"] = acknowledgements
         goals = []
+        # The assessment's own day, on its clock: a goal is met after the note that sets it
+        # (an amendment's form holds the note as first written, so the same day counts).
+        note = self.instance
+        assessed_on = (
+            timezone.localdate(note.created_at, patient_zone(note.patient, note.location))
+            if note.patient_id
+            else None
+        )
         for n in range(1, MAX_GOALS + 1):
             goal, target = data.get(f"goal_{n}", ""), data.get(f"goal_{n}_target")
-            if target and not goal:
+            if target and assessed_on and target < assessed_on:
+                self.add_error(
+                    f"goal_{n}_target",
+                    f"A goal's target date cannot be before the assessment "
+                    f"({dateformat.format(assessed_on, 'j F Y')}).",
+                )
+            elif target and not goal:
                 self.add_error(f"goal_{n}", "Write the goal for this target date.")
             elif goal:
                 goals.append({"goal": goal, "target": target.isoformat() if target else ""})
@@ -394,6 +417,8 @@ def amendment_form(form_class: type[NoteForm]) -> type[NoteForm]:
             label="Addendum (optional)",
             widget=forms.Textarea(attrs={"rows": 3}),
             required=False,
+            # The database's bound (bounded_text): a longer one is said here, not a 500.
+            max_length=Amendment._meta.get_field("addendum").max_length,
             help_text="Text added to the note as it stands, for example a later observation.",
         )
         password = forms.CharField(

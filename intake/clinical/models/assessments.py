@@ -254,6 +254,12 @@ class AssessmentNote(SignedNote):
         for field, reason, _ in flags:
             if field not in self.flag_acknowledgements:
                 problems[f"ack_{field}"] = f"Acknowledge the screening answer “{reason}”."
+            elif self.needling_appropriate and not str(self.flag_acknowledgements[field]).strip():
+                # Needling despite a screening "yes" is what lets the course be booked: the
+                # note says how that risk is handled (the decision's reason covers a "no").
+                problems[f"ack_{field}_note"] = (
+                    f"Dry needling is appropriate despite “{reason}”: say how it is addressed."
+                )
         if self.needling_appropriate is None:
             problems["needling_appropriate"] = "Decide whether dry needling is appropriate."
         if not self.decision_reason.strip():

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from clinic import access, security
 from clinic.audit import record_access, record_label
 from clinic.models import AccessLog, Patient, Practitioner, Role
-from clinic.params import positive_whole_number
+from clinic.params import positive_whole_number, slug
 from intake.clinical import services
 from intake.clinical.forms.notes import (
     AssessmentForm,
@@ -38,6 +38,7 @@ from intake.clinical.selectors import (
     course_in_calendar,
     sessions_to_note,
 )
+from intake.questionnaire.selectors import waits_for_review
 from intake.view_helpers import GET_OR_POST, log_access, seen_revision
 from intake.zones import patient_zone
 
@@ -103,6 +104,9 @@ def _form(kind: NoteKind, request: HttpRequest, note: SignedNote, data=None, *, 
     }
     if kind is ASSESSMENT:
         kwargs["flags"] = services.current_flags(note.patient)
+        # Answered again since the note was signed: its acknowledgements read other answers,
+        # so an amendment ticks them again knowingly (it is the review of the new ones).
+        kwargs["answered_again"] = amend and waits_for_review(note.patient)
     return form_class(data, **kwargs)
 
 
@@ -187,8 +191,9 @@ def _session_to_start(patient: Patient, appointment_id: int | None) -> dict:
     }
 
 
-def _location(request: HttpRequest, slug: str | None):
-    return access.visible_locations(request.user).filter(slug=slug).first() if slug else None
+def _location(request: HttpRequest, given: str | None):
+    named = slug(given)
+    return access.visible_locations(request.user).filter(slug=named).first() if named else None
 
 
 # --- Writing a draft -------------------------------------------------------------------------

@@ -11,8 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from intake.clinical.models import AssessmentAmendment, fingerprint_of
+from intake.questionnaire.models import Intake
 from tests.factories import PASSWORD
-from tests.intake.factories import assessment_data, session_note, sign_note_now
+from tests.intake.factories import (
+    AssessmentFactory,
+    assessment_data,
+    session_note,
+    sign_note_now,
+    submitted_intake,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +125,60 @@ def test_a_wrong_password_amends_nothing(login, practitioner, prescribed):
 def test_an_amendment_needs_a_reason(login, practitioner, prescribed):
     response = _amend(login(practitioner.user), prescribed, reason="", planned_sessions="4")
     assert "Say why you amend the note." in response.content.decode()
+    assert not AssessmentAmendment.objects.exists()
+
+
+def test_an_addendum_too_long_is_refused_on_its_field_not_a_500(login, practitioner, prescribed):
+    """The database keeps an addendum to 5,000 characters; a longer one (a whole letter pasted)
+    is said on the field, with nothing amended, rather than refused by PostgreSQL as a 500."""
+    response = _amend(login(practitioner.user), prescribed, addendum="a" * 5001)
+    assert response.status_code == 200
+    assert "Ensure this value has at most 5000 characters" in response.content.decode()
+    assert not AssessmentAmendment.objects.exists()
+
+
+def test_new_screening_answers_are_not_shown_as_already_acknowledged_on_the_amend_page(
+    login, patient, practitioner, other_practitioner
+):
+    """The patient was on low-dose aspirin, acknowledged at the assessment; since it was
+    signed they answered the questionnaire again: now warfarin. The amend page shows the new
+    answer with its box unticked (the old acknowledgement read the old answer), so an
+    amendment made for something else does not pass as the review of it."""
+    first = submitted_intake(
+        patient,
+        at=timezone.now() - dt.timedelta(days=20),
+        screen_anticoagulants=True,
+        screen_anticoagulants_details="Aspirin 81 mg",
+    )
+    aspirin = {"screen_anticoagulants": "Low-dose aspirin: pressure after each needle"}
+    note = sign_note_now(
+        AssessmentFactory(patient=patient, author=practitioner, flag_acknowledgements=aspirin),
+        at=timezone.now() - dt.timedelta(days=10),
+    )
+    answered_again = timezone.now() - dt.timedelta(days=1)
+    Intake.objects.filter(pk=first.pk).update(
+        status=Intake.Status.SUPERSEDED, superseded_at=answered_again
+    )
+    submitted_intake(
+        patient,
+        at=answered_again,
+        screen_anticoagulants=True,
+        screen_anticoagulants_details="Warfarin since May",
+    )
+    client = login(other_practitioner.user)
+
+    page = client.get(reverse("intake:assessment_amend", args=[note.pk])).content.decode()
+    box = page[page.index('name="ack_screen_anticoagulants"') :].split(">")[0]
+    assert "Warfarin since May" in page and "checked" not in box
+
+    # The form sent back as it is shown: the old note, the box not ticked.
+    data = assessment_data(revision=0, home_exercises="Towel curls") | {
+        "reason": "Exercises changed",
+        "password": PASSWORD,
+        "ack_screen_anticoagulants_note": aspirin["screen_anticoagulants"],
+    }
+    response = client.post(reverse("intake:assessment_amend", args=[note.pk]), data)
+    assert "Tick to acknowledge, or clear the note." in response.content.decode()
     assert not AssessmentAmendment.objects.exists()
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.models import AccessLog
 from intake.clinical.models import AssessmentNote
+from intake.zones import patient_zone
 from tests.booking.factories import AppointmentFactory
 from tests.intake.factories import assessment_data, submitted_intake
 
@@ -103,6 +105,22 @@ def test_invalid_values_are_refused_on_the_field_and_nothing_is_lost(
     assert "Typed before the mistake" in html  # what was typed is still in the form
     assessment.refresh_from_db()
     assert assessment.revision == 0 and assessment.subjective != "Typed before the mistake"
+
+
+def test_a_goal_is_not_targeted_before_the_assessment(login, practitioner, assessment):
+    """A target date typed in the wrong year (1990 for 2029) is said on the field: a goal is
+    met after the assessment that sets it, never before."""
+    client = login(practitioner.user)
+    past = assessment_data(revision=0, goals=[{"goal": "Walk the dog", "target": "1990-03-01"}])
+    response = client.post(_edit(assessment), past)
+    assert response.status_code == 200
+    assert "A goal&#x27;s target date cannot be before the assessment" in response.content.decode()
+    assessment.refresh_from_db()
+    assert assessment.revision == 0
+
+    day = timezone.localdate(assessment.created_at, patient_zone(assessment.patient))
+    same_day = assessment_data(revision=0, goals=[{"goal": "Walk", "target": day.isoformat()}])
+    assert client.post(_edit(assessment), same_day).status_code == 302
 
 
 def test_not_appropriate_clears_the_sessions_and_minutes(login, practitioner, assessment):

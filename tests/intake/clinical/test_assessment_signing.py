@@ -142,6 +142,43 @@ def test_every_screening_flag_must_be_acknowledged_before_signing(
     assert not intake_overview([patient.pk])[patient.pk].flagged_for_review
 
 
+def test_needling_despite_a_screening_answer_says_how_that_answer_is_addressed(
+    login, practitioner, patient, assessment
+):
+    """A screening "yes" (here anticoagulants) ticked as acknowledged with nothing written, and
+    dry needling recorded as appropriate: the note is not signed until it says how the risk is
+    handled, since that line is what lets the course be booked. Deciding against needling, the
+    decision's reason is enough."""
+    submitted_intake(
+        patient, screen_anticoagulants=True, screen_anticoagulants_details="Apixaban 5 mg"
+    )
+    client = login(practitioner.user)
+    client.post(
+        reverse("intake:assessment_edit", args=[assessment.pk]),
+        assessment_data(revision=0, acknowledged={"screen_anticoagulants": "  "}),
+    )
+    assessment.refresh_from_db()
+    assert "screen_anticoagulants" in assessment.flag_acknowledgements
+
+    response = _sign(client, assessment)
+    assert response.status_code == 200
+    assert "say how it is addressed" in response.content.decode()
+    assessment.refresh_from_db()
+    assert not assessment.is_signed
+
+    client.post(
+        reverse("intake:assessment_edit", args=[assessment.pk]),
+        assessment_data(
+            revision=assessment.revision,
+            needling_appropriate=False,
+            decision_reason="On apixaban: shockwave and stretching instead.",
+            acknowledged={"screen_anticoagulants": ""},
+        ),
+    )
+    assessment.refresh_from_db()
+    assert _sign(client, assessment).status_code == 302
+
+
 def test_a_sign_page_opened_before_a_later_save_cannot_sign_unseen_changes(
     login, practitioner, assessment
 ):

@@ -403,6 +403,64 @@ def test_a_note_of_a_session_missed_after_it_was_started_is_not_signed(
     assert not note.is_signed
 
 
+def test_a_note_of_a_session_moved_after_it_was_started_is_not_signed_unseen(
+    login, clinic, practitioner, front_desk, patient, prescribed
+):
+    """The note was started once the session began; then the desk moved the session to next
+    week (the patient phoned: ill). Signing the draft, dated at the old time, was a 500 from
+    PostgreSQL's 'not before its session' rule: it is refused with the reason, nothing
+    locked."""
+    from booking import services as booking
+
+    visit = _session_begun_an_hour_ago(clinic, patient, prescribed)
+    note = session_note(prescribed, 1, appointment_id=visit.pk)
+    booking.reschedule_appointment(
+        visit, starts_at=visit.starts_at + dt.timedelta(days=7), actor=front_desk, reason="Ill"
+    )
+
+    response = login(practitioner.user).post(
+        reverse("intake:session_note_sign", args=[note.pk]),
+        {"password": PASSWORD, "revision": note.revision},
+    )
+    assert response.status_code == 200
+    assert "Session 1 was moved to" in response.content.decode()
+    note.refresh_from_db()
+    assert not note.is_signed
+
+
+def test_a_note_of_a_session_that_began_later_than_booked_is_dated_from_its_start(
+    login, clinic, practitioner, patient, prescribed
+):
+    """The session was moved half an hour later once its note was started (the patient came
+    late): the note is not signed at the old time, but dated from the new start it is."""
+    from booking.models import Appointment
+
+    visit = _session_begun_an_hour_ago(clinic, patient, prescribed)
+    note = session_note(prescribed, 1, appointment_id=visit.pk)
+    later = visit.starts_at + dt.timedelta(minutes=30)
+    Appointment.objects.filter(pk=visit.pk).update(
+        starts_at=later,
+        ends_at=later + dt.timedelta(minutes=30),
+        blocks_until=later + dt.timedelta(minutes=35),
+    )
+    client = login(practitioner.user)
+    sign = reverse("intake:session_note_sign", args=[note.pk])
+
+    response = client.post(sign, {"password": PASSWORD, "revision": note.revision})
+    assert response.status_code == 200
+    assert "Session 1 now starts" in response.content.decode()
+    note.refresh_from_db()
+    assert not note.is_signed
+
+    local = timezone.localtime(later, clinic.location.zone)
+    client.post(_edit(note), session_data(revision=0, performed_at=f"{local:%Y-%m-%dT%H:%M}"))
+    note.refresh_from_db()
+    assert note.performed_at == later
+    assert client.post(sign, {"password": PASSWORD, "revision": note.revision}).status_code == 302
+    note.refresh_from_db()
+    assert note.is_signed
+
+
 def test_a_visit_a_signed_note_records_is_not_then_missed_or_cancelled(
     clinic, practitioner, front_desk, patient, prescribed
 ):
