@@ -214,6 +214,17 @@ def test_a_post_failing_in_a_way_not_foreseen_is_a_failed_attempt(an_endpoint, m
     assert delivery.claimed_until is None
 
 
+def test_a_redirect_is_a_failed_attempt_and_never_followed(receiver, an_endpoint):
+    """A receiver answering 302 (to a private address, say) gets the worker nowhere: the
+    address checked is the only one posted to."""
+    receiver.answers = [302]
+    an_endpoint(url=receiver.url)
+    queue_one()
+    assert worker.send_due(worker="w1").retrying == 1
+    assert len(receiver.received) == 1
+    assert "answered 302" in Delivery.objects.get().last_error
+
+
 def test_an_unreachable_receiver_is_a_failed_attempt(an_endpoint):
     an_endpoint(url="http://127.0.0.1:9/nothing-listens-here")
     queue_one()
