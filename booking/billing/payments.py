@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from booking.billing.invoicing import next_number
@@ -229,6 +229,25 @@ def refund(
             f"Only {refundable} {current.currency} was paid on {current.display_number} and "
             "not yet refunded."
         )
+    # Money goes back to whoever paid it: the insurer's direct payments to the insurer, the
+    # patient's own to the patient (the receipt and the year-end statement count them apart).
+    insurers = insurers_share(current)
+    to_insurer = method == PaymentMethod.INSURER
+    limit, whose = (
+        (insurers, "the insurer") if to_insurer else (refundable - insurers, "the patient")
+    )
+    limit = max(limit, Decimal("0.00"))
+    if amount > limit:
+        raise PaymentRefused(
+            f"Only {limit} {current.currency} of what was paid on {current.display_number} is "
+            f"{whose}'s to be given back"
+            + (
+                "."
+                if to_insurer
+                else f"; {insurers} {current.currency} the insurer paid directly goes back to the "
+                "insurer (refund it by 'Insurer paid directly')."
+            )
+        )
     return _record(
         current,
         kind=PaymentKind.REFUND,
@@ -239,6 +258,17 @@ def refund(
         note=reason,
         history=reason,
     )
+
+
+def insurers_share(invoice: Invoice) -> Decimal:
+    """What the insurer paid `invoice` directly and was not yet given back."""
+    theirs = invoice.payments.filter(
+        method=PaymentMethod.INSURER, status=PaymentStatus.SUCCEEDED
+    ).aggregate(
+        paid=Sum("amount", filter=Q(kind=PaymentKind.PAYMENT)),
+        refunded=Sum("amount", filter=Q(kind=PaymentKind.REFUND)),
+    )
+    return (theirs["paid"] or Decimal("0.00")) - (theirs["refunded"] or Decimal("0.00"))
 
 
 def credit_in_favour(invoice: Invoice) -> Decimal:

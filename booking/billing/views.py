@@ -261,11 +261,8 @@ def patient_account(request, patient_pk: int):
     invoices = list(
         with_balances(Invoice.objects.filter(patient=patient)).select_related("location", "service")
     )
-    visible = set(
-        billing_access.visible_invoices(request.user)
-        .filter(patient=patient)
-        .values_list("pk", flat=True)
-    )
+    theirs_here = billing_access.visible_invoices(request.user).filter(patient=patient)
+    visible = set(theirs_here.values_list("pk", flat=True))
     record_access(
         actor=request.user, patient=patient, record_type="billing.account", request=request
     )
@@ -280,6 +277,8 @@ def patient_account(request, patient_pk: int):
             "owed": owed,
             "in_favour": in_favour,
             "invoices": [i for i in invoices if i.pk in visible] if show_invoices else None,
+            # The statements the user downloads cover these invoices (`document_views`).
+            "statement_invoices": theirs_here,
         },
     )
 

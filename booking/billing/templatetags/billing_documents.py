@@ -25,19 +25,15 @@ def invoice_documents(invoice: Invoice) -> dict:
 
 
 @register.inclusion_tag("billing/documents/_statement_links.html")
-def statement_links(patient: Patient, *, own: bool = False) -> dict:
+def statement_links(patient: Patient, *, own: bool = False, invoices=None) -> dict:
     """A link per year in which the patient paid something themselves (one query; an insurer's
     direct payment is not on a statement): to their own statement (`own`, the patient's page)
-    or to the statement staff download."""
-    years = sorted(
-        {
-            day.year
-            for day in documents.patients_own_payments()
-            .filter(invoice__patient=patient)
-            .dates("received_on", "year")
-        },
-        reverse=True,
-    )
+    or to the statement staff download, which covers `invoices` (those the user may see: the
+    desk's statement holds its own locations' payments, so its years are those)."""
+    paid = documents.patients_own_payments().filter(invoice__patient=patient)
+    if invoices is not None:
+        paid = paid.filter(invoice__in=invoices)
+    years = sorted({day.year for day in paid.dates("received_on", "year")}, reverse=True)
     if own:
         links = [(year, reverse("documents:my_statement", args=[year])) for year in years]
     else:

@@ -171,3 +171,16 @@ def test_the_invoice_page_links_to_receipt_and_superbill(client, urls, us_invoic
     page = client.get(reverse("billing:invoice_detail", args=[us_invoice.pk])).content.decode()
     assert urls["documents:invoice_receipt"] in page
     assert urls["documents:invoice_superbill"] in page
+
+
+def test_another_locations_desk_is_offered_no_statement_of_payments_made_elsewhere(
+    client, urls, patient, other_location, front_desk_elsewhere
+):
+    """The patient is registered at both locations and paid at Leaside only: Rockville's desk
+    opens their account, whose statements cover Rockville's invoices; a link to the year would
+    download an empty statement, and tell that the patient paid something elsewhere that year."""
+    patient.locations.add(other_location)
+    client.force_login(front_desk_elsewhere)
+    account = client.get(reverse("billing:patient_account", args=[patient.pk]))
+    assert account.status_code == 200
+    assert urls["documents:patient_statement"] not in account.content.decode()

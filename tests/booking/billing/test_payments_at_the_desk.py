@@ -213,3 +213,22 @@ def test_the_invoice_shown_again_with_a_refusal_is_in_the_access_log(invoice, fr
     assert response.status_code == 422 and invoice.display_number in response.content.decode()
     entry = AccessLog.objects.get(record_type="billing.invoice", record_id=str(invoice.pk))
     assert (entry.actor, entry.patient, entry.action) == (front_desk, invoice.patient, "view")
+
+
+def test_what_the_insurer_paid_goes_back_to_the_insurer_and_the_patients_money_to_them(
+    invoice, front_desk
+):
+    """The insurer paid 100.00 directly and the patient 20.00 at the desk; the invoice is then
+    credited in full. The patient is given back their 20.00, no more: the insurer's 100.00 is
+    the insurer's (given to the patient it read as -80.00 'paid by you' on the receipt, and took
+    80.00 off their year's medical expenses), and goes back to the insurer."""
+    payments.take_payment(invoice, amount="100.00", method="insurer", actor=front_desk)
+    payments.take_payment(invoice, amount="20.00", method="cash", actor=front_desk)
+    payments.issue_credit_note(invoice, amount="120.00", reason="Billed in error", actor=front_desk)
+    with pytest.raises(payments.PaymentRefused, match="20.00 CAD .* patient"):
+        payments.refund(invoice, amount="50.00", method="cash", reason="x", actor=front_desk)
+    with pytest.raises(payments.PaymentRefused, match="100.00 CAD .* insurer"):
+        payments.refund(invoice, amount="120.00", method="insurer", reason="x", actor=front_desk)
+    payments.refund(invoice, amount="20.00", method="cash", reason="Error", actor=front_desk)
+    payments.refund(invoice, amount="100.00", method="insurer", reason="Error", actor=front_desk)
+    assert balance_of(invoice).balance == Decimal("0.00")
