@@ -33,6 +33,10 @@ def test_a_practitioner_assesses_the_flagged_patient_and_signs(demo, staff_page)
     page.locator("input[name=diagnosis][value=plantar_fasciitis]").check()
     page.locator("input[name=diagnosis_side][value=left]").check()
     page.get_by_label("Acknowledged: Fear of needles or fainting with needles").check()
+    # Needling despite a screening "yes": each says how it is addressed, or the note is not signed.
+    page.get_by_label("How it is addressed (fear of needles or fainting with needles)").fill(
+        "Treated lying down; few needles at the first session"
+    )
     page.get_by_label("Acknowledged: Anticoagulant or antiplatelet medication").check()
     page.get_by_label("How it is addressed (anticoagulant or antiplatelet medication)").fill(
         "Pressure for two minutes at each site"
