@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,6 +23,10 @@ from booking.models import Appointment, Course
 from clinic.models import Location, Patient, Practitioner, Service, actor_field
 
 CENTS = Decimal("0.01")
+# The highest fee a location may set (a visit's, a late cancellation's, a missed visit's): a
+# course paid ahead, six sessions at this fee with the highest tax, still fits an invoice's
+# amounts (`money_field`), where a larger one would fail to be written at all.
+HIGHEST_FEE = Decimal("1000000.00")
 # A location's invoice number prefix: LEA in LEA-2027-0042.
 INVOICE_PREFIX = r"^[A-Z][A-Z0-9]{1,5}$"
 
@@ -30,6 +34,15 @@ INVOICE_PREFIX = r"^[A-Z][A-Z0-9]{1,5}$"
 def money_field(verbose_name: str = "", **kwargs) -> models.DecimalField:
     """An amount in the location's currency: up to 99,999,999.99, exact."""
     return models.DecimalField(verbose_name or None, max_digits=10, decimal_places=2, **kwargs)
+
+
+def fee_field(verbose_name: str = "", **kwargs) -> models.DecimalField:
+    """A fee the clinic sets: from 0 up to `HIGHEST_FEE`, said on the field."""
+    return money_field(
+        verbose_name,
+        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(HIGHEST_FEE)],
+        **kwargs,
+    )
 
 
 class Currency(models.TextChoices):
@@ -114,8 +127,8 @@ class CancellationPolicy(models.Model):
     location = models.OneToOneField(
         Location, on_delete=models.CASCADE, related_name="cancellation_policy"
     )
-    late_cancellation_fee = money_field("late-cancellation fee", default=Decimal("0.00"))
-    no_show_fee = money_field("no-show fee", default=Decimal("0.00"))
+    late_cancellation_fee = fee_field("late-cancellation fee", default=Decimal("0.00"))
+    no_show_fee = fee_field("no-show fee", default=Decimal("0.00"))
     first_offence_waived = models.BooleanField(
         default=True,
         help_text="A patient's first late cancellation or missed visit at this location is "
@@ -128,6 +141,10 @@ class CancellationPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(late_cancellation_fee__gte=0, no_show_fee__gte=0),
                 name="cancellation_fees_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(late_cancellation_fee__lte=HIGHEST_FEE, no_show_fee__lte=HIGHEST_FEE),
+                name="cancellation_fees_at_most_the_highest_fee",
             ),
         ]
 
@@ -145,12 +162,15 @@ class Fee(models.Model):
         null=True, blank=True, help_text="For this length only; empty for any length."
     )
     applies_from = models.DateField(help_text="On the location's calendar.")
-    amount = money_field()
+    amount = fee_field()
 
     class Meta:
         ordering = ["location", "service", "minutes", "-applies_from"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="fee_not_negative"),
+            models.CheckConstraint(
+                condition=Q(amount__lte=HIGHEST_FEE), name="fee_at_most_the_highest_fee"
+            ),
             # One fee a day for a location, service and length: which one applies is never in
             # doubt (NULL minutes, "any length", counts as one value here).
             models.UniqueConstraint(
