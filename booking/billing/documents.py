@@ -459,6 +459,8 @@ class CreditedInvoice:
     tax_label: str
     tax: Decimal
     total: Decimal
+    # False for a missed visit's or a late cancellation's fee (`NOT_CARE`), as on its receipt.
+    for_care: bool = True
 
 
 @dataclass(frozen=True)
@@ -501,6 +503,7 @@ def credit_note(note: CreditNote) -> CreditNoteDocument:
             tax_label=invoice.tax_label,
             tax=invoice.tax,
             total=invoice.total,
+            for_care=invoice.kind not in NOT_CARE,
         ),
         reason=note.reason,
         amount=note.amount,

@@ -15,11 +15,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from booking import services
 from booking.billing import documents, pdf
 from booking.billing import world as billing_world
+from booking.billing.models import Invoice
 from booking.billing.payments import issue_credit_note, waive_fee
+from booking.models import Status
 from clinic.models import AccessLog
 from tests.booking.billing.conftest import an_invoiced_visit, pdf_text
+from tests.booking.factories import an_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +80,25 @@ def test_a_credit_note_names_its_number_clinic_patient_invoice_amount_and_reason
     assert "Total credited 20.00 CAD" in text
     # An exempt invoice gave no tax to give back.
     assert "Tax credited" not in text and "before tax" not in text
+
+
+def test_a_credit_note_of_a_missed_visit_fee_carries_no_registration(
+    registered, patient, front_desk
+):
+    """As the fee's receipt: no care was given, so nothing on it reads as a claim for
+    treatment."""
+    billing_world.cancellation_policy(
+        registered.location, no_show_fee="60.00", first_offence_waived=False
+    )
+    missed = an_appointment(
+        registered, patient, timezone.now() - dt.timedelta(hours=3), status=Status.CONFIRMED
+    )
+    services.change_status(missed, to=Status.NO_SHOW, actor=front_desk)
+    fee = Invoice.objects.get(appointment=missed)
+    note = issue_credit_note(fee, amount="60.00", reason="Snowstorm", actor=front_desk)
+    text = pdf_text(pdf.credit_note_pdf(note).content)
+    assert "Missed visit" in text and "Total credited 60.00 CAD" in text
+    assert "Registration R14582" not in text
 
 
 def test_the_receipt_names_the_credit_notes_that_took_money_off(credit_note, paid_visit):
