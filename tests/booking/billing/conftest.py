@@ -10,6 +10,7 @@ from django.utils import timezone
 from booking import services
 from booking.billing import world as billing_world
 from booking.billing.models import Invoice
+from booking.billing.payments import take_payment
 from booking.models import Status
 from tests.booking.factories import an_appointment
 
@@ -37,6 +38,22 @@ def an_invoiced_visit(clinic, patient, practitioner, hours_ago: float) -> Invoic
     )
     services.change_status(visit, to=Status.COMPLETED, actor=practitioner.user)
     return Invoice.objects.get(appointment=visit)
+
+
+def a_missed_visit_fee(clinic, patient, front_desk, *, paid: bool = False) -> Invoice:
+    """The 60.00 fee of `patient`'s visit at `clinic` four hours ago, marked missed (a policy
+    that charges a first one); paid by card with `paid`."""
+    billing_world.cancellation_policy(
+        clinic.location, no_show_fee="60.00", first_offence_waived=False
+    )
+    missed = an_appointment(
+        clinic, patient, timezone.now() - dt.timedelta(hours=4), status=Status.CONFIRMED
+    )
+    services.change_status(missed, to=Status.NO_SHOW, actor=front_desk)
+    fee = Invoice.objects.get(appointment=missed)
+    if paid:
+        take_payment(fee, amount="60.00", method="card", actor=front_desk)
+    return fee
 
 
 @pytest.fixture

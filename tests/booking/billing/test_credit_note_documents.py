@@ -15,15 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import services
 from booking.billing import documents, pdf
 from booking.billing import world as billing_world
-from booking.billing.models import Invoice
 from booking.billing.payments import issue_credit_note, waive_fee
-from booking.models import Status
 from clinic.models import AccessLog
-from tests.booking.billing.conftest import an_invoiced_visit, pdf_text
-from tests.booking.factories import an_appointment
+from tests.booking.billing.conftest import a_missed_visit_fee, an_invoiced_visit, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -87,14 +83,7 @@ def test_a_credit_note_of_a_missed_visit_fee_carries_no_registration(
 ):
     """As the fee's receipt: no care was given, so nothing on it reads as a claim for
     treatment."""
-    billing_world.cancellation_policy(
-        registered.location, no_show_fee="60.00", first_offence_waived=False
-    )
-    missed = an_appointment(
-        registered, patient, timezone.now() - dt.timedelta(hours=3), status=Status.CONFIRMED
-    )
-    services.change_status(missed, to=Status.NO_SHOW, actor=front_desk)
-    fee = Invoice.objects.get(appointment=missed)
+    fee = a_missed_visit_fee(registered, patient, front_desk)
     note = issue_credit_note(fee, amount="60.00", reason="Snowstorm", actor=front_desk)
     text = pdf_text(pdf.credit_note_pdf(note).content)
     assert "Missed visit" in text and "Total credited 60.00 CAD" in text

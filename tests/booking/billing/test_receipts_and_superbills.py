@@ -23,7 +23,7 @@ from booking.models import Appointment, Notification, Status
 from booking.notifications.rendering import build_message
 from clinic.models import Location
 from intake.clinical.models import AssessmentNote
-from tests.booking.billing.conftest import an_invoiced_visit, pdf_text
+from tests.booking.billing.conftest import a_missed_visit_fee, an_invoiced_visit, pdf_text
 from tests.booking.factories import a_course
 from tests.intake.factories import session_note, sign_note_now, signed_assessment
 
@@ -301,30 +301,13 @@ def test_a_superbill_of_a_taxed_visit_adds_up(registered, patient, front_desk):
     assert "Amount paid by you 127.20 USD" in text
 
 
-def _a_missed_visit_fee_paid(clinic, patient, front_desk) -> Invoice:
-    """The 60.00 fee of `patient`'s visit at `clinic` four hours ago, marked missed (a policy
-    that charges a first one), paid by card."""
-    from tests.booking.factories import an_appointment
-
-    billing_world.cancellation_policy(
-        clinic.location, no_show_fee="60.00", first_offence_waived=False
-    )
-    missed = an_appointment(
-        clinic, patient, timezone.now() - dt.timedelta(hours=4), status=Status.CONFIRMED
-    )
-    services.change_status(missed, to=Status.NO_SHOW, actor=front_desk)
-    fee = Invoice.objects.get(appointment=missed)
-    take_payment(fee, amount="60.00", method="card", actor=front_desk)
-    return fee
-
-
 def test_the_receipt_of_a_missed_visit_fee_is_no_receipt_for_treatment(
     registered, patient, front_desk, login
 ):
     """A missed visit is no care given: its fee's receipt proves the payment, but is not
     headed for the insurer nor carries the practitioner's registration (which would let it be
     claimed as treatment), and says why."""
-    fee = _a_missed_visit_fee_paid(registered, patient, front_desk)
+    fee = a_missed_visit_fee(registered, patient, front_desk, paid=True)
     text = pdf_text(pdf.receipt_pdf(fee).content)
     assert "Missed visit" in text and "60.00" in text
     assert "for your insurer" not in text and "Registration R14582" not in text
@@ -343,7 +326,7 @@ def test_a_missed_visit_fee_is_on_the_statement_apart_from_the_medical_expenses(
 ):
     """A missed visit's fee paid is no payment for care: it is listed, so that every payment of
     the year is accounted for, but apart and outside the total a tax return may claim."""
-    fee = _a_missed_visit_fee_paid(registered, patient, front_desk)
+    fee = a_missed_visit_fee(registered, patient, front_desk, paid=True)
     year = paid_visit.issued_on.year
     statement = documents.year_end_statement(patient, year)
     assert statement.totals == {"CAD": Decimal("100.00")}
