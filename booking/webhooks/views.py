@@ -99,11 +99,20 @@ def endpoint_detail(request, pk: int):
 @access.manager_required
 @require_POST
 def endpoint_rotate(request, pk: int):
-    endpoint = services.rotate_secret(_endpoint(pk), now=timezone.now())
+    now = timezone.now()
+    endpoint = _endpoint(pk)
+    # Only the secret just replaced keeps signing: one replaced earlier, still inside its 24
+    # hours, stops now, and a receiver still checking with it fails from now.
+    cut_short = endpoint.previous_secret_until is not None and endpoint.previous_secret_until > now
+    endpoint = services.rotate_secret(endpoint, now=now)
     _show_secret_once(request, endpoint)
-    messages.success(
-        request, "A new secret was made. The old one also signs deliveries for the next 24 hours."
-    )
+    said = "A new secret was made. The old one also signs deliveries for the next 24 hours."
+    if cut_short:
+        said += (
+            " The secret before it, replaced less than 24 hours ago, no longer signs: a receiver "
+            "still checking with that one fails from now."
+        )
+    messages.success(request, said)
     return redirect("webhooks:endpoint_detail", pk=endpoint.pk)
 
 

@@ -171,6 +171,17 @@ def test_rotating_the_secret_shows_the_new_one_once(client, manager):
     assert endpoint.secret in page and old not in page
 
 
+def test_rotating_twice_within_a_day_says_the_secret_before_stops_signing(client, manager):
+    endpoint = _register(manager)
+    client.force_login(manager)
+    url = reverse("webhooks:endpoint_rotate", args=[endpoint.pk])
+    first = client.post(url, follow=True).content.decode()
+    assert "The old one also signs deliveries for the next 24 hours." in first
+    assert "no longer signs" not in first
+    second = client.post(url, follow=True).content.decode()
+    assert "The secret before it, replaced less than 24 hours ago, no longer signs" in second
+
+
 def test_disabling_and_enabling(client, manager):
     endpoint = _register(manager)
     client.force_login(manager)
