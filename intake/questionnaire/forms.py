@@ -7,12 +7,14 @@ legend, every input has a label, and errors appear on the field they concern.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 from django.db import models
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from clinic.forms import DateInput, ShortListField
@@ -177,6 +179,16 @@ class ComplaintStepForm(StepForm):
                 "max_value": "That is more than 40 years; please check the number of weeks.",
             }
         }
+
+    def clean_weeks_of_pain(self):
+        weeks = self.cleaned_data.get("weeks_of_pain")
+        born = self.patient.date_of_birth
+        today = timezone.localdate(timezone=self.patient.zone)
+        if weeks is not None and born and dt.timedelta(weeks=weeks) > today - born:
+            raise forms.ValidationError(
+                "That is longer than you have been alive; please check the number of weeks."
+            )
+        return weeks
 
     def layout(self) -> Layout:
         return Layout(
