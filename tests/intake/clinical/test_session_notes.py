@@ -479,6 +479,25 @@ def test_a_visit_a_signed_note_records_is_not_then_missed_or_cancelled(
     assert visit.status == Status.CONFIRMED
 
 
+def test_a_visit_a_signed_note_records_is_not_then_moved(
+    clinic, practitioner, front_desk, patient, prescribed
+):
+    """As it is not missed nor cancelled, a session a signed note records is not moved to
+    next week either: the course would show session 1 still to come (and book the patient's
+    needling twice), while the record says it was given."""
+    from booking import services
+
+    visit = _session_begun_an_hour_ago(clinic, patient, prescribed)
+    sign_note_now(session_note(prescribed, 1, appointment_id=visit.pk))
+    booked_at = visit.starts_at
+    with pytest.raises(services.TransitionRefused, match="signed note records this visit"):
+        services.reschedule_appointment(
+            visit, starts_at=booked_at + dt.timedelta(days=7), actor=front_desk, reason="Moved"
+        )
+    visit.refresh_from_db()
+    assert visit.starts_at == booked_at
+
+
 def _sign(note):
     return lambda: clinical.sign_note(
         note=note, author=note.author, password=PASSWORD, seen_revision=note.revision
