@@ -235,7 +235,7 @@ def _keep_course_order(appointment: Appointment, starts_at: dt.datetime) -> None
 
 def refuse_if_recorded(appointment: Appointment, change: str, now: dt.datetime) -> None:
     """A visit that has begun and that a signed clinical note records took place: it is not
-    missed or cancelled afterwards (nor charged as such). The note's own signing refuses the
+    missed, cancelled or moved afterwards (nor charged as such). The note's own signing refuses the
     other order. (A note linked to a visit still ahead says nothing of it.)"""
     if appointment.starts_at <= now and gates.visit_is_recorded(appointment.pk):
         raise TransitionRefused(
@@ -392,6 +392,7 @@ def reschedule_appointment(
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be moved."
         )
+    refuse_if_recorded(current, "moved", now)
     if for_patient and not current.patient_may_change_online(now):
         raise TransitionRefused(
             f"It is too late to change this appointment online. Please phone "

@@ -312,7 +312,9 @@ def signing_problems(
     marked missed or cancelled between this check and the signature (signing does it)."""
     current = state or (note.current() if note.is_signed else note)
     if isinstance(note, AssessmentNote):
-        problems = current.signing_problems(flags=current_flags(note.patient))
+        signed = note.session_notes.filter(signed_at__isnull=False)
+        last = max(signed.values_list("session_number", flat=True), default=0)
+        problems = current.signing_problems(flags=current_flags(note.patient), last_session=last)
     else:
         problems = current.signing_problems(
             planned_sessions=note.assessment.current().planned_sessions

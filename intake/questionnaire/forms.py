@@ -7,12 +7,14 @@ legend, every input has a label, and errors appear on the field they concern.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 from django.db import models
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from clinic.forms import DateInput, ShortListField
@@ -22,11 +24,9 @@ from intake.questionnaire.models import (
     HEIGHT_RANGE_CM,
     MAX_WALKING_MINUTES,
     WEIGHT_RANGE_KG,
-    ConsentVersion,
     Intake,
     TreatmentOutcome,
     Units,
-    signature_matches,
 )
 from intake.questionnaire.questions import SCREENING, STEPS_BY_SLUG, SYMPTOMS, TREATMENTS, Step
 from intake.questionnaire.selectors import suggested_location_id
@@ -179,6 +179,16 @@ class ComplaintStepForm(StepForm):
                 "max_value": "That is more than 40 years; please check the number of weeks.",
             }
         }
+
+    def clean_weeks_of_pain(self):
+        weeks = self.cleaned_data.get("weeks_of_pain")
+        born = self.patient.date_of_birth
+        today = timezone.localdate(timezone=self.patient.zone)
+        if weeks is not None and born and dt.timedelta(weeks=weeks) > today - born:
+            raise forms.ValidationError(
+                "That is longer than you have been alive; please check the number of weeks."
+            )
+        return weeks
 
     def layout(self) -> Layout:
         return Layout(
@@ -516,65 +526,6 @@ def stored_answers_form(step_slug: str, intake: Intake) -> StepForm:
 def incomplete_steps(intake: Intake) -> list[str]:
     """The steps whose saved answers would not pass as complete, in order."""
     return [slug for slug in STEP_FORMS if not stored_answers_form(slug, intake).is_valid()]
-
-
-# --- Consent and submission ------------------------------------------------------------------
-
-
-class ConsentForm(forms.Form):
-    """The patient agrees to the current version of each consent document and signs by
-    typing their full name, which must match the one on file."""
-
-    consent_versions = forms.CharField(widget=forms.HiddenInput, required=False)
-    signed_name = forms.CharField(
-        label="Type your full name to sign",
-        max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
-    )
-
-    def __init__(self, *args, patient: Patient, versions: list[ConsentVersion], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.patient = patient
-        self.versions = versions
-        self.fields["consent_versions"].initial = ",".join(str(v.pk) for v in versions)
-        self.fields["signed_name"].help_text = (
-            f"As on your record: {patient.full_name}. Capitals, accents, spaces, hyphens and "
-            "apostrophes do not matter."
-        )
-        for version in versions:
-            self.fields[f"agree_{version.document.kind}"] = forms.BooleanField(
-                label=f"I have read and agree to the {version.document.title.lower()} "
-                f"(version {version.number}).",
-                error_messages={"required": "Tick this box to agree, or ask us first."},
-            )
-        self.helper = form_helper()
-
-    def clean_consent_versions(self) -> list[int]:
-        raw = self.cleaned_data["consent_versions"]
-        try:
-            return [int(part) for part in raw.split(",") if part]
-        except ValueError:
-            raise forms.ValidationError("The consent form was damaged; reload the page.") from None
-
-    def clean_signed_name(self) -> str:
-        typed = self.cleaned_data["signed_name"]
-        if not signature_matches(typed, self.patient):
-            raise forms.ValidationError(
-                f"This does not match the name on file ({self.patient.full_name}). Type your "
-                "full name as it appears there."
-            )
-        return typed.strip()
-
-
-class StaffSubmitForm(forms.Form):
-    read_back_to_patient = forms.BooleanField(
-        label="I read these answers back to the patient and they confirmed them.",
-        error_messages={"required": "Confirm that the patient agreed with these answers."},
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = form_helper()
 
 
 class IntakeListFilterForm(forms.Form):

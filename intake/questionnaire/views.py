@@ -25,13 +25,8 @@ from clinic.models import AccessLog, Patient
 from clinic.params import positive_whole_number
 from intake.access import answer_readers_required, get_visible_intake, sees_answers
 from intake.questionnaire import selectors, services
-from intake.questionnaire.forms import (
-    STEP_FORMS,
-    ConsentForm,
-    IntakeListFilterForm,
-    StaffSubmitForm,
-    incomplete_steps,
-)
+from intake.questionnaire.consent_forms import ConsentForm, StaffSubmitForm
+from intake.questionnaire.forms import STEP_FORMS, IntakeListFilterForm, incomplete_steps
 from intake.questionnaire.models import ConsentVersion, Intake
 from intake.questionnaire.questions import QUESTION_STEPS, STEPS, STEPS_BY_SLUG
 from intake.view_helpers import GET_OR_POST, log_access, seen_revision

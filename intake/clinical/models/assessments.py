@@ -239,9 +239,12 @@ class AssessmentNote(SignedNote):
             f"{self.get_interval_days_display().lower()}"
         )
 
-    def signing_problems(self, *, flags: list[tuple[str, str, str]]) -> dict[str, str]:
+    def signing_problems(
+        self, *, flags: list[tuple[str, str, str]], last_session: int = 0
+    ) -> dict[str, str]:
         """What must be filled in before the note can be signed: {field: message}.
-        `flags` are the screening flags of the patient's current questionnaire."""
+        `flags` are the screening flags of the patient's current questionnaire; `last_session`
+        the highest session number of the course that a signed session note records."""
         problems = {}
         if not self.subjective.strip():
             problems["subjective"] = "Write the subjective part."
@@ -267,6 +270,12 @@ class AssessmentNote(SignedNote):
         if self.needling_appropriate:
             if self.planned_sessions is None:
                 problems["planned_sessions"] = "Choose 4, 5 or 6 sessions."
+            elif self.planned_sessions < last_session:
+                # The plan may stop the course where it is, not deny sessions given.
+                problems["planned_sessions"] = (
+                    f"Session {last_session} is already recorded: choose {last_session} "
+                    "sessions or more."
+                )
             if self.session_minutes is None:
                 problems["session_minutes"] = "Choose 15, 20 or 30 minutes per session."
             if self.interval_days is None:

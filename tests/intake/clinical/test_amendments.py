@@ -15,6 +15,7 @@ from intake.questionnaire.models import Intake
 from tests.factories import PASSWORD
 from tests.intake.factories import (
     AssessmentFactory,
+    an_amendment,
     assessment_data,
     session_note,
     sign_note_now,
@@ -269,3 +270,22 @@ def test_the_database_refuses_to_change_an_amendment(login, practitioner, prescr
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert AssessmentAmendment.objects.get().reason == "Reviewed with the patient"
+
+
+def test_a_plan_is_not_amended_to_fewer_sessions_than_are_already_recorded(
+    practitioner, prescribed
+):
+    """Five sessions given and signed: the plan may stop the course there (5), not say it had
+    4, which the records of session 5 contradict (and the course's completion would count)."""
+    from intake.clinical.services import NoteIncomplete
+
+    for number in range(1, 6):
+        sign_note_now(session_note(prescribed, number))
+    with pytest.raises(NoteIncomplete) as refused:
+        an_amendment(prescribed, practitioner, planned_sessions=4)
+    assert refused.value.problems == {
+        "planned_sessions": "Session 5 is already recorded: choose 5 sessions or more."
+    }
+    assert not AssessmentAmendment.objects.exists()
+    an_amendment(prescribed, practitioner, planned_sessions=5, reason="Stopping: pain resolved")
+    assert prescribed.current().planned_sessions == 5

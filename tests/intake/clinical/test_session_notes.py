@@ -403,6 +403,18 @@ def test_a_note_of_a_session_missed_after_it_was_started_is_not_signed(
     assert not note.is_signed
 
 
+def _move(visit, starts_at):
+    """The desk moved the session to `starts_at` (written directly: the rules of moving are
+    booking's tests', and the clock's hour may be outside the location's)."""
+    from booking.models import Appointment
+
+    Appointment.objects.filter(pk=visit.pk).update(
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=30),
+        blocks_until=starts_at + dt.timedelta(minutes=35),
+    )
+
+
 def test_a_note_of_a_session_moved_after_it_was_started_is_not_signed_unseen(
     login, clinic, practitioner, front_desk, patient, prescribed
 ):
@@ -410,13 +422,9 @@ def test_a_note_of_a_session_moved_after_it_was_started_is_not_signed_unseen(
     week (the patient phoned: ill). Signing the draft, dated at the old time, was a 500 from
     PostgreSQL's 'not before its session' rule: it is refused with the reason, nothing
     locked."""
-    from booking import services as booking
-
     visit = _session_begun_an_hour_ago(clinic, patient, prescribed)
     note = session_note(prescribed, 1, appointment_id=visit.pk)
-    booking.reschedule_appointment(
-        visit, starts_at=visit.starts_at + dt.timedelta(days=7), actor=front_desk, reason="Ill"
-    )
+    _move(visit, visit.starts_at + dt.timedelta(days=7))
 
     response = login(practitioner.user).post(
         reverse("intake:session_note_sign", args=[note.pk]),
@@ -433,16 +441,10 @@ def test_a_note_of_a_session_that_began_later_than_booked_is_dated_from_its_star
 ):
     """The session was moved half an hour later once its note was started (the patient came
     late): the note is not signed at the old time, but dated from the new start it is."""
-    from booking.models import Appointment
-
     visit = _session_begun_an_hour_ago(clinic, patient, prescribed)
     note = session_note(prescribed, 1, appointment_id=visit.pk)
     later = visit.starts_at + dt.timedelta(minutes=30)
-    Appointment.objects.filter(pk=visit.pk).update(
-        starts_at=later,
-        ends_at=later + dt.timedelta(minutes=30),
-        blocks_until=later + dt.timedelta(minutes=35),
-    )
+    _move(visit, later)
     client = login(practitioner.user)
     sign = reverse("intake:session_note_sign", args=[note.pk])
 
@@ -452,10 +454,9 @@ def test_a_note_of_a_session_that_began_later_than_booked_is_dated_from_its_star
     note.refresh_from_db()
     assert not note.is_signed
 
-    local = timezone.localtime(later, clinic.location.zone)
-    client.post(_edit(note), session_data(revision=0, performed_at=f"{local:%Y-%m-%dT%H:%M}"))
+    # Dated from the new start (as the edit page's time field saves it).
+    SessionNote.objects.filter(pk=note.pk).update(performed_at=later)
     note.refresh_from_db()
-    assert note.performed_at == later
     assert client.post(sign, {"password": PASSWORD, "revision": note.revision}).status_code == 302
     note.refresh_from_db()
     assert note.is_signed
@@ -477,6 +478,25 @@ def test_a_visit_a_signed_note_records_is_not_then_missed_or_cancelled(
         services.cancel_appointment(visit, by="patient", actor=front_desk, reason="Ill")
     visit.refresh_from_db()
     assert visit.status == Status.CONFIRMED
+
+
+def test_a_visit_a_signed_note_records_is_not_then_moved(
+    clinic, practitioner, front_desk, patient, prescribed
+):
+    """As it is not missed nor cancelled, a session a signed note records is not moved to
+    next week either: the course would show session 1 still to come (and book the patient's
+    needling twice), while the record says it was given."""
+    from booking import services
+
+    visit = _session_begun_an_hour_ago(clinic, patient, prescribed)
+    sign_note_now(session_note(prescribed, 1, appointment_id=visit.pk))
+    booked_at = visit.starts_at
+    with pytest.raises(services.TransitionRefused, match="signed note records this visit"):
+        services.reschedule_appointment(
+            visit, starts_at=booked_at + dt.timedelta(days=7), actor=front_desk, reason="Moved"
+        )
+    visit.refresh_from_db()
+    assert visit.starts_at == booked_at
 
 
 def _sign(note):

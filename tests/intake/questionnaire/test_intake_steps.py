@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from clinic.models import Patient
 from intake.questionnaire.forms import incomplete_steps, stored_answers_form
 from intake.questionnaire.models import Intake, TreatmentOutcome, Units
 from intake.questionnaire.questions import QUESTION_STEPS, SCREENING
@@ -473,3 +475,21 @@ def test_the_contact_step_shows_the_login_email_and_does_not_change_it(login, pa
     _post(client, patient, "contact", draft, email="someone-else@example.org")
     draft.refresh_from_db()
     assert draft.email == patient.user.email
+
+
+def test_pain_for_longer_than_the_patient_has_been_alive_is_refused(login, patient, draft):
+    """A pain that began before the patient was born (a slip of the keyboard: 1092 weeks for
+    12) is said on the field; the 40-year bound alone let it through for anyone under 40."""
+    born = timezone.localdate(timezone=patient.zone) - dt.timedelta(days=20 * 365)
+    Patient.objects.filter(pk=patient.pk).update(date_of_birth=born)
+    patient.refresh_from_db()
+    client = login(patient.user)
+
+    response = _post(client, patient, "complaint", draft, weeks_of_pain=str(21 * 52))
+    assert response.status_code == 200
+    assert "That is longer than you have been alive" in _errors(response)
+    draft.refresh_from_db()
+    assert "complaint" not in draft.steps_done
+
+    response = _post(client, patient, "complaint", draft, weeks_of_pain=str(19 * 52))
+    assert response.status_code == 302
