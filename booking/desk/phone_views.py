@@ -41,7 +41,7 @@ from booking.models import (
 )
 from clinic import access
 from clinic.audit import record_access
-from clinic.params import whole_number
+from clinic.params import positive_whole_number, whole_number
 
 
 @access.staff_required
@@ -89,13 +89,10 @@ def new_patient(request, slug: str):
     duplicates = []
     if adding and form.is_valid():
         data = form.cleaned_data
-        duplicates = patient_search.possible_duplicates(
-            access.visible_patients(request.user),
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            date_of_birth=data["date_of_birth"],
-        )
-        if not duplicates or request.POST.get("confirm_new") == "1":
+        # "It is someone else" is said of the patients the page showed: one added since (the
+        # button clicked twice, a colleague at the same moment) is shown before adding again.
+        seen = {positive_whole_number(pk) for pk in request.POST.getlist("seen")}
+        try:
             patient = services.register_patient_at_desk(
                 location=location,
                 first_name=data["first_name"],
@@ -103,7 +100,18 @@ def new_patient(request, slug: str):
                 date_of_birth=data["date_of_birth"],
                 phone=data["phone"],
                 email=data["email"],
+                duplicates=partial(
+                    patient_search.possible_duplicates,
+                    access.visible_patients(request.user),
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    date_of_birth=data["date_of_birth"],
+                ),
+                seen=seen if request.POST.get("confirm_new") == "1" else (),
             )
+        except services.PossibleDuplicates as possible:
+            duplicates = possible.patients
+        else:
             record_access(
                 actor=request.user,
                 patient=patient,

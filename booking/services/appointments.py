@@ -6,9 +6,10 @@ patient who phones or walks in.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection
 from functools import partial
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from booking import gates, notifications
@@ -30,6 +31,7 @@ from booking.services.slots import check_move, check_slot, lock_practitioner, wr
 from booking.services.waitlist import FreedSlot, leave_places_for, offer_freed_slot
 from booking.services.writing import (
     ConsentNeeded,
+    PossibleDuplicates,
     SlotUnavailable,
     StaleAppointment,
     TransitionRefused,
@@ -558,9 +560,22 @@ def register_patient_at_desk(
     date_of_birth: dt.date,
     phone: str,
     email: str = "",
+    duplicates: Callable[[], list[Patient]] = list,
+    seen: Collection[int] = (),
 ) -> Patient:
     """A patient record with the minimum details, registered at `location` (no login yet:
-    the patient can sign up later with the same email)."""
+    the patient can sign up later with the same email); refused with `PossibleDuplicates`
+    while `duplicates()` finds one the desk has not `seen` (their ids). The check and the
+    record are one step for a date of birth: "add them" clicked twice, or by two desks at
+    once, finds the patient the first added."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('booking.new_patient'), %s)",
+            [date_of_birth.toordinal()],
+        )
+    found = duplicates()
+    if any(patient.pk not in seen for patient in found):
+        raise PossibleDuplicates(found)
     patient = Patient.objects.create(
         first_name=first_name.strip(),
         last_name=last_name.strip(),

@@ -80,6 +80,14 @@ def lock_patient(patient_id: int, *, actor: User | None) -> None:
         raise AccountClosed()
 
 
+class PossibleDuplicates(BookingError):
+    """A new patient the desk adds may be one it already has (`patients`, not yet looked at)."""
+
+    def __init__(self, patients: list[Patient]):
+        self.patients = patients
+        super().__init__("This may be a patient you already have.")
+
+
 class StaleAppointment(BookingError):
     """The appointment changed since the form was opened."""
 

@@ -135,9 +135,65 @@ def test_a_probable_duplicate_is_shown_before_adding(login, front_desk, location
     assert "This may be a patient you already have" in response.content.decode()
     assert Patient.objects.filter(date_of_birth=robert.date_of_birth).count() == 1
     client.post(
-        reverse("booking:new_patient", args=[location.slug]), details | {"confirm_new": "1"}
+        reverse("booking:new_patient", args=[location.slug]),
+        details | {"confirm_new": "1", "seen": [robert.pk]},
     )
     assert Patient.objects.filter(date_of_birth=robert.date_of_birth).count() == 2
+
+
+def test_someone_else_confirmed_twice_is_added_once(login, front_desk, location, robert):
+    """ "It is someone else: add them" clicked twice (or sent again from the back button): the
+    second sees the patient the first added, and asks again instead of adding them twice."""
+    client = login(front_desk)
+    url = reverse("booking:new_patient", args=[location.slug])
+    details = {
+        "first_name": "Robert",
+        "last_name": "Cote",
+        "date_of_birth": "1958-11-30",
+        "phone": "416-555-0000",
+    }
+    shown = client.post(url, details).content.decode()
+    assert f'name="seen" value="{robert.pk}"' in shown
+    confirmed = details | {"confirm_new": "1", "seen": [robert.pk]}
+    assert client.post(url, confirmed).status_code == 302
+    again = client.post(url, confirmed)
+    added = Patient.objects.get(date_of_birth=robert.date_of_birth, phone="416-555-0000")
+    assert Patient.objects.filter(date_of_birth=robert.date_of_birth).count() == 2
+    assert again.status_code == 200
+    html = again.content.decode()
+    assert "This may be a patient you already have" in html
+    assert reverse("booking:book_for_patient", args=[location.slug, added.pk]) in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_desks_adding_the_same_new_patient_at_once_add_them_once(location):
+    """Two desks (or a double click) on their own connections, the second while the first is
+    still adding, with nobody like them on record yet: the second waits for the first, then is
+    shown the patient it added."""
+    from booking import services
+    from booking.desk.patient_search import possible_duplicates
+    from tests.booking.races import first_holds_its_lock
+
+    born = dt.date(1966, 4, 12)
+
+    def add():
+        services.register_patient_at_desk(
+            location=location,
+            first_name="Marie",
+            last_name="Gagnon",
+            date_of_birth=born,
+            phone="416-555-0199",
+            duplicates=lambda: possible_duplicates(
+                Patient.objects.all(), first_name="Marie", last_name="Gagnon", date_of_birth=born
+            ),
+        )
+
+    first, second, waited = first_holds_its_lock(
+        add, add, won="added", lost=(services.PossibleDuplicates, "shown")
+    )
+    assert (first, second) == ("added", "shown: This may be a patient you already have.")
+    assert waited
+    assert Patient.objects.filter(date_of_birth=born).count() == 1
 
 
 # --- Booking --------------------------------------------------------------------------------------
