@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from booking.desk.helpers import day_url
 from booking.forms import slot_choice_value
 from booking.models import Appointment, Status
 from clinic.models import AccessLog, Patient
@@ -227,6 +228,32 @@ def test_an_assessment_is_booked_by_phone(login, front_desk, clinic, robert, int
         == reverse("booking:location_day", args=[clinic.location.slug]) + f"?date={day.isoformat()}"
     )
     assert AccessLog.objects.filter(patient=robert, action="create").exists()
+
+
+def test_book_clicked_twice_says_the_time_is_booked_not_that_nothing_was(
+    login, front_desk, clinic, robert, intake
+):
+    """The second click (or the form sent again from the back button) finds the patient's
+    appointment the first one made: the desk is told it is booked, and goes back to the day,
+    rather than "nothing was booked" over the times free now, which invites a second booking."""
+    start = next_weekday(clinic.location, 1, 11)
+    day = start.astimezone(clinic.location.zone).date()
+    client = login(front_desk)
+    book = reverse("booking:book_for_patient", args=[clinic.location.slug, robert.pk])
+    chosen = {
+        "service": "assessment",
+        "minutes": "60",
+        "slot": slot_choice_value(clinic.practitioner.pk, start),
+        "channel": "phone",
+    }
+    client.get(client.post(book, chosen).url)  # the first answer, and its message, gone by
+    again = client.post(book, chosen)
+    assert Appointment.objects.filter(patient=robert).count() == 1
+    assert again.status_code == 302
+    assert again.url == day_url(clinic.location, day)
+    said = messages_said(client.get(again.url))
+    assert said.startswith(f"Already booked: {robert.full_name}, Initial assessment")
+    assert "Nothing was booked" not in said
 
 
 def test_a_walk_in_gets_a_shorter_assessment_in_a_chosen_room(
