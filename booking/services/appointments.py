@@ -104,7 +104,9 @@ def book_appointment(
 # --- Status changes ------------------------------------------------------------------------------
 
 
-def locked(appointment: Appointment, expected_version: int | None) -> Appointment:
+def locked(
+    appointment: Appointment, expected_version: int | None, actor: User | None = None
+) -> Appointment:
     # The appointment's row only (`of`): with its location joined, FOR UPDATE would lock the
     # location's row too, and every invoice, credit note and number written there meanwhile
     # needs that row (its foreign key) to commit: a desk invoicing a course ahead deadlocked
@@ -115,10 +117,7 @@ def locked(appointment: Appointment, expected_version: int | None) -> Appointmen
         .get(pk=appointment.pk)
     )
     if expected_version is not None and current.version != expected_version:
-        raise StaleAppointment(
-            "Someone else changed this appointment a moment ago "
-            f"(it is now {current.get_status_display().lower()}); here is its current state."
-        )
+        raise StaleAppointment.since(current, expected_version, actor)
     return current
 
 
@@ -174,7 +173,7 @@ def change_status(
     now = now or timezone.now()
     if to == Status.CANCELLED:
         raise TransitionRefused("Use cancel_appointment to cancel.")
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if not current.can_change_to(to):
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be marked "
@@ -283,7 +282,7 @@ def cancel_appointment(
     reason = (reason or "").strip()
     if not reason:
         raise TransitionRefused("Say why the appointment is cancelled.")
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if not current.can_change_to(Status.CANCELLED):
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be cancelled."
@@ -353,7 +352,7 @@ def decline_request(
     now = now or timezone.now()
     if not (reason or "").strip():
         raise TransitionRefused("Write the reason the patient will read.")
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if current.status != Status.REQUESTED:
         raise TransitionRefused(
             f"Only a requested appointment can be declined; this one is "
@@ -389,7 +388,7 @@ def reschedule_appointment(
     """Move an appointment to another time, practitioner, room or location, keeping its course
     numbering and history. `certified_only` as for `check_slot`."""
     now = now or timezone.now()
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if current.status not in (Status.REQUESTED, Status.CONFIRMED):
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be moved."
@@ -502,7 +501,7 @@ def propose_time(
     message = (message or "").strip()
     if not message:
         raise TransitionRefused("Write a short message for the patient with the new time.")
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if current.status != Status.REQUESTED:
         raise TransitionRefused(
             f"This appointment is now {current.get_status_display().lower()}: only a request "
@@ -534,7 +533,7 @@ def accept_proposed_time(
     now: dt.datetime | None = None,
 ) -> Appointment:
     """The patient accepts the time the clinic proposed: the appointment is confirmed."""
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if not current.is_waiting_for_patient:
         raise TransitionRefused("There is no proposed time waiting for your answer.")
     if current.starts_at <= (now or timezone.now()):
