@@ -4,6 +4,7 @@ into the time picked on the schedule.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import partial
 
 from django.contrib import messages
@@ -33,6 +34,7 @@ from booking.desk.move_views import (
 from booking.forms import (
     NewPatientForm,
     PatientSearchForm,
+    parse_slot_choice,
 )
 from booking.models import (
     ACTIVE_STATUSES,
@@ -41,7 +43,7 @@ from booking.models import (
 )
 from clinic import access
 from clinic.audit import record_access
-from clinic.params import whole_number
+from clinic.params import positive_whole_number, whole_number
 
 
 @access.staff_required
@@ -89,13 +91,10 @@ def new_patient(request, slug: str):
     duplicates = []
     if adding and form.is_valid():
         data = form.cleaned_data
-        duplicates = patient_search.possible_duplicates(
-            access.visible_patients(request.user),
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            date_of_birth=data["date_of_birth"],
-        )
-        if not duplicates or request.POST.get("confirm_new") == "1":
+        # "It is someone else" is said of the patients the page showed: one added since (the
+        # button clicked twice, a colleague at the same moment) is shown before adding again.
+        seen = {positive_whole_number(pk) for pk in request.POST.getlist("seen")}
+        try:
             patient = services.register_patient_at_desk(
                 location=location,
                 first_name=data["first_name"],
@@ -103,7 +102,18 @@ def new_patient(request, slug: str):
                 date_of_birth=data["date_of_birth"],
                 phone=data["phone"],
                 email=data["email"],
+                duplicates=partial(
+                    patient_search.possible_duplicates,
+                    access.visible_patients(request.user),
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    date_of_birth=data["date_of_birth"],
+                ),
+                seen=seen if request.POST.get("confirm_new") == "1" else (),
             )
+        except services.PossibleDuplicates as possible:
+            duplicates = possible.patients
+        else:
             record_access(
                 actor=request.user,
                 patient=patient,
@@ -167,13 +177,19 @@ def book_for_patient(request, slug: str, patient_pk: int):
                 reason="Booked at the counter (walk-in)" if how == "walk-in" else "Booked by phone",
             ),
         )
+        already = _booked_already(request, location, patient, service, minutes) if refused else None
+        if already is not None:
+            # "Book" clicked twice, or sent again from the back button: the first click booked it.
+            appointment, refused, said = already, None, "Already booked"
+        else:
+            said = "Booked"
         if refused is not None:
             messages.error(request, f"{refused} Nothing was booked; here are the times free now.")
         elif appointment:
             local = appointment.local_starts_at
             return done(
                 request,
-                f"Booked: {patient.full_name}, {service.name}, {local:%a %-d %b} "
+                f"{said}: {patient.full_name}, {service.name}, {local:%a %-d %b} "
                 f"{grid.clock(local)} with {appointment.practitioner.name}.",
                 day_url(location, local.date()),
             )
@@ -211,6 +227,28 @@ def book_for_patient(request, slug: str, patient_pk: int):
         "channel": request.POST.get("channel", "phone"),
     }
     return render(request, "booking/desk/book_for_patient.html", context)
+
+
+def _booked_already(request, location, patient, service, minutes: int) -> Appointment | None:
+    """The patient's appointment at exactly the time, with the practitioner, for the service
+    and the length chosen, when they already have it (a refused booking's form, sent twice)."""
+    parsed = parse_slot_choice(request.POST.get("slot", ""))
+    if parsed is None:
+        return None
+    practitioner_id, starts_at = parsed
+    return (
+        Appointment.objects.filter(
+            patient=patient,
+            location=location,
+            practitioner_id=practitioner_id,
+            service=service,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(minutes=minutes),
+            status__in=ACTIVE_STATUSES,
+        )
+        .select_related("location", "practitioner__user")
+        .first()
+    )
 
 
 # --- Booking a session of a course again ---------------------------------------------------------

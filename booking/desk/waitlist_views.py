@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import replace
 
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +33,7 @@ from booking.forms import (
     slot_choice_value,
 )
 from booking.models import (
+    ACTIVE_STATUSES,
     Appointment,
     Status,
     WaitlistEntry,
@@ -67,8 +69,16 @@ def waitlist_board(request, slug: str):
             entry__in=entries, state=WaitlistOffer.State.OPEN
         ).select_related("hold__practitioner__user")
     }
+    # A time freed and booked again since (the same practitioner then busy) is not offered.
+    booked_again = Appointment.objects.filter(
+        practitioner=OuterRef("practitioner"),
+        status__in=ACTIVE_STATUSES,
+        starts_at__lt=OuterRef("ends_at"),
+        ends_at__gt=OuterRef("starts_at"),
+    )
     freed = list(
         Appointment.objects.filter(
+            ~Exists(booked_again),
             location=location,
             status=Status.CANCELLED,
             starts_at__gt=now,

@@ -6,9 +6,10 @@ patient who phones or walks in.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection
 from functools import partial
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from booking import gates, notifications
@@ -30,6 +31,7 @@ from booking.services.slots import check_move, check_slot, lock_practitioner, wr
 from booking.services.waitlist import FreedSlot, leave_places_for, offer_freed_slot
 from booking.services.writing import (
     ConsentNeeded,
+    PossibleDuplicates,
     SlotUnavailable,
     StaleAppointment,
     TransitionRefused,
@@ -102,7 +104,9 @@ def book_appointment(
 # --- Status changes ------------------------------------------------------------------------------
 
 
-def locked(appointment: Appointment, expected_version: int | None) -> Appointment:
+def locked(
+    appointment: Appointment, expected_version: int | None, actor: User | None = None
+) -> Appointment:
     # The appointment's row only (`of`): with its location joined, FOR UPDATE would lock the
     # location's row too, and every invoice, credit note and number written there meanwhile
     # needs that row (its foreign key) to commit: a desk invoicing a course ahead deadlocked
@@ -113,10 +117,7 @@ def locked(appointment: Appointment, expected_version: int | None) -> Appointmen
         .get(pk=appointment.pk)
     )
     if expected_version is not None and current.version != expected_version:
-        raise StaleAppointment(
-            "Someone else changed this appointment a moment ago "
-            f"(it is now {current.get_status_display().lower()}); here is its current state."
-        )
+        raise StaleAppointment.since(current, expected_version, actor)
     return current
 
 
@@ -172,7 +173,7 @@ def change_status(
     now = now or timezone.now()
     if to == Status.CANCELLED:
         raise TransitionRefused("Use cancel_appointment to cancel.")
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if not current.can_change_to(to):
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be marked "
@@ -281,7 +282,7 @@ def cancel_appointment(
     reason = (reason or "").strip()
     if not reason:
         raise TransitionRefused("Say why the appointment is cancelled.")
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if not current.can_change_to(Status.CANCELLED):
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be cancelled."
@@ -351,7 +352,7 @@ def decline_request(
     now = now or timezone.now()
     if not (reason or "").strip():
         raise TransitionRefused("Write the reason the patient will read.")
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if current.status != Status.REQUESTED:
         raise TransitionRefused(
             f"Only a requested appointment can be declined; this one is "
@@ -387,7 +388,7 @@ def reschedule_appointment(
     """Move an appointment to another time, practitioner, room or location, keeping its course
     numbering and history. `certified_only` as for `check_slot`."""
     now = now or timezone.now()
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if current.status not in (Status.REQUESTED, Status.CONFIRMED):
         raise TransitionRefused(
             f"A {current.get_status_display().lower()} appointment cannot be moved."
@@ -501,7 +502,7 @@ def propose_time(
     message = (message or "").strip()
     if not message:
         raise TransitionRefused("Write a short message for the patient with the new time.")
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if current.status != Status.REQUESTED:
         raise TransitionRefused(
             f"This appointment is now {current.get_status_display().lower()}: only a request "
@@ -533,7 +534,7 @@ def accept_proposed_time(
     now: dt.datetime | None = None,
 ) -> Appointment:
     """The patient accepts the time the clinic proposed: the appointment is confirmed."""
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if not current.is_waiting_for_patient:
         raise TransitionRefused("There is no proposed time waiting for your answer.")
     if current.starts_at <= (now or timezone.now()):
@@ -559,9 +560,22 @@ def register_patient_at_desk(
     date_of_birth: dt.date,
     phone: str,
     email: str = "",
+    duplicates: Callable[[], list[Patient]] = list,
+    seen: Collection[int] = (),
 ) -> Patient:
     """A patient record with the minimum details, registered at `location` (no login yet:
-    the patient can sign up later with the same email)."""
+    the patient can sign up later with the same email); refused with `PossibleDuplicates`
+    while `duplicates()` finds one the desk has not `seen` (their ids). The check and the
+    record are one step for a date of birth: "add them" clicked twice, or by two desks at
+    once, finds the patient the first added."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('booking.new_patient'), %s)",
+            [date_of_birth.toordinal()],
+        )
+    found = duplicates()
+    if any(patient.pk not in seen for patient in found):
+        raise PossibleDuplicates(found)
     patient = Patient.objects.create(
         first_name=first_name.strip(),
         last_name=last_name.strip(),

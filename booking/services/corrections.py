@@ -40,6 +40,7 @@ def _correction(
     reason: str,
     expected_version: int | None,
     now: dt.datetime,
+    actor: User,
 ) -> tuple[Appointment, str]:
     """The appointment locked for undoing its `status` ("a no-show"), with the reason for its
     history; refused, with the reason, when it has another status, has no reason, or its day
@@ -47,7 +48,7 @@ def _correction(
     reason = " ".join((reason or "").split())
     if not reason:
         raise TransitionRefused(f"Say why {what} was wrong.")
-    current = locked(appointment, expected_version)
+    current = locked(appointment, expected_version, actor)
     if current.status != status:
         raise TransitionRefused(f"This appointment is {current.get_status_display().lower()}.")
     if not undoable_today(current, now):
@@ -78,6 +79,7 @@ def undo_no_show(
         reason=reason,
         expected_version=expected_version,
         now=now,
+        actor=actor,
     )
     require_current_consent(current.patient)
     details = {"undoes": Status.NO_SHOW}
@@ -119,6 +121,7 @@ def undo_check_in(
         reason=reason,
         expected_version=expected_version,
         now=now,
+        actor=actor,
     )
     refuse_if_recorded(current, "taken back to booked", now)
     details = {"undoes": Status.CHECKED_IN}

@@ -80,8 +80,33 @@ def lock_patient(patient_id: int, *, actor: User | None) -> None:
         raise AccountClosed()
 
 
+class PossibleDuplicates(BookingError):
+    """A new patient the desk adds may be one it already has (`patients`, not yet looked at)."""
+
+    def __init__(self, patients: list[Patient]):
+        self.patients = patients
+        super().__init__("This may be a patient you already have.")
+
+
 class StaleAppointment(BookingError):
     """The appointment changed since the form was opened."""
+
+    @classmethod
+    def since(cls, current: Appointment, seen: int, actor: User | None) -> StaleAppointment:
+        """`current` (locked) is no longer at the version `seen` the form was opened on. The
+        one change since made by `actor` is their own form sent twice (a double click, the
+        back button), not someone else's."""
+        status = current.get_status_display().lower()
+        last_by = current.events.order_by("-pk").values_list("actor_id", flat=True).first()
+        if actor is not None and current.version == seen + 1 and last_by == actor.pk:
+            return cls(
+                f"You changed this appointment a moment ago (it is now {status}): the form was "
+                "sent twice, and nothing more was changed. Here is its current state."
+            )
+        return cls(
+            f"Someone else changed this appointment a moment ago (it is now {status}); here "
+            "is its current state."
+        )
 
 
 class ConsentNeeded(TransitionRefused):

@@ -57,6 +57,35 @@ def test_the_second_person_to_act_is_told_and_sees_the_current_state(
     assert request.events.count() == 1
 
 
+def test_a_button_clicked_twice_is_not_blamed_on_someone_else(login, front_desk, clinic):
+    """Confirm clicked twice, or a move sent again from the back button: the second finds the
+    change the same person just made, and says so, not that someone else changed it."""
+    request = _request(clinic, next_weekday(clinic.location, 1, 10))
+    seen = request.version
+    desk = login(front_desk)
+    confirm = reverse("booking:desk_confirm", args=[request.pk])
+    desk.get(desk.post(confirm, {"version": seen}).url)  # its message, shown and gone
+    again = messages_said(desk.post(confirm, {"version": seen}, follow=True))
+    assert "Someone else" not in again
+    assert again == (
+        "You changed this appointment a moment ago (it is now confirmed): the form was sent "
+        "twice, and nothing more was changed. Here is its current state."
+    )
+    target = next_weekday(clinic.location, 3, 14)
+    move = {
+        "version": seen + 1,
+        "location": clinic.location.slug,
+        "slot": slot_choice_value(clinic.practitioner.pk, target),
+    }
+    url = reverse("booking:desk_move", args=[request.pk])
+    desk.get(desk.post(url, move).url)
+    assert "You changed this appointment a moment ago" in messages_said(
+        desk.post(url, move, follow=True)
+    )
+    request.refresh_from_db()
+    assert (request.starts_at, request.events.count()) == (target, 2)
+
+
 def test_two_people_moving_one_appointment_do_not_overwrite_each_other(
     login, front_desk, second_desk, clinic
 ):

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from booking.desk.helpers import day_url
 from booking.forms import slot_choice_value
 from booking.models import Appointment, Status
 from clinic.models import AccessLog, Patient
@@ -135,9 +136,65 @@ def test_a_probable_duplicate_is_shown_before_adding(login, front_desk, location
     assert "This may be a patient you already have" in response.content.decode()
     assert Patient.objects.filter(date_of_birth=robert.date_of_birth).count() == 1
     client.post(
-        reverse("booking:new_patient", args=[location.slug]), details | {"confirm_new": "1"}
+        reverse("booking:new_patient", args=[location.slug]),
+        details | {"confirm_new": "1", "seen": [robert.pk]},
     )
     assert Patient.objects.filter(date_of_birth=robert.date_of_birth).count() == 2
+
+
+def test_someone_else_confirmed_twice_is_added_once(login, front_desk, location, robert):
+    """ "It is someone else: add them" clicked twice (or sent again from the back button): the
+    second sees the patient the first added, and asks again instead of adding them twice."""
+    client = login(front_desk)
+    url = reverse("booking:new_patient", args=[location.slug])
+    details = {
+        "first_name": "Robert",
+        "last_name": "Cote",
+        "date_of_birth": "1958-11-30",
+        "phone": "416-555-0000",
+    }
+    shown = client.post(url, details).content.decode()
+    assert f'name="seen" value="{robert.pk}"' in shown
+    confirmed = details | {"confirm_new": "1", "seen": [robert.pk]}
+    assert client.post(url, confirmed).status_code == 302
+    again = client.post(url, confirmed)
+    added = Patient.objects.get(date_of_birth=robert.date_of_birth, phone="416-555-0000")
+    assert Patient.objects.filter(date_of_birth=robert.date_of_birth).count() == 2
+    assert again.status_code == 200
+    html = again.content.decode()
+    assert "This may be a patient you already have" in html
+    assert reverse("booking:book_for_patient", args=[location.slug, added.pk]) in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_desks_adding_the_same_new_patient_at_once_add_them_once(location):
+    """Two desks (or a double click) on their own connections, the second while the first is
+    still adding, with nobody like them on record yet: the second waits for the first, then is
+    shown the patient it added."""
+    from booking import services
+    from booking.desk.patient_search import possible_duplicates
+    from tests.booking.races import first_holds_its_lock
+
+    born = dt.date(1966, 4, 12)
+
+    def add():
+        services.register_patient_at_desk(
+            location=location,
+            first_name="Marie",
+            last_name="Gagnon",
+            date_of_birth=born,
+            phone="416-555-0199",
+            duplicates=lambda: possible_duplicates(
+                Patient.objects.all(), first_name="Marie", last_name="Gagnon", date_of_birth=born
+            ),
+        )
+
+    first, second, waited = first_holds_its_lock(
+        add, add, won="added", lost=(services.PossibleDuplicates, "shown")
+    )
+    assert (first, second) == ("added", "shown: This may be a patient you already have.")
+    assert waited
+    assert Patient.objects.filter(date_of_birth=born).count() == 1
 
 
 # --- Booking --------------------------------------------------------------------------------------
@@ -171,6 +228,32 @@ def test_an_assessment_is_booked_by_phone(login, front_desk, clinic, robert, int
         == reverse("booking:location_day", args=[clinic.location.slug]) + f"?date={day.isoformat()}"
     )
     assert AccessLog.objects.filter(patient=robert, action="create").exists()
+
+
+def test_book_clicked_twice_says_the_time_is_booked_not_that_nothing_was(
+    login, front_desk, clinic, robert, intake
+):
+    """The second click (or the form sent again from the back button) finds the patient's
+    appointment the first one made: the desk is told it is booked, and goes back to the day,
+    rather than "nothing was booked" over the times free now, which invites a second booking."""
+    start = next_weekday(clinic.location, 1, 11)
+    day = start.astimezone(clinic.location.zone).date()
+    client = login(front_desk)
+    book = reverse("booking:book_for_patient", args=[clinic.location.slug, robert.pk])
+    chosen = {
+        "service": "assessment",
+        "minutes": "60",
+        "slot": slot_choice_value(clinic.practitioner.pk, start),
+        "channel": "phone",
+    }
+    client.get(client.post(book, chosen).url)  # the first answer, and its message, gone by
+    again = client.post(book, chosen)
+    assert Appointment.objects.filter(patient=robert).count() == 1
+    assert again.status_code == 302
+    assert again.url == day_url(clinic.location, day)
+    said = messages_said(client.get(again.url))
+    assert said.startswith(f"Already booked: {robert.full_name}, Initial assessment")
+    assert "Nothing was booked" not in said
 
 
 def test_a_walk_in_gets_a_shorter_assessment_in_a_chosen_room(

@@ -277,3 +277,22 @@ def test_the_admin_shows_places_and_leaves_making_and_taking_off_to_the_board(
     )
     entry.refresh_from_db()
     assert entry.weekdays == [0, 1, 2, 3, 4] and entry.state == WaitlistEntry.State.WAITING
+
+
+def test_the_times_freed_lately_leave_out_those_booked_again_since(login, front_desk, clinic):
+    """The board's "times freed in the last week" are times to offer by hand: one cancelled
+    and then booked by someone else is no longer free, and offering it would be refused."""
+    taken_again = next_weekday(clinic.location, 1, 10)
+    still_free = next_weekday(clinic.location, 2, 14)
+    for start in (taken_again, still_free):
+        cancelled = an_appointment(clinic, PatientFactory(), start)
+        services.cancel_appointment(cancelled, by="patient", actor=front_desk, reason="Away")
+    an_appointment(clinic, PatientFactory(), taken_again)
+    html = (
+        login(front_desk)
+        .get(reverse("booking:waitlist_board", args=[clinic.location.slug]))
+        .content.decode()
+    )
+    freed = html[html.index('id="freed-heading"') :]
+    assert f"{still_free:%a %-d %b} 2:00 PM" in freed
+    assert f"{taken_again:%a %-d %b}" not in freed
