@@ -378,6 +378,12 @@ def sign_note(
 ) -> SignedNote:
     """The author signs the note as they last saw it, by entering their password again: its
     fingerprint is stored and the database locks the row for good."""
+    if isinstance(note, SessionNote):
+        # The plan it is checked against, held until the signature is written: an amendment
+        # shortening the plan meanwhile waits, then sees this session recorded (and refuses to
+        # go below it), or this signature waits and sees the shorter plan. Taken first, as an
+        # amendment takes it first (before the author's row both lock).
+        lock_assessment(note.assessment_id)
     locked = _lock(note)
     if locked.is_signed:
         raise NoteLocked("This note is already signed.", note=locked)

@@ -10,6 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from intake.clinical import services as clinical_services
 from intake.clinical.models import AssessmentAmendment, fingerprint_of
 from intake.questionnaire.models import Intake
 from tests.factories import PASSWORD
@@ -289,3 +290,37 @@ def test_a_plan_is_not_amended_to_fewer_sessions_than_are_already_recorded(
     assert not AssessmentAmendment.objects.exists()
     an_amendment(prescribed, practitioner, planned_sessions=5, reason="Stopping: pain resolved")
     assert prescribed.current().planned_sessions == 5
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["amending", "signing"])
+def test_a_plan_shortened_while_a_session_beyond_it_is_signed_lets_only_one_through(
+    practitioner, other_practitioner, prescribed, first
+):
+    """The practitioner amends the plan to four sessions while a colleague signs the note of the
+    session 5 they gave:
+    each checked the other's record before it was written (the amendment saw no session 5, the
+    signature a plan of six), so both went through, a plan of four with a fifth session on
+    record. The signature waits for the assessment the amendment holds, or the other way round,
+    and whichever comes second is refused."""
+    from intake.clinical.services import NoteIncomplete
+    from tests.booking.races import first_holds_its_lock
+
+    for number in range(1, 5):
+        sign_note_now(session_note(prescribed, number))
+    fifth = session_note(prescribed, 5, author=other_practitioner)
+
+    def amend():
+        an_amendment(prescribed, practitioner, planned_sessions=4)
+
+    def sign():
+        clinical_services.sign_note(
+            note=fifth, author=fifth.author, password=PASSWORD, seen_revision=fifth.revision
+        )
+
+    attempts = (amend, sign) if first == "amending" else (sign, amend)
+    one, two, waited = first_holds_its_lock(*attempts, won="done", lost=(NoteIncomplete, "refused"))
+    assert (one, two.split(":")[0], waited) == ("done", "refused", True)
+    fifth.refresh_from_db()
+    amended = AssessmentAmendment.objects.exists()
+    assert (fifth.is_signed, amended) == ((False, True) if first == "amending" else (True, False))
