@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import sys
 import zoneinfo
+from email.headerregistry import Address
 from pathlib import Path
 
 import dj_database_url
@@ -248,8 +249,12 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 CLINIC_NAME = env_str("CLINIC_NAME", "Stride Clinics")
-# Emails come from the clinic by its name unless a sender is set.
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{CLINIC_NAME} <appointments@example.org>")
+# Emails come from the clinic by its name unless a sender is set; the name quoted as it needs
+# ("Smith, Jones Physiotherapy" bare would read as two addresses, and no email would go).
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL",
+    str(Address(display_name=CLINIC_NAME, addr_spec="appointments@example.org")),
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security: safe defaults whenever DEBUG is off ---

@@ -89,3 +89,20 @@ def test_emails_come_from_the_clinic_by_its_name_unless_a_sender_is_set():
     assert sender(**environ) == "Heel Clinics West <appointments@example.org>"
     environ["DEFAULT_FROM_EMAIL"] = "Front desk <desk@example.org>"
     assert sender(**environ) == "Front desk <desk@example.org>"
+
+
+def test_a_clinic_name_with_a_comma_is_still_one_sender():
+    """'Smith, Jones Physiotherapy' written bare before the address reads as two addresses, the
+    first without its domain: every email failed to be sent. The name is quoted as needed."""
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; from django.core.mail.message import "
+        "sanitize_address; print(sanitize_address(settings.DEFAULT_FROM_EMAIL, 'utf-8'))",
+        DEFAULT_FROM_EMAIL="",
+        CLINIC_NAME="Smith, Jones Physiotherapy (Leaside)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        '"Smith, Jones Physiotherapy (Leaside)" <appointments@example.org>'
+    )
