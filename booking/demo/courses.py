@@ -49,12 +49,7 @@ def seed_courses(story: DemoStory) -> None:
             )
             signed_session(note, number, pain, at=at, appointment_id=session.pk)
         # The sessions still to come: weekly, on the practitioner's days at this location.
-        day = location.today()
-        for number in range(done + 1, course.sessions_planned + 1):
-            day = _next_day_worked(
-                practitioner, location, day + dt.timedelta(days=1 if number == done + 1 else 6)
-            )
-            visits.upcoming(needling, aware(day, dt.time(10), location.zone), course, number)
+        visits.upcoming_sessions(needling, course, done + 1, dt.time(10))
     seed_course_to_mend(story)
 
 
@@ -80,12 +75,7 @@ def seed_course_to_mend(story: DemoStory) -> None:
             booked_by=story.users["front_desk"],
             booked_at=timezone.now() - dt.timedelta(days=40),
         )
-        day = leaside.today()
-        for number in range(1, course.sessions_planned + 1):
-            day = _next_day_worked(
-                bergeron, leaside, day + dt.timedelta(days=1 if number == 1 else 6)
-            )
-            visits.upcoming(needling, aware(day, dt.time(16), leaside.zone), course, number)
+        visits.upcoming_sessions(needling, course, 1, dt.time(16))
     if not note.amendments.exists():
         amend_demo(
             note,
@@ -197,17 +187,34 @@ class _Visits:
         self.patient.locations.add(self.location)
         return appointment
 
+    def upcoming_sessions(self, service: Service, course: Course, first: int, at: dt.time) -> None:
+        """Sessions `first` to the last of `course`, still to come: weekly at `at` on the
+        practitioner's days here, the first from tomorrow. Seeded again later, each one behind
+        that schedule moves on to it, the last first, so that none lands where the next still
+        is (a session gone by would move onto the next one's day)."""
+        day = self.location.today()
+        times = []
+        for number in range(first, course.sessions_planned + 1):
+            day = _next_day_worked(
+                self.practitioner,
+                self.location,
+                day + dt.timedelta(days=1 if number == first else 6),
+            )
+            times.append((number, aware(day, at, self.location.zone)))
+        for number, starts_at in reversed(times):
+            self.upcoming(service, starts_at, course, number)
+
     def upcoming(
         self, service: Service, starts_at: dt.datetime, course: Course, number: int
     ) -> None:
-        """A confirmed session still to come; moved to the new date when the demo is seeded
-        again later."""
+        """A confirmed session still to come; moved on to `starts_at` when the demo is seeded
+        again later (a session already later, moved there at the desk, stays)."""
         fields = Appointment.times(self.location, starts_at, course.minutes)
         existing = Appointment.objects.filter(
             course=course, session_number=number, status__in=[Status.CONFIRMED, Status.REQUESTED]
         ).first()
         if existing is not None:
-            if existing.starts_at < timezone.now():
+            if existing.starts_at < starts_at:
                 Appointment.objects.filter(pk=existing.pk).update(**fields)
             return
         appointment = self._create(service, Status.CONFIRMED, course, number, fields)

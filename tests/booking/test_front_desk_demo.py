@@ -180,3 +180,25 @@ def test_hannahs_course_at_leaside_is_flagged_for_the_desk_to_mend(client, demo)
     page = client.get(reverse("booking:course_detail", args=[course.pk])).content.decode()
     assert "The assessment was amended since the course was booked" in page
     assert "It now plans 4 sessions of 30 minutes, every 7 days." in page
+
+
+def test_the_demo_seeded_again_after_a_course_session_has_passed_keeps_its_sessions_apart(
+    intake, time_machine
+):
+    """`seed_demo` is safe to run again: seeded again the day before Hannah Becker's second
+    session, her first (gone by then) moves to the first day Tom Bergeron works from
+    tomorrow, where her second session already was: PostgreSQL refused the double booking and
+    the command failed. The course's sessions still to come move on together."""
+    call_command("seed_demo")
+    second = Appointment.objects.get(patient__last_name="Becker", session_number=2)
+    time_machine.move_to(_leaside_morning(second.local_starts_at.date() - dt.timedelta(days=1)))
+    call_command("seed_demo")
+    sessions = list(
+        Appointment.objects.filter(patient__last_name="Becker")
+        .exclude(status=Status.CANCELLED)
+        .order_by("session_number")
+    )
+    assert [s.session_number for s in sessions] == [1, 2, 3, 4, 5, 6]
+    assert all(s.starts_at > timezone.now() for s in sessions)
+    starts = [s.starts_at for s in sessions]
+    assert starts == sorted(starts) and len(set(starts)) == 6
