@@ -309,8 +309,9 @@ def _demo_appointment(
     status: str,
     reason: str,
 ) -> Appointment:
-    """One demo appointment per patient and service: created once, moved to the new date when
-    the demo is seeded again on a later day."""
+    """One demo appointment per patient and service: created once, moved on to the new date
+    when the demo is seeded again on a later day (one still ahead too: left on its old day, it
+    could be where today's are booked)."""
     starts_at = aware(day, at, location.zone)
     fields = {
         "location": location,
@@ -323,7 +324,7 @@ def _demo_appointment(
         patient=patient, service=service, course__isnull=True, status__in=ACTIVE_STATUSES
     ).first()
     if existing is not None:
-        if existing.starts_at.date() != starts_at.date() and existing.starts_at < timezone.now():
+        if existing.starts_at.date() != starts_at.date() and existing.starts_at < starts_at:
             Appointment.objects.filter(pk=existing.pk).update(**fields)
         return existing
     appointment = Appointment.objects.create(patient=patient, service=service, **fields)

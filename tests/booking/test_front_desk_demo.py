@@ -202,3 +202,21 @@ def test_the_demo_seeded_again_after_a_course_session_has_passed_keeps_its_sessi
     assert all(s.starts_at > timezone.now() for s in sessions)
     starts = [s.starts_at for s in sessions]
     assert starts == sorted(starts) and len(set(starts)) == 6
+
+
+def test_the_demo_seeded_again_on_the_day_of_the_pending_request_books_the_counter(
+    intake, time_machine
+):
+    """Seeded again on the morning of Nadia Haddad's requested assessment (10:00, two working
+    days after the first seeding), the request stayed there, not yet gone, and Robert Côté's
+    visit at the counter at 11:00 fell inside its time and buffer: PostgreSQL refused it and the
+    command failed. A demo appointment behind its new date moves on to it."""
+    call_command("seed_demo")
+    nadia = Appointment.objects.get(patient__last_name="Haddad")
+    day = nadia.local_starts_at.date()
+    time_machine.move_to(_leaside_morning(day))
+    call_command("seed_demo")
+    robert = Appointment.objects.get(patient__last_name="Côté", status=Status.CONFIRMED)
+    assert robert.local_starts_at.date() == day
+    nadia.refresh_from_db()
+    assert nadia.local_starts_at.date() > day
