@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 from clinic import access
 from clinic.audit import log_access, record_access
 from clinic.models import AccessLog, Patient, Role, User
-from intake.clinical import selectors, services
+from intake.clinical import selectors, surveys
 from intake.clinical.forms.outcome_surveys import survey_form
 from intake.clinical.models import SURVEY_QUESTIONS, OutcomeSurvey, SurveyChannel, SurveyKind
 from intake.clinical.pain_chart import chart_geometry, pain_trajectory
@@ -79,11 +79,11 @@ def outcome_survey_page(
         form = survey_form(kind, request.POST)
         correcting = answer is not None
         if not is_open:
-            messages.error(request, services.SurveyClosed.message)
+            messages.error(request, surveys.SurveyClosed.message)
             status = 409
         elif form.is_valid():
             try:
-                saved = services.record_survey(
+                saved = surveys.record_survey(
                     subject=subject,
                     answers=form.answers(),
                     channel=channel,
@@ -91,13 +91,13 @@ def outcome_survey_page(
                     collected_by=collected_by,
                     corrects=_corrects(request),
                 )
-            except services.AlreadyAnswered as refused:
+            except surveys.AlreadyAnswered as refused:
                 messages.warning(request, refused.message)
                 answer = refused.answer
                 form = survey_form(kind, initial=_initial(answer)) if answer else form
                 correcting = True
                 status = 409
-            except services.SurveyError as refused:
+            except surveys.SurveyError as refused:
                 messages.error(request, refused.message)
                 status = 409
             else:
@@ -255,10 +255,10 @@ def respond_to_worry_page(request, pk: int):
     )
     checkin = access.get_or_404(answers, "No such answer among your patients'.", pk=pk)
     try:
-        services.respond_to_worry(
+        surveys.respond_to_worry(
             checkin=checkin, by=request.user, note=request.POST.get("note", "")
         )
-    except services.SurveyError as refused:
+    except surveys.SurveyError as refused:
         messages.error(request, refused.message)
     else:
         log_access(request, checkin, AccessLog.Action.CHANGE)
