@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -49,14 +50,23 @@ def update_endpoint(
     return locked
 
 
+@dataclass(frozen=True)
+class Rotation:
+    endpoint: Endpoint
+    # Only the secret just replaced keeps signing: one replaced earlier, still inside its 24
+    # hours, stops now, and a receiver still checking with it fails from now.
+    earlier_secret_stopped: bool
+
+
 @transaction.atomic
-def rotate_secret(endpoint: Endpoint, *, now: dt.datetime) -> Endpoint:
+def rotate_secret(endpoint: Endpoint, *, now: dt.datetime) -> Rotation:
     locked = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    stopped = len(locked.signing_secrets(now)) > 1
     locked.previous_secret = locked.secret
     locked.previous_secret_until = now + ROTATION_OVERLAP
     locked.secret = new_secret()
     locked.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
-    return locked
+    return Rotation(locked, earlier_secret_stopped=stopped)
 
 
 @transaction.atomic

@@ -99,15 +99,11 @@ def endpoint_detail(request, pk: int):
 @access.manager_required
 @require_POST
 def endpoint_rotate(request, pk: int):
-    now = timezone.now()
-    endpoint = _endpoint(pk)
-    # Only the secret just replaced keeps signing: one replaced earlier, still inside its 24
-    # hours, stops now, and a receiver still checking with it fails from now.
-    cut_short = endpoint.previous_secret_until is not None and endpoint.previous_secret_until > now
-    endpoint = services.rotate_secret(endpoint, now=now)
+    rotation = services.rotate_secret(_endpoint(pk), now=timezone.now())
+    endpoint = rotation.endpoint
     _show_secret_once(request, endpoint)
     said = "A new secret was made. The old one also signs deliveries for the next 24 hours."
-    if cut_short:
+    if rotation.earlier_secret_stopped:
         said += (
             " The secret before it, replaced less than 24 hours ago, no longer signs: a receiver "
             "still checking with that one fails from now."

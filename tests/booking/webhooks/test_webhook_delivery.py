@@ -62,7 +62,7 @@ def test_a_wrong_secret_or_a_changed_body_does_not_verify(receiver, an_endpoint)
 def test_after_a_rotation_both_secrets_sign_for_a_day(receiver, an_endpoint):
     endpoint = an_endpoint(url=receiver.url)
     old_secret = endpoint.secret
-    endpoint = services.rotate_secret(endpoint, now=timezone.now())
+    endpoint = services.rotate_secret(endpoint, now=timezone.now()).endpoint
     queue_one()
     worker.send_due(worker="w1")
     (request,) = receiver.received
