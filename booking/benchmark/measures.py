@@ -180,7 +180,9 @@ def _sessions_of_courses(world, location, day: dt.date) -> int:
     appointments = list(
         Appointment.objects.filter(
             location=location, service=world["needling"], starts_at__gte=start, starts_at__lt=end
-        ).order_by("patient_id", "starts_at")
+        )
+        .select_related("patient", "practitioner")
+        .order_by("patient_id", "starts_at")
     )
     booker = world["practitioners"][0][0].user
     courses: dict[int, Course] = {}
@@ -192,7 +194,7 @@ def _sessions_of_courses(world, location, day: dt.date) -> int:
     numbered = []
     for appointment in appointments:
         number = numbers.get(appointment.patient_id, 0) + 1
-        if number > 6:  # a course has six sessions at the most
+        if number > 6:  # the benchmark's plans have six sessions (`_bench_assessment`)
             continue
         if appointment.patient_id not in courses:
             assessment = _bench_assessment(appointment.patient, appointment.practitioner)
@@ -200,9 +202,9 @@ def _sessions_of_courses(world, location, day: dt.date) -> int:
                 patient_id=appointment.patient_id,
                 practitioner_id=appointment.practitioner_id,
                 assessment_id=assessment.pk,
-                sessions_planned=6,
-                minutes=30,
-                interval_days=7,
+                sessions_planned=assessment.planned_sessions,
+                minutes=assessment.session_minutes,
+                interval_days=assessment.interval_days,
                 created_by=booker,
             )
         numbers[appointment.patient_id] = number
